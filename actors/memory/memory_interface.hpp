@@ -1,0 +1,81 @@
+// The typed interface of a memory shard: a bounded store of text entries
+// with embeddings, recalled by similarity. Retention policies bound it; a
+// snapshot file makes it survive restarts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/tool/tool_interface.hpp"
+#include "runtime/heartbeat.hpp"
+#include "runtime/value.hpp"
+
+namespace agentgraph {
+
+struct memory_entry {
+  uint64_t id = 0;       // assigned by the shard on store; 0 in a store request
+  std::string text;
+  std::string kind = "interaction";  // hierarchical retention limits are per kind
+  double importance = 0.5;           // in [0, 1]
+  Value metadata;
+  int64_t created_ms = 0;      // unix ms; set by the shard if 0
+  int64_t last_access_ms = 0;  // updated on recall
+  uint32_t access_count = 0;   // incremented on recall
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, memory_entry& x) {
+  return f(caf::meta::type_name("agentgraph::memory_entry"), x.id, x.text, x.kind, x.importance,
+           x.metadata, x.created_ms, x.last_access_ms, x.access_count);
+}
+
+struct memory_hit {
+  memory_entry entry;
+  double score = 0;  // cosine similarity in [-1, 1]
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, memory_hit& x) {
+  return f(caf::meta::type_name("agentgraph::memory_hit"), x.entry, x.score);
+}
+
+struct memory_stats {
+  std::string name;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // measured from the shard's data structures
+  double bytes_per_entry = 0;
+  uint64_t evictions = 0;
+  uint64_t snapshots_written = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, memory_stats& x) {
+  return f(caf::meta::type_name("agentgraph::memory_stats"), x.name, x.entries, x.bytes,
+           x.bytes_per_entry, x.evictions, x.snapshots_written);
+}
+
+using store_atom = caf::atom_constant<caf::atom("ag_store")>;
+using recall_atom = caf::atom_constant<caf::atom("ag_recall")>;
+using snapshot_atom = caf::atom_constant<caf::atom("ag_snap")>;
+using cleanup_atom = caf::atom_constant<caf::atom("ag_cleanup")>;
+
+using memory_actor = caf::typed_actor<
+  // Reply: the new entry's id. Errors: invalid_argument (empty text,
+  // importance outside [0,1]). Retention runs before the reply.
+  caf::replies_to<store_atom, memory_entry>::with<uint64_t>,
+  // Reply: at most k entries scored >= the shard's similarity threshold,
+  // best first. Errors: invalid_argument (k == 0 or above the bound).
+  caf::replies_to<recall_atom, std::string, uint32_t>::with<std::vector<memory_hit>>,
+  caf::replies_to<stats_atom>::with<memory_stats>,
+  // Writes the snapshot now. Reply: entries written. Errors: io_error.
+  caf::replies_to<snapshot_atom>::with<uint64_t>,
+  // Timer tick: runs retention (cleanup_interval) and periodic snapshots.
+  caf::reacts_to<cleanup_atom>,
+  heartbeat_signature>;
+
+}  // namespace agentgraph

@@ -1,0 +1,43 @@
+# Debian's CAF 0.17 ships no CMake package and no pkg-config file; this module
+# finds the headers and libraries and defines CAF::core, CAF::io, CAF::openssl
+# (the names CAF >= 0.18 exports, so a later upgrade changes nothing else).
+find_path(CAF_INCLUDE_DIR NAMES caf/all.hpp caf/detail/build_config.hpp)
+find_library(CAF_CORE_LIBRARY NAMES caf_core)
+find_library(CAF_IO_LIBRARY NAMES caf_io)
+find_library(CAF_OPENSSL_LIBRARY NAMES caf_openssl)
+if(CAF_INCLUDE_DIR AND EXISTS "${CAF_INCLUDE_DIR}/caf/config.hpp")
+  file(STRINGS "${CAF_INCLUDE_DIR}/caf/config.hpp" _caf_ver_line REGEX "^#define CAF_VERSION [0-9]+")
+  string(REGEX REPLACE "^#define CAF_VERSION ([0-9]+).*" "\\1" _caf_ver "${_caf_ver_line}")
+  math(EXPR _maj "${_caf_ver} / 10000")
+  math(EXPR _min "(${_caf_ver} / 100) % 100")
+  math(EXPR _pat "${_caf_ver} % 100")
+  set(CAF_VERSION "${_maj}.${_min}.${_pat}")
+endif()
+foreach(_c core io openssl)
+  string(TOUPPER ${_c} _C)
+  if(CAF_${_C}_LIBRARY)
+    set(CAF_${_c}_FOUND TRUE)
+  endif()
+endforeach()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CAF REQUIRED_VARS CAF_INCLUDE_DIR CAF_CORE_LIBRARY
+  VERSION_VAR CAF_VERSION HANDLE_COMPONENTS)
+if(CAF_FOUND)
+  find_package(Threads REQUIRED)
+  if(NOT TARGET CAF::core)
+    add_library(CAF::core SHARED IMPORTED)
+    set_target_properties(CAF::core PROPERTIES IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES Threads::Threads)
+  endif()
+  if(CAF_io_FOUND AND NOT TARGET CAF::io)
+    add_library(CAF::io SHARED IMPORTED)
+    set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
+      INTERFACE_LINK_LIBRARIES CAF::core)
+  endif()
+  if(CAF_openssl_FOUND AND NOT TARGET CAF::openssl)
+    add_library(CAF::openssl SHARED IMPORTED)
+    set_target_properties(CAF::openssl PROPERTIES IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
+      INTERFACE_LINK_LIBRARIES CAF::io)
+  endif()
+endif()
+mark_as_advanced(CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY CAF_OPENSSL_LIBRARY)

@@ -1,0 +1,22 @@
+#include "runtime/register_types.hpp"
+
+#include "runtime/error.hpp"
+#include "runtime/value.hpp"
+
+namespace agentgraph {
+
+void register_runtime_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<Value>("agentgraph::Value");
+  cfg.add_error_category(error_category, [](uint8_t code, const std::string& ctx) {
+    std::string out = "agentgraph::";
+    out += to_string(static_cast<errc>(code));
+    if (!ctx.empty()) {
+      out += "(";
+      out += ctx;
+      out += ")";
+    }
+    return out;
+  });
+}
+
+}  // namespace agentgraph

@@ -7,9 +7,12 @@ namespace agentgraph {
 
 void register_runtime_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<Value>("agentgraph::Value");
-  cfg.add_error_category(error_category, [](uint8_t code, const std::string& ctx) {
+  cfg.add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& msg) {
     std::string out = "agentgraph::";
     out += to_string(static_cast<errc>(code));
+    std::string ctx;
+    if (msg.size() == 1 && msg.match_element<std::string>(0))
+      ctx = msg.get_as<std::string>(0);
     if (!ctx.empty()) {
       out += "(";
       out += ctx;

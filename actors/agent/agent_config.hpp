@@ -1,0 +1,45 @@
+// Configuration of one agent: [agent.<name>] sections, or built in code.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace agentgraph {
+
+// Role presets carry a temperature by use case; an explicit temperature in
+// the config overrides the preset.
+enum class agent_role : uint8_t { general, coding, analysis, creative };
+[[nodiscard]] const char* to_string(agent_role r);
+[[nodiscard]] std::optional<agent_role> parse_agent_role(const std::string& s);
+[[nodiscard]] double preset_temperature(agent_role r);  // 0.5 / 0.1 / 0.3 / 0.8
+
+struct agent_config {
+  std::string name;
+  agent_role role = agent_role::general;
+  std::string system_prompt;
+  std::string provider = "scripted";  // name of a [provider.<name>] section
+  std::string model = "scripted-1";
+  std::optional<double> temperature;  // unset: the role's preset
+  int32_t max_tokens = 1024;
+  std::vector<std::string> tools;  // names of [tool.<name>] sections
+  std::string memory;              // name of a [memory.<name>] section; empty: none
+  uint32_t memory_recall_k = 3;    // entries recalled into the prompt per task
+  // Conversation turns kept between tasks (each turn: user + assistant).
+  uint32_t history_window = 8;
+  // Deadline of each model call and each tool call.
+  std::chrono::milliseconds request_timeout{30'000};
+  // Model calls per task end at max_tool_iterations tool rounds; the task
+  // then fails with limit_exceeded.
+  uint32_t max_tool_iterations = 6;
+  // Tasks accepted at once; more get `overloaded` immediately.
+  uint32_t tasks_in_flight_max = 16;
+
+  [[nodiscard]] double effective_temperature() const {
+    return temperature ? *temperature : preset_temperature(role);
+  }
+};
+
+}  // namespace agentgraph

@@ -1,0 +1,75 @@
+// Names of the enums declared in the interface and config headers. The
+// parse functions are the inverse used by config binding.
+#include "actors/agent/agent_config.hpp"
+#include "actors/agent/agent_interface.hpp"
+#include "actors/memory/memory_config.hpp"
+#include "actors/provider/provider_interface.hpp"
+
+namespace agentgraph {
+
+const char* to_string(chat_role r) {
+  switch (r) {
+    case chat_role::system: return "system";
+    case chat_role::user: return "user";
+    case chat_role::assistant: return "assistant";
+    case chat_role::tool: return "tool";
+  }
+  return "unknown";
+}
+
+const char* to_string(finish_reason r) {
+  switch (r) {
+    case finish_reason::stop: return "stop";
+    case finish_reason::tool_calls: return "tool_calls";
+    case finish_reason::length: return "length";
+  }
+  return "unknown";
+}
+
+const char* to_string(agent_status s) {
+  switch (s) {
+    case agent_status::idle: return "idle";
+    case agent_status::busy: return "busy";
+    case agent_status::failed: return "failed";
+  }
+  return "unknown";
+}
+
+const char* to_string(agent_role r) {
+  switch (r) {
+    case agent_role::general: return "general";
+    case agent_role::coding: return "coding";
+    case agent_role::analysis: return "analysis";
+    case agent_role::creative: return "creative";
+  }
+  return "unknown";
+}
+
+std::optional<agent_role> parse_agent_role(const std::string& s) {
+  for (auto r : {agent_role::general, agent_role::coding, agent_role::analysis,
+                 agent_role::creative})
+    if (s == to_string(r))
+      return r;
+  return std::nullopt;
+}
+
+double preset_temperature(agent_role r) {
+  switch (r) {
+    case agent_role::coding: return 0.1;
+    case agent_role::analysis: return 0.3;
+    case agent_role::creative: return 0.8;
+    case agent_role::general: return 0.5;
+  }
+  return 0.5;
+}
+
+const char* to_string(retention_policy p) {
+  switch (p) {
+    case retention_policy::sliding_window: return "sliding_window";
+    case retention_policy::importance: return "importance";
+    case retention_policy::hierarchical: return "hierarchical";
+  }
+  return "unknown";
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,63 @@
+#include "actors/register_types.hpp"
+
+#include "actors/agent/agent_interface.hpp"
+#include "actors/memory/memory_interface.hpp"
+#include "actors/provider/provider_interface.hpp"
+#include "actors/tool/tool_interface.hpp"
+#include "runtime/register_types.hpp"
+
+namespace agentgraph {
+
+namespace register_types_detail {
+
+void register_provider_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<tool_call>("agentgraph::tool_call");
+  cfg.add_message_type<chat_message>("agentgraph::chat_message");
+  cfg.add_message_type<tool_definition>("agentgraph::tool_definition");
+  cfg.add_message_type<token_usage>("agentgraph::token_usage");
+  cfg.add_message_type<chat_request>("agentgraph::chat_request");
+  cfg.add_message_type<chat_response>("agentgraph::chat_response");
+  cfg.add_message_type<stream_chunk>("agentgraph::stream_chunk");
+  cfg.add_message_type<embed_request>("agentgraph::embed_request");
+  cfg.add_message_type<embed_response>("agentgraph::embed_response");
+  cfg.add_message_type<std::vector<float>>("std::vector<float>");
+  cfg.add_message_type<std::vector<std::vector<float>>>("std::vector<std::vector<float>>");
+  cfg.add_message_type<stream_sink_actor>("agentgraph::stream_sink_actor");
+  cfg.add_message_type<provider_actor>("agentgraph::provider_actor");
+}
+
+void register_tool_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<tool_param>("agentgraph::tool_param");
+  cfg.add_message_type<tool_spec>("agentgraph::tool_spec");
+  cfg.add_message_type<tool_invocation>("agentgraph::tool_invocation");
+  cfg.add_message_type<tool_result>("agentgraph::tool_result");
+  cfg.add_message_type<tool_stats>("agentgraph::tool_stats");
+  cfg.add_message_type<tool_actor>("agentgraph::tool_actor");
+}
+
+void register_memory_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<memory_entry>("agentgraph::memory_entry");
+  cfg.add_message_type<memory_hit>("agentgraph::memory_hit");
+  cfg.add_message_type<memory_stats>("agentgraph::memory_stats");
+  cfg.add_message_type<memory_actor>("agentgraph::memory_actor");
+}
+
+void register_agent_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<task_request>("agentgraph::task_request");
+  cfg.add_message_type<tool_call_record>("agentgraph::tool_call_record");
+  cfg.add_message_type<task_result>("agentgraph::task_result");
+  cfg.add_message_type<agent_stats>("agentgraph::agent_stats");
+  cfg.add_message_type<agent_actor>("agentgraph::agent_actor");
+}
+
+}  // namespace register_types_detail
+
+void register_all_types(caf::actor_system_config& cfg) {
+  register_runtime_types(cfg);
+  register_types_detail::register_provider_types(cfg);
+  register_types_detail::register_tool_types(cfg);
+  register_types_detail::register_memory_types(cfg);
+  register_types_detail::register_agent_types(cfg);
+}
+
+}  // namespace agentgraph

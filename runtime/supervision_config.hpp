@@ -1,0 +1,26 @@
+// Settings of one supervisor. Plain data, filled from the [supervisor]
+// config section (actors/node_config) or by embedding code.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace agentgraph {
+
+struct supervision_config {
+  // One-for-one restarts: at most restarts_max within restart_window; one
+  // more crash and the supervisor gives up (escalates) and stops itself,
+  // so its own supervisor or the Runtime sees it go down.
+  uint32_t restarts_max = 5;
+  std::chrono::milliseconds restart_window{10'000};
+  // The supervisor pings its child every heartbeat_interval; a child that
+  // misses heartbeat_misses_max pings in a row is killed and restarted.
+  // 0 ms disables heartbeats.
+  std::chrono::milliseconds heartbeat_interval{1'000};
+  uint32_t heartbeat_misses_max = 3;
+  // Deadline of every request the supervisor forwards to its child. Callers
+  // get a timeout error when it passes, never a hang.
+  std::chrono::milliseconds request_timeout{60'000};
+};
+
+}  // namespace agentgraph

@@ -12,9 +12,10 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
 endif()
 
-# UNIT_SOURCES at tests/CMakeLists.txt:6 (file)
+# UNIT_SOURCES at tests/CMakeLists.txt:9 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/unit/*_test.cpp")
 set(OLD_GLOB
+  "/work/main/tests/unit/agent_test.cpp"
   "/work/main/tests/unit/register_types_test.cpp"
   "/work/main/tests/unit/value_test.cpp"
   )
@@ -26,6 +27,8 @@ endif()
 # ACTORS_SOURCES at actors/CMakeLists.txt:1 (file)
 file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/main/actors/*.cpp")
 set(OLD_GLOB
+  "/work/main/actors/agent/agent.cpp"
+  "/work/main/actors/agent/agent_prompt.cpp"
   "/work/main/actors/enum_names.cpp"
   "/work/main/actors/register_types.cpp"
   )

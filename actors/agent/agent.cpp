@@ -1,0 +1,320 @@
+#include "actors/agent/agent.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/agent/agent_prompt.hpp"
+#include "runtime/assert.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace agent_detail {
+
+using clock = std::chrono::steady_clock;
+
+int64_t micros_since(clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count();
+}
+
+// Everything one task needs while its model and tool calls are in flight.
+struct task_run {
+  task_request task;
+  caf::typed_response_promise<task_result> promise;
+  std::vector<chat_message> messages;
+  task_result result;
+  uint32_t tool_rounds = 0;
+  clock::time_point started = clock::now();
+  // Results of the current tool round, in the order the model asked for them.
+  std::vector<std::optional<caf::expected<tool_result>>> round_results;
+  size_t round_pending = 0;
+};
+
+using run_ptr = std::shared_ptr<task_run>;
+
+struct agent_state {
+  static inline const char* name = "agent";
+  agent_config cfg;
+  agent_dependencies deps;
+  conversation_history history{0};
+  std::map<std::string, run_ptr> runs;  // tasks in flight, bounded by tasks_in_flight_max
+  clock::time_point started = clock::now();
+  uint64_t task_counter = 0;
+  uint64_t tasks_completed = 0;
+  uint64_t errors = 0;
+  uint64_t memory_errors = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t response_time_total_us = 0;
+  bool last_task_failed = false;
+};
+
+using self_ptr = agent_actor::stateful_pointer<agent_state>;
+
+void call_model(self_ptr self, run_ptr run);
+
+void finish_run(self_ptr self, const run_ptr& run) {
+  auto& st = self->state;
+  st.runs.erase(run->task.task_id);
+  st.prompt_tokens += run->result.usage.prompt_tokens;
+  st.completion_tokens += run->result.usage.completion_tokens;
+}
+
+void fail(self_ptr self, const run_ptr& run, caf::error err) {
+  auto& st = self->state;
+  ++st.errors;
+  st.last_task_failed = true;
+  finish_run(self, run);
+  run->promise.deliver(std::move(err));
+}
+
+void remember(self_ptr self, const run_ptr& run) {
+  auto& st = self->state;
+  if (!st.deps.memory)
+    return;
+  memory_entry entry;
+  entry.text = interaction_memory_text(run->task, run->result.output);
+  entry.kind = "interaction";
+  entry.importance = 0.5;
+  entry.metadata["agent"] = st.cfg.name;
+  entry.metadata["task_id"] = run->task.task_id;
+  // The reply does not wait for the store: the shard handles this store
+  // before any later recall from this agent (per-sender mailbox order).
+  self->request(st.deps.memory, st.cfg.request_timeout, store_atom::value, std::move(entry))
+    .then([](uint64_t) {}, [self](caf::error&) { ++self->state.memory_errors; });
+}
+
+void succeed(self_ptr self, const run_ptr& run, std::string answer) {
+  auto& st = self->state;
+  run->result.output = std::move(answer);
+  run->result.latency_us = micros_since(run->started);
+  st.history.add({run->task.input, run->result.output});
+  remember(self, run);
+  ++st.tasks_completed;
+  st.response_time_total_us += run->result.latency_us;
+  st.last_task_failed = false;
+  finish_run(self, run);
+  run->promise.deliver(run->result);
+}
+
+void complete_tool_round(self_ptr self, const run_ptr& run, const std::vector<tool_call>& calls) {
+  AG_ASSERT(calls.size() == run->round_results.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const auto& outcome = *run->round_results[i];
+    chat_message msg;
+    msg.role = chat_role::tool;
+    msg.tool_call_id = calls[i].id;
+    msg.name = calls[i].name;
+    msg.content = tool_message_content(outcome);
+    run->messages.push_back(std::move(msg));
+  }
+  run->round_results.clear();
+  call_model(self, run);
+}
+
+void record_tool_outcome(self_ptr self, const run_ptr& run, const std::vector<tool_call>& calls,
+                         size_t index, caf::expected<tool_result> outcome,
+                         clock::time_point started) {
+  tool_call_record rec;
+  rec.tool = calls[index].name;
+  rec.arguments = calls[index].arguments;
+  rec.ok = static_cast<bool>(outcome);
+  rec.error = outcome ? std::string{} : describe(outcome.error());
+  rec.from_cache = outcome && outcome->from_cache;
+  rec.latency_us = micros_since(started);
+  run->result.tool_calls.push_back(std::move(rec));
+  run->round_results[index] = std::move(outcome);
+  AG_ASSERT(run->round_pending > 0);
+  if (--run->round_pending == 0)
+    complete_tool_round(self, run, calls);
+}
+
+void run_tools(self_ptr self, const run_ptr& run, std::vector<tool_call> calls) {
+  auto shared_calls = std::make_shared<const std::vector<tool_call>>(std::move(calls));
+  run->round_results.assign(shared_calls->size(), std::nullopt);
+  run->round_pending = shared_calls->size();
+  for (size_t i = 0; i < shared_calls->size(); ++i) {
+    const auto& call = (*shared_calls)[i];
+    auto started = clock::now();
+    auto it = self->state.deps.tools.find(call.name);
+    if (it == self->state.deps.tools.end()) {
+      // The model asked for a tool this agent does not have: tell it so.
+      record_tool_outcome(self, run, *shared_calls, i,
+                          make_error(errc::not_found, "no tool named '" + call.name + "'"),
+                          started);
+      continue;
+    }
+    self->request(it->second, self->state.cfg.request_timeout, invoke_atom::value,
+                  tool_invocation{call.id, call.arguments})
+      .then(
+        [self, run, shared_calls, i, started](tool_result& r) {
+          record_tool_outcome(self, run, *shared_calls, i, std::move(r), started);
+        },
+        [self, run, shared_calls, i, started](caf::error& err) {
+          record_tool_outcome(self, run, *shared_calls, i, std::move(err), started);
+        });
+  }
+}
+
+void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
+  run->result.usage.prompt_tokens += reply.usage.prompt_tokens;
+  run->result.usage.completion_tokens += reply.usage.completion_tokens;
+  ++run->result.model_calls;
+  if (reply.message.tool_calls.empty()) {
+    succeed(self, run, std::move(reply.message.content));
+    return;
+  }
+  if (run->tool_rounds >= self->state.cfg.max_tool_iterations) {
+    fail(self, run,
+         make_error(errc::limit_exceeded,
+                    "agent '" + self->state.cfg.name + "' reached max_tool_iterations ("
+                      + std::to_string(self->state.cfg.max_tool_iterations) + ") on task "
+                      + run->task.task_id));
+    return;
+  }
+  ++run->tool_rounds;
+  auto calls = reply.message.tool_calls;
+  reply.message.role = chat_role::assistant;
+  run->messages.push_back(std::move(reply.message));
+  run_tools(self, run, std::move(calls));
+}
+
+void call_model(self_ptr self, run_ptr run) {
+  const auto& cfg = self->state.cfg;
+  chat_request req;
+  req.request_id = run->task.task_id + "-" + std::to_string(run->result.model_calls + 1);
+  req.model = cfg.model;
+  req.messages = run->messages;
+  req.tools = self->state.deps.tool_definitions;
+  req.temperature = cfg.effective_temperature();
+  req.max_tokens = cfg.max_tokens;
+  self->request(self->state.deps.provider, cfg.request_timeout, chat_atom::value, std::move(req))
+    .then([self, run](chat_response& reply) { on_model_reply(self, run, reply); },
+          [self, run](caf::error& err) { fail(self, run, std::move(err)); });
+}
+
+void start_run(self_ptr self, run_ptr run) {
+  auto& st = self->state;
+  auto begin = [self, run](const std::vector<memory_hit>& hits) {
+    run->messages = build_initial_messages(self->state.cfg, self->state.history, hits, run->task);
+    call_model(self, run);
+  };
+  if (!st.deps.memory || st.cfg.memory_recall_k == 0) {
+    begin({});
+    return;
+  }
+  self->request(st.deps.memory, st.cfg.request_timeout, recall_atom::value, run->task.input,
+                st.cfg.memory_recall_k)
+    .then([begin](std::vector<memory_hit>& hits) { begin(hits); },
+          [self, begin](caf::error&) {
+            // A task does not fail because its memory is unreachable; it runs
+            // without recall and the miss is counted.
+            ++self->state.memory_errors;
+            begin({});
+          });
+}
+
+agent_stats make_stats(const agent_state& st) {
+  agent_stats s;
+  s.name = st.cfg.name;
+  s.role = to_string(st.cfg.role);
+  s.status = !st.runs.empty() ? agent_status::busy
+             : st.last_task_failed ? agent_status::failed
+                                   : agent_status::idle;
+  s.tasks_completed = st.tasks_completed;
+  s.errors = st.errors;
+  s.tasks_in_flight = st.runs.size();
+  s.prompt_tokens = st.prompt_tokens;
+  s.completion_tokens = st.completion_tokens;
+  s.total_tokens = st.prompt_tokens + st.completion_tokens;
+  s.response_time_avg_us = st.tasks_completed == 0
+                             ? 0
+                             : st.response_time_total_us
+                                 / static_cast<int64_t>(st.tasks_completed);
+  s.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.started)
+                  .count();
+  size_t bytes = st.history.heap_bytes();
+  for (const auto& [id, run] : st.runs)
+    bytes += sizeof(task_run) + id.capacity() + heap_bytes(run->messages);
+  s.memory_bytes = bytes;
+  return s;
+}
+
+caf::result<task_result> on_execute(self_ptr self, task_request& task) {
+  auto& st = self->state;
+  if (task.input.empty())
+    return make_error(errc::invalid_argument, "task input is empty");
+  if (st.runs.size() >= st.cfg.tasks_in_flight_max)
+    return make_error(errc::overloaded, "agent '" + st.cfg.name + "' has "
+                                          + std::to_string(st.runs.size())
+                                          + " tasks in flight (tasks_in_flight_max)");
+  if (task.task_id.empty())
+    task.task_id = st.cfg.name + "-" + std::to_string(++st.task_counter);
+  if (st.runs.count(task.task_id) != 0)
+    return make_error(errc::invalid_argument,
+                      "task id '" + task.task_id + "' is already running on this agent");
+  auto run = std::make_shared<task_run>();
+  run->task = std::move(task);
+  run->result.task_id = run->task.task_id;
+  run->result.agent = st.cfg.name;
+  run->promise = self->make_response_promise<task_result>();
+  st.runs.emplace(run->task.task_id, run);
+  start_run(self, run);
+  return run->promise;
+}
+
+agent_actor::behavior_type agent_behavior(self_ptr self, agent_config cfg,
+                                          agent_dependencies deps) {
+  self->state.history = conversation_history{cfg.history_window};
+  self->state.cfg = std::move(cfg);
+  self->state.deps = std::move(deps);
+  return {
+    [self](execute_atom, task_request& task) { return on_execute(self, task); },
+    [self](stats_atom) { return make_stats(self->state); },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+}  // namespace agent_detail
+
+caf::error validate_agent(const agent_config& cfg, const agent_dependencies& deps) {
+  auto bad = [&](const std::string& what) {
+    return make_error(errc::invalid_argument, "agent '" + cfg.name + "': " + what);
+  };
+  if (cfg.name.empty())
+    return make_error(errc::invalid_argument, "agent has no name");
+  if (!deps.provider)
+    return bad("no provider handle for '" + cfg.provider + "'");
+  for (const auto& tool : cfg.tools) {
+    if (deps.tools.count(tool) == 0)
+      return bad("tool '" + tool + "' has no handle");
+    bool described = false;
+    for (const auto& def : deps.tool_definitions)
+      described = described || def.name == tool;
+    if (!described)
+      return bad("tool '" + tool + "' has no definition");
+  }
+  if (!cfg.memory.empty() && !deps.memory)
+    return bad("memory '" + cfg.memory + "' has no handle");
+  if (cfg.request_timeout.count() <= 0)
+    return bad("request_timeout must be positive");
+  if (cfg.tasks_in_flight_max == 0)
+    return bad("tasks_in_flight_max must be at least 1");
+  if (cfg.max_tokens <= 0)
+    return bad("max_tokens must be positive");
+  double t = cfg.effective_temperature();
+  if (t < 0.0 || t > 2.0)
+    return bad("temperature must be within [0, 2]");
+  return caf::none;
+}
+
+agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg, agent_dependencies deps) {
+  AG_ASSERT(!validate_agent(cfg, deps));
+  return sys.spawn(agent_detail::agent_behavior, std::move(cfg), std::move(deps));
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,40 @@
+// The agent actor: takes a task, recalls memory, runs the model/tool loop
+// (bounded by max_tool_iterations), stores the interaction, and replies with
+// the answer, usage, tool calls and latency. Its dependencies are handles to
+// other actors (normally supervisors), so it never knows whether they are
+// local or remote.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/agent/agent_config.hpp"
+#include "actors/agent/agent_interface.hpp"
+#include "actors/memory/memory_interface.hpp"
+#include "actors/provider/provider_interface.hpp"
+#include "actors/tool/tool_interface.hpp"
+
+namespace agentgraph {
+
+struct agent_dependencies {
+  provider_actor provider;
+  std::map<std::string, tool_actor> tools;  // by the name the model calls
+  std::vector<tool_definition> tool_definitions;  // shown to the model
+  memory_actor memory;  // invalid handle: the agent has no memory shard
+};
+
+// Errors: invalid_argument when the config is unusable (no name, no provider,
+// a tool in cfg.tools without a handle or definition, memory named but no
+// handle, zero timeouts or bounds).
+[[nodiscard]] caf::error validate_agent(const agent_config& cfg, const agent_dependencies& deps);
+
+// Spawns the agent. Call validate_agent first; spawning an invalid agent is
+// a programmer error.
+[[nodiscard]] agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg,
+                                      agent_dependencies deps);
+
+}  // namespace agentgraph

@@ -1,0 +1,114 @@
+// Runtime: the embedding facade. It owns the CAF actor system, spawns
+// providers, memory shards, tools and agents (each under its own
+// supervisor), and lets ordinary non-actor code call agents with futures or
+// callbacks. Destroying it persists every memory shard and stops every
+// actor, agents first.
+//
+// Thread safety: the add_* and lookup methods must be called from one thread
+// (the one that builds the runtime); submit/run/stats may be called from any
+// non-actor thread once building is done. Never call run() or the stats
+// methods from inside an actor: they block the calling thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/agent/agent_config.hpp"
+#include "actors/agent/agent_interface.hpp"
+#include "actors/memory/memory_config.hpp"
+#include "actors/memory/memory_interface.hpp"
+#include "actors/node_config.hpp"
+#include "actors/provider/provider_config.hpp"
+#include "actors/provider/provider_interface.hpp"
+#include "actors/tool/tool_config.hpp"
+#include "actors/tool/tool_interface.hpp"
+#include "runtime/supervision_config.hpp"
+
+namespace agentgraph {
+
+struct runtime_options {
+  uint32_t scheduler_threads = 2;
+  supervision_config supervision;
+  // Load CAF's middleman so actors can be published to other processes.
+  bool middleman = false;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(runtime_options opts = {});
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Builds everything `cfg` declares, in dependency order (providers, shards,
+  // plain tools, then agents and their agent tools in topological order).
+  // Errors: the first component that failed, naming it.
+  [[nodiscard]] static caf::expected<std::unique_ptr<Runtime>> from_config(
+    const node_config& cfg, bool middleman = false);
+
+  [[nodiscard]] caf::actor_system& system() { return *system_; }
+
+  // Each add_* spawns one supervised component. Errors: invalid_argument
+  // (bad config, duplicate name, missing dependency), io_error, parse_error.
+  [[nodiscard]] caf::expected<provider_actor> add_provider(const provider_config& cfg);
+  [[nodiscard]] caf::expected<memory_actor> add_memory(const memory_config& cfg);
+  // A tool of kind `agent` needs its agent added first.
+  [[nodiscard]] caf::expected<tool_actor> add_tool(const tool_config& cfg);
+  // The provider, tools and memory shard it names must be added first.
+  [[nodiscard]] caf::expected<agent_actor> add_agent(const agent_config& cfg);
+
+  [[nodiscard]] caf::expected<agent_actor> agent(const std::string& name) const;
+  [[nodiscard]] caf::expected<tool_actor> tool(const std::string& name) const;
+  [[nodiscard]] caf::expected<memory_actor> memory(const std::string& name) const;
+  [[nodiscard]] caf::expected<provider_actor> provider(const std::string& name) const;
+  [[nodiscard]] std::vector<std::string> agent_names() const;     // in the order added
+  [[nodiscard]] std::vector<std::string> memory_names() const;
+
+  // How long a caller waits for a task on `agent`: every model call and
+  // tool round may take the agent's request_timeout.
+  [[nodiscard]] std::chrono::milliseconds task_deadline(const std::string& agent) const;
+
+  // Runs `task` on the named agent. The callback runs on a CAF thread: it
+  // must not block. Errors: not_found (no such agent), the agent's errors,
+  // timeout after task_deadline.
+  void submit(const std::string& agent, task_request task,
+              std::function<void(caf::expected<task_result>)> done);
+  [[nodiscard]] std::future<caf::expected<task_result>> submit(const std::string& agent,
+                                                               task_request task);
+  // Blocks the calling (non-actor) thread until the task ends.
+  [[nodiscard]] caf::expected<task_result> run(const std::string& agent, task_request task);
+
+  [[nodiscard]] caf::expected<agent_stats> stats(const std::string& agent);
+  [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);
+  [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
+
+  // Publishes a component on 127.0.0.1 (port 0: the OS picks) through CAF's
+  // middleman; needs runtime_options::middleman. Returns the port.
+  [[nodiscard]] caf::expected<uint16_t> publish_agent(const std::string& name, uint16_t port);
+  [[nodiscard]] caf::expected<uint16_t> publish_tool(const std::string& name, uint16_t port);
+  [[nodiscard]] caf::expected<uint16_t> publish_memory(const std::string& name, uint16_t port);
+  [[nodiscard]] caf::expected<uint16_t> publish_provider(const std::string& name, uint16_t port);
+
+  // Snapshots every memory shard, then stops agents, tools, shards and
+  // providers in that order. Idempotent; the destructor calls it. Returns
+  // the first snapshot error, if any (shutdown still completes).
+  caf::error shutdown();
+
+ private:
+  struct component_tables;
+  runtime_options opts_;
+  std::unique_ptr<caf::actor_system_config> config_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<component_tables> tables_;
+  bool shut_down_ = false;
+};
+
+}  // namespace agentgraph

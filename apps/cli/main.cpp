@@ -1,1 +1,50 @@
-int main() { return 0; }
+// agentgraph: the command-line entry point. Dispatches to one subcommand.
+#include <iostream>
+#include <string>
+
+#include "apps/cli/commands.hpp"
+
+namespace agentgraph::cli {
+
+constexpr const char* version_text = "agentgraph 0.1.0 (CAF 0.17.6)";
+
+constexpr const char* usage_text =
+  "usage: agentgraph <command> [options]\n"
+  "\n"
+  "commands:\n"
+  "  run --config FILE --task TEXT [--agent NAME] [--set SECTION.KEY=VALUE]...\n"
+  "                       build a runtime from FILE, run TEXT on an agent, print the\n"
+  "                       answer and per-agent stats\n"
+  "  config check FILE [--set SECTION.KEY=VALUE]...\n"
+  "                       validate a config file (and environment) without running it\n"
+  "  config schema        print every config key: type, default, bounds, env name, help\n"
+  "  version              print the version\n"
+  "  help                 print this text\n"
+  "\n"
+  "Run `agentgraph <command> --help` for a command's options.\n";
+
+}  // namespace agentgraph::cli
+
+int main(int argc, char** argv) {
+  using namespace agentgraph::cli;
+  if (argc < 2) {
+    std::cerr << usage_text;
+    return 2;
+  }
+  std::string command = argv[1];
+  args rest(argv + 2, argv + argc);
+  if (command == "run")
+    return run_command(rest);
+  if (command == "config")
+    return config_command(rest);
+  if (command == "version" || command == "--version") {
+    std::cout << version_text << "\n";
+    return 0;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << usage_text;
+    return 0;
+  }
+  std::cerr << "agentgraph: unknown command '" << command << "'\n\n" << usage_text;
+  return 2;
+}

@@ -1,0 +1,16 @@
+// The `agentgraph` subcommands. Each takes the arguments after its name and
+// returns the process exit code: 0 success, 1 the work failed, 2 bad usage
+// or bad configuration.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace agentgraph::cli {
+
+using args = std::vector<std::string>;
+
+int run_command(const args& argv);
+int config_command(const args& argv);
+
+}  // namespace agentgraph::cli

@@ -1,0 +1,68 @@
+#include "apps/cli/stats_table.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace agentgraph::cli {
+
+namespace stats_table_detail {
+
+using row = std::vector<std::string>;
+
+std::string render(const row& header, const std::vector<row>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& r : rows)
+      width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const row& r) {
+    std::string out;
+    for (size_t c = 0; c < r.size(); ++c) {
+      // First column left-aligned (names), the figures right-aligned.
+      std::string pad(width[c] - r[c].size(), ' ');
+      out += c == 0 ? r[c] + pad : pad + r[c];
+      out += c + 1 < r.size() ? "  " : "\n";
+    }
+    return out;
+  };
+  std::string out = line(header);
+  for (const auto& r : rows)
+    out += line(r);
+  return out;
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+}  // namespace stats_table_detail
+
+std::string format_agent_table(const std::vector<agent_stats>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  for (const auto& s : rows)
+    body.push_back({s.name, s.role, to_string(s.status), std::to_string(s.tasks_completed),
+                    std::to_string(s.errors), std::to_string(s.prompt_tokens),
+                    std::to_string(s.completion_tokens), std::to_string(s.total_tokens),
+                    fixed(static_cast<double>(s.response_time_avg_us) / 1000.0, 2),
+                    std::to_string(s.uptime_ms), std::to_string(s.memory_bytes)});
+  return render({"agent", "role", "status", "tasks", "errors", "prompt_tok", "completion_tok",
+                 "total_tok", "avg_ms", "uptime_ms", "mem_bytes"},
+                body);
+}
+
+std::string format_memory_table(const std::vector<memory_stats>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  for (const auto& s : rows)
+    body.push_back({s.name, std::to_string(s.entries), std::to_string(s.bytes),
+                    fixed(s.bytes_per_entry, 1), std::to_string(s.evictions),
+                    std::to_string(s.snapshots_written)});
+  return render({"memory", "entries", "bytes", "bytes_per_entry", "evictions", "snapshots"},
+                body);
+}
+
+}  // namespace agentgraph::cli

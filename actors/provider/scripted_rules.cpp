@@ -68,7 +68,8 @@ caf::expected<std::vector<std::string>> get_alternatives(const Value& obj, const
   if (v == nullptr)
     return out;
   auto items = v->is_array() ? v->as_array() : Value::Array{*v};
-  if (items.empty() || items.size() > scripted_alternatives_max)
+  if ((!v->is_array() && !v->is_string()) || items.empty()
+      || items.size() > scripted_alternatives_max)
     return loc.bad(field, "must be a string or an array of 1.."
                             + std::to_string(scripted_alternatives_max) + " strings");
   for (const auto& item : items) {
@@ -402,7 +403,7 @@ caf::expected<scripted_reply_spec> parse_default(const Value& v, const std::stri
     obj = Value::object();
     obj["reply"] = v;
   } else if (!v.is_object()) {
-    return loc.bad("default", "must be a reply string or an object");
+    return location{origin}.bad("default", "must be a reply string or an object");
   }
   if (auto err = check_keys(obj, {"comment", "reply", "tool_calls", "finish", "delay_ms", "error",
                                   "usage"},

@@ -1,0 +1,146 @@
+#include "actors/provider/scripted_provider.hpp"
+
+#include <caf/exit_reason.hpp>
+
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace scripted_provider_detail {
+
+using self_ptr = scripted_provider_actor::stateful_pointer<scripted_provider_state>;
+
+void send_chunks(self_ptr self, const stream_sink_actor& sink, const std::string& request_id,
+                 const chat_response& response) {
+  for (auto& chunk : make_stream_chunks(request_id, response))
+    self->send(sink, std::move(chunk));
+}
+
+caf::result<chat_response> answer_now(self_ptr self, scripted_outcome& outcome,
+                                      const std::string& request_id,
+                                      const stream_sink_actor& sink) {
+  ++self->state.answered;
+  if (outcome.error)
+    return std::move(outcome.error);
+  if (sink)
+    send_chunks(self, sink, request_id, outcome.response);
+  return std::move(outcome.response);
+}
+
+// Holds the answer on a response promise until its timer fires; the
+// scheduler thread moves on at once.
+caf::result<chat_response> answer_later(self_ptr self, scripted_outcome& outcome,
+                                        const std::string& request_id,
+                                        const stream_sink_actor& sink) {
+  auto& st = self->state;
+  if (st.pending.size() >= scripted_pending_max) {
+    ++st.rejected_overloaded;
+    return make_error(errc::overloaded, "scripted provider: "
+                                          + std::to_string(scripted_pending_max)
+                                          + " delayed requests already pending");
+  }
+  if (st.pending.count(request_id) > 0)
+    return make_error(errc::invalid_argument,
+                      "scripted provider: request id '" + request_id + "' is already pending");
+  auto seq = st.next_seq++;
+  auto delay = outcome.delay;
+  auto promise = self->make_response_promise<chat_response>();
+  st.pending.emplace(request_id, scripted_pending{seq, promise, std::move(outcome), sink});
+  self->delayed_send(self, delay, scripted_due_atom::value, request_id, seq);
+  return promise;
+}
+
+caf::result<chat_response> start(self_ptr self, const chat_request& req,
+                                  const stream_sink_actor& sink) {
+  auto outcome = answer_scripted(*self->state.rules, req);
+  if (!outcome)
+    return std::move(outcome.error());
+  if (outcome->delay.count() == 0)
+    return answer_now(self, *outcome, req.request_id, sink);
+  return answer_later(self, *outcome, req.request_id, sink);
+}
+
+void on_due(self_ptr self, const std::string& request_id, uint64_t seq) {
+  auto& pending = self->state.pending;
+  auto it = pending.find(request_id);
+  // A cancelled request's timer still fires; its seq no longer matches.
+  if (it == pending.end() || it->second.seq != seq)
+    return;
+  auto entry = std::move(it->second);
+  pending.erase(it);
+  ++self->state.answered;
+  if (entry.outcome.error) {
+    entry.promise.deliver(std::move(entry.outcome.error));
+    return;
+  }
+  if (entry.sink)
+    send_chunks(self, entry.sink, request_id, entry.outcome.response);
+  entry.promise.deliver(std::move(entry.outcome.response));
+}
+
+void on_cancel(self_ptr self, const std::string& request_id) {
+  auto& pending = self->state.pending;
+  auto it = pending.find(request_id);
+  // Already answered (or never delayed): nothing left to cancel.
+  if (it == pending.end())
+    return;
+  it->second.promise.deliver(
+    make_error(errc::cancelled, "scripted provider: request '" + request_id + "' cancelled"));
+  pending.erase(it);
+  ++self->state.cancelled;
+}
+
+// CAF 0.17 does not fail undelivered promises when an actor stops, so the
+// callers of delayed requests would wait for their own timeouts; tell them.
+void fail_pending(self_ptr self) {
+  for (auto& [id, entry] : self->state.pending)
+    entry.promise.deliver(
+      make_error(errc::unavailable, "scripted provider stopped before request '" + id
+                                      + "' was answered"));
+  self->state.pending.clear();
+}
+
+}  // namespace scripted_provider_detail
+
+scripted_provider_actor::behavior_type
+scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_state> self,
+                  std::shared_ptr<const scripted_rules> rules) {
+  using namespace scripted_provider_detail;
+  self->state.rules = std::move(rules);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    fail_pending(self);
+    self->quit(msg.reason);
+  });
+  return {
+    [self](chat_atom, const chat_request& req) -> caf::result<chat_response> {
+      return start(self, req, stream_sink_actor{});
+    },
+    [self](chat_stream_atom, const chat_request& req,
+           const stream_sink_actor& sink) -> caf::result<chat_response> {
+      if (!sink)
+        return make_error(errc::invalid_argument, "chat_stream needs a valid stream sink");
+      return start(self, req, sink);
+    },
+    [](embed_atom, const embed_request&) -> caf::result<embed_response> {
+      return make_error(errc::unsupported,
+                        "scripted provider: embeddings come from the memory shard's embedder");
+    },
+    [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
+    [self](scripted_due_atom, const std::string& request_id, uint64_t seq) {
+      on_due(self, request_id, seq);
+    },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+std::vector<stream_chunk> make_stream_chunks(const std::string& request_id,
+                                             const chat_response& response) {
+  std::vector<stream_chunk> chunks;
+  for (auto& piece : split_stream_pieces(response.message.content, scripted_stream_chunks_max))
+    chunks.push_back({request_id, std::move(piece), {}});
+  if (!response.message.tool_calls.empty())
+    chunks.push_back({request_id, {}, response.message.tool_calls});
+  return chunks;
+}
+
+}  // namespace agentgraph

@@ -87,6 +87,7 @@ class resolver {
   caf::error finish_section(config_section& sec);
   caf::error check_applies(const config_section& sec, const key_spec& k);
   config_section* find_section(std::string_view name);
+  std::string section_hint(std::string_view family) const;
   std::map<std::string, std::vector<env_target>> env_names() const;
 
   const config_schema& schema_;
@@ -101,6 +102,14 @@ config_section* resolver::find_section(std::string_view name) {
   return nullptr;
 }
 
+// " (did you mean [agent.<name>]?)" for a mistyped section family.
+std::string resolver::section_hint(std::string_view family) const {
+  auto hint = closest_name(family, schema_.section_names());
+  if (!hint)
+    return {};
+  return " (did you mean [" + schema_.find(*hint)->display_name() + "]?)";
+}
+
 caf::error resolver::add_file_section(const ini_document& doc, const ini_section& sec) {
   auto where = ini_location(doc.origin, sec.line);
   auto dot = sec.name.find('.');
@@ -108,8 +117,7 @@ caf::error resolver::add_file_section(const ini_document& doc, const ini_section
   auto spec = schema_.find(family);
   if (spec == nullptr)
     return make_error(errc::invalid_argument,
-                      where + ": unknown section [" + sec.name + "]" +
-                          did_you_mean(family, schema_.section_names(), "[", "]"));
+                      where + ": unknown section [" + sec.name + "]" + section_hint(family));
   if (!spec->named) {
     if (dot != std::string::npos)
       return make_error(errc::invalid_argument, where + ": section [" + family +
@@ -237,10 +245,10 @@ caf::error resolver::apply_overrides(const std::vector<std::string>& overrides) 
                           "command line: override '" + o + "': the config file has no section [" +
                               std::string{section} +
                               "]; overrides cannot create named sections, add it to the file");
-      return make_error(errc::invalid_argument,
-                        "command line: override '" + o + "': unknown section [" +
-                            std::string{section} + "]" +
-                            did_you_mean(family, schema_.section_names(), "[", "]"));
+      return make_error(errc::invalid_argument, "command line: override '" + o +
+                                                    "': unknown section [" +
+                                                    std::string{section} + "]" +
+                                                    section_hint(family));
     }
     auto value = trim(std::string_view{o}.substr(eq + 1));
     if (auto err = set_value(*sec, lhs.substr(dot + 1), value, std::string{origin}))

@@ -146,7 +146,7 @@ std::string minimal(const std::string& extra = {}) {
   return "[provider.scripted]\n[agent.a]\n" + extra;
 }
 
-std::string error_of(const caf::expected<node_config>& r) {
+std::string binding_error(const caf::expected<node_config>& r) {
   REQUIRE_FALSE(r);
   return error_context(r.error());
 }
@@ -201,67 +201,67 @@ TEST_CASE("config: unset keys keep the struct defaults") {
 }
 
 TEST_CASE("config: at least one agent is required") {
-  auto msg = error_of(parse_node_config("[provider.scripted]\n", "node.ini", {}, {}));
+  auto msg = binding_error(parse_node_config("[provider.scripted]\n", "node.ini", {}, {}));
   CHECK(msg.find("node.ini") != std::string::npos);
   CHECK(msg.find("at least one agent") != std::string::npos);
 }
 
 TEST_CASE("config: an agent's provider, tools and memory must name existing sections") {
   SUBCASE("provider, set in the file") {
-    auto msg = error_of(parse_node_config(minimal("provider = scriptd\n"), "node.ini", {}, {}));
+    auto msg = binding_error(parse_node_config(minimal("provider = scriptd\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [agent.a] provider: no section [provider.scriptd] "
                  "(did you mean 'scripted'?)");
   }
   SUBCASE("provider, by default") {
-    auto msg = error_of(parse_node_config("[agent.a]\n", "node.ini", {}, {}));
+    auto msg = binding_error(parse_node_config("[agent.a]\n", "node.ini", {}, {}));
     CHECK(msg == "node.ini:1 (default): [agent.a] provider: no section [provider.scripted]");
   }
   SUBCASE("tools") {
-    auto msg = error_of(parse_node_config(minimal("tools = calc, nope\n[tool.calc]\nkind = "
+    auto msg = binding_error(parse_node_config(minimal("tools = calc, nope\n[tool.calc]\nkind = "
                                                   "calculator\n"),
                                           "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [agent.a] tools: no section [tool.nope]");
   }
   SUBCASE("a tool listed twice") {
-    auto msg = error_of(parse_node_config(
+    auto msg = binding_error(parse_node_config(
         minimal("tools = calc, calc\n[tool.calc]\nkind = calculator\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [agent.a] tools: tool 'calc' is listed twice");
   }
   SUBCASE("memory") {
-    auto msg = error_of(parse_node_config(minimal("memory = mem\n"), "node.ini", {}, {}));
+    auto msg = binding_error(parse_node_config(minimal("memory = mem\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [agent.a] memory: no section [memory.mem]");
   }
   SUBCASE("an override's reference is checked too") {
-    auto msg = error_of(parse_node_config(minimal(), "node.ini", {}, {"agent.a.memory=x"}));
+    auto msg = binding_error(parse_node_config(minimal(), "node.ini", {}, {"agent.a.memory=x"}));
     CHECK(msg == "command line: [agent.a] memory: no section [memory.x]");
   }
 }
 
 TEST_CASE("config: tools of kind agent and file_read need their target") {
   SUBCASE("agent tool names a missing agent") {
-    auto msg = error_of(parse_node_config(minimal("[tool.ask]\nkind = agent\nagent = b\n"),
+    auto msg = binding_error(parse_node_config(minimal("[tool.ask]\nkind = agent\nagent = b\n"),
                                           "node.ini", {}, {}));
     CHECK(msg == "node.ini:5: [tool.ask] agent: no section [agent.b]");
   }
   SUBCASE("agent tool without agent") {
-    auto msg = error_of(parse_node_config(minimal("[tool.ask]\nkind = agent\n"), "node.ini", {},
+    auto msg = binding_error(parse_node_config(minimal("[tool.ask]\nkind = agent\n"), "node.ini", {},
                                           {}));
     CHECK(msg == "node.ini:4: [tool.ask] agent: required for kind agent");
   }
   SUBCASE("file_read without root") {
-    auto msg = error_of(parse_node_config(minimal("[tool.f]\nkind = file_read\n"), "node.ini", {},
+    auto msg = binding_error(parse_node_config(minimal("[tool.f]\nkind = file_read\n"), "node.ini", {},
                                           {}));
     CHECK(msg == "node.ini:4: [tool.f] root: required for kind file_read");
   }
   SUBCASE("a tool without kind") {
-    auto msg = error_of(parse_node_config(minimal("[tool.t]\ncache = on\n"), "node.ini", {}, {}));
+    auto msg = binding_error(parse_node_config(minimal("[tool.t]\ncache = on\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [tool.t] kind: required key is missing");
   }
 }
 
 TEST_CASE("config: agent tools must not form a cycle") {
   SUBCASE("an agent calling itself") {
-    auto msg = error_of(parse_node_config(
+    auto msg = binding_error(parse_node_config(
         minimal("tools = self\n[tool.self]\nkind = agent\nagent = a\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:6: [tool.self] agent: agent tools form a cycle: a -> self -> a");
   }
@@ -273,7 +273,7 @@ TEST_CASE("config: agent tools must not form a cycle") {
                        "[tool.ask_a]\nkind = agent\nagent = a\n"
                        "[tool.ask_b]\nkind = agent\nagent = b\n"
                        "[tool.ask_c]\nkind = agent\nagent = c\n";
-    auto msg = error_of(parse_node_config(text, "node.ini", {}, {}));
+    auto msg = binding_error(parse_node_config(text, "node.ini", {}, {}));
     CHECK(msg == "node.ini:10: [tool.ask_a] agent: agent tools form a cycle: "
                  "a -> ask_b -> b -> ask_c -> c -> ask_a -> a");
   }

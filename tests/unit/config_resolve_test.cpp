@@ -23,7 +23,7 @@ caf::expected<config_tree> resolve(std::string_view text, const env_map& env = {
   return resolve_config(node_schema(), *doc, env, overrides, "");
 }
 
-std::string error_of(std::string_view text, const env_map& env = {},
+std::string resolve_error(std::string_view text, const env_map& env = {},
                      const override_list& overrides = {}, errc code = errc::invalid_argument) {
   auto tree = resolve(text, env, overrides);
   REQUIRE_FALSE(tree);
@@ -46,28 +46,28 @@ constexpr std::string_view base = "[provider.scripted]\n[agent.a]\n";  // lines 
 using namespace config_resolve_test;
 
 TEST_CASE("config: unknown sections and keys are errors with a hint") {
-  CHECK(error_of("[agnet.a]\n") == "node.ini:1: unknown section [agnet.a] (did you mean "
+  CHECK(resolve_error("[agnet.a]\n") == "node.ini:1: unknown section [agnet.a] (did you mean "
                                    "[agent.<name>]?)");
-  CHECK(error_of("[runtim]\n") == "node.ini:1: unknown section [runtim] (did you mean [runtime]?)");
-  CHECK(error_of("[plugins]\n") == "node.ini:1: unknown section [plugins]");
-  CHECK(error_of("[agent.a]\ntemprature = 1\n") ==
+  CHECK(resolve_error("[runtim]\n") == "node.ini:1: unknown section [runtim] (did you mean [runtime]?)");
+  CHECK(resolve_error("[plugins]\n") == "node.ini:1: unknown section [plugins]");
+  CHECK(resolve_error("[agent.a]\ntemprature = 1\n") ==
         "node.ini:2: [agent.a] unknown key 'temprature' (did you mean 'temperature'?)");
-  CHECK(error_of("[runtime]\nthreads = 1\n") == "node.ini:2: [runtime] unknown key 'threads'");
+  CHECK(resolve_error("[runtime]\nthreads = 1\n") == "node.ini:2: [runtime] unknown key 'threads'");
 }
 
 TEST_CASE("config: section names are checked") {
-  CHECK(error_of("[agent]\n") == "node.ini:1: section [agent] needs a name; write [agent.<name>]");
-  CHECK(error_of("[runtime.x]\n") == "node.ini:1: section [runtime] takes no name; write [runtime]");
+  CHECK(resolve_error("[agent]\n") == "node.ini:1: section [agent] needs a name; write [agent.<name>]");
+  CHECK(resolve_error("[runtime.x]\n") == "node.ini:1: section [runtime] takes no name; write [runtime]");
   for (auto bad : {"[agent.Planner]", "[agent.a b]", "[agent.]", "[agent.a.b]", "[tool.x!]"})
-    CHECK(error_of(std::string{bad} + "\n").find("node.ini:1: bad section name") == 0);
-  CHECK(error_of("[agent." + std::string(65, 'a') + "]\n").find("[a-z0-9_-]{1,64}") !=
+    CHECK(resolve_error(std::string{bad} + "\n").find("node.ini:1: bad section name") == 0);
+  CHECK(resolve_error("[agent." + std::string(65, 'a') + "]\n").find("[a-z0-9_-]{1,64}") !=
         std::string::npos);
   CHECK(resolve("[agent." + std::string(64, 'a') + "]\n[agent.web-bot_2]\n"));
 }
 
 TEST_CASE("config: wrong types name key, file and line") {
   auto err = [](std::string_view section, std::string_view line, errc code) {
-    return error_of(std::string{base} + "[" + std::string{section} + "]\n" + std::string{line} +
+    return resolve_error(std::string{base} + "[" + std::string{section} + "]\n" + std::string{line} +
                         "\n",
                     {}, {}, code);
   };
@@ -92,40 +92,40 @@ TEST_CASE("config: wrong types name key, file and line") {
 }
 
 TEST_CASE("config: values out of bounds name the bound") {
-  CHECK(error_of("[agent.planner]\nrole = coding\ntemperature = 3.5\n") ==
+  CHECK(resolve_error("[agent.planner]\nrole = coding\ntemperature = 3.5\n") ==
         "node.ini:3: [agent.planner] temperature: 3.5 is above the maximum 2.0");
-  CHECK(error_of("[runtime]\nscheduler_threads = 0\n") ==
+  CHECK(resolve_error("[runtime]\nscheduler_threads = 0\n") ==
         "node.ini:2: [runtime] scheduler_threads: 0 is below the minimum 1");
-  CHECK(error_of("[runtime]\nscheduler_threads = 65\n") ==
+  CHECK(resolve_error("[runtime]\nscheduler_threads = 65\n") ==
         "node.ini:2: [runtime] scheduler_threads: 65 is above the maximum 64");
-  CHECK(error_of("[supervisor]\nrequest_timeout = 25h\n") ==
+  CHECK(resolve_error("[supervisor]\nrequest_timeout = 25h\n") ==
         "node.ini:2: [supervisor] request_timeout: 25h is above the maximum 24h");
-  CHECK(error_of("[agent.a]\nmax_tokens = -1\n") ==
+  CHECK(resolve_error("[agent.a]\nmax_tokens = -1\n") ==
         "node.ini:2: [agent.a] max_tokens: -1 is below the minimum 1");
-  CHECK(error_of("[memory.m]\nretention = hierarchical\nkind_limits = fact:0\n") ==
+  CHECK(resolve_error("[memory.m]\nretention = hierarchical\nkind_limits = fact:0\n") ==
         "node.ini:3: [memory.m] kind_limits: fact:0 is below the minimum 1");
 }
 
 TEST_CASE("config: bare numbers and unknown units are rejected for durations") {
-  CHECK(error_of("[supervisor]\nrestart_window = 30\n", {}, {}, errc::parse_error) ==
+  CHECK(resolve_error("[supervisor]\nrestart_window = 30\n", {}, {}, errc::parse_error) ==
         "node.ini:2: [supervisor] restart_window: '30' has no unit; write it with ms, s, m or h "
         "(e.g. 30s or 250ms)");
-  CHECK(error_of("[supervisor]\nrestart_window = 30sec\n", {}, {}, errc::parse_error)
+  CHECK(resolve_error("[supervisor]\nrestart_window = 30sec\n", {}, {}, errc::parse_error)
             .find("node.ini:2: [supervisor] restart_window: '30sec' is not a duration") == 0);
-  CHECK(error_of("", {{"AGENTGRAPH_SUPERVISOR_HEARTBEAT_INTERVAL", "500"}}, {},
+  CHECK(resolve_error("", {{"AGENTGRAPH_SUPERVISOR_HEARTBEAT_INTERVAL", "500"}}, {},
                  errc::parse_error)
             .find("environment AGENTGRAPH_SUPERVISOR_HEARTBEAT_INTERVAL: [supervisor] "
                   "heartbeat_interval: '500' has no unit") == 0);
 }
 
 TEST_CASE("config: keys for another kind are rejected") {
-  CHECK(error_of("[tool.c]\nkind = calculator\nroot = /tmp\n") ==
+  CHECK(resolve_error("[tool.c]\nkind = calculator\nroot = /tmp\n") ==
         "node.ini:3: [tool.c] root: applies only when kind is file_read, but kind is calculator "
         "(node.ini:2)");
-  CHECK(error_of("[memory.m]\nkind_limits = fact:3\n") ==
+  CHECK(resolve_error("[memory.m]\nkind_limits = fact:3\n") ==
         "node.ini:2: [memory.m] kind_limits: applies only when retention is hierarchical, but "
         "retention is sliding_window (node.ini:1 (default))");
-  CHECK(error_of("[provider.p]\nkind = openai\n", {}, {"provider.p.rules=r.txt"}) ==
+  CHECK(resolve_error("[provider.p]\nkind = openai\n", {}, {"provider.p.rules=r.txt"}) ==
         "command line: [provider.p] rules: applies only when kind is scripted, but kind is "
         "openai (node.ini:2)");
 }
@@ -181,20 +181,20 @@ TEST_CASE("config: environment names follow AGENTGRAPH_SECTION_KEY") {
 }
 
 TEST_CASE("config: unknown AGENTGRAPH_ variables are errors") {
-  CHECK(error_of(base, {{"AGENTGRAPH_RUNTIME_SCHEDULER_THREAD", "2"}}) ==
+  CHECK(resolve_error(base, {{"AGENTGRAPH_RUNTIME_SCHEDULER_THREAD", "2"}}) ==
         "environment AGENTGRAPH_RUNTIME_SCHEDULER_THREAD: matches no config key (did you mean "
         "AGENTGRAPH_RUNTIME_SCHEDULER_THREADS?); a named section such as [agent.<name>] must be "
         "declared in the config file before the environment can set its keys");
   // A variable for a named section the file does not declare.
-  CHECK(error_of(base, {{"AGENTGRAPH_AGENT_ZED_MODEL", "m"}})
+  CHECK(resolve_error(base, {{"AGENTGRAPH_AGENT_ZED_MODEL", "m"}})
             .find("environment AGENTGRAPH_AGENT_ZED_MODEL: matches no config key") == 0);
-  CHECK(error_of(base, {{"AGENTGRAPH_AGENT_A_TEMPERATURE", "3.5"}}) ==
+  CHECK(resolve_error(base, {{"AGENTGRAPH_AGENT_A_TEMPERATURE", "3.5"}}) ==
         "environment AGENTGRAPH_AGENT_A_TEMPERATURE: [agent.a] temperature: 3.5 is above the "
         "maximum 2.0");
 }
 
 TEST_CASE("config: an environment name shared by two keys is ambiguous") {
-  auto msg = error_of("[agent.a_b]\n[agent.a-b]\n", {{"AGENTGRAPH_AGENT_A_B_MODEL", "m"}});
+  auto msg = resolve_error("[agent.a_b]\n[agent.a-b]\n", {{"AGENTGRAPH_AGENT_A_B_MODEL", "m"}});
   CHECK(msg == "environment AGENTGRAPH_AGENT_A_B_MODEL: ambiguous: it names both [agent.a_b] "
                "model and [agent.a-b] model; use --set on the command line instead");
   // Unset, the shared name harms nobody.
@@ -202,25 +202,25 @@ TEST_CASE("config: an environment name shared by two keys is ambiguous") {
 }
 
 TEST_CASE("config: command-line overrides are validated like file values") {
-  CHECK(error_of(base, {}, {"agent.a.temperature"}, errc::parse_error) ==
+  CHECK(resolve_error(base, {}, {"agent.a.temperature"}, errc::parse_error) ==
         "command line: override 'agent.a.temperature' is not of the form section.key=value");
-  CHECK(error_of(base, {}, {"temperature=1"}, errc::parse_error).find("not of the form") !=
+  CHECK(resolve_error(base, {}, {"temperature=1"}, errc::parse_error).find("not of the form") !=
         std::string::npos);
-  CHECK(error_of(base, {}, {"agent.b.model=x"}) ==
+  CHECK(resolve_error(base, {}, {"agent.b.model=x"}) ==
         "command line: override 'agent.b.model=x': the config file has no section [agent.b]; "
         "overrides cannot create named sections, add it to the file");
-  CHECK(error_of(base, {}, {"runtme.log_level=debug"}) ==
+  CHECK(resolve_error(base, {}, {"runtme.log_level=debug"}) ==
         "command line: override 'runtme.log_level=debug': unknown section [runtme] (did you "
         "mean [runtime]?)");
-  CHECK(error_of(base, {}, {"runtime.log_levl=debug"}) ==
+  CHECK(resolve_error(base, {}, {"runtime.log_levl=debug"}) ==
         "command line: [runtime] unknown key 'log_levl' (did you mean 'log_level'?)");
-  CHECK(error_of(base, {}, {"runtime.log_level=loud"}) ==
+  CHECK(resolve_error(base, {}, {"runtime.log_level=loud"}) ==
         "command line: [runtime] log_level: 'loud' is not one of error|warn|info|debug");
   auto later_wins = resolve(base, {}, {"agent.a.model=x", "agent.a.model = y"});
   REQUIRE(later_wins);
   CHECK(std::get<std::string>(entry(*later_wins, "agent.a", "model").value) == "y");
   override_list many(config_overrides_max + 1, "runtime.log_level=info");
-  CHECK(error_of(base, {}, many) == "command line: more than 256 overrides");
+  CHECK(resolve_error(base, {}, many) == "command line: more than 256 overrides");
 }
 
 TEST_CASE("config: program options are generated for fixed sections") {

@@ -4,13 +4,13 @@
 // config_binding_test.cpp sets every key and checks every field).
 #include "actors/node_config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <functional>
 #include <limits>
 
@@ -53,11 +53,10 @@ std::vector<std::string> words(const E (&all)[N]) {
   return out;
 }
 
-constexpr agent_role all_roles[] = {agent_role::general, agent_role::coding,
-                                    agent_role::analysis, agent_role::creative};
+constexpr agent_role all_roles[] = {agent_role::general, agent_role::coding, agent_role::analysis,
+                                    agent_role::creative};
 constexpr retention_policy all_retentions[] = {
-    retention_policy::sliding_window, retention_policy::importance,
-    retention_policy::hierarchical};
+    retention_policy::sliding_window, retention_policy::importance, retention_policy::hierarchical};
 constexpr log_severity all_severities[] = {log_severity::error, log_severity::warn,
                                            log_severity::info, log_severity::debug};
 
@@ -74,29 +73,47 @@ E enum_from(const E (&all)[N], const config_value& v) {
 
 // Conversions from the schema's value types to the field types. Narrowing
 // casts are safe because bind() checks that the key's bounds fit the field.
-void assign(std::string& f, const config_value& v) { f = std::get<std::string>(v); }
-void assign(bool& f, const config_value& v) { f = std::get<bool>(v); }
+void assign(std::string& f, const config_value& v) {
+  f = std::get<std::string>(v);
+}
+void assign(bool& f, const config_value& v) {
+  f = std::get<bool>(v);
+}
 void assign(int32_t& f, const config_value& v) {
   f = static_cast<int32_t>(std::get<int64_t>(v));
 }
 void assign(uint32_t& f, const config_value& v) {
   f = static_cast<uint32_t>(std::get<uint64_t>(v));
 }
-void assign(uint64_t& f, const config_value& v) { f = std::get<uint64_t>(v); }
-void assign(double& f, const config_value& v) { f = std::get<double>(v); }
-void assign(std::optional<double>& f, const config_value& v) { f = std::get<double>(v); }
+void assign(uint64_t& f, const config_value& v) {
+  f = std::get<uint64_t>(v);
+}
+void assign(double& f, const config_value& v) {
+  f = std::get<double>(v);
+}
+void assign(std::optional<double>& f, const config_value& v) {
+  f = std::get<double>(v);
+}
 void assign(std::chrono::milliseconds& f, const config_value& v) {
   f = std::get<config_duration>(v);
 }
-void assign(std::vector<std::string>& f, const config_value& v) { f = std::get<config_list>(v); }
+void assign(std::vector<std::string>& f, const config_value& v) {
+  f = std::get<config_list>(v);
+}
 void assign(std::map<std::string, uint32_t>& f, const config_value& v) {
   f.clear();
   for (const auto& [k, n] : std::get<config_uint_map>(v))
     f.emplace(k, static_cast<uint32_t>(n));
 }
-void assign(agent_role& f, const config_value& v) { f = enum_from(all_roles, v); }
-void assign(retention_policy& f, const config_value& v) { f = enum_from(all_retentions, v); }
-void assign(log_severity& f, const config_value& v) { f = enum_from(all_severities, v); }
+void assign(agent_role& f, const config_value& v) {
+  f = enum_from(all_roles, v);
+}
+void assign(retention_policy& f, const config_value& v) {
+  f = enum_from(all_retentions, v);
+}
+void assign(log_severity& f, const config_value& v) {
+  f = enum_from(all_severities, v);
+}
 
 // Integral fields narrower than the schema's 64-bit values must have bounds
 // that fit, or a valid config could overflow the field.
@@ -117,8 +134,7 @@ void check_fits(const key_spec& spec) {
 template <class S, class F>
 field<S> bind(key_spec spec, F S::*member) {
   check_fits<F>(spec);
-  return field<S>{std::move(spec),
-                  [member](S& s, const config_value& v) { assign(s.*member, v); }};
+  return field<S>{std::move(spec), [member](S& s, const config_value& v) { assign(s.*member, v); }};
 }
 
 const std::vector<field<runtime_settings>>& runtime_fields() {
@@ -174,11 +190,11 @@ const std::vector<field<provider_config>>& provider_fields() {
     using S = provider_config;
     const S d;
     return std::vector<field<S>>{
-        bind(enum_key("kind", d.kind,
-                      {"scripted", "openai", "anthropic", "gemini", "openrouter",
-                       "openai_compatible"},
-                      "Provider implementation. scripted is embedded, offline and "
-                      "deterministic."),
+        bind(enum_key(
+                 "kind", d.kind,
+                 {"scripted", "openai", "anthropic", "gemini", "openrouter", "openai_compatible"},
+                 "Provider implementation. scripted is embedded, offline and "
+                 "deterministic."),
              &S::kind),
         bind(applies_if(path_key("rules", d.rules,
                                  "Rules file of the scripted provider; relative: against the "
@@ -314,8 +330,7 @@ const std::vector<field<agent_config>>& agent_fields() {
         bind(int_key("max_tokens", d.max_tokens, 1, 1'000'000,
                      "Most tokens the model may generate per call."),
              &S::max_tokens),
-        bind(list_key("tools", "Names of [tool.<name>] sections the agent may call."),
-             &S::tools),
+        bind(list_key("tools", "Names of [tool.<name>] sections the agent may call."), &S::tools),
         bind(string_key("memory", d.memory,
                         "Name of the [memory.<name>] section to recall from and store to; "
                         "empty: none."),
@@ -559,19 +574,17 @@ const config_schema& node_schema() {
   static const config_schema schema = [] {
     using namespace node_config_detail;
     config_schema s;
-    s.add_section({"runtime", false, "Process-wide settings of the node.",
-                   keys_of(runtime_fields())});
-    s.add_section({"supervisor", false,
-                   "Restart, heartbeat and timeout policy of the supervisors.",
+    s.add_section(
+        {"runtime", false, "Process-wide settings of the node.", keys_of(runtime_fields())});
+    s.add_section({"supervisor", false, "Restart, heartbeat and timeout policy of the supervisors.",
                    keys_of(supervisor_fields())});
     s.add_section({"provider", true, "An LLM provider that agents name in their provider key.",
                    keys_of(provider_fields())});
-    s.add_section({"tool", true, "A tool that agents name in their tools list.",
-                   keys_of(tool_fields())});
+    s.add_section(
+        {"tool", true, "A tool that agents name in their tools list.", keys_of(tool_fields())});
     s.add_section({"memory", true, "A memory shard that agents name in their memory key.",
                    keys_of(memory_fields())});
-    s.add_section({"agent", true, "An agent; a node needs at least one.",
-                   keys_of(agent_fields())});
+    s.add_section({"agent", true, "An agent; a node needs at least one.", keys_of(agent_fields())});
     return s;
   }();
   return schema;

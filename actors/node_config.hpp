@@ -20,14 +20,13 @@
 // the schema cannot disagree about them.
 #pragma once
 
+#include <caf/expected.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <caf/expected.hpp>
 
 #include "actors/agent/agent_config.hpp"
 #include "actors/memory/memory_config.hpp"

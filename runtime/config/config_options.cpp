@@ -22,10 +22,11 @@ std::string option_help(const section_spec& s, const key_spec& k) {
 
 void add_schema_options(const config_schema& schema, po::options_description& desc) {
   using namespace config_options_detail;
-  desc.add_options()(set_option, po::value<std::vector<std::string>>()->composing()->value_name(
-                                     "section.key=value"),
-                     "override one config key, also of named sections "
-                     "(--set agent.planner.temperature=0.2); repeatable");
+  desc.add_options()(
+      set_option,
+      po::value<std::vector<std::string>>()->composing()->value_name("section.key=value"),
+      "override one config key, also of named sections "
+      "(--set agent.planner.temperature=0.2); repeatable");
   for (const auto& s : schema.sections()) {
     if (s.named)
       continue;

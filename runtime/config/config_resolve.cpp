@@ -1,8 +1,8 @@
 #include "runtime/config/config_resolve.hpp"
 
-#include <filesystem>
-
 #include <unistd.h>
+
+#include <filesystem>
 
 #include "runtime/config/config_text.hpp"
 
@@ -120,20 +120,19 @@ caf::error resolver::add_file_section(const ini_document& doc, const ini_section
                       where + ": unknown section [" + sec.name + "]" + section_hint(family));
   if (!spec->named) {
     if (dot != std::string::npos)
-      return make_error(errc::invalid_argument, where + ": section [" + family +
-                                                    "] takes no name; write [" + family + "]");
+      return make_error(errc::invalid_argument,
+                        where + ": section [" + family + "] takes no name; write [" + family + "]");
     find_section(family)->origin = where;
     return {};
   }
   auto instance = dot == std::string::npos ? std::string{} : sec.name.substr(dot + 1);
   if (dot == std::string::npos)
     return make_error(errc::invalid_argument, where + ": section [" + family +
-                                                  "] needs a name; write [" + family +
-                                                  ".<name>]");
+                                                  "] needs a name; write [" + family + ".<name>]");
   if (!valid_instance_name(instance))
-    return make_error(errc::invalid_argument,
-                      where + ": bad section name [" + sec.name + "]: the part after '" + family +
-                          ".' must match [a-z0-9_-]{1,64}");
+    return make_error(errc::invalid_argument, where + ": bad section name [" + sec.name +
+                                                  "]: the part after '" + family +
+                                                  ".' must match [a-z0-9_-]{1,64}");
   tree_.sections.push_back(config_section{sec.name, family, instance, where, {}});
   return {};
 }
@@ -148,8 +147,8 @@ caf::error resolver::set_value(config_section& sec, std::string_view key, std::s
   }
   auto value = parse_config_value(spec->rules, text);
   if (!value)
-    return config_error(errc_of(value.error()).value_or(errc::invalid_argument), origin,
-                        sec.name, key, error_context(value.error()));
+    return config_error(errc_of(value.error()).value_or(errc::invalid_argument), origin, sec.name,
+                        key, error_context(value.error()));
   if (spec->rules.type == value_type::path) {
     std::filesystem::path p{std::get<std::string>(*value)};
     if (!p.empty() && p.is_relative() && !base_dir_.empty())
@@ -224,17 +223,17 @@ caf::error resolver::apply_env(const std::map<std::string, std::string>& env) {
 caf::error resolver::apply_overrides(const std::vector<std::string>& overrides) {
   constexpr std::string_view origin = "command line";
   if (overrides.size() > config_overrides_max)
-    return make_error(errc::invalid_argument, "command line: more than " +
-                                                  std::to_string(config_overrides_max) +
-                                                  " overrides");
+    return make_error(
+        errc::invalid_argument,
+        "command line: more than " + std::to_string(config_overrides_max) + " overrides");
   for (const auto& o : overrides) {
     auto eq = o.find('=');
     auto lhs = trim(std::string_view{o}.substr(0, eq));
     auto dot = lhs.rfind('.');
     if (eq == std::string::npos || dot == std::string_view::npos || dot == 0 ||
         dot + 1 == lhs.size())
-      return make_error(errc::parse_error, "command line: override '" + o +
-                                               "' is not of the form section.key=value");
+      return make_error(errc::parse_error,
+                        "command line: override '" + o + "' is not of the form section.key=value");
     auto section = lhs.substr(0, dot);
     auto sec = find_section(section);
     if (sec == nullptr) {
@@ -246,9 +245,8 @@ caf::error resolver::apply_overrides(const std::vector<std::string>& overrides) 
                               std::string{section} +
                               "]; overrides cannot create named sections, add it to the file");
       return make_error(errc::invalid_argument, "command line: override '" + o +
-                                                    "': unknown section [" +
-                                                    std::string{section} + "]" +
-                                                    section_hint(family));
+                                                    "': unknown section [" + std::string{section} +
+                                                    "]" + section_hint(family));
     }
     auto value = trim(std::string_view{o}.substr(eq + 1));
     if (auto err = set_value(*sec, lhs.substr(dot + 1), value, std::string{origin}))
@@ -268,8 +266,8 @@ caf::error resolver::check_applies(const config_section& sec, const key_spec& k)
       return {};
   return config_error(errc::invalid_argument, e->origin, sec.name, k.name,
                       "applies only when " + k.applies_if_key + " is " +
-                          join(k.applies_if_values, "|") + ", but " + k.applies_if_key +
-                          " is " + chosen + " (" + sec.origin_of(k.applies_if_key) + ")");
+                          join(k.applies_if_values, "|") + ", but " + k.applies_if_key + " is " +
+                          chosen + " (" + sec.origin_of(k.applies_if_key) + ")");
 }
 
 caf::error resolver::finish_section(config_section& sec) {

@@ -26,13 +26,12 @@
 // working directory).
 #pragma once
 
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <caf/error.hpp>
-#include <caf/expected.hpp>
 
 #include "runtime/config/config_schema.hpp"
 #include "runtime/config/config_value.hpp"
@@ -84,9 +83,8 @@ struct config_tree {
 
 // "origin: [section] key: message" (key part omitted when empty): the one
 // shape of every config error, so users always learn where to look.
-[[nodiscard]] caf::error config_error(errc code, std::string_view origin,
-                                      std::string_view section, std::string_view key,
-                                      std::string_view message);
+[[nodiscard]] caf::error config_error(errc code, std::string_view origin, std::string_view section,
+                                      std::string_view key, std::string_view message);
 
 // Validates and merges; the first problem found is returned.
 [[nodiscard]] caf::expected<config_tree> resolve_config(

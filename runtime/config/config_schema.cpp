@@ -84,32 +84,29 @@ key_spec bool_key(std::string name, bool def, std::string help) {
 
 key_spec int_key(std::string name, int64_t def, int64_t min, int64_t max, std::string help) {
   using namespace config_schema_detail;
-  return bounded(make_key(std::move(name), value_type::integer, config_value{def},
-                          std::move(help)),
+  return bounded(make_key(std::move(name), value_type::integer, config_value{def}, std::move(help)),
                  min, max);
 }
 
-key_spec uint_key(std::string name, uint64_t def, uint64_t min, uint64_t max,
-                  std::string help) {
+key_spec uint_key(std::string name, uint64_t def, uint64_t min, uint64_t max, std::string help) {
   using namespace config_schema_detail;
-  return bounded(make_key(std::move(name), value_type::unsigned_integer, config_value{def},
-                          std::move(help)),
-                 min, max);
+  return bounded(
+      make_key(std::move(name), value_type::unsigned_integer, config_value{def}, std::move(help)),
+      min, max);
 }
 
 key_spec double_key(std::string name, double def, double min, double max, std::string help) {
   using namespace config_schema_detail;
-  return bounded(make_key(std::move(name), value_type::number, config_value{def},
-                          std::move(help)),
+  return bounded(make_key(std::move(name), value_type::number, config_value{def}, std::move(help)),
                  min, max);
 }
 
 key_spec duration_key(std::string name, config_duration def, config_duration min,
                       config_duration max, std::string help) {
   using namespace config_schema_detail;
-  return bounded(make_key(std::move(name), value_type::duration, config_value{def},
-                          std::move(help)),
-                 min.count(), max.count());
+  return bounded(
+      make_key(std::move(name), value_type::duration, config_value{def}, std::move(help)),
+      min.count(), max.count());
 }
 
 key_spec list_key(std::string name, std::string help) {

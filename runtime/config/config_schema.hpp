@@ -54,11 +54,10 @@ struct key_spec {
                                     config_duration max, std::string help);
 // Comma-separated strings; the default is the empty list.
 [[nodiscard]] key_spec list_key(std::string name, std::string help);
-[[nodiscard]] key_spec enum_key(std::string name, std::string def,
-                                std::vector<std::string> choices, std::string help);
+[[nodiscard]] key_spec enum_key(std::string name, std::string def, std::vector<std::string> choices,
+                                std::string help);
 // "name:count, name:count"; every count within [min, max]; default empty.
-[[nodiscard]] key_spec uint_map_key(std::string name, uint64_t min, uint64_t max,
-                                    std::string help);
+[[nodiscard]] key_spec uint_map_key(std::string name, uint64_t min, uint64_t max, std::string help);
 
 // Modifiers: drop the default and make the key optional or required.
 [[nodiscard]] key_spec unset_by_default(key_spec k);

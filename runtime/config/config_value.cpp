@@ -36,11 +36,11 @@ caf::error bad_syntax(std::string_view text, std::string_view expected) {
 // should read it in the message.
 caf::error check_bounds(const value_rules& rules, long double v, const std::string& shown) {
   if (rules.min && v < *rules.min)
-    return make_error(errc::invalid_argument, shown + " is below the minimum " +
-                                                  format_bound(rules.type, *rules.min));
+    return make_error(errc::invalid_argument,
+                      shown + " is below the minimum " + format_bound(rules.type, *rules.min));
   if (rules.max && v > *rules.max)
-    return make_error(errc::invalid_argument, shown + " is above the maximum " +
-                                                  format_bound(rules.type, *rules.max));
+    return make_error(errc::invalid_argument,
+                      shown + " is above the maximum " + format_bound(rules.type, *rules.max));
   return {};
 }
 
@@ -60,9 +60,9 @@ caf::expected<T> parse_number(std::string_view text, std::string_view expected) 
   T v{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec == std::errc::result_out_of_range)
-    return text.empty() ? bad_syntax(text, expected)
-                        : make_error(errc::invalid_argument,
-                                     "'" + std::string{text} + "' is out of range");
+    return text.empty()
+               ? bad_syntax(text, expected)
+               : make_error(errc::invalid_argument, "'" + std::string{text} + "' is out of range");
   if (ec != std::errc{} || end != text.data() + text.size())
     return bad_syntax(text, expected);
   if constexpr (std::is_floating_point_v<T>)
@@ -83,8 +83,11 @@ caf::expected<config_duration> parse_duration(std::string_view text) {
     return make_error(errc::parse_error, "'" + std::string{text} +
                                              "' has no unit; write it with ms, s, m or h "
                                              "(e.g. 30s or 250ms)");
-  int64_t factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000
-                   : unit == "h" ? 3'600'000 : 0;
+  int64_t factor = unit == "ms"  ? 1
+                   : unit == "s" ? 1000
+                   : unit == "m" ? 60'000
+                   : unit == "h" ? 3'600'000
+                                 : 0;
   if (digits == 0 || factor == 0)
     return bad_syntax(text, "a duration (a whole number with unit ms, s, m or h, e.g. 30s)");
   auto n = parse_number<int64_t>(text.substr(0, digits), "a whole number");
@@ -105,8 +108,8 @@ caf::expected<config_value> parse_list(std::string_view text) {
   for (auto item : split(text, ',')) {
     item = trim(item);
     if (item.empty())
-      return make_error(errc::parse_error,
-                        "'" + std::string{text} + "' has an empty item in its comma-separated list");
+      return make_error(errc::parse_error, "'" + std::string{text} +
+                                               "' has an empty item in its comma-separated list");
     if (out.size() == config_list_items_max)
       return make_error(errc::invalid_argument,
                         "list has more than " + std::to_string(config_list_items_max) + " items");
@@ -138,9 +141,8 @@ caf::expected<config_value> parse_uint_map(const value_rules& rules, std::string
     if (out.count(std::string{name}) > 0)
       return make_error(errc::invalid_argument, "'" + std::string{name} + "' is listed twice");
     if (out.size() == config_map_entries_max)
-      return make_error(errc::invalid_argument, "map has more than " +
-                                                    std::to_string(config_map_entries_max) +
-                                                    " entries");
+      return make_error(errc::invalid_argument,
+                        "map has more than " + std::to_string(config_map_entries_max) + " entries");
     out.emplace(std::string{name}, *n);
   }
   return result;
@@ -178,13 +180,11 @@ caf::expected<config_value> parse_bounded(const value_rules& rules, std::string_
 caf::expected<config_value> parse_config_value(const value_rules& rules, std::string_view text) {
   using namespace config_value_detail;
   if (text.size() > config_value_bytes_max)
-    return make_error(errc::invalid_argument, "value is longer than " +
-                                                  std::to_string(config_value_bytes_max) +
-                                                  " bytes");
+    return make_error(errc::invalid_argument,
+                      "value is longer than " + std::to_string(config_value_bytes_max) + " bytes");
   switch (rules.type) {
     case value_type::string:
-    case value_type::path:
-      return config_value{std::string{text}};
+    case value_type::path: return config_value{std::string{text}};
     case value_type::boolean: {
       auto b = parse_bool(text);
       if (!b)
@@ -192,25 +192,19 @@ caf::expected<config_value> parse_config_value(const value_rules& rules, std::st
       return config_value{*b};
     }
     case value_type::integer:
-      return parse_bounded<int64_t>(rules, text, [](std::string_view t) {
-        return parse_number<int64_t>(t, "an integer");
-      });
+      return parse_bounded<int64_t>(
+          rules, text, [](std::string_view t) { return parse_number<int64_t>(t, "an integer"); });
     case value_type::unsigned_integer:
       return parse_bounded<uint64_t>(rules, text, [](std::string_view t) {
         return parse_number<uint64_t>(t, "an unsigned integer");
       });
     case value_type::number:
-      return parse_bounded<double>(rules, text, [](std::string_view t) {
-        return parse_number<double>(t, "a number");
-      });
-    case value_type::duration:
-      return parse_bounded<config_duration>(rules, text, parse_duration);
-    case value_type::string_list:
-      return parse_list(text);
-    case value_type::enumeration:
-      return parse_enum(rules, text);
-    case value_type::uint_map:
-      return parse_uint_map(rules, text);
+      return parse_bounded<double>(
+          rules, text, [](std::string_view t) { return parse_number<double>(t, "a number"); });
+    case value_type::duration: return parse_bounded<config_duration>(rules, text, parse_duration);
+    case value_type::string_list: return parse_list(text);
+    case value_type::enumeration: return parse_enum(rules, text);
+    case value_type::uint_map: return parse_uint_map(rules, text);
   }
   return make_error(errc::internal, "unknown value type");
 }
@@ -239,8 +233,7 @@ std::string format_bound(value_type type, long double bound) {
   switch (type) {
     case value_type::integer: return std::to_string(static_cast<int64_t>(bound));
     case value_type::number: return format_double(static_cast<double>(bound));
-    case value_type::duration:
-      return format_duration(config_duration{static_cast<int64_t>(bound)});
+    case value_type::duration: return format_duration(config_duration{static_cast<int64_t>(bound)});
     default: return std::to_string(static_cast<uint64_t>(bound));
   }
 }

@@ -9,6 +9,7 @@
 // Pure code: no CAF actors, no I/O.
 #pragma once
 
+#include <caf/expected.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -17,8 +18,6 @@
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <caf/expected.hpp>
 
 namespace agentgraph {
 

@@ -21,8 +21,8 @@ struct parser {
 
   caf::error on_header(std::string_view text) {
     if (text.back() != ']')
-      return fail(errc::parse_error, "section header '" + std::string{text} +
-                                         "' must end with ']'");
+      return fail(errc::parse_error,
+                  "section header '" + std::string{text} + "' must end with ']'");
     auto name = trim(text.substr(1, text.size() - 2));
     if (name.empty())
       return fail(errc::parse_error, "empty section name '[]'");
@@ -58,7 +58,8 @@ struct parser {
     if (sec.entries.size() == ini_section_entries_max)
       return fail(errc::invalid_argument, "[" + sec.name + "] has more than " +
                                               std::to_string(ini_section_entries_max) + " keys");
-    sec.entries.push_back(ini_entry{std::string{key}, std::string{trim(text.substr(eq + 1))}, line});
+    sec.entries.push_back(
+        ini_entry{std::string{key}, std::string{trim(text.substr(eq + 1))}, line});
     return {};
   }
 
@@ -81,8 +82,8 @@ struct parser {
 
 caf::expected<ini_document> parse_ini(std::string_view text, std::string origin) {
   if (text.size() > ini_bytes_max)
-    return make_error(errc::invalid_argument, origin + ": file is larger than " +
-                                                  std::to_string(ini_bytes_max) + " bytes");
+    return make_error(errc::invalid_argument,
+                      origin + ": file is larger than " + std::to_string(ini_bytes_max) + " bytes");
   // A UTF-8 byte order mark from Windows editors is not part of line 1.
   if (text.substr(0, 3) == "\xEF\xBB\xBF")
     text.remove_prefix(3);

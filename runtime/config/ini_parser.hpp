@@ -14,21 +14,20 @@
 // errors naming both lines.
 #pragma once
 
+#include <caf/expected.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <caf/expected.hpp>
-
 namespace agentgraph {
 
 // Limits that keep a hostile or corrupted file from costing more than a
 // little memory and time. Each is hit with an invalid_argument error.
-constexpr size_t ini_bytes_max = 1 << 20;         // 1 MiB per file
-constexpr size_t ini_line_bytes_max = 4096;       // per line
-constexpr size_t ini_sections_max = 1024;         // per file
-constexpr size_t ini_section_entries_max = 256;   // keys per section
+constexpr size_t ini_bytes_max = 1 << 20;        // 1 MiB per file
+constexpr size_t ini_line_bytes_max = 4096;      // per line
+constexpr size_t ini_sections_max = 1024;        // per file
+constexpr size_t ini_section_entries_max = 256;  // keys per section
 
 struct ini_entry {
   std::string key;

@@ -65,13 +65,15 @@ std::vector<row> all_keys() {
       {"tool.files", "cache_entries_max", "77",
        [=](C c) { CHECK(files(c).cache_entries_max == 77); }},
       {"tool.files", "root", "docs/../docs", [=](C c) { CHECK(files(c).root == "/cfg/dir/docs"); }},
-      {"tool.files", "file_bytes_max", "2048", [=](C c) { CHECK(files(c).file_bytes_max == 2048); }},
+      {"tool.files", "file_bytes_max", "2048",
+       [=](C c) { CHECK(files(c).file_bytes_max == 2048); }},
       {"tool.web", "kind", "http_get", [=](C c) { CHECK(web(c).kind == "http_get"); }},
       {"tool.web", "allowed_hosts", "example.com, api.example.org",
        [=](C c) {
          CHECK(web(c).allowed_hosts == std::vector<std::string>{"example.com", "api.example.org"});
        }},
-      {"tool.web", "connect_timeout", "1500ms", [=](C c) { CHECK(web(c).connect_timeout == 1500ms); }},
+      {"tool.web", "connect_timeout", "1500ms",
+       [=](C c) { CHECK(web(c).connect_timeout == 1500ms); }},
       {"tool.web", "timeout", "20s", [=](C c) { CHECK(web(c).timeout == 20s); }},
       {"tool.web", "body_bytes_max", "4096", [=](C c) { CHECK(web(c).body_bytes_max == 4096); }},
       {"tool.ask_helper", "agent", "helper",
@@ -88,12 +90,14 @@ std::vector<row> all_keys() {
        [=](C c) { CHECK(m1(c).retention == retention_policy::hierarchical); }},
       {"memory.m1", "kind_limits", "fact:100, episode:50",
        [=](C c) {
-         CHECK(m1(c).kind_limits == std::map<std::string, uint32_t>{{"fact", 100}, {"episode", 50}});
+         CHECK(m1(c).kind_limits ==
+               std::map<std::string, uint32_t>{{"fact", 100}, {"episode", 50}});
        }},
       {"memory.m1", "exact_search_max", "10", [=](C c) { CHECK(m1(c).exact_search_max == 10); }},
       {"memory.m1", "snapshot_path", "/abs/m1.db",
        [=](C c) { CHECK(m1(c).snapshot_path == "/abs/m1.db"); }},
-      {"memory.m1", "snapshot_interval", "45s", [=](C c) { CHECK(m1(c).snapshot_interval == 45s); }},
+      {"memory.m1", "snapshot_interval", "45s",
+       [=](C c) { CHECK(m1(c).snapshot_interval == 45s); }},
       {"memory.m2", "retention", "importance",
        [](C c) { CHECK(named(c.memories, "m2").retention == retention_policy::importance); }},
       {"memory.m2", "importance_half_life", "2h",
@@ -208,9 +212,11 @@ TEST_CASE("config: at least one agent is required") {
 
 TEST_CASE("config: an agent's provider, tools and memory must name existing sections") {
   SUBCASE("provider, set in the file") {
-    auto msg = binding_error(parse_node_config(minimal("provider = scriptd\n"), "node.ini", {}, {}));
-    CHECK(msg == "node.ini:3: [agent.a] provider: no section [provider.scriptd] "
-                 "(did you mean 'scripted'?)");
+    auto msg =
+        binding_error(parse_node_config(minimal("provider = scriptd\n"), "node.ini", {}, {}));
+    CHECK(msg ==
+          "node.ini:3: [agent.a] provider: no section [provider.scriptd] "
+          "(did you mean 'scripted'?)");
   }
   SUBCASE("provider, by default") {
     auto msg = binding_error(parse_node_config("[agent.a]\n", "node.ini", {}, {}));
@@ -218,8 +224,8 @@ TEST_CASE("config: an agent's provider, tools and memory must name existing sect
   }
   SUBCASE("tools") {
     auto msg = binding_error(parse_node_config(minimal("tools = calc, nope\n[tool.calc]\nkind = "
-                                                  "calculator\n"),
-                                          "node.ini", {}, {}));
+                                                       "calculator\n"),
+                                               "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [agent.a] tools: no section [tool.nope]");
   }
   SUBCASE("a tool listed twice") {
@@ -239,22 +245,23 @@ TEST_CASE("config: an agent's provider, tools and memory must name existing sect
 
 TEST_CASE("config: tools of kind agent and file_read need their target") {
   SUBCASE("agent tool names a missing agent") {
-    auto msg = binding_error(parse_node_config(minimal("[tool.ask]\nkind = agent\nagent = b\n"),
-                                          "node.ini", {}, {}));
+    auto msg = binding_error(
+        parse_node_config(minimal("[tool.ask]\nkind = agent\nagent = b\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:5: [tool.ask] agent: no section [agent.b]");
   }
   SUBCASE("agent tool without agent") {
-    auto msg = binding_error(parse_node_config(minimal("[tool.ask]\nkind = agent\n"), "node.ini", {},
-                                          {}));
+    auto msg =
+        binding_error(parse_node_config(minimal("[tool.ask]\nkind = agent\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:4: [tool.ask] agent: required for kind agent");
   }
   SUBCASE("file_read without root") {
-    auto msg = binding_error(parse_node_config(minimal("[tool.f]\nkind = file_read\n"), "node.ini", {},
-                                          {}));
+    auto msg = binding_error(
+        parse_node_config(minimal("[tool.f]\nkind = file_read\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:4: [tool.f] root: required for kind file_read");
   }
   SUBCASE("a tool without kind") {
-    auto msg = binding_error(parse_node_config(minimal("[tool.t]\ncache = on\n"), "node.ini", {}, {}));
+    auto msg =
+        binding_error(parse_node_config(minimal("[tool.t]\ncache = on\n"), "node.ini", {}, {}));
     CHECK(msg == "node.ini:3: [tool.t] kind: required key is missing");
   }
 }
@@ -266,26 +273,29 @@ TEST_CASE("config: agent tools must not form a cycle") {
     CHECK(msg == "node.ini:6: [tool.self] agent: agent tools form a cycle: a -> self -> a");
   }
   SUBCASE("a longer cycle") {
-    std::string text = "[provider.scripted]\n"
-                       "[agent.a]\ntools = ask_b\n"
-                       "[agent.b]\ntools = ask_c\n"
-                       "[agent.c]\ntools = ask_a\n"
-                       "[tool.ask_a]\nkind = agent\nagent = a\n"
-                       "[tool.ask_b]\nkind = agent\nagent = b\n"
-                       "[tool.ask_c]\nkind = agent\nagent = c\n";
+    std::string text =
+        "[provider.scripted]\n"
+        "[agent.a]\ntools = ask_b\n"
+        "[agent.b]\ntools = ask_c\n"
+        "[agent.c]\ntools = ask_a\n"
+        "[tool.ask_a]\nkind = agent\nagent = a\n"
+        "[tool.ask_b]\nkind = agent\nagent = b\n"
+        "[tool.ask_c]\nkind = agent\nagent = c\n";
     auto msg = binding_error(parse_node_config(text, "node.ini", {}, {}));
-    CHECK(msg == "node.ini:10: [tool.ask_a] agent: agent tools form a cycle: "
-                 "a -> ask_b -> b -> ask_c -> c -> ask_a -> a");
+    CHECK(msg ==
+          "node.ini:10: [tool.ask_a] agent: agent tools form a cycle: "
+          "a -> ask_b -> b -> ask_c -> c -> ask_a -> a");
   }
   SUBCASE("a diamond is not a cycle") {
-    std::string text = "[provider.scripted]\n"
-                       "[agent.a]\ntools = ask_b, ask_c\n"
-                       "[agent.b]\ntools = ask_d\n"
-                       "[agent.c]\ntools = ask_d\n"
-                       "[agent.d]\n"
-                       "[tool.ask_b]\nkind = agent\nagent = b\n"
-                       "[tool.ask_c]\nkind = agent\nagent = c\n"
-                       "[tool.ask_d]\nkind = agent\nagent = d\n";
+    std::string text =
+        "[provider.scripted]\n"
+        "[agent.a]\ntools = ask_b, ask_c\n"
+        "[agent.b]\ntools = ask_d\n"
+        "[agent.c]\ntools = ask_d\n"
+        "[agent.d]\n"
+        "[tool.ask_b]\nkind = agent\nagent = b\n"
+        "[tool.ask_c]\nkind = agent\nagent = c\n"
+        "[tool.ask_d]\nkind = agent\nagent = d\n";
     auto cfg = parse_node_config(text, "node.ini", {}, {});
     CHECK_MESSAGE(cfg, describe(cfg.error()));
   }

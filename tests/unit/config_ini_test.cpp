@@ -20,9 +20,10 @@ std::string ini_error(std::string_view text) {
 using config_ini_test::ini_error;
 
 TEST_CASE("config: ini sections, keys, comments and blank lines") {
-  auto doc = parse_ini("\xEF\xBB\xBF# comment\n; another\n\n[runtime]\n  scheduler_threads =  4 \r\n"
-                       "[agent.a]\nsystem_prompt = a # b ; c\nempty =\n",
-                       "node.ini");
+  auto doc = parse_ini(
+      "\xEF\xBB\xBF# comment\n; another\n\n[runtime]\n  scheduler_threads =  4 \r\n"
+      "[agent.a]\nsystem_prompt = a # b ; c\nempty =\n",
+      "node.ini");
   REQUIRE(doc);
   REQUIRE(doc->sections.size() == 2);
   CHECK(doc->sections[0].name == "runtime");

@@ -1,13 +1,14 @@
 // Resolving a config against the node schema: unknown names, wrong types,
 // bounds, section names, precedence of the sources, environment and
 // command-line overrides. Every error names the key and where it was set.
+#include "runtime/config/config_resolve.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/program_options.hpp>
 
 #include "actors/node_config.hpp"
 #include "runtime/config/config_options.hpp"
-#include "runtime/config/config_resolve.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -24,7 +25,7 @@ caf::expected<config_tree> resolve(std::string_view text, const env_map& env = {
 }
 
 std::string resolve_error(std::string_view text, const env_map& env = {},
-                     const override_list& overrides = {}, errc code = errc::invalid_argument) {
+                          const override_list& overrides = {}, errc code = errc::invalid_argument) {
   auto tree = resolve(text, env, overrides);
   REQUIRE_FALSE(tree);
   CHECK(errc_of(tree.error()) == code);
@@ -46,9 +47,11 @@ constexpr std::string_view base = "[provider.scripted]\n[agent.a]\n";  // lines 
 using namespace config_resolve_test;
 
 TEST_CASE("config: unknown sections and keys are errors with a hint") {
-  CHECK(resolve_error("[agnet.a]\n") == "node.ini:1: unknown section [agnet.a] (did you mean "
-                                   "[agent.<name>]?)");
-  CHECK(resolve_error("[runtim]\n") == "node.ini:1: unknown section [runtim] (did you mean [runtime]?)");
+  CHECK(resolve_error("[agnet.a]\n") ==
+        "node.ini:1: unknown section [agnet.a] (did you mean "
+        "[agent.<name>]?)");
+  CHECK(resolve_error("[runtim]\n") ==
+        "node.ini:1: unknown section [runtim] (did you mean [runtime]?)");
   CHECK(resolve_error("[plugins]\n") == "node.ini:1: unknown section [plugins]");
   CHECK(resolve_error("[agent.a]\ntemprature = 1\n") ==
         "node.ini:2: [agent.a] unknown key 'temprature' (did you mean 'temperature'?)");
@@ -56,8 +59,10 @@ TEST_CASE("config: unknown sections and keys are errors with a hint") {
 }
 
 TEST_CASE("config: section names are checked") {
-  CHECK(resolve_error("[agent]\n") == "node.ini:1: section [agent] needs a name; write [agent.<name>]");
-  CHECK(resolve_error("[runtime.x]\n") == "node.ini:1: section [runtime] takes no name; write [runtime]");
+  CHECK(resolve_error("[agent]\n") ==
+        "node.ini:1: section [agent] needs a name; write [agent.<name>]");
+  CHECK(resolve_error("[runtime.x]\n") ==
+        "node.ini:1: section [runtime] takes no name; write [runtime]");
   for (auto bad : {"[agent.Planner]", "[agent.a b]", "[agent.]", "[agent.a.b]", "[tool.x!]"})
     CHECK(resolve_error(std::string{bad} + "\n").find("node.ini:1: bad section name") == 0);
   CHECK(resolve_error("[agent." + std::string(65, 'a') + "]\n").find("[a-z0-9_-]{1,64}") !=
@@ -67,9 +72,9 @@ TEST_CASE("config: section names are checked") {
 
 TEST_CASE("config: wrong types name key, file and line") {
   auto err = [](std::string_view section, std::string_view line, errc code) {
-    return resolve_error(std::string{base} + "[" + std::string{section} + "]\n" + std::string{line} +
-                        "\n",
-                    {}, {}, code);
+    return resolve_error(
+        std::string{base} + "[" + std::string{section} + "]\n" + std::string{line} + "\n", {}, {},
+        code);
   };
   CHECK(err("runtime", "scheduler_threads = many", errc::parse_error) ==
         "node.ini:4: [runtime] scheduler_threads: 'many' is not an unsigned integer");
@@ -113,7 +118,7 @@ TEST_CASE("config: bare numbers and unknown units are rejected for durations") {
   CHECK(resolve_error("[supervisor]\nrestart_window = 30sec\n", {}, {}, errc::parse_error)
             .find("node.ini:2: [supervisor] restart_window: '30sec' is not a duration") == 0);
   CHECK(resolve_error("", {{"AGENTGRAPH_SUPERVISOR_HEARTBEAT_INTERVAL", "500"}}, {},
-                 errc::parse_error)
+                      errc::parse_error)
             .find("environment AGENTGRAPH_SUPERVISOR_HEARTBEAT_INTERVAL: [supervisor] "
                   "heartbeat_interval: '500' has no unit") == 0);
 }
@@ -131,7 +136,8 @@ TEST_CASE("config: keys for another kind are rejected") {
 }
 
 TEST_CASE("config: precedence is command line > environment > file > default") {
-  const std::string text = std::string{base} + "temperature = 0.3\n[runtime]\nscheduler_threads = 3\n";
+  const std::string text =
+      std::string{base} + "temperature = 0.3\n[runtime]\nscheduler_threads = 3\n";
   const env_map env = {{"AGENTGRAPH_RUNTIME_SCHEDULER_THREADS", "4"},
                        {"AGENTGRAPH_AGENT_A_TEMPERATURE", "0.4"}};
   const override_list cli = {"runtime.scheduler_threads=5", "agent.a.temperature=0.5"};
@@ -195,8 +201,9 @@ TEST_CASE("config: unknown AGENTGRAPH_ variables are errors") {
 
 TEST_CASE("config: an environment name shared by two keys is ambiguous") {
   auto msg = resolve_error("[agent.a_b]\n[agent.a-b]\n", {{"AGENTGRAPH_AGENT_A_B_MODEL", "m"}});
-  CHECK(msg == "environment AGENTGRAPH_AGENT_A_B_MODEL: ambiguous: it names both [agent.a_b] "
-               "model and [agent.a-b] model; use --set on the command line instead");
+  CHECK(msg ==
+        "environment AGENTGRAPH_AGENT_A_B_MODEL: ambiguous: it names both [agent.a_b] "
+        "model and [agent.a-b] model; use --set on the command line instead");
   // Unset, the shared name harms nobody.
   CHECK(resolve("[agent.a_b]\n[agent.a-b]\n"));
 }
@@ -227,16 +234,15 @@ TEST_CASE("config: program options are generated for fixed sections") {
   namespace po = boost::program_options;
   po::options_description desc;
   add_schema_options(node_schema(), desc);
-  const char* argv[] = {"agentgraph",  "--runtime.scheduler_threads", "6",
-                        "--set",       "agent.a.model=m",             "--supervisor.restart_window=1m",
-                        "--set",       "agent.a.model=n"};
+  const char* argv[] = {
+      "agentgraph",      "--runtime.scheduler_threads",    "6",     "--set",
+      "agent.a.model=m", "--supervisor.restart_window=1m", "--set", "agent.a.model=n"};
   po::variables_map vm;
   po::store(po::parse_command_line(static_cast<int>(std::size(argv)), argv, desc), vm);
   po::notify(vm);
   auto overrides = overrides_from_options(node_schema(), vm);
-  CHECK(overrides == override_list{"runtime.scheduler_threads=6",
-                                   "supervisor.restart_window=1m", "agent.a.model=m",
-                                   "agent.a.model=n"});
+  CHECK(overrides == override_list{"runtime.scheduler_threads=6", "supervisor.restart_window=1m",
+                                   "agent.a.model=m", "agent.a.model=n"});
   auto cfg = parse_node_config(base, "node.ini", {}, overrides);
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
   CHECK(cfg->runtime.scheduler_threads == 6);

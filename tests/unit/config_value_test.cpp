@@ -1,8 +1,9 @@
 // Typed config values: the syntax of each type, bounds, choices, and that
 // printing a value gives text that parses back to it.
+#include "runtime/config/config_value.hpp"
+
 #include <doctest/doctest.h>
 
-#include "runtime/config/config_value.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include <boost/program_options.hpp>
 
 #include "actors/node_config.hpp"
@@ -275,4 +277,13 @@ TEST_CASE("config: describe_schema mentions every key, its default and env name"
   CHECK(text.find("type:    uint, 1..64\n    default: 2\n") != std::string::npos);
   CHECK(text.find("type:    double, 0.0..2.0\n    default: (unset)\n") != std::string::npos);
   CHECK(text.find("default: (required)") != std::string::npos);
+}
+
+TEST_CASE("config: process_environment keeps only AGENTGRAPH_ variables") {
+  REQUIRE(::setenv("AGENTGRAPH_RESOLVE_TEST_PROBE", "a=b", 1) == 0);
+  auto env = process_environment();
+  ::unsetenv("AGENTGRAPH_RESOLVE_TEST_PROBE");
+  CHECK(env.at("AGENTGRAPH_RESOLVE_TEST_PROBE") == "a=b");
+  for (const auto& [name, value] : env)
+    CHECK(name.rfind("AGENTGRAPH_", 0) == 0);
 }

@@ -1,0 +1,613 @@
+// Declarations of every node config key, next to the struct field each one
+// fills: a key and its field are one table row, so no key can exist without
+// an effect and no field can be forgotten by the binding (the table test in
+// config_binding_test.cpp sets every key and checks every field).
+#include "actors/node_config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+
+#include "runtime/config/config_resolve.hpp"
+#include "runtime/config/config_text.hpp"
+#include "runtime/config/ini_parser.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+const char* to_string(log_severity s) {
+  switch (s) {
+    case log_severity::error: return "error";
+    case log_severity::warn: return "warn";
+    case log_severity::info: return "info";
+    case log_severity::debug: return "debug";
+  }
+  return "unknown";
+}
+
+namespace node_config_detail {
+
+using namespace std::chrono_literals;
+
+constexpr uint64_t mib = 1 << 20;
+
+// One key and how it lands in struct S.
+template <class S>
+struct field {
+  key_spec spec;
+  std::function<void(S&, const config_value&)> assign;
+};
+
+// The enum's words in declaration order: the choices of its schema key.
+template <class E, size_t N>
+std::vector<std::string> words(const E (&all)[N]) {
+  std::vector<std::string> out;
+  for (auto e : all)
+    out.emplace_back(to_string(e));
+  return out;
+}
+
+constexpr agent_role all_roles[] = {agent_role::general, agent_role::coding, agent_role::analysis,
+                                    agent_role::creative};
+constexpr retention_policy all_retentions[] = {
+    retention_policy::sliding_window, retention_policy::importance, retention_policy::hierarchical};
+constexpr log_severity all_severities[] = {log_severity::error, log_severity::warn,
+                                           log_severity::info, log_severity::debug};
+
+template <class E, size_t N>
+E enum_from(const E (&all)[N], const config_value& v) {
+  const auto& word = std::get<std::string>(v);
+  for (auto e : all)
+    if (word == to_string(e))
+      return e;
+  // The schema only lets declared words through; anything else is a bug.
+  std::fprintf(stderr, "agentgraph: config binding bug: enum word '%s'\n", word.c_str());
+  std::abort();
+}
+
+// Conversions from the schema's value types to the field types. Narrowing
+// casts are safe because bind() checks that the key's bounds fit the field.
+void assign(std::string& f, const config_value& v) {
+  f = std::get<std::string>(v);
+}
+void assign(bool& f, const config_value& v) {
+  f = std::get<bool>(v);
+}
+void assign(int32_t& f, const config_value& v) {
+  f = static_cast<int32_t>(std::get<int64_t>(v));
+}
+void assign(uint32_t& f, const config_value& v) {
+  f = static_cast<uint32_t>(std::get<uint64_t>(v));
+}
+void assign(uint64_t& f, const config_value& v) {
+  f = std::get<uint64_t>(v);
+}
+void assign(double& f, const config_value& v) {
+  f = std::get<double>(v);
+}
+void assign(std::optional<double>& f, const config_value& v) {
+  f = std::get<double>(v);
+}
+void assign(std::chrono::milliseconds& f, const config_value& v) {
+  f = std::get<config_duration>(v);
+}
+void assign(std::vector<std::string>& f, const config_value& v) {
+  f = std::get<config_list>(v);
+}
+void assign(std::map<std::string, uint32_t>& f, const config_value& v) {
+  f.clear();
+  for (const auto& [k, n] : std::get<config_uint_map>(v))
+    f.emplace(k, static_cast<uint32_t>(n));
+}
+void assign(agent_role& f, const config_value& v) {
+  f = enum_from(all_roles, v);
+}
+void assign(retention_policy& f, const config_value& v) {
+  f = enum_from(all_retentions, v);
+}
+void assign(log_severity& f, const config_value& v) {
+  f = enum_from(all_severities, v);
+}
+
+// Integral fields narrower than the schema's 64-bit values must have bounds
+// that fit, or a valid config could overflow the field.
+template <class F>
+void check_fits(const key_spec& spec) {
+  using T = std::conditional_t<std::is_same_v<F, std::map<std::string, uint32_t>>, uint32_t, F>;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    bool fits = spec.rules.max && *spec.rules.max <= std::numeric_limits<T>::max() &&
+                spec.rules.min && *spec.rules.min >= std::numeric_limits<T>::min();
+    if (!fits) {
+      std::fprintf(stderr, "agentgraph: config schema bug: %s: bounds exceed the field\n",
+                   spec.name.c_str());
+      std::abort();
+    }
+  }
+}
+
+template <class S, class F>
+field<S> bind(key_spec spec, F S::*member) {
+  check_fits<F>(spec);
+  return field<S>{std::move(spec), [member](S& s, const config_value& v) { assign(s.*member, v); }};
+}
+
+const std::vector<field<runtime_settings>>& runtime_fields() {
+  static const auto fields = [] {
+    using S = runtime_settings;
+    const S d;
+    return std::vector<field<S>>{
+        bind(uint_key("scheduler_threads", d.scheduler_threads, 1, 64,
+                      "CAF scheduler worker threads. CAF's own default, max(cores, 4), "
+                      "oversubscribes small machines."),
+             &S::scheduler_threads),
+        bind(enum_key("log_level", to_string(d.log_level), words(all_severities),
+                      "Least severe log message that is written."),
+             &S::log_level),
+        bind(path_key("data_dir", d.data_dir,
+                      "Directory for node data (checkpoints, task journal). Empty: the working "
+                      "directory; relative: against the config file's directory."),
+             &S::data_dir),
+    };
+  }();
+  return fields;
+}
+
+const std::vector<field<supervision_config>>& supervisor_fields() {
+  static const auto fields = [] {
+    using S = supervision_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(uint_key("restarts_max", d.restarts_max, 0, 1000,
+                      "Restarts of one child allowed within restart_window; one more crash "
+                      "and the supervisor gives up and stops itself (escalates)."),
+             &S::restarts_max),
+        bind(duration_key("restart_window", d.restart_window, 1s, 24h,
+                          "Sliding window over which restarts_max is counted."),
+             &S::restart_window),
+        bind(duration_key("heartbeat_interval", d.heartbeat_interval, 0ms, 10min,
+                          "How often the supervisor pings each child; 0s disables heartbeats."),
+             &S::heartbeat_interval),
+        bind(uint_key("heartbeat_misses_max", d.heartbeat_misses_max, 1, 100,
+                      "Missed pings in a row after which a child is killed and restarted."),
+             &S::heartbeat_misses_max),
+        bind(duration_key("request_timeout", d.request_timeout, 1ms, 24h,
+                          "Deadline of every request forwarded to a child; callers get a "
+                          "timeout error when it passes, never a hang."),
+             &S::request_timeout),
+    };
+  }();
+  return fields;
+}
+
+const std::vector<field<provider_config>>& provider_fields() {
+  static const auto fields = [] {
+    using S = provider_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(enum_key(
+                 "kind", d.kind,
+                 {"scripted", "openai", "anthropic", "gemini", "openrouter", "openai_compatible"},
+                 "Provider implementation. scripted is embedded, offline and "
+                 "deterministic."),
+             &S::kind),
+        bind(applies_if(path_key("rules", d.rules,
+                                 "Rules file of the scripted provider; relative: against the "
+                                 "config file's directory."),
+                        "kind", {"scripted"}),
+             &S::rules),
+    };
+  }();
+  return fields;
+}
+
+const std::vector<field<tool_config>>& tool_fields() {
+  static const auto fields = [] {
+    using S = tool_config;
+    const S d;
+    auto only = [](key_spec k, std::string kind) {
+      return applies_if(std::move(k), "kind", {std::move(kind)});
+    };
+    return std::vector<field<S>>{
+        bind(required_key(enum_key("kind", "calculator",
+                                   {"file_read", "http_get", "calculator", "agent"},
+                                   "Built-in tool this section configures; only the keys of "
+                                   "that kind apply.")),
+             &S::kind),
+        bind(bool_key("cache", d.cache,
+                      "Wrap the tool in a result cache (for tools whose spec says "
+                      "deterministic)."),
+             &S::cache),
+        bind(duration_key("cache_ttl", d.cache_ttl, 1s, 24h, "Lifetime of a cached result."),
+             &S::cache_ttl),
+        bind(uint_key("cache_entries_max", d.cache_entries_max, 1, 1'000'000,
+                      "Cached results kept; the least recently used is evicted beyond this."),
+             &S::cache_entries_max),
+        bind(only(path_key("root", d.root,
+                           "Directory reads are confined below (required for file_read); "
+                           "relative: against the config file's directory."),
+                  "file_read"),
+             &S::root),
+        bind(only(uint_key("file_bytes_max", d.file_bytes_max, 1, 1024 * mib,
+                           "Files larger than this are refused."),
+                  "file_read"),
+             &S::file_bytes_max),
+        bind(only(list_key("allowed_hosts",
+                           "Exact host names the tool may fetch from; empty: none."),
+                  "http_get"),
+             &S::allowed_hosts),
+        bind(only(duration_key("connect_timeout", d.connect_timeout, 1ms, 1min,
+                               "Deadline for establishing the connection."),
+                  "http_get"),
+             &S::connect_timeout),
+        bind(only(duration_key("timeout", d.timeout, 1ms, 10min,
+                               "Deadline for the whole request, body included."),
+                  "http_get"),
+             &S::timeout),
+        bind(only(uint_key("body_bytes_max", d.body_bytes_max, 1, 1024 * mib,
+                           "Responses with a larger body are refused."),
+                  "http_get"),
+             &S::body_bytes_max),
+        bind(only(string_key("agent", d.agent,
+                             "Agent that receives the tool's task argument (required for "
+                             "kind agent)."),
+                  "agent"),
+             &S::agent),
+    };
+  }();
+  return fields;
+}
+
+const std::vector<field<memory_config>>& memory_fields() {
+  static const auto fields = [] {
+    using S = memory_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(uint_key("max_entries", d.max_entries, 1, 10'000'000,
+                      "Entries kept; the retention policy decides which go beyond this."),
+             &S::max_entries),
+        bind(string_key("embedding_model", d.embedding_model,
+                        "Embedder; hash-<dim> is the built-in offline feature-hashing "
+                        "embedder."),
+             &S::embedding_model),
+        bind(double_key("similarity_threshold", d.similarity_threshold, -1.0, 1.0,
+                        "Recall drops entries whose cosine similarity is below this."),
+             &S::similarity_threshold),
+        bind(duration_key("cleanup_interval", d.cleanup_interval, 1s, 24h,
+                          "How often the retention policy runs."),
+             &S::cleanup_interval),
+        bind(enum_key("retention", to_string(d.retention), words(all_retentions),
+                      "Which entries are dropped when the shard is full."),
+             &S::retention),
+        bind(applies_if(duration_key("importance_half_life", d.importance_half_life, 1s, 8760h,
+                                     "Age (since last access) that halves an entry's "
+                                     "importance."),
+                        "retention", {"importance"}),
+             &S::importance_half_life),
+        bind(applies_if(uint_map_key("kind_limits", 1, 10'000'000,
+                                     "Per-kind entry limits, e.g. 'fact:500, episode:200'; "
+                                     "unlisted kinds share max_entries."),
+                        "retention", {"hierarchical"}),
+             &S::kind_limits),
+        bind(uint_key("exact_search_max", d.exact_search_max, 0, 10'000'000,
+                      "Up to this many entries recall scans exactly; above, it uses the "
+                      "HNSW index."),
+             &S::exact_search_max),
+        bind(path_key("snapshot_path", d.snapshot_path,
+                      "SQLite snapshot file; empty: not persisted; relative: against the "
+                      "config file's directory."),
+             &S::snapshot_path),
+        bind(duration_key("snapshot_interval", d.snapshot_interval, 1s, 24h,
+                          "How often the shard is written to its snapshot."),
+             &S::snapshot_interval),
+    };
+  }();
+  return fields;
+}
+
+const std::vector<field<agent_config>>& agent_fields() {
+  static const auto fields = [] {
+    using S = agent_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(enum_key("role", to_string(d.role), words(all_roles),
+                      "Role preset; sets the temperature unless temperature is given."),
+             &S::role),
+        bind(string_key("system_prompt", d.system_prompt,
+                        "System prompt (one line; the file format has no line continuation)."),
+             &S::system_prompt),
+        bind(string_key("provider", d.provider, "Name of the [provider.<name>] section to use."),
+             &S::provider),
+        bind(string_key("model", d.model, "Model name passed to the provider."), &S::model),
+        bind(unset_by_default(double_key("temperature", 0.5, 0.0, 2.0,
+                                         "Sampling temperature; unset: the role's preset.")),
+             &S::temperature),
+        bind(int_key("max_tokens", d.max_tokens, 1, 1'000'000,
+                     "Most tokens the model may generate per call."),
+             &S::max_tokens),
+        bind(list_key("tools", "Names of [tool.<name>] sections the agent may call."), &S::tools),
+        bind(string_key("memory", d.memory,
+                        "Name of the [memory.<name>] section to recall from and store to; "
+                        "empty: none."),
+             &S::memory),
+        bind(uint_key("memory_recall_k", d.memory_recall_k, 0, 100,
+                      "Memory entries recalled into the prompt per task."),
+             &S::memory_recall_k),
+        bind(uint_key("history_window", d.history_window, 0, 1000,
+                      "Conversation turns (user + assistant) kept between tasks."),
+             &S::history_window),
+        bind(duration_key("request_timeout", d.request_timeout, 1ms, 1h,
+                          "Deadline of each model call and each tool call."),
+             &S::request_timeout),
+        bind(uint_key("max_tool_iterations", d.max_tool_iterations, 0, 100,
+                      "Tool rounds per task; one more fails the task with limit_exceeded."),
+             &S::max_tool_iterations),
+        bind(uint_key("tasks_in_flight_max", d.tasks_in_flight_max, 1, 1024,
+                      "Tasks accepted at once; more are rejected with overloaded."),
+             &S::tasks_in_flight_max),
+    };
+  }();
+  return fields;
+}
+
+template <class S>
+std::vector<key_spec> keys_of(const std::vector<field<S>>& fields) {
+  std::vector<key_spec> out;
+  for (const auto& f : fields)
+    out.push_back(f.spec);
+  return out;
+}
+
+template <class S>
+void bind_section(const config_section& sec, const std::vector<field<S>>& fields, S& out) {
+  for (const auto& f : fields)
+    if (auto e = sec.find(f.spec.name))
+      f.assign(out, e->value);
+}
+
+// Named sections become list entries named after the section.
+template <class S>
+std::vector<S> bind_family(const config_tree& tree, std::string_view family,
+                           const std::vector<field<S>>& fields) {
+  std::vector<S> out;
+  for (const auto* sec : tree.family(family)) {
+    S s;
+    bind_section(*sec, fields, s);
+    s.name = sec->instance;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+node_config bind_tree(const config_tree& tree) {
+  node_config cfg;
+  bind_section(*tree.find("runtime"), runtime_fields(), cfg.runtime);
+  bind_section(*tree.find("supervisor"), supervisor_fields(), cfg.supervisor);
+  cfg.providers = bind_family(tree, "provider", provider_fields());
+  cfg.tools = bind_family(tree, "tool", tool_fields());
+  cfg.memories = bind_family(tree, "memory", memory_fields());
+  cfg.agents = bind_family(tree, "agent", agent_fields());
+  return cfg;
+}
+
+// Cross-references between sections. Each error blames the key that holds
+// the reference (file:line, or the section header when it is a default).
+class cross_checker {
+ public:
+  cross_checker(const config_tree& tree, const node_config& cfg, std::string origin)
+    : tree_(tree), cfg_(cfg), origin_(std::move(origin)) {}
+
+  caf::error run() {
+    if (cfg_.agents.empty())
+      return make_error(errc::invalid_argument,
+                        origin_ + ": no [agent.<name>] section; a node needs at least one agent");
+    for (const auto& a : cfg_.agents)
+      if (auto err = check_agent(a))
+        return err;
+    for (const auto& t : cfg_.tools)
+      if (auto err = check_tool(t))
+        return err;
+    return check_cycles();
+  }
+
+ private:
+  const config_section& section(std::string_view family, const std::string& name) const {
+    return *tree_.find(std::string{family} + "." + name);
+  }
+
+  // `target` must name an existing [family.target] section.
+  caf::error reference(const config_section& sec, std::string_view key, std::string_view family,
+                       const std::string& target) const {
+    if (tree_.find(std::string{family} + "." + target) != nullptr)
+      return {};
+    std::vector<std::string> names;
+    for (const auto* s : tree_.family(family))
+      names.push_back(s->instance);
+    std::string msg = "no section [" + std::string{family} + "." + target + "]";
+    if (auto hint = closest_name(target, names))
+      msg += " (did you mean '" + *hint + "'?)";
+    return config_error(errc::invalid_argument, sec.origin_of(key), sec.name, key, msg);
+  }
+
+  caf::error check_agent(const agent_config& a) const {
+    const auto& sec = section("agent", a.name);
+    if (auto err = reference(sec, "provider", "provider", a.provider))
+      return err;
+    for (size_t i = 0; i < a.tools.size(); ++i) {
+      if (auto err = reference(sec, "tools", "tool", a.tools[i]))
+        return err;
+      for (size_t j = 0; j < i; ++j)
+        if (a.tools[j] == a.tools[i])
+          return config_error(errc::invalid_argument, sec.origin_of("tools"), sec.name, "tools",
+                              "tool '" + a.tools[i] + "' is listed twice");
+    }
+    if (!a.memory.empty())
+      return reference(sec, "memory", "memory", a.memory);
+    return {};
+  }
+
+  caf::error check_tool(const tool_config& t) const {
+    const auto& sec = section("tool", t.name);
+    auto required_for_kind = [&](std::string_view key, const std::string& value) -> caf::error {
+      if (!value.empty())
+        return {};
+      return config_error(errc::invalid_argument, sec.origin_of("kind"), sec.name, key,
+                          "required for kind " + t.kind);
+    };
+    if (t.kind == "file_read")
+      return required_for_kind("root", t.root);
+    if (t.kind != "agent")
+      return {};
+    if (auto err = required_for_kind("agent", t.agent))
+      return err;
+    return reference(sec, "agent", "agent", t.agent);
+  }
+
+  // Agents reach other agents through tools of kind agent. A cycle would
+  // let one task recurse until every agent's in-flight limit is exhausted.
+  // Depth-first search; the depth is bounded by the number of agents.
+  caf::error check_cycles() const {
+    std::map<std::string, int> state;  // 0 unvisited, 1 on the path, 2 done
+    std::vector<std::string> path;     // agent, tool, agent, tool, ...
+    for (const auto& a : cfg_.agents)
+      if (auto err = visit(a, state, path))
+        return err;
+    return {};
+  }
+
+  caf::error visit(const agent_config& a, std::map<std::string, int>& state,
+                   std::vector<std::string>& path) const {
+    if (state[a.name] == 2)
+      return {};
+    state[a.name] = 1;
+    path.push_back(a.name);
+    for (const auto& tool_name : a.tools) {
+      const auto* t = find_tool(tool_name);
+      if (t == nullptr || t->kind != "agent")
+        continue;
+      path.push_back(tool_name);
+      if (state[t->agent] == 1)
+        return cycle_error(*t, path);
+      if (auto err = visit(*find_agent(t->agent), state, path))
+        return err;
+      path.pop_back();
+    }
+    path.pop_back();
+    state[a.name] = 2;
+    return {};
+  }
+
+  caf::error cycle_error(const tool_config& closing, const std::vector<std::string>& path) const {
+    auto start = std::find(path.begin(), path.end(), closing.agent);
+    std::string chain;
+    for (auto i = start; i != path.end(); ++i)
+      chain += *i + " -> ";
+    chain += closing.agent;
+    const auto& sec = section("tool", closing.name);
+    return config_error(errc::invalid_argument, sec.origin_of("agent"), sec.name, "agent",
+                        "agent tools form a cycle: " + chain);
+  }
+
+  const tool_config* find_tool(const std::string& name) const {
+    for (const auto& t : cfg_.tools)
+      if (t.name == name)
+        return &t;
+    return nullptr;
+  }
+
+  const agent_config* find_agent(const std::string& name) const {
+    for (const auto& a : cfg_.agents)
+      if (a.name == name)
+        return &a;
+    return nullptr;
+  }
+
+  const config_tree& tree_;
+  const node_config& cfg_;
+  const std::string origin_;
+};
+
+caf::expected<node_config> parse_with_base(std::string_view text, std::string origin,
+                                           const std::string& base_dir,
+                                           const std::map<std::string, std::string>& env,
+                                           const std::vector<std::string>& overrides) {
+  auto doc = parse_ini(text, origin);
+  if (!doc)
+    return std::move(doc.error());
+  auto tree = resolve_config(node_schema(), *doc, env, overrides, base_dir);
+  if (!tree)
+    return std::move(tree.error());
+  auto cfg = bind_tree(*tree);
+  if (auto err = cross_checker{*tree, cfg, origin}.run())
+    return err;
+  return cfg;
+}
+
+// Reads at most ini_bytes_max + 1 bytes, so a huge or endless file (a FIFO,
+// /dev/zero) costs no more than the limit.
+caf::expected<std::string> read_bounded(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return make_error(errc::io_error, path + ": is a directory, not a config file");
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return make_error(errc::io_error, path + ": cannot open: " + std::strerror(errno));
+  std::string text(ini_bytes_max + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad())
+    return make_error(errc::io_error, path + ": read failed");
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > ini_bytes_max)
+    return make_error(errc::invalid_argument,
+                      path + ": file is larger than " + std::to_string(ini_bytes_max) + " bytes");
+  return text;
+}
+
+}  // namespace node_config_detail
+
+const config_schema& node_schema() {
+  static const config_schema schema = [] {
+    using namespace node_config_detail;
+    config_schema s;
+    s.add_section(
+        {"runtime", false, "Process-wide settings of the node.", keys_of(runtime_fields())});
+    s.add_section({"supervisor", false, "Restart, heartbeat and timeout policy of the supervisors.",
+                   keys_of(supervisor_fields())});
+    s.add_section({"provider", true, "An LLM provider that agents name in their provider key.",
+                   keys_of(provider_fields())});
+    s.add_section(
+        {"tool", true, "A tool that agents name in their tools list.", keys_of(tool_fields())});
+    s.add_section({"memory", true, "A memory shard that agents name in their memory key.",
+                   keys_of(memory_fields())});
+    s.add_section({"agent", true, "An agent; a node needs at least one.", keys_of(agent_fields())});
+    return s;
+  }();
+  return schema;
+}
+
+caf::expected<node_config> load_node_config(const std::string& path,
+                                            const std::map<std::string, std::string>& env,
+                                            const std::vector<std::string>& overrides) {
+  auto text = node_config_detail::read_bounded(path);
+  if (!text)
+    return std::move(text.error());
+  std::error_code ec;
+  auto dir = std::filesystem::absolute(path, ec).parent_path();
+  if (ec)
+    return make_error(errc::io_error, path + ": cannot resolve its directory: " + ec.message());
+  return node_config_detail::parse_with_base(*text, path, dir.string(), env, overrides);
+}
+
+caf::expected<node_config> parse_node_config(std::string_view text, std::string origin,
+                                             const std::map<std::string, std::string>& env,
+                                             const std::vector<std::string>& overrides) {
+  auto dir = std::filesystem::path{origin}.parent_path().string();
+  return node_config_detail::parse_with_base(text, std::move(origin), dir, env, overrides);
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,87 @@
+// The configuration of one node process: the declarations of every config
+// key (node_schema) and their binding into the plain *_config structs the
+// components read. `agentgraph node --config node.ini` calls
+// load_node_config; `agentgraph config schema` prints node_schema().
+//
+// A config file looks like
+//   [runtime]
+//   scheduler_threads = 2
+//   [provider.scripted]
+//   rules = rules/planner.rules      # relative: next to this file
+//   [agent.planner]
+//   role = analysis
+//   temperature = 0.2
+// configs/reference.ini lists every key with its default and help.
+//
+// Relative paths (runtime.data_dir, provider rules, tool root, memory
+// snapshot_path) resolve against the directory of the config file, from
+// whichever source they come, so a config directory can be moved as a whole.
+// The defaults come from the structs' member initialisers, so the struct and
+// the schema cannot disagree about them.
+#pragma once
+
+#include <caf/expected.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/agent/agent_config.hpp"
+#include "actors/memory/memory_config.hpp"
+#include "actors/provider/provider_config.hpp"
+#include "actors/tool/tool_config.hpp"
+#include "runtime/config/config_schema.hpp"
+#include "runtime/supervision_config.hpp"
+
+namespace agentgraph {
+
+enum class log_severity : uint8_t { error, warn, info, debug };
+[[nodiscard]] const char* to_string(log_severity s);
+
+// The [runtime] section: process-wide settings.
+struct runtime_settings {
+  // CAF scheduler workers. CAF's own default, max(cores, 4), oversubscribes
+  // small machines, so ours is explicit.
+  uint32_t scheduler_threads = 2;
+  log_severity log_level = log_severity::info;
+  // Where the node keeps its data (checkpoints, journals). "" means the
+  // process's working directory; a relative value is made absolute against
+  // the config file's directory.
+  std::string data_dir;
+};
+
+struct node_config {
+  runtime_settings runtime;
+  supervision_config supervisor;
+  // One entry per [<family>.<name>] section, in file order, with `name`
+  // set from the section name.
+  std::vector<provider_config> providers;
+  std::vector<tool_config> tools;
+  std::vector<memory_config> memories;
+  std::vector<agent_config> agents;
+};
+
+// Every section and key a node config may contain. Built once, immutable,
+// safe to share between threads.
+[[nodiscard]] const config_schema& node_schema();
+
+// Reads `path` (at most ini_bytes_max bytes), applies `env` (pass
+// process_environment() in production) and the "section.key=value"
+// `overrides` from the command line, validates, binds and cross-checks:
+// agents name existing providers, tools and memories; agent tools name
+// existing agents without forming a cycle; at least one agent exists.
+// Errors name the key, the file and the line (or the variable / command
+// line) that caused them.
+[[nodiscard]] caf::expected<node_config> load_node_config(
+    const std::string& path, const std::map<std::string, std::string>& env,
+    const std::vector<std::string>& overrides);
+
+// The same for text in memory. `origin` labels messages ("node.ini"); its
+// directory part, if any, is the base of relative paths.
+[[nodiscard]] caf::expected<node_config> parse_node_config(
+    std::string_view text, std::string origin, const std::map<std::string, std::string>& env,
+    const std::vector<std::string>& overrides);
+
+}  // namespace agentgraph

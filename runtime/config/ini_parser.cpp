@@ -1,0 +1,100 @@
+#include "runtime/config/ini_parser.hpp"
+
+#include "runtime/config/config_text.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+std::string ini_location(std::string_view origin, uint32_t line) {
+  return std::string{origin} + ":" + std::to_string(line);
+}
+
+namespace ini_parser_detail {
+
+struct parser {
+  ini_document doc;
+  uint32_t line = 0;
+
+  caf::error fail(errc code, const std::string& msg) const {
+    return make_error(code, ini_location(doc.origin, line) + ": " + msg);
+  }
+
+  caf::error on_header(std::string_view text) {
+    if (text.back() != ']')
+      return fail(errc::parse_error,
+                  "section header '" + std::string{text} + "' must end with ']'");
+    auto name = trim(text.substr(1, text.size() - 2));
+    if (name.empty())
+      return fail(errc::parse_error, "empty section name '[]'");
+    for (const auto& s : doc.sections)
+      if (s.name == name)
+        return fail(errc::invalid_argument, "duplicate section [" + std::string{name} +
+                                                "] (first defined at line " +
+                                                std::to_string(s.line) + ")");
+    if (doc.sections.size() == ini_sections_max)
+      return fail(errc::invalid_argument,
+                  "more than " + std::to_string(ini_sections_max) + " sections");
+    doc.sections.push_back(ini_section{std::string{name}, line, {}});
+    return {};
+  }
+
+  caf::error on_entry(std::string_view text) {
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos)
+      return fail(errc::parse_error, "expected 'key = value', '[section]' or a comment, got '" +
+                                         std::string{text} + "'");
+    auto key = trim(text.substr(0, eq));
+    if (key.empty())
+      return fail(errc::parse_error, "missing key before '='");
+    if (doc.sections.empty())
+      return fail(errc::parse_error,
+                  "key '" + std::string{key} + "' appears before any [section] header");
+    auto& sec = doc.sections.back();
+    for (const auto& e : sec.entries)
+      if (e.key == key)
+        return fail(errc::invalid_argument, "[" + sec.name + "] duplicate key '" +
+                                                std::string{key} + "' (first set at line " +
+                                                std::to_string(e.line) + ")");
+    if (sec.entries.size() == ini_section_entries_max)
+      return fail(errc::invalid_argument, "[" + sec.name + "] has more than " +
+                                              std::to_string(ini_section_entries_max) + " keys");
+    sec.entries.push_back(
+        ini_entry{std::string{key}, std::string{trim(text.substr(eq + 1))}, line});
+    return {};
+  }
+
+  caf::error on_line(std::string_view raw) {
+    if (raw.size() > ini_line_bytes_max)
+      return fail(errc::invalid_argument,
+                  "line is longer than " + std::to_string(ini_line_bytes_max) + " bytes");
+    if (raw.find('\0') != std::string_view::npos)
+      return fail(errc::parse_error, "NUL byte: this does not look like a text file");
+    auto text = trim(raw);
+    if (text.empty() || text[0] == '#' || text[0] == ';')
+      return {};
+    if (text[0] == '[')
+      return on_header(text);
+    return on_entry(text);
+  }
+};
+
+}  // namespace ini_parser_detail
+
+caf::expected<ini_document> parse_ini(std::string_view text, std::string origin) {
+  if (text.size() > ini_bytes_max)
+    return make_error(errc::invalid_argument,
+                      origin + ": file is larger than " + std::to_string(ini_bytes_max) + " bytes");
+  // A UTF-8 byte order mark from Windows editors is not part of line 1.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF")
+    text.remove_prefix(3);
+  ini_parser_detail::parser p;
+  p.doc.origin = std::move(origin);
+  for (auto raw : split(text, '\n')) {
+    ++p.line;
+    if (auto err = p.on_line(raw))
+      return err;
+  }
+  return std::move(p.doc);
+}
+
+}  // namespace agentgraph

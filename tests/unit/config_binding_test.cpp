@@ -1,0 +1,333 @@
+// Every node config key reaches the struct field its component reads, and
+// the cross-section checks reject dangling references and cycles.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <set>
+
+#include "actors/node_config.hpp"
+#include "runtime/config/config_resolve.hpp"
+#include "runtime/error.hpp"
+
+using namespace agentgraph;
+using namespace std::chrono_literals;
+
+namespace config_binding_test {
+
+template <class T>
+const T& named(const std::vector<T>& items, const std::string& name) {
+  for (const auto& x : items)
+    if (x.name == name)
+      return x;
+  FAIL("no entry named " << name);
+  return items.front();
+}
+
+struct row {
+  std::string section;
+  std::string key;
+  std::string value;
+  std::function<void(const node_config&)> check;
+};
+
+using C = const node_config&;
+
+// One row per key, each set to a non-default value. Sections appear in the
+// generated file in the order of their first row.
+std::vector<row> all_keys() {
+  auto agent = [](C c) -> const agent_config& { return named(c.agents, "planner"); };
+  auto files = [](C c) -> const tool_config& { return named(c.tools, "files"); };
+  auto web = [](C c) -> const tool_config& { return named(c.tools, "web"); };
+  auto m1 = [](C c) -> const memory_config& { return named(c.memories, "m1"); };
+  return {
+      {"runtime", "scheduler_threads", "7", [](C c) { CHECK(c.runtime.scheduler_threads == 7); }},
+      {"runtime", "log_level", "debug",
+       [](C c) { CHECK(c.runtime.log_level == log_severity::debug); }},
+      {"runtime", "data_dir", "data", [](C c) { CHECK(c.runtime.data_dir == "/cfg/dir/data"); }},
+      {"supervisor", "restarts_max", "9", [](C c) { CHECK(c.supervisor.restarts_max == 9); }},
+      {"supervisor", "restart_window", "2m",
+       [](C c) { CHECK(c.supervisor.restart_window == 120s); }},
+      {"supervisor", "heartbeat_interval", "250ms",
+       [](C c) { CHECK(c.supervisor.heartbeat_interval == 250ms); }},
+      {"supervisor", "heartbeat_misses_max", "4",
+       [](C c) { CHECK(c.supervisor.heartbeat_misses_max == 4); }},
+      {"supervisor", "request_timeout", "90s",
+       [](C c) { CHECK(c.supervisor.request_timeout == 90s); }},
+      {"provider.p1", "kind", "scripted",
+       [](C c) { CHECK(named(c.providers, "p1").kind == "scripted"); }},
+      {"provider.p1", "rules", "rules/p1.rules",
+       [](C c) { CHECK(named(c.providers, "p1").rules == "/cfg/dir/rules/p1.rules"); }},
+      {"provider.p2", "kind", "openai",
+       [](C c) { CHECK(named(c.providers, "p2").kind == "openai"); }},
+      {"tool.files", "kind", "file_read", [=](C c) { CHECK(files(c).kind == "file_read"); }},
+      {"tool.files", "cache", "yes", [=](C c) { CHECK(files(c).cache); }},
+      {"tool.files", "cache_ttl", "10m", [=](C c) { CHECK(files(c).cache_ttl == 600s); }},
+      {"tool.files", "cache_entries_max", "77",
+       [=](C c) { CHECK(files(c).cache_entries_max == 77); }},
+      {"tool.files", "root", "docs/../docs", [=](C c) { CHECK(files(c).root == "/cfg/dir/docs"); }},
+      {"tool.files", "file_bytes_max", "2048",
+       [=](C c) { CHECK(files(c).file_bytes_max == 2048); }},
+      {"tool.web", "kind", "http_get", [=](C c) { CHECK(web(c).kind == "http_get"); }},
+      {"tool.web", "allowed_hosts", "example.com, api.example.org",
+       [=](C c) {
+         CHECK(web(c).allowed_hosts == std::vector<std::string>{"example.com", "api.example.org"});
+       }},
+      {"tool.web", "connect_timeout", "1500ms",
+       [=](C c) { CHECK(web(c).connect_timeout == 1500ms); }},
+      {"tool.web", "timeout", "20s", [=](C c) { CHECK(web(c).timeout == 20s); }},
+      {"tool.web", "body_bytes_max", "4096", [=](C c) { CHECK(web(c).body_bytes_max == 4096); }},
+      {"tool.ask_helper", "agent", "helper",
+       [](C c) { CHECK(named(c.tools, "ask_helper").agent == "helper"); }},
+      {"tool.ask_helper", "kind", "agent",
+       [](C c) { CHECK(named(c.tools, "ask_helper").kind == "agent"); }},
+      {"memory.m1", "max_entries", "500", [=](C c) { CHECK(m1(c).max_entries == 500); }},
+      {"memory.m1", "embedding_model", "hash-128",
+       [=](C c) { CHECK(m1(c).embedding_model == "hash-128"); }},
+      {"memory.m1", "similarity_threshold", "0.35",
+       [=](C c) { CHECK(m1(c).similarity_threshold == doctest::Approx(0.35)); }},
+      {"memory.m1", "cleanup_interval", "2m", [=](C c) { CHECK(m1(c).cleanup_interval == 120s); }},
+      {"memory.m1", "retention", "hierarchical",
+       [=](C c) { CHECK(m1(c).retention == retention_policy::hierarchical); }},
+      {"memory.m1", "kind_limits", "fact:100, episode:50",
+       [=](C c) {
+         CHECK(m1(c).kind_limits ==
+               std::map<std::string, uint32_t>{{"fact", 100}, {"episode", 50}});
+       }},
+      {"memory.m1", "exact_search_max", "10", [=](C c) { CHECK(m1(c).exact_search_max == 10); }},
+      {"memory.m1", "snapshot_path", "/abs/m1.db",
+       [=](C c) { CHECK(m1(c).snapshot_path == "/abs/m1.db"); }},
+      {"memory.m1", "snapshot_interval", "45s",
+       [=](C c) { CHECK(m1(c).snapshot_interval == 45s); }},
+      {"memory.m2", "retention", "importance",
+       [](C c) { CHECK(named(c.memories, "m2").retention == retention_policy::importance); }},
+      {"memory.m2", "importance_half_life", "2h",
+       [](C c) { CHECK(named(c.memories, "m2").importance_half_life == 7200s); }},
+      {"agent.planner", "role", "coding", [=](C c) { CHECK(agent(c).role == agent_role::coding); }},
+      {"agent.planner", "system_prompt", "You plan. # kept: comments are full-line only",
+       [=](C c) {
+         CHECK(agent(c).system_prompt == "You plan. # kept: comments are full-line only");
+       }},
+      {"agent.planner", "provider", "p1", [=](C c) { CHECK(agent(c).provider == "p1"); }},
+      {"agent.planner", "model", "big-model", [=](C c) { CHECK(agent(c).model == "big-model"); }},
+      {"agent.planner", "temperature", "1.25",
+       [=](C c) { CHECK(agent(c).effective_temperature() == doctest::Approx(1.25)); }},
+      {"agent.planner", "max_tokens", "2048", [=](C c) { CHECK(agent(c).max_tokens == 2048); }},
+      {"agent.planner", "tools", "files, web, ask_helper",
+       [=](C c) {
+         CHECK(agent(c).tools == std::vector<std::string>{"files", "web", "ask_helper"});
+       }},
+      {"agent.planner", "memory", "m1", [=](C c) { CHECK(agent(c).memory == "m1"); }},
+      {"agent.planner", "memory_recall_k", "5", [=](C c) { CHECK(agent(c).memory_recall_k == 5); }},
+      {"agent.planner", "history_window", "12", [=](C c) { CHECK(agent(c).history_window == 12); }},
+      {"agent.planner", "request_timeout", "45s",
+       [=](C c) { CHECK(agent(c).request_timeout == 45s); }},
+      {"agent.planner", "max_tool_iterations", "9",
+       [=](C c) { CHECK(agent(c).max_tool_iterations == 9); }},
+      {"agent.planner", "tasks_in_flight_max", "32",
+       [=](C c) { CHECK(agent(c).tasks_in_flight_max == 32); }},
+      {"agent.helper", "provider", "p2",
+       [](C c) { CHECK(named(c.agents, "helper").provider == "p2"); }},
+  };
+}
+
+std::string to_ini(const std::vector<row>& rows) {
+  std::vector<std::string> order;
+  for (const auto& r : rows)
+    if (std::find(order.begin(), order.end(), r.section) == order.end())
+      order.push_back(r.section);
+  std::string text;
+  for (const auto& s : order) {
+    text += "[" + s + "]\n";
+    for (const auto& r : rows)
+      if (r.section == s)
+        text += r.key + " = " + r.value + "\n";
+  }
+  return text;
+}
+
+// A minimal valid config plus `extra` lines appended at the end.
+std::string minimal(const std::string& extra = {}) {
+  return "[provider.scripted]\n[agent.a]\n" + extra;
+}
+
+std::string binding_error(const caf::expected<node_config>& r) {
+  REQUIRE_FALSE(r);
+  return error_context(r.error());
+}
+
+}  // namespace config_binding_test
+
+using namespace config_binding_test;
+
+TEST_CASE("config: every key of every section reaches its struct field") {
+  auto rows = all_keys();
+  auto cfg = parse_node_config(to_ini(rows), "/cfg/dir/node.ini", {}, {});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  for (const auto& r : rows) {
+    INFO("[" << r.section << "] " << r.key);
+    r.check(*cfg);
+  }
+  // The table covers the whole schema: a new key without a row fails here.
+  std::set<std::string> covered;
+  for (const auto& r : rows)
+    covered.insert(r.section.substr(0, r.section.find('.')) + "." + r.key);
+  for (const auto& s : node_schema().sections())
+    for (const auto& k : s.keys)
+      CHECK_MESSAGE(covered.count(s.name + "." + k.name) == 1, s.name << "." << k.name);
+}
+
+TEST_CASE("config: named sections become list entries named after the section") {
+  auto cfg = parse_node_config(to_ini(all_keys()), "node.ini", {}, {});
+  REQUIRE(cfg);
+  CHECK(cfg->agents.size() == 2);
+  CHECK(cfg->agents[0].name == "planner");
+  CHECK(cfg->agents[1].name == "helper");
+  CHECK(cfg->providers.size() == 2);
+  CHECK(cfg->tools.size() == 3);
+  CHECK(cfg->memories.size() == 2);
+}
+
+TEST_CASE("config: unset keys keep the struct defaults") {
+  auto cfg = parse_node_config(minimal(), "node.ini", {}, {});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  const agent_config d;
+  const auto& a = cfg->agents.at(0);
+  CHECK(a.name == "a");
+  CHECK(a.provider == d.provider);
+  CHECK(a.model == d.model);
+  CHECK_FALSE(a.temperature.has_value());
+  CHECK(a.effective_temperature() == doctest::Approx(preset_temperature(agent_role::general)));
+  CHECK(a.request_timeout == d.request_timeout);
+  CHECK(cfg->runtime.scheduler_threads == 2);
+  CHECK(cfg->runtime.log_level == log_severity::info);
+  CHECK(cfg->runtime.data_dir.empty());
+  CHECK(cfg->supervisor.restarts_max == supervision_config{}.restarts_max);
+}
+
+TEST_CASE("config: at least one agent is required") {
+  auto msg = binding_error(parse_node_config("[provider.scripted]\n", "node.ini", {}, {}));
+  CHECK(msg.find("node.ini") != std::string::npos);
+  CHECK(msg.find("at least one agent") != std::string::npos);
+}
+
+TEST_CASE("config: an agent's provider, tools and memory must name existing sections") {
+  SUBCASE("provider, set in the file") {
+    auto msg =
+        binding_error(parse_node_config(minimal("provider = scriptd\n"), "node.ini", {}, {}));
+    CHECK(msg ==
+          "node.ini:3: [agent.a] provider: no section [provider.scriptd] "
+          "(did you mean 'scripted'?)");
+  }
+  SUBCASE("provider, by default") {
+    auto msg = binding_error(parse_node_config("[agent.a]\n", "node.ini", {}, {}));
+    CHECK(msg == "node.ini:1 (default): [agent.a] provider: no section [provider.scripted]");
+  }
+  SUBCASE("tools") {
+    auto msg = binding_error(parse_node_config(minimal("tools = calc, nope\n[tool.calc]\nkind = "
+                                                       "calculator\n"),
+                                               "node.ini", {}, {}));
+    CHECK(msg == "node.ini:3: [agent.a] tools: no section [tool.nope]");
+  }
+  SUBCASE("a tool listed twice") {
+    auto msg = binding_error(parse_node_config(
+        minimal("tools = calc, calc\n[tool.calc]\nkind = calculator\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:3: [agent.a] tools: tool 'calc' is listed twice");
+  }
+  SUBCASE("memory") {
+    auto msg = binding_error(parse_node_config(minimal("memory = mem\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:3: [agent.a] memory: no section [memory.mem]");
+  }
+  SUBCASE("an override's reference is checked too") {
+    auto msg = binding_error(parse_node_config(minimal(), "node.ini", {}, {"agent.a.memory=x"}));
+    CHECK(msg == "command line: [agent.a] memory: no section [memory.x]");
+  }
+}
+
+TEST_CASE("config: tools of kind agent and file_read need their target") {
+  SUBCASE("agent tool names a missing agent") {
+    auto msg = binding_error(
+        parse_node_config(minimal("[tool.ask]\nkind = agent\nagent = b\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:5: [tool.ask] agent: no section [agent.b]");
+  }
+  SUBCASE("agent tool without agent") {
+    auto msg =
+        binding_error(parse_node_config(minimal("[tool.ask]\nkind = agent\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:4: [tool.ask] agent: required for kind agent");
+  }
+  SUBCASE("file_read without root") {
+    auto msg = binding_error(
+        parse_node_config(minimal("[tool.f]\nkind = file_read\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:4: [tool.f] root: required for kind file_read");
+  }
+  SUBCASE("a tool without kind") {
+    auto msg =
+        binding_error(parse_node_config(minimal("[tool.t]\ncache = on\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:3: [tool.t] kind: required key is missing");
+  }
+}
+
+TEST_CASE("config: agent tools must not form a cycle") {
+  SUBCASE("an agent calling itself") {
+    auto msg = binding_error(parse_node_config(
+        minimal("tools = self\n[tool.self]\nkind = agent\nagent = a\n"), "node.ini", {}, {}));
+    CHECK(msg == "node.ini:6: [tool.self] agent: agent tools form a cycle: a -> self -> a");
+  }
+  SUBCASE("a longer cycle") {
+    std::string text =
+        "[provider.scripted]\n"
+        "[agent.a]\ntools = ask_b\n"
+        "[agent.b]\ntools = ask_c\n"
+        "[agent.c]\ntools = ask_a\n"
+        "[tool.ask_a]\nkind = agent\nagent = a\n"
+        "[tool.ask_b]\nkind = agent\nagent = b\n"
+        "[tool.ask_c]\nkind = agent\nagent = c\n";
+    auto msg = binding_error(parse_node_config(text, "node.ini", {}, {}));
+    CHECK(msg ==
+          "node.ini:10: [tool.ask_a] agent: agent tools form a cycle: "
+          "a -> ask_b -> b -> ask_c -> c -> ask_a -> a");
+  }
+  SUBCASE("a diamond is not a cycle") {
+    std::string text =
+        "[provider.scripted]\n"
+        "[agent.a]\ntools = ask_b, ask_c\n"
+        "[agent.b]\ntools = ask_d\n"
+        "[agent.c]\ntools = ask_d\n"
+        "[agent.d]\n"
+        "[tool.ask_b]\nkind = agent\nagent = b\n"
+        "[tool.ask_c]\nkind = agent\nagent = c\n"
+        "[tool.ask_d]\nkind = agent\nagent = d\n";
+    auto cfg = parse_node_config(text, "node.ini", {}, {});
+    CHECK_MESSAGE(cfg, describe(cfg.error()));
+  }
+}
+
+TEST_CASE("config: relative paths resolve against the config file's directory") {
+  auto dir = std::string{AGENTGRAPH_SOURCE_DIR} + "/tests/data/config";
+  auto cfg = load_node_config(dir + "/paths.ini", {},
+                              {"tool.files.root=from_cli", "runtime.data_dir=/var/lib/ag"});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  CHECK(named(cfg->providers, "scripted").rules == dir + "/rules/echo.rules");
+  CHECK(named(cfg->memories, "notes").snapshot_path == dir + "/state/notes.db");
+  CHECK(named(cfg->memories, "plain").snapshot_path.empty());
+  // The command line resolves against the file's directory too, and an
+  // absolute value is left alone.
+  CHECK(named(cfg->tools, "files").root == dir + "/from_cli");
+  CHECK(cfg->runtime.data_dir == "/var/lib/ag");
+  // Without a directory in the origin, paths stay relative to the process.
+  auto rel = parse_node_config(minimal("[memory.m]\nsnapshot_path = m.db\n"), "node.ini", {}, {});
+  REQUIRE(rel);
+  CHECK(rel->memories.at(0).snapshot_path == "m.db");
+}
+
+TEST_CASE("config: load_node_config reports unreadable and oversized files") {
+  auto missing = load_node_config("/nonexistent/node.ini", {}, {});
+  REQUIRE_FALSE(missing);
+  CHECK(errc_of(missing.error()) == errc::io_error);
+  CHECK(error_context(missing.error()).find("/nonexistent/node.ini") != std::string::npos);
+  auto dir = load_node_config(std::string{AGENTGRAPH_SOURCE_DIR} + "/tests/data/config", {}, {});
+  REQUIRE_FALSE(dir);
+  CHECK(errc_of(dir.error()) == errc::io_error);
+  auto big = load_node_config("/dev/zero", {}, {});
+  REQUIRE_FALSE(big);
+  CHECK(error_context(big.error()) == "/dev/zero: file is larger than 1048576 bytes");
+}

@@ -21,16 +21,6 @@
 
 namespace agentgraph {
 
-const char* to_string(log_severity s) {
-  switch (s) {
-    case log_severity::error: return "error";
-    case log_severity::warn: return "warn";
-    case log_severity::info: return "info";
-    case log_severity::debug: return "debug";
-  }
-  return "unknown";
-}
-
 namespace node_config_detail {
 
 using namespace std::chrono_literals;
@@ -150,8 +140,9 @@ const std::vector<field<runtime_settings>>& runtime_fields() {
                       "Least severe log message that is written."),
              &S::log_level),
         bind(path_key("data_dir", d.data_dir,
-                      "Directory for node data (checkpoints, task journal). Empty: the working "
-                      "directory; relative: against the config file's directory."),
+                      "Directory for node data. A memory shard without its own snapshot_path "
+                      "snapshots to <data_dir>/<shard>.sqlite; empty: such shards are not "
+                      "persisted. Relative: against the config file's directory."),
              &S::data_dir),
     };
   }();
@@ -245,9 +236,10 @@ const std::vector<field<tool_config>>& tool_fields() {
                                "Deadline for establishing the connection."),
                   "http_get"),
              &S::connect_timeout),
-        bind(only(duration_key("timeout", d.timeout, 1ms, 10min,
-                               "Deadline for the whole request, body included."),
-                  "http_get"),
+        bind(applies_if(duration_key("timeout", d.timeout, 1ms, 10min,
+                                     "http_get: deadline for the whole request, body included. "
+                                     "agent: deadline for the agent's whole task."),
+                        "kind", {"http_get", "agent"}),
              &S::timeout),
         bind(only(uint_key("body_bytes_max", d.body_bytes_max, 1, 1024 * mib,
                            "Responses with a larger body are refused."),
@@ -392,6 +384,10 @@ node_config bind_tree(const config_tree& tree) {
   cfg.tools = bind_family(tree, "tool", tool_fields());
   cfg.memories = bind_family(tree, "memory", memory_fields());
   cfg.agents = bind_family(tree, "agent", agent_fields());
+  if (!cfg.runtime.data_dir.empty())
+    for (auto& m : cfg.memories)
+      if (m.snapshot_path.empty())
+        m.snapshot_path = cfg.runtime.data_dir + "/" + m.name + ".sqlite";
   return cfg;
 }
 

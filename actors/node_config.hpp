@@ -33,12 +33,11 @@
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "runtime/config/config_schema.hpp"
+#include "runtime/log.hpp"
 #include "runtime/supervision_config.hpp"
 
 namespace agentgraph {
 
-enum class log_severity : uint8_t { error, warn, info, debug };
-[[nodiscard]] const char* to_string(log_severity s);
 
 // The [runtime] section: process-wide settings.
 struct runtime_settings {

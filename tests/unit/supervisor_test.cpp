@@ -25,7 +25,11 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
+#include "actors/agent/agent_interface.hpp"
+#include "actors/memory/memory_interface.hpp"
+#include "actors/provider/provider_interface.hpp"
 #include "actors/register_types.hpp"
+#include "actors/tool/tool_interface.hpp"
 #include "runtime/error.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -192,7 +196,8 @@ struct fixture {
     return out;
   }
 
-  supervision_stats stats(const test_actor& sup) {
+  template <class Handle>
+  supervision_stats stats(const Handle& sup) {
     auto s = supervisor_stats(*self, sup, 5s);
     REQUIRE(s);
     return *s;
@@ -230,10 +235,74 @@ struct fixture {
   std::vector<caf::down_msg> downs;  // received by await_down; at most a few per test
 };
 
-}  // namespace agentgraph::supervisor_test_detail
 
-using namespace agentgraph;
-using namespace agentgraph::supervisor_test_detail;
+// Trivial children for the project's four interfaces: enough to prove that
+// spawn_supervised generates a forwarder for every one of their signatures
+// (several inputs, handles inside messages, reacts_to) and that the replies
+// cross the supervisor.
+agent_actor::behavior_type stub_agent(agent_actor::pointer) {
+  return {
+    [](execute_atom, task_request& r) {
+      task_result out;
+      out.task_id = r.task_id;
+      out.output = "done: " + r.input;
+      return out;
+    },
+    [](stats_atom) { return agent_stats{}; },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+tool_actor::behavior_type stub_tool(tool_actor::pointer) {
+  return {
+    [](invoke_atom, tool_invocation& inv) { return tool_result{inv.call_id, Value{}, false}; },
+    [](describe_atom) { return tool_spec{"stub", "does nothing", {}, true}; },
+    [](stats_atom) { return tool_stats{}; },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+memory_actor::behavior_type stub_memory(memory_actor::pointer) {
+  return {
+    [](store_atom, memory_entry&) { return uint64_t{7}; },
+    [](recall_atom, std::string&, uint32_t k) { return std::vector<memory_hit>(k); },
+    [](stats_atom) { return memory_stats{}; },
+    [](snapshot_atom) { return uint64_t{0}; },
+    [](cleanup_atom) {},
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+provider_actor::behavior_type stub_provider(provider_actor::pointer self) {
+  return {
+    [](chat_atom, chat_request&) { return chat_response{}; },
+    [self](chat_stream_atom, chat_request& req, stream_sink_actor& sink) {
+      if (sink)  // one chunk, to show the sink handle crossed the supervisor
+        self->send(sink, stream_chunk{req.request_id, "hi", {}});
+      return chat_response{};
+    },
+    [](embed_atom, embed_request& req) {
+      return embed_response{std::vector<std::vector<float>>(req.inputs.size()), {}};
+    },
+    [](cancel_atom, std::string&) {},
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+stream_sink_actor::behavior_type counting_sink(stream_sink_actor::pointer,
+                                               std::shared_ptr<std::atomic<int>> chunks) {
+  return {[chunks](stream_chunk&) { ++*chunks; }};
+}
+
+// Spawns `fn` under a supervisor named `name` and tracks it for shutdown.
+template <class Interface, class Fn>
+Interface supervise_stub(fixture& fx, const char* name, Fn fn) {
+  return fx.track(spawn_supervised<Interface>(
+    *fx.sys, name, fast_config(), [fn](caf::actor_system& sys) { return sys.spawn(fn); }));
+}
+
+// The test cases live in this namespace too: no using-directives at file
+// scope, so the unity build cannot leak these names into other tests.
 
 TEST_CASE("supervisor: restart budget allows restarts_max within the window") {
   using clock = std::chrono::steady_clock;
@@ -246,6 +315,20 @@ TEST_CASE("supervisor: restart budget allows restarts_max within the window") {
   CHECK(budget.used() == 2);
   supervisor_detail::restart_budget none{0, 1'000ms};
   CHECK_FALSE(none.try_consume(t0));  // restarts_max 0: never restart
+}
+
+TEST_CASE("supervisor: pending table is bounded and answers each caller once") {
+  supervisor_detail::pending_table table{2};
+  int failures = 0;
+  auto a = table.add([&](const caf::error&) { ++failures; });
+  table.add([&](const caf::error&) { ++failures; });
+  CHECK(table.full());
+  CHECK(table.take(a));        // the reply won: the caller is answered once
+  CHECK_FALSE(table.take(a));  // a late error for the same request is ignored
+  CHECK_FALSE(table.full());
+  table.fail_all(make_error(errc::unavailable, "w crashed"));
+  CHECK(failures == 1);
+  CHECK(table.size() == 0);
 }
 
 TEST_CASE("supervisor: translate_error maps CAF errors and keeps the child's own") {
@@ -441,3 +524,50 @@ TEST_CASE("supervisor: user_shutdown stops the child and lets the system end") {
   // Leaving the scope runs ~actor_system, which waits for every actor:
   // returning at all is the proof that nothing was left running.
 }
+
+TEST_CASE("supervisor: supervises the agent, tool, memory and provider interfaces") {
+  fixture fx;
+  auto agent = supervise_stub<agent_actor>(fx, "agent", stub_agent);
+  auto tool = supervise_stub<tool_actor>(fx, "tool", stub_tool);
+  auto memory = supervise_stub<memory_actor>(fx, "memory", stub_memory);
+  auto provider = supervise_stub<provider_actor>(fx, "provider", stub_provider);
+
+  auto result = fx.ask<task_result>(agent, execute_atom::value, task_request{"t-1", "go", {}});
+  REQUIRE(result);
+  CHECK(result->output == "done: go");
+  CHECK(fx.ask<agent_stats>(agent, stats_atom::value));
+
+  auto spec = fx.ask<tool_spec>(tool, describe_atom::value);
+  REQUIRE(spec);
+  CHECK(spec->name == "stub");
+  auto invoked = fx.ask<tool_result>(tool, invoke_atom::value, tool_invocation{"c-1", Value{}});
+  REQUIRE(invoked);
+  CHECK(invoked->call_id == "c-1");
+
+  CHECK(fx.ask<uint64_t>(memory, store_atom::value, memory_entry{}) == uint64_t{7});
+  auto hits = fx.ask<std::vector<memory_hit>>(memory, recall_atom::value, std::string{"q"},
+                                              uint32_t{3});
+  REQUIRE(hits);
+  CHECK(hits->size() == 3);
+  caf::anon_send(memory, cleanup_atom::value);
+  CHECK(fx.ask<uint64_t>(memory, snapshot_atom::value));
+
+  auto chunks = std::make_shared<std::atomic<int>>(0);
+  auto sink = fx.sys->spawn(counting_sink, chunks);
+  CHECK(fx.ask<chat_response>(provider, chat_atom::value, chat_request{}));
+  CHECK(fx.ask<chat_response>(provider, chat_stream_atom::value, chat_request{}, sink));
+  CHECK(fx.eventually([&] { return chunks->load() == 1; }));
+  auto embedded = fx.ask<embed_response>(provider, embed_atom::value,
+                                         embed_request{"m", {"a", "b"}});
+  REQUIRE(embedded);
+  CHECK(embedded->vectors.size() == 2);
+  caf::anon_send(provider, cancel_atom::value, std::string{"r-1"});
+
+  CHECK(fx.stats(agent).requests_forwarded == 2);
+  CHECK(fx.stats(tool).requests_forwarded == 2);
+  CHECK(fx.stats(memory).requests_forwarded == 3);  // reacts_to sends are not requests
+  CHECK(fx.stats(provider).requests_forwarded == 3);
+  CHECK(fx.stats(provider).restarts == 0);
+}
+
+}  // namespace agentgraph::supervisor_test_detail

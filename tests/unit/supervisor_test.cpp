@@ -143,12 +143,15 @@ std::function<test_actor(caf::actor_system&)> test_factory(std::shared_ptr<spawn
   };
 }
 
+// Heartbeats stay on in every test, to show they do not disturb normal work,
+// but tolerate 250 ms stalls: the 2-core test machine is shared, and a
+// spurious restart would break the counts the tests assert.
 supervision_config fast_config() {
   supervision_config cfg;
   cfg.restarts_max = 3;
   cfg.restart_window = 10'000ms;
-  cfg.heartbeat_interval = 20ms;
-  cfg.heartbeat_misses_max = 3;
+  cfg.heartbeat_interval = 50ms;
+  cfg.heartbeat_misses_max = 5;
   cfg.request_timeout = 2'000ms;
   return cfg;
 }
@@ -433,6 +436,8 @@ TEST_CASE("supervisor: a child that stops answering pings is killed and restarte
   fixture fx;
   auto log = std::make_shared<spawn_log>();
   auto cfg = fast_config();
+  cfg.heartbeat_interval = 20ms;
+  cfg.heartbeat_misses_max = 3;
   auto sup = fx.supervise(cfg, log);
   REQUIRE(fx.ask<std::string>(sup, echo_atom::value, std::string{"up"}));  // child exists
   auto first = log->last_child();
@@ -452,7 +457,10 @@ TEST_CASE("supervisor: a child that stops answering pings is killed and restarte
 TEST_CASE("supervisor: a child blocked in a handler is replaced without waiting for it") {
   fixture fx;
   auto log = std::make_shared<spawn_log>();
-  auto sup = fx.supervise(fast_config(), log, /*detached=*/true);
+  auto cfg = fast_config();
+  cfg.heartbeat_interval = 20ms;
+  cfg.heartbeat_misses_max = 3;
+  auto sup = fx.supervise(cfg, log, /*detached=*/true);
   // The child blocks for 1 s; heartbeats (3 x 20 ms) notice long before, so
   // the caller gets unavailable instead of the value 1000.
   auto blocked = fx.ask<int32_t>(sup, block_atom::value, int32_t{1'000});
@@ -523,6 +531,26 @@ TEST_CASE("supervisor: user_shutdown stops the child and lets the system end") {
   CHECK(fx.await_down(child) == caf::exit_reason::user_shutdown);
   // Leaving the scope runs ~actor_system, which waits for every actor:
   // returning at all is the proof that nothing was left running.
+}
+
+TEST_CASE("supervisor: nested supervisors restart an escalated subtree") {
+  fixture fx;
+  auto log = std::make_shared<spawn_log>();
+  auto inner_cfg = fast_config();
+  inner_cfg.restarts_max = 0;  // the inner one escalates on the first crash
+  auto outer = fx.track(spawn_supervised<test_actor>(
+    *fx.sys, "outer", fast_config(), [log, inner_cfg](caf::actor_system& sys) {
+      return spawn_supervised<test_actor>(sys, "inner", inner_cfg, test_factory(log));
+    }));
+  auto crashed = fx.ask<int32_t>(outer, crash_atom::value);
+  REQUIRE_FALSE(crashed);
+  // The inner supervisor's answer, relayed unchanged by the outer one.
+  CHECK(error_context(crashed.error()) == "inner crashed");
+  auto echoed = fx.ask<std::string>(outer, echo_atom::value, std::string{"tree"});
+  REQUIRE(echoed);
+  CHECK(*echoed == "tree");
+  CHECK(fx.stats(outer).restarts == 1);  // the inner supervisor was replaced
+  CHECK(log->spawned == 2);
 }
 
 TEST_CASE("supervisor: supervises the agent, tool, memory and provider interfaces") {

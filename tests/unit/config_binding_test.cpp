@@ -308,7 +308,8 @@ TEST_CASE("config: relative paths resolve against the config file's directory") 
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
   CHECK(named(cfg->providers, "scripted").rules == dir + "/rules/echo.rules");
   CHECK(named(cfg->memories, "notes").snapshot_path == dir + "/state/notes.db");
-  CHECK(named(cfg->memories, "plain").snapshot_path.empty());
+  // A shard without snapshot_path snapshots under data_dir.
+  CHECK(named(cfg->memories, "plain").snapshot_path == "/var/lib/ag/plain.sqlite");
   // The command line resolves against the file's directory too, and an
   // absolute value is left alone.
   CHECK(named(cfg->tools, "files").root == dir + "/from_cli");
@@ -317,6 +318,10 @@ TEST_CASE("config: relative paths resolve against the config file's directory") 
   auto rel = parse_node_config(minimal("[memory.m]\nsnapshot_path = m.db\n"), "node.ini", {}, {});
   REQUIRE(rel);
   CHECK(rel->memories.at(0).snapshot_path == "m.db");
+  // Without data_dir, a shard without snapshot_path is not persisted.
+  auto none = parse_node_config(minimal("[memory.m]\n"), "node.ini", {}, {});
+  REQUIRE(none);
+  CHECK(none->memories.at(0).snapshot_path.empty());
 }
 
 TEST_CASE("config: load_node_config reports unreadable and oversized files") {

@@ -22,6 +22,8 @@ using agentgraph::agent_actor;
 
 // Answers "task <id>: <input>", fails on "fail", and never answers "hang"
 // (the promise is parked until the actor exits, so the tool must time out).
+// The parked promise keeps the agent and the tool alive, so the fixture must
+// end the agent explicitly (fx.keep).
 struct helper_agent_state {
   static inline const char* name = "tool_agent_test.helper_agent";
   std::vector<caf::typed_response_promise<agentgraph::task_result>> parked;
@@ -48,14 +50,6 @@ agent_actor::behavior_type helper_agent(agent_actor::stateful_pointer<helper_age
   };
 }
 
-// Ends the agent when the test ends, even after a failed REQUIRE: a parked
-// promise keeps the agent and the tool alive otherwise, and the actor
-// system's destructor would wait for them forever. Declare after the fixture.
-struct agent_guard {
-  agent_actor handle;
-  ~agent_guard() { caf::anon_send_exit(handle, caf::exit_reason::user_shutdown); }
-};
-
 agentgraph::tool_config agent_config() {
   agentgraph::tool_config cfg;
   cfg.name = "ask_helper";
@@ -71,17 +65,14 @@ agentgraph::Value task_args(const char* task) {
   return v;
 }
 
-}  // namespace tool_agent_test
-
-using namespace tool_agent_test;
 using agentgraph::errc;
 
 TEST_CASE("tool: agent tool hands the task to the agent and returns its answer") {
   tool_test::fixture fx;
-  auto agent = fx.sys.spawn(helper_agent);
-  agent_guard guard{agent};
+  auto agent = fx.keep(fx.sys.spawn(helper_agent));
   auto tool = agentgraph::spawn_agent_tool(fx.sys, agent_config(), agent);
   REQUIRE(tool);
+  fx.keep(*tool);
   auto r = fx.invoke(*tool, "call-7", task_args("summarise"));
   REQUIRE(r);
   CHECK(r->call_id == "call-7");
@@ -98,10 +89,10 @@ TEST_CASE("tool: agent tool hands the task to the agent and returns its answer")
 
 TEST_CASE("tool: agent tool passes agent failures back as typed errors") {
   tool_test::fixture fx;
-  auto agent = fx.sys.spawn(helper_agent);
-  agent_guard guard{agent};
+  auto agent = fx.keep(fx.sys.spawn(helper_agent));
   auto tool = agentgraph::spawn_agent_tool(fx.sys, agent_config(), agent);
   REQUIRE(tool);
+  fx.keep(*tool);
   auto failed = fx.invoke(*tool, "c1", task_args("fail"));
   REQUIRE_FALSE(failed);
   CHECK(tool_test::code_of(failed.error()) == errc::tool_error);
@@ -120,10 +111,10 @@ TEST_CASE("tool: agent tool passes agent failures back as typed errors") {
 
 TEST_CASE("tool: agent tool reports a dead agent as an error, not a hang") {
   tool_test::fixture fx;
-  auto agent = fx.sys.spawn(helper_agent);
-  agent_guard guard{agent};
+  auto agent = fx.keep(fx.sys.spawn(helper_agent));
   auto tool = agentgraph::spawn_agent_tool(fx.sys, agent_config(), agent);
   REQUIRE(tool);
+  fx.keep(*tool);
   caf::anon_send_exit(agent, caf::exit_reason::kill);
   auto r = fx.invoke(*tool, "c1", task_args("anything"));
   REQUIRE_FALSE(r);
@@ -142,3 +133,5 @@ TEST_CASE("tool: agent tool pure helpers") {
   auto t = agentgraph::agent_failure("h", caf::make_error(caf::sec::request_timeout));
   CHECK(agentgraph::errc_of(t) == errc::timeout);
 }
+
+}  // namespace tool_agent_test

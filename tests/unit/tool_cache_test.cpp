@@ -21,9 +21,6 @@ struct manual_clock {
   }
 };
 
-}  // namespace tool_cache_test
-
-using namespace tool_cache_test;
 
 TEST_CASE("tool: ttl_lru_cache expires entries when the injected clock passes the TTL") {
   manual_clock clock;
@@ -98,3 +95,5 @@ TEST_CASE("tool: ttl_lru_cache purge_expired and erase") {
   CHECK_FALSE(cache.erase(3));
   CHECK(cache.size() == 0);
 }
+
+}  // namespace tool_cache_test

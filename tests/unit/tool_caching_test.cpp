@@ -38,10 +38,11 @@ cached_calculator make_cached(tool_test::fixture& fx, uint32_t entries_max) {
   cc.entries_max = entries_max;
   cc.inner_timeout = 10s;
   cc.clock = out.clock.fn();
-  auto inner = agentgraph::spawn_calculator_tool(fx.sys, "calc");
+  auto inner = fx.keep(agentgraph::spawn_calculator_tool(fx.sys, "calc"));
   auto wrapped = agentgraph::spawn_caching_tool(fx.sys, inner, agentgraph::calculator_spec("calc"),
                                                 std::move(cc));
   REQUIRE(wrapped);
+  fx.keep(*wrapped);
   out.tool = *wrapped;
   return out;
 }
@@ -52,9 +53,6 @@ agentgraph::Value expr(const char* text) {
   return v;
 }
 
-}  // namespace tool_caching_test
-
-using namespace tool_caching_test;
 using agentgraph::errc;
 
 TEST_CASE("tool: cache key is canonical in the argument order") {
@@ -131,12 +129,11 @@ TEST_CASE("tool: caching tool evicts the least recently used result") {
 
 TEST_CASE("tool: caching tool refuses non-deterministic tools") {
   tool_test::fixture fx;
-  auto inner = agentgraph::spawn_calculator_tool(fx.sys, "files");
+  auto inner = fx.keep(agentgraph::spawn_calculator_tool(fx.sys, "files"));
   auto r = agentgraph::spawn_caching_tool(fx.sys, inner, agentgraph::file_read_spec("files"), {});
   REQUIRE_FALSE(r);
   CHECK(tool_test::code_of(r.error()) == errc::invalid_argument);
   CHECK(agentgraph::error_context(r.error()).find("'files'") != std::string::npos);
-  caf::anon_send_exit(inner, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("tool: spawn_tool wraps a calculator in the cache when cache is set") {
@@ -147,6 +144,7 @@ TEST_CASE("tool: spawn_tool wraps a calculator in the cache when cache is set") 
   cfg.cache = true;
   auto tool = agentgraph::spawn_tool(fx.sys, cfg);
   REQUIRE(tool);
+  fx.keep(*tool);
   REQUIRE(fx.invoke(*tool, "a", expr("2^10")));
   auto again = fx.invoke(*tool, "b", expr("2^10"));
   REQUIRE(again);
@@ -154,3 +152,5 @@ TEST_CASE("tool: spawn_tool wraps a calculator in the cache when cache is set") 
   CHECK(again->output.find("value")->as_double() == 1024.0);
   CHECK(fx.stats(*tool).cache_hits == 1);
 }
+
+}  // namespace tool_caching_test

@@ -23,9 +23,6 @@ struct error_case {
   std::string context;  // the exact error text
 };
 
-}  // namespace tool_calculator_test
-
-using namespace tool_calculator_test;
 using agentgraph::errc;
 using agentgraph::evaluate_expression;
 
@@ -123,6 +120,7 @@ TEST_CASE("tool: calculator actor answers invoke, describe, stats and ping") {
   cfg.kind = "calculator";
   auto tool = agentgraph::spawn_tool(fx.sys, cfg);
   REQUIRE(tool);
+  fx.keep(*tool);
   auto ok = fx.invoke(*tool, "call-1", tool_test::args_of(R"({"expression":"6*7"})"));
   REQUIRE(ok);
   CHECK(ok->call_id == "call-1");
@@ -146,3 +144,5 @@ TEST_CASE("tool: calculator actor answers invoke, describe, stats and ping") {
   CHECK(st.calls == 3);
   CHECK(st.errors == 2);
 }
+
+}  // namespace tool_calculator_test

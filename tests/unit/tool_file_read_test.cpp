@@ -67,9 +67,6 @@ struct denied_case {
   const char* context_part;
 };
 
-}  // namespace tool_file_read_test
-
-using namespace tool_file_read_test;
 using agentgraph::errc;
 
 TEST_CASE("tool: file_read reads files inside the root") {
@@ -143,6 +140,7 @@ TEST_CASE("tool: file_read actor replies typed errors and counts them") {
   cfg.file_bytes_max = bytes_max;
   auto tool = agentgraph::spawn_tool(fx.sys, cfg);
   REQUIRE(tool);
+  fx.keep(*tool);
   auto ok = fx.invoke(*tool, "c1", tool_test::args_of(R"({"path":"sub/inner.txt"})"));
   REQUIRE(ok);
   CHECK(ok->output.to_json() == R"({"bytes":5,"content":"inner","path":"sub/inner.txt"})");
@@ -161,3 +159,5 @@ TEST_CASE("tool: file_read actor replies typed errors and counts them") {
   CHECK(st.errors == 3);
   CHECK_FALSE(fx.describe(*tool).deterministic);
 }
+
+}  // namespace tool_file_read_test

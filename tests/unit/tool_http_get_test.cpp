@@ -118,9 +118,6 @@ agentgraph::Value url_args(const std::string& url) {
   return v;
 }
 
-}  // namespace tool_http_get_test
-
-using namespace tool_http_get_test;
 using agentgraph::errc;
 
 TEST_CASE("tool: http_get check_url allows only listed hosts over http and https") {
@@ -160,6 +157,7 @@ TEST_CASE("tool: http_get fetches from an allowed loopback server") {
   tool_test::fixture fx;
   auto tool = agentgraph::spawn_tool(fx.sys, http_config());
   REQUIRE(tool);
+  fx.keep(*tool);
   auto ok = fx.invoke(*tool, "c1", url_args(server.url("/ok")));
   REQUIRE(ok);
   CHECK(ok->output.find("status")->as_int() == 200);
@@ -178,6 +176,7 @@ TEST_CASE("tool: http_get refuses hosts that are not allowed before connecting")
   cfg.allowed_hosts = {"example.org"};
   auto tool = agentgraph::spawn_tool(fx.sys, cfg);
   REQUIRE(tool);
+  fx.keep(*tool);
   auto r = fx.invoke(*tool, "c1", url_args(server.url("/ok")));
   REQUIRE_FALSE(r);
   CHECK(tool_test::code_of(r.error()) == errc::sandbox_violation);
@@ -189,6 +188,7 @@ TEST_CASE("tool: http_get stops bodies over body_bytes_max with a tool_error nam
   tool_test::fixture fx;
   auto tool = agentgraph::spawn_tool(fx.sys, http_config());
   REQUIRE(tool);
+  fx.keep(*tool);
   for (const char* path : {"/big", "/big_chunked"}) {
     CAPTURE(path);
     auto r = fx.invoke(*tool, "c1", url_args(server.url(path)));
@@ -205,6 +205,7 @@ TEST_CASE("tool: http_get maps a slow server to timeout") {
   tool_test::fixture fx;
   auto tool = agentgraph::spawn_tool(fx.sys, http_config());
   REQUIRE(tool);
+  fx.keep(*tool);
   auto r = fx.invoke(*tool, "c1", url_args(server.url("/slow")));
   REQUIRE_FALSE(r);
   CHECK(tool_test::code_of(r.error()) == errc::timeout);
@@ -215,9 +216,12 @@ TEST_CASE("tool: http_get maps a refused connection to tool_error") {
   tool_test::fixture fx;
   auto tool = agentgraph::spawn_tool(fx.sys, http_config());
   REQUIRE(tool);
+  fx.keep(*tool);
   auto url = "http://127.0.0.1:" + std::to_string(closed.port) + "/ok";
   auto r = fx.invoke(*tool, "c1", url_args(url));
   REQUIRE_FALSE(r);
   CHECK(tool_test::code_of(r.error()) == errc::tool_error);
   CHECK(agentgraph::error_context(r.error()).find("failed") != std::string::npos);
 }
+
+}  // namespace tool_http_get_test

@@ -42,16 +42,13 @@ struct config_case {
   const char* context_part;
 };
 
-}  // namespace tool_registry_test
-
-using namespace tool_registry_test;
 using agentgraph::errc;
 
 TEST_CASE("tool: registry adds, finds, lists and describes tools") {
   tool_test::fixture fx;
   agentgraph::tool_registry reg;
-  auto a = agentgraph::spawn_calculator_tool(fx.sys, "calc_b");
-  auto b = agentgraph::spawn_calculator_tool(fx.sys, "calc_a");
+  auto a = fx.keep(agentgraph::spawn_calculator_tool(fx.sys, "calc_b"));
+  auto b = fx.keep(agentgraph::spawn_calculator_tool(fx.sys, "calc_a"));
   CHECK_FALSE(reg.add(a, agentgraph::calculator_spec("calc_b")));
   CHECK_FALSE(reg.add(b, agentgraph::calculator_spec("calc_a")));
   auto dup = reg.add(a, agentgraph::calculator_spec("calc_b"));
@@ -139,7 +136,10 @@ TEST_CASE("tool: factory spawns each built-in kind from a valid config") {
     CAPTURE(cfg.kind);
     auto tool = agentgraph::spawn_tool(fx.sys, cfg);
     REQUIRE(tool);
+    fx.keep(*tool);
     CHECK(fx.describe(*tool).name == cfg.name);
     CHECK(fx.pongs(*tool));
   }
 }
+
+}  // namespace tool_registry_test

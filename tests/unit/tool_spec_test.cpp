@@ -34,9 +34,6 @@ struct bad_case {
   const char* context;
 };
 
-}  // namespace tool_spec_test
-
-using namespace tool_spec_test;
 
 TEST_CASE("tool: to_definition builds a closed JSON Schema object") {
   auto def = agentgraph::to_definition(sample_spec());
@@ -92,3 +89,5 @@ TEST_CASE("tool: validate_arguments names the parameter at fault") {
   CHECK(agentgraph::error_context(err)
         == "tool 'sample': parameter 'when' declares unknown type 'date'");
 }
+
+}  // namespace tool_spec_test

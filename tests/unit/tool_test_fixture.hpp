@@ -6,10 +6,14 @@
 
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "actors/register_types.hpp"
 #include "actors/tool/tool_interface.hpp"
@@ -30,9 +34,27 @@ struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{prepared(cfg)};
   std::optional<caf::scoped_actor> self;
+  // Actors the test spawned, ended explicitly at the end: in CAF 0.17 a
+  // request's pending timeout keeps its requester alive until it fires, so
+  // a tool left to reference counting would hold the system's destructor
+  // for up to its request timeout. (Product code ends tools the same way:
+  // their supervisor sends exit.)
+  std::vector<caf::actor> owned;
 
   fixture() { self.emplace(sys); }
-  ~fixture() { self.reset(); }
+  ~fixture() {
+    for (auto& a : owned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    owned.clear();
+    self.reset();
+  }
+
+  template <class Handle>
+  Handle keep(Handle h) {
+    if (h)
+      owned.push_back(caf::actor_cast<caf::actor>(h));
+    return h;
+  }
 
   caf::expected<agentgraph::tool_result> invoke(const agentgraph::tool_actor& tool,
                                                 std::string call_id, agentgraph::Value args) {

@@ -88,12 +88,14 @@ caf::expected<http_fetch_response> http_fetch(const std::string& url,
                                               const http_fetch_limits& limits) {
   using namespace http_fetch_detail;
   ensure_curl_initialized();
-  easy_ptr h{curl_easy_init(), &curl_easy_cleanup};
-  if (!h)
-    return make_error(errc::io_error, "curl_easy_init failed");
+  // Declared before the handle so they outlive curl_easy_cleanup, which
+  // still holds pointers to both.
   body_sink sink;
   sink.bytes_max = limits.body_bytes_max;
   char errbuf[CURL_ERROR_SIZE] = {};
+  easy_ptr h{curl_easy_init(), &curl_easy_cleanup};
+  if (!h)
+    return make_error(errc::io_error, "curl_easy_init failed");
   set_options(h.get(), url, limits, sink, errbuf);
   auto rc = curl_easy_perform(h.get());
   if (rc != CURLE_OK)

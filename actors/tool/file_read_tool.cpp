@@ -144,6 +144,11 @@ caf::expected<Value> read_sandboxed_file(const std::filesystem::path& root, std:
   // O_NOFOLLOW: the canonical target has no symlink left, so one here was
   // planted after the check. O_NONBLOCK: opening a FIFO must not hang the
   // worker; fstat rejects it just below.
+  // Residual race: someone who can write inside the root could swap an
+  // intermediate directory for a symlink between the check and the open.
+  // openat2(RESOLVE_BENEATH) would close it, but it also refuses absolute
+  // symlinks that stay inside the root and needs Linux >= 5.6; the root is
+  // meant to be a directory the model can read, not one it can write.
   fd_guard file{::open(target->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)};
   if (file.fd < 0)
     return open_failure(shown, errno);

@@ -1,0 +1,103 @@
+#include "actors/tool/blocking_tool.hpp"
+
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/sec.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/tool/tool_common.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace blocking_tool_detail {
+
+struct blocking_tool_state {
+  static inline const char* name = "agentgraph.blocking_tool";
+  blocking_tool_config cfg;
+  tool_counters counters;
+  uint32_t inflight = 0;  // bounded by tool_inflight_max
+};
+
+using self_ptr = tool_actor::stateful_pointer<blocking_tool_state>;
+
+// Errors of our category come from the job and pass through unchanged. CAF's
+// request_timeout means the worker missed its deadline; anything else (the
+// worker died, e.g. out of memory) becomes a tool_error.
+caf::error worker_failure(const std::string& tool, const caf::error& err,
+                          std::chrono::milliseconds timeout) {
+  if (errc_of(err))
+    return err;
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, "tool '" + tool + "' gave no result within "
+                                       + std::to_string(timeout.count()) + " ms");
+  return make_error(errc::tool_error, "tool '" + tool + "' worker failed: " + describe(err));
+}
+
+// One job on its own thread, then quit. The reply is delivered before quit()
+// so it cannot be lost to the actor's termination.
+caf::behavior blocking_worker(caf::event_based_actor* self, blocking_job job) {
+  return {
+    [self, job](invoke_atom, const Value& args) -> caf::result<Value> {
+      auto rp = self->make_response_promise<Value>();
+      auto out = job(args);
+      if (out)
+        rp.deliver(std::move(*out));
+      else
+        rp.deliver(std::move(out.error()));
+      self->quit();
+      return rp;
+    },
+  };
+}
+
+caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
+  auto& st = self->state;
+  ++st.counters.calls;
+  if (auto err = validate_arguments(st.cfg.spec, inv.arguments)) {
+    ++st.counters.errors;
+    return err;
+  }
+  if (st.inflight >= tool_inflight_max) {
+    ++st.counters.errors;
+    return make_error(errc::overloaded, "tool '" + st.cfg.spec.name + "' has "
+                                          + std::to_string(tool_inflight_max) + " calls running");
+  }
+  ++st.inflight;
+  auto worker = self->spawn<caf::detached>(blocking_worker, st.cfg.job);
+  auto rp = self->make_response_promise<tool_result>();
+  self->request(worker, st.cfg.worker_timeout, invoke_atom::value, std::move(inv.arguments))
+    .then(
+      [self, rp, call_id = inv.call_id](Value& out) mutable {
+        --self->state.inflight;
+        rp.deliver(tool_result{call_id, std::move(out), false});
+      },
+      [self, rp](caf::error& err) mutable {
+        auto& st = self->state;
+        --st.inflight;
+        ++st.counters.errors;
+        rp.deliver(worker_failure(st.cfg.spec.name, err, st.cfg.worker_timeout));
+      });
+  return rp;
+}
+
+tool_actor::behavior_type blocking_tool(self_ptr self, blocking_tool_config cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+    [self](invoke_atom, tool_invocation& inv) { return invoke(self, inv); },
+    [self](describe_atom) { return self->state.cfg.spec; },
+    [self](stats_atom) { return make_tool_stats(self->state.cfg.spec.name, self->state.counters); },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+}  // namespace blocking_tool_detail
+
+tool_actor spawn_blocking_tool(caf::actor_system& sys, blocking_tool_config cfg) {
+  return sys.spawn(blocking_tool_detail::blocking_tool, std::move(cfg));
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,46 @@
+// A tool actor that wraps another and remembers its results, for tools whose
+// spec says deterministic. The key is the tool name plus the canonical JSON
+// of the arguments (Value::to_json sorts keys, so {"a":1,"b":2} and
+// {"b":2,"a":1} share an entry). Entries expire after a TTL and the least
+// recently used one is dropped at entries_max. Errors are never cached: a
+// failure may be transient, and a cached one would outlive its cause.
+//
+// The wrapper links itself to the inner tool: they live and die together,
+// so a supervisor restarting one gets a fresh pair.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/tool/tool_interface.hpp"
+
+namespace agentgraph {
+
+struct caching_tool_config {
+  std::chrono::milliseconds ttl{300'000};
+  uint32_t entries_max = 256;
+  // Deadline of each request to the inner tool on a miss.
+  std::chrono::milliseconds inner_timeout{10'000};
+  // Injectable so tests expire entries without sleeping.
+  std::function<std::chrono::steady_clock::time_point()> clock = [] {
+    return std::chrono::steady_clock::now();
+  };
+};
+
+// The cache key for a call of `tool` with `args`.
+[[nodiscard]] std::string tool_cache_key(const std::string& tool, const Value& args);
+
+// Errors: invalid_argument when `spec` is not deterministic, entries_max is
+// 0, ttl is not positive or `inner` is invalid. The spawned actor replies
+// the inner tool's errors unchanged, and timeout when it does not answer
+// within inner_timeout.
+[[nodiscard]] caf::expected<tool_actor> spawn_caching_tool(caf::actor_system& sys,
+                                                           tool_actor inner, tool_spec spec,
+                                                           caching_tool_config cfg);
+
+}  // namespace agentgraph

@@ -1,0 +1,38 @@
+// Builds tool actors from their [tool.<name>] config: validates the config
+// (every error names the tool and the key), spawns the built-in for `kind`
+// and wraps it in the caching tool when `cache` is set. Construction stays
+// with each tool kind (calculator_tool.hpp, file_read_tool.hpp, ...); this
+// file only dispatches.
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/agent/agent_interface.hpp"
+#include "actors/tool/tool_config.hpp"
+#include "actors/tool/tool_interface.hpp"
+
+namespace agentgraph {
+
+// Longest tool name: the limit OpenAI-style function names have, and the
+// names are shown to every provider.
+constexpr size_t tool_name_chars_max = 64;
+
+// Checks `cfg` for its kind. Errors: invalid_argument naming the tool and
+// the key (bad name, unknown kind, cache on a non-deterministic tool,
+// missing or non-directory root, empty allowed_hosts, non-positive limits).
+[[nodiscard]] caf::error validate_tool_config(const tool_config& cfg);
+
+// Spawns calculator, file_read or http_get. Errors: those of
+// validate_tool_config; invalid_argument for kind "agent" (use
+// spawn_agent_tool, which needs the target agent's handle).
+[[nodiscard]] caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& cfg);
+
+// Spawns an agent tool that forwards its `task` to `target`. Errors: those
+// of validate_tool_config; invalid_argument when `target` is invalid or
+// cfg.kind is not "agent".
+[[nodiscard]] caf::expected<tool_actor> spawn_agent_tool(caf::actor_system& sys,
+                                                         const tool_config& cfg,
+                                                         agent_actor target);
+
+}  // namespace agentgraph

@@ -23,6 +23,14 @@ constexpr size_t hnsw_ef_search_min = 64;            // ef = max(k * 4, this)
 constexpr size_t hnsw_ef_search_per_result = 4;
 // Fixed seed: the same inserts build the same graph, so results reproduce.
 constexpr size_t hnsw_random_seed = 100;
+// When an add reuses a deleted slot, hnswlib re-links the slot itself and,
+// with this probability per neighbour, also re-selects that neighbour's
+// links. Measured at 5k entries, dim 256, -O1, after 4n add+remove churn
+// against an exact scan: 0.0 gives recall@10 0.93 at 0.43 ms per add+remove;
+// 0.1 gives 0.93 at 0.48 ms; 1.0 gives 0.95 at 2.3 ms. Never reusing slots
+// (mark deleted, rebuild past a quarter) gives 0.95 at 0.93 ms but stalls
+// the shard 1.2 s per rebuild. So: reuse, without neighbour repair.
+constexpr float hnsw_reuse_neighbor_repair_probability = 0.0f;
 // First allocation of an HNSW graph, in elements; it doubles up to capacity.
 constexpr size_t hnsw_initial_elements = 1024;
 
@@ -37,7 +45,8 @@ class vector_index {
   // index becomes HNSW. `live_max`: the most live vectors the owner will ever
   // hold at once; adding beyond it is a programmer error. HNSW keeps
   // deleted slots until more than a quarter of its slots are deleted, so its
-  // allocation is bounded by live_max * 4 / 3 + 2 slots.
+  // allocation is bounded by live_max * 4 / 3 + 2 slots. Adds reuse deleted
+  // slots first, so steady churn (one add per removal) never rebuilds.
   vector_index(uint32_t dim, uint32_t exact_search_max, uint32_t live_max);
   ~vector_index();
   vector_index(vector_index&&) noexcept;

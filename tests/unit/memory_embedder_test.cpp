@@ -198,6 +198,36 @@ TEST_CASE("memory: hnsw removal marks deleted, rebuilds past a quarter, may fall
   CHECK(top[0].id == 51);
 }
 
+TEST_CASE("memory: hnsw reuses deleted slots under churn, without rebuilding") {
+  hashing_embedder e{64};
+  const auto texts = memory_embedder_test::sentences(300, 5);
+  vector_index idx{64, 50, 100};
+  for (uint64_t id = 1; id <= 100; ++id)
+    idx.add(id, e.embed(texts[id - 1]));
+  REQUIRE(idx.uses_hnsw());
+  size_t bytes_full = idx.bytes();
+  // A shard at max_entries: each store adds one and evicts the oldest.
+  for (uint64_t id = 101; id <= 300; ++id) {
+    idx.remove(id - 100);
+    CHECK(idx.deleted_slots() == 1);
+    idx.add(id, e.embed(texts[id - 1]));
+    CHECK(idx.deleted_slots() == 0);
+  }
+  CHECK(idx.uses_hnsw());
+  CHECK(idx.size() == 100);
+  CHECK_FALSE(idx.contains(200));
+  CHECK(idx.contains(201));
+  // Reused slots hold the new vectors under the new ids.
+  for (uint64_t id : {201u, 250u, 300u}) {
+    auto top = idx.search(e.embed(texts[id - 1]), 1);
+    REQUIRE(top.size() == 1);
+    CHECK(top[0].id == id);
+    CHECK(top[0].score == doctest::Approx(1.0f));
+  }
+  // No slot was added: the allocation did not grow.
+  CHECK(idx.bytes() <= bytes_full + 64);
+}
+
 TEST_CASE("memory: hnsw grows past its first allocation and stays searchable") {
   hashing_embedder e{32};
   const auto texts = memory_embedder_test::sentences(1500, 11);

@@ -1,9 +1,7 @@
 #include "actors/memory/memory_store.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
-#include <numeric>
 #include <set>
 
 #include "actors/memory/memory_check.hpp"

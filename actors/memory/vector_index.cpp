@@ -5,7 +5,14 @@
 #include <mutex>
 #include <unordered_map>
 
+// hnswlib's SSE path prefetches one link past the end of a link list, a
+// heap over-read that AddressSanitizer reports on every build
+// (nmslib/hnswlib#107, #578; the fix, PR #459, is unmerged in 0.6.2 and
+// later). Turning its manual vectorization off removes that read; the
+// distance function below gives back most of the speed the SIMD kernels had.
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
+#undef NO_MANUAL_VECTORIZATION
 
 #include "actors/memory/memory_check.hpp"
 
@@ -14,6 +21,40 @@ namespace agentgraph {
 namespace vector_index_detail {
 
 using hnsw_graph = hnswlib::HierarchicalNSW<float>;
+
+// hnswlib's inner-product distance (1 - dot) for unit vectors. Four
+// independent sums keep several multiply-adds in flight and let the
+// compiler pack them into one SIMD register at -O2, without -ffast-math.
+float unit_ip_distance(const void* a, const void* b, const void* dim_ptr) {
+  const auto* x = static_cast<const float*>(a);
+  const auto* y = static_cast<const float*>(b);
+  size_t dim = *static_cast<const size_t*>(dim_ptr);
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    s0 += x[i] * y[i];
+    s1 += x[i + 1] * y[i + 1];
+    s2 += x[i + 2] * y[i + 2];
+    s3 += x[i + 3] * y[i + 3];
+  }
+  float sum = (s0 + s1) + (s2 + s3);
+  for (; i < dim; ++i)
+    sum += x[i] * y[i];
+  return 1.0f - sum;
+}
+
+// The metric space handed to hnswlib: float vectors of `dim`, distance
+// 1 - dot. hnswlib keeps a pointer to it, so it lives as long as the graph.
+class unit_ip_space : public hnswlib::SpaceInterface<float> {
+ public:
+  explicit unit_ip_space(size_t dim) : dim_(dim) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return unit_ip_distance; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  size_t dim_;
+};
 
 // libstdc++ unordered_map node for integer keys: a next pointer plus the
 // value (the hash is not cached for std::hash of integers), and one pointer
@@ -31,7 +72,7 @@ size_t unordered_map_bytes(const Map& m) {
 // list of one mark per slot (one list: a single thread ever searches), and
 // the label map.
 size_t hnsw_bytes(const hnsw_graph& g) {
-  size_t total = sizeof(hnsw_graph) + sizeof(hnswlib::InnerProductSpace);
+  size_t total = sizeof(hnsw_graph) + sizeof(unit_ip_space);
   total += g.max_elements_ * g.size_data_per_element_;
   total += g.max_elements_ * sizeof(char*);
   for (size_t i = 0; i < g.cur_element_count; ++i)
@@ -68,7 +109,7 @@ struct vector_index::impl {
   std::unordered_map<uint64_t, uint32_t> position;
 
   // HNSW mode (both set) or exact mode (both null).
-  std::unique_ptr<hnswlib::InnerProductSpace> space;
+  std::unique_ptr<vector_index_detail::unit_ip_space> space;
   std::unique_ptr<hnsw_graph> graph;
   // Slots of deleted vectors, reused by the next adds. Without reuse every
   // eviction leaves a dead slot and a shard at max_entries rebuilds its
@@ -130,9 +171,10 @@ struct vector_index::impl {
   // Builds a fresh graph from (id, vector) pairs; slots start at twice the
   // live count so that growth by insertions rarely reallocates.
   void build_graph(const std::vector<std::pair<uint64_t, const float*>>& items) {
-    size_t slots = std::clamp(items.size() * 2, hnsw_initial_elements, hnsw_slots_max);
+    // Not std::clamp: hnsw_slots_max may be below hnsw_initial_elements.
+    size_t slots = std::min(std::max(items.size() * 2, hnsw_initial_elements), hnsw_slots_max);
     slots = std::max(slots, items.size() + 1);
-    auto new_space = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    auto new_space = std::make_unique<vector_index_detail::unit_ip_space>(dim);
     auto new_graph = std::make_unique<hnsw_graph>(new_space.get(), slots, hnsw_links_per_node,
                                                   hnsw_ef_construction, hnsw_random_seed);
     for (const auto& [id, v] : items)

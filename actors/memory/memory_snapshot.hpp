@@ -33,7 +33,8 @@ struct memory_snapshot {
 // Replaces the snapshot at `path` with `entries` in one transaction: a
 // reader (or a crash) sees either the old snapshot or the new one, never a
 // mix. Creates the file and tables on first use.
-// Reply: entries written. Errors: io_error naming the file and SQLite's message.
+// Returns entries written. Errors: io_error naming the file and SQLite's
+// message; parse_error when the existing file is not SQLite or is corrupt.
 [[nodiscard]] caf::expected<uint64_t> save_memory_snapshot(const std::string& path,
                                                            const std::vector<memory_entry>& entries,
                                                            uint64_t next_id);

@@ -1,0 +1,186 @@
+#include "actors/memory/memory_shard.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "actors/memory/memory_snapshot.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace memory_shard_detail {
+
+using shard_pointer = memory_actor::stateful_pointer<memory_shard_state>;
+using snapshot_done = std::function<void(caf::expected<uint64_t>)>;
+
+memory_snapshot_writer::behavior_type writer(memory_snapshot_writer::pointer, std::string path) {
+  return {
+    [path](snapshot_write_atom, const std::vector<memory_entry>& entries,
+           uint64_t next_id) -> caf::result<uint64_t> {
+      return save_memory_snapshot(path, entries, next_id);
+    },
+  };
+}
+
+// One timer drives both duties, so it fires at the shorter interval.
+caf::timespan tick_interval(const memory_config& cfg) {
+  auto interval = cfg.cleanup_interval;
+  if (!cfg.snapshot_path.empty())
+    interval = std::min(interval, cfg.snapshot_interval);
+  return std::chrono::duration_cast<caf::timespan>(interval);
+}
+
+caf::error snapshot_error(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, "memory snapshot not confirmed within "
+                                       + std::to_string(memory_snapshot_write_timeout.count())
+                                       + " s; it may still complete");
+  if (errc_of(err))
+    return err;
+  return make_error(errc::io_error, "memory snapshot writer failed: " + describe(err));
+}
+
+// Hands a copy of the entries to the writer; `done` gets the outcome after
+// the state has recorded it.
+void start_snapshot(shard_pointer self, snapshot_done done) {
+  auto& st = self->state;
+  ++st.snapshots_inflight;
+  uint64_t seq = st.mutation_seq;
+  self->request(st.writer, memory_snapshot_write_timeout, snapshot_write_atom::value,
+                st.store->entries_copy(), st.store->next_id())
+    .then(
+      [self, seq, done](uint64_t written) {
+        auto& s = self->state;
+        --s.snapshots_inflight;
+        ++s.snapshots_written;
+        s.saved_seq = std::max(s.saved_seq, seq);
+        done(written);
+      },
+      [self, done](caf::error& err) {
+        auto& s = self->state;
+        --s.snapshots_inflight;
+        ++s.snapshot_failures;
+        auto mapped = snapshot_error(err);
+        s.last_snapshot_error = describe(mapped);
+        done(std::move(mapped));
+      });
+}
+
+caf::result<uint64_t> on_snapshot(shard_pointer self) {
+  auto& st = self->state;
+  // Nothing is persisted without a path; 0 entries written is the truth.
+  if (!st.writer)
+    return uint64_t{0};
+  if (st.snapshots_inflight >= memory_snapshots_inflight_max)
+    return make_error(errc::overloaded,
+                      "memory." + st.store->config().name + ": "
+                        + std::to_string(memory_snapshots_inflight_max)
+                        + " snapshots already in flight");
+  auto rp = self->make_response_promise<uint64_t>();
+  start_snapshot(self, [rp](caf::expected<uint64_t> r) mutable {
+    if (r)
+      rp.deliver(*r);
+    else
+      rp.deliver(std::move(r.error()));
+  });
+  return rp;
+}
+
+bool snapshot_due(const memory_shard_state& st, int64_t now) {
+  const auto& cfg = st.store->config();
+  return st.writer && st.mutation_seq != st.saved_seq && st.snapshots_inflight == 0
+         && now - st.last_snapshot_ms >= cfg.snapshot_interval.count();
+}
+
+void on_cleanup(shard_pointer self) {
+  auto& st = self->state;
+  int64_t now = st.now_ms();
+  if (st.store->enforce_retention(now) > 0)
+    ++st.mutation_seq;
+  if (snapshot_due(st, now)) {
+    st.last_snapshot_ms = now;
+    // Failures are counted and kept in last_snapshot_error by
+    // start_snapshot; the state stays dirty, so the next tick retries.
+    start_snapshot(self, [](caf::expected<uint64_t>) {});
+  }
+  // Only the timer's own tick re-arms the timer, so cleanups sent by others
+  // (spawn, the Runtime, tests) never multiply the timers.
+  const auto& sender = self->current_sender();
+  if (sender && sender.get() == self->ctrl())
+    self->delayed_send(self, tick_interval(st.store->config()), cleanup_atom::value);
+}
+
+caf::result<std::vector<memory_hit>> on_recall(memory_shard_state& st, const std::string& query,
+                                               uint32_t k) {
+  auto hits = st.store->recall(query, k, st.now_ms());
+  if (hits && !hits->empty())
+    ++st.mutation_seq;  // access fields changed
+  return hits;
+}
+
+}  // namespace memory_shard_detail
+
+int64_t system_unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_shard_state> self,
+                                         std::shared_ptr<memory_store> store,
+                                         std::function<int64_t()> now_ms) {
+  namespace d = memory_shard_detail;
+  auto& st = self->state;
+  st.store.emplace(std::move(*store));
+  st.now_ms = std::move(now_ms);
+  st.last_snapshot_ms = st.now_ms();
+  const auto& cfg = st.store->config();
+  if (!cfg.snapshot_path.empty())
+    st.writer = self->spawn<caf::detached + caf::linked>(d::writer, cfg.snapshot_path);
+  self->delayed_send(self, d::tick_interval(cfg), cleanup_atom::value);
+  return {
+    [self](store_atom, memory_entry& e) -> caf::result<uint64_t> {
+      auto& s = self->state;
+      auto id = s.store->store(std::move(e), s.now_ms());
+      if (id)
+        ++s.mutation_seq;
+      return id;
+    },
+    [self](recall_atom, const std::string& query, uint32_t k) {
+      return d::on_recall(self->state, query, k);
+    },
+    [self](stats_atom) {
+      auto stats = self->state.store->stats();
+      stats.snapshots_written = self->state.snapshots_written;
+      return stats;
+    },
+    [self](snapshot_atom) { return d::on_snapshot(self); },
+    [self](cleanup_atom) { d::on_cleanup(self); },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+caf::expected<memory_actor> spawn_memory_shard(caf::actor_system& sys, const memory_config& cfg,
+                                               std::function<int64_t()> now_ms) {
+  if (!now_ms)
+    now_ms = system_unix_ms;
+  auto store = memory_store::make(cfg);
+  if (!store)
+    return std::move(store.error());
+  if (!cfg.snapshot_path.empty()) {
+    auto snapshot = load_memory_snapshot(cfg.snapshot_path);
+    if (!snapshot)
+      return std::move(snapshot.error());
+    if (auto err = store->restore(std::move(snapshot->entries), snapshot->next_id))
+      return make_error(*errc_of(err),
+                        "memory snapshot '" + cfg.snapshot_path + "': " + error_context(err));
+  }
+  auto boxed = std::make_shared<memory_store>(std::move(*store));
+  auto shard = sys.spawn(memory_shard, std::move(boxed), std::move(now_ms));
+  // First in the mailbox: retention over the loaded entries (max_entries
+  // may have shrunk since the snapshot) runs before any request.
+  caf::anon_send(shard, cleanup_atom::value);
+  return shard;
+}
+
+}  // namespace agentgraph

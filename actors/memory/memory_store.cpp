@@ -1,0 +1,240 @@
+#include "actors/memory/memory_store.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "actors/memory/memory_check.hpp"
+#include "actors/memory/retention.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace memory_store_detail {
+
+std::string key(const memory_config& cfg, const char* name) {
+  return (cfg.name.empty() ? std::string{"memory."} : "memory." + cfg.name + ".") + name;
+}
+
+caf::error bad(const memory_config& cfg, const char* name, const std::string& why) {
+  return make_error(errc::invalid_argument, key(cfg, name) + ": " + why);
+}
+
+size_t string_heap_bytes(const std::string& s) {
+  // libstdc++ keeps up to 15 chars inside the object (SSO).
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
+
+caf::error validate_limits(const memory_config& cfg) {
+  if (cfg.max_entries < 1 || cfg.max_entries > memory_entries_max_limit)
+    return bad(cfg, "max_entries",
+               "must be in [1, " + std::to_string(memory_entries_max_limit) + "]");
+  if (!(cfg.similarity_threshold >= -1.0 && cfg.similarity_threshold <= 1.0))
+    return bad(cfg, "similarity_threshold", "must be in [-1, 1]");
+  if (cfg.exact_search_max < 1 || cfg.exact_search_max > memory_entries_max_limit)
+    return bad(cfg, "exact_search_max",
+               "must be in [1, " + std::to_string(memory_entries_max_limit) + "]");
+  auto min_text = std::to_string(memory_timer_interval_min.count()) + " ms";
+  if (cfg.cleanup_interval < memory_timer_interval_min)
+    return bad(cfg, "cleanup_interval", "must be at least " + min_text);
+  if (cfg.importance_half_life.count() <= 0)
+    return bad(cfg, "importance_half_life", "must be positive");
+  if (!cfg.snapshot_path.empty() && cfg.snapshot_interval < memory_timer_interval_min)
+    return bad(cfg, "snapshot_interval", "must be at least " + min_text);
+  return caf::none;
+}
+
+caf::error validate_kind_limits(const memory_config& cfg) {
+  uint64_t sum = 0;
+  for (const auto& [kind, limit] : cfg.kind_limits) {
+    if (kind.empty() || kind.size() > entry_kind_bytes_max)
+      return bad(cfg, "kind_limits", "kind names must have 1 to "
+                                       + std::to_string(entry_kind_bytes_max) + " bytes");
+    if (limit < 1)
+      return bad(cfg, "kind_limits", "limit of kind '" + kind + "' must be at least 1");
+    sum += limit;
+  }
+  if (sum > cfg.max_entries)
+    return bad(cfg, "kind_limits", "limits sum to " + std::to_string(sum)
+                                     + ", above max_entries " + std::to_string(cfg.max_entries));
+  return caf::none;
+}
+
+}  // namespace memory_store_detail
+
+caf::error validate_memory_config(const memory_config& cfg) {
+  if (auto err = memory_store_detail::validate_limits(cfg))
+    return err;
+  if (auto err = memory_store_detail::validate_kind_limits(cfg))
+    return err;
+  if (auto dim = parse_embedding_model(cfg.embedding_model); !dim)
+    return make_error(*errc_of(dim.error()),
+                      memory_store_detail::key(cfg, "embedding_model") + ": "
+                        + error_context(dim.error()));
+  return caf::none;
+}
+
+caf::error validate_new_entry(const memory_entry& e) {
+  if (e.text.empty())
+    return make_error(errc::invalid_argument, "memory entry: text is empty");
+  if (e.text.size() > entry_text_bytes_max)
+    return make_error(errc::invalid_argument, "memory entry: text has " + std::to_string(e.text.size())
+                                                + " bytes, above " + std::to_string(entry_text_bytes_max));
+  if (e.kind.empty() || e.kind.size() > entry_kind_bytes_max)
+    return make_error(errc::invalid_argument, "memory entry: kind must have 1 to "
+                                                + std::to_string(entry_kind_bytes_max) + " bytes");
+  if (!(e.importance >= 0.0 && e.importance <= 1.0))
+    return make_error(errc::invalid_argument, "memory entry: importance must be in [0, 1]");
+  if (e.metadata.heap_bytes() > entry_metadata_bytes_max)
+    return make_error(errc::invalid_argument, "memory entry: metadata above "
+                                                + std::to_string(entry_metadata_bytes_max) + " bytes");
+  if (e.created_ms < 0 || e.last_access_ms < 0)
+    return make_error(errc::invalid_argument, "memory entry: negative timestamp");
+  return caf::none;
+}
+
+memory_store::memory_store(memory_config cfg, uint32_t dim)
+    : cfg_(std::move(cfg)),
+      embedder_(dim),
+      // +1: a store inserts before retention evicts.
+      index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1) {
+}
+
+caf::expected<memory_store> memory_store::make(const memory_config& cfg) {
+  if (auto err = validate_memory_config(cfg))
+    return err;
+  return memory_store{cfg, *parse_embedding_model(cfg.embedding_model)};
+}
+
+void memory_store::insert(memory_entry e) {
+  index_.add(e.id, embedder_.embed(e.text));
+  uint64_t id = e.id;
+  entries_.emplace(id, std::move(e));
+}
+
+caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
+  if (e.id != 0)
+    return make_error(errc::invalid_argument, "memory entry: id is assigned by the shard; send 0");
+  if (auto err = validate_new_entry(e))
+    return err;
+  e.id = next_id_++;
+  if (e.created_ms == 0)
+    e.created_ms = now_ms;
+  uint64_t id = e.id;
+  insert(std::move(e));
+  enforce_retention(now_ms);
+  return id;
+}
+
+caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view query, uint32_t k,
+                                                            int64_t now_ms) {
+  if (k == 0 || k > recall_k_max)
+    return make_error(errc::invalid_argument,
+                      "recall: k must be in [1, " + std::to_string(recall_k_max) + "], got "
+                        + std::to_string(k));
+  if (query.size() > entry_text_bytes_max)
+    return make_error(errc::invalid_argument, "recall: query above "
+                                                + std::to_string(entry_text_bytes_max) + " bytes");
+  std::vector<memory_hit> hits;
+  for (const auto& match : index_.search(embedder_.embed(query), k)) {
+    if (match.score < cfg_.similarity_threshold)
+      continue;
+    auto it = entries_.find(match.id);
+    AGENTGRAPH_MEMORY_CHECK(it != entries_.end(), "index holds an id the store does not");
+    auto& entry = it->second;
+    entry.last_access_ms = now_ms;
+    if (entry.access_count < std::numeric_limits<uint32_t>::max())
+      ++entry.access_count;
+    hits.push_back({entry, static_cast<double>(match.score)});
+  }
+  // The exact scan already orders hits; HNSW orders by float distance, so
+  // sort once more to make "best first, lower id on ties" hold in both modes.
+  std::stable_sort(hits.begin(), hits.end(), [](const memory_hit& a, const memory_hit& b) {
+    return a.score != b.score ? a.score > b.score : a.entry.id < b.entry.id;
+  });
+  return hits;
+}
+
+caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t next_id) {
+  AGENTGRAPH_MEMORY_CHECK(entries_.empty(), "restore into a non-empty store");
+  std::set<uint64_t> seen;
+  for (const auto& e : entries) {
+    auto where = "snapshot entry " + std::to_string(e.id) + ": ";
+    if (e.id == 0 || e.id >= next_id || !seen.insert(e.id).second)
+      return make_error(errc::parse_error, where + "id is zero, duplicate or not below next_id");
+    if (auto err = validate_new_entry(e))
+      return make_error(errc::parse_error, where + error_context(err));
+  }
+  // A snapshot may hold more than max_entries (the limit shrank since it was
+  // written); size the index for all of them until retention trims them.
+  auto live_max = static_cast<uint32_t>(std::max<size_t>(cfg_.max_entries, entries.size()) + 1);
+  index_ = vector_index(embedder_.dim(), cfg_.exact_search_max, live_max);
+  for (auto& e : entries)
+    insert(std::move(e));
+  next_id_ = next_id;
+  return caf::none;
+}
+
+size_t memory_store::enforce_retention(int64_t now_ms) {
+  std::vector<retention_candidate> candidates;
+  candidates.reserve(entries_.size());
+  for (const auto& [id, e] : entries_)
+    candidates.push_back(retention_candidate_of(e));
+  return evict(select_evictions(std::move(candidates), cfg_, now_ms));
+}
+
+size_t memory_store::evict(const std::vector<uint64_t>& ids) {
+  size_t removed = 0;
+  for (uint64_t id : ids) {
+    auto it = entries_.find(id);
+    if (it == entries_.end())
+      continue;
+    index_.remove(id);
+    entries_.erase(it);
+    ++removed;
+  }
+  evictions_ += removed;
+  return removed;
+}
+
+std::vector<memory_entry> memory_store::entries_copy() const {
+  std::vector<memory_entry> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_)
+    out.push_back(e);
+  return out;
+}
+
+const memory_entry* memory_store::find(uint64_t id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+size_t memory_store::bytes() const {
+  // A std::map node: colour + parent/left/right pointers, then the value.
+  constexpr size_t map_node_overhead = 4 * sizeof(void*);
+  size_t total = sizeof(memory_store) + index_.bytes();
+  for (const auto& [id, e] : entries_) {
+    total += map_node_overhead + sizeof(std::pair<const uint64_t, memory_entry>);
+    total += memory_store_detail::string_heap_bytes(e.text);
+    total += memory_store_detail::string_heap_bytes(e.kind);
+    total += e.metadata.heap_bytes();
+  }
+  // kind_limits: a map node per kind plus the kind's string heap.
+  for (const auto& [kind, limit] : cfg_.kind_limits)
+    total += map_node_overhead + sizeof(std::pair<const std::string, uint32_t>)
+             + memory_store_detail::string_heap_bytes(kind);
+  return total;
+}
+
+memory_stats memory_store::stats() const {
+  memory_stats s;
+  s.name = cfg_.name;
+  s.entries = entries_.size();
+  s.bytes = bytes();
+  s.bytes_per_entry = entries_.empty() ? 0.0 : static_cast<double>(s.bytes) / s.entries;
+  s.evictions = evictions_;
+  return s;
+}
+
+}  // namespace agentgraph

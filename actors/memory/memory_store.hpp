@@ -1,0 +1,111 @@
+// The memory shard's data, with no CAF behaviour in it: entries, their
+// embeddings (inside the vector index) and retention. The shard actor owns
+// one memory_store and calls it from its handlers; tests use it directly
+// with an injected time.
+//
+// Not thread-safe: one owner calls every method.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/memory/hashing_embedder.hpp"
+#include "actors/memory/memory_config.hpp"
+#include "actors/memory/memory_interface.hpp"
+#include "actors/memory/vector_index.hpp"
+
+namespace agentgraph {
+
+// recall's k must be in [1, recall_k_max]: a larger k would copy most of the
+// shard into one reply.
+constexpr uint32_t recall_k_max = 100;
+// Bounds of one entry, checked on store (invalid_argument beyond them): a
+// memory entry is a note or a chunk, not a document store.
+constexpr size_t entry_text_bytes_max = 1 << 20;
+constexpr size_t entry_kind_bytes_max = 128;
+constexpr size_t entry_metadata_bytes_max = 1 << 20;  // Value::heap_bytes
+// Upper bound of max_entries: hnswlib numbers slots with 32-bit ids, and at
+// ~1 KiB per entry ten million entries already take ~10 GiB.
+constexpr uint32_t memory_entries_max_limit = 10'000'000;
+// Timers faster than this would spend the shard's time on bookkeeping.
+constexpr std::chrono::milliseconds memory_timer_interval_min{100};
+
+// Checks every key of `cfg`. Errors: invalid_argument (unsupported for a
+// non-hash embedding_model), naming the key as "memory.<name>.<key>".
+[[nodiscard]] caf::error validate_memory_config(const memory_config& cfg);
+
+// Checks a store request against the entry bounds. Errors: invalid_argument.
+[[nodiscard]] caf::error validate_new_entry(const memory_entry& e);
+
+class memory_store {
+ public:
+  // Fails like validate_memory_config.
+  [[nodiscard]] static caf::expected<memory_store> make(const memory_config& cfg);
+
+  // Adds an entry: assigns the next id, sets created_ms to now_ms if 0,
+  // then applies retention (which may evict the new entry itself, e.g. under
+  // the importance policy). Errors: like validate_new_entry.
+  [[nodiscard]] caf::expected<uint64_t> store(memory_entry e, int64_t now_ms);
+
+  // At most k entries scored >= the similarity threshold, best first. Each
+  // hit's entry is recorded as accessed (last_access_ms = now_ms,
+  // access_count + 1) and returned with the updated fields.
+  // Errors: invalid_argument (k == 0, k > recall_k_max, query too long).
+  [[nodiscard]] caf::expected<std::vector<memory_hit>> recall(std::string_view query, uint32_t k,
+                                                              int64_t now_ms);
+
+  // Loads entries from a snapshot into an empty store without applying
+  // retention (the caller runs enforce_retention next, counting evictions).
+  // Errors: parse_error on a zero, duplicate or >= next_id id, or an entry
+  // that fails validate_new_entry.
+  [[nodiscard]] caf::error restore(std::vector<memory_entry> entries, uint64_t next_id);
+
+  // Applies the retention policy at now_ms; returns how many were evicted.
+  size_t enforce_retention(int64_t now_ms);
+
+  // Removes the given ids (absent ids are skipped); returns how many went.
+  size_t evict(const std::vector<uint64_t>& ids);
+
+  // A copy of every entry in id order, for the snapshot writer.
+  [[nodiscard]] std::vector<memory_entry> entries_copy() const;
+  [[nodiscard]] const memory_entry* find(uint64_t id) const;
+  // The id the next store will assign; persisted so ids are never reused.
+  [[nodiscard]] uint64_t next_id() const { return next_id_; }
+  [[nodiscard]] size_t size() const { return entries_.size(); }
+  [[nodiscard]] uint64_t evictions() const { return evictions_; }
+  [[nodiscard]] const memory_config& config() const { return cfg_; }
+  [[nodiscard]] const vector_index& index() const { return index_; }
+
+  // Heap and object bytes of the entries (map nodes, string capacities,
+  // metadata), the index (which holds the embeddings) and the store itself,
+  // computed from the data structures as they are now.
+  [[nodiscard]] size_t bytes() const;
+
+  // name, entries, bytes, bytes_per_entry, evictions; snapshots_written is
+  // the shard's to fill.
+  [[nodiscard]] memory_stats stats() const;
+
+ private:
+  memory_store(memory_config cfg, uint32_t dim);
+  void insert(memory_entry e);
+
+  memory_config cfg_;
+  hashing_embedder embedder_;
+  // Ordered by id, which is creation order: snapshots and ties are stable.
+  std::map<uint64_t, memory_entry> entries_;
+  // Embeddings live only here (not copied into each entry): the exact scan
+  // and hnswlib both keep their own packed copy, and a second copy per
+  // entry would double the shard's largest cost for nothing. Rebuilds and
+  // the exact-to-HNSW switch read vectors back from the index.
+  vector_index index_;
+  uint64_t next_id_ = 1;
+  uint64_t evictions_ = 0;
+};
+
+}  // namespace agentgraph

@@ -101,6 +101,14 @@ int run_command(const args& argv) {
     task.context = std::move(*ctx);
   }
   std::string agent = opts.agent.empty() ? cfg->agents.front().name : opts.agent;
+  bool known = false;
+  for (const auto& a : cfg->agents)
+    known = known || a.name == agent;
+  if (!known) {
+    std::cerr << "agentgraph run: --agent: no agent named '" << agent << "' in " << opts.config
+              << "\n";
+    return 2;
+  }
   auto rt = Runtime::from_config(*cfg);
   if (!rt) {
     std::cerr << "agentgraph run: " << describe(rt.error()) << "\n";

@@ -21,12 +21,16 @@ int main(int argc, char** argv) {
   agent.role = agentgraph::agent_role::analysis;
   agent.system_prompt = "[mathematician] You compute.";
   agent.tools = {"calculator"};
-  for (auto err : {rt.add_provider(provider).error(), rt.add_tool(calculator).error(),
-                   rt.add_agent(agent).error()})
-    if (err) {
-      std::cerr << "example_app: " << agentgraph::describe(err) << "\n";
-      return 1;
-    }
+  auto report = [](const caf::error& err) {
+    std::cerr << "example_app: " << agentgraph::describe(err) << "\n";
+    return 1;
+  };
+  if (auto p = rt.add_provider(provider); !p)
+    return report(p.error());
+  if (auto t = rt.add_tool(calculator); !t)
+    return report(t.error());
+  if (auto a = rt.add_agent(agent); !a)
+    return report(a.error());
   auto future = rt.submit("mathematician", {"t-1", "What is 6*7?", {}});
   auto result = future.get();
   if (!result) {

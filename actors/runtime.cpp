@@ -1,0 +1,427 @@
+#include "actors/runtime.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/agent/agent.hpp"
+#include "actors/memory/memory_shard.hpp"
+#include "actors/provider/provider_factory.hpp"
+#include "actors/register_types.hpp"
+#include "actors/tool/tool_factory.hpp"
+#include "net/curl_global.hpp"
+#include "runtime/error.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace agentgraph {
+
+namespace runtime_detail {
+
+// How long the runtime waits for a component's answer to a status or
+// snapshot request while building or shutting down.
+constexpr auto control_timeout = std::chrono::seconds{10};
+
+template <class Handle>
+struct named {
+  std::string name;
+  Handle handle;
+};
+
+template <class Handle>
+const Handle* find(const std::vector<named<Handle>>& table, const std::string& name) {
+  for (const auto& entry : table)
+    if (entry.name == name)
+      return &entry.handle;
+  return nullptr;
+}
+
+template <class Handle>
+caf::expected<Handle> lookup(const std::vector<named<Handle>>& table, const std::string& kind,
+                             const std::string& name) {
+  if (auto h = find(table, name))
+    return *h;
+  return make_error(errc::not_found, "no " + kind + " named '" + name + "'");
+}
+
+// Runs the first spawn eagerly so a bad config is reported to the caller as
+// an error, then hands that first child to the supervisor; later restarts
+// call the spawn function again (a shard reloads its last snapshot).
+template <class Interface, class SpawnFn>
+caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& name,
+                                   const supervision_config& sc, SpawnFn spawn_fn) {
+  caf::expected<Interface> first = spawn_fn(sys);
+  if (!first)
+    return std::move(first.error());
+  auto initial = std::make_shared<Interface>(std::move(*first));
+  std::function<Interface(caf::actor_system&)> factory =
+    [initial, spawn_fn](caf::actor_system& s) -> Interface {
+    if (*initial) {
+      Interface h = std::move(*initial);
+      *initial = Interface{};
+      return h;
+    }
+    caf::expected<Interface> next = spawn_fn(s);
+    return next ? std::move(*next) : Interface{};
+  };
+  return spawn_supervised<Interface>(sys, name, sc, std::move(factory));
+}
+
+template <class Handle>
+void stop_all(caf::scoped_actor& self, const std::vector<named<Handle>>& table) {
+  size_t waiting = 0;
+  for (const auto& entry : table) {
+    if (!entry.handle)
+      continue;
+    self->monitor(entry.handle);
+    self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+    ++waiting;
+  }
+  // Bounded: one down message per component, each within control_timeout.
+  for (size_t i = 0; i < waiting; ++i) {
+    bool got = false;
+    self->receive([&](caf::down_msg&) { got = true; },
+                  caf::after(control_timeout) >> [&] { got = false; });
+    if (!got)
+      break;
+  }
+}
+
+}  // namespace runtime_detail
+
+struct Runtime::component_tables {
+  std::vector<runtime_detail::named<provider_actor>> providers;
+  std::vector<runtime_detail::named<memory_actor>> memories;
+  std::vector<runtime_detail::named<tool_actor>> tools;
+  std::map<std::string, tool_spec> tool_specs;
+  std::vector<runtime_detail::named<agent_actor>> agents;
+  std::map<std::string, agent_config> agent_configs;
+};
+
+Runtime::Runtime(runtime_options opts)
+  : opts_(std::move(opts)),
+    config_(std::make_unique<caf::actor_system_config>()),
+    tables_(std::make_unique<component_tables>()) {
+  net::ensure_curl_initialized();
+  register_all_types(*config_);
+  config_->set("scheduler.max-threads", static_cast<size_t>(opts_.scheduler_threads));
+  if (opts_.middleman)
+    config_->load<caf::io::middleman>();
+  system_ = std::make_unique<caf::actor_system>(*config_);
+}
+
+Runtime::~Runtime() {
+  (void)shutdown();
+}
+
+caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& cfg,
+                                                             bool middleman) {
+  runtime_options opts;
+  opts.scheduler_threads = cfg.runtime.scheduler_threads;
+  opts.supervision = cfg.supervisor;
+  opts.middleman = middleman;
+  auto rt = std::make_unique<Runtime>(opts);
+  for (const auto& p : cfg.providers)
+    if (auto h = rt->add_provider(p); !h)
+      return std::move(h.error());
+  for (const auto& m : cfg.memories)
+    if (auto h = rt->add_memory(m); !h)
+      return std::move(h.error());
+  std::vector<const tool_config*> agent_tools;
+  for (const auto& t : cfg.tools) {
+    if (t.kind == "agent") {
+      agent_tools.push_back(&t);
+      continue;
+    }
+    if (auto h = rt->add_tool(t); !h)
+      return std::move(h.error());
+  }
+  // Agents and agent tools depend on each other (planner -> ask_researcher ->
+  // researcher): add whatever is ready, round by round. Each round adds at
+  // least one component or ends the loop, so it runs at most n times.
+  std::vector<const agent_config*> agents;
+  for (const auto& a : cfg.agents)
+    agents.push_back(&a);
+  for (size_t round = 0; round <= cfg.agents.size() + cfg.tools.size(); ++round) {
+    size_t before = agents.size() + agent_tools.size();
+    for (auto it = agent_tools.begin(); it != agent_tools.end();) {
+      if (!rt->agent((*it)->agent)) {
+        ++it;
+        continue;
+      }
+      if (auto h = rt->add_tool(**it); !h)
+        return std::move(h.error());
+      it = agent_tools.erase(it);
+    }
+    for (auto it = agents.begin(); it != agents.end();) {
+      bool ready = true;
+      for (const auto& t : (*it)->tools)
+        ready = ready && static_cast<bool>(rt->tool(t));
+      if (!ready) {
+        ++it;
+        continue;
+      }
+      if (auto h = rt->add_agent(**it); !h)
+        return std::move(h.error());
+      it = agents.erase(it);
+    }
+    if (agents.size() + agent_tools.size() == before)
+      break;
+  }
+  if (!agents.empty())
+    return make_error(errc::invalid_argument,
+                      "agent '" + agents.front()->name
+                        + "' cannot be built: its tools form a cycle or name missing tools");
+  if (!agent_tools.empty())
+    return make_error(errc::invalid_argument, "tool '" + agent_tools.front()->name
+                                                + "' names an agent that cannot be built");
+  return rt;
+}
+
+caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) {
+  if (runtime_detail::find(tables_->providers, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate provider '" + cfg.name + "'");
+  auto h = runtime_detail::supervise<provider_actor>(
+    *system_, "provider." + cfg.name, opts_.supervision,
+    [cfg](caf::actor_system& sys) { return spawn_provider(sys, cfg); });
+  if (h)
+    tables_->providers.push_back({cfg.name, *h});
+  return h;
+}
+
+caf::expected<memory_actor> Runtime::add_memory(const memory_config& cfg) {
+  if (runtime_detail::find(tables_->memories, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
+  auto h = runtime_detail::supervise<memory_actor>(
+    *system_, "memory." + cfg.name, opts_.supervision,
+    [cfg](caf::actor_system& sys) { return spawn_memory_shard(sys, cfg); });
+  if (h)
+    tables_->memories.push_back({cfg.name, *h});
+  return h;
+}
+
+caf::expected<tool_actor> Runtime::add_tool(const tool_config& cfg) {
+  if (runtime_detail::find(tables_->tools, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate tool '" + cfg.name + "'");
+  caf::expected<tool_actor> h = make_error(errc::internal, "unset");
+  if (cfg.kind == "agent") {
+    auto target = agent(cfg.agent);
+    if (!target)
+      return make_error(errc::invalid_argument, "tool '" + cfg.name + "' names agent '"
+                                                  + cfg.agent + "', which is not added yet");
+    agent_actor target_handle = *target;
+    h = runtime_detail::supervise<tool_actor>(
+      *system_, "tool." + cfg.name, opts_.supervision,
+      [cfg, target_handle](caf::actor_system& sys) {
+        return spawn_agent_tool(sys, cfg, target_handle);
+      });
+  } else {
+    h = runtime_detail::supervise<tool_actor>(
+      *system_, "tool." + cfg.name, opts_.supervision,
+      [cfg](caf::actor_system& sys) { return spawn_tool(sys, cfg); });
+  }
+  if (!h)
+    return h;
+  caf::scoped_actor self{*system_};
+  caf::error failed;
+  self->request(*h, runtime_detail::control_timeout, describe_atom::value)
+    .receive([&](tool_spec& spec) { tables_->tool_specs[cfg.name] = std::move(spec); },
+             [&](caf::error& err) { failed = std::move(err); });
+  if (failed) {
+    self->send_exit(*h, caf::exit_reason::user_shutdown);
+    return failed;
+  }
+  tables_->tools.push_back({cfg.name, *h});
+  return h;
+}
+
+caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
+  if (runtime_detail::find(tables_->agents, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
+  agent_dependencies deps;
+  auto prov = provider(cfg.provider);
+  if (!prov)
+    return make_error(errc::invalid_argument,
+                      "agent '" + cfg.name + "': " + describe(prov.error()));
+  deps.provider = *prov;
+  for (const auto& name : cfg.tools) {
+    auto t = tool(name);
+    if (!t)
+      return make_error(errc::invalid_argument, "agent '" + cfg.name + "': " + describe(t.error()));
+    deps.tools[name] = *t;
+    tool_definition def = to_definition(tables_->tool_specs.at(name));
+    def.name = name;  // the model calls the tool by its configured name
+    deps.tool_definitions.push_back(std::move(def));
+  }
+  if (!cfg.memory.empty()) {
+    auto m = memory(cfg.memory);
+    if (!m)
+      return make_error(errc::invalid_argument, "agent '" + cfg.name + "': " + describe(m.error()));
+    deps.memory = *m;
+  }
+  if (auto err = validate_agent(cfg, deps))
+    return err;
+  // The agent's supervisor must allow a whole task, not one model call.
+  supervision_config sc = opts_.supervision;
+  tables_->agent_configs[cfg.name] = cfg;
+  sc.request_timeout = std::max(sc.request_timeout, task_deadline(cfg.name));
+  auto h = runtime_detail::supervise<agent_actor>(
+    *system_, "agent." + cfg.name, sc,
+    [cfg, deps](caf::actor_system& sys) -> caf::expected<agent_actor> {
+      return spawn_agent(sys, cfg, deps);
+    });
+  if (!h) {
+    tables_->agent_configs.erase(cfg.name);
+    return h;
+  }
+  tables_->agents.push_back({cfg.name, *h});
+  return h;
+}
+
+caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
+  return runtime_detail::lookup(tables_->agents, "agent", name);
+}
+caf::expected<tool_actor> Runtime::tool(const std::string& name) const {
+  return runtime_detail::lookup(tables_->tools, "tool", name);
+}
+caf::expected<memory_actor> Runtime::memory(const std::string& name) const {
+  return runtime_detail::lookup(tables_->memories, "memory shard", name);
+}
+caf::expected<provider_actor> Runtime::provider(const std::string& name) const {
+  return runtime_detail::lookup(tables_->providers, "provider", name);
+}
+
+std::vector<std::string> Runtime::agent_names() const {
+  std::vector<std::string> out;
+  for (const auto& a : tables_->agents)
+    out.push_back(a.name);
+  return out;
+}
+
+std::vector<std::string> Runtime::memory_names() const {
+  std::vector<std::string> out;
+  for (const auto& m : tables_->memories)
+    out.push_back(m.name);
+  return out;
+}
+
+std::chrono::milliseconds Runtime::task_deadline(const std::string& agent_name) const {
+  auto it = tables_->agent_configs.find(agent_name);
+  if (it == tables_->agent_configs.end())
+    return opts_.supervision.request_timeout;
+  const auto& cfg = it->second;
+  // recall + (model call + tool round) per iteration + the final model call.
+  return cfg.request_timeout * (2 * static_cast<int64_t>(cfg.max_tool_iterations) + 3);
+}
+
+void Runtime::submit(const std::string& agent_name, task_request task,
+                     std::function<void(caf::expected<task_result>)> done) {
+  auto handle = agent(agent_name);
+  if (!handle) {
+    done(std::move(handle.error()));
+    return;
+  }
+  auto deadline = task_deadline(agent_name);
+  system_->spawn([target = *handle, task = std::move(task), deadline,
+                  done = std::move(done)](caf::event_based_actor* self) mutable {
+    self->request(target, deadline, execute_atom::value, std::move(task))
+      .then(
+        [self, done](task_result& r) {
+          done(std::move(r));
+          self->quit();
+        },
+        [self, done](caf::error& err) {
+          done(std::move(err));
+          self->quit();
+        });
+  });
+}
+
+std::future<caf::expected<task_result>> Runtime::submit(const std::string& agent_name,
+                                                        task_request task) {
+  auto promise = std::make_shared<std::promise<caf::expected<task_result>>>();
+  auto future = promise->get_future();
+  submit(agent_name, std::move(task),
+         [promise](caf::expected<task_result> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+caf::expected<task_result> Runtime::run(const std::string& agent_name, task_request task) {
+  return submit(agent_name, std::move(task)).get();
+}
+
+namespace runtime_detail {
+
+template <class Reply, class Handle>
+caf::expected<Reply> ask_stats(caf::actor_system& sys, const caf::expected<Handle>& handle) {
+  if (!handle)
+    return handle.error();
+  caf::scoped_actor self{sys};
+  caf::expected<Reply> out = make_error(errc::internal, "no reply");
+  self->request(*handle, control_timeout, stats_atom::value)
+    .receive([&](Reply& r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+template <class Handle>
+caf::expected<uint16_t> publish(caf::actor_system& sys, bool enabled,
+                                const caf::expected<Handle>& handle, uint16_t port) {
+  if (!enabled)
+    return make_error(errc::invalid_argument, "publishing needs runtime_options::middleman");
+  if (!handle)
+    return handle.error();
+  return sys.middleman().publish(*handle, port, "127.0.0.1", true);
+}
+
+}  // namespace runtime_detail
+
+caf::expected<agent_stats> Runtime::stats(const std::string& name) {
+  return runtime_detail::ask_stats<agent_stats>(*system_, agent(name));
+}
+caf::expected<memory_stats> Runtime::stats_of_memory(const std::string& name) {
+  return runtime_detail::ask_stats<memory_stats>(*system_, memory(name));
+}
+caf::expected<tool_stats> Runtime::stats_of_tool(const std::string& name) {
+  return runtime_detail::ask_stats<tool_stats>(*system_, tool(name));
+}
+
+caf::expected<uint16_t> Runtime::publish_agent(const std::string& name, uint16_t port) {
+  return runtime_detail::publish(*system_, opts_.middleman, agent(name), port);
+}
+caf::expected<uint16_t> Runtime::publish_tool(const std::string& name, uint16_t port) {
+  return runtime_detail::publish(*system_, opts_.middleman, tool(name), port);
+}
+caf::expected<uint16_t> Runtime::publish_memory(const std::string& name, uint16_t port) {
+  return runtime_detail::publish(*system_, opts_.middleman, memory(name), port);
+}
+caf::expected<uint16_t> Runtime::publish_provider(const std::string& name, uint16_t port) {
+  return runtime_detail::publish(*system_, opts_.middleman, provider(name), port);
+}
+
+caf::error Runtime::shutdown() {
+  if (shut_down_)
+    return caf::none;
+  shut_down_ = true;
+  caf::error first_error;
+  {
+    caf::scoped_actor self{*system_};
+    // Agents stop first so nothing writes to a shard after its snapshot.
+    runtime_detail::stop_all(self, tables_->agents);
+    for (const auto& m : tables_->memories) {
+      self->request(m.handle, runtime_detail::control_timeout, snapshot_atom::value)
+        .receive([](uint64_t) {},
+                 [&](caf::error& err) {
+                   if (!first_error)
+                     first_error = make_error(errc::io_error, "memory '" + m.name
+                                                                + "' snapshot failed: "
+                                                                + describe(err));
+                 });
+    }
+    runtime_detail::stop_all(self, tables_->tools);
+    runtime_detail::stop_all(self, tables_->memories);
+    runtime_detail::stop_all(self, tables_->providers);
+  }
+  return first_error;
+}
+
+}  // namespace agentgraph

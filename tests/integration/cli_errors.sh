@@ -1,0 +1,35 @@
+#!/bin/bash
+# The CLI's error paths: each bad input is a clear message and exit code 2,
+# and `config check` / `config schema` work on the shipped files.
+set -uo pipefail
+cli="$1"; src="$2"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fails=0
+expect() {  # expect CODE PATTERN -- command...
+  local code="$1" pattern="$2"; shift 3
+  "$@" >"$work/out" 2>&1; local rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" "$work/out"; then
+    echo "FAIL: $* -> rc=$rc (want $code), output:"; cat "$work/out"; fails=$((fails + 1))
+  else
+    echo "ok: $*"
+  fi
+}
+ini="$src/configs/examples/research.ini"
+expect 0 "^ok: .*2 agents, 3 tools, 1 memory shards, 1 providers" -- "$cli" config check "$ini"
+expect 0 "AGENTGRAPH_AGENT_<NAME>_TEMPERATURE" -- "$cli" config schema
+expect 0 "agentgraph 0.1.0" -- "$cli" version
+expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate
+expect 2 "--config .* and --task are required" -- "$cli" run --task hi
+expect 2 "cannot open|No such file|cannot read" -- "$cli" run --config "$work/missing.ini" --task hi
+printf '[agent.a]\nprovider = p\n[provider.p]\nkind = scripted\nrules = r.json\ntemprature = 1\n' >"$work/typo.ini"
+expect 2 "typo.ini:6: .*temprature" -- "$cli" config check "$work/typo.ini"
+printf '[agent.a]\nprovider = p\n[provider.p]\nkind = scripted\nrules = missing.json\n' >"$work/norules.ini"
+expect 2 "rules" -- "$cli" config check "$work/norules.ini"
+expect 2 "temperature" -- "$cli" config check "$ini" --set agent.planner.temperature=3
+expect 2 "AGENTGRAPH_AGENT_PLANNER_TEMPRATURE|unknown" -- env AGENTGRAPH_AGENT_PLANNER_TEMPRATURE=1 "$cli" config check "$ini"
+expect 0 "^ok" -- env AGENTGRAPH_AGENT_PLANNER_TEMPERATURE=0.7 "$cli" config check "$ini"
+expect 2 "--context: parse_error" -- "$cli" run --config "$ini" --task hi --context '{bad'
+expect 2 "agent 'ghost'|no agent named" -- "$cli" run --config "$ini" --task hi --agent ghost \
+  --set memory.notes.snapshot_path="$work/n.sqlite"
+expect 0 "^ok" -- env AGENTGRAPH_CONFIG="$ini" "$cli" config check "$ini"
+exit $((fails > 0))

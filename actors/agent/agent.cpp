@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/agent/agent_prompt.hpp"
@@ -54,6 +55,15 @@ struct agent_state {
 };
 
 using self_ptr = agent_actor::stateful_pointer<agent_state>;
+
+// CAF reports a passed deadline as sec::request_timeout; callers get our
+// timeout code instead, naming what did not answer.
+caf::error name_deadline(caf::error err, const agent_state& st, const std::string& what) {
+  if (err != caf::sec::request_timeout)
+    return err;
+  return make_error(errc::timeout, "agent '" + st.cfg.name + "': " + what + " gave no reply within "
+                                     + std::to_string(st.cfg.request_timeout.count()) + " ms");
+}
 
 void call_model(self_ptr self, run_ptr run);
 
@@ -155,7 +165,9 @@ void run_tools(self_ptr self, const run_ptr& run, std::vector<tool_call> calls) 
           record_tool_outcome(self, run, *shared_calls, i, std::move(r), started);
         },
         [self, run, shared_calls, i, started](caf::error& err) {
-          record_tool_outcome(self, run, *shared_calls, i, std::move(err), started);
+          auto named = name_deadline(std::move(err), self->state,
+                                     "tool '" + (*shared_calls)[i].name + "'");
+          record_tool_outcome(self, run, *shared_calls, i, std::move(named), started);
         });
   }
 }
@@ -194,7 +206,11 @@ void call_model(self_ptr self, run_ptr run) {
   req.max_tokens = cfg.max_tokens;
   self->request(self->state.deps.provider, cfg.request_timeout, chat_atom::value, std::move(req))
     .then([self, run](chat_response& reply) { on_model_reply(self, run, reply); },
-          [self, run](caf::error& err) { fail(self, run, std::move(err)); });
+          [self, run](caf::error& err) {
+            fail(self, run,
+                 name_deadline(std::move(err), self->state,
+                               "provider '" + self->state.cfg.provider + "'"));
+          });
 }
 
 void start_run(self_ptr self, run_ptr run) {

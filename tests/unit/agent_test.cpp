@@ -52,6 +52,26 @@ provider_actor::behavior_type tool_loop_model(provider_actor::pointer, int round
   };
 }
 
+// Test double of a model that reports the settings it was called with.
+provider_actor::behavior_type settings_model(provider_actor::pointer) {
+  return {
+    [](chat_atom, const chat_request& req) -> caf::result<chat_response> {
+      chat_response resp;
+      resp.message.content = req.model + "|" + std::to_string(req.temperature) + "|"
+                             + std::to_string(req.max_tokens) + "|"
+                             + std::to_string(req.tools.size());
+      return resp;
+    },
+    [](chat_stream_atom, const chat_request&, const stream_sink_actor&)
+      -> caf::result<chat_response> { return make_error(errc::unsupported, "test model"); },
+    [](embed_atom, const embed_request&) -> caf::result<embed_response> {
+      return make_error(errc::unsupported, "test model");
+    },
+    [](cancel_atom, const std::string&) {},
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
 tool_actor::behavior_type echo_tool(tool_actor::pointer, bool fail) {
   return {
     [fail](invoke_atom, const tool_invocation& inv) -> caf::result<tool_result> {
@@ -233,4 +253,21 @@ TEST_CASE("agent: history keeps the last history_window turns") {
   conversation_history none{0};
   none.add({"x", "y"});
   CHECK(none.turns().empty());
+}
+
+TEST_CASE_FIXTURE(agent_test::fixture, "agent: model, temperature, max_tokens and tools reach the provider") {
+  agent_config ac;
+  ac.name = "settings";
+  ac.model = "m-large";
+  ac.role = agent_role::creative;
+  ac.max_tokens = 77;
+  agent_dependencies deps;
+  deps.provider = sys->spawn(agent_test::settings_model);
+  REQUIRE_FALSE(validate_agent(ac, deps));
+  auto agent = spawn_agent(*sys, ac, deps);
+  auto r = run(agent, "hi");
+  REQUIRE(r);
+  CHECK(r->output == "m-large|0.800000|77|0");
+  caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(deps.provider, caf::exit_reason::user_shutdown);
 }

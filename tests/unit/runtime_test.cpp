@@ -1,0 +1,177 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "actors/node_config.hpp"
+#include "actors/runtime.hpp"
+#include "runtime/error.hpp"
+
+using namespace agentgraph;
+using namespace std::chrono_literals;
+
+namespace runtime_test {
+
+// Rules for a one-agent runtime: "slow" answers after 2 s, "calc" uses the
+// calculator, anything else echoes the recalled memory block.
+constexpr const char* rules_json = R"({
+  "rules": [
+    {"name": "slow", "when": {"user_contains": "slow"}, "delay_ms": 2000, "reply": "late"},
+    {"name": "pause", "when": {"user_contains": "pause"}, "delay_ms": 300, "reply": "paused"},
+    {"name": "calc", "when": {"last_role": "user", "user_contains": "compute"},
+     "tool_calls": [{"name": "calculator", "arguments": {"expression": "6*7"}}]},
+    {"name": "report", "when": {"after_tool": "calculator", "tool_result_field": "value"},
+     "reply": "value {{tool_output.value}}"},
+    {"name": "echo", "when": {"last_role": "user"}, "reply": "memory: [{{memory}}]"}
+  ]
+})";
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path()
+           / ("agentgraph-runtime-test-" + std::to_string(::getpid()) + "-"
+              + std::to_string(++counter));
+    std::filesystem::create_directories(path);
+    std::ofstream{path / "rules.json"} << rules_json;
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+std::string config_text(const std::string& agent_extra) {
+  return "[provider.scripted]\nkind = scripted\nrules = rules.json\n"
+         "[tool.calculator]\nkind = calculator\n"
+         "[memory.notes]\nsnapshot_path = notes.sqlite\nsimilarity_threshold = 0.05\n"
+         "[agent.solo]\nprovider = scripted\ntools = calculator\nmemory = notes\n"
+         + agent_extra;
+}
+
+std::unique_ptr<Runtime> make_runtime(const temp_dir& dir, const std::string& agent_extra) {
+  auto path = (dir.path / "node.ini").string();
+  std::ofstream{path} << config_text(agent_extra);
+  auto cfg = load_node_config(path, {}, {});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  auto rt = Runtime::from_config(*cfg);
+  REQUIRE_MESSAGE(rt, describe(rt.error()));
+  return std::move(*rt);
+}
+
+task_request task(std::string input) {
+  return task_request{"", std::move(input), Value{}};
+}
+
+}  // namespace runtime_test
+
+TEST_CASE("runtime: runs an agent with its tool from a config file") {
+  runtime_test::temp_dir dir;
+  auto rt = runtime_test::make_runtime(dir, "");
+  auto r = rt->run("solo", runtime_test::task("please compute"));
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  CHECK(r->output == "value 42");
+  REQUIRE(r->tool_calls.size() == 1);
+  CHECK(r->tool_calls[0].ok);
+  auto st = rt->stats("solo");
+  REQUIRE(st);
+  CHECK(st->tasks_completed == 1);
+  CHECK(st->total_tokens == r->usage.total());
+  auto missing = rt->run("nobody", runtime_test::task("x"));
+  REQUIRE_FALSE(missing);
+  CHECK(errc_of(missing.error()) == errc::not_found);
+}
+
+TEST_CASE("runtime: request_timeout turns a silent model into errc::timeout") {
+  runtime_test::temp_dir dir;
+  auto rt = runtime_test::make_runtime(dir, "request_timeout = 100ms\n");
+  auto r = rt->run("solo", runtime_test::task("be slow"));
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::timeout);
+  CHECK(describe(r.error()).find("provider 'scripted'") != std::string::npos);
+}
+
+TEST_CASE("runtime: tasks_in_flight_max rejects the extra task with overloaded") {
+  runtime_test::temp_dir dir;
+  auto rt = runtime_test::make_runtime(dir, "tasks_in_flight_max = 1\n");
+  auto first = rt->submit("solo", runtime_test::task("pause please"));
+  // Wait (bounded) until the agent holds the first task, parked for 300 ms
+  // in the provider; then the second one must be refused at once.
+  bool holding = false;
+  for (int attempt = 0; attempt < 1000 && !holding; ++attempt) {
+    auto st = rt->stats("solo");
+    REQUIRE(st);
+    holding = st->tasks_in_flight == 1;
+  }
+  REQUIRE(holding);
+  auto second = rt->run("solo", runtime_test::task("pause again"));
+  REQUIRE_FALSE(second);
+  CHECK(errc_of(second.error()) == errc::overloaded);
+  auto r = first.get();
+  REQUIRE(r);
+  CHECK(r->output == "paused");
+}
+
+TEST_CASE("runtime: memory_recall_k controls whether memory reaches the prompt") {
+  runtime_test::temp_dir dir;
+  {
+    auto rt = runtime_test::make_runtime(dir, "memory_recall_k = 3\n");
+    REQUIRE(rt->run("solo", runtime_test::task("remember the blue crate")));
+    auto second = rt->run("solo", runtime_test::task("what about the blue crate"));
+    REQUIRE(second);
+    CHECK(second->output.find("Task: remember the blue crate") != std::string::npos);
+  }
+  runtime_test::temp_dir dir2;
+  auto rt = runtime_test::make_runtime(dir2, "memory_recall_k = 0\n");
+  REQUIRE(rt->run("solo", runtime_test::task("remember the blue crate")));
+  auto second = rt->run("solo", runtime_test::task("what about the blue crate"));
+  REQUIRE(second);
+  CHECK(second->output == "memory: []");
+}
+
+TEST_CASE("runtime: shutdown snapshots memory and a new runtime reloads every entry") {
+  runtime_test::temp_dir dir;
+  uint64_t entries = 0;
+  {
+    auto rt = runtime_test::make_runtime(dir, "");
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(rt->run("solo", runtime_test::task("note number " + std::to_string(i))));
+    auto st = rt->stats_of_memory("notes");
+    REQUIRE(st);
+    entries = st->entries;
+    CHECK(entries == 5);
+    CHECK_FALSE(rt->shutdown());
+  }
+  CHECK(std::filesystem::file_size(dir.path / "notes.sqlite") > 0);
+  auto rt = runtime_test::make_runtime(dir, "");
+  auto st = rt->stats_of_memory("notes");
+  REQUIRE(st);
+  CHECK(st->entries == entries);
+  auto r = rt->run("solo", runtime_test::task("note number 3"));
+  REQUIRE(r);
+  CHECK(r->output.find("Task: note number 3") != std::string::npos);
+}
+
+TEST_CASE("runtime: add_* report what is missing or duplicated") {
+  Runtime rt;
+  agent_config a;
+  a.name = "lonely";
+  a.provider = "ghost";
+  auto r = rt.add_agent(a);
+  REQUIRE_FALSE(r);
+  CHECK(describe(r.error()).find("ghost") != std::string::npos);
+  tool_config calc;
+  calc.name = "calculator";
+  calc.kind = "calculator";
+  REQUIRE(rt.add_tool(calc));
+  auto dup = rt.add_tool(calc);
+  REQUIRE_FALSE(dup);
+  CHECK(describe(dup.error()).find("duplicate") != std::string::npos);
+  tool_config ask;
+  ask.name = "ask";
+  ask.kind = "agent";
+  ask.agent = "lonely";
+  CHECK_FALSE(rt.add_tool(ask));
+  auto pub = rt.publish_tool("calculator", 0);
+  REQUIRE_FALSE(pub);
+  CHECK(describe(pub.error()).find("middleman") != std::string::npos);
+}

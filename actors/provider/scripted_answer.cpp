@@ -1,4 +1,5 @@
 #include "actors/provider/scripted_answer.hpp"
+#include "runtime/config/config_text.hpp"  // trim
 
 #include <algorithm>
 
@@ -33,14 +34,6 @@ std::string lowercase(std::string_view s) {
 bool is_blank(std::string_view line) {
   return std::all_of(line.begin(), line.end(),
                      [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 // A tool message names its tool; if an agent left `name` empty, the

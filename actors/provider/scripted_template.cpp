@@ -1,4 +1,5 @@
 #include "actors/provider/scripted_template.hpp"
+#include "runtime/config/config_text.hpp"  // trim
 
 #include <algorithm>
 #include <cmath>
@@ -12,14 +13,6 @@ namespace scripted_template_detail {
 constexpr std::string_view known_placeholders =
   "known: user, match.N, tool_match.N, tool_output, tool_output.<field>, tool.<name>, "
   "tool.<name>.<field>, memory";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string> split_dots(std::string_view s) {
   std::vector<std::string> out;

@@ -12,6 +12,7 @@
 #include "actors/tool/tool_factory.hpp"
 #include "net/curl_global.hpp"
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 #include "runtime/supervisor.hpp"
 
 namespace agentgraph {
@@ -65,6 +66,15 @@ caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& na
     return next ? std::move(*next) : Interface{};
   };
   return spawn_supervised<Interface>(sys, name, sc, std::move(factory));
+}
+
+template <class Handle>
+void log_added(const char* kind, const std::string& name, const caf::expected<Handle>& h) {
+  if (h)
+    log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
+  else
+    log(log_severity::error, "runtime", "component failed to start",
+        {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
 }
 
 template <class Handle>
@@ -186,6 +196,7 @@ caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) 
     [cfg](caf::actor_system& sys) { return spawn_provider(sys, cfg); });
   if (h)
     tables_->providers.push_back({cfg.name, *h});
+  runtime_detail::log_added("provider", cfg.name, h);
   return h;
 }
 
@@ -197,6 +208,7 @@ caf::expected<memory_actor> Runtime::add_memory(const memory_config& cfg) {
     [cfg](caf::actor_system& sys) { return spawn_memory_shard(sys, cfg); });
   if (h)
     tables_->memories.push_back({cfg.name, *h});
+  runtime_detail::log_added("memory", cfg.name, h);
   return h;
 }
 
@@ -232,6 +244,7 @@ caf::expected<tool_actor> Runtime::add_tool(const tool_config& cfg) {
     return failed;
   }
   tables_->tools.push_back({cfg.name, *h});
+  runtime_detail::log_added("tool", cfg.name, h);
   return h;
 }
 
@@ -275,6 +288,7 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
     return h;
   }
   tables_->agents.push_back({cfg.name, *h});
+  runtime_detail::log_added("agent", cfg.name, h);
   return h;
 }
 
@@ -411,6 +425,8 @@ caf::error Runtime::shutdown() {
       self->request(m.handle, runtime_detail::control_timeout, snapshot_atom::value)
         .receive([](uint64_t) {},
                  [&](caf::error& err) {
+                   log(log_severity::error, "runtime", "memory snapshot failed",
+                       {{"name", m.name}, {"error", describe(err)}});
                    if (!first_error)
                      first_error = make_error(errc::io_error, "memory '" + m.name
                                                                 + "' snapshot failed: "
@@ -421,6 +437,9 @@ caf::error Runtime::shutdown() {
     runtime_detail::stop_all(self, tables_->memories);
     runtime_detail::stop_all(self, tables_->providers);
   }
+  log(log_severity::debug, "runtime", "shut down",
+      {{"agents", std::to_string(tables_->agents.size())},
+       {"memory_shards", std::to_string(tables_->memories.size())}});
   return first_error;
 }
 

@@ -63,6 +63,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/heartbeat.hpp"
+#include "runtime/log.hpp"
 #include "runtime/supervision_config.hpp"
 
 namespace agentgraph {
@@ -247,6 +248,7 @@ bool spawn_incarnation(sup_pointer<Interface> self) {
     st.stats.child_alive = false;
     // Not limit_exceeded: no restart budget was spent, the factory itself
     // cannot produce a child (bad config, missing resource).
+    log(log_severity::error, "supervisor", "cannot start child", {{"name", st.name}, {"reason", why}});
     self->quit(make_error(errc::unavailable, st.name + ": " + why));
     return false;
   }
@@ -270,9 +272,13 @@ void restart(sup_pointer<Interface> self, const std::string& caller_reason,
   st.stats.child_alive = false;
   st.pending.fail_all(make_error(errc::unavailable, st.name + " " + caller_reason));
   if (!st.budget.try_consume(std::chrono::steady_clock::now())) {
+    log(log_severity::error, "supervisor", "restart budget spent; escalating",
+        {{"name", st.name}, {"reason", escalate_reason}});
     self->quit(escalation_error(st.name, st.cfg, escalate_reason));
     return;
   }
+  log(log_severity::warn, "supervisor", "restarting child",
+      {{"name", st.name}, {"reason", escalate_reason}});
   if (spawn_incarnation<Interface>(self))
     ++st.stats.restarts;
 }

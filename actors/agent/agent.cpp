@@ -11,6 +11,7 @@
 #include "actors/agent/agent_prompt.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 
 namespace agentgraph {
 
@@ -76,6 +77,8 @@ void finish_run(self_ptr self, const run_ptr& run) {
 
 void fail(self_ptr self, const run_ptr& run, caf::error err) {
   auto& st = self->state;
+  log(log_severity::warn, "agent", "task failed",
+      {{"agent", st.cfg.name}, {"task_id", run->task.task_id}, {"error", describe(err)}});
   ++st.errors;
   st.last_task_failed = true;
   finish_run(self, run);
@@ -105,6 +108,12 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   st.history.add({run->task.input, run->result.output});
   remember(self, run);
   ++st.tasks_completed;
+  if (log_enabled(log_severity::debug))
+    log(log_severity::debug, "agent", "task completed",
+        {{"agent", st.cfg.name}, {"task_id", run->task.task_id},
+         {"model_calls", std::to_string(run->result.model_calls)},
+         {"tool_calls", std::to_string(run->result.tool_calls.size())},
+         {"latency_us", std::to_string(run->result.latency_us)}});
   st.response_time_total_us += run->result.latency_us;
   st.last_task_failed = false;
   finish_run(self, run);

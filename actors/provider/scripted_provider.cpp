@@ -1,10 +1,33 @@
 #include "actors/provider/scripted_provider.hpp"
 
+#include "actors/memory/hashing_embedder.hpp"
+#include "actors/provider/token_count.hpp"
+
 #include <caf/exit_reason.hpp>
 
 #include "runtime/error.hpp"
 
 namespace agentgraph {
+
+caf::expected<embed_response> scripted_embed(const embed_request& req) {
+  // The scripted provider embeds with the same offline feature-hashing
+  // embedder as memory shards, so "hash-<dim>" models agree everywhere.
+  auto dim = parse_embedding_model(req.model);
+  if (!dim)
+    return std::move(dim.error());
+  if (req.inputs.empty() || req.inputs.size() > scripted_embed_inputs_max)
+    return make_error(errc::invalid_argument,
+                      "embed: between 1 and " + std::to_string(scripted_embed_inputs_max)
+                        + " inputs, got " + std::to_string(req.inputs.size()));
+  hashing_embedder embedder{*dim};
+  embed_response out;
+  for (const auto& text : req.inputs) {
+    out.vectors.push_back(embedder.embed(text));
+    out.usage.prompt_tokens += count_text_tokens(text);
+  }
+  return out;
+}
+
 
 namespace scripted_provider_detail {
 
@@ -121,9 +144,8 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
         return make_error(errc::invalid_argument, "chat_stream needs a valid stream sink");
       return start(self, req, sink);
     },
-    [](embed_atom, const embed_request&) -> caf::result<embed_response> {
-      return make_error(errc::unsupported,
-                        "scripted provider: embeddings come from the memory shard's embedder");
+    [](embed_atom, const embed_request& req) -> caf::result<embed_response> {
+      return scripted_embed(req);
     },
     [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
     [self](scripted_due_atom, const std::string& request_id, uint64_t seq) {

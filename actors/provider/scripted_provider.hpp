@@ -30,6 +30,15 @@
 
 namespace agentgraph {
 
+// Inputs per embed request; more is invalid_argument.
+constexpr size_t scripted_embed_inputs_max = 256;
+
+// Embeddings for model "hash-<dim>" from the offline feature-hashing
+// embedder (the one memory shards use). Errors: invalid_argument (bad model
+// name or input count), unsupported (other embedding models).
+[[nodiscard]] caf::expected<embed_response> scripted_embed(const embed_request& req);
+
+
 // Delayed requests held at once; one more is answered `overloaded` at once.
 constexpr size_t scripted_pending_max = 1024;
 

@@ -32,4 +32,12 @@ expect 2 "--context: parse_error" -- "$cli" run --config "$ini" --task hi --cont
 expect 2 "agent 'ghost'|no agent named" -- "$cli" run --config "$ini" --task hi --agent ghost \
   --set memory.notes.snapshot_path="$work/n.sqlite"
 expect 0 "^ok" -- env AGENTGRAPH_CONFIG="$ini" "$cli" config check "$ini"
+# log_level: debug shows the runtime's component lines on stderr, info does not.
+task="How many widgets fit in the crate? Use the spec file."
+expect 0 "level=debug component=runtime msg=\"component started\" kind=agent name=planner" -- \
+  "$cli" run --config "$ini" --task "$task" --set runtime.log_level=debug \
+  --set memory.notes.snapshot_path="$work/n2.sqlite"
+"$cli" run --config "$ini" --task "$task" --set memory.notes.snapshot_path="$work/n3.sqlite" \
+  2>"$work/stderr" >/dev/null
+if grep -q "level=debug" "$work/stderr"; then echo "FAIL: debug lines at info level"; fails=$((fails + 1)); fi
 exit $((fails > 0))

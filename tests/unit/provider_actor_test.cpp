@@ -2,6 +2,8 @@
 // streaming, error injection, bounds, and the factory's kinds.
 #include <doctest/doctest.h>
 
+#include "actors/memory/hashing_embedder.hpp"
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,7 +88,7 @@ chat_request request(std::string id, std::string text) {
 
 }  // namespace provider_actor_test
 
-TEST_CASE("provider: the actor answers chat, ping and refuses embeddings") {
+TEST_CASE("provider: the actor answers chat, ping and embeddings") {
   provider_actor_test::fixture f;
   auto p = f.spawn();
   auto r = f.chat(p, provider_actor_test::request("r1", "hello there"));
@@ -102,12 +104,22 @@ TEST_CASE("provider: the actor answers chat, ping and refuses embeddings") {
   std::optional<caf::error> embed_err;
   (*f.self)
     ->request(p, caf::infinite, embed_atom::value, embed_request{"m", {"text"}})
-    .receive([&](embed_response&) { FAIL("embed must fail"); },
+    .receive([&](embed_response&) { FAIL("embed with an unknown model must fail"); },
              [&](caf::error& e) { embed_err = e; });
   REQUIRE(embed_err);
   CHECK(errc_of(*embed_err) == errc::unsupported);
-  CHECK(error_context(*embed_err)
-        == "scripted provider: embeddings come from the memory shard's embedder");
+  embed_response emb;
+  (*f.self)
+    ->request(p, caf::infinite, embed_atom::value,
+              embed_request{"hash-64", {"the blue crate", "the blue crate", "unrelated words"}})
+    .receive([&](embed_response& r) { emb = std::move(r); },
+             [&](caf::error& e) { FAIL(describe(e)); });
+  REQUIRE(emb.vectors.size() == 3);
+  CHECK(emb.vectors[0].size() == 64);
+  CHECK(emb.vectors[0] == emb.vectors[1]);
+  CHECK(dot(emb.vectors[0], emb.vectors[0]) == doctest::Approx(1.0));
+  CHECK(dot(emb.vectors[0], emb.vectors[2]) < 0.5);
+  CHECK(emb.usage.prompt_tokens > 0);
 }
 
 TEST_CASE("provider: the actor validates requests and injects errors") {

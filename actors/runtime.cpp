@@ -10,6 +10,7 @@
 #include "actors/provider/provider_factory.hpp"
 #include "actors/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
+#include "actors/tool/tool_registry.hpp"
 #include "net/curl_global.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
@@ -102,8 +103,8 @@ void stop_all(caf::scoped_actor& self, const std::vector<named<Handle>>& table) 
 struct Runtime::component_tables {
   std::vector<runtime_detail::named<provider_actor>> providers;
   std::vector<runtime_detail::named<memory_actor>> memories;
-  std::vector<runtime_detail::named<tool_actor>> tools;
-  std::map<std::string, tool_spec> tool_specs;
+  tool_registry tools;
+  std::vector<std::string> tool_order;  // names in the order added, for shutdown
   std::vector<runtime_detail::named<agent_actor>> agents;
   std::map<std::string, agent_config> agent_configs;
 };
@@ -213,7 +214,7 @@ caf::expected<memory_actor> Runtime::add_memory(const memory_config& cfg) {
 }
 
 caf::expected<tool_actor> Runtime::add_tool(const tool_config& cfg) {
-  if (runtime_detail::find(tables_->tools, cfg.name))
+  if (tables_->tools.find(cfg.name) != nullptr)
     return make_error(errc::invalid_argument, "duplicate tool '" + cfg.name + "'");
   caf::expected<tool_actor> h = make_error(errc::internal, "unset");
   if (cfg.kind == "agent") {
@@ -237,13 +238,18 @@ caf::expected<tool_actor> Runtime::add_tool(const tool_config& cfg) {
   caf::scoped_actor self{*system_};
   caf::error failed;
   self->request(*h, runtime_detail::control_timeout, describe_atom::value)
-    .receive([&](tool_spec& spec) { tables_->tool_specs[cfg.name] = std::move(spec); },
-             [&](caf::error& err) { failed = std::move(err); });
+    .receive(
+      [&](tool_spec& spec) {
+        // The model calls the tool by its configured name.
+        spec.name = cfg.name;
+        failed = tables_->tools.add(*h, std::move(spec));
+      },
+      [&](caf::error& err) { failed = std::move(err); });
   if (failed) {
     self->send_exit(*h, caf::exit_reason::user_shutdown);
     return failed;
   }
-  tables_->tools.push_back({cfg.name, *h});
+  tables_->tool_order.push_back(cfg.name);
   runtime_detail::log_added("tool", cfg.name, h);
   return h;
 }
@@ -257,15 +263,13 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
     return make_error(errc::invalid_argument,
                       "agent '" + cfg.name + "': " + describe(prov.error()));
   deps.provider = *prov;
-  for (const auto& name : cfg.tools) {
-    auto t = tool(name);
-    if (!t)
-      return make_error(errc::invalid_argument, "agent '" + cfg.name + "': " + describe(t.error()));
-    deps.tools[name] = *t;
-    tool_definition def = to_definition(tables_->tool_specs.at(name));
-    def.name = name;  // the model calls the tool by its configured name
-    deps.tool_definitions.push_back(std::move(def));
-  }
+  auto definitions = tables_->tools.definitions(cfg.tools);
+  if (!definitions)
+    return make_error(errc::invalid_argument,
+                      "agent '" + cfg.name + "': " + describe(definitions.error()));
+  deps.tool_definitions = std::move(*definitions);
+  for (const auto& name : cfg.tools)
+    deps.tools[name] = tables_->tools.find(name)->handle;
   if (!cfg.memory.empty()) {
     auto m = memory(cfg.memory);
     if (!m)
@@ -296,7 +300,9 @@ caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
   return runtime_detail::lookup(tables_->agents, "agent", name);
 }
 caf::expected<tool_actor> Runtime::tool(const std::string& name) const {
-  return runtime_detail::lookup(tables_->tools, "tool", name);
+  if (const auto* t = tables_->tools.find(name))
+    return t->handle;
+  return make_error(errc::not_found, "no tool named '" + name + "'");
 }
 caf::expected<memory_actor> Runtime::memory(const std::string& name) const {
   return runtime_detail::lookup(tables_->memories, "memory shard", name);
@@ -433,7 +439,10 @@ caf::error Runtime::shutdown() {
                                                                 + describe(err));
                  });
     }
-    runtime_detail::stop_all(self, tables_->tools);
+    std::vector<runtime_detail::named<tool_actor>> tools;
+    for (const auto& name : tables_->tool_order)
+      tools.push_back({name, tables_->tools.find(name)->handle});
+    runtime_detail::stop_all(self, tools);
     runtime_detail::stop_all(self, tables_->memories);
     runtime_detail::stop_all(self, tables_->providers);
   }

@@ -4,6 +4,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "actors/agent/agent.hpp"
 #include "actors/memory/memory_shard.hpp"
@@ -23,6 +24,8 @@ namespace runtime_detail {
 // How long the runtime waits for a component's answer to a status or
 // snapshot request while building or shutting down.
 constexpr auto control_timeout = std::chrono::seconds{10};
+// Extra wait of a Runtime caller beyond the agent's task deadline.
+constexpr auto caller_grace = std::chrono::seconds{1};
 
 template <class Handle>
 struct named {
@@ -341,8 +344,10 @@ void Runtime::submit(const std::string& agent_name, task_request task,
     done(std::move(handle.error()));
     return;
   }
-  auto deadline = task_deadline(agent_name);
-  system_->spawn([target = *handle, task = std::move(task), deadline,
+  // The agent's supervisor answers errc::timeout at task_deadline; the
+  // caller waits a little longer so it gets that named error, not CAF's.
+  auto deadline = task_deadline(agent_name) + runtime_detail::caller_grace;
+  system_->spawn([target = *handle, task = std::move(task), deadline, agent_name,
                   done = std::move(done)](caf::event_based_actor* self) mutable {
     self->request(target, deadline, execute_atom::value, std::move(task))
       .then(
@@ -350,7 +355,9 @@ void Runtime::submit(const std::string& agent_name, task_request task,
           done(std::move(r));
           self->quit();
         },
-        [self, done](caf::error& err) {
+        [self, done, agent_name](caf::error& err) {
+          if (err == caf::sec::request_timeout)
+            err = make_error(errc::timeout, "agent '" + agent_name + "' gave no reply in time");
           done(std::move(err));
           self->quit();
         });

@@ -212,6 +212,15 @@ caf::expected<uint64_t> save_memory_snapshot(const std::string& path,
                                              const std::vector<memory_entry>& entries,
                                              uint64_t next_id) {
   namespace d = memory_snapshot_detail;
+  // A configured snapshot path may point into a directory that does not
+  // exist yet (a fresh checkout, a new data_dir): create it, as SQLite
+  // creates only the file.
+  auto parent = std::filesystem::path{path}.parent_path();
+  std::error_code ec;
+  if (!parent.empty())
+    std::filesystem::create_directories(parent, ec);
+  if (ec)
+    return make_error(errc::io_error, d::where(path) + "cannot create its directory: " + ec.message());
   auto db = d::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!db)
     return std::move(db.error());

@@ -25,4 +25,11 @@ if "$cli" run --config "$src/configs/examples/research.ini" --set agent.planner.
   echo "expected failure for temperature=9"; exit 1
 fi
 grep -q "temperature" "$work/err"
+# The shipped config as shipped: its default snapshot path (data/notes.sqlite
+# next to the config) lives in a directory a fresh checkout does not have.
+cp -r "$src/configs/examples" "$work/examples"
+rm -rf "$work/examples/data"
+"$cli" run --config "$work/examples/research.ini" \
+  --task "How many widgets fit in the crate? Use the spec file."
+test -s "$work/examples/data/notes.sqlite"
 echo "main_job: ok"

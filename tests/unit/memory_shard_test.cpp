@@ -323,7 +323,9 @@ TEST_CASE("memory: snapshot without a path writes nothing; an unwritable path is
   CHECK(*zero == 0);
   memory_shard_test::temp_dir dir;
   auto mc = memory_shard_test::config("unwritable");
-  mc.snapshot_path = dir.file("missing-dir/shard.db");
+  // A regular file where the snapshot's directory should be.
+  { std::ofstream{dir.file("plain-file")} << "not a directory"; }
+  mc.snapshot_path = dir.file("plain-file/shard.db");
   auto bad = f.spawn(mc, clock);
   f.store(bad, "cannot be saved");
   auto r = f.ask<uint64_t>(bad, snapshot_atom::value);

@@ -336,9 +336,21 @@ TEST_CASE("memory: an SQLite file without memory tables or with bad rows is reje
   CHECK(errc_of(f.error()) == errc::parse_error);
 }
 
-TEST_CASE("memory: saving into an unwritable location is an io_error") {
+TEST_CASE("memory: saving creates a missing directory") {
   memory_store_test::temp_dir dir;
   auto path = dir.file("no/such/dir/shard.db");
+  auto r = save_memory_snapshot(path, {}, 1);
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  auto back = load_memory_snapshot(path);
+  REQUIRE(back);
+  CHECK(back->entries.empty());
+}
+
+TEST_CASE("memory: saving into an unwritable location is an io_error") {
+  memory_store_test::temp_dir dir;
+  auto blocker = dir.file("plain-file");
+  { std::ofstream{blocker} << "not a directory"; }
+  auto path = blocker + "/shard.db";  // a directory that cannot exist
   auto r = save_memory_snapshot(path, {}, 1);
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::io_error);

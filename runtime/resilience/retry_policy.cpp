@@ -23,7 +23,9 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
+// Strips HTTP optional whitespace (space and tab, RFC 9110 "OWS"). Not
+// agentgraph::trim: header values have their own whitespace rule.
+std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
@@ -33,7 +35,7 @@ std::string_view trim(std::string_view s) {
 
 // A non-negative finite decimal number filling all of `text`, or nothing.
 std::optional<double> parse_non_negative(std::string_view text) {
-  text = trim(text);
+  text = trim_ows(text);
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v) || v < 0)
@@ -137,7 +139,7 @@ server_requested_delay(const header_list& headers, std::chrono::system_clock::ti
     return std::nullopt;
   if (auto secs = parse_non_negative(*value))
     return retry_delay_choice{ceil_ms(*secs * 1000.0), delay_source::retry_after_seconds, false};
-  auto when = parse_http_date(trim(*value), wall_now);
+  auto when = parse_http_date(trim_ows(*value), wall_now);
   if (!when || *when <= wall_now)
     return std::nullopt;
   auto wait = std::chrono::ceil<milliseconds>(*when - wall_now);
@@ -161,9 +163,9 @@ retry_reason retry_policy::classify(const attempt_failure& failure,
                                                      : retry_reason::transport_not_retryable;
   if (headers) {
     if (auto hint = find_header(*headers, "x-should-retry")) {
-      if (trim(*hint) == "true")
+      if (trim_ows(*hint) == "true")
         return retry_reason::server_asked_retry;
-      if (trim(*hint) == "false")
+      if (trim_ows(*hint) == "false")
         return retry_reason::server_refused_retry;
     }
   }

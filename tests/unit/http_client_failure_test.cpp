@@ -248,7 +248,7 @@ TEST_CASE("http_client: invalid requests are refused at submit without callbacks
     auto injected = get("http://127.0.0.1/");
     injected.headers = {{"Authorization", "Bearer sk-secret\r\nX-Evil: 1"}};
     auto context = refused(injected);
-    CHECK(context.find("authorization") != std::string::npos);
+    CHECK(context.find("Authorization") != std::string::npos);
     CHECK(context.find("sk-secret") == std::string::npos);  // values never leak
     auto bad_name = get("http://127.0.0.1/");
     bad_name.headers = {{"Bad Name", "v"}};

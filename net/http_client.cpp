@@ -23,6 +23,7 @@
 #include "net/http_client.hpp"
 
 #include <curl/curl.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -125,7 +126,8 @@ void account(impl& s, transfer& t, http_result& r) {
   curl_easy_getinfo(t.easy, CURLINFO_REQUEST_SIZE, &request_bytes);
   curl_off_t upload_bytes = 0;
   curl_easy_getinfo(t.easy, CURLINFO_SIZE_UPLOAD_T, &upload_bytes);
-  s.counters.connections_opened.fetch_add(static_cast<uint64_t>(connects), std::memory_order_relaxed);
+  s.counters.connections_opened.fetch_add(static_cast<uint64_t>(connects),
+                                         std::memory_order_relaxed);
   s.counters.bytes_out.fetch_add(static_cast<uint64_t>(request_bytes + upload_bytes),
                                  std::memory_order_relaxed);
   if (!r.response) {
@@ -276,6 +278,8 @@ void cancel_everything(impl& s) {
 }
 
 void run(impl& s) {
+  // Named for ps/top/gdb: one such thread per client.
+  pthread_setname_np(pthread_self(), "ag-http-io");
   while (apply_commands(s)) {
     int running = 0;
     auto mc = curl_multi_perform(s.multi, &running);

@@ -133,8 +133,8 @@ struct http_result {
 // block: every other transfer waits meanwhile. They may call submit() and
 // cancel() on the same client, but must not destroy it.
 struct http_handlers {
-  // Optional. Once, when the final response's header block is complete,
-  // before any on_data.
+  // Optional. At most once: when the final response's header block is
+  // complete, before any on_data. Not called if the transfer fails first.
   std::function<void(long status, const http_headers& headers)> on_headers;
   // Required when the request streams. Each chunk as it arrives, in order.
   std::function<void(std::string_view chunk)> on_data;

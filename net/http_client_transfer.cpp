@@ -22,7 +22,8 @@ bool iequals(std::string_view a, std::string_view b) {
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_space(s.back()))
     s.remove_suffix(1);
   return s;
 }
@@ -201,8 +202,9 @@ std::optional<std::pair<std::string, std::string>> parse_field(std::string_view 
   if (colon == std::string_view::npos || colon == 0)
     return std::nullopt;
   std::string name{line.substr(0, colon)};
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return std::pair{std::move(name), std::string{trim(line.substr(colon + 1))}};
 }
 
@@ -391,7 +393,8 @@ void set_transport_options(option_setter& set, const transfer& t,
   // Signals (SIGALRM for DNS timeouts) are unsafe in a threaded process.
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(limits.connect_timeout.count()));
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(t.req.total_timeout.value_or(limits.total_timeout).count()));
+  auto total = t.req.total_timeout.value_or(limits.total_timeout);
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
   // Refuses a body whose Content-Length already announces too much; the
   // write callback bounds chunked and compressed bodies.
   set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.response_bytes_max));

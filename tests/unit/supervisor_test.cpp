@@ -546,6 +546,10 @@ TEST_CASE("supervisor: nested supervisors restart an escalated subtree") {
   REQUIRE_FALSE(crashed);
   // The inner supervisor's answer, relayed unchanged by the outer one.
   CHECK(error_context(crashed.error()) == "inner crashed");
+  // The crash reply reaches us before the inner supervisor's escalation
+  // reaches the outer one; wait (bounded) for the outer restart, then use
+  // the new subtree.
+  CHECK(fx.eventually([&] { return fx.stats(outer).restarts == 1; }));
   auto echoed = fx.ask<std::string>(outer, echo_atom::value, std::string{"tree"});
   REQUIRE(echoed);
   CHECK(*echoed == "tree");

@@ -138,30 +138,21 @@ caf::expected<chat_response> decode_body(const wire_settings& s, const wire_limi
 class anthropic_stream_decoder final : public stream_decoder {
  public:
   anthropic_stream_decoder(wire_settings s, wire_limits l, std::string request_id)
-    : settings_(std::move(s)), limits_(l), request_id_(std::move(request_id)),
+    : stream_decoder(std::move(request_id)), settings_(std::move(s)), limits_(l),
       calls_(settings_, limits_) {}
 
-  caf::expected<std::vector<stream_chunk>> on_event(const sse_event& ev) override {
+ private:
+  caf::error absorb(const sse_event& ev, stream_chunk& chunk) override {
     if (stopped_)
       return malformed(settings_, "stream: event after message_stop");
-    auto v = parse_object(settings_, limits_, ev.data, "stream event");
+    auto v = parse_event(settings_, limits_, ev);
     if (!v)
       return std::move(v.error());
     // The payload's `type` is authoritative; the SSE event name repeats it.
-    auto type = string_member(*v, "type");
-    if (type == "error" || ev.type == "error")
-      return vendor_error(settings_, 0, *v);
-    stream_chunk chunk;
-    chunk.request_id = request_id_;
-    if (auto err = dispatch(type, *v, chunk))
-      return err;
-    std::vector<stream_chunk> out;
-    if (!chunk.delta_text.empty() || !chunk.tool_calls.empty())
-      out.push_back(std::move(chunk));
-    return out;
+    return dispatch(string_member(*v, "type"), *v, chunk);
   }
 
-  caf::expected<chat_response> finish() override {
+  caf::expected<chat_response> assemble() override {
     if (!stopped_)
       return malformed(settings_, "stream: ended before message_stop (connection dropped?)");
     chat_response r;
@@ -175,7 +166,6 @@ class anthropic_stream_decoder final : public stream_decoder {
     return r;
   }
 
- private:
   caf::error dispatch(const std::string& type, const Value& v, stream_chunk& chunk) {
     if (type == "message_start")
       return on_message_start(v);
@@ -267,7 +257,6 @@ class anthropic_stream_decoder final : public stream_decoder {
 
   const wire_settings settings_;
   const wire_limits limits_;
-  const std::string request_id_;
   tool_call_assembler calls_;  // bounded by limits_.tool_calls_max
   std::string text_;           // bounded by limits_.content_bytes_max
   token_usage usage_;
@@ -301,7 +290,8 @@ class anthropic_codec final : public wire_codec {
     http_request_spec spec{"POST", settings_.base_url + "/messages", json_headers(stream),
                            std::move(*text), stream};
     spec.headers.emplace_back("anthropic-version", settings_.anthropic_version);
-    spec.headers.emplace_back("x-api-key", settings_.api_key);
+    if (!settings_.api_key.empty())  // a gateway in front may hold the key instead
+      spec.headers.emplace_back("x-api-key", settings_.api_key);
     return spec;
   }
 

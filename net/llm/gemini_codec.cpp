@@ -221,38 +221,28 @@ class accumulator {
 class gemini_stream_decoder final : public stream_decoder {
  public:
   gemini_stream_decoder(wire_settings s, wire_limits l, std::string request_id)
-    : settings_(std::move(s)), limits_(l), request_id_(std::move(request_id)),
+    : stream_decoder(std::move(request_id)), settings_(std::move(s)), limits_(l),
       acc_(settings_, limits_) {}
 
-  caf::expected<std::vector<stream_chunk>> on_event(const sse_event& ev) override {
-    // No "after the end" check: the end is only known when the body ends,
-    // and a usage-only chunk may follow the finishReason.
-    auto v = parse_object(settings_, limits_, ev.data, "stream event");
+ private:
+  // No "after the end" check: the end is only known when the body ends, and
+  // a usage-only chunk may follow the finishReason.
+  caf::error absorb(const sse_event& ev, stream_chunk& chunk) override {
+    auto v = parse_event(settings_, limits_, ev);
     if (!v)
       return std::move(v.error());
-    if (is_error_object(*v))
-      return vendor_error(settings_, 0, *v);
-    stream_chunk chunk;
-    chunk.request_id = request_id_;
-    if (auto err = acc_.absorb(*v, chunk))
-      return err;
-    std::vector<stream_chunk> out;
-    if (!chunk.delta_text.empty() || !chunk.tool_calls.empty())
-      out.push_back(std::move(chunk));
-    return out;
+    return acc_.absorb(*v, chunk);
   }
 
-  caf::expected<chat_response> finish() override {
+  caf::expected<chat_response> assemble() override {
     // The stream has no end marker but the finishReason of its last chunk.
     if (!acc_.finished())
       return malformed(settings_, "stream: ended before finishReason (connection dropped?)");
     return acc_.result();
   }
 
- private:
   const wire_settings settings_;
   const wire_limits limits_;
-  const std::string request_id_;
   accumulator acc_;
 };
 
@@ -346,7 +336,8 @@ class gemini_codec final : public wire_codec {
       return std::move(text.error());
     http_request_spec spec{"POST", settings_.base_url + "/models/" + name + method,
                            json_headers(stream), std::move(*text), stream};
-    spec.headers.emplace_back("x-goog-api-key", settings_.api_key);
+    if (!settings_.api_key.empty())  // a gateway in front may hold the key instead
+      spec.headers.emplace_back("x-goog-api-key", settings_.api_key);
     return spec;
   }
 };

@@ -150,25 +150,31 @@ caf::expected<chat_response> decode_body(const wire_settings& s, const wire_limi
 class openai_stream_decoder final : public stream_decoder {
  public:
   openai_stream_decoder(wire_settings s, wire_limits l, std::string request_id)
-    : settings_(std::move(s)), limits_(l), request_id_(std::move(request_id)),
+    : stream_decoder(std::move(request_id)), settings_(std::move(s)), limits_(l),
       calls_(settings_, limits_) {}
 
-  caf::expected<std::vector<stream_chunk>> on_event(const sse_event& ev) override {
+ private:
+  caf::error absorb(const sse_event& ev, stream_chunk& chunk) override {
     if (done_)
       return malformed(settings_, "stream: event after [DONE]");
     if (is_done_sentinel(ev)) {
       done_ = true;
-      return std::vector<stream_chunk>{};
+      return caf::none;
     }
-    auto v = parse_object(settings_, limits_, ev.data, "stream event");
+    auto v = parse_event(settings_, limits_, ev);
     if (!v)
       return std::move(v.error());
-    if (is_error_object(*v))
-      return vendor_error(settings_, 0, *v);
-    return absorb(*v);
+    if (auto m = string_member(*v, "model"); !m.empty())
+      model_ = std::move(m);
+    if (const auto* usage = member(*v, "usage", Kind::object)) {
+      usage_ = decode_usage(*usage);
+      usage_seen_ = true;
+    }
+    const auto* choice = first_choice(*v);
+    return choice ? absorb_choice(*choice, chunk) : caf::none;
   }
 
-  caf::expected<chat_response> finish() override {
+  caf::expected<chat_response> assemble() override {
     if (!finish_)
       return malformed(settings_, "stream: ended before finish_reason (connection dropped?)");
     // Usage follows finish_reason, so a stream cut between the two would
@@ -184,25 +190,6 @@ class openai_stream_decoder final : public stream_decoder {
     r.model = model_;
     settle_finish(r);
     return r;
-  }
-
- private:
-  caf::expected<std::vector<stream_chunk>> absorb(const Value& v) {
-    if (auto m = string_member(v, "model"); !m.empty())
-      model_ = std::move(m);
-    if (const auto* usage = member(v, "usage", Kind::object)) {
-      usage_ = decode_usage(*usage);
-      usage_seen_ = true;
-    }
-    stream_chunk chunk;
-    chunk.request_id = request_id_;
-    if (const auto* choice = first_choice(v))
-      if (auto err = absorb_choice(*choice, chunk))
-        return err;
-    std::vector<stream_chunk> out;
-    if (!chunk.delta_text.empty() || !chunk.tool_calls.empty())
-      out.push_back(std::move(chunk));
-    return out;
   }
 
   caf::error absorb_choice(const Value& choice, stream_chunk& chunk) {
@@ -249,7 +236,6 @@ class openai_stream_decoder final : public stream_decoder {
 
   const wire_settings settings_;
   const wire_limits limits_;
-  const std::string request_id_;
   tool_call_assembler calls_;  // bounded by limits_.tool_calls_max
   std::string text_;           // bounded by limits_.content_bytes_max
   token_usage usage_;

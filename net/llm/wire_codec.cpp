@@ -5,6 +5,7 @@
 
 #include "net/llm/vendor_codecs.hpp"
 #include "net/llm/wire_common.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/config/config_text.hpp"
 #include "runtime/error.hpp"
 
@@ -101,6 +102,30 @@ std::string to_loggable(const http_request_spec& spec) {
   for (const auto& [name, value] : spec.headers)
     out += "\n" + name + ": " + (is_secret_header(name) ? std::string{"[redacted]"} : value);
   return out;
+}
+
+caf::expected<std::vector<stream_chunk>> stream_decoder::on_event(const sse_event& ev) {
+  AG_ASSERT(!finished_);
+  if (failed_)
+    return failed_;
+  stream_chunk chunk;
+  chunk.request_id = request_id_;
+  if (auto err = absorb(ev, chunk)) {
+    failed_ = err;
+    return err;
+  }
+  std::vector<stream_chunk> out;
+  if (!chunk.delta_text.empty() || !chunk.tool_calls.empty())
+    out.push_back(std::move(chunk));
+  return out;
+}
+
+caf::expected<chat_response> stream_decoder::finish() {
+  AG_ASSERT(!finished_);
+  finished_ = true;
+  if (failed_)
+    return failed_;
+  return assemble();
 }
 
 wire_codec::wire_codec(wire_settings settings, wire_limits limits)

@@ -91,22 +91,36 @@ struct http_request_spec {
 [[nodiscard]] std::string to_loggable(const http_request_spec& spec);
 
 // Feeds the SSE events of one streamed answer. One decoder per request; not
-// thread-safe (owned by one actor).
+// thread-safe (owned by one actor). The base class keeps what every vendor
+// shares (chunk tagging, the spent-after-error rule); a vendor implements
+// absorb and assemble.
 class stream_decoder {
  public:
+  explicit stream_decoder(std::string request_id) : request_id_(std::move(request_id)) {}
   virtual ~stream_decoder() = default;
 
-  // Consumes one event and returns the chunks it completes: text deltas at
-  // once, each tool call when its last fragment arrived. Errors:
-  // provider_error for a vendor error event, malformed JSON, an event after
-  // the end of the stream, or a crossed wire_limits bound. After an error the
-  // decoder is spent.
-  [[nodiscard]] virtual caf::expected<std::vector<stream_chunk>> on_event(const sse_event& ev) = 0;
+  // Consumes one event and returns the chunks it completes (zero or one):
+  // text deltas at once, each tool call when its last fragment arrived.
+  // Errors: provider_error for a vendor error event, malformed JSON, an event
+  // after the end of the stream, or a crossed wire_limits bound. After an
+  // error the decoder is spent: every later call returns that error.
+  [[nodiscard]] caf::expected<std::vector<stream_chunk>> on_event(const sse_event& ev);
 
   // The body ended. Returns the assembled answer with usage and finish
   // reason, or provider_error if the stream stopped before the vendor's end
   // marker (a dropped connection must not look like a short answer).
-  [[nodiscard]] virtual caf::expected<chat_response> finish() = 0;
+  // Call once, after the last on_event.
+  [[nodiscard]] caf::expected<chat_response> finish();
+
+ protected:
+  // Adds what `ev` completes to `chunk` (delta_text, tool_calls).
+  [[nodiscard]] virtual caf::error absorb(const sse_event& ev, stream_chunk& chunk) = 0;
+  [[nodiscard]] virtual caf::expected<chat_response> assemble() = 0;
+
+ private:
+  const std::string request_id_;
+  caf::error failed_;
+  bool finished_ = false;
 };
 
 // One vendor's wire format. Immutable after construction, so one instance may

@@ -142,6 +142,16 @@ caf::error vendor_error(const wire_settings& s, int status, std::string_view bod
   return make_error(errc::provider_error, std::move(text));
 }
 
+caf::expected<Value> parse_event(const wire_settings& s, const wire_limits& l,
+                                 const sse_event& ev) {
+  auto v = parse_object(s, l, ev.data, "stream event");
+  if (!v)
+    return v;
+  if (ev.type == "error" || is_error_object(*v))
+    return vendor_error(s, 0, *v);
+  return v;
+}
+
 caf::error append_content(const wire_settings& s, const wire_limits& l, std::string& text,
                           std::string_view piece) {
   if (text.size() + piece.size() > l.content_bytes_max)

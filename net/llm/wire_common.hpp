@@ -49,6 +49,11 @@ namespace agentgraph::wire {
 [[nodiscard]] caf::error vendor_error(const wire_settings& s, int status, const Value& body);
 [[nodiscard]] caf::error vendor_error(const wire_settings& s, int status, std::string_view body);
 
+// Parses one SSE event's JSON payload; an error event (by SSE event name or
+// payload) becomes the vendor's provider_error.
+[[nodiscard]] caf::expected<Value> parse_event(const wire_settings& s, const wire_limits& l,
+                                               const sse_event& ev);
+
 // True if a parsed 2xx body or event is in fact an error object.
 [[nodiscard]] bool is_error_object(const Value& v);
 

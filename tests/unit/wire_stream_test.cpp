@@ -214,3 +214,17 @@ TEST_CASE("wire: stream bounds on content, tool calls and arguments are errors")
   auto a = wire_test::run_stream(*anthropic, wire_test::read_sample("anthropic_stream.sse"));
   CHECK(agentgraph::describe(a.error).find("content longer than 10 bytes") != std::string::npos);
 }
+
+TEST_CASE("wire: a stream decoder is spent after its first error") {
+  for (auto kind : {wire_kind::openai, wire_kind::anthropic, wire_kind::gemini}) {
+    auto decoder = wire_test::codec(kind)->make_stream_decoder("r");
+    auto first = decoder->on_event({"message", "{broken", ""});
+    REQUIRE_FALSE(first);
+    auto again = decoder->on_event({"message", R"({"type":"ping"})", ""});
+    REQUIRE_FALSE(again);
+    CHECK(again.error() == first.error());
+    auto end = decoder->finish();
+    REQUIRE_FALSE(end);
+    CHECK(end.error() == first.error());
+  }
+}

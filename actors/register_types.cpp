@@ -5,6 +5,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/register_types.hpp"
+#include "runtime/supervisor.hpp"
 
 namespace agentgraph {
 
@@ -42,6 +43,11 @@ void register_memory_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<memory_actor>("agentgraph::memory_actor");
 }
 
+void register_supervision_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<supervision_stats>("agentgraph::supervision_stats");
+  cfg.add_message_type<supervisor_control_actor>("agentgraph::supervisor_control_actor");
+}
+
 void register_agent_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<task_request>("agentgraph::task_request");
   cfg.add_message_type<tool_call_record>("agentgraph::tool_call_record");
@@ -58,6 +64,7 @@ void register_all_types(caf::actor_system_config& cfg) {
   register_types_detail::register_tool_types(cfg);
   register_types_detail::register_memory_types(cfg);
   register_types_detail::register_agent_types(cfg);
+  register_types_detail::register_supervision_types(cfg);
 }
 
 }  // namespace agentgraph

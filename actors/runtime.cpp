@@ -24,6 +24,10 @@ namespace runtime_detail {
 // How long the runtime waits for a component's answer to a status or
 // snapshot request while building or shutting down.
 constexpr auto control_timeout = std::chrono::seconds{10};
+// A shutdown snapshot may take as long as the shard's writer allows.
+constexpr std::chrono::milliseconds snapshot_wait =
+  std::chrono::duration_cast<std::chrono::milliseconds>(memory_snapshot_write_timeout)
+  + std::chrono::seconds{5};
 // Extra wait of a Runtime caller beyond the agent's task deadline.
 constexpr auto caller_grace = std::chrono::seconds{1};
 
@@ -207,8 +211,13 @@ caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) 
 caf::expected<memory_actor> Runtime::add_memory(const memory_config& cfg) {
   if (runtime_detail::find(tables_->memories, cfg.name))
     return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
+  // A snapshot may take up to the writer's timeout; the shard's supervisor
+  // must not cut it short.
+  supervision_config sc = opts_.supervision;
+  sc.request_timeout = std::max<std::chrono::milliseconds>(sc.request_timeout,
+                                                           runtime_detail::snapshot_wait);
   auto h = runtime_detail::supervise<memory_actor>(
-    *system_, "memory." + cfg.name, opts_.supervision,
+    *system_, "memory." + cfg.name, sc,
     [cfg](caf::actor_system& sys) { return spawn_memory_shard(sys, cfg); });
   if (h)
     tables_->memories.push_back({cfg.name, *h});
@@ -358,6 +367,8 @@ void Runtime::submit(const std::string& agent_name, task_request task,
         [self, done, agent_name](caf::error& err) {
           if (err == caf::sec::request_timeout)
             err = make_error(errc::timeout, "agent '" + agent_name + "' gave no reply in time");
+          else if (err == caf::sec::request_receiver_down)
+            err = make_error(errc::unavailable, "agent '" + agent_name + "' is down");
           done(std::move(err));
           self->quit();
         });
@@ -435,7 +446,8 @@ caf::error Runtime::shutdown() {
     // Agents stop first so nothing writes to a shard after its snapshot.
     runtime_detail::stop_all(self, tables_->agents);
     for (const auto& m : tables_->memories) {
-      self->request(m.handle, runtime_detail::control_timeout, snapshot_atom::value)
+      self->request(m.handle, runtime_detail::snapshot_wait + runtime_detail::caller_grace,
+                    snapshot_atom::value)
         .receive([](uint64_t) {},
                  [&](caf::error& err) {
                    log(log_severity::error, "runtime", "memory snapshot failed",

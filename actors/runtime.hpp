@@ -1,8 +1,12 @@
 // Runtime: the embedding facade. It owns the CAF actor system, spawns
 // providers, memory shards, tools and agents (each under its own
 // supervisor), and lets ordinary non-actor code call agents with futures or
-// callbacks. Destroying it persists every memory shard and stops every
-// actor, agents first.
+// callbacks. Destroying it stops the agents, persists every memory shard and
+// stops every other actor.
+//
+// Known limit: a supervisor that gave up (restart budget spent) leaves its
+// component down; callers then get errc::unavailable. Nothing restarts the
+// subtree yet (a root supervisor per runtime is future work).
 //
 // Thread safety: the add_* and lookup methods must be called from one thread
 // (the one that builds the runtime); submit/run/stats may be called from any
@@ -97,9 +101,10 @@ class Runtime {
   [[nodiscard]] caf::expected<uint16_t> publish_memory(const std::string& name, uint16_t port);
   [[nodiscard]] caf::expected<uint16_t> publish_provider(const std::string& name, uint16_t port);
 
-  // Snapshots every memory shard, then stops agents, tools, shards and
-  // providers in that order. Idempotent; the destructor calls it. Returns
-  // the first snapshot error, if any (shutdown still completes).
+  // Stops the agents (each supervisor goes down only after its agent), then
+  // snapshots every memory shard, then stops tools, shards and providers.
+  // Idempotent; the destructor calls it. Returns the first snapshot error,
+  // if any (shutdown still completes).
   caf::error shutdown();
 
  private:

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -202,7 +203,18 @@ struct supervisor_state {
   // `unreachable` instead of receiving user_shutdown. No cycle: the child
   // holds no reference to the supervisor, and the hook is dropped once run.
   std::shared_ptr<caf::actor> child_ref = std::make_shared<caf::actor>();
+  // Set by an exit message: the child has been told to stop and the
+  // supervisor quits with stop_reason once the child is down (or at the
+  // stop deadline), so a caller waiting for the supervisor's down message
+  // knows the child's work has ended too.
+  bool stopping = false;
+  caf::error stop_reason;
 };
+
+// The tick value that marks the stop deadline rather than a heartbeat.
+constexpr uint64_t stop_deadline_tick = std::numeric_limits<uint64_t>::max();
+// How long a stopping supervisor waits for its child to go down.
+constexpr std::chrono::seconds child_stop_grace{5};
 
 namespace supervisor_detail {
 
@@ -307,11 +319,18 @@ void on_missed_heartbeat(sup_pointer<Interface> self) {
 template <class Interface>
 void on_tick(sup_pointer<Interface> self, uint64_t incarnation) {
   auto& st = self->state;
+  if (st.stopping) {
+    if (incarnation == stop_deadline_tick)
+      self->quit(st.stop_reason);  // the child did not go down in time
+    return;
+  }
   if (incarnation != st.incarnation)
     return;  // the timer chain of an earlier incarnation ends here
   const auto interval = st.cfg.heartbeat_interval;
   self->delayed_send(self, interval, sup_tick_atom::value, incarnation);
-  self->request(st.child, interval, ping_atom::value)
+  // High priority: a ping must not queue behind the child's real work, or a
+  // busy but healthy child would be killed as hung.
+  self->template request<caf::message_priority::high>(st.child, interval, ping_atom::value)
     .then(
       [self, incarnation](pong_atom) {
         if (incarnation == self->state.incarnation)
@@ -341,6 +360,11 @@ void on_down(sup_pointer<Interface> self, caf::down_msg& dm) {
   auto& st = self->state;
   if (dm.source != st.child.address())
     return;  // an earlier incarnation (e.g. killed for hanging) finally died
+  if (st.stopping) {
+    st.stats.child_alive = false;
+    self->quit(st.stop_reason);
+    return;
+  }
   if (is_deliberate_exit(dm.reason)) {
     st.stats.child_alive = false;
     st.pending.fail_all(make_error(errc::unavailable, st.name + " stopped"));
@@ -354,8 +378,18 @@ template <class Interface>
 void on_exit(sup_pointer<Interface> self, caf::exit_msg& em) {
   auto& st = self->state;
   st.pending.fail_all(make_error(errc::unavailable, st.name + " shutting down"));
-  // The termination hook (see supervisor()) sends user_shutdown to the child.
-  self->quit(em.reason);
+  if (st.stopping || !st.stats.child_alive || !st.child) {
+    // The termination hook (see supervisor()) stops whatever is left.
+    self->quit(em.reason);
+    return;
+  }
+  // Stop the child first and quit when it is down, bounded by
+  // child_stop_grace: the Runtime stops agents before snapshotting memory,
+  // which is only safe if "supervisor down" implies "agent down".
+  st.stopping = true;
+  st.stop_reason = em.reason;
+  self->send_exit(st.child, caf::exit_reason::user_shutdown);
+  self->delayed_send(self, child_stop_grace, sup_tick_atom::value, stop_deadline_tick);
 }
 
 // One generated handler per signature of Interface.
@@ -418,7 +452,13 @@ typename supervisor_actor_t<Interface>::behavior_type
 make_behavior(sup_pointer<Interface> self, caf::detail::type_list<Sigs...>) {
   return {
     forwarder<Sigs>::make(self)...,
-    [self](sup_tick_atom, uint64_t incarnation) { on_tick<Interface>(self, incarnation); },
+    [self](sup_tick_atom, uint64_t incarnation) {
+      // Timer messages come from the supervisor itself; anyone else holding
+      // the handle (a remote peer included) must not start timer chains.
+      if (self->current_sender() != self->ctrl())
+        return;
+      on_tick<Interface>(self, incarnation);
+    },
     [self](sup_stats_atom) -> supervision_stats {
       auto out = self->state.stats;
       out.requests_in_flight = self->state.pending.size();

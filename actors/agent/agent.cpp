@@ -60,6 +60,10 @@ using self_ptr = agent_actor::stateful_pointer<agent_state>;
 // CAF reports a passed deadline as sec::request_timeout; callers get our
 // timeout code instead, naming what did not answer.
 caf::error name_deadline(caf::error err, const agent_state& st, const std::string& what) {
+  // A dependency whose supervisor gave up is gone: that is `unavailable`,
+  // not CAF's internal code, so callers can decide by our codes alone.
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, "agent '" + st.cfg.name + "': " + what + " is down");
   if (err != caf::sec::request_timeout)
     return err;
   return make_error(errc::timeout, "agent '" + st.cfg.name + "': " + what + " gave no reply within "
@@ -195,6 +199,15 @@ void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
                     "agent '" + self->state.cfg.name + "' reached max_tool_iterations ("
                       + std::to_string(self->state.cfg.max_tool_iterations) + ") on task "
                       + run->task.task_id));
+    return;
+  }
+  if (reply.message.tool_calls.size() > tool_calls_per_round_max) {
+    fail(self, run,
+         make_error(errc::limit_exceeded,
+                    "agent '" + self->state.cfg.name + "': the model asked for "
+                      + std::to_string(reply.message.tool_calls.size())
+                      + " tool calls in one reply (tool_calls_per_round_max "
+                      + std::to_string(tool_calls_per_round_max) + ")"));
     return;
   }
   ++run->tool_rounds;

@@ -20,6 +20,10 @@
 
 namespace agentgraph {
 
+// Tool calls the agent runs for one model reply; a reply asking for more
+// fails the task with limit_exceeded (each call is a concurrent request).
+constexpr size_t tool_calls_per_round_max = 16;
+
 struct agent_dependencies {
   provider_actor provider;
   std::map<std::string, tool_actor> tools;  // by the name the model calls

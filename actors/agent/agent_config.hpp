@@ -28,6 +28,8 @@ struct agent_config {
   std::string memory;              // name of a [memory.<name>] section; empty: none
   uint32_t memory_recall_k = 3;    // entries recalled into the prompt per task
   // Conversation turns kept between tasks (each turn: user + assistant).
+  // One history per agent, shared by all its callers: an agent is one
+  // conversational identity. Use separate agents to keep callers apart.
   uint32_t history_window = 8;
   // Deadline of each model call and each tool call.
   std::chrono::milliseconds request_timeout{30'000};

@@ -90,6 +90,10 @@ caf::expected<checked_url> check_url(std::string_view url,
   if (!scheme || (*scheme != "http" && *scheme != "https"))
     return make_error(errc::sandbox_violation,
                       "scheme '" + scheme.value_or("") + "' is not allowed; use http or https");
+  // Credentials in a URL come from the model, not the operator: refuse them
+  // rather than send them on.
+  if (url_part(u.get(), CURLUPART_USER) || url_part(u.get(), CURLUPART_PASSWORD))
+    return make_error(errc::sandbox_violation, "URLs with user information are refused");
   auto host = url_part(u.get(), CURLUPART_HOST);
   auto full = url_part(u.get(), CURLUPART_URL);
   if (!host || !full)

@@ -52,6 +52,26 @@ provider_actor::behavior_type tool_loop_model(provider_actor::pointer, int round
   };
 }
 
+// Test double of a model that asks for `calls` tool calls in one reply.
+provider_actor::behavior_type burst_model(provider_actor::pointer, size_t calls) {
+  return {
+    [calls](chat_atom, const chat_request&) -> caf::result<chat_response> {
+      chat_response resp;
+      for (size_t i = 0; i < calls; ++i)
+        resp.message.tool_calls.push_back({"c" + std::to_string(i), "echo", Value::object()});
+      resp.finish = finish_reason::tool_calls;
+      return resp;
+    },
+    [](chat_stream_atom, const chat_request&, const stream_sink_actor&)
+      -> caf::result<chat_response> { return make_error(errc::unsupported, "test model"); },
+    [](embed_atom, const embed_request&) -> caf::result<embed_response> {
+      return make_error(errc::unsupported, "test model");
+    },
+    [](cancel_atom, const std::string&) {},
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
 // Test double of a model that reports the settings it was called with.
 provider_actor::behavior_type settings_model(provider_actor::pointer) {
   return {
@@ -270,4 +290,23 @@ TEST_CASE_FIXTURE(agent_test::fixture, "agent: model, temperature, max_tokens an
   CHECK(r->output == "m-large|0.800000|77|0");
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(deps.provider, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(agent_test::fixture, "agent: a reply with too many tool calls fails the task") {
+  agent_config ac;
+  ac.name = "burst";
+  ac.tools = {"echo"};
+  agent_dependencies deps;
+  deps.provider = sys->spawn(agent_test::burst_model, tool_calls_per_round_max + 1);
+  deps.tools["echo"] = sys->spawn(agent_test::echo_tool, false);
+  deps.tool_definitions.push_back({"echo", "echoes", Value::object()});
+  REQUIRE_FALSE(validate_agent(ac, deps));
+  auto agent = spawn_agent(*sys, ac, deps);
+  auto r = run(agent, "go");
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::limit_exceeded);
+  CHECK(describe(r.error()).find("tool_calls_per_round_max") != std::string::npos);
+  caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(deps.provider, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(deps.tools["echo"], caf::exit_reason::user_shutdown);
 }

@@ -533,6 +533,24 @@ TEST_CASE("supervisor: user_shutdown stops the child and lets the system end") {
   // returning at all is the proof that nothing was left running.
 }
 
+TEST_CASE("supervisor: goes down only after its child is down") {
+  fixture fx;
+  auto log = std::make_shared<spawn_log>();
+  auto sup = fx.supervise(fast_config(), log);
+  REQUIRE(fx.ask<std::string>(sup, echo_atom::value, std::string{"up"}));
+  auto child = log->last_child();
+  (*fx.self)->monitor(child);
+  (*fx.self)->monitor(sup);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  // Whoever waits for the supervisor's down message (the Runtime, before it
+  // snapshots memory) must be able to rely on the child being gone already.
+  caf::actor_addr first;
+  (*fx.self)->receive([&](caf::down_msg& dm) { first = dm.source; },
+                      caf::after(std::chrono::seconds(10)) >> [] {});
+  CHECK(first == child);
+  CHECK(fx.await_down(sup.address()) == caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("supervisor: nested supervisors restart an escalated subtree") {
   fixture fx;
   auto log = std::make_shared<spawn_log>();

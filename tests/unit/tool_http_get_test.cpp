@@ -133,6 +133,8 @@ TEST_CASE("tool: http_get check_url allows only listed hosts over http and https
   const std::vector<bad_case> cases{
     {"http://example.com/", errc::sandbox_violation},
     {"http://127.0.0.1@example.com/", errc::sandbox_violation},
+    {"http://user:secret@127.0.0.1/", errc::sandbox_violation},  // allowed host, credentials
+    {"http://user@127.0.0.1/", errc::sandbox_violation},
     {"http://127.0.0.1.example.com/", errc::sandbox_violation},
     {"file:///etc/passwd", errc::sandbox_violation},
     {"ftp://127.0.0.1/x", errc::sandbox_violation},

@@ -19,7 +19,10 @@ struct blocking_tool_state {
   static inline const char* name = "agentgraph.blocking_tool";
   blocking_tool_config cfg;
   tool_counters counters;
-  uint32_t inflight = 0;  // bounded by tool_inflight_max
+  // Live worker threads, bounded by tool_inflight_max. Counted down when a
+  // worker actor is down, not when its caller stops waiting: a worker stuck
+  // in I/O past its timeout still holds a thread.
+  uint32_t inflight = 0;
 };
 
 using self_ptr = tool_actor::stateful_pointer<blocking_tool_state>;
@@ -68,16 +71,15 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   }
   ++st.inflight;
   auto worker = self->spawn<caf::detached>(blocking_worker, st.cfg.job);
+  self->monitor(worker);
   auto rp = self->make_response_promise<tool_result>();
   self->request(worker, st.cfg.worker_timeout, invoke_atom::value, std::move(inv.arguments))
     .then(
-      [self, rp, call_id = inv.call_id](Value& out) mutable {
-        --self->state.inflight;
+      [rp, call_id = inv.call_id](Value& out) mutable {
         rp.deliver(tool_result{call_id, std::move(out), false});
       },
       [self, rp](caf::error& err) mutable {
         auto& st = self->state;
-        --st.inflight;
         ++st.counters.errors;
         rp.deliver(worker_failure(st.cfg.spec.name, err, st.cfg.worker_timeout));
       });
@@ -86,6 +88,11 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
 
 tool_actor::behavior_type blocking_tool(self_ptr self, blocking_tool_config cfg) {
   self->state.cfg = std::move(cfg);
+  // Only workers are monitored by this actor.
+  self->set_down_handler([self](caf::down_msg&) {
+    if (self->state.inflight > 0)
+      --self->state.inflight;
+  });
   return {
     [self](invoke_atom, tool_invocation& inv) { return invoke(self, inv); },
     [self](describe_atom) { return self->state.cfg.spec; },

@@ -57,6 +57,11 @@ class test_server {
     });
     port_ = srv_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread{[this] { srv_.listen_after_bind(); }};
+    // httplib 0.11's stop() does nothing before the accept loop runs, and
+    // the destructor's join() would then wait forever: wait for the loop.
+    for (int i = 0; i < 10'000 && !srv_.is_running(); ++i)
+      std::this_thread::sleep_for(1ms);
+    REQUIRE(srv_.is_running());
   }
 
   ~test_server() {

@@ -147,7 +147,11 @@ class anthropic_messages : public chat_wire {
   std::string_view api() const override { return "anthropic"; }
 
   std::optional<wire_error> check_auth(const header_lookup& header, const std::string& expected) const override {
-    const std::string key = header("x-api-key");
+    // x-api-key is the documented header; the 1.x SDKs send the same key as
+    // a bearer token, which the service accepts too.
+    std::string key = header("x-api-key");
+    const std::string auth = header("Authorization");
+    if (key.empty() && auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
     if (key.empty()) return {{401, "x-api-key header is required", "x-api-key", ""}};
     if (!expected.empty() && key != expected) return {{401, "invalid x-api-key", "x-api-key", ""}};
     if (header("anthropic-version").empty())

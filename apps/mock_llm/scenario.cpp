@@ -35,11 +35,16 @@ std::string read_string(const json& j, const std::string& path, size_t bytes_max
   return s;
 }
 
+std::string shortest(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 double read_number(const json& j, const std::string& path, double lo, double hi) {
   if (!j.is_number()) throw invalid(path, "must be a number");
   double v = j.get<double>();
-  if (!(v >= lo && v <= hi))
-    throw invalid(path, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  if (!(v >= lo && v <= hi)) throw invalid(path, "must be in [" + shortest(lo) + ", " + shortest(hi) + "]");
   return v;
 }
 
@@ -226,6 +231,8 @@ void read_top_level(const json& j, scenario& s) {
 }
 
 void read_rules(const json& j, scenario& s) {
+  if (stream_events_bound(s.default_reply, s.chunk_chars) > s.stream_events_max)
+    throw invalid("default_reply", "streams more than limits.stream_events_max events; raise chunk_chars");
   if (!j.contains("rules")) return;
   const json& rules = j["rules"];
   if (!rules.is_array() || rules.size() > rules_max)
@@ -236,8 +243,6 @@ void read_rules(const json& j, scenario& s) {
     if (stream_events_bound(s.rules.back().reply, s.chunk_chars) > s.stream_events_max)
       throw invalid(path + ".reply", "streams more than limits.stream_events_max events; raise chunk_chars");
   }
-  if (stream_events_bound(s.default_reply, s.chunk_chars) > s.stream_events_max)
-    throw invalid("default_reply", "streams more than limits.stream_events_max events; raise chunk_chars");
 }
 
 bool text_matches(const match_spec& m, const conversation& c) {

@@ -466,7 +466,7 @@ TEST_CASE("mock_llm: faults and replies are deterministic under a seed") {
   CHECK(a.find("chatcmpl-") != std::string::npos);
 }
 
-TEST_CASE("mock_llm: stats count requests, connections, routes and rules; reset clears") {
+TEST_CASE("mock_llm: stats count requests, connections, routes and rules and reset clears them") {
   mock m{base_scenario};
   (void)m.openai(hello);
   (void)m.anthropic({{"model", "c"}, {"max_tokens", 5}, {"messages", {user("hi")}}});

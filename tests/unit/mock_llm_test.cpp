@@ -95,10 +95,6 @@ json user(const std::string& text) { return {{"role", "user"}, {"content", text}
 
 const json openai_tools = json::array({{{"type", "function"}, {"function", {{"name", "get_weather"}}}}});
 
-}  // namespace mock_llm_test
-
-using namespace mock_llm_test;
-
 TEST_CASE("mock_llm: scenario errors name the field") {
   auto bad = [](const char* text) { return ml::parse_scenario(text).error; };
   CHECK(bad(R"({"bogus": 1})") == "scenario.bogus: unknown key");
@@ -330,8 +326,6 @@ TEST_CASE("mock_llm: bad requests get each vendor's 400 naming the field") {
   CHECK(huge->status == 413);
 }
 
-namespace mock_llm_test {
-
 std::string with_faults(const std::string& faults) {
   return R"({"name": "faults", "seed": 9, "api_key": "k", "chunk_chars": 2, "faults": )" + faults +
          R"(, "default_reply": {"text": "abcdefghijklmnop"}})";
@@ -339,8 +333,6 @@ std::string with_faults(const std::string& faults) {
 
 const json hello = {{"model", "m"}, {"messages", {user("x")}}};
 const json hello_stream = {{"model", "m"}, {"stream", true}, {"messages", {user("x")}}};
-
-}  // namespace mock_llm_test
 
 TEST_CASE("mock_llm: 429 carries Retry-After and retry-after-ms in each vendor's shape") {
   mock m{with_faults(R"({"inject": [{"fault": "rate_limit", "first": 3, "retry_after_s": 2, "retry_after_ms": 1500}]})")};
@@ -485,3 +477,5 @@ TEST_CASE("mock_llm: stats count requests, connections, routes and rules and res
   CHECK(m.client->Post("/_mock/reset", "", "text/plain")->status == 200);
   CHECK(m.stats()["requests"] == 0);
 }
+
+}  // namespace mock_llm_test

@@ -17,6 +17,12 @@ packages=(
   libcpp-httplib-dev                        # loopback HTTP servers in tests
   python3                                   # integration test scripts
 )
+# Node.js and npm run the vendor-SDK conformance test of the mock LLM server
+# (tools/peers/). Checked by command, not by package name: a machine with
+# Node from another source (which bundles npm) must not get Debian's on top.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -49,6 +49,9 @@ struct runtime_settings {
   // process's working directory; a relative value is made absolute against
   // the config file's directory.
   std::string data_dir;
+  // Price table (configs/prices.ini format) for provider cost accounting;
+  // empty: costs are not computed.
+  std::string prices;
 };
 
 struct node_config {

@@ -24,6 +24,7 @@ void register_provider_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<float>>("std::vector<float>");
   cfg.add_message_type<std::vector<std::vector<float>>>("std::vector<std::vector<float>>");
   cfg.add_message_type<stream_sink_actor>("agentgraph::stream_sink_actor");
+  cfg.add_message_type<provider_stats>("agentgraph::provider_stats");
   cfg.add_message_type<provider_actor>("agentgraph::provider_actor");
 }
 

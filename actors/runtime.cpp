@@ -8,11 +8,14 @@
 
 #include "actors/agent/agent.hpp"
 #include "actors/memory/memory_shard.hpp"
+#include "actors/provider/fallback_provider.hpp"
 #include "actors/provider/provider_factory.hpp"
 #include "actors/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/tool/tool_registry.hpp"
 #include "net/curl_global.hpp"
+#include "net/http_client.hpp"
+#include "runtime/resilience/admission_queue.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/supervisor.hpp"
@@ -108,7 +111,14 @@ void stop_all(caf::scoped_actor& self, const std::vector<named<Handle>>& table) 
 }  // namespace runtime_detail
 
 struct Runtime::component_tables {
+  // Shared by every HTTP provider; created with the first one. Held here so
+  // its destructor (which joins the I/O thread) runs on the thread that
+  // destroys the Runtime, never on a CAF scheduler thread.
+  std::shared_ptr<net::http_client> http;
   std::vector<runtime_detail::named<provider_actor>> providers;
+  // One fallback chain per agent that names `fallback`, keyed by agent.
+  std::vector<runtime_detail::named<provider_actor>> chains;
+  std::map<std::string, provider_config> provider_configs;
   std::vector<runtime_detail::named<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
@@ -138,6 +148,22 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
   opts.scheduler_threads = cfg.runtime.scheduler_threads;
   opts.supervision = cfg.supervisor;
   opts.middleman = middleman;
+  uint64_t http_slots = 0;
+  for (const auto& p : cfg.providers) {
+    if (p.kind == "scripted")
+      continue;
+    http_slots += p.in_flight_max;
+    opts.http_connect_timeout = std::max(opts.http_connect_timeout, p.connect_timeout);
+  }
+  opts.http_in_flight_max =
+    static_cast<uint32_t>(std::clamp<uint64_t>(http_slots, 1, admission_in_flight_max_limit));
+  if (!cfg.runtime.prices.empty()) {
+    auto prices = load_price_table(cfg.runtime.prices);
+    if (!prices)
+      return make_error(errc_of(prices.error()).value_or(errc::invalid_argument),
+                        "runtime.prices: " + error_context(prices.error()));
+    opts.prices = std::make_shared<const price_table>(std::move(*prices));
+  }
   auto rt = std::make_unique<Runtime>(opts);
   for (const auto& p : cfg.providers)
     if (auto h = rt->add_provider(p); !h)
@@ -199,11 +225,24 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
 caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) {
   if (runtime_detail::find(tables_->providers, cfg.name))
     return make_error(errc::invalid_argument, "duplicate provider '" + cfg.name + "'");
+  http_provider_deps deps;
+  deps.prices = opts_.prices;
+  if (cfg.kind != "scripted") {
+    if (!tables_->http) {
+      net::http_client_limits limits;
+      limits.in_flight_max = opts_.http_in_flight_max;
+      limits.connect_timeout = opts_.http_connect_timeout;
+      tables_->http = std::make_shared<net::http_client>(limits);
+    }
+    deps.http = tables_->http;
+  }
   auto h = runtime_detail::supervise<provider_actor>(
     *system_, "provider." + cfg.name, opts_.supervision,
-    [cfg](caf::actor_system& sys) { return spawn_provider(sys, cfg); });
-  if (h)
+    [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
+  if (h) {
     tables_->providers.push_back({cfg.name, *h});
+    tables_->provider_configs[cfg.name] = cfg;
+  }
   runtime_detail::log_added("provider", cfg.name, h);
   return h;
 }
@@ -275,6 +314,12 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
     return make_error(errc::invalid_argument,
                       "agent '" + cfg.name + "': " + describe(prov.error()));
   deps.provider = *prov;
+  if (!cfg.fallback.empty()) {
+    auto chain = add_fallback_chain(cfg);
+    if (!chain)
+      return std::move(chain.error());
+    deps.provider = *chain;
+  }
   auto definitions = tables_->tools.definitions(cfg.tools);
   if (!definitions)
     return make_error(errc::invalid_argument,
@@ -308,6 +353,33 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
   return h;
 }
 
+caf::expected<provider_actor> Runtime::add_fallback_chain(const agent_config& cfg) {
+  std::vector<fallback_member> members;
+  std::vector<std::string> names{cfg.provider};
+  names.insert(names.end(), cfg.fallback.begin(), cfg.fallback.end());
+  for (const auto& name : names) {
+    auto h = provider(name);
+    if (!h)
+      return make_error(errc::invalid_argument,
+                        "agent '" + cfg.name + "': fallback: " + describe(h.error()));
+    auto it = tables_->provider_configs.find(name);
+    members.push_back({name, *h, it == tables_->provider_configs.end() ? "" : it->second.model});
+  }
+  // A member may spend its whole request_timeout (retries included) before
+  // the chain moves on.
+  auto member_timeout = opts_.supervision.request_timeout;
+  auto chain_name = "agent." + cfg.name + ".providers";
+  auto h = runtime_detail::supervise<provider_actor>(
+    *system_, chain_name, opts_.supervision,
+    [chain_name, members, member_timeout](caf::actor_system& sys) {
+      return spawn_fallback_provider(sys, chain_name, members, member_timeout);
+    });
+  if (h)
+    tables_->chains.push_back({cfg.name, *h});
+  runtime_detail::log_added("fallback chain", chain_name, h);
+  return h;
+}
+
 caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
   return runtime_detail::lookup(tables_->agents, "agent", name);
 }
@@ -321,6 +393,27 @@ caf::expected<memory_actor> Runtime::memory(const std::string& name) const {
 }
 caf::expected<provider_actor> Runtime::provider(const std::string& name) const {
   return runtime_detail::lookup(tables_->providers, "provider", name);
+}
+
+std::vector<std::string> Runtime::provider_names() const {
+  std::vector<std::string> out;
+  for (const auto& p : tables_->providers)
+    out.push_back(p.name);
+  return out;
+}
+
+caf::expected<provider_stats> Runtime::stats_of_provider(const std::string& name) {
+  auto h = provider(name);
+  if (!h)
+    return std::move(h.error());
+  caf::scoped_actor self{*system_};
+  caf::expected<provider_stats> out = make_error(errc::internal, "no answer");
+  self->request(*h, runtime_detail::control_timeout, provider_stats_atom::value)
+    .receive([&](provider_stats& s) { out = std::move(s); },
+             [&](caf::error& err) { out = std::move(err); });
+  if (out && out->name.empty())
+    out->name = name;
+  return out;
 }
 
 std::vector<std::string> Runtime::agent_names() const {
@@ -445,6 +538,7 @@ caf::error Runtime::shutdown() {
     caf::scoped_actor self{*system_};
     // Agents stop first so nothing writes to a shard after its snapshot.
     runtime_detail::stop_all(self, tables_->agents);
+    runtime_detail::stop_all(self, tables_->chains);
     for (const auto& m : tables_->memories) {
       self->request(m.handle, runtime_detail::snapshot_wait + runtime_detail::caller_grace,
                     snapshot_atom::value)

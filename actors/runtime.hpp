@@ -34,6 +34,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "runtime/resilience/price_table.hpp"
 #include "runtime/supervision_config.hpp"
 
 namespace agentgraph {
@@ -43,6 +44,14 @@ struct runtime_options {
   supervision_config supervision;
   // Load CAF's middleman so actors can be published to other processes.
   bool middleman = false;
+  // The HTTP client all HTTP providers share (one connection cache, one I/O
+  // thread): its bound on requests in flight and its connect timeout.
+  // from_config sums the providers' in_flight_max and takes the largest
+  // connect_timeout.
+  uint32_t http_in_flight_max = 256;
+  std::chrono::milliseconds http_connect_timeout{5'000};
+  // Prices for provider cost accounting; null: no costs.
+  std::shared_ptr<const price_table> prices;
 };
 
 class Runtime {
@@ -93,6 +102,8 @@ class Runtime {
   [[nodiscard]] caf::expected<agent_stats> stats(const std::string& agent);
   [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);
   [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
+  [[nodiscard]] caf::expected<provider_stats> stats_of_provider(const std::string& provider);
+  [[nodiscard]] std::vector<std::string> provider_names() const;  // in the order added
 
   // Publishes a component on 127.0.0.1 (port 0: the OS picks) through CAF's
   // middleman; needs runtime_options::middleman. Returns the port.
@@ -101,13 +112,17 @@ class Runtime {
   [[nodiscard]] caf::expected<uint16_t> publish_memory(const std::string& name, uint16_t port);
   [[nodiscard]] caf::expected<uint16_t> publish_provider(const std::string& name, uint16_t port);
 
-  // Stops the agents (each supervisor goes down only after its agent), then
-  // snapshots every memory shard, then stops tools, shards and providers.
+  // Stops the agents (each supervisor goes down only after its agent) and
+  // their fallback chains, then snapshots every memory shard, then stops
+  // tools, shards and providers.
   // Idempotent; the destructor calls it. Returns the first snapshot error,
   // if any (shutdown still completes).
   caf::error shutdown();
 
  private:
+  // The provider an agent with `fallback` talks to: its chain.
+  [[nodiscard]] caf::expected<provider_actor> add_fallback_chain(const agent_config& cfg);
+
   struct component_tables;
   runtime_options opts_;
   std::unique_ptr<caf::actor_system_config> config_;

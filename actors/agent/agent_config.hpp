@@ -22,6 +22,8 @@ struct agent_config {
   std::string system_prompt;
   std::string provider = "scripted";  // name of a [provider.<name>] section
   std::string model = "scripted-1";
+  // Providers tried in order after `provider` (see actors/provider/fallback_provider.hpp).
+  std::vector<std::string> fallback;
   std::optional<double> temperature;  // unset: the role's preset
   int32_t max_tokens = 1024;
   std::vector<std::string> tools;  // names of [tool.<name>] sections

@@ -1,6 +1,9 @@
-// Configuration of one provider: [provider.<name>] sections.
+// Configuration of one provider: [provider.<name>] sections. Every field is
+// one schema key (actors/node_config.cpp); the HTTP fields apply to every
+// kind but `scripted`.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -8,8 +11,57 @@ namespace agentgraph {
 
 struct provider_config {
   std::string name;
-  std::string kind = "scripted";  // only `scripted` is built in this version
-  std::string rules;              // scripted: path of the rules file
+  std::string kind = "scripted";
+  std::string rules;  // scripted: path of the rules file
+
+  // --- HTTP kinds: where and who ---
+  std::string base_url;     // empty: the kind's public endpoint (required for openai_compatible)
+  std::string api_key;      // literal key; prefer api_key_env
+  std::string api_key_env;  // empty: OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OPENROUTER_API_KEY
+  // Used when a request names no model, and for every request that falls
+  // back to this provider from another one (the agent's model belongs to
+  // its primary provider).
+  std::string model;
+  std::string anthropic_version;   // empty: 2023-06-01
+  std::string openrouter_referer;  // HTTP-Referer attribution header
+  std::string openrouter_title;    // X-Title attribution header
+  std::string max_tokens_field;    // empty: the kind's default
+
+  // --- timeouts ---
+  std::chrono::milliseconds timeout{60'000};          // one HTTP attempt, end to end
+  std::chrono::milliseconds connect_timeout{5'000};   // TCP + TLS of one attempt
+  std::chrono::milliseconds stream_idle_timeout{30'000};
+  // A call's whole life: queueing, rate waits, every attempt and retry wait.
+  std::chrono::milliseconds request_deadline{120'000};
+
+  // --- retries ---
+  uint32_t retries_max = 2;
+  std::chrono::milliseconds retry_delay{500};
+  std::chrono::milliseconds retry_delay_max{8'000};
+  std::chrono::milliseconds retry_after_max{60'000};
+  std::string retry_jitter = "equal";  // equal | full
+
+  // --- admission queue ---
+  uint32_t in_flight_max = 16;
+  uint32_t waiting_max = 64;
+
+  // --- rate limits (0: off) ---
+  uint64_t requests_per_minute = 0;
+  uint64_t tokens_per_minute = 0;
+  std::chrono::milliseconds rate_wait_max{30'000};
+
+  // --- circuit breaker ---
+  uint32_t breaker_failures = 5;            // consecutive failures that open it; 0: off
+  double breaker_failure_ratio = 0.5;       // ratio over the window that opens it
+  uint32_t breaker_window = 20;             // outcomes remembered; 0: ratio trigger off
+  uint32_t breaker_window_min = 10;         // outcomes needed before the ratio counts
+  std::chrono::milliseconds breaker_cooldown{5'000};
+  std::chrono::milliseconds breaker_cooldown_max{60'000};
+  uint32_t breaker_probes = 1;
+
+  // --- embedding batching ---
+  std::chrono::milliseconds embed_batch_window{5};  // 0: every request alone
+  uint32_t embed_batch_inputs_max = 64;
 };
 
 }  // namespace agentgraph

@@ -26,13 +26,13 @@ caf::expected<provider_actor> spawn_scripted(caf::actor_system& sys, const provi
 
 }  // namespace provider_factory_detail
 
-caf::expected<provider_actor> spawn_provider(caf::actor_system& sys, const provider_config& cfg) {
+caf::expected<provider_actor> spawn_provider(caf::actor_system& sys, const provider_config& cfg,
+                                             http_provider_deps deps) {
   if (cfg.kind == "scripted")
     return provider_factory_detail::spawn_scripted(sys, cfg);
   auto known = std::find(provider_kinds.begin(), provider_kinds.end(), cfg.kind);
   if (known != provider_kinds.end())
-    return make_error(errc::unsupported, "provider '" + cfg.name + "': provider kind '" + cfg.kind
-                                           + "' is not built yet");
+    return spawn_http_provider(sys, cfg, std::move(deps));
   std::string list;
   for (auto k : provider_kinds)
     list.append(list.empty() ? "" : ", ").append(k);

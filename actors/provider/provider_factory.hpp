@@ -9,23 +9,27 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/provider/http_provider.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/provider/provider_interface.hpp"
 
 namespace agentgraph {
 
-// Every kind the config may name. Only `scripted` is built in this version;
-// the others are reserved for the HTTP providers of a later issue.
+// Every kind the config may name: the embedded `scripted` provider and the
+// HTTP kinds (one pipeline, http_provider.hpp, with one wire codec each).
 inline constexpr std::array<std::string_view, 6> provider_kinds = {
   "scripted", "openai", "anthropic", "gemini", "openrouter", "openai_compatible"};
 
 // Spawns the provider. Reads the scripted rules file synchronously: call it
 // from setup code (node start, Runtime construction, tests), never from an
-// actor handler.
+// actor handler. HTTP kinds need `deps.http` (the Runtime shares one client
+// between its providers); scripted ignores `deps`.
 // Errors: invalid_argument (unknown kind, listing the known ones; scripted
-// without `rules`), unsupported (a known kind not built yet), and the errors
-// of load_scripted_rules (io_error, parse_error, invalid_argument).
+// without `rules`; an HTTP kind without a key or client, see
+// spawn_http_provider), and the errors of load_scripted_rules (io_error,
+// parse_error, invalid_argument).
 [[nodiscard]] caf::expected<provider_actor> spawn_provider(caf::actor_system& sys,
-                                                           const provider_config& cfg);
+                                                           const provider_config& cfg,
+                                                           http_provider_deps deps = {});
 
 }  // namespace agentgraph

@@ -1,6 +1,6 @@
 // The one typed interface every LLM provider actor implements: the embedded
-// `scripted` provider today, openai / anthropic / gemini / openrouter /
-// openai_compatible later. It already carries what real providers need:
+// `scripted` provider, the HTTP providers (openai / anthropic / gemini /
+// openrouter / openai_compatible) and the fallback chain in front of them. It already carries what real providers need:
 // messages with roles, tool definitions and tool calls, token usage,
 // streamed chunks, embeddings, cancellation and errors. The message structs
 // are in runtime/llm_types.hpp (shared with the wire codecs in net/).
@@ -14,6 +14,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/provider/provider_stats.hpp"
 #include "runtime/heartbeat.hpp"
 #include "runtime/llm_types.hpp"
 #include "runtime/value.hpp"
@@ -40,6 +41,8 @@ using provider_actor = caf::typed_actor<
   caf::replies_to<embed_atom, embed_request>::with<embed_response>,
   // Cancels the request with this id; its caller gets `cancelled`.
   caf::reacts_to<cancel_atom, std::string>,
+  // Counters and current state, for the CLI, metrics and operators.
+  caf::replies_to<provider_stats_atom>::with<provider_stats>,
   heartbeat_signature>;
 
 }  // namespace agentgraph

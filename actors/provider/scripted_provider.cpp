@@ -35,14 +35,29 @@ using self_ptr = scripted_provider_actor::stateful_pointer<scripted_provider_sta
 
 void send_chunks(self_ptr self, const stream_sink_actor& sink, const std::string& request_id,
                  const chat_response& response) {
-  for (auto& chunk : make_stream_chunks(request_id, response))
+  for (auto& chunk : make_stream_chunks(request_id, response)) {
     self->send(sink, std::move(chunk));
+    ++self->state.stream_chunks;
+  }
+}
+
+// Counts one answered request (error or response) for provider_stats.
+void count_answer(self_ptr self, const scripted_outcome& outcome) {
+  auto& st = self->state;
+  ++st.answered;
+  if (outcome.error) {
+    ++st.failed;
+    return;
+  }
+  ++st.succeeded;
+  st.prompt_tokens += outcome.response.usage.prompt_tokens;
+  st.completion_tokens += outcome.response.usage.completion_tokens;
 }
 
 caf::result<chat_response> answer_now(self_ptr self, scripted_outcome& outcome,
                                       const std::string& request_id,
                                       const stream_sink_actor& sink) {
-  ++self->state.answered;
+  count_answer(self, outcome);
   if (outcome.error)
     return std::move(outcome.error);
   if (sink)
@@ -75,9 +90,12 @@ caf::result<chat_response> answer_later(self_ptr self, scripted_outcome& outcome
 
 caf::result<chat_response> start(self_ptr self, const chat_request& req,
                                   const stream_sink_actor& sink) {
+  ++self->state.calls;
   auto outcome = answer_scripted(*self->state.rules, req);
-  if (!outcome)
+  if (!outcome) {
+    ++self->state.failed;
     return std::move(outcome.error());
+  }
   if (outcome->delay.count() == 0)
     return answer_now(self, *outcome, req.request_id, sink);
   return answer_later(self, *outcome, req.request_id, sink);
@@ -91,7 +109,7 @@ void on_due(self_ptr self, const std::string& request_id, uint64_t seq) {
     return;
   auto entry = std::move(it->second);
   pending.erase(it);
-  ++self->state.answered;
+  count_answer(self, entry.outcome);
   if (entry.outcome.error) {
     entry.promise.deliver(std::move(entry.outcome.error));
     return;
@@ -144,15 +162,42 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
         return make_error(errc::invalid_argument, "chat_stream needs a valid stream sink");
       return start(self, req, sink);
     },
-    [](embed_atom, const embed_request& req) -> caf::result<embed_response> {
-      return scripted_embed(req);
+    [self](embed_atom, const embed_request& req) -> caf::result<embed_response> {
+      ++self->state.calls;
+      auto out = scripted_embed(req);
+      if (!out) {
+        ++self->state.failed;
+        return std::move(out.error());
+      }
+      ++self->state.succeeded;
+      self->state.embed_inputs += req.inputs.size();
+      self->state.prompt_tokens += out->usage.prompt_tokens;
+      return std::move(*out);
     },
+    [self](provider_stats_atom) { return scripted_stats(self->state); },
     [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
     [self](scripted_due_atom, const std::string& request_id, uint64_t seq) {
       on_due(self, request_id, seq);
     },
     [](ping_atom) { return pong_atom::value; },
   };
+}
+
+provider_stats scripted_stats(const scripted_provider_state& st) {
+  provider_stats out;
+  out.kind = "scripted";
+  out.calls = st.calls;
+  out.failed = st.failed;
+  out.cancelled = st.cancelled;
+  // Every call ends answered (a response or an error), cancelled or refused.
+  out.succeeded = st.succeeded;
+  out.rejected_overloaded = st.rejected_overloaded;
+  out.in_flight = st.pending.size();
+  out.stream_chunks = st.stream_chunks;
+  out.embed_inputs = st.embed_inputs;
+  out.prompt_tokens = st.prompt_tokens;
+  out.completion_tokens = st.completion_tokens;
+  return out;
 }
 
 std::vector<stream_chunk> make_stream_chunks(const std::string& request_id,

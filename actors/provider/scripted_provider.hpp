@@ -66,10 +66,20 @@ struct scripted_provider_state {
   std::unordered_map<std::string, scripted_pending> pending;
   uint64_t next_seq = 1;
   // Counters for stats and tests.
-  uint64_t answered = 0;
+  uint64_t calls = 0;
+  uint64_t answered = 0;  // chat requests answered (response or scripted error)
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;
   uint64_t rejected_overloaded = 0;
   uint64_t cancelled = 0;
+  uint64_t stream_chunks = 0;
+  uint64_t embed_inputs = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
 };
+
+// The provider_stats of a scripted provider (no HTTP, no breaker).
+[[nodiscard]] provider_stats scripted_stats(const scripted_provider_state& st);
 
 scripted_provider_actor::behavior_type
 scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_state> self,

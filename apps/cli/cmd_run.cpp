@@ -73,6 +73,12 @@ void print_tables(Runtime& rt) {
       shards.push_back(std::move(*s));
   if (!shards.empty())
     std::cout << "\n" << format_memory_table(shards);
+  std::vector<provider_stats> providers;
+  for (const auto& name : rt.provider_names())
+    if (auto s = rt.stats_of_provider(name))
+      providers.push_back(std::move(*s));
+  if (!providers.empty())
+    std::cout << "\n" << format_provider_table(providers);
 }
 
 }  // namespace cmd_run_detail

@@ -65,4 +65,18 @@ std::string format_memory_table(const std::vector<memory_stats>& rows) {
                 body);
 }
 
+std::string format_provider_table(const std::vector<provider_stats>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  for (const auto& s : rows)
+    body.push_back({s.name, s.kind, std::to_string(s.calls), std::to_string(s.succeeded),
+                    std::to_string(s.failed), std::to_string(s.retries),
+                    std::to_string(s.rate_waits), s.breaker_state,
+                    std::to_string(s.prompt_tokens), std::to_string(s.completion_tokens),
+                    fixed(s.cost_usd, 6)});
+  return render({"provider", "kind", "calls", "ok", "failed", "retries", "rate_waits", "breaker",
+                 "prompt_tok", "completion_tok", "cost_usd"},
+                body);
+}
+
 }  // namespace agentgraph::cli

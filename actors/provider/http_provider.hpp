@@ -1,0 +1,194 @@
+// The HTTP provider actor: one per [provider.<name>] section of kind openai,
+// anthropic, gemini, openrouter or openai_compatible. The vendor differences
+// live in the wire codec (net/llm/wire_codec.hpp); this actor is the one
+// pipeline every vendor shares:
+//
+//   call ──> admission queue ──> rate limiter ──> circuit breaker ──> HTTP attempt
+//            (in_flight_max,     (rpm / tpm,       (open: unavailable   (libcurl multi on
+//             waiting_max:        wait by timer     at once)             the client's I/O
+//             else overloaded)    or overloaded)                         thread)
+//                                                         ^                  |
+//                                                         +-- retry wait <---+ failure the
+//                                                             (timer)          retry policy retries
+//
+// Nothing here blocks: the HTTP client calls back on its own thread and those
+// callbacks only post an http_event message to this actor; every wait (rate
+// limit, retry backoff, embedding batch window) is a delayed_send. Each call
+// keeps its admission slot from start to answer, so in_flight_max bounds
+// requests in flight at the vendor, retries included.
+//
+// Streaming: chat_stream feeds the SSE body through sse_parser and the
+// codec's stream_decoder and sends each chunk to the caller's sink as it is
+// decoded. An attempt that already sent a chunk is never retried (the
+// caller would see the beginning twice); it fails with provider_error.
+//
+// Cancellation: cancel(request_id) answers the call `cancelled` at once in
+// any phase; an attempt in flight is cancelled in the HTTP client.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/provider/embed_batch.hpp"
+#include "actors/provider/provider_config.hpp"
+#include "actors/provider/provider_interface.hpp"
+#include "net/http_client.hpp"
+#include "net/llm/wire_codec.hpp"
+#include "net/sse/sse_parser.hpp"
+#include "runtime/resilience/admission_queue.hpp"
+#include "runtime/resilience/circuit_breaker.hpp"
+#include "runtime/resilience/price_table.hpp"
+#include "runtime/resilience/retry_policy.hpp"
+#include "runtime/resilience/token_bucket.hpp"
+
+namespace agentgraph {
+
+// What the HTTP client's I/O thread reports about one attempt. Local only:
+// it never leaves the process (hence no inspect, see the macro below).
+struct http_event {
+  enum class what : uint8_t { headers, data, done };
+  what kind = what::done;
+  uint64_t call = 0;     // llm_call::id
+  uint64_t attempt = 0;  // llm_call::attempt when it was sent; stale events are dropped
+  long status = 0;       // headers; done with a response
+  net::http_headers headers;
+  std::string bytes;     // data: the chunk; done: the whole body (non-streamed)
+  net::transport_error transport = net::transport_error::none;  // done: why it failed
+  caf::error error;                                              // done: the failure
+  long connections_opened = 0;
+};
+
+}  // namespace agentgraph
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(agentgraph::http_event)
+
+namespace agentgraph {
+
+using http_event_atom = caf::atom_constant<caf::atom("ag_httpev")>;
+// Timer: a rate-limit or retry wait of (call, attempt) has passed.
+using call_due_atom = caf::atom_constant<caf::atom("ag_calldue")>;
+// Timer: the batching window of (model, batch seq) has passed.
+using batch_due_atom = caf::atom_constant<caf::atom("ag_batchdu")>;
+
+using http_provider_actor = provider_actor::extend<
+  caf::reacts_to<http_event_atom, http_event>,
+  caf::reacts_to<call_due_atom, uint64_t, uint64_t>,
+  caf::reacts_to<batch_due_atom, std::string, uint64_t>>;
+
+// What the actor needs besides its config; shared with other providers.
+struct http_provider_deps {
+  std::shared_ptr<net::http_client> http;     // required; may serve several providers
+  std::shared_ptr<const price_table> prices;  // null: no cost accounting
+  // Injectable clock for the resilience parts (deadlines, rate buckets,
+  // breaker cooldowns). Timers still use CAF's clock.
+  std::function<std::chrono::steady_clock::time_point()> clock;
+  uint64_t jitter_seed = 0;  // 0: from std::random_device
+};
+
+enum class call_kind : uint8_t { chat, chat_stream, embed };
+
+enum class call_phase : uint8_t {
+  queued,      // waiting for an admission slot
+  rate_wait,   // holds a slot; waiting for the rate limiter
+  retry_wait,  // holds a slot; waiting out a retry delay
+  in_flight,   // an HTTP attempt is running
+};
+
+// One caller of a batched embedding call.
+struct embed_waiter {
+  caf::typed_response_promise<embed_response> promise;
+  embed_slice slice;
+};
+
+// One call from admission to answer.
+struct llm_call {
+  uint64_t id = 0;
+  call_kind kind = call_kind::chat;
+  call_phase phase = call_phase::queued;
+  std::string request_id;  // the caller's (chat) or generated (embed)
+  std::string model;       // for pricing
+  http_request_spec spec;  // encoded once, sent on every attempt
+  int64_t tokens_estimated = 0;
+  std::chrono::steady_clock::time_point deadline;
+  stream_sink_actor sink;  // chat_stream only
+  caf::typed_response_promise<chat_response> chat_promise;
+  std::vector<embed_waiter> embed_waiters;  // embed only
+  std::vector<embed_slice> embed_slices;
+
+  bool holds_slot = false;
+  bool rate_charged = false;  // the limiter holds this attempt's estimate
+  uint32_t retries_done = 0;
+  uint64_t attempt = 0;       // bumped per attempt and when one is abandoned
+  // The attempt in flight.
+  std::optional<net::request_id> http_id;
+  bool breaker_probe = false;
+  long status = 0;
+  net::http_headers headers;
+  std::string error_body;  // a streamed non-2xx answer, bounded
+  std::unique_ptr<sse_parser> parser;
+  std::unique_ptr<stream_decoder> decoder;
+  bool answer_started = false;  // a chunk reached the sink
+};
+
+struct http_provider_state {
+  static inline const char* name = "http_provider";
+  provider_config cfg;
+  std::shared_ptr<const wire_codec> codec;
+  http_provider_deps deps;
+  std::optional<admission_queue<uint64_t, uint64_t>> admission;
+  std::optional<rate_limiter> limiter;
+  std::optional<circuit_breaker> breaker;
+  std::optional<retry_policy> retry;
+  // Every live call, by id; bounded by in_flight_max + waiting_max.
+  std::unordered_map<uint64_t, std::unique_ptr<llm_call>> calls;
+  std::unordered_map<std::string, uint64_t> by_request_id;
+  // Embedding batches filling up, by model; each bounded by embed_batch_inputs_max.
+  struct open_batch {
+    uint64_t seq = 0;
+    embed_batch batch;
+    std::vector<caf::typed_response_promise<embed_response>> promises;
+  };
+  std::map<std::string, open_batch> batches;
+  uint64_t next_call = 1;
+  uint64_t next_batch_seq = 1;
+  // release_slot's work list (see there).
+  uint32_t slots_to_release = 0;
+  bool releasing_slots = false;
+  provider_stats stats;
+
+  [[nodiscard]] std::chrono::steady_clock::time_point now() const {
+    return deps.clock ? deps.clock() : std::chrono::steady_clock::now();
+  }
+};
+
+http_provider_actor::behavior_type
+http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
+              provider_config cfg, std::shared_ptr<const wire_codec> codec,
+              http_provider_deps deps);
+
+// The API key for `cfg`: `api_key` if set, else the environment variable
+// `api_key_env` names, else the kind's usual variable. Empty when none is
+// set; the caller decides whether the kind needs one.
+[[nodiscard]] std::string resolve_api_key(const provider_config& cfg);
+[[nodiscard]] std::string default_api_key_env(const std::string& kind);
+
+// Checks `cfg`, builds its wire codec and spawns the actor. Errors:
+// invalid_argument naming the key (no API key for a hosted kind, bad
+// base_url, breaker window_min above window, ...). Never logs the key.
+[[nodiscard]] caf::expected<provider_actor>
+spawn_http_provider(caf::actor_system& sys, const provider_config& cfg, http_provider_deps deps);
+
+}  // namespace agentgraph

@@ -1,0 +1,42 @@
+// Internals shared by http_provider.cpp (calls, admission, batching) and
+// http_provider_attempt.cpp (HTTP attempts and their outcomes). Not part of
+// the provider's interface.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actors/provider/http_provider.hpp"
+
+namespace agentgraph::http_provider_detail {
+
+using self_ptr = http_provider_actor::stateful_pointer<http_provider_state>;
+
+// "provider 'name'", the prefix of every error and log line.
+[[nodiscard]] std::string who(const http_provider_state& st);
+
+[[nodiscard]] llm_call* find_call(self_ptr self, uint64_t id);
+
+// Registers `call` and asks the admission queue for a slot: starts it,
+// queues it, or answers it `overloaded` at once.
+void admit(self_ptr self, std::unique_ptr<llm_call> call);
+
+// Ends call `id` with `err` (counted as failed, or cancelled for
+// errc::cancelled) and frees what it held. Unknown ids are ignored.
+void finish_with_error(self_ptr self, uint64_t id, caf::error err);
+
+// Removes call `id` from every table; frees its admission slot if it held one.
+[[nodiscard]] std::unique_ptr<llm_call> take_call(self_ptr self, uint64_t id);
+
+// Starts (or restarts after a wait) an attempt of call `id`, which holds a
+// slot: rate limiter, breaker, then the HTTP request.
+void begin_attempt(self_ptr self, uint64_t id);
+
+// Routes one report of the HTTP client's I/O thread to its call.
+void on_http_event(self_ptr self, http_event& ev);
+
+// Cancels the attempt in flight, if any; with `report_probe`, tells the
+// breaker that a probe it admitted failed (it will never report otherwise).
+void abandon_http(self_ptr self, llm_call& call, bool report_probe);
+
+}  // namespace agentgraph::http_provider_detail

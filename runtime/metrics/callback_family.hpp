@@ -38,8 +38,7 @@ enum class callback_type { counter, gauge };
 class callback_family final : public family_base {
  public:
   callback_family(std::string name, std::string help, std::vector<std::string> label_names,
-                  callback_type type, callback_fn fn, size_t series_max,
-                  family<counter>* refusals);
+                  callback_type type, callback_fn fn, size_t series_max, family<counter>* refusals);
 
   [[nodiscard]] const char* type_name() const noexcept override;
   [[nodiscard]] callback_type type() const noexcept { return type_; }

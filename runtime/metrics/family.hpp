@@ -88,10 +88,9 @@ class family final : public family_base {
  public:
   using shape_type = typename Series::shape;
 
-  family(std::string name, std::string help, std::vector<std::string> label_names,
-         shape_type shape, size_t series_max, family<counter>* refusals)
-      : family_base(std::move(name), std::move(help), std::move(label_names), series_max,
-                    refusals),
+  family(std::string name, std::string help, std::vector<std::string> label_names, shape_type shape,
+         size_t series_max, family<counter>* refusals)
+      : family_base(std::move(name), std::move(help), std::move(label_names), series_max, refusals),
         shape_(std::move(shape)) {
     AG_ASSERT(series_max >= 1);
     // A family without labels has exactly one series; creating it now makes

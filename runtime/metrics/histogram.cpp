@@ -14,14 +14,13 @@ std::vector<double> latency_buckets_seconds() {
 
 caf::error check_bucket_bounds(std::span<const double> bounds) {
   if (bounds.size() > histogram_buckets_max)
-    return make_error(errc::invalid_argument,
-                      "histogram has " + std::to_string(bounds.size()) + " bucket bounds, max " +
-                          std::to_string(histogram_buckets_max));
+    return make_error(errc::invalid_argument, "histogram has " + std::to_string(bounds.size()) +
+                                                  " bucket bounds, max " +
+                                                  std::to_string(histogram_buckets_max));
   for (size_t i = 0; i < bounds.size(); ++i) {
     if (!std::isfinite(bounds[i]))
-      return make_error(errc::invalid_argument,
-                        "histogram bucket bound " + std::to_string(i) +
-                            " is not finite (+Inf is implicit)");
+      return make_error(errc::invalid_argument, "histogram bucket bound " + std::to_string(i) +
+                                                    " is not finite (+Inf is implicit)");
     if (i > 0 && !(bounds[i - 1] < bounds[i]))
       return make_error(errc::invalid_argument,
                         "histogram bucket bounds must be strictly increasing (at index " +
@@ -38,10 +37,10 @@ histogram::histogram(const shape& s)
 void histogram::observe(double v) noexcept {
   // First bound >= v: Prometheus buckets are `le` (less or equal). NaN
   // compares false with everything, so it must be routed explicitly.
-  size_t index = std::isnan(v) ? bounds_.size()
-                               : static_cast<size_t>(std::lower_bound(bounds_.begin(),
-                                                                      bounds_.end(), v) -
-                                                     bounds_.begin());
+  size_t index = std::isnan(v)
+                     ? bounds_.size()
+                     : static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
+                                           bounds_.begin());
   buckets_[index].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(v, std::memory_order_relaxed);
 }

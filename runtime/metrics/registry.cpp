@@ -75,15 +75,16 @@ caf::error registry::check_new_family_locked(const std::string& name, std::strin
     return err;
   for (auto suffix : registry_detail::histogram_suffixes) {
     if (type == histogram::type_name && families_.contains(name + std::string{suffix}))
-      return make_error(errc::invalid_argument, quoted(name) + ": its " + std::string{suffix} +
-                                                    " series would collide with a family of that name");
+      return make_error(errc::invalid_argument,
+                        quoted(name) + ": its " + std::string{suffix} +
+                            " series would collide with a family of that name");
     if (!name.ends_with(suffix))
       continue;
     auto base = families_.find(std::string_view{name}.substr(0, name.size() - suffix.size()));
     if (base != families_.end() && base->second->type_name() == std::string_view{"histogram"})
-      return make_error(errc::invalid_argument,
-                        quoted(name) + ": collides with the series of histogram '" +
-                            base->first + "'");
+      return make_error(
+          errc::invalid_argument,
+          quoted(name) + ": collides with the series of histogram '" + base->first + "'");
   }
   if (families_.size() >= limits_.families_max)
     return make_error(errc::limit_exceeded, quoted(name) + ": the registry already holds " +

@@ -72,8 +72,8 @@ class registry {
 
   // Each returns the (new or existing) family, owned by the registry, or
   // errc::invalid_argument / errc::limit_exceeded (see the file comment).
-  [[nodiscard]] caf::expected<counter_family*> add_counter(std::string name, std::string help,
-                                                           std::vector<std::string> label_names = {});
+  [[nodiscard]] caf::expected<counter_family*> add_counter(
+      std::string name, std::string help, std::vector<std::string> label_names = {});
   [[nodiscard]] caf::expected<gauge_family*> add_gauge(std::string name, std::string help,
                                                        std::vector<std::string> label_names = {});
   // `bounds`: see check_bucket_bounds; latency_buckets_seconds() for latencies.

@@ -8,28 +8,38 @@
 
 namespace agentgraph::metrics {
 
-void append_escaped_help(std::string& out, std::string_view help) {
-  for (char c : help) {
+namespace text_format_detail {
+
+// The two escapings differ only in the double quote, which ends a label
+// value but is plain text in HELP.
+void append_escaped(std::string& out, std::string_view text, bool escape_quote) {
+  for (char c : text) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '\n')
       out += "\\n";
+    else if (c == '"' && escape_quote)
+      out += "\\\"";
     else
       out += c;
   }
 }
 
+void append_label_pair(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += "=\"";
+  append_escaped_label_value(out, value);
+  out += '"';
+}
+
+}  // namespace text_format_detail
+
+void append_escaped_help(std::string& out, std::string_view help) {
+  text_format_detail::append_escaped(out, help, false);
+}
+
 void append_escaped_label_value(std::string& out, std::string_view value) {
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
+  text_format_detail::append_escaped(out, value, true);
 }
 
 void append_double(std::string& out, double value) {
@@ -55,17 +65,6 @@ void append_uint(std::string& out, uint64_t value) {
   AG_ASSERT(res.ec == std::errc{});
   out.append(buf, res.ptr);
 }
-
-namespace text_format_detail {
-
-void append_label_pair(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += "=\"";
-  append_escaped_label_value(out, value);
-  out += '"';
-}
-
-}  // namespace text_format_detail
 
 void append_labels(std::string& out, const std::vector<std::string>& names,
                    const std::vector<std::string>& values, std::string_view extra_name,

@@ -4,6 +4,7 @@
 // escaping, NaN and infinities, the default latency buckets, and an
 // overflowed family so the refusal counter is exposed too.
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -33,25 +34,28 @@ void fill(registry& reg) {
   tasks->with({"planner", "ok"}).inc(41);
   tasks->with({"plan\"ner\\two\nlines", "error"}).inc();
   tasks->with({"caf\xc3\xa9", "ok"}).inc(2);  // UTF-8 label value
-  auto* inflight = must(reg.add_gauge("agentgraph_requests_inflight", "Requests in flight.", {"provider"}), "inflight");
+  auto* inflight =
+      must(reg.add_gauge("agentgraph_requests_inflight", "Requests in flight.", {"provider"}),
+           "inflight");
   inflight->with({"mock"}).set(3);
   inflight->with({"nan"}).set(std::numeric_limits<double>::quiet_NaN());
   inflight->with({"neg_inf"}).set(-std::numeric_limits<double>::infinity());
   inflight->with({"tiny"}).set(1e-300);
-  auto* latency = must(reg.add_histogram("agentgraph_llm_request_duration_seconds",
-                                         "LLM request latency.", {"provider"},
-                                         latency_buckets_seconds()),
-                       "latency");
+  auto* latency =
+      must(reg.add_histogram("agentgraph_llm_request_duration_seconds", "LLM request latency.",
+                             {"provider"}, latency_buckets_seconds()),
+           "latency");
   for (double v : {0.003, 0.2, 1.5, 45.0, 500.0})
     latency->with({"mock"}).observe(v);
   latency->with({"openai"}).observe(0.75);
-  auto* plain = must(reg.add_histogram("agentgraph_prompt_tokens", "Prompt size.", {}, {64, 512, 4096}), "tokens");
+  auto* plain = must(
+      reg.add_histogram("agentgraph_prompt_tokens", "Prompt size.", {}, {64, 512, 4096}), "tokens");
   plain->with({}).observe(100);
-  auto err = reg.add_callback("agentgraph_mailbox_depth", "Messages queued per actor.", {"actor"},
-                              callback_type::gauge, [] {
-                                return std::vector<callback_sample>{{{"agent.planner"}, 4},
-                                                                    {{"tool.http_get"}, 0}};
-                              });
+  auto err = reg.add_callback(
+      "agentgraph_mailbox_depth", "Messages queued per actor.", {"actor"}, callback_type::gauge,
+      [] {
+        return std::vector<callback_sample>{{{"agent.planner"}, 4}, {{"tool.http_get"}, 0}};
+      });
   if (err) {
     std::fprintf(stderr, "metrics_sample: cannot register the callback family\n");
     std::exit(2);
@@ -60,7 +64,8 @@ void fill(registry& reg) {
 
 // Past series_max: the overflow series and the refusal counter appear.
 void overflow(registry& reg) {
-  auto* calls = must(reg.add_counter("agentgraph_tool_calls_total", "Tool calls.", {"tool"}), "calls");
+  auto* calls =
+      must(reg.add_counter("agentgraph_tool_calls_total", "Tool calls.", {"tool"}), "calls");
   for (int i = 0; i < 5; ++i)
     calls->with({"tool" + std::to_string(i)}).inc();
 }
@@ -68,7 +73,8 @@ void overflow(registry& reg) {
 }  // namespace metrics_sample
 
 int main() {
-  agentgraph::metrics::registry reg{agentgraph::metrics::registry_limits{.families_max = 32, .series_max = 4}};
+  agentgraph::metrics::registry reg{
+      agentgraph::metrics::registry_limits{.families_max = 32, .series_max = 4}};
   metrics_sample::fill(reg);
   metrics_sample::overflow(reg);
   std::string text = reg.scrape();

@@ -20,6 +20,13 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+// The family, after checking that registration succeeded.
+template <class T>
+T* must(caf::expected<T*> e) {
+  REQUIRE(e);
+  return *e;
+}
+
 template <class T>
 errc code_of(const caf::expected<T>& e) {
   REQUIRE_FALSE(e);
@@ -28,26 +35,23 @@ errc code_of(const caf::expected<T>& e) {
 
 TEST_CASE("metrics: counter, gauge and histogram values through family handles") {
   registry reg;
-  auto tasks = reg.add_counter("tasks_total", "Tasks.", {"agent"});
-  REQUIRE(tasks);
-  counter& planner = (*tasks)->with({"planner"});
+  auto* tasks = must(reg.add_counter("tasks_total", "Tasks.", {"agent"}));
+  counter& planner = tasks->with({"planner"});
   planner.inc();
   planner.inc(4);
   CHECK(planner.value() == 5);
-  CHECK(&(*tasks)->with({"planner"}) == &planner);  // same tuple, same series
+  CHECK(&tasks->with({"planner"}) == &planner);  // same tuple, same series
 
-  auto depth = reg.add_gauge("queue_depth", "Depth.");
-  REQUIRE(depth);
-  gauge& g = (*depth)->with({});
+  auto* depth = must(reg.add_gauge("queue_depth", "Depth."));
+  gauge& g = depth->with({});
   g.set(10);
   g.add(2.5);
   g.dec();
   g.sub(0.5);
   CHECK(g.value() == 11);
 
-  auto lat = reg.add_histogram("lat_seconds", "Latency.", {}, {0.1, 1});
-  REQUIRE(lat);
-  (*lat)->with({}).observe(0.05);
+  auto* lat = must(reg.add_histogram("lat_seconds", "Latency.", {}, {0.1, 1}));
+  lat->with({}).observe(0.05);
   auto text = reg.scrape();
   CHECK(contains(text, "tasks_total{agent=\"planner\"} 5\n"));
   CHECK(contains(text, "queue_depth 11\n"));
@@ -55,7 +59,8 @@ TEST_CASE("metrics: counter, gauge and histogram values through family handles")
   CHECK(contains(text, "lat_seconds_count 1\n"));
 }
 
-TEST_CASE("metrics: bad metric names, label names, counter suffix and bounds are invalid_argument") {
+TEST_CASE(
+    "metrics: bad metric names, label names, counter suffix and bounds are invalid_argument") {
   registry reg;
   CHECK(code_of(reg.add_gauge("1bad", "h")) == errc::invalid_argument);
   CHECK(code_of(reg.add_gauge("bad-name", "h")) == errc::invalid_argument);
@@ -72,17 +77,13 @@ TEST_CASE("metrics: bad metric names, label names, counter suffix and bounds are
 
 TEST_CASE("metrics: the same name and shape returns the existing family") {
   registry reg;
-  auto a = reg.add_counter("x_total", "first help", {"agent"});
-  auto b = reg.add_counter("x_total", "other help", {"agent"});
-  REQUIRE(a);
-  REQUIRE(b);
-  CHECK(*a == *b);
-  CHECK((*b)->help() == "first help");
-  auto h1 = reg.add_histogram("h_seconds", "h", {}, latency_buckets_seconds());
-  auto h2 = reg.add_histogram("h_seconds", "h", {}, latency_buckets_seconds());
-  REQUIRE(h1);
-  REQUIRE(h2);
-  CHECK(*h1 == *h2);
+  auto* a = must(reg.add_counter("x_total", "first help", {"agent"}));
+  auto* b = must(reg.add_counter("x_total", "other help", {"agent"}));
+  CHECK(a == b);
+  CHECK(b->help() == "first help");
+  auto* h1 = must(reg.add_histogram("h_seconds", "h", {}, latency_buckets_seconds()));
+  auto* h2 = must(reg.add_histogram("h_seconds", "h", {}, latency_buckets_seconds()));
+  CHECK(h1 == h2);
 }
 
 TEST_CASE("metrics: the same name with another type, labels or buckets is invalid_argument") {
@@ -119,74 +120,71 @@ TEST_CASE("metrics: the family bound is limit_exceeded and counts the registry's
 
 TEST_CASE("metrics: past the series bound with() returns the overflow series and counts it") {
   registry reg{registry_limits{.families_max = 8, .series_max = 2}};
-  auto fam = reg.add_counter("calls_total", "h", {"agent", "tool"});
-  REQUIRE(fam);
-  (*fam)->with({"a", "t"}).inc();
-  (*fam)->with({"b", "t"}).inc();
-  counter& over1 = (*fam)->with({"c", "t"});
-  counter& over2 = (*fam)->with({"d", "t"});
+  auto* fam = must(reg.add_counter("calls_total", "h", {"agent", "tool"}));
+  fam->with({"a", "t"}).inc();
+  fam->with({"b", "t"}).inc();
+  counter& over1 = fam->with({"c", "t"});
+  counter& over2 = fam->with({"d", "t"});
   CHECK(&over1 == &over2);
   over1.inc(3);
-  CHECK(&(*fam)->with({"a", "t"}) != &over1);  // existing tuples still resolve
-  CHECK((*fam)->series_count() == 2);
+  CHECK(&fam->with({"a", "t"}) != &over1);  // existing tuples still resolve
+  CHECK(fam->series_count() == 2);
   CHECK(reg.series_refused() == 2);
   auto text = reg.scrape();
   CHECK(contains(text, "calls_total{agent=\"~overflow\",tool=\"~overflow\"} 3\n"));
   CHECK(contains(text, "agentgraph_metrics_series_refused_total{family=\"calls_total\"} 2\n"));
   // Nothing vanished: the total over all series equals every increment.
   uint64_t sum = 0;
-  (*fam)->for_each([&](const auto&, const counter& c) { sum += c.value(); });
+  fam->for_each([&](const auto&, const counter& c) { sum += c.value(); });
   CHECK(sum == 5);
 }
 
 TEST_CASE("metrics: callback families are collected at scrape and bounded") {
   registry reg{registry_limits{.families_max = 8, .series_max = 2}};
   int calls = 0;
-  auto err = reg.add_callback("mailbox_depth", "Queued messages.", {"actor"},
-                              callback_type::gauge, [&calls] {
-                                ++calls;
-                                return std::vector<callback_sample>{
-                                    {{"b"}, 2}, {{"a"}, 1}, {{"a"}, 9}, {{"x", "y"}, 5}, {{"c"}, 3}};
-                              });
+  auto err = reg.add_callback(
+      "mailbox_depth", "Queued messages.", {"actor"}, callback_type::gauge, [&calls] {
+        ++calls;
+        return std::vector<callback_sample>{
+            {{"b"}, 2}, {{"a"}, 1}, {{"a"}, 9}, {{"x", "y"}, 5}, {{"c"}, 3}};
+      });
   REQUIRE_FALSE(err);
   CHECK(calls == 0);
   auto text = reg.scrape();
   CHECK(calls == 1);
   // Sorted by label values, first of a repeated tuple kept, "c" cut off.
-  CHECK(text.ends_with("# TYPE mailbox_depth gauge\nmailbox_depth{actor=\"a\"} 1\n"
-                       "mailbox_depth{actor=\"b\"} 2\n"));
+  CHECK(
+      text.ends_with("# TYPE mailbox_depth gauge\nmailbox_depth{actor=\"a\"} 1\n"
+                     "mailbox_depth{actor=\"b\"} 2\n"));
   // Dropped: the repeated "a", the wrong arity, and "c" beyond series_max.
   CHECK(reg.series_refused() == 3);
-  CHECK(code_of(caf::expected<int>{reg.add_callback("mailbox_depth", "h", {"actor"},
-                                                    callback_type::gauge, [] {
-                                                      return std::vector<callback_sample>{};
-                                                    })}) == errc::invalid_argument);
+  CHECK(code_of(caf::expected<int>{reg.add_callback(
+            "mailbox_depth", "h", {"actor"}, callback_type::gauge,
+            [] { return std::vector<callback_sample>{}; })}) == errc::invalid_argument);
   REQUIRE_FALSE(reg.add_callback("restarts_total", "h", {}, callback_type::counter, [] {
     return std::vector<callback_sample>{{{}, 7}};
   }));
   CHECK(contains(reg.scrape(), "# TYPE restarts_total counter\nrestarts_total 7\n"));
-  CHECK(code_of(caf::expected<int>{reg.add_callback("restarts", "h", {}, callback_type::counter,
-                                                    [] { return std::vector<callback_sample>{}; })}) ==
-        errc::invalid_argument);
+  CHECK(
+      code_of(caf::expected<int>{reg.add_callback("restarts", "h", {}, callback_type::counter, [] {
+        return std::vector<callback_sample>{};
+      })}) == errc::invalid_argument);
 }
 
 TEST_CASE("metrics: concurrent increments from several threads sum exactly") {
   registry reg;
-  auto c = reg.add_counter("hits_total", "h", {"worker"});
-  auto g = reg.add_gauge("level", "h");
-  auto h = reg.add_histogram("obs", "h", {}, {0.5});
-  REQUIRE(c);
-  REQUIRE(g);
-  REQUIRE(h);
+  auto* c = must(reg.add_counter("hits_total", "h", {"worker"}));
+  auto* g = must(reg.add_gauge("level", "h"));
+  auto* h = must(reg.add_histogram("obs", "h", {}, {0.5}));
   constexpr int threads_n = 4;
   constexpr int per_thread = 100000;
   std::vector<std::thread> threads;
   for (int t = 0; t < threads_n; ++t)
     threads.emplace_back([&, t] {
-      counter& shared = (*c)->with({"shared"});
-      counter& own = (*c)->with({std::to_string(t)});
-      gauge& level = (*g)->with({});
-      histogram& obs = (*h)->with({});
+      counter& shared = c->with({"shared"});
+      counter& own = c->with({std::to_string(t)});
+      gauge& level = g->with({});
+      histogram& obs = h->with({});
       for (int i = 0; i < per_thread; ++i) {
         shared.inc();
         own.inc();
@@ -196,11 +194,11 @@ TEST_CASE("metrics: concurrent increments from several threads sum exactly") {
     });
   for (auto& th : threads)
     th.join();
-  CHECK((*c)->with({"shared"}).value() == uint64_t{threads_n} * per_thread);
+  CHECK(c->with({"shared"}).value() == uint64_t{threads_n} * per_thread);
   for (int t = 0; t < threads_n; ++t)
-    CHECK((*c)->with({std::to_string(t)}).value() == per_thread);
-  CHECK((*g)->with({}).value() == double{threads_n} * per_thread);  // integers: exact in double
-  auto snap = (*h)->with({}).snapshot();
+    CHECK(c->with({std::to_string(t)}).value() == per_thread);
+  CHECK(g->with({}).value() == double{threads_n} * per_thread);  // integers: exact in double
+  auto snap = h->with({}).snapshot();
   CHECK(snap.cumulative[0] == uint64_t{threads_n} * per_thread / 2);
   CHECK(snap.count == uint64_t{threads_n} * per_thread);
   CHECK(snap.sum == threads_n * (per_thread / 2) * 1.25);
@@ -208,13 +206,11 @@ TEST_CASE("metrics: concurrent increments from several threads sum exactly") {
 
 TEST_CASE("metrics: output is ordered by family name, then by label values") {
   registry reg;
-  auto z = reg.add_gauge("zeta", "h", {"k"});
-  auto a = reg.add_gauge("alpha", "h", {"k"});
-  REQUIRE(z);
-  REQUIRE(a);
+  auto* z = must(reg.add_gauge("zeta", "h", {"k"}));
+  auto* a = must(reg.add_gauge("alpha", "h", {"k"}));
   for (const char* v : {"c", "a", "b"}) {
-    (*z)->with({v}).set(1);
-    (*a)->with({v}).set(1);
+    z->with({v}).set(1);
+    a->with({v}).set(1);
   }
   auto text = reg.scrape();
   auto pos = [&](const std::string& s) { return text.find(s); };
@@ -227,18 +223,15 @@ TEST_CASE("metrics: output is ordered by family name, then by label values") {
 
 TEST_CASE("metrics: golden exposition of all three types with escaping") {
   registry reg;
-  auto tasks = reg.add_counter("agentgraph_tasks_total", "Tasks accepted, by agent.\nSee \\docs.",
-                               {"agent"});
-  auto inflight = reg.add_gauge("agentgraph_inflight", "Requests in flight.");
-  auto lat = reg.add_histogram("agentgraph_llm_seconds", "LLM call latency.", {"provider"},
-                               {0.5, 2});
-  REQUIRE(tasks);
-  REQUIRE(inflight);
-  REQUIRE(lat);
-  (*tasks)->with({"plan\"ner\\\n"}).inc(3);
-  (*tasks)->with({"coder"}).inc();
-  (*inflight)->with({}).set(-1.5);
-  auto& mock = (*lat)->with({"mock"});
+  auto* tasks = must(reg.add_counter("agentgraph_tasks_total",
+                                     "Tasks accepted, by agent.\nSee \\docs.", {"agent"}));
+  auto* inflight = must(reg.add_gauge("agentgraph_inflight", "Requests in flight."));
+  auto* lat = must(
+      reg.add_histogram("agentgraph_llm_seconds", "LLM call latency.", {"provider"}, {0.5, 2}));
+  tasks->with({"plan\"ner\\\n"}).inc(3);
+  tasks->with({"coder"}).inc();
+  inflight->with({}).set(-1.5);
+  auto& mock = lat->with({"mock"});
   mock.observe(0.25);
   mock.observe(1);
   mock.observe(30);

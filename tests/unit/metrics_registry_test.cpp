@@ -204,6 +204,24 @@ TEST_CASE("metrics: concurrent increments from several threads sum exactly") {
   CHECK(snap.sum == threads_n * (per_thread / 2) * 1.25);
 }
 
+TEST_CASE("metrics: scrapes run concurrently with series creation and overflow") {
+  registry reg{registry_limits{.families_max = 8, .series_max = 50}};
+  auto* fam = must(reg.add_counter("made_total", "h", {"k"}));
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i)  // the last 150 tuples overflow
+      fam->with({std::to_string(i)}).inc();
+  });
+  std::thread scraper([&] {
+    for (int i = 0; i < 50; ++i)
+      CHECK(reg.scrape().size() < 100000);
+  });
+  writer.join();
+  scraper.join();
+  CHECK(fam->series_count() == 50);
+  CHECK(reg.series_refused() == 150);
+  CHECK(contains(reg.scrape(), "made_total{k=\"~overflow\"} 150\n"));
+}
+
 TEST_CASE("metrics: output is ordered by family name, then by label values") {
   registry reg;
   auto* z = must(reg.add_gauge("zeta", "h", {"k"}));

@@ -16,6 +16,7 @@ packages=(
   libsqlite3-dev                            # memory snapshots
   libcpp-httplib-dev                        # loopback HTTP servers in tests
   python3                                   # integration test scripts
+  prometheus                                # promtool lints /metrics output (no daemon: below)
 )
 # Node.js and npm run the vendor-SDK conformance test of the mock LLM server
 # (tools/peers/). Checked by command, not by package name: a machine with
@@ -41,7 +42,35 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# `prometheus` is here only for promtool (19 MB download, 96 MB installed),
+# but its postinst also enables the Prometheus server and starts it through
+# invoke-rc.d / deb-systemd-invoke: a build machine would be left with a
+# daemon on :9090 writing to /var/lib/prometheus. Both helpers ask
+# /usr/sbin/policy-rc.d first, and exit code 101 means "forbidden". Docker
+# images ship such a file; elsewhere we put one in place for this install
+# only, then disable the service so that a reboot does not start it either.
+# (Rejected: unpacking promtool from the .deb by hand; apt would not know the
+# file and security updates would not reach it.)
+policy=/usr/sbin/policy-rc.d
+installing_prometheus=0
+[[ " ${missing[*]} " == *" prometheus "* ]] && installing_prometheus=1
+if [ "$installing_prometheus" -eq 1 ] && [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# tools/setup.sh (agentgraph): no service starts during this install\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+if [ "$installing_prometheus" -eq 1 ]; then
+  # Off at boot under systemd and sysvinit alike; stopped now in case a
+  # pre-existing policy-rc.d let it start. Each may not apply here: ignore.
+  deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true
+  update-rc.d prometheus disable >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ]; then
+    systemctl stop prometheus.service >/dev/null 2>&1 || true
+  fi
+fi

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -49,6 +50,13 @@ struct chunk_log {
   size_t size() {
     std::lock_guard<std::mutex> lock{mu};
     return chunks.size();
+  }
+  // The sink is its own actor: its mailbox may still hold chunks when the
+  // caller already has the reply. Waits (bounded) until `n` arrived.
+  bool wait_for(size_t n) {
+    for (int i = 0; i < 2000 && size() < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    return size() >= n;
   }
 };
 
@@ -170,12 +178,11 @@ struct fixture {
     return out;
   }
 
-  // The mock's own count of requests to `route` (its /_mock/stats).
-  uint64_t mock_requests(const std::string& route) const {
+  // The mock's own count of requests it received (its /_mock/stats).
+  uint64_t mock_requests() const { return mock->stats_json()["requests"].get<uint64_t>(); }
+  uint64_t mock_count(const std::string& group, const std::string& key) const {
     auto s = mock->stats_json();
-    if (!s.contains("routes") || !s["routes"].contains(route))
-      return 0;
-    return s["routes"][route].get<uint64_t>();
+    return s[group].contains(key) ? s[group][key].get<uint64_t>() : 0;
   }
 };
 

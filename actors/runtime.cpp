@@ -481,6 +481,46 @@ caf::expected<task_result> Runtime::run(const std::string& agent_name, task_requ
   return submit(agent_name, std::move(task)).get();
 }
 
+caf::expected<task_result> Runtime::run_streaming(
+  const std::string& agent_name, task_request task,
+  const std::function<void(const stream_chunk&)>& on_chunk) {
+  auto handle = agent(agent_name);
+  if (!handle)
+    return std::move(handle.error());
+  const auto deadline = std::chrono::steady_clock::now() + task_deadline(agent_name)
+                        + runtime_detail::caller_grace;
+  // The calling thread is the sink: chunks and the final reply arrive in
+  // this scoped actor's mailbox, in the order each sender sent them.
+  caf::scoped_actor self{*system_};
+  self->send(*handle, execute_stream_atom::value, std::move(task),
+             caf::actor_cast<stream_sink_actor>(self));
+  caf::expected<task_result> out = make_error(errc::internal, "no reply");
+  bool done = false;
+  while (!done) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      out = make_error(errc::timeout, "agent '" + agent_name + "' gave no reply in time");
+      break;
+    }
+    self->receive([&](stream_chunk& chunk) { on_chunk(chunk); },
+                  [&](task_result& r) {
+                    out = std::move(r);
+                    done = true;
+                  },
+                  [&](caf::error& err) {
+                    out = std::move(err);
+                    done = true;
+                  },
+                  caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left)) >>
+                    [&] {
+                      out = make_error(errc::timeout,
+                                       "agent '" + agent_name + "' gave no reply in time");
+                      done = true;
+                    });
+  }
+  return out;
+}
+
 namespace runtime_detail {
 
 template <class Reply, class Handle>

@@ -98,6 +98,11 @@ class Runtime {
                                                                task_request task);
   // Blocks the calling (non-actor) thread until the task ends.
   [[nodiscard]] caf::expected<task_result> run(const std::string& agent, task_request task);
+  // As run, and every model call streams: `on_chunk` runs on the calling
+  // thread for each piece as it arrives (so it may print or block).
+  [[nodiscard]] caf::expected<task_result> run_streaming(
+    const std::string& agent, task_request task,
+    const std::function<void(const stream_chunk&)>& on_chunk);
 
   [[nodiscard]] caf::expected<agent_stats> stats(const std::string& agent);
   [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);

@@ -34,6 +34,8 @@ struct task_run {
   // Results of the current tool round, in the order the model asked for them.
   std::vector<std::optional<caf::expected<tool_result>>> round_results;
   size_t round_pending = 0;
+  // execute_stream: the caller's sink; every model call streams into it.
+  stream_sink_actor sink;
 };
 
 using run_ptr = std::shared_ptr<task_run>;
@@ -226,13 +228,21 @@ void call_model(self_ptr self, run_ptr run) {
   req.tools = self->state.deps.tool_definitions;
   req.temperature = cfg.effective_temperature();
   req.max_tokens = cfg.max_tokens;
-  self->request(self->state.deps.provider, cfg.request_timeout, chat_atom::value, std::move(req))
-    .then([self, run](chat_response& reply) { on_model_reply(self, run, reply); },
-          [self, run](caf::error& err) {
-            fail(self, run,
-                 name_deadline(std::move(err), self->state,
-                               "provider '" + self->state.cfg.provider + "'"));
-          });
+  auto on_reply = [self, run](chat_response& reply) { on_model_reply(self, run, reply); };
+  auto on_error = [self, run](caf::error& err) {
+    fail(self, run,
+         name_deadline(std::move(err), self->state, "provider '" + self->state.cfg.provider + "'"));
+  };
+  // Streamed calls send their tokens straight to the caller's sink: the
+  // agent forwards nothing itself, so a token costs one message, not two.
+  if (run->sink)
+    self
+      ->request(self->state.deps.provider, cfg.request_timeout, chat_stream_atom::value,
+                std::move(req), run->sink)
+      .then(std::move(on_reply), std::move(on_error));
+  else
+    self->request(self->state.deps.provider, cfg.request_timeout, chat_atom::value, std::move(req))
+      .then(std::move(on_reply), std::move(on_error));
 }
 
 void start_run(self_ptr self, run_ptr run) {
@@ -282,7 +292,7 @@ agent_stats make_stats(const agent_state& st) {
   return s;
 }
 
-caf::result<task_result> on_execute(self_ptr self, task_request& task) {
+caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_sink_actor sink) {
   auto& st = self->state;
   if (task.input.empty())
     return make_error(errc::invalid_argument, "task input is empty");
@@ -300,6 +310,7 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task) {
   run->result.task_id = run->task.task_id;
   run->result.agent = st.cfg.name;
   run->promise = self->make_response_promise<task_result>();
+  run->sink = std::move(sink);
   st.runs.emplace(run->task.task_id, run);
   start_run(self, run);
   return run->promise;
@@ -311,7 +322,13 @@ agent_actor::behavior_type agent_behavior(self_ptr self, agent_config cfg,
   self->state.cfg = std::move(cfg);
   self->state.deps = std::move(deps);
   return {
-    [self](execute_atom, task_request& task) { return on_execute(self, task); },
+    [self](execute_atom, task_request& task) { return on_execute(self, task, {}); },
+    [self](execute_stream_atom, task_request& task,
+           stream_sink_actor& sink) -> caf::result<task_result> {
+      if (!sink)
+        return make_error(errc::invalid_argument, "execute_stream needs a valid stream sink");
+      return on_execute(self, task, std::move(sink));
+    },
     [self](stats_atom) { return make_stats(self->state); },
     [](ping_atom) { return pong_atom::value; },
   };

@@ -88,6 +88,7 @@ typename Inspector::result_type inspect(Inspector& f, agent_stats& x) {
 }
 
 using execute_atom = caf::atom_constant<caf::atom("ag_execute")>;
+using execute_stream_atom = caf::atom_constant<caf::atom("ag_exstrm")>;
 
 using agent_actor = caf::typed_actor<
   // Reply: the task's result. Errors: limit_exceeded (max tool iterations),
@@ -95,6 +96,10 @@ using agent_actor = caf::typed_actor<
   // invalid_argument (empty input). Callers should allow the agent's
   // request_timeout times (max_tool_iterations + 1).
   caf::replies_to<execute_atom, task_request>::with<task_result>,
+  // As execute; every model call of the task streams its tokens (and tool
+  // calls) to the sink as they arrive, tagged with the call's request id
+  // "<task_id>-<n>". The reply is the same task_result.
+  caf::replies_to<execute_stream_atom, task_request, stream_sink_actor>::with<task_result>,
   caf::replies_to<stats_atom>::with<agent_stats>,
   heartbeat_signature>;
 

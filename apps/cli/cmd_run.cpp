@@ -26,6 +26,7 @@ struct run_options {
   std::string task;
   std::string agent;
   std::string context_json;
+  bool stream = false;
   std::vector<std::string> overrides;
 };
 
@@ -36,7 +37,9 @@ std::optional<int> parse(const args& argv, run_options& out) {
     "config", po::value(&out.config),
     "config file (default: $AGENTGRAPH_CONFIG)")("task", po::value(&out.task), "the task text")(
     "agent", po::value(&out.agent), "agent that gets the task (default: the first in the file)")(
-    "context", po::value(&out.context_json), "structured task input, a JSON value");
+    "context", po::value(&out.context_json), "structured task input, a JSON value")(
+    "stream", po::bool_switch(&out.stream),
+    "print the model's tokens as they arrive (each model call on its own line)");
   add_schema_options(node_schema(), desc);
   po::variables_map vm;
   try {
@@ -120,7 +123,24 @@ int run_command(const args& argv) {
     std::cerr << "agentgraph run: " << describe(rt.error()) << "\n";
     return 2;
   }
-  auto result = (*rt)->run(agent, task);
+  caf::expected<task_result> result = make_error(errc::internal, "not run");
+  if (opts.stream) {
+    std::string current_call;
+    result = (*rt)->run_streaming(agent, task, [&](const stream_chunk& chunk) {
+      if (chunk.request_id != current_call) {
+        std::cout << (current_call.empty() ? "" : "\n") << "[" << chunk.request_id << "] ";
+        current_call = chunk.request_id;
+      }
+      std::cout << chunk.delta_text;
+      for (const auto& call : chunk.tool_calls)
+        std::cout << "<tool call " << call.name << " " << call.arguments.to_json() << ">";
+      std::cout.flush();
+    });
+    if (!current_call.empty())
+      std::cout << "\n";
+  } else {
+    result = (*rt)->run(agent, task);
+  }
   int code = 0;
   if (result) {
     std::cout << "answer (" << agent << ", " << result->model_calls << " model calls, "

@@ -251,6 +251,11 @@ agent_actor::behavior_type stub_agent(agent_actor::pointer) {
       out.output = "done: " + r.input;
       return out;
     },
+    [](execute_stream_atom, task_request& r, stream_sink_actor&) {
+      task_result out;
+      out.task_id = r.task_id;
+      return out;
+    },
     [](stats_atom) { return agent_stats{}; },
     [](ping_atom) { return pong_atom::value; },
   };

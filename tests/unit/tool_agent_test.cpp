@@ -45,6 +45,10 @@ agent_actor::behavior_type helper_agent(agent_actor::stateful_pointer<helper_age
       res.output = "task " + req.task_id + ": " + req.input;
       return res;
     },
+    [](agentgraph::execute_stream_atom, agentgraph::task_request&,
+       agentgraph::stream_sink_actor&) -> caf::result<agentgraph::task_result> {
+      return agentgraph::make_error(agentgraph::errc::unsupported, "not streamed here");
+    },
     [](agentgraph::stats_atom) { return agentgraph::agent_stats{}; },
     [](agentgraph::ping_atom) { return agentgraph::pong_atom::value; },
   };

@@ -97,7 +97,7 @@ TEST_CASE("http provider: every kind returns tool calls, plain and streamed") {
   }
 }
 
-TEST_CASE("http provider: embeddings for every kind that has them; anthropic says unsupported") {
+TEST_CASE("http provider: embeddings for every kind that has them and unsupported for anthropic") {
   fixture f{scenario};
   for (const auto& kind : all_kinds) {
     INFO(kind);
@@ -162,7 +162,7 @@ TEST_CASE("http provider: embedding requests within the window travel as one bat
   CHECK(shares == s.prompt_tokens);
 }
 
-TEST_CASE("http provider: cost comes from the price table; unknown models are counted unpriced") {
+TEST_CASE("http provider: cost comes from the price table and unknown models are counted unpriced") {
   fixture f{scenario};
   auto prices = parse_price_table("[openai]\ntest-model = 1.0 2.0\n", "prices.ini");
   REQUIRE(prices);
@@ -193,3 +193,4 @@ TEST_CASE("http provider: a hosted kind without a key is refused at spawn, namin
   local.api_key_env = "AGENTGRAPH_TEST_NO_SUCH_VARIABLE";
   CHECK(spawn_provider(*f.sys, local, http_provider_deps{f.http, {}, {}, 1}));
 }
+

@@ -1,0 +1,661 @@
+// The HTTP provider under the mock LLM server's injected faults (issue 3):
+// retries and what is never retried, Retry-After and its cap, backpressure,
+// client-side rate limits, the circuit breaker, broken streams,
+// cancellation in every phase, keys kept out of errors and logs, and the
+// request deadline. Nothing asserts on wall time: where time matters the
+// provider gets a hand-moved clock (deps.clock), and real waits are only
+// lower bounds (a server latency, a retry delay) that load can stretch but
+// never shorten.
+#include "http_provider_fixture.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "runtime/log.hpp"
+
+namespace http_provider_faults_test {
+
+using namespace http_provider_fixture;
+using json = nlohmann::json;
+
+// A rule answering "answer for <word>" to prompts containing `word`, with
+// its own faults (and so its own `first` counters).
+json rule(const std::string& word, json faults, json usage = nullptr) {
+  json r = {{"name", word},
+            {"match", {{"contains", word}}},
+            {"reply", {{"text", "answer for " + word}}},
+            {"faults", std::move(faults)}};
+  if (!usage.is_null())
+    r["usage"] = std::move(usage);
+  return r;
+}
+
+// Faults that inject `one` (and nothing else) into a rule.
+json injecting(json one) {
+  return {{"inject", json::array({std::move(one)})}};
+}
+
+json latency(int ms) {
+  return {{"latency_ms", ms}};
+}
+
+std::string scenario(json rules, const std::string& api_key = "k") {
+  return json{{"name", "faults"},
+              {"seed", 5},
+              {"api_key", api_key},
+              {"chunk_chars", 3},
+              {"limits", {{"threads", 8}}},
+              {"rules", std::move(rules)}}
+    .dump();
+}
+
+bool contains(std::string_view text, std::string_view piece) {
+  return text.find(piece) != std::string_view::npos;
+}
+
+// The call failed with `code`, and its message names every piece.
+void check_failed(const caf::expected<chat_response>& r, errc code,
+                  std::initializer_list<std::string_view> pieces) {
+  REQUIRE_FALSE(r);
+  const auto text = describe(r.error());
+  CHECK_MESSAGE(errc_of(r.error()) == code, text);
+  for (auto piece : pieces)
+    CHECK_MESSAGE(contains(text, piece), "missing '" << piece << "' in: " << text);
+}
+
+// A chat sent without waiting for its reply; `await` collects it. Replies
+// to other requests stay in the mailbox meanwhile, so calls can be awaited
+// in any order.
+using chat_handle = decltype(std::declval<caf::scoped_actor&>()->request(
+  std::declval<provider_actor&>(), wait_max, chat_atom::value, std::declval<chat_request>()));
+
+chat_handle send_chat(fixture& f, const provider_actor& p, chat_request req) {
+  return (*f.self)->request(p, wait_max, chat_atom::value, std::move(req));
+}
+
+caf::expected<chat_response> await(chat_handle& h) {
+  caf::expected<chat_response> out = make_error(errc::internal, "no reply");
+  h.receive([&](chat_response& r) { out = std::move(r); },
+            [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+// Polls the provider's stats (bounded, like every wait here) until `done` holds.
+template <class Predicate>
+bool wait_for_stats(fixture& f, const provider_actor& p, Predicate done) {
+  for (int i = 0; i < 2000; ++i) {
+    if (done(f.stats(p)))
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return false;
+}
+
+// The provider's clock, moved by hand: rate buckets, breaker cooldowns and
+// deadlines see only what the test allows, whatever the machine's load.
+struct manual_clock {
+  const std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::atomic<int64_t> advanced_ms{0};
+  std::chrono::steady_clock::time_point now() const {
+    return start + std::chrono::milliseconds{advanced_ms.load()};
+  }
+  void advance(std::chrono::milliseconds d) { advanced_ms += d.count(); }
+};
+
+provider_actor spawn_with_clock(fixture& f, const provider_config& c,
+                                const std::shared_ptr<manual_clock>& clock) {
+  http_provider_deps deps;
+  deps.http = f.http;
+  deps.jitter_seed = 42;
+  deps.clock = [clock] { return clock->now(); };
+  auto p = spawn_provider(*f.sys, c, deps);
+  REQUIRE_MESSAGE(p, describe(p.error()));
+  f.spawned.push_back(*p);
+  return *p;
+}
+
+// Sends everything written to stderr (fd 2, where log lines go) to a
+// temporary file until finish(), at `level`; restores both afterwards.
+class stderr_capture {
+ public:
+  explicit stderr_capture(log_severity level) : saved_level_(log_level()) {
+    char path[] = "/tmp/agentgraph-faults-log-XXXXXX";
+    file_ = mkstemp(path);
+    REQUIRE(file_ >= 0);
+    path_ = path;
+    std::fflush(stderr);
+    saved_fd_ = dup(STDERR_FILENO);
+    REQUIRE(saved_fd_ >= 0);
+    REQUIRE(dup2(file_, STDERR_FILENO) >= 0);
+    set_log_level(level);
+  }
+  stderr_capture(const stderr_capture&) = delete;
+  stderr_capture& operator=(const stderr_capture&) = delete;
+  ~stderr_capture() {
+    restore();
+    close(file_);
+    unlink(path_.c_str());
+  }
+
+  // Stops capturing and returns what was written.
+  std::string finish() {
+    restore();
+    std::ifstream in{path_};
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  void restore() {
+    if (saved_fd_ < 0)
+      return;
+    std::fflush(stderr);
+    dup2(saved_fd_, STDERR_FILENO);
+    close(saved_fd_);
+    saved_fd_ = -1;
+    set_log_level(saved_level_);
+  }
+
+  const log_severity saved_level_;
+  int file_ = -1;
+  int saved_fd_ = -1;
+  std::string path_;
+};
+
+// The first log line containing `needle`, or "" if none does.
+std::string line_with(const std::string& log, std::string_view needle) {
+  std::istringstream in{log};
+  for (std::string line; std::getline(in, line);)
+    if (contains(line, needle))
+      return line;
+  return {};
+}
+
+// The test cases live in this namespace too, so that its helpers never meet
+// another test file's in a unity build.
+
+// ---------------------------------------------------------------- retries
+
+TEST_CASE("http provider faults: 5xx, 408 and 409 on the first attempts are retried until one succeeds") {
+  struct row {
+    int status;
+    int first;
+  };
+  const std::vector<row> rows = {{500, 2}, {503, 2}, {408, 1}, {409, 1}};
+  json rules = json::array();
+  for (const auto& r : rows)
+    rules.push_back(rule("status" + std::to_string(r.status),
+                         injecting({{"fault", "status"}, {"status", r.status}, {"first", r.first}})));
+  fixture f{scenario(rules)};
+  for (const auto& r : rows) {
+    const auto word = "status" + std::to_string(r.status);
+    INFO(word);
+    auto p = f.spawn(f.config("openai", word));
+    const auto before = f.mock_requests();
+    auto reply = f.chat(p, fixture::ask(word, "please " + word));
+    REQUIRE_MESSAGE(reply, describe(reply.error()));
+    CHECK(reply->message.content == "answer for " + word);
+    auto s = f.stats(p);
+    CHECK(s.retries == static_cast<uint64_t>(r.first));
+    CHECK(s.attempts == static_cast<uint64_t>(r.first + 1));
+    CHECK(s.succeeded == 1);
+    CHECK(s.failed == 0);
+    CHECK(f.mock_requests() - before == static_cast<uint64_t>(r.first + 1));
+    CHECK(f.mock_count("faults", "status_" + std::to_string(r.status))
+          == static_cast<uint64_t>(r.first));
+  }
+}
+
+TEST_CASE("http provider faults: 400, 401, 403, 404 and 422 are never retried nor open the breaker") {
+  const std::vector<int> statuses = {400, 401, 403, 404, 422};
+  json rules = json::array();
+  for (int status : statuses)
+    rules.push_back(rule("status" + std::to_string(status),
+                         injecting({{"fault", "status"}, {"status", status}, {"rate", 1.0}})));
+  fixture f{scenario(rules)};
+  auto c = f.config("openai");
+  c.breaker_failures = 2;  // five failures in a row would open it, were they counted
+  auto p = f.spawn(c);
+  for (int status : statuses) {
+    const auto word = "status" + std::to_string(status);
+    INFO(word);
+    const auto before = f.mock_requests();
+    check_failed(f.chat(p, fixture::ask(word, "please " + word)), errc::provider_error,
+                 {"HTTP " + std::to_string(status), "attempts: 1", "status not retryable"});
+    CHECK(f.mock_requests() - before == 1);
+  }
+  auto s = f.stats(p);
+  CHECK(s.attempts == statuses.size());
+  CHECK(s.retries == 0);
+  CHECK(s.failed == statuses.size());
+  CHECK(s.breaker_state == "closed");
+  CHECK(s.breaker_opened == 0);
+}
+
+TEST_CASE("http provider faults: a permanent 503 exhausts retries_max and says so") {
+  fixture f{scenario(
+    json::array({rule("down", injecting({{"fault", "status"}, {"status", 503}, {"rate", 1.0}}))}))};
+  auto c = f.config("openai");
+  c.retries_max = 2;
+  auto p = f.spawn(c);
+  check_failed(f.chat(p, fixture::ask("down-1", "are you down")), errc::provider_error,
+               {"HTTP 503", "attempts: 3", "retries exhausted"});
+  auto s = f.stats(p);
+  CHECK(s.attempts == 3);
+  CHECK(s.retries == 2);
+  CHECK(s.failed == 1);
+  CHECK(f.mock_requests() == 3);
+}
+
+// ------------------------------------------------------------ Retry-After
+
+TEST_CASE("http provider faults: a 429 waits the server's retry-after-ms, plain and streamed") {
+  // The mock sends Retry-After: 5 (seconds) and retry-after-ms: 60; the
+  // finer header wins. retry_delay is 5 ms, so a 60 ms wait in the log can
+  // only have come from the header.
+  const json busy = {{"fault", "rate_limit"}, {"first", 1}, {"retry_after_s", 5},
+                     {"retry_after_ms", 60}};
+  fixture f{scenario(json::array({rule("busyplain", injecting(busy)),
+                                  rule("busystream", injecting(busy))}))};
+  auto p = f.spawn(f.config("openai"));
+  stderr_capture capture{log_severity::info};
+  auto plain = f.chat(p, fixture::ask("ra-plain", "busyplain"));
+  auto chunks = std::make_shared<chunk_log>();
+  auto streamed = f.stream(p, fixture::ask("ra-stream", "busystream"), chunks);
+  const auto log = capture.finish();
+  REQUIRE_MESSAGE(plain, describe(plain.error()));
+  REQUIRE_MESSAGE(streamed, describe(streamed.error()));
+  CHECK(plain->message.content == "answer for busyplain");
+  CHECK(streamed->message.content == "answer for busystream");
+  auto s = f.stats(p);
+  CHECK(s.retries == 2);
+  CHECK(s.attempts == 4);
+  CHECK(f.mock_count("faults", "rate_limit") == 2);
+  for (const auto* id : {"request_id=ra-plain", "request_id=ra-stream"}) {
+    INFO(id);
+    const auto line = line_with(log, id);
+    CHECK_MESSAGE(contains(line, "msg=retrying"), log);
+    CHECK_MESSAGE(contains(line, "delay_ms=60 delay_source=retry-after-ms"), line);
+  }
+  // The failed streamed attempt sent nothing to the sink: the answer once.
+  REQUIRE(chunks->wait_for(s.stream_chunks));
+  CHECK(chunks->text() == "answer for busystream");
+}
+
+TEST_CASE("http provider faults: a server wait above retry_after_max fails at once after one attempt") {
+  fixture f{scenario(json::array({rule(
+    "slowdown", injecting({{"fault", "rate_limit"}, {"first", 1}, {"retry_after_s", 5},
+                           {"retry_after_ms", 5000}}))}))};
+  auto c = f.config("openai");
+  c.retry_after_max = 100ms;
+  auto p = f.spawn(c);
+  check_failed(f.chat(p, fixture::ask("cap-1", "slowdown")), errc::provider_error,
+               {"HTTP 429", "attempts: 1", "retry_after_max"});
+  auto s = f.stats(p);
+  CHECK(s.attempts == 1);
+  CHECK(s.retries == 0);
+  CHECK(f.mock_requests() == 1);
+}
+
+// ----------------------------------------------------------- backpressure
+
+TEST_CASE("http provider faults: a full admission queue answers overloaded at once") {
+  fixture f{scenario(json::array({rule("slow", latency(300))}))};
+  auto c = f.config("openai");
+  c.in_flight_max = 1;
+  c.waiting_max = 1;
+  auto p = f.spawn(c);
+  // The first runs (300 ms at the mock), the second waits, the third has no room.
+  auto h1 = send_chat(f, p, fixture::ask("bp-1", "slow one"));
+  auto h2 = send_chat(f, p, fixture::ask("bp-2", "slow two"));
+  auto h3 = send_chat(f, p, fixture::ask("bp-3", "slow three"));
+  check_failed(await(h3), errc::overloaded, {"in_flight_max", "waiting_max"});
+  auto r1 = await(h1);
+  auto r2 = await(h2);
+  CHECK_MESSAGE(r1, describe(r1.error()));
+  CHECK_MESSAGE(r2, describe(r2.error()));
+  auto s = f.stats(p);
+  CHECK(s.rejected_overloaded == 1);
+  CHECK(s.succeeded == 2);
+  CHECK(s.failed == 1);
+  CHECK(s.attempts == 2);
+  CHECK(f.mock_requests() == 2);
+  CHECK(s.in_flight == 0);
+  CHECK(s.waiting == 0);
+}
+
+TEST_CASE("http provider faults: waiting_max 0 rejects whenever every slot is busy") {
+  fixture f{scenario(json::array({rule("slow", latency(300))}))};
+  auto c = f.config("openai");
+  c.in_flight_max = 1;
+  c.waiting_max = 0;
+  auto p = f.spawn(c);
+  auto h1 = send_chat(f, p, fixture::ask("w0-1", "slow one"));
+  auto h2 = send_chat(f, p, fixture::ask("w0-2", "slow two"));
+  check_failed(await(h2), errc::overloaded, {"waiting_max"});
+  auto r1 = await(h1);
+  CHECK_MESSAGE(r1, describe(r1.error()));
+  auto s = f.stats(p);
+  CHECK(s.rejected_overloaded == 1);
+  CHECK(s.attempts == 1);
+  CHECK(f.mock_requests() == 1);
+}
+
+// ------------------------------------------------------------ rate limits
+
+TEST_CASE("http provider faults: requests_per_minute refuses a call whose wait exceeds rate_wait_max") {
+  fixture f{scenario(json::array({rule("hello", json::object())}))};
+  auto c = f.config("openai");
+  c.requests_per_minute = 1;
+  c.rate_wait_max = 50ms;
+  auto p = f.spawn(c);
+  REQUIRE(f.chat(p, fixture::ask("rpm-1", "hello")));
+  // The next request slot is a minute away.
+  check_failed(f.chat(p, fixture::ask("rpm-2", "hello")), errc::overloaded,
+               {"requests-per-minute", "rate_wait_max"});
+  auto s = f.stats(p);
+  CHECK(s.rejected_overloaded == 1);
+  CHECK(s.attempts == 1);
+  CHECK(f.mock_requests() == 1);  // nothing went upstream for the refused call
+}
+
+TEST_CASE("http provider faults: tokens_per_minute holds a call until the bucket refills") {
+  // 60000 tokens a minute (one per ms); the bucket starts full. The first
+  // answer reports 60000 tokens used, which empties it; the second call's
+  // estimate (~210 tokens) must wait for a refill. The clock only moves when
+  // the test moves it, so the wait cannot pass early however slow the machine.
+  fixture f{scenario(json::array(
+    {rule("budget", json::object(), {{"prompt_tokens", 30000}, {"completion_tokens", 30000}})}))};
+  auto clock = std::make_shared<manual_clock>();
+  auto c = f.config("openai");
+  c.tokens_per_minute = 60000;
+  c.rate_wait_max = 10s;
+  auto p = spawn_with_clock(f, c, clock);
+  REQUIRE(f.chat(p, fixture::ask("tpm-1", "budget one")));
+  auto h2 = send_chat(f, p, fixture::ask("tpm-2", "budget two"));
+  CHECK(wait_for_stats(f, p, [](const provider_stats& s) { return s.rate_waits >= 1; }));
+  auto held = f.stats(p);
+  CHECK(held.attempts == 1);  // the second call has not gone upstream
+  CHECK(held.in_flight == 1);
+  clock->advance(1s);  // 1000 tokens refilled
+  auto r2 = await(h2);
+  REQUIRE_MESSAGE(r2, describe(r2.error()));
+  auto s = f.stats(p);
+  CHECK(s.succeeded == 2);
+  CHECK(s.attempts == 2);
+  CHECK(s.rate_waits >= 1);
+  CHECK(s.rejected_overloaded == 0);
+}
+
+// -------------------------------------------------------- circuit breaker
+
+// A breaker that opens after 2 failures in a row, each call one attempt.
+provider_config breaker_test_config(const fixture& f) {
+  auto c = f.config("openai");
+  c.retries_max = 0;
+  c.breaker_failures = 2;
+  c.breaker_cooldown = 100ms;
+  return c;
+}
+
+// Fails calls 1 and 2 (HTTP 500) and checks the third is refused unseen.
+void open_breaker(fixture& f, const provider_actor& p) {
+  for (const auto* id : {"br-1", "br-2"})
+    check_failed(f.chat(p, fixture::ask(id, "breaker")), errc::provider_error, {"HTTP 500"});
+  const auto seen = f.mock_requests();
+  check_failed(f.chat(p, fixture::ask("br-3", "breaker")), errc::unavailable,
+               {"circuit breaker open"});
+  CHECK(f.mock_requests() == seen);  // refused without reaching the mock
+  auto s = f.stats(p);
+  CHECK(s.breaker_state == "open");
+  CHECK(s.breaker_rejected == 1);
+  CHECK(s.breaker_opened == 1);
+}
+
+TEST_CASE("http provider faults: the breaker opens, refuses without sending, and a good probe closes it") {
+  fixture f{scenario(json::array(
+    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 2}}))}))};
+  auto clock = std::make_shared<manual_clock>();
+  auto p = spawn_with_clock(f, breaker_test_config(f), clock);
+  open_breaker(f, p);
+  clock->advance(150ms);  // past the cooldown: the next call is the probe
+  auto probe = f.chat(p, fixture::ask("br-4", "breaker"));
+  REQUIRE_MESSAGE(probe, describe(probe.error()));
+  auto s = f.stats(p);
+  CHECK(s.breaker_state == "closed");
+  CHECK(s.attempts == 3);
+  CHECK(f.mock_requests() == 3);
+}
+
+TEST_CASE("http provider faults: a failing probe re-opens the breaker for a doubled cooldown") {
+  fixture f{scenario(json::array(
+    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 3}}))}))};
+  auto clock = std::make_shared<manual_clock>();
+  auto p = spawn_with_clock(f, breaker_test_config(f), clock);
+  open_breaker(f, p);
+  clock->advance(150ms);
+  check_failed(f.chat(p, fixture::ask("br-4", "breaker")), errc::provider_error, {"HTTP 500"});
+  auto s = f.stats(p);
+  CHECK(s.breaker_state == "open");
+  CHECK(s.breaker_opened == 2);
+  // 150 ms more is past the first cooldown but not the doubled one (200 ms).
+  clock->advance(150ms);
+  const auto seen = f.mock_requests();
+  check_failed(f.chat(p, fixture::ask("br-5", "breaker")), errc::unavailable,
+               {"circuit breaker open"});
+  CHECK(f.mock_requests() == seen);
+  clock->advance(100ms);
+  auto probe = f.chat(p, fixture::ask("br-6", "breaker"));
+  REQUIRE_MESSAGE(probe, describe(probe.error()));
+  CHECK(f.stats(p).breaker_state == "closed");
+}
+
+// -------------------------------------------------------- broken streams
+
+TEST_CASE("http provider faults: a stream cut after chunks reached the caller is not retried") {
+  fixture f{scenario(json::array({rule(
+    "cut", {{"drip_ms", 20}, {"inject", json::array({{{"fault", "drop"}, {"first", 1},
+                                                      {"after_events", 4}}})}})}))};
+  auto p = f.spawn(f.config("openai"));
+  auto chunks = std::make_shared<chunk_log>();
+  check_failed(f.stream(p, fixture::ask("cut-1", "cut"), chunks), errc::provider_error,
+               {"attempts: 1", "part of the answer was already streamed"});
+  auto s = f.stats(p);
+  CHECK(s.attempts == 1);
+  CHECK(s.retries == 0);
+  CHECK(s.stream_chunks >= 1);
+  REQUIRE(chunks->wait_for(s.stream_chunks));
+  CHECK(chunks->size() == s.stream_chunks);
+  CHECK(f.mock_requests() == 1);
+}
+
+TEST_CASE("http provider faults: a stream cut before any event is retried and streams the answer once") {
+  fixture f{scenario(json::array({rule(
+    "early", injecting({{"fault", "drop"}, {"first", 1}, {"after_events", 0}}))}))};
+  auto p = f.spawn(f.config("openai"));
+  auto chunks = std::make_shared<chunk_log>();
+  auto r = f.stream(p, fixture::ask("early-1", "early"), chunks);
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  auto s = f.stats(p);
+  CHECK(s.attempts == 2);
+  CHECK(s.retries == 1);
+  REQUIRE(chunks->wait_for(s.stream_chunks));
+  CHECK(chunks->text() == "answer for early");
+}
+
+TEST_CASE("http provider faults: a malformed first stream event fails after one attempt") {
+  fixture f{scenario(
+    json::array({rule("garbled", injecting({{"fault", "malformed"}, {"first", 1}}))}))};
+  auto p = f.spawn(f.config("openai"));
+  auto chunks = std::make_shared<chunk_log>();
+  check_failed(f.stream(p, fixture::ask("garbled-1", "garbled"), chunks), errc::provider_error,
+               {"attempts: 1", "not retryable"});
+  auto s = f.stats(p);
+  CHECK(s.attempts == 1);
+  CHECK(s.retries == 0);
+  CHECK(s.stream_chunks == 0);
+}
+
+TEST_CASE("http provider faults: a malformed plain body fails after one attempt, a cut one is retried") {
+  fixture f{scenario(
+    json::array({rule("garbled", injecting({{"fault", "malformed"}, {"first", 1}})),
+                 rule("halved", injecting({{"fault", "drop"}, {"first", 1}}))}))};
+  auto p = f.spawn(f.config("openai"));
+  check_failed(f.chat(p, fixture::ask("garbled-1", "garbled")), errc::provider_error,
+               {"malformed", "attempts: 1"});
+  auto s = f.stats(p);
+  CHECK(s.attempts == 1);
+  CHECK(s.retries == 0);
+  // Half a body then a closed socket is a dropped connection: retried.
+  auto r = f.chat(p, fixture::ask("halved-1", "halved"));
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  CHECK(r->message.content == "answer for halved");
+  s = f.stats(p);
+  CHECK(s.attempts == 3);
+  CHECK(s.retries == 1);
+}
+
+// ---------------------------------------------------------- cancellation
+
+TEST_CASE("http provider faults: cancelling a call in flight answers cancelled and frees its slot") {
+  fixture f{scenario(json::array({rule("slow", latency(2000)), rule("quick", json::object())}))};
+  auto c = f.config("openai");
+  c.in_flight_max = 1;
+  auto p = f.spawn(c);
+  auto h = send_chat(f, p, fixture::ask("cx-1", "slow"));
+  REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.attempts == 1; }));
+  (*f.self)->send(p, cancel_atom::value, std::string{"cx-1"});
+  check_failed(await(h), errc::cancelled, {"cx-1", "cancelled"});
+  auto s = f.stats(p);
+  CHECK(s.cancelled == 1);
+  CHECK(s.failed == 0);
+  CHECK(s.in_flight == 0);
+  // The only slot is free again.
+  auto next = f.chat(p, fixture::ask("cx-2", "quick"));
+  CHECK_MESSAGE(next, describe(next.error()));
+}
+
+TEST_CASE("http provider faults: cancelling a queued call answers it without sending it") {
+  fixture f{scenario(json::array({rule("slow", latency(2000)), rule("quick", json::object())}))};
+  auto c = f.config("openai");
+  c.in_flight_max = 1;
+  auto p = f.spawn(c);
+  auto h1 = send_chat(f, p, fixture::ask("q-1", "slow"));
+  auto h2 = send_chat(f, p, fixture::ask("q-2", "quick"));
+  REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.waiting == 1; }));
+  (*f.self)->send(p, cancel_atom::value, std::string{"q-2"});
+  check_failed(await(h2), errc::cancelled, {"q-2"});
+  auto s = f.stats(p);
+  CHECK(s.waiting == 0);
+  CHECK(s.in_flight == 1);
+  (*f.self)->send(p, cancel_atom::value, std::string{"q-1"});
+  check_failed(await(h1), errc::cancelled, {"q-1"});
+  s = f.stats(p);
+  CHECK(s.cancelled == 2);
+  CHECK(s.attempts == 1);  // the queued call never went upstream
+  CHECK(s.in_flight == 0);
+  CHECK(f.mock_count("rules", "quick") == 0);
+}
+
+TEST_CASE("http provider faults: cancelling a call in its retry wait answers cancelled") {
+  fixture f{scenario(json::array(
+    {rule("retry", injecting({{"fault", "status"}, {"status", 503}, {"first", 1}}))}))};
+  auto c = f.config("openai");
+  c.retry_delay = 5s;  // the wait (2.5 to 5 s) outlasts the test's cancel
+  c.retry_delay_max = 5s;
+  auto p = f.spawn(c);
+  auto h = send_chat(f, p, fixture::ask("rw-1", "retry"));
+  REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.retries == 1; }));
+  (*f.self)->send(p, cancel_atom::value, std::string{"rw-1"});
+  check_failed(await(h), errc::cancelled, {"rw-1"});
+  auto s = f.stats(p);
+  CHECK(s.cancelled == 1);
+  CHECK(s.attempts == 1);
+  CHECK(s.in_flight == 0);
+}
+
+// --------------------------------------------------------------- secrets
+
+constexpr std::string_view secret_key = "sk-SECRET-abc123";
+
+void check_no_secret(std::string_view text) {
+  CHECK_MESSAGE(!contains(text, secret_key), text);
+  CHECK_MESSAGE(!contains(text, "SECRET"), text);
+}
+
+TEST_CASE("http provider faults: a rejected key appears in neither the error nor the log") {
+  fixture f{scenario(json::array({rule("hello", json::object())}), "the-right-key")};
+  stderr_capture capture{log_severity::debug};
+  // Gemini answers a bad key with 400 INVALID_ARGUMENT, as the service does.
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+    {"openai", "HTTP 401"}, {"anthropic", "HTTP 401"}, {"gemini", "HTTP 400"},
+    {"openrouter", "HTTP 401"}};
+  for (const auto& [kind, status] : kinds) {
+    INFO(kind);
+    auto c = f.config(kind, kind);
+    c.api_key = std::string{secret_key};
+    auto p = f.spawn(c);
+    auto r = f.chat(p, fixture::ask("key-" + kind, "hello"));
+    check_failed(r, errc::provider_error, {status, "attempts: 1"});
+    if (!r)
+      check_no_secret(describe(r.error()));
+  }
+  const auto log = capture.finish();
+  CHECK_MESSAGE(contains(line_with(log, "request_id=key-gemini"), "msg=\"call failed\""), log);
+  CHECK(contains(log, "component=provider"));
+  check_no_secret(log);
+}
+
+TEST_CASE("http provider faults: the key stays out of retry log lines") {
+  fixture f{scenario(
+    json::array({rule("flaky", injecting({{"fault", "status"}, {"status", 500}, {"first", 1}}))}),
+    std::string{secret_key})};
+  stderr_capture capture{log_severity::debug};
+  auto c = f.config("openai");
+  c.api_key = std::string{secret_key};
+  auto p = f.spawn(c);
+  auto r = f.chat(p, fixture::ask("key-retry", "flaky"));
+  const auto log = capture.finish();
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  CHECK_MESSAGE(contains(line_with(log, "request_id=key-retry"), "msg=retrying"), log);
+  check_no_secret(log);
+}
+
+// -------------------------------------------------------------- deadline
+
+TEST_CASE("http provider faults: a request_deadline shorter than the server's latency times out") {
+  fixture f{scenario(json::array({rule("slow", latency(2000))}))};
+  auto c = f.config("openai");
+  c.request_deadline = 150ms;
+  auto p = f.spawn(c);
+  check_failed(f.chat(p, fixture::ask("dl-1", "slow")), errc::timeout, {"attempts: 1"});
+  auto s = f.stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.attempts == 1);
+  CHECK(s.in_flight == 0);
+}
+
+TEST_CASE("http provider faults: a queued call whose deadline passes times out too") {
+  fixture f{scenario(json::array({rule("slow", latency(2000))}))};
+  auto c = f.config("openai");
+  c.in_flight_max = 1;
+  c.request_deadline = 150ms;
+  auto p = f.spawn(c);
+  auto h1 = send_chat(f, p, fixture::ask("dq-1", "slow"));
+  auto h2 = send_chat(f, p, fixture::ask("dq-2", "slow"));
+  check_failed(await(h1), errc::timeout, {});
+  check_failed(await(h2), errc::timeout, {});
+  auto s = f.stats(p);
+  CHECK(s.failed == 2);
+  CHECK(s.in_flight == 0);
+  CHECK(s.waiting == 0);
+}
+
+}  // namespace http_provider_faults_test

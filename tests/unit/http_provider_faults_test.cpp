@@ -79,9 +79,10 @@ chat_handle send_chat(fixture& f, const provider_actor& p, chat_request req) {
   return (*f.self)->request(p, wait_max, chat_atom::value, std::move(req));
 }
 
-caf::expected<chat_response> await(chat_handle& h) {
-  caf::expected<chat_response> out = make_error(errc::internal, "no reply");
-  h.receive([&](chat_response& r) { out = std::move(r); },
+template <class Response = chat_response, class Handle>
+caf::expected<Response> await(Handle& h) {
+  caf::expected<Response> out = make_error(errc::internal, "no reply");
+  h.receive([&](Response& r) { out = std::move(r); },
             [&](caf::error& e) { out = std::move(e); });
   return out;
 }
@@ -366,7 +367,7 @@ TEST_CASE("http provider faults: requests_per_minute refuses a call whose wait e
   CHECK(f.mock_requests() == 1);  // nothing went upstream for the refused call
 }
 
-TEST_CASE("http provider faults: tokens_per_minute holds a call until the bucket refills") {
+TEST_CASE("http provider faults: tokens_per_minute holds calls until the bucket refills or they are cancelled") {
   // 60000 tokens a minute (one per ms); the bucket starts full. The first
   // answer reports 60000 tokens used, which empties it; the second call's
   // estimate (~210 tokens) must wait for a refill. The clock only moves when
@@ -380,18 +381,24 @@ TEST_CASE("http provider faults: tokens_per_minute holds a call until the bucket
   auto p = spawn_with_clock(f, c, clock);
   REQUIRE(f.chat(p, fixture::ask("tpm-1", "budget one")));
   auto h2 = send_chat(f, p, fixture::ask("tpm-2", "budget two"));
-  CHECK(wait_for_stats(f, p, [](const provider_stats& s) { return s.rate_waits >= 1; }));
+  auto h3 = send_chat(f, p, fixture::ask("tpm-3", "budget three"));
+  CHECK(wait_for_stats(f, p, [](const provider_stats& s) { return s.rate_waits >= 2; }));
   auto held = f.stats(p);
-  CHECK(held.attempts == 1);  // the second call has not gone upstream
-  CHECK(held.in_flight == 1);
+  CHECK(held.attempts == 1);  // neither waiting call has gone upstream
+  CHECK(held.in_flight == 2);
+  // A call is cancelled in its rate wait; its timer later finds nothing.
+  (*f.self)->send(p, cancel_atom::value, std::string{"tpm-3"});
+  check_failed(await(h3), errc::cancelled, {"tpm-3"});
   clock->advance(1s);  // 1000 tokens refilled
   auto r2 = await(h2);
   REQUIRE_MESSAGE(r2, describe(r2.error()));
   auto s = f.stats(p);
   CHECK(s.succeeded == 2);
+  CHECK(s.cancelled == 1);
   CHECK(s.attempts == 2);
-  CHECK(s.rate_waits >= 1);
+  CHECK(s.rate_waits >= 2);
   CHECK(s.rejected_overloaded == 0);
+  CHECK(s.in_flight == 0);
 }
 
 // -------------------------------------------------------- circuit breaker
@@ -522,6 +529,50 @@ TEST_CASE("http provider faults: a malformed plain body fails after one attempt,
   CHECK(s.retries == 1);
 }
 
+// ------------------------------------------------------------ embeddings
+
+TEST_CASE("http provider faults: the callers of one embedding batch share its retry and its failure") {
+  auto embed_rule = [](const std::string& word, json fault) {
+    auto r = rule(word, injecting(std::move(fault)));
+    r["match"]["kind"] = "embeddings";
+    r.erase("reply");
+    return r;
+  };
+  fixture f{scenario(json::array(
+    {embed_rule("flaky", {{"fault", "status"}, {"status", 503}, {"first", 1}}),
+     embed_rule("broken", {{"fault", "status"}, {"status", 400}, {"rate", 1.0}})}))};
+  auto c = f.config("openai");
+  c.embed_batch_window = 5s;
+  c.embed_batch_inputs_max = 2;  // the second caller's input fills the batch: sent at once
+  auto p = f.spawn(c);
+  auto embed_pair = [&](const std::string& word) {
+    auto h1 = (*f.self)->request(p, wait_max, embed_atom::value,
+                                 embed_request{"embed-model", {word + " one"}});
+    auto h2 = (*f.self)->request(p, wait_max, embed_atom::value,
+                                 embed_request{"embed-model", {word + " two"}});
+    return std::vector{await<embed_response>(h1), await<embed_response>(h2)};
+  };
+  for (auto& r : embed_pair("flaky")) {
+    REQUIRE_MESSAGE(r, describe(r.error()));
+    CHECK(r->vectors.size() == 1);
+  }
+  auto s = f.stats(p);
+  CHECK(s.embed_batches == 1);
+  CHECK(s.attempts == 2);
+  CHECK(s.retries == 1);
+  CHECK(s.succeeded == 2);
+  for (auto& r : embed_pair("broken")) {
+    REQUIRE_FALSE(r);
+    CHECK(errc_of(r.error()) == errc::provider_error);
+    CHECK_MESSAGE(contains(describe(r.error()), "HTTP 400"), describe(r.error()));
+  }
+  s = f.stats(p);
+  CHECK(s.embed_batches == 2);
+  CHECK(s.attempts == 3);
+  CHECK(s.failed == 2);
+  CHECK(f.mock_requests() == 3);
+}
+
 // ---------------------------------------------------------- cancellation
 
 TEST_CASE("http provider faults: cancelling a call in flight answers cancelled and frees its slot") {
@@ -639,6 +690,22 @@ TEST_CASE("http provider faults: a request_deadline shorter than the server's la
   auto s = f.stats(p);
   CHECK(s.failed == 1);
   CHECK(s.attempts == 1);
+  CHECK(s.in_flight == 0);
+}
+
+TEST_CASE("http provider faults: a stream quiet for longer than stream_idle_timeout times out") {
+  // The first event (the role, no text) arrives at once, the next 2 s later.
+  fixture f{scenario(json::array({rule("quiet", {{"drip_ms", 2000}})}))};
+  auto c = f.config("openai");
+  c.stream_idle_timeout = 100ms;
+  c.retries_max = 0;
+  auto p = f.spawn(c);
+  auto chunks = std::make_shared<chunk_log>();
+  check_failed(f.stream(p, fixture::ask("idle-1", "quiet"), chunks), errc::timeout,
+               {"attempts: 1"});
+  auto s = f.stats(p);
+  CHECK(s.attempts == 1);
+  CHECK(s.stream_chunks == 0);
   CHECK(s.in_flight == 0);
 }
 

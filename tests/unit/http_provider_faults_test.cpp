@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string_view>
 
@@ -85,6 +86,12 @@ caf::expected<Response> await(Handle& h) {
   h.receive([&](Response& r) { out = std::move(r); },
             [&](caf::error& e) { out = std::move(e); });
   return out;
+}
+
+// Cancels call `id`, whose reply `h` awaits, and checks the caller hears so.
+void cancel(fixture& f, const provider_actor& p, chat_handle& h, const std::string& id) {
+  (*f.self)->send(p, cancel_atom::value, id);
+  check_failed(await(h), errc::cancelled, {id, "cancelled by its caller"});
 }
 
 // Polls the provider's stats (bounded, like every wait here) until `done` holds.
@@ -179,6 +186,36 @@ std::string line_with(const std::string& log, std::string_view needle) {
   return {};
 }
 
+// What one call saw, once its reply and (streamed) every chunk arrived.
+struct call_outcome {
+  caf::expected<chat_response> reply = make_error(errc::internal, "not run");
+  provider_stats stats;
+  std::string text;  // what the stream sink received, in order
+  uint64_t mock_requests = 0;
+};
+
+// Sends "<word>" once (a chat or a chat_stream) through a fresh openai
+// provider, `tune` adjusting its config, against a mock whose only rule
+// answers it with these faults.
+call_outcome call_once(call_kind kind, const std::string& word, json faults,
+                       const std::function<void(provider_config&)>& tune = {}) {
+  fixture f{scenario(json::array({rule(word, std::move(faults))}))};
+  auto c = f.config("openai");
+  if (tune)
+    tune(c);
+  auto p = f.spawn(c);
+  auto chunks = std::make_shared<chunk_log>();
+  call_outcome out;
+  out.reply = kind == call_kind::chat_stream ? f.stream(p, fixture::ask(word + "-1", word), chunks)
+                                             : f.chat(p, fixture::ask(word + "-1", word));
+  out.stats = f.stats(p);
+  CHECK(chunks->wait_for(out.stats.stream_chunks));
+  CHECK(chunks->size() == out.stats.stream_chunks);
+  out.text = chunks->text();
+  out.mock_requests = f.mock_requests();
+  return out;
+}
+
 // The test cases live in this namespace too, so that its helpers never meet
 // another test file's in a unity build.
 
@@ -193,7 +230,8 @@ TEST_CASE("http provider faults: 5xx, 408 and 409 on the first attempts are retr
   json rules = json::array();
   for (const auto& r : rows)
     rules.push_back(rule("status" + std::to_string(r.status),
-                         injecting({{"fault", "status"}, {"status", r.status}, {"first", r.first}})));
+                         injecting({{"fault", "status"}, {"status", r.status},
+                                    {"first", r.first}})));
   fixture f{scenario(rules)};
   for (const auto& r : rows) {
     const auto word = "status" + std::to_string(r.status);
@@ -241,18 +279,14 @@ TEST_CASE("http provider faults: 400, 401, 403, 404 and 422 are never retried no
 }
 
 TEST_CASE("http provider faults: a permanent 503 exhausts retries_max and says so") {
-  fixture f{scenario(
-    json::array({rule("down", injecting({{"fault", "status"}, {"status", 503}, {"rate", 1.0}}))}))};
-  auto c = f.config("openai");
-  c.retries_max = 2;
-  auto p = f.spawn(c);
-  check_failed(f.chat(p, fixture::ask("down-1", "are you down")), errc::provider_error,
-               {"HTTP 503", "attempts: 3", "retries exhausted"});
-  auto s = f.stats(p);
-  CHECK(s.attempts == 3);
-  CHECK(s.retries == 2);
-  CHECK(s.failed == 1);
-  CHECK(f.mock_requests() == 3);
+  auto o = call_once(call_kind::chat, "down",
+                     injecting({{"fault", "status"}, {"status", 503}, {"rate", 1.0}}),
+                     [](provider_config& c) { c.retries_max = 2; });
+  check_failed(o.reply, errc::provider_error, {"HTTP 503", "attempts: 3", "retries exhausted"});
+  CHECK(o.stats.attempts == 3);
+  CHECK(o.stats.retries == 2);
+  CHECK(o.stats.failed == 1);
+  CHECK(o.mock_requests == 3);
 }
 
 // ------------------------------------------------------------ Retry-After
@@ -291,62 +325,47 @@ TEST_CASE("http provider faults: a 429 waits the server's retry-after-ms, plain 
 }
 
 TEST_CASE("http provider faults: a server wait above retry_after_max fails at once after one attempt") {
-  fixture f{scenario(json::array({rule(
-    "slowdown", injecting({{"fault", "rate_limit"}, {"first", 1}, {"retry_after_s", 5},
-                           {"retry_after_ms", 5000}}))}))};
-  auto c = f.config("openai");
-  c.retry_after_max = 100ms;
-  auto p = f.spawn(c);
-  check_failed(f.chat(p, fixture::ask("cap-1", "slowdown")), errc::provider_error,
-               {"HTTP 429", "attempts: 1", "retry_after_max"});
-  auto s = f.stats(p);
-  CHECK(s.attempts == 1);
-  CHECK(s.retries == 0);
-  CHECK(f.mock_requests() == 1);
+  auto o = call_once(call_kind::chat, "slowdown",
+                     injecting({{"fault", "rate_limit"}, {"first", 1}, {"retry_after_s", 5},
+                                {"retry_after_ms", 5000}}),
+                     [](provider_config& c) { c.retry_after_max = 100ms; });
+  check_failed(o.reply, errc::provider_error, {"HTTP 429", "attempts: 1", "retry_after_max"});
+  CHECK(o.stats.attempts == 1);
+  CHECK(o.stats.retries == 0);
+  CHECK(o.mock_requests == 1);
 }
 
 // ----------------------------------------------------------- backpressure
 
 TEST_CASE("http provider faults: a full admission queue answers overloaded at once") {
-  fixture f{scenario(json::array({rule("slow", latency(300))}))};
-  auto c = f.config("openai");
-  c.in_flight_max = 1;
-  c.waiting_max = 1;
-  auto p = f.spawn(c);
-  // The first runs (300 ms at the mock), the second waits, the third has no room.
-  auto h1 = send_chat(f, p, fixture::ask("bp-1", "slow one"));
-  auto h2 = send_chat(f, p, fixture::ask("bp-2", "slow two"));
-  auto h3 = send_chat(f, p, fixture::ask("bp-3", "slow three"));
-  check_failed(await(h3), errc::overloaded, {"in_flight_max", "waiting_max"});
-  auto r1 = await(h1);
-  auto r2 = await(h2);
-  CHECK_MESSAGE(r1, describe(r1.error()));
-  CHECK_MESSAGE(r2, describe(r2.error()));
-  auto s = f.stats(p);
-  CHECK(s.rejected_overloaded == 1);
-  CHECK(s.succeeded == 2);
-  CHECK(s.failed == 1);
-  CHECK(s.attempts == 2);
-  CHECK(f.mock_requests() == 2);
-  CHECK(s.in_flight == 0);
-  CHECK(s.waiting == 0);
-}
-
-TEST_CASE("http provider faults: waiting_max 0 rejects whenever every slot is busy") {
-  fixture f{scenario(json::array({rule("slow", latency(300))}))};
-  auto c = f.config("openai");
-  c.in_flight_max = 1;
-  c.waiting_max = 0;
-  auto p = f.spawn(c);
-  auto h1 = send_chat(f, p, fixture::ask("w0-1", "slow one"));
-  auto h2 = send_chat(f, p, fixture::ask("w0-2", "slow two"));
-  check_failed(await(h2), errc::overloaded, {"waiting_max"});
-  auto r1 = await(h1);
-  CHECK_MESSAGE(r1, describe(r1.error()));
-  auto s = f.stats(p);
-  CHECK(s.rejected_overloaded == 1);
-  CHECK(s.attempts == 1);
-  CHECK(f.mock_requests() == 1);
+  // in_flight_max 1: the first call runs (300 ms at the mock), waiting_max
+  // more wait, and the next has no room. waiting_max 0 rejects whenever the
+  // only slot is busy.
+  for (uint32_t waiting_max : {1u, 0u}) {
+    INFO("waiting_max " << waiting_max);
+    fixture f{scenario(json::array({rule("slow", latency(300))}))};
+    auto c = f.config("openai");
+    c.in_flight_max = 1;
+    c.waiting_max = waiting_max;
+    auto p = f.spawn(c);
+    const uint32_t admitted = 1 + waiting_max;
+    std::vector<chat_handle> calls;
+    for (uint32_t i = 0; i <= admitted; ++i)
+      calls.push_back(send_chat(f, p, fixture::ask("bp-" + std::to_string(i), "slow")));
+    check_failed(await(calls.back()), errc::overloaded, {"in_flight_max", "waiting_max"});
+    for (uint32_t i = 0; i < admitted; ++i) {
+      auto r = await(calls[i]);
+      CHECK_MESSAGE(r, describe(r.error()));
+    }
+    auto s = f.stats(p);
+    CHECK(s.rejected_overloaded == 1);
+    CHECK(s.succeeded == admitted);
+    CHECK(s.failed == 1);
+    CHECK(s.attempts == admitted);
+    CHECK(f.mock_requests() == admitted);
+    CHECK(s.in_flight == 0);
+    CHECK(s.waiting == 0);
+  }
 }
 
 // ------------------------------------------------------------ rate limits
@@ -387,8 +406,7 @@ TEST_CASE("http provider faults: tokens_per_minute holds calls until the bucket 
   CHECK(held.attempts == 1);  // neither waiting call has gone upstream
   CHECK(held.in_flight == 2);
   // A call is cancelled in its rate wait; its timer later finds nothing.
-  (*f.self)->send(p, cancel_atom::value, std::string{"tpm-3"});
-  check_failed(await(h3), errc::cancelled, {"tpm-3"});
+  cancel(f, p, h3, "tpm-3");
   clock->advance(1s);  // 1000 tokens refilled
   auto r2 = await(h2);
   REQUIRE_MESSAGE(r2, describe(r2.error()));
@@ -403,111 +421,86 @@ TEST_CASE("http provider faults: tokens_per_minute holds calls until the bucket 
 
 // -------------------------------------------------------- circuit breaker
 
-// A breaker that opens after 2 failures in a row, each call one attempt.
-provider_config breaker_test_config(const fixture& f) {
+TEST_CASE("http provider faults: the breaker opens, refuses unseen, re-opens on a bad probe, closes on a good one") {
+  fixture f{scenario(json::array(
+    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 3}}))}))};
+  auto clock = std::make_shared<manual_clock>();
   auto c = f.config("openai");
   c.retries_max = 0;
   c.breaker_failures = 2;
   c.breaker_cooldown = 100ms;
-  return c;
-}
-
-// Fails calls 1 and 2 (HTTP 500) and checks the third is refused unseen.
-void open_breaker(fixture& f, const provider_actor& p) {
+  auto p = spawn_with_clock(f, c, clock);
+  // Calls 1 and 2 fail (HTTP 500) and open it; call 3 is refused unseen.
   for (const auto* id : {"br-1", "br-2"})
     check_failed(f.chat(p, fixture::ask(id, "breaker")), errc::provider_error, {"HTTP 500"});
-  const auto seen = f.mock_requests();
-  check_failed(f.chat(p, fixture::ask("br-3", "breaker")), errc::unavailable,
-               {"circuit breaker open"});
-  CHECK(f.mock_requests() == seen);  // refused without reaching the mock
-  auto s = f.stats(p);
-  CHECK(s.breaker_state == "open");
-  CHECK(s.breaker_rejected == 1);
-  CHECK(s.breaker_opened == 1);
-}
-
-TEST_CASE("http provider faults: the breaker opens, refuses without sending, and a good probe closes it") {
-  fixture f{scenario(json::array(
-    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 2}}))}))};
-  auto clock = std::make_shared<manual_clock>();
-  auto p = spawn_with_clock(f, breaker_test_config(f), clock);
-  open_breaker(f, p);
-  clock->advance(150ms);  // past the cooldown: the next call is the probe
-  auto probe = f.chat(p, fixture::ask("br-4", "breaker"));
-  REQUIRE_MESSAGE(probe, describe(probe.error()));
-  auto s = f.stats(p);
-  CHECK(s.breaker_state == "closed");
-  CHECK(s.attempts == 3);
-  CHECK(f.mock_requests() == 3);
-}
-
-TEST_CASE("http provider faults: a failing probe re-opens the breaker for a doubled cooldown") {
-  fixture f{scenario(json::array(
-    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 3}}))}))};
-  auto clock = std::make_shared<manual_clock>();
-  auto p = spawn_with_clock(f, breaker_test_config(f), clock);
-  open_breaker(f, p);
+  auto refused_unseen = [&](const std::string& id) {
+    const auto seen = f.mock_requests();
+    check_failed(f.chat(p, fixture::ask(id, "breaker")), errc::unavailable,
+                 {"circuit breaker open"});
+    CHECK(f.mock_requests() == seen);
+    CHECK(f.stats(p).breaker_state == "open");
+  };
+  refused_unseen("br-3");
+  CHECK(f.stats(p).breaker_opened == 1);
+  // Past the cooldown the next call is a probe; its 500 re-opens the breaker
+  // with the cooldown doubled (200 ms), so 150 ms later it still refuses.
   clock->advance(150ms);
   check_failed(f.chat(p, fixture::ask("br-4", "breaker")), errc::provider_error, {"HTTP 500"});
-  auto s = f.stats(p);
-  CHECK(s.breaker_state == "open");
-  CHECK(s.breaker_opened == 2);
-  // 150 ms more is past the first cooldown but not the doubled one (200 ms).
   clock->advance(150ms);
-  const auto seen = f.mock_requests();
-  check_failed(f.chat(p, fixture::ask("br-5", "breaker")), errc::unavailable,
-               {"circuit breaker open"});
-  CHECK(f.mock_requests() == seen);
+  refused_unseen("br-5");
   clock->advance(100ms);
   auto probe = f.chat(p, fixture::ask("br-6", "breaker"));
   REQUIRE_MESSAGE(probe, describe(probe.error()));
-  CHECK(f.stats(p).breaker_state == "closed");
+  auto s = f.stats(p);
+  CHECK(s.breaker_state == "closed");
+  CHECK(s.breaker_opened == 2);
+  CHECK(s.breaker_rejected == 2);
+  CHECK(s.attempts == 4);
+  CHECK(f.mock_requests() == 4);
 }
 
 // -------------------------------------------------------- broken streams
 
 TEST_CASE("http provider faults: a stream cut after chunks reached the caller is not retried") {
-  fixture f{scenario(json::array({rule(
-    "cut", {{"drip_ms", 20}, {"inject", json::array({{{"fault", "drop"}, {"first", 1},
-                                                      {"after_events", 4}}})}})}))};
-  auto p = f.spawn(f.config("openai"));
-  auto chunks = std::make_shared<chunk_log>();
-  check_failed(f.stream(p, fixture::ask("cut-1", "cut"), chunks), errc::provider_error,
+  auto o = call_once(call_kind::chat_stream, "cut", {{"drip_ms", 20},
+                               {"inject", json::array({{{"fault", "drop"}, {"first", 1},
+                                                        {"after_events", 4}}})}});
+  check_failed(o.reply, errc::provider_error,
                {"attempts: 1", "part of the answer was already streamed"});
-  auto s = f.stats(p);
-  CHECK(s.attempts == 1);
-  CHECK(s.retries == 0);
-  CHECK(s.stream_chunks >= 1);
-  REQUIRE(chunks->wait_for(s.stream_chunks));
-  CHECK(chunks->size() == s.stream_chunks);
-  CHECK(f.mock_requests() == 1);
+  CHECK(o.stats.attempts == 1);
+  CHECK(o.stats.retries == 0);
+  CHECK(o.stats.stream_chunks >= 1);
+  CHECK(o.mock_requests == 1);
 }
 
 TEST_CASE("http provider faults: a stream cut before any event is retried and streams the answer once") {
-  fixture f{scenario(json::array({rule(
-    "early", injecting({{"fault", "drop"}, {"first", 1}, {"after_events", 0}}))}))};
-  auto p = f.spawn(f.config("openai"));
-  auto chunks = std::make_shared<chunk_log>();
-  auto r = f.stream(p, fixture::ask("early-1", "early"), chunks);
-  REQUIRE_MESSAGE(r, describe(r.error()));
-  auto s = f.stats(p);
-  CHECK(s.attempts == 2);
-  CHECK(s.retries == 1);
-  REQUIRE(chunks->wait_for(s.stream_chunks));
-  CHECK(chunks->text() == "answer for early");
+  auto o = call_once(call_kind::chat_stream, "early",
+                     injecting({{"fault", "drop"}, {"first", 1}, {"after_events", 0}}));
+  REQUIRE_MESSAGE(o.reply, describe(o.reply.error()));
+  CHECK(o.stats.attempts == 2);
+  CHECK(o.stats.retries == 1);
+  CHECK(o.text == "answer for early");
 }
 
 TEST_CASE("http provider faults: a malformed first stream event fails after one attempt") {
-  fixture f{scenario(
-    json::array({rule("garbled", injecting({{"fault", "malformed"}, {"first", 1}}))}))};
-  auto p = f.spawn(f.config("openai"));
-  auto chunks = std::make_shared<chunk_log>();
-  check_failed(f.stream(p, fixture::ask("garbled-1", "garbled"), chunks), errc::provider_error,
-               {"attempts: 1", "not retryable"});
-  auto s = f.stats(p);
-  CHECK(s.attempts == 1);
-  CHECK(s.retries == 0);
-  CHECK(s.stream_chunks == 0);
+  auto o = call_once(call_kind::chat_stream, "garbled",
+                     injecting({{"fault", "malformed"}, {"first", 1}}));
+  check_failed(o.reply, errc::provider_error, {"attempts: 1", "not retryable"});
+  CHECK(o.stats.attempts == 1);
+  CHECK(o.stats.retries == 0);
+  CHECK(o.stats.stream_chunks == 0);
+}
+
+TEST_CASE("http provider faults: a stream quiet for longer than stream_idle_timeout times out") {
+  // The first event (the role, no text) arrives at once, the next 2 s later.
+  auto o = call_once(call_kind::chat_stream, "quiet", {{"drip_ms", 2000}}, [](provider_config& c) {
+    c.stream_idle_timeout = 100ms;
+    c.retries_max = 0;
+  });
+  check_failed(o.reply, errc::timeout, {"attempts: 1"});
+  CHECK(o.stats.attempts == 1);
+  CHECK(o.stats.stream_chunks == 0);
+  CHECK(o.stats.in_flight == 0);
 }
 
 TEST_CASE("http provider faults: a malformed plain body fails after one attempt, a cut one is retried") {
@@ -575,60 +568,36 @@ TEST_CASE("http provider faults: the callers of one embedding batch share its re
 
 // ---------------------------------------------------------- cancellation
 
-TEST_CASE("http provider faults: cancelling a call in flight answers cancelled and frees its slot") {
-  fixture f{scenario(json::array({rule("slow", latency(2000)), rule("quick", json::object())}))};
+TEST_CASE("http provider faults: a call cancelled when queued, in flight or in a retry wait ends at once") {
+  fixture f{scenario(json::array(
+    {rule("slow", latency(2000)), rule("quick", json::object()),
+     rule("retry", injecting({{"fault", "status"}, {"status", 503}, {"first", 1}}))}))};
   auto c = f.config("openai");
   c.in_flight_max = 1;
+  c.retry_delay = 5s;  // a retry wait (2.5 to 5 s) outlasts the test's cancel
+  c.retry_delay_max = 5s;
   auto p = f.spawn(c);
-  auto h = send_chat(f, p, fixture::ask("cx-1", "slow"));
-  REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.attempts == 1; }));
-  (*f.self)->send(p, cancel_atom::value, std::string{"cx-1"});
-  check_failed(await(h), errc::cancelled, {"cx-1", "cancelled"});
-  auto s = f.stats(p);
-  CHECK(s.cancelled == 1);
-  CHECK(s.failed == 0);
-  CHECK(s.in_flight == 0);
-  // The only slot is free again.
-  auto next = f.chat(p, fixture::ask("cx-2", "quick"));
-  CHECK_MESSAGE(next, describe(next.error()));
-}
-
-TEST_CASE("http provider faults: cancelling a queued call answers it without sending it") {
-  fixture f{scenario(json::array({rule("slow", latency(2000)), rule("quick", json::object())}))};
-  auto c = f.config("openai");
-  c.in_flight_max = 1;
-  auto p = f.spawn(c);
+  // The first holds the only slot (2 s at the mock), the second waits for it.
   auto h1 = send_chat(f, p, fixture::ask("q-1", "slow"));
   auto h2 = send_chat(f, p, fixture::ask("q-2", "quick"));
   REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.waiting == 1; }));
-  (*f.self)->send(p, cancel_atom::value, std::string{"q-2"});
-  check_failed(await(h2), errc::cancelled, {"q-2"});
+  cancel(f, p, h2, "q-2");
   auto s = f.stats(p);
   CHECK(s.waiting == 0);
   CHECK(s.in_flight == 1);
-  (*f.self)->send(p, cancel_atom::value, std::string{"q-1"});
-  check_failed(await(h1), errc::cancelled, {"q-1"});
+  cancel(f, p, h1, "q-1");
   s = f.stats(p);
-  CHECK(s.cancelled == 2);
   CHECK(s.attempts == 1);  // the queued call never went upstream
   CHECK(s.in_flight == 0);
   CHECK(f.mock_count("rules", "quick") == 0);
-}
-
-TEST_CASE("http provider faults: cancelling a call in its retry wait answers cancelled") {
-  fixture f{scenario(json::array(
-    {rule("retry", injecting({{"fault", "status"}, {"status", 503}, {"first", 1}}))}))};
-  auto c = f.config("openai");
-  c.retry_delay = 5s;  // the wait (2.5 to 5 s) outlasts the test's cancel
-  c.retry_delay_max = 5s;
-  auto p = f.spawn(c);
-  auto h = send_chat(f, p, fixture::ask("rw-1", "retry"));
+  // The slot is free again; this call fails once and waits to retry.
+  auto h3 = send_chat(f, p, fixture::ask("rw-1", "retry"));
   REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.retries == 1; }));
-  (*f.self)->send(p, cancel_atom::value, std::string{"rw-1"});
-  check_failed(await(h), errc::cancelled, {"rw-1"});
-  auto s = f.stats(p);
-  CHECK(s.cancelled == 1);
-  CHECK(s.attempts == 1);
+  cancel(f, p, h3, "rw-1");
+  s = f.stats(p);
+  CHECK(s.cancelled == 3);
+  CHECK(s.failed == 0);
+  CHECK(s.attempts == 2);
   CHECK(s.in_flight == 0);
 }
 
@@ -682,31 +651,12 @@ TEST_CASE("http provider faults: the key stays out of retry log lines") {
 // -------------------------------------------------------------- deadline
 
 TEST_CASE("http provider faults: a request_deadline shorter than the server's latency times out") {
-  fixture f{scenario(json::array({rule("slow", latency(2000))}))};
-  auto c = f.config("openai");
-  c.request_deadline = 150ms;
-  auto p = f.spawn(c);
-  check_failed(f.chat(p, fixture::ask("dl-1", "slow")), errc::timeout, {"attempts: 1"});
-  auto s = f.stats(p);
-  CHECK(s.failed == 1);
-  CHECK(s.attempts == 1);
-  CHECK(s.in_flight == 0);
-}
-
-TEST_CASE("http provider faults: a stream quiet for longer than stream_idle_timeout times out") {
-  // The first event (the role, no text) arrives at once, the next 2 s later.
-  fixture f{scenario(json::array({rule("quiet", {{"drip_ms", 2000}})}))};
-  auto c = f.config("openai");
-  c.stream_idle_timeout = 100ms;
-  c.retries_max = 0;
-  auto p = f.spawn(c);
-  auto chunks = std::make_shared<chunk_log>();
-  check_failed(f.stream(p, fixture::ask("idle-1", "quiet"), chunks), errc::timeout,
-               {"attempts: 1"});
-  auto s = f.stats(p);
-  CHECK(s.attempts == 1);
-  CHECK(s.stream_chunks == 0);
-  CHECK(s.in_flight == 0);
+  auto o = call_once(call_kind::chat, "slow", latency(2000),
+                     [](provider_config& c) { c.request_deadline = 150ms; });
+  check_failed(o.reply, errc::timeout, {"attempts: 1"});
+  CHECK(o.stats.failed == 1);
+  CHECK(o.stats.attempts == 1);
+  CHECK(o.stats.in_flight == 0);
 }
 
 TEST_CASE("http provider faults: a queued call whose deadline passes times out too") {

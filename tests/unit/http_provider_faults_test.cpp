@@ -421,18 +421,25 @@ TEST_CASE("http provider faults: tokens_per_minute holds calls until the bucket 
 
 // -------------------------------------------------------- circuit breaker
 
-TEST_CASE("http provider faults: the breaker opens, refuses unseen, re-opens on a bad probe, closes on a good one") {
-  fixture f{scenario(json::array(
-    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 3}}))}))};
-  auto clock = std::make_shared<manual_clock>();
+// A provider on `clock` whose breaker opens after 2 failures in a row (one
+// attempt per call, 100 ms cooldown), opened by two calls of "breaker" that
+// the mock answers 500.
+provider_actor spawn_and_open_breaker(fixture& f, const std::shared_ptr<manual_clock>& clock) {
   auto c = f.config("openai");
   c.retries_max = 0;
   c.breaker_failures = 2;
   c.breaker_cooldown = 100ms;
   auto p = spawn_with_clock(f, c, clock);
-  // Calls 1 and 2 fail (HTTP 500) and open it; call 3 is refused unseen.
-  for (const auto* id : {"br-1", "br-2"})
+  for (const auto* id : {"open-1", "open-2"})
     check_failed(f.chat(p, fixture::ask(id, "breaker")), errc::provider_error, {"HTTP 500"});
+  return p;
+}
+
+TEST_CASE("http provider faults: the breaker opens, refuses unseen, re-opens on a bad probe, closes on a good one") {
+  fixture f{scenario(json::array(
+    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 3}}))}))};
+  auto clock = std::make_shared<manual_clock>();
+  auto p = spawn_and_open_breaker(f, clock);
   auto refused_unseen = [&](const std::string& id) {
     const auto seen = f.mock_requests();
     check_failed(f.chat(p, fixture::ask(id, "breaker")), errc::unavailable,
@@ -440,6 +447,7 @@ TEST_CASE("http provider faults: the breaker opens, refuses unseen, re-opens on 
     CHECK(f.mock_requests() == seen);
     CHECK(f.stats(p).breaker_state == "open");
   };
+  // Calls 1 and 2 failed and opened it; call 3 is refused unseen.
   refused_unseen("br-3");
   CHECK(f.stats(p).breaker_opened == 1);
   // Past the cooldown the next call is a probe; its 500 re-opens the breaker
@@ -457,6 +465,45 @@ TEST_CASE("http provider faults: the breaker opens, refuses unseen, re-opens on 
   CHECK(s.breaker_rejected == 2);
   CHECK(s.attempts == 4);
   CHECK(f.mock_requests() == 4);
+}
+
+TEST_CASE("http provider faults: while a probe is out the breaker refuses, and a cancelled probe re-opens it") {
+  fixture f{scenario(json::array(
+    {rule("breaker", injecting({{"fault", "status"}, {"status", 500}, {"first", 2}})),
+     rule("slow", latency(2000))}))};
+  auto clock = std::make_shared<manual_clock>();
+  auto p = spawn_and_open_breaker(f, clock);
+  clock->advance(150ms);
+  auto probe = send_chat(f, p, fixture::ask("pr-3", "slow"));  // 2 s at the mock
+  REQUIRE(wait_for_stats(f, p, [](const provider_stats& s) { return s.attempts == 3; }));
+  CHECK(f.stats(p).breaker_state == "half_open");
+  check_failed(f.chat(p, fixture::ask("pr-4", "breaker")), errc::unavailable,
+               {"probe in flight"});
+  // Nothing proved the endpoint healthy: a cancelled probe counts as failed.
+  cancel(f, p, probe, "pr-3");
+  auto s = f.stats(p);
+  CHECK(s.breaker_state == "open");
+  CHECK(s.breaker_opened == 2);
+  CHECK(s.breaker_rejected == 1);
+  CHECK(s.attempts == 3);
+}
+
+TEST_CASE("http provider faults: a shared HTTP client at its limit makes the provider answer overloaded") {
+  net::http_client_limits limits;
+  limits.in_flight_max = 1;
+  fixture f{scenario(json::array({rule("slow", latency(2000)), rule("quick", json::object())})),
+            limits};
+  auto a = f.spawn(f.config("openai", "a"));
+  auto b = f.spawn(f.config("openai", "b"));
+  auto held = send_chat(f, a, fixture::ask("sh-1", "slow"));  // holds the client's only slot
+  REQUIRE(wait_for_stats(f, a, [](const provider_stats& s) { return s.attempts == 1; }));
+  check_failed(f.chat(b, fixture::ask("sh-2", "quick")), errc::overloaded, {"in_flight_max"});
+  auto s = f.stats(b);
+  CHECK(s.rejected_overloaded == 1);
+  CHECK(s.attempts == 0);
+  CHECK(s.in_flight == 0);
+  CHECK(s.breaker_state == "closed");
+  cancel(f, a, held, "sh-1");
 }
 
 // -------------------------------------------------------- broken streams

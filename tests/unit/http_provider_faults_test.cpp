@@ -15,7 +15,6 @@
 #include <sstream>
 #include <string_view>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "runtime/log.hpp"

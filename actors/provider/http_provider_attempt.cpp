@@ -81,8 +81,16 @@ void send_attempt(self_ptr self, llm_call& call) {
   req.stream = call.spec.stream;
   auto left = std::chrono::duration_cast<milliseconds>(call.deadline - now);
   req.total_timeout = std::max(milliseconds{1}, std::min(st.cfg.timeout, left));
-  if (req.stream)
+  if (req.stream) {
     req.stream_idle_timeout = st.cfg.stream_idle_timeout;
+    // An event stream must arrive event by event. The client offers every
+    // encoding curl decodes, and a server that compresses the stream may
+    // hold the compressed bytes until it ends (cpp-httplib's brotli and
+    // gzip do, so the mock LLM did): the caller then saw no chunk before
+    // the last, and a stream cut halfway looked like one cut before any
+    // event and was retried. SSE events are small; ask for them plain.
+    req.headers.emplace_back("Accept-Encoding", "identity");
+  }
   ++call.attempt;
   call.status = 0;
   call.headers.clear();
@@ -242,13 +250,21 @@ void attempt_failed(self_ptr self, llm_call& call, attempt_failure failure, caf:
     return;
   }
   auto code = errc_of(err).value_or(errc::provider_error);
+  // A stream cut after the caller got part of it is provider_error, as the
+  // design says, whatever the transport reported: the transport's code
+  // (unavailable, timeout) tells callers to retry, and a retry would show
+  // the beginning of the answer twice.
+  if (decision.reason == retry_reason::answer_started)
+    code = errc::provider_error;
   std::string why = error_context(err);
   if (why.rfind(who(st), 0) != 0)
     why = who(st) + ": " + why;
+  // to_string(answer_started) already says "part of the answer was
+  // already streamed"; the caller only needs to hear whom it reached.
   why += " (attempts: " + std::to_string(call.retries_done + 1) + "; not retried: "
          + to_string(decision.reason);
   if (decision.reason == retry_reason::answer_started)
-    why += ", part of the answer was already streamed to the caller";
+    why += " to the caller";
   why += ")";
   finish_with_error(self, call.id, make_error(code, why));
 }

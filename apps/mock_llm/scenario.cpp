@@ -215,7 +215,8 @@ void read_top_level(const json& j, scenario& s) {
         static_cast<uint32_t>(read_uint(j["embedding_dimensions"], "embedding_dimensions", 1, embedding_dimensions_max));
   if (j.contains("limits")) {
     const json& l = j["limits"];
-    require_keys(l, "limits", {"threads", "pending_connections_max", "body_bytes_max", "stream_events_max"});
+    require_keys(l, "limits",
+                 {"threads", "pending_connections_max", "body_bytes_max", "stream_events_max", "keep_alive_idle_s"});
     if (l.contains("threads")) s.threads = static_cast<uint32_t>(read_uint(l["threads"], "limits.threads", 1, threads_max));
     if (l.contains("pending_connections_max"))
       s.pending_connections_max = static_cast<uint32_t>(
@@ -225,6 +226,9 @@ void read_top_level(const json& j, scenario& s) {
     if (l.contains("stream_events_max"))
       s.stream_events_max =
           static_cast<uint32_t>(read_uint(l["stream_events_max"], "limits.stream_events_max", 16, stream_events_max_max));
+    if (l.contains("keep_alive_idle_s"))
+      s.keep_alive_idle_s =
+          static_cast<uint32_t>(read_uint(l["keep_alive_idle_s"], "limits.keep_alive_idle_s", 1, keep_alive_idle_s_max));
   }
   if (j.contains("default_reply")) s.default_reply = read_reply(j["default_reply"], "default_reply");
   if (j.contains("faults")) s.faults = read_faults(j["faults"], "faults");

@@ -36,6 +36,7 @@ inline constexpr uint32_t pending_connections_max_max = 4096;
 inline constexpr size_t body_bytes_max_max = 64 << 20;
 inline constexpr uint32_t stream_events_max_max = 100'000;
 inline constexpr uint32_t embedding_dimensions_max = 4096;
+inline constexpr uint32_t keep_alive_idle_s_max = 60;
 
 enum class latency_kind { fixed, uniform, normal };
 
@@ -119,6 +120,13 @@ struct scenario {
   uint32_t pending_connections_max = 64;  // accepted connections waiting for a worker
   size_t body_bytes_max = 1 << 20;
   uint32_t stream_events_max = 4096;
+  // Seconds an idle keep-alive connection is held, announced to clients as
+  // `Keep-Alive: timeout=N`. Short by default because stop() waits for idle
+  // connections to time out; Node's fetch (undici) does not reuse a
+  // connection whose announced timeout is within its safety margin
+  // (keepAliveTimeoutThreshold, 2 s in Node 20), so benchmarks with Node
+  // clients need 3 or more.
+  uint32_t keep_alive_idle_s = 1;
   reply_spec default_reply{"I have no scripted answer for that.", {}};
   fault_spec faults;
   std::vector<rule> rules;

@@ -9,10 +9,6 @@
 namespace agentgraph::mock_llm {
 namespace server_detail {
 
-// Seconds an idle keep-alive connection is held. Short, because stop()
-// waits for idle connections to time out (httplib 0.11 checks the listening
-// socket only between requests).
-constexpr time_t keep_alive_idle_s = 1;
 // Requests served on one connection before it is closed; high so clients
 // measure connection reuse, as against the real services.
 constexpr size_t keep_alive_requests_max = 10'000;
@@ -145,7 +141,14 @@ void configure(server::impl& self) {
     return new bounded_pool(threads, pending, [&self] { self.counters.add_connection(); });
   };
   self.http.set_payload_max_length(s.body_bytes_max);
-  self.http.set_keep_alive_timeout(keep_alive_idle_s);
+  // Seconds an idle keep-alive connection is held (scenario.hpp). Short by
+  // default, because stop() waits for idle connections to time out (httplib
+  // 0.11 checks the listening socket only between requests).
+  self.http.set_keep_alive_timeout(static_cast<time_t>(s.keep_alive_idle_s));
+  // As real services do. Without it a kept-alive connection stalls each
+  // answer for the client's delayed ACK (about 40 ms on Linux): httplib
+  // writes headers and body separately and Nagle holds the second write.
+  self.http.set_tcp_nodelay(true);
   self.http.set_keep_alive_max_count(keep_alive_requests_max);
   add_openai_routes(self, "/v1", openai_wire(), "openai");
   add_openai_routes(self, "/api/v1", openrouter_wire(), "openrouter");

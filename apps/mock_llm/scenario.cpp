@@ -204,10 +204,11 @@ size_t stream_events_bound(const reply_spec& r, uint32_t chunk_chars) {
 
 void read_top_level(const json& j, scenario& s) {
   require_keys(j, "scenario", {"name", "seed", "api_key", "created_unix", "chunk_chars", "embedding_dimensions",
-                               "limits", "default_reply", "faults", "rules"});
+                               "compress_responses", "limits", "default_reply", "faults", "rules"});
   if (j.contains("name")) s.name = read_string(j["name"], "name", 128);
   if (j.contains("seed")) s.seed = read_uint(j["seed"], "seed", 0, UINT64_MAX);
   if (j.contains("api_key")) s.api_key = read_string(j["api_key"], "api_key", 256);
+  if (j.contains("compress_responses")) s.compress_responses = read_bool(j["compress_responses"], "compress_responses");
   if (j.contains("created_unix")) s.created_unix = static_cast<int64_t>(read_uint(j["created_unix"], "created_unix", 0, 1ull << 40));
   if (j.contains("chunk_chars")) s.chunk_chars = static_cast<uint32_t>(read_uint(j["chunk_chars"], "chunk_chars", 1, 65536));
   if (j.contains("embedding_dimensions"))

@@ -116,6 +116,11 @@ struct scenario {
   int64_t created_unix = 1735689600;  // fixed so responses are reproducible
   uint32_t chunk_chars = 8;      // code points per streamed text/argument fragment
   uint32_t embedding_dimensions = 16;
+  // true: JSON answers are compressed as the client's Accept-Encoding allows
+  // (cpp-httplib prefers brotli, at its slowest, best quality: about half a
+  // millisecond per short answer). false: never compressed, so benchmarks
+  // measure the clients rather than the mock's compressor.
+  bool compress_responses = true;
   uint32_t threads = 8;          // request worker threads
   uint32_t pending_connections_max = 64;  // accepted connections waiting for a worker
   size_t body_bytes_max = 1 << 20;

@@ -150,6 +150,15 @@ void configure(server::impl& self) {
   // writes headers and body separately and Nagle holds the second write.
   self.http.set_tcp_nodelay(true);
   self.http.set_keep_alive_max_count(keep_alive_requests_max);
+  if (!s.compress_responses) {
+    // httplib 0.11 has no switch for compression: it compresses whenever the
+    // request's Accept-Encoding allows. The request object is httplib's own
+    // non-const local, so dropping the header before routing is sound.
+    self.http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+  }
   add_openai_routes(self, "/v1", openai_wire(), "openai");
   add_openai_routes(self, "/api/v1", openrouter_wire(), "openrouter");
   self.http.Post("/v1/messages", [&self](const httplib::Request& req, httplib::Response& res) {

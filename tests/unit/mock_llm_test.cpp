@@ -165,6 +165,7 @@ TEST_CASE("mock_llm: compress_responses false ignores Accept-Encoding") {
   plain_scenario["compress_responses"] = false;
   plain_scenario["limits"]["keep_alive_idle_s"] = 2;
   mock plain{plain_scenario.dump()};
+  plain.client->set_keep_alive(true);  // else httplib's client asks to close, and no Keep-Alive comes back
   auto p = plain.post("/v1/chat/completions", body, headers);
   REQUIRE(p);
   CHECK(p->status == 200);

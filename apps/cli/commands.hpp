@@ -12,5 +12,6 @@ using args = std::vector<std::string>;
 
 int run_command(const args& argv);
 int config_command(const args& argv);
+int bench_command(const args& argv);
 
 }  // namespace agentgraph::cli

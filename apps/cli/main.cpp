@@ -18,6 +18,9 @@ constexpr const char* usage_text =
   "  config check FILE [--set SECTION.KEY=VALUE]...\n"
   "                       validate a config file (and environment) without running it\n"
   "  config schema        print every config key: type, default, bounds, env name, help\n"
+  "  bench llm [--requests N] [--concurrency 1,8,32] [--quick]\n"
+  "                       requests/s and p50/p99 of the LLM client against the mock\n"
+  "                       server, next to raw libcurl and the openai npm SDK\n"
   "  version              print the version\n"
   "  help                 print this text\n"
   "\n"
@@ -37,6 +40,8 @@ int main(int argc, char** argv) {
     return run_command(rest);
   if (command == "config")
     return config_command(rest);
+  if (command == "bench")
+    return bench_command(rest);
   if (command == "version" || command == "--version") {
     std::cout << version_text << "\n";
     return 0;

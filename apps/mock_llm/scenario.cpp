@@ -204,10 +204,11 @@ size_t stream_events_bound(const reply_spec& r, uint32_t chunk_chars) {
 
 void read_top_level(const json& j, scenario& s) {
   require_keys(j, "scenario", {"name", "seed", "api_key", "created_unix", "chunk_chars", "embedding_dimensions",
-                               "limits", "default_reply", "faults", "rules"});
+                               "compress_responses", "limits", "default_reply", "faults", "rules"});
   if (j.contains("name")) s.name = read_string(j["name"], "name", 128);
   if (j.contains("seed")) s.seed = read_uint(j["seed"], "seed", 0, UINT64_MAX);
   if (j.contains("api_key")) s.api_key = read_string(j["api_key"], "api_key", 256);
+  if (j.contains("compress_responses")) s.compress_responses = read_bool(j["compress_responses"], "compress_responses");
   if (j.contains("created_unix")) s.created_unix = static_cast<int64_t>(read_uint(j["created_unix"], "created_unix", 0, 1ull << 40));
   if (j.contains("chunk_chars")) s.chunk_chars = static_cast<uint32_t>(read_uint(j["chunk_chars"], "chunk_chars", 1, 65536));
   if (j.contains("embedding_dimensions"))
@@ -215,7 +216,8 @@ void read_top_level(const json& j, scenario& s) {
         static_cast<uint32_t>(read_uint(j["embedding_dimensions"], "embedding_dimensions", 1, embedding_dimensions_max));
   if (j.contains("limits")) {
     const json& l = j["limits"];
-    require_keys(l, "limits", {"threads", "pending_connections_max", "body_bytes_max", "stream_events_max"});
+    require_keys(l, "limits",
+                 {"threads", "pending_connections_max", "body_bytes_max", "stream_events_max", "keep_alive_idle_s"});
     if (l.contains("threads")) s.threads = static_cast<uint32_t>(read_uint(l["threads"], "limits.threads", 1, threads_max));
     if (l.contains("pending_connections_max"))
       s.pending_connections_max = static_cast<uint32_t>(
@@ -225,6 +227,9 @@ void read_top_level(const json& j, scenario& s) {
     if (l.contains("stream_events_max"))
       s.stream_events_max =
           static_cast<uint32_t>(read_uint(l["stream_events_max"], "limits.stream_events_max", 16, stream_events_max_max));
+    if (l.contains("keep_alive_idle_s"))
+      s.keep_alive_idle_s =
+          static_cast<uint32_t>(read_uint(l["keep_alive_idle_s"], "limits.keep_alive_idle_s", 1, keep_alive_idle_s_max));
   }
   if (j.contains("default_reply")) s.default_reply = read_reply(j["default_reply"], "default_reply");
   if (j.contains("faults")) s.faults = read_faults(j["faults"], "faults");

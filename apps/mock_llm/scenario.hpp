@@ -36,6 +36,7 @@ inline constexpr uint32_t pending_connections_max_max = 4096;
 inline constexpr size_t body_bytes_max_max = 64 << 20;
 inline constexpr uint32_t stream_events_max_max = 100'000;
 inline constexpr uint32_t embedding_dimensions_max = 4096;
+inline constexpr uint32_t keep_alive_idle_s_max = 60;
 
 enum class latency_kind { fixed, uniform, normal };
 
@@ -115,10 +116,22 @@ struct scenario {
   int64_t created_unix = 1735689600;  // fixed so responses are reproducible
   uint32_t chunk_chars = 8;      // code points per streamed text/argument fragment
   uint32_t embedding_dimensions = 16;
+  // true: JSON answers are compressed as the client's Accept-Encoding allows
+  // (cpp-httplib prefers brotli, at its slowest, best quality: about half a
+  // millisecond per short answer). false: never compressed, so benchmarks
+  // measure the clients rather than the mock's compressor.
+  bool compress_responses = true;
   uint32_t threads = 8;          // request worker threads
   uint32_t pending_connections_max = 64;  // accepted connections waiting for a worker
   size_t body_bytes_max = 1 << 20;
   uint32_t stream_events_max = 4096;
+  // Seconds an idle keep-alive connection is held, announced to clients as
+  // `Keep-Alive: timeout=N`. Short by default because stop() waits for idle
+  // connections to time out; Node's fetch (undici) does not reuse a
+  // connection whose announced timeout is within its safety margin
+  // (keepAliveTimeoutThreshold, 2 s in Node 20), so benchmarks with Node
+  // clients need 3 or more.
+  uint32_t keep_alive_idle_s = 1;
   reply_spec default_reply{"I have no scripted answer for that.", {}};
   fault_spec faults;
   std::vector<rule> rules;

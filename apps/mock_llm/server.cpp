@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include <sys/socket.h>
+
 #include <deque>
 #include <functional>
 #include <vector>
@@ -9,10 +11,12 @@
 namespace agentgraph::mock_llm {
 namespace server_detail {
 
-// Seconds an idle keep-alive connection is held. Short, because stop()
-// waits for idle connections to time out (httplib 0.11 checks the listening
-// socket only between requests).
-constexpr time_t keep_alive_idle_s = 1;
+// Connections the kernel queues before accept. cpp-httplib 0.11 listens
+// with a backlog of 5 (compiled into Debian's library): a burst of new
+// connections beyond that loses SYNs, which clients retry after 1 s. Real
+// services queue far more; start() raises it (the kernel caps it at
+// net.core.somaxconn).
+constexpr int listen_backlog = 1024;
 // Requests served on one connection before it is closed; high so clients
 // measure connection reuse, as against the real services.
 constexpr size_t keep_alive_requests_max = 10'000;
@@ -145,8 +149,32 @@ void configure(server::impl& self) {
     return new bounded_pool(threads, pending, [&self] { self.counters.add_connection(); });
   };
   self.http.set_payload_max_length(s.body_bytes_max);
-  self.http.set_keep_alive_timeout(keep_alive_idle_s);
+  // Seconds an idle keep-alive connection is held (scenario.hpp). Short by
+  // default, because stop() waits for idle connections to time out (httplib
+  // 0.11 checks the listening socket only between requests).
+  self.http.set_keep_alive_timeout(static_cast<time_t>(s.keep_alive_idle_s));
+  // As real services do. Without it a kept-alive connection stalls each
+  // answer for the client's delayed ACK (about 40 ms on Linux): httplib
+  // writes headers and body separately and Nagle holds the second write.
+  self.http.set_tcp_nodelay(true);
+  // Replaces httplib's default socket options (SO_REUSEPORT where defined,
+  // which would let a second server share the port): SO_REUSEADDR only, and
+  // remember the socket so start() can raise its backlog.
+  self.http.set_socket_options([&self](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    self.listen_fd = sock;
+  });
   self.http.set_keep_alive_max_count(keep_alive_requests_max);
+  if (!s.compress_responses) {
+    // httplib 0.11 has no switch for compression: it compresses whenever the
+    // request's Accept-Encoding allows. The request object is httplib's own
+    // non-const local, so dropping the header before routing is sound.
+    self.http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+      const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+  }
   add_openai_routes(self, "/v1", openai_wire(), "openai");
   add_openai_routes(self, "/api/v1", openrouter_wire(), "openrouter");
   self.http.Post("/v1/messages", [&self](const httplib::Request& req, httplib::Response& res) {
@@ -174,6 +202,8 @@ std::unique_ptr<server> server::start(server_options opts, std::string* error) {
     return nullptr;
   }
   p->port = static_cast<uint16_t>(port);
+  // listen() again on a listening socket only changes its backlog.
+  if (p->listen_fd >= 0) ::listen(p->listen_fd, server_detail::listen_backlog);
   impl* raw = p.get();
   p->listener = std::thread([raw] { raw->http.listen_after_bind(); });
   // httplib's stop() is a no-op until the listen loop runs; wait for it so a

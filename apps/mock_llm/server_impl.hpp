@@ -30,6 +30,7 @@ struct server::impl {
   httplib::Server http;  // provides its own synchronization
   std::thread listener;
   uint16_t port = 0;
+  int listen_fd = -1;  // the listening socket, set by start() before the listener runs
   mock_llm::stats counters;   // provides its own synchronization
   fault_state faults;         // provides its own synchronization
   std::atomic<uint64_t> next_seq{0};

@@ -153,6 +153,27 @@ TEST_CASE("mock_llm: openai chat plain reply and usage") {
   CHECK(fallback["usage"]["prompt_tokens"] == 4);  // 14 characters, about four per token
 }
 
+TEST_CASE("mock_llm: compress_responses false ignores Accept-Encoding") {
+  const json body = {{"model", "m"}, {"messages", {user("hi")}}};
+  const httplib::Headers headers = {{"Authorization", "Bearer k"}, {"Accept-Encoding", "br, gzip"}};
+  mock compressing{base_scenario};
+  auto c = compressing.post("/v1/chat/completions", body, headers);
+  REQUIRE(c);
+  CHECK(c->status == 200);
+  CHECK_FALSE(c->get_header_value("Content-Encoding").empty());
+  auto plain_scenario = json::parse(base_scenario);
+  plain_scenario["compress_responses"] = false;
+  plain_scenario["limits"]["keep_alive_idle_s"] = 2;
+  mock plain{plain_scenario.dump()};
+  plain.client->set_keep_alive(true);  // else httplib's client asks to close, and no Keep-Alive comes back
+  auto p = plain.post("/v1/chat/completions", body, headers);
+  REQUIRE(p);
+  CHECK(p->status == 200);
+  CHECK(p->get_header_value("Content-Encoding").empty());
+  CHECK(p->get_header_value("Keep-Alive") == "timeout=2, max=10000");
+  CHECK(json::parse(p->body)["choices"][0]["message"]["content"] == "Hello, wörld!");
+}
+
 TEST_CASE("mock_llm: openai stream carries tool-call argument fragments, usage and [DONE]") {
   mock m{base_scenario};
   auto r = m.openai({{"model", "m"}, {"stream", true}, {"stream_options", {{"include_usage", true}}},

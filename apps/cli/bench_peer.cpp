@@ -1,0 +1,126 @@
+// `agentgraph bench llm`, the peer: the official `openai` npm SDK, run as
+// `node bench_openai.mjs` in a child process against the same mock. The
+// script times its own requests (process.hrtime) with the same closed loop
+// and the same percentile rule, and prints one JSON line. If node or the SDK
+// is missing the row says so; no figure is ever made up.
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/cli/bench_llm.hpp"
+
+extern char** environ;
+
+namespace agentgraph::cli {
+
+namespace bench_peer_detail {
+
+// The script's stdout is one short JSON line; anything longer is a bug.
+constexpr size_t peer_output_bytes_max = 64 * 1024;
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The first executable `node` on PATH, or empty.
+std::string find_node() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs{path == nullptr ? "" : path};
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const auto candidate = (dir.empty() ? "." : dir) + "/node";
+    if (is_file(candidate) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+  }
+  return {};
+}
+
+// Runs argv[0] with stdout captured (stderr passes through). Returns the
+// exit status (-1 if it could not start) and fills `out`.
+int run_captured(const std::vector<std::string>& argv, std::string& out) {
+  int fds[2];
+  if (::pipe(fds) != 0)
+    return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return -1;
+  }
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    if (out.size() < peer_output_bytes_max)
+      out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid)
+    return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Why the peer cannot run, or empty when it can.
+std::string why_skipped(const std::string& node, const std::string& peers_dir) {
+  const std::string install = " (install: npm ci --prefix " + peers_dir + ")";
+  if (node.empty())
+    return "node is not on PATH (tools/setup.sh installs nodejs and npm)";
+  if (!is_file(peers_dir + "/bench_openai.mjs"))
+    return peers_dir + "/bench_openai.mjs is missing (see --peers-dir)";
+  if (!is_file(peers_dir + "/node_modules/openai/package.json"))
+    return "the openai SDK is not installed in " + peers_dir + "/node_modules" + install;
+  return {};
+}
+
+}  // namespace bench_peer_detail
+
+peer_result run_openai_sdk(const std::string& peers_dir, const bench_target& t,
+                           uint32_t concurrency, uint64_t warmup, uint64_t count) {
+  using namespace bench_peer_detail;
+  peer_result r;
+  const auto node = find_node();
+  r.skipped = why_skipped(node, peers_dir);
+  if (!r.skipped.empty())
+    return r;
+  const auto& last = t.request.messages.back();
+  std::string out;
+  const int rc = run_captured(
+    {node, peers_dir + "/bench_openai.mjs", "--base-url", t.base_url + "/v1", "--key", t.api_key,
+     "--model", t.model, "--prompt", last.content, "--max-tokens",
+     std::to_string(t.request.max_tokens), "--concurrency", std::to_string(concurrency),
+     "--warmup", std::to_string(warmup), "--requests", std::to_string(count)},
+    out);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (rc != 0 || j.is_discarded() || !j.is_object() || !j.contains("requests")) {
+    r.failed = "node exited " + std::to_string(rc) + ", output: " + out.substr(0, 300);
+    return r;
+  }
+  row_figures f;
+  f.requests = j.value("requests", uint64_t{0});
+  f.seconds = j.value("seconds", 0.0);
+  f.p50_ms = j.value("p50_ms", 0.0);
+  f.p99_ms = j.value("p99_ms", 0.0);
+  f.errors = j.value("errors", uint64_t{0});
+  f.first_error = j.value("first_error", std::string{});
+  r.figures = f;
+  return r;
+}
+
+}  // namespace agentgraph::cli

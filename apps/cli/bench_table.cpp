@@ -1,0 +1,101 @@
+// `agentgraph bench llm`: percentiles, the per-level table and its ratios.
+// Pure: no I/O, no clocks.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "apps/cli/bench_llm.hpp"
+#include "runtime/assert.hpp"
+
+namespace agentgraph::cli {
+
+namespace bench_table_detail {
+
+// Nearest rank: the smallest sample with at least p of all samples at or
+// below it. bench_openai.mjs uses the same rule.
+double percentile_ms(const std::vector<int64_t>& sorted_ns, double p) {
+  if (sorted_ns.empty())
+    return 0;
+  const auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted_ns.size())));
+  return static_cast<double>(sorted_ns[std::max<size_t>(rank, 1) - 1]) / 1e6;
+}
+
+std::string printf_string(const char* fmt, auto... values) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, fmt, values...);
+  return buf;
+}
+
+const row_figures* figures_of(const std::vector<bench_row>& rows, bench_row_id id) {
+  const auto& r = rows[static_cast<size_t>(id)];
+  return r.figures ? &*r.figures : nullptr;
+}
+
+// "0.42x req/s, +123 us p50" of `a` against `b`, or "n/a".
+std::string versus(const row_figures* a, const row_figures* b) {
+  if (a == nullptr || b == nullptr || b->per_second() <= 0)
+    return "n/a";
+  return printf_string("%.2fx req/s, %+.0f us p50", a->per_second() / b->per_second(),
+                       (a->p50_ms - b->p50_ms) * 1000.0);
+}
+
+std::string format_row(const bench_row& row, const row_figures* floor) {
+  if (!row.figures)
+    return printf_string("%-32s %s\n", row.name.c_str(), row.note.c_str());
+  const auto& f = *row.figures;
+  std::string ratio = "-";
+  std::string added = "-";
+  if (floor != nullptr && floor->per_second() > 0) {
+    ratio = printf_string("%.2fx", f.per_second() / floor->per_second());
+    added = printf_string("%+.0f", (f.p50_ms - floor->p50_ms) * 1000.0);
+  }
+  auto line = printf_string("%-32s %9.0f %8.3f %8.3f %6llu %9s %9s", row.name.c_str(),
+                            f.per_second(), f.p50_ms, f.p99_ms,
+                            static_cast<unsigned long long>(row.connections), ratio.c_str(),
+                            added.c_str());
+  if (f.errors > 0)
+    line += printf_string("  ERRORS: %llu (first: %s)", static_cast<unsigned long long>(f.errors),
+                          f.first_error.substr(0, 160).c_str());
+  return line + "\n";
+}
+
+}  // namespace bench_table_detail
+
+row_figures summarize(loop_result r) {
+  std::sort(r.latency_ns.begin(), r.latency_ns.end());
+  row_figures f;
+  f.requests = r.latency_ns.size();
+  f.seconds = r.seconds;
+  f.p50_ms = bench_table_detail::percentile_ms(r.latency_ns, 0.50);
+  f.p99_ms = bench_table_detail::percentile_ms(r.latency_ns, 0.99);
+  f.errors = r.errors;
+  f.first_error = std::move(r.first_error);
+  return f;
+}
+
+std::string format_bench_table(uint32_t concurrency, const std::vector<bench_row>& rows) {
+  using namespace bench_table_detail;
+  AG_ASSERT(rows.size() == bench_row_count);
+  const auto* floor = figures_of(rows, bench_row_id::raw_reuse);
+  std::string out = printf_string("concurrency %u\n", concurrency);
+  out += printf_string("%-32s %9s %8s %8s %6s %9s %9s\n", "client", "req/s", "p50 ms", "p99 ms",
+                       "conns", "vs raw", "+p50 us");
+  for (const auto& row : rows)
+    out += format_row(row, floor);
+  const auto* provider = figures_of(rows, bench_row_id::provider);
+  const auto* sdk = figures_of(rows, bench_row_id::sdk);
+  out += "  agentgraph provider vs raw libcurl:  " + versus(provider, floor) + "\n";
+  out += "  openai npm SDK vs raw libcurl:       " + versus(sdk, floor) + "\n";
+  out += "  agentgraph provider vs openai SDK:   " + versus(provider, sdk) + "\n";
+  out += "  connection reuse, raw libcurl:       "
+         + versus(floor, figures_of(rows, bench_row_id::raw_close)) + " (reuse vs none)\n";
+  out += "  connection reuse, http_client:       "
+         + versus(figures_of(rows, bench_row_id::client_reuse),
+                  figures_of(rows, bench_row_id::client_close))
+         + " (reuse vs Connection: close)\n";
+  return out;
+}
+
+}  // namespace agentgraph::cli

@@ -17,6 +17,12 @@ expect() {  # expect CODE PATTERN -- command...
 ini="$src/configs/examples/research.ini"
 expect 0 "^ok: .*2 agents, 3 tools, 1 memory shards, 1 providers" -- "$cli" config check "$ini"
 expect 0 "AGENTGRAPH_AGENT_<NAME>_TEMPERATURE" -- "$cli" config schema
+providers="$src/configs/examples/providers.ini"
+expect 0 "^ok: .*1 agents, 0 tools, 0 memory shards, 3 providers" -- "$cli" config check "$providers"
+# A hosted provider without its key fails at start, naming the variable; the key is never echoed.
+expect 2 "no API key: set the environment variable OPENAI_API_KEY" -- env -u OPENAI_API_KEY "$cli" run --config "$providers" --task hi
+expect 2 "set the environment variable AG_TEST_UNSET_KEY_VAR" -- "$cli" run --config "$providers" --task hi --set provider.openai.api_key_env=AG_TEST_UNSET_KEY_VAR
+
 expect 0 "agentgraph 0.1.0" -- "$cli" version
 expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate
 expect 2 "--config .* and --task are required" -- "$cli" run --task hi

@@ -229,7 +229,12 @@ void call_model(self_ptr self, run_ptr run) {
   req.temperature = cfg.effective_temperature();
   req.max_tokens = cfg.max_tokens;
   auto on_reply = [self, run](chat_response& reply) { on_model_reply(self, run, reply); };
-  auto on_error = [self, run](caf::error& err) {
+  auto on_error = [self, run, id = req.request_id](caf::error& err) {
+    // Our deadline passed: the provider may still be working on the call
+    // (queued, retrying). Tell it, so it frees the slot instead of
+    // answering nobody.
+    if (err == caf::sec::request_timeout)
+      self->send(self->state.deps.provider, cancel_atom::value, id);
     fail(self, run,
          name_deadline(std::move(err), self->state, "provider '" + self->state.cfg.provider + "'"));
   };

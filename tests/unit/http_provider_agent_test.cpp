@@ -185,3 +185,25 @@ TEST_CASE("http provider: config check rejects bad fallback chains and provider 
           .find("retries_max")
         != std::string::npos);
 }
+
+TEST_CASE("http provider: an agent whose deadline passes cancels its provider call") {
+  fixture f{R"({"name": "slow", "seed": 1, "api_key": "k",
+    "rules": [{"name": "slow", "match": {"contains": "slow"}, "reply": {"text": "late"},
+               "faults": {"latency_ms": 3000}}]})"};
+  auto rt = build(provider_section(f, "llm", "openai")
+                  + "[agent.a]\nprovider = llm\nrequest_timeout = 100ms\n");
+  auto r = rt->run("a", task("slow-1", "a slow question"));
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::timeout);
+  // The cancel reaches the provider right after the agent's timeout; poll
+  // its stats (bounded) until the call is gone.
+  provider_stats s;
+  for (int i = 0; i < 400; ++i) {
+    s = *rt->stats_of_provider("llm");
+    if (s.cancelled == 1)
+      break;
+    std::this_thread::sleep_for(5ms);
+  }
+  CHECK(s.cancelled == 1);
+  CHECK(s.in_flight == 0);
+}

@@ -51,9 +51,6 @@ task_request task(std::string id, std::string input) {
   return task_request{std::move(id), std::move(input), {}};
 }
 
-}  // namespace http_provider_agent_test
-
-using namespace http_provider_agent_test;
 
 TEST_CASE("http provider: an agent runs its full tool loop over every provider kind") {
   fixture f{scenario};
@@ -207,3 +204,5 @@ TEST_CASE("http provider: an agent whose deadline passes cancels its provider ca
   CHECK(s.cancelled == 1);
   CHECK(s.in_flight == 0);
 }
+
+}  // namespace http_provider_agent_test

@@ -36,9 +36,6 @@ tool_definition weather_tool() {
             .value()};
 }
 
-}  // namespace http_provider_conformance_test
-
-using namespace http_provider_conformance_test;
 
 TEST_CASE("http provider: the SDK conformance scenarios pass through our providers too") {
   const auto text = read_scenario();
@@ -101,3 +98,5 @@ TEST_CASE("http provider: the SDK conformance scenarios pass through our provide
     }
   }
 }
+
+}  // namespace http_provider_conformance_test

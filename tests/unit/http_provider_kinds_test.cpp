@@ -25,9 +25,6 @@ const char* const scenario = R"({
 const std::vector<std::string> all_kinds = {"openai", "anthropic", "gemini", "openrouter",
                                             "openai_compatible"};
 
-}  // namespace http_provider_kinds_test
-
-using namespace http_provider_kinds_test;
 
 TEST_CASE("http provider: every kind answers plainly with usage") {
   fixture f{scenario};
@@ -194,3 +191,4 @@ TEST_CASE("http provider: a hosted kind without a key is refused at spawn, namin
   CHECK(spawn_provider(*f.sys, local, http_provider_deps{f.http, {}, {}, 1}));
 }
 
+}  // namespace http_provider_kinds_test

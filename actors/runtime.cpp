@@ -131,6 +131,8 @@ Runtime::Runtime(runtime_options opts)
     config_(std::make_unique<caf::actor_system_config>()),
     tables_(std::make_unique<component_tables>()) {
   net::ensure_curl_initialized();
+  if (!opts_.metrics)
+    opts_.metrics = std::make_shared<metrics::registry>();
   register_all_types(*config_);
   config_->set("scheduler.max-threads", static_cast<size_t>(opts_.scheduler_threads));
   if (opts_.middleman)

@@ -34,6 +34,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "runtime/metrics/registry.hpp"
 #include "runtime/resilience/price_table.hpp"
 #include "runtime/supervision_config.hpp"
 
@@ -52,6 +53,8 @@ struct runtime_options {
   std::chrono::milliseconds http_connect_timeout{5'000};
   // Prices for provider cost accounting; null: no costs.
   std::shared_ptr<const price_table> prices;
+  // Where every component records its metrics; null: the Runtime makes its own.
+  std::shared_ptr<metrics::registry> metrics;
 };
 
 class Runtime {
@@ -68,6 +71,10 @@ class Runtime {
     const node_config& cfg, bool middleman = false);
 
   [[nodiscard]] caf::actor_system& system() { return *system_; }
+  // The metrics registry every component of this runtime records into;
+  // scrape() gives the Prometheus text.
+  [[nodiscard]] metrics::registry& metrics() { return *opts_.metrics; }
+  [[nodiscard]] std::shared_ptr<metrics::registry> metrics_ptr() { return opts_.metrics; }
 
   // Each add_* spawns one supervised component. Errors: invalid_argument
   // (bad config, duplicate name, missing dependency), io_error, parse_error.

@@ -294,6 +294,7 @@ agent_stats make_stats(const agent_state& st) {
   for (const auto& [id, run] : st.runs)
     bytes += sizeof(task_run) + id.capacity() + heap_bytes(run->messages);
   s.memory_bytes = bytes;
+  s.history_turns = st.history.turns().size();
   return s;
 }
 

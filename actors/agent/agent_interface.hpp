@@ -78,13 +78,14 @@ struct agent_stats {
   int64_t response_time_avg_us = 0;  // over completed tasks
   int64_t uptime_ms = 0;
   uint64_t memory_bytes = 0;  // heap bytes of the agent's own state (history, stats)
+  uint64_t history_turns = 0;  // conversation turns held (bounded by history_window)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_stats& x) {
   return f(caf::meta::type_name("agentgraph::agent_stats"), x.name, x.role, x.status,
            x.tasks_completed, x.errors, x.tasks_in_flight, x.prompt_tokens, x.completion_tokens,
-           x.total_tokens, x.response_time_avg_us, x.uptime_ms, x.memory_bytes);
+           x.total_tokens, x.response_time_avg_us, x.uptime_ms, x.memory_bytes, x.history_turns);
 }
 
 using execute_atom = caf::atom_constant<caf::atom("ag_execute")>;

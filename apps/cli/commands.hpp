@@ -13,5 +13,8 @@ using args = std::vector<std::string>;
 int run_command(const args& argv);
 int config_command(const args& argv);
 int bench_command(const args& argv);
+int status_command(const args& argv);
+int submit_command(const args& argv);
+int profile_command(const args& argv);
 
 }  // namespace agentgraph::cli

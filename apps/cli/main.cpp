@@ -21,6 +21,13 @@ constexpr const char* usage_text =
   "  bench llm [--requests N] [--concurrency 1,8,32] [--quick]\n"
   "                       requests/s and p50/p99 of the LLM client against the mock\n"
   "                       server, next to raw libcurl and the openai npm SDK\n"
+  "  status [--url U]     a running node's agents: health, tasks, req/s, latency,\n"
+  "                       tokens/s, error rate, memory (GET /v1/agents)\n"
+  "  submit [--url U] --agent NAME --task TEXT [--background]\n"
+  "                       run a task on a node and stream its tokens and answer\n"
+  "  profile memory --config FILE [--task TEXT]...\n"
+  "                       bytes and bytes per entry of every agent and memory shard,\n"
+  "                       measured from the live data structures\n"
   "  version              print the version\n"
   "  help                 print this text\n"
   "\n"
@@ -42,6 +49,12 @@ int main(int argc, char** argv) {
     return config_command(rest);
   if (command == "bench")
     return bench_command(rest);
+  if (command == "status")
+    return status_command(rest);
+  if (command == "submit")
+    return submit_command(rest);
+  if (command == "profile")
+    return profile_command(rest);
   if (command == "version" || command == "--version") {
     std::cout << version_text << "\n";
     return 0;

@@ -79,4 +79,34 @@ std::string format_provider_table(const std::vector<provider_stats>& rows) {
                 body);
 }
 
+std::string format_memory_profile_table(const std::vector<memory_profile_row>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  uint64_t total = 0;
+  for (const auto& r : rows) {
+    total += r.bytes;
+    body.push_back({r.name, r.kind, std::to_string(r.entries), std::to_string(r.bytes),
+                    r.entries == 0 ? "-"
+                                   : fixed(static_cast<double>(r.bytes)
+                                             / static_cast<double>(r.entries),
+                                           1)});
+  }
+  body.push_back({"total", "", "", std::to_string(total), ""});
+  return render({"component", "kind", "entries", "bytes", "bytes_per_entry"}, body);
+}
+
+std::string format_agent_figures_table(const std::vector<agent_figures_row>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  for (const auto& r : rows)
+    body.push_back({r.name, r.status, r.healthy ? "yes" : "NO", std::to_string(r.tasks_completed),
+                    std::to_string(r.errors), std::to_string(r.tasks_in_flight),
+                    fixed(r.requests_per_second, 3), fixed(r.avg_response_ms, 2),
+                    fixed(r.tokens_per_second, 1), fixed(r.error_rate, 3),
+                    std::to_string(r.memory_bytes)});
+  return render({"agent", "status", "healthy", "tasks", "errors", "in_flight", "req_per_s",
+                 "avg_ms", "tok_per_s", "error_rate", "mem_bytes"},
+                body);
+}
+
 }  // namespace agentgraph::cli

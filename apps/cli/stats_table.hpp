@@ -10,6 +10,31 @@
 
 namespace agentgraph::cli {
 
+// One agent as a node's gateway reports it (GET /v1/agents).
+struct agent_figures_row {
+  std::string name;
+  std::string status;
+  bool healthy = false;
+  uint64_t tasks_completed = 0;
+  uint64_t errors = 0;
+  uint64_t tasks_in_flight = 0;
+  double requests_per_second = 0;
+  double avg_response_ms = 0;
+  double tokens_per_second = 0;
+  double error_rate = 0;
+  uint64_t memory_bytes = 0;
+};
+// One component of `profile memory`: entries are history turns (agents) or
+// stored entries (memory shards).
+struct memory_profile_row {
+  std::string kind;
+  std::string name;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+};
+[[nodiscard]] std::string format_memory_profile_table(const std::vector<memory_profile_row>& rows);
+[[nodiscard]] std::string format_agent_figures_table(const std::vector<agent_figures_row>& rows);
+
 [[nodiscard]] std::string format_agent_table(const std::vector<agent_stats>& rows);
 [[nodiscard]] std::string format_memory_table(const std::vector<memory_stats>& rows);
 [[nodiscard]] std::string format_provider_table(const std::vector<provider_stats>& rows);

@@ -46,4 +46,16 @@ expect 0 "level=debug component=runtime msg=\"component started\" kind=agent nam
 "$cli" run --config "$ini" --task "$task" --set memory.notes.snapshot_path="$work/n3.sqlite" \
   2>"$work/stderr" >/dev/null
 if grep -q "level=debug" "$work/stderr"; then echo "FAIL: debug lines at info level"; fails=$((fails + 1)); fi
+# profile memory: after 2 x 1 tasks each agent holds 2 turns and the shard 2 entries, with
+# measured bytes (not zero) and their quotient per entry.
+expect 0 "^planner +agent +2 +[1-9][0-9]* +[0-9.]+$" -- "$cli" profile memory --config "$ini" \
+  --task "$task" --repeat 2 --set memory.notes.snapshot_path="$work/p.sqlite"
+expect 0 "^notes +memory +2 +[1-9][0-9]* +[0-9.]+$" -- "$cli" profile memory --config "$ini" \
+  --task "$task" --repeat 2 --set memory.notes.snapshot_path="$work/p2.sqlite"
+expect 2 "the only profile is .memory." -- "$cli" profile cpu --config "$ini"
+expect 2 "--config is required" -- "$cli" profile memory
+# Gateway clients: a node that is not there is a clear error, exit 1.
+expect 1 "agentgraph status: http://127.0.0.1:9: .*(refused|unavailable)" -- "$cli" status --url http://127.0.0.1:9 --timeout 5
+expect 1 "agentgraph submit: http://127.0.0.1:9: " -- "$cli" submit --url http://127.0.0.1:9 --agent a --task t --timeout 5
+expect 2 "--agent and --task are required" -- "$cli" submit --url http://127.0.0.1:9
 exit $((fails > 0))

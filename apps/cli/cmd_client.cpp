@@ -1,0 +1,219 @@
+// `agentgraph status` and `agentgraph submit`: clients of a running node's
+// gateway (`agentgraph node`). They speak the gateway's JSON and SSE over
+// HTTP like any other client would; nothing here reaches into a Runtime.
+#include <iostream>
+#include <optional>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli/commands.hpp"
+#include "apps/cli/gateway_client.hpp"
+#include "apps/cli/stats_table.hpp"
+#include "runtime/error.hpp"
+
+namespace po = boost::program_options;
+
+namespace agentgraph::cli {
+
+namespace cmd_client_detail {
+
+using nlohmann::json;
+
+struct client_options {
+  std::string url = "http://127.0.0.1:8080";
+  std::string token_env = "AGENTGRAPH_TOKEN";
+  std::string agent;
+  std::string task;
+  std::string context;
+  bool background = false;
+  uint64_t timeout_s = 600;
+};
+
+// Parses `argv` for `name`; returns the exit code when parsing ends the
+// command (help or bad usage).
+std::optional<int> parse(const char* name, const args& argv, client_options& out, bool submit) {
+  po::options_description desc{std::string{"agentgraph "} + name};
+  desc.add_options()("help", "print this help")(
+    "url", po::value(&out.url)->default_value(out.url), "the node's gateway")(
+    "token-env", po::value(&out.token_env)->default_value(out.token_env),
+    "environment variable holding the bearer token (if the node requires one)")(
+    "timeout", po::value(&out.timeout_s)->default_value(out.timeout_s), "seconds to wait");
+  if (submit)
+    desc.add_options()("agent", po::value(&out.agent), "agent that gets the task")(
+      "task", po::value(&out.task), "the task text")(
+      "context", po::value(&out.context), "structured task input, a JSON value")(
+      "background", po::bool_switch(&out.background),
+      "print the task id and return at once instead of streaming the answer");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "agentgraph " << name << ": " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (submit && (out.agent.empty() || out.task.empty())) {
+    std::cerr << "agentgraph submit: --agent and --task are required\n";
+    return 2;
+  }
+  if (out.timeout_s == 0 || out.timeout_s > 86'400) {
+    std::cerr << "agentgraph " << name << ": --timeout must be 1..86400 seconds\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+gateway_target target_of(const client_options& o) {
+  return {o.url, token_from_env(o.token_env), std::chrono::seconds{o.timeout_s}};
+}
+
+// The gateway's error body's message, or the raw body.
+std::string error_text(const gateway_reply& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object())
+    return j["error"].value("code", "") + ": " + j["error"].value("message", "");
+  return r.body;
+}
+
+template <class T>
+T number(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<T>() : T{};
+}
+
+int status(const client_options& o) {
+  gateway_client client{target_of(o)};
+  auto r = client.get("/v1/agents");
+  if (!r) {
+    std::cerr << "agentgraph status: " << o.url << ": " << describe(r.error()) << "\n";
+    return 1;
+  }
+  if (r->status != 200) {
+    std::cerr << "agentgraph status: HTTP " << r->status << ": " << error_text(*r) << "\n";
+    return 1;
+  }
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("agents") || !j["agents"].is_array()) {
+    std::cerr << "agentgraph status: the node's answer has no `agents` list\n";
+    return 1;
+  }
+  std::vector<agent_figures_row> rows;
+  for (const auto& a : j["agents"]) {
+    agent_figures_row row;
+    row.name = a.value("name", "?");
+    row.status = a.value("status", "?");
+    row.healthy = a.value("healthy", false);
+    row.tasks_completed = number<uint64_t>(a, "tasks_completed");
+    row.errors = number<uint64_t>(a, "errors");
+    row.tasks_in_flight = number<uint64_t>(a, "tasks_in_flight");
+    row.requests_per_second = number<double>(a, "requests_per_second");
+    row.avg_response_ms = number<double>(a, "avg_response_ms");
+    row.tokens_per_second = number<double>(a, "tokens_per_second");
+    row.error_rate = number<double>(a, "error_rate");
+    row.memory_bytes = number<uint64_t>(a, "memory_bytes");
+    rows.push_back(std::move(row));
+  }
+  std::cout << format_agent_figures_table(rows);
+  return 0;
+}
+
+// Prints the streamed events of task `id` until it completes or fails.
+int follow(gateway_client& client, const std::string& id) {
+  int code = 1;
+  bool finished = false;
+  std::string current_call;
+  auto err = client.stream_events("/v1/tasks/" + id + "/events", [&](const sse_event& ev) {
+    auto data = json::parse(ev.data, nullptr, false);
+    if (ev.type == "token") {
+      auto call = data.is_object() ? data.value("request_id", "") : "";
+      if (call != current_call) {
+        std::cout << (current_call.empty() ? "" : "\n") << "[" << call << "] ";
+        current_call = call;
+      }
+      std::cout << (data.is_object() ? data.value("text", "") : "") << std::flush;
+      return true;
+    }
+    if (ev.type == "tool_call") {
+      std::cout << "<tool call " << ev.data << ">" << std::flush;
+      return true;
+    }
+    if (ev.type == "completed") {
+      std::cout << (current_call.empty() ? "" : "\n") << "answer:\n"
+                << (data.is_object() ? data.value("output", "") : ev.data) << "\n";
+      code = 0;
+      finished = true;
+      return false;
+    }
+    if (ev.type == "failed") {
+      std::cout << (current_call.empty() ? "" : "\n");
+      std::cerr << "agentgraph submit: task failed: " << ev.data << "\n";
+      finished = true;
+      return false;
+    }
+    return true;  // truncated and future event kinds: keep going
+  });
+  if (err) {
+    std::cerr << "agentgraph submit: events of task " << id << ": " << describe(err) << "\n";
+    return 1;
+  }
+  if (!finished)
+    std::cerr << "agentgraph submit: the event stream of task " << id
+              << " ended before the task did\n";
+  return code;
+}
+
+int submit(const client_options& o) {
+  json body = {{"agent", o.agent}, {"input", o.task}, {"mode", "background"}};
+  if (!o.context.empty()) {
+    auto ctx = json::parse(o.context, nullptr, false);
+    if (ctx.is_discarded()) {
+      std::cerr << "agentgraph submit: --context is not valid JSON\n";
+      return 2;
+    }
+    body["context"] = std::move(ctx);
+  }
+  gateway_client client{target_of(o)};
+  auto r = client.post_json("/v1/tasks", body.dump());
+  if (!r) {
+    std::cerr << "agentgraph submit: " << o.url << ": " << describe(r.error()) << "\n";
+    return 1;
+  }
+  if (r->status != 202 && r->status != 200) {
+    std::cerr << "agentgraph submit: HTTP " << r->status << ": " << error_text(*r) << "\n";
+    return r->status == 400 || r->status == 404 ? 2 : 1;
+  }
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("task_id") || !j["task_id"].is_string()) {
+    std::cerr << "agentgraph submit: the node's answer has no task_id\n";
+    return 1;
+  }
+  const std::string id = j["task_id"];
+  if (o.background) {
+    std::cout << id << "\n";
+    return 0;
+  }
+  std::cout << "task " << id << " on " << o.agent << "\n";
+  return follow(client, id);
+}
+
+}  // namespace cmd_client_detail
+
+int status_command(const args& argv) {
+  cmd_client_detail::client_options o;
+  if (auto code = cmd_client_detail::parse("status", argv, o, false))
+    return *code;
+  return cmd_client_detail::status(o);
+}
+
+int submit_command(const args& argv) {
+  cmd_client_detail::client_options o;
+  if (auto code = cmd_client_detail::parse("submit", argv, o, true))
+    return *code;
+  return cmd_client_detail::submit(o);
+}
+
+}  // namespace agentgraph::cli

@@ -76,7 +76,8 @@ struct http_request {
   // Overrides http_client_limits::stream_idle_timeout (streams only).
   std::optional<std::chrono::milliseconds> stream_idle_timeout;
   // true: the body goes to on_data as it arrives and http_response::body
-  // stays empty; the stream-idle timeout applies.
+  // stays empty; the stream-idle timeout applies; the request asks for no
+  // compression (Accept-Encoding: identity), so events arrive as sent.
   bool stream = false;
 };
 

@@ -415,7 +415,12 @@ void set_transport_options(option_setter& set, const transfer& t,
   set(CURLOPT_TCP_KEEPINTVL, 15L);
   // Below the common 60-120 s server idle limits, so reuse rarely races a close.
   set(CURLOPT_MAXAGE_CONN, 55L);
-  set(CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl can decode
+  // Whole bodies: every encoding curl can decode. Streams: none. A server
+  // (or proxy) that compresses an event stream may hold the compressed
+  // bytes until it ends (cpp-httplib's brotli and gzip do): the caller
+  // would see no event before the last, and a stream cut halfway would look
+  // like one cut before any event. SSE events are small; take them plain.
+  set(CURLOPT_ACCEPT_ENCODING, t.req.stream ? "identity" : "");
   set(CURLOPT_USERAGENT, "agentgraph/0.1");
 }
 

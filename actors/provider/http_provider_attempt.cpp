@@ -81,16 +81,8 @@ void send_attempt(self_ptr self, llm_call& call) {
   req.stream = call.spec.stream;
   auto left = std::chrono::duration_cast<milliseconds>(call.deadline - now);
   req.total_timeout = std::max(milliseconds{1}, std::min(st.cfg.timeout, left));
-  if (req.stream) {
+  if (req.stream)  // the client asks streams for no compression (see http_client)
     req.stream_idle_timeout = st.cfg.stream_idle_timeout;
-    // An event stream must arrive event by event. The client offers every
-    // encoding curl decodes, and a server that compresses the stream may
-    // hold the compressed bytes until it ends (cpp-httplib's brotli and
-    // gzip do, so the mock LLM did): the caller then saw no chunk before
-    // the last, and a stream cut halfway looked like one cut before any
-    // event and was retried. SSE events are small; ask for them plain.
-    req.headers.emplace_back("Accept-Encoding", "identity");
-  }
   ++call.attempt;
   call.status = 0;
   call.headers.clear();

@@ -1,0 +1,58 @@
+// Applying node updates to the workflow state. Each node returns an update
+// (a Value object: key -> value); each key's reducer says how the value
+// combines with what the state holds:
+//   overwrite  the new value replaces the old (the default for undeclared keys)
+//   append     arrays concatenate; a non-array value is appended as one element
+//   merge      objects merge key by key, the update winning (shallow)
+//   function   a registered C++ reducer: f(current, update) -> new value
+//
+// Determinism: the updates of one super-step are applied in the order of
+// their node names, never in the order the nodes finished, so parallel
+// branches give the same state whatever their timing (what AgentGraph's
+// engine got wrong: it kept only the last branch's state).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/workflow/workflow_graph.hpp"
+#include "runtime/value.hpp"
+
+namespace agentgraph {
+
+// Bound on an appended array, so a cycle appending every step cannot grow
+// the state (and every checkpoint) without limit.
+constexpr size_t state_array_items_max = 10'000;
+
+using reducer_fn = std::function<caf::expected<Value>(const Value& current, const Value& update)>;
+
+// Named reducers for reducer_kind::function; shared read-only once built.
+class reducer_registry {
+ public:
+  // invalid_argument for an empty name or a name registered twice.
+  caf::error add(std::string name, reducer_fn fn);
+  [[nodiscard]] const reducer_fn* find(const std::string& name) const;
+
+ private:
+  std::map<std::string, reducer_fn, std::less<>> fns_;
+};
+
+// Applies one node's update to `state` (an object). Errors: invalid_argument
+// naming the node and key (update not an object, merge of non-objects, an
+// unregistered reducer), limit_exceeded (state_array_items_max), and the
+// reducer function's own errors. On error `state` is unchanged.
+[[nodiscard]] caf::error apply_update(Value& state, const std::string& node, const Value& update,
+                                      const workflow_graph& g, const reducer_registry& reducers);
+
+// Applies every (node, update) pair of one super-step, sorted by node name.
+[[nodiscard]] caf::error apply_step(Value& state,
+                                    std::vector<std::pair<std::string, Value>> updates,
+                                    const workflow_graph& g, const reducer_registry& reducers);
+
+}  // namespace agentgraph

@@ -3,6 +3,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
+#include "actors/workflow/workflow_types.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/register_types.hpp"
 #include "runtime/supervisor.hpp"
@@ -57,6 +58,13 @@ void register_agent_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<agent_actor>("agentgraph::agent_actor");
 }
 
+void register_workflow_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<workflow_event>("agentgraph::workflow_event");
+  cfg.add_message_type<workflow_result>("agentgraph::workflow_result");
+  cfg.add_message_type<workflow_event_sink>("agentgraph::workflow_event_sink");
+  cfg.add_message_type<workflow_run_actor>("agentgraph::workflow_run_actor");
+}
+
 }  // namespace register_types_detail
 
 void register_all_types(caf::actor_system_config& cfg) {
@@ -66,6 +74,7 @@ void register_all_types(caf::actor_system_config& cfg) {
   register_types_detail::register_memory_types(cfg);
   register_types_detail::register_agent_types(cfg);
   register_types_detail::register_supervision_types(cfg);
+  register_types_detail::register_workflow_types(cfg);
 }
 
 }  // namespace agentgraph

@@ -1,0 +1,419 @@
+#include "actors/workflow/workflow_run.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <caf/sec.hpp>
+
+#include "runtime/assert.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+namespace agentgraph {
+
+const char* to_string(workflow_event_kind k) {
+  switch (k) {
+    case workflow_event_kind::run_started: return "run_started";
+    case workflow_event_kind::node_started: return "node_started";
+    case workflow_event_kind::node_completed: return "node_completed";
+    case workflow_event_kind::node_failed: return "node_failed";
+    case workflow_event_kind::state_updated: return "state_updated";
+    case workflow_event_kind::token: return "token";
+    case workflow_event_kind::interrupted: return "interrupted";
+    case workflow_event_kind::run_completed: return "run_completed";
+    case workflow_event_kind::run_failed: return "run_failed";
+  }
+  return "?";
+}
+
+const char* to_string(workflow_status s) {
+  switch (s) {
+    case workflow_status::completed: return "completed";
+    case workflow_status::interrupted: return "interrupted";
+    case workflow_status::failed: return "failed";
+  }
+  return "?";
+}
+
+caf::error function_registry::add(std::string name, node_function fn) {
+  if (name.empty() || !fn)
+    return make_error(errc::invalid_argument, "a workflow function needs a name and a body");
+  if (fns_.count(name) > 0)
+    return make_error(errc::invalid_argument, "workflow function '" + name + "' is registered twice");
+  fns_.emplace(std::move(name), std::move(fn));
+  return {};
+}
+
+const node_function* function_registry::find(const std::string& name) const {
+  auto it = fns_.find(name);
+  return it == fns_.end() ? nullptr : &it->second;
+}
+
+caf::expected<std::string> render_template(const std::string& text, const Value& state) {
+  std::string out;
+  size_t pos = 0;
+  // Bounded: each pass consumes at least one placeholder or ends.
+  while (pos < text.size()) {
+    auto open = text.find("{{", pos);
+    if (open == std::string::npos) {
+      out.append(text, pos, std::string::npos);
+      break;
+    }
+    out.append(text, pos, open - pos);
+    auto close = text.find("}}", open + 2);
+    if (close == std::string::npos)
+      return make_error(errc::invalid_argument, "template: unclosed {{ at offset "
+                                                  + std::to_string(open));
+    auto c = parse_condition(text.substr(open + 2, close - open - 2));  // a bare path
+    if (!c || c->op != condition_op::truthy)
+      return make_error(errc::invalid_argument,
+                        "template: '" + text.substr(open, close - open + 2) + "' is not a path");
+    const Value* v = lookup_path(state, c->path);
+    if (v == nullptr)
+      return make_error(errc::invalid_argument,
+                        "template: the state has no '" + c->text + "'");
+    out += v->is_string() ? v->as_string() : v->to_json();
+    pos = close + 2;
+  }
+  return out;
+}
+
+namespace workflow_run_detail {
+
+using self_ptr = workflow_run_impl::stateful_pointer<workflow_run_state>;
+
+void emit(self_ptr self, workflow_event_kind kind, std::string node = {}, Value data = {},
+          std::string text = {}) {
+  auto& st = self->state;
+  if (!st.events)
+    return;
+  self->send(st.events, workflow_event{kind, st.thread_id, st.step, std::move(node),
+                                       std::move(data), std::move(text)});
+}
+
+workflow_result make_result(const workflow_run_state& st, workflow_status status) {
+  workflow_result r;
+  r.thread_id = st.thread_id;
+  r.status = status;
+  r.state = st.state;
+  r.steps = st.step;
+  return r;
+}
+
+void finish(self_ptr self, workflow_result result) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  st.finished = true;
+  if (result.status == workflow_status::failed)
+    emit(self, workflow_event_kind::run_failed, {}, {}, result.error);
+  else if (result.status == workflow_status::interrupted) {
+    Value next = Value::array();
+    for (const auto& n : result.next)
+      next.as_array().emplace_back(n);
+    emit(self, workflow_event_kind::interrupted, {}, Value{Value::Object{{"next", next}}});
+  } else
+    emit(self, workflow_event_kind::run_completed, {}, st.state);
+  st.promise.deliver(std::move(result));
+  self->quit();
+}
+
+void fail(self_ptr self, const std::string& why) {
+  auto r = make_result(self->state, workflow_status::failed);
+  r.error = "workflow '" + self->state.graph->name + "' step " + std::to_string(self->state.step)
+            + ": " + why;
+  log(log_severity::warn, "workflow", "run failed",
+      {{"thread_id", self->state.thread_id}, {"error", r.error}});
+  finish(self, std::move(r));
+}
+
+void interrupt(self_ptr self, const std::set<std::string>& next) {
+  auto r = make_result(self->state, workflow_status::interrupted);
+  r.next.assign(next.begin(), next.end());
+  finish(self, std::move(r));
+}
+
+void begin_step(self_ptr self);
+
+void end_step(self_ptr self) {
+  auto& st = self->state;
+  const auto& g = *st.graph;
+  // Failed nodes follow their error edge, with the failure in `error`.
+  std::set<std::string> next;
+  for (const auto& [node, err] : st.failures) {
+    const edge_spec* handler = nullptr;
+    for (const auto& e : g.edges)
+      if (e.kind == edge_kind::error && e.from.front() == node)
+        handler = &e;
+    if (handler == nullptr)
+      return fail(self, "node '" + node + "' failed: " + describe(err));
+    st.updates.emplace_back(node, Value{Value::Object{
+                                    {"error", Value{Value::Object{{"node", node},
+                                                                  {"message", describe(err)}}}}}});
+    if (handler->to.front() != workflow_end)
+      next.insert(handler->to.front());
+  }
+  if (auto err = apply_step(st.state, std::move(st.updates), g, *st.deps.reducers))
+    return fail(self, describe(err));
+  st.updates.clear();
+  emit(self, workflow_event_kind::state_updated, {}, st.state);
+  std::set<std::string> completed;
+  for (const auto& n : st.active)
+    if (st.failures.count(n) == 0)
+      completed.insert(n);
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    const auto& e = g.edges[i];
+    if (e.kind == edge_kind::error)
+      continue;
+    if (e.kind == edge_kind::join) {
+      for (const auto& f : e.from)
+        if (completed.count(f) > 0)
+          st.joins[i].insert(f);
+      if (st.joins[i].size() == e.from.size()) {
+        st.joins.erase(i);
+        next.insert(e.to.front());
+      }
+      continue;
+    }
+    if (completed.count(e.from.front()) == 0)
+      continue;
+    if (e.kind == edge_kind::plain)
+      next.insert(e.to.begin(), e.to.end());
+    if (e.kind == edge_kind::conditional)
+      for (const auto& b : e.branches)
+        if (!b.when || evaluate(*b.when, st.state)) {
+          next.insert(b.to);
+          break;
+        }
+    if (e.kind == edge_kind::route) {
+      const Value* v = st.state.find(e.route_key);
+      std::string choice = v != nullptr && v->is_string() ? v->as_string() : "";
+      // An agent's answer may carry whitespace or a trailing period.
+      while (!choice.empty() && (std::isspace(static_cast<unsigned char>(choice.back()))
+                                 || choice.back() == '.'))
+        choice.pop_back();
+      while (!choice.empty() && std::isspace(static_cast<unsigned char>(choice.front())))
+        choice.erase(choice.begin());
+      auto it = e.routes.find(choice);
+      if (it == e.routes.end()) {
+        std::string known;
+        for (const auto& [c, to] : e.routes)
+          known += (known.empty() ? "" : ", ") + c;
+        return fail(self, "node '" + e.from.front() + "' chose route '" + choice
+                            + "' (state key '" + e.route_key + "'), which is not one of: " + known);
+      }
+      next.insert(it->second);
+    }
+  }
+  next.erase(workflow_end);
+  bool pause_after = false;
+  for (const auto& n : completed)
+    pause_after = pause_after
+                  || std::find(g.interrupt_after.begin(), g.interrupt_after.end(), n)
+                       != g.interrupt_after.end();
+  st.active = std::move(next);
+  st.failures.clear();
+  st.attempts.clear();
+  st.request_nodes.clear();
+  if (pause_after && !st.active.empty())
+    return interrupt(self, st.active);
+  self->send(self, workflow_step_atom::value);
+}
+
+void node_done(self_ptr self) {
+  auto& st = self->state;
+  AG_ASSERT(st.pending > 0);
+  if (--st.pending == 0)
+    end_step(self);
+}
+
+void run_node(self_ptr self, const std::string& name);
+
+void node_failed(self_ptr self, const std::string& name, caf::error err) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  const auto* node = st.graph->find_node(name);
+  if (st.attempts[name] <= node->retries_max) {
+    log(log_severity::info, "workflow", "retrying node",
+        {{"thread_id", st.thread_id}, {"node", name}, {"error", describe(err)}});
+    run_node(self, name);
+    return;
+  }
+  emit(self, workflow_event_kind::node_failed, name, {}, describe(err));
+  st.failures[name] = std::move(err);
+  node_done(self);
+}
+
+void node_succeeded(self_ptr self, const std::string& name, Value update) {
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  emit(self, workflow_event_kind::node_completed, name, update);
+  st.updates.emplace_back(name, std::move(update));
+  node_done(self);
+}
+
+Value single(const std::string& key, Value v) {
+  return Value{Value::Object{{key, std::move(v)}}};
+}
+
+void run_node(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  const auto& node = *st.graph->find_node(name);
+  const uint32_t attempt = ++st.attempts[name];
+  auto on_error = [self, name](caf::error& err) {
+    if (err == caf::sec::request_timeout)
+      err = make_error(errc::timeout, "node '" + name + "' gave no answer within its timeout");
+    node_failed(self, name, std::move(err));
+  };
+  switch (node.kind) {
+    case node_kind::function: {
+      auto out = (*st.deps.functions->find(node.target))(st.state);
+      if (!out)
+        return node_failed(self, name, std::move(out.error()));
+      return node_succeeded(self, name, std::move(*out));
+    }
+    case node_kind::agent: {
+      auto input = render_template(node.input, st.state);
+      if (!input)
+        return node_failed(self, name, std::move(input.error()));
+      task_request task;
+      task.task_id = st.thread_id + "/" + std::to_string(st.step) + "/" + name + "/"
+                     + std::to_string(attempt);
+      task.input = std::move(*input);
+      // Model calls of this task are "<task_id>-<n>"; tokens name their node.
+      st.request_nodes[task.task_id] = name;
+      self
+        ->request(st.deps.agents.at(node.target), node.timeout, execute_stream_atom::value,
+                  std::move(task), caf::actor_cast<stream_sink_actor>(self))
+        .then([self, name, key = node.output](task_result& r) {
+                node_succeeded(self, name, single(key, Value{std::move(r.output)}));
+              },
+              std::move(on_error));
+      return;
+    }
+    case node_kind::tool: {
+      Value args = node.arguments;
+      for (auto& [k, v] : args.as_object())
+        if (v.is_string()) {
+          auto rendered = render_template(v.as_string(), st.state);
+          if (!rendered)
+            return node_failed(self, name, std::move(rendered.error()));
+          v = Value{std::move(*rendered)};
+        }
+      self
+        ->request(st.deps.tools.at(node.target), node.timeout, invoke_atom::value,
+                  tool_invocation{st.thread_id + "/" + name, std::move(args)})
+        .then([self, name, key = node.output](tool_result& r) {
+                node_succeeded(self, name, single(key, std::move(r.output)));
+              },
+              std::move(on_error));
+      return;
+    }
+  }
+}
+
+void begin_step(self_ptr self) {
+  auto& st = self->state;
+  const auto& g = *st.graph;
+  if (st.active.empty()) {
+    log(log_severity::debug, "workflow", "run completed",
+        {{"thread_id", st.thread_id}, {"steps", std::to_string(st.step)}});
+    return finish(self, make_result(st, workflow_status::completed));
+  }
+  for (const auto& n : st.active)
+    if (std::find(g.interrupt_before.begin(), g.interrupt_before.end(), n)
+          != g.interrupt_before.end()
+        && st.resume_past.count(n) == 0)
+      return interrupt(self, st.active);
+  st.resume_past.clear();
+  if (st.step >= g.max_steps)
+    return fail(self, "stopped after max_steps (" + std::to_string(g.max_steps)
+                        + ") super-steps with nodes still active");
+  ++st.step;
+  st.pending = st.active.size();
+  // Copy: a function node may finish the step (and change `active`) inline.
+  const auto nodes = st.active;
+  for (const auto& n : nodes) {
+    emit(self, workflow_event_kind::node_started, n);
+    run_node(self, n);
+    if (st.finished)
+      return;
+  }
+}
+
+}  // namespace workflow_run_detail
+
+workflow_run_impl::behavior_type
+workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
+             std::shared_ptr<const workflow_graph> graph, workflow_deps deps, workflow_start start,
+             workflow_event_sink events) {
+  using namespace workflow_run_detail;
+  auto& st = self->state;
+  st.graph = std::move(graph);
+  st.deps = std::move(deps);
+  st.events = std::move(events);
+  st.thread_id = std::move(start.thread_id);
+  st.state = start.state.is_object() ? std::move(start.state) : Value::object();
+  st.step = start.step;
+  st.joins = std::move(start.joins);
+  if (start.next.empty())
+    st.active.insert(st.graph->entry);
+  else
+    st.active.insert(start.next.begin(), start.next.end());
+  if (start.resuming)
+    st.resume_past = st.active;
+  return {
+    [self](run_workflow_atom) -> caf::result<workflow_result> {
+      auto& st = self->state;
+      if (st.started)
+        return make_error(errc::invalid_argument, "workflow run '" + st.thread_id
+                                                    + "' was already started");
+      st.started = true;
+      st.promise = self->make_response_promise<workflow_result>();
+      emit(self, workflow_event_kind::run_started, {}, st.state);
+      begin_step(self);
+      return st.promise;
+    },
+    [self](stream_chunk& chunk) {
+      auto& st = self->state;
+      // "<task_id>-<n>": the task id names the node.
+      auto dash = chunk.request_id.rfind('-');
+      auto it = st.request_nodes.find(chunk.request_id.substr(0, dash));
+      if (it == st.request_nodes.end() || chunk.delta_text.empty())
+        return;
+      emit(self, workflow_event_kind::token, it->second,
+           Value{Value::Object{{"request_id", chunk.request_id}, {"text", chunk.delta_text}}});
+    },
+    [self](workflow_step_atom) {
+      if (!self->state.finished)
+        begin_step(self);
+    },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+caf::expected<workflow_run_actor>
+spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph> graph,
+                   workflow_deps deps, workflow_start start, workflow_event_sink events) {
+  if (!graph)
+    return make_error(errc::invalid_argument, "no workflow graph");
+  if (!deps.functions)
+    deps.functions = std::make_shared<const function_registry>();
+  if (!deps.reducers)
+    deps.reducers = std::make_shared<const reducer_registry>();
+  graph_names names;
+  names.has_agent = [&](const std::string& n) { return deps.agents.count(n) > 0; };
+  names.has_tool = [&](const std::string& n) { return deps.tools.count(n) > 0; };
+  names.has_function = [&](const std::string& n) { return deps.functions->contains(n); };
+  names.has_reducer = [&](const std::string& n) { return deps.reducers->find(n) != nullptr; };
+  if (auto err = validate_graph(*graph, names))
+    return err;
+  if (start.thread_id.empty())
+    return make_error(errc::invalid_argument, "a workflow run needs a thread id");
+  return workflow_run_actor{sys.spawn(workflow_run, std::move(graph), std::move(deps),
+                                      std::move(start), std::move(events))};
+}
+
+}  // namespace agentgraph

@@ -119,6 +119,9 @@ struct Runtime::component_tables {
   // One fallback chain per agent that names `fallback`, keyed by agent.
   std::vector<runtime_detail::named<provider_actor>> chains;
   std::map<std::string, provider_config> provider_configs;
+  // Registered from C++; shared read-only with every workflow run.
+  std::shared_ptr<function_registry> workflow_functions = std::make_shared<function_registry>();
+  std::shared_ptr<reducer_registry> workflow_reducers = std::make_shared<reducer_registry>();
   std::vector<runtime_detail::named<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
@@ -395,6 +398,68 @@ caf::expected<memory_actor> Runtime::memory(const std::string& name) const {
 }
 caf::expected<provider_actor> Runtime::provider(const std::string& name) const {
   return runtime_detail::lookup(tables_->providers, "provider", name);
+}
+
+caf::error Runtime::register_workflow_function(std::string name, node_function fn) {
+  return tables_->workflow_functions->add(std::move(name), std::move(fn));
+}
+
+caf::error Runtime::register_workflow_reducer(std::string name, reducer_fn fn) {
+  return tables_->workflow_reducers->add(std::move(name), std::move(fn));
+}
+
+caf::expected<workflow_result> Runtime::run_workflow(
+  const workflow_graph& graph, workflow_start start,
+  const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
+  workflow_deps deps;
+  for (const auto& a : tables_->agents)
+    deps.agents[a.name] = a.handle;
+  for (const auto& name : tables_->tool_order)
+    deps.tools[name] = tables_->tools.find(name)->handle;
+  deps.functions = tables_->workflow_functions;
+  deps.reducers = tables_->workflow_reducers;
+  // The calling thread is the event sink, as in run_streaming.
+  caf::scoped_actor self{*system_};
+  auto run = spawn_workflow_run(*system_, std::make_shared<const workflow_graph>(graph),
+                                std::move(deps), std::move(start),
+                                caf::actor_cast<workflow_event_sink>(self));
+  if (!run)
+    return std::move(run.error());
+  self->send(*run, run_workflow_atom::value);
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  caf::expected<workflow_result> out = make_error(errc::internal, "no reply");
+  bool done = false;
+  while (!done) {  // bounded by `deadline`
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      caf::anon_send_exit(*run, caf::exit_reason::user_shutdown);
+      return make_error(errc::timeout, "workflow '" + graph.name + "' did not end within "
+                                         + std::to_string(deadline.count()) + " ms");
+    }
+    self->receive([&](workflow_event& ev) { on_event(ev); },
+                  [&](workflow_result& r) {
+                    out = std::move(r);
+                    done = true;
+                  },
+                  [&](caf::error& err) {
+                    out = std::move(err);
+                    done = true;
+                  },
+                  caf::after(left) >> [] {});
+  }
+  // Events the run sent before its reply are already in this mailbox.
+  for (size_t i = 0; i < 100'000; ++i) {
+    bool more = false;
+    self->receive([&](workflow_event& ev) {
+                    on_event(ev);
+                    more = true;
+                  },
+                  caf::after(std::chrono::milliseconds{0}) >> [] {});
+    if (!more)
+      break;
+  }
+  return out;
 }
 
 std::vector<std::string> Runtime::provider_names() const {

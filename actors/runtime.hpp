@@ -34,6 +34,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "actors/workflow/workflow_run.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/resilience/price_table.hpp"
 #include "runtime/supervision_config.hpp"
@@ -115,6 +116,23 @@ class Runtime {
   [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);
   [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
   [[nodiscard]] caf::expected<provider_stats> stats_of_provider(const std::string& provider);
+
+  // Workflows (actors/workflow/). Functions and reducers are registered
+  // from C++ before the runs that use them; invalid_argument for a name
+  // registered twice.
+  caf::error register_workflow_function(std::string name, node_function fn);
+  caf::error register_workflow_reducer(std::string name, reducer_fn fn);
+  // Checks `graph` against this runtime's agents, tools, functions and
+  // reducers (invalid_argument naming the node), runs it from `start` and
+  // blocks the calling (non-actor) thread until it completes, fails or is
+  // interrupted; `on_event` runs on the calling thread for each event.
+  // A failed run is a result (status failed, the state reached), not an
+  // error; errors are for runs that could not start or gave no answer
+  // within `deadline`.
+  [[nodiscard]] caf::expected<workflow_result> run_workflow(
+    const workflow_graph& graph, workflow_start start,
+    const std::function<void(const workflow_event&)>& on_event,
+    std::chrono::milliseconds deadline = std::chrono::hours{1});
   [[nodiscard]] std::vector<std::string> provider_names() const;  // in the order added
 
   // Publishes a component on 127.0.0.1 (port 0: the OS picks) through CAF's

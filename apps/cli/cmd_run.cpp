@@ -27,6 +27,9 @@ struct run_options {
   std::string agent;
   std::string context_json;
   bool stream = false;
+  std::string workflow;
+  std::string input_json;
+  std::string thread;
   std::vector<std::string> overrides;
 };
 
@@ -39,7 +42,10 @@ std::optional<int> parse(const args& argv, run_options& out) {
     "agent", po::value(&out.agent), "agent that gets the task (default: the first in the file)")(
     "context", po::value(&out.context_json), "structured task input, a JSON value")(
     "stream", po::bool_switch(&out.stream),
-    "print the model's tokens as they arrive (each model call on its own line)");
+    "print the model's tokens as they arrive (each model call on its own line)")(
+    "workflow", po::value(&out.workflow), "run this workflow file instead of a task")(
+    "input", po::value(&out.input_json), "the workflow's initial state, a JSON object")(
+    "thread", po::value(&out.thread), "the workflow run's thread id (default: generated)");
   add_schema_options(node_schema(), desc);
   po::variables_map vm;
   try {
@@ -56,8 +62,9 @@ std::optional<int> parse(const args& argv, run_options& out) {
   if (out.config.empty())
     if (const char* env = std::getenv("AGENTGRAPH_CONFIG"))
       out.config = env;
-  if (out.config.empty() || out.task.empty()) {
-    std::cerr << "agentgraph run: --config (or AGENTGRAPH_CONFIG) and --task are required\n";
+  if (out.config.empty() || (out.task.empty() == out.workflow.empty())) {
+    std::cerr << "agentgraph run: --config (or AGENTGRAPH_CONFIG) and either --task or "
+                 "--workflow are required\n";
     return 2;
   }
   out.overrides = overrides_from_options(node_schema(), vm);
@@ -98,6 +105,8 @@ int run_command(const args& argv) {
     return 2;
   }
   set_log_level(cfg->runtime.log_level);
+  if (!opts.workflow.empty())
+    return run_workflow_file(*cfg, opts.workflow, opts.input_json, opts.thread);
   task_request task;
   task.task_id = "run-1";
   task.input = opts.task;

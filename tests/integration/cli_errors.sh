@@ -25,7 +25,7 @@ expect 2 "set the environment variable AG_TEST_UNSET_KEY_VAR" -- "$cli" run --co
 
 expect 0 "agentgraph 0.1.0" -- "$cli" version
 expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate
-expect 2 "--config .* and --task are required" -- "$cli" run --task hi
+expect 2 "--config .* and either --task or --workflow are required" -- "$cli" run --task hi
 expect 2 "cannot open|No such file|cannot read" -- "$cli" run --config "$work/missing.ini" --task hi
 printf '[agent.a]\nprovider = p\n[provider.p]\nkind = scripted\nrules = r.json\ntemprature = 1\n' >"$work/typo.ini"
 expect 2 "typo.ini:6: .*temprature" -- "$cli" config check "$work/typo.ini"
@@ -54,6 +54,20 @@ expect 0 "^notes +memory +2 +[1-9][0-9]* +[0-9.]+$" -- "$cli" profile memory --c
   --task "$task" --repeat 2 --set memory.notes.snapshot_path="$work/p2.sqlite"
 expect 2 "the only profile is .memory." -- "$cli" profile cpu --config "$ini"
 expect 2 "--config is required" -- "$cli" profile memory
+# Workflows: the example runs the calculator, then researcher and planner in parallel.
+wf="$src/configs/examples/research.workflow.json"
+wf_input='{"question": "How many widgets fit in the crate? Use the spec file.", "expression": "10*10*10"}'
+expect 0 "completed after 2 steps" -- "$cli" run --config "$ini" --workflow "$wf" --input "$wf_input" \
+  --set memory.notes.snapshot_path="$work/wf.sqlite"
+expect 0 '"finding": "The crate holds 1000 widgets' -- "$cli" run --config "$ini" --workflow "$wf" \
+  --input "$wf_input" --set memory.notes.snapshot_path="$work/wf2.sqlite"
+expect 2 "either --task or --workflow" -- "$cli" run --config "$ini" --workflow "$wf" --task hi
+expect 2 "--input must be a JSON object" -- "$cli" run --config "$ini" --workflow "$wf" --input '[1]'
+printf '{"entry": "a", "nodes": {"a": {"agent": "nobody", "input": "x", "output": "o"}}, "edges": [{"from": "a", "to": "END"}]}' >"$work/bad.json"
+expect 2 "no agent named 'nobody'" -- "$cli" run --config "$ini" --workflow "$work/bad.json" \
+  --set memory.notes.snapshot_path="$work/wf3.sqlite"
+printf '{"entry": "a", "nodes": {}, "edges": []}' >"$work/empty.json"
+expect 2 "no nodes" -- "$cli" run --config "$ini" --workflow "$work/empty.json"
 # Gateway clients: a node that is not there is a clear error, exit 1.
 expect 1 "agentgraph status: http://127.0.0.1:9: .*(refused|unavailable)" -- "$cli" status --url http://127.0.0.1:9 --timeout 5
 expect 1 "agentgraph submit: http://127.0.0.1:9: " -- "$cli" submit --url http://127.0.0.1:9 --agent a --task t --timeout 5

@@ -7,6 +7,7 @@
 
 #include "actors/workflow/condition.hpp"
 #include "actors/workflow/state_reducer.hpp"
+#include "actors/workflow/workflow_builder.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include "runtime/error.hpp"
 
@@ -219,6 +220,41 @@ TEST_CASE("workflow: validation checks targets against what exists when it can t
   auto g = parse_workflow(review_json, "wf.json", names);
   REQUIRE_FALSE(g);
   CHECK(error_context(g.error()).find("node 'd': no function named 'score'") != std::string::npos);
+}
+
+}  // namespace workflow_model_test
+
+namespace workflow_model_test {
+
+TEST_CASE("workflow: the C++ builder makes the same graph as the file") {
+  auto built = workflow_builder{"review"}
+                 .agent("a", "writer", "Write about {{topic}}", "draft")
+                 .timeout(std::chrono::seconds{5})
+                 .retries(2)
+                 .tool("b", "calculator", Value::from_json(R"({"expression": "1+1"})").value(), "sum")
+                 .function("c", "count")
+                 .function("d", "score")
+                 .reducer("notes", reducer_kind::append)
+                 .reducer("meta", reducer_kind::merge)
+                 .edge("a", {"b", "c"})
+                 .join({"b", "c"}, "d")
+                 .when("d", {{"score >= 1", "END"}}, "a")
+                 .on_error("a", "END")
+                 .interrupt_before("d")
+                 .entry("a")
+                 .max_steps(12)
+                 .build();
+  REQUIRE_MESSAGE(built, describe(built.error()));
+  auto parsed = parse_workflow(review_json, "wf.json");
+  REQUIRE(parsed);
+  CHECK(built->nodes.size() == parsed->nodes.size());
+  CHECK(built->edges.size() == parsed->edges.size());
+  for (size_t i = 0; i < built->edges.size(); ++i)
+    CHECK(built->edges[i].describe() == parsed->edges[i].describe());
+  CHECK(built->find_node("a")->retries_max == 2);
+  auto bad = workflow_builder{"x"}.function("f", "g").when("f", {{"n >", "END"}}, "END").entry("f").build();
+  REQUIRE_FALSE(bad);
+  CHECK(error_context(bad.error()).find("edge from f") != std::string::npos);
 }
 
 }  // namespace workflow_model_test

@@ -77,8 +77,8 @@ gateway::impl::impl(Runtime& runtime, gateway_config c)
     cfg(std::move(c)),
     book(std::make_shared<task_book>(cfg.tasks_in_flight_max, cfg.tasks_kept,
                                      cfg.task_events_max)),
-    server(gateway_detail::server_options(cfg)),
-    id_prefix(gateway_detail::random_prefix()) {
+    id_prefix(gateway_detail::random_prefix()),
+    server(gateway_detail::server_options(cfg)) {
   auto& reg = rt.metrics();
   if (auto fam = reg.add_counter("agentgraph_gateway_responses_total",
                                  "HTTP responses of the node gateway by route and status.",
@@ -181,10 +181,26 @@ net::http_response gateway::impl::task_events(const net::http_request& req) {
   auto entry = book->table.find(req.params.at(0));
   if (!entry)
     return net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'");
+  // Counts the stream as open for as long as the server holds its producer.
+  struct open_stream {
+    explicit open_stream(impl& g) : self(g) {
+      std::lock_guard lock{self.streams_mutex};
+      ++self.streams_open;
+    }
+    ~open_stream() {
+      {
+        std::lock_guard lock{self.streams_mutex};
+        --self.streams_open;
+      }
+      self.streams_closed.notify_all();
+    }
+    impl& self;
+    task_entry::cursor cursor;
+  };
   net::http_response r;
   r.content_type = "text/event-stream";
-  auto cursor = std::make_shared<task_entry::cursor>();
-  r.stream = [entry, cursor](std::chrono::milliseconds wait) { return entry->read(*cursor, wait); };
+  auto st = std::make_shared<open_stream>(*this);
+  r.stream = [entry, st](std::chrono::milliseconds wait) { return entry->read(st->cursor, wait); };
   return r;
 }
 
@@ -280,6 +296,10 @@ void gateway::stop() {
   // that stop() would have to wait for.
   for (const auto& entry : p.book->table.running())
     entry->wake();
+  {
+    std::unique_lock lock{p.streams_mutex};
+    p.streams_closed.wait_for(lock, gateway_stream_drain_max, [&p] { return p.streams_open == 0; });
+  }
   p.server.stop();
   log(log_severity::info, gateway_log_component, "gateway stopped", {});
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,8 @@ constexpr auto gateway_caller_grace = std::chrono::seconds{2};
 // A runner waits for the agent this much longer than the agent's task
 // deadline, so the agent's supervisor answers with its own timeout first.
 constexpr auto gateway_runner_grace = std::chrono::seconds{1};
+// How long stop() lets open event streams deliver their last events.
+constexpr auto gateway_stream_drain_max = std::chrono::seconds{2};
 
 // What the runners share with the gateway. Held by shared_ptr so a runner
 // finishing after the gateway is gone still has a valid table.
@@ -65,13 +68,22 @@ struct gateway::impl {
   Runtime& rt;
   const gateway_config cfg;
   const std::shared_ptr<task_book> book;
-  net::http_server server;  // provides its own synchronization
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};  // sync waiters give up when set
   std::atomic<uint64_t> task_counter{0};
   const std::string id_prefix;  // random per gateway, so ids differ across restarts
   metrics::counter_family* responses = nullptr;  // set by the constructor, const after
+
+  // Open event streams. stop() waits (at most stream_drain_max) for them to
+  // end, so a subscriber of a task that was just cancelled still gets its
+  // final event before the server closes the connection.
+  std::mutex streams_mutex;
+  std::condition_variable streams_closed;
+  size_t streams_open = 0;  // guarded by streams_mutex
+  // Last, so it stops (joining its workers, which may hold open_stream
+  // guards) before the members above are destroyed.
+  net::http_server server;  // provides its own synchronization
 
   // Counts the response in agentgraph_gateway_responses_total and returns it.
   net::http_response counted(const char* route, net::http_response r);

@@ -175,7 +175,13 @@ int node_command(const args& argv) {
     return 2;
   }
   set_log_level(cfg->runtime.log_level);
-  auto gw_cfg = gateway_config_from(cfg->node, process_environment());
+  // process_environment() holds only AGENTGRAPH_* variables; the token's
+  // variable is named by the config.
+  std::map<std::string, std::string> token_env;
+  if (!cfg->node.auth_token_env.empty())
+    if (const char* v = std::getenv(cfg->node.auth_token_env.c_str()))
+      token_env.emplace(cfg->node.auth_token_env, v);
+  auto gw_cfg = gateway_config_from(cfg->node, token_env);
   if (!gw_cfg) {
     std::cerr << "agentgraph node: " << describe(gw_cfg.error()) << "\n";
     return 2;

@@ -107,7 +107,9 @@ struct http_server::impl {
     if (std::find(opts.open_paths.begin(), opts.open_paths.end(), req.path)
         != opts.open_paths.end())
       return true;
-    auto token = bearer_token(req.get_header_value("Authorization"));
+    // get_header_value returns a copy: keep it alive while the view is used.
+    const std::string header = req.get_header_value("Authorization");
+    auto token = bearer_token(header);
     return !token.empty() && constant_time_equal(token, opts.auth_token);
   }
 

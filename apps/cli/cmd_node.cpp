@@ -31,6 +31,7 @@
 #include "actors/node/gateway.hpp"
 #include "actors/node_config.hpp"
 #include "actors/runtime.hpp"
+#include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/config/config_options.hpp"
 #include "runtime/config/config_resolve.hpp"
@@ -48,38 +49,22 @@ namespace cmd_node_detail {
 constexpr int forced_exit_code = 130;
 
 struct node_options {
-  std::string config;
+  config_args cfg;
   std::string port_file;
-  std::vector<std::string> overrides;
 };
 
 std::optional<int> parse(const args& argv, node_options& out) {
   po::options_description desc{"agentgraph node"};
   desc.add_options()("help", "print this help")(
-    "config", po::value(&out.config), "config file (default: $AGENTGRAPH_CONFIG)")(
     "port-file", po::value(&out.port_file),
     "write the gateway's port to this file (atomically) once it listens");
-  add_schema_options(node_schema(), desc);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "agentgraph node: " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
-  if (out.config.empty())
-    if (const char* env = std::getenv("AGENTGRAPH_CONFIG"))
-      out.config = env;
-  if (out.config.empty()) {
+  if (auto code = parse_config_command(argv, "node", desc, vm, out.cfg))
+    return code;
+  if (out.cfg.config.empty()) {
     std::cerr << "agentgraph node: --config (or AGENTGRAPH_CONFIG) is required\n";
     return 2;
   }
-  out.overrides = overrides_from_options(node_schema(), vm);
   return std::nullopt;
 }
 
@@ -169,7 +154,7 @@ int node_command(const args& argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto env = process_environment();
   env.erase("AGENTGRAPH_CONFIG");
-  auto cfg = load_node_config(opts.config, env, opts.overrides);
+  auto cfg = load_node_config(opts.cfg.config, env, opts.cfg.overrides);
   if (!cfg) {
     std::cerr << "agentgraph node: " << describe(cfg.error()) << "\n";
     return 2;

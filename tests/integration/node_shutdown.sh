@@ -107,6 +107,13 @@ def final_event(port, task_id, out):
         pass
     out[task_id] = last
 
+def exit_code(p):
+    try:
+        return p.wait(60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return "hung"
+
 def memory_entries(port):
     status, body, _ = call(port, "GET", "/v1/memory")
     return json.loads(body)["shards"][0]["entries"] if status == 200 else None
@@ -164,11 +171,7 @@ check(s == 200 and json.loads(body)["status"] == "completed", "sync quick task c
 s, body, _ = sync_results.get("sync-stuck", (0, "{}", {}))
 check(s == 409 and json.loads(body)["error"] == {"code": "cancelled", "message": "node shutting down"},
       "sync stuck task got an explicit cancelled error: %d %s" % (s, body))
-try:
-    code = p.wait(60)
-except subprocess.TimeoutExpired:
-    p.kill()
-    code = "hung"
+code = exit_code(p)
 check(code == 0, "the node exits 0 after SIGTERM (got %s)" % code)
 
 # ---- 2. the memory snapshot is reloaded ------------------------------------
@@ -182,11 +185,7 @@ check(s == 202, "a stuck task accepted")
 p.send_signal(signal.SIGTERM)
 wait_for(lambda: call(port, "GET", "/ready", auth=False)[0] == 503, "second node drains")
 p.send_signal(signal.SIGINT)
-try:
-    code = p.wait(60)
-except subprocess.TimeoutExpired:
-    p.kill()
-    code = "hung"
+code = exit_code(p)
 check(code == 130, "a second signal exits with 130 (got %s)" % code)
 
 log = open(log_path).read()

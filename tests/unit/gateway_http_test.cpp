@@ -47,26 +47,32 @@ constexpr const char* rules_json = R"({
   ]
 })";
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path()
-           / ("agentgraph-gateway-test-" + std::to_string(::getpid()) + "-"
-              + std::to_string(++counter));
-    std::filesystem::create_directories(path);
-    std::ofstream{path / "rules.json"} << rules_json;
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+// A fresh directory per fixture, removed with it.
+std::filesystem::path scratch_dir() {
+  static int counter = 0;
+  auto dir = std::filesystem::temp_directory_path()
+             / ("agentgraph-gateway-test-" + std::to_string(::getpid()) + "-"
+                + std::to_string(++counter));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// The default gateway_config with `set` applied.
+template <class Set>
+gateway_config config(Set set) {
+  gateway_config g;
+  set(g);
+  return g;
+}
 
 struct fixture {
-  temp_dir dir;
+  const std::filesystem::path dir = scratch_dir();
   std::unique_ptr<Runtime> rt;
   std::unique_ptr<gateway> gw;
 
   explicit fixture(gateway_config g = {}, bool ready = true) {
-    auto path = (dir.path / "node.ini").string();
+    std::ofstream{dir / "rules.json"} << rules_json;
+    auto path = (dir / "node.ini").string();
     std::ofstream{path} << "[provider.scripted]\nkind = scripted\nrules = rules.json\n"
                            "[tool.calculator]\nkind = calculator\n"
                            "[memory.notes]\nsimilarity_threshold = 0.05\n"
@@ -86,6 +92,7 @@ struct fixture {
   ~fixture() {
     gw.reset();
     rt.reset();
+    std::filesystem::remove_all(dir);
   }
 
   httplib::Client client() const {
@@ -260,9 +267,7 @@ TEST_CASE("gateway: a background task answers 202 with Location, then GET shows 
 }
 
 TEST_CASE("gateway: every bad request gets its status and a message naming the field") {
-  gateway_config g;
-  g.body_bytes_max = 1024;
-  fixture f{g};
+  fixture f{config([](gateway_config& g) { g.body_bytes_max = 1024; })};
   auto c = f.client();
   auto bad_json = post(c, "{oops");
   CHECK(bad_json->status == 400);
@@ -299,9 +304,7 @@ TEST_CASE("gateway: every bad request gets its status and a message naming the f
 }
 
 TEST_CASE("gateway: past tasks_in_flight_max a task gets 429 with Retry-After") {
-  gateway_config g;
-  g.tasks_in_flight_max = 1;
-  fixture f{g};
+  fixture f{config([](gateway_config& g) { g.tasks_in_flight_max = 1; })};
   auto c = f.client();
   auto first = post(c, R"({"agent":"solo","input":"slow one","mode":"background"})");
   REQUIRE(first->status == 202);
@@ -385,9 +388,7 @@ TEST_CASE("gateway: tool calls stream as tool_call events; a late subscriber get
 }
 
 TEST_CASE("gateway: a subscriber after the buffer overflowed is told what was dropped") {
-  gateway_config g;
-  g.task_events_max = 2;
-  fixture f{g};
+  fixture f{config([](gateway_config& g) { g.task_events_max = 2; })};
   auto c = f.client();
   REQUIRE(post(c, R"({"agent":"solo","input":"hello","task_id":"ov"})")->status == 200);
   auto frames = read_events(f, "ov");
@@ -397,9 +398,7 @@ TEST_CASE("gateway: a subscriber after the buffer overflowed is told what was dr
 }
 
 TEST_CASE("gateway: tasks_kept bounds the finished tasks GET can find") {
-  gateway_config g;
-  g.tasks_kept = 1;
-  fixture f{g};
+  fixture f{config([](gateway_config& g) { g.tasks_kept = 1; })};
   auto c = f.client();
   REQUIRE(post(c, R"({"agent":"solo","input":"a","task_id":"k1"})")->status == 200);
   REQUIRE(post(c, R"({"agent":"solo","input":"b","task_id":"k2"})")->status == 200);

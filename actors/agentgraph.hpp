@@ -7,6 +7,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
+#include "actors/node/gateway.hpp"
 #include "actors/node_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/provider/provider_interface.hpp"

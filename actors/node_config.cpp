@@ -159,6 +159,57 @@ const std::vector<field<runtime_settings>>& runtime_fields() {
   return fields;
 }
 
+const std::vector<field<node_settings>>& node_fields() {
+  static const auto fields = [] {
+    using S = node_settings;
+    const S d;
+    return std::vector<field<S>>{
+        bind(string_key("listen", d.listen,
+                        "Interface (address) the HTTP gateway of `agentgraph node` binds; "
+                        "0.0.0.0 opens it to every interface."),
+             &S::listen),
+        bind(uint_key("port", d.port, 0, 65535,
+                      "TCP port of the HTTP gateway; 0: the OS picks a free one (printed on "
+                      "the `listening on` line)."),
+             &S::port),
+        bind(string_key("auth_token_env", d.auth_token_env,
+                        "Name of the environment variable holding the gateway's bearer token; "
+                        "every route but /health and /ready then needs `Authorization: Bearer "
+                        "<token>`. Empty: no auth. The variable must be set and non-empty."),
+             &S::auth_token_env),
+        bind(uint_key("http_threads", d.http_threads, 1, 1024,
+                      "Gateway worker threads; each serves one connection at a time (a sync "
+                      "task or an event stream holds one for its whole length)."),
+             &S::http_threads),
+        bind(uint_key("tasks_in_flight_max", d.tasks_in_flight_max, 1, 100'000,
+                      "Tasks the gateway runs at once; one more is refused with 429 and "
+                      "Retry-After."),
+             &S::tasks_in_flight_max),
+        bind(uint_key("tasks_kept", d.tasks_kept, 0, 1'000'000,
+                      "Finished tasks kept for GET /v1/tasks/<id>; beyond it the oldest "
+                      "finished task is forgotten (404)."),
+             &S::tasks_kept),
+        bind(uint_key("task_events_max", d.task_events_max, 1, 1'000'000,
+                      "Stream events (tokens, tool calls) buffered per task for "
+                      "/v1/tasks/<id>/events; beyond it the oldest are dropped and a late "
+                      "subscriber gets a `truncated` event."),
+             &S::task_events_max),
+        bind(uint_key("body_bytes_max", d.body_bytes_max, 1024, 64 * mib,
+                      "Largest request body the gateway reads; larger ones get 413."),
+             &S::body_bytes_max),
+        bind(duration_key("health_ping_timeout", d.health_ping_timeout, 1ms, 1min,
+                          "How long /ready and /v1/agents wait for each provider, memory shard "
+                          "and agent to answer before calling it unhealthy."),
+             &S::health_ping_timeout),
+        bind(duration_key("shutdown_deadline", d.shutdown_deadline, 0ms, 1h,
+                          "On SIGTERM or SIGINT, how long the node waits for accepted tasks to "
+                          "finish; then the rest end `cancelled`."),
+             &S::shutdown_deadline),
+    };
+  }();
+  return fields;
+}
+
 const std::vector<field<supervision_config>>& supervisor_fields() {
   static const auto fields = [] {
     using S = supervision_config;
@@ -514,6 +565,7 @@ node_config bind_tree(const config_tree& tree) {
   node_config cfg;
   bind_section(*tree.find("runtime"), runtime_fields(), cfg.runtime);
   bind_section(*tree.find("supervisor"), supervisor_fields(), cfg.supervisor);
+  bind_section(*tree.find("node"), node_fields(), cfg.node);
   cfg.providers = bind_family(tree, "provider", provider_fields());
   cfg.tools = bind_family(tree, "tool", tool_fields());
   cfg.memories = bind_family(tree, "memory", memory_fields());
@@ -747,6 +799,8 @@ const config_schema& node_schema() {
         {"runtime", false, "Process-wide settings of the node.", keys_of(runtime_fields())});
     s.add_section({"supervisor", false, "Restart, heartbeat and timeout policy of the supervisors.",
                    keys_of(supervisor_fields())});
+    s.add_section({"node", false, "The HTTP gateway of `agentgraph node` and its shutdown.",
+                   keys_of(node_fields())});
     s.add_section({"provider", true, "An LLM provider that agents name in their provider key.",
                    keys_of(provider_fields())});
     s.add_section(

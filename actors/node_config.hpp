@@ -21,6 +21,7 @@
 #pragma once
 
 #include <caf/expected.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,8 +55,30 @@ struct runtime_settings {
   std::string prices;
 };
 
+// The [node] section: the HTTP gateway of `agentgraph node` and its
+// shutdown. The gateway reads these through gateway_config_from
+// (actors/node/gateway_config.hpp).
+struct node_settings {
+  // Interface the gateway binds; loopback unless the operator opens it.
+  std::string listen = "127.0.0.1";
+  // 0: the OS picks a free port (printed on the `listening on` line).
+  uint32_t port = 8080;
+  // Name of the environment variable holding the bearer token; empty: no
+  // auth. The token itself never appears in a config file or a log.
+  std::string auth_token_env;
+  uint32_t http_threads = 8;
+  uint32_t tasks_in_flight_max = 256;
+  uint32_t tasks_kept = 1024;
+  uint32_t task_events_max = 1024;
+  uint64_t body_bytes_max = 1 << 20;
+  std::chrono::milliseconds health_ping_timeout{1'000};
+  // How long a draining node waits for accepted tasks before cancelling them.
+  std::chrono::milliseconds shutdown_deadline{30'000};
+};
+
 struct node_config {
   runtime_settings runtime;
+  node_settings node;
   supervision_config supervisor;
   // One entry per [<family>.<name>] section, in file order, with `name`
   // set from the section name.

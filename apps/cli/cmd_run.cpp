@@ -8,6 +8,7 @@
 
 #include "actors/node_config.hpp"
 #include "actors/runtime.hpp"
+#include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"
 #include "runtime/config/config_options.hpp"
@@ -22,7 +23,7 @@ namespace agentgraph::cli {
 namespace cmd_run_detail {
 
 struct run_options {
-  std::string config;
+  config_args cfg;
   std::string task;
   std::string agent;
   std::string context_json;
@@ -30,15 +31,12 @@ struct run_options {
   std::string workflow;
   std::string input_json;
   std::string thread;
-  std::vector<std::string> overrides;
 };
 
 // Returns the exit code when parsing ends the command (help, bad usage).
 std::optional<int> parse(const args& argv, run_options& out) {
   po::options_description desc{"agentgraph run"};
-  desc.add_options()("help", "print this help")(
-    "config", po::value(&out.config),
-    "config file (default: $AGENTGRAPH_CONFIG)")("task", po::value(&out.task), "the task text")(
+  desc.add_options()("help", "print this help")("task", po::value(&out.task), "the task text")(
     "agent", po::value(&out.agent), "agent that gets the task (default: the first in the file)")(
     "context", po::value(&out.context_json), "structured task input, a JSON value")(
     "stream", po::bool_switch(&out.stream),
@@ -46,28 +44,14 @@ std::optional<int> parse(const args& argv, run_options& out) {
     "workflow", po::value(&out.workflow), "run this workflow file instead of a task")(
     "input", po::value(&out.input_json), "the workflow's initial state, a JSON object")(
     "thread", po::value(&out.thread), "the workflow run's thread id (default: generated)");
-  add_schema_options(node_schema(), desc);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "agentgraph run: " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
-  if (out.config.empty())
-    if (const char* env = std::getenv("AGENTGRAPH_CONFIG"))
-      out.config = env;
-  if (out.config.empty() || (out.task.empty() == out.workflow.empty())) {
+  if (auto code = parse_config_command(argv, "run", desc, vm, out.cfg))
+    return code;
+  if (out.cfg.config.empty() || (out.task.empty() == out.workflow.empty())) {
     std::cerr << "agentgraph run: --config (or AGENTGRAPH_CONFIG) and either --task or "
                  "--workflow are required\n";
     return 2;
   }
-  out.overrides = overrides_from_options(node_schema(), vm);
   return std::nullopt;
 }
 
@@ -99,7 +83,7 @@ int run_command(const args& argv) {
     return *code;
   auto env = process_environment();
   env.erase("AGENTGRAPH_CONFIG");  // the CLI's own variable, not a config key
-  auto cfg = load_node_config(opts.config, env, opts.overrides);
+  auto cfg = load_node_config(opts.cfg.config, env, opts.cfg.overrides);
   if (!cfg) {
     std::cerr << "agentgraph run: " << describe(cfg.error()) << "\n";
     return 2;
@@ -123,7 +107,7 @@ int run_command(const args& argv) {
   for (const auto& a : cfg->agents)
     known = known || a.name == agent;
   if (!known) {
-    std::cerr << "agentgraph run: --agent: no agent named '" << agent << "' in " << opts.config
+    std::cerr << "agentgraph run: --agent: no agent named '" << agent << "' in " << opts.cfg.config
               << "\n";
     return 2;
   }

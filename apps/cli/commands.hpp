@@ -13,6 +13,9 @@ namespace agentgraph::cli {
 using args = std::vector<std::string>;
 
 int run_command(const args& argv);
+// Exit codes: 0 clean shutdown, 1 failed to listen or a snapshot failed,
+// 2 bad usage or configuration, 130 a second signal forced the exit.
+int node_command(const args& argv);
 int config_command(const args& argv);
 int bench_command(const args& argv);
 int status_command(const args& argv);

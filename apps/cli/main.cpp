@@ -15,6 +15,10 @@ constexpr const char* usage_text =
   "  run --config FILE --task TEXT [--agent NAME] [--set SECTION.KEY=VALUE]...\n"
   "                       build a runtime from FILE, run TEXT on an agent, print the\n"
   "                       answer and per-agent stats\n"
+  "  node --config FILE [--port-file PATH] [--set SECTION.KEY=VALUE]...\n"
+  "                       serve the HTTP gateway ([node] section) until SIGTERM/SIGINT,\n"
+  "                       then drain, cancel what is left and persist memory; a second\n"
+  "                       signal exits at once with code 130\n"
   "  config check FILE [--set SECTION.KEY=VALUE]...\n"
   "                       validate a config file (and environment) without running it\n"
   "  config schema        print every config key: type, default, bounds, env name, help\n"
@@ -45,6 +49,8 @@ int main(int argc, char** argv) {
   args rest(argv + 2, argv + argc);
   if (command == "run")
     return run_command(rest);
+  if (command == "node")
+    return node_command(rest);
   if (command == "config")
     return config_command(rest);
   if (command == "bench")

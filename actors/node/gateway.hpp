@@ -1,0 +1,101 @@
+// The node's HTTP gateway over a Runtime: tasks (sync, background, their
+// status and their event streams), the agents' figures, the memory shards'
+// sizes, Prometheus metrics, liveness and readiness. `agentgraph node`
+// runs one; an embedding app may run its own.
+//
+// Routes (JSON bodies; every error body is {"error":{"code","message"}}):
+//   GET  /health                200 {"status":"alive"} (no auth)
+//   GET  /ready                 200/503 {"ready","reason"} (no auth)
+//   GET  /metrics               the runtime's registry, Prometheus text 0.0.4
+//   POST /v1/tasks              sync: 200 result; background: 202 + Location
+//   GET  /v1/tasks/<id>         {"task_id","agent","status", "result"|"error"}
+//   GET  /v1/tasks/<id>/events  SSE: token, tool_call, truncated, then
+//                               completed or failed
+//   GET  /v1/agents             per-agent counters and figures
+//   GET  /v1/memory             per-shard entries and bytes
+// Statuses: 400 bad body (the message names the field), 401 bad token,
+// 404 unknown agent/task/route, 409 task_id in use, 413 body too large,
+// 429 tasks_in_flight_max reached (Retry-After), 503 draining (Retry-After);
+// a failed sync task gets http_status_of(error) (task_json.hpp).
+// `agent` names one agent; agent groups (routing) are a later issue.
+//
+// Tasks run through the Runtime's agents without blocking a CAF scheduler
+// thread: each task has a small event-based runner actor that asks the
+// agent to execute_stream and is itself the stream sink, forwarding chunks
+// into the task's bounded event buffer. HTTP workers wait on the task's
+// condition variable (bounded by the task deadline), never on CAF.
+//
+// Thread-safe: every public method may be called from any non-actor thread.
+// The Runtime must outlive the gateway.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/node_config.hpp"
+
+namespace agentgraph {
+
+class Runtime;
+
+struct gateway_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: the OS picks (see gateway::port())
+  std::string auth_token;  // empty: no auth; never logged
+  uint32_t http_threads = 8;
+  uint32_t tasks_in_flight_max = 256;
+  uint32_t tasks_kept = 1024;  // finished tasks kept for GET
+  uint32_t task_events_max = 1024;  // stream events buffered per task
+  uint64_t body_bytes_max = 1 << 20;
+  std::chrono::milliseconds health_ping_timeout{1000};
+};
+
+// The gateway settings of a [node] section. The token is read from the
+// environment variable auth_token_env names. Errors: invalid_argument when
+// that variable is missing or empty (naming the variable, never the value).
+[[nodiscard]] caf::expected<gateway_config> gateway_config_from(
+  const node_settings& node, const std::map<std::string, std::string>& env);
+
+class gateway {
+ public:
+  // Binds and serves. Starts not ready (see set_ready). Errors: io_error
+  // (cannot bind), invalid_argument (bad config).
+  [[nodiscard]] static caf::expected<std::unique_ptr<gateway>> start(Runtime& rt,
+                                                                     gateway_config cfg);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  [[nodiscard]] uint16_t port() const;
+  // /ready answers 200 only when ready, not draining and every provider and
+  // memory shard answers within health_ping_timeout.
+  void set_ready(bool ready);
+  // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
+  // already accepted keep running and can still be read and streamed.
+  void begin_drain();
+  [[nodiscard]] size_t tasks_in_flight() const;
+  // True when every accepted task finished before `deadline` passed.
+  bool wait_idle(std::chrono::milliseconds deadline);
+  // Every unfinished task ends `cancelled` with `reason`: its sync caller
+  // gets 409 {"error":{"code":"cancelled"}}, its subscribers a `failed`
+  // event. Returns how many were cancelled. The agent's own work is not
+  // interrupted (agents have no cancel message yet); its late result is
+  // dropped.
+  size_t cancel_in_flight(const std::string& reason);
+  // Stops the HTTP server (waiting callers get 503); idempotent.
+  void stop();
+
+  struct impl;
+
+ private:
+  explicit gateway(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace agentgraph

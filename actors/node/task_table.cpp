@@ -1,0 +1,174 @@
+#include "actors/node/task_table.hpp"
+
+namespace agentgraph {
+
+task_entry::task_entry(std::string task_id, std::string agent_name, size_t events_max)
+  : id(std::move(task_id)), agent(std::move(agent_name)), events_max_(events_max) {}
+
+void task_entry::push_event(std::string name, Value data) {
+  {
+    std::lock_guard lock{mutex_};
+    if (status_ != task_status::running)
+      return;
+    if (events_.size() >= events_max_)
+      events_.pop_front();
+    events_.push_back({next_seq_++, std::move(name), data.to_json()});
+  }
+  changed_.notify_all();
+}
+
+bool task_entry::finish(task_status status, Value body, int http_status) {
+  {
+    std::lock_guard lock{mutex_};
+    if (status_ != task_status::running)
+      return false;
+    status_ = status;
+    final_ = std::move(body);
+    final_http_status_ = http_status;
+  }
+  changed_.notify_all();
+  return true;
+}
+
+task_status task_entry::status() const {
+  std::lock_guard lock{mutex_};
+  return status_;
+}
+
+Value task_entry::final_body() const {
+  std::lock_guard lock{mutex_};
+  return final_;
+}
+
+int task_entry::final_http_status() const {
+  std::lock_guard lock{mutex_};
+  return final_http_status_;
+}
+
+Value task_entry::status_json() const {
+  std::lock_guard lock{mutex_};
+  Value out = Value::object();
+  out["task_id"] = Value{id};
+  out["agent"] = Value{agent};
+  out["status"] = Value{to_string(status_)};
+  if (status_ == task_status::completed)
+    out["result"] = final_;
+  else if (const Value* err = final_.find("error"); err != nullptr && final_.is_object())
+    out["error"] = *err;
+  return out;
+}
+
+bool task_entry::wait_finished(std::chrono::steady_clock::time_point deadline,
+                               const std::atomic<bool>& abort) {
+  std::unique_lock lock{mutex_};
+  return changed_.wait_until(lock, deadline, [&] {
+    return status_ != task_status::running || abort.load();
+  }) && status_ != task_status::running;
+}
+
+void task_entry::wake() {
+  // Taking the lock orders this notify after a waiter's predicate check.
+  { std::lock_guard lock{mutex_}; }
+  changed_.notify_all();
+}
+
+uint64_t task_entry::events_dropped() const {
+  std::lock_guard lock{mutex_};
+  return events_.empty() ? next_seq_ : events_.front().seq;
+}
+
+void task_entry::append_final(std::vector<net::sse_event>& out) const {
+  out.push_back({status_ == task_status::completed ? "completed" : "failed", final_.to_json()});
+}
+
+net::sse_step task_entry::read(cursor& c, std::chrono::milliseconds wait) {
+  net::sse_step step;
+  if (c.done) {
+    step.finished = true;
+    return step;
+  }
+  std::unique_lock lock{mutex_};
+  changed_.wait_for(lock, wait,
+                    [&] { return next_seq_ > c.next_seq || status_ != task_status::running; });
+  const uint64_t first = events_.empty() ? next_seq_ : events_.front().seq;
+  if (c.next_seq < first) {
+    Value gap = Value::object();
+    gap["dropped"] = Value{static_cast<long long>(first - c.next_seq)};
+    gap["reason"] = Value{"the task's event buffer overflowed; the oldest events were dropped"};
+    step.events.push_back({"truncated", gap.to_json()});
+    c.next_seq = first;
+  }
+  for (const auto& e : events_)
+    if (e.seq >= c.next_seq)
+      step.events.push_back({e.name, e.data});
+  c.next_seq = next_seq_;
+  if (status_ != task_status::running) {
+    append_final(step.events);
+    c.done = true;
+    step.finished = true;
+  }
+  return step;
+}
+
+task_table::task_table(size_t in_flight_max, size_t kept_max, size_t events_max)
+  : in_flight_max_(in_flight_max), kept_max_(kept_max), events_max_(events_max) {}
+
+task_table::admission task_table::admit(const std::string& id, const std::string& agent) {
+  std::lock_guard lock{mutex_};
+  if (by_id_.count(id) != 0)
+    return {admit_outcome::duplicate, nullptr};
+  if (running_ >= in_flight_max_)
+    return {admit_outcome::full, nullptr};
+  auto entry = std::make_shared<task_entry>(id, agent, events_max_);
+  by_id_.emplace(id, entry);
+  ++running_;
+  return {admit_outcome::admitted, std::move(entry)};
+}
+
+std::shared_ptr<task_entry> task_table::find(const std::string& id) const {
+  std::lock_guard lock{mutex_};
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+void task_table::on_finished(const std::shared_ptr<task_entry>& entry) {
+  {
+    std::lock_guard lock{mutex_};
+    --running_;
+    finished_.push_back(entry->id);
+    while (finished_.size() > kept_max_) {
+      by_id_.erase(finished_.front());
+      finished_.pop_front();
+    }
+  }
+  idle_.notify_all();
+}
+
+size_t task_table::in_flight() const {
+  std::lock_guard lock{mutex_};
+  return running_;
+}
+
+std::vector<std::shared_ptr<task_entry>> task_table::running() const {
+  std::vector<std::shared_ptr<task_entry>> out;
+  for (auto& e : all())
+    if (e->status() == task_status::running)
+      out.push_back(std::move(e));
+  return out;
+}
+
+std::vector<std::shared_ptr<task_entry>> task_table::all() const {
+  std::lock_guard lock{mutex_};
+  std::vector<std::shared_ptr<task_entry>> out;
+  out.reserve(by_id_.size());
+  for (const auto& [id, e] : by_id_)
+    out.push_back(e);
+  return out;
+}
+
+bool task_table::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock{mutex_};
+  return idle_.wait_until(lock, deadline, [this] { return running_ == 0; });
+}
+
+}  // namespace agentgraph

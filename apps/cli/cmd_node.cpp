@@ -1,0 +1,199 @@
+// `agentgraph node`: builds the runtime a config declares, serves the HTTP
+// gateway, and shuts down gracefully on SIGTERM or SIGINT:
+//   1. begin_drain: /ready answers 503, new tasks get 503 + Retry-After;
+//   2. wait up to [node] shutdown_deadline for accepted tasks to finish;
+//   3. cancel the rest: each caller gets an explicit `cancelled` error;
+//   4. stop the HTTP server, then Runtime::shutdown (memory snapshots);
+//   5. exit 0 (1 if a snapshot failed).
+// A second signal during all this exits at once with code 130, without
+// snapshots.
+//
+// Signals: SIGINT and SIGTERM are blocked before any thread starts (CAF's,
+// httplib's, curl's), so every thread inherits the mask and only the
+// dedicated signal thread receives them, through sigwait. Nothing runs in a
+// signal handler, so no CAF call can happen there.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+#include "actors/node/gateway.hpp"
+#include "actors/node_config.hpp"
+#include "actors/runtime.hpp"
+#include "apps/cli/cli_options.hpp"
+#include "apps/cli/commands.hpp"
+#include "runtime/config/config_options.hpp"
+#include "runtime/config/config_resolve.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+namespace po = boost::program_options;
+
+namespace agentgraph::cli {
+
+namespace cmd_node_detail {
+
+// Exit code of a second signal during shutdown: 128 + SIGINT, what shells
+// report for an interrupted program.
+constexpr int forced_exit_code = 130;
+
+struct node_options {
+  config_args cfg;
+  std::string port_file;
+};
+
+std::optional<int> parse(const args& argv, node_options& out) {
+  po::options_description desc{"agentgraph node"};
+  desc.add_options()("help", "print this help")(
+    "port-file", po::value(&out.port_file),
+    "write the gateway's port to this file (atomically) once it listens");
+  po::variables_map vm;
+  if (auto code = parse_config_command(argv, "node", desc, vm, out.cfg))
+    return code;
+  if (out.cfg.config.empty()) {
+    std::cerr << "agentgraph node: --config (or AGENTGRAPH_CONFIG) is required\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+// Written to a temporary name and renamed, so a reader never sees half.
+bool write_port_file(const std::string& path, uint16_t port) {
+  auto tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out{tmp, std::ios::trunc};
+    out << port << "\n";
+    if (!out.flush())
+      return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+// The first signal wakes the main thread; a second one ends the process.
+class signal_watch {
+ public:
+  explicit signal_watch(sigset_t set) : set_(set) {
+    thread_ = std::thread([this] { run(); });
+    thread_.detach();  // blocked in sigwait for the life of the process
+  }
+
+  int wait_first() {
+    std::unique_lock lock{mutex_};
+    first_.wait(lock, [this] { return signal_ != 0; });
+    return signal_;
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0)
+        continue;
+      std::lock_guard lock{mutex_};
+      if (signal_ == 0) {
+        signal_ = sig;
+        first_.notify_all();
+        continue;
+      }
+      log(log_severity::warn, "node", "second signal: exiting now, without snapshots",
+          {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
+           {"exit_code", std::to_string(forced_exit_code)}});
+      std::fflush(nullptr);
+      std::_Exit(forced_exit_code);
+    }
+  }
+
+  sigset_t set_;
+  std::mutex mutex_;
+  std::condition_variable first_;
+  int signal_ = 0;  // guarded by mutex_; the first signal
+  std::thread thread_;
+};
+
+int drain_and_stop(gateway& gw, Runtime& rt, const node_settings& node, int sig) {
+  log(log_severity::info, "node", "shutting down",
+      {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
+       {"tasks_in_flight", std::to_string(gw.tasks_in_flight())},
+       {"deadline_ms", std::to_string(node.shutdown_deadline.count())}});
+  gw.begin_drain();
+  bool idle = gw.wait_idle(node.shutdown_deadline);
+  size_t cancelled = idle ? 0 : gw.cancel_in_flight("node shutting down");
+  gw.stop();
+  auto err = rt.shutdown();
+  log(log_severity::info, "node", "stopped",
+      {{"drained", idle ? "true" : "false"}, {"cancelled", std::to_string(cancelled)},
+       {"snapshots", err ? describe(err) : "ok"}});
+  return err ? 1 : 0;
+}
+
+}  // namespace cmd_node_detail
+
+int node_command(const args& argv) {
+  using namespace cmd_node_detail;
+  node_options opts;
+  if (auto code = parse(argv, opts))
+    return *code;
+  // Before any thread exists: every thread inherits the blocked set.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto env = process_environment();
+  env.erase("AGENTGRAPH_CONFIG");
+  auto cfg = load_node_config(opts.cfg.config, env, opts.cfg.overrides);
+  if (!cfg) {
+    std::cerr << "agentgraph node: " << describe(cfg.error()) << "\n";
+    return 2;
+  }
+  set_log_level(cfg->runtime.log_level);
+  // process_environment() holds only AGENTGRAPH_* variables; the token's
+  // variable is named by the config.
+  std::map<std::string, std::string> token_env;
+  if (!cfg->node.auth_token_env.empty())
+    if (const char* v = std::getenv(cfg->node.auth_token_env.c_str()))
+      token_env.emplace(cfg->node.auth_token_env, v);
+  auto gw_cfg = gateway_config_from(cfg->node, token_env);
+  if (!gw_cfg) {
+    std::cerr << "agentgraph node: " << describe(gw_cfg.error()) << "\n";
+    return 2;
+  }
+  auto rt = Runtime::from_config(*cfg);
+  if (!rt) {
+    std::cerr << "agentgraph node: " << describe(rt.error()) << "\n";
+    return 2;
+  }
+  // Leaked on purpose: its detached thread waits in sigwait until the
+  // process ends and must never see it destroyed.
+  auto& signals = *new signal_watch{set};
+  auto gw = gateway::start(**rt, *gw_cfg);
+  if (!gw) {
+    std::cerr << "agentgraph node: " << describe(gw.error()) << "\n";
+    return 1;
+  }
+  std::cout << "listening on http://" << gw_cfg->host << ":" << (*gw)->port() << std::endl;
+  if (!opts.port_file.empty() && !write_port_file(opts.port_file, (*gw)->port())) {
+    std::cerr << "agentgraph node: cannot write --port-file " << opts.port_file << "\n";
+    return 1;
+  }
+  (*gw)->set_ready(true);
+  int sig = signals.wait_first();
+  int code = drain_and_stop(**gw, **rt, cfg->node, sig);
+  gw->reset();
+  return code;
+}
+
+}  // namespace agentgraph::cli

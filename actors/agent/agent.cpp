@@ -88,8 +88,7 @@ void finish_run(self_ptr self, const run_ptr& run) {
   st.prompt_tokens += run->result.usage.prompt_tokens;
   st.completion_tokens += run->result.usage.completion_tokens;
   auto& m = st.metrics;
-  metrics::inc_nonnegative(m.prompt_tokens, run->result.usage.prompt_tokens);
-  metrics::inc_nonnegative(m.completion_tokens, run->result.usage.completion_tokens);
+  m.tokens.add(run->result.usage);
   metrics::observe(m.task_duration, seconds_since(run->started));
   metrics::set(m.tasks_in_flight, static_cast<double>(st.runs.size()));
 }

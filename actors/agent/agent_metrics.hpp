@@ -28,14 +28,14 @@
 
 #include "runtime/metrics/outcome_counters.hpp"
 #include "runtime/metrics/registry.hpp"
+#include "runtime/metrics/token_counters.hpp"
 
 namespace agentgraph {
 
 struct agent_metrics {
   metrics::outcome_counters tasks;  // holds the registry alive
   metrics::histogram* task_duration = nullptr;
-  metrics::counter* prompt_tokens = nullptr;
-  metrics::counter* completion_tokens = nullptr;
+  metrics::token_counters tokens;
   metrics::counter* model_calls = nullptr;
   metrics::gauge* tasks_in_flight = nullptr;
   metrics::counter* memory_errors = nullptr;

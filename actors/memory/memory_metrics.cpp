@@ -8,14 +8,12 @@ memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,
                                    const std::string& shard) {
   memory_metrics m;
   auto* r = reg.get();
-  auto* stores = metrics::counter_family_of(
-    r, "agentgraph_memory_stores_total", "Memory stores, by outcome (ok or the error code).",
-    {"shard", "outcome"});
-  auto* recalls = metrics::counter_family_of(
-    r, "agentgraph_memory_recalls_total", "Memory recalls, by outcome (ok or the error code).",
-    {"shard", "outcome"});
-  m.stores = metrics::outcome_counters{reg, stores, shard};
-  m.recalls = metrics::outcome_counters{std::move(reg), recalls, shard};
+  m.stores = metrics::make_outcome_counters(
+    reg, "agentgraph_memory_stores_total", "Memory stores, by outcome (ok or the error code).",
+    "shard", shard);
+  m.recalls = metrics::make_outcome_counters(
+    std::move(reg), "agentgraph_memory_recalls_total",
+    "Memory recalls, by outcome (ok or the error code).", "shard", shard);
   m.entries = metrics::gauge_of(r, "agentgraph_memory_entries", "Entries a memory shard holds.",
                                 {"shard"}, {shard});
   m.bytes = metrics::gauge_of(r, "agentgraph_memory_bytes",

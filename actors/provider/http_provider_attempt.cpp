@@ -280,8 +280,7 @@ void record_usage(self_ptr self, const llm_call& call, const token_usage& usage)
   auto& st = self->state;
   st.stats.prompt_tokens += usage.prompt_tokens;
   st.stats.completion_tokens += usage.completion_tokens;
-  metrics::inc_nonnegative(st.metrics.prompt_tokens, usage.prompt_tokens);
-  metrics::inc_nonnegative(st.metrics.completion_tokens, usage.completion_tokens);
+  st.metrics.tokens.add(usage);
   if (st.limiter && call.rate_charged && usage.total() > 0)
     st.limiter->correct(call.tokens_estimated, usage.total(), st.now());
   if (!st.deps.prices)

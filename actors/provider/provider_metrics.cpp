@@ -40,20 +40,16 @@ provider_metrics make_provider_metrics(std::shared_ptr<metrics::registry> reg,
   using namespace provider_metrics_detail;
   provider_metrics m;
   auto* r = reg.get();
-  auto* requests = metrics::counter_family_of(
-    r, "agentgraph_provider_requests_total",
-    "Provider calls answered, by outcome (ok or the error code).", {"provider", "outcome"});
-  m.requests = metrics::outcome_counters{std::move(reg), requests, provider};
+  m.requests = metrics::make_outcome_counters(
+    std::move(reg), "agentgraph_provider_requests_total",
+    "Provider calls answered, by outcome (ok or the error code).", "provider", provider);
   m.request_duration = metrics::latency_histogram_of(
     r, "agentgraph_provider_request_duration_seconds",
     "Time from accepting a provider call to answering it, waits and retries included.",
     {"provider"}, {provider});
-  const std::string tokens = "agentgraph_provider_tokens_total";
-  const std::string tokens_help = "Tokens in provider responses' usage, by direction.";
-  m.prompt_tokens = metrics::counter_of(r, tokens, tokens_help, {"provider", "direction"},
-                                        {provider, "prompt"});
-  m.completion_tokens = metrics::counter_of(r, tokens, tokens_help, {"provider", "direction"},
-                                            {provider, "completion"});
+  m.tokens = metrics::make_token_counters(r, "agentgraph_provider_tokens_total",
+                                          "Tokens in provider responses' usage, by direction.",
+                                          "provider", provider);
   m.cost_usd = provider_gauge(r, "agentgraph_provider_cost_usd",
                               "USD a provider's priced responses cost since the process started.",
                               provider);

@@ -35,6 +35,7 @@
 
 #include "runtime/metrics/outcome_counters.hpp"
 #include "runtime/metrics/registry.hpp"
+#include "runtime/metrics/token_counters.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
 
 namespace agentgraph {
@@ -42,8 +43,7 @@ namespace agentgraph {
 struct provider_metrics {
   metrics::outcome_counters requests;  // holds the registry alive
   metrics::histogram* request_duration = nullptr;
-  metrics::counter* prompt_tokens = nullptr;
-  metrics::counter* completion_tokens = nullptr;
+  metrics::token_counters tokens;
   metrics::gauge* cost_usd = nullptr;
   // HTTP kinds only (null for scripted, so it exports no series it cannot fill).
   metrics::counter* attempts = nullptr;

@@ -57,8 +57,7 @@ void note_answered(scripted_provider_state& st, const caf::error& err, clock::ti
 void note_usage(scripted_provider_state& st, const token_usage& usage) {
   st.prompt_tokens += usage.prompt_tokens;
   st.completion_tokens += usage.completion_tokens;
-  metrics::inc_nonnegative(st.metrics.prompt_tokens, usage.prompt_tokens);
-  metrics::inc_nonnegative(st.metrics.completion_tokens, usage.completion_tokens);
+  st.metrics.tokens.add(usage);
 }
 
 // A request refused before it was answered: counted, then `err`.

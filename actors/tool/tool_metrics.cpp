@@ -8,10 +8,9 @@ tool_metrics make_tool_metrics(std::shared_ptr<metrics::registry> reg, const std
                                bool cached) {
   tool_metrics m;
   auto* r = reg.get();
-  auto* calls = metrics::counter_family_of(r, "agentgraph_tool_calls_total",
-                                           "Tool calls answered, by outcome (ok or the error code).",
-                                           {"tool", "outcome"});
-  m.calls = metrics::outcome_counters{std::move(reg), calls, tool};
+  m.calls = metrics::make_outcome_counters(
+    std::move(reg), "agentgraph_tool_calls_total",
+    "Tool calls answered, by outcome (ok or the error code).", "tool", tool);
   m.call_duration = metrics::latency_histogram_of(
     r, "agentgraph_tool_call_duration_seconds",
     "Time from accepting a tool call to answering it, cache hits and failures included.",

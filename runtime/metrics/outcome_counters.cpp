@@ -1,5 +1,7 @@
 #include "runtime/metrics/outcome_counters.hpp"
 
+#include "runtime/metrics/series_ref.hpp"
+
 namespace agentgraph::metrics {
 
 const char* outcome_label(const caf::error& err) {
@@ -34,6 +36,13 @@ void outcome_counters::failed(const caf::error& err, uint64_t n) {
     failed(*code, n);
   else
     count(slot_other, "other", n);
+}
+
+outcome_counters make_outcome_counters(std::shared_ptr<registry> reg, const std::string& name,
+                                       const std::string& help, const std::string& component_label,
+                                       std::string component) {
+  auto* family = counter_family_of(reg.get(), name, help, {component_label, "outcome"});
+  return outcome_counters{std::move(reg), family, std::move(component)};
 }
 
 void outcome_counters::count(size_t slot, const char* label, uint64_t n) {

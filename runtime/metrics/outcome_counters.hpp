@@ -54,4 +54,13 @@ class outcome_counters {
   std::array<counter*, errc_count + 2> series_{};  // resolved on first use
 };
 
+// Registers (or finds) the counter family `name` with the labels
+// {component_label, outcome} and returns the counters of `component`;
+// records nothing when `reg` is null or the registration failed (logged).
+[[nodiscard]] outcome_counters make_outcome_counters(std::shared_ptr<registry> reg,
+                                                     const std::string& name,
+                                                     const std::string& help,
+                                                     const std::string& component_label,
+                                                     std::string component);
+
 }  // namespace agentgraph::metrics

@@ -26,10 +26,6 @@ int64_t micros_since(clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count();
 }
 
-double seconds_since(clock::time_point start) {
-  return std::chrono::duration<double>(clock::now() - start).count();
-}
-
 // Everything one task needs while its model and tool calls are in flight.
 struct task_run {
   task_request task;
@@ -89,7 +85,6 @@ void finish_run(self_ptr self, const run_ptr& run) {
   st.completion_tokens += run->result.usage.completion_tokens;
   auto& m = st.metrics;
   m.tokens.add(run->result.usage);
-  metrics::observe(m.task_duration, seconds_since(run->started));
   metrics::set(m.tasks_in_flight, static_cast<double>(st.runs.size()));
 }
 
@@ -99,7 +94,7 @@ void fail(self_ptr self, const run_ptr& run, caf::error err) {
       {{"agent", st.cfg.name}, {"task_id", run->task.task_id}, {"error", describe(err)}});
   ++st.errors;
   st.last_task_failed = true;
-  st.metrics.tasks.failed(err);
+  st.metrics.tasks.record_since(err, run->started);
   finish_run(self, run);
   run->promise.deliver(std::move(err));
 }
@@ -139,7 +134,7 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
          {"latency_us", std::to_string(run->result.latency_us)}});
   st.response_time_total_us += run->result.latency_us;
   st.last_task_failed = false;
-  st.metrics.tasks.ok();
+  st.metrics.tasks.record_since(caf::none, run->started);
   finish_run(self, run);
   run->promise.deliver(run->result);
 }
@@ -319,7 +314,7 @@ agent_stats make_stats(const agent_state& st) {
 
 // A task refused before it started: counted, then answered with `code`.
 caf::error refuse(agent_state& st, errc code, std::string what) {
-  st.metrics.tasks.failed(code);
+  st.metrics.tasks.outcomes.failed(code);
   return make_error(code, std::move(what));
 }
 

@@ -7,12 +7,12 @@ namespace agentgraph {
 agent_metrics make_agent_metrics(std::shared_ptr<metrics::registry> reg, const std::string& agent) {
   agent_metrics m;
   auto* r = reg.get();
-  m.tasks = metrics::make_outcome_counters(
-    std::move(reg), "agentgraph_agent_tasks_total",
-    "Tasks an agent answered, by outcome (ok or the error code).", "agent", agent);
-  m.task_duration = metrics::latency_histogram_of(
-    r, "agentgraph_agent_task_duration_seconds",
-    "Time from accepting a task to answering it, failed tasks included.", {"agent"}, {agent});
+  m.tasks = metrics::make_answer_metrics(
+    std::move(reg),
+    {"agentgraph_agent_tasks_total", "Tasks an agent answered, by outcome (ok or the error code).",
+     "agentgraph_agent_task_duration_seconds",
+     "Time from accepting a task to answering it, failed tasks included."},
+    "agent", agent);
   m.tokens = metrics::make_token_counters(r, "agentgraph_agent_tokens_total",
                                           "Tokens of an agent's model calls, by direction.",
                                           "agent", agent);

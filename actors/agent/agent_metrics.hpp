@@ -26,15 +26,14 @@
 #include <memory>
 #include <string>
 
-#include "runtime/metrics/outcome_counters.hpp"
+#include "runtime/metrics/answer_metrics.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/metrics/token_counters.hpp"
 
 namespace agentgraph {
 
 struct agent_metrics {
-  metrics::outcome_counters tasks;  // holds the registry alive
-  metrics::histogram* task_duration = nullptr;
+  metrics::answer_metrics tasks;  // tasks_total and task_duration_seconds; holds the registry
   metrics::token_counters tokens;
   metrics::counter* model_calls = nullptr;
   metrics::gauge* tasks_in_flight = nullptr;

@@ -32,12 +32,7 @@ void note_pipeline(http_provider_state& st) {
 
 void note_answered(http_provider_state& st, const llm_call& call, const caf::error& err,
                    uint64_t callers) {
-  if (err)
-    st.metrics.requests.failed(err, callers);
-  else
-    st.metrics.requests.ok(callers);
-  metrics::observe(st.metrics.request_duration,
-                   std::chrono::duration<double>(st.now() - call.accepted).count());
+  st.metrics.requests.record(err, st.now() - call.accepted, callers);
 }
 
 llm_call* find_call(self_ptr self, uint64_t id) {
@@ -155,7 +150,7 @@ caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_
   ++st.stats.calls;
   auto refuse = [&](errc code, std::string what) {
     ++st.stats.failed;
-    st.metrics.requests.failed(code);
+    st.metrics.requests.outcomes.failed(code);
     return make_error(code, who(st) + ": " + what);
   };
   if (kind == call_kind::chat_stream && !sink)
@@ -200,7 +195,7 @@ void send_batch(self_ptr self, const std::string& model, http_provider_state::op
     auto err = make_error(errc_of(spec.error()).value_or(errc::invalid_argument),
                           who(st) + ": " + error_context(spec.error()));
     st.stats.failed += open.promises.size();
-    st.metrics.requests.failed(err, open.promises.size());
+    st.metrics.requests.outcomes.failed(err, open.promises.size());
     for (auto& p : open.promises)
       p.deliver(err);
     return;
@@ -241,7 +236,7 @@ caf::result<embed_response> on_embed(self_ptr self, embed_request req) {
   ++st.stats.calls;
   if (req.inputs.empty() || req.model.empty()) {
     ++st.stats.failed;
-    st.metrics.requests.failed(errc::invalid_argument);
+    st.metrics.requests.outcomes.failed(errc::invalid_argument);
     return make_error(errc::invalid_argument, who(st) + ": embed needs a model and inputs");
   }
   const size_t inputs_max = st.cfg.embed_batch_inputs_max;
@@ -315,7 +310,7 @@ void fail_everything(self_ptr self) {
     finish_with_error(self, id, make_error(errc::unavailable, who(st) + " stopped"));
   }
   for (auto& [model, open] : st.batches) {
-    st.metrics.requests.failed(errc::unavailable, open.promises.size());
+    st.metrics.requests.outcomes.failed(errc::unavailable, open.promises.size());
     for (auto& p : open.promises)
       p.deliver(make_error(errc::unavailable, who(st) + " stopped"));
   }

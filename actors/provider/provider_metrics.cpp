@@ -40,13 +40,13 @@ provider_metrics make_provider_metrics(std::shared_ptr<metrics::registry> reg,
   using namespace provider_metrics_detail;
   provider_metrics m;
   auto* r = reg.get();
-  m.requests = metrics::make_outcome_counters(
-    std::move(reg), "agentgraph_provider_requests_total",
-    "Provider calls answered, by outcome (ok or the error code).", "provider", provider);
-  m.request_duration = metrics::latency_histogram_of(
-    r, "agentgraph_provider_request_duration_seconds",
-    "Time from accepting a provider call to answering it, waits and retries included.",
-    {"provider"}, {provider});
+  m.requests = metrics::make_answer_metrics(
+    std::move(reg),
+    {"agentgraph_provider_requests_total",
+     "Provider calls answered, by outcome (ok or the error code).",
+     "agentgraph_provider_request_duration_seconds",
+     "Time from accepting a provider call to answering it, waits and retries included."},
+    "provider", provider);
   m.tokens = metrics::make_token_counters(r, "agentgraph_provider_tokens_total",
                                           "Tokens in provider responses' usage, by direction.",
                                           "provider", provider);

@@ -33,7 +33,7 @@
 #include <memory>
 #include <string>
 
-#include "runtime/metrics/outcome_counters.hpp"
+#include "runtime/metrics/answer_metrics.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/metrics/token_counters.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
@@ -41,8 +41,8 @@
 namespace agentgraph {
 
 struct provider_metrics {
-  metrics::outcome_counters requests;  // holds the registry alive
-  metrics::histogram* request_duration = nullptr;
+  // requests_total and request_duration_seconds; holds the registry alive.
+  metrics::answer_metrics requests;
   metrics::token_counters tokens;
   metrics::gauge* cost_usd = nullptr;
   // HTTP kinds only (null for scripted, so it exports no series it cannot fill).

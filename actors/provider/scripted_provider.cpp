@@ -46,12 +46,7 @@ using clock = std::chrono::steady_clock;
 
 // Counts one answer in the request metrics: outcome and duration.
 void note_answered(scripted_provider_state& st, const caf::error& err, clock::time_point accepted) {
-  if (err)
-    st.metrics.requests.failed(err);
-  else
-    st.metrics.requests.ok();
-  metrics::observe(st.metrics.request_duration,
-                   std::chrono::duration<double>(clock::now() - accepted).count());
+  st.metrics.requests.record_since(err, accepted);
 }
 
 void note_usage(scripted_provider_state& st, const token_usage& usage) {
@@ -63,7 +58,7 @@ void note_usage(scripted_provider_state& st, const token_usage& usage) {
 // A request refused before it was answered: counted, then `err`.
 caf::error refuse(scripted_provider_state& st, caf::error err) {
   ++st.failed;
-  st.metrics.requests.failed(err);
+  st.metrics.requests.outcomes.failed(err);
   return err;
 }
 
@@ -99,13 +94,13 @@ caf::result<chat_response> answer_later(self_ptr self, scripted_outcome& outcome
   auto& st = self->state;
   if (st.pending.size() >= scripted_pending_max) {
     ++st.rejected_overloaded;
-    st.metrics.requests.failed(errc::overloaded);
+    st.metrics.requests.outcomes.failed(errc::overloaded);
     return make_error(errc::overloaded, "scripted provider: "
                                           + std::to_string(scripted_pending_max)
                                           + " delayed requests already pending");
   }
   if (st.pending.count(request_id) > 0) {
-    st.metrics.requests.failed(errc::invalid_argument);
+    st.metrics.requests.outcomes.failed(errc::invalid_argument);
     return make_error(errc::invalid_argument,
                       "scripted provider: request id '" + request_id + "' is already pending");
   }
@@ -191,7 +186,7 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
     [self](chat_stream_atom, const chat_request& req,
            const stream_sink_actor& sink) -> caf::result<chat_response> {
       if (!sink) {
-        self->state.metrics.requests.failed(errc::invalid_argument);
+        self->state.metrics.requests.outcomes.failed(errc::invalid_argument);
         return make_error(errc::invalid_argument, "chat_stream needs a valid stream sink");
       }
       return start(self, req, sink);

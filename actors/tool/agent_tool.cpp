@@ -34,7 +34,7 @@ void on_reply(self_ptr self, caf::typed_response_promise<tool_result>& rp,
   auto& st = self->state;
   --st.inflight;
   metrics::set(st.metrics.calls_in_flight, st.inflight);
-  record_tool_call(st.metrics, caf::none, started);
+  st.metrics.calls.record_since(caf::none, started);
   rp.deliver(tool_result{call_id, agent_answer(self->state.agent, res), false});
 }
 
@@ -45,14 +45,14 @@ void on_error(self_ptr self, caf::typed_response_promise<tool_result>& rp,
   metrics::set(st.metrics.calls_in_flight, st.inflight);
   ++st.counters.errors;
   auto failure = agent_failure(st.agent, err);
-  record_tool_call(st.metrics, failure, started);
+  st.metrics.calls.record_since(failure, started);
   rp.deliver(std::move(failure));
 }
 
 // A call refused before the agent got it: counted, then answered with `err`.
 caf::error refuse(agent_tool_state& st, caf::error err, clock::time_point started) {
   ++st.counters.errors;
-  record_tool_call(st.metrics, err, started);
+  st.metrics.calls.record_since(err, started);
   return err;
 }
 

@@ -62,7 +62,7 @@ caf::behavior blocking_worker(caf::event_based_actor* self, blocking_job job) {
 caf::error refuse(blocking_tool_state& st, caf::error err,
                   std::chrono::steady_clock::time_point started) {
   ++st.counters.errors;
-  record_tool_call(st.cfg.metrics, err, started);
+  st.cfg.metrics.calls.record_since(err, started);
   return err;
 }
 
@@ -86,14 +86,14 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   self->request(worker, st.cfg.worker_timeout, invoke_atom::value, std::move(inv.arguments))
     .then(
       [self, rp, started, call_id = inv.call_id](Value& out) mutable {
-        record_tool_call(self->state.cfg.metrics, caf::none, started);
+        self->state.cfg.metrics.calls.record_since(caf::none, started);
         rp.deliver(tool_result{call_id, std::move(out), false});
       },
       [self, rp, started](caf::error& err) mutable {
         auto& st = self->state;
         ++st.counters.errors;
         auto failure = worker_failure(st.cfg.spec.name, err, st.cfg.worker_timeout);
-        record_tool_call(st.cfg.metrics, failure, started);
+        st.cfg.metrics.calls.record_since(failure, started);
         rp.deliver(std::move(failure));
       });
   return rp;

@@ -46,7 +46,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   auto key = tool_cache_key(st.spec.name, inv.arguments);
   if (auto hit = st.cache->get(key)) {
     metrics::inc(st.metrics.cache_hits);
-    record_tool_call(st.metrics, caf::none, started);
+    st.metrics.calls.record_since(caf::none, started);
     return tool_result{std::move(inv.call_id), std::move(*hit), true};
   }
   metrics::inc(st.metrics.cache_misses);
@@ -59,7 +59,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
         metrics::set(s.metrics.calls_in_flight, --s.inflight);
         s.cache->put(std::move(key), res.output);
         res.from_cache = false;
-        record_tool_call(s.metrics, caf::none, started);
+        s.metrics.calls.record_since(caf::none, started);
         rp.deliver(std::move(res));
       },
       [self, rp, started](caf::error& err) mutable {
@@ -67,7 +67,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
         metrics::set(s.metrics.calls_in_flight, --s.inflight);
         ++s.counters.errors;
         auto failure = inner_failure(s.spec.name, err, s.inner_timeout);
-        record_tool_call(s.metrics, failure, started);
+        s.metrics.calls.record_since(failure, started);
         rp.deliver(std::move(failure));
       });
   return rp;

@@ -34,10 +34,10 @@ tool_actor::behavior_type calculator(self_ptr self, tool_spec spec, tool_metrics
       auto out = run_calculator(st.spec, inv.arguments);
       if (!out) {
         ++st.counters.errors;
-        record_tool_call(st.metrics, out.error(), started);
+        st.metrics.calls.record_since(out.error(), started);
         return std::move(out.error());
       }
-      record_tool_call(st.metrics, caf::none, started);
+      st.metrics.calls.record_since(caf::none, started);
       return tool_result{std::move(inv.call_id), std::move(*out), false};
     },
     [self](describe_atom) { return self->state.spec; },

@@ -8,13 +8,12 @@ tool_metrics make_tool_metrics(std::shared_ptr<metrics::registry> reg, const std
                                bool cached) {
   tool_metrics m;
   auto* r = reg.get();
-  m.calls = metrics::make_outcome_counters(
-    std::move(reg), "agentgraph_tool_calls_total",
-    "Tool calls answered, by outcome (ok or the error code).", "tool", tool);
-  m.call_duration = metrics::latency_histogram_of(
-    r, "agentgraph_tool_call_duration_seconds",
-    "Time from accepting a tool call to answering it, cache hits and failures included.",
-    {"tool"}, {tool});
+  m.calls = metrics::make_answer_metrics(
+    std::move(reg),
+    {"agentgraph_tool_calls_total", "Tool calls answered, by outcome (ok or the error code).",
+     "agentgraph_tool_call_duration_seconds",
+     "Time from accepting a tool call to answering it, cache hits and failures included."},
+    "tool", tool);
   m.calls_in_flight = metrics::gauge_of(
     r, "agentgraph_tool_calls_in_flight",
     "Tool calls running now (bounded by tool_inflight_max per tool actor).", {"tool"}, {tool});
@@ -27,16 +26,6 @@ tool_metrics make_tool_metrics(std::shared_ptr<metrics::registry> reg, const std
       "Calls of a cached tool that were not in its cache and ran the tool.", {"tool"}, {tool});
   }
   return m;
-}
-
-void record_tool_call(tool_metrics& m, const caf::error& err,
-                      std::chrono::steady_clock::time_point started) {
-  if (err)
-    m.calls.failed(err);
-  else
-    m.calls.ok();
-  metrics::observe(m.call_duration,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 }  // namespace agentgraph

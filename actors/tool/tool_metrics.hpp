@@ -15,20 +15,16 @@
 // tool_factory decides which one gets the series.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
 
-#include <caf/error.hpp>
-
-#include "runtime/metrics/outcome_counters.hpp"
+#include "runtime/metrics/answer_metrics.hpp"
 #include "runtime/metrics/registry.hpp"
 
 namespace agentgraph {
 
 struct tool_metrics {
-  metrics::outcome_counters calls;  // holds the registry alive
-  metrics::histogram* call_duration = nullptr;
+  metrics::answer_metrics calls;  // calls_total and call_duration_seconds; holds the registry
   metrics::gauge* calls_in_flight = nullptr;
   metrics::counter* cache_hits = nullptr;    // null unless made with `cached`
   metrics::counter* cache_misses = nullptr;  // null unless made with `cached`
@@ -37,9 +33,5 @@ struct tool_metrics {
 // All series null (nothing recorded) when `reg` is null.
 [[nodiscard]] tool_metrics make_tool_metrics(std::shared_ptr<metrics::registry> reg,
                                              const std::string& tool, bool cached);
-
-// One call answered: its outcome (no error: ok) and its duration since `started`.
-void record_tool_call(tool_metrics& m, const caf::error& err,
-                      std::chrono::steady_clock::time_point started);
 
 }  // namespace agentgraph

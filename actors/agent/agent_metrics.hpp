@@ -14,6 +14,8 @@
 //
 // Tasks refused before they start (empty input, overloaded, duplicate id)
 // count in tasks_total with their errc too: they are answers the caller got.
+// They never ran, so the duration histogram leaves them out (providers do
+// the same with calls refused before admission).
 //
 // Why not the CAF mailbox length: CAF 0.17's `mailbox().size()` moves
 // messages between the mailbox's internal queues, so only the owning actor

@@ -61,7 +61,8 @@ caf::expected<Handle> lookup(const std::vector<named<Handle>>& table, const std:
 // call the spawn function again (a shard reloads its last snapshot).
 template <class Interface, class SpawnFn>
 caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& name,
-                                   const supervision_config& sc, SpawnFn spawn_fn) {
+                                   const supervision_config& sc,
+                                   std::shared_ptr<metrics::registry> registry, SpawnFn spawn_fn) {
   caf::expected<Interface> first = spawn_fn(sys);
   if (!first)
     return std::move(first.error());
@@ -76,7 +77,7 @@ caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& na
     caf::expected<Interface> next = spawn_fn(s);
     return next ? std::move(*next) : Interface{};
   };
-  return spawn_supervised<Interface>(sys, name, sc, std::move(factory));
+  return spawn_supervised<Interface>(sys, name, sc, std::move(factory), std::move(registry));
 }
 
 template <class Handle>
@@ -232,6 +233,7 @@ caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) 
     return make_error(errc::invalid_argument, "duplicate provider '" + cfg.name + "'");
   http_provider_deps deps;
   deps.prices = opts_.prices;
+  deps.metrics = opts_.metrics;
   if (cfg.kind != "scripted") {
     if (!tables_->http) {
       net::http_client_limits limits;
@@ -242,7 +244,7 @@ caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) 
     deps.http = tables_->http;
   }
   auto h = runtime_detail::supervise<provider_actor>(
-    *system_, "provider." + cfg.name, opts_.supervision,
+    *system_, "provider." + cfg.name, opts_.supervision, opts_.metrics,
     [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
   if (h) {
     tables_->providers.push_back({cfg.name, *h});
@@ -261,8 +263,10 @@ caf::expected<memory_actor> Runtime::add_memory(const memory_config& cfg) {
   sc.request_timeout = std::max<std::chrono::milliseconds>(sc.request_timeout,
                                                            runtime_detail::snapshot_wait);
   auto h = runtime_detail::supervise<memory_actor>(
-    *system_, "memory." + cfg.name, sc,
-    [cfg](caf::actor_system& sys) { return spawn_memory_shard(sys, cfg); });
+    *system_, "memory." + cfg.name, sc, opts_.metrics,
+    [cfg, reg = opts_.metrics](caf::actor_system& sys) {
+      return spawn_memory_shard(sys, cfg, {}, reg);
+    });
   if (h)
     tables_->memories.push_back({cfg.name, *h});
   runtime_detail::log_added("memory", cfg.name, h);
@@ -280,14 +284,14 @@ caf::expected<tool_actor> Runtime::add_tool(const tool_config& cfg) {
                                                   + cfg.agent + "', which is not added yet");
     agent_actor target_handle = *target;
     h = runtime_detail::supervise<tool_actor>(
-      *system_, "tool." + cfg.name, opts_.supervision,
-      [cfg, target_handle](caf::actor_system& sys) {
-        return spawn_agent_tool(sys, cfg, target_handle);
+      *system_, "tool." + cfg.name, opts_.supervision, opts_.metrics,
+      [cfg, target_handle, reg = opts_.metrics](caf::actor_system& sys) {
+        return spawn_agent_tool(sys, cfg, target_handle, reg);
       });
   } else {
     h = runtime_detail::supervise<tool_actor>(
-      *system_, "tool." + cfg.name, opts_.supervision,
-      [cfg](caf::actor_system& sys) { return spawn_tool(sys, cfg); });
+      *system_, "tool." + cfg.name, opts_.supervision, opts_.metrics,
+      [cfg, reg = opts_.metrics](caf::actor_system& sys) { return spawn_tool(sys, cfg, reg); });
   }
   if (!h)
     return h;
@@ -314,6 +318,7 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
   if (runtime_detail::find(tables_->agents, cfg.name))
     return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
   agent_dependencies deps;
+  deps.metrics = opts_.metrics;
   auto prov = provider(cfg.provider);
   if (!prov)
     return make_error(errc::invalid_argument,
@@ -345,7 +350,7 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
   tables_->agent_configs[cfg.name] = cfg;
   sc.request_timeout = std::max(sc.request_timeout, task_deadline(cfg.name));
   auto h = runtime_detail::supervise<agent_actor>(
-    *system_, "agent." + cfg.name, sc,
+    *system_, "agent." + cfg.name, sc, opts_.metrics,
     [cfg, deps](caf::actor_system& sys) -> caf::expected<agent_actor> {
       return spawn_agent(sys, cfg, deps);
     });
@@ -375,7 +380,7 @@ caf::expected<provider_actor> Runtime::add_fallback_chain(const agent_config& cf
   auto member_timeout = opts_.supervision.request_timeout;
   auto chain_name = "agent." + cfg.name + ".providers";
   auto h = runtime_detail::supervise<provider_actor>(
-    *system_, chain_name, opts_.supervision,
+    *system_, chain_name, opts_.supervision, opts_.metrics,
     [chain_name, members, member_timeout](caf::actor_system& sys) {
       return spawn_fallback_provider(sys, chain_name, members, member_timeout);
     });

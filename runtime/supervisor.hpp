@@ -65,7 +65,9 @@
 #include "runtime/error.hpp"
 #include "runtime/heartbeat.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics/series_ref.hpp"
 #include "runtime/supervision_config.hpp"
+#include "runtime/supervisor_metrics.hpp"
 
 namespace agentgraph {
 
@@ -196,6 +198,7 @@ struct supervisor_state {
   supervisor_detail::restart_budget budget;
   supervisor_detail::pending_table pending;  // bounded by supervisor_inflight_max
   supervision_stats stats;
+  supervisor_metrics metrics;  // resolved at start; null series record nothing
   // The current child, shared with the termination hook that stops it
   // whatever ends the supervisor (exit message, kill, escalation, a bug).
   // Strong on purpose: CAF destroys this state before running the hook, and
@@ -242,6 +245,19 @@ using sup_pointer =
 template <class Interface>
 void start_heartbeat(sup_pointer<Interface> self);
 
+// Publishes the size of the pending table after it changed.
+template <class State>
+void note_pending(State& st) {
+  metrics::set(st.metrics.requests_in_flight, static_cast<double>(st.pending.size()));
+}
+
+// Fails every pending request (the child is gone or the supervisor stops).
+template <class State>
+void fail_pending(State& st, caf::error err) {
+  st.pending.fail_all(err);
+  note_pending(st);
+}
+
 // Spawns and monitors a new incarnation; escalates if the factory fails.
 // Returns false if the supervisor is quitting.
 template <class Interface>
@@ -282,8 +298,9 @@ void restart(sup_pointer<Interface> self, const std::string& caller_reason,
              const std::string& escalate_reason) {
   auto& st = self->state;
   st.stats.child_alive = false;
-  st.pending.fail_all(make_error(errc::unavailable, st.name + " " + caller_reason));
+  fail_pending(st, make_error(errc::unavailable, st.name + " " + caller_reason));
   if (!st.budget.try_consume(std::chrono::steady_clock::now())) {
+    metrics::inc(st.metrics.escalations);
     log(log_severity::error, "supervisor", "restart budget spent; escalating",
         {{"name", st.name}, {"reason", escalate_reason}});
     self->quit(escalation_error(st.name, st.cfg, escalate_reason));
@@ -291,8 +308,10 @@ void restart(sup_pointer<Interface> self, const std::string& caller_reason,
   }
   log(log_severity::warn, "supervisor", "restarting child",
       {{"name", st.name}, {"reason", escalate_reason}});
-  if (spawn_incarnation<Interface>(self))
+  if (spawn_incarnation<Interface>(self)) {
     ++st.stats.restarts;
+    metrics::inc(st.metrics.restarts);
+  }
 }
 
 // A ping went unanswered. After heartbeat_misses_max in a row the child is
@@ -305,6 +324,7 @@ void on_missed_heartbeat(sup_pointer<Interface> self) {
   auto& st = self->state;
   ++st.heartbeat_misses;
   ++st.stats.heartbeats_missed;
+  metrics::inc(st.metrics.heartbeats_missed);
   if (st.heartbeat_misses < st.cfg.heartbeat_misses_max)
     return;
   auto hung = st.child;
@@ -367,7 +387,7 @@ void on_down(sup_pointer<Interface> self, caf::down_msg& dm) {
   }
   if (is_deliberate_exit(dm.reason)) {
     st.stats.child_alive = false;
-    st.pending.fail_all(make_error(errc::unavailable, st.name + " stopped"));
+    fail_pending(st, make_error(errc::unavailable, st.name + " stopped"));
     self->quit(dm.reason);
     return;
   }
@@ -377,7 +397,7 @@ void on_down(sup_pointer<Interface> self, caf::down_msg& dm) {
 template <class Interface>
 void on_exit(sup_pointer<Interface> self, caf::exit_msg& em) {
   auto& st = self->state;
-  st.pending.fail_all(make_error(errc::unavailable, st.name + " shutting down"));
+  fail_pending(st, make_error(errc::unavailable, st.name + " shutting down"));
   if (st.stopping || !st.stats.child_alive || !st.child) {
     // The termination hook (see supervisor()) stops whatever is left.
     self->quit(em.reason);
@@ -408,19 +428,25 @@ struct forwarder<caf::typed_mpi<caf::detail::type_list<Ins...>, caf::output_tupl
                                               " requests in flight");
       auto rp = self->template make_response_promise<Outs...>();
       const auto id = st.pending.add([rp](const caf::error& err) mutable { rp.deliver(err); });
+      note_pending(st);
       ++st.stats.requests_forwarded;
       self->request(st.child, st.cfg.request_timeout, std::move(xs)...)
         .then(
           [self, rp, id](Outs&... ys) mutable {
-            if (self->state.pending.take(id))
+            if (self->state.pending.take(id)) {
+              note_pending(self->state);
               rp.deliver(std::move(ys)...);
+            }
           },
           [self, rp, id](caf::error& err) mutable {
             auto& s = self->state;
             if (!s.pending.take(id))
               return;  // already answered (crash, hang or shutdown)
-            if (err == caf::sec::request_timeout)
+            note_pending(s);
+            if (err == caf::sec::request_timeout) {
               ++s.stats.requests_timed_out;
+              metrics::inc(s.metrics.request_timeouts);
+            }
             rp.deliver(translate_error(s.name, err, s.cfg.request_timeout));
           });
       return rp;
@@ -470,9 +496,12 @@ make_behavior(sup_pointer<Interface> self, caf::detail::type_list<Sigs...>) {
 template <class Interface>
 typename supervisor_actor_t<Interface>::behavior_type
 supervisor(sup_pointer<Interface> self, std::string name, supervision_config cfg,
-           std::function<Interface(caf::actor_system&)> spawn_child) {
+           std::function<Interface(caf::actor_system&)> spawn_child,
+           std::shared_ptr<metrics::registry> registry) {
   auto& st = self->state;
   st.name = std::move(name);
+  st.metrics = make_supervisor_metrics(std::move(registry), st.name);
+  metrics::set(st.metrics.requests_in_flight, 0);
   st.cfg = cfg;
   st.spawn_child = std::move(spawn_child);
   st.budget = restart_budget{cfg.restarts_max, cfg.restart_window};
@@ -495,14 +524,17 @@ supervisor(sup_pointer<Interface> self, std::string name, supervision_config cfg
 // thread, once per incarnation: it must only spawn (cheap, non-blocking) and
 // return a valid handle; an invalid handle or an exception escalates at once.
 // If the first child cannot start, the returned supervisor is already down.
+// `registry`: where the supervisor records its figures (supervisor_metrics.hpp),
+// labelled with `name`; null records nothing.
 template <class Interface>
 [[nodiscard]] Interface spawn_supervised(caf::actor_system& sys, std::string name,
                                          supervision_config cfg,
-                                         std::function<Interface(caf::actor_system&)> spawn_child) {
+                                         std::function<Interface(caf::actor_system&)> spawn_child,
+                                         std::shared_ptr<metrics::registry> registry = nullptr) {
   static_assert(caf::detail::tl_contains<typename Interface::signatures, heartbeat_signature>::value,
                 "supervised interfaces must include agentgraph::heartbeat_signature");
   auto sup = sys.spawn(supervisor_detail::supervisor<Interface>, std::move(name), cfg,
-                       std::move(spawn_child));
+                       std::move(spawn_child), std::move(registry));
   return sup;  // narrows supervisor_actor_t<Interface> to Interface
 }
 

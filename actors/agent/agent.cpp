@@ -1,5 +1,6 @@
 #include "actors/agent/agent.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -8,10 +9,12 @@
 #include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/agent/agent_metrics.hpp"
 #include "actors/agent/agent_prompt.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph {
 
@@ -55,6 +58,7 @@ struct agent_state {
   int64_t completion_tokens = 0;
   int64_t response_time_total_us = 0;
   bool last_task_failed = false;
+  agent_metrics metrics;  // resolved at start
 };
 
 using self_ptr = agent_actor::stateful_pointer<agent_state>;
@@ -79,6 +83,9 @@ void finish_run(self_ptr self, const run_ptr& run) {
   st.runs.erase(run->task.task_id);
   st.prompt_tokens += run->result.usage.prompt_tokens;
   st.completion_tokens += run->result.usage.completion_tokens;
+  auto& m = st.metrics;
+  m.tokens.add(run->result.usage);
+  metrics::set(m.tasks_in_flight, static_cast<double>(st.runs.size()));
 }
 
 void fail(self_ptr self, const run_ptr& run, caf::error err) {
@@ -87,6 +94,7 @@ void fail(self_ptr self, const run_ptr& run, caf::error err) {
       {{"agent", st.cfg.name}, {"task_id", run->task.task_id}, {"error", describe(err)}});
   ++st.errors;
   st.last_task_failed = true;
+  st.metrics.tasks.record_since(err, run->started);
   finish_run(self, run);
   run->promise.deliver(std::move(err));
 }
@@ -104,7 +112,11 @@ void remember(self_ptr self, const run_ptr& run) {
   // The reply does not wait for the store: the shard handles this store
   // before any later recall from this agent (per-sender mailbox order).
   self->request(st.deps.memory, st.cfg.request_timeout, store_atom::value, std::move(entry))
-    .then([](uint64_t) {}, [self](caf::error&) { ++self->state.memory_errors; });
+    .then([](uint64_t) {},
+          [self](caf::error&) {
+            ++self->state.memory_errors;
+            metrics::inc(self->state.metrics.memory_errors);
+          });
 }
 
 void succeed(self_ptr self, const run_ptr& run, std::string answer) {
@@ -122,6 +134,7 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
          {"latency_us", std::to_string(run->result.latency_us)}});
   st.response_time_total_us += run->result.latency_us;
   st.last_task_failed = false;
+  st.metrics.tasks.record_since(caf::none, run->started);
   finish_run(self, run);
   run->promise.deliver(run->result);
 }
@@ -191,6 +204,7 @@ void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
   run->result.usage.prompt_tokens += reply.usage.prompt_tokens;
   run->result.usage.completion_tokens += reply.usage.completion_tokens;
   ++run->result.model_calls;
+  metrics::inc(self->state.metrics.model_calls);
   if (reply.message.tool_calls.empty()) {
     succeed(self, run, std::move(reply.message.content));
     return;
@@ -267,6 +281,7 @@ void start_run(self_ptr self, run_ptr run) {
             // A task does not fail because its memory is unreachable; it runs
             // without recall and the miss is counted.
             ++self->state.memory_errors;
+            metrics::inc(self->state.metrics.memory_errors);
             begin({});
           });
 }
@@ -298,19 +313,25 @@ agent_stats make_stats(const agent_state& st) {
   return s;
 }
 
+// A task refused before it started: counted, then answered with `code`.
+caf::error refuse(agent_state& st, errc code, std::string what) {
+  st.metrics.tasks.outcomes.failed(code);
+  return make_error(code, std::move(what));
+}
+
 caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_sink_actor sink) {
   auto& st = self->state;
   if (task.input.empty())
-    return make_error(errc::invalid_argument, "task input is empty");
+    return refuse(st, errc::invalid_argument, "task input is empty");
   if (st.runs.size() >= st.cfg.tasks_in_flight_max)
-    return make_error(errc::overloaded, "agent '" + st.cfg.name + "' has "
+    return refuse(st, errc::overloaded, "agent '" + st.cfg.name + "' has "
                                           + std::to_string(st.runs.size())
                                           + " tasks in flight (tasks_in_flight_max)");
   if (task.task_id.empty())
     task.task_id = st.cfg.name + "-" + std::to_string(++st.task_counter);
   if (st.runs.count(task.task_id) != 0)
-    return make_error(errc::invalid_argument,
-                      "task id '" + task.task_id + "' is already running on this agent");
+    return refuse(st, errc::invalid_argument,
+                  "task id '" + task.task_id + "' is already running on this agent");
   auto run = std::make_shared<task_run>();
   run->task = std::move(task);
   run->result.task_id = run->task.task_id;
@@ -318,6 +339,7 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_si
   run->promise = self->make_response_promise<task_result>();
   run->sink = std::move(sink);
   st.runs.emplace(run->task.task_id, run);
+  metrics::set(st.metrics.tasks_in_flight, static_cast<double>(st.runs.size()));
   start_run(self, run);
   return run->promise;
 }
@@ -327,6 +349,9 @@ agent_actor::behavior_type agent_behavior(self_ptr self, agent_config cfg,
   self->state.history = conversation_history{cfg.history_window};
   self->state.cfg = std::move(cfg);
   self->state.deps = std::move(deps);
+  self->state.metrics = make_agent_metrics(self->state.deps.metrics, self->state.cfg.name);
+  // A restarted agent starts empty, whatever its last incarnation showed.
+  metrics::set(self->state.metrics.tasks_in_flight, 0);
   return {
     [self](execute_atom, task_request& task) { return on_execute(self, task, {}); },
     [self](execute_stream_atom, task_request& task,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "runtime/metrics/registry.hpp"
 
 namespace agentgraph {
 
@@ -29,6 +31,8 @@ struct agent_dependencies {
   std::map<std::string, tool_actor> tools;  // by the name the model calls
   std::vector<tool_definition> tool_definitions;  // shown to the model
   memory_actor memory;  // invalid handle: the agent has no memory shard
+  // Where the agent records its metrics (agent_metrics.hpp); null: nowhere.
+  std::shared_ptr<metrics::registry> metrics;
 };
 
 // Errors: invalid_argument when the config is unusable (no name, no provider,

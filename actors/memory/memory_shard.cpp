@@ -6,6 +6,7 @@
 
 #include "actors/memory/memory_snapshot.hpp"
 #include "runtime/error.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph {
 
@@ -13,6 +14,13 @@ namespace memory_shard_detail {
 
 using shard_pointer = memory_actor::stateful_pointer<memory_shard_state>;
 using snapshot_done = std::function<void(caf::expected<uint64_t>)>;
+
+// Publishes the size of the shard after its entries changed.
+void note_entries(memory_shard_state& st) {
+  metrics::set(st.metrics.entries, static_cast<double>(st.store->size()));
+  if (st.metrics.bytes != nullptr)  // bytes() walks the entries: only when recorded
+    st.metrics.bytes->set(static_cast<double>(st.store->bytes()));
+}
 
 memory_snapshot_writer::behavior_type writer(memory_snapshot_writer::pointer, std::string path) {
   return {
@@ -61,6 +69,7 @@ void start_snapshot(shard_pointer self, snapshot_done done) {
         auto& s = self->state;
         --s.snapshots_inflight;
         ++s.snapshot_failures;
+        metrics::inc(s.metrics.snapshot_failures);
         auto mapped = snapshot_error(err);
         s.last_snapshot_error = describe(mapped);
         done(std::move(mapped));
@@ -98,6 +107,7 @@ void on_cleanup(shard_pointer self) {
   int64_t now = st.now_ms();
   if (st.store->enforce_retention(now) > 0)
     ++st.mutation_seq;
+  note_entries(st);
   if (snapshot_due(st, now)) {
     st.last_snapshot_ms = now;
     // Failures are counted and kept in last_snapshot_error by
@@ -116,6 +126,10 @@ caf::result<std::vector<memory_hit>> on_recall(memory_shard_state& st, const std
   auto hits = st.store->recall(query, k, st.now_ms());
   if (hits && !hits->empty())
     ++st.mutation_seq;  // access fields changed
+  if (hits)
+    st.metrics.recalls.ok();
+  else
+    st.metrics.recalls.failed(hits.error());
   return hits;
 }
 
@@ -128,10 +142,13 @@ int64_t system_unix_ms() {
 
 memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_shard_state> self,
                                          std::shared_ptr<memory_store> store,
-                                         std::function<int64_t()> now_ms) {
+                                         std::function<int64_t()> now_ms,
+                                         std::shared_ptr<metrics::registry> registry) {
   namespace d = memory_shard_detail;
   auto& st = self->state;
   st.store.emplace(std::move(*store));
+  st.metrics = make_memory_metrics(std::move(registry), st.store->config().name);
+  d::note_entries(st);
   st.now_ms = std::move(now_ms);
   st.last_snapshot_ms = st.now_ms();
   const auto& cfg = st.store->config();
@@ -142,8 +159,13 @@ memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_s
     [self](store_atom, memory_entry& e) -> caf::result<uint64_t> {
       auto& s = self->state;
       auto id = s.store->store(std::move(e), s.now_ms());
-      if (id)
+      if (id) {
         ++s.mutation_seq;
+        s.metrics.stores.ok();
+        d::note_entries(s);
+      } else {
+        s.metrics.stores.failed(id.error());
+      }
       return id;
     },
     [self](recall_atom, const std::string& query, uint32_t k) {
@@ -161,7 +183,8 @@ memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_s
 }
 
 caf::expected<memory_actor> spawn_memory_shard(caf::actor_system& sys, const memory_config& cfg,
-                                               std::function<int64_t()> now_ms) {
+                                               std::function<int64_t()> now_ms,
+                                               std::shared_ptr<metrics::registry> registry) {
   if (!now_ms)
     now_ms = system_unix_ms;
   auto store = memory_store::make(cfg);
@@ -176,7 +199,7 @@ caf::expected<memory_actor> spawn_memory_shard(caf::actor_system& sys, const mem
                         "memory snapshot '" + cfg.snapshot_path + "': " + error_context(err));
   }
   auto boxed = std::make_shared<memory_store>(std::move(*store));
-  auto shard = sys.spawn(memory_shard, std::move(boxed), std::move(now_ms));
+  auto shard = sys.spawn(memory_shard, std::move(boxed), std::move(now_ms), std::move(registry));
   // First in the mailbox: retention over the loaded entries (max_entries
   // may have shrunk since the snapshot) runs before any request.
   caf::anon_send(shard, cleanup_atom::value);

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
+#include "actors/memory/memory_metrics.hpp"
 #include "actors/memory/memory_store.hpp"
 
 namespace agentgraph {
@@ -68,19 +70,23 @@ struct memory_shard_state {
   uint64_t mutation_seq = 0;
   uint64_t saved_seq = 0;
   int64_t last_snapshot_ms = 0;  // when the last periodic check started one
+  memory_metrics metrics;        // resolved at start
 };
 
 memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_shard_state> self,
                                          std::shared_ptr<memory_store> store,
-                                         std::function<int64_t()> now_ms);
+                                         std::function<int64_t()> now_ms,
+                                         std::shared_ptr<metrics::registry> registry);
 
 // Validates cfg (errors name the key), loads cfg.snapshot_path if set (a
 // missing file is an empty shard; a corrupt one is parse_error or io_error
 // naming the file) and spawns the shard. Its first message is a cleanup, so
 // retention applies to the loaded entries before any request is served.
-// `now_ms` defaults to system_unix_ms.
+// `now_ms` defaults to system_unix_ms. `registry`: where the shard records
+// its metrics (memory_metrics.hpp); null: nowhere.
 [[nodiscard]] caf::expected<memory_actor>
 spawn_memory_shard(caf::actor_system& sys, const memory_config& cfg,
-                   std::function<int64_t()> now_ms = {});
+                   std::function<int64_t()> now_ms = {},
+                   std::shared_ptr<metrics::registry> registry = nullptr);
 
 }  // namespace agentgraph

@@ -9,6 +9,7 @@
 #include "actors/provider/http_provider_detail.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph {
 
@@ -20,6 +21,18 @@ constexpr size_t open_batches_max = 64;
 
 std::string who(const http_provider_state& st) {
   return "provider '" + st.cfg.name + "'";
+}
+
+void note_pipeline(http_provider_state& st) {
+  auto& m = st.metrics;
+  metrics::set(m.circuit_state, circuit_state_value(st.breaker->state()));
+  metrics::set(m.queue_in_flight, static_cast<double>(st.admission->in_flight()));
+  metrics::set(m.queue_waiting, static_cast<double>(st.admission->waiting()));
+}
+
+void note_answered(http_provider_state& st, const llm_call& call, const caf::error& err,
+                   uint64_t callers) {
+  st.metrics.requests.record(err, st.now() - call.accepted, callers);
 }
 
 llm_call* find_call(self_ptr self, uint64_t id) {
@@ -55,6 +68,7 @@ void release_slot(self_ptr self) {
     }
   }
   st.releasing_slots = false;
+  note_pipeline(st);
 }
 
 std::unique_ptr<llm_call> take_call(self_ptr self, uint64_t id) {
@@ -80,6 +94,7 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
   const bool cancelled = errc_of(err) == errc::cancelled;
   const uint64_t callers = call->kind == call_kind::embed ? call->embed_waiters.size() : 1;
   (cancelled ? st.stats.cancelled : st.stats.failed) += callers;
+  note_answered(st, *call, err, callers);
   log(cancelled ? log_severity::debug : log_severity::warn, "provider", "call failed",
       {{"name", st.cfg.name}, {"request_id", call->request_id}, {"error", describe(err)}});
   if (call->kind == call_kind::embed) {
@@ -100,9 +115,11 @@ void admit(self_ptr self, std::unique_ptr<llm_call> call) {
   switch (r.outcome) {
     case admission::started:
       find_call(self, id)->holds_slot = true;
+      note_pipeline(st);
       begin_attempt(self, id);
       return;
     case admission::queued:
+      note_pipeline(st);
       return;
     case admission::rejected:
       ++st.stats.rejected_overloaded;
@@ -133,6 +150,7 @@ caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_
   ++st.stats.calls;
   auto refuse = [&](errc code, std::string what) {
     ++st.stats.failed;
+    st.metrics.requests.outcomes.failed(code);
     return make_error(code, who(st) + ": " + what);
   };
   if (kind == call_kind::chat_stream && !sink)
@@ -146,9 +164,8 @@ caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_
     req.model = st.cfg.model;
   auto spec = st.codec->encode_chat(req, kind == call_kind::chat_stream);
   if (!spec) {
-    ++st.stats.failed;
-    return make_error(errc_of(spec.error()).value_or(errc::invalid_argument),
-                      who(st) + ": " + error_context(spec.error()));
+    auto code = errc_of(spec.error()).value_or(errc::invalid_argument);
+    return refuse(code, error_context(spec.error()));
   }
   auto call = std::make_unique<llm_call>();
   call->id = st.next_call++;
@@ -158,7 +175,8 @@ caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_
   call->spec = std::move(*spec);
   call->tokens_estimated =
     estimate_request_tokens(prompt_chars(req), req.messages.size(), std::max(req.max_tokens, 0));
-  call->deadline = st.now() + st.cfg.request_deadline;
+  call->accepted = st.now();
+  call->deadline = call->accepted + st.cfg.request_deadline;
   call->sink = std::move(sink);
   call->chat_promise = self->make_response_promise<chat_response>();
   auto promise = call->chat_promise;
@@ -177,6 +195,7 @@ void send_batch(self_ptr self, const std::string& model, http_provider_state::op
     auto err = make_error(errc_of(spec.error()).value_or(errc::invalid_argument),
                           who(st) + ": " + error_context(spec.error()));
     st.stats.failed += open.promises.size();
+    st.metrics.requests.outcomes.failed(err, open.promises.size());
     for (auto& p : open.promises)
       p.deliver(err);
     return;
@@ -191,7 +210,8 @@ void send_batch(self_ptr self, const std::string& model, http_provider_state::op
   for (const auto& s : slices)
     chars += s.chars;
   call->tokens_estimated = estimate_text_tokens(chars);
-  call->deadline = st.now() + st.cfg.request_deadline;
+  call->accepted = st.now();
+  call->deadline = call->accepted + st.cfg.request_deadline;
   for (size_t i = 0; i < slices.size(); ++i)
     call->embed_waiters.push_back({std::move(open.promises[i]), slices[i]});
   call->embed_slices = std::move(slices);
@@ -216,6 +236,7 @@ caf::result<embed_response> on_embed(self_ptr self, embed_request req) {
   ++st.stats.calls;
   if (req.inputs.empty() || req.model.empty()) {
     ++st.stats.failed;
+    st.metrics.requests.outcomes.failed(errc::invalid_argument);
     return make_error(errc::invalid_argument, who(st) + ": embed needs a model and inputs");
   }
   const size_t inputs_max = st.cfg.embed_batch_inputs_max;
@@ -252,8 +273,10 @@ void on_cancel(self_ptr self, const std::string& request_id) {
     return;  // answered already, or never ours
   auto* call = find_call(self, it->second);
   AG_ASSERT(call != nullptr);
-  if (call->phase == call_phase::queued)
+  if (call->phase == call_phase::queued) {
     (void) st.admission->cancel(call->id);
+    note_pipeline(st);
+  }
   abandon_http(self, *call, true);
   finish_with_error(self, call->id,
                     make_error(errc::cancelled, who(st) + ": request '" + request_id
@@ -286,10 +309,15 @@ void fail_everything(self_ptr self) {
       abandon_http(self, *call, true);
     finish_with_error(self, id, make_error(errc::unavailable, who(st) + " stopped"));
   }
-  for (auto& [model, open] : st.batches)
+  for (auto& [model, open] : st.batches) {
+    st.metrics.requests.outcomes.failed(errc::unavailable, open.promises.size());
     for (auto& p : open.promises)
       p.deliver(make_error(errc::unavailable, who(st) + " stopped"));
+  }
   st.batches.clear();
+  // The gauges must not keep showing calls of a provider that is gone.
+  metrics::set(st.metrics.queue_in_flight, 0);
+  metrics::set(st.metrics.queue_waiting, 0);
 }
 
 }  // namespace http_provider_detail
@@ -323,6 +351,8 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
                                 st.cfg.retry_jitter == "full" ? jitter_mode::full
                                                               : jitter_mode::equal},
                    seed);
+  st.metrics = make_provider_metrics(st.deps.metrics, st.cfg.name, true);
+  note_pipeline(st);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     fail_everything(self);
     self->quit(msg.reason);

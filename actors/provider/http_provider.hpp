@@ -45,6 +45,7 @@
 #include "actors/provider/embed_batch.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/provider/provider_interface.hpp"
+#include "actors/provider/provider_metrics.hpp"
 #include "net/http_client.hpp"
 #include "net/llm/wire_codec.hpp"
 #include "net/sse/sse_parser.hpp"
@@ -96,6 +97,8 @@ struct http_provider_deps {
   // breaker cooldowns). Timers still use CAF's clock.
   std::function<std::chrono::steady_clock::time_point()> clock;
   uint64_t jitter_seed = 0;  // 0: from std::random_device
+  // Where the provider records its metrics (provider_metrics.hpp); null: nowhere.
+  std::shared_ptr<metrics::registry> metrics;
 };
 
 enum class call_kind : uint8_t { chat, chat_stream, embed };
@@ -123,6 +126,7 @@ struct llm_call {
   http_request_spec spec;  // encoded once, sent on every attempt
   int64_t tokens_estimated = 0;
   std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point accepted;  // for the request duration metric
   stream_sink_actor sink;  // chat_stream only
   caf::typed_response_promise<chat_response> chat_promise;
   std::vector<embed_waiter> embed_waiters;  // embed only
@@ -168,6 +172,7 @@ struct http_provider_state {
   uint32_t slots_to_release = 0;
   bool releasing_slots = false;
   provider_stats stats;
+  provider_metrics metrics;  // resolved at start
 
   [[nodiscard]] std::chrono::steady_clock::time_point now() const {
     return deps.clock ? deps.clock() : std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 #include "actors/provider/http_provider_detail.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph::http_provider_detail {
 
@@ -68,6 +69,7 @@ void abandon_http(self_ptr self, llm_call& call, bool report_probe) {
   }
   call.http_id.reset();
   ++call.attempt;  // later reports of the abandoned transfer are stale
+  note_pipeline(st);
 }
 
 void send_attempt(self_ptr self, llm_call& call) {
@@ -143,6 +145,7 @@ void send_attempt(self_ptr self, llm_call& call) {
   call.http_id = *hid;
   call.phase = call_phase::in_flight;
   ++st.stats.attempts;
+  metrics::inc(st.metrics.attempts);
 }
 
 void begin_attempt(self_ptr self, uint64_t id) {
@@ -165,6 +168,7 @@ void begin_attempt(self_ptr self, uint64_t id) {
     auto r = st.limiter->try_acquire(call->tokens_estimated, now);
     if (r.outcome == acquire_outcome::wait) {
       ++st.stats.rate_waits;
+      metrics::inc(st.metrics.rate_limit_waits);
       call->phase = call_phase::rate_wait;
       auto wait = std::chrono::ceil<milliseconds>(r.wait);
       auto left = std::chrono::ceil<milliseconds>(call->deadline - now);
@@ -186,6 +190,7 @@ void begin_attempt(self_ptr self, uint64_t id) {
     call->rate_charged = true;
   }
   auto adm = st.breaker->allow(now);
+  note_pipeline(st);
   if (!adm.allowed) {
     ++st.stats.breaker_rejected;
     auto until = std::chrono::ceil<milliseconds>(st.breaker->open_until() - now).count();
@@ -214,6 +219,7 @@ void attempt_failed(self_ptr self, llm_call& call, attempt_failure failure, caf:
     st.breaker->on_failure(now);
   else
     st.breaker->on_success(now);
+  note_pipeline(st);
   if (call.rate_charged && st.limiter) {
     st.limiter->correct(call.tokens_estimated, 0, now);
     call.rate_charged = false;
@@ -229,6 +235,7 @@ void attempt_failed(self_ptr self, llm_call& call, attempt_failure failure, caf:
   if (decision.retry) {
     ++call.retries_done;
     ++st.stats.retries;
+    metrics::inc(st.metrics.retries);
     call.phase = call_phase::retry_wait;
     log(log_severity::info, "provider", "retrying",
         {{"name", st.cfg.name},
@@ -265,14 +272,17 @@ void record_usage(self_ptr self, const llm_call& call, const token_usage& usage)
   auto& st = self->state;
   st.stats.prompt_tokens += usage.prompt_tokens;
   st.stats.completion_tokens += usage.completion_tokens;
+  st.metrics.tokens.add(usage);
   if (st.limiter && call.rate_charged && usage.total() > 0)
     st.limiter->correct(call.tokens_estimated, usage.total(), st.now());
   if (!st.deps.prices)
     return;
   auto cost = st.deps.prices->cost_usd(st.cfg.kind, call.model,
                                        {usage.prompt_tokens, usage.completion_tokens});
-  if (cost)
+  if (cost) {
     st.stats.cost_usd += *cost;
+    metrics::add(st.metrics.cost_usd, *cost);
+  }
   else
     ++st.stats.unpriced_responses;
 }
@@ -286,6 +296,7 @@ void succeed_chat(self_ptr self, uint64_t id, chat_response resp) {
   if (resp.model.empty())
     resp.model = call->model;
   ++st.stats.succeeded;
+  note_answered(st, *call, caf::none, 1);
   call->chat_promise.deliver(std::move(resp));
 }
 
@@ -298,11 +309,13 @@ void succeed_embed(self_ptr self, uint64_t id, embed_response resp) {
   auto parts = split_embed_response(std::move(resp), call->embed_slices);
   if (!parts) {
     st.stats.failed += call->embed_waiters.size();
+    note_answered(st, *call, make_error(errc::provider_error), call->embed_waiters.size());
     for (auto& w : call->embed_waiters)
       w.promise.deliver(make_error(errc::provider_error, who(st) + ": " + error_context(parts.error())));
     return;
   }
   st.stats.succeeded += call->embed_waiters.size();
+  note_answered(st, *call, caf::none, call->embed_waiters.size());
   for (size_t i = 0; i < parts->size(); ++i)
     call->embed_waiters[i].promise.deliver(std::move((*parts)[i]));
 }

@@ -35,6 +35,15 @@ void begin_attempt(self_ptr self, uint64_t id);
 // Routes one report of the HTTP client's I/O thread to its call.
 void on_http_event(self_ptr self, http_event& ev);
 
+// Publishes the breaker state and the admission queue's figures to their
+// gauges; called after each change to either.
+void note_pipeline(http_provider_state& st);
+
+// Counts one answered call (`callers` answers for an embedding batch) in
+// the request metrics: outcome, and its duration since it was accepted.
+void note_answered(http_provider_state& st, const llm_call& call, const caf::error& err,
+                   uint64_t callers);
+
 // Cancels the attempt in flight, if any; with `report_probe`, tells the
 // breaker that a probe it admitted failed (it will never report otherwise).
 void abandon_http(self_ptr self, llm_call& call, bool report_probe);

@@ -11,7 +11,8 @@ namespace agentgraph {
 
 namespace provider_factory_detail {
 
-caf::expected<provider_actor> spawn_scripted(caf::actor_system& sys, const provider_config& cfg) {
+caf::expected<provider_actor> spawn_scripted(caf::actor_system& sys, const provider_config& cfg,
+                                             std::shared_ptr<metrics::registry> registry) {
   if (cfg.rules.empty())
     return make_error(errc::invalid_argument,
                       "provider '" + cfg.name + "' (kind scripted): key `rules` (path of the "
@@ -21,7 +22,8 @@ caf::expected<provider_actor> spawn_scripted(caf::actor_system& sys, const provi
     return make_error(errc_of(rules.error()).value_or(errc::internal),
                       "provider '" + cfg.name + "': " + error_context(rules.error()));
   auto shared = std::make_shared<const scripted_rules>(std::move(*rules));
-  return provider_actor{sys.spawn(scripted_provider, std::move(shared))};
+  return provider_actor{sys.spawn(scripted_provider, std::move(shared),
+                                  make_provider_metrics(std::move(registry), cfg.name, false))};
 }
 
 }  // namespace provider_factory_detail
@@ -29,7 +31,7 @@ caf::expected<provider_actor> spawn_scripted(caf::actor_system& sys, const provi
 caf::expected<provider_actor> spawn_provider(caf::actor_system& sys, const provider_config& cfg,
                                              http_provider_deps deps) {
   if (cfg.kind == "scripted")
-    return provider_factory_detail::spawn_scripted(sys, cfg);
+    return provider_factory_detail::spawn_scripted(sys, cfg, std::move(deps.metrics));
   auto known = std::find(provider_kinds.begin(), provider_kinds.end(), cfg.kind);
   if (known != provider_kinds.end())
     return spawn_http_provider(sys, cfg, std::move(deps));

@@ -23,7 +23,7 @@ inline constexpr std::array<std::string_view, 6> provider_kinds = {
 // Spawns the provider. Reads the scripted rules file synchronously: call it
 // from setup code (node start, Runtime construction, tests), never from an
 // actor handler. HTTP kinds need `deps.http` (the Runtime shares one client
-// between its providers); scripted ignores `deps`.
+// between its providers); scripted uses only `deps.metrics`.
 // Errors: invalid_argument (unknown kind, listing the known ones; scripted
 // without `rules`; an HTTP kind without a key or client, see
 // spawn_http_provider), and the errors of load_scripted_rules (io_error,

@@ -6,6 +6,7 @@
 #include <caf/exit_reason.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph {
 
@@ -41,23 +42,43 @@ void send_chunks(self_ptr self, const stream_sink_actor& sink, const std::string
   }
 }
 
+using clock = std::chrono::steady_clock;
+
+// Counts one answer in the request metrics: outcome and duration.
+void note_answered(scripted_provider_state& st, const caf::error& err, clock::time_point accepted) {
+  st.metrics.requests.record_since(err, accepted);
+}
+
+void note_usage(scripted_provider_state& st, const token_usage& usage) {
+  st.prompt_tokens += usage.prompt_tokens;
+  st.completion_tokens += usage.completion_tokens;
+  st.metrics.tokens.add(usage);
+}
+
+// A request refused before it was answered: counted, then `err`.
+caf::error refuse(scripted_provider_state& st, caf::error err) {
+  ++st.failed;
+  st.metrics.requests.outcomes.failed(err);
+  return err;
+}
+
 // Counts one answered request (error or response) for provider_stats.
-void count_answer(self_ptr self, const scripted_outcome& outcome) {
+void count_answer(self_ptr self, const scripted_outcome& outcome, clock::time_point accepted) {
   auto& st = self->state;
   ++st.answered;
+  note_answered(st, outcome.error, accepted);
   if (outcome.error) {
     ++st.failed;
     return;
   }
   ++st.succeeded;
-  st.prompt_tokens += outcome.response.usage.prompt_tokens;
-  st.completion_tokens += outcome.response.usage.completion_tokens;
+  note_usage(st, outcome.response.usage);
 }
 
 caf::result<chat_response> answer_now(self_ptr self, scripted_outcome& outcome,
                                       const std::string& request_id,
                                       const stream_sink_actor& sink) {
-  count_answer(self, outcome);
+  count_answer(self, outcome, clock::now());
   if (outcome.error)
     return std::move(outcome.error);
   if (sink)
@@ -73,17 +94,21 @@ caf::result<chat_response> answer_later(self_ptr self, scripted_outcome& outcome
   auto& st = self->state;
   if (st.pending.size() >= scripted_pending_max) {
     ++st.rejected_overloaded;
+    st.metrics.requests.outcomes.failed(errc::overloaded);
     return make_error(errc::overloaded, "scripted provider: "
                                           + std::to_string(scripted_pending_max)
                                           + " delayed requests already pending");
   }
-  if (st.pending.count(request_id) > 0)
+  if (st.pending.count(request_id) > 0) {
+    st.metrics.requests.outcomes.failed(errc::invalid_argument);
     return make_error(errc::invalid_argument,
                       "scripted provider: request id '" + request_id + "' is already pending");
+  }
   auto seq = st.next_seq++;
   auto delay = outcome.delay;
   auto promise = self->make_response_promise<chat_response>();
-  st.pending.emplace(request_id, scripted_pending{seq, promise, std::move(outcome), sink});
+  st.pending.emplace(request_id,
+                     scripted_pending{seq, promise, std::move(outcome), sink, clock::now()});
   self->delayed_send(self, delay, scripted_due_atom::value, request_id, seq);
   return promise;
 }
@@ -92,10 +117,8 @@ caf::result<chat_response> start(self_ptr self, const chat_request& req,
                                   const stream_sink_actor& sink) {
   ++self->state.calls;
   auto outcome = answer_scripted(*self->state.rules, req);
-  if (!outcome) {
-    ++self->state.failed;
-    return std::move(outcome.error());
-  }
+  if (!outcome)
+    return refuse(self->state, std::move(outcome.error()));
   if (outcome->delay.count() == 0)
     return answer_now(self, *outcome, req.request_id, sink);
   return answer_later(self, *outcome, req.request_id, sink);
@@ -109,7 +132,7 @@ void on_due(self_ptr self, const std::string& request_id, uint64_t seq) {
     return;
   auto entry = std::move(it->second);
   pending.erase(it);
-  count_answer(self, entry.outcome);
+  count_answer(self, entry.outcome, entry.accepted);
   if (entry.outcome.error) {
     entry.promise.deliver(std::move(entry.outcome.error));
     return;
@@ -127,6 +150,7 @@ void on_cancel(self_ptr self, const std::string& request_id) {
     return;
   it->second.promise.deliver(
     make_error(errc::cancelled, "scripted provider: request '" + request_id + "' cancelled"));
+  note_answered(self->state, make_error(errc::cancelled), it->second.accepted);
   pending.erase(it);
   ++self->state.cancelled;
 }
@@ -134,10 +158,12 @@ void on_cancel(self_ptr self, const std::string& request_id) {
 // CAF 0.17 does not fail undelivered promises when an actor stops, so the
 // callers of delayed requests would wait for their own timeouts; tell them.
 void fail_pending(self_ptr self) {
-  for (auto& [id, entry] : self->state.pending)
+  for (auto& [id, entry] : self->state.pending) {
+    note_answered(self->state, make_error(errc::unavailable), entry.accepted);
     entry.promise.deliver(
       make_error(errc::unavailable, "scripted provider stopped before request '" + id
                                       + "' was answered"));
+  }
   self->state.pending.clear();
 }
 
@@ -145,9 +171,10 @@ void fail_pending(self_ptr self) {
 
 scripted_provider_actor::behavior_type
 scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_state> self,
-                  std::shared_ptr<const scripted_rules> rules) {
+                  std::shared_ptr<const scripted_rules> rules, provider_metrics metrics) {
   using namespace scripted_provider_detail;
   self->state.rules = std::move(rules);
+  self->state.metrics = std::move(metrics);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     fail_pending(self);
     self->quit(msg.reason);
@@ -158,20 +185,22 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
     },
     [self](chat_stream_atom, const chat_request& req,
            const stream_sink_actor& sink) -> caf::result<chat_response> {
-      if (!sink)
+      if (!sink) {
+        self->state.metrics.requests.outcomes.failed(errc::invalid_argument);
         return make_error(errc::invalid_argument, "chat_stream needs a valid stream sink");
+      }
       return start(self, req, sink);
     },
     [self](embed_atom, const embed_request& req) -> caf::result<embed_response> {
-      ++self->state.calls;
+      auto& st = self->state;
+      ++st.calls;
       auto out = scripted_embed(req);
-      if (!out) {
-        ++self->state.failed;
-        return std::move(out.error());
-      }
-      ++self->state.succeeded;
-      self->state.embed_inputs += req.inputs.size();
-      self->state.prompt_tokens += out->usage.prompt_tokens;
+      if (!out)
+        return refuse(st, std::move(out.error()));
+      ++st.succeeded;
+      st.embed_inputs += req.inputs.size();
+      note_usage(st, out->usage);
+      note_answered(st, caf::none, clock::now());
       return std::move(*out);
     },
     [self](provider_stats_atom) { return scripted_stats(self->state); },

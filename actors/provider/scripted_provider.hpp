@@ -25,6 +25,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/provider/provider_interface.hpp"
+#include "actors/provider/provider_metrics.hpp"
 #include "actors/provider/scripted_answer.hpp"
 #include "actors/provider/scripted_rules.hpp"
 
@@ -56,6 +57,7 @@ struct scripted_pending {
   caf::typed_response_promise<chat_response> promise;
   scripted_outcome outcome;
   stream_sink_actor sink;  // set for chat_stream requests
+  std::chrono::steady_clock::time_point accepted;  // for the request duration metric
 };
 
 struct scripted_provider_state {
@@ -76,14 +78,18 @@ struct scripted_provider_state {
   uint64_t embed_inputs = 0;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  // The request figures of provider_metrics.hpp (made without `http`).
+  provider_metrics metrics;
 };
 
 // The provider_stats of a scripted provider (no HTTP, no breaker).
 [[nodiscard]] provider_stats scripted_stats(const scripted_provider_state& st);
 
+// `metrics`: series for this provider (make_provider_metrics(reg, name,
+// false)); default-constructed: records nothing.
 scripted_provider_actor::behavior_type
 scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_state> self,
-                  std::shared_ptr<const scripted_rules> rules);
+                  std::shared_ptr<const scripted_rules> rules, provider_metrics metrics);
 
 // The stream chunks of `response`: its text word by word
 // (split_stream_pieces), then one chunk carrying all tool calls (complete

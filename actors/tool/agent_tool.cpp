@@ -7,6 +7,7 @@
 
 #include "actors/tool/tool_common.hpp"
 #include "runtime/error.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph {
 
@@ -21,49 +22,72 @@ struct agent_tool_state {
   tool_counters counters;
   uint32_t inflight = 0;  // bounded by tool_inflight_max
   uint64_t task_seq = 0;  // numbers sub-tasks whose call has no id
+  tool_metrics metrics;
 };
 
 using self_ptr = tool_actor::stateful_pointer<agent_tool_state>;
 
+using clock = std::chrono::steady_clock;
+
 void on_reply(self_ptr self, caf::typed_response_promise<tool_result>& rp,
-              const std::string& call_id, const task_result& res) {
-  --self->state.inflight;
+              const std::string& call_id, const task_result& res, clock::time_point started) {
+  auto& st = self->state;
+  --st.inflight;
+  metrics::set(st.metrics.calls_in_flight, st.inflight);
+  st.metrics.calls.record_since(caf::none, started);
   rp.deliver(tool_result{call_id, agent_answer(self->state.agent, res), false});
 }
 
 void on_error(self_ptr self, caf::typed_response_promise<tool_result>& rp,
-              const caf::error& err) {
+              const caf::error& err, clock::time_point started) {
   auto& st = self->state;
   --st.inflight;
+  metrics::set(st.metrics.calls_in_flight, st.inflight);
   ++st.counters.errors;
-  rp.deliver(agent_failure(st.agent, err));
+  auto failure = agent_failure(st.agent, err);
+  st.metrics.calls.record_since(failure, started);
+  rp.deliver(std::move(failure));
+}
+
+// A call refused before the agent got it: counted, then answered with `err`.
+caf::error refuse(agent_tool_state& st, caf::error err, clock::time_point started) {
+  ++st.counters.errors;
+  st.metrics.calls.record_since(err, started);
+  return err;
 }
 
 caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   auto& st = self->state;
+  const auto started = clock::now();
   ++st.counters.calls;
-  if (auto err = validate_arguments(st.spec, inv.arguments)) {
-    ++st.counters.errors;
-    return err;
-  }
-  if (st.inflight >= tool_inflight_max) {
-    ++st.counters.errors;
-    return make_error(errc::overloaded, "agent tool '" + st.spec.name + "' has "
-                                          + std::to_string(tool_inflight_max) + " tasks running");
-  }
+  if (auto err = validate_arguments(st.spec, inv.arguments))
+    return refuse(st, std::move(err), started);
+  if (st.inflight >= tool_inflight_max)
+    return refuse(st,
+                  make_error(errc::overloaded, "agent tool '" + st.spec.name + "' has "
+                                                 + std::to_string(tool_inflight_max)
+                                                 + " tasks running"),
+                  started);
   ++st.inflight;
+  metrics::set(st.metrics.calls_in_flight, st.inflight);
   auto fallback = st.spec.name + "-" + std::to_string(self->id()) + "-"
                   + std::to_string(++st.task_seq);
   auto task = make_agent_task(inv.call_id, inv.arguments, fallback);
   auto rp = self->make_response_promise<tool_result>();
   self->request(st.target, st.timeout, execute_atom::value, std::move(task))
-    .then([self, rp, id = inv.call_id](task_result& res) mutable { on_reply(self, rp, id, res); },
-          [self, rp](caf::error& err) mutable { on_error(self, rp, err); });
+    .then(
+      [self, rp, started, id = inv.call_id](task_result& res) mutable {
+        on_reply(self, rp, id, res, started);
+      },
+      [self, rp, started](caf::error& err) mutable { on_error(self, rp, err, started); });
   return rp;
 }
 
-tool_actor::behavior_type agent_tool(self_ptr self, tool_config cfg, agent_actor target) {
+tool_actor::behavior_type agent_tool(self_ptr self, tool_config cfg, agent_actor target,
+                                     tool_metrics metrics) {
   auto& st = self->state;
+  st.metrics = std::move(metrics);
+  metrics::set(st.metrics.calls_in_flight, 0);
   st.spec = agent_tool_spec(cfg.name, cfg.agent);
   st.agent = cfg.agent;
   st.target = std::move(target);
@@ -112,8 +136,8 @@ caf::error agent_failure(const std::string& agent, const caf::error& err) {
 }
 
 tool_actor spawn_agent_tool_actor(caf::actor_system& sys, const tool_config& cfg,
-                                   agent_actor target) {
-  return sys.spawn(agent_tool_detail::agent_tool, cfg, std::move(target));
+                                   agent_actor target, tool_metrics metrics) {
+  return sys.spawn(agent_tool_detail::agent_tool, cfg, std::move(target), std::move(metrics));
 }
 
 }  // namespace agentgraph

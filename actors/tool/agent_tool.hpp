@@ -12,6 +12,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "actors/tool/tool_metrics.hpp"
 
 namespace agentgraph {
 
@@ -31,8 +32,9 @@ namespace agentgraph {
 [[nodiscard]] caf::error agent_failure(const std::string& agent, const caf::error& err);
 
 // Expects a validated config and a valid handle (spawn_agent_tool checks).
-// The tool waits cfg.timeout for the agent.
+// The tool waits cfg.timeout for the agent. `metrics`: series for this
+// tool (tool_metrics.hpp); default: records nothing.
 [[nodiscard]] tool_actor spawn_agent_tool_actor(caf::actor_system& sys, const tool_config& cfg,
-                                                agent_actor target);
+                                                agent_actor target, tool_metrics metrics = {});
 
 }  // namespace agentgraph

@@ -10,6 +10,7 @@
 
 #include "actors/tool/tool_common.hpp"
 #include "runtime/error.hpp"
+#include "runtime/metrics/series_ref.hpp"
 
 namespace agentgraph {
 
@@ -57,31 +58,43 @@ caf::behavior blocking_worker(caf::event_based_actor* self, blocking_job job) {
   };
 }
 
+// A call refused before a worker started: counted, then answered with `err`.
+caf::error refuse(blocking_tool_state& st, caf::error err,
+                  std::chrono::steady_clock::time_point started) {
+  ++st.counters.errors;
+  st.cfg.metrics.calls.record_since(err, started);
+  return err;
+}
+
 caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   auto& st = self->state;
+  const auto started = std::chrono::steady_clock::now();
   ++st.counters.calls;
-  if (auto err = validate_arguments(st.cfg.spec, inv.arguments)) {
-    ++st.counters.errors;
-    return err;
-  }
-  if (st.inflight >= tool_inflight_max) {
-    ++st.counters.errors;
-    return make_error(errc::overloaded, "tool '" + st.cfg.spec.name + "' has "
-                                          + std::to_string(tool_inflight_max) + " calls running");
-  }
+  if (auto err = validate_arguments(st.cfg.spec, inv.arguments))
+    return refuse(st, std::move(err), started);
+  if (st.inflight >= tool_inflight_max)
+    return refuse(st,
+                  make_error(errc::overloaded, "tool '" + st.cfg.spec.name + "' has "
+                                                 + std::to_string(tool_inflight_max)
+                                                 + " calls running"),
+                  started);
   ++st.inflight;
+  metrics::set(st.cfg.metrics.calls_in_flight, st.inflight);
   auto worker = self->spawn<caf::detached>(blocking_worker, st.cfg.job);
   self->monitor(worker);
   auto rp = self->make_response_promise<tool_result>();
   self->request(worker, st.cfg.worker_timeout, invoke_atom::value, std::move(inv.arguments))
     .then(
-      [rp, call_id = inv.call_id](Value& out) mutable {
+      [self, rp, started, call_id = inv.call_id](Value& out) mutable {
+        self->state.cfg.metrics.calls.record_since(caf::none, started);
         rp.deliver(tool_result{call_id, std::move(out), false});
       },
-      [self, rp](caf::error& err) mutable {
+      [self, rp, started](caf::error& err) mutable {
         auto& st = self->state;
         ++st.counters.errors;
-        rp.deliver(worker_failure(st.cfg.spec.name, err, st.cfg.worker_timeout));
+        auto failure = worker_failure(st.cfg.spec.name, err, st.cfg.worker_timeout);
+        st.cfg.metrics.calls.record_since(failure, started);
+        rp.deliver(std::move(failure));
       });
   return rp;
 }
@@ -92,7 +105,9 @@ tool_actor::behavior_type blocking_tool(self_ptr self, blocking_tool_config cfg)
   self->set_down_handler([self](caf::down_msg&) {
     if (self->state.inflight > 0)
       --self->state.inflight;
+    metrics::set(self->state.cfg.metrics.calls_in_flight, self->state.inflight);
   });
+  metrics::set(self->state.cfg.metrics.calls_in_flight, 0);
   return {
     [self](invoke_atom, tool_invocation& inv) { return invoke(self, inv); },
     [self](describe_atom) { return self->state.cfg.spec; },

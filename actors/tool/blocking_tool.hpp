@@ -15,6 +15,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/tool/tool_interface.hpp"
+#include "actors/tool/tool_metrics.hpp"
 
 namespace agentgraph {
 
@@ -29,6 +30,8 @@ struct blocking_tool_config {
   // How long the tool waits for a worker. A worker still running after this
   // finishes its job unobserved; the caller already has `timeout`.
   std::chrono::milliseconds worker_timeout{10'000};
+  // Series for this tool (tool_metrics.hpp); default: records nothing.
+  tool_metrics metrics;
 };
 
 // Errors replied by the actor: invalid_argument (arguments do not match the

@@ -9,6 +9,7 @@
 
 #include "actors/tool/tool_common.hpp"
 #include "runtime/error.hpp"
+#include "runtime/metrics/series_ref.hpp"
 #include "runtime/ttl_lru_cache.hpp"
 
 namespace agentgraph {
@@ -24,6 +25,8 @@ struct caching_tool_state {
   // Bounded by caching_tool_config::entries_max.
   std::optional<ttl_lru_cache<std::string, Value>> cache;
   tool_counters counters;
+  tool_metrics metrics;
+  uint32_t inflight = 0;  // misses waiting for the inner tool (bounded by its tool_inflight_max)
 };
 
 using self_ptr = tool_actor::stateful_pointer<caching_tool_state>;
@@ -38,22 +41,34 @@ caf::error inner_failure(const std::string& tool, const caf::error& err,
 
 caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   auto& st = self->state;
+  const auto started = std::chrono::steady_clock::now();
   ++st.counters.calls;
   auto key = tool_cache_key(st.spec.name, inv.arguments);
-  if (auto hit = st.cache->get(key))
+  if (auto hit = st.cache->get(key)) {
+    metrics::inc(st.metrics.cache_hits);
+    st.metrics.calls.record_since(caf::none, started);
     return tool_result{std::move(inv.call_id), std::move(*hit), true};
+  }
+  metrics::inc(st.metrics.cache_misses);
+  metrics::set(st.metrics.calls_in_flight, ++st.inflight);
   auto rp = self->make_response_promise<tool_result>();
   self->request(st.inner, st.inner_timeout, invoke_atom::value, std::move(inv))
     .then(
-      [self, rp, key](tool_result& res) mutable {
-        self->state.cache->put(std::move(key), res.output);
+      [self, rp, key, started](tool_result& res) mutable {
+        auto& s = self->state;
+        metrics::set(s.metrics.calls_in_flight, --s.inflight);
+        s.cache->put(std::move(key), res.output);
         res.from_cache = false;
+        s.metrics.calls.record_since(caf::none, started);
         rp.deliver(std::move(res));
       },
-      [self, rp](caf::error& err) mutable {
-        auto& st = self->state;
-        ++st.counters.errors;
-        rp.deliver(inner_failure(st.spec.name, err, st.inner_timeout));
+      [self, rp, started](caf::error& err) mutable {
+        auto& s = self->state;
+        metrics::set(s.metrics.calls_in_flight, --s.inflight);
+        ++s.counters.errors;
+        auto failure = inner_failure(s.spec.name, err, s.inner_timeout);
+        s.metrics.calls.record_since(failure, started);
+        rp.deliver(std::move(failure));
       });
   return rp;
 }
@@ -75,6 +90,8 @@ tool_actor::behavior_type caching_tool(self_ptr self, tool_actor inner, tool_spe
   st.inner = std::move(inner);
   st.inner_timeout = cfg.inner_timeout;
   st.cache.emplace(cfg.entries_max, cfg.ttl, std::move(cfg.clock));
+  st.metrics = std::move(cfg.metrics);
+  metrics::set(st.metrics.calls_in_flight, 0);
   self->link_to(st.inner);
   return {
     [self](invoke_atom, tool_invocation& inv) { return invoke(self, inv); },

@@ -18,6 +18,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/tool/tool_interface.hpp"
+#include "actors/tool/tool_metrics.hpp"
 
 namespace agentgraph {
 
@@ -30,6 +31,9 @@ struct caching_tool_config {
   std::function<std::chrono::steady_clock::time_point()> clock = [] {
     return std::chrono::steady_clock::now();
   };
+  // Series for the cached tool, made with `cached` (tool_metrics.hpp): the
+  // wrapper records every call, hits included; default: records nothing.
+  tool_metrics metrics;
 };
 
 // The cache key for a call of `tool` with `args`.

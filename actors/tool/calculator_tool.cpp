@@ -5,6 +5,7 @@
 
 #include "actors/tool/expression.hpp"
 #include "actors/tool/tool_common.hpp"
+#include "runtime/metrics/series_ref.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -15,21 +16,28 @@ struct calculator_state {
   static inline const char* name = "agentgraph.calculator";
   tool_spec spec;
   tool_counters counters;
+  tool_metrics metrics;
 };
 
 using self_ptr = tool_actor::stateful_pointer<calculator_state>;
 
-tool_actor::behavior_type calculator(self_ptr self, tool_spec spec) {
+tool_actor::behavior_type calculator(self_ptr self, tool_spec spec, tool_metrics metrics) {
   self->state.spec = std::move(spec);
+  self->state.metrics = std::move(metrics);
+  // Calls run inside the handler: none is ever in flight between messages.
+  metrics::set(self->state.metrics.calls_in_flight, 0);
   return {
     [self](invoke_atom, tool_invocation& inv) -> caf::result<tool_result> {
       auto& st = self->state;
+      const auto started = std::chrono::steady_clock::now();
       ++st.counters.calls;
       auto out = run_calculator(st.spec, inv.arguments);
       if (!out) {
         ++st.counters.errors;
+        st.metrics.calls.record_since(out.error(), started);
         return std::move(out.error());
       }
+      st.metrics.calls.record_since(caf::none, started);
       return tool_result{std::move(inv.call_id), std::move(*out), false};
     },
     [self](describe_atom) { return self->state.spec; },
@@ -66,8 +74,9 @@ caf::expected<Value> run_calculator(const tool_spec& spec, const Value& args) {
   return out;
 }
 
-tool_actor spawn_calculator_tool(caf::actor_system& sys, const std::string& name) {
-  return sys.spawn(calculator_tool_detail::calculator, calculator_spec(name));
+tool_actor spawn_calculator_tool(caf::actor_system& sys, const std::string& name,
+                                 tool_metrics metrics) {
+  return sys.spawn(calculator_tool_detail::calculator, calculator_spec(name), std::move(metrics));
 }
 
 }  // namespace agentgraph

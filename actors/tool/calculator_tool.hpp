@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/tool/tool_interface.hpp"
+#include "actors/tool/tool_metrics.hpp"
 
 namespace agentgraph {
 
@@ -20,6 +21,8 @@ namespace agentgraph {
 // evaluate_expression).
 [[nodiscard]] caf::expected<Value> run_calculator(const tool_spec& spec, const Value& args);
 
-[[nodiscard]] tool_actor spawn_calculator_tool(caf::actor_system& sys, const std::string& name);
+// `metrics`: series for this tool (tool_metrics.hpp); default: records nothing.
+[[nodiscard]] tool_actor spawn_calculator_tool(caf::actor_system& sys, const std::string& name,
+                                              tool_metrics metrics = {});
 
 }  // namespace agentgraph

@@ -172,8 +172,10 @@ caf::expected<Value> read_sandboxed_file(const std::filesystem::path& root, std:
   return out;
 }
 
-tool_actor spawn_file_read_tool(caf::actor_system& sys, const tool_config& cfg) {
+tool_actor spawn_file_read_tool(caf::actor_system& sys, const tool_config& cfg,
+                                tool_metrics metrics) {
   blocking_tool_config bc;
+  bc.metrics = std::move(metrics);
   bc.spec = file_read_spec(cfg.name);
   bc.worker_timeout = cfg.timeout;
   bc.job = [root = std::filesystem::path{cfg.root}, bytes_max = cfg.file_bytes_max](const Value& args) {

@@ -15,6 +15,7 @@
 
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "actors/tool/tool_metrics.hpp"
 
 namespace agentgraph {
 
@@ -45,6 +46,8 @@ constexpr size_t file_read_path_chars_max = 4096;
                                                        uint64_t file_bytes_max);
 
 // Expects a validated config (spawn_tool validates).
-[[nodiscard]] tool_actor spawn_file_read_tool(caf::actor_system& sys, const tool_config& cfg);
+// `metrics`: series for this tool (tool_metrics.hpp); default: records nothing.
+[[nodiscard]] tool_actor spawn_file_read_tool(caf::actor_system& sys, const tool_config& cfg,
+                                             tool_metrics metrics = {});
 
 }  // namespace agentgraph

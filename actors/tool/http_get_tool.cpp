@@ -119,8 +119,10 @@ caf::expected<Value> run_http_get(const tool_config& cfg, std::string_view url) 
   return out;
 }
 
-tool_actor spawn_http_get_tool(caf::actor_system& sys, const tool_config& cfg) {
+tool_actor spawn_http_get_tool(caf::actor_system& sys, const tool_config& cfg,
+                               tool_metrics metrics) {
   blocking_tool_config bc;
+  bc.metrics = std::move(metrics);
   bc.spec = http_get_spec(cfg.name);
   // curl enforces cfg.timeout itself and reports it precisely; the worker
   // deadline is only the backstop behind it.

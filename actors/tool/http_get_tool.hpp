@@ -14,6 +14,7 @@
 
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "actors/tool/tool_metrics.hpp"
 
 namespace agentgraph {
 
@@ -40,6 +41,8 @@ struct checked_url {
 [[nodiscard]] caf::expected<Value> run_http_get(const tool_config& cfg, std::string_view url);
 
 // Expects a validated config (spawn_tool validates).
-[[nodiscard]] tool_actor spawn_http_get_tool(caf::actor_system& sys, const tool_config& cfg);
+// `metrics`: series for this tool (tool_metrics.hpp); default: records nothing.
+[[nodiscard]] tool_actor spawn_http_get_tool(caf::actor_system& sys, const tool_config& cfg,
+                                            tool_metrics metrics = {});
 
 }  // namespace agentgraph

@@ -90,12 +90,12 @@ caf::error validate_cache(const tool_config& cfg) {
   return caf::none;
 }
 
-tool_actor spawn_builtin(caf::actor_system& sys, const tool_config& cfg) {
+tool_actor spawn_builtin(caf::actor_system& sys, const tool_config& cfg, tool_metrics metrics) {
   if (cfg.kind == "calculator")
-    return spawn_calculator_tool(sys, cfg.name);
+    return spawn_calculator_tool(sys, cfg.name, std::move(metrics));
   if (cfg.kind == "file_read")
-    return spawn_file_read_tool(sys, cfg);
-  return spawn_http_get_tool(sys, cfg);
+    return spawn_file_read_tool(sys, cfg, std::move(metrics));
+  return spawn_http_get_tool(sys, cfg, std::move(metrics));
 }
 
 }  // namespace tool_factory_detail
@@ -117,16 +117,20 @@ caf::error validate_tool_config(const tool_config& cfg) {
   return validate_cache(cfg);
 }
 
-caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& cfg) {
+caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& cfg,
+                                     std::shared_ptr<metrics::registry> registry) {
   using namespace tool_factory_detail;
   if (auto err = validate_tool_config(cfg))
     return err;
   if (cfg.kind == "agent")
     return bad_key(cfg, "kind", "agent needs the target agent's handle: use spawn_agent_tool");
-  auto tool = spawn_builtin(sys, cfg);
+  // Only the outermost actor records, so a cached call counts once.
+  auto metrics = make_tool_metrics(std::move(registry), cfg.name, cfg.cache);
   if (!cfg.cache)
-    return tool;
+    return spawn_builtin(sys, cfg, std::move(metrics));
+  auto tool = spawn_builtin(sys, cfg, {});
   caching_tool_config cc;
+  cc.metrics = std::move(metrics);
   cc.ttl = cfg.cache_ttl;
   cc.entries_max = cfg.cache_entries_max;
   // The inner tool's own deadline fires first; this is the backstop.
@@ -138,7 +142,8 @@ caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& 
 }
 
 caf::expected<tool_actor> spawn_agent_tool(caf::actor_system& sys, const tool_config& cfg,
-                                           agent_actor target) {
+                                           agent_actor target,
+                                           std::shared_ptr<metrics::registry> registry) {
   using namespace tool_factory_detail;
   if (auto err = validate_tool_config(cfg))
     return err;
@@ -148,7 +153,8 @@ caf::expected<tool_actor> spawn_agent_tool(caf::actor_system& sys, const tool_co
     return make_error(errc::invalid_argument, "tool '" + cfg.name + "': invalid agent handle");
   if (cfg.agent.empty())
     return bad_key(cfg, "agent", "is required for kind agent");
-  return spawn_agent_tool_actor(sys, cfg, std::move(target));
+  return spawn_agent_tool_actor(sys, cfg, std::move(target),
+                                make_tool_metrics(std::move(registry), cfg.name, false));
 }
 
 }  // namespace agentgraph

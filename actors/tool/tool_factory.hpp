@@ -5,12 +5,15 @@
 // file only dispatches.
 #pragma once
 
+#include <memory>
+
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
 #include "actors/agent/agent_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "runtime/metrics/registry.hpp"
 
 namespace agentgraph {
 
@@ -25,14 +28,17 @@ constexpr size_t tool_name_chars_max = 64;
 
 // Spawns calculator, file_read or http_get. Errors: those of
 // validate_tool_config; invalid_argument for kind "agent" (use
-// spawn_agent_tool, which needs the target agent's handle).
-[[nodiscard]] caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& cfg);
+// spawn_agent_tool, which needs the target agent's handle). `registry`:
+// where the tool records its metrics (tool_metrics.hpp); null: nowhere.
+[[nodiscard]] caf::expected<tool_actor> spawn_tool(
+  caf::actor_system& sys, const tool_config& cfg,
+  std::shared_ptr<metrics::registry> registry = nullptr);
 
 // Spawns an agent tool that forwards its `task` to `target`. Errors: those
 // of validate_tool_config; invalid_argument when `target` is invalid or
 // cfg.kind is not "agent".
-[[nodiscard]] caf::expected<tool_actor> spawn_agent_tool(caf::actor_system& sys,
-                                                         const tool_config& cfg,
-                                                         agent_actor target);
+[[nodiscard]] caf::expected<tool_actor> spawn_agent_tool(
+  caf::actor_system& sys, const tool_config& cfg, agent_actor target,
+  std::shared_ptr<metrics::registry> registry = nullptr);
 
 }  // namespace agentgraph

@@ -63,7 +63,7 @@ struct fixture {
     auto rules = parse_scripted_rules(json, "actor_test.json");
     REQUIRE_MESSAGE(rules, describe(rules.error()));
     auto shared = std::make_shared<const scripted_rules>(std::move(*rules));
-    provider_actor p{sys->spawn(scripted_provider, std::move(shared))};
+    provider_actor p{sys->spawn(scripted_provider, std::move(shared), provider_metrics{})};
     spawned.push_back(p);
     return p;
   }

@@ -1,0 +1,28 @@
+#include "actors/memory/memory_metrics.hpp"
+
+#include "runtime/metrics/series_ref.hpp"
+
+namespace agentgraph {
+
+memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,
+                                   const std::string& shard) {
+  memory_metrics m;
+  auto* r = reg.get();
+  m.stores = metrics::make_outcome_counters(
+    reg, "agentgraph_memory_stores_total", "Memory stores, by outcome (ok or the error code).",
+    "shard", shard);
+  m.recalls = metrics::make_outcome_counters(
+    std::move(reg), "agentgraph_memory_recalls_total",
+    "Memory recalls, by outcome (ok or the error code).", "shard", shard);
+  m.entries = metrics::gauge_of(r, "agentgraph_memory_entries", "Entries a memory shard holds.",
+                                {"shard"}, {shard});
+  m.bytes = metrics::gauge_of(r, "agentgraph_memory_bytes",
+                              "Heap bytes of a memory shard's entries and index.", {"shard"},
+                              {shard});
+  m.snapshot_failures = metrics::counter_of(
+    r, "agentgraph_memory_snapshot_failures_total",
+    "Snapshots of a memory shard that its writer failed to save.", {"shard"}, {shard});
+  return m;
+}
+
+}  // namespace agentgraph

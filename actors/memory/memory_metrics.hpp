@@ -1,0 +1,36 @@
+// What a memory shard records, labelled with its name (`shard`):
+//
+//   agentgraph_memory_entries{shard}                    gauge: entries held now
+//   agentgraph_memory_bytes{shard}                      gauge: heap bytes of those entries and
+//                                                       their index (memory_store::bytes)
+//   agentgraph_memory_stores_total{shard,outcome}       stores, by outcome (ok or errc name)
+//   agentgraph_memory_recalls_total{shard,outcome}      recalls, by outcome
+//   agentgraph_memory_snapshot_failures_total{shard}    snapshots the writer failed to save
+//
+// The gauges are refreshed after every change to the entries (store,
+// retention, restore at start), not on recall. memory_store::bytes walks
+// the entries, so a store costs O(entries) more; shards are bounded by
+// max_entries and a store already runs retention over them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "runtime/metrics/outcome_counters.hpp"
+#include "runtime/metrics/registry.hpp"
+
+namespace agentgraph {
+
+struct memory_metrics {
+  metrics::outcome_counters stores;  // holds the registry alive
+  metrics::outcome_counters recalls;
+  metrics::gauge* entries = nullptr;
+  metrics::gauge* bytes = nullptr;
+  metrics::counter* snapshot_failures = nullptr;
+};
+
+// All series null (nothing recorded) when `reg` is null.
+[[nodiscard]] memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,
+                                                 const std::string& shard);
+
+}  // namespace agentgraph

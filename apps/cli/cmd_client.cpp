@@ -128,17 +128,23 @@ int follow(gateway_client& client, const std::string& id) {
   std::string current_call;
   auto err = client.stream_events("/v1/tasks/" + id + "/events", [&](const sse_event& ev) {
     auto data = json::parse(ev.data, nullptr, false);
-    if (ev.type == "token") {
-      auto call = data.is_object() ? data.value("request_id", "") : "";
+    // Each model call's pieces go on one line headed by its request id.
+    auto switch_call = [&](const std::string& call) {
       if (call != current_call) {
         std::cout << (current_call.empty() ? "" : "\n") << "[" << call << "] ";
         current_call = call;
       }
+    };
+    if (ev.type == "token") {
+      switch_call(data.is_object() ? data.value("request_id", "") : "");
       std::cout << (data.is_object() ? data.value("text", "") : "") << std::flush;
       return true;
     }
     if (ev.type == "tool_call") {
-      std::cout << "<tool call " << ev.data << ">" << std::flush;
+      switch_call(data.is_object() ? data.value("request_id", "") : "");
+      auto args = data.is_object() && data.contains("arguments") ? data["arguments"].dump() : "{}";
+      std::cout << "<tool call " << (data.is_object() ? data.value("tool", "?") : "?") << " "
+                << args << ">" << std::flush;
       return true;
     }
     if (ev.type == "completed") {

@@ -52,6 +52,8 @@ constexpr agent_role all_roles[] = {agent_role::general, agent_role::coding, age
                                     agent_role::creative};
 constexpr retention_policy all_retentions[] = {
     retention_policy::sliding_window, retention_policy::importance, retention_policy::hierarchical};
+constexpr group_strategy all_strategies[] = {group_strategy::least_loaded,
+                                             group_strategy::round_robin};
 constexpr log_severity all_severities[] = {log_severity::error, log_severity::warn,
                                            log_severity::info, log_severity::debug};
 
@@ -105,6 +107,9 @@ void assign(agent_role& f, const config_value& v) {
 }
 void assign(retention_policy& f, const config_value& v) {
   f = enum_from(all_retentions, v);
+}
+void assign(group_strategy& f, const config_value& v) {
+  f = enum_from(all_strategies, v);
 }
 void assign(log_severity& f, const config_value& v) {
   f = enum_from(all_severities, v);
@@ -561,6 +566,25 @@ std::vector<S> bind_family(const config_tree& tree, std::string_view family,
   return out;
 }
 
+const std::vector<field<group_config>>& group_fields() {
+  static const auto fields = [] {
+    using S = group_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(required_key(list_key("agents",
+                                   "Member agents; the group's name is addressed like an "
+                                   "agent's (run --agent, the gateway, workflows).")),
+             &S::agents),
+        bind(enum_key("strategy", to_string(d.strategy), words(all_strategies),
+                      "least_loaded: the member with the fewest of the group's tasks in "
+                      "flight; round_robin: members in turn. An overloaded member passes the "
+                      "task to the next."),
+             &S::strategy),
+    };
+  }();
+  return fields;
+}
+
 node_config bind_tree(const config_tree& tree) {
   node_config cfg;
   bind_section(*tree.find("runtime"), runtime_fields(), cfg.runtime);
@@ -570,6 +594,7 @@ node_config bind_tree(const config_tree& tree) {
   cfg.tools = bind_family(tree, "tool", tool_fields());
   cfg.memories = bind_family(tree, "memory", memory_fields());
   cfg.agents = bind_family(tree, "agent", agent_fields());
+  cfg.groups = bind_family(tree, "group", group_fields());
   if (!cfg.runtime.data_dir.empty())
     for (auto& m : cfg.memories)
       if (m.snapshot_path.empty())
@@ -590,6 +615,9 @@ class cross_checker {
                         origin_ + ": no [agent.<name>] section; a node needs at least one agent");
     for (const auto& a : cfg_.agents)
       if (auto err = check_agent(a))
+        return err;
+    for (const auto& g : cfg_.groups)
+      if (auto err = check_group(g))
         return err;
     for (const auto& t : cfg_.tools)
       if (auto err = check_tool(t))
@@ -648,6 +676,25 @@ class cross_checker {
     }
     if (!a.memory.empty())
       return reference(sec, "memory", "memory", a.memory);
+    return {};
+  }
+
+  caf::error check_group(const group_config& g) const {
+    const auto& sec = section("group", g.name);
+    if (tree_.find("agent." + g.name) != nullptr)
+      return config_error(errc::invalid_argument, sec.origin_of("agents"), sec.name, "agents",
+                          "an agent is already named '" + g.name + "'");
+    if (g.agents.size() > agent_group_members_max)
+      return config_error(errc::invalid_argument, sec.origin_of("agents"), sec.name, "agents",
+                          "more than " + std::to_string(agent_group_members_max) + " members");
+    for (size_t i = 0; i < g.agents.size(); ++i) {
+      if (auto err = reference(sec, "agents", "agent", g.agents[i]))
+        return err;
+      for (size_t j = 0; j < i; ++j)
+        if (g.agents[j] == g.agents[i])
+          return config_error(errc::invalid_argument, sec.origin_of("agents"), sec.name,
+                              "agents", "agent '" + g.agents[i] + "' is listed twice");
+    }
     return {};
   }
 
@@ -808,6 +855,8 @@ const config_schema& node_schema() {
     s.add_section({"memory", true, "A memory shard that agents name in their memory key.",
                    keys_of(memory_fields())});
     s.add_section({"agent", true, "An agent; a node needs at least one.", keys_of(agent_fields())});
+    s.add_section({"group", true, "An agent group: one name in front of several agents.",
+                   keys_of(group_fields())});
     return s;
   }();
   return schema;

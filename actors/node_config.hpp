@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "actors/agent/agent_config.hpp"
+#include "actors/agent/agent_group.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
@@ -86,6 +87,7 @@ struct node_config {
   std::vector<tool_config> tools;
   std::vector<memory_config> memories;
   std::vector<agent_config> agents;
+  std::vector<group_config> groups;
 };
 
 // Every section and key a node config may contain. Built once, immutable,

@@ -128,6 +128,8 @@ struct Runtime::component_tables {
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
   std::vector<runtime_detail::named<agent_actor>> agents;
   std::map<std::string, agent_config> agent_configs;
+  // Agent groups live in `agents` too (addressed like agents); their task deadlines.
+  std::map<std::string, std::chrono::milliseconds> group_deadlines;
 };
 
 Runtime::Runtime(runtime_options opts)
@@ -225,6 +227,9 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
   if (!agent_tools.empty())
     return make_error(errc::invalid_argument, "tool '" + agent_tools.front()->name
                                                 + "' names an agent that cannot be built");
+  for (const auto& g : cfg.groups)
+    if (auto h = rt->add_group(g); !h)
+      return std::move(h.error());
   return rt;
 }
 
@@ -360,6 +365,33 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
   }
   tables_->agents.push_back({cfg.name, *h});
   runtime_detail::log_added("agent", cfg.name, h);
+  return h;
+}
+
+caf::expected<agent_actor> Runtime::add_group(group_config cfg) {
+  if (runtime_detail::find(tables_->agents, cfg.name))
+    return make_error(errc::invalid_argument,
+                      "group '" + cfg.name + "': an agent or group has that name already");
+  std::vector<group_member> members;
+  std::chrono::milliseconds deadline{0};
+  for (const auto& name : cfg.agents) {
+    if (tables_->agent_configs.count(name) == 0)
+      return make_error(errc::invalid_argument,
+                        "group '" + cfg.name + "': no agent named '" + name + "'");
+    members.push_back({name, *agent(name), 0, 0});
+    deadline = std::max(deadline, task_deadline(name));
+  }
+  cfg.task_timeout = deadline;
+  tables_->group_deadlines[cfg.name] = deadline + runtime_detail::caller_grace;
+  supervision_config sc = opts_.supervision;
+  sc.request_timeout = std::max(sc.request_timeout, deadline + 2 * runtime_detail::caller_grace);
+  auto h = runtime_detail::supervise<agent_actor>(
+    *system_, "group." + cfg.name, sc, opts_.metrics, [cfg, members](caf::actor_system& sys) {
+      return spawn_agent_group(sys, cfg, members);
+    });
+  if (h)
+    tables_->agents.push_back({cfg.name, *h});
+  runtime_detail::log_added("group", cfg.name, h);
   return h;
 }
 
@@ -503,6 +535,8 @@ std::vector<std::string> Runtime::memory_names() const {
 }
 
 std::chrono::milliseconds Runtime::task_deadline(const std::string& agent_name) const {
+  if (auto g = tables_->group_deadlines.find(agent_name); g != tables_->group_deadlines.end())
+    return g->second;
   auto it = tables_->agent_configs.find(agent_name);
   if (it == tables_->agent_configs.end())
     return opts_.supervision.request_timeout;

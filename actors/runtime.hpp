@@ -85,6 +85,9 @@ class Runtime {
   [[nodiscard]] caf::expected<tool_actor> add_tool(const tool_config& cfg);
   // The provider, tools and memory shard it names must be added first.
   [[nodiscard]] caf::expected<agent_actor> add_agent(const agent_config& cfg);
+  // An agent group (actors/agent/agent_group.hpp), addressed like an agent
+  // by its name; its members must be added first.
+  [[nodiscard]] caf::expected<agent_actor> add_group(group_config cfg);
 
   [[nodiscard]] caf::expected<agent_actor> agent(const std::string& name) const;
   [[nodiscard]] caf::expected<tool_actor> tool(const std::string& name) const;

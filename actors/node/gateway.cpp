@@ -38,12 +38,12 @@ net::http_server_options server_options(const gateway_config& cfg) {
   return o;
 }
 
-net::http_response with_retry_after(net::http_response r, int seconds) {
+net::server_response with_retry_after(net::server_response r, int seconds) {
   r.headers.emplace_back("Retry-After", std::to_string(seconds));
   return r;
 }
 
-net::http_response task_error(int status, const caf::error& err) {
+net::server_response task_error(int status, const caf::error& err) {
   auto obj = error_object(err);
   return net::json_error(status, obj["code"].as_string(), obj["message"].as_string());
 }
@@ -89,7 +89,7 @@ gateway::impl::impl(Runtime& runtime, gateway_config c)
     book->in_flight_gauge = &(*fam)->with(std::vector<std::string>{});
 }
 
-net::http_response gateway::impl::counted(const char* route, net::http_response r) {
+net::server_response gateway::impl::counted(const char* route, net::server_response r) {
   if (responses != nullptr)
     responses->with({route, std::to_string(r.status)}).inc();
   return r;
@@ -97,23 +97,23 @@ net::http_response gateway::impl::counted(const char* route, net::http_response 
 
 void gateway::impl::add_routes() {
   auto add = [this](const char* method, const char* pattern, const char* name, auto fn) {
-    server.route(method, pattern, [this, name, fn](const net::http_request& req) {
+    server.route(method, pattern, [this, name, fn](const net::server_request& req) {
       return counted(name, fn(req));
     });
   };
-  add("GET", "/health", "health", [this](const net::http_request&) { return health(); });
-  add("GET", "/ready", "ready", [this](const net::http_request&) { return readiness(); });
-  add("GET", "/metrics", "metrics", [this](const net::http_request&) { return metrics_text(); });
-  add("POST", "/v1/tasks", "tasks_post", [this](const net::http_request& r) { return post_task(r); });
+  add("GET", "/health", "health", [this](const net::server_request&) { return health(); });
+  add("GET", "/ready", "ready", [this](const net::server_request&) { return readiness(); });
+  add("GET", "/metrics", "metrics", [this](const net::server_request&) { return metrics_text(); });
+  add("POST", "/v1/tasks", "tasks_post", [this](const net::server_request& r) { return post_task(r); });
   add("GET", R"(/v1/tasks/([^/]+))", "task_get",
-      [this](const net::http_request& r) { return get_task(r); });
+      [this](const net::server_request& r) { return get_task(r); });
   add("GET", R"(/v1/tasks/([^/]+)/events)", "task_events",
-      [this](const net::http_request& r) { return task_events(r); });
-  add("GET", "/v1/agents", "agents", [this](const net::http_request&) { return agents(); });
-  add("GET", "/v1/memory", "memory", [this](const net::http_request&) { return memory(); });
+      [this](const net::server_request& r) { return task_events(r); });
+  add("GET", "/v1/agents", "agents", [this](const net::server_request&) { return agents(); });
+  add("GET", "/v1/memory", "memory", [this](const net::server_request&) { return memory(); });
 }
 
-net::http_response gateway::impl::post_task(const net::http_request& req) {
+net::server_response gateway::impl::post_task(const net::server_request& req) {
   using namespace gateway_detail;
   if (draining.load())
     return with_retry_after(
@@ -160,7 +160,7 @@ net::http_response gateway::impl::post_task(const net::http_request& req) {
   return r;
 }
 
-net::http_response gateway::impl::wait_sync(const std::shared_ptr<task_entry>& entry,
+net::server_response gateway::impl::wait_sync(const std::shared_ptr<task_entry>& entry,
                                             std::chrono::milliseconds deadline) {
   if (entry->wait_finished(std::chrono::steady_clock::now() + deadline, stopping))
     return net::json_response(entry->final_http_status(), entry->final_body().to_json());
@@ -170,14 +170,14 @@ net::http_response gateway::impl::wait_sync(const std::shared_ptr<task_entry>& e
                          "task '" + entry->id + "' is still running; GET /v1/tasks/" + entry->id);
 }
 
-net::http_response gateway::impl::get_task(const net::http_request& req) {
+net::server_response gateway::impl::get_task(const net::server_request& req) {
   auto entry = book->table.find(req.params.at(0));
   if (!entry)
     return net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'");
   return net::json_response(200, entry->status_json().to_json());
 }
 
-net::http_response gateway::impl::task_events(const net::http_request& req) {
+net::server_response gateway::impl::task_events(const net::server_request& req) {
   auto entry = book->table.find(req.params.at(0));
   if (!entry)
     return net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'");
@@ -197,19 +197,19 @@ net::http_response gateway::impl::task_events(const net::http_request& req) {
     impl& self;
     task_entry::cursor cursor;
   };
-  net::http_response r;
+  net::server_response r;
   r.content_type = "text/event-stream";
   auto st = std::make_shared<open_stream>(*this);
   r.stream = [entry, st](std::chrono::milliseconds wait) { return entry->read(st->cursor, wait); };
   return r;
 }
 
-net::http_response gateway::impl::health() const {
+net::server_response gateway::impl::health() const {
   return net::json_response(200, R"({"status":"alive"})");
 }
 
-net::http_response gateway::impl::metrics_text() {
-  net::http_response r;
+net::server_response gateway::impl::metrics_text() {
+  net::server_response r;
   r.content_type = std::string{metrics::exposition_content_type};
   r.body = rt.metrics().scrape();
   return r;

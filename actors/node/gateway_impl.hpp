@@ -86,18 +86,18 @@ struct gateway::impl {
   net::http_server server;  // provides its own synchronization
 
   // Counts the response in agentgraph_gateway_responses_total and returns it.
-  net::http_response counted(const char* route, net::http_response r);
+  net::server_response counted(const char* route, net::server_response r);
 
   void add_routes();
-  net::http_response post_task(const net::http_request& req);
-  net::http_response get_task(const net::http_request& req);
-  net::http_response task_events(const net::http_request& req);
-  net::http_response health() const;
-  net::http_response readiness();
-  net::http_response metrics_text();
-  net::http_response agents();
-  net::http_response memory();
-  net::http_response wait_sync(const std::shared_ptr<task_entry>& entry,
+  net::server_response post_task(const net::server_request& req);
+  net::server_response get_task(const net::server_request& req);
+  net::server_response task_events(const net::server_request& req);
+  net::server_response health() const;
+  net::server_response readiness();
+  net::server_response metrics_text();
+  net::server_response agents();
+  net::server_response memory();
+  net::server_response wait_sync(const std::shared_ptr<task_entry>& entry,
                                std::chrono::milliseconds deadline);
 };
 

@@ -70,7 +70,7 @@ Value agent_json(const std::string& name, const probe<agent_stats>& p) {
 
 }  // namespace gateway_routes_detail
 
-net::http_response gateway::impl::readiness() {
+net::server_response gateway::impl::readiness() {
   using namespace gateway_routes_detail;
   auto answer = [](bool ok, const std::string& reason) {
     Value v = Value::object();
@@ -105,7 +105,7 @@ net::http_response gateway::impl::readiness() {
   return answer(true, "ok");
 }
 
-net::http_response gateway::impl::agents() {
+net::server_response gateway::impl::agents() {
   using namespace gateway_routes_detail;
   Value list = Value::array();
   for (const auto& name : rt.agent_names()) {
@@ -121,7 +121,7 @@ net::http_response gateway::impl::agents() {
   return net::json_response(200, body.to_json());
 }
 
-net::http_response gateway::impl::memory() {
+net::server_response gateway::impl::memory() {
   using namespace gateway_routes_detail;
   Value list = Value::array();
   for (const auto& name : rt.memory_names()) {

@@ -77,7 +77,7 @@ uint64_t task_entry::events_dropped() const {
   return events_.empty() ? next_seq_ : events_.front().seq;
 }
 
-void task_entry::append_final(std::vector<net::sse_event>& out) const {
+void task_entry::append_final(std::vector<net::server_sse_event>& out) const {
   out.push_back({status_ == task_status::completed ? "completed" : "failed", final_.to_json()});
 }
 

@@ -75,7 +75,7 @@ class task_entry {
     std::string name;
     std::string data;  // JSON
   };
-  void append_final(std::vector<net::sse_event>& out) const;  // mutex_ held
+  void append_final(std::vector<net::server_sse_event>& out) const;  // mutex_ held
 
   const size_t events_max_;
   mutable std::mutex mutex_;

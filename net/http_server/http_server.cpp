@@ -113,7 +113,7 @@ struct http_server::impl {
     return !token.empty() && constant_time_equal(token, opts.auth_token);
   }
 
-  void write(http_response&& r, httplib::Response& res) {
+  void write(server_response&& r, httplib::Response& res) {
     res.status = r.status;
     for (auto& [k, v] : r.headers)
       res.set_header(k, v);
@@ -162,7 +162,7 @@ struct http_server::impl {
                       "application/json");
       return;
     }
-    http_request r;
+    server_request r;
     r.method = req.method;
     r.path = req.path;
     for (size_t i = 1; i < req.matches.size(); ++i)
@@ -172,7 +172,7 @@ struct http_server::impl {
     r.header = [&req](std::string_view name) {
       return req.get_header_value(std::string{name}.c_str());
     };
-    http_response out;
+    server_response out;
     try {
       out = handler(r);
     } catch (const std::exception& e) {

@@ -6,8 +6,8 @@
 // that stop when the client goes away or the server stops, TCP_NODELAY and a
 // real listen backlog.
 //
-// httplib stays out of this header: handlers see plain http_request /
-// http_response structs, so code that embeds agentgraph does not need it.
+// httplib stays out of this header: handlers see plain server_request /
+// server_response structs, so code that embeds agentgraph does not need it.
 //
 // Threads: handlers run on the server's worker threads, never on a CAF
 // scheduler thread, so they may block (bounded) on futures and condition
@@ -64,7 +64,7 @@ struct http_server_options {
   std::string log_component = "http";
 };
 
-struct http_request {
+struct server_request {
   std::string method;
   std::string path;
   // Capture groups of the route's pattern, in order.
@@ -75,7 +75,7 @@ struct http_request {
   std::function<std::string(std::string_view)> header;
 };
 
-struct sse_event {
+struct server_sse_event {
   std::string event;  // empty: a plain `data` frame
   std::string data;
 };
@@ -84,12 +84,12 @@ struct sse_event {
 // block up to `wait` for new events, then returns what to send. `finished`
 // ends the response after these events.
 struct sse_step {
-  std::vector<sse_event> events;
+  std::vector<server_sse_event> events;
   bool finished = false;
 };
 using sse_producer = std::function<sse_step(std::chrono::milliseconds wait)>;
 
-struct http_response {
+struct server_response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
@@ -100,7 +100,7 @@ struct http_response {
   sse_producer stream;
 };
 
-using http_handler = std::function<http_response(const http_request&)>;
+using http_handler = std::function<server_response(const server_request&)>;
 
 class http_server {
  public:
@@ -111,7 +111,7 @@ class http_server {
   http_server& operator=(const http_server&) = delete;
 
   // Adds a route; only before start(). `pattern` is an ECMAScript regex over
-  // the whole path; its groups land in http_request::params.
+  // the whole path; its groups land in server_request::params.
   void route(std::string method, std::string pattern, http_handler handler);
 
   // Binds and serves from a background thread. Errors: io_error (cannot
@@ -134,13 +134,13 @@ class http_server {
 
 // {"error":{"code":code,"message":message}}
 [[nodiscard]] std::string json_error_body(std::string_view code, std::string_view message);
-[[nodiscard]] http_response json_error(int status, std::string_view code,
+[[nodiscard]] server_response json_error(int status, std::string_view code,
                                        std::string_view message);
-[[nodiscard]] http_response json_response(int status, std::string body);
+[[nodiscard]] server_response json_response(int status, std::string body);
 
 // One SSE frame: "event: <event>\n" (if any), one "data: " line per line of
 // `data`, then a blank line.
-[[nodiscard]] std::string format_sse_event(const sse_event& e);
+[[nodiscard]] std::string format_sse_event(const server_sse_event& e);
 
 // Compares in time that depends only on the lengths, not on where the
 // strings differ, so a token cannot be guessed byte by byte.

@@ -15,18 +15,18 @@ std::string json_error_body(std::string_view code, std::string_view message) {
   return outer.to_json();
 }
 
-http_response json_response(int status, std::string body) {
-  http_response r;
+server_response json_response(int status, std::string body) {
+  server_response r;
   r.status = status;
   r.body = std::move(body);
   return r;
 }
 
-http_response json_error(int status, std::string_view code, std::string_view message) {
+server_response json_error(int status, std::string_view code, std::string_view message) {
   return json_response(status, json_error_body(code, message));
 }
 
-std::string format_sse_event(const sse_event& e) {
+std::string format_sse_event(const server_sse_event& e) {
   std::string out;
   if (!e.event.empty())
     out += "event: " + e.event + "\n";

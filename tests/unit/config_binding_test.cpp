@@ -194,6 +194,12 @@ std::vector<row> all_keys() {
        [=](C c) { CHECK(agent(c).tasks_in_flight_max == 32); }},
       {"agent.helper", "provider", "p2",
        [](C c) { CHECK(named(c.agents, "helper").provider == "p2"); }},
+      {"group.team", "agents", "planner, helper",
+       [](C c) {
+         CHECK(named(c.groups, "team").agents == std::vector<std::string>{"planner", "helper"});
+       }},
+      {"group.team", "strategy", "round_robin",
+       [](C c) { CHECK(named(c.groups, "team").strategy == group_strategy::round_robin); }},
   };
 }
 

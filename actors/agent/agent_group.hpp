@@ -1,0 +1,68 @@
+// An agent group: several agents behind one agent_actor handle, so clients,
+// the gateway and workflows address "support" and a router picks the
+// member (ARCHITECTURE §4: client -> router -> agent). The router counts
+// the tasks it has in flight on each member:
+//   round_robin   members in turn
+//   least_loaded  the member with the fewest of this router's tasks in
+//                 flight (ties: the earliest in the list)
+// A member that answers `overloaded` gets the task offered to the next
+// member, each member at most once per task; other errors go to the
+// caller unchanged (the task may have had effects).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/agent/agent_interface.hpp"
+
+namespace agentgraph {
+
+enum class group_strategy : uint8_t { round_robin, least_loaded };
+[[nodiscard]] const char* to_string(group_strategy s);
+
+constexpr size_t agent_group_members_max = 256;
+// Tasks in flight through one router; one more is `overloaded`.
+constexpr size_t agent_group_tasks_max = 4096;
+
+struct group_config {
+  std::string name;
+  std::vector<std::string> agents;  // members, by agent name
+  group_strategy strategy = group_strategy::least_loaded;
+  // Deadline of a task on a member; the Runtime sets it from the members'.
+  std::chrono::milliseconds task_timeout{300'000};
+};
+
+struct group_member {
+  std::string name;
+  agent_actor handle;
+  uint64_t in_flight = 0;
+  uint64_t sent = 0;
+};
+
+struct agent_group_state {
+  static inline const char* name = "agent_group";
+  group_config cfg;
+  std::vector<group_member> members;
+  size_t next = 0;  // round_robin cursor
+  uint64_t in_flight = 0;
+  uint64_t completed = 0;
+  uint64_t errors = 0;
+  int64_t response_time_total_us = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+agent_actor::behavior_type agent_group(agent_actor::stateful_pointer<agent_group_state> self,
+                                       group_config cfg, std::vector<group_member> members);
+
+// Errors: invalid_argument (no members, too many, an invalid handle).
+[[nodiscard]] caf::expected<agent_actor> spawn_agent_group(caf::actor_system& sys,
+                                                           group_config cfg,
+                                                           std::vector<group_member> members);
+
+}  // namespace agentgraph

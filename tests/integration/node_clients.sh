@@ -2,7 +2,8 @@
 # `agentgraph submit` and `agentgraph status` against a real `agentgraph node`
 # serving the shipped research config: submit streams the task's tokens and
 # prints the answer; status prints every agent with its figures; a wrong
-# token is refused; SIGTERM ends the node with exit 0.
+# token is refused; the served /metrics passes promtool; SIGTERM ends the
+# node with exit 0.
 set -uo pipefail
 cli="$1"; src="$2"
 work=$(mktemp -d)
@@ -34,6 +35,21 @@ id=$("$cli" submit --url "$url" --agent researcher --task "$task" --background) 
 "$cli" status --url "$url" >"$work/status.out" 2>&1 || fail "status exited $?: $(cat "$work/status.out")"
 grep -qE "^planner +(idle|busy) +yes +1 +0 " "$work/status.out" || fail "planner row: $(cat "$work/status.out")"
 grep -qE "^researcher " "$work/status.out" || fail "researcher row: $(cat "$work/status.out")"
+
+# The served /metrics page passes Prometheus' own linter.
+python3 - "$url/metrics" "$AG_TEST_NODE_TOKEN" >"$work/metrics.txt" <<'PY' || fail "GET /metrics"
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+with urllib.request.urlopen(req, timeout=10) as r:
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers["Content-Type"]
+    sys.stdout.write(r.read().decode())
+PY
+grep -q '^agentgraph_agent_tasks_total{agent="planner",outcome="ok"} 1$' "$work/metrics.txt" \
+  || fail "planner's task is not counted on /metrics"
+command -v promtool >/dev/null || fail "promtool is not installed (tools/setup.sh installs prometheus)"
+promtool check metrics <"$work/metrics.txt" >"$work/promtool.out" 2>&1 \
+  || fail "promtool: $(cat "$work/promtool.out")"
+[ -s "$work/promtool.out" ] && fail "promtool lint: $(cat "$work/promtool.out")"
 
 AGENTGRAPH_TOKEN=wrong "$cli" status --url "$url" >"$work/bad.out" 2>&1 && fail "a wrong token was accepted"
 grep -q "HTTP 401" "$work/bad.out" || fail "no 401: $(cat "$work/bad.out")"

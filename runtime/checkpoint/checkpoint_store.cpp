@@ -1,0 +1,42 @@
+#include "runtime/checkpoint/checkpoint_store.hpp"
+
+#include "runtime/checkpoint/checkpoint_codec.hpp"
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+#include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace checkpoint_store_detail {
+
+bool starts_with(const std::string& s, std::string_view prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size()
+         && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace checkpoint_store_detail
+
+caf::expected<std::unique_ptr<checkpoint_store>>
+open_checkpoint_store(const std::string& location, const checkpoint_limits& limits) {
+  namespace d = checkpoint_store_detail;
+  auto widen = [](auto opened) -> caf::expected<std::unique_ptr<checkpoint_store>> {
+    if (!opened)
+      return std::move(opened.error());
+    return std::unique_ptr<checkpoint_store>{std::move(*opened)};
+  };
+  if (d::starts_with(location, "postgresql://") || d::starts_with(location, "postgres://"))
+    return widen(postgres_checkpoint_store::open(location, limits));
+  if (d::starts_with(location, "sqlite:") && location.size() > 7)
+    return widen(sqlite_checkpoint_store::open(location.substr(7), limits));
+  if (d::ends_with(location, ".db") || d::ends_with(location, ".sqlite"))
+    return widen(sqlite_checkpoint_store::open(location, limits));
+  return make_error(errc::invalid_argument,
+                    "checkpoint store location '" + redact_connection_url(location)
+                      + "': expected sqlite:PATH, a *.db or *.sqlite path, or a postgresql:// URL");
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,258 @@
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include "runtime/checkpoint/checkpoint_codec.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+namespace postgres_checkpoint_store_detail {
+
+// Any constant: the key of the advisory lock that serialises schema creation
+// (CREATE ... IF NOT EXISTS alone races between two processes in PostgreSQL).
+constexpr int64_t schema_lock_key = 0x61676370;  // "agcp"
+
+constexpr const char* tables_sql =
+  "CREATE TABLE IF NOT EXISTS checkpoint_schema(version BIGINT NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS checkpoint_threads("
+  " thread_id TEXT PRIMARY KEY, last_id BIGINT NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS checkpoints("
+  " thread_id TEXT NOT NULL, checkpoint_id BIGINT NOT NULL, parent_id BIGINT NOT NULL,"
+  " step BIGINT NOT NULL, state BYTEA NOT NULL, pending BYTEA NOT NULL, metadata BYTEA NOT NULL,"
+  " created_ms BIGINT NOT NULL, PRIMARY KEY(thread_id, checkpoint_id));"
+  "INSERT INTO checkpoint_schema(version) SELECT 1 WHERE NOT EXISTS"
+  " (SELECT 1 FROM checkpoint_schema);";
+
+// Prepared statements: name and text. Column orders match the SQLite backend.
+constexpr std::pair<const char*, const char*> statements[] = {
+  {"cp_bump", "INSERT INTO checkpoint_threads(thread_id, last_id) VALUES($1, 1)"
+              " ON CONFLICT(thread_id) DO UPDATE SET last_id = checkpoint_threads.last_id + 1"
+              " RETURNING last_id"},
+  {"cp_insert", "INSERT INTO checkpoints(thread_id, checkpoint_id, parent_id, step, state,"
+                " pending, metadata, created_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8)"},
+  {"cp_prune", "DELETE FROM checkpoints WHERE thread_id = $1 AND checkpoint_id <= $2"},
+  {"cp_latest", "SELECT checkpoint_id, parent_id, step, created_ms, metadata, state, pending"
+                " FROM checkpoints WHERE thread_id = $1 ORDER BY checkpoint_id DESC LIMIT 1"},
+  {"cp_get", "SELECT checkpoint_id, parent_id, step, created_ms, metadata, state, pending"
+             " FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2"},
+  {"cp_list", "SELECT checkpoint_id, parent_id, step, created_ms, metadata FROM checkpoints"
+              " WHERE thread_id = $1 ORDER BY checkpoint_id DESC LIMIT $2"},
+  {"cp_threads", "SELECT thread_id FROM checkpoint_threads ORDER BY thread_id COLLATE \"C\""
+                 " LIMIT $1"},
+  {"cp_delete_rows", "DELETE FROM checkpoints WHERE thread_id = $1"},
+  {"cp_delete_thread", "DELETE FROM checkpoint_threads WHERE thread_id = $1"},
+};
+
+bool valid_schema_name(const std::string& s) {
+  if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9'))
+    return false;
+  for (char ch : s)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+      return false;
+  return true;
+}
+
+pqxx::binarystring bytes_param(const std::string& bytes) {
+  return pqxx::binarystring{bytes.data(), bytes.size()};
+}
+
+}  // namespace postgres_checkpoint_store_detail
+
+struct postgres_checkpoint_store::impl {
+  const std::string where;  // "checkpoint store postgresql 'REDACTED URL': "
+  std::unique_ptr<pqxx::connection> conn;
+
+  explicit impl(std::string w) : where(std::move(w)) {}
+
+  // Runs `f`, turning libpqxx's exceptions into io_error: a lost connection
+  // (libpqxx reconnects on the next call), a commit whose outcome is unknown,
+  // an SQL error. Their texts carry the server's message, never the URL.
+  template <class F>
+  auto guarded(const char* what, F f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const pqxx::in_doubt_error& e) {
+      return make_error(errc::io_error, where + what + ": commit outcome unknown: " + e.what());
+    } catch (const std::exception& e) {
+      return make_error(errc::io_error, where + what + ": " + e.what());
+    }
+  }
+
+  caf::error create_schema(const std::string& schema);
+
+  caf::expected<checkpoint> read_row(const pqxx::row& r, const std::string& thread_id, bool full);
+};
+
+caf::error postgres_checkpoint_store::impl::create_schema(const std::string& schema) {
+  namespace d = postgres_checkpoint_store_detail;
+  return guarded("create tables", [&]() -> caf::expected<void> {
+           pqxx::work txn{*conn};
+           txn.exec("SELECT pg_advisory_xact_lock(" + std::to_string(d::schema_lock_key) + ")");
+           txn.exec("CREATE SCHEMA IF NOT EXISTS " + txn.quote_name(schema));
+           txn.exec(d::tables_sql);
+           auto r = txn.exec("SELECT version FROM checkpoint_schema");
+           if (r.size() != 1 || r[0][0].as<int64_t>() != checkpoint_schema_version)
+             return make_error(errc::parse_error, where + "schema version is not "
+                                                    + std::to_string(checkpoint_schema_version));
+           txn.commit();
+           return {};
+         })
+    .error();
+}
+
+caf::expected<checkpoint> postgres_checkpoint_store::impl::read_row(const pqxx::row& r,
+                                                                    const std::string& thread_id,
+                                                                    bool full) {
+  checkpoint c;
+  c.thread_id = thread_id;
+  c.checkpoint_id = r[0].as<uint64_t>();
+  c.parent_id = r[1].as<uint64_t>();
+  c.step = r[2].as<uint64_t>();
+  c.created_ms = r[3].as<int64_t>();
+  const char* names[] = {"metadata", "state", "pending"};
+  Value* targets[] = {&c.metadata, &c.state, &c.pending};
+  for (int i = 0; i < (full ? 3 : 1); ++i) {
+    pqxx::binarystring bytes{r[4 + i]};
+    auto v = decode_checkpoint_value(std::string_view{bytes.get(), bytes.size()}, names[i], thread_id, c.checkpoint_id, where);
+    if (!v)
+      return std::move(v.error());
+    *targets[i] = std::move(*v);
+  }
+  return c;
+}
+
+postgres_checkpoint_store::postgres_checkpoint_store(std::unique_ptr<impl> i,
+                                                     const checkpoint_limits& limits)
+  : limits_(limits), impl_(std::move(i)) {}
+
+postgres_checkpoint_store::~postgres_checkpoint_store() = default;
+
+caf::expected<std::unique_ptr<postgres_checkpoint_store>>
+postgres_checkpoint_store::open(const std::string& url, const checkpoint_limits& limits,
+                                const std::string& schema) {
+  namespace d = postgres_checkpoint_store_detail;
+  auto i = std::make_unique<impl>("checkpoint store postgresql '" + redact_connection_url(url)
+                                  + "': ");
+  if (auto err = check_checkpoint_limits(limits, i->where))
+    return err;
+  if (!d::valid_schema_name(schema))
+    return make_error(errc::invalid_argument,
+                      i->where + "schema '" + schema + "' is not a lowercase SQL identifier");
+  auto connected = i->guarded("connect", [&]() -> caf::expected<void> {
+    i->conn = std::make_unique<pqxx::connection>(url);
+    // set_variable, unlike a plain SET, is replayed when libpqxx reconnects.
+    i->conn->set_variable("search_path", i->conn->quote_name(schema));
+    i->conn->set_variable("lock_timeout", std::to_string(checkpoint_lock_timeout_ms));
+    return {};
+  });
+  if (!connected)
+    return std::move(connected.error());
+  if (auto err = i->create_schema(schema))
+    return err;
+  for (const auto& [name, sql] : d::statements)
+    i->conn->prepare(name, sql);
+  return std::unique_ptr<postgres_checkpoint_store>{
+    new postgres_checkpoint_store(std::move(i), limits)};
+}
+
+caf::expected<uint64_t> postgres_checkpoint_store::put(const checkpoint& c) {
+  namespace d = postgres_checkpoint_store_detail;
+  auto enc = encode_checkpoint(c, limits_, impl_->where);
+  if (!enc)
+    return std::move(enc.error());
+  return impl_->guarded("put", [&]() -> caf::expected<uint64_t> {
+    pqxx::work txn{*impl_->conn};
+    auto id = txn.exec_prepared1("cp_bump", c.thread_id)[0].as<uint64_t>();
+    if (auto err = check_parent(c.parent_id, id, impl_->where))
+      return err;  // ~work rolls back
+    txn.exec_prepared0("cp_insert", c.thread_id, id, c.parent_id, c.step,
+                       d::bytes_param(enc->state), d::bytes_param(enc->pending),
+                       d::bytes_param(enc->metadata), checkpoint_now_ms());
+    if (id > limits_.keep_last)
+      txn.exec_prepared0("cp_prune", c.thread_id, id - limits_.keep_last);
+    txn.commit();
+    return id;
+  });
+}
+
+caf::expected<checkpoint> postgres_checkpoint_store::latest(const std::string& thread_id) {
+  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+    return err;
+  return impl_->guarded("latest", [&]() -> caf::expected<checkpoint> {
+    pqxx::read_transaction txn{*impl_->conn};
+    auto r = txn.exec_prepared("cp_latest", thread_id);
+    if (r.empty())
+      return make_error(errc::not_found,
+                        impl_->where + "thread '" + thread_id + "' has no checkpoint");
+    return impl_->read_row(r[0], thread_id, true);
+  });
+}
+
+caf::expected<checkpoint> postgres_checkpoint_store::get(const std::string& thread_id,
+                                                         uint64_t checkpoint_id) {
+  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+    return err;
+  return impl_->guarded("get", [&]() -> caf::expected<checkpoint> {
+    pqxx::read_transaction txn{*impl_->conn};
+    auto r = txn.exec_prepared("cp_get", thread_id, checkpoint_id);
+    if (r.empty())
+      return make_error(errc::not_found, impl_->where + "thread '" + thread_id
+                                           + "' has no checkpoint "
+                                           + std::to_string(checkpoint_id));
+    return impl_->read_row(r[0], thread_id, true);
+  });
+}
+
+caf::expected<std::vector<checkpoint>>
+postgres_checkpoint_store::list(const std::string& thread_id, uint32_t limit) {
+  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+    return err;
+  if (auto err = check_list_limit(limit, limits_.list_max, "list", impl_->where))
+    return err;
+  return impl_->guarded("list", [&]() -> caf::expected<std::vector<checkpoint>> {
+    pqxx::read_transaction txn{*impl_->conn};
+    auto r = txn.exec_prepared("cp_list", thread_id, limit);
+    std::vector<checkpoint> out;
+    out.reserve(r.size());
+    for (const auto& row : r) {
+      auto c = impl_->read_row(row, thread_id, false);
+      if (!c)
+        return std::move(c.error());
+      out.push_back(std::move(*c));
+    }
+    return out;
+  });
+}
+
+caf::expected<std::vector<std::string>> postgres_checkpoint_store::list_threads(uint32_t limit) {
+  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", impl_->where))
+    return err;
+  return impl_->guarded("list_threads", [&]() -> caf::expected<std::vector<std::string>> {
+    pqxx::read_transaction txn{*impl_->conn};
+    auto r = txn.exec_prepared("cp_threads", limit);
+    std::vector<std::string> out;
+    out.reserve(r.size());
+    for (const auto& row : r)
+      out.push_back(row[0].as<std::string>());
+    return out;
+  });
+}
+
+caf::expected<uint64_t> postgres_checkpoint_store::delete_thread(const std::string& thread_id) {
+  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+    return err;
+  return impl_->guarded("delete_thread", [&]() -> caf::expected<uint64_t> {
+    pqxx::work txn{*impl_->conn};
+    auto deleted = static_cast<uint64_t>(txn.exec_prepared0("cp_delete_rows", thread_id)
+                                           .affected_rows());
+    if (deleted == 0)
+      return make_error(errc::not_found,
+                        impl_->where + "thread '" + thread_id + "' has no checkpoint");
+    txn.exec_prepared0("cp_delete_thread", thread_id);
+    txn.commit();
+    return deleted;
+  });
+}
+
+}  // namespace agentgraph

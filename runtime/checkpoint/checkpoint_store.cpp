@@ -21,7 +21,8 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 }  // namespace checkpoint_store_detail
 
 caf::expected<std::unique_ptr<checkpoint_store>>
-open_checkpoint_store(const std::string& location, const checkpoint_limits& limits) {
+open_checkpoint_store(const std::string& location, const checkpoint_limits& limits,
+                      const std::string& postgres_schema) {
   namespace d = checkpoint_store_detail;
   auto widen = [](auto opened) -> caf::expected<std::unique_ptr<checkpoint_store>> {
     if (!opened)
@@ -29,7 +30,7 @@ open_checkpoint_store(const std::string& location, const checkpoint_limits& limi
     return std::unique_ptr<checkpoint_store>{std::move(*opened)};
   };
   if (d::starts_with(location, "postgresql://") || d::starts_with(location, "postgres://"))
-    return widen(postgres_checkpoint_store::open(location, limits));
+    return widen(postgres_checkpoint_store::open(location, limits, postgres_schema));
   if (d::starts_with(location, "sqlite:") && location.size() > 7)
     return widen(sqlite_checkpoint_store::open(location.substr(7), limits));
   if (d::ends_with(location, ".db") || d::ends_with(location, ".sqlite"))

@@ -118,9 +118,10 @@ class checkpoint_store {
 
 // Opens a store from one location string, for configs and tools:
 // "sqlite:PATH" (or a path ending in .db/.sqlite), or a PostgreSQL URL
-// "postgresql://..." / "postgres://...". Errors: invalid_argument for
-// anything else, plus those of the backend's open.
+// "postgresql://..." / "postgres://..." (tables in `postgres_schema`).
+// Errors: invalid_argument for anything else, plus those of the backend's open.
 [[nodiscard]] caf::expected<std::unique_ptr<checkpoint_store>>
-open_checkpoint_store(const std::string& location, const checkpoint_limits& limits = {});
+open_checkpoint_store(const std::string& location, const checkpoint_limits& limits = {},
+                      const std::string& postgres_schema = "public");
 
 }  // namespace agentgraph

@@ -1,0 +1,91 @@
+// The checkpoint contract on the PostgreSQL backend, against the throwaway
+// server that tools/test.sh starts (tools/test-services.sh). Every case here
+// is named "postgres ..." and labelled `postgres` in ctest; without
+// AGENTGRAPH_TEST_POSTGRES_URL they FAIL, never skip (`ctest -LE postgres`
+// leaves them out of a plain dev run on purpose).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include <unistd.h>
+
+#include <pqxx/pqxx>
+
+#include "checkpoint_contract.hpp"
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+
+namespace agentgraph::checkpoint_postgres_test {
+
+using checkpoint_contract::store_factory;
+
+inline std::string test_url() {
+  const char* url = std::getenv("AGENTGRAPH_TEST_POSTGRES_URL");
+  REQUIRE_MESSAGE(url != nullptr,
+                  "AGENTGRAPH_TEST_POSTGRES_URL is not set: run tools/test.sh, or "
+                  "`tools/test-services.sh run ctest --test-dir build`, or leave these tests "
+                  "out with `ctest -LE postgres`");
+  return url;
+}
+
+// A fresh schema per test case (cases run in parallel processes against one
+// database), dropped when the factory goes.
+inline store_factory postgres_factory() {
+  static std::atomic<int> counter{0};
+  auto url = test_url();
+  auto schema = "cp_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + "_"
+                + std::to_string(std::random_device{}() % 100'000);
+  store_factory f;
+  f.open = [url, schema](const checkpoint_limits& limits)
+    -> caf::expected<checkpoint_contract::store_ptr> {
+    auto s = postgres_checkpoint_store::open(url, limits, schema);
+    if (!s)
+      return std::move(s.error());
+    return checkpoint_contract::store_ptr{std::move(*s)};
+  };
+  f.writer_args = {"postgres", url, schema};
+  f.cleanup = std::shared_ptr<void>(nullptr, [url, schema](void*) {
+    try {
+      pqxx::connection conn{url};
+      pqxx::nontransaction tx{conn};
+      tx.exec("DROP SCHEMA IF EXISTS " + tx.quote_name(schema) + " CASCADE");
+    } catch (const std::exception&) {
+      // Best effort: the server is thrown away after the run anyway.
+    }
+  });
+  return f;
+}
+
+AGENTGRAPH_CHECKPOINT_CONTRACT("postgres checkpoint", postgres_factory)
+
+TEST_CASE("postgres checkpoint: a failed connection is io_error without the password") {
+  // Port 1 (tcpmux): nothing listens there, the connection is refused at once.
+  auto r = postgres_checkpoint_store::open("postgresql://agentgraph:s3cret-pw@127.0.0.1:1/x");
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::io_error);
+  auto text = error_context(r.error());
+  CHECK(text.find("s3cret-pw") == std::string::npos);
+  CHECK(text.find("postgresql://agentgraph:***@127.0.0.1:1/x") != std::string::npos);
+  CHECK_FALSE(test_url().empty());  // the suite still requires the server
+}
+
+TEST_CASE("postgres checkpoint: a schema name that is not an identifier is invalid_argument") {
+  auto r = postgres_checkpoint_store::open(test_url(), {}, "x; DROP TABLE checkpoints");
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::invalid_argument);
+}
+
+TEST_CASE("postgres checkpoint: two stores sharing a schema create it once") {
+  auto f = postgres_factory();
+  caf::expected<checkpoint_contract::store_ptr> a{nullptr};
+  std::thread t{[&] { a = f.open({}); }};  // no doctest assertion off the main thread
+  auto b = checkpoint_contract::open_ok(f);
+  t.join();
+  REQUIRE_MESSAGE(static_cast<bool>(a), (a ? "" : describe(a.error())));
+  CHECK(checkpoint_contract::put_ok(**a, checkpoint_contract::make_checkpoint("t", 1)) == 1);
+  CHECK(b->latest("t").value().step == 1);
+}
+
+}  // namespace agentgraph::checkpoint_postgres_test

@@ -24,17 +24,12 @@ caf::expected<std::unique_ptr<checkpoint_store>>
 open_checkpoint_store(const std::string& location, const checkpoint_limits& limits,
                       const std::string& postgres_schema) {
   namespace d = checkpoint_store_detail;
-  auto widen = [](auto opened) -> caf::expected<std::unique_ptr<checkpoint_store>> {
-    if (!opened)
-      return std::move(opened.error());
-    return std::unique_ptr<checkpoint_store>{std::move(*opened)};
-  };
   if (d::starts_with(location, "postgresql://") || d::starts_with(location, "postgres://"))
-    return widen(postgres_checkpoint_store::open(location, limits, postgres_schema));
+    return open_postgres_checkpoint_store(location, limits, postgres_schema);
   if (d::starts_with(location, "sqlite:") && location.size() > 7)
-    return widen(sqlite_checkpoint_store::open(location.substr(7), limits));
+    return open_sqlite_checkpoint_store(location.substr(7), limits);
   if (d::ends_with(location, ".db") || d::ends_with(location, ".sqlite"))
-    return widen(sqlite_checkpoint_store::open(location, limits));
+    return open_sqlite_checkpoint_store(location, limits);
   return make_error(errc::invalid_argument,
                     "checkpoint store location '" + redact_connection_url(location)
                       + "': expected sqlite:PATH, a *.db or *.sqlite path, or a postgresql:// URL");

@@ -57,14 +57,25 @@ pqxx::binarystring bytes_param(const std::string& bytes) {
   return pqxx::binarystring{bytes.data(), bytes.size()};
 }
 
-}  // namespace postgres_checkpoint_store_detail
+// The store: one libpqxx connection, which keeps the prepared statements.
+class pg_store final : public checkpoint_store {
+ public:
+  pg_store(std::string where, const checkpoint_limits& limits)
+    : where_(std::move(where)), limits_(limits) {}
 
-struct postgres_checkpoint_store::impl {
-  const std::string where;  // "checkpoint store postgresql 'REDACTED URL': "
-  std::unique_ptr<pqxx::connection> conn;
+  caf::error open(const std::string& url, const std::string& schema);
 
-  explicit impl(std::string w) : where(std::move(w)) {}
+  const char* backend() const override { return "postgresql"; }
+  const checkpoint_limits& limits() const override { return limits_; }
+  caf::expected<uint64_t> put(const checkpoint& c) override;
+  caf::expected<checkpoint> latest(const std::string& thread_id) override;
+  caf::expected<checkpoint> get(const std::string& thread_id, uint64_t checkpoint_id) override;
+  caf::expected<std::vector<checkpoint>> list(const std::string& thread_id,
+                                              uint32_t limit) override;
+  caf::expected<std::vector<std::string>> list_threads(uint32_t limit) override;
+  caf::expected<uint64_t> delete_thread(const std::string& thread_id) override;
 
+ private:
   // Runs `f`, turning libpqxx's exceptions into io_error: a lost connection
   // (libpqxx reconnects on the next call), a commit whose outcome is unknown,
   // an SQL error. Their texts carry the server's message, never the URL.
@@ -73,27 +84,62 @@ struct postgres_checkpoint_store::impl {
     try {
       return f();
     } catch (const pqxx::in_doubt_error& e) {
-      return make_error(errc::io_error, where + what + ": commit outcome unknown: " + e.what());
+      return make_error(errc::io_error, where_ + what + ": commit outcome unknown: " + e.what());
     } catch (const std::exception& e) {
-      return make_error(errc::io_error, where + what + ": " + e.what());
+      return make_error(errc::io_error, where_ + what + ": " + e.what());
     }
   }
 
   caf::error create_schema(const std::string& schema);
-
   caf::expected<checkpoint> read_row(const pqxx::row& r, const std::string& thread_id, bool full);
+  // Runs a latest/get statement: one row or not_found.
+  template <class... Ts>
+  caf::expected<checkpoint> read_one(const char* statement, const std::string& thread_id,
+                                     const std::string& missing, Ts... args) {
+    return guarded(statement, [&]() -> caf::expected<checkpoint> {
+      pqxx::read_transaction txn{*conn_};
+      auto r = txn.exec_prepared(statement, thread_id, args...);
+      if (r.empty())
+        return make_error(errc::not_found,
+                          where_ + "thread '" + thread_id + "' has no " + missing);
+      return read_row(r[0], thread_id, true);
+    });
+  }
+
+  const std::string where_;  // "checkpoint store postgresql 'REDACTED URL': "
+  const checkpoint_limits limits_;
+  std::unique_ptr<pqxx::connection> conn_;
 };
 
-caf::error postgres_checkpoint_store::impl::create_schema(const std::string& schema) {
-  namespace d = postgres_checkpoint_store_detail;
+caf::error pg_store::open(const std::string& url, const std::string& schema) {
+  auto connected = guarded("connect", [&]() -> caf::expected<void> {
+    conn_ = std::make_unique<pqxx::connection>(url);
+    // set_variable, unlike a plain SET, is replayed when libpqxx reconnects.
+    conn_->set_variable("search_path", conn_->quote_name(schema));
+    conn_->set_variable("lock_timeout", std::to_string(checkpoint_lock_timeout_ms));
+    return {};
+  });
+  if (!connected)
+    return std::move(connected.error());
+  if (auto err = create_schema(schema))
+    return err;
+  return guarded("prepare", [&]() -> caf::expected<void> {
+           for (const auto& [name, sql] : statements)
+             conn_->prepare(name, sql);
+           return {};
+         })
+    .error();
+}
+
+caf::error pg_store::create_schema(const std::string& schema) {
   return guarded("create tables", [&]() -> caf::expected<void> {
-           pqxx::work txn{*conn};
-           txn.exec("SELECT pg_advisory_xact_lock(" + std::to_string(d::schema_lock_key) + ")");
+           pqxx::work txn{*conn_};
+           txn.exec("SELECT pg_advisory_xact_lock(" + std::to_string(schema_lock_key) + ")");
            txn.exec("CREATE SCHEMA IF NOT EXISTS " + txn.quote_name(schema));
-           txn.exec(d::tables_sql);
+           txn.exec(tables_sql);
            auto r = txn.exec("SELECT version FROM checkpoint_schema");
            if (r.size() != 1 || r[0][0].as<int64_t>() != checkpoint_schema_version)
-             return make_error(errc::parse_error, where + "schema version is not "
+             return make_error(errc::parse_error, where_ + "schema version is not "
                                                     + std::to_string(checkpoint_schema_version));
            txn.commit();
            return {};
@@ -101,9 +147,8 @@ caf::error postgres_checkpoint_store::impl::create_schema(const std::string& sch
     .error();
 }
 
-caf::expected<checkpoint> postgres_checkpoint_store::impl::read_row(const pqxx::row& r,
-                                                                    const std::string& thread_id,
-                                                                    bool full) {
+caf::expected<checkpoint> pg_store::read_row(const pqxx::row& r, const std::string& thread_id,
+                                             bool full) {
   checkpoint c;
   c.thread_id = thread_id;
   c.checkpoint_id = r[0].as<uint64_t>();
@@ -114,7 +159,8 @@ caf::expected<checkpoint> postgres_checkpoint_store::impl::read_row(const pqxx::
   Value* targets[] = {&c.metadata, &c.state, &c.pending};
   for (int i = 0; i < (full ? 3 : 1); ++i) {
     pqxx::binarystring bytes{r[4 + i]};
-    auto v = decode_checkpoint_value(std::string_view{bytes.get(), bytes.size()}, names[i], thread_id, c.checkpoint_id, where);
+    auto v = decode_checkpoint_value(std::string_view{bytes.get(), bytes.size()}, names[i],
+                                     thread_id, c.checkpoint_id, where_);
     if (!v)
       return std::move(v.error());
     *targets[i] = std::move(*v);
@@ -122,53 +168,18 @@ caf::expected<checkpoint> postgres_checkpoint_store::impl::read_row(const pqxx::
   return c;
 }
 
-postgres_checkpoint_store::postgres_checkpoint_store(std::unique_ptr<impl> i,
-                                                     const checkpoint_limits& limits)
-  : limits_(limits), impl_(std::move(i)) {}
-
-postgres_checkpoint_store::~postgres_checkpoint_store() = default;
-
-caf::expected<std::unique_ptr<postgres_checkpoint_store>>
-postgres_checkpoint_store::open(const std::string& url, const checkpoint_limits& limits,
-                                const std::string& schema) {
-  namespace d = postgres_checkpoint_store_detail;
-  auto i = std::make_unique<impl>("checkpoint store postgresql '" + redact_connection_url(url)
-                                  + "': ");
-  if (auto err = check_checkpoint_limits(limits, i->where))
-    return err;
-  if (!d::valid_schema_name(schema))
-    return make_error(errc::invalid_argument,
-                      i->where + "schema '" + schema + "' is not a lowercase SQL identifier");
-  auto connected = i->guarded("connect", [&]() -> caf::expected<void> {
-    i->conn = std::make_unique<pqxx::connection>(url);
-    // set_variable, unlike a plain SET, is replayed when libpqxx reconnects.
-    i->conn->set_variable("search_path", i->conn->quote_name(schema));
-    i->conn->set_variable("lock_timeout", std::to_string(checkpoint_lock_timeout_ms));
-    return {};
-  });
-  if (!connected)
-    return std::move(connected.error());
-  if (auto err = i->create_schema(schema))
-    return err;
-  for (const auto& [name, sql] : d::statements)
-    i->conn->prepare(name, sql);
-  return std::unique_ptr<postgres_checkpoint_store>{
-    new postgres_checkpoint_store(std::move(i), limits)};
-}
-
-caf::expected<uint64_t> postgres_checkpoint_store::put(const checkpoint& c) {
-  namespace d = postgres_checkpoint_store_detail;
-  auto enc = encode_checkpoint(c, limits_, impl_->where);
+caf::expected<uint64_t> pg_store::put(const checkpoint& c) {
+  auto enc = encode_checkpoint(c, limits_, where_);
   if (!enc)
     return std::move(enc.error());
-  return impl_->guarded("put", [&]() -> caf::expected<uint64_t> {
-    pqxx::work txn{*impl_->conn};
+  return guarded("put", [&]() -> caf::expected<uint64_t> {
+    pqxx::work txn{*conn_};
     auto id = txn.exec_prepared1("cp_bump", c.thread_id)[0].as<uint64_t>();
-    if (auto err = check_parent(c.parent_id, id, impl_->where))
-      return err;  // ~work rolls back
+    if (auto err = check_parent(c.parent_id, id, where_))
+      return err;  // ~work rolls back, the counter too
     txn.exec_prepared0("cp_insert", c.thread_id, id, c.parent_id, c.step,
-                       d::bytes_param(enc->state), d::bytes_param(enc->pending),
-                       d::bytes_param(enc->metadata), checkpoint_now_ms());
+                       bytes_param(enc->state), bytes_param(enc->pending),
+                       bytes_param(enc->metadata), checkpoint_now_ms());
     if (id > limits_.keep_last)
       txn.exec_prepared0("cp_prune", c.thread_id, id - limits_.keep_last);
     txn.commit();
@@ -176,47 +187,32 @@ caf::expected<uint64_t> postgres_checkpoint_store::put(const checkpoint& c) {
   });
 }
 
-caf::expected<checkpoint> postgres_checkpoint_store::latest(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<checkpoint> pg_store::latest(const std::string& thread_id) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  return impl_->guarded("latest", [&]() -> caf::expected<checkpoint> {
-    pqxx::read_transaction txn{*impl_->conn};
-    auto r = txn.exec_prepared("cp_latest", thread_id);
-    if (r.empty())
-      return make_error(errc::not_found,
-                        impl_->where + "thread '" + thread_id + "' has no checkpoint");
-    return impl_->read_row(r[0], thread_id, true);
-  });
+  return read_one("cp_latest", thread_id, "checkpoint");
 }
 
-caf::expected<checkpoint> postgres_checkpoint_store::get(const std::string& thread_id,
-                                                         uint64_t checkpoint_id) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<checkpoint> pg_store::get(const std::string& thread_id, uint64_t checkpoint_id) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  return impl_->guarded("get", [&]() -> caf::expected<checkpoint> {
-    pqxx::read_transaction txn{*impl_->conn};
-    auto r = txn.exec_prepared("cp_get", thread_id, checkpoint_id);
-    if (r.empty())
-      return make_error(errc::not_found, impl_->where + "thread '" + thread_id
-                                           + "' has no checkpoint "
-                                           + std::to_string(checkpoint_id));
-    return impl_->read_row(r[0], thread_id, true);
-  });
+  return read_one("cp_get", thread_id, "checkpoint " + std::to_string(checkpoint_id),
+                  checkpoint_id);
 }
 
-caf::expected<std::vector<checkpoint>>
-postgres_checkpoint_store::list(const std::string& thread_id, uint32_t limit) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<std::vector<checkpoint>> pg_store::list(const std::string& thread_id,
+                                                      uint32_t limit) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  if (auto err = check_list_limit(limit, limits_.list_max, "list", impl_->where))
+  if (auto err = check_list_limit(limit, limits_.list_max, "list", where_))
     return err;
-  return impl_->guarded("list", [&]() -> caf::expected<std::vector<checkpoint>> {
-    pqxx::read_transaction txn{*impl_->conn};
+  return guarded("list", [&]() -> caf::expected<std::vector<checkpoint>> {
+    pqxx::read_transaction txn{*conn_};
     auto r = txn.exec_prepared("cp_list", thread_id, limit);
     std::vector<checkpoint> out;
     out.reserve(r.size());
     for (const auto& row : r) {
-      auto c = impl_->read_row(row, thread_id, false);
+      auto c = read_row(row, thread_id, false);
       if (!c)
         return std::move(c.error());
       out.push_back(std::move(*c));
@@ -225,11 +221,11 @@ postgres_checkpoint_store::list(const std::string& thread_id, uint32_t limit) {
   });
 }
 
-caf::expected<std::vector<std::string>> postgres_checkpoint_store::list_threads(uint32_t limit) {
-  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", impl_->where))
+caf::expected<std::vector<std::string>> pg_store::list_threads(uint32_t limit) {
+  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", where_))
     return err;
-  return impl_->guarded("list_threads", [&]() -> caf::expected<std::vector<std::string>> {
-    pqxx::read_transaction txn{*impl_->conn};
+  return guarded("list_threads", [&]() -> caf::expected<std::vector<std::string>> {
+    pqxx::read_transaction txn{*conn_};
     auto r = txn.exec_prepared("cp_threads", limit);
     std::vector<std::string> out;
     out.reserve(r.size());
@@ -239,20 +235,37 @@ caf::expected<std::vector<std::string>> postgres_checkpoint_store::list_threads(
   });
 }
 
-caf::expected<uint64_t> postgres_checkpoint_store::delete_thread(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<uint64_t> pg_store::delete_thread(const std::string& thread_id) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  return impl_->guarded("delete_thread", [&]() -> caf::expected<uint64_t> {
-    pqxx::work txn{*impl_->conn};
+  return guarded("delete_thread", [&]() -> caf::expected<uint64_t> {
+    pqxx::work txn{*conn_};
     auto deleted = static_cast<uint64_t>(txn.exec_prepared0("cp_delete_rows", thread_id)
                                            .affected_rows());
     if (deleted == 0)
-      return make_error(errc::not_found,
-                        impl_->where + "thread '" + thread_id + "' has no checkpoint");
+      return make_error(errc::not_found, where_ + "thread '" + thread_id + "' has no checkpoint");
     txn.exec_prepared0("cp_delete_thread", thread_id);
     txn.commit();
     return deleted;
   });
+}
+
+}  // namespace postgres_checkpoint_store_detail
+
+caf::expected<std::unique_ptr<checkpoint_store>>
+open_postgres_checkpoint_store(const std::string& url, const checkpoint_limits& limits,
+                               const std::string& schema) {
+  namespace d = postgres_checkpoint_store_detail;
+  auto where = "checkpoint store postgresql '" + redact_connection_url(url) + "': ";
+  if (auto err = check_checkpoint_limits(limits, where))
+    return err;
+  if (!d::valid_schema_name(schema))
+    return make_error(errc::invalid_argument,
+                      where + "schema '" + schema + "' is not a lowercase SQL identifier");
+  auto store = std::make_unique<d::pg_store>(where, limits);
+  if (auto err = store->open(url, schema))
+    return err;
+  return std::unique_ptr<checkpoint_store>{std::move(store)};
 }
 
 }  // namespace agentgraph

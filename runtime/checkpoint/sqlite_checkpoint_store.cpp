@@ -71,49 +71,6 @@ struct stmt_use {
   stmt_use& operator=(const stmt_use&) = delete;
 };
 
-}  // namespace sqlite_checkpoint_store_detail
-
-struct sqlite_checkpoint_store::impl {
-  using db_ptr = sqlite_checkpoint_store_detail::db_ptr;
-  using stmt_ptr = sqlite_checkpoint_store_detail::stmt_ptr;
-
-  const std::string where;  // "checkpoint store sqlite 'PATH': "
-  db_ptr db;
-  stmt_ptr bump, insert, prune, latest, get, list, threads, delete_rows, delete_thread;
-
-  explicit impl(std::string w) : where(std::move(w)) {}
-
-  // A file that is not SQLite or is damaged is a parse_error (retrying cannot
-  // help); anything else (permissions, disk full, busy past the timeout) is io_error.
-  caf::error failure(int rc, const std::string& what) const {
-    int primary = rc & 0xff;
-    auto code = (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) ? errc::parse_error
-                                                                         : errc::io_error;
-    std::string detail = db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc);
-    return make_error(code, where + what + ": " + detail);
-  }
-
-  caf::error exec(const char* sql, const char* what) {
-    int rc = sqlite3_exec(db.get(), sql, nullptr, nullptr, nullptr);
-    return rc == SQLITE_OK ? caf::error{} : failure(rc, what);
-  }
-
-  caf::error prepare(stmt_ptr& out, const char* sql) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    out.reset(raw);
-    return rc == SQLITE_OK ? caf::error{} : failure(rc, "prepare");
-  }
-
-  caf::error open(const std::string& path);
-  caf::error check_version();
-  caf::expected<checkpoint> read_row(sqlite3_stmt* s, const std::string& thread_id, bool full);
-  caf::expected<uint64_t> put_in_txn(const checkpoint& c, const encoded_checkpoint& enc,
-                                     uint32_t keep_last);
-};
-
-namespace sqlite_checkpoint_store_detail {
-
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
@@ -138,48 +95,103 @@ struct write_txn {
   }
 };
 
+// The store: one connection and its prepared statements (see the header).
+class sqlite_store final : public checkpoint_store {
+ public:
+  sqlite_store(std::string where, const checkpoint_limits& limits)
+    : where_(std::move(where)), limits_(limits) {}
+
+  caf::error open(const std::string& path);
+
+  const char* backend() const override { return "sqlite"; }
+  const checkpoint_limits& limits() const override { return limits_; }
+  caf::expected<uint64_t> put(const checkpoint& c) override;
+  caf::expected<checkpoint> latest(const std::string& thread_id) override;
+  caf::expected<checkpoint> get(const std::string& thread_id, uint64_t checkpoint_id) override;
+  caf::expected<std::vector<checkpoint>> list(const std::string& thread_id,
+                                              uint32_t limit) override;
+  caf::expected<std::vector<std::string>> list_threads(uint32_t limit) override;
+  caf::expected<uint64_t> delete_thread(const std::string& thread_id) override;
+
+ private:
+  // A file that is not SQLite or is damaged is a parse_error (retrying cannot
+  // help); anything else (permissions, disk full, busy past the timeout) is io_error.
+  caf::error failure(int rc, const std::string& what) const {
+    int primary = rc & 0xff;
+    auto code = (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) ? errc::parse_error
+                                                                         : errc::io_error;
+    std::string detail = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
+    return make_error(code, where_ + what + ": " + detail);
+  }
+
+  caf::error exec(const char* sql, const char* what) {
+    int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? caf::error{} : failure(rc, what);
+  }
+
+  caf::error prepare(stmt_ptr& out, const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    out.reset(raw);
+    return rc == SQLITE_OK ? caf::error{} : failure(rc, "prepare");
+  }
+
+  caf::error check_version();
+  caf::expected<checkpoint> read_row(sqlite3_stmt* s, const std::string& thread_id, bool full);
+  // Steps a latest/get statement whose parameters are bound: one row or not_found.
+  caf::expected<checkpoint> read_one(sqlite3_stmt* s, const std::string& thread_id,
+                                     const std::string& missing);
+  caf::expected<uint64_t> put_in_txn(const checkpoint& c, const encoded_checkpoint& enc);
+
+  const std::string where_;  // "checkpoint store sqlite 'PATH': "
+  const checkpoint_limits limits_;
+  db_ptr db_;
+  stmt_ptr bump_, insert_, prune_, latest_, get_, list_, threads_, delete_rows_, delete_thread_;
+};
+
 }  // namespace sqlite_checkpoint_store_detail
 
-caf::error sqlite_checkpoint_store::impl::open(const std::string& path) {
+namespace sqlite_checkpoint_store_detail {
+
+caf::error sqlite_store::open(const std::string& path) {
   auto parent = std::filesystem::path{path}.parent_path();
   std::error_code ec;
   if (!parent.empty())
     std::filesystem::create_directories(parent, ec);
   if (ec)
-    return make_error(errc::io_error, where + "cannot create its directory: " + ec.message());
+    return make_error(errc::io_error, where_ + "cannot create its directory: " + ec.message());
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  db.reset(raw);
+  db_.reset(raw);
   if (rc != SQLITE_OK)
     return failure(rc, "open");
-  sqlite3_busy_timeout(db.get(), static_cast<int>(checkpoint_lock_timeout_ms));
+  sqlite3_busy_timeout(db_.get(), static_cast<int>(checkpoint_lock_timeout_ms));
   // journal_mode=WAL persists in the file; synchronous is per connection.
   for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;"})
     if (auto err = exec(sql, sql))
       return err;
   if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
     return err;
-  if (auto err = exec(sqlite_checkpoint_store_detail::schema_sql, "create tables")) {
-    exec("ROLLBACK;", "rollback");
+  write_txn txn{db_.get()};
+  if (auto err = exec(schema_sql, "create tables"))
     return err;
-  }
   if (auto err = exec("COMMIT;", "commit"))
     return err;
+  txn.committed = true;
   if (auto err = check_version())
     return err;
-  namespace d = sqlite_checkpoint_store_detail;
   const std::pair<stmt_ptr*, const char*> stmts[] = {
-    {&bump, d::bump_sql},     {&insert, d::insert_sql},   {&prune, d::prune_sql},
-    {&latest, d::latest_sql}, {&get, d::get_sql},         {&list, d::list_sql},
-    {&threads, d::threads_sql}, {&delete_rows, d::delete_rows_sql},
-    {&delete_thread, d::delete_thread_sql}};
+    {&bump_, bump_sql},       {&insert_, insert_sql},   {&prune_, prune_sql},
+    {&latest_, latest_sql},   {&get_, get_sql},         {&list_, list_sql},
+    {&threads_, threads_sql}, {&delete_rows_, delete_rows_sql},
+    {&delete_thread_, delete_thread_sql}};
   for (const auto& [stmt, sql] : stmts)
     if (auto err = prepare(*stmt, sql))
       return err;
   return caf::none;
 }
 
-caf::error sqlite_checkpoint_store::impl::check_version() {
+caf::error sqlite_store::check_version() {
   stmt_ptr stmt;
   if (auto err = prepare(stmt, "SELECT version FROM checkpoint_schema;"))
     return err;
@@ -190,15 +202,13 @@ caf::error sqlite_checkpoint_store::impl::check_version() {
   if (rc != SQLITE_DONE)
     return failure(rc, "read schema version");
   if (versions.size() != 1 || versions[0] != checkpoint_schema_version)
-    return make_error(errc::parse_error, where + "schema version is not "
+    return make_error(errc::parse_error, where_ + "schema version is not "
                                            + std::to_string(checkpoint_schema_version));
   return caf::none;
 }
 
-caf::expected<checkpoint> sqlite_checkpoint_store::impl::read_row(sqlite3_stmt* s,
-                                                                   const std::string& thread_id,
-                                                                   bool full) {
-  namespace d = sqlite_checkpoint_store_detail;
+caf::expected<checkpoint> sqlite_store::read_row(sqlite3_stmt* s, const std::string& thread_id,
+                                                 bool full) {
   checkpoint c;
   c.thread_id = thread_id;
   c.checkpoint_id = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
@@ -208,8 +218,8 @@ caf::expected<checkpoint> sqlite_checkpoint_store::impl::read_row(sqlite3_stmt* 
   const char* names[] = {"metadata", "state", "pending"};
   Value* targets[] = {&c.metadata, &c.state, &c.pending};
   for (int i = 0; i < (full ? 3 : 1); ++i) {
-    auto v = decode_checkpoint_value(d::column_bytes(s, 4 + i), names[i], thread_id,
-                                     c.checkpoint_id, where);
+    auto v = decode_checkpoint_value(column_bytes(s, 4 + i), names[i], thread_id,
+                                     c.checkpoint_id, where_);
     if (!v)
       return std::move(v.error());
     *targets[i] = std::move(*v);
@@ -217,164 +227,157 @@ caf::expected<checkpoint> sqlite_checkpoint_store::impl::read_row(sqlite3_stmt* 
   return c;
 }
 
-caf::expected<uint64_t> sqlite_checkpoint_store::impl::put_in_txn(const checkpoint& c,
-                                                                  const encoded_checkpoint& enc,
-                                                                  uint32_t keep_last) {
-  namespace d = sqlite_checkpoint_store_detail;
+caf::expected<checkpoint> sqlite_store::read_one(sqlite3_stmt* s, const std::string& thread_id,
+                                                 const std::string& missing) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE)
+    return make_error(errc::not_found, where_ + "thread '" + thread_id + "' has no " + missing);
+  if (rc != SQLITE_ROW)
+    return failure(rc, "read " + missing);
+  return read_row(s, thread_id, true);
+}
+
+caf::expected<uint64_t> sqlite_store::put_in_txn(const checkpoint& c,
+                                                 const encoded_checkpoint& enc) {
   uint64_t id = 0;
   {
-    d::stmt_use use{bump.get()};
-    d::bind_text(use.s, 1, c.thread_id);
+    stmt_use use{bump_.get()};
+    bind_text(use.s, 1, c.thread_id);
     if (int rc = sqlite3_step(use.s); rc != SQLITE_ROW)
       return failure(rc, "next checkpoint id");
     id = static_cast<uint64_t>(sqlite3_column_int64(use.s, 0));
   }
-  if (auto err = check_parent(c.parent_id, id, where))
+  if (auto err = check_parent(c.parent_id, id, where_))
     return err;
   {
-    d::stmt_use use{insert.get()};
-    d::bind_text(use.s, 1, c.thread_id);
+    stmt_use use{insert_.get()};
+    bind_text(use.s, 1, c.thread_id);
     sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(id));
     sqlite3_bind_int64(use.s, 3, static_cast<sqlite3_int64>(c.parent_id));
     sqlite3_bind_int64(use.s, 4, static_cast<sqlite3_int64>(c.step));
-    d::bind_blob(use.s, 5, enc.state);
-    d::bind_blob(use.s, 6, enc.pending);
-    d::bind_blob(use.s, 7, enc.metadata);
+    bind_blob(use.s, 5, enc.state);
+    bind_blob(use.s, 6, enc.pending);
+    bind_blob(use.s, 7, enc.metadata);
     sqlite3_bind_int64(use.s, 8, checkpoint_now_ms());
     if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
       return failure(rc, "insert checkpoint");
   }
-  if (id > keep_last) {
-    d::stmt_use use{prune.get()};
-    d::bind_text(use.s, 1, c.thread_id);
-    sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(id - keep_last));
+  if (id > limits_.keep_last) {
+    stmt_use use{prune_.get()};
+    bind_text(use.s, 1, c.thread_id);
+    sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(id - limits_.keep_last));
     if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
       return failure(rc, "prune");
   }
   return id;
 }
 
-sqlite_checkpoint_store::sqlite_checkpoint_store(std::unique_ptr<impl> i,
-                                                 const checkpoint_limits& limits)
-  : limits_(limits), impl_(std::move(i)) {}
-
-sqlite_checkpoint_store::~sqlite_checkpoint_store() = default;
-
-caf::expected<std::unique_ptr<sqlite_checkpoint_store>>
-sqlite_checkpoint_store::open(const std::string& path, const checkpoint_limits& limits) {
-  auto i = std::make_unique<impl>("checkpoint store sqlite '" + path + "': ");
-  if (auto err = check_checkpoint_limits(limits, i->where))
-    return err;
-  if (auto err = i->open(path))
-    return err;
-  return std::unique_ptr<sqlite_checkpoint_store>{new sqlite_checkpoint_store(std::move(i), limits)};
-}
-
-caf::expected<uint64_t> sqlite_checkpoint_store::put(const checkpoint& c) {
-  auto enc = encode_checkpoint(c, limits_, impl_->where);
+caf::expected<uint64_t> sqlite_store::put(const checkpoint& c) {
+  auto enc = encode_checkpoint(c, limits_, where_);
   if (!enc)
     return std::move(enc.error());
   // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so
   // two writers never deadlock upgrading read locks.
-  if (auto err = impl_->exec("BEGIN IMMEDIATE;", "begin"))
+  if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
     return err;
-  sqlite_checkpoint_store_detail::write_txn txn{impl_->db.get()};
-  auto id = impl_->put_in_txn(c, *enc, limits_.keep_last);
+  write_txn txn{db_.get()};
+  auto id = put_in_txn(c, *enc);
   if (!id)
     return id;
-  if (auto err = impl_->exec("COMMIT;", "commit"))
+  if (auto err = exec("COMMIT;", "commit"))
     return err;
   txn.committed = true;
   return id;
 }
 
-caf::expected<checkpoint> sqlite_checkpoint_store::latest(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<checkpoint> sqlite_store::latest(const std::string& thread_id) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  sqlite_checkpoint_store_detail::stmt_use use{impl_->latest.get()};
-  sqlite_checkpoint_store_detail::bind_text(use.s, 1, thread_id);
-  int rc = sqlite3_step(use.s);
-  if (rc == SQLITE_DONE)
-    return make_error(errc::not_found, impl_->where + "thread '" + thread_id + "' has no checkpoint");
-  if (rc != SQLITE_ROW)
-    return impl_->failure(rc, "read latest");
-  return impl_->read_row(use.s, thread_id, true);
+  stmt_use use{latest_.get()};
+  bind_text(use.s, 1, thread_id);
+  return read_one(use.s, thread_id, "checkpoint");
 }
 
-caf::expected<checkpoint> sqlite_checkpoint_store::get(const std::string& thread_id,
-                                                       uint64_t checkpoint_id) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<checkpoint> sqlite_store::get(const std::string& thread_id,
+                                            uint64_t checkpoint_id) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  sqlite_checkpoint_store_detail::stmt_use use{impl_->get.get()};
-  sqlite_checkpoint_store_detail::bind_text(use.s, 1, thread_id);
+  stmt_use use{get_.get()};
+  bind_text(use.s, 1, thread_id);
   sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(checkpoint_id));
-  int rc = sqlite3_step(use.s);
-  if (rc == SQLITE_DONE)
-    return make_error(errc::not_found, impl_->where + "thread '" + thread_id + "' has no checkpoint "
-                                         + std::to_string(checkpoint_id));
-  if (rc != SQLITE_ROW)
-    return impl_->failure(rc, "read checkpoint");
-  return impl_->read_row(use.s, thread_id, true);
+  return read_one(use.s, thread_id, "checkpoint " + std::to_string(checkpoint_id));
 }
 
-caf::expected<std::vector<checkpoint>> sqlite_checkpoint_store::list(const std::string& thread_id,
-                                                                     uint32_t limit) {
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<std::vector<checkpoint>> sqlite_store::list(const std::string& thread_id,
+                                                          uint32_t limit) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  if (auto err = check_list_limit(limit, limits_.list_max, "list", impl_->where))
+  if (auto err = check_list_limit(limit, limits_.list_max, "list", where_))
     return err;
-  sqlite_checkpoint_store_detail::stmt_use use{impl_->list.get()};
-  sqlite_checkpoint_store_detail::bind_text(use.s, 1, thread_id);
+  stmt_use use{list_.get()};
+  bind_text(use.s, 1, thread_id);
   sqlite3_bind_int64(use.s, 2, limit);
   std::vector<checkpoint> out;
   int rc;
   while ((rc = sqlite3_step(use.s)) == SQLITE_ROW) {
-    auto c = impl_->read_row(use.s, thread_id, false);
+    auto c = read_row(use.s, thread_id, false);
     if (!c)
       return std::move(c.error());
     out.push_back(std::move(*c));
   }
   if (rc != SQLITE_DONE)
-    return impl_->failure(rc, "list checkpoints");
+    return failure(rc, "list checkpoints");
   return out;
 }
 
-caf::expected<std::vector<std::string>> sqlite_checkpoint_store::list_threads(uint32_t limit) {
-  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", impl_->where))
+caf::expected<std::vector<std::string>> sqlite_store::list_threads(uint32_t limit) {
+  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", where_))
     return err;
-  sqlite_checkpoint_store_detail::stmt_use use{impl_->threads.get()};
+  stmt_use use{threads_.get()};
   sqlite3_bind_int64(use.s, 1, limit);
   std::vector<std::string> out;
   int rc;
   while ((rc = sqlite3_step(use.s)) == SQLITE_ROW)
-    out.emplace_back(sqlite_checkpoint_store_detail::column_bytes(use.s, 0));
+    out.emplace_back(column_bytes(use.s, 0));
   if (rc != SQLITE_DONE)
-    return impl_->failure(rc, "list threads");
+    return failure(rc, "list threads");
   return out;
 }
 
-caf::expected<uint64_t> sqlite_checkpoint_store::delete_thread(const std::string& thread_id) {
-  namespace d = sqlite_checkpoint_store_detail;
-  if (auto err = check_thread_id(thread_id, limits_, impl_->where))
+caf::expected<uint64_t> sqlite_store::delete_thread(const std::string& thread_id) {
+  if (auto err = check_thread_id(thread_id, limits_, where_))
     return err;
-  if (auto err = impl_->exec("BEGIN IMMEDIATE;", "begin"))
+  if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
     return err;
-  d::write_txn txn{impl_->db.get()};
+  write_txn txn{db_.get()};
   uint64_t deleted = 0;
-  for (sqlite3_stmt* s : {impl_->delete_rows.get(), impl_->delete_thread.get()}) {
-    d::stmt_use use{s};
-    d::bind_text(use.s, 1, thread_id);
+  for (sqlite3_stmt* s : {delete_rows_.get(), delete_thread_.get()}) {
+    stmt_use use{s};
+    bind_text(use.s, 1, thread_id);
     if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
-      return impl_->failure(rc, "delete thread");
-    if (s == impl_->delete_rows.get())
-      deleted = static_cast<uint64_t>(sqlite3_changes64(impl_->db.get()));
+      return failure(rc, "delete thread");
+    if (s == delete_rows_.get())
+      deleted = static_cast<uint64_t>(sqlite3_changes64(db_.get()));
   }
   if (deleted == 0)
-    return make_error(errc::not_found, impl_->where + "thread '" + thread_id + "' has no checkpoint");
-  if (auto err = impl_->exec("COMMIT;", "commit"))
+    return make_error(errc::not_found, where_ + "thread '" + thread_id + "' has no checkpoint");
+  if (auto err = exec("COMMIT;", "commit"))
     return err;
   txn.committed = true;
   return deleted;
+}
+
+}  // namespace sqlite_checkpoint_store_detail
+
+caf::expected<std::unique_ptr<checkpoint_store>>
+open_sqlite_checkpoint_store(const std::string& path, const checkpoint_limits& limits) {
+  auto where = "checkpoint store sqlite '" + path + "': ";
+  if (auto err = check_checkpoint_limits(limits, where))
+    return err;
+  auto store = std::make_unique<sqlite_checkpoint_store_detail::sqlite_store>(where, limits);
+  if (auto err = store->open(path))
+    return err;
+  return std::unique_ptr<checkpoint_store>{std::move(store)};
 }
 
 }  // namespace agentgraph

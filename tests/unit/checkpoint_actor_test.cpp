@@ -81,7 +81,7 @@ struct fixture : config_holder {
   checkpoint_actor cp;
 
   explicit fixture(checkpoint_actor_config cac = {}) {
-    auto inner = sqlite_checkpoint_store::open((dir / "cp.db").string());
+    auto inner = open_sqlite_checkpoint_store((dir / "cp.db").string());
     REQUIRE(inner);
     cp = spawn_checkpoint_actor(sys, std::make_unique<gated_store>(std::move(*inner), gate, entered),
                                 cac);

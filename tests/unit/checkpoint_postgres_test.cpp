@@ -38,12 +38,8 @@ inline store_factory postgres_factory() {
   auto schema = "cp_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + "_"
                 + std::to_string(std::random_device{}() % 100'000);
   store_factory f;
-  f.open = [url, schema](const checkpoint_limits& limits)
-    -> caf::expected<checkpoint_contract::store_ptr> {
-    auto s = postgres_checkpoint_store::open(url, limits, schema);
-    if (!s)
-      return std::move(s.error());
-    return checkpoint_contract::store_ptr{std::move(*s)};
+  f.open = [url, schema](const checkpoint_limits& limits) {
+    return open_postgres_checkpoint_store(url, limits, schema);
   };
   f.writer_args = {"postgres", url, schema};
   f.cleanup = std::shared_ptr<void>(nullptr, [url, schema](void*) {
@@ -62,7 +58,7 @@ AGENTGRAPH_CHECKPOINT_CONTRACT("postgres checkpoint", postgres_factory)
 
 TEST_CASE("postgres checkpoint: a failed connection is io_error without the password") {
   // Port 1 (tcpmux): nothing listens there, the connection is refused at once.
-  auto r = postgres_checkpoint_store::open("postgresql://agentgraph:s3cret-pw@127.0.0.1:1/x");
+  auto r = open_postgres_checkpoint_store("postgresql://agentgraph:s3cret-pw@127.0.0.1:1/x");
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::io_error);
   auto text = error_context(r.error());
@@ -72,7 +68,7 @@ TEST_CASE("postgres checkpoint: a failed connection is io_error without the pass
 }
 
 TEST_CASE("postgres checkpoint: a schema name that is not an identifier is invalid_argument") {
-  auto r = postgres_checkpoint_store::open(test_url(), {}, "x; DROP TABLE checkpoints");
+  auto r = open_postgres_checkpoint_store(test_url(), {}, "x; DROP TABLE checkpoints");
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::invalid_argument);
 }

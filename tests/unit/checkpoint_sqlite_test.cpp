@@ -31,11 +31,8 @@ inline store_factory sqlite_factory() {
   auto dir = fresh_dir();
   auto path = (dir / "sub" / "checkpoints.db").string();  // the store creates "sub"
   store_factory f;
-  f.open = [path](const checkpoint_limits& limits) -> caf::expected<checkpoint_contract::store_ptr> {
-    auto s = sqlite_checkpoint_store::open(path, limits);
-    if (!s)
-      return std::move(s.error());
-    return checkpoint_contract::store_ptr{std::move(*s)};
+  f.open = [path](const checkpoint_limits& limits) {
+    return open_sqlite_checkpoint_store(path, limits);
   };
   f.writer_args = {"sqlite", path};
   f.cleanup = std::shared_ptr<void>(nullptr, [dir](void*) {
@@ -52,7 +49,7 @@ TEST_CASE("checkpoint sqlite: a file that is not SQLite is a parse_error naming 
   auto path = (dir / "not.db").string();
   std::ofstream{path} << "this is not an SQLite database, just text that is long enough to fail"
                       << std::string(200, '.');
-  auto s = sqlite_checkpoint_store::open(path);
+  auto s = open_sqlite_checkpoint_store(path);
   REQUIRE_FALSE(s);
   CHECK(errc_of(s.error()) == errc::parse_error);
   CHECK(error_context(s.error()).find("sqlite '" + path + "'") != std::string::npos);

@@ -16,13 +16,6 @@
 
 namespace agentgraph {
 
-// The checkpoint's Values as stored: msgpack bytes (Value::to_msgpack).
-struct encoded_checkpoint {
-  std::string state;
-  std::string pending;
-  std::string metadata;
-};
-
 // Format of the tables of both backends; another version is a parse_error.
 constexpr int64_t checkpoint_schema_version = 1;
 

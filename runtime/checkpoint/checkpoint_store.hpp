@@ -73,7 +73,17 @@ constexpr uint64_t checkpoint_value_bytes_max = 256u << 20;
 // call fails with io_error (SQLite busy_timeout, PostgreSQL lock_timeout).
 constexpr int64_t checkpoint_lock_timeout_ms = 10'000;
 
-// The interface both backends implement. Errors (caf::error of errc):
+// The checkpoint's Values as a backend stores them: msgpack bytes
+// (Value::to_msgpack), already checked against their bounds.
+struct encoded_checkpoint {
+  std::string state;
+  std::string pending;
+  std::string metadata;
+};
+
+// The interface both backends implement. The public calls check their
+// arguments against the limits (the same way for every backend) and then
+// call the backend's do_* function. Errors (caf::error of errc):
 // - invalid_argument: a bad thread id, limit, parent id or checkpoint id.
 // - limit_exceeded: an encoded Value is larger than its bound.
 // - not_found: no such thread or checkpoint.
@@ -83,37 +93,59 @@ constexpr int64_t checkpoint_lock_timeout_ms = 10'000;
 class checkpoint_store {
  public:
   virtual ~checkpoint_store() = default;
+  checkpoint_store(const checkpoint_store&) = delete;
+  checkpoint_store& operator=(const checkpoint_store&) = delete;
 
   // "sqlite" or "postgresql".
   [[nodiscard]] virtual const char* backend() const = 0;
-  [[nodiscard]] virtual const checkpoint_limits& limits() const = 0;
+  [[nodiscard]] const checkpoint_limits& limits() const { return limits_; }
 
   // Saves `c` (its checkpoint_id and created_ms are ignored) and prunes the
   // thread to keep_last, atomically. Durable when it returns: a crash of the
   // process, or (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)
   // of the machine, after the reply cannot lose it. Returns the new id.
-  [[nodiscard]] virtual caf::expected<uint64_t> put(const checkpoint& c) = 0;
+  [[nodiscard]] caf::expected<uint64_t> put(const checkpoint& c);
 
   // The newest checkpoint of the thread. not_found if the thread has none.
-  [[nodiscard]] virtual caf::expected<checkpoint> latest(const std::string& thread_id) = 0;
+  [[nodiscard]] caf::expected<checkpoint> latest(const std::string& thread_id);
 
   // One checkpoint. not_found if it never existed or was pruned.
-  [[nodiscard]] virtual caf::expected<checkpoint> get(const std::string& thread_id,
-                                                      uint64_t checkpoint_id) = 0;
+  [[nodiscard]] caf::expected<checkpoint> get(const std::string& thread_id,
+                                              uint64_t checkpoint_id);
 
   // At most `limit` checkpoints of the thread, newest first, WITHOUT state
   // and pending (both null): list is for choosing, get fetches the one
   // chosen. An unknown thread gives an empty list.
-  [[nodiscard]] virtual caf::expected<std::vector<checkpoint>> list(const std::string& thread_id,
-                                                                    uint32_t limit) = 0;
+  [[nodiscard]] caf::expected<std::vector<checkpoint>> list(const std::string& thread_id,
+                                                            uint32_t limit);
 
   // At most `limit` thread ids that have checkpoints, in byte order.
-  [[nodiscard]] virtual caf::expected<std::vector<std::string>> list_threads(uint32_t limit) = 0;
+  [[nodiscard]] caf::expected<std::vector<std::string>> list_threads(uint32_t limit);
 
   // Deletes every checkpoint of the thread and its id counter (a new run
   // under the same thread id starts again at 1). Returns checkpoints
   // deleted. not_found if the thread has none.
-  [[nodiscard]] virtual caf::expected<uint64_t> delete_thread(const std::string& thread_id) = 0;
+  [[nodiscard]] caf::expected<uint64_t> delete_thread(const std::string& thread_id);
+
+ protected:
+  // `where` prefixes every error: "checkpoint store sqlite 'PATH': ".
+  checkpoint_store(const checkpoint_limits& limits, std::string where)
+    : limits_(limits), where_(std::move(where)) {}
+  [[nodiscard]] const std::string& where() const { return where_; }
+
+  // Called with checked arguments only.
+  virtual caf::expected<uint64_t> do_put(const checkpoint& c, const encoded_checkpoint& enc) = 0;
+  virtual caf::expected<checkpoint> do_latest(const std::string& thread_id) = 0;
+  virtual caf::expected<checkpoint> do_get(const std::string& thread_id,
+                                           uint64_t checkpoint_id) = 0;
+  virtual caf::expected<std::vector<checkpoint>> do_list(const std::string& thread_id,
+                                                         uint32_t limit) = 0;
+  virtual caf::expected<std::vector<std::string>> do_list_threads(uint32_t limit) = 0;
+  virtual caf::expected<uint64_t> do_delete_thread(const std::string& thread_id) = 0;
+
+ private:
+  const checkpoint_limits limits_;
+  const std::string where_;
 };
 
 // Opens a store from one location string, for configs and tools:

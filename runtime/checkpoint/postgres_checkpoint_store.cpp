@@ -61,21 +61,21 @@ pqxx::binarystring bytes_param(const std::string& bytes) {
 class pg_store final : public checkpoint_store {
  public:
   pg_store(std::string where, const checkpoint_limits& limits)
-    : where_(std::move(where)), limits_(limits) {}
+    : checkpoint_store(limits, std::move(where)) {}
 
   caf::error open(const std::string& url, const std::string& schema);
 
   const char* backend() const override { return "postgresql"; }
-  const checkpoint_limits& limits() const override { return limits_; }
-  caf::expected<uint64_t> put(const checkpoint& c) override;
-  caf::expected<checkpoint> latest(const std::string& thread_id) override;
-  caf::expected<checkpoint> get(const std::string& thread_id, uint64_t checkpoint_id) override;
-  caf::expected<std::vector<checkpoint>> list(const std::string& thread_id,
-                                              uint32_t limit) override;
-  caf::expected<std::vector<std::string>> list_threads(uint32_t limit) override;
-  caf::expected<uint64_t> delete_thread(const std::string& thread_id) override;
 
  private:
+  caf::expected<uint64_t> do_put(const checkpoint& c, const encoded_checkpoint& enc) override;
+  caf::expected<checkpoint> do_latest(const std::string& thread_id) override;
+  caf::expected<checkpoint> do_get(const std::string& thread_id, uint64_t checkpoint_id) override;
+  caf::expected<std::vector<checkpoint>> do_list(const std::string& thread_id,
+                                                 uint32_t limit) override;
+  caf::expected<std::vector<std::string>> do_list_threads(uint32_t limit) override;
+  caf::expected<uint64_t> do_delete_thread(const std::string& thread_id) override;
+
   // Runs `f`, turning libpqxx's exceptions into io_error: a lost connection
   // (libpqxx reconnects on the next call), a commit whose outcome is unknown,
   // an SQL error. Their texts carry the server's message, never the URL.
@@ -84,9 +84,9 @@ class pg_store final : public checkpoint_store {
     try {
       return f();
     } catch (const pqxx::in_doubt_error& e) {
-      return make_error(errc::io_error, where_ + what + ": commit outcome unknown: " + e.what());
+      return make_error(errc::io_error, where() + what + ": commit outcome unknown: " + e.what());
     } catch (const std::exception& e) {
-      return make_error(errc::io_error, where_ + what + ": " + e.what());
+      return make_error(errc::io_error, where() + what + ": " + e.what());
     }
   }
 
@@ -101,13 +101,11 @@ class pg_store final : public checkpoint_store {
       auto r = txn.exec_prepared(statement, thread_id, args...);
       if (r.empty())
         return make_error(errc::not_found,
-                          where_ + "thread '" + thread_id + "' has no " + missing);
+                          where() + "thread '" + thread_id + "' has no " + missing);
       return read_row(r[0], thread_id, true);
     });
   }
 
-  const std::string where_;  // "checkpoint store postgresql 'REDACTED URL': "
-  const checkpoint_limits limits_;
   std::unique_ptr<pqxx::connection> conn_;
 };
 
@@ -139,7 +137,7 @@ caf::error pg_store::create_schema(const std::string& schema) {
            txn.exec(tables_sql);
            auto r = txn.exec("SELECT version FROM checkpoint_schema");
            if (r.size() != 1 || r[0][0].as<int64_t>() != checkpoint_schema_version)
-             return make_error(errc::parse_error, where_ + "schema version is not "
+             return make_error(errc::parse_error, where() + "schema version is not "
                                                     + std::to_string(checkpoint_schema_version));
            txn.commit();
            return {};
@@ -160,7 +158,7 @@ caf::expected<checkpoint> pg_store::read_row(const pqxx::row& r, const std::stri
   for (int i = 0; i < (full ? 3 : 1); ++i) {
     pqxx::binarystring bytes{r[4 + i]};
     auto v = decode_checkpoint_value(std::string_view{bytes.get(), bytes.size()}, names[i],
-                                     thread_id, c.checkpoint_id, where_);
+                                     thread_id, c.checkpoint_id, where());
     if (!v)
       return std::move(v.error());
     *targets[i] = std::move(*v);
@@ -168,44 +166,33 @@ caf::expected<checkpoint> pg_store::read_row(const pqxx::row& r, const std::stri
   return c;
 }
 
-caf::expected<uint64_t> pg_store::put(const checkpoint& c) {
-  auto enc = encode_checkpoint(c, limits_, where_);
-  if (!enc)
-    return std::move(enc.error());
+caf::expected<uint64_t> pg_store::do_put(const checkpoint& c, const encoded_checkpoint& enc) {
   return guarded("put", [&]() -> caf::expected<uint64_t> {
     pqxx::work txn{*conn_};
     auto id = txn.exec_prepared1("cp_bump", c.thread_id)[0].as<uint64_t>();
-    if (auto err = check_parent(c.parent_id, id, where_))
+    if (auto err = check_parent(c.parent_id, id, where()))
       return err;  // ~work rolls back, the counter too
     txn.exec_prepared0("cp_insert", c.thread_id, id, c.parent_id, c.step,
-                       bytes_param(enc->state), bytes_param(enc->pending),
-                       bytes_param(enc->metadata), checkpoint_now_ms());
-    if (id > limits_.keep_last)
-      txn.exec_prepared0("cp_prune", c.thread_id, id - limits_.keep_last);
+                       bytes_param(enc.state), bytes_param(enc.pending),
+                       bytes_param(enc.metadata), checkpoint_now_ms());
+    if (id > limits().keep_last)
+      txn.exec_prepared0("cp_prune", c.thread_id, id - limits().keep_last);
     txn.commit();
     return id;
   });
 }
 
-caf::expected<checkpoint> pg_store::latest(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
+caf::expected<checkpoint> pg_store::do_latest(const std::string& thread_id) {
   return read_one("cp_latest", thread_id, "checkpoint");
 }
 
-caf::expected<checkpoint> pg_store::get(const std::string& thread_id, uint64_t checkpoint_id) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
+caf::expected<checkpoint> pg_store::do_get(const std::string& thread_id, uint64_t checkpoint_id) {
   return read_one("cp_get", thread_id, "checkpoint " + std::to_string(checkpoint_id),
                   checkpoint_id);
 }
 
-caf::expected<std::vector<checkpoint>> pg_store::list(const std::string& thread_id,
+caf::expected<std::vector<checkpoint>> pg_store::do_list(const std::string& thread_id,
                                                       uint32_t limit) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
-  if (auto err = check_list_limit(limit, limits_.list_max, "list", where_))
-    return err;
   return guarded("list", [&]() -> caf::expected<std::vector<checkpoint>> {
     pqxx::read_transaction txn{*conn_};
     auto r = txn.exec_prepared("cp_list", thread_id, limit);
@@ -221,9 +208,7 @@ caf::expected<std::vector<checkpoint>> pg_store::list(const std::string& thread_
   });
 }
 
-caf::expected<std::vector<std::string>> pg_store::list_threads(uint32_t limit) {
-  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", where_))
-    return err;
+caf::expected<std::vector<std::string>> pg_store::do_list_threads(uint32_t limit) {
   return guarded("list_threads", [&]() -> caf::expected<std::vector<std::string>> {
     pqxx::read_transaction txn{*conn_};
     auto r = txn.exec_prepared("cp_threads", limit);
@@ -235,15 +220,13 @@ caf::expected<std::vector<std::string>> pg_store::list_threads(uint32_t limit) {
   });
 }
 
-caf::expected<uint64_t> pg_store::delete_thread(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
+caf::expected<uint64_t> pg_store::do_delete_thread(const std::string& thread_id) {
   return guarded("delete_thread", [&]() -> caf::expected<uint64_t> {
     pqxx::work txn{*conn_};
     auto deleted = static_cast<uint64_t>(txn.exec_prepared0("cp_delete_rows", thread_id)
                                            .affected_rows());
     if (deleted == 0)
-      return make_error(errc::not_found, where_ + "thread '" + thread_id + "' has no checkpoint");
+      return make_error(errc::not_found, where() + "thread '" + thread_id + "' has no checkpoint");
     txn.exec_prepared0("cp_delete_thread", thread_id);
     txn.commit();
     return deleted;

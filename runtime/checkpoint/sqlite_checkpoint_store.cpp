@@ -99,21 +99,21 @@ struct write_txn {
 class sqlite_store final : public checkpoint_store {
  public:
   sqlite_store(std::string where, const checkpoint_limits& limits)
-    : where_(std::move(where)), limits_(limits) {}
+    : checkpoint_store(limits, std::move(where)) {}
 
   caf::error open(const std::string& path);
 
   const char* backend() const override { return "sqlite"; }
-  const checkpoint_limits& limits() const override { return limits_; }
-  caf::expected<uint64_t> put(const checkpoint& c) override;
-  caf::expected<checkpoint> latest(const std::string& thread_id) override;
-  caf::expected<checkpoint> get(const std::string& thread_id, uint64_t checkpoint_id) override;
-  caf::expected<std::vector<checkpoint>> list(const std::string& thread_id,
-                                              uint32_t limit) override;
-  caf::expected<std::vector<std::string>> list_threads(uint32_t limit) override;
-  caf::expected<uint64_t> delete_thread(const std::string& thread_id) override;
 
  private:
+  caf::expected<uint64_t> do_put(const checkpoint& c, const encoded_checkpoint& enc) override;
+  caf::expected<checkpoint> do_latest(const std::string& thread_id) override;
+  caf::expected<checkpoint> do_get(const std::string& thread_id, uint64_t checkpoint_id) override;
+  caf::expected<std::vector<checkpoint>> do_list(const std::string& thread_id,
+                                                 uint32_t limit) override;
+  caf::expected<std::vector<std::string>> do_list_threads(uint32_t limit) override;
+  caf::expected<uint64_t> do_delete_thread(const std::string& thread_id) override;
+
   // A file that is not SQLite or is damaged is a parse_error (retrying cannot
   // help); anything else (permissions, disk full, busy past the timeout) is io_error.
   caf::error failure(int rc, const std::string& what) const {
@@ -121,7 +121,7 @@ class sqlite_store final : public checkpoint_store {
     auto code = (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) ? errc::parse_error
                                                                          : errc::io_error;
     std::string detail = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
-    return make_error(code, where_ + what + ": " + detail);
+    return make_error(code, where() + what + ": " + detail);
   }
 
   caf::error exec(const char* sql, const char* what) {
@@ -143,8 +143,6 @@ class sqlite_store final : public checkpoint_store {
                                      const std::string& missing);
   caf::expected<uint64_t> put_in_txn(const checkpoint& c, const encoded_checkpoint& enc);
 
-  const std::string where_;  // "checkpoint store sqlite 'PATH': "
-  const checkpoint_limits limits_;
   db_ptr db_;
   stmt_ptr bump_, insert_, prune_, latest_, get_, list_, threads_, delete_rows_, delete_thread_;
 };
@@ -159,7 +157,7 @@ caf::error sqlite_store::open(const std::string& path) {
   if (!parent.empty())
     std::filesystem::create_directories(parent, ec);
   if (ec)
-    return make_error(errc::io_error, where_ + "cannot create its directory: " + ec.message());
+    return make_error(errc::io_error, where() + "cannot create its directory: " + ec.message());
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   db_.reset(raw);
@@ -202,7 +200,7 @@ caf::error sqlite_store::check_version() {
   if (rc != SQLITE_DONE)
     return failure(rc, "read schema version");
   if (versions.size() != 1 || versions[0] != checkpoint_schema_version)
-    return make_error(errc::parse_error, where_ + "schema version is not "
+    return make_error(errc::parse_error, where() + "schema version is not "
                                            + std::to_string(checkpoint_schema_version));
   return caf::none;
 }
@@ -219,7 +217,7 @@ caf::expected<checkpoint> sqlite_store::read_row(sqlite3_stmt* s, const std::str
   Value* targets[] = {&c.metadata, &c.state, &c.pending};
   for (int i = 0; i < (full ? 3 : 1); ++i) {
     auto v = decode_checkpoint_value(column_bytes(s, 4 + i), names[i], thread_id,
-                                     c.checkpoint_id, where_);
+                                     c.checkpoint_id, where());
     if (!v)
       return std::move(v.error());
     *targets[i] = std::move(*v);
@@ -231,7 +229,7 @@ caf::expected<checkpoint> sqlite_store::read_one(sqlite3_stmt* s, const std::str
                                                  const std::string& missing) {
   int rc = sqlite3_step(s);
   if (rc == SQLITE_DONE)
-    return make_error(errc::not_found, where_ + "thread '" + thread_id + "' has no " + missing);
+    return make_error(errc::not_found, where() + "thread '" + thread_id + "' has no " + missing);
   if (rc != SQLITE_ROW)
     return failure(rc, "read " + missing);
   return read_row(s, thread_id, true);
@@ -247,7 +245,7 @@ caf::expected<uint64_t> sqlite_store::put_in_txn(const checkpoint& c,
       return failure(rc, "next checkpoint id");
     id = static_cast<uint64_t>(sqlite3_column_int64(use.s, 0));
   }
-  if (auto err = check_parent(c.parent_id, id, where_))
+  if (auto err = check_parent(c.parent_id, id, where()))
     return err;
   {
     stmt_use use{insert_.get()};
@@ -262,26 +260,23 @@ caf::expected<uint64_t> sqlite_store::put_in_txn(const checkpoint& c,
     if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
       return failure(rc, "insert checkpoint");
   }
-  if (id > limits_.keep_last) {
+  if (id > limits().keep_last) {
     stmt_use use{prune_.get()};
     bind_text(use.s, 1, c.thread_id);
-    sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(id - limits_.keep_last));
+    sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(id - limits().keep_last));
     if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
       return failure(rc, "prune");
   }
   return id;
 }
 
-caf::expected<uint64_t> sqlite_store::put(const checkpoint& c) {
-  auto enc = encode_checkpoint(c, limits_, where_);
-  if (!enc)
-    return std::move(enc.error());
+caf::expected<uint64_t> sqlite_store::do_put(const checkpoint& c, const encoded_checkpoint& enc) {
   // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so
   // two writers never deadlock upgrading read locks.
   if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
     return err;
   write_txn txn{db_.get()};
-  auto id = put_in_txn(c, *enc);
+  auto id = put_in_txn(c, enc);
   if (!id)
     return id;
   if (auto err = exec("COMMIT;", "commit"))
@@ -290,30 +285,22 @@ caf::expected<uint64_t> sqlite_store::put(const checkpoint& c) {
   return id;
 }
 
-caf::expected<checkpoint> sqlite_store::latest(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
+caf::expected<checkpoint> sqlite_store::do_latest(const std::string& thread_id) {
   stmt_use use{latest_.get()};
   bind_text(use.s, 1, thread_id);
   return read_one(use.s, thread_id, "checkpoint");
 }
 
-caf::expected<checkpoint> sqlite_store::get(const std::string& thread_id,
-                                            uint64_t checkpoint_id) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
+caf::expected<checkpoint> sqlite_store::do_get(const std::string& thread_id,
+                                               uint64_t checkpoint_id) {
   stmt_use use{get_.get()};
   bind_text(use.s, 1, thread_id);
   sqlite3_bind_int64(use.s, 2, static_cast<sqlite3_int64>(checkpoint_id));
   return read_one(use.s, thread_id, "checkpoint " + std::to_string(checkpoint_id));
 }
 
-caf::expected<std::vector<checkpoint>> sqlite_store::list(const std::string& thread_id,
+caf::expected<std::vector<checkpoint>> sqlite_store::do_list(const std::string& thread_id,
                                                           uint32_t limit) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
-  if (auto err = check_list_limit(limit, limits_.list_max, "list", where_))
-    return err;
   stmt_use use{list_.get()};
   bind_text(use.s, 1, thread_id);
   sqlite3_bind_int64(use.s, 2, limit);
@@ -330,9 +317,7 @@ caf::expected<std::vector<checkpoint>> sqlite_store::list(const std::string& thr
   return out;
 }
 
-caf::expected<std::vector<std::string>> sqlite_store::list_threads(uint32_t limit) {
-  if (auto err = check_list_limit(limit, limits_.threads_listed_max, "list_threads", where_))
-    return err;
+caf::expected<std::vector<std::string>> sqlite_store::do_list_threads(uint32_t limit) {
   stmt_use use{threads_.get()};
   sqlite3_bind_int64(use.s, 1, limit);
   std::vector<std::string> out;
@@ -344,9 +329,7 @@ caf::expected<std::vector<std::string>> sqlite_store::list_threads(uint32_t limi
   return out;
 }
 
-caf::expected<uint64_t> sqlite_store::delete_thread(const std::string& thread_id) {
-  if (auto err = check_thread_id(thread_id, limits_, where_))
-    return err;
+caf::expected<uint64_t> sqlite_store::do_delete_thread(const std::string& thread_id) {
   if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
     return err;
   write_txn txn{db_.get()};
@@ -360,7 +343,7 @@ caf::expected<uint64_t> sqlite_store::delete_thread(const std::string& thread_id
       deleted = static_cast<uint64_t>(sqlite3_changes64(db_.get()));
   }
   if (deleted == 0)
-    return make_error(errc::not_found, where_ + "thread '" + thread_id + "' has no checkpoint");
+    return make_error(errc::not_found, where() + "thread '" + thread_id + "' has no checkpoint");
   if (auto err = exec("COMMIT;", "commit"))
     return err;
   txn.committed = true;

@@ -32,29 +32,30 @@ class gated_store final : public checkpoint_store {
   static constexpr auto gate_wait_max = std::chrono::seconds{10};
   gated_store(std::unique_ptr<checkpoint_store> inner, std::shared_future<void> gate,
               std::shared_ptr<std::atomic<int>> entered)
-    : inner_(std::move(inner)), gate_(std::move(gate)), entered_(std::move(entered)) {}
+    : checkpoint_store(inner->limits(), "gated: "), inner_(std::move(inner)),
+      gate_(std::move(gate)), entered_(std::move(entered)) {}
   const char* backend() const override { return inner_->backend(); }
-  const checkpoint_limits& limits() const override { return inner_->limits(); }
-  caf::expected<uint64_t> put(const checkpoint& c) override {
+
+ private:
+  caf::expected<uint64_t> do_put(const checkpoint& c, const encoded_checkpoint&) override {
     ++*entered_;
     gate_.wait_for(gate_wait_max);
     return inner_->put(c);
   }
-  caf::expected<checkpoint> latest(const std::string& t) override { return inner_->latest(t); }
-  caf::expected<checkpoint> get(const std::string& t, uint64_t id) override {
+  caf::expected<checkpoint> do_latest(const std::string& t) override { return inner_->latest(t); }
+  caf::expected<checkpoint> do_get(const std::string& t, uint64_t id) override {
     return inner_->get(t, id);
   }
-  caf::expected<std::vector<checkpoint>> list(const std::string& t, uint32_t n) override {
+  caf::expected<std::vector<checkpoint>> do_list(const std::string& t, uint32_t n) override {
     return inner_->list(t, n);
   }
-  caf::expected<std::vector<std::string>> list_threads(uint32_t n) override {
+  caf::expected<std::vector<std::string>> do_list_threads(uint32_t n) override {
     return inner_->list_threads(n);
   }
-  caf::expected<uint64_t> delete_thread(const std::string& t) override {
+  caf::expected<uint64_t> do_delete_thread(const std::string& t) override {
     return inner_->delete_thread(t);
   }
 
- private:
   std::unique_ptr<checkpoint_store> inner_;
   std::shared_future<void> gate_;
   std::shared_ptr<std::atomic<int>> entered_;

@@ -30,6 +30,33 @@ void redact_password_params(std::string& s) {
   }
 }
 
+// Well-formed UTF-8 (no overlongs, surrogates or code points above
+// U+10FFFF) without control characters: PostgreSQL's TEXT refuses invalid
+// UTF-8 and libpq cuts a parameter at NUL, so both backends accept exactly
+// these thread ids.
+bool printable_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x20 || b == 0x7f)
+      return false;
+    size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size())
+      return false;
+    uint32_t cp = n == 1 ? b : b & (0x7f >> n);
+    for (size_t k = 1; k < n; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c >> 6) != 0x2)
+        return false;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    static constexpr uint32_t min_by_length[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_by_length[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace checkpoint_codec_detail
 
 caf::error check_checkpoint_limits(const checkpoint_limits& limits, const std::string& where) {
@@ -53,6 +80,9 @@ caf::error check_thread_id(const std::string& thread_id, const checkpoint_limits
                       where + "thread id of " + std::to_string(thread_id.size())
                         + " bytes, above the bound of "
                         + std::to_string(limits.thread_id_bytes_max));
+  if (!checkpoint_codec_detail::printable_utf8(thread_id))
+    return make_error(errc::invalid_argument,
+                      where + "thread id is not UTF-8 text without control characters");
   return caf::none;
 }
 

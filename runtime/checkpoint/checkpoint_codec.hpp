@@ -23,7 +23,8 @@ constexpr int64_t checkpoint_schema_version = 1;
 [[nodiscard]] caf::error check_checkpoint_limits(const checkpoint_limits& limits,
                                                  const std::string& where);
 
-// invalid_argument for an empty thread id or one above thread_id_bytes_max.
+// invalid_argument for an empty thread id, one above thread_id_bytes_max,
+// or one that is not UTF-8 text without control characters (NUL included).
 [[nodiscard]] caf::error check_thread_id(const std::string& thread_id,
                                          const checkpoint_limits& limits, const std::string& where);
 

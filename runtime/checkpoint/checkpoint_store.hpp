@@ -53,7 +53,8 @@ typename Inspector::result_type inspect(Inspector& f, checkpoint& x) {
 
 // Bounds of one store object. Each says what happens when it is hit.
 struct checkpoint_limits {
-  // Longer (or empty) thread ids are invalid_argument.
+  // Longer (or empty) thread ids are invalid_argument, as are ids that are
+  // not UTF-8 text or hold control characters.
   uint32_t thread_id_bytes_max = 256;
   // Encoded (msgpack) sizes above these are limit_exceeded; nothing is written.
   uint64_t state_bytes_max = 16u << 20;

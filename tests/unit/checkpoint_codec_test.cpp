@@ -18,6 +18,15 @@ TEST_CASE("checkpoint codec: passwords are redacted from connection strings") {
   CHECK(redact_connection_url("postgresql://h/db@x") == "postgresql://h/db@x");
 }
 
+TEST_CASE("checkpoint codec: thread ids are UTF-8 text without control characters") {
+  checkpoint_limits l;
+  for (const char* ok : {"run-1", "ünï 🧵 日本", "a b/c:d"})
+    CHECK_FALSE(check_thread_id(ok, l, ""));
+  for (const char* bad : {"\x01", "x\x7f", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+                          "\x80"})
+    CHECK(errc_of(check_thread_id(bad, l, "")) == errc::invalid_argument);
+}
+
 TEST_CASE("checkpoint codec: limits are checked") {
   CHECK_FALSE(check_checkpoint_limits({}, ""));
   checkpoint_limits l;

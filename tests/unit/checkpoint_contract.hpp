@@ -138,6 +138,9 @@ inline void bounds_and_errors(const store_factory& f) {
   CHECK(code_of(s->put(make_checkpoint("", 1))) == errc::invalid_argument);
   CHECK(code_of(s->put(make_checkpoint(std::string(17, 'x'), 1))) == errc::invalid_argument);
   CHECK(code_of(s->latest(std::string(17, 'x'))) == errc::invalid_argument);
+  CHECK(code_of(s->put(make_checkpoint(std::string("a\0b", 3), 1))) == errc::invalid_argument);
+  CHECK(code_of(s->put(make_checkpoint("bad \xff utf8", 1))) == errc::invalid_argument);
+  CHECK(code_of(s->get("tab\there", 1)) == errc::invalid_argument);
   auto big = make_checkpoint("t", 1);
   big.state["blob"] = Value{std::string(2'000, 'b')};
   auto too_big = s->put(big);

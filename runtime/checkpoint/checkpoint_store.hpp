@@ -73,6 +73,10 @@ constexpr uint64_t checkpoint_value_bytes_max = 256u << 20;
 // How long a store waits for a lock held by another connection before a
 // call fails with io_error (SQLite busy_timeout, PostgreSQL lock_timeout).
 constexpr int64_t checkpoint_lock_timeout_ms = 10'000;
+// PostgreSQL only: a connection attempt and one statement fail with io_error
+// after these (a hung server must not hold the caller forever).
+constexpr int64_t checkpoint_connect_timeout_s = 10;
+constexpr int64_t checkpoint_statement_timeout_ms = 30'000;
 
 // The checkpoint's Values as a backend stores them: msgpack bytes
 // (Value::to_msgpack), already checked against their bounds.

@@ -53,6 +53,17 @@ bool valid_schema_name(const std::string& s) {
   return true;
 }
 
+// Adds connect_timeout (libpq waits forever by default) unless `url` sets it.
+std::string with_connect_timeout(const std::string& url) {
+  if (url.find("connect_timeout") != std::string::npos)
+    return url;
+  auto param = "connect_timeout=" + std::to_string(checkpoint_connect_timeout_s);
+  bool is_url = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  if (!is_url)
+    return url + " " + param;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
+}
+
 pqxx::binarystring bytes_param(const std::string& bytes) {
   return pqxx::binarystring{bytes.data(), bytes.size()};
 }
@@ -60,10 +71,12 @@ pqxx::binarystring bytes_param(const std::string& bytes) {
 // The store: one libpqxx connection, which keeps the prepared statements.
 class pg_store final : public checkpoint_store {
  public:
-  pg_store(std::string where, const checkpoint_limits& limits)
-    : checkpoint_store(limits, std::move(where)) {}
+  pg_store(std::string where, const checkpoint_limits& limits, std::string url,
+           std::string schema)
+    : checkpoint_store(limits, std::move(where)), url_(std::move(url)),
+      schema_(std::move(schema)) {}
 
-  caf::error open(const std::string& url, const std::string& schema);
+  caf::error open();
 
   const char* backend() const override { return "postgresql"; }
 
@@ -76,21 +89,39 @@ class pg_store final : public checkpoint_store {
   caf::expected<std::vector<std::string>> do_list_threads(uint32_t limit) override;
   caf::expected<uint64_t> do_delete_thread(const std::string& thread_id) override;
 
-  // Runs `f`, turning libpqxx's exceptions into io_error: a lost connection
-  // (libpqxx reconnects on the next call), a commit whose outcome is unknown,
-  // an SQL error. Their texts carry the server's message, never the URL.
+  // Runs `f` on a live connection, turning libpqxx's exceptions into
+  // io_error: a lost connection, a commit whose outcome is unknown, an SQL
+  // error. Their texts carry the server's message, never the URL. A call
+  // that finds the connection lost fails; the next call reconnects. (libpqxx
+  // 6.4's own reactivation was measured failing two calls, not one.)
   template <class F>
   auto guarded(const char* what, F f) -> decltype(f()) {
     try {
+      if (!conn_ || !conn_->is_open())
+        connect();
       return f();
+    } catch (const pqxx::broken_connection& e) {
+      conn_.reset();
+      return make_error(errc::io_error, where() + what + ": connection lost: " + e.what());
     } catch (const pqxx::in_doubt_error& e) {
+      conn_.reset();
       return make_error(errc::io_error, where() + what + ": commit outcome unknown: " + e.what());
     } catch (const std::exception& e) {
       return make_error(errc::io_error, where() + what + ": " + e.what());
     }
   }
 
-  caf::error create_schema(const std::string& schema);
+  // Opens the connection, sets the session and registers the statements
+  // (libpqxx 6.4 prepares them on the server at first use). Throws.
+  void connect() {
+    conn_ = std::make_unique<pqxx::connection>(url_);
+    conn_->set_variable("search_path", conn_->quote_name(schema_));
+    conn_->set_variable("lock_timeout", std::to_string(checkpoint_lock_timeout_ms));
+    conn_->set_variable("statement_timeout", std::to_string(checkpoint_statement_timeout_ms));
+    for (const auto& [name, sql] : statements)
+      conn_->prepare(name, sql);
+  }
+
   caf::expected<checkpoint> read_row(const pqxx::row& r, const std::string& thread_id, bool full);
   // Runs a latest/get statement: one row or not_found.
   template <class... Ts>
@@ -106,34 +137,16 @@ class pg_store final : public checkpoint_store {
     });
   }
 
-  std::unique_ptr<pqxx::connection> conn_;
+  const std::string url_;  // with its password: never put it in a message
+  const std::string schema_;
+  std::unique_ptr<pqxx::connection> conn_;  // null after a lost connection
 };
 
-caf::error pg_store::open(const std::string& url, const std::string& schema) {
-  auto connected = guarded("connect", [&]() -> caf::expected<void> {
-    conn_ = std::make_unique<pqxx::connection>(url);
-    // set_variable, unlike a plain SET, is replayed when libpqxx reconnects.
-    conn_->set_variable("search_path", conn_->quote_name(schema));
-    conn_->set_variable("lock_timeout", std::to_string(checkpoint_lock_timeout_ms));
-    return {};
-  });
-  if (!connected)
-    return std::move(connected.error());
-  if (auto err = create_schema(schema))
-    return err;
-  return guarded("prepare", [&]() -> caf::expected<void> {
-           for (const auto& [name, sql] : statements)
-             conn_->prepare(name, sql);
-           return {};
-         })
-    .error();
-}
-
-caf::error pg_store::create_schema(const std::string& schema) {
-  return guarded("create tables", [&]() -> caf::expected<void> {
+caf::error pg_store::open() {
+  return guarded("connect and create tables", [&]() -> caf::expected<void> {
            pqxx::work txn{*conn_};
            txn.exec("SELECT pg_advisory_xact_lock(" + std::to_string(schema_lock_key) + ")");
-           txn.exec("CREATE SCHEMA IF NOT EXISTS " + txn.quote_name(schema));
+           txn.exec("CREATE SCHEMA IF NOT EXISTS " + txn.quote_name(schema_));
            txn.exec(tables_sql);
            auto r = txn.exec("SELECT version FROM checkpoint_schema");
            if (r.size() != 1 || r[0][0].as<int64_t>() != checkpoint_schema_version)
@@ -245,8 +258,8 @@ open_postgres_checkpoint_store(const std::string& url, const checkpoint_limits& 
   if (!d::valid_schema_name(schema))
     return make_error(errc::invalid_argument,
                       where + "schema '" + schema + "' is not a lowercase SQL identifier");
-  auto store = std::make_unique<d::pg_store>(where, limits);
-  if (auto err = store->open(url, schema))
+  auto store = std::make_unique<d::pg_store>(where, limits, d::with_connect_timeout(url), schema);
+  if (auto err = store->open())
     return err;
   return std::unique_ptr<checkpoint_store>{std::move(store)};
 }

@@ -8,9 +8,10 @@
 // Concurrency: one connection per store object; any number of objects
 // (threads, processes, nodes) may share a database. Puts to one thread
 // serialise on that thread's row in checkpoint_threads; lock_timeout bounds
-// the wait. A lost connection fails the call in progress with io_error;
-// libpqxx reconnects on the next call. The connection URL appears in errors
-// with its password replaced by "***".
+// the wait. A lost connection fails the call in progress with io_error; the
+// next call reconnects. connect_timeout (added to the URL unless it has one)
+// and statement_timeout bound how long a call can hang. The connection URL
+// appears in errors with its password replaced by "***".
 #pragma once
 
 #include <memory>

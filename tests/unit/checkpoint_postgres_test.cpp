@@ -84,4 +84,29 @@ TEST_CASE("postgres checkpoint: two stores sharing a schema create it once") {
   CHECK(b->latest("t").value().step == 1);
 }
 
+TEST_CASE("postgres checkpoint: a lost connection fails one call, the next reconnects") {
+  auto f = postgres_factory();
+  auto schema = f.writer_args.at(2);
+  auto url = test_url() + "?application_name=" + schema;
+  auto store = open_postgres_checkpoint_store(url, {}, schema);
+  REQUIRE_MESSAGE(static_cast<bool>(store), (store ? "" : describe(store.error())));
+  checkpoint_contract::put_ok(**store, checkpoint_contract::make_checkpoint("t", 1));
+  {
+    pqxx::connection admin{test_url()};
+    pqxx::nontransaction tx{admin};
+    auto r = tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                     "application_name = " + tx.quote(schema));
+    REQUIRE(r.size() == 1);
+  }
+  // The call that finds the connection gone fails; only that one.
+  auto first = (*store)->latest("t");
+  REQUIRE_FALSE(first);
+  CHECK(errc_of(first.error()) == errc::io_error);
+  CHECK(error_context(first.error()).find("connection lost") != std::string::npos);
+  auto second = (*store)->put(checkpoint_contract::make_checkpoint("t", 2, 1));
+  REQUIRE_MESSAGE(static_cast<bool>(second), (second ? "" : describe(second.error())));
+  CHECK(*second == 2);
+  CHECK((*store)->latest("t").value().step == 2);
+}
+
 }  // namespace agentgraph::checkpoint_postgres_test

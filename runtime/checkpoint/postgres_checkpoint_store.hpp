@@ -4,6 +4,11 @@
 // Durability: each put is one transaction; with the server's default
 // synchronous_commit=on, COMMIT returns after the WAL record is flushed, so a
 // put that returned survives a crash of our process and of the server.
+// The converse needs care: when our process dies (kill -9) during a put,
+// the server still commits it if the COMMIT had arrived, a few milliseconds
+// after the death. A run resumed at once by another process may read the
+// latest checkpoint just before that commit lands (the contract test waits
+// for the dead writer's session to end: pg_stat_activity, application_name).
 //
 // Concurrency: one connection per store object; any number of objects
 // (threads, processes, nodes) may share a database. Puts to one thread

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -41,7 +42,22 @@ inline store_factory postgres_factory() {
   f.open = [url, schema](const checkpoint_limits& limits) {
     return open_postgres_checkpoint_store(url, limits, schema);
   };
-  f.writer_args = {"postgres", url, schema};
+  // The writer's sessions carry the schema as application_name, so that the
+  // kill -9 clause can wait for the server to end them.
+  f.writer_args = {"postgres", url + "?application_name=" + schema, schema};
+  f.settle_after_kill = [url, schema] {
+    pqxx::connection conn{url};
+    for (int i = 0; i < 1'000; ++i) {
+      pqxx::nontransaction tx{conn};
+      auto r = tx.exec("SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                       + tx.quote(schema));
+      if (r.empty())
+        return;
+      tx.abort();
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    FAIL("the killed writer's session is still open after 10 s");
+  };
   f.cleanup = std::shared_ptr<void>(nullptr, [url, schema](void*) {
     try {
       pqxx::connection conn{url};
@@ -87,7 +103,7 @@ TEST_CASE("postgres checkpoint: two stores sharing a schema create it once") {
 TEST_CASE("postgres checkpoint: a lost connection fails one call, the next reconnects") {
   auto f = postgres_factory();
   auto schema = f.writer_args.at(2);
-  auto url = test_url() + "?application_name=" + schema;
+  auto url = f.writer_args.at(1);  // with application_name = schema
   auto store = open_postgres_checkpoint_store(url, {}, schema);
   REQUIRE_MESSAGE(static_cast<bool>(store), (store ? "" : describe(store.error())));
   checkpoint_contract::put_ok(**store, checkpoint_contract::make_checkpoint("t", 1));

@@ -1,5 +1,6 @@
 #include "runtime/register_types.hpp"
 
+#include "runtime/checkpoint/checkpoint_actor.hpp"
 #include "runtime/error.hpp"
 #include "runtime/value.hpp"
 
@@ -7,6 +8,9 @@ namespace agentgraph {
 
 void register_runtime_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<Value>("agentgraph::Value");
+  cfg.add_message_type<checkpoint>("agentgraph::checkpoint");
+  cfg.add_message_type<std::vector<checkpoint>>("std::vector<agentgraph::checkpoint>");
+  cfg.add_message_type<checkpoint_actor>("agentgraph::checkpoint_actor");
   cfg.add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& msg) {
     std::string out = "agentgraph::";
     out += to_string(static_cast<errc>(code));

@@ -13,10 +13,12 @@ packages=(
   doctest-dev                               # tests
   nlohmann-json3-dev                        # Value <-> JSON
   libhnswlib-dev                            # memory shard vector index
-  libsqlite3-dev                            # memory snapshots
+  libsqlite3-dev                            # memory snapshots, checkpoint store (embedded)
+  libpqxx-dev                               # checkpoint store (PostgreSQL backend)
   libcpp-httplib-dev                        # loopback HTTP servers in tests
   python3                                   # integration test scripts
   prometheus                                # promtool lints /metrics output (no daemon: below)
+  postgresql                                # server binaries for tools/test-services.sh (no daemon, no cluster: below)
 )
 # Node.js and npm run the vendor-SDK conformance test of the mock LLM server
 # (tools/peers/). Checked by command, not by package name: a machine with
@@ -43,18 +45,22 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # `prometheus` is here only for promtool (19 MB download, 96 MB installed),
-# but its postinst also enables the Prometheus server and starts it through
-# invoke-rc.d / deb-systemd-invoke: a build machine would be left with a
-# daemon on :9090 writing to /var/lib/prometheus. Both helpers ask
+# and `postgresql` only for its server binaries (tools/test-services.sh runs a
+# throwaway server per test run), but their postinsts also enable and start
+# services through invoke-rc.d / deb-systemd-invoke: a build machine would be
+# left with Prometheus on :9090 and PostgreSQL on :5432. Both helpers ask
 # /usr/sbin/policy-rc.d first, and exit code 101 means "forbidden". Docker
 # images ship such a file; elsewhere we put one in place for this install
-# only, then disable the service so that a reboot does not start it either.
+# only, then disable the services so that a reboot does not start them either.
 # (Rejected: unpacking promtool from the .deb by hand; apt would not know the
 # file and security updates would not reach it.)
+daemon_packages=(prometheus postgresql)
+installing_daemons=()
+for p in "${daemon_packages[@]}"; do
+  [[ " ${missing[*]} " == *" $p "* ]] && installing_daemons+=("$p")
+done
 policy=/usr/sbin/policy-rc.d
-installing_prometheus=0
-[[ " ${missing[*]} " == *" prometheus "* ]] && installing_prometheus=1
-if [ "$installing_prometheus" -eq 1 ] && [ ! -e "$policy" ]; then
+if [ ${#installing_daemons[@]} -gt 0 ] && [ ! -e "$policy" ]; then
   printf '#!/bin/sh\n# tools/setup.sh (agentgraph): no service starts during this install\nexit 101\n' >"$policy"
   chmod 755 "$policy"
   trap 'rm -f "$policy"' EXIT
@@ -63,14 +69,25 @@ fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+
+# Debian's postgresql-15 postinst also creates a "main" cluster in
+# /var/lib/postgresql (and a service that would start it at boot). Its
+# documented off switch is create_main_cluster in postgresql-common's
+# createcluster.conf, which must be set after postgresql-common is
+# configured and before postgresql-15 is: hence two apt-get runs. A machine
+# that already has clusters keeps them; we never drop anything.
+if [[ " ${installing_daemons[*]} " == *" postgresql "* ]]; then
+  apt-get install -y -qq --no-install-recommends postgresql-common
+  pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster false
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-if [ "$installing_prometheus" -eq 1 ]; then
+for p in "${installing_daemons[@]}"; do
   # Off at boot under systemd and sysvinit alike; stopped now in case a
   # pre-existing policy-rc.d let it start. Each may not apply here: ignore.
-  deb-systemd-helper disable prometheus.service >/dev/null 2>&1 || true
-  update-rc.d prometheus disable >/dev/null 2>&1 || true
+  deb-systemd-helper disable "$p.service" >/dev/null 2>&1 || true
+  update-rc.d "$p" disable >/dev/null 2>&1 || true
   if [ -d /run/systemd/system ]; then
-    systemctl stop prometheus.service >/dev/null 2>&1 || true
+    systemctl stop "$p.service" >/dev/null 2>&1 || true
   fi
-fi
+done

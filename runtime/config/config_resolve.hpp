@@ -44,6 +44,10 @@ constexpr std::string_view config_env_prefix = "AGENTGRAPH_";
 // The one AGENTGRAPH_* variable that is not a key: the CLI's default for
 // `--config`.
 constexpr std::string_view config_path_env = "AGENTGRAPH_CONFIG";
+// Variables for the test harness, never keys: tools/test-services.sh exports
+// the URLs of the throwaway servers of a test run (AGENTGRAPH_TEST_POSTGRES_URL),
+// and every CLI started by a test inherits them.
+constexpr std::string_view config_test_env_prefix = "AGENTGRAPH_TEST_";
 constexpr size_t config_overrides_max = 256;  // more command-line overrides are rejected
 constexpr size_t config_env_vars_max = 1024;  // more AGENTGRAPH_* variables are rejected
 

@@ -159,6 +159,19 @@ const std::vector<field<runtime_settings>>& runtime_fields() {
                       "provider's cost from token usage; empty: no costs. Relative: against "
                       "the config file's directory."),
              &S::prices),
+        bind(path_key("checkpoint_path", d.checkpoint_path,
+                      "SQLite file (WAL) where workflow runs save every super-step; relative: "
+                      "against the config file's directory. Empty (and no checkpoint_url): "
+                      "runs are not checkpointed and cannot be resumed by thread id."),
+             &S::checkpoint_path),
+        bind(string_key("checkpoint_url", d.checkpoint_url,
+                        "PostgreSQL URL (postgresql://user@host:port/db) for workflow "
+                        "checkpoints shared by several nodes; instead of checkpoint_path. The "
+                        "password never appears in logs or errors."),
+             &S::checkpoint_url),
+        bind(uint_key("checkpoint_keep_last", d.checkpoint_keep_last, 1, 100'000,
+                      "Checkpoints kept per workflow thread; older ones are deleted on save."),
+             &S::checkpoint_keep_last),
     };
   }();
   return fields;
@@ -625,6 +638,11 @@ class cross_checker {
     for (const auto& p : cfg_.providers)
       if (auto err = check_provider(p))
         return err;
+    if (!cfg_.runtime.checkpoint_path.empty() && !cfg_.runtime.checkpoint_url.empty()) {
+      const auto& sec = *tree_.find("runtime");
+      return config_error(errc::invalid_argument, sec.origin_of("checkpoint_url"), sec.name,
+                          "checkpoint_url", "set checkpoint_path or checkpoint_url, not both");
+    }
     return check_cycles();
   }
 

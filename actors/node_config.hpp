@@ -54,6 +54,11 @@ struct runtime_settings {
   // Price table (configs/prices.ini format) for provider cost accounting;
   // empty: costs are not computed.
   std::string prices;
+  // Workflow checkpoints: a SQLite file or a PostgreSQL URL (at most one);
+  // both empty: workflow runs are not checkpointed.
+  std::string checkpoint_path;
+  std::string checkpoint_url;
+  uint32_t checkpoint_keep_last = 20;
 };
 
 // The [node] section: the HTTP gateway of `agentgraph node` and its

@@ -13,6 +13,8 @@
 #include "actors/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/tool/tool_registry.hpp"
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+#include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
 #include "net/curl_global.hpp"
 #include "net/http_client.hpp"
 #include "runtime/resilience/admission_queue.hpp"
@@ -123,6 +125,7 @@ struct Runtime::component_tables {
   // Registered from C++; shared read-only with every workflow run.
   std::shared_ptr<function_registry> workflow_functions = std::make_shared<function_registry>();
   std::shared_ptr<reducer_registry> workflow_reducers = std::make_shared<reducer_registry>();
+  checkpoint_actor checkpoints;  // invalid: workflow runs are not checkpointed
   std::vector<runtime_detail::named<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
@@ -230,6 +233,21 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
   for (const auto& g : cfg.groups)
     if (auto h = rt->add_group(g); !h)
       return std::move(h.error());
+  const auto& where = !cfg.runtime.checkpoint_url.empty() ? cfg.runtime.checkpoint_url
+                                                          : cfg.runtime.checkpoint_path;
+  if (!where.empty()) {
+    checkpoint_limits limits;
+    limits.keep_last = cfg.runtime.checkpoint_keep_last;
+    auto store = cfg.runtime.checkpoint_url.empty()
+                   ? open_sqlite_checkpoint_store(where, limits)
+                   : open_postgres_checkpoint_store(where, limits);
+    if (!store)
+      return make_error(errc_of(store.error()).value_or(errc::io_error),
+                        "runtime.checkpoint_" + std::string{cfg.runtime.checkpoint_url.empty() ? "path" : "url"}
+                          + ": " + error_context(store.error()));
+    if (auto err = rt->use_checkpoints(std::move(*store)))
+      return err;
+  }
   return rt;
 }
 
@@ -455,6 +473,8 @@ caf::expected<workflow_result> Runtime::run_workflow(
     deps.tools[name] = tables_->tools.find(name)->handle;
   deps.functions = tables_->workflow_functions;
   deps.reducers = tables_->workflow_reducers;
+  if (!start.checkpoints)
+    start.checkpoints = tables_->checkpoints;
   // The calling thread is the event sink, as in run_streaming.
   caf::scoped_actor self{*system_};
   auto run = spawn_workflow_run(*system_, std::make_shared<const workflow_graph>(graph),
@@ -497,6 +517,61 @@ caf::expected<workflow_result> Runtime::run_workflow(
       break;
   }
   return out;
+}
+
+caf::error Runtime::use_checkpoints(std::unique_ptr<checkpoint_store> store) {
+  if (!store)
+    return make_error(errc::invalid_argument, "no checkpoint store");
+  if (tables_->checkpoints)
+    return make_error(errc::invalid_argument, "this runtime already has a checkpoint store");
+  log(log_severity::debug, "runtime", "checkpoint store", {{"backend", store->backend()}});
+  tables_->checkpoints = spawn_checkpoint_actor(*system_, std::move(store));
+  return {};
+}
+
+bool Runtime::has_checkpoints() const {
+  return static_cast<bool>(tables_->checkpoints);
+}
+
+caf::expected<workflow_result> Runtime::resume_workflow(
+  const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
+  const Value& input, const std::function<void(const workflow_event&)>& on_event,
+  std::chrono::milliseconds deadline) {
+  if (!tables_->checkpoints)
+    return make_error(errc::invalid_argument,
+                      "resume needs a checkpoint store ([runtime] checkpoint_path or checkpoint_url)");
+  caf::expected<checkpoint> saved = make_error(errc::internal, "no reply");
+  {
+    caf::scoped_actor self{*system_};
+    auto on_ok = [&](checkpoint& c) { saved = std::move(c); };
+    auto on_err = [&](caf::error& e) { saved = std::move(e); };
+    if (checkpoint_id == 0)
+      self->request(tables_->checkpoints, runtime_detail::control_timeout,
+                    checkpoint_latest_atom::value, thread_id)
+        .receive(on_ok, on_err);
+    else
+      self->request(tables_->checkpoints, runtime_detail::control_timeout,
+                    checkpoint_get_atom::value, thread_id, checkpoint_id)
+        .receive(on_ok, on_err);
+  }
+  if (!saved)
+    return std::move(saved.error());
+  auto owner = saved->metadata.is_object() ? saved->metadata.get_string("workflow") : "";
+  if (owner != graph.name)
+    return make_error(errc::invalid_argument, "thread '" + thread_id + "' belongs to workflow '"
+                                                + owner + "', not '" + graph.name + "'");
+  auto start = checkpoint_to_start(*saved, input);
+  if (!start)
+    return std::move(start.error());
+  if (start->next.empty()) {
+    workflow_result done;
+    done.thread_id = thread_id;
+    done.status = workflow_status::completed;
+    done.state = std::move(start->state);
+    done.steps = start->step;
+    return done;
+  }
+  return run_workflow(graph, std::move(*start), on_event, deadline);
 }
 
 std::vector<std::string> Runtime::provider_names() const {
@@ -704,6 +779,10 @@ caf::error Runtime::shutdown() {
     runtime_detail::stop_all(self, tools);
     runtime_detail::stop_all(self, tables_->memories);
     runtime_detail::stop_all(self, tables_->providers);
+    if (tables_->checkpoints) {
+      std::vector<runtime_detail::named<checkpoint_actor>> cp{{"checkpoints", tables_->checkpoints}};
+      runtime_detail::stop_all(self, cp);
+    }
   }
   log(log_severity::debug, "runtime", "shut down",
       {{"agents", std::to_string(tables_->agents.size())},

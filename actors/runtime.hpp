@@ -136,6 +136,21 @@ class Runtime {
     const workflow_graph& graph, workflow_start start,
     const std::function<void(const workflow_event&)>& on_event,
     std::chrono::milliseconds deadline = std::chrono::hours{1});
+  // Where workflow runs save their super-steps (from_config opens
+  // [runtime] checkpoint_path / checkpoint_url). Runs started after this
+  // call are checkpointed; invalid_argument if a store is already in use.
+  caf::error use_checkpoints(std::unique_ptr<checkpoint_store> store);
+  [[nodiscard]] bool has_checkpoints() const;
+  // Continues thread `thread_id` of `graph` from checkpoint `checkpoint_id`
+  // (0: the latest), with `input` merged over the saved state (a human's
+  // answer after an interrupt). A thread whose last checkpoint has nothing
+  // left to run answers `completed` with its state at once. Errors:
+  // invalid_argument (no checkpoint store, or the thread belongs to another
+  // workflow), not_found (no such thread or checkpoint), and run_workflow's.
+  [[nodiscard]] caf::expected<workflow_result> resume_workflow(
+    const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
+    const Value& input, const std::function<void(const workflow_event&)>& on_event,
+    std::chrono::milliseconds deadline = std::chrono::hours{1});
   [[nodiscard]] std::vector<std::string> provider_names() const;  // in the order added
 
   // Publishes a component on 127.0.0.1 (port 0: the OS picks) through CAF's

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include <caf/sec.hpp>
 
@@ -135,6 +136,45 @@ void interrupt(self_ptr self, const std::set<std::string>& next) {
 
 void begin_step(self_ptr self);
 
+Value pending_of(const workflow_run_state& st) {
+  Value next = Value::array();
+  for (const auto& n : st.active)
+    next.as_array().emplace_back(n);
+  Value joins = Value::object();
+  for (const auto& [edge, seen] : st.joins) {
+    Value sources = Value::array();
+    for (const auto& n : seen)
+      sources.as_array().emplace_back(n);
+    joins[std::to_string(edge)] = std::move(sources);
+  }
+  return Value{Value::Object{{"next", std::move(next)}, {"joins", std::move(joins)}}};
+}
+
+// Saves the run's position, then calls `then` (or fails the run: a step
+// that could not be saved must not be followed by effects of the next).
+void save_then(self_ptr self, const char* source, std::function<void()> then) {
+  auto& st = self->state;
+  if (!st.checkpoints) {
+    then();
+    return;
+  }
+  checkpoint c;
+  c.thread_id = st.thread_id;
+  c.parent_id = st.parent_checkpoint;
+  c.step = st.step;
+  c.state = st.state;
+  c.pending = pending_of(st);
+  c.metadata = Value{Value::Object{{"workflow", Value{st.graph->name}}, {"source", Value{source}}}};
+  self->request(st.checkpoints, st.checkpoint_timeout, checkpoint_put_atom::value, std::move(c))
+    .then(
+      [self, then = std::move(then)](uint64_t id) {
+        self->state.parent_checkpoint = id;
+        if (!self->state.finished)
+          then();
+      },
+      [self](caf::error& err) { fail(self, "checkpoint write failed: " + describe(err)); });
+}
+
 void end_step(self_ptr self) {
   auto& st = self->state;
   const auto& g = *st.graph;
@@ -215,9 +255,12 @@ void end_step(self_ptr self) {
   st.failures.clear();
   st.attempts.clear();
   st.request_nodes.clear();
-  if (pause_after && !st.active.empty())
-    return interrupt(self, st.active);
-  self->send(self, workflow_step_atom::value);
+  save_then(self, "step", [self, pause_after] {
+    auto& st = self->state;
+    if (pause_after && !st.active.empty())
+      return interrupt(self, st.active);
+    self->send(self, workflow_step_atom::value);
+  });
 }
 
 void node_done(self_ptr self) {
@@ -364,6 +407,9 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
     st.active.insert(start.next.begin(), start.next.end());
   if (start.resuming)
     st.resume_past = st.active;
+  st.checkpoints = std::move(start.checkpoints);
+  st.parent_checkpoint = start.parent_checkpoint;
+  st.checkpoint_timeout = start.checkpoint_timeout;
   return {
     [self](run_workflow_atom) -> caf::result<workflow_result> {
       auto& st = self->state;
@@ -373,7 +419,10 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
       st.started = true;
       st.promise = self->make_response_promise<workflow_result>();
       emit(self, workflow_event_kind::run_started, {}, st.state);
-      begin_step(self);
+      if (st.step == 0 && st.parent_checkpoint == 0)
+        save_then(self, "input", [self] { begin_step(self); });  // a fresh run: its input first
+      else
+        begin_step(self);
       return st.promise;
     },
     [self](stream_chunk& chunk) {
@@ -392,6 +441,41 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
     },
     [](ping_atom) { return pong_atom::value; },
   };
+}
+
+caf::expected<workflow_start> checkpoint_to_start(const checkpoint& c, const Value& input) {
+  auto bad = [&](const std::string& what) {
+    return make_error(errc::parse_error, "checkpoint " + std::to_string(c.checkpoint_id)
+                                           + " of thread '" + c.thread_id + "': " + what);
+  };
+  const Value* next = c.pending.is_object() ? c.pending.find("next") : nullptr;
+  const Value* joins = c.pending.is_object() ? c.pending.find("joins") : nullptr;
+  if (next == nullptr || !next->is_array() || joins == nullptr || !joins->is_object())
+    return bad("`pending` lacks next/joins: not a workflow checkpoint");
+  workflow_start start;
+  start.thread_id = c.thread_id;
+  start.state = c.state.is_object() ? c.state : Value::object();
+  if (input.is_object())
+    for (const auto& [k, v] : input.as_object())
+      start.state[k] = v;
+  start.step = static_cast<uint32_t>(c.step);
+  for (const auto& n : next->as_array()) {
+    if (!n.is_string())
+      return bad("a next node is not a name");
+    start.next.push_back(n.as_string());
+  }
+  for (const auto& [edge, sources] : joins->as_object()) {
+    size_t index = 0;
+    auto [p, ec] = std::from_chars(edge.data(), edge.data() + edge.size(), index);
+    if (ec != std::errc{} || p != edge.data() + edge.size() || !sources.is_array())
+      return bad("a join entry is malformed");
+    for (const auto& n : sources.as_array())
+      if (n.is_string())
+        start.joins[index].insert(n.as_string());
+  }
+  start.resuming = true;
+  start.parent_checkpoint = c.checkpoint_id;
+  return start;
 }
 
 caf::expected<workflow_run_actor>

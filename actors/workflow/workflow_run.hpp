@@ -36,6 +36,7 @@
 #include "actors/workflow/state_reducer.hpp"
 #include "actors/workflow/workflow_graph.hpp"
 #include "actors/workflow/workflow_types.hpp"
+#include "runtime/checkpoint/checkpoint_actor.hpp"
 
 namespace agentgraph {
 
@@ -55,7 +56,20 @@ struct workflow_start {
   // Sources each join (by edge index) has seen complete since it last fired.
   std::map<size_t, std::set<std::string>> joins;
   bool resuming = false;  // true: interrupt_before does not stop `next` again
+  // Where every super-step is saved; invalid: no checkpoints. A fresh run
+  // saves its input first (step 0), then the state after each step, with
+  // `pending` = {"next": [...], "joins": {...}} so a resume continues
+  // exactly there (see checkpoint_to_start).
+  checkpoint_actor checkpoints;
+  uint64_t parent_checkpoint = 0;  // the checkpoint this run continues from
+  std::chrono::milliseconds checkpoint_timeout{30'000};
 };
+
+// The start of a resumed run from a saved checkpoint: its state (with
+// `input` merged over it, key by key), step, next nodes and joins.
+// Errors: parse_error when `pending` is not what a run saves.
+[[nodiscard]] caf::expected<workflow_start> checkpoint_to_start(const checkpoint& c,
+                                                              const Value& input);
 
 // Renders "{{path}}" placeholders from the state (strings as they are,
 // other values as JSON). Errors: invalid_argument naming a path the state
@@ -93,6 +107,9 @@ struct workflow_run_state {
   std::map<std::string, caf::error> failures;
   std::map<std::string, uint32_t> attempts;
   std::map<std::string, std::string> request_nodes;  // agent request id -> node, for tokens
+  checkpoint_actor checkpoints;
+  uint64_t parent_checkpoint = 0;
+  std::chrono::milliseconds checkpoint_timeout{30'000};
 };
 
 workflow_run_impl::behavior_type

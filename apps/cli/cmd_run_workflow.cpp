@@ -5,8 +5,13 @@
 
 #include "actors/runtime.hpp"
 #include "actors/workflow/workflow_file.hpp"
+#include <boost/program_options.hpp>
+
+#include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
+#include "runtime/config/config_resolve.hpp"
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 
 namespace agentgraph::cli {
 
@@ -40,6 +45,42 @@ void print_event(const workflow_event& ev, bool& in_tokens) {
   }
 }
 
+// Prints the result; returns the exit code (0 completed, 1 failed, 3 interrupted).
+int report(const std::string& workflow, const caf::expected<workflow_result>& result) {
+  if (!result) {
+    std::cerr << "agentgraph: workflow: " << describe(result.error()) << "\n";
+    auto code = errc_of(result.error());
+    return code == errc::invalid_argument || code == errc::not_found ? 2 : 1;
+  }
+  std::cout << "workflow " << workflow << " (thread " << result->thread_id << "): "
+            << to_string(result->status) << " after " << result->steps << " steps\n";
+  int code = 0;
+  if (result->status == workflow_status::failed) {
+    std::cerr << "agentgraph: " << result->error << "\n";
+    code = 1;
+  }
+  if (result->status == workflow_status::interrupted) {
+    std::cout << "paused before:";
+    for (const auto& n : result->next)
+      std::cout << " " << n;
+    std::cout << "\n";
+    code = 3;
+  }
+  std::cout << "state:\n" << result->state.to_json_pretty() << "\n";
+  return code;
+}
+
+caf::expected<Value> parse_input(const std::string& input_json) {
+  if (input_json.empty())
+    return Value::object();
+  auto input = Value::from_json(input_json);
+  if (!input)
+    return std::move(input.error());
+  if (!input->is_object())
+    return make_error(errc::invalid_argument, "not a JSON object");
+  return input;
+}
+
 }  // namespace cmd_run_workflow_detail
 
 int run_workflow_file(const node_config& cfg, const std::string& path,
@@ -51,15 +92,13 @@ int run_workflow_file(const node_config& cfg, const std::string& path,
   }
   workflow_start start;
   start.thread_id = thread.empty() ? graph->name + "-1" : thread;
-  if (!input_json.empty()) {
-    auto input = Value::from_json(input_json);
-    if (!input || !input->is_object()) {
-      std::cerr << "agentgraph run: --input must be a JSON object"
-                << (input ? std::string{} : ": " + describe(input.error())) << "\n";
-      return 2;
-    }
-    start.state = std::move(*input);
+  auto input = cmd_run_workflow_detail::parse_input(input_json);
+  if (!input) {
+    std::cerr << "agentgraph run: --input must be a JSON object: " << describe(input.error())
+              << "\n";
+    return 2;
   }
+  start.state = std::move(*input);
   auto rt = Runtime::from_config(cfg);
   if (!rt) {
     std::cerr << "agentgraph run: " << describe(rt.error()) << "\n";
@@ -71,28 +110,64 @@ int run_workflow_file(const node_config& cfg, const std::string& path,
   });
   if (in_tokens)
     std::cout << "\n";
-  int code = 0;
-  if (!result) {
-    std::cerr << "agentgraph run: workflow: " << describe(result.error()) << "\n";
-    code = describe(result.error()).find("invalid_argument") == 0 ? 2 : 1;
-  } else {
-    std::cout << "workflow " << graph->name << " (thread " << result->thread_id << "): "
-              << to_string(result->status) << " after " << result->steps << " steps\n";
-    if (result->status == workflow_status::failed) {
-      std::cerr << "agentgraph run: " << result->error << "\n";
-      code = 1;
-    }
-    if (result->status == workflow_status::interrupted) {
-      std::cout << "paused before:";
-      for (const auto& n : result->next)
-        std::cout << " " << n;
-      std::cout << "\n";
-      code = 3;
-    }
-    std::cout << "state:\n" << result->state.to_json_pretty() << "\n";
-  }
+  int code = cmd_run_workflow_detail::report(graph->name, result);
   if (auto err = (*rt)->shutdown())
     std::cerr << "agentgraph run: shutdown: " << describe(err) << "\n";
+  return code;
+}
+
+int resume_command(const args& argv) {
+  namespace po = boost::program_options;
+  std::string workflow, thread, input_json;
+  uint64_t checkpoint_id = 0;
+  po::options_description desc{"agentgraph resume"};
+  desc.add_options()("help", "print this help")("workflow", po::value(&workflow),
+                                                "the workflow file the thread runs")(
+    "thread", po::value(&thread), "the thread id to continue")(
+    "input", po::value(&input_json), "JSON object merged over the saved state (e.g. an approval)")(
+    "checkpoint", po::value(&checkpoint_id), "continue from this checkpoint (default: the latest)");
+  po::variables_map vm;
+  config_args cfg_args;
+  if (auto code = parse_config_command(argv, "resume", desc, vm, cfg_args))
+    return *code;
+  if (cfg_args.config.empty() || workflow.empty() || thread.empty()) {
+    std::cerr << "agentgraph resume: --config, --workflow and --thread are required\n";
+    return 2;
+  }
+  auto env = process_environment();
+  env.erase("AGENTGRAPH_CONFIG");
+  auto cfg = load_node_config(cfg_args.config, env, cfg_args.overrides);
+  if (!cfg) {
+    std::cerr << "agentgraph resume: " << describe(cfg.error()) << "\n";
+    return 2;
+  }
+  set_log_level(cfg->runtime.log_level);
+  auto graph = load_workflow(workflow);
+  if (!graph) {
+    std::cerr << "agentgraph resume: " << describe(graph.error()) << "\n";
+    return 2;
+  }
+  auto input = cmd_run_workflow_detail::parse_input(input_json);
+  if (!input) {
+    std::cerr << "agentgraph resume: --input must be a JSON object: " << describe(input.error())
+              << "\n";
+    return 2;
+  }
+  auto rt = Runtime::from_config(*cfg);
+  if (!rt) {
+    std::cerr << "agentgraph resume: " << describe(rt.error()) << "\n";
+    return 2;
+  }
+  bool in_tokens = false;
+  auto result = (*rt)->resume_workflow(*graph, thread, checkpoint_id, *input,
+                                       [&](const workflow_event& ev) {
+                                         cmd_run_workflow_detail::print_event(ev, in_tokens);
+                                       });
+  if (in_tokens)
+    std::cout << "\n";
+  int code = cmd_run_workflow_detail::report(graph->name, result);
+  if (auto err = (*rt)->shutdown())
+    std::cerr << "agentgraph resume: shutdown: " << describe(err) << "\n";
   return code;
 }
 

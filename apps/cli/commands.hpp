@@ -21,6 +21,7 @@ int bench_command(const args& argv);
 int status_command(const args& argv);
 int submit_command(const args& argv);
 int profile_command(const args& argv);
+int resume_command(const args& argv);
 // `run --workflow`: exit 0 completed, 1 failed, 3 interrupted, 2 bad input.
 int run_workflow_file(const node_config& cfg, const std::string& path,
                       const std::string& input_json, const std::string& thread);

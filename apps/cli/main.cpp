@@ -25,6 +25,9 @@ constexpr const char* usage_text =
   "  bench llm [--requests N] [--concurrency 1,8,32] [--quick]\n"
   "                       requests/s and p50/p99 of the LLM client against the mock\n"
   "                       server, next to raw libcurl and the openai npm SDK\n"
+  "  resume --config FILE --workflow W --thread T [--input JSON] [--checkpoint N]\n"
+  "                       continue a checkpointed workflow thread (after an interrupt\n"
+  "                       or a crash) from its latest or a chosen checkpoint\n"
   "  status [--url U]     a running node's agents: health, tasks, req/s, latency,\n"
   "                       tokens/s, error rate, memory (GET /v1/agents)\n"
   "  submit [--url U] --agent NAME --task TEXT [--background]\n"
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
     return submit_command(rest);
   if (command == "profile")
     return profile_command(rest);
+  if (command == "resume")
+    return resume_command(rest);
   if (command == "version" || command == "--version") {
     std::cout << version_text << "\n";
     return 0;

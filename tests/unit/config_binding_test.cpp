@@ -47,6 +47,10 @@ std::vector<row> all_keys() {
       {"runtime", "data_dir", "data", [](C c) { CHECK(c.runtime.data_dir == "/cfg/dir/data"); }},
       {"runtime", "prices", "prices.ini",
        [](C c) { CHECK(c.runtime.prices == "/cfg/dir/prices.ini"); }},
+      {"runtime", "checkpoint_path", "cp/flows.db",
+       [](C c) { CHECK(c.runtime.checkpoint_path == "/cfg/dir/cp/flows.db"); }},
+      {"runtime", "checkpoint_keep_last", "7",
+       [](C c) { CHECK(c.runtime.checkpoint_keep_last == 7); }},
       {"supervisor", "restarts_max", "9", [](C c) { CHECK(c.supervisor.restarts_max == 9); }},
       {"supervisor", "restart_window", "2m",
        [](C c) { CHECK(c.supervisor.restart_window == 120s); }},
@@ -203,6 +207,14 @@ std::vector<row> all_keys() {
   };
 }
 
+// Keys that may not be set together with a row of all_keys().
+std::vector<row> exclusive_keys() {
+  return {
+      {"runtime", "checkpoint_url", "postgresql://agent@127.0.0.1:5432/flows",
+       [](C c) { CHECK(c.runtime.checkpoint_url == "postgresql://agent@127.0.0.1:5432/flows"); }},
+  };
+}
+
 std::string to_ini(const std::vector<row>& rows) {
   std::vector<std::string> order;
   for (const auto& r : rows)
@@ -240,9 +252,20 @@ TEST_CASE("config: every key of every section reaches its struct field") {
     INFO("[" << r.section << "] " << r.key);
     r.check(*cfg);
   }
-  // The table covers the whole schema: a new key without a row fails here.
+  // Keys that exclude one of the rows above get their own config.
+  auto others = exclusive_keys();
+  auto alt = parse_node_config(to_ini(others) + "[provider.p1]\n[agent.planner]\nprovider = p1\n",
+                               "/cfg/dir/node.ini", {}, {});
+  REQUIRE_MESSAGE(alt, describe(alt.error()));
+  for (const auto& r : others) {
+    INFO("[" << r.section << "] " << r.key);
+    r.check(*alt);
+  }
+  // The tables cover the whole schema: a new key without a row fails here.
   std::set<std::string> covered;
   for (const auto& r : rows)
+    covered.insert(r.section.substr(0, r.section.find('.')) + "." + r.key);
+  for (const auto& r : others)
     covered.insert(r.section.substr(0, r.section.find('.')) + "." + r.key);
   for (const auto& s : node_schema().sections())
     for (const auto& k : s.keys)

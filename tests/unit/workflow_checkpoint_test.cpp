@@ -1,0 +1,172 @@
+// Workflow runs saved after every super-step, and resumed by thread id: on
+// SQLite (a file per test) and on PostgreSQL (the test server; cases named
+// "postgres ..."). The runs use registered functions so the expected states
+// are exact.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <unistd.h>
+
+#include "actors/runtime.hpp"
+#include "actors/workflow/workflow_builder.hpp"
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+#include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
+#include "runtime/error.hpp"
+
+namespace workflow_checkpoint_test {
+
+using namespace agentgraph;
+
+using opener = std::function<caf::expected<std::unique_ptr<checkpoint_store>>()>;
+
+opener sqlite_opener() {
+  static std::atomic<int> n{0};
+  auto path = std::filesystem::temp_directory_path()
+              / ("wfcp-" + std::to_string(getpid()) + "-" + std::to_string(++n) + ".db");
+  std::filesystem::remove(path);
+  return [path] { return open_sqlite_checkpoint_store(path.string()); };
+}
+
+opener postgres_opener() {
+  const char* url = std::getenv("AGENTGRAPH_TEST_POSTGRES_URL");
+  REQUIRE_MESSAGE(url != nullptr, "AGENTGRAPH_TEST_POSTGRES_URL is not set: run tools/test.sh, "
+                                  "or `tools/test-services.sh run ctest ...`, or `ctest -LE postgres`");
+  std::string schema = "wf_" + std::to_string(getpid()) + "_"
+                       + std::to_string(std::random_device{}() % 1'000'000);
+  std::string u = url;
+  return [u, schema] { return open_postgres_checkpoint_store(u, {}, schema); };
+}
+
+// A runtime with one scripted agent (unused here) and two functions.
+std::unique_ptr<Runtime> make_runtime(const opener& open) {
+  const std::string rules = AGENTGRAPH_SOURCE_DIR "/configs/examples/research.rules.json";
+  auto cfg = parse_node_config("[provider.scripted]\nrules = " + rules + "\n[agent.a]\n",
+                               "wf.ini", {}, {});
+  REQUIRE(cfg);
+  auto rt = Runtime::from_config(*cfg);
+  REQUIRE(rt);
+  auto store = open();
+  REQUIRE_MESSAGE(store, describe(store.error()));
+  REQUIRE_FALSE((*rt)->use_checkpoints(std::move(*store)));
+  REQUIRE_FALSE((*rt)->register_workflow_function(
+    "inc", [](const Value& s) -> caf::expected<Value> {
+      const Value* v = s.find("n");
+      return Value{Value::Object{{"n", Value{(v != nullptr && v->is_int() ? v->as_int() : 0) + 1}}}};
+    }));
+  REQUIRE_FALSE((*rt)->register_workflow_function(
+    "publish", [](const Value& s) -> caf::expected<Value> {
+      return Value{Value::Object{{"published", Value{s.get_string("approval") == "yes"}}}};
+    }));
+  return std::move(*rt);
+}
+
+workflow_graph counting_graph() {
+  return workflow_builder{"count"}
+    .function("inc", "inc")
+    .when("inc", {{"n >= 3", "END"}}, "inc")
+    .entry("inc")
+    .build()
+    .value();
+}
+
+workflow_graph approval_graph() {
+  return workflow_builder{"approve"}
+    .function("draft", "inc")
+    .function("publish", "publish")
+    .edge("draft", {"publish"})
+    .edge("publish", {"END"})
+    .interrupt_before("publish")
+    .entry("draft")
+    .build()
+    .value();
+}
+
+void ignore(const workflow_event&) {}
+
+void every_step_is_saved(const opener& open) {
+  auto rt = make_runtime(open);
+  workflow_start s;
+  s.thread_id = "t-count";
+  auto r = rt->run_workflow(counting_graph(), s, ignore);
+  REQUIRE(r);
+  CHECK(r->status == workflow_status::completed);
+  CHECK(r->state.to_json() == R"({"n":3})");
+  // The thread's last checkpoint has nothing left to run: resuming it
+  // answers completed with the same state, without running anything.
+  auto again = rt->resume_workflow(counting_graph(), "t-count", 0, Value::object(), ignore);
+  REQUIRE_MESSAGE(again, describe(again.error()));
+  CHECK(again->status == workflow_status::completed);
+  CHECK(again->state.to_json() == R"({"n":3})");
+  CHECK(again->steps == 3);
+  // Checkpoint 1 is the input; resuming from checkpoint 2 (after step 1)
+  // re-runs steps 2 and 3 and ends in the same state.
+  auto from_two = rt->resume_workflow(counting_graph(), "t-count", 2, Value::object(), ignore);
+  REQUIRE_MESSAGE(from_two, describe(from_two.error()));
+  CHECK(from_two->state.to_json() == R"({"n":3})");
+  CHECK(from_two->steps == 3);
+}
+
+void interrupt_then_resume(const opener& open) {
+  auto rt = make_runtime(open);
+  workflow_start s;
+  s.thread_id = "t-approve";
+  auto paused = rt->run_workflow(approval_graph(), s, ignore);
+  REQUIRE(paused);
+  REQUIRE(paused->status == workflow_status::interrupted);
+  CHECK(paused->next == std::vector<std::string>{"publish"});
+  // Another runtime (as after a restart) continues the thread with the
+  // human's answer merged into the state.
+  rt.reset();
+  auto rt2 = make_runtime(open);
+  auto done = rt2->resume_workflow(approval_graph(), "t-approve", 0,
+                                   Value::from_json(R"({"approval": "yes"})").value(), ignore);
+  REQUIRE_MESSAGE(done, describe(done.error()));
+  CHECK(done->status == workflow_status::completed);
+  CHECK(done->state.to_json() == R"({"approval":"yes","n":1,"published":true})");
+  // Wrong workflow, unknown thread.
+  auto wrong = rt2->resume_workflow(counting_graph(), "t-approve", 0, Value::object(), ignore);
+  REQUIRE_FALSE(wrong);
+  CHECK(error_context(wrong.error()).find("belongs to workflow 'approve'") != std::string::npos);
+  auto unknown = rt2->resume_workflow(approval_graph(), "nobody", 0, Value::object(), ignore);
+  REQUIRE_FALSE(unknown);
+  CHECK(errc_of(unknown.error()) == errc::not_found);
+}
+
+TEST_CASE("workflow checkpoints: every super-step is saved and a thread resumes from any of them") {
+  every_step_is_saved(sqlite_opener());
+}
+
+TEST_CASE("workflow checkpoints: an interrupted run resumes in a new runtime with human input") {
+  interrupt_then_resume(sqlite_opener());
+}
+
+TEST_CASE("postgres workflow checkpoints: every super-step is saved and a thread resumes") {
+  every_step_is_saved(postgres_opener());
+}
+
+TEST_CASE("postgres workflow checkpoints: an interrupted run resumes in a new runtime") {
+  interrupt_then_resume(postgres_opener());
+}
+
+TEST_CASE("workflow checkpoints: resume without a store is refused clearly") {
+  const std::string rules = AGENTGRAPH_SOURCE_DIR "/configs/examples/research.rules.json";
+  auto cfg = parse_node_config("[provider.scripted]\nrules = " + rules + "\n[agent.a]\n", "wf.ini",
+                               {}, {});
+  REQUIRE(cfg);
+  auto rt = Runtime::from_config(*cfg);
+  REQUIRE(rt);
+  auto r = (*rt)->resume_workflow(counting_graph(), "t", 0, Value::object(), ignore);
+  REQUIRE_FALSE(r);
+  CHECK(error_context(r.error()).find("checkpoint_path or checkpoint_url") != std::string::npos);
+  auto both = parse_node_config("[runtime]\ncheckpoint_path = a.db\ncheckpoint_url = "
+                                "postgresql://x@127.0.0.1/db\n[provider.scripted]\nrules = "
+                                  + rules + "\n[agent.a]\n",
+                                "wf.ini", {}, {});
+  REQUIRE_FALSE(both);
+  CHECK(error_context(both.error()).find("not both") != std::string::npos);
+}
+
+}  // namespace workflow_checkpoint_test

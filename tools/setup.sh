@@ -17,6 +17,8 @@ packages=(
   libcpp-httplib-dev                        # loopback HTTP servers in tests
   python3                                   # integration test scripts
   prometheus                                # promtool lints /metrics output (no daemon: below)
+  libhiredis-dev                            # Redis client of the L3 cache
+  redis-server                              # tests start their own throwaway servers (no daemon: below)
 )
 # Node.js and npm run the vendor-SDK conformance test of the mock LLM server
 # (tools/peers/). Checked by command, not by package name: a machine with
@@ -54,7 +56,11 @@ fi
 policy=/usr/sbin/policy-rc.d
 installing_prometheus=0
 [[ " ${missing[*]} " == *" prometheus "* ]] && installing_prometheus=1
-if [ "$installing_prometheus" -eq 1 ] && [ ! -e "$policy" ]; then
+# redis-server's postinst starts a Redis on :6379 the same way; the tests
+# start their own on free ports (tools/test.sh), so the daemon goes too.
+installing_redis=0
+[[ " ${missing[*]} " == *" redis-server "* ]] && installing_redis=1
+if [ $((installing_prometheus + installing_redis)) -gt 0 ] && [ ! -e "$policy" ]; then
   printf '#!/bin/sh\n# tools/setup.sh (agentgraph): no service starts during this install\nexit 101\n' >"$policy"
   chmod 755 "$policy"
   trap 'rm -f "$policy"' EXIT
@@ -72,5 +78,13 @@ if [ "$installing_prometheus" -eq 1 ]; then
   update-rc.d prometheus disable >/dev/null 2>&1 || true
   if [ -d /run/systemd/system ]; then
     systemctl stop prometheus.service >/dev/null 2>&1 || true
+  fi
+fi
+
+if [ "$installing_redis" -eq 1 ]; then
+  deb-systemd-helper disable redis-server.service >/dev/null 2>&1 || true
+  update-rc.d redis-server disable >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ]; then
+    systemctl stop redis-server.service >/dev/null 2>&1 || true
   fi
 fi

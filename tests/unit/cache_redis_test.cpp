@@ -1,5 +1,5 @@
 // The L3 level against real redis-servers: the run's shared one
-// (AGENTGRAPH_TEST_REDIS_URL, started by tools/test-redis.sh) for round trips
+// (AGENTGRAPH_TEST_REDIS_URL, started by tools/test.sh) for round trips
 // and fill-upward, and private ones the test kills for the outage.
 #include <doctest/doctest.h>
 

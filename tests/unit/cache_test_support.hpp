@@ -1,6 +1,6 @@
 // Shared by the cache_*_test.cpp files: a virtual clock (TTL tests never
 // sleep), exact counter reads, a lookup driven to completion from a plain
-// thread, and real Redis servers: the one tools/test-redis.sh starts for
+// thread, and real Redis servers: the one tools/test.sh starts for
 // the run (AGENTGRAPH_TEST_REDIS_URL) and private ones a test may kill.
 #pragma once
 
@@ -85,7 +85,7 @@ inline bool redis_put_sync(agentgraph::cache::redis_cache& l3, const std::string
   return written.get();
 }
 
-// The run's Redis (tools/test-redis.sh). A test that needs it fails, loudly,
+// The run's Redis (tools/test.sh). A test that needs it fails, loudly,
 // when it is missing: it is never skipped silently.
 inline std::string shared_redis_url() {
   const char* url = std::getenv("AGENTGRAPH_TEST_REDIS_URL");
@@ -127,7 +127,7 @@ inline bool port_accepts(uint16_t port) {
 }
 
 // A redis-server of this test's own, so the test may kill it. Started with
-// the same flags as tools/test-redis.sh: loopback, no persistence.
+// the same flags as tools/test.sh: loopback, no persistence.
 class private_redis {
  public:
   private_redis() : port_(free_port()) { start(); }

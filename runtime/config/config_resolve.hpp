@@ -9,7 +9,10 @@
 // always present) and look those up, rather than parsing variable names,
 // so underscores inside section or key names are never ambiguous. Any other
 // AGENTGRAPH_* variable is an error (it is almost always a typo), except
-// AGENTGRAPH_CONFIG, the default config path read by the CLI. If two keys
+// AGENTGRAPH_CONFIG, the default config path read by the CLI, and
+// AGENTGRAPH_TEST_*, set by the test harness for the tests (the throwaway
+// servers' addresses: AGENTGRAPH_TEST_REDIS_URL); no section is named
+// `test`, so no key is lost. If two keys
 // map to the same variable name (e.g. [agent.a_b] x and [agent.a-b] x) that
 // variable is rejected as ambiguous when it is set.
 //
@@ -44,6 +47,8 @@ constexpr std::string_view config_env_prefix = "AGENTGRAPH_";
 // The one AGENTGRAPH_* variable that is not a key: the CLI's default for
 // `--config`.
 constexpr std::string_view config_path_env = "AGENTGRAPH_CONFIG";
+// Reserved for the test harness (tools/test.sh): never config keys.
+constexpr std::string_view config_test_env_prefix = "AGENTGRAPH_TEST_";
 constexpr size_t config_overrides_max = 256;  // more command-line overrides are rejected
 constexpr size_t config_env_vars_max = 1024;  // more AGENTGRAPH_* variables are rejected
 

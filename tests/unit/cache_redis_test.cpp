@@ -138,16 +138,9 @@ TEST_CASE("cache: redis outage makes lookups fast misses, the breaker stops reco
 TEST_CASE("cache: a full redis queue is a miss at once and a dropped put") {
   // A listener that accepts and never answers holds the I/O thread for the
   // whole timeout, so the queue fills.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(::listen(fd, 64) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  cache_test_support::silent_listener silent;
   redis_cache_config cfg;
-  cfg.url = "redis://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  cfg.url = silent.url();
   cfg.timeout = 300ms;
   cfg.queue_max = 2;
   auto reg = std::make_shared<metrics::registry>();
@@ -165,7 +158,6 @@ TEST_CASE("cache: a full redis queue is a miss at once and a dropped put") {
   CHECK(requests(*reg, "l3", "rejected") == static_cast<uint64_t>(missed));
   CHECK((*l3)->stats().rejected_full >= 7);
   l3->reset();  // answers the queued ones `rejected`, waits for the call in progress
-  ::close(fd);
 }
 
 }  // namespace cache_redis_test

@@ -126,6 +126,31 @@ inline bool port_accepts(uint16_t port) {
   return ok;
 }
 
+// A TCP listener that never accepts nor answers: connects succeed (the
+// kernel's backlog takes them) and every command waits for its timeout.
+class silent_listener {
+ public:
+  silent_listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(::listen(fd_, 64) == 0);
+    socklen_t len = sizeof(addr);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~silent_listener() { ::close(fd_); }
+  silent_listener(const silent_listener&) = delete;
+  silent_listener& operator=(const silent_listener&) = delete;
+
+  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_;
+  uint16_t port_ = 0;
+};
+
 // A redis-server of this test's own, so the test may kill it. Started with
 // the same flags as tools/test.sh: loopback, no persistence.
 class private_redis {

@@ -83,18 +83,10 @@ TEST_CASE("cache: a tool over a real redis shares results through L3") {
 }
 
 TEST_CASE("cache: a redis that never answers never blocks a CAF scheduler thread") {
-  // Accepts connections (the kernel's backlog does) and never answers.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(::listen(fd, 64) == 0);
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  cache_test_support::silent_listener silent;
   tool_test::fixture fx;
   cache::redis_cache_config rc;
-  rc.url = "redis://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  rc.url = silent.url();
   rc.timeout = 300ms;
   rc.breaker_failures = 1000;  // keep every call going to the silent server
   auto l3 = cache::redis_cache::make(rc);
@@ -141,7 +133,6 @@ TEST_CASE("cache: a redis that never answers never blocks a CAF scheduler thread
   CHECK(pings >= 50);         // the calls took over 1.5 s...
   CHECK(worst < 100ms);       // ...and pings went on being answered at once
   CHECK((*l3)->stats().errors >= 5);
-  ::close(fd);
 }
 
 }  // namespace cache_tool_test

@@ -34,6 +34,7 @@
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
+#include "runtime/cache/cache_config.hpp"
 #include "runtime/config/config_schema.hpp"
 #include "runtime/log.hpp"
 #include "runtime/supervision_config.hpp"
@@ -86,6 +87,8 @@ struct node_config {
   runtime_settings runtime;
   node_settings node;
   supervision_config supervisor;
+  // The shared levels of the multi-level cache (runtime/cache/).
+  cache_settings cache;
   // One entry per [<family>.<name>] section, in file order, with `name`
   // set from the section name.
   std::vector<provider_config> providers;

@@ -9,6 +9,12 @@
 //
 // The clock is injectable so tests (and `agentgraph sim`) expire entries by
 // moving a virtual clock instead of sleeping.
+//
+// Optional second bound (limit_bytes): a total weight, e.g. key + value
+// bytes, for caches whose values vary in size (runtime/cache/: the L1 and
+// the shards of the L2 of the multi-level cache). Entries may also carry a
+// TTL shorter than the cache's (put with a ttl): an entry filled from a
+// lower cache level keeps the time it had left there.
 #pragma once
 
 #include <chrono>
@@ -16,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
 #include <list>
 #include <optional>
@@ -71,24 +78,39 @@ class ttl_lru_cache {
     return it->second->value;
   }
 
+  using weigh_fn = std::function<size_t(const Key&, const Val&)>;
+
+  // Adds the weight bound: the entries' total weight stays <= bytes_max.
+  // Call before the first put. bytes_max >= 1 and a weigher, or it aborts.
+  void limit_bytes(size_t bytes_max, weigh_fn weigh) {
+    if (bytes_max == 0 || !weigh || !order_.empty()) {
+      std::fputs("agentgraph: ttl_lru_cache::limit_bytes needs bytes_max >= 1, a weigher and "
+                 "an empty cache\n", stderr);
+      std::abort();
+    }
+    bytes_max_ = bytes_max;
+    weigh_ = std::move(weigh);
+  }
+
   // Inserts or replaces `key`; the entry's TTL starts now. When the cache is
-  // full, expired entries go first, then the least recently used one.
-  void put(Key key, Val value) {
-    auto now = clock_();
-    if (auto it = index_.find(key); it != index_.end()) {
-      it->second->value = std::move(value);
-      it->second->expires_at = now + ttl_;
-      order_.splice(order_.begin(), order_, it->second);
-      return;
-    }
-    if (order_.size() >= entries_max_)
-      purge_expired();
-    if (order_.size() >= entries_max_) {
-      erase_node(index_.find(order_.back().key));
-      ++counters_.evictions;
-    }
-    order_.push_front(node{key, std::move(value), now + ttl_});
+  // full, expired entries go first, then the least recently used ones.
+  // Returns false (and drops any older entry of `key`) when the entry alone
+  // weighs more than bytes_max: it could never fit.
+  bool put(Key key, Val value) { return put(std::move(key), std::move(value), ttl_); }
+
+  // The same with a TTL of its own, capped at the cache's; a non-positive
+  // one stores nothing (the entry would be expired already).
+  bool put(Key key, Val value, clock_type::duration ttl) {
+    const auto now = clock_();
+    const size_t weight = weigh_ ? weigh_(key, value) : 0;
+    erase(key);
+    if (ttl <= clock_type::duration::zero() || (weigh_ && weight > bytes_max_))
+      return false;
+    make_room(weight);
+    order_.push_front(node{key, std::move(value), now + std::min(ttl, ttl_), weight});
     index_.emplace(std::move(key), order_.begin());
+    bytes_ += weight;
+    return true;
   }
 
   // Removes `key`; returns whether it was present (expired or not).
@@ -118,11 +140,14 @@ class ttl_lru_cache {
   void clear() {
     order_.clear();
     index_.clear();
+    bytes_ = 0;
   }
 
   // Entries held, including expired ones not yet purged.
   [[nodiscard]] size_t size() const { return order_.size(); }
   [[nodiscard]] size_t entries_max() const { return entries_max_; }
+  // Total weight held (0 without limit_bytes).
+  [[nodiscard]] size_t bytes() const { return bytes_; }
   [[nodiscard]] const cache_counters& counters() const { return counters_; }
 
  private:
@@ -130,6 +155,7 @@ class ttl_lru_cache {
     Key key;
     Val value;
     time_point expires_at;
+    size_t weight = 0;
   };
   using order_list = std::list<node>;  // front: most recently used
   using index_map = std::unordered_map<Key, typename order_list::iterator, Hash>;
@@ -137,13 +163,31 @@ class ttl_lru_cache {
   [[nodiscard]] bool expired(const node& n) const { return clock_() >= n.expires_at; }
 
   void erase_node(typename index_map::iterator it) {
+    bytes_ -= it->second->weight;
     order_.erase(it->second);
     index_.erase(it);
+  }
+
+  // Expired entries go first, then the least recently used ones, until one
+  // more entry of `weight` fits both bounds. Bounded by the entries held.
+  void make_room(size_t weight) {
+    auto full = [&] {
+      return order_.size() >= entries_max_ || (weigh_ && bytes_ + weight > bytes_max_);
+    };
+    if (full())
+      purge_expired();
+    while (!order_.empty() && full()) {
+      erase_node(index_.find(order_.back().key));
+      ++counters_.evictions;
+    }
   }
 
   const size_t entries_max_;
   const clock_type::duration ttl_;
   const clock_fn clock_;
+  size_t bytes_max_ = 0;  // 0: no weight bound (limit_bytes not called)
+  weigh_fn weigh_;
+  size_t bytes_ = 0;  // sum of the entries' weights
   order_list order_;
   index_map index_;
   cache_counters counters_;

@@ -1,6 +1,7 @@
 #include "runtime/value.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <msgpack.hpp>
@@ -204,23 +205,36 @@ caf::expected<Value> Value::from_json(std::string_view text) {
 
 namespace value_msgpack {
 
-void pack(msgpack::packer<msgpack::sbuffer>& pk, const Value& v) {
+// msgpack-c 4.x's pack_double writes a whole-valued double (42.0) as an
+// integer, so a round trip would turn a number into an integer (and change
+// Value equality, and a cached tool result). We always write float 64.
+void pack_float64(msgpack::sbuffer& buf, double d) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof bits);
+  char out[9];
+  out[0] = static_cast<char>(0xcbu);
+  for (int i = 0; i < 8; ++i)
+    out[1 + i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xffu);
+  buf.write(out, sizeof out);
+}
+
+void pack(msgpack::sbuffer& buf, msgpack::packer<msgpack::sbuffer>& pk, const Value& v) {
   switch (v.kind()) {
     case Value::Kind::null: pk.pack_nil(); break;
     case Value::Kind::boolean: v.as_bool() ? pk.pack_true() : pk.pack_false(); break;
     case Value::Kind::integer: pk.pack_int64(v.as_int()); break;
-    case Value::Kind::number: pk.pack_double(v.as_double()); break;
+    case Value::Kind::number: pack_float64(buf, v.as_double()); break;
     case Value::Kind::string: pk.pack(v.as_string()); break;
     case Value::Kind::array:
       pk.pack_array(static_cast<uint32_t>(v.as_array().size()));
       for (const auto& x : v.as_array())
-        pack(pk, x);
+        pack(buf, pk, x);
       break;
     case Value::Kind::object:
       pk.pack_map(static_cast<uint32_t>(v.as_object().size()));
       for (const auto& [k, x] : v.as_object()) {
         pk.pack(k);
-        pack(pk, x);
+        pack(buf, pk, x);
       }
       break;
   }
@@ -275,7 +289,7 @@ caf::expected<Value> convert(const msgpack::object& o, int depth) {
 std::string Value::to_msgpack() const {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(&buf);
-  value_msgpack::pack(pk, *this);
+  value_msgpack::pack(buf, pk, *this);
   return std::string{buf.data(), buf.size()};
 }
 

@@ -19,6 +19,8 @@ packages=(
   python3                                   # integration test scripts
   prometheus                                # promtool lints /metrics output (no daemon: below)
   postgresql                                # server binaries for tools/test-services.sh (no daemon, no cluster: below)
+  libhiredis-dev                            # Redis client of the L3 cache
+  redis-server                              # tools/test-services.sh starts throwaway servers (no daemon: below)
 )
 # Node.js and npm run the vendor-SDK conformance test of the mock LLM server
 # (tools/peers/). Checked by command, not by package name: a machine with
@@ -54,7 +56,7 @@ fi
 # only, then disable the services so that a reboot does not start them either.
 # (Rejected: unpacking promtool from the .deb by hand; apt would not know the
 # file and security updates would not reach it.)
-daemon_packages=(prometheus postgresql)
+daemon_packages=(prometheus postgresql redis-server)
 installing_daemons=()
 for p in "${daemon_packages[@]}"; do
   [[ " ${missing[*]} " == *" $p "* ]] && installing_daemons+=("$p")

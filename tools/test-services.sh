@@ -10,7 +10,7 @@
 # a failing or interrupted run leaves no server behind. Tests that need a
 # service read its variable and FAIL (never skip) when it is missing.
 #
-# Adding a service (Redis next): write start_<name> (exports its variable,
+# Adding a service: write start_<name> (exports its variable,
 # records what to clean up) and stop_<name>, and append <name> to
 # test_services. Run standalone, `tools/test-services.sh run CMD...` starts
 # the services, runs CMD with the variables set, and stops them.
@@ -20,8 +20,10 @@
 #             initdb + pg_ctl from Debian's `postgresql` package (tools/setup.sh),
 #             trust auth for the local test user, run as the `postgres` system
 #             user when we are root (the server refuses to run as root).
+#   redis     AGENTGRAPH_TEST_REDIS_URL=redis://127.0.0.1:PORT
+#             redis-server from Debian's `redis-server` package, no persistence.
 
-test_services=(postgres)
+test_services=(postgres redis)
 test_services_dir=""
 
 test_services_log() { echo "test-services: $*" >&2; }
@@ -72,6 +74,35 @@ stop_postgres() {
     >/dev/null 2>&1 || true
   rm -f "$dir/bindir"
   unset AGENTGRAPH_TEST_POSTGRES_URL
+}
+
+start_redis() {
+  if ! command -v redis-server >/dev/null; then
+    test_services_log "redis-server is not installed: run tools/setup.sh"
+    return 1
+  fi
+  local dir="$test_services_dir/redis" port
+  mkdir -p "$dir"
+  port=$(test_services_free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --logfile "$dir/server.log" &
+  echo $! >"$dir/pid"
+  local i
+  for i in $(seq 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+  redis-cli -p "$port" ping >/dev/null 2>&1 || { cat "$dir/server.log" >&2; return 1; }
+  export AGENTGRAPH_TEST_REDIS_URL="redis://127.0.0.1:$port"
+  test_services_log "redis $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+stop_redis() {
+  local dir="$test_services_dir/redis"
+  [ -f "$dir/pid" ] || return 0
+  kill "$(cat "$dir/pid")" 2>/dev/null || true
+  rm -f "$dir/pid"
+  unset AGENTGRAPH_TEST_REDIS_URL
 }
 
 test_services_stop() {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # README command (2): set up, build, start the test services (a throwaway
-# PostgreSQL on 127.0.0.1, see tools/test-services.sh), run every test, stop
-# the services.
+# PostgreSQL and Redis on 127.0.0.1, see tools/test-services.sh), run every
+# test, stop the services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh

@@ -5,6 +5,13 @@
 // recently used one is dropped at entries_max. Errors are never cached: a
 // failure may be transient, and a cached one would outlive its cause.
 //
+// The wrapper is the L1 of the multi-level cache (runtime/cache/): with
+// `tiers` set, a miss in its own map falls through to the process's L2 and
+// the cluster's Redis L3 (asynchronously: the actor never blocks on Redis)
+// before the inner tool runs, and a result is written through every level,
+// so another tool actor (or node) with the same tool gets it as a hit.
+// Values are the output Value as msgpack; keys live under "tool:".
+//
 // The wrapper links itself to the inner tool: they live and die together,
 // so a supervisor restarting one gets a fresh pair.
 #pragma once
@@ -19,6 +26,7 @@
 
 #include "actors/tool/tool_interface.hpp"
 #include "actors/tool/tool_metrics.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
 
 namespace agentgraph {
 
@@ -34,6 +42,8 @@ struct caching_tool_config {
   // Series for the cached tool, made with `cached` (tool_metrics.hpp): the
   // wrapper records every call, hits included; default: records nothing.
   tool_metrics metrics;
+  // The shared levels behind this L1 (cache::make_cache_tiers); empty: L1 only.
+  cache::cache_tiers tiers;
 };
 
 // The cache key for a call of `tool` with `args`.

@@ -118,7 +118,8 @@ caf::error validate_tool_config(const tool_config& cfg) {
 }
 
 caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& cfg,
-                                     std::shared_ptr<metrics::registry> registry) {
+                                     std::shared_ptr<metrics::registry> registry,
+                                     cache::cache_tiers tiers) {
   using namespace tool_factory_detail;
   if (auto err = validate_tool_config(cfg))
     return err;
@@ -133,6 +134,7 @@ caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& 
   cc.metrics = std::move(metrics);
   cc.ttl = cfg.cache_ttl;
   cc.entries_max = cfg.cache_entries_max;
+  cc.tiers = std::move(tiers);
   // The inner tool's own deadline fires first; this is the backstop.
   cc.inner_timeout = cfg.timeout + 2 * tool_reply_grace;
   auto wrapped = spawn_caching_tool(sys, tool, builtin_spec(cfg), std::move(cc));

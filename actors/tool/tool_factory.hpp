@@ -13,6 +13,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/metrics/registry.hpp"
 
 namespace agentgraph {
@@ -30,9 +31,12 @@ constexpr size_t tool_name_chars_max = 64;
 // validate_tool_config; invalid_argument for kind "agent" (use
 // spawn_agent_tool, which needs the target agent's handle). `registry`:
 // where the tool records its metrics (tool_metrics.hpp); null: nowhere.
+// `tiers`: the process's shared cache levels (L2, Redis L3) behind a cached
+// tool's own L1 (cache::make_cache_tiers from the [cache] section, made
+// once per process); empty: the tool caches in its L1 only.
 [[nodiscard]] caf::expected<tool_actor> spawn_tool(
   caf::actor_system& sys, const tool_config& cfg,
-  std::shared_ptr<metrics::registry> registry = nullptr);
+  std::shared_ptr<metrics::registry> registry = nullptr, cache::cache_tiers tiers = {});
 
 // Spawns an agent tool that forwards its `task` to `target`. Errors: those
 // of validate_tool_config; invalid_argument when `target` is invalid or

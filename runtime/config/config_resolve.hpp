@@ -9,7 +9,10 @@
 // always present) and look those up, rather than parsing variable names,
 // so underscores inside section or key names are never ambiguous. Any other
 // AGENTGRAPH_* variable is an error (it is almost always a typo), except
-// AGENTGRAPH_CONFIG, the default config path read by the CLI. If two keys
+// AGENTGRAPH_CONFIG, the default config path read by the CLI, and
+// AGENTGRAPH_TEST_*, set by the test harness for the tests (the throwaway
+// servers' addresses: AGENTGRAPH_TEST_REDIS_URL); no section is named
+// `test`, so no key is lost. If two keys
 // map to the same variable name (e.g. [agent.a_b] x and [agent.a-b] x) that
 // variable is rejected as ambiguous when it is set.
 //
@@ -45,7 +48,7 @@ constexpr std::string_view config_env_prefix = "AGENTGRAPH_";
 // `--config`.
 constexpr std::string_view config_path_env = "AGENTGRAPH_CONFIG";
 // Variables for the test harness, never keys: tools/test-services.sh exports
-// the URLs of the throwaway servers of a test run (AGENTGRAPH_TEST_POSTGRES_URL),
+// the URLs of the throwaway servers of a test run (AGENTGRAPH_TEST_POSTGRES_URL, AGENTGRAPH_TEST_REDIS_URL),
 // and every CLI started by a test inherits them.
 constexpr std::string_view config_test_env_prefix = "AGENTGRAPH_TEST_";
 constexpr size_t config_overrides_max = 256;  // more command-line overrides are rejected

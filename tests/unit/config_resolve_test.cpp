@@ -184,6 +184,7 @@ TEST_CASE("config: environment names follow AGENTGRAPH_SECTION_KEY") {
   auto t = resolve("[agent.web-bot]\n", {{"AGENTGRAPH_AGENT_WEB_BOT_MODEL", " m2 "},
                                          {"AGENTGRAPH_CONFIG", "/etc/node.ini"},
                                          {"AGENTGRAPH_TEST_POSTGRES_URL", "postgresql://h/d"},
+                                         {"AGENTGRAPH_TEST_REDIS_URL", "redis://x:1"},
                                          {"PATH", "/bin"}});
   REQUIRE(t);
   CHECK(std::get<std::string>(entry(*t, "agent.web-bot", "model").value) == "m2");

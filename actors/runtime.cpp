@@ -13,6 +13,7 @@
 #include "actors/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/tool/tool_registry.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/checkpoint/postgres_checkpoint_store.hpp"
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
 #include "net/curl_global.hpp"
@@ -126,6 +127,9 @@ struct Runtime::component_tables {
   std::shared_ptr<function_registry> workflow_functions = std::make_shared<function_registry>();
   std::shared_ptr<reducer_registry> workflow_reducers = std::make_shared<reducer_registry>();
   checkpoint_actor checkpoints;  // invalid: workflow runs are not checkpointed
+  // The shared cache levels ([cache]); held here so the Redis client's I/O
+  // thread is joined on the thread that destroys the Runtime.
+  cache::cache_tiers cache;
   std::vector<runtime_detail::named<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
@@ -176,6 +180,11 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
     opts.prices = std::make_shared<const price_table>(std::move(*prices));
   }
   auto rt = std::make_unique<Runtime>(opts);
+  auto tiers = cache::make_cache_tiers(cfg.cache, rt->metrics_ptr());
+  if (!tiers)
+    return make_error(errc_of(tiers.error()).value_or(errc::invalid_argument),
+                      "cache: " + error_context(tiers.error()));
+  rt->tables_->cache = std::move(*tiers);
   for (const auto& p : cfg.providers)
     if (auto h = rt->add_provider(p); !h)
       return std::move(h.error());
@@ -314,7 +323,9 @@ caf::expected<tool_actor> Runtime::add_tool(const tool_config& cfg) {
   } else {
     h = runtime_detail::supervise<tool_actor>(
       *system_, "tool." + cfg.name, opts_.supervision, opts_.metrics,
-      [cfg, reg = opts_.metrics](caf::actor_system& sys) { return spawn_tool(sys, cfg, reg); });
+      [cfg, reg = opts_.metrics, tiers = tables_->cache](caf::actor_system& sys) {
+        return spawn_tool(sys, cfg, reg, tiers);
+      });
   }
   if (!h)
     return h;

@@ -1,0 +1,76 @@
+// The [cache] section through the Runtime: two runtimes (as two nodes)
+// sharing tool results through the real Redis of the test run (L3), and a
+// runtime whose Redis is down still answering every call.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include <caf/scoped_actor.hpp>
+
+#include "actors/runtime.hpp"
+#include "runtime/error.hpp"
+
+namespace cache_runtime_test {
+
+using namespace agentgraph;
+
+std::string config(const std::string& redis_url, const std::string& prefix) {
+  const std::string rules = AGENTGRAPH_SOURCE_DIR "/configs/examples/research.rules.json";
+  return "[cache]\nredis_url = " + redis_url + "\nredis_key_prefix = " + prefix
+         + "\nredis_timeout = 200ms\n[provider.scripted]\nrules = " + rules
+         + "\n[tool.calc]\nkind = calculator\ncache = true\n[agent.a]\ntools = calc\n";
+}
+
+caf::expected<tool_result> invoke(Runtime& rt, const std::string& expression) {
+  auto tool = rt.tool("calc");
+  REQUIRE(tool);
+  caf::scoped_actor self{rt.system()};
+  caf::expected<tool_result> out = make_error(errc::internal, "none");
+  self->request(*tool, std::chrono::seconds{10}, invoke_atom::value,
+                tool_invocation{"c1", Value{Value::Object{{"expression", Value{expression}}}}})
+    .receive([&](tool_result& r) { out = std::move(r); },
+             [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+TEST_CASE("cache through the runtime: two runtimes share tool results through Redis") {
+  const char* url = std::getenv("AGENTGRAPH_TEST_REDIS_URL");
+  REQUIRE_MESSAGE(url != nullptr, "AGENTGRAPH_TEST_REDIS_URL is not set: run tools/test.sh or "
+                                  "`tools/test-services.sh run ctest ...`");
+  auto prefix = "rt" + std::to_string(std::random_device{}() % 1'000'000) + ":";
+  auto cfg = parse_node_config(config(url, prefix), "c.ini", {}, {});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  auto a = Runtime::from_config(*cfg);
+  auto b = Runtime::from_config(*cfg);
+  REQUIRE((a && b));
+  auto first = invoke(**a, "6*7");
+  REQUIRE_MESSAGE(first, describe(first.error()));
+  CHECK_FALSE(first->from_cache);
+  // The other runtime has empty L1 and L2: only Redis can answer from cache.
+  auto second = invoke(**b, "6*7");
+  REQUIRE(second);
+  CHECK(second->from_cache);
+  CHECK(second->output == first->output);
+  CHECK((*b)->metrics().scrape().find(
+          R"(agentgraph_cache_requests_total{user="tool",level="l3",outcome="hit"} 1)")
+        != std::string::npos);
+}
+
+TEST_CASE("cache through the runtime: Redis down means misses, never a failed call") {
+  // Port 9 (discard) on loopback: nothing answers Redis there.
+  auto cfg = parse_node_config(config("redis://127.0.0.1:9", "down:"), "c.ini", {}, {});
+  REQUIRE(cfg);
+  auto rt = Runtime::from_config(*cfg);
+  REQUIRE(rt);
+  for (const char* e : {"1+1", "2+2", "1+1"}) {
+    auto r = invoke(**rt, e);
+    REQUIRE_MESSAGE(r, describe(r.error()));
+  }
+  // The repeated call is served by this runtime's own levels.
+  auto again = invoke(**rt, "2+2");
+  REQUIRE(again);
+  CHECK(again->from_cache);
+}
+
+}  // namespace cache_runtime_test

@@ -566,6 +566,18 @@ const std::vector<field<agent_config>>& agent_fields() {
                       "its circuit open or is overloaded, e.g. openrouter, local. Each uses its "
                       "own `model` key when set."),
              &S::fallback),
+        bind(bool_key("llm_cache", d.llm_cache,
+                      "Answer exactly repeated model requests (same model, messages, tools, "
+                      "temperature, max_tokens) from the multi-level cache ([cache]); a hit "
+                      "costs no tokens. Off by default: a cached answer freezes one sample."),
+             &S::llm_cache),
+        bind(duration_key("llm_cache_ttl", d.llm_cache_ttl, 1s, 24h * 30,
+                          "Lifetime of a cached model answer (Redis caps it at "
+                          "cache.redis_ttl_max)."),
+             &S::llm_cache_ttl),
+        bind(uint_key("llm_cache_entries_max", d.llm_cache_entries_max, 1, 1'000'000,
+                      "Model answers the agent's own cache level (L1) keeps."),
+             &S::llm_cache_entries_max),
         bind(unset_by_default(double_key("temperature", 0.5, 0.0, 2.0,
                                          "Sampling temperature; unset: the role's preset.")),
              &S::temperature),

@@ -8,6 +8,7 @@
 
 #include "actors/agent/agent.hpp"
 #include "actors/memory/memory_shard.hpp"
+#include "actors/provider/caching_provider.hpp"
 #include "actors/provider/fallback_provider.hpp"
 #include "actors/provider/provider_factory.hpp"
 #include "actors/register_types.hpp"
@@ -363,6 +364,22 @@ caf::expected<agent_actor> Runtime::add_agent(const agent_config& cfg) {
     if (!chain)
       return std::move(chain.error());
     deps.provider = *chain;
+  }
+  if (cfg.llm_cache) {
+    llm_cache_config lc;
+    lc.name = "agent." + cfg.name + ".llm_cache";
+    lc.entries_max = cfg.llm_cache_entries_max;
+    lc.ttl = cfg.llm_cache_ttl;
+    lc.inner_timeout = cfg.request_timeout;
+    lc.tiers = tables_->cache;
+    auto inner = deps.provider;
+    auto cached = runtime_detail::supervise<provider_actor>(
+      *system_, lc.name, opts_.supervision, opts_.metrics,
+      [lc, inner](caf::actor_system& sys) { return spawn_caching_provider(sys, lc, inner); });
+    if (!cached)
+      return std::move(cached.error());
+    tables_->chains.push_back({cfg.name + ".llm_cache", *cached});
+    deps.provider = *cached;
   }
   auto definitions = tables_->tools.definitions(cfg.tools);
   if (!definitions)

@@ -24,6 +24,10 @@ struct agent_config {
   std::string model = "scripted-1";
   // Providers tried in order after `provider` (see actors/provider/fallback_provider.hpp).
   std::vector<std::string> fallback;
+  // Exact-match LLM response cache (actors/provider/caching_provider.hpp); off by default.
+  bool llm_cache = false;
+  std::chrono::milliseconds llm_cache_ttl{3'600'000};
+  uint32_t llm_cache_entries_max = 256;
   std::optional<double> temperature;  // unset: the role's preset
   int32_t max_tokens = 1024;
   std::vector<std::string> tools;  // names of [tool.<name>] sections

@@ -74,3 +74,40 @@ TEST_CASE("cache through the runtime: Redis down means misses, never a failed ca
 }
 
 }  // namespace cache_runtime_test
+
+namespace cache_runtime_test {
+
+TEST_CASE("cache through the runtime: an agent with llm_cache answers a repeated request from it") {
+  const std::string rules = AGENTGRAPH_SOURCE_DIR "/configs/examples/research.rules.json";
+  auto text = [&](bool on) {
+    return "[provider.scripted]\nrules = " + rules + "\n[agent.a]\nhistory_window = 0\nllm_cache = "
+           + std::string{on ? "true" : "false"} + "\n";
+  };
+  auto cfg = parse_node_config(text(true), "c.ini", {}, {});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  auto rt = Runtime::from_config(*cfg);
+  REQUIRE(rt);
+  auto first = (*rt)->run("a", task_request{"t1", "what is the weather?", {}});
+  REQUIRE_MESSAGE(first, describe(first.error()));
+  auto calls_after_first = (*rt)->stats_of_provider("scripted")->calls;
+  CHECK(calls_after_first == first->model_calls);
+  auto second = (*rt)->run("a", task_request{"t2", "what is the weather?", {}});
+  REQUIRE(second);
+  CHECK(second->output == first->output);
+  // Every model call of the second task was answered by the cache: the
+  // provider saw nothing new, and a hit costs no tokens.
+  CHECK((*rt)->stats_of_provider("scripted")->calls == calls_after_first);
+  CHECK(second->usage.prompt_tokens == 0);
+  CHECK(second->usage.completion_tokens == 0);
+  CHECK((*rt)->metrics().scrape().find(
+          R"(agentgraph_cache_requests_total{user="llm",level="l1",outcome="hit"} )")
+        != std::string::npos);
+  // Off (the default): the provider answers every time.
+  auto off = Runtime::from_config(*parse_node_config(text(false), "c.ini", {}, {}));
+  REQUIRE(off);
+  REQUIRE((*off)->run("a", task_request{"t1", "what is the weather?", {}}));
+  REQUIRE((*off)->run("a", task_request{"t2", "what is the weather?", {}}));
+  CHECK((*off)->stats_of_provider("scripted")->calls == 2 * calls_after_first);
+}
+
+}  // namespace cache_runtime_test

@@ -193,13 +193,33 @@ void end_step(self_ptr self) {
     if (handler->to.front() != workflow_end)
       next.insert(handler->to.front());
   }
+  // A node that asked for a human (its update holds `__interrupt__`) has
+  // not completed: the run pauses after this step and the node runs again
+  // on resume, when the state holds the answer. The request goes into the
+  // state key `interrupt` so it is saved with the checkpoint.
+  std::set<std::string> asking;
+  Value requests = Value::array();
+  for (auto& [node, update] : st.updates) {
+    if (!update.is_object())
+      continue;
+    auto it = update.as_object().find(workflow_interrupt_key);
+    if (it == update.as_object().end())
+      continue;
+    requests.as_array().push_back(Value{Value::Object{{"node", Value{node}}, {"request", it->second}}});
+    update.as_object().erase(it);
+    asking.insert(node);
+  }
+  if (!asking.empty())
+    st.updates.emplace_back("~interrupt", Value{Value::Object{{"interrupt", requests}}});
+  else if (st.state.find("interrupt") != nullptr)
+    st.updates.emplace_back("~interrupt", Value{Value::Object{{"interrupt", Value{}}}});
   if (auto err = apply_step(st.state, std::move(st.updates), g, *st.deps.reducers))
     return fail(self, describe(err));
   st.updates.clear();
   emit(self, workflow_event_kind::state_updated, {}, st.state);
   std::set<std::string> completed;
   for (const auto& n : st.active)
-    if (st.failures.count(n) == 0)
+    if (st.failures.count(n) == 0 && asking.count(n) == 0)
       completed.insert(n);
   for (size_t i = 0; i < g.edges.size(); ++i) {
     const auto& e = g.edges[i];
@@ -246,7 +266,8 @@ void end_step(self_ptr self) {
     }
   }
   next.erase(workflow_end);
-  bool pause_after = false;
+  next.insert(asking.begin(), asking.end());
+  bool pause_after = !asking.empty();
   for (const auto& n : completed)
     pause_after = pause_after
                   || std::find(g.interrupt_after.begin(), g.interrupt_after.end(), n)
@@ -257,8 +278,10 @@ void end_step(self_ptr self) {
   st.request_nodes.clear();
   save_then(self, "step", [self, pause_after] {
     auto& st = self->state;
-    if (pause_after && !st.active.empty())
+    if (pause_after && !st.active.empty()) {
+      // The asking nodes run again on resume: not stopped by interrupt_before.
       return interrupt(self, st.active);
+    }
     self->send(self, workflow_step_atom::value);
   });
 }

@@ -76,6 +76,12 @@ using run_workflow_atom = caf::atom_constant<caf::atom("ag_wfrun")>;
 using workflow_run_actor =
   caf::typed_actor<caf::replies_to<run_workflow_atom>::with<workflow_result>, heartbeat_signature>;
 
+// A node's update holding this key asks a human: the run pauses after the
+// step (status interrupted, the node in `next`), the request is in the
+// state key `interrupt`, and the node runs again when the thread resumes
+// with the answer merged into the state.
+inline constexpr const char* workflow_interrupt_key = "__interrupt__";
+
 // A registered C++ node: the state in, a state update (an object) out. Runs
 // on a scheduler thread: it must be quick and must not block.
 using node_function = std::function<caf::expected<Value>(const Value& state)>;

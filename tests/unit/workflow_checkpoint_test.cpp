@@ -170,3 +170,45 @@ TEST_CASE("workflow checkpoints: resume without a store is refused clearly") {
 }
 
 }  // namespace workflow_checkpoint_test
+
+namespace workflow_checkpoint_test {
+
+TEST_CASE("workflow checkpoints: a node asks a human, the run pauses, the answer resumes it") {
+  auto rt = make_runtime(sqlite_opener());
+  REQUIRE_FALSE(rt->register_workflow_function(
+    "ask", [](const Value& s) -> caf::expected<Value> {
+      if (s.find("approval") == nullptr)
+        return Value::from_json(R"({"__interrupt__": {"question": "Publish the draft?"}, "asked": true})")
+          .value();
+      return Value{Value::Object{{"approved", Value{s.get_string("approval") == "yes"}}}};
+    }));
+  auto graph = workflow_builder{"ask"}
+                 .function("draft", "inc")
+                 .function("ask", "ask")
+                 .edge("draft", {"ask"})
+                 .edge("ask", {"END"})
+                 .entry("draft")
+                 .build()
+                 .value();
+  workflow_start s;
+  s.thread_id = "t-ask";
+  std::vector<std::string> kinds;
+  auto paused = rt->run_workflow(graph, s, [&](const workflow_event& e) {
+    kinds.push_back(to_string(e.kind));
+  });
+  REQUIRE(paused);
+  REQUIRE(paused->status == workflow_status::interrupted);
+  CHECK(paused->next == std::vector<std::string>{"ask"});
+  CHECK(paused->state.find("interrupt")->to_json()
+        == R"([{"node":"ask","request":{"question":"Publish the draft?"}}])");
+  CHECK(paused->state.find("asked") != nullptr);  // the rest of the update applies
+  CHECK(kinds.back() == "interrupted");
+  auto done = rt->resume_workflow(graph, "t-ask", 0,
+                                  Value::from_json(R"({"approval": "yes"})").value(), ignore);
+  REQUIRE_MESSAGE(done, describe(done.error()));
+  CHECK(done->status == workflow_status::completed);
+  CHECK(done->state.find("approved")->as_bool());
+  CHECK(done->state.find("interrupt")->is_null());  // answered
+}
+
+}  // namespace workflow_checkpoint_test

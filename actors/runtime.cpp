@@ -501,6 +501,7 @@ caf::expected<workflow_result> Runtime::run_workflow(
     deps.tools[name] = tables_->tools.find(name)->handle;
   deps.functions = tables_->workflow_functions;
   deps.reducers = tables_->workflow_reducers;
+  deps.cache = tables_->cache;
   if (!start.checkpoints)
     start.checkpoints = tables_->checkpoints;
   // The calling thread is the event sink, as in run_streaming.

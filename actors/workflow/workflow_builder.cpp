@@ -69,6 +69,12 @@ workflow_builder& workflow_builder::retries(uint32_t n) {
   return *this;
 }
 
+workflow_builder& workflow_builder::cache(std::chrono::milliseconds ttl) {
+  if (!g_.nodes.empty())
+    g_.nodes.back().cache_ttl = ttl;
+  return *this;
+}
+
 workflow_builder& workflow_builder::edge(std::string from, std::vector<std::string> to) {
   edge_spec e;
   e.kind = edge_kind::plain;

@@ -39,6 +39,8 @@ class workflow_builder {
   workflow_builder& function(std::string name, std::string function);
   workflow_builder& timeout(std::chrono::milliseconds t);
   workflow_builder& retries(uint32_t n);
+  // Caches the last node's update for `ttl` (deterministic nodes only).
+  workflow_builder& cache(std::chrono::milliseconds ttl);
   // Edges.
   workflow_builder& edge(std::string from, std::vector<std::string> to);
   workflow_builder& join(std::vector<std::string> from, std::string to);

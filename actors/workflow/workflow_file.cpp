@@ -115,7 +115,7 @@ caf::error read_node(const reader& r, const std::string& name, const json& j, no
   if (!j.is_object())
     return r.fail(path, "expected an object");
   if (auto err = r.only_keys(j, path, {"agent", "tool", "function", "input", "arguments", "output",
-                                       "timeout", "retries"}))
+                                       "timeout", "retries", "cache"}))
     return err;
   n.name = name;
   int kinds = 0;
@@ -148,6 +148,9 @@ caf::error read_node(const reader& r, const std::string& name, const json& j, no
       return err;
   if (j.contains("timeout"))
     if (auto err = r.duration(j["timeout"], path + ".timeout", n.timeout))
+      return err;
+  if (j.contains("cache"))
+    if (auto err = r.duration(j["cache"], path + ".cache", n.cache_ttl))
       return err;
   if (j.contains("retries")) {
     if (!j["retries"].is_number_unsigned() || j["retries"].get<uint64_t>() > 10)

@@ -9,7 +9,8 @@
 //     "nodes": {
 //       "draft":  {"agent": "writer", "input": "Write about {{topic}}", "output": "draft",
 //                  "timeout": "30s", "retries": 1},
-//       "check":  {"tool": "calculator", "arguments": {"expression": "{{expr}}"}, "output": "result"},
+//       "check":  {"tool": "calculator", "arguments": {"expression": "{{expr}}"}, "output": "result",
+//                  "cache": "10m"},                                  // deterministic: cache its update
 //       "count":  {"function": "word_count"}
 //     },
 //     "edges": [

@@ -65,6 +65,10 @@ struct node_spec {
   std::string output;
   std::chrono::milliseconds timeout{60'000};
   uint32_t retries_max = 0;
+  // > 0: the node is deterministic; its update is cached for this long,
+  // keyed by node, target and its inputs (the rendered input or arguments;
+  // for functions the whole state), in the multi-level cache.
+  std::chrono::milliseconds cache_ttl{0};
 };
 
 enum class edge_kind : uint8_t { plain, join, conditional, route, error };

@@ -276,6 +276,7 @@ void end_step(self_ptr self) {
   st.failures.clear();
   st.attempts.clear();
   st.request_nodes.clear();
+  st.cache_keys.clear();
   save_then(self, "step", [self, pause_after] {
     auto& st = self->state;
     if (pause_after && !st.active.empty()) {
@@ -315,6 +316,10 @@ void node_succeeded(self_ptr self, const std::string& name, Value update) {
   auto& st = self->state;
   if (st.finished)
     return;
+  if (auto k = st.cache_keys.find(name); k != st.cache_keys.end()) {
+    st.node_caches.at(name).put(k->second, update.to_msgpack());
+    st.cache_keys.erase(k);
+  }
   emit(self, workflow_event_kind::node_completed, name, update);
   st.updates.emplace_back(name, std::move(update));
   node_done(self);
@@ -324,7 +329,92 @@ Value single(const std::string& key, Value v) {
   return Value{Value::Object{{key, std::move(v)}}};
 }
 
+// What a cached node's key is made of: the node, its target and exactly
+// what it would be given.
+caf::expected<std::string> node_cache_key(const workflow_run_state& st, const node_spec& node) {
+  std::string inputs;
+  switch (node.kind) {
+    case node_kind::agent: {
+      auto in = render_template(node.input, st.state);
+      if (!in)
+        return std::move(in.error());
+      inputs = Value{std::move(*in)}.to_json();
+      break;
+    }
+    case node_kind::tool: {
+      Value args = node.arguments;
+      for (auto& [k, v] : args.as_object())
+        if (v.is_string()) {
+          auto rendered = render_template(v.as_string(), st.state);
+          if (!rendered)
+            return std::move(rendered.error());
+          v = Value{std::move(*rendered)};
+        }
+      inputs = args.to_json();
+      break;
+    }
+    case node_kind::function:
+      inputs = st.state.to_json();
+      break;
+  }
+  return st.graph->name + "\n" + node.name + "\n" + to_string(node.kind) + ":" + node.target + "\n"
+         + inputs;
+}
+
+void run_node_uncached(self_ptr self, const std::string& name);
+
+// A hit answers the node; a miss runs it (and node_succeeded stores the
+// update); an L3 lookup answers later through on_cache_l3.
 void run_node(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  const auto& node = *st.graph->find_node(name);
+  if (node.cache_ttl.count() <= 0)
+    return run_node_uncached(self, name);
+  auto key = node_cache_key(st, node);
+  if (!key)
+    return run_node_uncached(self, name);  // the node itself reports the bad template
+  if (st.node_caches.count(name) == 0) {
+    cache::multi_level_cache_config mc;
+    mc.user = cache::cache_user::node;
+    mc.ttl = node.cache_ttl;
+    mc.tiers = st.deps.cache;
+    auto made = cache::multi_level_cache::make(std::move(mc));
+    if (!made)
+      return run_node_uncached(self, name);
+    st.node_caches.emplace(name, std::move(*made));
+  }
+  const auto tag = ++st.next_cache_tag;
+  auto found = st.node_caches.at(name).lookup(*key, [me = caf::actor_cast<caf::actor>(self), tag](
+                                                       cache::l3_reply rep) {
+    caf::anon_send(me, cache_l3_atom::value, tag, std::move(rep));  // Redis I/O thread
+  });
+  if (found.state == cache::found::hit)
+    if (auto v = Value::from_msgpack(found.value); v && v->is_object())
+      return node_succeeded(self, name, std::move(*v));
+  st.cache_keys[name] = *key;
+  if (found.state == cache::found::pending) {
+    st.cache_pending[tag] = name;
+    return;
+  }
+  run_node_uncached(self, name);
+}
+
+void on_cache_l3(self_ptr self, uint64_t tag, const cache::l3_reply& rep) {
+  auto& st = self->state;
+  auto it = st.cache_pending.find(tag);
+  if (it == st.cache_pending.end() || st.finished)
+    return;
+  auto name = it->second;
+  st.cache_pending.erase(it);
+  if (auto bytes = st.node_caches.at(name).complete(st.cache_keys.at(name), rep))
+    if (auto v = Value::from_msgpack(*bytes); v && v->is_object()) {
+      st.cache_keys.erase(name);
+      return node_succeeded(self, name, std::move(*v));
+    }
+  run_node_uncached(self, name);
+}
+
+void run_node_uncached(self_ptr self, const std::string& name) {
   auto& st = self->state;
   const auto& node = *st.graph->find_node(name);
   const uint32_t attempt = ++st.attempts[name];
@@ -458,6 +548,7 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
       emit(self, workflow_event_kind::token, it->second,
            Value{Value::Object{{"request_id", chunk.request_id}, {"text", chunk.delta_text}}});
     },
+    [self](cache_l3_atom, uint64_t tag, cache::l3_reply& rep) { on_cache_l3(self, tag, rep); },
     [self](workflow_step_atom) {
       if (!self->state.finished)
         begin_step(self);

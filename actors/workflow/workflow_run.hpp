@@ -36,6 +36,8 @@
 #include "actors/workflow/state_reducer.hpp"
 #include "actors/workflow/workflow_graph.hpp"
 #include "actors/workflow/workflow_types.hpp"
+#include "runtime/cache/cache_message.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/checkpoint/checkpoint_actor.hpp"
 
 namespace agentgraph {
@@ -45,6 +47,7 @@ struct workflow_deps {
   std::map<std::string, tool_actor> tools;
   std::shared_ptr<const function_registry> functions;
   std::shared_ptr<const reducer_registry> reducers;
+  cache::cache_tiers cache;  // shared levels for node caching; empty: L1 only
 };
 
 // Where a run starts: a fresh run (step 0, the entry) or a resume.
@@ -84,8 +87,9 @@ using workflow_step_atom = caf::atom_constant<caf::atom("ag_wfstep")>;
 
 // The run's own type: its interface plus the chunks agent nodes stream to
 // it and its step message.
-using workflow_run_impl = workflow_run_actor::extend<caf::reacts_to<stream_chunk>,
-                                                     caf::reacts_to<workflow_step_atom>>;
+using workflow_run_impl =
+  workflow_run_actor::extend<caf::reacts_to<stream_chunk>, caf::reacts_to<workflow_step_atom>,
+                             caf::reacts_to<cache_l3_atom, uint64_t, cache::l3_reply>>;
 
 struct workflow_run_state {
   static inline const char* name = "workflow_run";
@@ -110,6 +114,11 @@ struct workflow_run_state {
   checkpoint_actor checkpoints;
   uint64_t parent_checkpoint = 0;
   std::chrono::milliseconds checkpoint_timeout{30'000};
+  // Node caching: one cache per cached node (its own TTL), made on first use.
+  std::map<std::string, cache::multi_level_cache> node_caches;
+  std::map<std::string, std::string> cache_keys;           // node -> key, while it runs
+  std::map<uint64_t, std::string> cache_pending;           // L3 lookup tag -> node
+  uint64_t next_cache_tag = 0;
 };
 
 workflow_run_impl::behavior_type

@@ -212,3 +212,41 @@ TEST_CASE("workflow checkpoints: a node asks a human, the run pauses, the answer
 }
 
 }  // namespace workflow_checkpoint_test
+
+namespace workflow_checkpoint_test {
+
+TEST_CASE("workflow node cache: a deterministic node computes once across runs") {
+  auto rt = make_runtime(sqlite_opener());
+  auto computed = std::make_shared<std::atomic<int>>(0);
+  REQUIRE_FALSE(rt->register_workflow_function(
+    "expensive", [computed](const Value& s) -> caf::expected<Value> {
+      ++*computed;
+      return Value{Value::Object{{"square", Value{s.find("x")->as_int() * s.find("x")->as_int()}}}};
+    }));
+  auto graph = workflow_builder{"squares"}
+                 .function("sq", "expensive")
+                 .cache(std::chrono::minutes{10})
+                 .edge("sq", {"END"})
+                 .entry("sq")
+                 .build()
+                 .value();
+  auto run = [&](const std::string& thread, int x) {
+    workflow_start s;
+    s.thread_id = thread;
+    s.state = Value{Value::Object{{"x", Value{x}}}};
+    auto r = rt->run_workflow(graph, s, ignore);
+    REQUIRE(r);
+    REQUIRE(r->status == workflow_status::completed);
+    return r->state.find("square")->as_int();
+  };
+  CHECK(run("a", 7) == 49);
+  CHECK(run("b", 7) == 49);  // another run (another actor, empty L1): the process L2 answers
+  CHECK(computed->load() == 1);
+  CHECK(run("c", 8) == 64);  // other inputs, other key
+  CHECK(computed->load() == 2);
+  CHECK(rt->metrics().scrape().find(
+          R"(agentgraph_cache_requests_total{user="node",level="l2",outcome="hit"} 1)")
+        != std::string::npos);
+}
+
+}  // namespace workflow_checkpoint_test

@@ -39,7 +39,7 @@ const char* const review_json = R"({
   "state": {"notes": "append", "meta": "merge"},
   "nodes": {
     "a": {"agent": "writer", "input": "Write about {{topic}}", "output": "draft", "timeout": "5s", "retries": 2},
-    "b": {"tool": "calculator", "arguments": {"expression": "1+1"}, "output": "sum"},
+    "b": {"tool": "calculator", "arguments": {"expression": "1+1"}, "output": "sum", "cache": "5m"},
     "c": {"function": "count"},
     "d": {"function": "score"}
   },
@@ -159,6 +159,8 @@ TEST_CASE("workflow: a valid file parses into the graph it describes") {
   CHECK(a->timeout == std::chrono::seconds{5});
   CHECK(a->retries_max == 2);
   CHECK(g->find_node("b")->arguments.to_json() == R"({"expression":"1+1"})");
+  CHECK(g->find_node("b")->cache_ttl == std::chrono::minutes{5});
+  CHECK(g->find_node("a")->cache_ttl.count() == 0);
   REQUIRE(g->edges.size() == 4);
   CHECK(g->edges[0].to == std::vector<std::string>{"b", "c"});
   CHECK(g->edges[1].kind == edge_kind::join);
@@ -232,6 +234,7 @@ TEST_CASE("workflow: the C++ builder makes the same graph as the file") {
                  .timeout(std::chrono::seconds{5})
                  .retries(2)
                  .tool("b", "calculator", Value::from_json(R"({"expression": "1+1"})").value(), "sum")
+                 .cache(std::chrono::minutes{5})
                  .function("c", "count")
                  .function("d", "score")
                  .reducer("notes", reducer_kind::append)

@@ -12,73 +12,6 @@
 
 namespace agentgraph {
 
-const char* to_string(workflow_event_kind k) {
-  switch (k) {
-    case workflow_event_kind::run_started: return "run_started";
-    case workflow_event_kind::node_started: return "node_started";
-    case workflow_event_kind::node_completed: return "node_completed";
-    case workflow_event_kind::node_failed: return "node_failed";
-    case workflow_event_kind::state_updated: return "state_updated";
-    case workflow_event_kind::token: return "token";
-    case workflow_event_kind::interrupted: return "interrupted";
-    case workflow_event_kind::run_completed: return "run_completed";
-    case workflow_event_kind::run_failed: return "run_failed";
-  }
-  return "?";
-}
-
-const char* to_string(workflow_status s) {
-  switch (s) {
-    case workflow_status::completed: return "completed";
-    case workflow_status::interrupted: return "interrupted";
-    case workflow_status::failed: return "failed";
-  }
-  return "?";
-}
-
-caf::error function_registry::add(std::string name, node_function fn) {
-  if (name.empty() || !fn)
-    return make_error(errc::invalid_argument, "a workflow function needs a name and a body");
-  if (fns_.count(name) > 0)
-    return make_error(errc::invalid_argument, "workflow function '" + name + "' is registered twice");
-  fns_.emplace(std::move(name), std::move(fn));
-  return {};
-}
-
-const node_function* function_registry::find(const std::string& name) const {
-  auto it = fns_.find(name);
-  return it == fns_.end() ? nullptr : &it->second;
-}
-
-caf::expected<std::string> render_template(const std::string& text, const Value& state) {
-  std::string out;
-  size_t pos = 0;
-  // Bounded: each pass consumes at least one placeholder or ends.
-  while (pos < text.size()) {
-    auto open = text.find("{{", pos);
-    if (open == std::string::npos) {
-      out.append(text, pos, std::string::npos);
-      break;
-    }
-    out.append(text, pos, open - pos);
-    auto close = text.find("}}", open + 2);
-    if (close == std::string::npos)
-      return make_error(errc::invalid_argument, "template: unclosed {{ at offset "
-                                                  + std::to_string(open));
-    auto c = parse_condition(text.substr(open + 2, close - open - 2));  // a bare path
-    if (!c || c->op != condition_op::truthy)
-      return make_error(errc::invalid_argument,
-                        "template: '" + text.substr(open, close - open + 2) + "' is not a path");
-    const Value* v = lookup_path(state, c->path);
-    if (v == nullptr)
-      return make_error(errc::invalid_argument,
-                        "template: the state has no '" + c->text + "'");
-    out += v->is_string() ? v->as_string() : v->to_json();
-    pos = close + 2;
-  }
-  return out;
-}
-
 namespace workflow_run_detail {
 
 using self_ptr = workflow_run_impl::stateful_pointer<workflow_run_state>;
@@ -329,6 +262,19 @@ Value single(const std::string& key, Value v) {
   return Value{Value::Object{{key, std::move(v)}}};
 }
 
+// A tool node's arguments with every string value rendered from the state.
+caf::expected<Value> render_arguments(const Value& arguments, const Value& state) {
+  Value args = arguments;
+  for (auto& [k, v] : args.as_object())
+    if (v.is_string()) {
+      auto rendered = render_template(v.as_string(), state);
+      if (!rendered)
+        return std::move(rendered.error());
+      v = Value{std::move(*rendered)};
+    }
+  return args;
+}
+
 // What a cached node's key is made of: the node, its target and exactly
 // what it would be given.
 caf::expected<std::string> node_cache_key(const workflow_run_state& st, const node_spec& node) {
@@ -342,15 +288,10 @@ caf::expected<std::string> node_cache_key(const workflow_run_state& st, const no
       break;
     }
     case node_kind::tool: {
-      Value args = node.arguments;
-      for (auto& [k, v] : args.as_object())
-        if (v.is_string()) {
-          auto rendered = render_template(v.as_string(), st.state);
-          if (!rendered)
-            return std::move(rendered.error());
-          v = Value{std::move(*rendered)};
-        }
-      inputs = args.to_json();
+      auto args = render_arguments(node.arguments, st.state);
+      if (!args)
+        return std::move(args.error());
+      inputs = args->to_json();
       break;
     }
     case node_kind::function:
@@ -450,17 +391,12 @@ void run_node_uncached(self_ptr self, const std::string& name) {
       return;
     }
     case node_kind::tool: {
-      Value args = node.arguments;
-      for (auto& [k, v] : args.as_object())
-        if (v.is_string()) {
-          auto rendered = render_template(v.as_string(), st.state);
-          if (!rendered)
-            return node_failed(self, name, std::move(rendered.error()));
-          v = Value{std::move(*rendered)};
-        }
+      auto args = render_arguments(node.arguments, st.state);
+      if (!args)
+        return node_failed(self, name, std::move(args.error()));
       self
         ->request(st.deps.tools.at(node.target), node.timeout, invoke_atom::value,
-                  tool_invocation{st.thread_id + "/" + name, std::move(args)})
+                  tool_invocation{st.thread_id + "/" + name, std::move(*args)})
         .then([self, name, key = node.output](tool_result& r) {
                 node_succeeded(self, name, single(key, std::move(r.output)));
               },
@@ -555,41 +491,6 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
     },
     [](ping_atom) { return pong_atom::value; },
   };
-}
-
-caf::expected<workflow_start> checkpoint_to_start(const checkpoint& c, const Value& input) {
-  auto bad = [&](const std::string& what) {
-    return make_error(errc::parse_error, "checkpoint " + std::to_string(c.checkpoint_id)
-                                           + " of thread '" + c.thread_id + "': " + what);
-  };
-  const Value* next = c.pending.is_object() ? c.pending.find("next") : nullptr;
-  const Value* joins = c.pending.is_object() ? c.pending.find("joins") : nullptr;
-  if (next == nullptr || !next->is_array() || joins == nullptr || !joins->is_object())
-    return bad("`pending` lacks next/joins: not a workflow checkpoint");
-  workflow_start start;
-  start.thread_id = c.thread_id;
-  start.state = c.state.is_object() ? c.state : Value::object();
-  if (input.is_object())
-    for (const auto& [k, v] : input.as_object())
-      start.state[k] = v;
-  start.step = static_cast<uint32_t>(c.step);
-  for (const auto& n : next->as_array()) {
-    if (!n.is_string())
-      return bad("a next node is not a name");
-    start.next.push_back(n.as_string());
-  }
-  for (const auto& [edge, sources] : joins->as_object()) {
-    size_t index = 0;
-    auto [p, ec] = std::from_chars(edge.data(), edge.data() + edge.size(), index);
-    if (ec != std::errc{} || p != edge.data() + edge.size() || !sources.is_array())
-      return bad("a join entry is malformed");
-    for (const auto& n : sources.as_array())
-      if (n.is_string())
-        start.joins[index].insert(n.as_string());
-  }
-  start.resuming = true;
-  start.parent_checkpoint = c.checkpoint_id;
-  return start;
 }
 
 caf::expected<workflow_run_actor>

@@ -657,6 +657,20 @@ const std::vector<field<group_config>>& group_fields() {
   return fields;
 }
 
+const std::vector<field<workflow_config>>& workflow_fields() {
+  static const auto fields = [] {
+    using S = workflow_config;
+    return std::vector<field<S>>{
+        bind(required_key(path_key("file", "",
+                                   "The workflow file (JSON, actors/workflow/workflow_file.hpp); "
+                                   "relative: against the config file's directory. Loaded and "
+                                   "checked against the node's agents and tools at start.")),
+             &S::file),
+    };
+  }();
+  return fields;
+}
+
 node_config bind_tree(const config_tree& tree) {
   node_config cfg;
   bind_section(*tree.find("runtime"), runtime_fields(), cfg.runtime);
@@ -668,6 +682,7 @@ node_config bind_tree(const config_tree& tree) {
   cfg.memories = bind_family(tree, "memory", memory_fields());
   cfg.agents = bind_family(tree, "agent", agent_fields());
   cfg.groups = bind_family(tree, "group", group_fields());
+  cfg.workflows = bind_family(tree, "workflow", workflow_fields());
   if (!cfg.runtime.data_dir.empty())
     for (auto& m : cfg.memories)
       if (m.snapshot_path.empty())
@@ -939,6 +954,8 @@ const config_schema& node_schema() {
     s.add_section({"agent", true, "An agent; a node needs at least one.", keys_of(agent_fields())});
     s.add_section({"group", true, "An agent group: one name in front of several agents.",
                    keys_of(group_fields())});
+    s.add_section({"workflow", true, "A workflow the node serves by name (gateway /v1/workflows).",
+                   keys_of(workflow_fields())});
     return s;
   }();
   return schema;

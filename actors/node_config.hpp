@@ -83,6 +83,13 @@ struct node_settings {
   std::chrono::milliseconds shutdown_deadline{30'000};
 };
 
+// A workflow the node serves by name ([workflow.<name>] file = W.json): the
+// gateway's /v1/workflows routes run it.
+struct workflow_config {
+  std::string name;
+  std::string file;
+};
+
 struct node_config {
   runtime_settings runtime;
   node_settings node;
@@ -96,6 +103,7 @@ struct node_config {
   std::vector<memory_config> memories;
   std::vector<agent_config> agents;
   std::vector<group_config> groups;
+  std::vector<workflow_config> workflows;
 };
 
 // Every section and key a node config may contain. Built once, immutable,

@@ -14,6 +14,7 @@
 #include "actors/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/tool/tool_registry.hpp"
+#include "actors/workflow/workflow_file.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/checkpoint/postgres_checkpoint_store.hpp"
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
@@ -131,6 +132,7 @@ struct Runtime::component_tables {
   // The shared cache levels ([cache]); held here so the Redis client's I/O
   // thread is joined on the thread that destroys the Runtime.
   cache::cache_tiers cache;
+  std::map<std::string, std::shared_ptr<const workflow_graph>> workflows;  // [workflow.<name>]
   std::vector<runtime_detail::named<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
@@ -257,6 +259,16 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
                           + ": " + error_context(store.error()));
     if (auto err = rt->use_checkpoints(std::move(*store)))
       return err;
+  }
+  for (const auto& w : cfg.workflows) {
+    graph_names names;
+    names.has_agent = [&](const std::string& n) { return static_cast<bool>(rt->agent(n)); };
+    names.has_tool = [&](const std::string& n) { return static_cast<bool>(rt->tool(n)); };
+    auto g = load_workflow(w.file, names);
+    if (!g)
+      return make_error(errc_of(g.error()).value_or(errc::invalid_argument),
+                        "workflow '" + w.name + "': " + error_context(g.error()));
+    rt->tables_->workflows[w.name] = std::make_shared<const workflow_graph>(std::move(*g));
   }
   return rt;
 }
@@ -491,9 +503,16 @@ caf::error Runtime::register_workflow_reducer(std::string name, reducer_fn fn) {
   return tables_->workflow_reducers->add(std::move(name), std::move(fn));
 }
 
-caf::expected<workflow_result> Runtime::run_workflow(
-  const workflow_graph& graph, workflow_start start,
-  const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
+caf::expected<std::shared_ptr<const workflow_graph>> Runtime::workflow(
+  const std::string& name) const {
+  auto it = tables_->workflows.find(name);
+  if (it == tables_->workflows.end())
+    return make_error(errc::not_found, "no workflow named '" + name + "'");
+  return it->second;
+}
+
+caf::expected<workflow_run_actor> Runtime::spawn_workflow(
+  std::shared_ptr<const workflow_graph> graph, workflow_start start, workflow_event_sink events) {
   workflow_deps deps;
   for (const auto& a : tables_->agents)
     deps.agents[a.name] = a.handle;
@@ -504,11 +523,17 @@ caf::expected<workflow_result> Runtime::run_workflow(
   deps.cache = tables_->cache;
   if (!start.checkpoints)
     start.checkpoints = tables_->checkpoints;
+  return spawn_workflow_run(*system_, std::move(graph), std::move(deps), std::move(start),
+                            std::move(events));
+}
+
+caf::expected<workflow_result> Runtime::run_workflow(
+  const workflow_graph& graph, workflow_start start,
+  const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
   // The calling thread is the event sink, as in run_streaming.
   caf::scoped_actor self{*system_};
-  auto run = spawn_workflow_run(*system_, std::make_shared<const workflow_graph>(graph),
-                                std::move(deps), std::move(start),
-                                caf::actor_cast<workflow_event_sink>(self));
+  auto run = spawn_workflow(std::make_shared<const workflow_graph>(graph), std::move(start),
+                            caf::actor_cast<workflow_event_sink>(self));
   if (!run)
     return std::move(run.error());
   self->send(*run, run_workflow_atom::value);
@@ -562,10 +587,9 @@ bool Runtime::has_checkpoints() const {
   return static_cast<bool>(tables_->checkpoints);
 }
 
-caf::expected<workflow_result> Runtime::resume_workflow(
-  const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
-  const Value& input, const std::function<void(const workflow_event&)>& on_event,
-  std::chrono::milliseconds deadline) {
+caf::expected<workflow_start> Runtime::resume_start(const workflow_graph& graph,
+                                                    const std::string& thread_id,
+                                                    uint64_t checkpoint_id, const Value& input) {
   if (!tables_->checkpoints)
     return make_error(errc::invalid_argument,
                       "resume needs a checkpoint store ([runtime] checkpoint_path or checkpoint_url)");
@@ -589,7 +613,14 @@ caf::expected<workflow_result> Runtime::resume_workflow(
   if (owner != graph.name)
     return make_error(errc::invalid_argument, "thread '" + thread_id + "' belongs to workflow '"
                                                 + owner + "', not '" + graph.name + "'");
-  auto start = checkpoint_to_start(*saved, input);
+  return checkpoint_to_start(*saved, input);
+}
+
+caf::expected<workflow_result> Runtime::resume_workflow(
+  const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
+  const Value& input, const std::function<void(const workflow_event&)>& on_event,
+  std::chrono::milliseconds deadline) {
+  auto start = resume_start(graph, thread_id, checkpoint_id, input);
   if (!start)
     return std::move(start.error());
   if (start->next.empty()) {

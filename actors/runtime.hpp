@@ -147,6 +147,22 @@ class Runtime {
   // left to run answers `completed` with its state at once. Errors:
   // invalid_argument (no checkpoint store, or the thread belongs to another
   // workflow), not_found (no such thread or checkpoint), and run_workflow's.
+  // A workflow the config declares ([workflow.<name>]); not_found otherwise.
+  [[nodiscard]] caf::expected<std::shared_ptr<const workflow_graph>> workflow(
+    const std::string& name) const;
+  // Starts a run without blocking: checks the graph against this runtime,
+  // attaches the checkpoint store and the cache, spawns the run; the caller
+  // sends it run_workflow_atom. For callers on actor threads (the gateway).
+  [[nodiscard]] caf::expected<workflow_run_actor> spawn_workflow(
+    std::shared_ptr<const workflow_graph> graph, workflow_start start,
+    workflow_event_sink events);
+  // Where a resume of `thread_id` starts (see resume_workflow); `next` is
+  // empty when the thread already ended. Blocks the calling thread briefly
+  // (one checkpoint read).
+  [[nodiscard]] caf::expected<workflow_start> resume_start(const workflow_graph& graph,
+                                                           const std::string& thread_id,
+                                                           uint64_t checkpoint_id,
+                                                           const Value& input);
   [[nodiscard]] caf::expected<workflow_result> resume_workflow(
     const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
     const Value& input, const std::function<void(const workflow_event&)>& on_event,

@@ -110,6 +110,10 @@ void gateway::impl::add_routes() {
   add("GET", R"(/v1/tasks/([^/]+)/events)", "task_events",
       [this](const net::server_request& r) { return task_events(r); });
   add("GET", "/v1/agents", "agents", [this](const net::server_request&) { return agents(); });
+  add("POST", R"(/v1/workflows/([^/]+)/runs)", "workflow_run",
+      [this](const net::server_request& r) { return post_workflow(r, false); });
+  add("POST", R"(/v1/workflows/([^/]+)/runs/([^/]+)/resume)", "workflow_resume",
+      [this](const net::server_request& r) { return post_workflow(r, true); });
   add("GET", "/v1/memory", "memory", [this](const net::server_request&) { return memory(); });
 }
 
@@ -156,6 +160,95 @@ net::server_response gateway::impl::post_task(const net::server_request& req) {
   body["task_id"] = Value{id};
   body["status"] = Value{"running"};
   auto r = net::json_response(202, body.to_json());
+  r.headers.emplace_back("Location", "/v1/tasks/" + id);
+  return r;
+}
+
+net::server_response gateway::impl::post_workflow(const net::server_request& req, bool resume) {
+  using namespace gateway_detail;
+  if (draining.load())
+    return with_retry_after(
+      net::json_error(503, "unavailable", "the node is draining; start the run elsewhere"),
+      gateway_retry_after_draining_s);
+  const std::string name = req.params.at(0);
+  auto graph = rt.workflow(name);
+  if (!graph)
+    return task_error(404, graph.error());
+  // Body: {"input": {...}, "thread_id": "...", "mode": "sync" | "background"}, all optional.
+  Value body = Value::object();
+  if (!req.body.empty()) {
+    auto parsed = Value::from_json(req.body);
+    if (!parsed || !parsed->is_object())
+      return net::json_error(400, "invalid_argument", "the body must be a JSON object");
+    body = std::move(*parsed);
+  }
+  for (const auto& [k, v] : body.as_object())
+    if (k != "input" && k != "thread_id" && k != "mode")
+      return net::json_error(400, "invalid_argument", "unknown field '" + k + "'");
+  const Value* input = body.find("input");
+  if (input != nullptr && !input->is_object())
+    return net::json_error(400, "invalid_argument", "input: must be a JSON object");
+  const Value* mode = body.find("mode");
+  if (mode != nullptr && (!mode->is_string()
+                          || (mode->as_string() != "sync" && mode->as_string() != "background")))
+    return net::json_error(400, "invalid_argument", "mode: must be \"sync\" or \"background\"");
+  const bool sync = mode == nullptr || mode->as_string() == "sync";
+  const Value* thread_field = body.find("thread_id");
+  if (thread_field != nullptr && (!thread_field->is_string() || thread_field->as_string().empty()))
+    return net::json_error(400, "invalid_argument", "thread_id: must be a non-empty string");
+  const std::string id = "w-" + id_prefix + "-" + std::to_string(++task_counter);
+  workflow_start start;
+  if (resume) {
+    auto from = rt.resume_start(**graph, req.params.at(1), 0,
+                                input != nullptr ? *input : Value::object());
+    if (!from)
+      return task_error(http_status_of(from.error()), from.error());
+    if (from->next.empty())
+      return net::json_error(409, "conflict", "thread '" + req.params.at(1) + "' has already ended");
+    start = std::move(*from);
+  } else {
+    start.thread_id = thread_field != nullptr ? thread_field->as_string() : id;
+    if (input != nullptr)
+      start.state = *input;
+  }
+  auto adm = book->table.admit(id, "workflow:" + name);
+  if (adm.outcome == task_table::admit_outcome::full)
+    return with_retry_after(
+      net::json_error(429, "overloaded",
+                      std::to_string(cfg.tasks_in_flight_max) + " tasks in flight; retry later"),
+      gateway_retry_after_full_s);
+  if (adm.outcome == task_table::admit_outcome::duplicate)
+    return net::json_error(409, "conflict", "task id '" + id + "' is already in use");
+  if (book->in_flight_gauge != nullptr)
+    book->in_flight_gauge->inc();
+  const std::string thread = start.thread_id;
+  // The runner is the event sink: spawn it first, then the run pointing at it.
+  const auto deadline = std::chrono::milliseconds{std::chrono::hours{1}};
+  auto runner = spawn_workflow_runner(rt.system(), book, adm.entry, deadline);
+  auto run = rt.spawn_workflow(*graph, std::move(start), caf::actor_cast<workflow_event_sink>(runner));
+  if (!run) {
+    caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
+    adm.entry->finish(task_status::failed,
+                      failure_json(id, "workflow:" + name, task_status::failed, run.error()),
+                      http_status_of(run.error()));
+    book->table.on_finished(adm.entry);
+    if (book->in_flight_gauge != nullptr)
+      book->in_flight_gauge->dec();
+    return task_error(http_status_of(run.error()), run.error());
+  }
+  caf::anon_send(runner, *run);
+  {
+    std::lock_guard lock{book->mutex};
+    if (adm.entry->status() == task_status::running)
+      book->runners.emplace(id, runner);
+  }
+  if (sync)
+    return wait_sync(adm.entry, deadline + gateway_caller_grace);
+  Value accepted = Value::object();
+  accepted["task_id"] = Value{id};
+  accepted["thread_id"] = Value{thread};
+  accepted["status"] = Value{"running"};
+  auto r = net::json_response(202, accepted.to_json());
   r.headers.emplace_back("Location", "/v1/tasks/" + id);
   return r;
 }

@@ -62,6 +62,15 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
                              std::shared_ptr<task_entry> entry, agent_actor agent,
                              task_request task, std::chrono::milliseconds deadline);
 
+// The runner of one workflow run: spawned first (it is the run's event
+// sink), then sent the run's handle; it sends the run run_workflow_atom,
+// turns its events into the entry's SSE events (named after the event
+// kind) and its result into the entry's end (completed and interrupted
+// runs are answers; failed runs end `failed`).
+caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
+                                 std::shared_ptr<task_entry> entry,
+                                 std::chrono::milliseconds deadline);
+
 struct gateway::impl {
   impl(Runtime& runtime, gateway_config c);
 
@@ -90,6 +99,8 @@ struct gateway::impl {
 
   void add_routes();
   net::server_response post_task(const net::server_request& req);
+  // POST /v1/workflows/{name}/runs and .../runs/{thread}/resume.
+  net::server_response post_workflow(const net::server_request& req, bool resume);
   net::server_response get_task(const net::server_request& req);
   net::server_response task_events(const net::server_request& req);
   net::server_response health() const;

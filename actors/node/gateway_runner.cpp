@@ -1,5 +1,6 @@
 // The per-task runner actor of the gateway (see gateway_impl.hpp).
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/send.hpp>
 
 #include "actors/node/gateway_impl.hpp"
@@ -70,6 +71,69 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
         });
     return {
       [entry](stream_chunk& chunk) { gateway_runner_detail::forward_chunk(*entry, chunk); },
+    };
+  });
+}
+
+caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
+                                 std::shared_ptr<task_entry> entry,
+                                 std::chrono::milliseconds deadline) {
+  auto end = [book, entry](task_status status, Value body, int http_status) {
+    if (entry->finish(status, std::move(body), http_status)) {
+      book->table.on_finished(entry);
+      if (book->in_flight_gauge != nullptr)
+        book->in_flight_gauge->dec();
+    }
+    std::lock_guard lock{book->mutex};
+    book->runners.erase(entry->id);
+  };
+  return sys.spawn([deadline, end, entry](caf::event_based_actor* self) -> caf::behavior {
+    // The run is spawned with this runner as its event sink, then handed
+    // over: events cannot arrive before the runner exists.
+    auto start = [self, deadline, end, entry](const workflow_run_actor& run) {
+    self->request(run, deadline, run_workflow_atom::value)
+      .then(
+        [self, end, entry](workflow_result& r) {
+          Value body = Value::object();
+          body["task_id"] = Value{entry->id};
+          body["thread_id"] = Value{r.thread_id};
+          body["status"] = Value{to_string(r.status)};
+          body["steps"] = Value{static_cast<int64_t>(r.steps)};
+          body["state"] = std::move(r.state);
+          Value next = Value::array();
+          for (auto& n : r.next)
+            next.as_array().emplace_back(std::move(n));
+          body["next"] = std::move(next);
+          if (r.status == workflow_status::failed) {
+            body["error"] = Value{r.error};
+            end(task_status::failed, std::move(body), 502);
+          } else {
+            end(task_status::completed, std::move(body), 200);
+          }
+          self->quit();
+        },
+        [self, end, entry](caf::error& err) {
+          Value body = Value::object();
+          body["task_id"] = Value{entry->id};
+          body["status"] = Value{"failed"};
+          body["error"] = Value{describe(err)};
+          end(task_status::failed, std::move(body), err == caf::sec::request_timeout ? 504 : 500);
+          self->quit();
+        });
+    };
+    return {
+      [start](workflow_run_actor& run) { start(run); },
+      [entry](workflow_event& ev) {
+        Value data = Value::object();
+        data["step"] = Value{static_cast<int64_t>(ev.step)};
+        if (!ev.node.empty())
+          data["node"] = Value{ev.node};
+        if (!ev.data.is_null())
+          data["data"] = std::move(ev.data);
+        if (!ev.text.empty())
+          data["text"] = Value{ev.text};
+        entry->push_event(to_string(ev.kind), std::move(data));
+      },
     };
   });
 }

@@ -222,6 +222,8 @@ std::vector<row> all_keys() {
        [](C c) {
          CHECK(named(c.groups, "team").agents == std::vector<std::string>{"planner", "helper"});
        }},
+      {"workflow.w1", "file", "flows/w1.json",
+       [](C c) { CHECK(named(c.workflows, "w1").file == "/cfg/dir/flows/w1.json"); }},
       {"group.team", "strategy", "round_robin",
        [](C c) { CHECK(named(c.groups, "team").strategy == group_strategy::round_robin); }},
   };

@@ -1,0 +1,150 @@
+// Workflows through the gateway: a run that pauses before a node, resumed
+// over HTTP with a human's input; a background run's events as SSE; and
+// the error paths of the workflow routes.
+#include <doctest/doctest.h>
+
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "actors/node/gateway.hpp"
+#include "actors/node_config.hpp"
+#include "actors/runtime.hpp"
+#include "runtime/error.hpp"
+
+namespace gateway_workflow_test {
+
+using namespace agentgraph;
+
+constexpr const char* rules_json = R"({
+  "rules": [{"name": "echo", "when": {"last_role": "user"}, "reply": "ok: {{user}}"}],
+  "default": "ok"
+})";
+
+constexpr const char* workflow_json = R"({
+  "name": "review", "entry": "draft", "interrupt_before": ["publish"],
+  "nodes": {"draft": {"agent": "solo", "input": "draft about {{topic}}", "output": "draft"},
+            "publish": {"agent": "solo", "input": "publish if {{approval}}", "output": "result"}},
+  "edges": [{"from": "draft", "to": "publish"}, {"from": "publish", "to": "END"}]
+})";
+
+struct fixture {
+  std::filesystem::path dir;
+  std::unique_ptr<Runtime> rt;
+  std::unique_ptr<gateway> gw;
+
+  fixture() {
+    static int n = 0;
+    dir = std::filesystem::temp_directory_path()
+          / ("agentgraph-gw-wf-" + std::to_string(getpid()) + "-" + std::to_string(++n));
+    std::filesystem::create_directories(dir);
+    std::ofstream{dir / "rules.json"} << rules_json;
+    std::ofstream{dir / "review.json"} << workflow_json;
+    std::ofstream{dir / "node.ini"} << "[runtime]\ncheckpoint_path = flows.db\n"
+                                       "[provider.scripted]\nrules = rules.json\n"
+                                       "[agent.solo]\nhistory_window = 0\n"
+                                       "[workflow.review]\nfile = review.json\n";
+    auto cfg = load_node_config((dir / "node.ini").string(), {}, {});
+    REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+    auto r = Runtime::from_config(*cfg);
+    REQUIRE_MESSAGE(r, describe(r.error()));
+    rt = std::move(*r);
+    gateway_config g;
+    g.port = 0;
+    auto started = gateway::start(*rt, g);
+    REQUIRE(started);
+    gw = std::move(*started);
+    gw->set_ready(true);
+  }
+  ~fixture() {
+    gw.reset();
+    rt.reset();
+    std::filesystem::remove_all(dir);
+  }
+  httplib::Client client() const {
+    httplib::Client c{"127.0.0.1", gw->port()};
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+};
+
+Value json(const httplib::Result& r) {
+  REQUIRE(r);
+  auto v = Value::from_json(r->body);
+  REQUIRE_MESSAGE(v, r->body);
+  return *v;
+}
+
+TEST_CASE("gateway workflows: a run pauses before a node and a resume over HTTP finishes it") {
+  fixture f;
+  auto c = f.client();
+  auto paused = c.Post("/v1/workflows/review/runs",
+                       R"({"input": {"topic": "crates"}, "thread_id": "th-1"})", "application/json");
+  REQUIRE(paused);
+  CHECK(paused->status == 200);
+  auto p = json(paused);
+  CHECK(p.get_string("status") == "interrupted");
+  CHECK(p.find("next")->to_json() == R"(["publish"])");
+  CHECK(p.find("state")->get_string("draft") == "ok: draft about crates");
+  auto done = c.Post("/v1/workflows/review/runs/th-1/resume", R"({"input": {"approval": "yes"}})",
+                     "application/json");
+  REQUIRE(done);
+  CHECK(done->status == 200);
+  auto d = json(done);
+  CHECK(d.get_string("status") == "completed");
+  CHECK(d.get_string("thread_id") == "th-1");
+  CHECK(d.find("state")->get_string("result") == "ok: publish if yes");
+  // The thread has ended: another resume is a conflict.
+  auto again = c.Post("/v1/workflows/review/runs/th-1/resume", "{}", "application/json");
+  REQUIRE(again);
+  CHECK(again->status == 409);
+}
+
+TEST_CASE("gateway workflows: a background run streams its events as SSE") {
+  fixture f;
+  auto c = f.client();
+  auto accepted = c.Post("/v1/workflows/review/runs",
+                         R"({"input": {"topic": "x"}, "mode": "background"})", "application/json");
+  REQUIRE(accepted);
+  CHECK(accepted->status == 202);
+  auto id = json(accepted).get_string("task_id");
+  REQUIRE(!id.empty());
+  std::string body;
+  auto r = c.Get(("/v1/tasks/" + id + "/events").c_str(),
+                 [&](const char* data, size_t n) {
+                   body.append(data, n);
+                   return true;
+                 });
+  REQUIRE(r);
+  auto at = [&](const std::string& s) { return body.find(s); };
+  CHECK(at("event: run_started") != std::string::npos);
+  CHECK(at("event: node_started") < at("event: token"));
+  CHECK(at("event: token") < at("event: node_completed"));
+  CHECK(at("event: node_completed") < at("event: state_updated"));
+  CHECK(at("event: state_updated") < at("event: interrupted"));
+  CHECK(at("event: completed") != std::string::npos);  // the entry's final event
+}
+
+TEST_CASE("gateway workflows: unknown workflows and threads and bad bodies are named") {
+  fixture f;
+  auto c = f.client();
+  auto unknown = c.Post("/v1/workflows/nope/runs", "{}", "application/json");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+  CHECK(unknown->body.find("no workflow named 'nope'") != std::string::npos);
+  auto bad = c.Post("/v1/workflows/review/runs", R"({"input": [1]})", "application/json");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(bad->body.find("input") != std::string::npos);
+  auto field = c.Post("/v1/workflows/review/runs", R"({"colour": 1})", "application/json");
+  REQUIRE(field);
+  CHECK(field->status == 400);
+  CHECK(field->body.find("colour") != std::string::npos);
+  auto ghost = c.Post("/v1/workflows/review/runs/ghost/resume", "{}", "application/json");
+  REQUIRE(ghost);
+  CHECK(ghost->status == 404);
+}
+
+}  // namespace gateway_workflow_test

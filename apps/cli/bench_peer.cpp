@@ -15,23 +15,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/cli/bench_child.hpp"
 #include "apps/cli/bench_llm.hpp"
 
 extern char** environ;
 
 namespace agentgraph::cli {
 
-namespace bench_peer_detail {
-
-// The script's stdout is one short JSON line; anything longer is a bug.
-constexpr size_t peer_output_bytes_max = 64 * 1024;
-
 bool is_file(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The first executable `node` on PATH, or empty.
 std::string find_node() {
   const char* path = std::getenv("PATH");
   std::stringstream dirs{path == nullptr ? "" : path};
@@ -44,8 +39,6 @@ std::string find_node() {
   return {};
 }
 
-// Runs argv[0] with stdout captured (stderr passes through). Returns the
-// exit status (-1 if it could not start) and fills `out`.
 int run_captured(const std::vector<std::string>& argv, std::string& out) {
   int fds[2];
   if (::pipe(fds) != 0)
@@ -76,6 +69,8 @@ int run_captured(const std::vector<std::string>& argv, std::string& out) {
     return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+namespace bench_peer_detail {
 
 // Why the peer cannot run, or empty when it can.
 std::string why_skipped(const std::string& node, const std::string& peers_dir) {

@@ -4,7 +4,7 @@
 // with process.hrtime around graph.invoke.
 //
 //   chain3:   n1 -> n2 -> n3                          (3 super-steps)
-//   fanout10: start -> b0..b9 -> end, end joins all   (3 super-steps)
+//   fanout10: first -> b0..b9 -> last, last joins all (3 super-steps)
 //
 // What a node does (--nodes):
 //   model:    renders its prompt from the state, calls a FakeListChatModel
@@ -69,7 +69,7 @@ function makeNode(key) {
 function build() {
   const names = opts.graph === 'chain3'
     ? ['n1', 'n2', 'n3']
-    : ['start', ...Array.from({ length: 10 }, (_, i) => `b${i}`), 'end'];
+    : ['first', ...Array.from({ length: 10 }, (_, i) => `b${i}`), 'last'];
   const channels = { topic: Annotation() };
   for (const n of names) channels[`${n}_out`] = Annotation();
   const g = new StateGraph(Annotation.Root(channels));
@@ -78,10 +78,10 @@ function build() {
     g.addEdge(START, 'n1').addEdge('n1', 'n2').addEdge('n2', 'n3').addEdge('n3', END);
   } else {
     const branches = names.slice(1, -1);
-    g.addEdge(START, 'start');
-    for (const b of branches) g.addEdge('start', b);
-    g.addEdge(branches, 'end');  // a list of sources: `end` waits for all of them
-    g.addEdge('end', END);
+    g.addEdge(START, 'first');
+    for (const b of branches) g.addEdge('first', b);
+    g.addEdge(branches, 'last');  // a list of sources: `last` waits for all of them
+    g.addEdge('last', END);
   }
   const checkpointer = opts.checkpointer === 'memory' ? new MemorySaver() : undefined;
   return { graph: g.compile({ checkpointer }), names, steps: 3 };

@@ -23,4 +23,11 @@ inline constexpr size_t peer_output_bytes_max = 64 * 1024;
 // peer_output_bytes_max bytes). Blocks until the child exits.
 [[nodiscard]] int run_captured(const std::vector<std::string>& argv, std::string& out);
 
+// Why `node <peers_dir>/<script>` cannot run, or empty when it can: node is
+// not on PATH (`node` empty), the script is missing, or npm package
+// `package` is not installed in <peers_dir>/node_modules (the reason then
+// says how to install it).
+[[nodiscard]] std::string peer_skip_reason(const std::string& node, const std::string& peers_dir,
+                                           const std::string& script, const std::string& package);
+
 }  // namespace agentgraph::cli

@@ -2,7 +2,8 @@
 // `node bench_openai.mjs` in a child process against the same mock. The
 // script times its own requests (process.hrtime) with the same closed loop
 // and the same percentile rule, and prints one JSON line. If node or the SDK
-// is missing the row says so; no figure is ever made up.
+// is missing the row says so; no figure is ever made up. The child-process
+// helpers here (bench_child.hpp) serve `bench workflow` too.
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -70,28 +71,23 @@ int run_captured(const std::vector<std::string>& argv, std::string& out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-namespace bench_peer_detail {
-
-// Why the peer cannot run, or empty when it can.
-std::string why_skipped(const std::string& node, const std::string& peers_dir) {
-  const std::string install = " (install: npm ci --prefix " + peers_dir + ")";
+std::string peer_skip_reason(const std::string& node, const std::string& peers_dir,
+                             const std::string& script, const std::string& package) {
   if (node.empty())
     return "node is not on PATH (tools/setup.sh installs nodejs and npm)";
-  if (!is_file(peers_dir + "/bench_openai.mjs"))
-    return peers_dir + "/bench_openai.mjs is missing (see --peers-dir)";
-  if (!is_file(peers_dir + "/node_modules/openai/package.json"))
-    return "the openai SDK is not installed in " + peers_dir + "/node_modules" + install;
+  if (!is_file(peers_dir + "/" + script))
+    return peers_dir + "/" + script + " is missing (see --peers-dir)";
+  if (!is_file(peers_dir + "/node_modules/" + package + "/package.json"))
+    return package + " is not installed in " + peers_dir + "/node_modules (npm ci --prefix "
+           + peers_dir + ")";
   return {};
 }
 
-}  // namespace bench_peer_detail
-
 peer_result run_openai_sdk(const std::string& peers_dir, const bench_target& t,
                            uint32_t concurrency, uint64_t warmup, uint64_t count) {
-  using namespace bench_peer_detail;
   peer_result r;
   const auto node = find_node();
-  r.skipped = why_skipped(node, peers_dir);
+  r.skipped = peer_skip_reason(node, peers_dir, "bench_openai.mjs", "openai");
   if (!r.skipped.empty())
     return r;
   const auto& last = t.request.messages.back();

@@ -16,18 +16,6 @@ namespace agentgraph::cli {
 
 namespace bench_workflow_peer_detail {
 
-// Why the peer cannot run, or empty when it can.
-std::string why_skipped(const std::string& node, const std::string& peers_dir) {
-  const std::string install = " (npm ci --prefix " + peers_dir + ")";
-  if (node.empty())
-    return "node is not on PATH (tools/setup.sh installs nodejs and npm)";
-  if (!is_file(peers_dir + "/bench_langgraph.mjs"))
-    return peers_dir + "/bench_langgraph.mjs is missing (see --peers-dir)";
-  if (!is_file(peers_dir + "/node_modules/@langchain/langgraph/package.json"))
-    return "@langchain/langgraph is not installed in " + peers_dir + "/node_modules" + install;
-  return {};
-}
-
 std::string printf_string(const char* fmt, auto... values) {
   char buf[512];
   std::snprintf(buf, sizeof buf, fmt, values...);
@@ -54,7 +42,8 @@ workflow_row run_langgraph(const std::string& peers_dir, std::string name,
   workflow_row row;
   row.name = std::move(name);
   const auto node = find_node();
-  if (auto why = why_skipped(node, peers_dir); !why.empty()) {
+  if (auto why = peer_skip_reason(node, peers_dir, "bench_langgraph.mjs", "@langchain/langgraph");
+      !why.empty()) {
     row.note = "skipped: " + why;
     return row;
   }

@@ -27,24 +27,12 @@
 import { Annotation, END, MemorySaver, START, StateGraph } from '@langchain/langgraph';
 import { HumanMessage } from '@langchain/core/messages';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
+import { parseArgs, percentileMs } from './bench_common.mjs';
 
 const usage = 'usage: node bench_langgraph.mjs --graph chain3|fanout10 --nodes model|function '
   + '--checkpointer none|memory --warmup W --runs R';
-const opts = {};
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  if (!argv[i].startsWith('--') || i + 1 >= argv.length) {
-    console.error(usage);
-    process.exit(2);
-  }
-  opts[argv[i].slice(2)] = argv[i + 1];
-}
-for (const k of ['graph', 'nodes', 'checkpointer', 'warmup', 'runs']) {
-  if (opts[k] === undefined) {
-    console.error(`bench_langgraph: --${k} is required\n${usage}`);
-    process.exit(2);
-  }
-}
+const opts = parseArgs(process.argv.slice(2), usage,
+  ['graph', 'nodes', 'checkpointer', 'warmup', 'runs'], 'bench_langgraph');
 const warmup = Number(opts.warmup);
 const runs = Number(opts.runs);
 if (!['chain3', 'fanout10'].includes(opts.graph) || !['model', 'function'].includes(opts.nodes)
@@ -104,11 +92,6 @@ async function runOnce() {
   return ns;
 }
 
-function percentileMs(sorted, p) {
-  if (sorted.length === 0) return 0;
-  const rank = Math.max(1, Math.ceil(p * sorted.length));
-  return sorted[rank - 1] / 1e6;
-}
 
 for (let i = 0; i < warmup; i += 1) await runOnce();
 const latencies = [];

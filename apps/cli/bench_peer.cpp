@@ -2,7 +2,8 @@
 // `node bench_openai.mjs` in a child process against the same mock. The
 // script times its own requests (process.hrtime) with the same closed loop
 // and the same percentile rule, and prints one JSON line. If node or the SDK
-// is missing the row says so; no figure is ever made up.
+// is missing the row says so; no figure is ever made up. The child-process
+// helpers here (bench_child.hpp) serve `bench workflow` too.
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,23 +16,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/cli/bench_child.hpp"
 #include "apps/cli/bench_llm.hpp"
 
 extern char** environ;
 
 namespace agentgraph::cli {
 
-namespace bench_peer_detail {
-
-// The script's stdout is one short JSON line; anything longer is a bug.
-constexpr size_t peer_output_bytes_max = 64 * 1024;
-
 bool is_file(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The first executable `node` on PATH, or empty.
 std::string find_node() {
   const char* path = std::getenv("PATH");
   std::stringstream dirs{path == nullptr ? "" : path};
@@ -44,8 +40,6 @@ std::string find_node() {
   return {};
 }
 
-// Runs argv[0] with stdout captured (stderr passes through). Returns the
-// exit status (-1 if it could not start) and fills `out`.
 int run_captured(const std::vector<std::string>& argv, std::string& out) {
   int fds[2];
   if (::pipe(fds) != 0)
@@ -77,26 +71,23 @@ int run_captured(const std::vector<std::string>& argv, std::string& out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// Why the peer cannot run, or empty when it can.
-std::string why_skipped(const std::string& node, const std::string& peers_dir) {
-  const std::string install = " (install: npm ci --prefix " + peers_dir + ")";
+std::string peer_skip_reason(const std::string& node, const std::string& peers_dir,
+                             const std::string& script, const std::string& package) {
   if (node.empty())
     return "node is not on PATH (tools/setup.sh installs nodejs and npm)";
-  if (!is_file(peers_dir + "/bench_openai.mjs"))
-    return peers_dir + "/bench_openai.mjs is missing (see --peers-dir)";
-  if (!is_file(peers_dir + "/node_modules/openai/package.json"))
-    return "the openai SDK is not installed in " + peers_dir + "/node_modules" + install;
+  if (!is_file(peers_dir + "/" + script))
+    return peers_dir + "/" + script + " is missing (see --peers-dir)";
+  if (!is_file(peers_dir + "/node_modules/" + package + "/package.json"))
+    return package + " is not installed in " + peers_dir + "/node_modules (npm ci --prefix "
+           + peers_dir + ")";
   return {};
 }
 
-}  // namespace bench_peer_detail
-
 peer_result run_openai_sdk(const std::string& peers_dir, const bench_target& t,
                            uint32_t concurrency, uint64_t warmup, uint64_t count) {
-  using namespace bench_peer_detail;
   peer_result r;
   const auto node = find_node();
-  r.skipped = why_skipped(node, peers_dir);
+  r.skipped = peer_skip_reason(node, peers_dir, "bench_openai.mjs", "openai");
   if (!r.skipped.empty())
     return r;
   const auto& last = t.request.messages.back();

@@ -18,6 +18,7 @@
 
 #include "actors/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
+#include "apps/cli/bench_workflow.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/error.hpp"
 #include "scenario.hpp"
@@ -243,8 +244,12 @@ int bench_llm(const args& argv) {
 int bench_command(const args& argv) {
   if (!argv.empty() && argv[0] == "llm")
     return cmd_bench_llm_detail::bench_llm({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "workflow")
+    return bench_workflow({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
-               "[--quick] [--peers-dir DIR]\n";
+               "[--quick] [--peers-dir DIR]\n"
+               "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
+               "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n";
   return 2;
 }
 

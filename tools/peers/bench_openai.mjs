@@ -11,24 +11,12 @@
 // Prints one JSON line: {"requests", "seconds", "p50_ms", "p99_ms", "errors",
 // "first_error"}. Percentiles are nearest-rank, as in the C++ bench.
 import OpenAI from 'openai';
+import { parseArgs, percentileMs } from './bench_common.mjs';
 
 const usage = 'usage: node bench_openai.mjs --base-url URL --key KEY --model M --prompt TEXT '
   + '--max-tokens N --concurrency C --warmup W --requests R';
-const opts = {};
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  if (!argv[i].startsWith('--') || i + 1 >= argv.length) {
-    console.error(usage);
-    process.exit(2);
-  }
-  opts[argv[i].slice(2)] = argv[i + 1];
-}
-for (const k of ['base-url', 'key', 'model', 'prompt', 'max-tokens', 'concurrency', 'warmup', 'requests']) {
-  if (opts[k] === undefined) {
-    console.error(`bench_openai: --${k} is required\n${usage}`);
-    process.exit(2);
-  }
-}
+const opts = parseArgs(process.argv.slice(2), usage,
+  ['base-url', 'key', 'model', 'prompt', 'max-tokens', 'concurrency', 'warmup', 'requests'], 'bench_openai');
 const concurrency = Number(opts.concurrency);
 const warmup = Number(opts.warmup);
 const requests = Number(opts.requests);
@@ -61,11 +49,6 @@ async function loop(count) {
   return { latencies, seconds, ...state };
 }
 
-function percentileMs(sorted, p) {
-  if (sorted.length === 0) return 0;
-  const rank = Math.max(1, Math.ceil(p * sorted.length));
-  return sorted[rank - 1] / 1e6;
-}
 
 if (warmup > 0) await loop(warmup);
 const r = await loop(requests);

@@ -1,0 +1,301 @@
+// `agentgraph bench workflow` (bench_workflow.hpp says what it measures):
+// builds a Runtime in-process per checkpoint mode from config text (one
+// scripted provider answering every request at once, one agent), runs each
+// graph `runs` times after `warmup` runs, and times every run_workflow call
+// with steady_clock on the calling thread. Then it runs the LangGraph.js
+// rows and prints one table per graph.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+#include "actors/runtime.hpp"
+#include "actors/workflow/workflow_builder.hpp"
+#include "apps/cli/bench_llm.hpp"
+#include "apps/cli/bench_workflow.hpp"
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+#include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
+#include "runtime/error.hpp"
+
+namespace po = boost::program_options;
+
+namespace agentgraph::cli {
+
+namespace cmd_bench_workflow_detail {
+
+// One run's deadline; an instant graph that takes this long is broken.
+constexpr auto run_deadline = std::chrono::seconds{60};
+// Every graph here takes this many super-steps.
+constexpr uint32_t graph_steps = 3;
+// The PostgreSQL schema the bench writes to (created if missing; every run
+// is its own thread, pruned to keep_last checkpoints like any thread).
+constexpr const char* postgres_schema = "agentgraph_bench";
+
+// The defaults warm every row up with 200 runs because LangGraph.js needs
+// them: V8's JIT took its chain3 per-step figure from about 900 us after 20
+// warm-up runs to about 500 us after 200 (ours moved by a few us).
+struct bench_options {
+  uint64_t runs = 1000;
+  uint64_t warmup = 200;
+  std::string peers_dir = AGENTGRAPH_PEERS_DIR;
+  std::string rules = AGENTGRAPH_BENCH_DIR "/workflow.rules.json";
+  std::string postgres_url;  // empty: the PostgreSQL row is skipped
+};
+
+// Returns the exit code when parsing ends the command (help, bad usage).
+std::optional<int> parse(const args& argv, bench_options& out) {
+  po::options_description desc{"agentgraph bench workflow"};
+  desc.add_options()("help", "print this help")(
+    "runs", po::value(&out.runs), "measured runs per row (default 1000)")(
+    "warmup", po::value(&out.warmup), "warm-up runs per row, not measured (default 200)")(
+    "quick", "small counts for a smoke test: 20 runs, 2 warm-up (unless given)")(
+    "postgres-url", po::value(&out.postgres_url),
+    "PostgreSQL for the checkpointed row (default: $AGENTGRAPH_TEST_POSTGRES_URL)")(
+    "rules", po::value(&out.rules), "the scripted provider's rules (default configs/bench/workflow.rules.json)")(
+    "peers-dir", po::value(&out.peers_dir),
+    "where bench_langgraph.mjs and node_modules/@langchain/langgraph live (default: tools/peers)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "agentgraph bench workflow: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (vm.count("quick")) {
+    out.runs = vm.count("runs") ? out.runs : 20;
+    out.warmup = vm.count("warmup") ? out.warmup : 2;
+  }
+  if (out.runs < 1 || out.runs > bench_workflow_runs_max || out.warmup > bench_workflow_runs_max) {
+    std::cerr << "agentgraph bench workflow: --runs must be in [1, " << bench_workflow_runs_max
+              << "] and --warmup at most that\n";
+    return 2;
+  }
+  // The bench is a program, not a test, so it reads the test harness's
+  // variable itself; the config loader ignores AGENTGRAPH_TEST_* on purpose.
+  if (const char* url = std::getenv("AGENTGRAPH_TEST_POSTGRES_URL");
+      out.postgres_url.empty() && url != nullptr)
+    out.postgres_url = url;
+  return std::nullopt;
+}
+
+// A graph's shape: its nodes in order and how they connect.
+struct graph_shape {
+  std::string name;                 // chain3 | fanout10
+  std::vector<std::string> nodes;   // each writes "<node>_out"
+  bool fan_out = false;             // first -> the middle ones -> last (a join)
+};
+
+graph_shape chain3() { return {"chain3", {"n1", "n2", "n3"}, false}; }
+
+graph_shape fanout10() {
+  graph_shape s{"fanout10", {"first"}, true};
+  for (int i = 0; i < 10; ++i)
+    s.nodes.push_back("b" + std::to_string(i));
+  s.nodes.push_back("last");
+  return s;
+}
+
+// agent_nodes: every node asks agent "bench"; else every node is the
+// function "bench_<node>".
+caf::expected<workflow_graph> build_graph(const graph_shape& s, bool agent_nodes) {
+  workflow_builder b{s.name};
+  for (const auto& n : s.nodes) {
+    if (agent_nodes)
+      b.agent(n, "bench", "Say pong about {{topic}}.", n + "_out");
+    else
+      b.function(n, "bench_" + n);
+  }
+  if (s.fan_out) {
+    const std::vector<std::string> middle(s.nodes.begin() + 1, s.nodes.end() - 1);
+    b.edge(s.nodes.front(), middle).join(middle, s.nodes.back());
+  } else {
+    for (size_t i = 0; i + 1 < s.nodes.size(); ++i)
+      b.edge(s.nodes[i], {s.nodes[i + 1]});
+  }
+  return b.edge(s.nodes.back(), {"END"}).entry(s.nodes.front()).build();
+}
+
+using store_opener = std::function<caf::expected<std::unique_ptr<checkpoint_store>>()>;
+
+// The runtime of one row: the scripted provider, agent "bench", a function
+// per node of both graphs, and the row's checkpoint store (null opener: none).
+caf::expected<std::unique_ptr<Runtime>> make_runtime(const bench_options& o,
+                                                     const store_opener& open) {
+  auto cfg = parse_node_config("[provider.scripted]\nrules = " + o.rules + "\n[agent.bench]\n",
+                               "bench-workflow.ini", {}, {});
+  if (!cfg)
+    return cfg.error();
+  auto rt = Runtime::from_config(*cfg);
+  if (!rt)
+    return rt.error();
+  if (open) {
+    auto store = open();
+    if (!store)
+      return store.error();
+    if (auto err = (*rt)->use_checkpoints(std::move(*store)))
+      return err;
+  }
+  for (const auto& shape : {chain3(), fanout10()})
+    for (const auto& n : shape.nodes) {
+      const std::string key = n + "_out";
+      auto err = (*rt)->register_workflow_function("bench_" + n, [key](const Value&) {
+        return caf::expected<Value>{Value{Value::Object{{key, Value{"pong"}}}}};
+      });
+      if (err)
+        return err;
+    }
+  return std::move(*rt);
+}
+
+void ignore_event(const workflow_event&) {}
+
+// Times warmup + runs runs of `g`; fails on the first run that does not
+// complete in graph_steps steps with every node's output "pong".
+caf::expected<workflow_figures> time_runs(Runtime& rt, const workflow_graph& g,
+                                          const graph_shape& s, const bench_options& o) {
+  // Thread ids unique across processes: a PostgreSQL schema outlives a run.
+  const auto prefix = s.name + "-" + std::to_string(::getpid()) + "-"
+                      + std::to_string(bench_clock::now().time_since_epoch().count()) + "-";
+  loop_result lr;
+  const auto t0 = bench_clock::now();
+  for (uint64_t i = 0; i < o.warmup + o.runs; ++i) {
+    workflow_start start;
+    start.thread_id = prefix + std::to_string(i);
+    start.state = Value{Value::Object{{"topic", Value{"workflows"}}}};
+    const auto begin = bench_clock::now();
+    auto r = rt.run_workflow(g, start, ignore_event, run_deadline);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(bench_clock::now() - begin);
+    if (!r)
+      return r.error();
+    if (r->status != workflow_status::completed || r->steps != graph_steps)
+      return make_error(errc::internal, "run " + start.thread_id + " ended " + to_string(r->status)
+                                          + " after " + std::to_string(r->steps) + " steps: " + r->error);
+    for (const auto& n : s.nodes)
+      if (r->state.get_string(n + "_out") != "pong")
+        return make_error(errc::internal, "run " + start.thread_id + ": node " + n + " wrote "
+                                            + r->state.to_json());
+    if (i >= o.warmup)
+      lr.latency_ns.push_back(ns.count());
+  }
+  lr.seconds = std::chrono::duration<double>(bench_clock::now() - t0).count();
+  const auto f = summarize(std::move(lr));
+  return workflow_figures{f.requests, graph_steps, f.p50_ms, f.p99_ms};
+}
+
+// One agentgraph row: a fresh runtime with `open`'s store, `s` built with
+// agent or function nodes.
+workflow_row agentgraph_row(std::string name, const bench_options& o, const graph_shape& s,
+                            bool agent_nodes, const store_opener& open) {
+  workflow_row row;
+  row.name = std::move(name);
+  auto g = build_graph(s, agent_nodes);
+  auto rt = g ? make_runtime(o, open) : caf::expected<std::unique_ptr<Runtime>>{g.error()};
+  auto f = rt ? time_runs(**rt, *g, s, o) : caf::expected<workflow_figures>{rt.error()};
+  if (f)
+    row.figures = *f;
+  else
+    row.note = "failed: " + describe(f.error());
+  return row;
+}
+
+// The rows of one graph, in table order; reference = LangGraph.js with
+// fake-model nodes and no checkpointer.
+workflow_table graph_table(const bench_options& o, const graph_shape& s,
+                           const std::filesystem::path& sqlite_dir) {
+  workflow_table t;
+  t.title = s.name == "chain3"
+              ? "graph chain3: n1 -> n2 -> n3 (3 super-steps, 3 node calls per run)"
+              : "graph fanout10: first -> b0..b9 -> last, a join (3 super-steps, 12 node calls per run)";
+  const auto sqlite_path = sqlite_dir / (s.name + ".db");
+  std::filesystem::remove(sqlite_path);
+  t.rows.push_back(agentgraph_row("agentgraph, agent, no checkpoints", o, s, true, {}));
+  t.rows.push_back(agentgraph_row("agentgraph, agent, SQLite", o, s, true, [&] {
+    return open_sqlite_checkpoint_store(sqlite_path.string());
+  }));
+  if (o.postgres_url.empty())
+    t.rows.push_back({"agentgraph, agent, PostgreSQL", std::nullopt,
+                      "skipped: no --postgres-url and no AGENTGRAPH_TEST_POSTGRES_URL "
+                      "(tools/test-services.sh run agentgraph bench workflow)"});
+  else
+    t.rows.push_back(agentgraph_row("agentgraph, agent, PostgreSQL", o, s, true, [&] {
+      return open_postgres_checkpoint_store(o.postgres_url, {}, postgres_schema);
+    }));
+  t.rows.push_back(agentgraph_row("agentgraph, function, no checkpoints", o, s, false, {}));
+  std::filesystem::remove(sqlite_path);
+  for (const char* suffix : {"-wal", "-shm"})
+    std::filesystem::remove(sqlite_path.string() + suffix);
+  const auto lg = [&](std::string name, const char* nodes, const char* cp) {
+    return run_langgraph(o.peers_dir, std::move(name), {s.name, nodes, cp, o.warmup, o.runs});
+  };
+  t.reference = t.rows.size();
+  t.rows.push_back(lg("LangGraph.js, fake model, no checkpointer", "model", "none"));
+  t.rows.push_back(lg("LangGraph.js, fake model, MemorySaver", "model", "memory"));
+  t.rows.push_back(lg("LangGraph.js, function, no checkpointer", "function", "none"));
+  t.compare = {{0, 4}, {3, 6}};
+  return t;
+}
+
+bool has_failure(const workflow_table& t) {
+  for (const auto& r : t.rows)
+    if (!r.figures && r.note.rfind("failed:", 0) == 0)
+      return true;
+  return false;
+}
+
+void print_preamble(const bench_options& o) {
+#ifdef __OPTIMIZE__
+  const char* build = "optimized";
+#else
+  const char* build = "NOT optimized (-O0): these figures say little";
+#endif
+  std::cout << "agentgraph bench workflow: each row " << o.warmup << " warm-up + " << o.runs
+            << " measured runs, one after the other; " << std::thread::hardware_concurrency()
+            << " hardware threads; build " << build << "\n"
+            << "agent: agent nodes over the scripted provider (" << o.rules << "), answered at once;\n"
+            << "function: registered C++ function nodes (the engine's floor);\n"
+            << "SQLite: a temp file, synchronous=FULL (an fsync per super-step dominates);\n"
+            << "LangGraph.js: @langchain/langgraph in node; fake model = FakeListChatModel, no sleep;\n"
+            << "step us p50: the median run's wall time / its super-steps; "
+               "vs LG: that over LangGraph.js's fake-model row without checkpointer\n\n";
+}
+
+}  // namespace cmd_bench_workflow_detail
+
+int bench_workflow(const args& argv) {
+  using namespace cmd_bench_workflow_detail;
+  bench_options o;
+  if (auto code = parse(argv, o))
+    return *code;
+  std::error_code ec;
+  const auto dir = std::filesystem::temp_directory_path(ec)
+                   / ("agentgraph-bench-wf-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << "agentgraph bench workflow: temp directory " << dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  print_preamble(o);
+  bool failed = false;
+  for (const auto& shape : {chain3(), fanout10()}) {
+    const auto t = graph_table(o, shape, dir);
+    std::cout << format_workflow_table(t) << "\n" << std::flush;
+    failed = failed || has_failure(t);
+  }
+  std::filesystem::remove_all(dir, ec);
+  if (failed)
+    std::cerr << "agentgraph bench workflow: some rows failed (see failed: above)\n";
+  return failed ? 1 : 0;
+}
+
+}  // namespace agentgraph::cli

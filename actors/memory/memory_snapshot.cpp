@@ -8,20 +8,14 @@
 #include <sqlite3.h>
 
 #include "runtime/error.hpp"
+#include "runtime/sqlite_handles.hpp"
 
 namespace agentgraph {
 
 namespace memory_snapshot_detail {
 
-struct db_closer {
-  // close_v2 also rolls back a transaction left open by an error path.
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct stmt_finalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_closer>;
-using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+using db_ptr = sqlite_db_ptr;
+using stmt_ptr = sqlite_stmt_ptr;
 
 constexpr const char* create_tables_sql =
   "CREATE TABLE IF NOT EXISTS memory_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"

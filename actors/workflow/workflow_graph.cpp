@@ -166,13 +166,13 @@ caf::error validate_graph(const workflow_graph& g, const graph_names& names) {
         return fail("interrupt names unknown node '" + n + "'");
   // Reachability from the entry: every node, and END.
   std::set<std::string> seen{g.entry};
-  std::deque<std::string> todo{g.entry};
-  while (!todo.empty()) {  // bounded: each node enters the queue once
-    auto n = todo.front();
-    todo.pop_front();
+  std::deque<std::string> frontier{g.entry};
+  while (!frontier.empty()) {  // bounded: each node enters the queue once
+    auto n = frontier.front();
+    frontier.pop_front();
     for (const auto& t : next[n])
       if (seen.insert(t).second)
-        todo.push_back(t);
+        frontier.push_back(t);
   }
   for (const auto& n : g.nodes)
     if (seen.count(n.name) == 0)

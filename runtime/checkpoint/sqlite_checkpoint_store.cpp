@@ -6,20 +6,14 @@
 
 #include "runtime/checkpoint/checkpoint_codec.hpp"
 #include "runtime/error.hpp"
+#include "runtime/sqlite_handles.hpp"
 
 namespace agentgraph {
 
 namespace sqlite_checkpoint_store_detail {
 
-struct db_closer {
-  // close_v2 also rolls back a transaction left open by an error path.
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct stmt_finalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_closer>;
-using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+using db_ptr = sqlite_db_ptr;
+using stmt_ptr = sqlite_stmt_ptr;
 
 // WITHOUT ROWID: rows are clustered by (thread, id), so latest/list/prune
 // read one contiguous range. checkpoint_threads holds each thread's id

@@ -1,0 +1,150 @@
+// Private to actors/runtime*.cpp: the Runtime's component tables and the
+// helpers its files share. Not installed, not part of the interface.
+#pragma once
+
+#include "actors/runtime.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "actors/agent/agent.hpp"
+#include "actors/memory/memory_shard.hpp"
+#include "actors/provider/caching_provider.hpp"
+#include "actors/provider/fallback_provider.hpp"
+#include "actors/provider/provider_factory.hpp"
+#include "actors/register_types.hpp"
+#include "actors/tool/tool_factory.hpp"
+#include "actors/tool/tool_registry.hpp"
+#include "actors/workflow/workflow_file.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
+#include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
+#include "net/curl_global.hpp"
+#include "net/http_client.hpp"
+#include "runtime/resilience/admission_queue.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+#include "runtime/supervisor.hpp"
+
+
+namespace agentgraph {
+
+namespace runtime_detail {
+
+// How long the runtime waits for a component's answer to a status or
+// snapshot request while building or shutting down.
+constexpr auto control_timeout = std::chrono::seconds{10};
+// A shutdown snapshot may take as long as the shard's writer allows.
+constexpr std::chrono::milliseconds snapshot_wait =
+  std::chrono::duration_cast<std::chrono::milliseconds>(memory_snapshot_write_timeout)
+  + std::chrono::seconds{5};
+// Extra wait of a Runtime caller beyond the agent's task deadline.
+constexpr auto caller_grace = std::chrono::seconds{1};
+
+template <class Handle>
+struct named {
+  std::string name;
+  Handle handle;
+};
+
+template <class Handle>
+const Handle* find(const std::vector<named<Handle>>& table, const std::string& name) {
+  for (const auto& entry : table)
+    if (entry.name == name)
+      return &entry.handle;
+  return nullptr;
+}
+
+template <class Handle>
+caf::expected<Handle> lookup(const std::vector<named<Handle>>& table, const std::string& kind,
+                             const std::string& name) {
+  if (auto h = find(table, name))
+    return *h;
+  return make_error(errc::not_found, "no " + kind + " named '" + name + "'");
+}
+
+// Runs the first spawn eagerly so a bad config is reported to the caller as
+// an error, then hands that first child to the supervisor; later restarts
+// call the spawn function again (a shard reloads its last snapshot).
+template <class Interface, class SpawnFn>
+caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& name,
+                                   const supervision_config& sc,
+                                   std::shared_ptr<metrics::registry> registry, SpawnFn spawn_fn) {
+  caf::expected<Interface> first = spawn_fn(sys);
+  if (!first)
+    return std::move(first.error());
+  auto initial = std::make_shared<Interface>(std::move(*first));
+  std::function<Interface(caf::actor_system&)> factory =
+    [initial, spawn_fn](caf::actor_system& s) -> Interface {
+    if (*initial) {
+      Interface h = std::move(*initial);
+      *initial = Interface{};
+      return h;
+    }
+    caf::expected<Interface> next = spawn_fn(s);
+    return next ? std::move(*next) : Interface{};
+  };
+  return spawn_supervised<Interface>(sys, name, sc, std::move(factory), std::move(registry));
+}
+
+template <class Handle>
+void log_added(const char* kind, const std::string& name, const caf::expected<Handle>& h) {
+  if (h)
+    log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
+  else
+    log(log_severity::error, "runtime", "component failed to start",
+        {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
+}
+
+template <class Handle>
+void stop_all(caf::scoped_actor& self, const std::vector<named<Handle>>& table) {
+  size_t waiting = 0;
+  for (const auto& entry : table) {
+    if (!entry.handle)
+      continue;
+    self->monitor(entry.handle);
+    self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+    ++waiting;
+  }
+  // Bounded: one down message per component, each within control_timeout.
+  for (size_t i = 0; i < waiting; ++i) {
+    bool got = false;
+    self->receive([&](caf::down_msg&) { got = true; },
+                  caf::after(control_timeout) >> [&] { got = false; });
+    if (!got)
+      break;
+  }
+}
+
+}  // namespace runtime_detail
+
+struct Runtime::component_tables {
+  // Shared by every HTTP provider; created with the first one. Held here so
+  // its destructor (which joins the I/O thread) runs on the thread that
+  // destroys the Runtime, never on a CAF scheduler thread.
+  std::shared_ptr<net::http_client> http;
+  std::vector<runtime_detail::named<provider_actor>> providers;
+  // One fallback chain per agent that names `fallback`, keyed by agent.
+  std::vector<runtime_detail::named<provider_actor>> chains;
+  std::map<std::string, provider_config> provider_configs;
+  // Registered from C++; shared read-only with every workflow run.
+  std::shared_ptr<function_registry> workflow_functions = std::make_shared<function_registry>();
+  std::shared_ptr<reducer_registry> workflow_reducers = std::make_shared<reducer_registry>();
+  checkpoint_actor checkpoints;  // invalid: workflow runs are not checkpointed
+  // The shared cache levels ([cache]); held here so the Redis client's I/O
+  // thread is joined on the thread that destroys the Runtime.
+  cache::cache_tiers cache;
+  std::map<std::string, std::shared_ptr<const workflow_graph>> workflows;  // [workflow.<name>]
+  std::vector<runtime_detail::named<memory_actor>> memories;
+  tool_registry tools;
+  std::vector<std::string> tool_order;  // names in the order added, for shutdown
+  std::vector<runtime_detail::named<agent_actor>> agents;
+  std::map<std::string, agent_config> agent_configs;
+  // Agent groups live in `agents` too (addressed like agents); their task deadlines.
+  std::map<std::string, std::chrono::milliseconds> group_deadlines;
+};
+
+}  // namespace agentgraph

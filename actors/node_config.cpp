@@ -195,10 +195,41 @@ const std::vector<field<node_settings>>& node_fields() {
                         "every route but /health and /ready then needs `Authorization: Bearer "
                         "<token>`. Empty: no auth. The variable must be set and non-empty."),
              &S::auth_token_env),
-        bind(uint_key("http_threads", d.http_threads, 1, 1024,
-                      "Gateway worker threads; each serves one connection at a time (a sync "
-                      "task or an event stream holds one for its whole length)."),
+        bind(uint_key("http_threads", d.http_threads, 1, 64,
+                      "Event-loop threads of the gateway's HTTP server. They only parse, route "
+                      "and write (no request holds one while it waits), so one or two serve "
+                      "thousands of connections."),
              &S::http_threads),
+        bind(uint_key("connections_max", d.connections_max, 1, 1'000'000,
+                      "Open connections the gateway serves; one more is answered 503 with "
+                      "Retry-After and closed. The open-file limit is raised to fit where the "
+                      "hard limit allows."),
+             &S::connections_max),
+        bind(uint_key("header_bytes_max", d.header_bytes_max, 1024, 1024 * 1024,
+                      "Largest request line plus headers the gateway reads; larger ones get "
+                      "431."),
+             &S::header_bytes_max),
+        bind(duration_key("header_timeout", d.header_timeout, 1ms, 10min,
+                          "A request's line and headers must arrive within this of its first "
+                          "byte (a new connection's first byte too); else 408 and the "
+                          "connection is closed."),
+             &S::header_timeout),
+        bind(duration_key("body_timeout", d.body_timeout, 1ms, 1h,
+                          "A request's whole body must arrive within this of its headers; else "
+                          "408 and the connection is closed."),
+             &S::body_timeout),
+        bind(duration_key("keep_alive_timeout", d.keep_alive_timeout, 1ms, 1h,
+                          "A kept-alive connection with no request in progress is closed after "
+                          "this."),
+             &S::keep_alive_timeout),
+        bind(duration_key("send_timeout", d.send_timeout, 1ms, 1h,
+                          "A client must take a response (or one event-stream chunk) within "
+                          "this; else its connection is closed."),
+             &S::send_timeout),
+        bind(uint_key("stream_buffer_bytes", d.stream_buffer_bytes, 1024, 1024 * mib,
+                      "Bytes of /v1/tasks/<id>/events queued for a subscriber that does not "
+                      "read; past it the subscriber is dropped (its connection closed)."),
+             &S::stream_buffer_bytes),
         bind(uint_key("tasks_in_flight_max", d.tasks_in_flight_max, 1, 100'000,
                       "Tasks the gateway runs at once; one more is refused with 429 and "
                       "Retry-After."),

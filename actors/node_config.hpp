@@ -73,7 +73,15 @@ struct node_settings {
   // Name of the environment variable holding the bearer token; empty: no
   // auth. The token itself never appears in a config file or a log.
   std::string auth_token_env;
-  uint32_t http_threads = 8;
+  // The HTTP server's event-loop threads and its bounds (net/http_server).
+  uint32_t http_threads = 2;
+  uint32_t connections_max = 10'000;
+  uint32_t header_bytes_max = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keep_alive_timeout{5'000};
+  std::chrono::milliseconds send_timeout{30'000};
+  uint64_t stream_buffer_bytes = 1 << 20;
   uint32_t tasks_in_flight_max = 256;
   uint32_t tasks_kept = 1024;
   uint32_t task_events_max = 1024;

@@ -3,6 +3,8 @@
 
 #include <random>
 
+#include <caf/actor_system.hpp>
+
 #include <caf/send.hpp>
 
 #include "actors/node/gateway_impl.hpp"
@@ -29,7 +31,15 @@ net::http_server_options server_options(const gateway_config& cfg) {
   o.host = cfg.host;
   o.port = cfg.port;
   o.threads = cfg.http_threads;
+  o.connections_max = cfg.connections_max;
+  o.header_bytes_max = cfg.header_bytes_max;
   o.body_bytes_max = cfg.body_bytes_max;
+  o.header_timeout = cfg.header_timeout;
+  o.body_timeout = cfg.body_timeout;
+  o.keep_alive_timeout = cfg.keep_alive_timeout;
+  o.send_timeout = cfg.send_timeout;
+  o.stream_buffer_bytes = cfg.stream_buffer_bytes;
+  o.retry_after_s = gateway_retry_after_draining_s;
   o.auth_token = cfg.auth_token;
   // Probes (load balancers, kubelets) rarely carry tokens, and these two
   // routes reveal nothing but liveness.
@@ -60,6 +70,13 @@ caf::expected<gateway_config> gateway_config_from(const node_settings& node,
   g.tasks_kept = node.tasks_kept;
   g.task_events_max = node.task_events_max;
   g.body_bytes_max = node.body_bytes_max;
+  g.connections_max = node.connections_max;
+  g.header_bytes_max = node.header_bytes_max;
+  g.header_timeout = node.header_timeout;
+  g.body_timeout = node.body_timeout;
+  g.keep_alive_timeout = node.keep_alive_timeout;
+  g.send_timeout = node.send_timeout;
+  g.stream_buffer_bytes = node.stream_buffer_bytes;
   g.health_ping_timeout = node.health_ping_timeout;
   if (!node.auth_token_env.empty()) {
     auto it = env.find(node.auth_token_env);
@@ -78,7 +95,11 @@ gateway::impl::impl(Runtime& runtime, gateway_config c)
     book(std::make_shared<task_book>(cfg.tasks_in_flight_max, cfg.tasks_kept,
                                      cfg.task_events_max)),
     id_prefix(gateway_detail::random_prefix()),
-    server(gateway_detail::server_options(cfg)) {
+    server([&] {
+      auto o = gateway_detail::server_options(cfg);
+      o.metrics = &runtime.metrics();
+      return o;
+    }()) {
   auto& reg = rt.metrics();
   if (auto fam = reg.add_counter("agentgraph_gateway_responses_total",
                                  "HTTP responses of the node gateway by route and status.",
@@ -89,57 +110,77 @@ gateway::impl::impl(Runtime& runtime, gateway_config c)
     book->in_flight_gauge = &(*fam)->with(std::vector<std::string>{});
 }
 
-net::server_response gateway::impl::counted(const char* route, net::server_response r) {
+void route_reply::operator()(net::server_response r) const {
   if (responses != nullptr)
     responses->with({route, std::to_string(r.status)}).inc();
-  return r;
+  responder.send(std::move(r));
 }
 
 void gateway::impl::add_routes() {
   auto add = [this](const char* method, const char* pattern, const char* name, auto fn) {
-    server.route(method, pattern, [this, name, fn](const net::server_request& req) {
-      return counted(name, fn(req));
+    server.route(method, pattern, [this, name, fn](const net::server_request& req,
+                                                   net::responder r) {
+      fn(req, route_reply{responses, name, std::move(r)});
     });
   };
-  add("GET", "/health", "health", [this](const net::server_request&) { return health(); });
-  add("GET", "/ready", "ready", [this](const net::server_request&) { return readiness(); });
-  add("GET", "/metrics", "metrics", [this](const net::server_request&) { return metrics_text(); });
-  add("POST", "/v1/tasks", "tasks_post", [this](const net::server_request& r) { return post_task(r); });
+  using req_t = const net::server_request&;
+  using reply_t = const route_reply&;
+  add("GET", "/health", "health",
+      [](req_t, reply_t reply) { reply(net::json_response(200, R"({"status":"alive"})")); });
+  add("GET", "/ready", "ready", [this](req_t, reply_t reply) { readiness(reply); });
+  add("GET", "/metrics", "metrics", [this](req_t, reply_t reply) {
+    net::server_response r;
+    r.content_type = std::string{metrics::exposition_content_type};
+    r.body = rt.metrics().scrape();
+    reply(std::move(r));
+  });
+  add("POST", "/v1/tasks", "tasks_post", [this](req_t r, reply_t reply) { post_task(r, reply); });
   add("GET", R"(/v1/tasks/([^/]+))", "task_get",
-      [this](const net::server_request& r) { return get_task(r); });
+      [this](req_t r, reply_t reply) { get_task(r, reply); });
   add("GET", R"(/v1/tasks/([^/]+)/events)", "task_events",
-      [this](const net::server_request& r) { return task_events(r); });
-  add("GET", "/v1/agents", "agents", [this](const net::server_request&) { return agents(); });
+      [this](req_t r, reply_t reply) { task_events(r, reply); });
+  add("GET", "/v1/agents", "agents", [this](req_t, reply_t reply) { agents(reply); });
   add("POST", R"(/v1/workflows/([^/]+)/runs)", "workflow_run",
-      [this](const net::server_request& r) { return post_workflow(r, false); });
+      [this](req_t r, reply_t reply) { post_workflow(r, reply, false); });
   add("POST", R"(/v1/workflows/([^/]+)/runs/([^/]+)/resume)", "workflow_resume",
-      [this](const net::server_request& r) { return post_workflow(r, true); });
-  add("GET", "/v1/memory", "memory", [this](const net::server_request&) { return memory(); });
+      [this](req_t r, reply_t reply) { post_workflow(r, reply, true); });
+  add("GET", "/v1/memory", "memory", [this](req_t, reply_t reply) { memory(reply); });
 }
 
-net::server_response gateway::impl::post_task(const net::server_request& req) {
+void answer_when_finished(const std::shared_ptr<task_entry>& entry,
+                          std::chrono::milliseconds deadline, const route_reply& reply) {
+  reply.responder.deadline(
+    deadline, net::json_error(504, "timeout",
+                              "task '" + entry->id + "' is still running; GET /v1/tasks/"
+                                + entry->id));
+  entry->when_finished([reply](int status, const Value& body) {
+    reply(net::json_response(status, body.to_json()));
+  });
+}
+
+void gateway::impl::post_task(const net::server_request& req, const route_reply& reply) {
   using namespace gateway_detail;
   if (draining.load())
-    return with_retry_after(
+    return reply(with_retry_after(
       net::json_error(503, "unavailable", "the node is draining; submit the task elsewhere"),
-      gateway_retry_after_draining_s);
+      gateway_retry_after_draining_s));
   auto sub = parse_task_submission(req.body);
   if (!sub)
-    return task_error(400, sub.error());
+    return reply(task_error(400, sub.error()));
   auto agent = rt.agent(sub->agent);
   if (!agent)
-    return task_error(404, agent.error());
+    return reply(task_error(404, agent.error()));
   std::string id = sub->task_id.empty()
                      ? "t-" + id_prefix + "-" + std::to_string(++task_counter)
                      : sub->task_id;
   auto adm = book->table.admit(id, sub->agent);
   if (adm.outcome == task_table::admit_outcome::duplicate)
-    return net::json_error(409, "conflict", "task_id '" + id + "' is already in use");
+    return reply(net::json_error(409, "conflict", "task_id '" + id + "' is already in use"));
   if (adm.outcome == task_table::admit_outcome::full)
-    return with_retry_after(
+    return reply(with_retry_after(
       net::json_error(429, "overloaded",
                       std::to_string(cfg.tasks_in_flight_max) + " tasks in flight; retry later"),
-      gateway_retry_after_full_s);
+      gateway_retry_after_full_s));
   if (book->in_flight_gauge != nullptr)
     book->in_flight_gauge->inc();
   auto deadline = rt.task_deadline(sub->agent) + gateway_runner_grace;
@@ -155,77 +196,98 @@ net::server_response gateway::impl::post_task(const net::server_request& req) {
       {{"task_id", id}, {"agent", adm.entry->agent},
        {"mode", sub->mode == task_mode::sync ? "sync" : "background"}});
   if (sub->mode == task_mode::sync)
-    return wait_sync(adm.entry, deadline + gateway_caller_grace);
+    return answer_when_finished(adm.entry, deadline + gateway_caller_grace, reply);
   Value body = Value::object();
   body["task_id"] = Value{id};
   body["status"] = Value{"running"};
   auto r = net::json_response(202, body.to_json());
   r.headers.emplace_back("Location", "/v1/tasks/" + id);
-  return r;
+  reply(std::move(r));
 }
 
-net::server_response gateway::impl::post_workflow(const net::server_request& req, bool resume) {
+void gateway::impl::post_workflow(const net::server_request& req, const route_reply& reply,
+                                  bool resume) {
   using namespace gateway_detail;
   if (draining.load())
-    return with_retry_after(
+    return reply(with_retry_after(
       net::json_error(503, "unavailable", "the node is draining; start the run elsewhere"),
-      gateway_retry_after_draining_s);
+      gateway_retry_after_draining_s));
   const std::string name = req.params.at(0);
   auto graph = rt.workflow(name);
   if (!graph)
-    return task_error(404, graph.error());
+    return reply(task_error(404, graph.error()));
   // Body: {"input": {...}, "thread_id": "...", "mode": "sync" | "background"}, all optional.
   Value body = Value::object();
   if (!req.body.empty()) {
     auto parsed = Value::from_json(req.body);
     if (!parsed || !parsed->is_object())
-      return net::json_error(400, "invalid_argument", "the body must be a JSON object");
+      return reply(net::json_error(400, "invalid_argument", "the body must be a JSON object"));
     body = std::move(*parsed);
   }
   for (const auto& [k, v] : body.as_object())
     if (k != "input" && k != "thread_id" && k != "mode")
-      return net::json_error(400, "invalid_argument", "unknown field '" + k + "'");
+      return reply(net::json_error(400, "invalid_argument", "unknown field '" + k + "'"));
   const Value* input = body.find("input");
   if (input != nullptr && !input->is_object())
-    return net::json_error(400, "invalid_argument", "input: must be a JSON object");
+    return reply(net::json_error(400, "invalid_argument", "input: must be a JSON object"));
   const Value* mode = body.find("mode");
   if (mode != nullptr && (!mode->is_string()
                           || (mode->as_string() != "sync" && mode->as_string() != "background")))
-    return net::json_error(400, "invalid_argument", "mode: must be \"sync\" or \"background\"");
+    return reply(
+      net::json_error(400, "invalid_argument", "mode: must be \"sync\" or \"background\""));
   const bool sync = mode == nullptr || mode->as_string() == "sync";
   const Value* thread_field = body.find("thread_id");
   if (thread_field != nullptr && (!thread_field->is_string() || thread_field->as_string().empty()))
-    return net::json_error(400, "invalid_argument", "thread_id: must be a non-empty string");
+    return reply(net::json_error(400, "invalid_argument", "thread_id: must be a non-empty string"));
   const std::string id = "w-" + id_prefix + "-" + std::to_string(++task_counter);
-  workflow_start start;
-  if (resume) {
-    auto from = rt.resume_start(**graph, req.params.at(1), 0,
-                                input != nullptr ? *input : Value::object());
-    if (!from)
-      return task_error(http_status_of(from.error()), from.error());
-    if (from->next.empty())
-      return net::json_error(409, "conflict", "thread '" + req.params.at(1) + "' has already ended");
-    start = std::move(*from);
-  } else {
+  workflow_launch launch{rt, book, cfg.tasks_in_flight_max, name, *graph, id, sync, reply};
+  if (!resume) {
+    workflow_start start;
     start.thread_id = thread_field != nullptr ? thread_field->as_string() : id;
     if (input != nullptr)
       start.state = *input;
+    return launch(std::move(start));
   }
+  // Reading the checkpoint blocks (a database read): it runs on a thread
+  // of its own, never on the event loop nor on a CAF scheduler thread.
+  if (resumes_in_flight->fetch_add(1) >= gateway_resumes_max) {
+    resumes_in_flight->fetch_sub(1);
+    return reply(with_retry_after(
+      net::json_error(429, "overloaded",
+                      std::to_string(gateway_resumes_max) + " resumes in progress; retry later"),
+      gateway_retry_after_full_s));
+  }
+  rt.system().spawn<caf::detached>(
+    [launch, counter = resumes_in_flight, thread = req.params.at(1),
+     merged = input != nullptr ? *input : Value::object()] {
+      auto from = launch.rt.resume_start(*launch.graph, thread, 0, merged);
+      counter->fetch_sub(1);
+      if (!from)
+        return launch.reply(task_error(http_status_of(from.error()), from.error()));
+      if (from->next.empty())
+        return launch.reply(
+          net::json_error(409, "conflict", "thread '" + thread + "' has already ended"));
+      launch(std::move(*from));
+    });
+}
+
+void workflow_launch::operator()(workflow_start start) const {
+  using namespace gateway_detail;
   auto adm = book->table.admit(id, "workflow:" + name);
   if (adm.outcome == task_table::admit_outcome::full)
-    return with_retry_after(
+    return reply(with_retry_after(
       net::json_error(429, "overloaded",
-                      std::to_string(cfg.tasks_in_flight_max) + " tasks in flight; retry later"),
-      gateway_retry_after_full_s);
+                      std::to_string(tasks_in_flight_max) + " tasks in flight; retry later"),
+      gateway_retry_after_full_s));
   if (adm.outcome == task_table::admit_outcome::duplicate)
-    return net::json_error(409, "conflict", "task id '" + id + "' is already in use");
+    return reply(net::json_error(409, "conflict", "task id '" + id + "' is already in use"));
   if (book->in_flight_gauge != nullptr)
     book->in_flight_gauge->inc();
   const std::string thread = start.thread_id;
   // The runner is the event sink: spawn it first, then the run pointing at it.
   const auto deadline = std::chrono::milliseconds{std::chrono::hours{1}};
   auto runner = spawn_workflow_runner(rt.system(), book, adm.entry, deadline);
-  auto run = rt.spawn_workflow(*graph, std::move(start), caf::actor_cast<workflow_event_sink>(runner));
+  auto run = rt.spawn_workflow(graph, std::move(start), caf::actor_cast<workflow_event_sink>(runner));
   if (!run) {
     caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
     adm.entry->finish(task_status::failed,
@@ -234,7 +296,7 @@ net::server_response gateway::impl::post_workflow(const net::server_request& req
     book->table.on_finished(adm.entry);
     if (book->in_flight_gauge != nullptr)
       book->in_flight_gauge->dec();
-    return task_error(http_status_of(run.error()), run.error());
+    return reply(task_error(http_status_of(run.error()), run.error()));
   }
   caf::anon_send(runner, *run);
   {
@@ -243,76 +305,48 @@ net::server_response gateway::impl::post_workflow(const net::server_request& req
       book->runners.emplace(id, runner);
   }
   if (sync)
-    return wait_sync(adm.entry, deadline + gateway_caller_grace);
+    return answer_when_finished(adm.entry, deadline + gateway_caller_grace, reply);
   Value accepted = Value::object();
   accepted["task_id"] = Value{id};
   accepted["thread_id"] = Value{thread};
   accepted["status"] = Value{"running"};
   auto r = net::json_response(202, accepted.to_json());
   r.headers.emplace_back("Location", "/v1/tasks/" + id);
-  return r;
+  reply(std::move(r));
 }
 
-net::server_response gateway::impl::wait_sync(const std::shared_ptr<task_entry>& entry,
-                                            std::chrono::milliseconds deadline) {
-  if (entry->wait_finished(std::chrono::steady_clock::now() + deadline, stopping))
-    return net::json_response(entry->final_http_status(), entry->final_body().to_json());
-  if (stopping.load())
-    return net::json_error(503, "unavailable", "the gateway is stopping");
-  return net::json_error(504, "timeout",
-                         "task '" + entry->id + "' is still running; GET /v1/tasks/" + entry->id);
-}
-
-net::server_response gateway::impl::get_task(const net::server_request& req) {
+void gateway::impl::get_task(const net::server_request& req, const route_reply& reply) {
   auto entry = book->table.find(req.params.at(0));
   if (!entry)
-    return net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'");
-  return net::json_response(200, entry->status_json().to_json());
+    return reply(net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'"));
+  reply(net::json_response(200, entry->status_json().to_json()));
 }
 
-net::server_response gateway::impl::task_events(const net::server_request& req) {
+void gateway::impl::task_events(const net::server_request& req, const route_reply& reply) {
   auto entry = book->table.find(req.params.at(0));
   if (!entry)
-    return net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'");
-  // Counts the stream as open for as long as the server holds its producer.
-  struct open_stream {
-    explicit open_stream(impl& g) : self(g) {
-      std::lock_guard lock{self.streams_mutex};
-      ++self.streams_open;
-    }
-    ~open_stream() {
-      {
-        std::lock_guard lock{self.streams_mutex};
-        --self.streams_open;
-      }
-      self.streams_closed.notify_all();
-    }
-    impl& self;
-    task_entry::cursor cursor;
-  };
-  net::server_response r;
-  r.content_type = "text/event-stream";
-  auto st = std::make_shared<open_stream>(*this);
-  r.stream = [entry, st](std::chrono::milliseconds wait) { return entry->read(st->cursor, wait); };
-  return r;
-}
-
-net::server_response gateway::impl::health() const {
-  return net::json_response(200, R"({"status":"alive"})");
-}
-
-net::server_response gateway::impl::metrics_text() {
-  net::server_response r;
-  r.content_type = std::string{metrics::exposition_content_type};
-  r.body = rt.metrics().scrape();
-  return r;
+    return reply(net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'"));
+  auto stream = reply.responder.stream();
+  if (!stream)
+    return;  // the client is gone
+  if (responses != nullptr)
+    responses->with({reply.route, "200"}).inc();
+  // The subscription queues into the stream's bounded buffer; a client that
+  // stops reading is dropped by the server, and its close unsubscribes.
+  const uint64_t sub = entry->subscribe([stream](net::sse_step step) {
+    if (stream->send(step.events) && step.finished)
+      stream->finish();
+  });
+  if (sub != 0)
+    stream->on_close([entry, sub] { entry->unsubscribe(sub); });
 }
 
 caf::expected<std::unique_ptr<gateway>> gateway::start(Runtime& rt, gateway_config cfg) {
-  if (cfg.http_threads == 0 || cfg.tasks_in_flight_max == 0 || cfg.task_events_max == 0)
+  if (cfg.http_threads == 0 || cfg.tasks_in_flight_max == 0 || cfg.task_events_max == 0
+      || cfg.connections_max == 0)
     return make_error(errc::invalid_argument,
-                      "gateway: http_threads, tasks_in_flight_max and task_events_max must be "
-                      "at least 1");
+                      "gateway: http_threads, connections_max, tasks_in_flight_max and "
+                      "task_events_max must be at least 1");
   auto p = std::make_unique<impl>(rt, std::move(cfg));
   p->add_routes();
   if (auto err = p->server.start())
@@ -385,14 +419,9 @@ void gateway::stop() {
   if (p.stopping.exchange(true))
     return;
   p.ready = false;
-  // Sync callers still waiting get 503 now rather than holding a worker
-  // that stop() would have to wait for.
-  for (const auto& entry : p.book->table.running())
-    entry->wake();
-  {
-    std::unique_lock lock{p.streams_mutex};
-    p.streams_closed.wait_for(lock, gateway_stream_drain_max, [&p] { return p.streams_open == 0; });
-  }
+  // The server answers what it has read: handlers' answers within its stop
+  // grace (a cancelled task's 409, an event stream's last events), 503 with
+  // Retry-After for the rest; then it closes every connection.
   p.server.stop();
   log(log_severity::info, gateway_log_component, "gateway stopped", {});
 }

@@ -14,16 +14,23 @@
 //   GET  /v1/agents             per-agent counters and figures
 //   GET  /v1/memory             per-shard entries and bytes
 // Statuses: 400 bad body (the message names the field), 401 bad token,
-// 404 unknown agent/task/route, 409 task_id in use, 413 body too large,
-// 429 tasks_in_flight_max reached (Retry-After), 503 draining (Retry-After);
+// 404 unknown agent/task/route, 408 headers or body too slow, 409 task_id
+// in use, 413 body too large, 429 tasks_in_flight_max reached
+// (Retry-After), 431 headers too large, 503 draining, stopping or
+// connections_max open (Retry-After);
 // a failed sync task gets http_status_of(error) (task_json.hpp).
 // `agent` names one agent; agent groups (routing) are a later issue.
 //
 // Tasks run through the Runtime's agents without blocking a CAF scheduler
 // thread: each task has a small event-based runner actor that asks the
 // agent to execute_stream and is itself the stream sink, forwarding chunks
-// into the task's bounded event buffer. HTTP workers wait on the task's
-// condition variable (bounded by the task deadline), never on CAF.
+// into the task's bounded event buffer. Nothing waits on a thread: the HTTP
+// server (net/http_server) is event driven, a sync caller's answer is a
+// callback on the task's end (with a deadline), an event stream is a
+// subscription that queues into its connection's bounded buffer, and the
+// probes of /ready, /v1/agents and /v1/memory are small actors. Only a
+// workflow resume, which reads its checkpoint, runs on a thread of its own
+// (a detached actor, at most gateway_resumes_max at once).
 //
 // Thread-safe: every public method may be called from any non-actor thread.
 // The Runtime must outlive the gateway.
@@ -48,11 +55,18 @@ struct gateway_config {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: the OS picks (see gateway::port())
   std::string auth_token;  // empty: no auth; never logged
-  uint32_t http_threads = 8;
+  uint32_t http_threads = 2;  // the HTTP server's event-loop threads
+  uint32_t connections_max = 10'000;
   uint32_t tasks_in_flight_max = 256;
   uint32_t tasks_kept = 1024;  // finished tasks kept for GET
   uint32_t task_events_max = 1024;  // stream events buffered per task
+  uint32_t header_bytes_max = 16 * 1024;
   uint64_t body_bytes_max = 1 << 20;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keep_alive_timeout{5'000};
+  std::chrono::milliseconds send_timeout{30'000};
+  uint64_t stream_buffer_bytes = 1 << 20;  // per event-stream subscriber
   std::chrono::milliseconds health_ping_timeout{1000};
 };
 
@@ -88,7 +102,9 @@ class gateway {
   // interrupted (agents have no cancel message yet); its late result is
   // dropped.
   size_t cancel_in_flight(const std::string& reason);
-  // Stops the HTTP server (waiting callers get 503); idempotent.
+  // Stops the HTTP server: requests it has read get their answer (a task
+  // that ended, a cancelled task's 409) or 503 with Retry-After, event
+  // streams end after their buffered events, nothing is reset. Idempotent.
   void stop();
 
   struct impl;

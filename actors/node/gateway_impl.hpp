@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -37,8 +36,8 @@ constexpr auto gateway_caller_grace = std::chrono::seconds{2};
 // A runner waits for the agent this much longer than the agent's task
 // deadline, so the agent's supervisor answers with its own timeout first.
 constexpr auto gateway_runner_grace = std::chrono::seconds{1};
-// How long stop() lets open event streams deliver their last events.
-constexpr auto gateway_stream_drain_max = std::chrono::seconds{2};
+// Workflow resumes reading their checkpoint at once; one more gets 429.
+constexpr uint32_t gateway_resumes_max = 16;
 
 // What the runners share with the gateway. Held by shared_ptr so a runner
 // finishing after the gateway is gone still has a valid table.
@@ -71,6 +70,38 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
                                  std::shared_ptr<task_entry> entry,
                                  std::chrono::milliseconds deadline);
 
+// Answers one request of a route and counts the answer in
+// agentgraph_gateway_responses_total{route,status}. Cheap to copy; may be
+// called from any thread (a runner's callback, a probe actor).
+struct route_reply {
+  metrics::counter_family* responses;  // the runtime's registry; may be null
+  const char* route;
+  net::responder responder;
+  void operator()(net::server_response r) const;
+};
+
+// A sync caller's answer: the task's final body when it ends, or 504 after
+// `deadline` (the runner's own deadline ends it first; this is the net).
+void answer_when_finished(const std::shared_ptr<task_entry>& entry,
+                          std::chrono::milliseconds deadline, const route_reply& reply);
+
+// Admits and starts a workflow run from `start` and answers (sync: when it
+// ends; background: 202 at once). Never blocks; called on an event-loop
+// thread, or on a resume's own thread after it read its checkpoint, so it
+// touches only what outlives the gateway (the runtime and the book).
+struct workflow_launch {
+  Runtime& rt;
+  std::shared_ptr<task_book> book;
+  size_t tasks_in_flight_max;
+  std::string name;
+  std::shared_ptr<const workflow_graph> graph;
+  std::string id;
+  bool sync;
+  route_reply reply;
+
+  void operator()(workflow_start start) const;
+};
+
 struct gateway::impl {
   impl(Runtime& runtime, gateway_config c);
 
@@ -79,37 +110,27 @@ struct gateway::impl {
   const std::shared_ptr<task_book> book;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
-  std::atomic<bool> stopping{false};  // sync waiters give up when set
+  std::atomic<bool> stopping{false};
   std::atomic<uint64_t> task_counter{0};
+  // Resumes read their checkpoint on a thread of their own; at most
+  // gateway_resumes_max at once.
+  std::shared_ptr<std::atomic<uint32_t>> resumes_in_flight =
+    std::make_shared<std::atomic<uint32_t>>(0);
   const std::string id_prefix;  // random per gateway, so ids differ across restarts
   metrics::counter_family* responses = nullptr;  // set by the constructor, const after
-
-  // Open event streams. stop() waits (at most stream_drain_max) for them to
-  // end, so a subscriber of a task that was just cancelled still gets its
-  // final event before the server closes the connection.
-  std::mutex streams_mutex;
-  std::condition_variable streams_closed;
-  size_t streams_open = 0;  // guarded by streams_mutex
-  // Last, so it stops (joining its workers, which may hold open_stream
-  // guards) before the members above are destroyed.
+  // Last, so it stops (closing every connection) before the members above
+  // are destroyed.
   net::http_server server;  // provides its own synchronization
 
-  // Counts the response in agentgraph_gateway_responses_total and returns it.
-  net::server_response counted(const char* route, net::server_response r);
-
   void add_routes();
-  net::server_response post_task(const net::server_request& req);
+  void post_task(const net::server_request& req, const route_reply& reply);
   // POST /v1/workflows/{name}/runs and .../runs/{thread}/resume.
-  net::server_response post_workflow(const net::server_request& req, bool resume);
-  net::server_response get_task(const net::server_request& req);
-  net::server_response task_events(const net::server_request& req);
-  net::server_response health() const;
-  net::server_response readiness();
-  net::server_response metrics_text();
-  net::server_response agents();
-  net::server_response memory();
-  net::server_response wait_sync(const std::shared_ptr<task_entry>& entry,
-                               std::chrono::milliseconds deadline);
+  void post_workflow(const net::server_request& req, const route_reply& reply, bool resume);
+  void get_task(const net::server_request& req, const route_reply& reply);
+  void task_events(const net::server_request& req, const route_reply& reply);
+  void readiness(const route_reply& reply);
+  void agents(const route_reply& reply);
+  void memory(const route_reply& reply);
 };
 
 }  // namespace agentgraph

@@ -1,8 +1,8 @@
-// The gateway's read-only routes: /ready, /v1/agents, /v1/memory. They ask
-// the runtime's actors from the HTTP worker thread with a blocking
-// scoped_actor request bounded by health_ping_timeout: an HTTP worker may
-// block, a CAF scheduler thread never does.
-#include <caf/scoped_actor.hpp>
+// The gateway's read-only routes: /ready, /v1/agents, /v1/memory. Each asks
+// the runtime's actors through one short-lived prober actor that sends
+// every request at once (each bounded by health_ping_timeout) and answers
+// the HTTP request when the last reply or timeout is in: no thread waits.
+#include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 
 #include "actors/node/agent_figures.hpp"
@@ -19,25 +19,55 @@ struct probe {
   double round_trip_ms = 0;
 };
 
-// One request with a deadline, timed from send to answer.
+// Asks every target `atom` at once and calls `done` with one probe per
+// target, in the targets' order, when all have answered or timed out. A
+// target whose handle could not be found keeps its lookup error.
 template <class Reply, class Handle, class Atom>
-probe<Reply> ask(caf::actor_system& sys, const Handle& h, std::chrono::milliseconds timeout,
-                 Atom atom) {
-  probe<Reply> out;
-  caf::scoped_actor self{sys};
-  auto t0 = std::chrono::steady_clock::now();
-  self->request(h, timeout, atom)
-    .receive([&](Reply& r) { out.reply = std::move(r); },
-             [&](caf::error& err) {
-               if (err == caf::sec::request_timeout)
-                 err = make_error(errc::timeout, "no answer within "
-                                                   + std::to_string(timeout.count()) + "ms");
-               out.reply = std::move(err);
-             });
-  out.round_trip_ms = std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
-  return out;
+void probe_all(caf::actor_system& sys, std::vector<caf::expected<Handle>> targets,
+               std::chrono::milliseconds timeout, Atom atom,
+               std::function<void(std::vector<probe<Reply>>)> done) {
+  struct state {
+    std::vector<probe<Reply>> probes;
+    size_t waiting = 0;
+  };
+  auto st = std::make_shared<state>();
+  st->probes.resize(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i])
+      ++st->waiting;
+    else
+      st->probes[i].reply = std::move(targets[i].error());
+  }
+  if (st->waiting == 0) {
+    done(std::move(st->probes));
+    return;
+  }
+  sys.spawn([st, targets = std::move(targets), timeout, atom,
+             done = std::move(done)](caf::event_based_actor* self) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (!targets[i])
+        continue;
+      auto settle = [self, st, i, t0, done](caf::expected<Reply> r) {
+        st->probes[i].reply = std::move(r);
+        st->probes[i].round_trip_ms = std::chrono::duration<double, std::milli>(
+                                        std::chrono::steady_clock::now() - t0)
+                                        .count();
+        if (--st->waiting == 0) {
+          done(std::move(st->probes));
+          self->quit();
+        }
+      };
+      self->request(*targets[i], timeout, atom)
+        .then([settle](Reply& r) { settle(std::move(r)); },
+              [settle, timeout](caf::error& err) {
+                if (err == caf::sec::request_timeout)
+                  err = make_error(errc::timeout,
+                                   "no answer within " + std::to_string(timeout.count()) + "ms");
+                settle(std::move(err));
+              });
+    }
+  });
 }
 
 Value num(uint64_t n) {
@@ -70,13 +100,13 @@ Value agent_json(const std::string& name, const probe<agent_stats>& p) {
 
 }  // namespace gateway_routes_detail
 
-net::server_response gateway::impl::readiness() {
+void gateway::impl::readiness(const route_reply& reply) {
   using namespace gateway_routes_detail;
-  auto answer = [](bool ok, const std::string& reason) {
+  auto answer = [reply](bool ok, const std::string& reason) {
     Value v = Value::object();
     v["ready"] = Value{ok};
     v["reason"] = Value{reason};
-    return net::json_response(ok ? 200 : 503, v.to_json());
+    reply(net::json_response(ok ? 200 : 503, v.to_json()));
   };
   if (draining.load())
     return answer(false, "draining");
@@ -84,68 +114,82 @@ net::server_response gateway::impl::readiness() {
     return answer(false, "starting");
   // A supervisor answers pings itself, so a pong says nothing about the
   // child behind it; a stats request is forwarded to the child and proves
-  // it serves.
-  for (const auto& name : rt.provider_names()) {
-    auto h = rt.provider(name);
-    if (!h)
-      return answer(false, "provider '" + name + "': " + describe(h.error()));
-    auto p = ask<provider_stats>(rt.system(), *h, cfg.health_ping_timeout,
-                                 provider_stats_atom::value);
-    if (!p.reply)
-      return answer(false, "provider '" + name + "': " + describe(p.reply.error()));
-  }
-  for (const auto& name : rt.memory_names()) {
-    auto h = rt.memory(name);
-    if (!h)
-      return answer(false, "memory '" + name + "': " + describe(h.error()));
-    auto p = ask<memory_stats>(rt.system(), *h, cfg.health_ping_timeout, stats_atom::value);
-    if (!p.reply)
-      return answer(false, "memory '" + name + "': " + describe(p.reply.error()));
-  }
-  return answer(true, "ok");
+  // it serves. Providers first, then memory shards; the first that fails
+  // (in that order) is the reason.
+  auto providers = rt.provider_names();
+  std::vector<caf::expected<provider_actor>> p_targets;
+  for (const auto& name : providers)
+    p_targets.push_back(rt.provider(name));
+  auto shards = rt.memory_names();
+  std::vector<caf::expected<memory_actor>> m_targets;
+  for (const auto& name : shards)
+    m_targets.push_back(rt.memory(name));
+  auto& sys = rt.system();
+  const auto timeout = cfg.health_ping_timeout;
+  probe_all<provider_stats>(
+    sys, std::move(p_targets), timeout, provider_stats_atom::value,
+    [answer, providers, shards, m_targets = std::move(m_targets), &sys,
+     timeout](std::vector<probe<provider_stats>> ps) mutable {
+      for (size_t i = 0; i < ps.size(); ++i)
+        if (!ps[i].reply)
+          return answer(false, "provider '" + providers[i] + "': " + describe(ps[i].reply.error()));
+      probe_all<memory_stats>(sys, std::move(m_targets), timeout, stats_atom::value,
+                              [answer, shards](std::vector<probe<memory_stats>> ms) {
+                                for (size_t i = 0; i < ms.size(); ++i)
+                                  if (!ms[i].reply)
+                                    return answer(false, "memory '" + shards[i]
+                                                           + "': " + describe(ms[i].reply.error()));
+                                answer(true, "ok");
+                              });
+    });
 }
 
-net::server_response gateway::impl::agents() {
+void gateway::impl::agents(const route_reply& reply) {
   using namespace gateway_routes_detail;
-  Value list = Value::array();
-  for (const auto& name : rt.agent_names()) {
-    probe<agent_stats> p;
-    if (auto h = rt.agent(name))
-      p = ask<agent_stats>(rt.system(), *h, cfg.health_ping_timeout, stats_atom::value);
-    else
-      p.reply = std::move(h.error());
-    list.push_back(agent_json(name, p));
-  }
-  Value body = Value::object();
-  body["agents"] = std::move(list);
-  return net::json_response(200, body.to_json());
+  auto names = rt.agent_names();
+  std::vector<caf::expected<agent_actor>> targets;
+  for (const auto& name : names)
+    targets.push_back(rt.agent(name));
+  probe_all<agent_stats>(rt.system(), std::move(targets), cfg.health_ping_timeout,
+                         stats_atom::value, [reply, names](std::vector<probe<agent_stats>> ps) {
+                           Value list = Value::array();
+                           for (size_t i = 0; i < ps.size(); ++i)
+                             list.push_back(agent_json(names[i], ps[i]));
+                           Value body = Value::object();
+                           body["agents"] = std::move(list);
+                           reply(net::json_response(200, body.to_json()));
+                         });
 }
 
-net::server_response gateway::impl::memory() {
+void gateway::impl::memory(const route_reply& reply) {
   using namespace gateway_routes_detail;
-  Value list = Value::array();
-  for (const auto& name : rt.memory_names()) {
-    Value m = Value::object();
-    m["name"] = Value{name};
-    probe<memory_stats> p;
-    if (auto h = rt.memory(name))
-      p = ask<memory_stats>(rt.system(), *h, cfg.health_ping_timeout, stats_atom::value);
-    else
-      p.reply = std::move(h.error());
-    m["healthy"] = Value{static_cast<bool>(p.reply)};
-    if (p.reply) {
-      m["entries"] = num(p.reply->entries);
-      m["bytes"] = num(p.reply->bytes);
-      m["evictions"] = num(p.reply->evictions);
-      m["snapshots_written"] = num(p.reply->snapshots_written);
-    } else {
-      m["error"] = error_object(p.reply.error());
-    }
-    list.push_back(std::move(m));
-  }
-  Value body = Value::object();
-  body["shards"] = std::move(list);
-  return net::json_response(200, body.to_json());
+  auto names = rt.memory_names();
+  std::vector<caf::expected<memory_actor>> targets;
+  for (const auto& name : names)
+    targets.push_back(rt.memory(name));
+  probe_all<memory_stats>(
+    rt.system(), std::move(targets), cfg.health_ping_timeout, stats_atom::value,
+    [reply, names](std::vector<probe<memory_stats>> ps) {
+      Value list = Value::array();
+      for (size_t i = 0; i < ps.size(); ++i) {
+        const auto& p = ps[i];
+        Value m = Value::object();
+        m["name"] = Value{names[i]};
+        m["healthy"] = Value{static_cast<bool>(p.reply)};
+        if (p.reply) {
+          m["entries"] = num(p.reply->entries);
+          m["bytes"] = num(p.reply->bytes);
+          m["evictions"] = num(p.reply->evictions);
+          m["snapshots_written"] = num(p.reply->snapshots_written);
+        } else {
+          m["error"] = error_object(p.reply.error());
+        }
+        list.push_back(std::move(m));
+      }
+      Value body = Value::object();
+      body["shards"] = std::move(list);
+      reply(net::json_response(200, body.to_json()));
+    });
 }
 
 }  // namespace agentgraph

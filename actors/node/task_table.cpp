@@ -13,11 +13,13 @@ void task_entry::push_event(std::string name, Value data) {
     if (events_.size() >= events_max_)
       events_.pop_front();
     events_.push_back({next_seq_++, std::move(name), data.to_json()});
+    notify_subscribers();
   }
   changed_.notify_all();
 }
 
 bool task_entry::finish(task_status status, Value body, int http_status) {
+  std::vector<finish_callback> callbacks;
   {
     std::lock_guard lock{mutex_};
     if (status_ != task_status::running)
@@ -25,9 +27,53 @@ bool task_entry::finish(task_status status, Value body, int http_status) {
     status_ = status;
     final_ = std::move(body);
     final_http_status_ = http_status;
+    notify_subscribers();
+    callbacks.swap(on_finish_);
   }
   changed_.notify_all();
+  // final_ never changes again, so it can be read without the lock.
+  for (auto& fn : callbacks)
+    fn(final_http_status_, final_);
   return true;
+}
+
+void task_entry::when_finished(finish_callback fn) {
+  {
+    std::lock_guard lock{mutex_};
+    if (status_ == task_status::running) {
+      on_finish_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn(final_http_status_, final_);
+}
+
+uint64_t task_entry::subscribe(subscriber sink) {
+  std::lock_guard lock{mutex_};
+  cursor c;
+  auto replay = read_locked(c);
+  const bool ended = replay.finished;
+  sink(std::move(replay));
+  if (ended)
+    return 0;
+  const uint64_t id = ++next_subscriber_;
+  subscribers_.emplace(id, live_subscriber{c, std::move(sink)});
+  return id;
+}
+
+void task_entry::unsubscribe(uint64_t id) {
+  std::lock_guard lock{mutex_};
+  subscribers_.erase(id);
+}
+
+void task_entry::notify_subscribers() {
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    auto step = read_locked(it->second.at);
+    const bool ended = step.finished;
+    if (!step.events.empty() || ended)
+      it->second.sink(std::move(step));
+    it = ended ? subscribers_.erase(it) : std::next(it);
+  }
 }
 
 task_status task_entry::status() const {
@@ -58,20 +104,6 @@ Value task_entry::status_json() const {
   return out;
 }
 
-bool task_entry::wait_finished(std::chrono::steady_clock::time_point deadline,
-                               const std::atomic<bool>& abort) {
-  std::unique_lock lock{mutex_};
-  return changed_.wait_until(lock, deadline, [&] {
-    return status_ != task_status::running || abort.load();
-  }) && status_ != task_status::running;
-}
-
-void task_entry::wake() {
-  // Taking the lock orders this notify after a waiter's predicate check.
-  { std::lock_guard lock{mutex_}; }
-  changed_.notify_all();
-}
-
 uint64_t task_entry::events_dropped() const {
   std::lock_guard lock{mutex_};
   return events_.empty() ? next_seq_ : events_.front().seq;
@@ -82,14 +114,20 @@ void task_entry::append_final(std::vector<net::server_sse_event>& out) const {
 }
 
 net::sse_step task_entry::read(cursor& c, std::chrono::milliseconds wait) {
+  if (c.done)
+    return {{}, true};
+  std::unique_lock lock{mutex_};
+  changed_.wait_for(lock, wait,
+                    [&] { return next_seq_ > c.next_seq || status_ != task_status::running; });
+  return read_locked(c);
+}
+
+net::sse_step task_entry::read_locked(cursor& c) const {
   net::sse_step step;
   if (c.done) {
     step.finished = true;
     return step;
   }
-  std::unique_lock lock{mutex_};
-  changed_.wait_for(lock, wait,
-                    [&] { return next_seq_ > c.next_seq || status_ != task_status::running; });
   const uint64_t first = events_.empty() ? next_seq_ : events_.front().seq;
   if (c.next_seq < first) {
     Value gap = Value::object();

@@ -4,10 +4,11 @@
 // many finished ones are kept for GET.
 //
 // Thread-safe: producers are CAF threads (a task's runner actor pushes
-// events and finishes it), consumers are the HTTP worker threads (sync
-// waiters, GET, event-stream subscribers). Every method takes the object's
-// own mutex briefly; nothing waits while holding a lock but the condition
-// waits, which are bounded by their deadline. No CAF here.
+// events and finishes it), consumers are the HTTP server's event-loop
+// threads (GET) and the callbacks they register (a sync caller's answer,
+// an event stream's subscription), which run on the producer's thread and
+// only queue. Every method takes the object's own mutex briefly. No CAF
+// here.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,12 +52,11 @@ class task_entry {
   // The final body; null while running.
   [[nodiscard]] Value final_body() const;
   [[nodiscard]] int final_http_status() const;
-  // Waits until the task ended, `deadline` passed or `abort` became true
-  // (abort is checked whenever the entry is notified; see wake()).
-  bool wait_finished(std::chrono::steady_clock::time_point deadline,
-                     const std::atomic<bool>& abort);
-  // Wakes every waiter so it re-checks its abort flag.
-  void wake();
+  // `fn(http_status, body)` runs once when the task ends: on the thread
+  // that ends it, or at once on this one if it has ended. It must not block
+  // nor call back into this entry.
+  using finish_callback = std::function<void(int http_status, const Value& body)>;
+  void when_finished(finish_callback fn);
 
   // One subscriber's position in the event stream.
   struct cursor {
@@ -66,6 +68,15 @@ class task_entry {
   // event once the task ended. Blocks up to `wait` when there is nothing new.
   [[nodiscard]] net::sse_step read(cursor& c, std::chrono::milliseconds wait);
 
+  // Live delivery for an event stream: `sink` gets at once what read()
+  // gives a new cursor (the replay), then each later batch as it happens,
+  // the last with `finished` set, after which it is forgotten. It runs
+  // under this entry's lock, so it must only queue (never call back in).
+  // Returns the id unsubscribe() takes; 0 when the replay already ended it.
+  using subscriber = std::function<void(net::sse_step)>;
+  uint64_t subscribe(subscriber sink);
+  void unsubscribe(uint64_t id);
+
   // Events dropped from the front of the buffer so far.
   [[nodiscard]] uint64_t events_dropped() const;
 
@@ -76,6 +87,8 @@ class task_entry {
     std::string data;  // JSON
   };
   void append_final(std::vector<net::server_sse_event>& out) const;  // mutex_ held
+  net::sse_step read_locked(cursor& c) const;                        // mutex_ held
+  void notify_subscribers();                                         // mutex_ held
 
   const size_t events_max_;
   mutable std::mutex mutex_;
@@ -85,6 +98,15 @@ class task_entry {
   task_status status_ = task_status::running;  // guarded by mutex_
   Value final_;                                // guarded by mutex_
   int final_http_status_ = 0;                  // guarded by mutex_
+  std::vector<finish_callback> on_finish_;     // guarded by mutex_; cleared at the end
+  struct live_subscriber {
+    cursor at;
+    subscriber sink;
+  };
+  // Guarded by mutex_; at most one per open event stream (bounded by the
+  // server's connections), cleared at the end.
+  std::map<uint64_t, live_subscriber> subscribers_;
+  uint64_t next_subscriber_ = 0;  // guarded by mutex_
 };
 
 // Bounds: at most `in_flight_max` running tasks (admit refuses more), at

@@ -9,7 +9,7 @@
 // snapshots.
 //
 // Signals: SIGINT and SIGTERM are blocked before any thread starts (CAF's,
-// httplib's, curl's), so every thread inherits the mask and only the
+// the HTTP server's, curl's), so every thread inherits the mask and only the
 // dedicated signal thread receives them, through sigwait. Nothing runs in a
 // signal handler, so no CAF call can happen there.
 #include <pthread.h>
@@ -33,6 +33,7 @@
 #include "actors/runtime.hpp"
 #include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
+#include "net/http_server/http_server.hpp"
 #include "runtime/config/config_options.hpp"
 #include "runtime/config/config_resolve.hpp"
 #include "runtime/error.hpp"
@@ -184,7 +185,7 @@ int node_command(const args& argv) {
     std::cerr << "agentgraph node: " << describe(gw.error()) << "\n";
     return 1;
   }
-  std::cout << "listening on http://" << gw_cfg->host << ":" << (*gw)->port() << std::endl;
+  std::cout << "listening on " << net::http_url(gw_cfg->host, (*gw)->port()) << std::endl;
   if (!opts.port_file.empty() && !write_port_file(opts.port_file, (*gw)->port())) {
     std::cerr << "agentgraph node: cannot write --port-file " << opts.port_file << "\n";
     return 1;

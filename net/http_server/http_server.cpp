@@ -1,18 +1,16 @@
-// http_server over cpp-httplib 0.11: lifecycle, the bounded worker pool,
-// auth, request/response translation and SSE streaming.
+// http_server's lifecycle: binding, the accept loop and its connection
+// bound, stop(); and the handles handlers answer through (responder,
+// sse_stream). One connection's protocol is in http_session.cpp.
 #include "net/http_server/http_server.hpp"
 
-#include <sys/socket.h>
+#include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include <future>
 
-#include <httplib.h>
+#include <boost/asio/post.hpp>
 
+#include "net/http_server/http_session.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -20,262 +18,364 @@ namespace agentgraph::net {
 
 namespace http_server_detail {
 
-// How long one SSE step may block waiting for events, and how long a stream
-// may stay silent before a comment frame is written. The comment is what
-// notices a client that went away (the write fails), so it bounds how long
-// a dead subscriber holds a worker.
-constexpr std::chrono::milliseconds sse_poll_wait{250};
-constexpr std::chrono::milliseconds sse_keep_alive_interval{1000};
+// Refused connections (beyond connections_max) linger this many at most;
+// past it they are closed without an answer, so a flood cannot make the
+// refusals themselves unbounded.
+constexpr uint32_t refusing_max = 256;
+// After an accept error such as EMFILE, wait before accepting again rather
+// than spin on a queue we cannot take from.
+constexpr auto accept_retry_pause = std::chrono::milliseconds{50};
 
-// httplib's own ThreadPool queues accepted connections without a limit.
-// This one runs `threads` workers over a queue of at most `queued_max`
-// connections; a full queue makes enqueue() wait, which holds the accept
-// loop, so further clients queue in the kernel backlog and not in memory.
-// (httplib 0.11 gives a task queue no way to refuse: a dropped job would
-// leak its socket.)
-class worker_pool final : public httplib::TaskQueue {
- public:
-  worker_pool(size_t threads, size_t queued_max) : queued_max_(queued_max) {
-    threads_.reserve(threads);
-    for (size_t i = 0; i < threads; ++i)
-      threads_.emplace_back([this] { run(); });
+void stream_state::end() {
+  std::vector<std::function<void()>> fns;
+  {
+    std::lock_guard lock{mutex};
+    ended = true;
+    fns.swap(on_close);
   }
-  ~worker_pool() override { shutdown(); }
+  for (auto& fn : fns)
+    fn();
+}
 
-  void enqueue(std::function<void()> job) override {
-    std::unique_lock lock{mutex_};
-    room_.wait(lock, [this] { return queue_.size() < queued_max_ || closing_; });
-    queue_.push_back(std::move(job));
-    work_.notify_one();
+// Raises the soft open-file limit so `connections` sockets fit (plus room
+// for the rest of the process). Returns the connections that fit.
+uint32_t fit_open_file_limit(uint32_t connections, const std::string& component) {
+  constexpr rlim_t reserve = 256;  // SQLite, curl, logs, CAF's pipes
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return connections;
+  const rlim_t want = static_cast<rlim_t>(connections) + reserve;
+  if (lim.rlim_cur < want) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      lim = raised;
   }
-
-  // Drains the queue (each job owns and closes its socket), then joins.
-  void shutdown() override {
-    {
-      std::lock_guard lock{mutex_};
-      closing_ = true;
-    }
-    work_.notify_all();
-    room_.notify_all();
-    for (auto& t : threads_)
-      if (t.joinable())
-        t.join();
-  }
-
- private:
-  void run() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock{mutex_};
-        work_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty())
-          return;
-        job = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      room_.notify_one();
-      job();
-    }
-  }
-
-  const size_t queued_max_;
-  std::mutex mutex_;
-  std::condition_variable work_;   // a job arrived or closing
-  std::condition_variable room_;   // the queue shrank or closing
-  std::deque<std::function<void()>> queue_;  // guarded by mutex_; <= queued_max_
-  bool closing_ = false;                     // guarded by mutex_
-  std::vector<std::thread> threads_;         // built in the constructor, joined once
-};
+  if (lim.rlim_cur >= want)
+    return connections;
+  auto fits = static_cast<uint32_t>(lim.rlim_cur > reserve ? lim.rlim_cur - reserve : 1);
+  log(log_severity::warn, component,
+      "open-file limit is below connections_max; serving fewer connections",
+      {{"connections_max", std::to_string(connections)}, {"serving", std::to_string(fits)},
+       {"nofile", std::to_string(lim.rlim_cur)}});
+  return fits;
+}
 
 }  // namespace http_server_detail
 
-struct http_server::impl {
-  explicit impl(http_server_options o) : opts(std::move(o)) {}
+using namespace http_server_detail;
 
-  const http_server_options opts;
-  httplib::Server http;  // provides its own synchronization
-  std::thread listener;
-  std::atomic<uint16_t> port{0};
-  int listen_fd = -1;  // set by bind (socket options callback), before the listener runs
-  std::atomic<bool> stopping{false};
-  bool started = false;  // touched by the owning thread only
-
-  bool authorized(const httplib::Request& req) const {
-    if (opts.auth_token.empty())
-      return true;
-    if (std::find(opts.open_paths.begin(), opts.open_paths.end(), req.path)
-        != opts.open_paths.end())
-      return true;
-    // get_header_value returns a copy: keep it alive while the view is used.
-    const std::string header = req.get_header_value("Authorization");
-    auto token = bearer_token(header);
-    return !token.empty() && constant_time_equal(token, opts.auth_token);
-  }
-
-  void write(server_response&& r, httplib::Response& res) {
-    res.status = r.status;
-    for (auto& [k, v] : r.headers)
-      res.set_header(k, v);
-    if (!r.stream) {
-      res.set_content(r.body, r.content_type);
-      return;
-    }
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    struct stream_state {
-      sse_producer producer;
-      std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
-    };
-    auto st = std::make_shared<stream_state>();
-    st->producer = std::move(r.stream);
-    res.set_chunked_content_provider(
-      "text/event-stream", [this, st](size_t, httplib::DataSink& sink) {
-        if (stopping.load())
-          return false;
-        sse_step step = st->producer(http_server_detail::sse_poll_wait);
-        std::string out;
-        for (const auto& e : step.events)
-          out += format_sse_event(e);
-        auto now = std::chrono::steady_clock::now();
-        if (out.empty() && now - st->last_write >= http_server_detail::sse_keep_alive_interval)
-          out = ": keep-alive\n\n";
-        if (!out.empty()) {
-          if (!sink.write(out.data(), out.size()))
-            return false;  // the client went away
-          st->last_write = now;
-        }
-        if (step.finished)
-          sink.done();
-        return true;
-      });
-  }
-
-  void serve(const http_handler& handler, const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req)) {
-      // The token is never logged, only that a request was refused.
-      log(log_severity::warn, opts.log_component, "request refused: bad or missing bearer token",
-          {{"method", req.method}, {"path", req.path}, {"remote", req.remote_addr}});
-      res.status = 401;
-      res.set_header("WWW-Authenticate", "Bearer realm=\"agentgraph\"");
-      res.set_content(json_error_body("unauthorized", "a valid bearer token is required"),
-                      "application/json");
-      return;
-    }
-    server_request r;
-    r.method = req.method;
-    r.path = req.path;
-    for (size_t i = 1; i < req.matches.size(); ++i)
-      r.params.push_back(req.matches[i].str());
-    r.body = req.body;
-    r.remote_addr = req.remote_addr;
-    r.header = [&req](std::string_view name) {
-      return req.get_header_value(std::string{name}.c_str());
-    };
-    server_response out;
-    try {
-      out = handler(r);
-    } catch (const std::exception& e) {
-      log(log_severity::error, opts.log_component, "handler threw",
-          {{"path", req.path}, {"what", e.what()}});
-      out = json_error(500, "internal", "the handler failed");
-    }
-    write(std::move(out), res);
-  }
-
-  void configure() {
-    const auto threads = std::max<size_t>(1, opts.threads);
-    const auto queued = std::max<size_t>(1, opts.pending_connections_max);
-    http.new_task_queue = [threads, queued] {
-      return new http_server_detail::worker_pool(threads, queued);
-    };
-    http.set_payload_max_length(static_cast<size_t>(opts.body_bytes_max));
-    http.set_keep_alive_timeout(static_cast<time_t>(opts.keep_alive_idle.count()));
-    http.set_keep_alive_max_count(std::max<size_t>(1, opts.keep_alive_requests_max));
-    // Without it every answer on a kept-alive connection waits for the
-    // client's delayed ACK (~40 ms): httplib writes headers and body
-    // separately and Nagle holds the second write.
-    http.set_tcp_nodelay(true);
-    // Replaces httplib's SO_REUSEPORT (which would let a second server share
-    // the port) with SO_REUSEADDR, and keeps the socket to raise its backlog.
-    http.set_socket_options([this](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-      listen_fd = sock;
-    });
-    // httplib compresses whenever Accept-Encoding allows, and a compressed
-    // event stream is buffered until the compressor flushes, so SSE would
-    // stop being live. Bodies here are small; drop the header before routing
-    // (the request is httplib's own non-const local).
-    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-      const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    const httplib::Server::HandlerWithResponse on_error = [](const httplib::Request& req,
-                                                             httplib::Response& res) {
-      if (!res.body.empty())
-        return httplib::Server::HandlerResponse::Unhandled;
-      std::string message = res.status == 404 ? "no route for " + req.method + " " + req.path
-                            : res.status == 413
-                              ? "the request body is larger than the server accepts"
-                              : "request rejected with HTTP status " + std::to_string(res.status);
-      res.set_content(json_error_body(status_code_word(res.status), message), "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    };
-    http.set_error_handler(on_error);
-  }
-};
-
-http_server::http_server(http_server_options opts)
-  : impl_(std::make_unique<impl>(std::move(opts))) {
-  impl_->configure();
+std::string server_request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k.size() == name.size()
+        && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           }))
+      return v;
+  return {};
 }
+
+// --- responder and sse_stream -------------------------------------------------
+
+responder::responder(std::shared_ptr<exchange> ex) : ex_(std::move(ex)) {}
+
+void responder::send(server_response r) const {
+  if (ex_->answered.exchange(true))
+    return;
+  ex_->gate->post(ex_->strand, [owner = ex_->owner, seq = ex_->seq, r = std::move(r)]() mutable {
+    if (auto s = owner.lock())
+      s->answer(seq, std::move(r));
+  });
+}
+
+std::shared_ptr<sse_stream> responder::stream(
+  std::vector<std::pair<std::string, std::string>> headers) const {
+  if (ex_->answered.exchange(true) || ex_->owner.expired())
+    return nullptr;
+  auto st = std::make_shared<stream_state>();
+  st->gate = ex_->gate;
+  st->strand = ex_->strand;
+  st->owner = ex_->owner;
+  st->limit = ex_->stream_limit;
+  ex_->gate->post(ex_->strand, [owner = ex_->owner, seq = ex_->seq, st,
+                                headers = std::move(headers)]() mutable {
+    if (auto s = owner.lock())
+      s->begin_stream(seq, std::move(st), std::move(headers));
+    else
+      st->end();
+  });
+  return std::make_shared<sse_stream>(std::move(st));
+}
+
+void responder::deadline(std::chrono::milliseconds after, server_response fallback) const {
+  ex_->gate->post(ex_->strand, [owner = ex_->owner, seq = ex_->seq, after,
+                                fallback = std::move(fallback)]() mutable {
+    if (auto s = owner.lock())
+      s->set_deadline(seq, after, std::move(fallback));
+  });
+}
+
+bool responder::answered() const {
+  return ex_->answered.load();
+}
+
+sse_stream::sse_stream(std::shared_ptr<stream_state> st) : st_(std::move(st)) {}
+
+bool sse_stream::send(const std::vector<server_sse_event>& events) {
+  bool overflow = false;
+  {
+    std::lock_guard lock{st_->mutex};
+    if (st_->ended || st_->finish_requested)
+      return false;
+    for (const auto& e : events)
+      st_->pending += format_sse_event(e);
+    overflow = st_->pending.size() > st_->limit;
+    if (overflow) {
+      st_->ended = true;  // the client does not read: drop it, never grow
+      st_->pending.clear();
+    } else if (st_->flush_posted) {
+      return true;
+    }
+    st_->flush_posted = true;
+  }
+  st_->gate->post(st_->strand, [owner = st_->owner, overflow] {
+    if (auto s = owner.lock()) {
+      if (overflow)
+        s->drop_stream("buffer_full");
+      else
+        s->flush_stream();
+    }
+  });
+  return !overflow;
+}
+
+void sse_stream::finish() {
+  {
+    std::lock_guard lock{st_->mutex};
+    if (st_->ended || st_->finish_requested)
+      return;
+    st_->finish_requested = true;
+  }
+  st_->gate->post(st_->strand, [owner = st_->owner] {
+    if (auto s = owner.lock())
+      s->flush_stream();
+  });
+}
+
+bool sse_stream::open() const {
+  std::lock_guard lock{st_->mutex};
+  return !st_->ended;
+}
+
+void sse_stream::on_close(std::function<void()> fn) {
+  {
+    std::lock_guard lock{st_->mutex};
+    if (!st_->ended) {
+      st_->on_close.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+// --- the server -------------------------------------------------------------------
+
+http_server::impl::impl(http_server_options o) : opts(std::move(o)) {
+  if (opts.metrics == nullptr)
+    return;
+  auto& reg = *opts.metrics;
+  if (auto g = reg.add_gauge("agentgraph_http_connections", "Open connections of the HTTP server."))
+    stats.connections = &(*g)->with(std::vector<std::string>{});
+  if (auto c = reg.add_counter("agentgraph_http_connections_refused_total",
+                               "Connections answered 503 and closed because connections_max "
+                               "were open."))
+    stats.refused = &(*c)->with(std::vector<std::string>{});
+  if (auto c = reg.add_counter("agentgraph_http_requests_rejected_total",
+                               "Requests the HTTP server refused before any handler ran, by "
+                               "reason.",
+                               {"reason"}))
+    stats.rejected = *c;
+  if (auto c = reg.add_counter("agentgraph_http_streams_dropped_total",
+                               "Event streams ended because the client stopped taking them, by "
+                               "reason.",
+                               {"reason"}))
+    stats.streams_dropped = *c;
+}
+
+void http_server::impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket sock) {
+    if (!ec) {
+      // Taken from the queue: it is ours to answer even if stop() closed
+      // the acceptor meanwhile.
+      on_accepted(std::move(sock));
+      if (acceptor.is_open())
+        accept();
+      return;
+    }
+    if (ec == asio::error::operation_aborted || !acceptor.is_open())
+      return;
+    {
+      log(log_severity::warn, opts.log_component, "accept failed; pausing",
+          {{"error", ec.message()}});
+      accept_pause.expires_after(accept_retry_pause);
+      accept_pause.async_wait([this](beast::error_code e) {
+        if (!e && acceptor.is_open())
+          accept();
+      });
+    }
+  });
+}
+
+void http_server::impl::on_accepted(tcp::socket sock) {
+  std::shared_ptr<session> s;
+  bool refuse = false;
+  {
+    std::lock_guard lock{sessions_mutex};
+    refuse = sessions.size() >= opts.connections_max;
+    if (refuse && refusing.load() >= refusing_max) {
+      beast::error_code ec;
+      sock.close(ec);  // a flood: not even a refusal
+      if (stats.refused != nullptr)
+        stats.refused->inc();
+      return;
+    }
+    const uint64_t id = ++next_session_id;
+    s = std::make_shared<session>(*this, std::move(sock), id);
+    sessions.emplace(id, s);
+  }
+  if (stats.connections != nullptr)
+    stats.connections->inc();
+  if (refuse) {
+    refusing.fetch_add(1);
+    if (stats.refused != nullptr)
+      stats.refused->inc();
+    s->refuse();
+    return;
+  }
+  s->start();
+}
+
+void http_server::impl::drain_and_close_acceptor() {
+  beast::error_code ec;
+  if (!acceptor.is_open())
+    return;
+  acceptor.cancel(ec);
+  acceptor.non_blocking(true, ec);
+  // Bounded by the backlog; each taken connection is answered 503 if it
+  // sends a request within the stop grace.
+  for (int i = 0; i < opts.listen_backlog + 1; ++i) {
+    tcp::socket sock{asio::make_strand(io)};
+    acceptor.accept(sock, ec);
+    if (ec)
+      break;
+    on_accepted(std::move(sock));
+  }
+  accept_pause.cancel();
+  acceptor.close(ec);
+}
+
+void http_server::impl::stop() {
+  if (stopped)
+    return;
+  stopped = true;
+  if (!started)
+    return;
+  hard_deadline = std::chrono::steady_clock::now() + 2 * opts.stop_grace;
+  stopping = true;
+  {
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::post(accept_strand, [this, closed] {
+      drain_and_close_acceptor();
+      closed->set_value();
+    });
+    done.wait_until(hard_deadline);
+  }
+  {
+    std::vector<std::shared_ptr<session>> live;
+    {
+      std::lock_guard lock{sessions_mutex};
+      for (auto& [id, w] : sessions)
+        if (auto s = w.lock())
+          live.push_back(std::move(s));
+    }
+    for (auto& s : live)
+      asio::post(s->strand(), [s] { s->on_stop(); });
+  }
+  {
+    std::unique_lock lock{sessions_mutex};
+    sessions_changed.wait_until(lock, hard_deadline, [this] { return sessions.empty(); });
+  }
+  // Past the deadline: close what is left (a client still sending, one not
+  // taking its answer) and let the aborted handlers run out.
+  std::vector<std::shared_ptr<session>> left;
+  {
+    std::lock_guard lock{sessions_mutex};
+    for (auto& [id, w] : sessions)
+      if (auto s = w.lock())
+        left.push_back(std::move(s));
+  }
+  if (!left.empty()) {
+    log(log_severity::warn, opts.log_component, "connections cut at the stop deadline",
+        {{"count", std::to_string(left.size())}});
+    for (auto& s : left)
+      asio::post(s->strand(), [s] { s->close(); });
+    left.clear();
+    std::unique_lock lock{sessions_mutex};
+    sessions_changed.wait_for(lock, opts.stop_grace, [this] { return sessions.empty(); });
+  }
+  work.reset();
+  io.stop();
+  for (auto& t : threads)
+    if (t.joinable())
+      t.join();
+  std::unique_lock lock{gate->mutex};
+  gate->open = false;
+}
+
+http_server::http_server(http_server_options opts) : impl_(std::make_shared<impl>(std::move(opts))) {}
 
 http_server::~http_server() {
   stop();
 }
 
 void http_server::route(std::string method, std::string pattern, http_handler handler) {
-  auto fn = [this, h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    impl_->serve(h, req, res);
-  };
-  auto& http = impl_->http;
-  if (method == "GET")
-    http.Get(pattern, fn);
-  else if (method == "POST")
-    http.Post(pattern, fn);
-  else if (method == "PUT")
-    http.Put(pattern, fn);
-  else if (method == "DELETE")
-    http.Delete(pattern, fn);
-  else
-    log(log_severity::error, impl_->opts.log_component, "unsupported route method",
-        {{"method", method}, {"pattern", pattern}});
+  impl_->routes.push_back(
+    {std::move(method), std::regex{pattern, std::regex::ECMAScript}, std::move(handler)});
 }
 
 caf::error http_server::start() {
   auto& p = *impl_;
-  if (p.started)
+  if (p.started || p.stopped)
     return make_error(errc::invalid_argument, "http server started twice");
-  if (p.opts.threads == 0)
-    return make_error(errc::invalid_argument, "http server needs at least one thread");
-  int port = p.opts.port == 0 ? p.http.bind_to_any_port(p.opts.host)
-                              : (p.http.bind_to_port(p.opts.host, p.opts.port) ? p.opts.port : -1);
-  if (port <= 0)
-    return make_error(errc::io_error,
-                      "cannot listen on " + p.opts.host + ":" + std::to_string(p.opts.port));
+  if (p.opts.threads == 0 || p.opts.connections_max == 0)
+    return make_error(errc::invalid_argument,
+                      "http server needs at least one thread and one connection");
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(p.opts.host, ec);
+  if (ec)
+    return make_error(errc::invalid_argument,
+                      "http server: '" + p.opts.host + "' is not an IP address");
+  const std::string where = http_url(p.opts.host, p.opts.port);
+  tcp::endpoint ep{addr, p.opts.port};
+  p.acceptor.open(ep.protocol(), ec);
+  if (!ec)
+    p.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec)
+    p.acceptor.bind(ep, ec);
+  if (!ec)
+    p.acceptor.listen(p.opts.listen_backlog, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot listen on " + where + ": " + ec.message());
+  p.port = p.acceptor.local_endpoint(ec).port();
+  p.opts.connections_max = fit_open_file_limit(p.opts.connections_max, p.opts.log_component);
   p.started = true;
-  p.port = static_cast<uint16_t>(port);
-  // listen() again on a listening socket only changes its backlog.
-  if (p.listen_fd >= 0)
-    ::listen(p.listen_fd, p.opts.listen_backlog);
-  p.listener = std::thread([&p] { p.http.listen_after_bind(); });
-  // httplib's stop() does nothing until the listen loop runs; wait for it
-  // (bounded) so a stop() right after start() cannot leave the loop running.
-  for (int i = 0; i < 5000 && !p.http.is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  p.work.emplace(p.io.get_executor());
+  asio::post(p.accept_strand, [&p] { p.accept(); });
+  for (uint32_t i = 0; i < p.opts.threads; ++i)
+    p.threads.emplace_back([&p] { p.io.run(); });
   log(log_severity::debug, p.opts.log_component, "listening",
-      {{"host", p.opts.host}, {"port", std::to_string(port)}});
+      {{"host", p.opts.host}, {"port", std::to_string(p.port.load())}});
   return {};
 }
 
@@ -283,13 +383,13 @@ uint16_t http_server::port() const {
   return impl_->port.load();
 }
 
+size_t http_server::connections() const {
+  std::lock_guard lock{impl_->sessions_mutex};
+  return impl_->sessions.size();
+}
+
 void http_server::stop() {
-  auto& p = *impl_;
-  if (p.stopping.exchange(true))
-    return;
-  p.http.stop();
-  if (p.listener.joinable())
-    p.listener.join();
+  impl_->stop();
 }
 
 }  // namespace agentgraph::net

@@ -246,3 +246,23 @@ TEST_CASE("http text: SSE frames, error bodies, bearer tokens, constant-time com
   CHECK_FALSE(net::constant_time_equal("", "x"));
   CHECK(net::constant_time_equal("", ""));
 }
+
+TEST_CASE("gateway config: the HTTP server's bounds and deadlines come from [node]") {
+  node_settings n;
+  n.connections_max = 11;
+  n.header_bytes_max = 2048;
+  n.header_timeout = 12ms;
+  n.body_timeout = 13ms;
+  n.keep_alive_timeout = 14ms;
+  n.send_timeout = 15ms;
+  n.stream_buffer_bytes = 4096;
+  auto g = gateway_config_from(n, {});
+  REQUIRE(g);
+  CHECK(g->connections_max == 11);
+  CHECK(g->header_bytes_max == 2048);
+  CHECK(g->header_timeout == 12ms);
+  CHECK(g->body_timeout == 13ms);
+  CHECK(g->keep_alive_timeout == 14ms);
+  CHECK(g->send_timeout == 15ms);
+  CHECK(g->stream_buffer_bytes == 4096);
+}

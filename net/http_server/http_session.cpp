@@ -1,0 +1,604 @@
+// One connection of http_server (see http_session.hpp for its states).
+#include "net/http_server/http_session.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "runtime/log.hpp"
+
+namespace agentgraph::net::http_server_detail {
+
+namespace {
+
+// Read-buffer room beyond the header limit: the parser takes body bytes
+// out of the buffer as they arrive, so this bounds one read, not a body.
+constexpr size_t read_room = 64 * 1024;
+// A connection closed with unread input is read (and dropped) for at most
+// this long and this many bytes, so the client sees our answer, not a reset.
+constexpr auto linger_time = std::chrono::milliseconds{1'000};
+constexpr size_t linger_bytes_max = 1 << 20;
+// While stopping, how long a connection with no request in progress waits
+// for one that may already be on the wire.
+constexpr auto stop_idle_grace = std::chrono::milliseconds{250};
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string chunk(std::string_view data) {
+  char size[20];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string out;
+  out.reserve(static_cast<size_t>(n) + data.size() + 2);
+  out.append(size, static_cast<size_t>(n));
+  out.append(data);
+  out.append("\r\n");
+  return out;
+}
+
+}  // namespace
+
+session::session(http_server::impl& srv, tcp::socket sock, uint64_t id)
+  : srv_(srv),
+    id_(id),
+    strand_(sock.get_executor()),
+    stream_(std::move(sock)),
+    buffer_(srv.opts.header_bytes_max + read_room),
+    answer_timer_(strand_),
+    stream_timer_(strand_) {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    remote_ = ep.address().to_string();
+  stream_.socket().set_option(tcp::no_delay(true), ec);
+}
+
+session::~session() {
+  if (refusal_)
+    srv_.refusing.fetch_sub(1);
+  if (srv_.stats.connections != nullptr)
+    srv_.stats.connections->dec();
+  if (sse_)
+    sse_->end();
+  {
+    std::lock_guard lock{srv_.sessions_mutex};
+    srv_.sessions.erase(id_);
+  }
+  srv_.sessions_changed.notify_all();
+}
+
+void session::start() {
+  // The socket was accepted on the acceptor's strand; from here on every
+  // step runs on this session's own strand.
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    if (self->srv_.stopping.load())
+      self->stopping_ = true;
+    self->wait_request();
+  });
+}
+
+void session::refuse() {
+  refusal_ = true;
+  asio::dispatch(strand_, [self = shared_from_this()] {
+    self->answer_and_close(503, "overloaded", "too many connections; retry later",
+                           {{"Retry-After", std::to_string(self->srv_.opts.retry_after_s)}});
+  });
+}
+
+void session::expire_after(std::chrono::milliseconds d) {
+  if (!stopping_) {
+    stream_.expires_after(d);
+    return;
+  }
+  auto left = srv_.hard_deadline - std::chrono::steady_clock::now();
+  stream_.expires_after(std::max<std::chrono::steady_clock::duration>(
+    std::chrono::milliseconds{1}, std::min<std::chrono::steady_clock::duration>(d, left)));
+}
+
+// --- reading a request ----------------------------------------------------
+
+void session::wait_request() {
+  parser_.reset();
+  if (buffer_.size() > 0) {  // pipelined bytes already here
+    read_header();
+    return;
+  }
+  phase_ = phase::idle;
+  // A fresh connection gets the header deadline for its first byte too; a
+  // kept-alive one may idle for keep_alive_timeout. Once stopping, a
+  // request already on the wire still gets its 503, but nobody waits long.
+  auto wait = served_ == 0 ? srv_.opts.header_timeout : srv_.opts.keep_alive_timeout;
+  if (stopping_)
+    wait = std::min(wait, stop_idle_grace);
+  expire_after(wait);
+  stream_.async_read_some(buffer_.prepare(read_room),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) {
+                              if (ec == beast::error::timeout && self->served_ == 0)
+                                self->srv_.stats.reject("header_timeout");
+                              self->close();
+                              return;
+                            }
+                            self->buffer_.commit(n);
+                            self->read_header();
+                          });
+}
+
+void session::read_header() {
+  phase_ = phase::header;
+  parser_.emplace();
+  parser_->header_limit(srv_.opts.header_bytes_max);
+  // The body limit is checked by hand once the headers are in, so that a
+  // missing token answers 401 whatever the declared length. (Not
+  // boost::none: Beast 1.74 compares the length against the optional, and
+  // any length is "greater" than none.)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+  expire_after(srv_.opts.header_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (ec)
+                               self->on_read_error(ec, false);
+                             else
+                               self->on_header();
+                           });
+}
+
+void session::on_read_error(beast::error_code ec, bool in_body) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    srv_.stats.reject("header_too_large");
+    answer_and_close(431, "header_too_large",
+                     "the request headers are larger than the server accepts");
+  } else if (ec == bhttp::error::body_limit) {
+    srv_.stats.reject("body_too_large");
+    answer_and_close(413, "body_too_large", "the request body is larger than the server accepts");
+  } else if (ec == beast::error::timeout) {
+    // The stream closed the socket when its timer fired: nobody is left to
+    // answer.
+    srv_.stats.reject(in_body ? "body_timeout" : "header_timeout");
+    close();
+  } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message
+             || ec == asio::error::eof || ec == asio::error::connection_reset
+             || ec == asio::error::operation_aborted) {
+    close();  // the client went away
+  } else {
+    srv_.stats.reject("bad_request");
+    answer_and_close(400, "invalid_argument",
+                     std::string{in_body ? "malformed request body: " : "malformed request: "}
+                       + ec.message());
+  }
+}
+
+void session::on_header() {
+  auto& req = parser_->get();
+  version_ = req.version() == 10 ? 10 : 11;
+  std::string target{req.target()};
+  auto q = target.find('?');
+  std::string raw_path = target.substr(0, q);
+  std::string path;
+  if (raw_path.empty() || raw_path.front() != '/' || !percent_decode_path(raw_path, path)) {
+    srv_.stats.reject("bad_request");
+    answer_and_close(400, "invalid_argument", "malformed request target");
+    return;
+  }
+  if (stopping_) {
+    srv_.stats.reject("stopping");
+    answer_and_close(503, "unavailable", "the server is stopping; retry elsewhere",
+                     {{"Retry-After", std::to_string(srv_.opts.retry_after_s)}});
+    return;
+  }
+  const std::string method{req.method_string()};
+  std::smatch m;
+  size_t route = srv_.routes.size();
+  for (size_t i = 0; i < srv_.routes.size(); ++i) {
+    const auto& r = srv_.routes[i];
+    if (r.method == method && std::regex_match(path, m, r.pattern)) {
+      route = i;
+      break;
+    }
+  }
+  if (route == srv_.routes.size()) {
+    srv_.stats.reject("not_found");
+    answer_and_close(404, "not_found", "no route for " + method + " " + path);
+    return;
+  }
+  const auto& open = srv_.opts.open_paths;
+  if (!srv_.opts.auth_token.empty() && std::find(open.begin(), open.end(), path) == open.end()) {
+    auto it = req.find(bhttp::field::authorization);
+    auto token = it == req.end() ? std::string_view{}
+                                 : bearer_token(std::string_view{it->value().data(),
+                                                                 it->value().size()});
+    if (token.empty() || !constant_time_equal(token, srv_.opts.auth_token)) {
+      // The token is never logged, only that a request was refused.
+      log(log_severity::warn, srv_.opts.log_component,
+          "request refused: bad or missing bearer token",
+          {{"method", method}, {"path", path}, {"remote", remote_}});
+      srv_.stats.reject("unauthorized");
+      answer_and_close(401, "unauthorized", "a valid bearer token is required",
+                       {{"WWW-Authenticate", "Bearer realm=\"agentgraph\""}});
+      return;
+    }
+  }
+  if (auto len = parser_->content_length(); len && *len > srv_.opts.body_bytes_max) {
+    srv_.stats.reject("body_too_large");
+    answer_and_close(413, "body_too_large", "the request body is larger than the server accepts");
+    return;
+  }
+  route_ = route;
+  params_.clear();
+  for (size_t i = 1; i < m.size(); ++i)
+    params_.push_back(m[i].str());
+  if (parser_->is_done()) {
+    dispatch();
+    return;
+  }
+  parser_->body_limit(srv_.opts.body_bytes_max);
+  auto expect = req.find(bhttp::field::expect);
+  if (expect == req.end() || !beast::iequals(expect->value(), "100-continue")) {
+    read_body();
+    return;
+  }
+  // The client waits for this before it sends the body (curl does, for
+  // large bodies): everything that could refuse the request has passed.
+  phase_ = phase::body;
+  expire_after(srv_.opts.send_timeout);
+  static const std::string cont10 = "HTTP/1.0 100 Continue\r\n\r\n";
+  static const std::string cont11 = "HTTP/1.1 100 Continue\r\n\r\n";
+  asio::async_write(stream_, asio::buffer(version_ == 10 ? cont10 : cont11),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->read_body();
+                    });
+}
+
+void session::read_body() {
+  phase_ = phase::body;
+  expire_after(srv_.opts.body_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      if (ec)
+                        self->on_read_error(ec, true);
+                      else
+                        self->dispatch();
+                    });
+}
+
+// --- answering --------------------------------------------------------------
+
+void session::dispatch() {
+  phase_ = phase::handling;
+  ++served_;
+  auto& req = parser_->get();
+  keep_alive_ = req.keep_alive() && served_ < srv_.opts.keep_alive_requests_max;
+  server_request r;
+  r.method = std::string{req.method_string()};
+  std::string target{req.target()};
+  auto q = target.find('?');
+  (void)percent_decode_path(target.substr(0, q), r.path);
+  if (q != std::string::npos)
+    r.query = target.substr(q + 1);
+  r.params = std::move(params_);
+  r.body = std::move(req.body());
+  r.remote_addr = remote_;
+  for (const auto& f : req)
+    r.headers.emplace_back(lower(std::string_view{f.name_string().data(), f.name_string().size()}),
+                           std::string{f.value()});
+  auto ex = std::make_shared<exchange>();
+  ex->gate = srv_.gate;
+  ex->strand = strand_;
+  ex->owner = weak_from_this();
+  ex->seq = ++seq_;
+  ex->stream_limit = srv_.opts.stream_buffer_bytes;
+  fallback_.reset();
+  // The outer net for a handler that never answers; its wait is also what
+  // keeps this session alive while no I/O is pending.
+  set_deadline(seq_, srv_.opts.answer_timeout,
+               json_error(504, "timeout", "the request got no answer in time"));
+  responder answer{ex};
+  try {
+    srv_.routes[route_].handler(r, answer);
+  } catch (const std::exception& e) {
+    log(log_severity::error, srv_.opts.log_component, "handler threw",
+        {{"path", r.path}, {"what", e.what()}});
+    answer.send(json_error(500, "internal", "the handler failed"));
+  }
+  if (stopping_ && !answer.answered())
+    set_deadline(seq_, srv_.opts.stop_grace,
+                 json_error(503, "unavailable", "the server is stopping; retry elsewhere"));
+}
+
+void session::set_deadline(uint64_t seq, std::chrono::milliseconds after,
+                           server_response fallback) {
+  if (seq != seq_ || phase_ != phase::handling)
+    return;
+  if (fallback_ && answer_timer_.expiry() <= std::chrono::steady_clock::now() + after)
+    return;  // an earlier deadline is already armed
+  fallback_ = std::move(fallback);
+  answer_timer_.expires_after(after);
+  answer_timer_.async_wait([self = shared_from_this(), seq](beast::error_code ec) {
+    if (ec || seq != self->seq_ || self->phase_ != phase::handling || !self->fallback_)
+      return;
+    auto r = std::move(*self->fallback_);
+    self->fallback_.reset();
+    self->answer(seq, std::move(r));
+  });
+}
+
+void session::answer(uint64_t seq, server_response r) {
+  if (seq != seq_ || phase_ != phase::handling)
+    return;  // answered already (deadline, stop) or the connection moved on
+  answer_timer_.cancel();
+  fallback_.reset();
+  if (r.status == 503 && stopping_
+      && std::none_of(r.headers.begin(), r.headers.end(),
+                      [](const auto& h) { return beast::iequals(h.first, "Retry-After"); }))
+    r.headers.emplace_back("Retry-After", std::to_string(srv_.opts.retry_after_s));
+  const bool keep = keep_alive_ && !stopping_;
+  write_answer(serialize(r, keep), keep);
+}
+
+std::string session::serialize(const server_response& r, bool keep_alive) const {
+  std::string out;
+  out.reserve(256 + r.body.size());
+  out += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out += status_reason(r.status);
+  out += "\r\nContent-Type: ";
+  out += r.content_type;
+  out += "\r\nContent-Length: ";
+  out += std::to_string(r.body.size());
+  out += keep_alive ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
+  for (const auto& [k, v] : r.headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += r.body;
+  return out;
+}
+
+void session::write_answer(std::string bytes, bool keep_alive) {
+  phase_ = phase::writing;
+  auto buf = std::make_shared<std::string>(std::move(bytes));
+  expire_after(srv_.opts.send_timeout);
+  asio::async_write(stream_, asio::buffer(*buf),
+                    [self = shared_from_this(), buf, keep_alive](beast::error_code ec, size_t) {
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->after_write(keep_alive);
+                    });
+}
+
+void session::after_write(bool keep_alive) {
+  const bool body_unread = parser_ && !parser_->is_done();
+  if (keep_alive && !stopping_ && !body_unread) {
+    wait_request();
+    return;
+  }
+  lingering_close();
+}
+
+void session::answer_and_close(int status, std::string_view code, std::string_view message,
+                               std::vector<std::pair<std::string, std::string>> extra) {
+  ++seq_;  // no responder may answer after this
+  server_response r = json_error(status, code, message);
+  r.headers = std::move(extra);
+  write_answer(serialize(r, false), false);
+}
+
+void session::lingering_close() {
+  phase_ = phase::closing;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) {
+    close();
+    return;
+  }
+  linger_left_ = linger_bytes_max;
+  expire_after(linger_time);
+  linger_read();
+}
+
+void session::linger_read() {
+  stream_.async_read_some(asio::buffer(linger_buf_),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec || n >= self->linger_left_) {
+                              self->close();
+                              return;
+                            }
+                            self->linger_left_ -= n;
+                            self->linger_read();
+                          });
+}
+
+void session::close() {
+  phase_ = phase::closing;
+  answer_timer_.cancel();
+  stream_timer_.cancel();
+  beast::error_code ec;
+  stream_.socket().close(ec);
+  if (sse_) {
+    auto st = std::move(sse_);
+    st->end();
+  }
+}
+
+// --- event streams ------------------------------------------------------------
+
+void session::begin_stream(uint64_t seq, std::shared_ptr<stream_state> st,
+                           std::vector<std::pair<std::string, std::string>> headers) {
+  if (seq != seq_ || phase_ != phase::handling) {
+    st->end();
+    return;
+  }
+  answer_timer_.cancel();
+  fallback_.reset();
+  phase_ = phase::streaming;
+  sse_ = std::move(st);
+  // HTTP/1.0 has no chunked encoding: the stream then ends with the connection.
+  sse_chunked_ = version_ == 11;
+  if (!sse_chunked_)
+    keep_alive_ = false;
+  std::string head = version_ == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
+  head += "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+  head += sse_chunked_ ? "Transfer-Encoding: chunked\r\n" : "";
+  head += keep_alive_ && !stopping_ ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  for (const auto& [k, v] : headers)
+    head += k + ": " + v + "\r\n";
+  head += "\r\n";
+  sse_writing_ = std::move(head);
+  sse_wrote_since_tick_ = true;
+  expire_after(srv_.opts.send_timeout);
+  asio::async_write(stream_, asio::buffer(sse_writing_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->sse_writing_.clear();
+                      if (ec) {
+                        self->drop_stream(ec == beast::error::timeout ? "send_timeout"
+                                                                      : "client_gone");
+                        return;
+                      }
+                      self->arm_stream_timer();
+                      self->flush_stream();
+                    });
+  if (stopping_)
+    asio::post(strand_, [self = shared_from_this()] { self->on_stop(); });
+}
+
+void session::arm_stream_timer() {
+  stream_timer_.expires_after(srv_.opts.stream_keep_alive);
+  stream_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->phase_ != phase::streaming || !self->sse_)
+      return;
+    if (!self->sse_wrote_since_tick_) {
+      std::lock_guard lock{self->sse_->mutex};
+      if (!self->sse_->ended && self->sse_->pending.empty())
+        self->sse_->pending = ": keep-alive\n\n";
+    }
+    self->sse_wrote_since_tick_ = false;
+    self->arm_stream_timer();
+    self->flush_stream();
+  });
+}
+
+void session::flush_stream() {
+  if (phase_ != phase::streaming || !sse_ || !sse_writing_.empty())
+    return;  // not streaming, or a write is in progress (it flushes again when done)
+  std::string data;
+  bool finish = false;
+  {
+    std::lock_guard lock{sse_->mutex};
+    sse_->flush_posted = false;
+    data.swap(sse_->pending);
+    finish = sse_->finish_requested && !sse_done_;
+  }
+  if (data.empty() && !finish)
+    return;
+  if (sse_chunked_) {
+    sse_writing_ = data.empty() ? std::string{} : chunk(data);
+    if (finish)
+      sse_writing_ += "0\r\n\r\n";
+  } else {
+    sse_writing_ = std::move(data);
+  }
+  if (finish)
+    sse_done_ = true;
+  sse_wrote_since_tick_ = true;
+  if (sse_writing_.empty()) {  // HTTP/1.0 finish with nothing left to write
+    auto st = std::move(sse_);
+    st->end();
+    lingering_close();
+    return;
+  }
+  expire_after(srv_.opts.send_timeout);
+  asio::async_write(stream_, asio::buffer(sse_writing_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->sse_writing_.clear();
+                      if (ec) {
+                        self->drop_stream(ec == beast::error::timeout ? "send_timeout"
+                                                                      : "client_gone");
+                        return;
+                      }
+                      if (!self->sse_done_) {
+                        self->flush_stream();
+                        return;
+                      }
+                      // The stream ended cleanly: the connection may serve more.
+                      self->stream_timer_.cancel();
+                      auto st = std::move(self->sse_);
+                      st->end();
+                      self->sse_done_ = false;
+                      self->after_write(self->keep_alive_ && self->sse_chunked_);
+                    });
+}
+
+void session::drop_stream(const char* reason) {
+  if (phase_ != phase::streaming || !sse_)
+    return;
+  srv_.stats.drop_stream(reason);
+  log(log_severity::debug, srv_.opts.log_component, "event stream dropped",
+      {{"reason", reason}, {"remote", remote_}});
+  close();
+}
+
+// --- stopping -------------------------------------------------------------------
+
+void session::on_stop() {
+  stopping_ = true;
+  switch (phase_) {
+    case phase::idle:
+      // No request has started; one may be on the wire right now, so give
+      // it a moment to arrive (and be answered 503) before closing.
+      answer_timer_.expires_after(std::min(srv_.opts.stop_grace, stop_idle_grace));
+      answer_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec && self->phase_ == phase::idle)
+          self->close();
+      });
+      return;
+    case phase::header:
+    case phase::body:
+    case phase::writing:
+    case phase::closing:
+      // Finish what is under way: a request read from now on is answered
+      // 503; stop() cuts whatever is still going at its hard deadline.
+      return;
+    case phase::handling:
+      set_deadline(seq_, srv_.opts.stop_grace,
+                   json_error(503, "unavailable", "the server is stopping; retry elsewhere"));
+      return;
+    case phase::streaming:
+      if (sse_) {
+        std::lock_guard lock{sse_->mutex};
+        sse_->finish_requested = true;
+        sse_->ended = true;  // no more sends; what is queued is written
+      }
+      flush_stream();
+      return;
+  }
+}
+
+// --- metrics ----------------------------------------------------------------------
+
+void server_metrics::reject(const char* reason) const {
+  if (rejected != nullptr)
+    rejected->with({reason}).inc();
+}
+
+void server_metrics::drop_stream(const char* reason) const {
+  if (streams_dropped != nullptr)
+    streams_dropped->with({reason}).inc();
+}
+
+}  // namespace agentgraph::net::http_server_detail

@@ -91,7 +91,9 @@ caf::error check_start(const workflow_graph& g, const workflow_start& start) {
       return bad(d::missing_node("next node", n));
   if (auto why = d::bad_join(g, start.joins); !why.empty())
     return bad(why);
-  if (auto why = d::bad_interrupt(g, start.state); !why.empty())
+  // Only a saved run holds requests the run wrote; a fresh run's input may
+  // use the key for anything.
+  if (auto why = start.resuming ? d::bad_interrupt(g, start.state) : ""; !why.empty())
     return bad(why);
   return {};
 }

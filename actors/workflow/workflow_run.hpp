@@ -80,8 +80,8 @@ struct workflow_start {
 // the Runtime or the gateway, a start built by hand) reaches a missing
 // node. Checks: the state is an object; every `next` node is a node of `g`
 // (END is not); every join entry is the index of a join edge and names only
-// its sources; every request in the state key `interrupt` names a node of
-// `g`; a resuming start has something to run (an empty `next` would mean
+// its sources; when resuming, every request in the state key `interrupt`
+// names a node of `g`; a resuming start has something to run (an empty `next` would mean
 // "the entry" and silently restart an ended thread). The error names the
 // thread, the checkpoint and the missing node or edge. Errors: conflict for
 // a resuming start (the saved thread does not fit this definition of the

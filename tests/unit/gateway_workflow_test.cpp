@@ -30,13 +30,14 @@ constexpr const char* workflow_json = R"({
   "edges": [{"from": "draft", "to": "publish"}, {"from": "publish", "to": "END"}]
 })";
 
-// The same workflow after an edit: `publish` is now `release`.
-constexpr const char* renamed_workflow_json = R"({
-  "name": "review", "entry": "draft", "interrupt_before": ["release"],
-  "nodes": {"draft": {"agent": "solo", "input": "draft about {{topic}}", "output": "draft"},
-            "release": {"agent": "solo", "input": "publish if {{approval}}", "output": "result"}},
-  "edges": [{"from": "draft", "to": "release"}, {"from": "release", "to": "END"}]
-})";
+// The same workflow after an edit: the node `publish` is now `release`.
+std::string renamed_workflow_json() {
+  std::string out = workflow_json;
+  const std::string from = "\"publish\"", to = "\"release\"";
+  for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + to.size()))
+    out.replace(at, from.size(), to);
+  return out;
+}
 
 struct fixture {
   std::filesystem::path dir;
@@ -57,7 +58,7 @@ struct fixture {
   }
   // A node (runtime and gateway) serving `workflow`; the checkpoint file
   // stays, as across a restart after the workflow file was edited.
-  void start(const char* workflow) {
+  void start(const std::string& workflow) {
     gw.reset();
     rt.reset();
     std::ofstream{dir / "review.json"} << workflow;
@@ -170,7 +171,7 @@ TEST_CASE("gateway workflows: a resume after the workflow lost its node is a 409
   REQUIRE(paused);
   REQUIRE(paused->status == 200);
   CHECK(json(paused).get_string("status") == "interrupted");  // before `publish`
-  f.start(renamed_workflow_json);
+  f.start(renamed_workflow_json());
   auto c = f.client();
   auto resumed = c.Post("/v1/workflows/review/runs/th-edit/resume",
                         R"({"input": {"approval": "yes"}})", "application/json");

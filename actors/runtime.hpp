@@ -141,12 +141,6 @@ class Runtime {
   // call are checkpointed; invalid_argument if a store is already in use.
   caf::error use_checkpoints(std::unique_ptr<checkpoint_store> store);
   [[nodiscard]] bool has_checkpoints() const;
-  // Continues thread `thread_id` of `graph` from checkpoint `checkpoint_id`
-  // (0: the latest), with `input` merged over the saved state (a human's
-  // answer after an interrupt). A thread whose last checkpoint has nothing
-  // left to run answers `completed` with its state at once. Errors:
-  // invalid_argument (no checkpoint store, or the thread belongs to another
-  // workflow), not_found (no such thread or checkpoint), and run_workflow's.
   // A workflow the config declares ([workflow.<name>]); not_found otherwise.
   [[nodiscard]] caf::expected<std::shared_ptr<const workflow_graph>> workflow(
     const std::string& name) const;
@@ -156,13 +150,22 @@ class Runtime {
   [[nodiscard]] caf::expected<workflow_run_actor> spawn_workflow(
     std::shared_ptr<const workflow_graph> graph, workflow_start start,
     workflow_event_sink events);
-  // Where a resume of `thread_id` starts (see resume_workflow); `next` is
-  // empty when the thread already ended. Blocks the calling thread briefly
-  // (one checkpoint read).
+  // Where a resume of `thread_id` starts (see resume_workflow), checked
+  // against `graph` (check_start in actors/workflow/workflow_run.hpp), so
+  // the start it answers always fits the graph and has nodes to run.
+  // Blocks the calling thread briefly (one checkpoint read). Errors:
+  // invalid_argument (no checkpoint store), not_found (no such thread or
+  // checkpoint), parse_error (not a workflow checkpoint), conflict (the
+  // thread belongs to another workflow, has already ended, or its
+  // checkpoint names a node or edge `graph` no longer has: the message
+  // names it; the gateway answers 409, the CLI exits 2).
   [[nodiscard]] caf::expected<workflow_start> resume_start(const workflow_graph& graph,
                                                            const std::string& thread_id,
                                                            uint64_t checkpoint_id,
                                                            const Value& input);
+  // Continues thread `thread_id` of `graph` from checkpoint `checkpoint_id`
+  // (0: the latest), with `input` merged over the saved state (a human's
+  // answer after an interrupt). Errors: resume_start's, and run_workflow's.
   [[nodiscard]] caf::expected<workflow_result> resume_workflow(
     const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
     const Value& input, const std::function<void(const workflow_event&)>& on_event,

@@ -121,9 +121,9 @@ caf::expected<workflow_start> Runtime::resume_start(const workflow_graph& graph,
     return std::move(saved.error());
   auto owner = saved->metadata.is_object() ? saved->metadata.get_string("workflow") : "";
   if (owner != graph.name)
-    return make_error(errc::invalid_argument, "thread '" + thread_id + "' belongs to workflow '"
-                                                + owner + "', not '" + graph.name + "'");
-  return checkpoint_to_start(*saved, input);
+    return make_error(errc::conflict, "thread '" + thread_id + "' belongs to workflow '" + owner
+                                        + "', not '" + graph.name + "'");
+  return checkpoint_to_start(graph, *saved, input);
 }
 
 caf::expected<workflow_result> Runtime::resume_workflow(
@@ -133,14 +133,6 @@ caf::expected<workflow_result> Runtime::resume_workflow(
   auto start = resume_start(graph, thread_id, checkpoint_id, input);
   if (!start)
     return std::move(start.error());
-  if (start->next.empty()) {
-    workflow_result done;
-    done.thread_id = thread_id;
-    done.status = workflow_status::completed;
-    done.state = std::move(start->state);
-    done.steps = start->step;
-    return done;
-  }
   return run_workflow(graph, std::move(*start), on_event, deadline);
 }
 

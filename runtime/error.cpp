@@ -22,6 +22,7 @@ const char* to_string(errc code) {
     case errc::unsupported: return "unsupported";
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal";
+    case errc::conflict: return "conflict";
   }
   return "unknown";
 }

@@ -46,6 +46,12 @@ enum class errc : uint8_t {
   cancelled,
   // A broken invariant inside agentgraph: a bug. Report it.
   internal,
+  // The stored state conflicts with the request or with the current
+  // definition (a checkpoint naming a node the workflow no longer has, a
+  // thread that already ended, a thread id already taken). Never retry
+  // unchanged: fix the definition or choose another thread. Appended last so
+  // the codes above keep their numbers on the wire.
+  conflict,
 };
 
 // The category atom under which `errc` values travel inside caf::error.

@@ -262,11 +262,9 @@ void gateway::impl::post_workflow(const net::server_request& req, const route_re
      merged = input != nullptr ? *input : Value::object()] {
       auto from = launch.rt.resume_start(*launch.graph, thread, 0, merged);
       counter->fetch_sub(1);
+      // A thread that ended or no longer fits the graph is a `conflict` (409).
       if (!from)
         return launch.reply(task_error(http_status_of(from.error()), from.error()));
-      if (from->next.empty())
-        return launch.reply(
-          net::json_error(409, "conflict", "thread '" + thread + "' has already ended"));
       launch(std::move(*from));
     });
 }

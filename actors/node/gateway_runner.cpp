@@ -117,7 +117,8 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
           body["task_id"] = Value{entry->id};
           body["status"] = Value{"failed"};
           body["error"] = Value{describe(err)};
-          end(task_status::failed, std::move(body), err == caf::sec::request_timeout ? 504 : 500);
+          end(task_status::failed, std::move(body),
+              err == caf::sec::request_timeout ? 504 : http_status_of(err));
           self->quit();
         });
     };

@@ -99,6 +99,7 @@ int http_status_of(const caf::error& err) {
     case errc::not_found:
       return 404;
     case errc::cancelled:
+    case errc::conflict:
       return 409;
     case errc::limit_exceeded:
       return 422;

@@ -69,6 +69,15 @@ void interrupt(self_ptr self, const std::set<std::string>& next) {
 
 void begin_step(self_ptr self);
 
+// Every name in `active` was checked against the graph when the run
+// started (check_start) or came from a validated edge, so a miss here is a
+// bug, not bad input.
+const node_spec& node_of(const workflow_run_state& st, const std::string& name) {
+  const auto* node = st.graph->find_node(name);
+  AG_ASSERT(node != nullptr);
+  return *node;
+}
+
 Value pending_of(const workflow_run_state& st) {
   Value next = Value::array();
   for (const auto& n : st.active)
@@ -233,8 +242,7 @@ void node_failed(self_ptr self, const std::string& name, caf::error err) {
   auto& st = self->state;
   if (st.finished)
     return;
-  const auto* node = st.graph->find_node(name);
-  if (st.attempts[name] <= node->retries_max) {
+  if (st.attempts[name] <= node_of(st, name).retries_max) {
     log(log_severity::info, "workflow", "retrying node",
         {{"thread_id", st.thread_id}, {"node", name}, {"error", describe(err)}});
     run_node(self, name);
@@ -308,7 +316,7 @@ void run_node_uncached(self_ptr self, const std::string& name);
 // update); an L3 lookup answers later through on_cache_l3.
 void run_node(self_ptr self, const std::string& name) {
   auto& st = self->state;
-  const auto& node = *st.graph->find_node(name);
+  const auto& node = node_of(st, name);
   if (node.cache_ttl.count() <= 0)
     return run_node_uncached(self, name);
   auto key = node_cache_key(st, node);
@@ -357,7 +365,7 @@ void on_cache_l3(self_ptr self, uint64_t tag, const cache::l3_reply& rep) {
 
 void run_node_uncached(self_ptr self, const std::string& name) {
   auto& st = self->state;
-  const auto& node = *st.graph->find_node(name);
+  const auto& node = node_of(st, name);
   const uint32_t attempt = ++st.attempts[name];
   auto on_error = [self, name](caf::error& err) {
     if (err == caf::sec::request_timeout)
@@ -447,7 +455,15 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
   st.deps = std::move(deps);
   st.events = std::move(events);
   st.thread_id = std::move(start.thread_id);
-  st.state = start.state.is_object() ? std::move(start.state) : Value::object();
+  // Every spawn path checks the start already (spawn_workflow_run); this
+  // one is for a behaviour spawned by hand, so that no path can reach a
+  // node the graph lacks. A bad start answers its error and runs nothing.
+  st.start_error = check_start(*st.graph, start);
+  if (!st.deps.functions)
+    st.deps.functions = std::make_shared<const function_registry>();
+  if (!st.deps.reducers)
+    st.deps.reducers = std::make_shared<const reducer_registry>();
+  st.state = std::move(start.state);
   st.step = start.step;
   st.joins = std::move(start.joins);
   if (start.next.empty())
@@ -466,6 +482,8 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
         return make_error(errc::invalid_argument, "workflow run '" + st.thread_id
                                                     + "' was already started");
       st.started = true;
+      if (st.start_error)
+        return st.start_error;
       st.promise = self->make_response_promise<workflow_result>();
       emit(self, workflow_event_kind::run_started, {}, st.state);
       if (st.step == 0 && st.parent_checkpoint == 0)
@@ -511,6 +529,8 @@ spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph>
     return err;
   if (start.thread_id.empty())
     return make_error(errc::invalid_argument, "a workflow run needs a thread id");
+  if (auto err = check_start(*graph, start))
+    return err;
   return workflow_run_actor{sys.spawn(workflow_run, std::move(graph), std::move(deps),
                                       std::move(start), std::move(events))};
 }

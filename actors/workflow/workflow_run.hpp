@@ -62,17 +62,40 @@ struct workflow_start {
   // Where every super-step is saved; invalid: no checkpoints. A fresh run
   // saves its input first (step 0), then the state after each step, with
   // `pending` = {"next": [...], "joins": {...}} so a resume continues
-  // exactly there (see checkpoint_to_start).
+  // exactly there (see checkpoint_to_start, check_start).
   checkpoint_actor checkpoints;
   uint64_t parent_checkpoint = 0;  // the checkpoint this run continues from
   std::chrono::milliseconds checkpoint_timeout{30'000};
 };
 
-// The start of a resumed run from a saved checkpoint: its state (with
-// `input` merged over it, key by key), step, next nodes and joins.
-// Errors: parse_error when `pending` is not what a run saves.
-[[nodiscard]] caf::expected<workflow_start> checkpoint_to_start(const checkpoint& c,
-                                                              const Value& input);
+// A thread id no other run has: "<graph>-<UTC yyyymmddThhmmssZ>-<16 hex
+// digits from std::random_device>", for runs started without one. The time
+// keeps ids readable and sortable; the 64 random bits keep two runs started
+// in the same second (or on two machines sharing a store) apart. The store
+// refuses a new run on a taken id anyway (checkpoint_store.hpp).
+[[nodiscard]] std::string new_thread_id(const std::string& graph_name);
+
+// The one check that a run of `g` may start from `start`: everything the
+// run later looks up by name or index exists, so no path (resume through
+// the Runtime or the gateway, a start built by hand) reaches a missing
+// node. Checks: the state is an object; every `next` node is a node of `g`
+// (END is not); every join entry is the index of a join edge and names only
+// its sources; when resuming, every request in the state key `interrupt`
+// names a node of `g`; a resuming start has something to run (an empty `next` would mean
+// "the entry" and silently restart an ended thread). The error names the
+// thread, the checkpoint and the missing node or edge. Errors: conflict for
+// a resuming start (the saved thread does not fit this definition of the
+// graph: never retry unchanged), invalid_argument for a fresh one. Pure.
+[[nodiscard]] caf::error check_start(const workflow_graph& g, const workflow_start& start);
+
+// The start of a resumed run of `g` from a saved checkpoint: its state (with
+// `input` merged over it, key by key), step, next nodes and joins, checked
+// by check_start. Errors: parse_error when `pending` is not what a run saves
+// or the step does not fit; conflict when the thread has already ended or
+// the checkpoint does not fit `g` (a node renamed or removed since, a state
+// that is not an object). Pure.
+[[nodiscard]] caf::expected<workflow_start>
+checkpoint_to_start(const workflow_graph& g, const checkpoint& c, const Value& input);
 
 // Renders "{{path}}" placeholders from the state (strings as they are,
 // other values as JSON). Errors: invalid_argument naming a path the state
@@ -104,6 +127,7 @@ struct workflow_run_state {
   std::set<std::string> resume_past;  // interrupt_before skipped once for these
   bool started = false;
   bool finished = false;
+  caf::error start_error;  // check_start's verdict: answered instead of running
   caf::typed_response_promise<workflow_result> promise;
   // The step in progress.
   size_t pending = 0;
@@ -127,7 +151,8 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
              workflow_event_sink events);
 
 // Checks that every node's target exists in `deps` (names them otherwise)
-// and spawns the run. Errors: invalid_argument.
+// and that the start fits the graph (check_start), then spawns the run.
+// Errors: invalid_argument, conflict (a resuming start that does not fit).
 [[nodiscard]] caf::expected<workflow_run_actor>
 spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph> graph,
                    workflow_deps deps, workflow_start start, workflow_event_sink events = {});

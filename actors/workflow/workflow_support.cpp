@@ -1,7 +1,9 @@
 // The plain parts of workflow runs: names of enums, the function registry,
-// templates over the state, and reading a saved checkpoint back into a
-// run's start. No actors here.
-#include <charconv>
+// templates over the state and fresh thread ids. No actors here.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
 
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/error.hpp"
@@ -46,6 +48,19 @@ const node_function* function_registry::find(const std::string& name) const {
   return it == fns_.end() ? nullptr : &it->second;
 }
 
+std::string new_thread_id(const std::string& graph_name) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  std::random_device rd;
+  const uint64_t bits = (uint64_t{rd()} << 32) | rd();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+  return graph_name + "-" + stamp + "-" + hex;
+}
+
 caf::expected<std::string> render_template(const std::string& text, const Value& state) {
   std::string out;
   size_t pos = 0;
@@ -73,41 +88,6 @@ caf::expected<std::string> render_template(const std::string& text, const Value&
     pos = close + 2;
   }
   return out;
-}
-
-caf::expected<workflow_start> checkpoint_to_start(const checkpoint& c, const Value& input) {
-  auto bad = [&](const std::string& what) {
-    return make_error(errc::parse_error, "checkpoint " + std::to_string(c.checkpoint_id)
-                                           + " of thread '" + c.thread_id + "': " + what);
-  };
-  const Value* next = c.pending.is_object() ? c.pending.find("next") : nullptr;
-  const Value* joins = c.pending.is_object() ? c.pending.find("joins") : nullptr;
-  if (next == nullptr || !next->is_array() || joins == nullptr || !joins->is_object())
-    return bad("`pending` lacks next/joins: not a workflow checkpoint");
-  workflow_start start;
-  start.thread_id = c.thread_id;
-  start.state = c.state.is_object() ? c.state : Value::object();
-  if (input.is_object())
-    for (const auto& [k, v] : input.as_object())
-      start.state[k] = v;
-  start.step = static_cast<uint32_t>(c.step);
-  for (const auto& n : next->as_array()) {
-    if (!n.is_string())
-      return bad("a next node is not a name");
-    start.next.push_back(n.as_string());
-  }
-  for (const auto& [edge, sources] : joins->as_object()) {
-    size_t index = 0;
-    auto [p, ec] = std::from_chars(edge.data(), edge.data() + edge.size(), index);
-    if (ec != std::errc{} || p != edge.data() + edge.size() || !sources.is_array())
-      return bad("a join entry is malformed");
-    for (const auto& n : sources.as_array())
-      if (n.is_string())
-        start.joins[index].insert(n.as_string());
-  }
-  start.resuming = true;
-  start.parent_checkpoint = c.checkpoint_id;
-  return start;
 }
 
 }  // namespace agentgraph

@@ -45,12 +45,22 @@ void print_event(const workflow_event& ev, bool& in_tokens) {
   }
 }
 
-// Prints the result; returns the exit code (0 completed, 1 failed, 3 interrupted).
+// Prints the result; returns the exit code: 0 completed, 1 failed, 3
+// interrupted, 2 when the run could not start for a reason a retry will not
+// fix (bad input, unknown thread, a checkpoint that does not fit the graph
+// or is not a workflow's, a thread that already ended).
 int report(const std::string& workflow, const caf::expected<workflow_result>& result) {
   if (!result) {
     std::cerr << "agentgraph: workflow: " << describe(result.error()) << "\n";
-    auto code = errc_of(result.error());
-    return code == errc::invalid_argument || code == errc::not_found ? 2 : 1;
+    switch (errc_of(result.error()).value_or(errc::internal)) {
+      case errc::invalid_argument:
+      case errc::not_found:
+      case errc::parse_error:
+      case errc::conflict:
+        return 2;
+      default:
+        return 1;
+    }
   }
   std::cout << "workflow " << workflow << " (thread " << result->thread_id << "): "
             << to_string(result->status) << " after " << result->steps << " steps\n";
@@ -91,7 +101,8 @@ int run_workflow_file(const node_config& cfg, const std::string& path,
     return 2;
   }
   workflow_start start;
-  start.thread_id = thread.empty() ? graph->name + "-1" : thread;
+  // Never a fixed default: a second run would take the first one's thread.
+  start.thread_id = thread.empty() ? new_thread_id(graph->name) : thread;
   auto input = cmd_run_workflow_detail::parse_input(input_json);
   if (!input) {
     std::cerr << "agentgraph run: --input must be a JSON object: " << describe(input.error())

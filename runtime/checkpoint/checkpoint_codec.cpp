@@ -121,13 +121,20 @@ caf::expected<Value> decode_checkpoint_value(std::string_view bytes, const char*
                                          + " is not msgpack: " + describe(v.error()));
 }
 
-caf::error check_parent(uint64_t parent_id, uint64_t new_id, const std::string& where) {
-  if (parent_id < new_id)
-    return caf::none;
-  return make_error(errc::invalid_argument,
-                    where + "parent " + std::to_string(parent_id)
-                      + " is newer than the thread's latest checkpoint "
-                      + std::to_string(new_id - 1));
+caf::error check_parent(const checkpoint& c, uint64_t new_id, const std::string& where) {
+  if (c.parent_id >= new_id)
+    return make_error(errc::invalid_argument,
+                      where + "parent " + std::to_string(c.parent_id)
+                        + " is newer than the thread's latest checkpoint "
+                        + std::to_string(new_id - 1));
+  // Checked here, in the put's transaction, rather than by a read before the
+  // run starts: two runs started at once with one id cannot both pass.
+  if (c.step == 0 && c.parent_id == 0 && new_id > 1)
+    return make_error(errc::conflict,
+                      where + "thread '" + c.thread_id + "' already has checkpoints (up to "
+                        + std::to_string(new_id - 1)
+                        + "): a new run cannot take its id; resume it or choose another thread id");
+  return caf::none;
 }
 
 int64_t checkpoint_now_ms() {

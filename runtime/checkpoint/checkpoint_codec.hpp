@@ -45,8 +45,11 @@ encode_checkpoint(const checkpoint& c, const checkpoint_limits& limits, const st
                                                            uint64_t checkpoint_id,
                                                            const std::string& where);
 
-// invalid_argument when the parent is newer than the checkpoint being put.
-[[nodiscard]] caf::error check_parent(uint64_t parent_id, uint64_t new_id,
+// Checks `c` against the id the put is about to give it, inside the put's
+// transaction: invalid_argument when its parent is newer than that; conflict
+// when `c` starts a run (step 0, no parent) on a thread that already has
+// checkpoints, which would silently make another run's thread its own.
+[[nodiscard]] caf::error check_parent(const checkpoint& c, uint64_t new_id,
                                       const std::string& where);
 
 // Wall-clock unix milliseconds, for created_ms.

@@ -37,6 +37,7 @@ struct checkpoint {
   uint64_t checkpoint_id = 0;
   // The checkpoint this one continues from; 0 for the first of a run. Must
   // not be newer than the thread's latest checkpoint. May have been pruned.
+  // Step 0 with parent 0 starts a run: only on a thread without checkpoints.
   uint64_t parent_id = 0;
   uint64_t step = 0;  // the super-step number, as the workflow counts
   Value state;        // the workflow state after the step
@@ -95,6 +96,9 @@ struct encoded_checkpoint {
 // - io_error: the backend failed; the message names the backend and the file
 //   or the connection URL without its password. Retry may help.
 // - parse_error: a stored row cannot be decoded (corrupt or foreign data).
+// - conflict: a put of step 0 without a parent (a new run's first
+//   checkpoint) to a thread that already has checkpoints; nothing is
+//   written, so a second run can never silently take over a thread.
 class checkpoint_store {
  public:
   virtual ~checkpoint_store() = default;

@@ -183,7 +183,7 @@ caf::expected<uint64_t> pg_store::do_put(const checkpoint& c, const encoded_chec
   return guarded("put", [&]() -> caf::expected<uint64_t> {
     pqxx::work txn{*conn_};
     auto id = txn.exec_prepared1("cp_bump", c.thread_id)[0].as<uint64_t>();
-    if (auto err = check_parent(c.parent_id, id, where()))
+    if (auto err = check_parent(c, id, where()))
       return err;  // ~work rolls back, the counter too
     txn.exec_prepared0("cp_insert", c.thread_id, id, c.parent_id, c.step,
                        bytes_param(enc.state), bytes_param(enc.pending),

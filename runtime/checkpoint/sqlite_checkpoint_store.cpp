@@ -239,7 +239,7 @@ caf::expected<uint64_t> sqlite_store::put_in_txn(const checkpoint& c,
       return failure(rc, "next checkpoint id");
     id = static_cast<uint64_t>(sqlite3_column_int64(use.s, 0));
   }
-  if (auto err = check_parent(c.parent_id, id, where()))
+  if (auto err = check_parent(c, id, where()))
     return err;
   {
     stmt_use use{insert_.get()};

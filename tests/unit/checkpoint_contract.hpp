@@ -178,6 +178,24 @@ inline void threads_and_delete(const store_factory& f) {
   CHECK(put_ok(*s, make_checkpoint("b", 1)) == 1);  // a new run starts again at 1
 }
 
+// A run's first checkpoint (step 0, no parent) on a thread that already
+// has checkpoints is refused: a second run can never take over a thread.
+inline void new_run_never_takes_a_thread(const store_factory& f) {
+  auto s = open_ok(f);
+  CHECK(put_ok(*s, make_checkpoint("t", 0)) == 1);
+  CHECK(put_ok(*s, make_checkpoint("t", 1, 1)) == 2);
+  auto again = s->put(make_checkpoint("t", 0));
+  CHECK(code_of(again) == errc::conflict);
+  CHECK(error_context(again.error()).find("thread 't' already has checkpoints")
+        != std::string::npos);
+  // Nothing written, and the id counter rolled back.
+  CHECK(s->latest("t").value().step == 1);
+  CHECK(put_ok(*s, make_checkpoint("t", 2, 2)) == 3);
+  // After delete_thread the id is free again.
+  CHECK(s->delete_thread("t").value() == 3);
+  CHECK(put_ok(*s, make_checkpoint("t", 0)) == 1);
+}
+
 inline void reopen_sees_everything(const store_factory& f) {
   {
     auto s = open_ok(f);
@@ -388,6 +406,9 @@ inline void kill_9_leaves_consistent_store(const store_factory& f) {
   }                                                                                        \
   TEST_CASE(PREFIX ": list_threads and delete_thread") {                                   \
     agentgraph::checkpoint_contract::threads_and_delete(FACTORY());                        \
+  }                                                                                        \
+  TEST_CASE(PREFIX ": a new run never takes over an existing thread") {                   \
+    agentgraph::checkpoint_contract::new_run_never_takes_a_thread(FACTORY());              \
   }                                                                                        \
   TEST_CASE(PREFIX ": a reopened store sees everything") {                                 \
     agentgraph::checkpoint_contract::reopen_sees_everything(FACTORY());                    \

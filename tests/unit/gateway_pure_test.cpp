@@ -102,7 +102,8 @@ TEST_CASE("gateway body: every rejection names the field") {
 TEST_CASE("gateway errors: each code maps to its documented HTTP status") {
   const std::vector<std::pair<errc, int>> table = {
     {errc::invalid_argument, 400}, {errc::parse_error, 400},   {errc::not_found, 404},
-    {errc::cancelled, 409},        {errc::limit_exceeded, 422}, {errc::overloaded, 429},
+    {errc::cancelled, 409},        {errc::conflict, 409},       {errc::limit_exceeded, 422},
+    {errc::overloaded, 429},
     {errc::unsupported, 501},      {errc::provider_error, 502}, {errc::tool_error, 502},
     {errc::sandbox_violation, 502}, {errc::unavailable, 503},  {errc::timeout, 504},
     {errc::io_error, 500},         {errc::internal, 500},

@@ -30,6 +30,15 @@ constexpr const char* workflow_json = R"({
   "edges": [{"from": "draft", "to": "publish"}, {"from": "publish", "to": "END"}]
 })";
 
+// The same workflow after an edit: the node `publish` is now `release`.
+std::string renamed_workflow_json() {
+  std::string out = workflow_json;
+  const std::string from = "\"publish\"", to = "\"release\"";
+  for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + to.size()))
+    out.replace(at, from.size(), to);
+  return out;
+}
+
 struct fixture {
   std::filesystem::path dir;
   std::unique_ptr<Runtime> rt;
@@ -41,11 +50,18 @@ struct fixture {
           / ("agentgraph-gw-wf-" + std::to_string(getpid()) + "-" + std::to_string(++n));
     std::filesystem::create_directories(dir);
     std::ofstream{dir / "rules.json"} << rules_json;
-    std::ofstream{dir / "review.json"} << workflow_json;
     std::ofstream{dir / "node.ini"} << "[runtime]\ncheckpoint_path = flows.db\n"
                                        "[provider.scripted]\nrules = rules.json\n"
                                        "[agent.solo]\nhistory_window = 0\n"
                                        "[workflow.review]\nfile = review.json\n";
+    start(workflow_json);
+  }
+  // A node (runtime and gateway) serving `workflow`; the checkpoint file
+  // stays, as across a restart after the workflow file was edited.
+  void start(const std::string& workflow) {
+    gw.reset();
+    rt.reset();
+    std::ofstream{dir / "review.json"} << workflow;
     auto cfg = load_node_config((dir / "node.ini").string(), {}, {});
     REQUIRE_MESSAGE(cfg, describe(cfg.error()));
     auto r = Runtime::from_config(*cfg);
@@ -145,6 +161,35 @@ TEST_CASE("gateway workflows: unknown workflows and threads and bad bodies are n
   auto ghost = c.Post("/v1/workflows/review/runs/ghost/resume", "{}", "application/json");
   REQUIRE(ghost);
   CHECK(ghost->status == 404);
+}
+
+TEST_CASE("gateway workflows: a resume after the workflow lost its node is a 409 naming it") {
+  fixture f;
+  auto paused = f.client().Post("/v1/workflows/review/runs",
+                                R"({"input": {"topic": "x"}, "thread_id": "th-edit"})",
+                                "application/json");
+  REQUIRE(paused);
+  REQUIRE(paused->status == 200);
+  CHECK(json(paused).get_string("status") == "interrupted");  // before `publish`
+  f.start(renamed_workflow_json());
+  auto c = f.client();
+  auto resumed = c.Post("/v1/workflows/review/runs/th-edit/resume",
+                        R"({"input": {"approval": "yes"}})", "application/json");
+  REQUIRE(resumed);
+  CHECK(resumed->status == 409);
+  auto err = json(resumed);
+  CHECK(err.find("error")->get_string("code") == "conflict");
+  CHECK(err.find("error")->get_string("message").find("next node 'publish'") != std::string::npos);
+  // The node lives on and serves the next request.
+  auto health = c.Get("/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  // A new run cannot take the thread's id: it fails before any node runs.
+  auto taken = c.Post("/v1/workflows/review/runs",
+                      R"({"input": {"topic": "y"}, "thread_id": "th-edit"})", "application/json");
+  REQUIRE(taken);
+  CHECK(taken->status == 502);
+  CHECK(json(taken).get_string("error").find("already has checkpoints") != std::string::npos);
 }
 
 }  // namespace gateway_workflow_test

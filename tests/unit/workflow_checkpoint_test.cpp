@@ -72,13 +72,15 @@ workflow_graph counting_graph() {
     .value();
 }
 
-workflow_graph approval_graph() {
+// `publish_node` names the node calling "publish" (another name: the file
+// was edited since the thread was saved).
+workflow_graph approval_graph(const std::string& publish_node = "publish") {
   return workflow_builder{"approve"}
     .function("draft", "inc")
-    .function("publish", "publish")
-    .edge("draft", {"publish"})
-    .edge("publish", {"END"})
-    .interrupt_before("publish")
+    .function(publish_node, "publish")
+    .edge("draft", {publish_node})
+    .edge(publish_node, {"END"})
+    .interrupt_before(publish_node)
     .entry("draft")
     .build()
     .value();
@@ -94,13 +96,12 @@ void every_step_is_saved(const opener& open) {
   REQUIRE(r);
   CHECK(r->status == workflow_status::completed);
   CHECK(r->state.to_json() == R"({"n":3})");
-  // The thread's last checkpoint has nothing left to run: resuming it
-  // answers completed with the same state, without running anything.
+  // The thread's last checkpoint has nothing left to run: resuming it is a
+  // conflict (the gateway's 409), not a silent restart from the entry.
   auto again = rt->resume_workflow(counting_graph(), "t-count", 0, Value::object(), ignore);
-  REQUIRE_MESSAGE(again, describe(again.error()));
-  CHECK(again->status == workflow_status::completed);
-  CHECK(again->state.to_json() == R"({"n":3})");
-  CHECK(again->steps == 3);
+  REQUIRE_FALSE(again);
+  CHECK(errc_of(again.error()) == errc::conflict);
+  CHECK(error_context(again.error()).find("already ended") != std::string::npos);
   // Checkpoint 1 is the input; resuming from checkpoint 2 (after step 1)
   // re-runs steps 2 and 3 and ends in the same state.
   auto from_two = rt->resume_workflow(counting_graph(), "t-count", 2, Value::object(), ignore);
@@ -129,6 +130,7 @@ void interrupt_then_resume(const opener& open) {
   // Wrong workflow, unknown thread.
   auto wrong = rt2->resume_workflow(counting_graph(), "t-approve", 0, Value::object(), ignore);
   REQUIRE_FALSE(wrong);
+  CHECK(errc_of(wrong.error()) == errc::conflict);
   CHECK(error_context(wrong.error()).find("belongs to workflow 'approve'") != std::string::npos);
   auto unknown = rt2->resume_workflow(approval_graph(), "nobody", 0, Value::object(), ignore);
   REQUIRE_FALSE(unknown);
@@ -247,6 +249,73 @@ TEST_CASE("workflow node cache: a deterministic node computes once across runs")
   CHECK(rt->metrics().scrape().find(
           R"(agentgraph_cache_requests_total{user="node",level="l2",outcome="hit"} 1)")
         != std::string::npos);
+}
+
+}  // namespace workflow_checkpoint_test
+
+namespace workflow_checkpoint_test {
+
+// approval_graph() after an edit: `publish` renamed to `release`, or gone.
+workflow_graph edited_approval_graph(bool removed) {
+  if (!removed)
+    return approval_graph("release");
+  return workflow_builder{"approve"}.function("draft", "inc").edge("draft", {"END"}).entry("draft")
+    .build()
+    .value();
+}
+
+// Runs approval_graph() on a new thread until it pauses before `publish`.
+void pause_before_publish(Runtime& rt, const std::string& thread) {
+  workflow_start s;
+  s.thread_id = thread;
+  auto paused = rt.run_workflow(approval_graph(), s, ignore);
+  REQUIRE(paused);
+  REQUIRE(paused->status == workflow_status::interrupted);
+}
+
+caf::expected<workflow_result> approve(Runtime& rt, const workflow_graph& g,
+                                       const std::string& thread) {
+  return rt.resume_workflow(g, thread, 0, Value::from_json(R"({"approval": "yes"})").value(),
+                            ignore);
+}
+
+TEST_CASE("workflow checkpoints: a resume after the graph lost or renamed a node is a conflict") {
+  auto rt = make_runtime(sqlite_opener());
+  pause_before_publish(*rt, "t-edited");
+  for (bool removed : {false, true}) {
+    INFO("removed: " << removed);
+    auto r = approve(*rt, edited_approval_graph(removed), "t-edited");
+    REQUIRE_FALSE(r);
+    CHECK(errc_of(r.error()) == errc::conflict);
+    CHECK(error_context(r.error()).find("next node 'publish' is not a node of the graph")
+          != std::string::npos);
+  }
+  // Nothing ran and nothing was saved: the thread still resumes on the
+  // graph it was saved with, and then it has ended.
+  auto done = approve(*rt, approval_graph(), "t-edited");
+  REQUIRE_MESSAGE(done, describe(done.error()));
+  CHECK(done->status == workflow_status::completed);
+  CHECK(done->state.to_json() == R"({"approval":"yes","n":1,"published":true})");
+  auto ended = rt->resume_start(approval_graph(), "t-edited", 0, Value::object());
+  REQUIRE_FALSE(ended);
+  CHECK(errc_of(ended.error()) == errc::conflict);
+}
+
+TEST_CASE("workflow checkpoints: a second run never takes over an existing thread") {
+  auto rt = make_runtime(sqlite_opener());
+  pause_before_publish(*rt, "t-taken");
+  // A new run under the same id fails at its first save, before any node.
+  workflow_start s;
+  s.thread_id = "t-taken";
+  auto second = rt->run_workflow(counting_graph(), s, ignore);
+  REQUIRE(second);
+  CHECK(second->status == workflow_status::failed);
+  CHECK(second->steps == 0);
+  CHECK(second->error.find("already has checkpoints") != std::string::npos);
+  // The first run's thread is untouched.
+  auto done = approve(*rt, approval_graph(), "t-taken");
+  REQUIRE_MESSAGE(done, describe(done.error()));
+  CHECK(done->state.to_json() == R"({"approval":"yes","n":1,"published":true})");
 }
 
 }  // namespace workflow_checkpoint_test

@@ -10,6 +10,7 @@ packages=(
   libmsgpack-cxx-dev                        # Value <-> msgpack
   libcurl4-openssl-dev                      # http_get tool, later the LLM client
   libboost-program-options-dev              # command line
+  libboost-dev                              # Boost.Beast + Asio: the gateway's HTTP server (header-only)
   doctest-dev                               # tests
   nlohmann-json3-dev                        # Value <-> JSON
   libhnswlib-dev                            # memory shard vector index

@@ -28,21 +28,7 @@ namespace po = boost::program_options;
 
 namespace agentgraph::cli {
 
-namespace cmd_bench_llm_detail {
-
-struct bench_options {
-  uint64_t requests = 2000;
-  uint64_t warmup = 200;
-  std::vector<uint32_t> levels{1, 8, 32};
-  std::string peers_dir = AGENTGRAPH_PEERS_DIR;
-};
-
-constexpr const char* bench_api_key = "bench-key";
-constexpr const char* bench_model = "bench-model";
-constexpr const char* bench_prompt = "Say pong.";
-constexpr const char* bench_reply = "pong";
-
-caf::expected<std::vector<uint32_t>> parse_levels(const std::string& text) {
+caf::expected<std::vector<uint32_t>> parse_concurrency_levels(const std::string& text) {
   std::vector<uint32_t> out;
   std::stringstream in{text};
   std::string item;
@@ -58,6 +44,20 @@ caf::expected<std::vector<uint32_t>> parse_levels(const std::string& text) {
     return make_error(errc::invalid_argument, "--concurrency: no level given");
   return out;
 }
+
+namespace cmd_bench_llm_detail {
+
+struct bench_options {
+  uint64_t requests = 2000;
+  uint64_t warmup = 200;
+  std::vector<uint32_t> levels{1, 8, 32};
+  std::string peers_dir = AGENTGRAPH_PEERS_DIR;
+};
+
+constexpr const char* bench_api_key = "bench-key";
+constexpr const char* bench_model = "bench-model";
+constexpr const char* bench_prompt = "Say pong.";
+constexpr const char* bench_reply = "pong";
 
 // Returns the exit code when parsing ends the command (help, bad usage).
 std::optional<int> parse(const args& argv, bench_options& out) {
@@ -86,7 +86,7 @@ std::optional<int> parse(const args& argv, bench_options& out) {
     out.requests = vm.count("requests") ? out.requests : 200;
     out.warmup = vm.count("warmup") ? out.warmup : 20;
   }
-  auto parsed = parse_levels(levels);
+  auto parsed = parse_concurrency_levels(levels);
   if (!parsed) {
     std::cerr << "agentgraph bench llm: " << describe(parsed.error()) << "\n";
     return 2;
@@ -246,10 +246,14 @@ int bench_command(const args& argv) {
     return cmd_bench_llm_detail::bench_llm({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "workflow")
     return bench_workflow({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "gateway")
+    return bench_gateway({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
                "[--quick] [--peers-dir DIR]\n"
                "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
-               "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n";
+               "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n"
+               "       agentgraph bench gateway [--requests N] [--warmup N] [--concurrency 1,64] "
+               "[--slow-clients N] [--health-requests N] [--quick] [--json]\n";
   return 2;
 }
 

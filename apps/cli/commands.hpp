@@ -18,6 +18,8 @@ int run_command(const args& argv);
 int node_command(const args& argv);
 int config_command(const args& argv);
 int bench_command(const args& argv);
+// `agentgraph bench gateway` (cmd_bench_gateway.cpp).
+int bench_gateway(const args& argv);
 int status_command(const args& argv);
 int submit_command(const args& argv);
 int profile_command(const args& argv);

@@ -246,9 +246,17 @@ class http_server {
 // The reason phrase of a status ("Not Found"); "Unknown" for others.
 [[nodiscard]] std::string_view status_reason(int status);
 
+// The value of one hex digit, or -1.
+[[nodiscard]] int hex_value(char c);
+
 // Decodes %XX escapes ('+' stays '+': this is a path, not a form). False
 // on a malformed escape or a decoded NUL.
 [[nodiscard]] bool percent_decode_path(std::string_view in, std::string& out);
+
+// A request target split into its decoded path and its raw query. False
+// for a target that is not origin-form ("/..."), or whose path does not
+// decode.
+[[nodiscard]] bool split_target(std::string_view target, std::string& path, std::string& query);
 
 // "http://HOST:PORT" with IPv6 hosts in brackets ("http://[::1]:8080").
 [[nodiscard]] std::string http_url(std::string_view host, uint16_t port);

@@ -16,6 +16,11 @@ namespace {
 // Read-buffer room beyond the header limit: the parser takes body bytes
 // out of the buffer as they arrive, so this bounds one read, not a body.
 constexpr size_t read_room = 64 * 1024;
+// A chunk-size or trailer line longer than this is malformed.
+constexpr size_t chunk_line_max = 4096;
+// What an idle connection reads its next request's first bytes into; the
+// buffer grows from there only as a request needs it.
+constexpr size_t first_read = 512;
 // A connection closed with unread input is read (and dropped) for at most
 // this long and this many bytes, so the client sees our answer, not a reset.
 constexpr auto linger_time = std::chrono::milliseconds{1'000};
@@ -110,6 +115,9 @@ void session::wait_request() {
     return;
   }
   phase_ = phase::idle;
+  // An idle connection keeps no read buffer: thousands of them cost
+  // sockets, not megabytes.
+  buffer_.shrink_to_fit();
   // A fresh connection gets the header deadline for its first byte too; a
   // kept-alive one may idle for keep_alive_timeout. Once stopping, a
   // request already on the wire still gets its 503, but nobody waits long.
@@ -117,7 +125,7 @@ void session::wait_request() {
   if (stopping_)
     wait = std::min(wait, stop_idle_grace);
   expire_after(wait);
-  stream_.async_read_some(buffer_.prepare(read_room),
+  stream_.async_read_some(buffer_.prepare(first_read),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             if (ec) {
                               if (ec == beast::error::timeout && self->served_ == 0)
@@ -132,6 +140,7 @@ void session::wait_request() {
 
 void session::read_header() {
   phase_ = phase::header;
+  body_read_ = false;
   parser_.emplace();
   parser_->header_limit(srv_.opts.header_bytes_max);
   // The body limit is checked by hand once the headers are in, so that a
@@ -177,11 +186,9 @@ void session::on_read_error(beast::error_code ec, bool in_body) {
 void session::on_header() {
   auto& req = parser_->get();
   version_ = req.version() == 10 ? 10 : 11;
-  std::string target{req.target()};
-  auto q = target.find('?');
-  std::string raw_path = target.substr(0, q);
   std::string path;
-  if (raw_path.empty() || raw_path.front() != '/' || !percent_decode_path(raw_path, path)) {
+  std::string query;
+  if (!split_target(std::string_view{req.target().data(), req.target().size()}, path, query)) {
     srv_.stats.reject("bad_request");
     answer_and_close(400, "invalid_argument", "malformed request target");
     return;
@@ -240,7 +247,7 @@ void session::on_header() {
   parser_->body_limit(srv_.opts.body_bytes_max);
   auto expect = req.find(bhttp::field::expect);
   if (expect == req.end() || !beast::iequals(expect->value(), "100-continue")) {
-    read_body();
+    start_body();
     return;
   }
   // The client waits for this before it sends the body (curl does, for
@@ -255,13 +262,57 @@ void session::on_header() {
                         self->close();
                         return;
                       }
-                      self->read_body();
+                      self->start_body();
                     });
 }
 
-void session::read_body() {
+void session::start_body() {
   phase_ = phase::body;
+  // One deadline for the whole body, however many reads it takes.
   expire_after(srv_.opts.body_timeout);
+  if (!parser_->chunked()) {
+    read_body();
+    return;
+  }
+  chunked_.emplace(srv_.opts.body_bytes_max, chunk_line_max);
+  chunked_body_.clear();
+  read_chunked();
+}
+
+void session::read_chunked() {
+  // What is buffered first (it arrived with the headers), then the socket.
+  size_t used = 0;
+  const auto data = buffer_.data();
+  auto st = chunked_->feed(std::string_view{static_cast<const char*>(data.data()), data.size()},
+                           used, chunked_body_);
+  buffer_.consume(used);
+  switch (st) {
+    case chunked_decoder::status::done:
+      parser_->get().body() = std::move(chunked_body_);
+      chunked_.reset();
+      dispatch();
+      return;
+    case chunked_decoder::status::too_large:
+      on_read_error(bhttp::error::body_limit, true);
+      return;
+    case chunked_decoder::status::malformed:
+      on_read_error(bhttp::error::bad_chunk, true);
+      return;
+    case chunked_decoder::status::need_more:
+      break;
+  }
+  stream_.async_read_some(buffer_.prepare(read_room),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) {
+                              self->on_read_error(ec, true);
+                              return;
+                            }
+                            self->buffer_.commit(n);
+                            self->read_chunked();
+                          });
+}
+
+void session::read_body() {
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (ec)
@@ -275,16 +326,14 @@ void session::read_body() {
 
 void session::dispatch() {
   phase_ = phase::handling;
+  body_read_ = true;
   ++served_;
   auto& req = parser_->get();
   keep_alive_ = req.keep_alive() && served_ < srv_.opts.keep_alive_requests_max;
   server_request r;
   r.method = std::string{req.method_string()};
-  std::string target{req.target()};
-  auto q = target.find('?');
-  (void)percent_decode_path(target.substr(0, q), r.path);
-  if (q != std::string::npos)
-    r.query = target.substr(q + 1);
+  // The target decoded in on_header already; it cannot fail here.
+  (void)split_target(std::string_view{req.target().data(), req.target().size()}, r.path, r.query);
   r.params = std::move(params_);
   r.body = std::move(req.body());
   r.remote_addr = remote_;
@@ -383,7 +432,7 @@ void session::write_answer(std::string bytes, bool keep_alive) {
 }
 
 void session::after_write(bool keep_alive) {
-  const bool body_unread = parser_ && !parser_->is_done();
+  const bool body_unread = !body_read_;
   if (keep_alive && !stopping_ && !body_unread) {
     wait_request();
     return;

@@ -41,6 +41,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "net/http_server/chunked_decoder.hpp"
 #include "net/http_server/http_server.hpp"
 #include "runtime/metrics/registry.hpp"
 
@@ -193,7 +194,11 @@ class session : public std::enable_shared_from_this<session> {
   void wait_request();
   void read_header();
   void on_header();
+  // The body after the head: Content-Length through Beast's parser,
+  // chunked through our chunked_decoder (see its header for why).
+  void start_body();
   void read_body();
+  void read_chunked();
   // A failed read of a request's headers or body: answers what can still be
   // answered (400, 413, 431), closes the rest.
   void on_read_error(beast::error_code ec, bool in_body);
@@ -232,6 +237,9 @@ class session : public std::enable_shared_from_this<session> {
   bool sse_wrote_since_tick_ = false;
   bool sse_done_ = false;  // terminator queued
   std::string remote_;
+  bool body_read_ = false;  // the current request's body was read whole
+  std::optional<chunked_decoder> chunked_;
+  std::string chunked_body_;
   size_t route_ = 0;                 // the matched route of the request being read
   std::vector<std::string> params_;  // its capture groups
   std::array<char, 4096> linger_buf_{};

@@ -130,16 +130,17 @@ std::string_view status_reason(int status) {
   }
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 bool percent_decode_path(std::string_view in, std::string& out) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  };
   out.clear();
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -149,14 +150,21 @@ bool percent_decode_path(std::string_view in, std::string& out) {
     }
     if (i + 2 >= in.size())
       return false;
-    int hi = hex(in[i + 1]);
-    int lo = hex(in[i + 2]);
+    int hi = hex_value(in[i + 1]);
+    int lo = hex_value(in[i + 2]);
     if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
       return false;
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }
   return true;
+}
+
+bool split_target(std::string_view target, std::string& path, std::string& query) {
+  auto q = target.find('?');
+  auto raw = target.substr(0, q);
+  query = q == std::string_view::npos ? std::string{} : std::string{target.substr(q + 1)};
+  return !raw.empty() && raw.front() == '/' && percent_decode_path(raw, path);
 }
 
 std::string http_url(std::string_view host, uint16_t port) {

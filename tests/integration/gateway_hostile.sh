@@ -156,6 +156,7 @@ after = rss_kb(p.pid)
 check(after - before < 16 * 1024, "RSS did not take the body: %d KB -> %d KB" % (before, after))
 
 # ---- 2. 1,000 slow connections --------------------------------------------------
+rss_before = rss_kb(p.pid)
 slow = []
 for i in range(1000):
     c = connect(port)
@@ -167,6 +168,10 @@ for _ in range(20):
     if request(port, "GET", "/health", auth=False)[0] == 200:
         ok += 1
 check(ok == 20, "/health answered 20 of 20 with 1,000 slow clients connected (%d)" % ok)
+rss_slow = rss_kb(p.pid)
+check(rss_slow - rss_before < 16 * 1024,
+      "1,000 slow connections cost a buffer each, not a thread: RSS %d KB -> %d KB"
+      % (rss_before, rss_slow))
 st, body = request(port, "POST", "/v1/tasks", json.dumps({"agent": "solo", "input": "hi"}).encode(),
                    {"Content-Type": "application/json"})
 check(st == 200 and b'"completed"' in body, "a task runs meanwhile (%d)" % st)

@@ -246,3 +246,10 @@ TEST_CASE("http text: SSE frames, error bodies, bearer tokens, constant-time com
   CHECK_FALSE(net::constant_time_equal("", "x"));
   CHECK(net::constant_time_equal("", ""));
 }
+
+TEST_CASE("gateway body: a duplicate key is a 400 naming the key, not last-one-wins") {
+  auto msg = rejection(R"({"agent":"a","input":"hi","agent":"b"})");
+  CHECK(msg.find("duplicate key 'agent'") != std::string::npos);
+  auto nested = rejection(R"({"agent":"a","input":"hi","context":{"k":1,"k":2}})");
+  CHECK(nested.find("duplicate key 'k'") != std::string::npos);
+}

@@ -124,7 +124,8 @@ struct node_config {
     const std::vector<std::string>& overrides);
 
 // What a loaded config needs from outside itself, checked without starting
-// anything: the price table, each provider's rules file or API key
+// anything: the price table, the cache levels (make_cache_tiers: the Redis
+// URL, the L2 bounds), each provider's rules file or API key
 // (check_provider_startable), each tool's config (validate_tool_config:
 // a file_read root must exist) and each workflow file against the node's
 // agents, groups and tools. Runtime::from_config calls it before it starts

@@ -6,6 +6,7 @@
 #include "actors/provider/provider_factory.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/workflow/workflow_file.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/resilience/price_table.hpp"
 
 namespace agentgraph {
@@ -56,6 +57,12 @@ caf::error check_node_resources(const node_config& cfg) {
     if (auto prices = load_price_table(cfg.runtime.prices); !prices)
       return make_error(errc_of(prices.error()).value_or(errc::invalid_argument),
                         "runtime.prices: " + error_context(prices.error()));
+  // The very function the Runtime builds its cache levels with, so the
+  // same settings fail the same way. Cheap: Redis is connected lazily, so
+  // this only parses the URL and starts (then stops) an idle I/O thread.
+  if (auto tiers = cache::make_cache_tiers(cfg.cache, nullptr); !tiers)
+    return make_error(errc_of(tiers.error()).value_or(errc::invalid_argument),
+                      "cache: " + error_context(tiers.error()));
   for (const auto& p : cfg.providers)
     if (auto err = check_provider_startable(p))
       return err;

@@ -44,6 +44,7 @@ refused=(
   "$head[tool.f]\nkind = file_read\nroot = $work/nowhere\n"
   "$head[workflow.w]\nfile = $work/fifo\n"
   "$head[runtime]\nprices = $work/fifo\n"
+  "$head[cache]\nredis_url = ftp://127.0.0.1:6379\n"
   "$head[provider.h]\nkind = anthropic\napi_key_env = AG_TEST_UNSET_KEY_VAR\n"
   "$head[provider.h]\nkind = openai_compatible\nbase_url = http://127.0.0.1:9/v1\napi_key_env = AG_TEST_UNSET_KEY_VAR\n"
 )

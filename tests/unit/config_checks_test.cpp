@@ -126,6 +126,16 @@ TEST_CASE("config: a secret set on the command line is never echoed") {
   CHECK(msg.find("<redacted>") != std::string::npos);
 }
 
+TEST_CASE("config: a Redis URL with a password is never echoed, and is checked like a start") {
+  auto cfg = parse_node_config(checks_config("[cache]\nredis_url = redis://u:hunter2pw@h:99999\n"),
+                               "node.ini", {}, {});
+  REQUIRE(cfg);
+  auto err = check_node_resources(*cfg);
+  REQUIRE(err);
+  CHECK(error_context(err).rfind("cache: redis_url '<redacted>': ", 0) == 0);
+  CHECK(error_context(err).find("hunter2pw") == std::string::npos);
+}
+
 TEST_CASE("config: a FIFO or device is refused at once wherever the loader reads a file") {
   checks_dir dir;
   auto fifo = dir.fifo("fifo");

@@ -332,8 +332,10 @@ const std::vector<field<provider_config>>& provider_fields() {
                              "Never logged or shown in errors.")),
              &S::api_key),
         bind(http(string_key("api_key_env", d.api_key_env,
-                             "Environment variable holding the key; empty: OPENAI_API_KEY, "
-                             "ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENROUTER_API_KEY by kind.")),
+                             "Environment variable holding the key; it must be set and "
+                             "non-empty at start, for every kind. Empty: OPENAI_API_KEY, "
+                             "ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENROUTER_API_KEY by kind "
+                             "(openai_compatible: no key).")),
              &S::api_key_env),
         bind(http(string_key("model", d.model,
                              "Model for requests that name none, and for requests that fall "

@@ -5,19 +5,18 @@
 #include "actors/node_config.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 
+#include "actors/node_config_checks.hpp"
 #include "runtime/config/config_resolve.hpp"
 #include "runtime/config/config_text.hpp"
 #include "runtime/config/ini_parser.hpp"
 #include "runtime/error.hpp"
+#include "runtime/file_open.hpp"
 #include "runtime/resilience/admission_queue.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
 #include "runtime/resilience/fallback_chain.hpp"
@@ -364,8 +363,10 @@ const std::vector<field<provider_config>>& provider_fields() {
                              "Never logged or shown in errors.")),
              &S::api_key),
         bind(http(string_key("api_key_env", d.api_key_env,
-                             "Environment variable holding the key; empty: OPENAI_API_KEY, "
-                             "ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENROUTER_API_KEY by kind.")),
+                             "Environment variable holding the key; it must be set and "
+                             "non-empty at start, for every kind. Empty: OPENAI_API_KEY, "
+                             "ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENROUTER_API_KEY by kind "
+                             "(openai_compatible: no key).")),
              &S::api_key_env),
         bind(http(string_key("model", d.model,
                              "Model for requests that name none, and for requests that fall "
@@ -825,9 +826,16 @@ class cross_checker {
   // Pairs of keys whose order matters; each error blames the first key.
   caf::error check_provider(const provider_config& p) const {
     const auto& sec = section("provider", p.name);
+    // Either key of the pair may be the one somebody set (the other keeping
+    // its default), so the error blames the one that was set and names
+    // where the other came from.
     auto above = [&](std::string_view key, std::string_view limit_key) {
-      return config_error(errc::invalid_argument, sec.origin_of(key), sec.name, key,
-                          "must not be above " + std::string{limit_key});
+      auto e = sec.find(key);
+      bool key_set = e != nullptr && !e->is_default();
+      return config_error(errc::invalid_argument, sec.origin_of(key_set ? key : limit_key),
+                          sec.name, key,
+                          "must not be above " + std::string{limit_key} + " ("
+                            + sec.origin_of(limit_key) + ")");
     };
     if (p.kind == "scripted")
       return {};
@@ -937,27 +945,9 @@ caf::expected<node_config> parse_with_base(std::string_view text, std::string or
   auto cfg = bind_tree(*tree);
   if (auto err = cross_checker{*tree, cfg, origin}.run())
     return err;
+  if (auto err = check_component_configs(*tree, cfg))
+    return err;
   return cfg;
-}
-
-// Reads at most ini_bytes_max + 1 bytes, so a huge or endless file (a FIFO,
-// /dev/zero) costs no more than the limit.
-caf::expected<std::string> read_bounded(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    return make_error(errc::io_error, path + ": is a directory, not a config file");
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return make_error(errc::io_error, path + ": cannot open: " + std::strerror(errno));
-  std::string text(ini_bytes_max + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad())
-    return make_error(errc::io_error, path + ": read failed");
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > ini_bytes_max)
-    return make_error(errc::invalid_argument,
-                      path + ": file is larger than " + std::to_string(ini_bytes_max) + " bytes");
-  return text;
 }
 
 }  // namespace node_config_detail
@@ -995,7 +985,8 @@ const config_schema& node_schema() {
 caf::expected<node_config> load_node_config(const std::string& path,
                                             const std::map<std::string, std::string>& env,
                                             const std::vector<std::string>& overrides) {
-  auto text = node_config_detail::read_bounded(path);
+  // A FIFO or a device (/dev/zero) is refused at once, not read forever.
+  auto text = read_regular_file(path, ini_bytes_max);
   if (!text)
     return std::move(text.error());
   std::error_code ec;

@@ -122,12 +122,25 @@ struct node_config {
 // process_environment() in production) and the "section.key=value"
 // `overrides` from the command line, validates, binds and cross-checks:
 // agents name existing providers, tools and memories; agent tools name
-// existing agents without forming a cycle; at least one agent exists.
+// existing agents without forming a cycle; at least one agent exists; the
+// components' own validators accept their sections
+// (node_config_checks.hpp).
 // Errors name the key, the file and the line (or the variable / command
 // line) that caused them.
 [[nodiscard]] caf::expected<node_config> load_node_config(
     const std::string& path, const std::map<std::string, std::string>& env,
     const std::vector<std::string>& overrides);
+
+// What a loaded config needs from outside itself, checked without starting
+// anything: the price table, the cache levels (make_cache_tiers: the Redis
+// URL, the L2 bounds), each provider's rules file or API key
+// (check_provider_startable), each tool's config (validate_tool_config:
+// a file_read root must exist) and each workflow file against the node's
+// agents, groups and tools. Runtime::from_config calls it before it starts
+// anything and `agentgraph config check` calls it too, so the check refuses
+// what a start would, with the same message. Reads files and the process
+// environment: setup code only.
+[[nodiscard]] caf::error check_node_resources(const node_config& cfg);
 
 // The same for text in memory. `origin` labels messages ("node.ini"); its
 // directory part, if any, is the base of relative paths.

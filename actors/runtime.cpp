@@ -49,6 +49,12 @@ Runtime::~Runtime() {
 
 caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& cfg,
                                                              bool middleman) {
+  // The same checks `config check` runs, before anything starts, so the two
+  // refuse the same configs with the same messages. It reads the rules and
+  // workflow files once more than building does; they are small and read
+  // once per start.
+  if (auto err = check_node_resources(cfg))
+    return err;
   runtime_options opts;
   opts.scheduler_threads = cfg.runtime.scheduler_threads;
   opts.supervision = cfg.supervisor;

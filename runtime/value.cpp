@@ -136,7 +136,16 @@ class builder : public nlohmann::json_sax<nlohmann::json> {
     return false;
   }
   bool start_object(std::size_t) override { return open(Value::object()); }
+  // A duplicate key is an error, not last-one-wins: two readers of the same
+  // text (a proxy, a log, this parser) could otherwise act on different
+  // values. The key is named, cut to key_shown_chars_max.
   bool key(string_t& k) override {
+    if (stack_.back().find(k) != nullptr) {
+      constexpr size_t key_shown_chars_max = 64;
+      error_text = "duplicate key '" + k.substr(0, key_shown_chars_max)
+                   + (k.size() > key_shown_chars_max ? "...'" : "'") + " in a JSON object";
+      return false;
+    }
     keys_.back() = std::move(k);
     return true;
   }

@@ -410,6 +410,28 @@ std::string resolve_api_key(const provider_config& cfg) {
   return value == nullptr ? std::string{} : std::string{value};
 }
 
+caf::error check_api_key(const provider_config& cfg) {
+  if (!cfg.api_key.empty())
+    return caf::none;
+  auto bad = [&](std::string what) {
+    return make_error(errc::invalid_argument, "provider '" + cfg.name + "': " + what);
+  };
+  if (!cfg.api_key_env.empty()) {
+    const char* value = std::getenv(cfg.api_key_env.c_str());
+    if (value == nullptr || *value == '\0')
+      return bad("no API key: api_key_env names the environment variable " + cfg.api_key_env
+                 + ", which is unset or empty; set it or the key `api_key`");
+    return caf::none;
+  }
+  auto var = default_api_key_env(cfg.kind);
+  if (var.empty())
+    return caf::none;  // openai_compatible without a key: a local server
+  const char* value = std::getenv(var.c_str());
+  if (value == nullptr || *value == '\0')
+    return bad("no API key: set the environment variable " + var + " or the key `api_key`");
+  return caf::none;
+}
+
 caf::expected<provider_actor> spawn_http_provider(caf::actor_system& sys,
                                                   const provider_config& cfg,
                                                   http_provider_deps deps) {
@@ -429,10 +451,8 @@ caf::expected<provider_actor> spawn_http_provider(caf::actor_system& sys,
   ws.openrouter_referer = cfg.openrouter_referer;
   ws.openrouter_title = cfg.openrouter_title;
   ws.max_tokens_field = cfg.max_tokens_field;
-  if (ws.api_key.empty() && *kind != wire_kind::openai_compatible) {
-    auto var = cfg.api_key_env.empty() ? default_api_key_env(cfg.kind) : cfg.api_key_env;
-    return bad("no API key: set the environment variable " + var + " or the key `api_key`");
-  }
+  if (auto err = check_api_key(cfg))
+    return err;
   if (cfg.breaker_window_min > cfg.breaker_window)
     return bad("breaker_window_min (" + std::to_string(cfg.breaker_window_min)
                + ") is above breaker_window (" + std::to_string(cfg.breaker_window) + ")");

@@ -190,6 +190,14 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
 [[nodiscard]] std::string resolve_api_key(const provider_config& cfg);
 [[nodiscard]] std::string default_api_key_env(const std::string& kind);
 
+// Whether `cfg` has the key it needs, checked at start so a missing key is
+// a start-up error, not a 401 on every call. A named `api_key_env` must be
+// set and non-empty for every HTTP kind (openai_compatible too: naming a
+// variable says a key is wanted); without api_key and api_key_env, every
+// kind but openai_compatible (local servers have no key) needs its usual
+// variable. Errors (invalid_argument) name the variable, never a value.
+[[nodiscard]] caf::error check_api_key(const provider_config& cfg);
+
 // Checks `cfg`, builds its wire codec and spawns the actor. Errors:
 // invalid_argument naming the key (no API key for a hosted kind, bad
 // base_url, breaker window_min above window, ...). Never logs the key.

@@ -28,6 +28,12 @@ inline constexpr std::array<std::string_view, 6> provider_kinds = {
 // without `rules`; an HTTP kind without a key or client, see
 // spawn_http_provider), and the errors of load_scripted_rules (io_error,
 // parse_error, invalid_argument).
+// What spawn_provider would refuse about `cfg` itself, without spawning:
+// an unknown kind, scripted rules that do not load, an HTTP kind without
+// its key (check_api_key). Same errors, same messages; reads the rules file
+// and the environment, so call it from setup code only.
+[[nodiscard]] caf::error check_provider_startable(const provider_config& cfg);
+
 [[nodiscard]] caf::expected<provider_actor> spawn_provider(caf::actor_system& sys,
                                                            const provider_config& cfg,
                                                            http_provider_deps deps = {});

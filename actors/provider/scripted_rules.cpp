@@ -1,14 +1,12 @@
 #include "actors/provider/scripted_rules.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <set>
 
 #include "runtime/error.hpp"
+#include "runtime/file_open.hpp"
 
 namespace agentgraph {
 
@@ -465,21 +463,12 @@ caf::expected<scripted_rules> parse_scripted_rules(std::string_view json_text,
 }
 
 caf::expected<scripted_rules> load_scripted_rules(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return make_error(errc::io_error,
-                      "cannot open rules file '" + path + "': " + std::strerror(errno));
-  std::string text;
-  text.resize(scripted_rules_file_bytes_max + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad())
-    return make_error(errc::io_error, "cannot read rules file '" + path + "'");
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > scripted_rules_file_bytes_max)
-    return make_error(errc::invalid_argument,
-                      "rules file '" + path + "' is larger than "
-                        + std::to_string(scripted_rules_file_bytes_max) + " bytes");
-  return parse_scripted_rules(text, path);
+  // read_regular_file: a FIFO or a device is refused at once, not read.
+  auto text = read_regular_file(path, scripted_rules_file_bytes_max);
+  if (!text)
+    return make_error(errc_of(text.error()).value_or(errc::io_error),
+                      "rules file " + error_context(text.error()));
+  return parse_scripted_rules(*text, path);
 }
 
 }  // namespace agentgraph

@@ -1,6 +1,7 @@
 // The file_read built-in: {"path": string} relative to a configured root in,
 // {"path", "bytes", "content"} out. Everything outside the root is refused
-// with sandbox_violation, including escapes through symlinks. Reading blocks,
+// with sandbox_violation, including escapes through symlinks, also ones
+// planted while a call runs. Reading blocks,
 // so each call runs on a detached worker (blocking_tool.hpp).
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "actors/tool/tool_metrics.hpp"
+#include "runtime/file_open.hpp"
 
 namespace agentgraph {
 
@@ -30,20 +32,20 @@ constexpr size_t file_read_path_chars_max = 4096;
 // absolute path, any ".." component).
 [[nodiscard]] caf::expected<std::filesystem::path> check_relative_path(std::string_view path);
 
-// Whether `path` equals `root` or lies below it, comparing whole components
-// ("/srv/ab" is not below "/srv/a"). Both must already be canonical.
-[[nodiscard]] bool is_within(const std::filesystem::path& root, const std::filesystem::path& path);
-
-// Reads `path` below `root`, refusing anything whose canonical form (all
-// symlinks resolved) leaves the canonical root. Blocking: call it only from
-// a detached actor or a plain thread. Never reads more than
+// Reads `path` below `root`, resolved race-free from a descriptor of the
+// root (open_beneath, runtime/file_open.hpp): symlinks are followed only
+// while they stay below the root, so one that leads out, or a directory
+// swapped for such a symlink while the call runs, is refused. Absolute
+// symlinks are refused even when they point inside. Blocking: call it only
+// from a detached actor or a plain thread. Never reads more than
 // file_bytes_max + 1 bytes. Errors: those of check_relative_path;
 // sandbox_violation (resolves outside the root); invalid_argument (file
 // larger than file_bytes_max, naming both); tool_error (missing, a
-// directory, not a regular file, unreadable).
-[[nodiscard]] caf::expected<Value> read_sandboxed_file(const std::filesystem::path& root,
-                                                       std::string_view path,
-                                                       uint64_t file_bytes_max);
+// directory, not a regular file, unreadable). `method` exists for tests,
+// which cover the openat2 path and the fallback walk alike.
+[[nodiscard]] caf::expected<Value> read_sandboxed_file(
+    const std::filesystem::path& root, std::string_view path, uint64_t file_bytes_max,
+    beneath_method method = beneath_method::best);
 
 // Expects a validated config (spawn_tool validates).
 // `metrics`: series for this tool (tool_metrics.hpp); default: records nothing.

@@ -1,6 +1,5 @@
 #include "actors/workflow/workflow_file.hpp"
 
-#include <fstream>
 #include <initializer_list>
 #include <sstream>
 
@@ -8,6 +7,7 @@
 
 #include "runtime/config/config_value.hpp"
 #include "runtime/error.hpp"
+#include "runtime/file_open.hpp"
 
 namespace agentgraph {
 
@@ -249,6 +249,11 @@ caf::expected<workflow_graph> parse_workflow(std::string_view text, const std::s
   reader r{origin};
   if (text.size() > workflow_file_bytes_max)
     return r.fail("(file)", "larger than " + std::to_string(workflow_file_bytes_max) + " bytes");
+  // Value::from_json first: it is the one JSON reader that refuses
+  // duplicate keys (and bounds the depth), which nlohmann's DOM parser
+  // would resolve silently, last one wins.
+  if (auto checked = Value::from_json(text); !checked)
+    return r.fail("(file)", "not valid JSON: " + error_context(checked.error()));
   auto j = json::parse(text, nullptr, false);
   if (j.is_discarded())
     return r.fail("(file)", "not valid JSON");
@@ -304,13 +309,12 @@ caf::expected<workflow_graph> parse_workflow(std::string_view text, const std::s
 }
 
 caf::expected<workflow_graph> load_workflow(const std::string& path, const graph_names& names) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return make_error(errc::io_error, "cannot read workflow file " + path);
-  std::string text(workflow_file_bytes_max + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  return parse_workflow(text, path, names);
+  // read_regular_file: a FIFO or a device is refused at once, not read.
+  auto text = read_regular_file(path, workflow_file_bytes_max);
+  if (!text)
+    return make_error(errc_of(text.error()).value_or(errc::io_error),
+                      "workflow file " + error_context(text.error()));
+  return parse_workflow(*text, path, names);
 }
 
 }  // namespace agentgraph

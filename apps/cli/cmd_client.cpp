@@ -11,6 +11,7 @@
 #include "apps/cli/gateway_client.hpp"
 #include "apps/cli/stats_table.hpp"
 #include "runtime/error.hpp"
+#include "runtime/value.hpp"
 
 namespace po = boost::program_options;
 
@@ -59,6 +60,14 @@ std::optional<int> parse(const char* name, const args& argv, client_options& out
   }
   if (submit && (out.agent.empty() || out.task.empty())) {
     std::cerr << "agentgraph submit: --agent and --task are required\n";
+    return 2;
+  }
+  // A variable named on purpose must hold a token: running on without one
+  // would only earn 401s. The default name may be unset (a node without
+  // auth needs none). The token itself is never printed.
+  if (!vm["token-env"].defaulted() && token_from_env(out.token_env).empty()) {
+    std::cerr << "agentgraph " << name << ": --token-env names the environment variable "
+              << out.token_env << ", which is unset or empty\n";
     return 2;
   }
   if (out.timeout_s == 0 || out.timeout_s > 86'400) {
@@ -175,12 +184,15 @@ int follow(gateway_client& client, const std::string& id) {
 int submit(const client_options& o) {
   json body = {{"agent", o.agent}, {"input", o.task}, {"mode", "background"}};
   if (!o.context.empty()) {
-    auto ctx = json::parse(o.context, nullptr, false);
-    if (ctx.is_discarded()) {
-      std::cerr << "agentgraph submit: --context is not valid JSON\n";
+    // Value::from_json: the project's one JSON reader, which refuses
+    // duplicate keys instead of silently keeping the last.
+    auto ctx = Value::from_json(o.context);
+    if (!ctx) {
+      std::cerr << "agentgraph submit: --context is not valid JSON: " << describe(ctx.error())
+                << "\n";
       return 2;
     }
-    body["context"] = std::move(ctx);
+    body["context"] = json::parse(ctx->to_json());
   }
   gateway_client client{target_of(o)};
   auto r = client.post_json("/v1/tasks", body.dump());

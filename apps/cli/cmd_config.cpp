@@ -4,7 +4,6 @@
 #include <boost/program_options.hpp>
 
 #include "actors/node_config.hpp"
-#include "actors/provider/scripted_rules.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/config/config_options.hpp"
 #include "runtime/config/config_resolve.hpp"
@@ -15,20 +14,6 @@ namespace po = boost::program_options;
 namespace agentgraph::cli {
 
 namespace cmd_config_detail {
-
-// Beyond the schema: files a config points at must be usable too, so a
-// check passes only if `run` would get past loading them.
-caf::error check_referenced_files(const node_config& cfg) {
-  for (const auto& p : cfg.providers) {
-    if (p.kind != "scripted")
-      continue;
-    auto rules = load_scripted_rules(p.rules);
-    if (!rules)
-      return make_error(errc::invalid_argument,
-                        "[provider." + p.name + "] rules: " + describe(rules.error()));
-  }
-  return caf::none;
-}
 
 int check(const args& argv) {
   po::options_description desc{"agentgraph config check FILE"};
@@ -54,8 +39,12 @@ int check(const args& argv) {
     std::cerr << "agentgraph config check: " << describe(cfg.error()) << "\n";
     return 2;
   }
-  if (auto err = check_referenced_files(*cfg)) {
-    std::cerr << "agentgraph config check: " << file << ": " << describe(err) << "\n";
+  // Beyond the schema: what a start needs from outside the file (rules,
+  // prices, workflow files, tool roots, API keys), the very function
+  // Runtime::from_config runs first, so a config passes here exactly when
+  // `run` and `node` would get past loading it, and fails with their message.
+  if (auto err = check_node_resources(*cfg)) {
+    std::cerr << "agentgraph config check: " << describe(err) << "\n";
     return 2;
   }
   std::cout << "ok: " << file << ": " << cfg->agents.size() << " agents, " << cfg->tools.size()

@@ -20,7 +20,9 @@ struct gateway_target {
   std::chrono::milliseconds timeout{60'000};
 };
 
-// Reads the bearer token from the variable `env_name` (may be unset).
+// Reads the bearer token from the variable `env_name` (may be unset: empty).
+// A `--token-env` given on purpose must name a set variable; cmd_client.cpp
+// refuses the command otherwise.
 [[nodiscard]] std::string token_from_env(const std::string& env_name);
 
 struct gateway_reply {

@@ -155,8 +155,14 @@ void count_attribution(const httplib::Request& req, stats& counters) {
 }  // namespace handlers_detail
 
 bool server::impl::wait_ms(uint32_t ms) {
+  // Counted so tests can wait for a request to be inside its wait, and see
+  // that stop() cut it short.
+  counters.add("waits", "started");
   std::unique_lock lock{stop_mutex};
-  return !stop_cv.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping; });
+  bool stopped = stop_cv.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping; });
+  lock.unlock();
+  if (stopped) counters.add("waits", "interrupted");
+  return !stopped;
 }
 
 void server::impl::handle_chat(const chat_wire& wire, const std::string& route, const url_info& url,

@@ -222,6 +222,11 @@ std::string server::base_url() const { return "http://127.0.0.1:" + std::to_stri
 
 nlohmann::json server::stats_json() const { return impl_->counters.to_json(); }
 
+bool server::wait_stat(std::string_view group, std::string_view key, uint64_t n,
+                       std::chrono::milliseconds timeout_max) const {
+  return impl_->counters.wait_count(group, key, n, timeout_max);
+}
+
 void server::stop() {
   {
     std::lock_guard lock{impl_->stop_mutex};

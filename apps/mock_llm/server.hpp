@@ -9,10 +9,12 @@
 // from its own bounded pool of worker threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,9 @@ class server {
   [[nodiscard]] uint16_t port() const;
   [[nodiscard]] std::string base_url() const;  // "http://127.0.0.1:PORT"
   [[nodiscard]] nlohmann::json stats_json() const;
+  // stats::wait_count on this server's counters (stats.hpp).
+  [[nodiscard]] bool wait_stat(std::string_view group, std::string_view key, uint64_t n,
+                               std::chrono::milliseconds timeout_max) const;
 
   // Stops accepting, interrupts latency waits and drips, joins every thread.
   // Idempotent.

@@ -9,6 +9,7 @@ void stats::add(std::string_view group, std::string_view key) {
   auto k = g->second.find(key);
   if (k == g->second.end()) k = g->second.emplace(std::string{key}, 0).first;
   ++k->second;
+  changed_.notify_all();
 }
 
 void stats::add_connection() {
@@ -30,12 +31,25 @@ nlohmann::json stats::to_json() const {
   return j;
 }
 
-uint64_t stats::count(std::string_view group, std::string_view key) const {
-  std::lock_guard lock{mutex_};
-  auto g = groups_.find(group);
-  if (g == groups_.end()) return 0;
+namespace {
+template <class Groups>
+uint64_t count_in(const Groups& groups, std::string_view group, std::string_view key) {
+  auto g = groups.find(group);
+  if (g == groups.end()) return 0;
   auto k = g->second.find(key);
   return k == g->second.end() ? 0 : k->second;
+}
+}  // namespace
+
+uint64_t stats::count(std::string_view group, std::string_view key) const {
+  std::lock_guard lock{mutex_};
+  return count_in(groups_, group, key);
+}
+
+bool stats::wait_count(std::string_view group, std::string_view key, uint64_t n,
+                       std::chrono::milliseconds timeout_max) const {
+  std::unique_lock lock{mutex_};
+  return changed_.wait_for(lock, timeout_max, [&] { return count_in(groups_, group, key) >= n; });
 }
 
 void stats::reset() {

@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 
 #include "runtime/assert.hpp"
+#include "runtime/config/config_text.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -62,7 +63,8 @@ timeval to_timeval(milliseconds d) {
 }
 
 caf::error bad_url(std::string_view url, const std::string& why) {
-  return make_error(errc::invalid_argument, "redis_url '" + std::string{url} + "': " + why);
+  // A URL may carry a password (redis://:pw@host): shown_value hides it.
+  return make_error(errc::invalid_argument, "redis_url '" + shown_value("redis_url", url) + "': " + why);
 }
 
 template <class T>

@@ -59,6 +59,16 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
   return " (did you mean " + std::string{before} + *hint + std::string{after} + "?)";
 }
 
+// A value's parse error quotes the value; for a secret-like key or value
+// every copy of it is replaced, so a mistyped key never reaches a log.
+std::string redacted(std::string message, std::string_view key, std::string_view value) {
+  if (value.empty() || shown_value(key, value) == value)
+    return message;
+  for (auto at = message.find(value); at != std::string::npos; at = message.find(value, at))
+    message.replace(at, value.size(), "<redacted>");
+  return message;
+}
+
 struct env_target {
   size_t section = 0;
   std::string key;
@@ -143,12 +153,12 @@ caf::error resolver::set_value(config_section& sec, std::string_view key, std::s
   if (spec == nullptr) {
     auto hint = did_you_mean(key, schema_.find(sec.family)->key_names());
     return config_error(errc::invalid_argument, origin, sec.name, {},
-                        "unknown key '" + std::string{key} + "'" + hint);
+                        "unknown key '" + shown_value({}, key) + "'" + hint);
   }
   auto value = parse_config_value(spec->rules, text);
   if (!value)
     return config_error(errc_of(value.error()).value_or(errc::invalid_argument), origin, sec.name,
-                        key, error_context(value.error()));
+                        key, redacted(error_context(value.error()), key, text));
   if (spec->rules.type == value_type::path) {
     std::filesystem::path p{std::get<std::string>(*value)};
     if (!p.empty() && p.is_relative() && !base_dir_.empty())
@@ -222,7 +232,6 @@ caf::error resolver::apply_env(const std::map<std::string, std::string>& env) {
 }
 
 caf::error resolver::apply_overrides(const std::vector<std::string>& overrides) {
-  constexpr std::string_view origin = "command line";
   if (overrides.size() > config_overrides_max)
     return make_error(
         errc::invalid_argument,
@@ -233,8 +242,13 @@ caf::error resolver::apply_overrides(const std::vector<std::string>& overrides) 
     auto dot = lhs.rfind('.');
     if (eq == std::string::npos || dot == std::string_view::npos || dot == 0 ||
         dot + 1 == lhs.size())
-      return make_error(errc::parse_error,
-                        "command line: override '" + o + "' is not of the form section.key=value");
+      return make_error(errc::parse_error, "command line: override '" + shown_value({}, o)
+                                             + "' is not of the form section.key=value");
+    auto value = trim(std::string_view{o}.substr(eq + 1));
+    auto key = lhs.substr(dot + 1);
+    // The assignment as typed (the value hidden when it looks secret): the
+    // origin of the value, also for `--section.key value` options.
+    auto shown = std::string{lhs} + "=" + shown_value(key, value);
     auto section = lhs.substr(0, dot);
     auto sec = find_section(section);
     if (sec == nullptr) {
@@ -242,15 +256,14 @@ caf::error resolver::apply_overrides(const std::vector<std::string>& overrides) 
       auto spec = schema_.find(family);
       if (spec != nullptr && spec->named)
         return make_error(errc::invalid_argument,
-                          "command line: override '" + o + "': the config file has no section [" +
+                          "command line: override '" + shown + "': the config file has no section [" +
                               std::string{section} +
                               "]; overrides cannot create named sections, add it to the file");
-      return make_error(errc::invalid_argument, "command line: override '" + o +
+      return make_error(errc::invalid_argument, "command line: override '" + shown +
                                                     "': unknown section [" + std::string{section} +
                                                     "]" + section_hint(family));
     }
-    auto value = trim(std::string_view{o}.substr(eq + 1));
-    if (auto err = set_value(*sec, lhs.substr(dot + 1), value, std::string{origin}))
+    if (auto err = set_value(*sec, key, value, "--set " + shown))
       return err;
   }
   return {};

@@ -21,6 +21,9 @@
 // override of the same key wins. Neither the environment nor the command
 // line can create a named section: [agent.x] must be declared in the file,
 // because a section conjured from a typo would silently run with defaults.
+// A value's origin is the assignment itself, "--set agent.x.temperature=3.5"
+// (value shown as <redacted> when it looks secret, config_text.hpp), so
+// every error about it, cross-references included, names what was typed.
 //
 // Paths: a relative value of a `path` key resolves against `base_dir`, the
 // directory of the config file, whatever its source (file, environment or
@@ -60,7 +63,8 @@ constexpr std::string_view config_default_origin = "default";
 struct config_entry {
   config_value value;
   // "node.ini:12", "environment AGENTGRAPH_AGENT_PLANNER_MODEL",
-  // "command line" or "default": the prefix of every message about it.
+  // "--set agent.planner.model=m" or "default": the prefix of every message
+  // about it.
   std::string origin;
 
   [[nodiscard]] bool is_default() const { return origin == config_default_origin; }

@@ -1,6 +1,7 @@
 #include "runtime/config/config_text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 
 namespace agentgraph {
@@ -83,6 +84,76 @@ std::optional<std::string> closest_name(std::string_view name,
     }
   }
   return best;
+}
+
+bool secret_like_name(std::string_view key) {
+  auto lower = to_lower(key);
+  std::string_view k{lower};
+  if (k.size() >= 4 && k.substr(k.size() - 4) == "_env")
+    return false;
+  for (auto part : split(k, '_'))
+    for (std::string_view word : {"key", "apikey", "token", "secret", "password", "passwd",
+                                  "credential", "credentials"})
+      if (part == word)
+        return true;
+  return false;
+}
+
+namespace config_text_detail {
+
+bool token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '+'
+         || c == '=';
+}
+
+// A long run of token characters with both letters and digits: API keys,
+// bearer tokens, base64 secrets. Words and paths rarely qualify.
+bool has_key_like_run(std::string_view v) {
+  size_t run = 0;
+  bool letters = false, digits = false;
+  for (size_t i = 0; i <= v.size(); ++i) {
+    if (i < v.size() && token_char(v[i])) {
+      ++run;
+      letters = letters || std::isalpha(static_cast<unsigned char>(v[i])) != 0;
+      digits = digits || std::isdigit(static_cast<unsigned char>(v[i])) != 0;
+      continue;
+    }
+    if (run >= secret_run_chars_min && letters && digits)
+      return true;
+    run = 0;
+    letters = digits = false;
+  }
+  return false;
+}
+
+// scheme://user:password@host
+bool url_with_password(std::string_view v) {
+  auto scheme = v.find("://");
+  if (scheme == std::string_view::npos)
+    return false;
+  auto rest = v.substr(scheme + 3);
+  auto at = rest.find('@');
+  auto slash = rest.find('/');
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at))
+    return false;
+  return rest.substr(0, at).find(':') != std::string_view::npos;
+}
+
+}  // namespace config_text_detail
+
+bool secret_like_value(std::string_view value) {
+  using namespace config_text_detail;
+  auto v = trim(value);
+  for (std::string_view prefix : {"sk-", "sk_", "ghp_", "github_pat_", "AIza", "xoxb-", "xoxp-"})
+    if (v.substr(0, prefix.size()) == prefix)
+      return true;
+  return url_with_password(v) || has_key_like_run(v);
+}
+
+std::string shown_value(std::string_view key, std::string_view value) {
+  if (secret_like_name(key) || secret_like_value(value))
+    return "<redacted>";
+  return std::string{value};
 }
 
 }  // namespace agentgraph

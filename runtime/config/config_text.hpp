@@ -26,4 +26,20 @@ namespace agentgraph {
 [[nodiscard]] std::optional<std::string> closest_name(std::string_view name,
                                                       const std::vector<std::string>& candidates);
 
+// Whether a key's values are secrets: a '_'-separated part of its name is
+// key, apikey, token, secret, password, passwd or credential(s). Names
+// ending in "_env" hold a variable's name, not its value, and are not.
+[[nodiscard]] bool secret_like_name(std::string_view key);
+
+// Whether a value looks like a credential whatever its key: a vendor key
+// prefix (sk-, sk_, ghp_, xox?-, AIza), a URL with a password
+// (scheme://user:pass@host), or a run of at least secret_run_chars_min
+// token characters [A-Za-z0-9_+=-] mixing letters and digits.
+constexpr size_t secret_run_chars_min = 24;
+[[nodiscard]] bool secret_like_value(std::string_view value);
+
+// `value` itself, or "<redacted>" when the key or the value looks secret:
+// what an error message may print of a config value.
+[[nodiscard]] std::string shown_value(std::string_view key, std::string_view value);
+
 }  // namespace agentgraph

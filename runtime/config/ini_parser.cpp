@@ -1,5 +1,7 @@
 #include "runtime/config/ini_parser.hpp"
 
+#include <cctype>
+
 #include "runtime/config/config_text.hpp"
 #include "runtime/error.hpp"
 
@@ -11,6 +13,24 @@ std::string ini_location(std::string_view origin, uint32_t line) {
 
 namespace ini_parser_detail {
 
+// A malformed line is never echoed: it may be a key with its secret
+// (`api_key: sk-...`). Only a leading word that is clearly a key name (an
+// identifier, not secret-like) is named, to say which line to fix.
+std::string malformed_hint(std::string_view text) {
+  constexpr size_t word_chars_max = 64;
+  size_t n = 0;
+  while (n < text.size() && n < word_chars_max
+         && (std::isalnum(static_cast<unsigned char>(text[n])) != 0 || text[n] == '_'))
+    ++n;
+  auto word = text.substr(0, n);
+  if (word.empty() || std::isdigit(static_cast<unsigned char>(word[0])) != 0
+      || (n < text.size() && text[n] != ':' && text[n] != ' ' && text[n] != '\t')
+      || secret_like_value(word))
+    return {};
+  auto sep = n < text.size() && text[n] == ':' ? "': use '=' instead of ':'" : "'";
+  return " (the line starts with key '" + std::string{word} + sep + ")";
+}
+
 struct parser {
   ini_document doc;
   uint32_t line = 0;
@@ -20,9 +40,9 @@ struct parser {
   }
 
   caf::error on_header(std::string_view text) {
+    // Not echoed either: the parser cannot know what the line holds.
     if (text.back() != ']')
-      return fail(errc::parse_error,
-                  "section header '" + std::string{text} + "' must end with ']'");
+      return fail(errc::parse_error, "a section header must end with ']'");
     auto name = trim(text.substr(1, text.size() - 2));
     if (name.empty())
       return fail(errc::parse_error, "empty section name '[]'");
@@ -41,19 +61,19 @@ struct parser {
   caf::error on_entry(std::string_view text) {
     auto eq = text.find('=');
     if (eq == std::string_view::npos)
-      return fail(errc::parse_error, "expected 'key = value', '[section]' or a comment, got '" +
-                                         std::string{text} + "'");
+      return fail(errc::parse_error, "expected 'key = value', '[section]' or a comment"
+                                         + malformed_hint(text));
     auto key = trim(text.substr(0, eq));
     if (key.empty())
       return fail(errc::parse_error, "missing key before '='");
     if (doc.sections.empty())
       return fail(errc::parse_error,
-                  "key '" + std::string{key} + "' appears before any [section] header");
+                  "key '" + shown_value({}, key) + "' appears before any [section] header");
     auto& sec = doc.sections.back();
     for (const auto& e : sec.entries)
       if (e.key == key)
         return fail(errc::invalid_argument, "[" + sec.name + "] duplicate key '" +
-                                                std::string{key} + "' (first set at line " +
+                                                shown_value({}, key) + "' (first set at line " +
                                                 std::to_string(e.line) + ")");
     if (sec.entries.size() == ini_section_entries_max)
       return fail(errc::invalid_argument, "[" + sec.name + "] has more than " +

@@ -1,15 +1,13 @@
 #include "runtime/resilience/price_table.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <optional>
 
 #include "runtime/config/ini_parser.hpp"
 #include "runtime/error.hpp"
+#include "runtime/file_open.hpp"
 
 namespace agentgraph {
 
@@ -74,18 +72,6 @@ caf::error add_section(price_table& table, const ini_document& doc, const ini_se
   return caf::none;
 }
 
-caf::expected<std::string> read_bounded(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    return make_error(errc::io_error, path + ": cannot open: " + std::strerror(errno));
-  std::string text(ini_bytes_max + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad())
-    return make_error(errc::io_error, path + ": read failed");
-  text.resize(static_cast<size_t>(in.gcount()));
-  return text;  // parse_ini rejects more than ini_bytes_max
-}
-
 }  // namespace price_table_detail
 
 void price_table::set(std::string kind, std::string model, model_price price) {
@@ -140,7 +126,8 @@ caf::expected<price_table> parse_price_table(std::string_view text, std::string 
 
 caf::expected<price_table> load_price_table(const std::string& path,
                                             const std::vector<std::string>& kinds_allowed) {
-  auto text = price_table_detail::read_bounded(path);
+  // read_regular_file: a FIFO or a device is refused at once, not read.
+  auto text = read_regular_file(path, ini_bytes_max);
   if (!text)
     return text.error();
   return parse_price_table(*text, path, kinds_allowed);

@@ -18,10 +18,59 @@ ini="$src/configs/examples/research.ini"
 expect 0 "^ok: .*2 agents, 3 tools, 1 memory shards, 1 providers" -- "$cli" config check "$ini"
 expect 0 "AGENTGRAPH_AGENT_<NAME>_TEMPERATURE" -- "$cli" config schema
 providers="$src/configs/examples/providers.ini"
-expect 0 "^ok: .*1 agents, 0 tools, 0 memory shards, 3 providers" -- "$cli" config check "$providers"
+expect 0 "^ok: .*1 agents, 0 tools, 0 memory shards, 3 providers" -- env OPENAI_API_KEY=k "$cli" config check "$providers"
 # A hosted provider without its key fails at start, naming the variable; the key is never echoed.
+# `config check` refuses it too (it runs the start-up checks).
 expect 2 "no API key: set the environment variable OPENAI_API_KEY" -- env -u OPENAI_API_KEY "$cli" run --config "$providers" --task hi
-expect 2 "set the environment variable AG_TEST_UNSET_KEY_VAR" -- "$cli" run --config "$providers" --task hi --set provider.openai.api_key_env=AG_TEST_UNSET_KEY_VAR
+expect 2 "no API key: set the environment variable OPENAI_API_KEY" -- env -u OPENAI_API_KEY "$cli" config check "$providers"
+expect 2 "api_key_env names the environment variable AG_TEST_UNSET_KEY_VAR, which is unset" -- env OPENAI_API_KEY=k "$cli" run --config "$providers" --task hi --set provider.openai.api_key_env=AG_TEST_UNSET_KEY_VAR
+# openai_compatible too: a named variable must be set (the CLI clients' --token-env likewise).
+expect 2 "provider 'local': no API key: api_key_env names the environment variable AG_TEST_UNSET_KEY_VAR" -- env OPENAI_API_KEY=k "$cli" config check "$providers" --set provider.local.api_key_env=AG_TEST_UNSET_KEY_VAR
+expect 2 "--token-env names the environment variable AG_TEST_UNSET_TOKEN_VAR, which is unset or empty" -- env -u AG_TEST_UNSET_TOKEN_VAR "$cli" status --url http://127.0.0.1:9 --token-env AG_TEST_UNSET_TOKEN_VAR
+expect 2 "--token-env names the environment variable AG_TEST_UNSET_TOKEN_VAR" -- "$cli" submit --url http://127.0.0.1:9 --agent a --task t --token-env AG_TEST_UNSET_TOKEN_VAR
+expect 2 "duplicate key 'k'" -- "$cli" submit --url http://127.0.0.1:9 --agent a --task t --context '{"k":1,"k":2}'
+
+# `config check` refuses everything `run` refuses, with the same message (issue 9 part 5):
+# each config below is refused by both, and the text after "agentgraph <command>: " matches.
+rules="$src/configs/examples/research.rules.json"
+head="[provider.p]\nkind = scripted\nrules = $rules\n[agent.a]\nprovider = p\n"
+mkfifo "$work/fifo"
+printf '{"rules": [], "rules": []}' >"$work/dup.json"
+refused=(
+  "$head[memory.m]\nembedding_model = hash-0\n"
+  "$head[group.g]\nagents =\n"
+  "[provider.p]\nkind = scripted\nrules = $work/fifo\n[agent.a]\nprovider = p\n"
+  "[provider.p]\nkind = scripted\nrules = $work/dup.json\n[agent.a]\nprovider = p\n"
+  "$head[tool.f]\nkind = file_read\nroot = $work/nowhere\n"
+  "$head[workflow.w]\nfile = $work/fifo\n"
+  "$head[runtime]\nprices = $work/fifo\n"
+  "$head[cache]\nredis_url = ftp://127.0.0.1:6379\n"
+  "$head[provider.h]\nkind = anthropic\napi_key_env = AG_TEST_UNSET_KEY_VAR\n"
+  "$head[provider.h]\nkind = openai_compatible\nbase_url = http://127.0.0.1:9/v1\napi_key_env = AG_TEST_UNSET_KEY_VAR\n"
+)
+for i in "${!refused[@]}"; do
+  printf "${refused[$i]}" >"$work/refused$i.ini"
+  "$cli" config check "$work/refused$i.ini" >"$work/check.out" 2>&1; check_rc=$?
+  "$cli" run --config "$work/refused$i.ini" --task hi >"$work/run.out" 2>&1; run_rc=$?
+  check_msg=$(sed -n 's/^agentgraph config check: //p' "$work/check.out")
+  run_msg=$(sed -n 's/^agentgraph run: //p' "$work/run.out")
+  if [ "$check_rc" -ne 2 ] || [ "$run_rc" -ne 2 ] || [ -z "$check_msg" ] || [ "$check_msg" != "$run_msg" ]; then
+    echo "FAIL: refused$i.ini: config check rc=$check_rc '$check_msg' vs run rc=$run_rc '$run_msg'"
+    fails=$((fails + 1))
+  else
+    echo "ok: refused$i.ini refused alike: $check_msg"
+  fi
+done
+# A FIFO or a device as the config is refused at once (not read forever).
+expect 2 "is a FIFO, not a regular file" -- "$cli" config check "$work/fifo"
+expect 2 "is a character device, not a regular file" -- "$cli" run --config /dev/zero --task hi
+# The source of a value is named: --set and environment, also for cross-references.
+expect 2 "^agentgraph config check: invalid_argument: --set agent.planner.memory=nope: \[agent.planner\] memory: no section \[memory.nope\]" -- "$cli" config check "$ini" --set agent.planner.memory=nope
+expect 2 "^agentgraph config check: invalid_argument: environment AGENTGRAPH_AGENT_PLANNER_TEMPERATURE: \[agent.planner\] temperature: 3.5 is above" -- env AGENTGRAPH_AGENT_PLANNER_TEMPERATURE=3.5 "$cli" config check "$ini"
+# A malformed line never echoes its value, even when it holds a secret.
+printf '[provider.p]\nkind = scripted\napi_key: sk-proj-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c\n' >"$work/secret.ini"
+expect 2 "secret.ini:3: expected 'key = value', '\[section\]' or a comment \(the line starts with key 'api_key': use '=' instead of ':'\)" -- "$cli" config check "$work/secret.ini"
+if grep -q "sk-proj" "$work/out"; then echo "FAIL: the secret was echoed"; fails=$((fails + 1)); fi
 
 expect 0 "agentgraph 0.1.0" -- "$cli" version
 expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate

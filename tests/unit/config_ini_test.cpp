@@ -2,6 +2,7 @@
 // naming the file and line.
 #include <doctest/doctest.h>
 
+#include "runtime/config/config_text.hpp"
 #include "runtime/config/ini_parser.hpp"
 #include "runtime/error.hpp"
 
@@ -47,12 +48,55 @@ TEST_CASE("config: ini syntax errors name the line") {
   CHECK(ini_error("scheduler_threads = 2\n") ==
         "node.ini:1: key 'scheduler_threads' appears before any [section] header");
   CHECK(ini_error("[runtime]\njust words\n") ==
-        "node.ini:2: expected 'key = value', '[section]' or a comment, got 'just words'");
-  CHECK(ini_error("[runtime\n") == "node.ini:1: section header '[runtime' must end with ']'");
+        "node.ini:2: expected 'key = value', '[section]' or a comment (the line starts with key "
+        "'just')");
+  CHECK(ini_error("[runtime\n") == "node.ini:1: a section header must end with ']'");
   CHECK(ini_error("[ ]\n") == "node.ini:1: empty section name '[]'");
   CHECK(ini_error("[runtime]\n = 3\n") == "node.ini:2: missing key before '='");
   CHECK(ini_error(std::string_view{"[runtime]\na = \0\n", 15}) ==
         "node.ini:2: NUL byte: this does not look like a text file");
+}
+
+// Issue 9 part 5: a malformed line may hold a secret; no error echoes its
+// value, and a key name is shown only when it is plainly a name.
+TEST_CASE("config: ini errors never echo a secret from a malformed line") {
+  const std::string secret = "sk-proj-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c";
+  struct row {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<row> rows{
+    {"[provider.x]\napi_key: " + secret + "\n",
+     "node.ini:2: expected 'key = value', '[section]' or a comment (the line starts with key "
+     "'api_key': use '=' instead of ':')"},
+    {"[provider.x]\n" + secret + "\n",
+     "node.ini:2: expected 'key = value', '[section]' or a comment"},
+    {"[provider.x]\nAbCdEf0123456789AbCdEf0123456789 token\n",
+     "node.ini:2: expected 'key = value', '[section]' or a comment"},
+    {"[provider.x " + secret + "\n", "node.ini:1: a section header must end with ']'"},
+    {secret + " = 1\n", "node.ini:1: key '<redacted>' appears before any [section] header"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.text);
+    auto msg = ini_error(r.text);
+    CHECK(msg == r.message);
+    CHECK(msg.find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("config: secret-like names and values") {
+  for (const char* k : {"api_key", "auth_token", "client_secret", "password", "KEY"})
+    CHECK(secret_like_name(k));
+  for (const char* k : {"api_key_env", "auth_token_env", "max_tokens", "tokens_per_minute", "keys",
+                        "model"})
+    CHECK_FALSE(secret_like_name(k));
+  for (const char* v : {"sk-abc", "postgresql://u:pw@db/x", "ghp_x", "AbCdEf0123456789AbCdEf01"})
+    CHECK(secret_like_value(v));
+  for (const char* v : {"gpt-4o-mini", "postgresql://u@db/x", "/srv/agentgraph/rules.json",
+                        "https://api.openai.com/v1", "0.25", "a_rather_long_name_without_digits"})
+    CHECK_FALSE(secret_like_value(v));
+  CHECK(shown_value("api_key", "x") == "<redacted>");
+  CHECK(shown_value("temperature", "3.5") == "3.5");
 }
 
 TEST_CASE("config: ini limits on file size, line length, sections and keys") {

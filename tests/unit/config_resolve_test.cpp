@@ -133,7 +133,8 @@ TEST_CASE("config: keys for another kind are rejected") {
         "node.ini:2: [memory.m] kind_limits: applies only when retention is hierarchical, but "
         "retention is sliding_window (node.ini:1 (default))");
   CHECK(resolve_error("[provider.p]\nkind = openai\n", {}, {"provider.p.rules=r.txt"}) ==
-        "command line: [provider.p] rules: applies only when kind is scripted, but kind is "
+        "--set provider.p.rules=r.txt: [provider.p] rules: applies only when kind is scripted, "
+        "but kind is "
         "openai (node.ini:2)");
 }
 
@@ -153,7 +154,7 @@ TEST_CASE("config: precedence is command line > environment > file > default") {
   REQUIRE(all);
   CHECK(threads(*all) == 5);
   CHECK(temp(*all) == 0.5);
-  CHECK(entry(*all, "runtime", "scheduler_threads").origin == "command line");
+  CHECK(entry(*all, "runtime", "scheduler_threads").origin == "--set runtime.scheduler_threads=5");
   auto no_cli = resolve(text, env);
   REQUIRE(no_cli);
   CHECK(threads(*no_cli) == 4);
@@ -224,9 +225,11 @@ TEST_CASE("config: command-line overrides are validated like file values") {
         "command line: override 'runtme.log_level=debug': unknown section [runtme] (did you "
         "mean [runtime]?)");
   CHECK(resolve_error(base, {}, {"runtime.log_levl=debug"}) ==
-        "command line: [runtime] unknown key 'log_levl' (did you mean 'log_level'?)");
+        "--set runtime.log_levl=debug: [runtime] unknown key 'log_levl' (did you mean "
+        "'log_level'?)");
   CHECK(resolve_error(base, {}, {"runtime.log_level=loud"}) ==
-        "command line: [runtime] log_level: 'loud' is not one of error|warn|info|debug");
+        "--set runtime.log_level=loud: [runtime] log_level: 'loud' is not one of "
+        "error|warn|info|debug");
   auto later_wins = resolve(base, {}, {"agent.a.model=x", "agent.a.model = y"});
   REQUIRE(later_wins);
   CHECK(std::get<std::string>(entry(*later_wins, "agent.a", "model").value) == "y");
@@ -260,7 +263,8 @@ TEST_CASE("config: program options are generated for fixed sections") {
   auto bad = parse_node_config(base, "node.ini", {}, {"runtime.scheduler_threads=x"});
   REQUIRE_FALSE(bad);
   CHECK(error_context(bad.error()) ==
-        "command line: [runtime] scheduler_threads: 'x' is not an unsigned integer");
+        "--set runtime.scheduler_threads=x: [runtime] scheduler_threads: 'x' is not an unsigned "
+        "integer");
 }
 
 TEST_CASE("config: describe_schema mentions every key, its default and env name") {

@@ -267,3 +267,10 @@ TEST_CASE("gateway config: the HTTP server's bounds and deadlines come from [nod
   CHECK(g->send_timeout == 15ms);
   CHECK(g->stream_buffer_bytes == 4096);
 }
+
+TEST_CASE("gateway body: a duplicate key is a 400 naming the key, not last-one-wins") {
+  auto msg = rejection(R"({"agent":"a","input":"hi","agent":"b"})");
+  CHECK(msg.find("duplicate key 'agent'") != std::string::npos);
+  auto nested = rejection(R"({"agent":"a","input":"hi","context":{"k":1,"k":2}})");
+  CHECK(nested.find("duplicate key 'k'") != std::string::npos);
+}

@@ -175,19 +175,26 @@ TEST_CASE("http provider: cost comes from the price table and unknown models are
   CHECK(s.unpriced_responses == 1);
 }
 
-TEST_CASE("http provider: a hosted kind without a key is refused at spawn, naming the variable") {
+// Issue 9 part 5: an api_key_env naming an unset variable is refused at
+// spawn for every HTTP kind, openai_compatible included (it used to run
+// without a key and collect 401s); the error names the variable.
+TEST_CASE("http provider: a key variable that is unset is refused at spawn for every kind") {
   fixture f{scenario};
-  auto c = f.config("anthropic");
-  c.api_key.clear();
-  c.api_key_env = "AGENTGRAPH_TEST_NO_SUCH_VARIABLE";
-  auto p = spawn_provider(*f.sys, c, http_provider_deps{f.http, {}, {}, 1});
-  REQUIRE_FALSE(p);
-  CHECK(errc_of(p.error()) == errc::invalid_argument);
-  CHECK(error_context(p.error()).find("AGENTGRAPH_TEST_NO_SUCH_VARIABLE") != std::string::npos);
-  // openai_compatible servers (Ollama, vLLM) may run without a key.
+  for (const char* kind : {"openai", "anthropic", "gemini", "openrouter", "openai_compatible"}) {
+    CAPTURE(kind);
+    auto c = f.config(kind);
+    c.api_key.clear();
+    c.api_key_env = "AGENTGRAPH_TEST_NO_SUCH_VARIABLE";
+    auto p = spawn_provider(*f.sys, c, http_provider_deps{f.http, {}, {}, 1});
+    REQUIRE_FALSE(p);
+    CHECK(errc_of(p.error()) == errc::invalid_argument);
+    CHECK(error_context(p.error()).find("AGENTGRAPH_TEST_NO_SUCH_VARIABLE") != std::string::npos);
+  }
+  // openai_compatible servers (Ollama, vLLM) may run without a key when no
+  // variable is named.
   auto local = f.config("openai_compatible");
   local.api_key.clear();
-  local.api_key_env = "AGENTGRAPH_TEST_NO_SUCH_VARIABLE";
+  local.api_key_env.clear();
   CHECK(spawn_provider(*f.sys, local, http_provider_deps{f.http, {}, {}, 1}));
 }
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,8 +77,33 @@ struct test_child_state {
   std::unordered_map<uint64_t, std::pair<caf::typed_response_promise<int32_t>, int32_t>> slow;
 };
 
+// What the factory and its children did, read by the test thread.
+struct spawn_log {
+  std::atomic<int32_t> spawned{0};
+  std::mutex mtx;
+  std::condition_variable changed;  // notified when slow_delivered grows
+  caf::actor_addr last;             // guarded by mtx; weak, so it keeps nothing alive
+  int32_t slow_delivered = 0;       // guarded by mtx: slow replies a child has sent
+  caf::actor_addr last_child() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return last;
+  }
+  void note_slow_delivered() {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++slow_delivered;
+    changed.notify_all();
+  }
+  // Blocks until `n` slow replies were sent; the bound is for a broken
+  // child, not a timing assertion.
+  bool await_slow_delivered(int32_t n) {
+    std::unique_lock<std::mutex> lock{mtx};
+    return changed.wait_for(lock, std::chrono::seconds(30), [&] { return slow_delivered >= n; });
+  }
+};
+
 test_child_actor::behavior_type
-test_child(test_child_actor::stateful_pointer<test_child_state> self, int32_t incarnation) {
+test_child(test_child_actor::stateful_pointer<test_child_state> self, int32_t incarnation,
+           std::shared_ptr<spawn_log> log) {
   self->state.incarnation = incarnation;
   return {
     [](echo_atom, std::string s) { return s; },
@@ -93,12 +119,15 @@ test_child(test_child_actor::stateful_pointer<test_child_state> self, int32_t in
       self->delayed_send(self, std::chrono::milliseconds(ms), done_atom::value, id);
       return rp;
     },
-    [self](done_atom, uint64_t id) {
+    [self, log](done_atom, uint64_t id) {
       auto i = self->state.slow.find(id);
       if (i == self->state.slow.end())
         return;
+      // deliver() enqueues the reply to the supervisor before the note, so
+      // a request the test sends after await_slow_delivered queues behind it.
       i->second.first.deliver(i->second.second);
       self->state.slow.erase(i);
+      log->note_slow_delivered();
     },
     [](block_atom, int32_t ms) {
       // Deliberately blocks: this models a child stuck in a blocking call.
@@ -120,23 +149,13 @@ test_child(test_child_actor::stateful_pointer<test_child_state> self, int32_t in
   };
 }
 
-// What the factory did, read by the test thread.
-struct spawn_log {
-  std::atomic<int32_t> spawned{0};
-  std::mutex mtx;
-  caf::actor_addr last;  // guarded by mtx; weak, so it keeps nothing alive
-  caf::actor_addr last_child() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return last;
-  }
-};
-
+// Spawns test children, recording each in `log`.
 std::function<test_actor(caf::actor_system&)> test_factory(std::shared_ptr<spawn_log> log,
                                                           bool detached = false) {
   return [log, detached](caf::actor_system& sys) -> test_actor {
     auto n = ++log->spawned;
-    test_actor child = detached ? sys.spawn<caf::detached>(test_child, n)
-                                : sys.spawn(test_child, n);
+    test_actor child = detached ? sys.spawn<caf::detached>(test_child, n, log)
+                                : sys.spawn(test_child, n, log);
     std::lock_guard<std::mutex> guard{log->mtx};
     log->last = child.address();
     return child;
@@ -490,9 +509,11 @@ TEST_CASE("supervisor: a request past request_timeout gets errc::timeout") {
   CHECK(errc_of(slow.error()) == errc::timeout);
   CHECK(slow.error() != caf::sec::request_timeout);
   CHECK(error_context(slow.error()) == "worker: no reply within 50ms");
-  // Let the late reply reach the supervisor; it must be dropped quietly and
-  // the child, which answers pings meanwhile, must keep working.
-  std::this_thread::sleep_for(400ms);
+  // Wait until the child has sent the late reply: the supervisor's mailbox
+  // then holds it ahead of the next request, so the supervisor handles it
+  // (dropping it quietly) before it forwards that request, and the child,
+  // which answers pings meanwhile, must keep working.
+  REQUIRE(log->await_slow_delivered(1));
   auto quick = fx.ask<int32_t>(sup, slow_atom::value, int32_t{1});
   REQUIRE(quick);
   CHECK(*quick == 1);

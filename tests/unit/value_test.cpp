@@ -70,6 +70,26 @@ TEST_CASE("Value decoders reject bad input with parse_error") {
   CHECK_FALSE(trailing);
 }
 
+TEST_CASE("Value::from_json refuses duplicate object keys, naming the key, at any depth") {
+  for (const char* dup : {R"({"a":1,"a":2})", R"({"a":1,"b":{"k":1,"k":1}})",
+                          R"([{"x":null},{"k":[],"k":{}}])"}) {
+    CAPTURE(dup);
+    auto r = Value::from_json(dup);
+    REQUIRE_FALSE(r);
+    CHECK(agentgraph::errc_of(r.error()) == agentgraph::errc::parse_error);
+    CHECK(agentgraph::describe(r.error()).find("duplicate key '") != std::string::npos);
+  }
+  // The same key in sibling or nested objects is no duplicate.
+  auto ok = Value::from_json(R"({"a":{"a":1},"b":[{"a":1},{"a":2}]})");
+  REQUIRE(ok);
+  CHECK(ok->to_json() == R"({"a":{"a":1},"b":[{"a":1},{"a":2}]})");
+  // A long key is named but cut, so an error never carries a whole body.
+  auto long_key = std::string(1000, 'k');
+  auto r = Value::from_json("{\"" + long_key + "\":1,\"" + long_key + "\":2}");
+  REQUIRE_FALSE(r);
+  CHECK(agentgraph::describe(r.error()).size() < 200);
+}
+
 TEST_CASE("Value decoders enforce the depth limit") {
   std::string deep_ok(Value::depth_max - 1, '[');
   deep_ok += std::string(Value::depth_max - 1, ']');

@@ -288,12 +288,9 @@ void workflow_launch::operator()(workflow_start start) const {
   auto run = rt.spawn_workflow(graph, std::move(start), caf::actor_cast<workflow_event_sink>(runner));
   if (!run) {
     caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
-    adm.entry->finish(task_status::failed,
-                      failure_json(id, "workflow:" + name, task_status::failed, run.error()),
-                      http_status_of(run.error()));
-    book->table.on_finished(adm.entry);
-    if (book->in_flight_gauge != nullptr)
-      book->in_flight_gauge->dec();
+    end_task(*book, adm.entry, task_status::failed,
+             failure_json(id, "workflow:" + name, task_status::failed, run.error()),
+             http_status_of(run.error()));
     return reply(task_error(http_status_of(run.error()), run.error()));
   }
   caf::anon_send(runner, *run);
@@ -392,14 +389,11 @@ size_t gateway::cancel_in_flight(const std::string& reason) {
   size_t cancelled = 0;
   for (const auto& entry : book.table.running()) {
     auto err = make_error(errc::cancelled, reason);
-    if (!entry->finish(task_status::cancelled,
-                       failure_json(entry->id, entry->agent, task_status::cancelled, err),
-                       http_status_of(err)))
+    if (!end_task(book, entry, task_status::cancelled,
+                  failure_json(entry->id, entry->agent, task_status::cancelled, err),
+                  http_status_of(err)))
       continue;  // it ended on its own meanwhile
     ++cancelled;
-    book.table.on_finished(entry);
-    if (book.in_flight_gauge != nullptr)
-      book.in_flight_gauge->dec();
     std::lock_guard lock{book.mutex};
     if (auto it = book.runners.find(entry->id); it != book.runners.end()) {
       caf::anon_send_exit(it->second, caf::exit_reason::user_shutdown);

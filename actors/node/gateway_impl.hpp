@@ -50,6 +50,11 @@ struct task_book {
   metrics::gauge* in_flight_gauge = nullptr;            // set once before any task
 };
 
+// Ends `entry` (first call only: true) and moves it to the table's
+// finished tasks before its waiters and subscribers hear of the end.
+bool end_task(task_book& book, const std::shared_ptr<task_entry>& entry, task_status status,
+              Value body, int http_status);
+
 // Ends `entry` with the runner's outcome (once) and forgets its runner.
 void finish_task(task_book& book, const std::shared_ptr<task_entry>& entry,
                  caf::expected<task_result> outcome);

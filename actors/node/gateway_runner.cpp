@@ -31,23 +31,25 @@ void forward_chunk(task_entry& entry, const stream_chunk& chunk) {
 
 }  // namespace gateway_runner_detail
 
+bool end_task(task_book& book, const std::shared_ptr<task_entry>& entry, task_status status,
+              Value body, int http_status) {
+  return entry->finish(status, std::move(body), http_status, [&book, &entry] {
+    book.table.on_finished(entry);
+    if (book.in_flight_gauge != nullptr)
+      book.in_flight_gauge->dec();
+  });
+}
+
 void finish_task(task_book& book, const std::shared_ptr<task_entry>& entry,
                  caf::expected<task_result> outcome) {
-  bool first = false;
   if (outcome) {
-    first = entry->finish(task_status::completed, result_json(*outcome), 200);
+    end_task(book, entry, task_status::completed, result_json(*outcome), 200);
   } else {
     auto err = normalize_task_error(std::move(outcome.error()), entry->agent);
     log(log_severity::info, gateway_log_component, "task failed",
         {{"task_id", entry->id}, {"agent", entry->agent}, {"error", describe(err)}});
-    first = entry->finish(task_status::failed,
-                          failure_json(entry->id, entry->agent, task_status::failed, err),
-                          http_status_of(err));
-  }
-  if (first) {
-    book.table.on_finished(entry);
-    if (book.in_flight_gauge != nullptr)
-      book.in_flight_gauge->dec();
+    end_task(book, entry, task_status::failed,
+             failure_json(entry->id, entry->agent, task_status::failed, err), http_status_of(err));
   }
   std::lock_guard lock{book.mutex};
   book.runners.erase(entry->id);
@@ -79,11 +81,7 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
                                  std::shared_ptr<task_entry> entry,
                                  std::chrono::milliseconds deadline) {
   auto end = [book, entry](task_status status, Value body, int http_status) {
-    if (entry->finish(status, std::move(body), http_status)) {
-      book->table.on_finished(entry);
-      if (book->in_flight_gauge != nullptr)
-        book->in_flight_gauge->dec();
-    }
+    end_task(*book, entry, status, std::move(body), http_status);
     std::lock_guard lock{book->mutex};
     book->runners.erase(entry->id);
   };

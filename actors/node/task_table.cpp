@@ -18,7 +18,8 @@ void task_entry::push_event(std::string name, Value data) {
   changed_.notify_all();
 }
 
-bool task_entry::finish(task_status status, Value body, int http_status) {
+bool task_entry::finish(task_status status, Value body, int http_status,
+                        const std::function<void()>& on_ended) {
   std::vector<finish_callback> callbacks;
   {
     std::lock_guard lock{mutex_};
@@ -27,8 +28,15 @@ bool task_entry::finish(task_status status, Value body, int http_status) {
     status_ = status;
     final_ = std::move(body);
     final_http_status_ = http_status;
-    notify_subscribers();
     callbacks.swap(on_finish_);
+  }
+  if (on_ended)
+    on_ended();
+  {
+    // A subscriber that joined since saw the end in its replay and is not
+    // registered; the others get their final event here.
+    std::lock_guard lock{mutex_};
+    notify_subscribers();
   }
   changed_.notify_all();
   // final_ never changes again, so it can be read without the lock.

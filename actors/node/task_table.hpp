@@ -44,7 +44,11 @@ class task_entry {
   // call counts: it returns true; later ones (a result arriving after a
   // cancel) return false and change nothing.
   // `http_status` is what a sync caller gets (200, or http_status_of(error)).
-  bool finish(task_status status, Value body, int http_status);
+  // `on_ended` (first call only) runs after the end is recorded and before
+  // any waiter or subscriber hears of it, so bookkeeping such as the task
+  // table's is done by the time a client can act on the answer.
+  bool finish(task_status status, Value body, int http_status,
+              const std::function<void()>& on_ended = {});
 
   [[nodiscard]] task_status status() const;
   // GET /v1/tasks/<id>: {"task_id","agent","status"} plus "result" or "error".

@@ -18,6 +18,7 @@
 
 #include "actors/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
+#include "apps/cli/bench_memory.hpp"
 #include "apps/cli/bench_workflow.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/error.hpp"
@@ -41,23 +42,6 @@ constexpr const char* bench_api_key = "bench-key";
 constexpr const char* bench_model = "bench-model";
 constexpr const char* bench_prompt = "Say pong.";
 constexpr const char* bench_reply = "pong";
-
-caf::expected<std::vector<uint32_t>> parse_levels(const std::string& text) {
-  std::vector<uint32_t> out;
-  std::stringstream in{text};
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || n < 1 || n > bench_concurrency_max)
-      return make_error(errc::invalid_argument, "--concurrency: '" + item + "' is not in [1, "
-                                                  + std::to_string(bench_concurrency_max) + "]");
-    out.push_back(static_cast<uint32_t>(n));
-  }
-  if (out.empty())
-    return make_error(errc::invalid_argument, "--concurrency: no level given");
-  return out;
-}
 
 // Returns the exit code when parsing ends the command (help, bad usage).
 std::optional<int> parse(const args& argv, bench_options& out) {
@@ -246,10 +230,14 @@ int bench_command(const args& argv) {
     return cmd_bench_llm_detail::bench_llm({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "workflow")
     return bench_workflow({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "memory")
+    return bench_memory({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
                "[--quick] [--peers-dir DIR]\n"
                "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
-               "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n";
+               "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n"
+               "       agentgraph bench memory [--stores N] [--warmup N] [--concurrency 1,64] "
+               "[--quick] [--json]\n";
   return 2;
 }
 

@@ -120,6 +120,7 @@ memory_actor::behavior_type fixed_memory(memory_actor::pointer, std::shared_ptr<
     [](stats_atom) { return memory_stats{}; },
     [](snapshot_atom) -> uint64_t { return 0; },
     [](cleanup_atom) {},
+    [](memory_flush_atom) {},
     [](ping_atom) { return pong_atom::value; },
   };
 }

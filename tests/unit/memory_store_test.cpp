@@ -1,15 +1,14 @@
 // memory_store (no CAF actors) and the SQLite snapshot functions.
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include "actors/memory/memory_snapshot.hpp"
 #include "actors/memory/memory_store.hpp"
+#include "memory_shard_fixture.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -17,22 +16,7 @@ using namespace agentgraph;
 namespace memory_store_test {
 
 // A fresh directory under the system temp dir, removed afterwards.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path()
-           / ("agentgraph_memory_store_test_" + std::to_string(::getpid()) + "_"
-              + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using temp_dir = memory_shard_test::temp_dir;
 
 memory_entry note(std::string text, std::string kind = "interaction", double importance = 0.5) {
   memory_entry e;

@@ -21,7 +21,7 @@ for c in 1 8; do
     grep -qE "^commit $w, $c +$num" "$work/out" || fail "no figures for commit $w, $c"
     # Every store was committed: at least one commit, and the stores of the
     # row (warm-up included) in them.
-    grep -E "^commit $w, $c " "$work/out" | awk '{exit !($7 >= 1 && $7 * $8 >= 200)}' \
+    grep -E "^commit $w, $c " "$work/out" | awk '{exit !($8 >= 1 && $8 * $9 >= 200)}' \
       || fail "commit $w, $c: commits do not cover the stores"
   done
 done

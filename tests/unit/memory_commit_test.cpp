@@ -314,3 +314,49 @@ TEST_CASE("memory: snapshot durability loses what a crash catches before the sna
   auto third = f.spawn(mc, later);
   CHECK(f.stats(third).entries == 20);
 }
+
+TEST_CASE("memory: commit_window gathers stores into one commit; 0 commits the first at once") {
+  memory_shard_test::temp_dir dir;
+  for (int window_ms : {0, 1'000}) {
+    CAPTURE(window_ms);
+    auto mc = memory_commit_test::commit_config(dir, "window" + std::to_string(window_ms));
+    mc.commit_window = std::chrono::milliseconds{window_ms};
+    fixture f;
+    manual_clock clock;
+    auto reg = std::make_shared<metrics::registry>();
+    auto shard = f.spawn(mc, clock, reg);
+    auto handles = memory_commit_test::send_stores(f, shard, 5, "gathered entry");
+    // Commits what is still pending at once; a 1 s window has not ended.
+    REQUIRE(f.ask<uint64_t>(shard, snapshot_atom::value));
+    for (auto& h : handles)
+      CHECK(memory_commit_test::reply_of(h));
+    const auto commits = memory_commit_test::sample(
+      reg->scrape(), "agentgraph_memory_commits_total{shard=\"" + mc.name + "\"}");
+    if (window_ms == 0)
+      CHECK(commits >= 2);  // the first store went alone, the rest during its fsync
+    else
+      CHECK(commits == 1);  // all five waited in the window
+  }
+}
+
+TEST_CASE("memory: commit durability compacts on the tick after snapshot_interval, if it committed") {
+  memory_shard_test::temp_dir dir;
+  auto mc = memory_commit_test::commit_config(dir, "compacted");
+  mc.snapshot_interval = std::chrono::milliseconds{30'000};
+  fixture f;
+  manual_clock clock;
+  auto shard = f.spawn(mc, clock);
+  f.store(shard, "something to compact");
+  f.self->send(shard, cleanup_atom::value);  // not due yet
+  CHECK(f.stats(shard).snapshots_written == 0);
+  clock.advance(30'000);
+  f.self->send(shard, cleanup_atom::value);  // due, and a commit happened
+  // The writer handles requests in order: this flush's compaction comes
+  // after the tick's, so both are counted when it is answered.
+  REQUIRE(f.ask<uint64_t>(shard, snapshot_atom::value) == uint64_t{1});
+  CHECK(f.stats(shard).snapshots_written == 2);
+  clock.advance(30'000);
+  f.self->send(shard, cleanup_atom::value);  // due, but nothing committed since
+  REQUIRE(f.ask<uint64_t>(shard, snapshot_atom::value));
+  CHECK(f.stats(shard).snapshots_written == 3);
+}

@@ -108,7 +108,8 @@ struct memory_shard_state {
   std::optional<memory_store> store;
   // Unix ms; injected so tests control age and decay without sleeping.
   std::function<int64_t()> now_ms;
-  // Invalid when the config has no snapshot_path. Linked: it ends with us.
+  // The whole-shard writer of durability snapshot; invalid without a
+  // snapshot_path and in durability commit. Linked: it ends with us.
   memory_snapshot_writer writer;
   uint32_t snapshots_inflight = 0;  // bounded by memory_snapshots_inflight_max
   uint64_t snapshots_written = 0;

@@ -20,8 +20,9 @@ struct writer_state {
   std::optional<memory_commit_file> file;
 };
 
-memory_commit_writer::behavior_type writer(memory_commit_writer::stateful_pointer<writer_state> self,
-                                           std::string path) {
+using writer_pointer = memory_commit_writer::stateful_pointer<writer_state>;
+
+memory_commit_writer::behavior_type writer(writer_pointer self, std::string path) {
   self->state.file.emplace(std::move(path));
   return {
     [self](memory_commit_atom, const memory_commit_batch& b) -> caf::result<uint64_t> {
@@ -186,16 +187,19 @@ void send_batch(shard_pointer self) {
   ids.insert(cut.deletes.begin(), cut.deletes.end());
   // Stores whose change is in this cut are answered by it; a store evicted
   // by retention before its commit is answered by the commit of its delete.
-  auto mid = std::stable_partition(c.waiting.begin(), c.waiting.end(),
-                                   [&](const memory_waiting_store& w) { return ids.count(w.id) == 0; });
+  auto later = [&](const memory_waiting_store& w) { return ids.count(w.id) == 0; };
+  auto mid = std::stable_partition(c.waiting.begin(), c.waiting.end(), later);
   c.committing.assign(std::make_move_iterator(mid), std::make_move_iterator(c.waiting.end()));
   c.waiting.erase(mid, c.waiting.end());
   const size_t changes = batch.size();
   c.inflight = std::move(cut);
   const auto sent = std::chrono::steady_clock::now();
   self->request(c.writer, memory_commit_timeout, memory_commit_atom::value, std::move(batch))
-    .then([self, changes, sent](uint64_t) { on_committed(self, changes, std::chrono::steady_clock::now() - sent); },
-          [self](caf::error& err) { on_failed(self, err); });
+    .then(
+      [self, changes, sent](uint64_t) {
+        on_committed(self, changes, std::chrono::steady_clock::now() - sent);
+      },
+      [self](caf::error& err) { on_failed(self, err); });
 }
 
 }  // namespace

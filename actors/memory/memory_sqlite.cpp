@@ -45,7 +45,8 @@ caf::expected<sqlite_db_ptr> open_for_writing(const std::string& path) {
   if (!db)
     return std::move(db.error());
   // WAL: readers (a backup, a restarting shard) never block the writer.
-  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", create_tables_sql})
+  for (const char* sql :
+       {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", create_tables_sql})
     if (auto err = exec(path, db->get(), sql))
       return err;
   return db;

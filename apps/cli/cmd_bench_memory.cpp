@@ -34,9 +34,6 @@ namespace cmd_bench_memory_detail {
 // previous fsync) and a short one.
 constexpr std::chrono::milliseconds bench_commit_windows[] = {std::chrono::milliseconds{0},
                                                               std::chrono::milliseconds{2}};
-// Names each row's file.
-uint32_t rows_run = 0;
-
 struct bench_options {
   uint64_t stores = 20'000;
   uint64_t warmup = 1'000;
@@ -49,7 +46,8 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
   desc.add_options()("help", "print this help")(
     "stores", po::value(&out.stores), "measured stores per row (default 20000)")(
     "warmup", po::value(&out.warmup), "warm-up stores per row, not measured (default 1000)")(
-    "concurrency", po::value(&out.levels), "stores in flight, a comma-separated list (default 1,64)")(
+    "concurrency", po::value(&out.levels),
+    "stores in flight, a comma-separated list (default 1,64)")(
     "quick", "small counts for a smoke test: 200 stores, 20 warm-up (unless given)")(
     "json", "print the rows as one JSON document instead of a table");
   po::variables_map vm;
@@ -69,7 +67,8 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     out.stores = vm.count("stores") ? out.stores : 200;
     out.warmup = vm.count("warmup") ? out.warmup : 20;
   }
-  if (out.stores < 1 || out.stores > bench_memory_stores_max || out.warmup > bench_memory_stores_max) {
+  if (out.stores < 1 || out.stores > bench_memory_stores_max
+      || out.warmup > bench_memory_stores_max) {
     std::cerr << "agentgraph bench memory: --stores must be in [1, " << bench_memory_stores_max
               << "] and --warmup at most that\n";
     return 2;
@@ -164,7 +163,9 @@ memory_row run_row(caf::actor_system& sys, const bench_options& o, const std::fi
   mc.name = "bench";
   mc.durability = mode;
   mc.commit_window = window;
-  mc.snapshot_path = (dir / (std::to_string(rows_run++) + ".db")).string();
+  mc.snapshot_path = (dir / (row.mode + std::to_string(window.count()) + "ms-"
+                             + std::to_string(concurrency) + ".db"))
+                      .string();
   // Room for every store: the bench measures stores, not retention, and
   // the exact scan is kept so that no row pays the one-off switch to HNSW.
   mc.max_entries = static_cast<uint32_t>(o.warmup + o.stores + 1);
@@ -189,8 +190,9 @@ memory_row run_row(caf::actor_system& sys, const bench_options& o, const std::fi
   } else {
     row.figures = summarize(done.get());
     const auto page = reg->scrape();
-    row.commits = static_cast<uint64_t>(series(page, "agentgraph_memory_commit_batch_changes_count"));
-    row.committed_changes = static_cast<uint64_t>(series(page, "agentgraph_memory_commit_batch_changes_sum"));
+    const std::string family = "agentgraph_memory_commit_batch_changes";
+    row.commits = static_cast<uint64_t>(series(page, family + "_count"));
+    row.committed_changes = static_cast<uint64_t>(series(page, family + "_sum"));
   }
   caf::anon_send_exit(*shard, caf::exit_reason::user_shutdown);
   return row;
@@ -235,7 +237,8 @@ void print_table(const std::vector<memory_row>& rows, const bench_options& o) {
       continue;
     }
     const auto& f = *r.figures;
-    const double per_commit = r.commits > 0 ? static_cast<double>(r.committed_changes) / r.commits : 0;
+    const double per_commit
+      = r.commits > 0 ? static_cast<double>(r.committed_changes) / r.commits : 0;
     std::printf("%-24s %8llu %10.0f %8.3f %8.3f %8llu %10.1f %11s", name.c_str(),
                 static_cast<unsigned long long>(f.requests), f.per_second(), f.p50_ms, f.p99_ms,
                 static_cast<unsigned long long>(r.commits), per_commit,
@@ -248,7 +251,8 @@ void print_table(const std::vector<memory_row>& rows, const bench_options& o) {
 }
 
 void print_json(const std::vector<memory_row>& rows, const bench_options& o) {
-  nlohmann::json out = {{"warmup", o.warmup}, {"stores", o.stores}, {"rows", nlohmann::json::array()}};
+  nlohmann::json out
+    = {{"warmup", o.warmup}, {"stores", o.stores}, {"rows", nlohmann::json::array()}};
   for (const auto& r : rows) {
     nlohmann::json j = {{"durability", r.mode}, {"concurrency", r.concurrency}};
     if (r.mode == "commit")

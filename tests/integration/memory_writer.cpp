@@ -50,11 +50,12 @@ int store(caf::scoped_actor& self, const memory_actor& shard, uint64_t n) {
   }
   int rc = 0;
   for (auto& h : pending)
-    h.receive([](uint64_t id) { std::printf("stored %llu\n", static_cast<unsigned long long>(id)); },
-              [&](caf::error& err) {
-                std::printf("failed %s\n", describe(err).c_str());
-                rc = 1;
-              });
+    h.receive(
+      [](uint64_t id) { std::printf("stored %llu\n", static_cast<unsigned long long>(id)); },
+      [&](caf::error& err) {
+        std::printf("failed %s\n", describe(err).c_str());
+        rc = 1;
+      });
   std::printf("done %llu\n", static_cast<unsigned long long>(n));
   std::fflush(stdout);
   if (rc == 0)
@@ -85,7 +86,8 @@ int count(caf::scoped_actor& self, const memory_actor& shard) {
 }
 
 int run(int argc, char** argv) {
-  const std::string usage = "usage: memory_writer PATH commit|snapshot store N | PATH commit|snapshot count\n";
+  const std::string usage
+    = "usage: memory_writer PATH commit|snapshot store N | PATH commit|snapshot count\n";
   if (argc < 4 || (std::string{argv[2]} != "commit" && std::string{argv[2]} != "snapshot")) {
     std::fputs(usage.c_str(), stderr);
     return 2;

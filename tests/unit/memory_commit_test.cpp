@@ -27,7 +27,7 @@ memory_entry entry(uint64_t id, const std::string& text) {
 }
 
 // The value of one series on a scrape page; -1 when it is missing.
-double sample(const std::string& page, const std::string& series) {
+double scraped(const std::string& page, const std::string& series) {
   auto at = page.find("\n" + series + " ");
   if (at == std::string::npos)
     return -1;
@@ -78,6 +78,7 @@ memory_config commit_config(const memory_shard_test::temp_dir& dir, const std::s
 
 using memory_shard_test::fixture;
 using memory_shard_test::manual_clock;
+using memory_commit_test::scraped;
 
 TEST_CASE("memory: commit queue keeps one change per entry and cuts the oldest first") {
   memory_commit_queue q;
@@ -187,11 +188,11 @@ TEST_CASE("memory: commit durability: every answered store is in the file withou
   CHECK((*back)[0].entry.access_count == 2);  // the first recall was committed
   CHECK(f.store(again, "ids continue") == 52);
   const auto page = reg->scrape();
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_stores_total{shard=\"durable\",outcome=\"ok\"}") == 51);
-  const auto commits = memory_commit_test::sample(page, "agentgraph_memory_commits_total{shard=\"durable\"}");
+  CHECK(scraped(page, "agentgraph_memory_stores_total{shard=\"durable\",outcome=\"ok\"}") == 51);
+  const auto commits = scraped(page, "agentgraph_memory_commits_total{shard=\"durable\"}");
   CHECK(commits >= 2);
   CHECK(commits <= 51);
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_commit_batch_changes_sum{shard=\"durable\"}") >= 51);
+  CHECK(scraped(page, "agentgraph_memory_commit_batch_changes_sum{shard=\"durable\"}") >= 51);
 }
 
 TEST_CASE("memory: commit durability writes evictions, so a restart holds the same entries") {
@@ -240,11 +241,12 @@ TEST_CASE("memory: group commit puts at most commit_batch_max changes in one tra
   // Full batches went without the window (it is far longer than this test)
   // and the rest with the flush; how the 10 split depends on when each
   // fsync ended, but no batch holds more than 4.
-  const auto commits = memory_commit_test::sample(page, "agentgraph_memory_commits_total{shard=\"batched\"}");
+  const auto commits = scraped(page, "agentgraph_memory_commits_total{shard=\"batched\"}");
   CHECK(commits >= 3);
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_commit_batch_changes_count{shard=\"batched\"}") == commits);
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_commit_batch_changes_sum{shard=\"batched\"}") == 10);
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_commit_batch_changes_bucket{shard=\"batched\",le=\"4\"}")
+  CHECK(scraped(page, "agentgraph_memory_commit_batch_changes_count{shard=\"batched\"}")
+        == commits);
+  CHECK(scraped(page, "agentgraph_memory_commit_batch_changes_sum{shard=\"batched\"}") == 10);
+  CHECK(scraped(page, "agentgraph_memory_commit_batch_changes_bucket{shard=\"batched\",le=\"4\"}")
         == commits);
   CHECK(f.stats(shard).snapshots_written == 1);  // the compaction
 }
@@ -289,8 +291,9 @@ TEST_CASE("memory: a failed commit answers io_error and takes the entry back out
   REQUIRE(hits);
   CHECK(hits->empty());
   const auto page = reg->scrape();
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_commit_failures_total{shard=\"failing\"}") == 1);
-  CHECK(memory_commit_test::sample(page, "agentgraph_memory_stores_total{shard=\"failing\",outcome=\"io_error\"}") == 1);
+  CHECK(scraped(page, "agentgraph_memory_commit_failures_total{shard=\"failing\"}") == 1);
+  CHECK(scraped(page, "agentgraph_memory_stores_total{shard=\"failing\",outcome=\"io_error\"}")
+        == 1);
   // The same path in snapshot durability answers at once: the mode decides.
   mc.durability = memory_durability::snapshot;
   auto fast = f.spawn(mc, clock);
@@ -330,7 +333,7 @@ TEST_CASE("memory: commit_window gathers stores into one commit; 0 commits the f
     REQUIRE(f.ask<uint64_t>(shard, snapshot_atom::value));
     for (auto& h : handles)
       CHECK(memory_commit_test::reply_of(h));
-    const auto commits = memory_commit_test::sample(
+    const auto commits = scraped(
       reg->scrape(), "agentgraph_memory_commits_total{shard=\"" + mc.name + "\"}");
     if (window_ms == 0)
       CHECK(commits >= 2);  // the first store went alone, the rest during its fsync
@@ -339,7 +342,7 @@ TEST_CASE("memory: commit_window gathers stores into one commit; 0 commits the f
   }
 }
 
-TEST_CASE("memory: commit durability compacts on the tick after snapshot_interval, if it committed") {
+TEST_CASE("memory: commit durability compacts on the tick after snapshot_interval if it committed") {
   memory_shard_test::temp_dir dir;
   auto mc = memory_commit_test::commit_config(dir, "compacted");
   mc.snapshot_interval = std::chrono::milliseconds{30'000};

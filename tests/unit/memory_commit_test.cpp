@@ -318,7 +318,7 @@ TEST_CASE("memory: snapshot durability loses what a crash catches before the sna
   CHECK(f.stats(third).entries == 20);
 }
 
-TEST_CASE("memory: commit_window gathers stores into one commit; 0 commits the first at once") {
+TEST_CASE("memory: commit_window gathers stores into one commit, 0 commits the first at once") {
   memory_shard_test::temp_dir dir;
   for (int window_ms : {0, 1'000}) {
     CAPTURE(window_ms);

@@ -207,7 +207,7 @@ TEST_CASE("memory: cleanup writes a periodic snapshot only when due and dirty") 
   CHECK(f.stats(shard).snapshots_written == 3);
 }
 
-TEST_CASE("memory: snapshot without a path writes nothing; an unwritable path is io_error") {
+TEST_CASE("memory: snapshot without a path writes nothing, an unwritable path is io_error") {
   fixture f;
   manual_clock clock;
   auto shard = f.spawn(memory_shard_test::config("volatile"), clock);

@@ -179,7 +179,7 @@ TEST_CASE("memory: store evicts by retention as soon as max_entries is exceeded"
     CHECK(h.entry.id >= 3);
 }
 
-TEST_CASE("memory: restore keeps ids; cleanup retention trims an oversized restore") {
+TEST_CASE("memory: restore keeps ids, cleanup retention trims an oversized restore") {
   memory_config big;
   big.max_entries = 20;
   auto source = memory_store_test::make_store(big);
@@ -210,7 +210,7 @@ TEST_CASE("memory: restore rejects duplicate and out-of-range ids") {
   CHECK(errc_of(s2.restore({e}, 5)) == errc::parse_error);
 }
 
-TEST_CASE("memory: bytes are measured and grow with content; per-entry is bytes/entries") {
+TEST_CASE("memory: bytes are measured and grow with content, per-entry is bytes/entries") {
   auto s = memory_store_test::make_store(memory_config{});
   auto empty = s.stats();
   CHECK(empty.entries == 0);

@@ -53,4 +53,12 @@ const char* to_string(retention_policy p) {
   return "unknown";
 }
 
+const char* to_string(memory_durability d) {
+  switch (d) {
+    case memory_durability::commit: return "commit";
+    case memory_durability::snapshot: return "snapshot";
+  }
+  return "unknown";
+}
+
 }  // namespace agentgraph

@@ -51,6 +51,8 @@ constexpr agent_role all_roles[] = {agent_role::general, agent_role::coding, age
                                     agent_role::creative};
 constexpr retention_policy all_retentions[] = {
     retention_policy::sliding_window, retention_policy::importance, retention_policy::hierarchical};
+constexpr memory_durability all_durabilities[] = {memory_durability::commit,
+                                                  memory_durability::snapshot};
 constexpr group_strategy all_strategies[] = {group_strategy::least_loaded,
                                              group_strategy::round_robin};
 constexpr log_severity all_severities[] = {log_severity::error, log_severity::warn,
@@ -106,6 +108,9 @@ void assign(agent_role& f, const config_value& v) {
 }
 void assign(retention_policy& f, const config_value& v) {
   f = enum_from(all_retentions, v);
+}
+void assign(memory_durability& f, const config_value& v) {
+  f = enum_from(all_durabilities, v);
 }
 void assign(group_strategy& f, const config_value& v) {
   f = enum_from(all_strategies, v);
@@ -572,8 +577,34 @@ const std::vector<field<memory_config>>& memory_fields() {
                       "config file's directory."),
              &S::snapshot_path),
         bind(duration_key("snapshot_interval", d.snapshot_interval, 1s, 24h,
-                          "How often the shard is written to its snapshot."),
+                          "durability snapshot: how often the whole shard is written to "
+                          "snapshot_path. durability commit: how often that file is compacted "
+                          "(WAL checkpointed and truncated)."),
              &S::snapshot_interval),
+        bind(enum_key("durability", to_string(d.durability), words(all_durabilities),
+                      "With a snapshot file: commit = a store is answered after its row is "
+                      "committed (fsync'd; stores of one commit_window share a commit); "
+                      "snapshot = answered at once, the shard is written every "
+                      "snapshot_interval and at shutdown: faster, but a crash loses what was "
+                      "stored since the last snapshot."),
+             &S::durability),
+        bind(applies_if(duration_key("commit_window", d.commit_window, 0ms, 1s,
+                                     "How long changes gather after the first one before "
+                                     "they are committed in one transaction. 0ms: at once "
+                                     "when the writer is idle; what arrives during a commit "
+                                     "forms the next batch."),
+                        "durability", {"commit"}),
+             &S::commit_window),
+        bind(applies_if(uint_key("commit_batch_max", d.commit_batch_max, 1, 100'000,
+                                 "Changed entries per commit at most; a full batch is "
+                                 "committed without waiting for commit_window."),
+                        "durability", {"commit"}),
+             &S::commit_batch_max),
+        bind(applies_if(uint_key("commit_waiting_max", d.commit_waiting_max, 1, 1'000'000,
+                                 "Stores waiting for their commit at most; beyond, a store is "
+                                 "refused with overloaded (not stored)."),
+                        "durability", {"commit"}),
+             &S::commit_waiting_max),
     };
   }();
   return fields;

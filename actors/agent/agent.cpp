@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -99,23 +100,30 @@ void fail(self_ptr self, const run_ptr& run, caf::error err) {
   run->promise.deliver(std::move(err));
 }
 
-void remember(self_ptr self, const run_ptr& run) {
+// Stores the run's interaction in the agent's shard, then calls `then`,
+// whatever the outcome. The caller hears "completed" only after the store
+// was answered: with a shard in commit durability (the default) that is
+// after the entry is on disk, so a crash right after a task's answer cannot
+// lose its memory. A failed store does not fail the task (memory is an aid
+// to later tasks, not part of this answer): it is counted.
+void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
   auto& st = self->state;
-  if (!st.deps.memory)
+  if (!st.deps.memory) {
+    then();
     return;
+  }
   memory_entry entry;
   entry.text = interaction_memory_text(run->task, run->result.output);
   entry.kind = "interaction";
   entry.importance = 0.5;
   entry.metadata["agent"] = st.cfg.name;
   entry.metadata["task_id"] = run->task.task_id;
-  // The reply does not wait for the store: the shard handles this store
-  // before any later recall from this agent (per-sender mailbox order).
   self->request(st.deps.memory, st.cfg.request_timeout, store_atom::value, std::move(entry))
-    .then([](uint64_t) {},
-          [self](caf::error&) {
+    .then([then](uint64_t) { then(); },
+          [self, then](caf::error&) {
             ++self->state.memory_errors;
             metrics::inc(self->state.metrics.memory_errors);
+            then();
           });
 }
 
@@ -124,7 +132,6 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   run->result.output = std::move(answer);
   run->result.latency_us = micros_since(run->started);
   st.history.add({run->task.input, run->result.output});
-  remember(self, run);
   ++st.tasks_completed;
   if (log_enabled(log_severity::debug))
     log(log_severity::debug, "agent", "task completed",
@@ -135,8 +142,10 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   st.response_time_total_us += run->result.latency_us;
   st.last_task_failed = false;
   st.metrics.tasks.record_since(caf::none, run->started);
-  finish_run(self, run);
-  run->promise.deliver(run->result);
+  remember(self, run, [self, run] {
+    finish_run(self, run);
+    run->promise.deliver(run->result);
+  });
 }
 
 void complete_tool_round(self_ptr self, const run_ptr& run, const std::vector<tool_call>& calls) {

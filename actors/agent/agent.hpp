@@ -1,5 +1,6 @@
 // The agent actor: takes a task, recalls memory, runs the model/tool loop
-// (bounded by max_tool_iterations), stores the interaction, and replies with
+// (bounded by max_tool_iterations), stores the interaction and, once the
+// shard answered that store, replies with
 // the answer, usage, tool calls and latency. Its dependencies are handles to
 // other actors (normally supervisors), so it never knows whether they are
 // local or remote.

@@ -11,6 +11,16 @@ namespace agentgraph {
 enum class retention_policy : uint8_t { sliding_window, importance, hierarchical };
 [[nodiscard]] const char* to_string(retention_policy p);
 
+// When a store reaches the snapshot file (with snapshot_path set):
+// - commit: the store's reply waits until its row is committed to SQLite
+//   (WAL, synchronous=FULL: fsync'd) by a writer that groups the stores of
+//   the last commit_window into one transaction. "Stored" means on disk.
+// - snapshot: the reply comes at once and the whole shard is rewritten every
+//   snapshot_interval and at shutdown. Faster; a crash loses what was stored
+//   since the last snapshot.
+enum class memory_durability : uint8_t { commit, snapshot };
+[[nodiscard]] const char* to_string(memory_durability d);
+
 struct memory_config {
   std::string name;
   uint32_t max_entries = 1000;
@@ -29,7 +39,24 @@ struct memory_config {
   uint32_t exact_search_max = 2000;
   // Snapshot file (SQLite); empty: memory is not persisted.
   std::string snapshot_path;
+  // snapshot durability: how often the whole shard is rewritten. commit
+  // durability: how often the file is compacted (WAL checkpointed and
+  // truncated); the rows are already current.
   std::chrono::milliseconds snapshot_interval{30'000};
+  memory_durability durability = memory_durability::commit;
+  // commit durability: how long the shard waits after the first pending
+  // change before it hands the batch to the writer. 0 (the default): at
+  // once when the writer is idle; changes arriving during a commit's fsync
+  // form the next batch, so concurrent stores share fsyncs anyway. A window
+  // adds that much latency to every store to save fsyncs (IOPS) when
+  // stores trickle in: `agentgraph bench memory` measures both.
+  std::chrono::milliseconds commit_window{0};
+  // commit durability: changes (stored, recalled or removed entries) in one
+  // transaction at most; a full batch is committed without waiting.
+  uint32_t commit_batch_max = 512;
+  // commit durability: stores waiting for their commit at most; beyond,
+  // store replies overloaded at once and the entry is not stored.
+  uint32_t commit_waiting_max = 4096;
 };
 
 }  // namespace agentgraph

@@ -63,19 +63,34 @@ using store_atom = caf::atom_constant<caf::atom("ag_store")>;
 using recall_atom = caf::atom_constant<caf::atom("ag_recall")>;
 using snapshot_atom = caf::atom_constant<caf::atom("ag_snap")>;
 using cleanup_atom = caf::atom_constant<caf::atom("ag_cleanup")>;
+using memory_flush_atom = caf::atom_constant<caf::atom("ag_mflush")>;
 
 using memory_actor = caf::typed_actor<
   // Reply: the new entry's id. Errors: invalid_argument (empty text,
-  // importance outside [0,1]). Retention runs before the reply.
+  // importance outside [0,1]). Retention runs before the reply. With a
+  // snapshot file and durability commit (the default) the reply waits for
+  // the entry's row to be committed (fsync'd), usually within commit_window
+  // plus one fsync, so callers' timeouts need a few ms of room; then also
+  // io_error (the commit failed: the entry is NOT stored and was removed
+  // again), overloaded (commit_waiting_max stores already wait: not stored,
+  // retry after backing off) and timeout (no commit confirmed within
+  // memory_commit_timeout; it may still land). Recalls see an entry from
+  // the moment it is stored, before its commit.
   caf::replies_to<store_atom, memory_entry>::with<uint64_t>,
   // Reply: at most k entries scored >= the shard's similarity threshold,
   // best first. Errors: invalid_argument (k == 0 or above the bound).
   caf::replies_to<recall_atom, std::string, uint32_t>::with<std::vector<memory_hit>>,
   caf::replies_to<stats_atom>::with<memory_stats>,
-  // Writes the snapshot now. Reply: entries written. Errors: io_error.
+  // Writes the snapshot now (durability snapshot), or commits every pending
+  // change and compacts the file (durability commit). Reply: entries the
+  // file holds. Errors: io_error, overloaded (4 already in flight).
   caf::replies_to<snapshot_atom>::with<uint64_t>,
-  // Timer tick: runs retention (cleanup_interval) and periodic snapshots.
+  // Timer tick: runs retention (cleanup_interval) and periodic snapshots
+  // or compactions (snapshot_interval).
   caf::reacts_to<cleanup_atom>,
+  // Commit durability's own timer: commits what gathered in commit_window.
+  // Sent by anyone else it only commits early.
+  caf::reacts_to<memory_flush_atom>,
   heartbeat_signature>;
 
 }  // namespace agentgraph

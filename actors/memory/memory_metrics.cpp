@@ -22,7 +22,24 @@ memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,
   m.snapshot_failures = metrics::counter_of(
     r, "agentgraph_memory_snapshot_failures_total",
     "Snapshots of a memory shard that its writer failed to save.", {"shard"}, {shard});
+  m.commits = metrics::counter_of(r, "agentgraph_memory_commits_total",
+                                  "Batches a memory shard committed to its file (one fsync each).",
+                                  {"shard"}, {shard});
+  m.commit_failures = metrics::counter_of(
+    r, "agentgraph_memory_commit_failures_total",
+    "Batches a memory shard failed to commit; their stores were answered with the error.",
+    {"shard"}, {shard});
+  m.commit_batch_changes = metrics::histogram_of(
+    r, "agentgraph_memory_commit_batch_changes", "Changed entries per committed batch.",
+    {"shard"}, {shard}, commit_batch_buckets());
+  m.commit_seconds = metrics::latency_histogram_of(
+    r, "agentgraph_memory_commit_seconds",
+    "Time from handing a batch to the writer to its commit.", {"shard"}, {shard});
   return m;
+}
+
+std::vector<double> commit_batch_buckets() {
+  return {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536};
 }
 
 }  // namespace agentgraph

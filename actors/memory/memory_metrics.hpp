@@ -6,6 +6,13 @@
 //   agentgraph_memory_stores_total{shard,outcome}       stores, by outcome (ok or errc name)
 //   agentgraph_memory_recalls_total{shard,outcome}      recalls, by outcome
 //   agentgraph_memory_snapshot_failures_total{shard}    snapshots the writer failed to save
+// and in commit durability:
+//   agentgraph_memory_commits_total{shard}              batches committed (one fsync each)
+//   agentgraph_memory_commit_failures_total{shard}      batches that failed (their stores
+//                                                       were answered with the error)
+//   agentgraph_memory_commit_batch_changes{shard}       histogram: changed entries per batch
+//   agentgraph_memory_commit_seconds{shard}             histogram: batch handed to the writer
+//                                                       -> committed (the fsync dominates)
 //
 // The gauges are refreshed after every change to the entries (store,
 // retention, restore at start), not on recall. memory_store::bytes walks
@@ -15,6 +22,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/metrics/outcome_counters.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -27,7 +35,15 @@ struct memory_metrics {
   metrics::gauge* entries = nullptr;
   metrics::gauge* bytes = nullptr;
   metrics::counter* snapshot_failures = nullptr;
+  metrics::counter* commits = nullptr;
+  metrics::counter* commit_failures = nullptr;
+  metrics::histogram* commit_batch_changes = nullptr;
+  metrics::histogram* commit_seconds = nullptr;
 };
+
+// Bucket bounds of agentgraph_memory_commit_batch_changes: powers of 4 up
+// to memory_commit_batch_max_limit's order of magnitude.
+[[nodiscard]] std::vector<double> commit_batch_buckets();
 
 // All series null (nothing recorded) when `reg` is null.
 [[nodiscard]] memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,

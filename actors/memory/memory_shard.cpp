@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/memory/memory_shard_commit.hpp"
 #include "actors/memory/memory_snapshot.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -78,6 +79,8 @@ void start_snapshot(shard_pointer self, snapshot_done done) {
 
 caf::result<uint64_t> on_snapshot(shard_pointer self) {
   auto& st = self->state;
+  if (st.commit)
+    return memory_commit_detail::on_snapshot(self);
   // Nothing is persisted without a path; 0 entries written is the truth.
   if (!st.writer)
     return uint64_t{0};
@@ -108,7 +111,9 @@ void on_cleanup(shard_pointer self) {
   if (st.store->enforce_retention(now) > 0)
     ++st.mutation_seq;
   note_entries(st);
-  if (snapshot_due(st, now)) {
+  if (st.commit)
+    memory_commit_detail::on_tick(self, now);
+  else if (snapshot_due(st, now)) {
     st.last_snapshot_ms = now;
     // Failures are counted and kept in last_snapshot_error by
     // start_snapshot; the state stays dirty, so the next tick retries.
@@ -121,11 +126,18 @@ void on_cleanup(shard_pointer self) {
     self->delayed_send(self, tick_interval(st.store->config()), cleanup_atom::value);
 }
 
-caf::result<std::vector<memory_hit>> on_recall(memory_shard_state& st, const std::string& query,
+caf::result<std::vector<memory_hit>> on_recall(shard_pointer self, const std::string& query,
                                                uint32_t k) {
+  auto& st = self->state;
   auto hits = st.store->recall(query, k, st.now_ms());
-  if (hits && !hits->empty())
+  if (hits && !hits->empty()) {
     ++st.mutation_seq;  // access fields changed
+    // The reply does not wait for these: access fields are bookkeeping, not
+    // something a caller was promised; they reach the file with the next
+    // commit (within commit_window).
+    if (st.commit)
+      memory_commit_detail::on_changed(self);
+  }
   if (hits)
     st.metrics.recalls.ok();
   else
@@ -152,12 +164,16 @@ memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_s
   st.now_ms = std::move(now_ms);
   st.last_snapshot_ms = st.now_ms();
   const auto& cfg = st.store->config();
-  if (!cfg.snapshot_path.empty())
+  if (!cfg.snapshot_path.empty() && cfg.durability == memory_durability::commit)
+    memory_commit_detail::start(self, cfg.snapshot_path);
+  else if (!cfg.snapshot_path.empty())
     st.writer = self->spawn<caf::detached + caf::linked>(d::writer, cfg.snapshot_path);
   self->delayed_send(self, d::tick_interval(cfg), cleanup_atom::value);
   return {
     [self](store_atom, memory_entry& e) -> caf::result<uint64_t> {
       auto& s = self->state;
+      if (s.commit)
+        return memory_commit_detail::on_store(self, e);
       auto id = s.store->store(std::move(e), s.now_ms());
       if (id) {
         ++s.mutation_seq;
@@ -169,7 +185,7 @@ memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_s
       return id;
     },
     [self](recall_atom, const std::string& query, uint32_t k) {
-      return d::on_recall(self->state, query, k);
+      return d::on_recall(self, query, k);
     },
     [self](stats_atom) {
       auto stats = self->state.store->stats();
@@ -178,6 +194,10 @@ memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_s
     },
     [self](snapshot_atom) { return d::on_snapshot(self); },
     [self](cleanup_atom) { d::on_cleanup(self); },
+    [self](memory_flush_atom) {
+      if (self->state.commit)
+        memory_commit_detail::on_flush(self);
+    },
     [](ping_atom) { return pong_atom::value; },
   };
 }

@@ -1,7 +1,10 @@
 // The memory shard actor: serves memory_actor (memory_interface.hpp) from a
 // memory_store, applies retention on every store and on its cleanup timer,
-// and persists snapshots through a detached writer so that SQLite never runs
-// on a scheduler thread.
+// and persists to SQLite through a detached writer so that SQLite never runs
+// on a scheduler thread. Durability commit (the default): every change is
+// committed within commit_window and a store is answered after its commit
+// (memory_shard_commit.hpp draws the flow); durability snapshot: the whole
+// shard is rewritten every snapshot_interval and on request.
 //
 // Lifecycle contract (for the Runtime and supervisors):
 // - spawn_memory_shard validates the config and loads the snapshot on the
@@ -12,7 +15,9 @@
 //   first requests snapshot_atom, waits for its reply (or its error), and
 //   only then sends the exit. Snapshots still queued at the writer when the
 //   shard exits are dropped; the one being written completes (SQLite
-//   transactions are atomic either way).
+//   transactions are atomic either way). In commit durability only changes
+//   no caller was promised can be lost this way (recent access fields):
+//   every answered store is already on disk.
 #pragma once
 
 #include <chrono>
@@ -26,7 +31,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 #include <caf/typed_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
+#include "actors/memory/memory_commit.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/memory/memory_metrics.hpp"
@@ -43,6 +50,11 @@ constexpr std::chrono::seconds memory_snapshot_write_timeout{120};
 // for the next tick; each one holds a full copy of the entries.
 constexpr uint32_t memory_snapshots_inflight_max = 4;
 
+// Commit durability: how long the shard waits for its writer to confirm
+// one batch before the batch's stores get timeout (the commit may still
+// land). An fsync takes milliseconds; only a stuck disk gets near this.
+constexpr std::chrono::seconds memory_commit_timeout{30};
+
 // Unix time in milliseconds from the system clock: the default clock.
 [[nodiscard]] int64_t system_unix_ms();
 
@@ -52,6 +64,43 @@ using snapshot_write_atom = caf::atom_constant<caf::atom("ag_snapwr")>;
 using memory_snapshot_writer = caf::typed_actor<
   caf::replies_to<snapshot_write_atom, std::vector<memory_entry>, uint64_t>::with<uint64_t>>;
 
+// Commit durability's detached writer (memory_commit_file in its state).
+// commit: applies one batch in one transaction; reply: changes written.
+// compact: checkpoints and truncates the WAL; reply: frames checkpointed.
+// Errors: io_error / parse_error from SQLite.
+using memory_commit_atom = caf::atom_constant<caf::atom("ag_commit")>;
+using memory_compact_atom = caf::atom_constant<caf::atom("ag_compact")>;
+using memory_commit_writer
+  = caf::typed_actor<caf::replies_to<memory_commit_atom, memory_commit_batch>::with<uint64_t>,
+                     caf::replies_to<memory_compact_atom>::with<uint64_t>>;
+
+// A store whose reply waits for its commit.
+struct memory_waiting_store {
+  uint64_t id = 0;
+  caf::typed_response_promise<uint64_t> promise;
+};
+
+// What a shard in commit durability holds besides the store. Only the
+// shard touches it (memory_shard_commit.cpp).
+struct memory_commit_state {
+  memory_commit_writer writer;  // detached + linked: it ends with the shard
+  memory_commit_queue pending;  // changes not yet handed to the writer
+  // Stores whose change is in `pending`; bounded with `committing` by
+  // commit_waiting_max (beyond: overloaded).
+  std::vector<memory_waiting_store> waiting;
+  // The one batch at the writer and the stores it answers. One at a time
+  // keeps batches in order and lets the next one grow during an fsync.
+  std::optional<memory_commit_cut> inflight;
+  std::vector<memory_waiting_store> committing;
+  bool flush_armed = false;  // a memory_flush_atom is on its way
+  // snapshot_atom requests waiting for every change to be committed and the
+  // file compacted; bounded by memory_snapshots_inflight_max.
+  std::vector<caf::typed_response_promise<uint64_t>> flush_waiters;
+  uint64_t commits = 0;
+  uint64_t commits_at_compaction = 0;  // `commits` when the last compaction started
+  bool compacting = false;
+};
+
 struct memory_shard_state {
   static inline const char* name = "memory_shard";
 
@@ -59,7 +108,8 @@ struct memory_shard_state {
   std::optional<memory_store> store;
   // Unix ms; injected so tests control age and decay without sleeping.
   std::function<int64_t()> now_ms;
-  // Invalid when the config has no snapshot_path. Linked: it ends with us.
+  // The whole-shard writer of durability snapshot; invalid without a
+  // snapshot_path and in durability commit. Linked: it ends with us.
   memory_snapshot_writer writer;
   uint32_t snapshots_inflight = 0;  // bounded by memory_snapshots_inflight_max
   uint64_t snapshots_written = 0;
@@ -71,6 +121,9 @@ struct memory_shard_state {
   uint64_t saved_seq = 0;
   int64_t last_snapshot_ms = 0;  // when the last periodic check started one
   memory_metrics metrics;        // resolved at start
+  // Engaged in commit durability (with a snapshot_path); `writer` above is
+  // then invalid: the file is kept current, never rewritten whole.
+  std::optional<memory_commit_state> commit;
 };
 
 memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_shard_state> self,

@@ -8,7 +8,6 @@
 // the shard serves. Never from a handler on a CAF scheduler thread.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,11 +18,9 @@
 
 namespace agentgraph {
 
-// Format of the tables below; a snapshot of another version is a parse_error.
-constexpr int64_t memory_snapshot_schema_version = 1;
-// How long SQLite waits for a lock held by another connection (e.g. a
-// backup tool) before the call fails with io_error.
-constexpr std::chrono::milliseconds memory_snapshot_busy_timeout{5'000};
+// The table layout, schema version and busy timeout live in
+// memory_sqlite.hpp, shared with the commit writer (memory_commit_file.hpp):
+// a file written by either durability loads here.
 
 struct memory_snapshot {
   std::vector<memory_entry> entries;  // in id order

@@ -41,6 +41,15 @@ caf::error validate_limits(const memory_config& cfg) {
     return bad(cfg, "importance_half_life", "must be positive");
   if (!cfg.snapshot_path.empty() && cfg.snapshot_interval < memory_timer_interval_min)
     return bad(cfg, "snapshot_interval", "must be at least " + min_text);
+  if (cfg.commit_window.count() < 0 || cfg.commit_window > memory_commit_window_max)
+    return bad(cfg, "commit_window", "must be in [0, "
+                                       + std::to_string(memory_commit_window_max.count()) + " ms]");
+  if (cfg.commit_batch_max < 1 || cfg.commit_batch_max > memory_commit_batch_max_limit)
+    return bad(cfg, "commit_batch_max",
+               "must be in [1, " + std::to_string(memory_commit_batch_max_limit) + "]");
+  if (cfg.commit_waiting_max < 1 || cfg.commit_waiting_max > memory_commit_waiting_max_limit)
+    return bad(cfg, "commit_waiting_max",
+               "must be in [1, " + std::to_string(memory_commit_waiting_max_limit) + "]");
   return caf::none;
 }
 
@@ -122,6 +131,8 @@ caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
     e.created_ms = now_ms;
   uint64_t id = e.id;
   insert(std::move(e));
+  if (tracking_)
+    changes_.upserted.push_back(id);
   enforce_retention(now_ms);
   return id;
 }
@@ -145,6 +156,8 @@ caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view que
     entry.last_access_ms = now_ms;
     if (entry.access_count < std::numeric_limits<uint32_t>::max())
       ++entry.access_count;
+    if (tracking_)
+      changes_.upserted.push_back(entry.id);
     hits.push_back({entry, static_cast<double>(match.score)});
   }
   // The exact scan already orders hits; HNSW orders by float distance, so
@@ -183,7 +196,7 @@ size_t memory_store::enforce_retention(int64_t now_ms) {
   return evict(select_evictions(std::move(candidates), cfg_, now_ms));
 }
 
-size_t memory_store::evict(const std::vector<uint64_t>& ids) {
+size_t memory_store::remove(const std::vector<uint64_t>& ids) {
   size_t removed = 0;
   for (uint64_t id : ids) {
     auto it = entries_.find(id);
@@ -191,10 +204,21 @@ size_t memory_store::evict(const std::vector<uint64_t>& ids) {
       continue;
     index_.remove(id);
     entries_.erase(it);
+    if (tracking_)
+      changes_.removed.push_back(id);
     ++removed;
   }
+  return removed;
+}
+
+size_t memory_store::evict(const std::vector<uint64_t>& ids) {
+  auto removed = remove(ids);
   evictions_ += removed;
   return removed;
+}
+
+size_t memory_store::discard(const std::vector<uint64_t>& ids) {
+  return remove(ids);
 }
 
 std::vector<memory_entry> memory_store::entries_copy() const {

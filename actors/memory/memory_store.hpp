@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -35,6 +36,12 @@ constexpr size_t entry_metadata_bytes_max = 1 << 20;  // Value::heap_bytes
 constexpr uint32_t memory_entries_max_limit = 10'000'000;
 // Timers faster than this would spend the shard's time on bookkeeping.
 constexpr std::chrono::milliseconds memory_timer_interval_min{100};
+// Bounds of the commit keys (memory_config.hpp). A window above a second
+// would make every store that slow; a batch is one transaction in memory
+// at the writer; waiting stores each hold a response promise.
+constexpr std::chrono::milliseconds memory_commit_window_max{1'000};
+constexpr uint32_t memory_commit_batch_max_limit = 100'000;
+constexpr uint32_t memory_commit_waiting_max_limit = 1'000'000;
 
 // Checks every key of `cfg`. Errors: invalid_argument (unsupported for a
 // non-hash embedding_model), naming the key as "memory.<name>.<key>".
@@ -42,6 +49,15 @@ constexpr std::chrono::milliseconds memory_timer_interval_min{100};
 
 // Checks a store request against the entry bounds. Errors: invalid_argument.
 [[nodiscard]] caf::error validate_new_entry(const memory_entry& e);
+
+// Entries changed since the last memory_store::take_changes, for a writer
+// that keeps the file in step entry by entry (commit durability). Ids only:
+// the taker reads each upserted entry as it is now.
+struct memory_changes {
+  std::vector<uint64_t> upserted;  // stored, or recalled (access fields changed)
+  std::vector<uint64_t> removed;   // evicted or discarded
+  [[nodiscard]] bool empty() const { return upserted.empty() && removed.empty(); }
+};
 
 class memory_store {
  public:
@@ -71,6 +87,15 @@ class memory_store {
 
   // Removes the given ids (absent ids are skipped); returns how many went.
   size_t evict(const std::vector<uint64_t>& ids);
+  // Like evict, but not counted as evictions: undoing a store whose commit
+  // failed, so that memory holds what the file holds.
+  size_t discard(const std::vector<uint64_t>& ids);
+
+  // Off by default: a shard that rewrites whole snapshots has no use for
+  // the list, which would then grow without bound. On: every store, recall
+  // hit, eviction and discard is recorded until take_changes.
+  void track_changes(bool on) { tracking_ = on; }
+  [[nodiscard]] memory_changes take_changes() { return std::exchange(changes_, {}); }
 
   // A copy of every entry in id order, for the snapshot writer.
   [[nodiscard]] std::vector<memory_entry> entries_copy() const;
@@ -94,6 +119,7 @@ class memory_store {
  private:
   memory_store(memory_config cfg, uint32_t dim);
   void insert(memory_entry e);
+  size_t remove(const std::vector<uint64_t>& ids);
 
   memory_config cfg_;
   hashing_embedder embedder_;
@@ -106,6 +132,8 @@ class memory_store {
   vector_index index_;
   uint64_t next_id_ = 1;
   uint64_t evictions_ = 0;
+  bool tracking_ = false;
+  memory_changes changes_;  // filled only while tracking_
 };
 
 }  // namespace agentgraph

@@ -66,8 +66,9 @@ struct row_figures {
   [[nodiscard]] double per_second() const { return seconds > 0 ? requests / seconds : 0; }
 };
 
-// "1,8,32" -> {1, 8, 32}; each in [1, bench_concurrency_max].
-[[nodiscard]] caf::expected<std::vector<uint32_t>> parse_concurrency_levels(const std::string& text);
+// "1,8,32" -> {1, 8, 32}: the --concurrency option of the bench commands.
+// Errors: invalid_argument naming the item outside [1, bench_concurrency_max].
+[[nodiscard]] caf::expected<std::vector<uint32_t>> parse_levels(const std::string& text);
 
 // Nearest-rank percentiles of the latencies, the same rule as bench_openai.mjs.
 [[nodiscard]] row_figures summarize(loop_result r);

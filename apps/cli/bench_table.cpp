@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "apps/cli/bench_llm.hpp"
+#include "runtime/error.hpp"
 #include "runtime/assert.hpp"
 
 namespace agentgraph::cli {
@@ -62,6 +65,23 @@ std::string format_row(const bench_row& row, const row_figures* floor) {
 }
 
 }  // namespace bench_table_detail
+
+caf::expected<std::vector<uint32_t>> parse_levels(const std::string& text) {
+  std::vector<uint32_t> out;
+  std::stringstream in{text};
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || n < 1 || n > bench_concurrency_max)
+      return make_error(errc::invalid_argument, "--concurrency: '" + item + "' is not in [1, "
+                                                  + std::to_string(bench_concurrency_max) + "]");
+    out.push_back(static_cast<uint32_t>(n));
+  }
+  if (out.empty())
+    return make_error(errc::invalid_argument, "--concurrency: no level given");
+  return out;
+}
 
 row_figures summarize(loop_result r) {
   std::sort(r.latency_ns.begin(), r.latency_ns.end());

@@ -104,7 +104,7 @@ std::optional<int> parse(const args& argv, bench_options& o) {
     o.health_requests = vm.count("health-requests") ? o.health_requests : 10;
   }
   o.json = vm.count("json") > 0;
-  auto parsed = parse_concurrency_levels(levels);
+  auto parsed = parse_levels(levels);
   if (!parsed) {
     std::cerr << "agentgraph bench gateway: " << describe(parsed.error()) << "\n";
     return 2;

@@ -18,6 +18,7 @@
 
 #include "actors/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
+#include "apps/cli/bench_memory.hpp"
 #include "apps/cli/bench_workflow.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/error.hpp"
@@ -27,23 +28,6 @@
 namespace po = boost::program_options;
 
 namespace agentgraph::cli {
-
-caf::expected<std::vector<uint32_t>> parse_concurrency_levels(const std::string& text) {
-  std::vector<uint32_t> out;
-  std::stringstream in{text};
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || n < 1 || n > bench_concurrency_max)
-      return make_error(errc::invalid_argument, "--concurrency: '" + item + "' is not in [1, "
-                                                  + std::to_string(bench_concurrency_max) + "]");
-    out.push_back(static_cast<uint32_t>(n));
-  }
-  if (out.empty())
-    return make_error(errc::invalid_argument, "--concurrency: no level given");
-  return out;
-}
 
 namespace cmd_bench_llm_detail {
 
@@ -86,7 +70,7 @@ std::optional<int> parse(const args& argv, bench_options& out) {
     out.requests = vm.count("requests") ? out.requests : 200;
     out.warmup = vm.count("warmup") ? out.warmup : 20;
   }
-  auto parsed = parse_concurrency_levels(levels);
+  auto parsed = parse_levels(levels);
   if (!parsed) {
     std::cerr << "agentgraph bench llm: " << describe(parsed.error()) << "\n";
     return 2;
@@ -248,12 +232,16 @@ int bench_command(const args& argv) {
     return bench_workflow({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "gateway")
     return bench_gateway({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "memory")
+    return bench_memory({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
                "[--quick] [--peers-dir DIR]\n"
                "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
                "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n"
                "       agentgraph bench gateway [--requests N] [--warmup N] [--concurrency 1,64] "
-               "[--slow-clients N] [--health-requests N] [--quick] [--json]\n";
+               "[--slow-clients N] [--health-requests N] [--quick] [--json]\n"
+               "       agentgraph bench memory [--stores N] [--warmup N] [--concurrency 1,64] "
+               "[--quick] [--json]\n";
   return 2;
 }
 

@@ -42,14 +42,21 @@ gauge* gauge_of(registry* reg, const std::string& name, const std::string& help,
   return fam == nullptr ? nullptr : &fam->with(std::move(label_values));
 }
 
-histogram* latency_histogram_of(registry* reg, const std::string& name, const std::string& help,
-                                std::vector<std::string> label_names,
-                                std::vector<std::string> label_values) {
+histogram* histogram_of(registry* reg, const std::string& name, const std::string& help,
+                        std::vector<std::string> label_names,
+                        std::vector<std::string> label_values, std::vector<double> bounds) {
   if (reg == nullptr)
     return nullptr;
   auto* fam = series_ref_detail::checked(
-    reg->add_histogram(name, help, std::move(label_names), latency_buckets_seconds()), name);
+    reg->add_histogram(name, help, std::move(label_names), std::move(bounds)), name);
   return fam == nullptr ? nullptr : &fam->with(std::move(label_values));
+}
+
+histogram* latency_histogram_of(registry* reg, const std::string& name, const std::string& help,
+                                std::vector<std::string> label_names,
+                                std::vector<std::string> label_values) {
+  return histogram_of(reg, name, help, std::move(label_names), std::move(label_values),
+                      latency_buckets_seconds());
 }
 
 }  // namespace agentgraph::metrics

@@ -53,6 +53,12 @@ inline void observe(histogram* h, double v) noexcept {
 [[nodiscard]] gauge* gauge_of(registry* reg, const std::string& name, const std::string& help,
                               std::vector<std::string> label_names,
                               std::vector<std::string> label_values);
+// Bounds: `bounds` (check_bucket_bounds), for figures other than latencies.
+[[nodiscard]] histogram* histogram_of(registry* reg, const std::string& name,
+                                      const std::string& help,
+                                      std::vector<std::string> label_names,
+                                      std::vector<std::string> label_values,
+                                      std::vector<double> bounds);
 // Bounds: latency_buckets_seconds().
 [[nodiscard]] histogram* latency_histogram_of(registry* reg, const std::string& name,
                                               const std::string& help,

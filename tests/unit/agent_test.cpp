@@ -120,6 +120,32 @@ memory_actor::behavior_type fixed_memory(memory_actor::pointer, std::shared_ptr<
     [](stats_atom) { return memory_stats{}; },
     [](snapshot_atom) -> uint64_t { return 0; },
     [](cleanup_atom) {},
+    [](memory_flush_atom) {},
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+// A shard that holds every store's reply until it gets cleanup_atom, and
+// tells `observer` ("store held") when it has one.
+using held_stores = std::vector<caf::typed_response_promise<uint64_t>>;
+
+memory_actor::behavior_type held_memory(memory_actor::pointer self, caf::actor observer,
+                                        std::shared_ptr<held_stores> held) {
+  return {
+    [=](store_atom, const memory_entry&) -> caf::result<uint64_t> {
+      held->push_back(self->make_response_promise<uint64_t>());
+      caf::anon_send(observer, std::string{"store held"});
+      return held->back();
+    },
+    [](recall_atom, const std::string&, uint32_t) { return std::vector<memory_hit>{}; },
+    [](stats_atom) { return memory_stats{}; },
+    [](snapshot_atom) -> uint64_t { return 0; },
+    [held](cleanup_atom) {
+      for (auto& rp : *held)
+        rp.deliver(uint64_t{1});
+      held->clear();
+    },
+    [](memory_flush_atom) {},
     [](ping_atom) { return pong_atom::value; },
   };
 }
@@ -312,4 +338,28 @@ TEST_CASE_FIXTURE(agent_test::fixture, "agent: a reply with too many tool calls 
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(deps.provider, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(deps.tools["echo"], caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(agent_test::fixture, "agent: answers a task after its memory store is answered") {
+  auto held = std::make_shared<agent_test::held_stores>();
+  auto memory = sys->spawn(agent_test::held_memory, caf::actor_cast<caf::actor>(*self), held);
+  auto agent = make_agent(0, false, 3, memory);
+  auto answer = (*self)->request(agent, 10s, execute_atom::value, task_request{"", "go", {}});
+  (*self)->receive([](std::string& note) { CHECK(note == "store held"); });
+  // The store is not answered yet (a shard in commit durability is still
+  // committing it): the task is still in flight, and unanswered.
+  agent_stats st;
+  (*self)->request(agent, 5s, stats_atom::value).receive([&](agent_stats& s) { st = s; },
+                                                         [&](caf::error&) { FAIL("stats"); });
+  CHECK(st.tasks_in_flight == 1);
+  caf::anon_send(memory, cleanup_atom::value);  // the commit lands
+  bool answered = false;
+  answer.receive([&](task_result&) { answered = true; }, [&](caf::error&) {});
+  CHECK(answered);
+  (*self)->request(agent, 5s, stats_atom::value).receive([&](agent_stats& s) { st = s; },
+                                                         [&](caf::error&) { FAIL("stats"); });
+  CHECK(st.tasks_in_flight == 0);
+  CHECK(st.tasks_completed == 1);
+  caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(memory, caf::exit_reason::user_shutdown);
 }

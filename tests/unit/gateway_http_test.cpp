@@ -318,7 +318,7 @@ TEST_CASE("gateway: past tasks_in_flight_max a task gets 429 with Retry-After") 
   CHECK(post(c, R"({"agent":"solo","input":"now fits"})")->status == 200);
 }
 
-TEST_CASE("gateway: /ready follows set_ready and drain; /health is always alive") {
+TEST_CASE("gateway: /ready follows set_ready and drain, /health is always alive") {
   fixture f{gateway_config{}, false};
   auto c = f.client();
   CHECK(c.Get("/health")->status == 200);
@@ -373,7 +373,7 @@ TEST_CASE("gateway: a streamed task's events are tokens, then completed") {
   CHECK(Value::from_json(frames[4].data)->get_string("output") == "paused and then answered");
 }
 
-TEST_CASE("gateway: tool calls stream as tool_call events; a late subscriber gets the replay") {
+TEST_CASE("gateway: tool calls stream as tool_call events, a late subscriber gets the replay") {
   fixture f;
   auto c = f.client();
   REQUIRE(post(c, R"({"agent":"solo","input":"compute it","task_id":"tc"})")->status == 200);

@@ -500,7 +500,7 @@ TEST_CASE("http server: a responder's deadline answers for a handler that never 
   CHECK(status_of(c.read_response()) == 200);
 }
 
-TEST_CASE("http server: stop answers every request it read; held ones get 503 + Retry-After") {
+TEST_CASE("http server: stop answers every request it read, held ones get 503 + Retry-After") {
   net::http_server_options o;
   o.stop_grace = 300ms;
   fixture f{o};
@@ -582,7 +582,7 @@ TEST_CASE("http server: a stream finished by its producer ends cleanly and the c
   CHECK(status_of(c.read_response()) == 200);
 }
 
-TEST_CASE("http text: URLs bracket IPv6 hosts; paths decode strictly") {
+TEST_CASE("http text: URLs bracket IPv6 hosts, paths decode strictly") {
   CHECK(net::http_url("127.0.0.1", 8080) == "http://127.0.0.1:8080");
   CHECK(net::http_url("::1", 9) == "http://[::1]:9");
   std::string out;

@@ -76,7 +76,7 @@ TEST_CASE("memory: parse_embedding_model rejects bad values, naming them") {
   CHECK(error_context(ext.error()).find("not built yet") != std::string::npos);
 }
 
-TEST_CASE("memory: tokens are lowercase words; UTF-8 bytes stay inside words") {
+TEST_CASE("memory: tokens are lowercase words, UTF-8 bytes stay inside words") {
   auto t = embedding_tokens("Hello, WORLD! caf\xc3\xa9-bar x2");
   REQUIRE(t.size() == 5);
   CHECK(t[0] == "hello");

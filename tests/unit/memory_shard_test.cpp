@@ -3,118 +3,11 @@
 // injected, so nothing sleeps.
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <filesystem>
 #include <fstream>
-#include <memory>
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/send.hpp>
-#include <unistd.h>
-
-#include "actors/memory/memory_shard.hpp"
-#include "actors/register_types.hpp"
-#include "runtime/error.hpp"
+#include "memory_shard_fixture.hpp"
 
 using namespace agentgraph;
-
-namespace memory_shard_test {
-
-// A safety net so that a bug fails the test instead of hanging it; no test
-// asserts on how long anything takes.
-constexpr auto reply_timeout = std::chrono::seconds{30};
-
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path()
-           / ("agentgraph_memory_shard_test_" + std::to_string(::getpid()) + "_"
-              + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-// A clock the test moves by hand; atomic because the shard reads it on a
-// scheduler thread.
-struct manual_clock {
-  std::shared_ptr<std::atomic<int64_t>> now = std::make_shared<std::atomic<int64_t>>(1'000'000);
-  std::function<int64_t()> fn() const {
-    return [n = now] { return n->load(); };
-  }
-  void advance(int64_t ms) { *now += ms; }
-};
-
-struct config_holder {
-  caf::actor_system_config cfg;
-  config_holder() {
-    register_all_types(cfg);
-    cfg.set("scheduler.max-threads", 2);
-  }
-};
-
-// Members are destroyed in reverse: shards get their exit, then the
-// scoped_actor goes, then the system.
-struct fixture : config_holder {
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-  std::vector<memory_actor> shards;
-
-  ~fixture() {
-    // The shard's cleanup timer keeps it referenced; end it explicitly.
-    for (auto& s : shards)
-      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
-  }
-
-  memory_actor spawn(const memory_config& mc, const manual_clock& clock) {
-    auto shard = spawn_memory_shard(sys, mc, clock.fn());
-    REQUIRE(shard);
-    shards.push_back(*shard);
-    return *shard;
-  }
-
-  template <class T, class... Ts>
-  caf::expected<T> ask(const memory_actor& shard, Ts&&... xs) {
-    caf::expected<T> out{caf::error{}};
-    self->request(shard, reply_timeout, std::forward<Ts>(xs)...)
-      .receive([&](T& value) { out = std::move(value); },
-               [&](caf::error& err) { out = std::move(err); });
-    return out;
-  }
-
-  uint64_t store(const memory_actor& shard, const std::string& text,
-                 const std::string& kind = "interaction") {
-    memory_entry e;
-    e.text = text;
-    e.kind = kind;
-    e.metadata["origin"] = "test";
-    auto id = ask<uint64_t>(shard, store_atom::value, e);
-    REQUIRE(id);
-    return *id;
-  }
-
-  memory_stats stats(const memory_actor& shard) {
-    auto s = ask<memory_stats>(shard, stats_atom::value);
-    REQUIRE(s);
-    return *s;
-  }
-};
-
-memory_config config(const std::string& name) {
-  memory_config c;
-  c.name = name;
-  return c;
-}
-
-}  // namespace memory_shard_test
 
 using memory_shard_test::fixture;
 using memory_shard_test::manual_clock;
@@ -292,6 +185,7 @@ TEST_CASE("memory: cleanup writes a periodic snapshot only when due and dirty") 
   memory_shard_test::temp_dir dir;
   auto mc = memory_shard_test::config("periodic");
   mc.snapshot_path = dir.file("periodic.db");
+  mc.durability = memory_durability::snapshot;  // the whole-shard writer
   mc.snapshot_interval = std::chrono::milliseconds{30'000};
   fixture f;
   manual_clock clock;
@@ -313,7 +207,7 @@ TEST_CASE("memory: cleanup writes a periodic snapshot only when due and dirty") 
   CHECK(f.stats(shard).snapshots_written == 3);
 }
 
-TEST_CASE("memory: snapshot without a path writes nothing; an unwritable path is io_error") {
+TEST_CASE("memory: snapshot without a path writes nothing, an unwritable path is io_error") {
   fixture f;
   manual_clock clock;
   auto shard = f.spawn(memory_shard_test::config("volatile"), clock);
@@ -323,6 +217,9 @@ TEST_CASE("memory: snapshot without a path writes nothing; an unwritable path is
   CHECK(*zero == 0);
   memory_shard_test::temp_dir dir;
   auto mc = memory_shard_test::config("unwritable");
+  // The whole-shard writer: a store is answered from memory, the snapshot
+  // fails (memory_commit_test.cpp covers a failing commit).
+  mc.durability = memory_durability::snapshot;
   // A regular file where the snapshot's directory should be.
   { std::ofstream{dir.file("plain-file")} << "not a directory"; }
   mc.snapshot_path = dir.file("plain-file/shard.db");

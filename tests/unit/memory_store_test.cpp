@@ -1,15 +1,14 @@
 // memory_store (no CAF actors) and the SQLite snapshot functions.
 #include <doctest/doctest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include "actors/memory/memory_snapshot.hpp"
 #include "actors/memory/memory_store.hpp"
+#include "memory_shard_fixture.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -17,22 +16,7 @@ using namespace agentgraph;
 namespace memory_store_test {
 
 // A fresh directory under the system temp dir, removed afterwards.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    static std::atomic<int> counter{0};
-    path = std::filesystem::temp_directory_path()
-           / ("agentgraph_memory_store_test_" + std::to_string(::getpid()) + "_"
-              + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using temp_dir = memory_shard_test::temp_dir;
 
 memory_entry note(std::string text, std::string kind = "interaction", double importance = 0.5) {
   memory_entry e;
@@ -195,7 +179,7 @@ TEST_CASE("memory: store evicts by retention as soon as max_entries is exceeded"
     CHECK(h.entry.id >= 3);
 }
 
-TEST_CASE("memory: restore keeps ids; cleanup retention trims an oversized restore") {
+TEST_CASE("memory: restore keeps ids, cleanup retention trims an oversized restore") {
   memory_config big;
   big.max_entries = 20;
   auto source = memory_store_test::make_store(big);
@@ -226,7 +210,7 @@ TEST_CASE("memory: restore rejects duplicate and out-of-range ids") {
   CHECK(errc_of(s2.restore({e}, 5)) == errc::parse_error);
 }
 
-TEST_CASE("memory: bytes are measured and grow with content; per-entry is bytes/entries") {
+TEST_CASE("memory: bytes are measured and grow with content, per-entry is bytes/entries") {
   auto s = memory_store_test::make_store(memory_config{});
   auto empty = s.stats();
   CHECK(empty.entries == 0);

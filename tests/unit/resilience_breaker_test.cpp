@@ -66,7 +66,7 @@ breaker_config ratio_only(uint32_t window, uint32_t min, double ratio) {
   return cfg;
 }
 
-TEST_CASE("resilience: breaker opens after N consecutive failures; a success resets the count") {
+TEST_CASE("resilience: breaker opens after N consecutive failures, a success resets the count") {
   circuit_breaker b{consecutive_only(3)};
   run(b, {{'F', closed}, {'F', closed}, {'S', closed},  // reset
           {'F', closed}, {'F', closed}, {'A', closed}, {'F', open},

@@ -46,7 +46,7 @@ retry_input input_for(attempt_failure f, const header_list* headers = nullptr,
   return in;
 }
 
-TEST_CASE("resilience: retry classifies HTTP statuses (408, 409, 429, 5xx yes; other 4xx never)") {
+TEST_CASE("resilience: retry classifies HTTP statuses (408, 409, 429, 5xx yes, other 4xx never)") {
   struct row {
     int status;
     retry_reason expected;

@@ -74,7 +74,7 @@ TEST_CASE("sse: comments, unknown fields, a field without colon and one leading 
   CHECK(events[0].data == "\n two spaces\nno space");
 }
 
-TEST_CASE("sse: an event with empty data dispatches; one without data does not") {
+TEST_CASE("sse: an event with empty data dispatches, one without data does not") {
   auto events = sse_test::parse_all("event: only-type\n\ndata:\n\nevent: x\ndata\n\n");
   REQUIRE(events.size() == 2);
   CHECK(events[0] == sse_test::ev("message", ""));  // the earlier type was forgotten
@@ -98,7 +98,7 @@ TEST_CASE("sse: id persists across events, id with NUL is ignored, retry takes d
   CHECK(*p.retry_ms() == 2500);
 }
 
-TEST_CASE("sse: a BOM at the start is stripped even when split; anywhere else it is data") {
+TEST_CASE("sse: a BOM at the start is stripped even when split, anywhere else it is data") {
   std::string text = "\xEF\xBB\xBF" "data: x\n\n";
   for (size_t piece = 1; piece <= 4; ++piece)
     CHECK(sse_test::render(sse_test::parse_all(text, piece)) == "<message|x|>");

@@ -296,6 +296,7 @@ memory_actor::behavior_type stub_memory(memory_actor::pointer) {
     [](stats_atom) { return memory_stats{}; },
     [](snapshot_atom) { return uint64_t{0}; },
     [](cleanup_atom) {},
+    [](memory_flush_atom) {},
     [](ping_atom) { return pong_atom::value; },
   };
 }

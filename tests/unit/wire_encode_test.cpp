@@ -94,7 +94,7 @@ std::string openai_golden(std::string_view max_field) {
 
 using namespace wire_encode_test;
 
-TEST_CASE("wire: kinds round-trip through their names; unknown names are invalid_argument") {
+TEST_CASE("wire: kinds round-trip through their names, unknown names are invalid_argument") {
   for (auto k : {wire_kind::openai, wire_kind::anthropic, wire_kind::gemini, wire_kind::openrouter,
                  wire_kind::openai_compatible}) {
     auto back = agentgraph::wire_kind_from_string(agentgraph::to_string(k));
@@ -106,7 +106,7 @@ TEST_CASE("wire: kinds round-trip through their names; unknown names are invalid
   CHECK(agentgraph::errc_of(bad.error()) == agentgraph::errc::invalid_argument);
 }
 
-TEST_CASE("wire: settings get per-kind defaults; bad settings are rejected without the key") {
+TEST_CASE("wire: settings get per-kind defaults, bad settings are rejected without the key") {
   struct row {
     wire_kind kind;
     const char* base_url;
@@ -338,7 +338,7 @@ TEST_CASE("wire: invalid chat and embed requests are invalid_argument") {
   CHECK_FALSE(gem->encode_chat(orphan, false));
 }
 
-TEST_CASE("wire: embeddings encode for openai and gemini; anthropic is unsupported") {
+TEST_CASE("wire: embeddings encode for openai and gemini, anthropic is unsupported") {
   agentgraph::embed_request req{"text-embedding-3-small", {"alpha", "beta"}};
   auto openai = wire_test::codec(wire_kind::openai)->encode_embed(req);
   REQUIRE(openai);

@@ -55,7 +55,7 @@ TEST_CASE("wire: streamed samples decode to the same answer as their non-streame
   }
 }
 
-TEST_CASE("wire: openai stream text arrives delta by delta; tool calls once complete") {
+TEST_CASE("wire: openai stream text arrives delta by delta, tool calls once complete") {
   auto text = stream_of(wire_kind::openai, wire_test::read_sample("openai_stream.sse"));
   REQUIRE(!text.error);
   CHECK(wire_test::render(text.chunks)

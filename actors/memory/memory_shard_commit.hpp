@@ -1,0 +1,55 @@
+// The memory shard's commit durability (memory_config::durability =
+// commit, with a snapshot_path), called from the shard's handlers in
+// memory_shard.cpp. Private to the shard: nothing else includes this.
+//
+// How a store becomes durable (group commit):
+//
+//   store ──► store in memory, change queued, reply promised
+//               │ first change: arm a commit_window timer
+//               ▼  (a full batch, or a snapshot_atom waiting, goes at once)
+//   memory_flush_atom ──► cut a batch ──► writer: one transaction, fsync
+//               ▲                             │
+//               └── changes queued meanwhile ◄┘ reply: deliver the batch's
+//                   go next, at once             stores (or roll them back)
+//
+// One batch is at the writer at a time, so batches commit in order and the
+// next one grows while the current one waits for its fsync.
+#pragma once
+
+#include <cstdint>
+
+#include <caf/result.hpp>
+
+#include "actors/memory/memory_shard.hpp"
+
+namespace agentgraph::memory_shard_detail {
+// Publishes the size of the shard after its entries changed (memory_shard.cpp).
+void note_entries(memory_shard_state& st);
+}  // namespace agentgraph::memory_shard_detail
+
+namespace agentgraph::memory_commit_detail {
+
+using shard_pointer = memory_actor::stateful_pointer<memory_shard_state>;
+
+// Engages st.commit, spawns the writer and turns on change tracking.
+void start(shard_pointer self, const std::string& path);
+
+// store_atom: stores in memory, then replies once the entry is committed.
+// Errors at once: invalid_argument, overloaded (commit_waiting_max).
+caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e);
+
+// After a change made by anything but a store (recall hits, retention):
+// queues the store's changes and schedules a commit.
+void on_changed(shard_pointer self);
+
+// memory_flush_atom.
+void on_flush(shard_pointer self);
+
+// snapshot_atom: commit everything pending, compact, reply the entries held.
+caf::result<uint64_t> on_snapshot(shard_pointer self);
+
+// The cleanup tick: compacts the file when snapshot_interval has passed
+// since the last compaction and something was committed since.
+void on_tick(shard_pointer self, int64_t now_ms);
+
+}  // namespace agentgraph::memory_commit_detail

@@ -1,0 +1,55 @@
+#!/bin/bash
+# `agentgraph bench memory --quick`: the benchmark runs end to end and prints
+# a row with figures for both durabilities at each concurrency, the commit
+# rows with their commits and ratio, and valid --json. Behaviour only (exit
+# code, rows, fields), never a timing.
+set -uo pipefail
+cli="$1"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+"$cli" bench memory --quick --concurrency 1,8 >"$work/out" 2>&1
+rc=$?
+cat "$work/out"
+[ "$rc" -eq 0 ] || fail "bench memory --quick exited $rc"
+# stores, stores/s, p50, p99, commits, per commit, vs snapshot
+num='200 +[0-9]+ +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +[0-9]+ +[0-9]+\.[0-9] +[0-9]+\.[0-9]{3}x$'
+for c in 1 8; do
+  grep -qE "^snapshot, $c +$num" "$work/out" || fail "no figures for snapshot, $c"
+  for w in 0ms 2ms; do
+    grep -qE "^commit $w, $c +$num" "$work/out" || fail "no figures for commit $w, $c"
+    # Every store was committed: at least one commit, and the stores of the
+    # row (warm-up included) in them.
+    grep -E "^commit $w, $c " "$work/out" | awk '{exit !($8 >= 1 && $8 * $9 >= 200)}' \
+      || fail "commit $w, $c: commits do not cover the stores"
+  done
+done
+grep -q "ERRORS" "$work/out" && fail "some stores failed"
+
+"$cli" bench memory --quick --concurrency 4 --json >"$work/json" 2>&1 || fail "--json exited $?"
+python3 - "$work/json" <<'PY' || fail "--json: not the expected document"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = {r["durability"] + str(r.get("commit_window_ms", "")): r for r in doc["rows"]}
+assert set(rows) == {"snapshot", "commit0", "commit2"}, rows
+for r in rows.values():
+    assert r["concurrency"] == 4 and r["stores"] == 200 and r["errors"] == 0, r
+    assert r["stores_per_second"] > 0 and r["p99_ms"] >= r["p50_ms"], r
+for k in ("commit0", "commit2"):
+    assert rows[k]["commits"] >= 1 and rows[k]["committed_changes"] >= 200, rows
+    assert 0 < rows[k]["vs_snapshot"], rows
+assert rows["snapshot"]["commits"] == 0 and rows["snapshot"]["vs_snapshot"] == 1.0, rows
+PY
+
+expect_usage() {  # expect_usage PATTERN -- args...
+  local pattern="$1"; shift 2
+  "$cli" "$@" >"$work/u" 2>&1; local rc=$?
+  if [ "$rc" -ne 2 ] || ! grep -qE -- "$pattern" "$work/u"; then
+    fail "$* -> rc=$rc (want 2)"; cat "$work/u"
+  fi
+}
+expect_usage "agentgraph bench memory" -- bench
+expect_usage "--stores must be in" -- bench memory --stores 0
+expect_usage "--concurrency" -- bench memory --concurrency 0
+exit $((fails > 0))

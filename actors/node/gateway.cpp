@@ -271,6 +271,10 @@ void gateway::impl::post_workflow(const net::server_request& req, const route_re
 
 void workflow_launch::operator()(workflow_start start) const {
   using namespace gateway_detail;
+  if (!book->accepting.load())
+    return reply(with_retry_after(
+      net::json_error(503, "unavailable", "the node is draining; start the run elsewhere"),
+      gateway_retry_after_draining_s));
   auto adm = book->table.admit(id, "workflow:" + name);
   if (adm.outcome == task_table::admit_outcome::full)
     return reply(with_retry_after(
@@ -287,10 +291,11 @@ void workflow_launch::operator()(workflow_start start) const {
   auto runner = spawn_workflow_runner(rt.system(), book, adm.entry, deadline);
   auto run = rt.spawn_workflow(graph, std::move(start), caf::actor_cast<workflow_event_sink>(runner));
   if (!run) {
-    caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
+    // Ended before its runner stops, so the runner's exit finds it ended.
     end_task(*book, adm.entry, task_status::failed,
              failure_json(id, "workflow:" + name, task_status::failed, run.error()),
              http_status_of(run.error()));
+    caf::anon_send_exit(runner, caf::exit_reason::user_shutdown);
     return reply(task_error(http_status_of(run.error()), run.error()));
   }
   caf::anon_send(runner, *run);
@@ -371,6 +376,7 @@ void gateway::set_ready(bool ready) {
 }
 
 void gateway::begin_drain() {
+  impl_->book->accepting = false;
   if (!impl_->draining.exchange(true))
     log(log_severity::info, gateway_log_component, "draining",
         {{"tasks_in_flight", std::to_string(tasks_in_flight())}});
@@ -408,9 +414,11 @@ size_t gateway::cancel_in_flight(const std::string& reason) {
 
 void gateway::stop() {
   auto& p = *impl_;
+  std::lock_guard lock{p.stop_mutex};
   if (p.stopping.exchange(true))
     return;
   p.ready = false;
+  p.book->accepting = false;
   // The server answers what it has read: handlers' answers within its stop
   // grace (a cancelled task's 409, an event stream's last events), 503 with
   // Retry-After for the rest; then it closes every connection.

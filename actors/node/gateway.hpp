@@ -14,10 +14,11 @@
 //   GET  /v1/agents             per-agent counters and figures
 //   GET  /v1/memory             per-shard entries and bytes
 // Statuses: 400 bad body (the message names the field), 401 bad token,
-// 404 unknown agent/task/route, 408 headers or body too slow, 409 task_id
-// in use, 413 body too large, 429 tasks_in_flight_max reached
-// (Retry-After), 431 headers too large, 503 draining, stopping or
-// connections_max open (Retry-After);
+// 404 unknown agent/task/route, 409 task_id in use, 413 body too large,
+// 414 target too long, 429 tasks_in_flight_max reached (Retry-After), 431
+// headers too large, 501 a transfer coding other than chunked, 503
+// draining, stopping or connections_max open (Retry-After); headers or a
+// body that miss their deadline close the connection;
 // a failed sync task gets http_status_of(error) (task_json.hpp).
 // `agent` names one agent; agent groups (routing) are a later issue.
 //

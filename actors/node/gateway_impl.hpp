@@ -48,6 +48,9 @@ struct task_book {
   std::mutex mutex;
   std::unordered_map<std::string, caf::actor> runners;  // guarded by mutex; running tasks only
   metrics::gauge* in_flight_gauge = nullptr;            // set once before any task
+  // False once the gateway drains or stops: a run admitted later (a
+  // resume that was reading its checkpoint) is refused with 503.
+  std::atomic<bool> accepting{true};
 };
 
 // Ends `entry` (first call only: true) and moves it to the table's
@@ -116,6 +119,7 @@ struct gateway::impl {
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};
+  std::mutex stop_mutex;  // stop() callers return only once it is done
   std::atomic<uint64_t> task_counter{0};
   // Resumes read their checkpoint on a thread of their own; at most
   // gateway_resumes_max at once.

@@ -55,10 +55,29 @@ void finish_task(task_book& book, const std::shared_ptr<task_entry>& entry,
   book.runners.erase(entry->id);
 }
 
+namespace gateway_runner_detail {
+
+// A runner that stops without ending its task (an exception, a kill) must
+// not leave it `running` forever: its callers and subscribers get an
+// `internal` failure and its in-flight slot is freed. A runner that ended
+// its task first makes this a no-op.
+void end_task_on_exit(const caf::actor& runner, std::shared_ptr<task_book> book,
+                      std::shared_ptr<task_entry> entry) {
+  runner->attach_functor([book, entry](const caf::error& reason) {
+    auto err = make_error(errc::internal, "the task's runner stopped: " + describe(reason));
+    end_task(*book, entry, task_status::failed,
+             failure_json(entry->id, entry->agent, task_status::failed, err), 500);
+    std::lock_guard lock{book->mutex};
+    book->runners.erase(entry->id);
+  });
+}
+
+}  // namespace gateway_runner_detail
+
 caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
                              std::shared_ptr<task_entry> entry, agent_actor agent,
                              task_request task, std::chrono::milliseconds deadline) {
-  return sys.spawn([book, entry, agent, task = std::move(task),
+  auto runner = sys.spawn([book, entry, agent, task = std::move(task),
                     deadline](caf::event_based_actor* self) mutable -> caf::behavior {
     auto sink = caf::actor_cast<stream_sink_actor>(self);
     self->request(agent, deadline, execute_stream_atom::value, std::move(task), sink)
@@ -75,6 +94,8 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
       [entry](stream_chunk& chunk) { gateway_runner_detail::forward_chunk(*entry, chunk); },
     };
   });
+  gateway_runner_detail::end_task_on_exit(runner, book, entry);
+  return runner;
 }
 
 caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
@@ -85,7 +106,7 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
     std::lock_guard lock{book->mutex};
     book->runners.erase(entry->id);
   };
-  return sys.spawn([deadline, end, entry](caf::event_based_actor* self) -> caf::behavior {
+  auto runner = sys.spawn([deadline, end, entry](caf::event_based_actor* self) -> caf::behavior {
     // The run is spawned with this runner as its event sink, then handed
     // over: events cannot arrive before the runner exists.
     auto start = [self, deadline, end, entry](const workflow_run_actor& run) {
@@ -135,6 +156,8 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
       },
     };
   });
+  gateway_runner_detail::end_task_on_exit(runner, book, entry);
+  return runner;
 }
 
 }  // namespace agentgraph

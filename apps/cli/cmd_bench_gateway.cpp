@@ -58,6 +58,9 @@ constexpr uint32_t slow_clients_max = 20'000;
 constexpr uint32_t health_requests_max = 100'000;
 // Workers of the baseline: the old server's http_threads default.
 constexpr size_t baseline_workers = 8;
+// /health probes missed in a row after which a server counts as not
+// answering (the rest are not sent).
+constexpr uint32_t probe_misses_max = 10;
 // How often each slow client sends its next header byte.
 constexpr auto trickle_every = std::chrono::milliseconds{500};
 
@@ -251,6 +254,7 @@ health_figures probe_health(int port, const bench_options& o) {
   std::this_thread::sleep_for(std::chrono::milliseconds{200});
   net::ensure_curl_initialized();
   loop_result lat;
+  uint32_t consecutive_misses = 0;
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/health";
   for (uint32_t i = 0; i < o.health_requests; ++i) {
     CURL* c = curl_easy_init();
@@ -265,7 +269,15 @@ health_figures probe_health(int port, const bench_options& o) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     ++out.probes;
-    if (rc == CURLE_OK && status == 200) {
+    if (rc != CURLE_OK || status != 200) {
+      // A server that missed this many in a row will miss the rest: stop
+      // rather than wait out every timeout.
+      if (++consecutive_misses == probe_misses_max)
+        break;
+      continue;
+    }
+    consecutive_misses = 0;
+    {
       ++out.answered;
       lat.latency_ns.push_back(
         std::chrono::duration_cast<std::chrono::nanoseconds>(bench_clock::now() - t0).count());
@@ -387,7 +399,10 @@ int run(const bench_options& o) {
                               std::pair{ours_name, static_cast<int>((*gw)->port())}}) {
       auto t = task_target(port);
       task_row r{name, n, summarize(run_raw_curl(t, n, o.warmup, o.requests, true))};
-      failed = failed || r.figures.errors > 0;
+      // The baseline's errors are a finding (its clients time out), ours a
+      // failure of the command.
+      if (name == ours_name)
+        failed = failed || r.figures.errors > 0;
       if (r.figures.errors > 0)
         std::cerr << name << ": " << r.figures.errors << " errors, first: "
                   << r.figures.first_error << "\n";

@@ -82,9 +82,8 @@ responder::responder(std::shared_ptr<exchange> ex) : ex_(std::move(ex)) {}
 void responder::send(server_response r) const {
   if (ex_->answered.exchange(true))
     return;
-  ex_->gate->post(ex_->strand, [owner = ex_->owner, seq = ex_->seq, r = std::move(r)]() mutable {
-    if (auto s = owner.lock())
-      s->answer(seq, std::move(r));
+  ex_->gate->run_on(ex_->owner, [seq = ex_->seq, r = std::move(r)](session& s) mutable {
+    s.answer(seq, std::move(r));
   });
 }
 
@@ -94,24 +93,21 @@ std::shared_ptr<sse_stream> responder::stream(
     return nullptr;
   auto st = std::make_shared<stream_state>();
   st->gate = ex_->gate;
-  st->strand = ex_->strand;
   st->owner = ex_->owner;
   st->limit = ex_->stream_limit;
-  ex_->gate->post(ex_->strand, [owner = ex_->owner, seq = ex_->seq, st,
-                                headers = std::move(headers)]() mutable {
-    if (auto s = owner.lock())
-      s->begin_stream(seq, std::move(st), std::move(headers));
-    else
-      st->end();
-  });
+  const bool posted = ex_->gate->run_on(
+    ex_->owner, [seq = ex_->seq, st, headers = std::move(headers)](session& s) mutable {
+      s.begin_stream(seq, std::move(st), std::move(headers));
+    });
+  if (!posted)
+    st->end();  // the connection is gone: the stream is over before it began
   return std::make_shared<sse_stream>(std::move(st));
 }
 
 void responder::deadline(std::chrono::milliseconds after, server_response fallback) const {
-  ex_->gate->post(ex_->strand, [owner = ex_->owner, seq = ex_->seq, after,
-                                fallback = std::move(fallback)]() mutable {
-    if (auto s = owner.lock())
-      s->set_deadline(seq, after, std::move(fallback));
+  ex_->gate->run_on(ex_->owner, [seq = ex_->seq, after,
+                                 fallback = std::move(fallback)](session& s) mutable {
+    s.set_deadline(seq, after, std::move(fallback));
   });
 }
 
@@ -138,15 +134,20 @@ bool sse_stream::send(const std::vector<server_sse_event>& events) {
     }
     st_->flush_posted = true;
   }
-  st_->gate->post(st_->strand, [owner = st_->owner, overflow] {
-    if (auto s = owner.lock()) {
-      if (overflow)
-        s->drop_stream("buffer_full");
-      else
-        s->flush_stream();
-    }
+  const bool posted = st_->gate->run_on(st_->owner, [overflow](session& s) {
+    if (overflow)
+      s.drop_stream("buffer_full");
+    else
+      s.flush_stream();
   });
-  return !overflow;
+  if (!posted) {
+    // No connection left to write to. Not end(): its callbacks must not run
+    // on a producer's thread, which may hold the lock of what it produces
+    // from (a task's event buffer); the producer sees `false` and stops.
+    std::lock_guard lock{st_->mutex};
+    st_->ended = true;
+  }
+  return posted && !overflow;
 }
 
 void sse_stream::finish() {
@@ -156,10 +157,10 @@ void sse_stream::finish() {
       return;
     st_->finish_requested = true;
   }
-  st_->gate->post(st_->strand, [owner = st_->owner] {
-    if (auto s = owner.lock())
-      s->flush_stream();
-  });
+  if (!st_->gate->run_on(st_->owner, [](session& s) { s.flush_stream(); })) {
+    std::lock_guard lock{st_->mutex};
+    st_->ended = true;  // as in send(): no callbacks on the producer's thread
+  }
 }
 
 bool sse_stream::open() const {
@@ -200,6 +201,14 @@ http_server::impl::impl(http_server_options o) : opts(std::move(o)) {
                                "reason.",
                                {"reason"}))
     stats.streams_dropped = *c;
+}
+
+bool http_server::impl::log_refusal_now() {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
+  int64_t last = last_refusal_log_ms.load();
+  return now - last >= 1000 && last_refusal_log_ms.compare_exchange_strong(last, now);
 }
 
 void http_server::impl::accept() {
@@ -275,6 +284,8 @@ void http_server::impl::drain_and_close_acceptor() {
 }
 
 void http_server::impl::stop() {
+  // Every caller returns only once the server has stopped.
+  std::lock_guard stop_lock{stop_mutex};
   if (stopped)
     return;
   stopped = true;

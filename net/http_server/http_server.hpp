@@ -9,6 +9,8 @@
 //     (Retry-After) and closed, without reading it;
 //   - the request line and headers must arrive within `header_timeout` of
 //     their first byte and fit in `header_bytes_max` (431 otherwise);
+//   - a target longer than 2 KiB gets 414; a Transfer-Encoding other than
+//     a final `chunked` gets 501 (no framing a proxy could read otherwise);
 //   - routing and the bearer token are checked on the headers alone, before
 //     any body byte is read (404 / 401, then the connection is closed);
 //   - the body limit holds for every framing: a Content-Length above
@@ -35,8 +37,10 @@
 // in the kernel's queue), answers 503 + Retry-After to every request read
 // from then on and to every request still unanswered after `stop_grace`,
 // finishes event streams after writing what they buffered, closes idle
-// connections, and returns once every connection is closed (at most
-// stop_grace + send_timeout). Nothing that was read is left unanswered.
+// connections (after a short wait for a request already on the wire), and
+// returns once every connection is closed: at most 2 x stop_grace, after
+// which what is left (a client still sending, one not reading its answer)
+// is cut, plus one more stop_grace for those to close.
 #pragma once
 
 #include <chrono>
@@ -160,9 +164,10 @@ class sse_stream {
   // Ends the stream after what is queued has been written.
   void finish();
   [[nodiscard]] bool open() const;
-  // `fn` runs once when the stream ends for any reason, on an event-loop
-  // thread or, if it already ended, at once on the calling thread. It must
-  // not block.
+  // `fn` runs once when the server ends the stream (client gone, buffer
+  // full, finished, stopping), on an event-loop thread, or at once on the
+  // calling thread if it already ended. It must not block. (A stream whose
+  // connection vanished under a producer's send just refuses further sends.)
   void on_close(std::function<void()> fn);
 
  private:
@@ -179,8 +184,8 @@ class responder {
   // null when the request was already answered or its client is gone.
   [[nodiscard]] std::shared_ptr<sse_stream> stream(
     std::vector<std::pair<std::string, std::string>> headers = {}) const;
-  // If nothing answered within `after`, `fallback` is sent. One per request
-  // (a later call replaces the earlier one).
+  // If nothing answered within `after`, `fallback` is sent. The earliest
+  // deadline given for a request wins.
   void deadline(std::chrono::milliseconds after, server_response fallback) const;
   [[nodiscard]] bool answered() const;
 

@@ -16,6 +16,9 @@ namespace {
 // Read-buffer room beyond the header limit: the parser takes body bytes
 // out of the buffer as they arrive, so this bounds one read, not a body.
 constexpr size_t read_room = 64 * 1024;
+// A request target longer than this gets 414 before any routing: the
+// route patterns are std::regex, whose matcher recurses once per character.
+constexpr size_t target_bytes_max = 2048;
 // A chunk-size or trailer line longer than this is malformed.
 constexpr size_t chunk_line_max = 4096;
 // What an idle connection reads its next request's first bytes into; the
@@ -186,6 +189,20 @@ void session::on_read_error(beast::error_code ec, bool in_body) {
 void session::on_header() {
   auto& req = parser_->get();
   version_ = req.version() == 10 ? 10 : 11;
+  if (req.target().size() > target_bytes_max) {
+    srv_.stats.reject("bad_request");
+    answer_and_close(414, "invalid_argument", "the request target is longer than the server accepts");
+    return;
+  }
+  // Only `chunked` as the last coding frames a body we can find the end of;
+  // anything else would leave us and a proxy in front disagreeing about
+  // where the next request starts.
+  if (req.find(bhttp::field::transfer_encoding) != req.end()
+      && (version_ == 10 || !parser_->chunked())) {
+    srv_.stats.reject("bad_request");
+    answer_and_close(501, "unsupported", "only Transfer-Encoding: chunked is supported");
+    return;
+  }
   std::string path;
   std::string query;
   if (!split_target(std::string_view{req.target().data(), req.target().size()}, path, query)) {
@@ -193,7 +210,8 @@ void session::on_header() {
     answer_and_close(400, "invalid_argument", "malformed request target");
     return;
   }
-  if (stopping_) {
+  if (stopping_ || srv_.stopping.load()) {
+    stopping_ = true;  // its on_stop may still be on the way
     srv_.stats.reject("stopping");
     answer_and_close(503, "unavailable", "the server is stopping; retry elsewhere",
                      {{"Retry-After", std::to_string(srv_.opts.retry_after_s)}});
@@ -221,10 +239,13 @@ void session::on_header() {
                                  : bearer_token(std::string_view{it->value().data(),
                                                                  it->value().size()});
     if (token.empty() || !constant_time_equal(token, srv_.opts.auth_token)) {
-      // The token is never logged, only that a request was refused.
-      log(log_severity::warn, srv_.opts.log_component,
-          "request refused: bad or missing bearer token",
-          {{"method", method}, {"path", path}, {"remote", remote_}});
+      // The token is never logged, only that a request was refused, and
+      // at most once a second: a flood must not turn into a log flood on
+      // the event loop (the metric counts every one).
+      if (srv_.log_refusal_now())
+        log(log_severity::warn, srv_.opts.log_component,
+            "request refused: bad or missing bearer token",
+            {{"method", method}, {"path", path}, {"remote", remote_}});
       srv_.stats.reject("unauthorized");
       answer_and_close(401, "unauthorized", "a valid bearer token is required",
                        {{"WWW-Authenticate", "Bearer realm=\"agentgraph\""}});
@@ -246,7 +267,7 @@ void session::on_header() {
   }
   parser_->body_limit(srv_.opts.body_bytes_max);
   auto expect = req.find(bhttp::field::expect);
-  if (expect == req.end() || !beast::iequals(expect->value(), "100-continue")) {
+  if (version_ == 10 || expect == req.end() || !beast::iequals(expect->value(), "100-continue")) {
     start_body();
     return;
   }
@@ -342,7 +363,6 @@ void session::dispatch() {
                            std::string{f.value()});
   auto ex = std::make_shared<exchange>();
   ex->gate = srv_.gate;
-  ex->strand = strand_;
   ex->owner = weak_from_this();
   ex->seq = ++seq_;
   ex->stream_limit = srv_.opts.stream_buffer_bytes;

@@ -61,22 +61,22 @@ class session;
 // Posting from foreign threads (CAF actors answering a request) into the
 // io_context is only safe while it exists: every post goes through the
 // gate, which the server closes before the io_context is destroyed.
+// Responders and streams hold no executor of their own (a strand copy
+// outliving the io_context would touch its freed strand service when
+// destroyed), only a weak_ptr to their session, locked under the gate.
 struct io_gate {
   std::shared_mutex mutex;
   bool open = true;  // guarded by mutex
 
+  // Runs fn(session&) on the session's strand; false when the server is
+  // gone or the session closed (fn does not run).
   template <class Fn>
-  void post(const strand_type& strand, Fn&& fn) {
-    std::shared_lock lock{mutex};
-    if (open)
-      asio::post(strand, std::forward<Fn>(fn));
-  }
+  bool run_on(const std::weak_ptr<session>& owner, Fn&& fn);
 };
 
 // One request's answer slot, shared by its responder copies.
 struct exchange {
   std::shared_ptr<io_gate> gate;
-  strand_type strand;
   std::weak_ptr<session> owner;
   uint64_t seq = 0;  // the session's request number
   uint64_t stream_limit = 0;  // stream_buffer_bytes, should it become a stream
@@ -87,7 +87,6 @@ struct exchange {
 // any thread) and the session writing it.
 struct stream_state {
   std::shared_ptr<io_gate> gate;
-  strand_type strand;
   std::weak_ptr<session> owner;
   uint64_t limit = 0;  // stream_buffer_bytes
 
@@ -151,8 +150,13 @@ struct http_server::impl {
   http_server_detail::asio::steady_timer accept_pause{accept_strand};
   std::vector<std::thread> threads;
   std::atomic<uint16_t> port{0};
-  bool started = false;  // owning thread only
-  bool stopped = false;  // owning thread only
+  bool started = false;  // set by start() before any other thread runs
+  std::mutex stop_mutex;
+  bool stopped = false;  // guarded by stop_mutex
+
+  // True at most once a second: paces the log line of refused tokens.
+  bool log_refusal_now();
+  std::atomic<int64_t> last_refusal_log_ms{0};
 
   void accept();
   void on_accepted(http_server_detail::tcp::socket sock);
@@ -245,5 +249,20 @@ class session : public std::enable_shared_from_this<session> {
   std::array<char, 4096> linger_buf_{};
   size_t linger_left_ = 0;
 };
+
+template <class Fn>
+bool io_gate::run_on(const std::weak_ptr<session>& owner, Fn&& fn) {
+  std::shared_lock lock{mutex};
+  if (!open)
+    return false;
+  auto s = owner.lock();
+  if (!s)
+    return false;
+  // The session is released on its strand (or with the io_context), never
+  // on the caller's thread.
+  auto& strand = s->strand();
+  asio::post(strand, [s = std::move(s), fn = std::forward<Fn>(fn)]() mutable { fn(*s); });
+  return true;
+}
 
 }  // namespace agentgraph::net::http_server_detail

@@ -94,6 +94,8 @@ std::string_view status_code_word(int status) {
       return "body_too_large";
     case 431:
       return "header_too_large";
+    case 501:
+      return "unsupported";
     case 429:
       return "overloaded";
     case 503:
@@ -118,6 +120,7 @@ std::string_view status_reason(int status) {
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";

@@ -17,7 +17,7 @@ for server in "cpp-httplib, 8 workers \(before\)" "agentgraph gateway \(Beast\)"
   for level in 1 4; do
     grep -qE "^$server +$level +$num" "$work/out" || fail "no figures for $server at concurrency $level"
   done
-  grep -qE "^$server +[0-9]+ +[0-9]+/10 " "$work/out" || fail "no /health row for $server"
+  grep -qE "^$server +[0-9]+ +[0-9]+/[0-9]+ " "$work/out" || fail "no /health row for $server"
 done
 grep -qE "concurrency 4: gateway vs baseline [0-9.]+x tasks/s" "$work/out" || fail "no ratio line"
 # The gateway answers every /health probe while 100 slow clients trickle.

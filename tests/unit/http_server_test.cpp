@@ -364,6 +364,25 @@ TEST_CASE("chunked decoder: sizes, extensions, trailers and every way to be wron
   CHECK(decode("a\r\n0123456789\r\n7\r\n", 100, body, rest) == st::too_large);
 }
 
+TEST_CASE("http server: framings a proxy could read differently are refused, long targets too") {
+  fixture f;
+  // gzip alone, or chunked not last: no end of body we could agree on.
+  for (const char* te : {"gzip", "chunked, gzip"}) {
+    raw_client c{f.port()};
+    REQUIRE(c.send(std::string{"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "} + te
+                   + "\r\nContent-Length: 5\r\n\r\nhello"));
+    CHECK(status_of(c.read_response()) == 501);
+  }
+  raw_client old{f.port()};
+  REQUIRE(old.send("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  CHECK(status_of(old.read_response()) == 501);
+  raw_client longer{f.port()};
+  REQUIRE(longer.send("GET /" + std::string(3000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK(status_of(longer.read_response()) == 414);
+  CHECK(f.echo_calls == 0);
+  CHECK(f.health() == 200);
+}
+
 TEST_CASE("http server: a request with neither length nor chunking has no body to read") {
   fixture f{with_token()};
   raw_client c{f.port()};

@@ -8,7 +8,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-"$cli" bench gateway --quick --concurrency 1,4 >"$work/out" 2>&1
+"$cli" bench gateway --quick --concurrency 1,4 --health-timeout-ms 500 >"$work/out" 2>&1
 rc=$?
 cat "$work/out"
 [ "$rc" -eq 0 ] || fail "bench gateway --quick exited $rc"
@@ -23,7 +23,7 @@ grep -qE "concurrency 4: gateway vs baseline [0-9.]+x tasks/s" "$work/out" || fa
 # The gateway answers every /health probe while 100 slow clients trickle.
 grep -qE "^agentgraph gateway \(Beast\) +100 +10/10 " "$work/out" || fail "the gateway missed /health probes"
 
-"$cli" bench gateway --quick --concurrency 2 --json >"$work/json" 2>&1 || fail "--json exited non-zero"
+"$cli" bench gateway --quick --concurrency 2 --health-timeout-ms 500 --json >"$work/json" 2>&1 || fail "--json exited non-zero"
 python3 - "$work/json" <<'PY' || fail "--json output"
 import json, sys
 j = json.load(open(sys.argv[1]))

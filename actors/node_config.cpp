@@ -234,6 +234,11 @@ const std::vector<field<node_settings>>& node_fields() {
                       "Bytes of /v1/tasks/<id>/events queued for a subscriber that does not "
                       "read; past it the subscriber is dropped (its connection closed)."),
              &S::stream_buffer_bytes),
+        bind(uint_key("bodies_bytes_max", d.bodies_bytes_max, 1024, 64 * 1024 * mib,
+                      "Request bodies the gateway reads at once, over all connections (a "
+                      "declared length counts in full from the headers on, a chunked body as "
+                      "body_bytes_max); one more gets 503 with Retry-After."),
+             &S::bodies_bytes_max),
         bind(uint_key("tasks_in_flight_max", d.tasks_in_flight_max, 1, 100'000,
                       "Tasks the gateway runs at once; one more is refused with 429 and "
                       "Retry-After."),

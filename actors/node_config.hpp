@@ -82,6 +82,7 @@ struct node_settings {
   std::chrono::milliseconds keep_alive_timeout{5'000};
   std::chrono::milliseconds send_timeout{30'000};
   uint64_t stream_buffer_bytes = 1 << 20;
+  uint64_t bodies_bytes_max = 256ull << 20;
   uint32_t tasks_in_flight_max = 256;
   uint32_t tasks_kept = 1024;
   uint32_t task_events_max = 1024;

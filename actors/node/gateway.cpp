@@ -34,6 +34,7 @@ net::http_server_options server_options(const gateway_config& cfg) {
   o.connections_max = cfg.connections_max;
   o.header_bytes_max = cfg.header_bytes_max;
   o.body_bytes_max = cfg.body_bytes_max;
+  o.bodies_bytes_max = cfg.bodies_bytes_max;
   o.header_timeout = cfg.header_timeout;
   o.body_timeout = cfg.body_timeout;
   o.keep_alive_timeout = cfg.keep_alive_timeout;
@@ -72,6 +73,7 @@ caf::expected<gateway_config> gateway_config_from(const node_settings& node,
   g.body_bytes_max = node.body_bytes_max;
   g.connections_max = node.connections_max;
   g.header_bytes_max = node.header_bytes_max;
+  g.bodies_bytes_max = node.bodies_bytes_max;
   g.header_timeout = node.header_timeout;
   g.body_timeout = node.body_timeout;
   g.keep_alive_timeout = node.keep_alive_timeout;

@@ -63,6 +63,7 @@ struct gateway_config {
   uint32_t task_events_max = 1024;  // stream events buffered per task
   uint32_t header_bytes_max = 16 * 1024;
   uint64_t body_bytes_max = 1 << 20;
+  uint64_t bodies_bytes_max = 256ull << 20;  // all bodies being read at once
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds keep_alive_timeout{5'000};

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "net/http_server/http_session.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -201,6 +202,20 @@ http_server::impl::impl(http_server_options o) : opts(std::move(o)) {
                                "reason.",
                                {"reason"}))
     stats.streams_dropped = *c;
+}
+
+bool http_server::impl::reserve_body(uint64_t bytes) {
+  uint64_t now = bodies_reserved.load();
+  do {
+    if (bytes > opts.bodies_bytes_max || now > opts.bodies_bytes_max - bytes)
+      return false;
+  } while (!bodies_reserved.compare_exchange_weak(now, now + bytes));
+  return true;
+}
+
+void http_server::impl::release_body(uint64_t bytes) {
+  AG_ASSERT(bodies_reserved.load() >= bytes);
+  bodies_reserved.fetch_sub(bytes);
 }
 
 bool http_server::impl::log_refusal_now() {

@@ -17,6 +17,7 @@
 //     `body_bytes_max` is refused before reading, a chunked body is cut off
 //     (413) the moment it passes the limit, and a request with neither has
 //     no body (RFC 9112 §6.3), so there is no read-to-close body;
+//   - all bodies being read at once stay within `bodies_bytes_max` (503);
 //   - the whole body must arrive within `body_timeout`;
 //   - an idle kept-alive connection is closed after `keep_alive_timeout`;
 //   - a response must be taken by the client within `send_timeout`;
@@ -77,6 +78,11 @@ struct http_server_options {
   uint32_t header_bytes_max = 16 * 1024;
   // Larger request bodies get 413, whatever their framing.
   uint64_t body_bytes_max = 1 << 20;
+  // Request bodies being read at once, over all connections (a declared
+  // length counts in full from the headers on, a chunked body as
+  // body_bytes_max); a request that would pass it gets 503 + Retry-After.
+  // Bounds what slow uploads can hold, whatever connections_max allows.
+  uint64_t bodies_bytes_max = 256ull << 20;
   // From the first byte of a request to the end of its headers.
   std::chrono::milliseconds header_timeout{10'000};
   // From the end of the headers to the end of the body.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
@@ -68,6 +69,7 @@ session::session(http_server::impl& srv, tcp::socket sock, uint64_t id)
 }
 
 session::~session() {
+  release_body();
   if (refusal_)
     srv_.refusing.fetch_sub(1);
   if (srv_.stats.connections != nullptr)
@@ -265,6 +267,15 @@ void session::on_header() {
     dispatch();
     return;
   }
+  const uint64_t need = parser_->chunked() ? srv_.opts.body_bytes_max
+                                            : parser_->content_length().value_or(0);
+  if (!srv_.reserve_body(need)) {
+    srv_.stats.reject("bodies_busy");
+    answer_and_close(503, "overloaded", "too many request bodies in progress; retry later",
+                     {{"Retry-After", "1"}});
+    return;
+  }
+  body_reserved_ = need;
   parser_->body_limit(srv_.opts.body_bytes_max);
   auto expect = req.find(bhttp::field::expect);
   if (version_ == 10 || expect == req.end() || !beast::iequals(expect->value(), "100-continue")) {
@@ -345,9 +356,15 @@ void session::read_body() {
 
 // --- answering --------------------------------------------------------------
 
+void session::release_body() {
+  if (body_reserved_ > 0)
+    srv_.release_body(std::exchange(body_reserved_, 0));
+}
+
 void session::dispatch() {
   phase_ = phase::handling;
   body_read_ = true;
+  release_body();  // the handler owns the body from here
   ++served_;
   auto& req = parser_->get();
   keep_alive_ = req.keep_alive() && served_ < srv_.opts.keep_alive_requests_max;
@@ -462,6 +479,7 @@ void session::after_write(bool keep_alive) {
 
 void session::answer_and_close(int status, std::string_view code, std::string_view message,
                                std::vector<std::pair<std::string, std::string>> extra) {
+  release_body();
   ++seq_;  // no responder may answer after this
   server_response r = json_error(status, code, message);
   r.headers = std::move(extra);
@@ -495,6 +513,7 @@ void session::linger_read() {
 
 void session::close() {
   phase_ = phase::closing;
+  release_body();
   answer_timer_.cancel();
   stream_timer_.cancel();
   beast::error_code ec;

@@ -154,6 +154,11 @@ struct http_server::impl {
   std::mutex stop_mutex;
   bool stopped = false;  // guarded by stop_mutex
 
+  // Body bytes reserved by requests being read (see bodies_bytes_max).
+  std::atomic<uint64_t> bodies_reserved{0};
+  bool reserve_body(uint64_t bytes);
+  void release_body(uint64_t bytes);
+
   // True at most once a second: paces the log line of refused tokens.
   bool log_refusal_now();
   std::atomic<int64_t> last_refusal_log_ms{0};
@@ -242,6 +247,8 @@ class session : public std::enable_shared_from_this<session> {
   bool sse_done_ = false;  // terminator queued
   std::string remote_;
   bool body_read_ = false;  // the current request's body was read whole
+  uint64_t body_reserved_ = 0;  // held in srv_.bodies_reserved while reading it
+  void release_body();
   std::optional<chunked_decoder> chunked_;
   std::string chunked_body_;
   size_t route_ = 0;                 // the matched route of the request being read

@@ -72,6 +72,8 @@ std::vector<row> all_keys() {
       {"node", "keep_alive_timeout", "5ms",
        [](C c) { CHECK(c.node.keep_alive_timeout == 5ms); }},
       {"node", "send_timeout", "6s", [](C c) { CHECK(c.node.send_timeout == 6s); }},
+      {"node", "bodies_bytes_max", "65536",
+       [](C c) { CHECK(c.node.bodies_bytes_max == 65536); }},
       {"node", "stream_buffer_bytes", "8192",
        [](C c) { CHECK(c.node.stream_buffer_bytes == 8192); }},
       {"node", "tasks_in_flight_max", "17", [](C c) { CHECK(c.node.tasks_in_flight_max == 17); }},

@@ -257,6 +257,7 @@ TEST_CASE("gateway config: the HTTP server's bounds and deadlines come from [nod
   n.keep_alive_timeout = 14ms;
   n.send_timeout = 15ms;
   n.stream_buffer_bytes = 4096;
+  n.bodies_bytes_max = 8192;
   auto g = gateway_config_from(n, {});
   REQUIRE(g);
   CHECK(g->connections_max == 11);
@@ -266,6 +267,7 @@ TEST_CASE("gateway config: the HTTP server's bounds and deadlines come from [nod
   CHECK(g->keep_alive_timeout == 14ms);
   CHECK(g->send_timeout == 15ms);
   CHECK(g->stream_buffer_bytes == 4096);
+  CHECK(g->bodies_bytes_max == 8192);
 }
 
 TEST_CASE("gateway body: a duplicate key is a 400 naming the key, not last-one-wins") {

@@ -400,6 +400,38 @@ TEST_CASE("http server: a request with neither length nor chunking has no body t
   CHECK((status_of(both.substr(second)) == 400 || status_of(both.substr(second)) == 431));
 }
 
+TEST_CASE("http server: slow uploads together hold at most bodies_bytes_max") {
+  net::http_server_options o;
+  o.body_bytes_max = 64 * 1024;
+  o.bodies_bytes_max = 100 * 1024;
+  fixture f{o};
+  // One upload declares 60 KB and sends it slowly: the budget has 40 KB left.
+  raw_client slow{f.port()};
+  REQUIRE(slow.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\nabc"));
+  // Wait until the server holds it (its next upload is refused).
+  std::string refused;
+  for (int i = 0; i < wait_ms && status_of(refused) != 503; i += 10) {
+    raw_client second{f.port()};
+    REQUIRE(second.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n"));
+    refused = second.read_response();
+    if (status_of(refused) != 503)
+      std::this_thread::sleep_for(10ms);
+  }
+  CHECK(status_of(refused) == 503);
+  CHECK(has_header(refused, "Retry-After: "));
+  // A small one still fits, and once the slow one ends the budget is back.
+  raw_client small{f.port()};
+  REQUIRE(small.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+  CHECK(status_of(small.read_response()) == 200);
+  REQUIRE(slow.send(std::string(60000 - 3, 's')));
+  CHECK(status_of(slow.read_response()) == 200);
+  raw_client again{f.port()};
+  REQUIRE(again.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n"
+                     + std::string(60000, 'a')));
+  CHECK(status_of(again.read_response()) == 200);
+  CHECK(f.counter("agentgraph_http_requests_rejected_total{reason=\"bodies_busy\"}") >= 1);
+}
+
 TEST_CASE("http server: header, body and keep-alive deadlines close slow connections") {
   net::http_server_options o;
   o.header_timeout = 200ms;

@@ -405,17 +405,23 @@ TEST_CASE("http server: slow uploads together hold at most bodies_bytes_max") {
   o.body_bytes_max = 64 * 1024;
   o.bodies_bytes_max = 100 * 1024;
   fixture f{o};
-  // One upload declares 60 KB and sends it slowly: the budget has 40 KB left.
-  raw_client slow{f.port()};
-  REQUIRE(slow.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\nabc"));
-  // Wait until the server holds it (its next upload is refused).
+  // One upload declares 60 KB and sends it slowly: the budget has 40 KB
+  // left, so a second 60 KB upload is refused. The server may take the two
+  // connections in either order, so a round where the second one got in
+  // first is closed (releasing it) and tried again.
+  std::unique_ptr<raw_client> slow;
   std::string refused;
-  for (int i = 0; i < wait_ms && status_of(refused) != 503; i += 10) {
+  // (A refusal only counts while the slow one is still being read: an
+  // earlier round's connection may not be released yet.)
+  for (int round = 0; round < 100; ++round) {
+    slow = std::make_unique<raw_client>(f.port());
+    REQUIRE(slow->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\nabc"));
     raw_client second{f.port()};
     REQUIRE(second.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n"));
-    refused = second.read_response();
-    if (status_of(refused) != 503)
-      std::this_thread::sleep_for(10ms);
+    refused = second.read_response(500);
+    if (status_of(refused) == 503 && slow->read_response(200).empty() && !slow->closed)
+      break;
+    refused.clear();
   }
   CHECK(status_of(refused) == 503);
   CHECK(has_header(refused, "Retry-After: "));
@@ -423,8 +429,8 @@ TEST_CASE("http server: slow uploads together hold at most bodies_bytes_max") {
   raw_client small{f.port()};
   REQUIRE(small.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
   CHECK(status_of(small.read_response()) == 200);
-  REQUIRE(slow.send(std::string(60000 - 3, 's')));
-  CHECK(status_of(slow.read_response()) == 200);
+  REQUIRE(slow->send(std::string(60000 - 3, 's')));
+  CHECK(status_of(slow->read_response()) == 200);
   raw_client again{f.port()};
   REQUIRE(again.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n"
                      + std::string(60000, 'a')));

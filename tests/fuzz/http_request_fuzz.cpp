@@ -32,6 +32,11 @@ struct outcome {
   bool head = false;
   bool done = false;
   bool target_ok = false;
+  // Beast applies header_limit to the start line and to the fields apart,
+  // and only while it waits for more bytes: a head near the limit may pass
+  // whole and fail trickled. Both are bounded (2 x the limit); such inputs
+  // are left out of the cut-independence check.
+  bool header_limited = false;
   std::string path, query, token, body;
 };
 
@@ -66,8 +71,10 @@ outcome parse(std::string_view bytes, size_t piece) {
       boost::beast::error_code ec;
       const size_t used = p.put(boost::asio::buffer(pending), ec);
       pending.erase(0, used);
-      if (ec && ec != bhttp::error::need_more)
+      if (ec && ec != bhttp::error::need_more) {
+        out.header_limited = ec == bhttp::error::header_limit;
         return out;
+      }
       if (p.is_header_done() && !out.head) {
         out.head = true;
         auto& req = p.get();
@@ -113,6 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes{reinterpret_cast<const char*>(data), size};
   auto whole = parse(bytes, bytes.empty() ? 1 : bytes.size());
   auto pieces = parse(bytes, 1 + (size > 0 ? data[0] % 7 : 0));
+  if (whole.header_limited || pieces.header_limited)
+    return 0;
   if (whole.done != pieces.done || whole.path != pieces.path || whole.query != pieces.query
       || whole.token != pieces.token || whole.body != pieces.body)
     std::abort();  // decoding depended on how the bytes were cut

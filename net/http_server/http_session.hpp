@@ -1,5 +1,6 @@
 // Private to http_server: the server's shared state and one connection's
-// session (Boost.Beast). Only net/http_server/*.cpp include this header.
+// session (Boost.Beast; http_session.cpp, its event-stream half in
+// http_session_stream.cpp). Only net/http_server/*.cpp include this header.
 //
 // A session's life, every step on its own strand:
 //
@@ -220,6 +221,9 @@ class session : public std::enable_shared_from_this<session> {
   void linger_read();
   void after_write(bool keep_alive);
   void arm_stream_timer();
+  // Writes sse_writing_; on completion flushes what was queued meanwhile,
+  // or ends the stream once its terminator is out.
+  void write_stream();
   // `d` as an expiry, cut to the server's hard deadline once it stops.
   void expire_after(std::chrono::milliseconds d);
   std::string serialize(const server_response& r, bool keep_alive) const;

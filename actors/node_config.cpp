@@ -2,6 +2,8 @@
 // fills: a key and its field are one table row, so no key can exist without
 // an effect and no field can be forgotten by the binding (the table test in
 // config_binding_test.cpp sets every key and checks every field).
+// Over 600 lines because every component's key table still lives here; the
+// house issue (10) moves each table beside its component's *_config.hpp.
 #include "actors/node_config.hpp"
 
 #include <algorithm>

@@ -1,3 +1,7 @@
+// The Runtime facade: building components from config, lookup, blocking
+// client calls, stats, publishing and shutdown. Slightly over 600 lines
+// because it is still the assembly hub; the house issue (10) splits it into
+// builder, runtime and client.
 #include "actors/runtime.hpp"
 #include "actors/runtime_tables.hpp"
 

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include <caf/make_message.hpp>  // caf/result.hpp uses it without including it (CAF 0.17)
 #include <caf/result.hpp>
 
 #include "actors/memory/memory_shard.hpp"

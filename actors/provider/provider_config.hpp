@@ -1,5 +1,5 @@
 // Configuration of one provider: [provider.<name>] sections. Every field is
-// one schema key (actors/node_config.cpp); the HTTP fields apply to every
+// one schema key (actors/host/node_config.cpp); the HTTP fields apply to every
 // kind but `scripted`.
 #pragma once
 

@@ -13,7 +13,7 @@
 
 #include <caf/error.hpp>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/config/config_resolve.hpp"
 
 namespace agentgraph {

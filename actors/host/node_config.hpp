@@ -64,7 +64,7 @@ struct runtime_settings {
 
 // The [node] section: the HTTP gateway of `agentgraph node` and its
 // shutdown. The gateway reads these through gateway_config_from
-// (actors/node/gateway_config.hpp).
+// (actors/host/node/gateway_config.hpp).
 struct node_settings {
   // Interface the gateway binds; loopback unless the operator opens it.
   std::string listen = "127.0.0.1";

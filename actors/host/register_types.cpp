@@ -1,4 +1,4 @@
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"

@@ -5,8 +5,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 
-#include "actors/node/agent_figures.hpp"
-#include "actors/node/gateway_impl.hpp"
+#include "actors/host/node/agent_figures.hpp"
+#include "actors/host/node/gateway_impl.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {

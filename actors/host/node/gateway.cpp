@@ -1,5 +1,5 @@
 // The gateway's lifecycle and its task routes (see gateway.hpp).
-#include "actors/node/gateway.hpp"
+#include "actors/host/node/gateway.hpp"
 
 #include <random>
 
@@ -7,7 +7,7 @@
 
 #include <caf/send.hpp>
 
-#include "actors/node/gateway_impl.hpp"
+#include "actors/host/node/gateway_impl.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 

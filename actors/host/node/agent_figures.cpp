@@ -1,4 +1,4 @@
-#include "actors/node/agent_figures.hpp"
+#include "actors/host/node/agent_figures.hpp"
 
 namespace agentgraph {
 

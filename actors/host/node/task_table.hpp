@@ -24,7 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/node/task_json.hpp"
+#include "actors/host/node/task_json.hpp"
 #include "net/http_server/http_server.hpp"
 #include "runtime/value.hpp"
 

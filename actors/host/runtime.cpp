@@ -2,8 +2,8 @@
 // client calls, stats, publishing and shutdown. Slightly over 600 lines
 // because it is still the assembly hub; the house issue (10) splits it into
 // builder, runtime and client.
-#include "actors/runtime.hpp"
-#include "actors/runtime_tables.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_tables.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -16,7 +16,7 @@
 #include "actors/provider/caching_provider.hpp"
 #include "actors/provider/fallback_provider.hpp"
 #include "actors/provider/provider_factory.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/tool/tool_registry.hpp"
 #include "actors/workflow/workflow_file.hpp"

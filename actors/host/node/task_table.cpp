@@ -1,4 +1,4 @@
-#include "actors/node/task_table.hpp"
+#include "actors/host/node/task_table.hpp"
 
 namespace agentgraph {
 

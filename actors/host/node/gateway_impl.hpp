@@ -15,9 +15,9 @@
 #include <caf/expected.hpp>
 
 #include "actors/agent/agent_interface.hpp"
-#include "actors/node/gateway.hpp"
-#include "actors/node/task_table.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node/task_table.hpp"
+#include "actors/host/runtime.hpp"
 #include "net/http_server/http_server.hpp"
 #include "runtime/metrics/registry.hpp"
 

@@ -46,7 +46,7 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 
 namespace agentgraph {
 

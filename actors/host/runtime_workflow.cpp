@@ -1,7 +1,7 @@
 // The Runtime's workflow side: registered functions and reducers, runs,
 // checkpoints and resume (actors/workflow/, runtime/checkpoint/).
-#include "actors/runtime.hpp"
-#include "actors/runtime_tables.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_tables.hpp"
 
 namespace agentgraph {
 

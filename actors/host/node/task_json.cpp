@@ -1,4 +1,4 @@
-#include "actors/node/task_json.hpp"
+#include "actors/host/node/task_json.hpp"
 
 #include <caf/sec.hpp>
 

@@ -29,7 +29,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_config.hpp"

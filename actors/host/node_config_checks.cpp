@@ -1,4 +1,4 @@
-#include "actors/node_config_checks.hpp"
+#include "actors/host/node_config_checks.hpp"
 
 #include <algorithm>
 

@@ -4,7 +4,7 @@
 // config_binding_test.cpp sets every key and checks every field).
 // Over 600 lines because every component's key table still lives here; the
 // house issue (10) moves each table beside its component's *_config.hpp.
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -13,7 +13,7 @@
 #include <functional>
 #include <limits>
 
-#include "actors/node_config_checks.hpp"
+#include "actors/host/node_config_checks.hpp"
 #include "runtime/config/config_resolve.hpp"
 #include "runtime/config/config_text.hpp"
 #include "runtime/config/ini_parser.hpp"

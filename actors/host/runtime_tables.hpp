@@ -1,8 +1,8 @@
-// Private to actors/runtime*.cpp: the Runtime's component tables and the
+// Private to actors/host/runtime*.cpp: the Runtime's component tables and the
 // helpers its files share. Not installed, not part of the interface.
 #pragma once
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -15,7 +15,7 @@
 #include "actors/provider/caching_provider.hpp"
 #include "actors/provider/fallback_provider.hpp"
 #include "actors/provider/provider_factory.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/tool/tool_registry.hpp"
 #include "actors/workflow/workflow_file.hpp"

@@ -3,7 +3,7 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
-#include "actors/node/gateway_impl.hpp"
+#include "actors/host/node/gateway_impl.hpp"
 #include "runtime/log.hpp"
 
 namespace agentgraph {

@@ -82,4 +82,12 @@ bool is_retryable(const caf::error& err) {
   }
 }
 
+caf::error from_request_error(caf::error err, std::string_view subject) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, std::string{subject} + " gave no reply in time");
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, std::string{subject} + " is down");
+  return err;
+}
+
 }  // namespace agentgraph

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -76,5 +77,12 @@ constexpr caf::atom_value error_category = caf::atom("agentgraph");
 // True for codes that a retry with backoff may cure (timeout, overloaded,
 // unavailable, provider_error, io_error) and for CAF's request_timeout.
 [[nodiscard]] bool is_retryable(const caf::error& err);
+
+// CAF's own request errors in our vocabulary, naming whom the caller asked
+// (`subject`, e.g. "agent 'planner'"): sec::request_timeout becomes
+// errc::timeout "<subject> gave no reply in time", sec::request_receiver_down
+// becomes errc::unavailable "<subject> is down". Every other error, ours or
+// CAF's, passes through unchanged. The one place this mapping is written.
+[[nodiscard]] caf::error from_request_error(caf::error err, std::string_view subject);
 
 }  // namespace agentgraph

@@ -1,0 +1,76 @@
+// The one way ordinary (non-actor) code waits for actors: a request whose
+// reply blocks the calling thread, and a receive loop for requests that
+// stream items before their reply (a streaming task, a workflow run).
+// Both block: call them from setup code, a CLI or a detached actor, never
+// from an event-based actor on a scheduler thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/after.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "runtime/error.hpp"
+
+namespace agentgraph {
+
+// Asks `target` and waits at most `timeout` for a `Reply`. CAF's request
+// errors come back in our vocabulary naming `subject` (from_request_error);
+// the target's own errors pass through.
+template <class Reply, class Handle, class... Ts>
+[[nodiscard]] caf::expected<Reply> blocking_ask(caf::actor_system& sys, const Handle& target,
+                                                caf::timespan timeout, std::string_view subject,
+                                                Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<Reply> out = make_error(errc::internal, std::string{subject} + " gave no reply");
+  self->request(target, timeout, std::forward<Ts>(xs)...)
+    .receive([&](Reply& r) { out = std::move(r); },
+             [&](caf::error& err) { out = from_request_error(std::move(err), subject); });
+  return out;
+}
+
+// Items a stream may still have queued after its reply; a bound on the
+// drain loop, far above any configured event buffer.
+constexpr size_t stream_drain_max = 100'000;
+
+// Receives on `self` until a `Reply` or an error arrives, handing each
+// `Item` to `on_item` on this thread in the order it was sent. Items sent
+// before the reply but received after it are still handed over (at most
+// stream_drain_max). Nothing (no value) when `deadline` passed first: the
+// caller names the timeout, since only it knows what it waited for.
+template <class Item, class Reply, class OnItem>
+[[nodiscard]] std::optional<caf::expected<Reply>> receive_until_reply(
+  caf::scoped_actor& self, std::chrono::steady_clock::time_point deadline, OnItem&& on_item) {
+  std::optional<caf::expected<Reply>> out;
+  // Bounded by `deadline`: each pass waits at most the time left.
+  while (!out) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return std::nullopt;
+    self->receive([&](Item& item) { on_item(item); },
+                  [&](Reply& r) { out.emplace(std::move(r)); },
+                  [&](caf::error& err) { out.emplace(std::move(err)); },
+                  caf::after(left) >> [] {});
+  }
+  for (size_t i = 0; i < stream_drain_max; ++i) {
+    bool more = false;
+    self->receive(
+      [&](Item& item) {
+        on_item(item);
+        more = true;
+      },
+      caf::after(std::chrono::milliseconds{0}) >> [] {});
+    if (!more)
+      break;
+  }
+  return out;
+}
+
+}  // namespace agentgraph

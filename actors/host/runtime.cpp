@@ -130,11 +130,8 @@ caf::error Runtime::shutdown() {
   shut_down_ = true;
   caf::error first_error;
   // Agents stop first so nothing writes to a shard after its snapshot.
-  {
-    caf::scoped_actor self{*system_};
-    runtime_detail::stop_all(self, tables_->agents);
-    runtime_detail::stop_all(self, tables_->chains);
-  }
+  runtime_detail::stop_all(*system_, tables_->agents);
+  runtime_detail::stop_all(*system_, tables_->chains);
   for (const auto& m : tables_->memories) {
     auto saved = blocking_ask<uint64_t>(*system_, m.handle,
                                         runtime_detail::snapshot_wait
@@ -148,20 +145,13 @@ caf::error Runtime::shutdown() {
       first_error = make_error(errc::io_error, "memory '" + m.name + "' snapshot failed: "
                                                  + describe(saved.error()));
   }
-  {
-    caf::scoped_actor self{*system_};
-    std::vector<runtime_detail::named<tool_actor>> tools;
-    for (const auto& name : tables_->tool_order)
-      tools.push_back({name, tables_->tools.find(name)->handle});
-    runtime_detail::stop_all(self, tools);
-    runtime_detail::stop_all(self, tables_->memories);
-    runtime_detail::stop_all(self, tables_->providers);
-    if (tables_->checkpoints) {
-      std::vector<runtime_detail::named<checkpoint_actor>> cp{{"checkpoints",
-                                                               tables_->checkpoints}};
-      runtime_detail::stop_all(self, cp);
-    }
-  }
+  std::vector<runtime_detail::named<tool_actor>> tools;
+  for (const auto& name : tables_->tool_order)
+    tools.push_back({name, tables_->tools.find(name)->handle});
+  runtime_detail::stop_all(*system_, tools);
+  runtime_detail::stop_all(*system_, tables_->memories);
+  runtime_detail::stop_all(*system_, tables_->providers);
+  stop_and_wait(*system_, std::vector{tables_->checkpoints}, runtime_detail::control_timeout);
   log(log_severity::debug, "runtime", "shut down",
       {{"agents", std::to_string(tables_->agents.size())},
        {"memory_shards", std::to_string(tables_->memories.size())}});

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <caf/scoped_actor.hpp>
 
 #include "actors/agent/agent_config.hpp"
 #include "actors/memory/memory_shard.hpp"
@@ -19,6 +18,7 @@
 #include "actors/tool/tool_registry.hpp"
 #include "net/http_client.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
 
 
@@ -67,24 +67,14 @@ std::vector<std::string> names_of(const std::vector<named<Handle>>& table) {
   return out;
 }
 
+// Stops every component of `table` and waits until each is gone.
 template <class Handle>
-void stop_all(caf::scoped_actor& self, const std::vector<named<Handle>>& table) {
-  size_t waiting = 0;
-  for (const auto& entry : table) {
-    if (!entry.handle)
-      continue;
-    self->monitor(entry.handle);
-    self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
-    ++waiting;
-  }
-  // Bounded: one down message per component, each within control_timeout.
-  for (size_t i = 0; i < waiting; ++i) {
-    bool got = false;
-    self->receive([&](caf::down_msg&) { got = true; },
-                  caf::after(control_timeout) >> [&] { got = false; });
-    if (!got)
-      break;
-  }
+void stop_all(caf::actor_system& sys, const std::vector<named<Handle>>& table) {
+  std::vector<Handle> handles;
+  handles.reserve(table.size());
+  for (const auto& entry : table)
+    handles.push_back(entry.handle);
+  stop_and_wait(sys, handles, control_timeout);
 }
 
 }  // namespace runtime_detail

@@ -220,7 +220,7 @@ struct fixture {
 
   template <class Handle>
   supervision_stats stats(const Handle& sup) {
-    auto s = supervisor_stats(*self, sup, 5s);
+    auto s = supervisor_stats((*self)->home_system(), sup, 5s);
     REQUIRE(s);
     return *s;
   }

@@ -405,7 +405,7 @@ caf::expected<provider_stats> Runtime::stats_of_provider(const std::string& name
     return std::move(h.error());
   caf::scoped_actor self{*system_};
   caf::expected<provider_stats> out = make_error(errc::internal, "no answer");
-  self->request(*h, runtime_detail::control_timeout, provider_stats_atom::value)
+  self->request(*h, runtime_detail::control_timeout, stats_atom::value)
     .receive([&](provider_stats& s) { out = std::move(s); },
              [&](caf::error& err) { out = std::move(err); });
   if (out && out->name.empty())

@@ -126,8 +126,8 @@ caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state
     [self](cancel_atom, const std::string& id) {
       self->send(self->state.inner, cancel_atom::value, id);
     },
-    [self](provider_stats_atom) -> caf::result<provider_stats> {
-      return self->delegate(self->state.inner, provider_stats_atom::value);
+    [self](stats_atom) -> caf::result<provider_stats> {
+      return self->delegate(self->state.inner, stats_atom::value);
     },
     [self](cache_l3_atom, uint64_t tag, cache::l3_reply& rep) { on_l3(self, tag, rep); },
     [](ping_atom) { return pong_atom::value; },

@@ -153,7 +153,7 @@ fallback_provider(fallback_provider_actor::stateful_pointer<fallback_provider_st
       self->send(self->state.members[it->second.member].handle, cancel_atom::value, request_id);
     },
     [self](stream_chunk& chunk) { forward_chunk(self, chunk); },
-    [self](provider_stats_atom) {
+    [self](stats_atom) {
       auto out = self->state.stats;
       out.in_flight = self->state.calls.size();
       return out;

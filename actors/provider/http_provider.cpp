@@ -369,7 +369,7 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
       return on_embed(self, std::move(req));
     },
     [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
-    [self](provider_stats_atom) { return current_stats(self); },
+    [self](stats_atom) { return current_stats(self); },
     [self](http_event_atom, http_event& ev) { on_http_event(self, ev); },
     [self](call_due_atom, uint64_t id, uint64_t attempt) {
       auto* call = find_call(self, id);

@@ -203,7 +203,7 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
       note_answered(st, caf::none, clock::now());
       return std::move(*out);
     },
-    [self](provider_stats_atom) { return scripted_stats(self->state); },
+    [self](stats_atom) { return scripted_stats(self->state); },
     [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
     [self](scripted_due_atom, const std::string& request_id, uint64_t seq) {
       on_due(self, request_id, seq);

@@ -4,6 +4,7 @@
 #include <caf/send.hpp>
 
 #include "actors/provider/llm_cache_codec.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -71,6 +72,7 @@ caf::result<chat_response> chat(self_ptr self, chat_request& req, stream_sink_ac
       answer_hit(self, std::move(*r), req.request_id, sink, rp);
       return rp;
     }
+  AG_ASSERT(st.pending.count(tag) == 0);  // tags are never reused
   if (found.state == cache::found::pending)
     st.pending.emplace(tag, caching_provider_state::pending_call{std::move(req), std::move(sink),
                                                                  std::move(key), rp});

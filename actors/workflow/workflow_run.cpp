@@ -112,6 +112,7 @@ void save_then(self_ptr self, const char* source, std::function<void()> then) {
 void end_step(self_ptr self) {
   auto& st = self->state;
   const auto& g = *st.graph;
+  AG_ASSERT(st.pending == 0 && !st.finished);  // every node of the step answered
   // Failed nodes follow their error edge, with the failure in `error`.
   std::set<std::string> next;
   for (const auto& [node, err] : st.failures) {
@@ -160,6 +161,7 @@ void end_step(self_ptr self) {
       for (const auto& f : e.from)
         if (completed.count(f) > 0)
           st.joins[i].insert(f);
+      AG_ASSERT(st.joins[i].size() <= e.from.size());  // only its sources (check_start)
       if (st.joins[i].size() == e.from.size()) {
         st.joins.erase(i);
         next.insert(e.to.front());
@@ -220,7 +222,7 @@ void end_step(self_ptr self) {
 
 void node_done(self_ptr self) {
   auto& st = self->state;
-  AG_ASSERT(st.pending > 0);
+  AG_ASSERT(st.pending > 0 && st.pending <= st.active.size());
   if (--st.pending == 0)
     end_step(self);
 }
@@ -231,6 +233,7 @@ void node_failed(self_ptr self, const std::string& name, caf::error err) {
   auto& st = self->state;
   if (st.finished)
     return;
+  AG_ASSERT(st.active.count(name) == 1);  // only nodes of the step in progress answer
   if (st.attempts[name] <= node_of(st, name).retries_max) {
     log(log_severity::info, "workflow", "retrying node",
         {{"thread_id", st.thread_id}, {"node", name}, {"error", describe(err)}});
@@ -246,6 +249,7 @@ void node_succeeded(self_ptr self, const std::string& name, Value update) {
   auto& st = self->state;
   if (st.finished)
     return;
+  AG_ASSERT(st.active.count(name) == 1);
   if (auto k = st.cache_keys.find(name); k != st.cache_keys.end()) {
     st.node_caches.at(name).put(k->second, update.to_msgpack());
     st.cache_keys.erase(k);
@@ -421,6 +425,7 @@ void begin_step(self_ptr self) {
     return fail(self, "stopped after max_steps (" + std::to_string(g.max_steps)
                         + ") super-steps with nodes still active");
   ++st.step;
+  AG_ASSERT(st.step <= g.max_steps);
   st.pending = st.active.size();
   // Copy: a function node may finish the step (and change `active`) inline.
   const auto nodes = st.active;
@@ -470,6 +475,7 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
       if (st.started)
         return make_error(errc::invalid_argument, "workflow run '" + st.thread_id
                                                     + "' was already started");
+      AG_ASSERT(!st.finished);  // a run ends only after it started: it never starts again
       st.started = true;
       if (st.start_error)
         return st.start_error;

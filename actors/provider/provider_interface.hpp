@@ -42,7 +42,9 @@ using provider_actor = caf::typed_actor<
   caf::replies_to<embed_atom, embed_request>::with<embed_response>,
   // Cancels the request with this id; its caller gets `cancelled`.
   caf::reacts_to<cancel_atom, std::string>,
-  // Counters and current state, for the CLI, metrics and operators.
+  // Counters and current state, for the CLI, metrics and operators. The
+  // shared stats_atom, like every other kind (before issue 10 providers had
+  // their own atom "ag_pstats": a peer built before then does not match).
   caf::replies_to<stats_atom>::with<provider_stats>,
   heartbeat_signature>;
 

@@ -7,13 +7,12 @@
 #include <type_traits>
 
 #include <caf/actor_system.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 
 #include "actors/common_atoms.hpp"
 #include "actors/host/register_types.hpp"
 #include "actors/workflow/workflow_codec.hpp"
 #include "runtime/error.hpp"
+#include "message_round_trip.hpp"
 
 namespace workflow_codec_test {
 
@@ -106,13 +105,7 @@ TEST_CASE("workflow codec: the control structs cross nodes like every other mess
   p.next = {"a"};
   p.joins[2] = {"s", "t"};
   interrupt_request ask{"n", json(R"({"q": 1})")};
-  auto msg = caf::make_message(p, ask);
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  REQUIRE_FALSE(msg.save(sink));
-  caf::message back;
-  caf::binary_deserializer source{sys, buf};
-  REQUIRE_FALSE(back.load(source));
+  auto back = agentgraph_test::message_round_trip(sys, caf::make_message(p, ask));
   REQUIRE((back.match_elements<workflow_pending, interrupt_request>()));
   CHECK(back.get_as<workflow_pending>(0).joins == p.joins);
   CHECK(back.get_as<workflow_pending>(0).next == p.next);

@@ -36,10 +36,10 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/node/gateway.hpp"
-#include "actors/node/task_json.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node/task_json.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/commands.hpp"
 #include "net/curl_global.hpp"

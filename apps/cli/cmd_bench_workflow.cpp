@@ -15,7 +15,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_workflow.hpp"

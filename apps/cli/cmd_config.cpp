@@ -3,7 +3,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/config/config_options.hpp"
 #include "runtime/config/config_resolve.hpp"

@@ -28,9 +28,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node/gateway.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "net/http_server/http_server.hpp"

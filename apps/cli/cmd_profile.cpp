@@ -8,8 +8,8 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"
 #include "runtime/config/config_options.hpp"

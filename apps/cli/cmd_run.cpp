@@ -6,8 +6,8 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"

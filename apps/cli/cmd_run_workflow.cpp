@@ -3,7 +3,7 @@
 // starts and ends, agent tokens), then the final state.
 #include <iostream>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include <boost/program_options.hpp>
 

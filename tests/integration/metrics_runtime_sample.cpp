@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <string>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 
 namespace metrics_runtime_sample {

@@ -15,9 +15,9 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/register_types.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/register_types.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;

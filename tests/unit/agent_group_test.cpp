@@ -10,9 +10,9 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/agent/agent_group.hpp"
-#include "actors/node_config.hpp"
-#include "actors/register_types.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/register_types.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 
 namespace agent_group_test {

@@ -8,7 +8,7 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 
 namespace cache_runtime_test {

@@ -18,10 +18,10 @@
 
 #include <caf/send.hpp>
 
-#include "actors/node/agent_figures.hpp"
-#include "actors/node/gateway.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/agent_figures.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
 

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "actors/node/gateway.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 
 namespace gateway_workflow_test {

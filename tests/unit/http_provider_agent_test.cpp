@@ -4,8 +4,8 @@
 // answer was streamed).
 #include "http_provider_fixture.hpp"
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 
 namespace http_provider_agent_test {
 

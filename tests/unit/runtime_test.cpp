@@ -4,8 +4,8 @@
 #include <fstream>
 #include <future>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;

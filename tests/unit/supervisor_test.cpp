@@ -29,7 +29,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/error.hpp"
 #include "runtime/supervisor.hpp"

@@ -10,7 +10,7 @@
 #include <random>
 #include <unistd.h>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "runtime/checkpoint/postgres_checkpoint_store.hpp"
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"

@@ -65,7 +65,7 @@ caf::expected<std::unique_ptr<Runtime>> Runtime::from_config(const node_config& 
   opts.middleman = middleman;
   uint64_t http_slots = 0;
   for (const auto& p : cfg.providers) {
-    if (p.kind == "scripted")
+    if (p.kind == provider_kind::scripted)
       continue;
     http_slots += p.in_flight_max;
     opts.http_connect_timeout = std::max(opts.http_connect_timeout, p.connect_timeout);
@@ -176,7 +176,7 @@ caf::expected<provider_actor> Runtime::add_provider(const provider_config& cfg) 
   http_provider_deps deps;
   deps.prices = opts_.prices;
   deps.metrics = opts_.metrics;
-  if (cfg.kind != "scripted") {
+  if (cfg.kind != provider_kind::scripted) {
     if (!tables_->http) {
       net::http_client_limits limits;
       limits.in_flight_max = opts_.http_in_flight_max;

@@ -478,6 +478,15 @@ TEST_CASE("config: the build order puts each agent tool after its agent, each ag
   }
 }
 
+TEST_CASE("config: provider kinds and retry jitter modes read back from their words") {
+  for (auto k : provider_kinds)
+    CHECK(parse_provider_kind(to_string(k)) == k);
+  CHECK_FALSE(parse_provider_kind("gpt"));
+  for (auto m : jitter_modes)
+    CHECK(parse_jitter_mode(to_string(m)) == m);
+  CHECK_FALSE(parse_jitter_mode("none"));
+}
+
 TEST_CASE("config: relative paths resolve against the config file's directory") {
   auto dir = std::string{AGENTGRAPH_SOURCE_DIR} + "/tests/data/config";
   auto cfg = load_node_config(dir + "/paths.ini", {},

@@ -1,5 +1,5 @@
 // Settings of one supervisor. Plain data, filled from the [supervisor]
-// config section (actors/host/node_config) or by embedding code.
+// config section (keys: supervision_config_keys.hpp) or by embedding code.
 #pragma once
 
 #include <chrono>

@@ -12,6 +12,9 @@ namespace agentgraph {
 // Role presets carry a temperature by use case; an explicit temperature in
 // the config overrides the preset.
 enum class agent_role : uint8_t { general, coding, analysis, creative };
+// Every role, in declaration order: the choices of the `role` key.
+inline constexpr agent_role agent_roles[] = {agent_role::general, agent_role::coding,
+                                             agent_role::analysis, agent_role::creative};
 [[nodiscard]] const char* to_string(agent_role r);
 [[nodiscard]] std::optional<agent_role> parse_agent_role(const std::string& s);
 [[nodiscard]] double preset_temperature(agent_role r);  // 0.5 / 0.1 / 0.3 / 0.8

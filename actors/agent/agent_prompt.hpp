@@ -11,6 +11,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
+#include "actors/tool/tool_interface.hpp"
 
 namespace agentgraph {
 

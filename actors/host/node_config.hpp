@@ -1,6 +1,8 @@
-// The configuration of one node process: the declarations of every config
-// key (node_schema) and their binding into the plain *_config structs the
-// components read. `agentgraph node --config node.ini` calls
+// The configuration of one node process: the composition of every
+// component's config keys (declared beside each component's *_config.hpp,
+// in its *_config_keys.hpp) into one schema (node_schema), their binding
+// into the plain *_config structs the components read, and the checks
+// across sections. `agentgraph node --config node.ini` calls
 // load_node_config; `agentgraph config schema` prints node_schema().
 //
 // A config file looks like
@@ -31,6 +33,7 @@
 
 #include "actors/agent/agent_config.hpp"
 #include "actors/agent/agent_group.hpp"
+#include "actors/host/node/node_settings.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
@@ -40,7 +43,6 @@
 #include "runtime/supervision_config.hpp"
 
 namespace agentgraph {
-
 
 // The [runtime] section: process-wide settings.
 struct runtime_settings {
@@ -60,36 +62,6 @@ struct runtime_settings {
   std::string checkpoint_path;
   std::string checkpoint_url;
   uint32_t checkpoint_keep_last = 20;
-};
-
-// The [node] section: the HTTP gateway of `agentgraph node` and its
-// shutdown. The gateway reads these through gateway_config_from
-// (actors/host/node/gateway_config.hpp).
-struct node_settings {
-  // Interface the gateway binds; loopback unless the operator opens it.
-  std::string listen = "127.0.0.1";
-  // 0: the OS picks a free port (printed on the `listening on` line).
-  uint32_t port = 8080;
-  // Name of the environment variable holding the bearer token; empty: no
-  // auth. The token itself never appears in a config file or a log.
-  std::string auth_token_env;
-  // The HTTP server's event-loop threads and its bounds (net/http_server).
-  uint32_t http_threads = 2;
-  uint32_t connections_max = 10'000;
-  uint32_t header_bytes_max = 16 * 1024;
-  std::chrono::milliseconds header_timeout{10'000};
-  std::chrono::milliseconds body_timeout{30'000};
-  std::chrono::milliseconds keep_alive_timeout{5'000};
-  std::chrono::milliseconds send_timeout{30'000};
-  uint64_t stream_buffer_bytes = 1 << 20;
-  uint64_t bodies_bytes_max = 256ull << 20;
-  uint32_t tasks_in_flight_max = 256;
-  uint32_t tasks_kept = 1024;
-  uint32_t task_events_max = 1024;
-  uint64_t body_bytes_max = 1 << 20;
-  std::chrono::milliseconds health_ping_timeout{1'000};
-  // How long a draining node waits for accepted tasks before cancelling them.
-  std::chrono::milliseconds shutdown_deadline{30'000};
 };
 
 // A workflow the node serves by name ([workflow.<name>] file = W.json): the
@@ -113,6 +85,19 @@ struct node_config {
   std::vector<agent_config> agents;
   std::vector<group_config> groups;
   std::vector<workflow_config> workflows;
+
+  // Agents and tools of kind agent in an order where every agent tool comes
+  // after the agent it calls and every agent after its agent tools (computed
+  // by the cross-checker's cycle search, so the order and the cycle check
+  // cannot disagree). Depth-first from each agent in file order, post-order;
+  // agent tools no agent lists come last, in file order. Other tools are not
+  // in it: they depend on nothing here and are built before agents.
+  struct build_step {
+    enum class kind : uint8_t { agent, agent_tool };
+    kind what;
+    size_t index;  // into agents or tools
+  };
+  std::vector<build_step> build_order;
 };
 
 // Every section and key a node config may contain. Built once, immutable,

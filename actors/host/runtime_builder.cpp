@@ -72,7 +72,7 @@ caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman
   // One HTTP client serves every HTTP provider: its bound is their sum.
   uint64_t http_slots = 0;
   for (const auto& p : cfg.providers) {
-    if (p.kind == "scripted")
+    if (p.kind == provider_kind::scripted)
       continue;
     http_slots += p.in_flight_max;
     opts.http_connect_timeout = std::max(opts.http_connect_timeout, p.connect_timeout);
@@ -148,49 +148,26 @@ caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_
 }
 
 caf::error runtime_builder::add_agents_in_order(const node_config& cfg) {
-  std::vector<const tool_config*> agent_tools;
-  for (const auto& t : cfg.tools)
-    if (t.kind == "agent")
-      agent_tools.push_back(&t);
-  // Agents and agent tools depend on each other (planner -> ask_researcher ->
-  // researcher): add whatever is ready, round by round. Each round adds at
-  // least one component or ends the loop, so it runs at most n times.
-  std::vector<const agent_config*> agents;
-  for (const auto& a : cfg.agents)
-    agents.push_back(&a);
-  for (size_t round = 0; round <= cfg.agents.size() + cfg.tools.size(); ++round) {
-    size_t before = agents.size() + agent_tools.size();
-    for (auto it = agent_tools.begin(); it != agent_tools.end();) {
-      if (!rt_.agent((*it)->agent)) {
-        ++it;
-        continue;
-      }
-      if (auto h = add_tool(**it); !h)
-        return std::move(h.error());
-      it = agent_tools.erase(it);
-    }
-    for (auto it = agents.begin(); it != agents.end();) {
-      bool ready = true;
-      for (const auto& t : (*it)->tools)
-        ready = ready && static_cast<bool>(rt_.tool(t));
-      if (!ready) {
-        ++it;
-        continue;
-      }
-      if (auto h = add_agent(**it); !h)
-        return std::move(h.error());
-      it = agents.erase(it);
-    }
-    if (agents.size() + agent_tools.size() == before)
-      break;
-  }
-  if (!agents.empty())
+  // The cross-checker that loaded `cfg` also ordered its agents and agent
+  // tools (node_config::build_order); a config filled by hand has no order.
+  const auto agent_tools = static_cast<size_t>(std::count_if(
+    cfg.tools.begin(), cfg.tools.end(), [](const tool_config& t) { return t.kind == "agent"; }));
+  if (cfg.build_order.size() != cfg.agents.size() + agent_tools)
     return make_error(errc::invalid_argument,
-                      "agent '" + agents.front()->name
-                        + "' cannot be built: its tools form a cycle or name missing tools");
-  if (!agent_tools.empty())
-    return make_error(errc::invalid_argument, "tool '" + agent_tools.front()->name
-                                                + "' names an agent that cannot be built");
+                      "the config's build_order does not list every agent and agent tool; "
+                      "make the config with load_node_config or parse_node_config");
+  using step = node_config::build_step;
+  for (const auto& s : cfg.build_order) {
+    const bool agent = s.what == step::kind::agent;
+    if (s.index >= (agent ? cfg.agents.size() : cfg.tools.size()))
+      return make_error(errc::invalid_argument, "the config's build_order names no component");
+    if (agent) {
+      if (auto h = add_agent(cfg.agents[s.index]); !h)
+        return std::move(h.error());
+    } else if (auto h = add_tool(cfg.tools[s.index]); !h) {
+      return std::move(h.error());
+    }
+  }
   return {};
 }
 
@@ -213,7 +190,7 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
   http_provider_deps deps;
   deps.prices = opts.prices;
   deps.metrics = opts.metrics;
-  if (cfg.kind != "scripted")
+  if (cfg.kind != provider_kind::scripted)
     deps.http = http_client();
   auto h = supervise<provider_actor>(
     rt_.system(), "provider." + cfg.name, opts.supervision, opts.metrics,

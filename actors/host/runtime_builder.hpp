@@ -64,7 +64,8 @@ class runtime_builder {
  private:
   // The provider an agent with `fallback` talks to: its chain.
   [[nodiscard]] caf::expected<provider_actor> add_fallback_chain(const agent_config& cfg);
-  // Agents and agent tools of `cfg`, each after what it depends on.
+  // Agents and agent tools of `cfg` in cfg.build_order, so each comes
+  // after what it depends on.
   caf::error add_agents_in_order(const node_config& cfg);
   // The shared HTTP client of HTTP providers, made with the first one.
   [[nodiscard]] std::shared_ptr<net::http_client> http_client();

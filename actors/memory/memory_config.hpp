@@ -9,6 +9,9 @@
 namespace agentgraph {
 
 enum class retention_policy : uint8_t { sliding_window, importance, hierarchical };
+// Every policy, in declaration order: the choices of the `retention` key.
+inline constexpr retention_policy retention_policies[] = {
+  retention_policy::sliding_window, retention_policy::importance, retention_policy::hierarchical};
 [[nodiscard]] const char* to_string(retention_policy p);
 
 // When a store reaches the snapshot file (with snapshot_path set):
@@ -19,6 +22,9 @@ enum class retention_policy : uint8_t { sliding_window, importance, hierarchical
 //   snapshot_interval and at shutdown. Faster; a crash loses what was stored
 //   since the last snapshot.
 enum class memory_durability : uint8_t { commit, snapshot };
+// Every durability, in declaration order: the choices of the `durability` key.
+inline constexpr memory_durability memory_durabilities[] = {memory_durability::commit,
+                                                            memory_durability::snapshot};
 [[nodiscard]] const char* to_string(memory_durability d);
 
 struct memory_config {

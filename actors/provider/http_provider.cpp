@@ -295,7 +295,7 @@ provider_stats current_stats(self_ptr self) {
   auto& st = self->state;
   auto out = st.stats;
   out.name = st.cfg.name;
-  out.kind = st.cfg.kind;
+  out.kind = to_string(st.cfg.kind);
   out.breaker_state = to_string(st.breaker->state());
   out.breaker_opened = st.breaker->stats().opened;
   out.in_flight = st.admission->in_flight();
@@ -341,7 +341,7 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
   st.deps = std::move(deps);
   AG_ASSERT(st.deps.http != nullptr);
   st.stats.name = st.cfg.name;
-  st.stats.kind = st.cfg.kind;
+  st.stats.kind = to_string(st.cfg.kind);
   st.admission.emplace(admission_config{st.cfg.in_flight_max, st.cfg.waiting_max});
   if (st.cfg.requests_per_minute > 0 || st.cfg.tokens_per_minute > 0)
     st.limiter.emplace(rate_limit_config{st.cfg.requests_per_minute, st.cfg.tokens_per_minute,
@@ -356,8 +356,7 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
     seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   st.retry.emplace(retry_config{st.cfg.retries_max, st.cfg.retry_delay, st.cfg.retry_delay_max,
                                 st.cfg.retry_after_max,
-                                st.cfg.retry_jitter == "full" ? jitter_mode::full
-                                                              : jitter_mode::equal},
+                                st.cfg.retry_jitter},
                    seed);
   st.metrics = make_provider_metrics(st.deps.metrics, st.cfg.name, true);
   note_pipeline(st);
@@ -396,16 +395,29 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
   };
 }
 
-std::string default_api_key_env(const std::string& kind) {
-  if (kind == "openai")
-    return "OPENAI_API_KEY";
-  if (kind == "anthropic")
-    return "ANTHROPIC_API_KEY";
-  if (kind == "gemini")
-    return "GEMINI_API_KEY";
-  if (kind == "openrouter")
-    return "OPENROUTER_API_KEY";
-  return {};  // openai_compatible: local servers rarely want one
+std::string default_api_key_env(provider_kind kind) {
+  switch (kind) {
+    case provider_kind::openai: return "OPENAI_API_KEY";
+    case provider_kind::anthropic: return "ANTHROPIC_API_KEY";
+    case provider_kind::gemini: return "GEMINI_API_KEY";
+    case provider_kind::openrouter: return "OPENROUTER_API_KEY";
+    case provider_kind::scripted:
+    case provider_kind::openai_compatible: break;  // local servers rarely want one
+  }
+  return {};
+}
+
+// The wire codec of an HTTP kind; nullopt for scripted (not HTTP).
+std::optional<wire_kind> wire_kind_of(provider_kind kind) {
+  switch (kind) {
+    case provider_kind::openai: return wire_kind::openai;
+    case provider_kind::anthropic: return wire_kind::anthropic;
+    case provider_kind::gemini: return wire_kind::gemini;
+    case provider_kind::openrouter: return wire_kind::openrouter;
+    case provider_kind::openai_compatible: return wire_kind::openai_compatible;
+    case provider_kind::scripted: break;
+  }
+  return std::nullopt;
 }
 
 std::string resolve_api_key(const provider_config& cfg) {
@@ -448,9 +460,9 @@ caf::expected<provider_actor> spawn_http_provider(caf::actor_system& sys,
   };
   if (!deps.http)
     return bad("no HTTP client was given to the provider (a bug in the caller)");
-  auto kind = wire_kind_from_string(cfg.kind);
+  auto kind = wire_kind_of(cfg.kind);
   if (!kind)
-    return bad("kind '" + cfg.kind + "' is not an HTTP provider kind");
+    return bad(std::string{"kind '"} + to_string(cfg.kind) + "' is not an HTTP provider kind");
   wire_settings ws;
   ws.kind = *kind;
   ws.base_url = cfg.base_url;
@@ -468,7 +480,7 @@ caf::expected<provider_actor> spawn_http_provider(caf::actor_system& sys,
     return bad("breaker_cooldown is above breaker_cooldown_max");
   if (cfg.retry_delay > cfg.retry_delay_max)
     return bad("retry_delay is above retry_delay_max");
-  if (cfg.retry_jitter != "equal" && cfg.retry_jitter != "full")
+  if (cfg.retry_jitter != jitter_mode::equal && cfg.retry_jitter != jitter_mode::full)
     return bad("retry_jitter must be equal or full");
   auto codec = make_wire_codec(std::move(ws));
   if (!codec)

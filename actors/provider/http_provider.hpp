@@ -188,7 +188,7 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
 // `api_key_env` names, else the kind's usual variable. Empty when none is
 // set; the caller decides whether the kind needs one.
 [[nodiscard]] std::string resolve_api_key(const provider_config& cfg);
-[[nodiscard]] std::string default_api_key_env(const std::string& kind);
+[[nodiscard]] std::string default_api_key_env(provider_kind kind);
 
 // Whether `cfg` has the key it needs, checked at start so a missing key is
 // a start-up error, not a 401 on every call. A named `api_key_env` must be

@@ -277,7 +277,7 @@ void record_usage(self_ptr self, const llm_call& call, const token_usage& usage)
     st.limiter->correct(call.tokens_estimated, usage.total(), st.now());
   if (!st.deps.prices)
     return;
-  auto cost = st.deps.prices->cost_usd(st.cfg.kind, call.model,
+  auto cost = st.deps.prices->cost_usd(to_string(st.cfg.kind), call.model,
                                        {usage.prompt_tokens, usage.completion_tokens});
   if (cost) {
     st.stats.cost_usd += *cost;

@@ -1,17 +1,46 @@
 // Configuration of one provider: [provider.<name>] sections. Every field is
-// one schema key (actors/host/node_config.cpp); the HTTP fields apply to every
+// one schema key (provider_config_keys.cpp); the HTTP fields apply to every
 // kind but `scripted`.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "runtime/resilience/retry_policy.hpp"
 
 namespace agentgraph {
 
+// The implementation behind a provider: the embedded, offline `scripted`
+// one, or an HTTP API (one pipeline, http_provider.hpp, with one wire codec
+// per kind; openai_compatible is OpenAI's wire at a base_url of one's own:
+// Ollama, vLLM, llama.cpp server).
+enum class provider_kind : uint8_t {
+  scripted,
+  openai,
+  anthropic,
+  gemini,
+  openrouter,
+  openai_compatible,
+};
+
+// Every kind, in declaration order: the choices of the `kind` key and the
+// list an unknown kind's error names.
+inline constexpr provider_kind provider_kinds[] = {
+  provider_kind::scripted,   provider_kind::openai,     provider_kind::anthropic,
+  provider_kind::gemini,     provider_kind::openrouter, provider_kind::openai_compatible};
+
+// The kind's config word ("openai_compatible"); "unknown" for a value out of
+// range.
+[[nodiscard]] const char* to_string(provider_kind k);
+// The inverse of to_string; nullopt for any other word.
+[[nodiscard]] std::optional<provider_kind> parse_provider_kind(std::string_view word);
+
 struct provider_config {
   std::string name;
-  std::string kind = "scripted";
+  provider_kind kind = provider_kind::scripted;
   std::string rules;  // scripted: path of the rules file
 
   // --- HTTP kinds: where and who ---
@@ -39,7 +68,7 @@ struct provider_config {
   std::chrono::milliseconds retry_delay{500};
   std::chrono::milliseconds retry_delay_max{8'000};
   std::chrono::milliseconds retry_after_max{60'000};
-  std::string retry_jitter = "equal";  // equal | full
+  jitter_mode retry_jitter = jitter_mode::equal;
 
   // --- admission queue ---
   uint32_t in_flight_max = 16;

@@ -33,25 +33,28 @@ caf::expected<provider_actor> spawn_scripted(caf::actor_system& sys, const provi
                                   make_provider_metrics(std::move(registry), cfg.name, false))};
 }
 
+// A value outside the enum: only a bad cast or a corrupted config gets here,
+// since a config file can name only the declared kinds.
 caf::error unknown_kind(const provider_config& cfg) {
   std::string list;
   for (auto k : provider_kinds)
-    list.append(list.empty() ? "" : ", ").append(k);
-  return make_error(errc::invalid_argument, "provider '" + cfg.name + "': unknown kind '"
-                                              + cfg.kind + "' (known: " + list + ")");
+    list.append(list.empty() ? "" : ", ").append(to_string(k));
+  return make_error(errc::invalid_argument,
+                    "provider '" + cfg.name + "': unknown kind "
+                      + std::to_string(static_cast<unsigned>(cfg.kind)) + " (known: " + list + ")");
 }
 
 bool http_kind(const provider_config& cfg) {
-  return cfg.kind != "scripted"
-         && std::find(provider_kinds.begin(), provider_kinds.end(), cfg.kind)
-              != provider_kinds.end();
+  return cfg.kind != provider_kind::scripted
+         && std::find(std::begin(provider_kinds), std::end(provider_kinds), cfg.kind)
+              != std::end(provider_kinds);
 }
 
 }  // namespace provider_factory_detail
 
 caf::error check_provider_startable(const provider_config& cfg) {
   using namespace provider_factory_detail;
-  if (cfg.kind == "scripted") {
+  if (cfg.kind == provider_kind::scripted) {
     auto rules = load_provider_rules(cfg);
     return rules ? caf::error{} : std::move(rules.error());
   }
@@ -61,7 +64,7 @@ caf::error check_provider_startable(const provider_config& cfg) {
 caf::expected<provider_actor> spawn_provider(caf::actor_system& sys, const provider_config& cfg,
                                              http_provider_deps deps) {
   using namespace provider_factory_detail;
-  if (cfg.kind == "scripted")
+  if (cfg.kind == provider_kind::scripted)
     return spawn_scripted(sys, cfg, std::move(deps.metrics));
   if (http_kind(cfg))
     return spawn_http_provider(sys, cfg, std::move(deps));

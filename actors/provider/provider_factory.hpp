@@ -3,9 +3,6 @@
 // node only ever see a provider_actor.
 #pragma once
 
-#include <array>
-#include <string_view>
-
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
@@ -15,10 +12,9 @@
 
 namespace agentgraph {
 
-// Every kind the config may name: the embedded `scripted` provider and the
-// HTTP kinds (one pipeline, http_provider.hpp, with one wire codec each).
-inline constexpr std::array<std::string_view, 6> provider_kinds = {
-  "scripted", "openai", "anthropic", "gemini", "openrouter", "openai_compatible"};
+// The kinds (provider_kinds, provider_config.hpp): the embedded `scripted`
+// provider and the HTTP kinds (one pipeline, http_provider.hpp, with one
+// wire codec each).
 
 // Spawns the provider. Reads the scripted rules file synchronously: call it
 // from setup code (node start, Runtime construction, tests), never from an

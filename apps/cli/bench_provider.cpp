@@ -117,7 +117,7 @@ loop_result run_provider(caf::actor_system& sys, const bench_target& t, uint32_t
   deps.jitter_seed = 1;
   provider_config cfg;
   cfg.name = "bench";
-  cfg.kind = "openai";
+  cfg.kind = provider_kind::openai;
   cfg.base_url = t.base_url + "/v1";
   cfg.api_key = t.api_key;
   cfg.model = t.model;

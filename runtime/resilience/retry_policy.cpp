@@ -81,6 +81,13 @@ const char* to_string(jitter_mode m) {
   return m == jitter_mode::full ? "full" : "equal";
 }
 
+std::optional<jitter_mode> parse_jitter_mode(std::string_view word) {
+  for (auto m : jitter_modes)
+    if (word == to_string(m))
+      return m;
+  return std::nullopt;
+}
+
 const char* to_string(transport_failure f) {
   switch (f) {
     case transport_failure::none: return "none";

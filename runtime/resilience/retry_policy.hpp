@@ -47,7 +47,13 @@ namespace agentgraph {
 // OpenAI's SDKs make the same trade (they wait 75-100% of the backoff).
 enum class jitter_mode : uint8_t { full, equal };
 
+// Every mode, in the order a config lists its words (the choices of a
+// provider's retry_jitter key): the default first.
+inline constexpr jitter_mode jitter_modes[] = {jitter_mode::equal, jitter_mode::full};
+
 [[nodiscard]] const char* to_string(jitter_mode m);
+// The inverse of to_string; nullopt for any other word.
+[[nodiscard]] std::optional<jitter_mode> parse_jitter_mode(std::string_view word);
 
 struct retry_config {
   // Retries after the first attempt; 0 disables retrying. Hit: the last

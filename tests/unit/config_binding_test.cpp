@@ -99,11 +99,11 @@ std::vector<row> all_keys() {
       {"cache", "redis_breaker_cooldown", "3s",
        [](C c) { CHECK(c.cache.redis_breaker_cooldown == 3s); }},
       {"provider.p1", "kind", "scripted",
-       [](C c) { CHECK(named(c.providers, "p1").kind == "scripted"); }},
+       [](C c) { CHECK(named(c.providers, "p1").kind == provider_kind::scripted); }},
       {"provider.p1", "rules", "rules/p1.rules",
        [](C c) { CHECK(named(c.providers, "p1").rules == "/cfg/dir/rules/p1.rules"); }},
       {"provider.p2", "kind", "openai",
-       [](C c) { CHECK(named(c.providers, "p2").kind == "openai"); }},
+       [](C c) { CHECK(named(c.providers, "p2").kind == provider_kind::openai); }},
       {"provider.p2", "base_url", "http://127.0.0.1:9/v1",
        [=](C c) { CHECK(p2(c).base_url == "http://127.0.0.1:9/v1"); }},
       {"provider.p2", "api_key", "k-123", [=](C c) { CHECK(p2(c).api_key == "k-123"); }},
@@ -122,7 +122,7 @@ std::vector<row> all_keys() {
       {"provider.p2", "retry_delay_max", "3s", [=](C c) { CHECK(p2(c).retry_delay_max == 3s); }},
       {"provider.p2", "retry_after_max", "20s",
        [=](C c) { CHECK(p2(c).retry_after_max == 20s); }},
-      {"provider.p2", "retry_jitter", "full", [=](C c) { CHECK(p2(c).retry_jitter == "full"); }},
+      {"provider.p2", "retry_jitter", "full", [=](C c) { CHECK(p2(c).retry_jitter == jitter_mode::full); }},
       {"provider.p2", "in_flight_max", "8", [=](C c) { CHECK(p2(c).in_flight_max == 8); }},
       {"provider.p2", "waiting_max", "9", [=](C c) { CHECK(p2(c).waiting_max == 9); }},
       {"provider.p2", "requests_per_minute", "600",
@@ -145,11 +145,11 @@ std::vector<row> all_keys() {
       {"provider.p2", "embed_batch_inputs_max", "32",
        [=](C c) { CHECK(p2(c).embed_batch_inputs_max == 32); }},
       {"provider.p3", "kind", "anthropic",
-       [](C c) { CHECK(named(c.providers, "p3").kind == "anthropic"); }},
+       [](C c) { CHECK(named(c.providers, "p3").kind == provider_kind::anthropic); }},
       {"provider.p3", "anthropic_version", "2024-01-01",
        [](C c) { CHECK(named(c.providers, "p3").anthropic_version == "2024-01-01"); }},
       {"provider.p4", "kind", "openrouter",
-       [](C c) { CHECK(named(c.providers, "p4").kind == "openrouter"); }},
+       [](C c) { CHECK(named(c.providers, "p4").kind == provider_kind::openrouter); }},
       {"provider.p4", "openrouter_referer", "https://example.org",
        [](C c) { CHECK(named(c.providers, "p4").openrouter_referer == "https://example.org"); }},
       {"provider.p4", "openrouter_title", "agentgraph tests",
@@ -278,6 +278,17 @@ std::string binding_error(const caf::expected<node_config>& r) {
   REQUIRE_FALSE(r);
   return error_context(r.error());
 }
+
+// a -> b -> d and a -> c -> d through agent tools: no cycle.
+const std::string diamond =
+    "[provider.scripted]\n"
+    "[agent.a]\ntools = ask_b, ask_c\n"
+    "[agent.b]\ntools = ask_d\n"
+    "[agent.c]\ntools = ask_d\n"
+    "[agent.d]\n"
+    "[tool.ask_b]\nkind = agent\nagent = b\n"
+    "[tool.ask_c]\nkind = agent\nagent = c\n"
+    "[tool.ask_d]\nkind = agent\nagent = d\n";
 
 }  // namespace config_binding_test
 
@@ -422,18 +433,58 @@ TEST_CASE("config: agent tools must not form a cycle") {
           "a -> ask_b -> b -> ask_c -> c -> ask_a -> a");
   }
   SUBCASE("a diamond is not a cycle") {
-    std::string text =
-        "[provider.scripted]\n"
-        "[agent.a]\ntools = ask_b, ask_c\n"
-        "[agent.b]\ntools = ask_d\n"
-        "[agent.c]\ntools = ask_d\n"
-        "[agent.d]\n"
-        "[tool.ask_b]\nkind = agent\nagent = b\n"
-        "[tool.ask_c]\nkind = agent\nagent = c\n"
-        "[tool.ask_d]\nkind = agent\nagent = d\n";
-    auto cfg = parse_node_config(text, "node.ini", {}, {});
+    auto cfg = parse_node_config(config_binding_test::diamond, "node.ini", {}, {});
     CHECK_MESSAGE(cfg, describe(cfg.error()));
   }
+}
+
+namespace config_binding_test {
+
+// The build order as "agent:<name>" / "tool:<name>" words, for comparison.
+std::vector<std::string> build_order_words(const node_config& cfg) {
+  std::vector<std::string> out;
+  for (const auto& step : cfg.build_order)
+    out.push_back(step.what == node_config::build_step::kind::agent
+                    ? "agent:" + cfg.agents.at(step.index).name
+                    : "tool:" + cfg.tools.at(step.index).name);
+  return out;
+}
+
+}  // namespace config_binding_test
+
+TEST_CASE("config: the build order puts each agent tool after its agent, each agent after its "
+          "agent tools") {
+  using words = std::vector<std::string>;
+  SUBCASE("a chain: planner -> ask_researcher -> researcher") {
+    std::string text =
+        "[provider.scripted]\n"
+        "[agent.planner]\ntools = calc, ask_researcher\n"
+        "[agent.researcher]\n"
+        "[tool.calc]\nkind = calculator\n"
+        "[tool.ask_researcher]\nkind = agent\nagent = researcher\n";
+    auto cfg = parse_node_config(text, "node.ini", {}, {});
+    REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+    // The calculator depends on nothing here: it is not in the order.
+    CHECK(config_binding_test::build_order_words(*cfg)
+          == words{"agent:researcher", "tool:ask_researcher", "agent:planner"});
+  }
+  SUBCASE("a diamond places each agent and tool once; an unlisted agent tool comes last") {
+    auto text = config_binding_test::diamond + "[tool.ask_a]\nkind = agent\nagent = a\n";
+    auto cfg = parse_node_config(text, "node.ini", {}, {});
+    REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+    CHECK(config_binding_test::build_order_words(*cfg)
+          == words{"agent:d", "tool:ask_d", "agent:b", "tool:ask_b", "agent:c", "tool:ask_c",
+                   "agent:a", "tool:ask_a"});
+  }
+}
+
+TEST_CASE("config: provider kinds and retry jitter modes read back from their words") {
+  for (auto k : provider_kinds)
+    CHECK(parse_provider_kind(to_string(k)) == k);
+  CHECK_FALSE(parse_provider_kind("gpt"));
+  for (auto m : jitter_modes)
+    CHECK(parse_jitter_mode(to_string(m)) == m);
+  CHECK_FALSE(parse_jitter_mode("none"));
 }
 
 TEST_CASE("config: relative paths resolve against the config file's directory") {

@@ -104,7 +104,7 @@ struct fixture {
   provider_config config(const std::string& kind, const std::string& name = "p") const {
     provider_config c;
     c.name = name;
-    c.kind = kind;
+    c.kind = *parse_provider_kind(kind);
     c.api_key = "k";
     c.model = "test-model";
     const auto base = mock->base_url();

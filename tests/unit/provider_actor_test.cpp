@@ -239,25 +239,27 @@ TEST_CASE("provider: streamed chunks reassemble to the full reply") {
 TEST_CASE("provider: spawn_provider builds scripted and checks the HTTP kinds' needs") {
   provider_actor_test::fixture f;
   for (const char* kind : {"openai", "anthropic", "gemini", "openrouter", "openai_compatible"}) {
-    auto p = spawn_provider(*f.sys, provider_config{"p", kind, ""});
+    auto p = spawn_provider(*f.sys, provider_config{"p", *parse_provider_kind(kind), ""});
     REQUIRE_FALSE(p);
     CHECK(errc_of(p.error()) == errc::invalid_argument);
     CHECK(error_context(p.error()).find("no HTTP client") != std::string::npos);
   }
-  auto unknown = spawn_provider(*f.sys, provider_config{"p", "gpt", ""});
+  // No config can name an unknown kind any more; a value outside the enum
+  // (a bad cast) is still refused, listing the known kinds.
+  auto unknown = spawn_provider(*f.sys, provider_config{"p", static_cast<provider_kind>(42), ""});
   REQUIRE_FALSE(unknown);
   CHECK(errc_of(unknown.error()) == errc::invalid_argument);
   CHECK(error_context(unknown.error()).find("known: scripted, openai") != std::string::npos);
-  auto no_rules = spawn_provider(*f.sys, provider_config{"local", "scripted", ""});
+  auto no_rules = spawn_provider(*f.sys, provider_config{"local", provider_kind::scripted, ""});
   REQUIRE_FALSE(no_rules);
   CHECK(errc_of(no_rules.error()) == errc::invalid_argument);
   CHECK(error_context(no_rules.error()).find("provider 'local'") != std::string::npos);
   CHECK(error_context(no_rules.error()).find("`rules`") != std::string::npos);
-  auto missing = spawn_provider(*f.sys, provider_config{"local", "scripted", "/no/such.json"});
+  auto missing = spawn_provider(*f.sys, provider_config{"local", provider_kind::scripted, "/no/such.json"});
   REQUIRE_FALSE(missing);
   CHECK(errc_of(missing.error()) == errc::io_error);
   auto ok = spawn_provider(*f.sys, provider_config{
-                                     "local", "scripted",
+                                     "local", provider_kind::scripted,
                                      AGENTGRAPH_SOURCE_DIR "/configs/examples/research.rules.json"});
   REQUIRE_MESSAGE(ok, describe(ok.error()));
   f.spawned.push_back(*ok);

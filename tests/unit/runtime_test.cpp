@@ -177,3 +177,27 @@ TEST_CASE("runtime: add_* report what is missing or duplicated") {
   REQUIRE_FALSE(pub);
   CHECK(describe(pub.error()).find("middleman") != std::string::npos);
 }
+
+TEST_CASE("runtime: from_config refuses a node_config whose build order is missing or wrong") {
+  runtime_test::temp_dir dir;
+  auto path = (dir.path / "node.ini").string();
+  std::ofstream{path} << "[provider.scripted]\nkind = scripted\nrules = rules.json\n"
+                          "[tool.calculator]\nkind = calculator\n"
+                          "[agent.solo]\nprovider = scripted\ntools = calculator\n";
+  auto cfg = load_node_config(path, {}, {});
+  REQUIRE_MESSAGE(cfg, describe(cfg.error()));
+  REQUIRE(cfg->build_order.size() == 1);  // the agent; the calculator is not an agent tool
+  auto by_hand = *cfg;
+  by_hand.build_order.clear();
+  auto missing = runtime_builder::from_config(by_hand);
+  REQUIRE_FALSE(missing);
+  CHECK(errc_of(missing.error()) == errc::invalid_argument);
+  CHECK(error_context(missing.error()).find("build_order") != std::string::npos);
+  auto wrong = *cfg;
+  wrong.build_order[0].index = 7;
+  auto out_of_range = runtime_builder::from_config(wrong);
+  REQUIRE_FALSE(out_of_range);
+  CHECK(errc_of(out_of_range.error()) == errc::invalid_argument);
+  // The loaded order builds.
+  CHECK(runtime_builder::from_config(*cfg));
+}

@@ -4,6 +4,7 @@
 #include <random>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 
 #include <caf/send.hpp>
 

@@ -1,9 +1,7 @@
-// Names of the enums declared in the interface and config headers. The
-// parse functions are the inverse used by config binding.
+// Names of the enums declared in the agent's interface and config headers.
+// The parse function is the inverse used by config binding.
 #include "actors/agent/agent_config.hpp"
 #include "actors/agent/agent_interface.hpp"
-#include "actors/memory/memory_config.hpp"
-#include "actors/provider/provider_interface.hpp"
 
 namespace agentgraph {
 
@@ -27,8 +25,7 @@ const char* to_string(agent_role r) {
 }
 
 std::optional<agent_role> parse_agent_role(const std::string& s) {
-  for (auto r : {agent_role::general, agent_role::coding, agent_role::analysis,
-                 agent_role::creative})
+  for (auto r : agent_roles)
     if (s == to_string(r))
       return r;
   return std::nullopt;
@@ -42,23 +39,6 @@ double preset_temperature(agent_role r) {
     case agent_role::general: return 0.5;
   }
   return 0.5;
-}
-
-const char* to_string(retention_policy p) {
-  switch (p) {
-    case retention_policy::sliding_window: return "sliding_window";
-    case retention_policy::importance: return "importance";
-    case retention_policy::hierarchical: return "hierarchical";
-  }
-  return "unknown";
-}
-
-const char* to_string(memory_durability d) {
-  switch (d) {
-    case memory_durability::commit: return "commit";
-    case memory_durability::snapshot: return "snapshot";
-  }
-  return "unknown";
 }
 
 }  // namespace agentgraph

@@ -1,0 +1,88 @@
+#include "actors/memory/memory_config_keys.hpp"
+
+namespace agentgraph {
+
+using namespace std::chrono_literals;
+
+void assign(retention_policy& f, const config_value& v) {
+  f = enum_from(retention_policies, v);
+}
+
+void assign(memory_durability& f, const config_value& v) {
+  f = enum_from(memory_durabilities, v);
+}
+
+const std::vector<field<memory_config>>& memory_fields() {
+  static const auto fields = [] {
+    using S = memory_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(uint_key("max_entries", d.max_entries, 1, 10'000'000,
+                      "Entries kept; the retention policy decides which go beyond this."),
+             &S::max_entries),
+        bind(string_key("embedding_model", d.embedding_model,
+                        "Embedder; hash-<dim> is the built-in offline feature-hashing "
+                        "embedder."),
+             &S::embedding_model),
+        bind(double_key("similarity_threshold", d.similarity_threshold, -1.0, 1.0,
+                        "Recall drops entries whose cosine similarity is below this."),
+             &S::similarity_threshold),
+        bind(duration_key("cleanup_interval", d.cleanup_interval, 1s, 24h,
+                          "How often the retention policy runs."),
+             &S::cleanup_interval),
+        bind(enum_key("retention", to_string(d.retention), enum_words(retention_policies),
+                      "Which entries are dropped when the shard is full."),
+             &S::retention),
+        bind(applies_if(duration_key("importance_half_life", d.importance_half_life, 1s, 8760h,
+                                     "Age (since last access) that halves an entry's "
+                                     "importance."),
+                        "retention", {"importance"}),
+             &S::importance_half_life),
+        bind(applies_if(uint_map_key("kind_limits", 1, 10'000'000,
+                                     "Per-kind entry limits, e.g. 'fact:500, episode:200'; "
+                                     "unlisted kinds share max_entries."),
+                        "retention", {"hierarchical"}),
+             &S::kind_limits),
+        bind(uint_key("exact_search_max", d.exact_search_max, 0, 10'000'000,
+                      "Up to this many entries recall scans exactly; above, it uses the "
+                      "HNSW index."),
+             &S::exact_search_max),
+        bind(path_key("snapshot_path", d.snapshot_path,
+                      "SQLite snapshot file; empty: not persisted; relative: against the "
+                      "config file's directory."),
+             &S::snapshot_path),
+        bind(duration_key("snapshot_interval", d.snapshot_interval, 1s, 24h,
+                          "durability snapshot: how often the whole shard is written to "
+                          "snapshot_path. durability commit: how often that file is compacted "
+                          "(WAL checkpointed and truncated)."),
+             &S::snapshot_interval),
+        bind(enum_key("durability", to_string(d.durability), enum_words(memory_durabilities),
+                      "With a snapshot file: commit = a store is answered after its row is "
+                      "committed (fsync'd; stores of one commit_window share a commit); "
+                      "snapshot = answered at once, the shard is written every "
+                      "snapshot_interval and at shutdown: faster, but a crash loses what was "
+                      "stored since the last snapshot."),
+             &S::durability),
+        bind(applies_if(duration_key("commit_window", d.commit_window, 0ms, 1s,
+                                     "How long changes gather after the first one before "
+                                     "they are committed in one transaction. 0ms: at once "
+                                     "when the writer is idle; what arrives during a commit "
+                                     "forms the next batch."),
+                        "durability", {"commit"}),
+             &S::commit_window),
+        bind(applies_if(uint_key("commit_batch_max", d.commit_batch_max, 1, 100'000,
+                                 "Changed entries per commit at most; a full batch is "
+                                 "committed without waiting for commit_window."),
+                        "durability", {"commit"}),
+             &S::commit_batch_max),
+        bind(applies_if(uint_key("commit_waiting_max", d.commit_waiting_max, 1, 1'000'000,
+                                 "Stores waiting for their commit at most; beyond, a store is "
+                                 "refused with overloaded (not stored)."),
+                        "durability", {"commit"}),
+             &S::commit_waiting_max),
+    };
+  }();
+  return fields;
+}
+
+}  // namespace agentgraph

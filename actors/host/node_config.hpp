@@ -122,7 +122,7 @@ struct node_config {
 // URL, the L2 bounds), each provider's rules file or API key
 // (check_provider_startable), each tool's config (validate_tool_config:
 // a file_read root must exist) and each workflow file against the node's
-// agents, groups and tools. Runtime::from_config calls it before it starts
+// agents, groups and tools. runtime_builder::from_config calls it before it starts
 // anything and `agentgraph config check` calls it too, so the check refuses
 // what a start would, with the same message. Reads files and the process
 // environment: setup code only.

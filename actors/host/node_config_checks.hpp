@@ -7,7 +7,7 @@
 //   load_node_config on every load. Pure; each error blames the source of
 //   the offending key (file:line, `--set ...`, `environment ...`).
 // * check_node_resources (node_config.hpp): what needs the file system or
-//   the process environment, run by Runtime::from_config before it starts
+//   the process environment, run by runtime_builder::from_config before it starts
 //   anything and by `config check`.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "actors/host/register_types.hpp"
+#include "actors/workflow/workflow_run.hpp"
 #include "net/curl_global.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/blocking_ask.hpp"

@@ -32,7 +32,7 @@
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_interface.hpp"
-#include "actors/workflow/workflow_run.hpp"
+#include "actors/workflow/workflow_start.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/resilience/price_table.hpp"
 #include "runtime/supervision_config.hpp"

@@ -16,6 +16,7 @@
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
+#include "actors/workflow/state_reducer.hpp"
 #include "actors/workflow/workflow_graph.hpp"
 #include "runtime/checkpoint/checkpoint_store.hpp"
 

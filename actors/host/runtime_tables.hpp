@@ -16,6 +16,8 @@
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_registry.hpp"
+#include "actors/workflow/state_reducer.hpp"
+#include "actors/workflow/workflow_graph.hpp"
 #include "net/http_client.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/blocking_ask.hpp"

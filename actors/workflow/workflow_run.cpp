@@ -1,4 +1,4 @@
-#include "actors/workflow/workflow_run.hpp"
+#include "actors/workflow/workflow_run_state.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -14,7 +14,7 @@
 
 #include "actors/host/register_types.hpp"
 #include "actors/workflow/workflow_builder.hpp"
-#include "actors/workflow/workflow_run.hpp"
+#include "actors/workflow/workflow_run_state.hpp"  // drives the run actor directly
 #include "runtime/error.hpp"
 
 namespace workflow_resume_test {

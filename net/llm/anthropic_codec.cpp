@@ -20,7 +20,7 @@ Value text_block(const std::string& text) {
   return b;
 }
 
-void append_blocks(const chat_message& m, Value& blocks) {
+caf::error append_blocks(const chat_message& m, Value& blocks) {
   // Anthropic rejects empty text blocks, so an empty content adds none.
   if (m.role != chat_role::tool && !m.content.empty())
     blocks.push_back(text_block(m.content));
@@ -29,7 +29,7 @@ void append_blocks(const chat_message& m, Value& blocks) {
     b["type"] = "tool_use";
     b["id"] = call.id;
     b["name"] = call.name;
-    b["input"] = call.arguments.is_object() ? call.arguments : Value::object();
+    b["input"] = arguments_object(call);
     blocks.push_back(std::move(b));
   }
   if (m.role == chat_role::tool) {
@@ -39,28 +39,7 @@ void append_blocks(const chat_message& m, Value& blocks) {
     b["content"] = m.content;
     blocks.push_back(std::move(b));
   }
-}
-
-// Turns alternate user/assistant; tool results travel in user turns, and
-// every result for one assistant turn must be in the next user turn. So
-// consecutive messages with the same wire role are merged into one turn.
-Value encode_messages(const chat_request& req) {
-  Value out = Value::array();
-  std::string last_role;
-  for (const auto& m : req.messages) {
-    if (m.role == chat_role::system)
-      continue;
-    std::string role = m.role == chat_role::assistant ? "assistant" : "user";
-    if (role != last_role) {
-      Value turn = Value::object();
-      turn["role"] = role;
-      turn["content"] = Value::array();
-      out.push_back(std::move(turn));
-      last_role = role;
-    }
-    append_blocks(m, out.as_array().back()["content"]);
-  }
-  return out;
+  return caf::none;
 }
 
 std::string system_prompt(const chat_request& req) {
@@ -77,13 +56,8 @@ std::string system_prompt(const chat_request& req) {
 
 Value encode_tools(const std::vector<tool_definition>& tools) {
   Value out = Value::array();
-  for (const auto& t : tools) {
-    Value tool = Value::object();
-    tool["name"] = t.name;
-    tool["description"] = t.description;
-    tool["input_schema"] = parameters_or_empty(t);
-    out.push_back(std::move(tool));
-  }
+  for (const auto& t : tools)
+    out.push_back(tool_declaration(t, "input_schema"));
   return out;
 }
 
@@ -155,15 +129,7 @@ class anthropic_stream_decoder final : public stream_decoder {
   caf::expected<chat_response> assemble() override {
     if (!stopped_)
       return malformed(settings_, "stream: ended before message_stop (connection dropped?)");
-    chat_response r;
-    r.message.role = chat_role::assistant;
-    r.message.content = text_;
-    r.message.tool_calls = calls_.calls();
-    r.usage = usage_;
-    r.finish = map_finish(stop_reason_);
-    r.model = model_;
-    settle_finish(r);
-    return r;
+    return make_answer(text_, calls_.calls(), usage_, map_finish(stop_reason_), model_);
   }
 
   caf::error dispatch(const std::string& type, const Value& v, stream_chunk& chunk) {
@@ -249,10 +215,7 @@ class anthropic_stream_decoder final : public stream_decoder {
   }
 
   caf::error add_text(const std::string& text, stream_chunk& chunk) {
-    if (auto err = append_content(settings_, limits_, text_, text))
-      return err;
-    chunk.delta_text += text;
-    return caf::none;
+    return append_delta(settings_, limits_, text_, text, chunk);
   }
 
   const wire_settings settings_;
@@ -278,7 +241,11 @@ class anthropic_codec final : public wire_codec {
     body["max_tokens"] = req.max_tokens;  // required by this API
     if (auto system = system_prompt(req); !system.empty())
       body["system"] = std::move(system);
-    body["messages"] = encode_messages(req);
+    // Tool results travel in user turns (merge_turns).
+    auto messages = merge_turns(req, "assistant", "content", append_blocks);
+    if (!messages)
+      return std::move(messages.error());
+    body["messages"] = std::move(*messages);
     if (!req.tools.empty())
       body["tools"] = encode_tools(req.tools);
     body["temperature"] = req.temperature;
@@ -296,13 +263,9 @@ class anthropic_codec final : public wire_codec {
   }
 
   caf::expected<chat_response> decode_chat(int status, std::string_view body) const override {
-    if (!is_success(status))
-      return decode_error(status, body);
-    auto v = parse_object(settings_, limits_, body, "response");
+    auto v = parse_answer(settings_, limits_, status, body);
     if (!v)
       return std::move(v.error());
-    if (is_error_object(*v))
-      return vendor_error(settings_, status, *v);
     return decode_body(settings_, limits_, *v);
   }
 

@@ -56,13 +56,9 @@ Value encode_message(const chat_message& m) {
 Value encode_tools(const std::vector<tool_definition>& tools) {
   Value out = Value::array();
   for (const auto& t : tools) {
-    Value fn = Value::object();
-    fn["name"] = t.name;
-    fn["description"] = t.description;
-    fn["parameters"] = parameters_or_empty(t);
     Value tool = Value::object();
     tool["type"] = "function";
-    tool["function"] = std::move(fn);
+    tool["function"] = tool_declaration(t, "parameters");
     out.push_back(std::move(tool));
   }
   return out;
@@ -181,23 +177,14 @@ class openai_stream_decoder final : public stream_decoder {
     // report zero tokens: require the end marker or the usage chunk.
     if (!done_ && !usage_seen_)
       return malformed(settings_, "stream: ended before [DONE]");
-    chat_response r;
-    r.message.role = chat_role::assistant;
-    r.message.content = text_;
-    r.message.tool_calls = calls_.calls();
-    r.usage = usage_;
-    r.finish = *finish_;
-    r.model = model_;
-    settle_finish(r);
-    return r;
+    return make_answer(text_, calls_.calls(), usage_, *finish_, model_);
   }
 
   caf::error absorb_choice(const Value& choice, stream_chunk& chunk) {
     if (const auto* delta = member(choice, "delta", Kind::object)) {
-      auto text = string_member(*delta, "content");
-      if (auto err = append_content(settings_, limits_, text_, text))
+      if (auto err = append_delta(settings_, limits_, text_, string_member(*delta, "content"),
+                                  chunk))
         return err;
-      chunk.delta_text = std::move(text);
       if (auto err = absorb_tool_deltas(*delta))
         return err;
     }
@@ -271,14 +258,10 @@ class openai_codec final : public wire_codec {
   }
 
   caf::expected<chat_response> decode_chat(int status, std::string_view body) const override {
-    if (!is_success(status))
-      return decode_error(status, body);
-    auto v = parse_object(settings_, limits_, body, "response");
+    // parse_answer: OpenRouter reports some upstream failures inside a 200 body.
+    auto v = parse_answer(settings_, limits_, status, body);
     if (!v)
       return std::move(v.error());
-    // OpenRouter reports some upstream failures inside a 200 body.
-    if (is_error_object(*v))
-      return vendor_error(settings_, status, *v);
     return decode_body(settings_, limits_, *v);
   }
 

@@ -77,10 +77,10 @@ int64_t input_tokens(const Value& usage) {
 }
 
 caf::error decode_block(const wire_settings& s, const wire_limits& l, const Value& block,
-                        chat_response& r, tool_call_assembler& calls) {
+                        std::string& text, tool_call_assembler& calls) {
   auto type = string_member(block, "type");
   if (type == "text")
-    return append_content(s, l, r.message.content, string_member(block, "text"));
+    return append_content(s, l, text, string_member(block, "text"));
   if (type == "tool_use") {
     const auto* input = member(block, "input", Kind::object);
     return calls.add({string_member(block, "id"), string_member(block, "name"),
@@ -94,19 +94,16 @@ caf::expected<chat_response> decode_body(const wire_settings& s, const wire_limi
   const auto* content = member(body, "content", Kind::array);
   if (!content)
     return malformed(s, "response: no content array");
-  chat_response r;
-  r.message.role = chat_role::assistant;
+  std::string text;  // bounded by l.content_bytes_max
   tool_call_assembler calls{s, l};
   for (const auto& block : content->as_array())
-    if (auto err = decode_block(s, l, block, r, calls))
+    if (auto err = decode_block(s, l, block, text, calls))
       return err;
-  r.message.tool_calls = calls.calls();
-  r.finish = map_finish(string_member(body, "stop_reason"));
-  if (const auto* usage = member(body, "usage", Kind::object))
-    r.usage = {input_tokens(*usage), int_member(*usage, "output_tokens")};
-  r.model = string_member(body, "model");
-  settle_finish(r);
-  return r;
+  token_usage usage;
+  if (const auto* u = member(body, "usage", Kind::object))
+    usage = {input_tokens(*u), int_member(*u, "output_tokens")};
+  return make_answer(std::move(text), calls.calls(), usage,
+                     map_finish(string_member(body, "stop_reason")), string_member(body, "model"));
 }
 
 class anthropic_stream_decoder final : public stream_decoder {
@@ -251,14 +248,12 @@ class anthropic_codec final : public wire_codec {
     body["temperature"] = req.temperature;
     if (stream)
       body["stream"] = true;
-    auto text = to_body(limits_, body);
-    if (!text)
-      return std::move(text.error());
-    http_request_spec spec{"POST", settings_.base_url + "/messages", json_headers(stream),
-                           std::move(*text), stream};
-    spec.headers.emplace_back("anthropic-version", settings_.anthropic_version);
+    auto spec = post_json(limits_, settings_.base_url + "/messages", body, stream);
+    if (!spec)
+      return spec;
+    spec->headers.emplace_back("anthropic-version", settings_.anthropic_version);
     if (!settings_.api_key.empty())  // a gateway in front may hold the key instead
-      spec.headers.emplace_back("x-api-key", settings_.api_key);
+      spec->headers.emplace_back("x-api-key", settings_.api_key);
     return spec;
   }
 

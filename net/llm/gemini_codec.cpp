@@ -302,13 +302,11 @@ class gemini_codec final : public wire_codec {
     if (!is_path_safe_model(name))
       return make_error(errc::invalid_argument, "gemini: model name '" + model
                                                     + "' is not safe in a URL path");
-    auto text = to_body(limits_, body);
-    if (!text)
-      return std::move(text.error());
-    http_request_spec spec{"POST", settings_.base_url + "/models/" + name + method,
-                           json_headers(stream), std::move(*text), stream};
+    auto spec = post_json(limits_, settings_.base_url + "/models/" + name + method, body, stream);
+    if (!spec)
+      return spec;
     if (!settings_.api_key.empty())  // a gateway in front may hold the key instead
-      spec.headers.emplace_back("x-goog-api-key", settings_.api_key);
+      spec->headers.emplace_back("x-goog-api-key", settings_.api_key);
     return spec;
   }
 };

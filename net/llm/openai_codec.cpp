@@ -123,20 +123,18 @@ caf::expected<chat_response> decode_body(const wire_settings& s, const wire_limi
   const auto* message = member(*choice, "message", Kind::object);
   if (!message)
     return malformed(s, "response: choice without a message");
-  chat_response r;
-  r.message.role = chat_role::assistant;
-  if (auto err = append_content(s, l, r.message.content, string_member(*message, "content")))
+  std::string text;  // bounded by l.content_bytes_max
+  if (auto err = append_content(s, l, text, string_member(*message, "content")))
     return err;
   tool_call_assembler calls{s, l};
   if (auto err = decode_tool_calls(s, l, *message, calls))
     return err;
-  r.message.tool_calls = calls.calls();
-  r.finish = map_finish(string_member(*choice, "finish_reason"));
-  if (const auto* usage = member(body, "usage", Kind::object))
-    r.usage = decode_usage(*usage);
-  r.model = string_member(body, "model");
-  settle_finish(r);
-  return r;
+  token_usage usage;
+  if (const auto* u = member(body, "usage", Kind::object))
+    usage = decode_usage(*u);
+  return make_answer(std::move(text), calls.calls(), usage,
+                     map_finish(string_member(*choice, "finish_reason")),
+                     string_member(body, "model"));
 }
 
 // Streamed chat completion chunks: `choices[0].delta` carries text and
@@ -313,19 +311,17 @@ class openai_codec final : public wire_codec {
  private:
   caf::expected<http_request_spec> make_spec(const char* path, const Value& body,
                                              bool stream) const {
-    auto text = to_body(limits_, body);
-    if (!text)
-      return std::move(text.error());
-    http_request_spec spec{"POST", settings_.base_url + path, json_headers(stream),
-                           std::move(*text), stream};
+    auto spec = post_json(limits_, settings_.base_url + path, body, stream);
+    if (!spec)
+      return spec;
     if (!settings_.api_key.empty())
-      spec.headers.emplace_back("Authorization", "Bearer " + settings_.api_key);
+      spec->headers.emplace_back("Authorization", "Bearer " + settings_.api_key);
     if (settings_.kind != wire_kind::openrouter)
       return spec;
     if (!settings_.openrouter_referer.empty())
-      spec.headers.emplace_back("HTTP-Referer", settings_.openrouter_referer);
+      spec->headers.emplace_back("HTTP-Referer", settings_.openrouter_referer);
     if (!settings_.openrouter_title.empty())
-      spec.headers.emplace_back("X-Title", settings_.openrouter_title);
+      spec->headers.emplace_back("X-Title", settings_.openrouter_title);
     return spec;
   }
 };

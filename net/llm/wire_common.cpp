@@ -233,6 +233,14 @@ std::vector<std::pair<std::string, std::string>> json_headers(bool stream) {
   return headers;
 }
 
+caf::expected<http_request_spec> post_json(const wire_limits& l, std::string url,
+                                           const Value& body, bool stream) {
+  auto text = to_body(l, body);
+  if (!text)
+    return std::move(text.error());
+  return http_request_spec{"POST", std::move(url), json_headers(stream), std::move(*text), stream};
+}
+
 std::string tool_name_for(const chat_request& req, std::string_view tool_call_id) {
   for (const auto& m : req.messages)
     for (const auto& call : m.tool_calls)

@@ -91,6 +91,11 @@ namespace agentgraph::wire {
 // Content-Type, plus Accept: text/event-stream for streams.
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> json_headers(bool stream);
 
+// A POST of `body` to `url` with json_headers(stream); the caller adds its
+// key header. Errors: limit_exceeded above body_bytes_max (to_body).
+[[nodiscard]] caf::expected<http_request_spec> post_json(const wire_limits& l, std::string url,
+                                                         const Value& body, bool stream);
+
 // The name of the tool whose call had `tool_call_id`, looked up in the
 // request's assistant messages; "" if none. Gemini answers calls by name.
 [[nodiscard]] std::string tool_name_for(const chat_request& req, std::string_view tool_call_id);

@@ -11,9 +11,12 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/after.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "runtime/error.hpp"
@@ -71,6 +74,31 @@ template <class Item, class Reply, class OnItem>
       break;
   }
   return out;
+}
+
+// Stops every valid actor in `handles` (exit reason user_shutdown) and
+// waits until each is gone, giving up once one down message takes longer
+// than `per_actor` (its actor is stuck; the caller moves on). Shutdown code
+// waits so the stopped actors' resources are released before it goes on.
+template <class Handle>
+void stop_and_wait(caf::actor_system& sys, const std::vector<Handle>& handles,
+                   caf::timespan per_actor) {
+  caf::scoped_actor self{sys};
+  size_t waiting = 0;
+  for (const auto& h : handles) {
+    if (!h)
+      continue;
+    self->monitor(h);
+    self->send_exit(h, caf::exit_reason::user_shutdown);
+    ++waiting;
+  }
+  // Bounded: one down message per actor, each within `per_actor`.
+  for (size_t i = 0; i < waiting; ++i) {
+    bool got = false;
+    self->receive([&](caf::down_msg&) { got = true; }, caf::after(per_actor) >> [] {});
+    if (!got)
+      break;
+  }
 }
 
 }  // namespace agentgraph

@@ -2,6 +2,8 @@
 // pending-request table, error translation and the blocking stats query.
 #include "runtime/supervisor.hpp"
 
+#include "runtime/blocking_ask.hpp"
+
 #include <algorithm>
 
 #include <caf/deep_to_string.hpp>
@@ -81,16 +83,12 @@ std::string describe_exit(const caf::error& reason) {
 
 }  // namespace supervisor_detail
 
-caf::expected<supervision_stats> supervisor_stats(caf::scoped_actor& self,
+caf::expected<supervision_stats> supervisor_stats(caf::actor_system& sys,
                                                   const supervisor_control_actor& sup,
                                                   caf::timespan timeout) {
   if (!sup)
     return make_error(errc::invalid_argument, "supervisor_stats: invalid handle");
-  caf::expected<supervision_stats> out{make_error(errc::internal, "no reply")};
-  self->request(sup, timeout, sup_stats_atom::value)
-    .receive([&](supervision_stats& s) { out = std::move(s); },
-             [&](caf::error& err) { out = std::move(err); });
-  return out;
+  return blocking_ask<supervision_stats>(sys, sup, timeout, "supervisor", sup_stats_atom::value);
 }
 
 }  // namespace agentgraph

@@ -56,7 +56,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/result.hpp>
-#include <caf/scoped_actor.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
@@ -104,18 +104,19 @@ using sup_stats_atom = caf::atom_constant<caf::atom("ag_supstat")>;
 using supervisor_control_actor =
   caf::typed_actor<caf::replies_to<sup_stats_atom>::with<supervision_stats>>;
 
-// Asks the supervisor behind `sup` for its figures, blocking `self` for at
-// most `timeout`. For non-actor code and tests; actors request
-// actor_cast<supervisor_control_actor>(h) with sup_stats_atom instead.
+// Asks the supervisor behind `sup` for its figures, blocking the calling
+// thread for at most `timeout` (blocking_ask). For non-actor code and tests;
+// actors request actor_cast<supervisor_control_actor>(h) with
+// sup_stats_atom instead.
 [[nodiscard]] caf::expected<supervision_stats>
-supervisor_stats(caf::scoped_actor& self, const supervisor_control_actor& sup,
+supervisor_stats(caf::actor_system& sys, const supervisor_control_actor& sup,
                  caf::timespan timeout);
 
 // Same, for the Interface-typed handle returned by spawn_supervised.
 template <class Handle>
 [[nodiscard]] caf::expected<supervision_stats>
-supervisor_stats(caf::scoped_actor& self, const Handle& sup, caf::timespan timeout) {
-  return supervisor_stats(self, caf::actor_cast<supervisor_control_actor>(sup), timeout);
+supervisor_stats(caf::actor_system& sys, const Handle& sup, caf::timespan timeout) {
+  return supervisor_stats(sys, caf::actor_cast<supervisor_control_actor>(sup), timeout);
 }
 
 // The supervisor's own type: the child's interface plus its private messages.

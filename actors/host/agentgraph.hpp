@@ -12,6 +12,8 @@
 #include "actors/provider/provider_config.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/error.hpp"

@@ -1,33 +1,25 @@
-// Private to actors/host/runtime*.cpp: the Runtime's component tables and the
-// helpers its files share. Not installed, not part of the interface.
+// Private to actors/host/runtime*.cpp: the Runtime's component tables and
+// the helpers the runtime, its builder and its client share. Not part of
+// the embedding interface.
 #pragma once
 
 #include "actors/host/runtime.hpp"
 
-#include <caf/actor_system_config.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/io/middleman.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/sec.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
-#include "actors/agent/agent.hpp"
+
+#include "actors/agent/agent_config.hpp"
 #include "actors/memory/memory_shard.hpp"
-#include "actors/provider/caching_provider.hpp"
-#include "actors/provider/fallback_provider.hpp"
-#include "actors/provider/provider_factory.hpp"
-#include "actors/host/register_types.hpp"
-#include "actors/tool/tool_factory.hpp"
+#include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_registry.hpp"
-#include "actors/workflow/workflow_file.hpp"
-#include "runtime/cache/multi_level_cache.hpp"
-#include "runtime/checkpoint/postgres_checkpoint_store.hpp"
-#include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
-#include "net/curl_global.hpp"
 #include "net/http_client.hpp"
-#include "runtime/resilience/admission_queue.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
-#include "runtime/log.hpp"
-#include "runtime/supervisor.hpp"
 
 
 namespace agentgraph {
@@ -66,57 +58,23 @@ caf::expected<Handle> lookup(const std::vector<named<Handle>>& table, const std:
   return make_error(errc::not_found, "no " + kind + " named '" + name + "'");
 }
 
-// Runs the first spawn eagerly so a bad config is reported to the caller as
-// an error, then hands that first child to the supervisor; later restarts
-// call the spawn function again (a shard reloads its last snapshot).
-template <class Interface, class SpawnFn>
-caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& name,
-                                   const supervision_config& sc,
-                                   std::shared_ptr<metrics::registry> registry, SpawnFn spawn_fn) {
-  caf::expected<Interface> first = spawn_fn(sys);
-  if (!first)
-    return std::move(first.error());
-  auto initial = std::make_shared<Interface>(std::move(*first));
-  std::function<Interface(caf::actor_system&)> factory =
-    [initial, spawn_fn](caf::actor_system& s) -> Interface {
-    if (*initial) {
-      Interface h = std::move(*initial);
-      *initial = Interface{};
-      return h;
-    }
-    caf::expected<Interface> next = spawn_fn(s);
-    return next ? std::move(*next) : Interface{};
-  };
-  return spawn_supervised<Interface>(sys, name, sc, std::move(factory), std::move(registry));
+template <class Handle>
+std::vector<std::string> names_of(const std::vector<named<Handle>>& table) {
+  std::vector<std::string> out;
+  out.reserve(table.size());
+  for (const auto& entry : table)
+    out.push_back(entry.name);
+  return out;
 }
 
+// Stops every component of `table` and waits until each is gone.
 template <class Handle>
-void log_added(const char* kind, const std::string& name, const caf::expected<Handle>& h) {
-  if (h)
-    log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
-  else
-    log(log_severity::error, "runtime", "component failed to start",
-        {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
-}
-
-template <class Handle>
-void stop_all(caf::scoped_actor& self, const std::vector<named<Handle>>& table) {
-  size_t waiting = 0;
-  for (const auto& entry : table) {
-    if (!entry.handle)
-      continue;
-    self->monitor(entry.handle);
-    self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
-    ++waiting;
-  }
-  // Bounded: one down message per component, each within control_timeout.
-  for (size_t i = 0; i < waiting; ++i) {
-    bool got = false;
-    self->receive([&](caf::down_msg&) { got = true; },
-                  caf::after(control_timeout) >> [&] { got = false; });
-    if (!got)
-      break;
-  }
+void stop_all(caf::actor_system& sys, const std::vector<named<Handle>>& table) {
+  std::vector<Handle> handles;
+  handles.reserve(table.size());
+  for (const auto& entry : table)
+    handles.push_back(entry.handle);
+  stop_and_wait(sys, handles, control_timeout);
 }
 
 }  // namespace runtime_detail

@@ -12,6 +12,7 @@
 #include "apps/cli/bench_llm.hpp"
 #include "net/curl_global.hpp"
 #include "net/http_client.hpp"
+#include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph::cli {
@@ -101,11 +102,7 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
 // Stops the provider and waits until it is gone, so its HTTP client is
 // released on this thread and not on a scheduler thread.
 void stop(caf::actor_system& sys, const provider_actor& provider) {
-  caf::scoped_actor self{sys};
-  self->monitor(provider);
-  self->send_exit(provider, caf::exit_reason::user_shutdown);
-  self->receive([](const caf::down_msg&) {},
-                caf::after(std::chrono::seconds{10}) >> [] {});
+  stop_and_wait(sys, std::vector{provider}, std::chrono::seconds{10});
 }
 
 }  // namespace bench_provider_detail

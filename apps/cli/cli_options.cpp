@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/config/config_options.hpp"
 
 namespace po = boost::program_options;

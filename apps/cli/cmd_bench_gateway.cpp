@@ -36,10 +36,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/node/gateway.hpp"
-#include "actors/node/task_json.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node/task_json.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/commands.hpp"
 #include "net/curl_global.hpp"
@@ -135,7 +137,7 @@ caf::expected<std::unique_ptr<Runtime>> make_runtime(const std::filesystem::path
   auto cfg = load_node_config((dir / "bench.ini").string(), {}, {});
   if (!cfg)
     return cfg.error();
-  return Runtime::from_config(*cfg);
+  return runtime_builder::from_config(*cfg);
 }
 
 // The server design the gateway replaced: cpp-httplib, a fixed pool of
@@ -155,7 +157,7 @@ class baseline_server {
         return;
       }
       auto id = "b-" + std::to_string(++ids_);
-      auto r = rt.submit(sub->agent, task_request{id, std::move(sub->input), {}}).get();
+      auto r = runtime_client{rt}.submit(sub->agent, task_request{id, std::move(sub->input), {}}).get();
       res.status = r ? 200 : http_status_of(r.error());
       res.set_content(r ? result_json(*r).to_json() : describe(r.error()), "application/json");
     });

@@ -16,7 +16,7 @@
 #include <caf/actor_system_config.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_memory.hpp"
 #include "apps/cli/bench_workflow.hpp"

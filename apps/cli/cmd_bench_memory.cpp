@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/memory/memory_shard.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_memory.hpp"
 #include "runtime/error.hpp"

@@ -15,7 +15,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_workflow.hpp"
@@ -136,20 +138,21 @@ caf::expected<std::unique_ptr<Runtime>> make_runtime(const bench_options& o,
                                "bench-workflow.ini", {}, {});
   if (!cfg)
     return cfg.error();
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   if (!rt)
     return rt.error();
+  runtime_builder build{**rt};
   if (open) {
     auto store = open();
     if (!store)
       return store.error();
-    if (auto err = (*rt)->use_checkpoints(std::move(*store)))
+    if (auto err = build.use_checkpoints(std::move(*store)))
       return err;
   }
   for (const auto& shape : {chain3(), fanout10()})
     for (const auto& n : shape.nodes) {
       const std::string key = n + "_out";
-      auto err = (*rt)->register_workflow_function("bench_" + n, [key](const Value&) {
+      auto err = build.register_workflow_function("bench_" + n, [key](const Value&) {
         return caf::expected<Value>{Value{Value::Object{{key, Value{"pong"}}}}};
       });
       if (err)
@@ -174,7 +177,7 @@ caf::expected<workflow_figures> time_runs(Runtime& rt, const workflow_graph& g,
     start.thread_id = prefix + std::to_string(i);
     start.state = Value{Value::Object{{"topic", Value{"workflows"}}}};
     const auto begin = bench_clock::now();
-    auto r = rt.run_workflow(g, start, ignore_event, run_deadline);
+    auto r = runtime_client{rt}.run_workflow(g, start, ignore_event, run_deadline);
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(bench_clock::now() - begin);
     if (!r)
       return r.error();

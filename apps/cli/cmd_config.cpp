@@ -3,7 +3,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "apps/cli/commands.hpp"
 #include "runtime/config/config_options.hpp"
 #include "runtime/config/config_resolve.hpp"
@@ -41,7 +41,7 @@ int check(const args& argv) {
   }
   // Beyond the schema: what a start needs from outside the file (rules,
   // prices, workflow files, tool roots, API keys), the very function
-  // Runtime::from_config runs first, so a config passes here exactly when
+  // runtime_builder::from_config runs first, so a config passes here exactly when
   // `run` and `node` would get past loading it, and fails with their message.
   if (auto err = check_node_resources(*cfg)) {
     std::cerr << "agentgraph config check: " << describe(err) << "\n";

@@ -28,9 +28,10 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node/gateway.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "net/http_server/http_server.hpp"
@@ -172,7 +173,7 @@ int node_command(const args& argv) {
     std::cerr << "agentgraph node: " << describe(gw_cfg.error()) << "\n";
     return 2;
   }
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   if (!rt) {
     std::cerr << "agentgraph node: " << describe(rt.error()) << "\n";
     return 2;

@@ -8,8 +8,10 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"
 #include "runtime/config/config_options.hpp"
@@ -97,7 +99,7 @@ int profile(const profile_options& o) {
     return 2;
   }
   set_log_level(cfg->runtime.log_level);
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   if (!rt) {
     std::cerr << "agentgraph profile memory: " << describe(rt.error()) << "\n";
     return 2;
@@ -107,7 +109,7 @@ int profile(const profile_options& o) {
   size_t n = 0;
   for (uint64_t round = 0; round < o.repeat; ++round)
     for (const auto& text : o.tasks) {
-      auto r = (*rt)->run(agent, task_request{"profile-" + std::to_string(++n), text, {}});
+      auto r = runtime_client{**rt}.run(agent, task_request{"profile-" + std::to_string(++n), text, {}});
       if (!r) {
         ++failed;
         std::cerr << "agentgraph profile memory: task " << n << ": " << describe(r.error()) << "\n";
@@ -115,11 +117,11 @@ int profile(const profile_options& o) {
     }
   std::vector<memory_profile_row> rows;
   for (const auto& name : (*rt)->agent_names())
-    if (auto s = (*rt)->stats(name))
+    if (auto s = runtime_client{**rt}.stats(name))
       rows.push_back({"agent", name, static_cast<uint64_t>(s->history_turns),
                       static_cast<uint64_t>(s->memory_bytes)});
   for (const auto& name : (*rt)->memory_names())
-    if (auto s = (*rt)->stats_of_memory(name))
+    if (auto s = runtime_client{**rt}.stats_of_memory(name))
       rows.push_back({"memory", name, static_cast<uint64_t>(s->entries),
                       static_cast<uint64_t>(s->bytes)});
   std::cout << "tasks run: " << n << " (" << failed << " failed)\n\n"

@@ -6,8 +6,10 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"
@@ -58,18 +60,18 @@ std::optional<int> parse(const args& argv, run_options& out) {
 void print_tables(Runtime& rt) {
   std::vector<agent_stats> agents;
   for (const auto& name : rt.agent_names())
-    if (auto s = rt.stats(name))
+    if (auto s = runtime_client{rt}.stats(name))
       agents.push_back(std::move(*s));
   std::cout << "\n" << format_agent_table(agents);
   std::vector<memory_stats> shards;
   for (const auto& name : rt.memory_names())
-    if (auto s = rt.stats_of_memory(name))
+    if (auto s = runtime_client{rt}.stats_of_memory(name))
       shards.push_back(std::move(*s));
   if (!shards.empty())
     std::cout << "\n" << format_memory_table(shards);
   std::vector<provider_stats> providers;
   for (const auto& name : rt.provider_names())
-    if (auto s = rt.stats_of_provider(name))
+    if (auto s = runtime_client{rt}.stats_of_provider(name))
       providers.push_back(std::move(*s));
   if (!providers.empty())
     std::cout << "\n" << format_provider_table(providers);
@@ -111,7 +113,7 @@ int run_command(const args& argv) {
               << "\n";
     return 2;
   }
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   if (!rt) {
     std::cerr << "agentgraph run: " << describe(rt.error()) << "\n";
     return 2;
@@ -119,7 +121,7 @@ int run_command(const args& argv) {
   caf::expected<task_result> result = make_error(errc::internal, "not run");
   if (opts.stream) {
     std::string current_call;
-    result = (*rt)->run_streaming(agent, task, [&](const stream_chunk& chunk) {
+    result = runtime_client{**rt}.run_streaming(agent, task, [&](const stream_chunk& chunk) {
       if (chunk.request_id != current_call) {
         std::cout << (current_call.empty() ? "" : "\n") << "[" << chunk.request_id << "] ";
         current_call = chunk.request_id;
@@ -132,7 +134,7 @@ int run_command(const args& argv) {
     if (!current_call.empty())
       std::cout << "\n";
   } else {
-    result = (*rt)->run(agent, task);
+    result = runtime_client{**rt}.run(agent, task);
   }
   int code = 0;
   if (result) {

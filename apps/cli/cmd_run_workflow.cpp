@@ -3,7 +3,9 @@
 // starts and ends, agent tokens), then the final state.
 #include <iostream>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include <boost/program_options.hpp>
 
@@ -110,13 +112,13 @@ int run_workflow_file(const node_config& cfg, const std::string& path,
     return 2;
   }
   start.state = std::move(*input);
-  auto rt = Runtime::from_config(cfg);
+  auto rt = runtime_builder::from_config(cfg);
   if (!rt) {
     std::cerr << "agentgraph run: " << describe(rt.error()) << "\n";
     return 2;
   }
   bool in_tokens = false;
-  auto result = (*rt)->run_workflow(*graph, std::move(start), [&](const workflow_event& ev) {
+  auto result = runtime_client{**rt}.run_workflow(*graph, std::move(start), [&](const workflow_event& ev) {
     cmd_run_workflow_detail::print_event(ev, in_tokens);
   });
   if (in_tokens)
@@ -164,13 +166,13 @@ int resume_command(const args& argv) {
               << "\n";
     return 2;
   }
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   if (!rt) {
     std::cerr << "agentgraph resume: " << describe(rt.error()) << "\n";
     return 2;
   }
   bool in_tokens = false;
-  auto result = (*rt)->resume_workflow(*graph, thread, checkpoint_id, *input,
+  auto result = runtime_client{**rt}.resume_workflow(*graph, thread, checkpoint_id, *input,
                                        [&](const workflow_event& ev) {
                                          cmd_run_workflow_detail::print_event(ev, in_tokens);
                                        });

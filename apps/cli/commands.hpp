@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 
 namespace agentgraph::cli {
 

@@ -25,13 +25,15 @@ int main(int argc, char** argv) {
     std::cerr << "example_app: " << agentgraph::describe(err) << "\n";
     return 1;
   };
-  if (auto p = rt.add_provider(provider); !p)
+  agentgraph::runtime_builder build{rt};
+  if (auto p = build.add_provider(provider); !p)
     return report(p.error());
-  if (auto t = rt.add_tool(calculator); !t)
+  if (auto t = build.add_tool(calculator); !t)
     return report(t.error());
-  if (auto a = rt.add_agent(agent); !a)
+  if (auto a = build.add_agent(agent); !a)
     return report(a.error());
-  auto future = rt.submit("mathematician", {"t-1", "What is 6*7?", {}});
+  agentgraph::runtime_client client{rt};
+  auto future = client.submit("mathematician", {"t-1", "What is 6*7?", {}});
   auto result = future.get();
   if (!result) {
     std::cerr << "example_app: " << agentgraph::describe(result.error()) << "\n";
@@ -39,8 +41,8 @@ int main(int argc, char** argv) {
   }
   std::cout << result->output << "\n";
   std::promise<bool> called;
-  rt.submit("nobody", {"t-2", "hello", {}},
-            [&](caf::expected<agentgraph::task_result> r) { called.set_value(!r); });
+  client.submit("nobody", {"t-2", "hello", {}},
+                [&](caf::expected<agentgraph::task_result> r) { called.set_value(!r); });
   bool not_found = called.get_future().get();
   return result->output.find("42") != std::string::npos && not_found ? 0 : 1;
 }

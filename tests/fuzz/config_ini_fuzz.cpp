@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -22,7 +22,7 @@
 #include <caf/send.hpp>
 
 #include "actors/memory/memory_shard.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph::memory_writer {

@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <string>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 
 namespace metrics_runtime_sample {
@@ -23,14 +25,14 @@ int run(const std::string& config_path) {
     std::fprintf(stderr, "metrics_runtime_sample: %s\n", describe(cfg.error()).c_str());
     return 2;
   }
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   if (!rt) {
     std::fprintf(stderr, "metrics_runtime_sample: %s\n", describe(rt.error()).c_str());
     return 2;
   }
   auto registry = (*rt)->metrics_ptr();
   // The first agent of the file gets the task, as with `agentgraph run`.
-  auto result = (*rt)->run(cfg->agents.front().name, {"promtool-1", task, {}});
+  auto result = runtime_client{**rt}.run(cfg->agents.front().name, {"promtool-1", task, {}});
   if (!result) {
     std::fprintf(stderr, "metrics_runtime_sample: task failed: %s\n",
                  describe(result.error()).c_str());

@@ -15,9 +15,10 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/register_types.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/register_types.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -40,7 +41,7 @@ int serve(const std::string& config_path, const std::string& port_file,
   auto cfg = load_node_config(config_path, {}, overrides);
   if (!cfg)
     return fail(describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg, true);
+  auto rt = runtime_builder::from_config(*cfg, true);
   if (!rt)
     return fail(describe(rt.error()));
   std::map<std::string, caf::expected<uint16_t>> ports;

@@ -10,9 +10,11 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/agent/agent_group.hpp"
-#include "actors/node_config.hpp"
-#include "actors/register_types.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/register_types.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 
 namespace agent_group_test {
@@ -139,10 +141,10 @@ TEST_CASE("agent group: built from config, addressed like an agent, checked at l
   auto cfg = parse_node_config(base + "[group.pool]\nagents = r1, r2\nstrategy = round_robin\n",
                                "g.ini", {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE_MESSAGE(rt, describe(rt.error()));
-  auto a = (*rt)->run("pool", task_request{"p1", "what is the weather?", {}});
-  auto b = (*rt)->run("pool", task_request{"p2", "what is the weather?", {}});
+  auto a = runtime_client{**rt}.run("pool", task_request{"p1", "what is the weather?", {}});
+  auto b = runtime_client{**rt}.run("pool", task_request{"p2", "what is the weather?", {}});
   REQUIRE((a && b));
   CHECK(a->agent != b->agent);  // one each
   auto names = (*rt)->agent_names();

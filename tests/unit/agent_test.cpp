@@ -7,7 +7,7 @@
 
 #include "actors/agent/agent.hpp"
 #include "actors/agent/agent_prompt.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;

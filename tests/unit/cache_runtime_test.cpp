@@ -8,7 +8,9 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 
 namespace cache_runtime_test {
@@ -41,8 +43,8 @@ TEST_CASE("cache through the runtime: two runtimes share tool results through Re
   auto prefix = "rt" + std::to_string(std::random_device{}() % 1'000'000) + ":";
   auto cfg = parse_node_config(config(url, prefix), "c.ini", {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto a = Runtime::from_config(*cfg);
-  auto b = Runtime::from_config(*cfg);
+  auto a = runtime_builder::from_config(*cfg);
+  auto b = runtime_builder::from_config(*cfg);
   REQUIRE((a && b));
   auto first = invoke(**a, "6*7");
   REQUIRE_MESSAGE(first, describe(first.error()));
@@ -61,7 +63,7 @@ TEST_CASE("cache through the runtime: Redis down means misses, never a failed ca
   // Port 9 (discard) on loopback: nothing answers Redis there.
   auto cfg = parse_node_config(config("redis://127.0.0.1:9", "down:"), "c.ini", {}, {});
   REQUIRE(cfg);
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE(rt);
   for (const char* e : {"1+1", "2+2", "1+1"}) {
     auto r = invoke(**rt, e);
@@ -85,29 +87,29 @@ TEST_CASE("cache through the runtime: an agent with llm_cache answers a repeated
   };
   auto cfg = parse_node_config(text(true), "c.ini", {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE(rt);
-  auto first = (*rt)->run("a", task_request{"t1", "what is the weather?", {}});
+  auto first = runtime_client{**rt}.run("a", task_request{"t1", "what is the weather?", {}});
   REQUIRE_MESSAGE(first, describe(first.error()));
-  auto calls_after_first = (*rt)->stats_of_provider("scripted")->calls;
+  auto calls_after_first = runtime_client{**rt}.stats_of_provider("scripted")->calls;
   CHECK(calls_after_first == first->model_calls);
-  auto second = (*rt)->run("a", task_request{"t2", "what is the weather?", {}});
+  auto second = runtime_client{**rt}.run("a", task_request{"t2", "what is the weather?", {}});
   REQUIRE(second);
   CHECK(second->output == first->output);
   // Every model call of the second task was answered by the cache: the
   // provider saw nothing new, and a hit costs no tokens.
-  CHECK((*rt)->stats_of_provider("scripted")->calls == calls_after_first);
+  CHECK(runtime_client{**rt}.stats_of_provider("scripted")->calls == calls_after_first);
   CHECK(second->usage.prompt_tokens == 0);
   CHECK(second->usage.completion_tokens == 0);
   CHECK((*rt)->metrics().scrape().find(
           R"(agentgraph_cache_requests_total{user="llm",level="l1",outcome="hit"} )")
         != std::string::npos);
   // Off (the default): the provider answers every time.
-  auto off = Runtime::from_config(*parse_node_config(text(false), "c.ini", {}, {}));
+  auto off = runtime_builder::from_config(*parse_node_config(text(false), "c.ini", {}, {}));
   REQUIRE(off);
-  REQUIRE((*off)->run("a", task_request{"t1", "what is the weather?", {}}));
-  REQUIRE((*off)->run("a", task_request{"t2", "what is the weather?", {}}));
-  CHECK((*off)->stats_of_provider("scripted")->calls == 2 * calls_after_first);
+  REQUIRE(runtime_client{**off}.run("a", task_request{"t1", "what is the weather?", {}}));
+  REQUIRE(runtime_client{**off}.run("a", task_request{"t2", "what is the weather?", {}}));
+  CHECK(runtime_client{**off}.stats_of_provider("scripted")->calls == 2 * calls_after_first);
 }
 
 }  // namespace cache_runtime_test

@@ -5,7 +5,7 @@
 #include <functional>
 #include <set>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/config/config_resolve.hpp"
 #include "runtime/error.hpp"
 

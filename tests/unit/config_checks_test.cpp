@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/error.hpp"
 #include "runtime/file_open.hpp"
 #include "temp_dir.hpp"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/config/config_text.hpp"
 #include "runtime/error.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "actors/node_config.hpp"
+#include "actors/host/node_config.hpp"
 #include "runtime/config/config_options.hpp"
 #include "runtime/error.hpp"
 

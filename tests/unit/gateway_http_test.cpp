@@ -18,10 +18,12 @@
 
 #include <caf/send.hpp>
 
-#include "actors/node/agent_figures.hpp"
-#include "actors/node/gateway.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/agent_figures.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
 
@@ -80,7 +82,7 @@ struct fixture {
                            "memory = notes\nrequest_timeout = 2m\n";
     auto cfg = load_node_config(path, {}, {});
     REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-    auto r = Runtime::from_config(*cfg);
+    auto r = runtime_builder::from_config(*cfg);
     REQUIRE_MESSAGE(r, describe(r.error()));
     rt = std::move(*r);
     g.port = 0;
@@ -444,7 +446,7 @@ TEST_CASE("gateway: /v1/agents reports the agent's figures computed from its sta
   auto v = json(r);
   REQUIRE(v["agents"].size() == 1);
   auto a = v["agents"].as_array()[0];
-  auto st = f.rt->stats("solo");
+  auto st = runtime_client{*f.rt}.stats("solo");
   REQUIRE(st);
   CHECK(a["name"].as_string() == "solo");
   CHECK(a["role"].as_string() == "general");
@@ -464,7 +466,7 @@ TEST_CASE("gateway: /v1/agents reports the agent's figures computed from its sta
   REQUIRE(m["shards"].size() == 1);
   CHECK(m["shards"].as_array()[0]["name"].as_string() == "notes");
   CHECK(m["shards"].as_array()[0]["entries"].as_int()
-        == static_cast<int64_t>(f.rt->stats_of_memory("notes")->entries));
+        == static_cast<int64_t>(runtime_client{*f.rt}.stats_of_memory("notes")->entries));
 }
 
 TEST_CASE("gateway: /metrics is the registry's scrape, with the gateway's own counters") {

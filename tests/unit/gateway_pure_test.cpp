@@ -3,10 +3,10 @@
 // framing and token checks. No sockets, no actor system.
 #include <doctest/doctest.h>
 
-#include "actors/node/agent_figures.hpp"
-#include "actors/node/gateway.hpp"
-#include "actors/node/task_json.hpp"
-#include "actors/node/task_table.hpp"
+#include "actors/host/node/agent_figures.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node/task_json.hpp"
+#include "actors/host/node/task_table.hpp"
 #include "net/http_server/http_server.hpp"
 #include "runtime/error.hpp"
 

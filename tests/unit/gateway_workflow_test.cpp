@@ -9,9 +9,10 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "actors/node/gateway.hpp"
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node/gateway.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 
 namespace gateway_workflow_test {
@@ -64,7 +65,7 @@ struct fixture {
     std::ofstream{dir / "review.json"} << workflow;
     auto cfg = load_node_config((dir / "node.ini").string(), {}, {});
     REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-    auto r = Runtime::from_config(*cfg);
+    auto r = runtime_builder::from_config(*cfg);
     REQUIRE_MESSAGE(r, describe(r.error()));
     rt = std::move(*r);
     gateway_config g;

@@ -4,8 +4,10 @@
 // answer was streamed).
 #include "http_provider_fixture.hpp"
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 
 namespace http_provider_agent_test {
 
@@ -42,7 +44,7 @@ std::string provider_section(const fixture& f, const std::string& name, const st
 std::unique_ptr<Runtime> build(const std::string& text) {
   auto cfg = parse_node_config(text, "/tmp/agents.ini", {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE_MESSAGE(rt, describe(rt.error()));
   return std::move(*rt);
 }
@@ -60,14 +62,14 @@ TEST_CASE("http provider: an agent runs its full tool loop over every provider k
     auto rt = build(provider_section(f, "llm", kind)
                     + "[tool.calculator]\nkind = calculator\n"
                       "[agent.solver]\nprovider = llm\nmodel = test-model\ntools = calculator\n");
-    auto r = rt->run("solver", task("t-" + kind, "Please compute six times seven."));
+    auto r = runtime_client{*rt}.run("solver", task("t-" + kind, "Please compute six times seven."));
     REQUIRE_MESSAGE(r, describe(r.error()));
     CHECK(r->output == "The answer is 42.");
     CHECK(r->model_calls == 2);
     REQUIRE(r->tool_calls.size() == 1);
     CHECK(r->tool_calls[0].tool == "calculator");
     CHECK(r->tool_calls[0].ok);
-    auto ps = rt->stats_of_provider("llm");
+    auto ps = runtime_client{*rt}.stats_of_provider("llm");
     REQUIRE(ps);
     CHECK(ps->succeeded == 2);
     CHECK(ps->prompt_tokens > 0);
@@ -82,7 +84,7 @@ TEST_CASE("http provider: a streamed task delivers each model call's tokens as t
                   + "[tool.calculator]\nkind = calculator\n"
                     "[agent.solver]\nprovider = llm\ntools = calculator\n");
   std::vector<stream_chunk> chunks;
-  auto r = rt->run_streaming("solver", task("s-1", "Please compute six times seven."),
+  auto r = runtime_client{*rt}.run_streaming("solver", task("s-1", "Please compute six times seven."),
                              [&](const stream_chunk& c) { chunks.push_back(c); });
   REQUIRE_MESSAGE(r, describe(r.error()));
   CHECK(r->output == "The answer is 42.");
@@ -105,20 +107,20 @@ TEST_CASE("http provider: the fallback chain moves on when the primary fails aft
   auto rt = build(provider_section(f, "primary", "openai", "retries_max = 1\n")
                   + provider_section(f, "backup", "anthropic")
                   + "[agent.a]\nprovider = primary\nfallback = backup\n");
-  auto r = rt->run("a", task("f-1", "hello, this is flaky"));
+  auto r = runtime_client{*rt}.run("a", task("f-1", "hello, this is flaky"));
   REQUIRE_MESSAGE(r, describe(r.error()));
   CHECK(r->output == "Hello, agent.");
-  auto primary = rt->stats_of_provider("primary");
-  auto backup = rt->stats_of_provider("backup");
+  auto primary = runtime_client{*rt}.stats_of_provider("primary");
+  auto backup = runtime_client{*rt}.stats_of_provider("backup");
   REQUIRE((primary && backup));
   CHECK(primary->attempts == 2);  // first try and one retry
   CHECK(primary->failed == 1);
   CHECK(backup->succeeded == 1);
   // A request the primary can answer stays there.
-  auto ok = rt->run("a", task("f-2", "hello"));
+  auto ok = runtime_client{*rt}.run("a", task("f-2", "hello"));
   REQUIRE(ok);
-  CHECK(rt->stats_of_provider("primary")->succeeded == 1);
-  CHECK(rt->stats_of_provider("backup")->succeeded == 1);
+  CHECK(runtime_client{*rt}.stats_of_provider("primary")->succeeded == 1);
+  CHECK(runtime_client{*rt}.stats_of_provider("backup")->succeeded == 1);
 }
 
 TEST_CASE("http provider: an open breaker sends the chain to the fallback without a request") {
@@ -128,13 +130,13 @@ TEST_CASE("http provider: an open breaker sends the chain to the fallback withou
                                    "breaker_cooldown_max = 1h\n")
                   + provider_section(f, "backup", "gemini")
                   + "[agent.a]\nprovider = primary\nfallback = backup\n");
-  REQUIRE(rt->run("a", task("b-1", "hello, flaky one")));  // opens the breaker, backup answers
+  REQUIRE(runtime_client{*rt}.run("a", task("b-1", "hello, flaky one")));  // opens the breaker, backup answers
   const auto before = f.mock_requests();
-  auto r = rt->run("a", task("b-2", "hello"));  // the primary would answer, but is open
+  auto r = runtime_client{*rt}.run("a", task("b-2", "hello"));  // the primary would answer, but is open
   REQUIRE_MESSAGE(r, describe(r.error()));
   CHECK(r->output == "Hello, agent.");
   CHECK(f.mock_requests() - before == 1);  // only the backup's request reached the server
-  auto primary = rt->stats_of_provider("primary");
+  auto primary = runtime_client{*rt}.stats_of_provider("primary");
   REQUIRE(primary);
   CHECK(primary->breaker_state == "open");
   CHECK(primary->breaker_rejected == 1);
@@ -146,14 +148,14 @@ TEST_CASE("http provider: no fallback once part of a streamed answer reached the
                   + provider_section(f, "backup", "anthropic")
                   + "[agent.a]\nprovider = primary\nfallback = backup\n");
   std::string seen;
-  auto r = rt->run_streaming("a", task("d-1", "hello, please drop"),
+  auto r = runtime_client{*rt}.run_streaming("a", task("d-1", "hello, please drop"),
                              [&](const stream_chunk& c) { seen += c.delta_text; });
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::provider_error);
   CHECK(!seen.empty());  // the beginning arrived, and was not followed by a second beginning
   CHECK(seen.find("This") == 0);
   CHECK(describe(r.error()).find("streamed") != std::string::npos);
-  CHECK(rt->stats_of_provider("backup")->calls == 0);
+  CHECK(runtime_client{*rt}.stats_of_provider("backup")->calls == 0);
 }
 
 TEST_CASE("http provider: config check rejects bad fallback chains and provider key pairs") {
@@ -189,14 +191,14 @@ TEST_CASE("http provider: an agent whose deadline passes cancels its provider ca
                "faults": {"latency_ms": 3000}}]})"};
   auto rt = build(provider_section(f, "llm", "openai")
                   + "[agent.a]\nprovider = llm\nrequest_timeout = 100ms\n");
-  auto r = rt->run("a", task("slow-1", "a slow question"));
+  auto r = runtime_client{*rt}.run("a", task("slow-1", "a slow question"));
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::timeout);
   // The cancel reaches the provider right after the agent's timeout; poll
   // its stats (bounded) until the call is gone.
   provider_stats s;
   for (int i = 0; i < 400; ++i) {
-    s = *rt->stats_of_provider("llm");
+    s = *runtime_client{*rt}.stats_of_provider("llm");
     if (s.cancelled == 1)
       break;
     std::this_thread::sleep_for(5ms);

@@ -21,7 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/provider/provider_factory.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "net/curl_global.hpp"
 #include "net/http_client.hpp"
 #include "runtime/error.hpp"

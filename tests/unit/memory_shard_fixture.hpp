@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "actors/memory/memory_shard.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "runtime/error.hpp"
 
 namespace memory_shard_test {

@@ -15,9 +15,11 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/node_config.hpp"
-#include "actors/register_types.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/register_types.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "http_provider_fixture.hpp"
 #include "runtime/error.hpp"
@@ -81,7 +83,7 @@ std::unique_ptr<Runtime> main_job_runtime(const temp_dir& dir) {
                         std::filesystem::copy_options::recursive);
   auto cfg = load_node_config((dir.path / "research.ini").string(), {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE_MESSAGE(rt, describe(rt.error()));
   return std::move(*rt);
 }
@@ -142,13 +144,13 @@ caf::expected<tool_result> invoke(caf::scoped_actor& self, const tool_actor& too
 TEST_CASE("metrics wiring: the main job's figures are exact on the scrape page") {
   temp_dir dir;
   auto rt = main_job_runtime(dir);
-  auto r = rt->run("planner", {"t-1", main_task, {}});
+  auto r = runtime_client{*rt}.run("planner", {"t-1", main_task, {}});
   REQUIRE_MESSAGE(r, describe(r.error()));
-  auto researcher = rt->stats("researcher");
+  auto researcher = runtime_client{*rt}.stats("researcher");
   REQUIRE(researcher);
-  auto notes = rt->stats_of_memory("notes");
+  auto notes = runtime_client{*rt}.stats_of_memory("notes");
   REQUIRE(notes);
-  auto provider = rt->stats_of_provider("scripted");
+  auto provider = runtime_client{*rt}.stats_of_provider("scripted");
   REQUIRE(provider);
   // The researcher's store is not awaited by its reply: wait for the shard.
   auto& reg = rt->metrics();
@@ -208,14 +210,14 @@ TEST_CASE("metrics wiring: a failed task counts under its error code, its call a
        "[agent.solo]\nprovider = scripted\nrequest_timeout = 100ms\n";
   auto cfg = load_node_config((dir.path / "node.ini").string(), {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE_MESSAGE(rt, describe(rt.error()));
-  auto failed = (*rt)->run("solo", {"", "be slow", {}});
+  auto failed = runtime_client{**rt}.run("solo", {"", "be slow", {}});
   REQUIRE_FALSE(failed);
   CHECK(errc_of(failed.error()) == errc::timeout);
-  auto empty = (*rt)->run("solo", {"", "", {}});
+  auto empty = runtime_client{**rt}.run("solo", {"", "", {}});
   REQUIRE_FALSE(empty);
-  REQUIRE((*rt)->run("solo", {"", "hello", {}}));
+  REQUIRE(runtime_client{**rt}.run("solo", {"", "hello", {}}));
   auto& reg = (*rt)->metrics();
   // The agent tells the provider to drop the call it stopped waiting for.
   CHECK(wait_for(reg, R"(agentgraph_provider_requests_total{provider="scripted",outcome="cancelled"})", 1)

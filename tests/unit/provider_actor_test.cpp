@@ -18,7 +18,7 @@
 #include "actors/provider/provider_factory.hpp"
 #include "actors/provider/scripted_provider.hpp"
 #include "actors/provider/token_count.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;

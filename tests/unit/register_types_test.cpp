@@ -6,7 +6,7 @@
 #include <caf/sec.hpp>
 
 #include "actors/agent/agent_interface.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "runtime/error.hpp"
 
 TEST_CASE("every message type survives CAF's binary serializer") {

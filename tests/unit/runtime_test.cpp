@@ -4,8 +4,10 @@
 #include <fstream>
 #include <future>
 
-#include "actors/node_config.hpp"
-#include "actors/runtime.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -53,7 +55,7 @@ std::unique_ptr<Runtime> make_runtime(const temp_dir& dir, const std::string& ag
   std::ofstream{path} << config_text(agent_extra);
   auto cfg = load_node_config(path, {}, {});
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE_MESSAGE(rt, describe(rt.error()));
   return std::move(*rt);
 }
@@ -67,16 +69,16 @@ task_request task(std::string input) {
 TEST_CASE("runtime: runs an agent with its tool from a config file") {
   runtime_test::temp_dir dir;
   auto rt = runtime_test::make_runtime(dir, "");
-  auto r = rt->run("solo", runtime_test::task("please compute"));
+  auto r = runtime_client{*rt}.run("solo", runtime_test::task("please compute"));
   REQUIRE_MESSAGE(r, describe(r.error()));
   CHECK(r->output == "value 42");
   REQUIRE(r->tool_calls.size() == 1);
   CHECK(r->tool_calls[0].ok);
-  auto st = rt->stats("solo");
+  auto st = runtime_client{*rt}.stats("solo");
   REQUIRE(st);
   CHECK(st->tasks_completed == 1);
   CHECK(st->total_tokens == r->usage.total());
-  auto missing = rt->run("nobody", runtime_test::task("x"));
+  auto missing = runtime_client{*rt}.run("nobody", runtime_test::task("x"));
   REQUIRE_FALSE(missing);
   CHECK(errc_of(missing.error()) == errc::not_found);
 }
@@ -84,7 +86,7 @@ TEST_CASE("runtime: runs an agent with its tool from a config file") {
 TEST_CASE("runtime: request_timeout turns a silent model into errc::timeout") {
   runtime_test::temp_dir dir;
   auto rt = runtime_test::make_runtime(dir, "request_timeout = 100ms\n");
-  auto r = rt->run("solo", runtime_test::task("be slow"));
+  auto r = runtime_client{*rt}.run("solo", runtime_test::task("be slow"));
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::timeout);
   CHECK(describe(r.error()).find("provider 'scripted'") != std::string::npos);
@@ -93,17 +95,17 @@ TEST_CASE("runtime: request_timeout turns a silent model into errc::timeout") {
 TEST_CASE("runtime: tasks_in_flight_max rejects the extra task with overloaded") {
   runtime_test::temp_dir dir;
   auto rt = runtime_test::make_runtime(dir, "tasks_in_flight_max = 1\n");
-  auto first = rt->submit("solo", runtime_test::task("pause please"));
+  auto first = runtime_client{*rt}.submit("solo", runtime_test::task("pause please"));
   // Wait (bounded) until the agent holds the first task, parked for 300 ms
   // in the provider; then the second one must be refused at once.
   bool holding = false;
   for (int attempt = 0; attempt < 1000 && !holding; ++attempt) {
-    auto st = rt->stats("solo");
+    auto st = runtime_client{*rt}.stats("solo");
     REQUIRE(st);
     holding = st->tasks_in_flight == 1;
   }
   REQUIRE(holding);
-  auto second = rt->run("solo", runtime_test::task("pause again"));
+  auto second = runtime_client{*rt}.run("solo", runtime_test::task("pause again"));
   REQUIRE_FALSE(second);
   CHECK(errc_of(second.error()) == errc::overloaded);
   auto r = first.get();
@@ -115,15 +117,15 @@ TEST_CASE("runtime: memory_recall_k controls whether memory reaches the prompt")
   runtime_test::temp_dir dir;
   {
     auto rt = runtime_test::make_runtime(dir, "memory_recall_k = 3\n");
-    REQUIRE(rt->run("solo", runtime_test::task("remember the blue crate")));
-    auto second = rt->run("solo", runtime_test::task("what about the blue crate"));
+    REQUIRE(runtime_client{*rt}.run("solo", runtime_test::task("remember the blue crate")));
+    auto second = runtime_client{*rt}.run("solo", runtime_test::task("what about the blue crate"));
     REQUIRE(second);
     CHECK(second->output.find("Task: remember the blue crate") != std::string::npos);
   }
   runtime_test::temp_dir dir2;
   auto rt = runtime_test::make_runtime(dir2, "memory_recall_k = 0\n");
-  REQUIRE(rt->run("solo", runtime_test::task("remember the blue crate")));
-  auto second = rt->run("solo", runtime_test::task("what about the blue crate"));
+  REQUIRE(runtime_client{*rt}.run("solo", runtime_test::task("remember the blue crate")));
+  auto second = runtime_client{*rt}.run("solo", runtime_test::task("what about the blue crate"));
   REQUIRE(second);
   CHECK(second->output == "memory: []");
 }
@@ -134,8 +136,8 @@ TEST_CASE("runtime: shutdown snapshots memory and a new runtime reloads every en
   {
     auto rt = runtime_test::make_runtime(dir, "");
     for (int i = 0; i < 5; ++i)
-      REQUIRE(rt->run("solo", runtime_test::task("note number " + std::to_string(i))));
-    auto st = rt->stats_of_memory("notes");
+      REQUIRE(runtime_client{*rt}.run("solo", runtime_test::task("note number " + std::to_string(i))));
+    auto st = runtime_client{*rt}.stats_of_memory("notes");
     REQUIRE(st);
     entries = st->entries;
     CHECK(entries == 5);
@@ -143,10 +145,10 @@ TEST_CASE("runtime: shutdown snapshots memory and a new runtime reloads every en
   }
   CHECK(std::filesystem::file_size(dir.path / "notes.sqlite") > 0);
   auto rt = runtime_test::make_runtime(dir, "");
-  auto st = rt->stats_of_memory("notes");
+  auto st = runtime_client{*rt}.stats_of_memory("notes");
   REQUIRE(st);
   CHECK(st->entries == entries);
-  auto r = rt->run("solo", runtime_test::task("note number 3"));
+  auto r = runtime_client{*rt}.run("solo", runtime_test::task("note number 3"));
   REQUIRE(r);
   CHECK(r->output.find("Task: note number 3") != std::string::npos);
 }
@@ -156,21 +158,21 @@ TEST_CASE("runtime: add_* report what is missing or duplicated") {
   agent_config a;
   a.name = "lonely";
   a.provider = "ghost";
-  auto r = rt.add_agent(a);
+  auto r = runtime_builder{rt}.add_agent(a);
   REQUIRE_FALSE(r);
   CHECK(describe(r.error()).find("ghost") != std::string::npos);
   tool_config calc;
   calc.name = "calculator";
   calc.kind = "calculator";
-  REQUIRE(rt.add_tool(calc));
-  auto dup = rt.add_tool(calc);
+  REQUIRE(runtime_builder{rt}.add_tool(calc));
+  auto dup = runtime_builder{rt}.add_tool(calc);
   REQUIRE_FALSE(dup);
   CHECK(describe(dup.error()).find("duplicate") != std::string::npos);
   tool_config ask;
   ask.name = "ask";
   ask.kind = "agent";
   ask.agent = "lonely";
-  CHECK_FALSE(rt.add_tool(ask));
+  CHECK_FALSE(runtime_builder{rt}.add_tool(ask));
   auto pub = rt.publish_tool("calculator", 0);
   REQUIRE_FALSE(pub);
   CHECK(describe(pub.error()).find("middleman") != std::string::npos);

@@ -29,7 +29,7 @@
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/error.hpp"
 #include "runtime/supervisor.hpp"
@@ -220,7 +220,7 @@ struct fixture {
 
   template <class Handle>
   supervision_stats stats(const Handle& sup) {
-    auto s = supervisor_stats(*self, sup, 5s);
+    auto s = supervisor_stats((*self)->home_system(), sup, 5s);
     REQUIRE(s);
     return *s;
   }

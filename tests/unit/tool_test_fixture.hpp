@@ -15,7 +15,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/error.hpp"
 

@@ -10,7 +10,9 @@
 #include <random>
 #include <unistd.h>
 
-#include "actors/runtime.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_builder.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "runtime/checkpoint/postgres_checkpoint_store.hpp"
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
@@ -46,17 +48,17 @@ std::unique_ptr<Runtime> make_runtime(const opener& open) {
   auto cfg = parse_node_config("[provider.scripted]\nrules = " + rules + "\n[agent.a]\n",
                                "wf.ini", {}, {});
   REQUIRE(cfg);
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE(rt);
   auto store = open();
   REQUIRE_MESSAGE(store, describe(store.error()));
-  REQUIRE_FALSE((*rt)->use_checkpoints(std::move(*store)));
-  REQUIRE_FALSE((*rt)->register_workflow_function(
+  REQUIRE_FALSE(runtime_builder{**rt}.use_checkpoints(std::move(*store)));
+  REQUIRE_FALSE(runtime_builder{**rt}.register_workflow_function(
     "inc", [](const Value& s) -> caf::expected<Value> {
       const Value* v = s.find("n");
       return Value{Value::Object{{"n", Value{(v != nullptr && v->is_int() ? v->as_int() : 0) + 1}}}};
     }));
-  REQUIRE_FALSE((*rt)->register_workflow_function(
+  REQUIRE_FALSE(runtime_builder{**rt}.register_workflow_function(
     "publish", [](const Value& s) -> caf::expected<Value> {
       return Value{Value::Object{{"published", Value{s.get_string("approval") == "yes"}}}};
     }));
@@ -92,19 +94,19 @@ void every_step_is_saved(const opener& open) {
   auto rt = make_runtime(open);
   workflow_start s;
   s.thread_id = "t-count";
-  auto r = rt->run_workflow(counting_graph(), s, ignore);
+  auto r = runtime_client{*rt}.run_workflow(counting_graph(), s, ignore);
   REQUIRE(r);
   CHECK(r->status == workflow_status::completed);
   CHECK(r->state.to_json() == R"({"n":3})");
   // The thread's last checkpoint has nothing left to run: resuming it is a
   // conflict (the gateway's 409), not a silent restart from the entry.
-  auto again = rt->resume_workflow(counting_graph(), "t-count", 0, Value::object(), ignore);
+  auto again = runtime_client{*rt}.resume_workflow(counting_graph(), "t-count", 0, Value::object(), ignore);
   REQUIRE_FALSE(again);
   CHECK(errc_of(again.error()) == errc::conflict);
   CHECK(error_context(again.error()).find("already ended") != std::string::npos);
   // Checkpoint 1 is the input; resuming from checkpoint 2 (after step 1)
   // re-runs steps 2 and 3 and ends in the same state.
-  auto from_two = rt->resume_workflow(counting_graph(), "t-count", 2, Value::object(), ignore);
+  auto from_two = runtime_client{*rt}.resume_workflow(counting_graph(), "t-count", 2, Value::object(), ignore);
   REQUIRE_MESSAGE(from_two, describe(from_two.error()));
   CHECK(from_two->state.to_json() == R"({"n":3})");
   CHECK(from_two->steps == 3);
@@ -114,7 +116,7 @@ void interrupt_then_resume(const opener& open) {
   auto rt = make_runtime(open);
   workflow_start s;
   s.thread_id = "t-approve";
-  auto paused = rt->run_workflow(approval_graph(), s, ignore);
+  auto paused = runtime_client{*rt}.run_workflow(approval_graph(), s, ignore);
   REQUIRE(paused);
   REQUIRE(paused->status == workflow_status::interrupted);
   CHECK(paused->next == std::vector<std::string>{"publish"});
@@ -122,17 +124,17 @@ void interrupt_then_resume(const opener& open) {
   // human's answer merged into the state.
   rt.reset();
   auto rt2 = make_runtime(open);
-  auto done = rt2->resume_workflow(approval_graph(), "t-approve", 0,
+  auto done = runtime_client{*rt2}.resume_workflow(approval_graph(), "t-approve", 0,
                                    Value::from_json(R"({"approval": "yes"})").value(), ignore);
   REQUIRE_MESSAGE(done, describe(done.error()));
   CHECK(done->status == workflow_status::completed);
   CHECK(done->state.to_json() == R"({"approval":"yes","n":1,"published":true})");
   // Wrong workflow, unknown thread.
-  auto wrong = rt2->resume_workflow(counting_graph(), "t-approve", 0, Value::object(), ignore);
+  auto wrong = runtime_client{*rt2}.resume_workflow(counting_graph(), "t-approve", 0, Value::object(), ignore);
   REQUIRE_FALSE(wrong);
   CHECK(errc_of(wrong.error()) == errc::conflict);
   CHECK(error_context(wrong.error()).find("belongs to workflow 'approve'") != std::string::npos);
-  auto unknown = rt2->resume_workflow(approval_graph(), "nobody", 0, Value::object(), ignore);
+  auto unknown = runtime_client{*rt2}.resume_workflow(approval_graph(), "nobody", 0, Value::object(), ignore);
   REQUIRE_FALSE(unknown);
   CHECK(errc_of(unknown.error()) == errc::not_found);
 }
@@ -158,9 +160,9 @@ TEST_CASE("workflow checkpoints: resume without a store is refused clearly") {
   auto cfg = parse_node_config("[provider.scripted]\nrules = " + rules + "\n[agent.a]\n", "wf.ini",
                                {}, {});
   REQUIRE(cfg);
-  auto rt = Runtime::from_config(*cfg);
+  auto rt = runtime_builder::from_config(*cfg);
   REQUIRE(rt);
-  auto r = (*rt)->resume_workflow(counting_graph(), "t", 0, Value::object(), ignore);
+  auto r = runtime_client{**rt}.resume_workflow(counting_graph(), "t", 0, Value::object(), ignore);
   REQUIRE_FALSE(r);
   CHECK(error_context(r.error()).find("checkpoint_path or checkpoint_url") != std::string::npos);
   auto both = parse_node_config("[runtime]\ncheckpoint_path = a.db\ncheckpoint_url = "
@@ -177,7 +179,7 @@ namespace workflow_checkpoint_test {
 
 TEST_CASE("workflow checkpoints: a node asks a human, the run pauses, the answer resumes it") {
   auto rt = make_runtime(sqlite_opener());
-  REQUIRE_FALSE(rt->register_workflow_function(
+  REQUIRE_FALSE(runtime_builder{*rt}.register_workflow_function(
     "ask", [](const Value& s) -> caf::expected<Value> {
       if (s.find("approval") == nullptr)
         return Value::from_json(R"({"__interrupt__": {"question": "Publish the draft?"}, "asked": true})")
@@ -195,7 +197,7 @@ TEST_CASE("workflow checkpoints: a node asks a human, the run pauses, the answer
   workflow_start s;
   s.thread_id = "t-ask";
   std::vector<std::string> kinds;
-  auto paused = rt->run_workflow(graph, s, [&](const workflow_event& e) {
+  auto paused = runtime_client{*rt}.run_workflow(graph, s, [&](const workflow_event& e) {
     kinds.push_back(to_string(e.kind));
   });
   REQUIRE(paused);
@@ -205,7 +207,7 @@ TEST_CASE("workflow checkpoints: a node asks a human, the run pauses, the answer
         == R"([{"node":"ask","request":{"question":"Publish the draft?"}}])");
   CHECK(paused->state.find("asked") != nullptr);  // the rest of the update applies
   CHECK(kinds.back() == "interrupted");
-  auto done = rt->resume_workflow(graph, "t-ask", 0,
+  auto done = runtime_client{*rt}.resume_workflow(graph, "t-ask", 0,
                                   Value::from_json(R"({"approval": "yes"})").value(), ignore);
   REQUIRE_MESSAGE(done, describe(done.error()));
   CHECK(done->status == workflow_status::completed);
@@ -220,7 +222,7 @@ namespace workflow_checkpoint_test {
 TEST_CASE("workflow node cache: a deterministic node computes once across runs") {
   auto rt = make_runtime(sqlite_opener());
   auto computed = std::make_shared<std::atomic<int>>(0);
-  REQUIRE_FALSE(rt->register_workflow_function(
+  REQUIRE_FALSE(runtime_builder{*rt}.register_workflow_function(
     "expensive", [computed](const Value& s) -> caf::expected<Value> {
       ++*computed;
       return Value{Value::Object{{"square", Value{s.find("x")->as_int() * s.find("x")->as_int()}}}};
@@ -236,7 +238,7 @@ TEST_CASE("workflow node cache: a deterministic node computes once across runs")
     workflow_start s;
     s.thread_id = thread;
     s.state = Value{Value::Object{{"x", Value{x}}}};
-    auto r = rt->run_workflow(graph, s, ignore);
+    auto r = runtime_client{*rt}.run_workflow(graph, s, ignore);
     REQUIRE(r);
     REQUIRE(r->status == workflow_status::completed);
     return r->state.find("square")->as_int();
@@ -268,14 +270,14 @@ workflow_graph edited_approval_graph(bool removed) {
 void pause_before_publish(Runtime& rt, const std::string& thread) {
   workflow_start s;
   s.thread_id = thread;
-  auto paused = rt.run_workflow(approval_graph(), s, ignore);
+  auto paused = runtime_client{rt}.run_workflow(approval_graph(), s, ignore);
   REQUIRE(paused);
   REQUIRE(paused->status == workflow_status::interrupted);
 }
 
 caf::expected<workflow_result> approve(Runtime& rt, const workflow_graph& g,
                                        const std::string& thread) {
-  return rt.resume_workflow(g, thread, 0, Value::from_json(R"({"approval": "yes"})").value(),
+  return runtime_client{rt}.resume_workflow(g, thread, 0, Value::from_json(R"({"approval": "yes"})").value(),
                             ignore);
 }
 
@@ -296,7 +298,7 @@ TEST_CASE("workflow checkpoints: a resume after the graph lost or renamed a node
   REQUIRE_MESSAGE(done, describe(done.error()));
   CHECK(done->status == workflow_status::completed);
   CHECK(done->state.to_json() == R"({"approval":"yes","n":1,"published":true})");
-  auto ended = rt->resume_start(approval_graph(), "t-edited", 0, Value::object());
+  auto ended = runtime_client{*rt}.resume_start(approval_graph(), "t-edited", 0, Value::object());
   REQUIRE_FALSE(ended);
   CHECK(errc_of(ended.error()) == errc::conflict);
 }
@@ -307,7 +309,7 @@ TEST_CASE("workflow checkpoints: a second run never takes over an existing threa
   // A new run under the same id fails at its first save, before any node.
   workflow_start s;
   s.thread_id = "t-taken";
-  auto second = rt->run_workflow(counting_graph(), s, ignore);
+  auto second = runtime_client{*rt}.run_workflow(counting_graph(), s, ignore);
   REQUIRE(second);
   CHECK(second->status == workflow_status::failed);
   CHECK(second->steps == 0);

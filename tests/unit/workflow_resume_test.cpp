@@ -12,7 +12,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/error.hpp"

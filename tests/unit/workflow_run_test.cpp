@@ -14,7 +14,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/register_types.hpp"
+#include "actors/host/register_types.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/error.hpp"

@@ -262,7 +262,7 @@ void gateway::impl::post_workflow(const net::server_request& req, const route_re
   rt.system().spawn<caf::detached>(
     [launch, counter = resumes_in_flight, thread = req.params.at(1),
      merged = input != nullptr ? *input : Value::object()] {
-      auto from = launch.rt.resume_start(*launch.graph, thread, 0, merged);
+      auto from = runtime_client{launch.rt}.resume_start(*launch.graph, thread, 0, merged);
       counter->fetch_sub(1);
       // A thread that ended or no longer fits the graph is a `conflict` (409).
       if (!from)

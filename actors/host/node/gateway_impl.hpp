@@ -18,6 +18,7 @@
 #include "actors/host/node/gateway.hpp"
 #include "actors/host/node/task_table.hpp"
 #include "actors/host/runtime.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "net/http_server/http_server.hpp"
 #include "runtime/metrics/registry.hpp"
 

@@ -1,0 +1,445 @@
+// Building a Runtime: each add_* spawns one component under its own
+// supervisor and records it in the runtime's tables; from_config does it
+// for a whole node config in dependency order.
+#include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_tables.hpp"
+
+#include <algorithm>
+
+#include "actors/agent/agent.hpp"
+#include "actors/host/node_config_checks.hpp"
+#include "actors/memory/memory_shard.hpp"
+#include "actors/provider/caching_provider.hpp"
+#include "actors/provider/fallback_provider.hpp"
+#include "actors/provider/provider_factory.hpp"
+#include "actors/tool/tool_factory.hpp"
+#include "actors/workflow/workflow_file.hpp"
+#include "runtime/assert.hpp"
+#include "runtime/blocking_ask.hpp"
+#include "runtime/log.hpp"
+#include "runtime/resilience/admission_queue.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace agentgraph {
+
+namespace {
+
+// Runs the first spawn eagerly so a bad config is reported to the caller as
+// an error, then hands that first child to the supervisor; later restarts
+// call the spawn function again (a shard reloads its last snapshot).
+template <class Interface, class SpawnFn>
+caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& name,
+                                   const supervision_config& sc,
+                                   std::shared_ptr<metrics::registry> registry, SpawnFn spawn_fn) {
+  caf::expected<Interface> first = spawn_fn(sys);
+  if (!first)
+    return std::move(first.error());
+  auto initial = std::make_shared<Interface>(std::move(*first));
+  std::function<Interface(caf::actor_system&)> factory =
+    [initial, spawn_fn](caf::actor_system& s) -> Interface {
+    if (*initial) {
+      Interface h = std::move(*initial);
+      *initial = Interface{};
+      return h;
+    }
+    caf::expected<Interface> next = spawn_fn(s);
+    return next ? std::move(*next) : Interface{};
+  };
+  return spawn_supervised<Interface>(sys, name, sc, std::move(factory), std::move(registry));
+}
+
+template <class Handle>
+void log_added(const char* kind, const std::string& name, const caf::expected<Handle>& h) {
+  if (h)
+    log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
+  else
+    log(log_severity::error, "runtime", "component failed to start",
+        {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
+}
+
+// A setup step's error, prefixed with the config key or section it came
+// from; keeps our code, or `fallback` for foreign errors.
+caf::error blame(const caf::error& err, errc fallback, const std::string& where) {
+  return make_error(errc_of(err).value_or(fallback), where + ": " + error_context(err));
+}
+
+// The runtime options a node config asks for.
+caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman) {
+  runtime_options opts;
+  opts.scheduler_threads = cfg.runtime.scheduler_threads;
+  opts.supervision = cfg.supervisor;
+  opts.middleman = middleman;
+  // One HTTP client serves every HTTP provider: its bound is their sum.
+  uint64_t http_slots = 0;
+  for (const auto& p : cfg.providers) {
+    if (p.kind == "scripted")
+      continue;
+    http_slots += p.in_flight_max;
+    opts.http_connect_timeout = std::max(opts.http_connect_timeout, p.connect_timeout);
+  }
+  opts.http_in_flight_max =
+    static_cast<uint32_t>(std::clamp<uint64_t>(http_slots, 1, admission_in_flight_max_limit));
+  if (!cfg.runtime.prices.empty()) {
+    auto prices = load_price_table(cfg.runtime.prices);
+    if (!prices)
+      return blame(prices.error(), errc::invalid_argument, "runtime.prices");
+    opts.prices = std::make_shared<const price_table>(std::move(*prices));
+  }
+  return opts;
+}
+
+}  // namespace
+
+caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_config& cfg,
+                                                                     bool middleman) {
+  // The same checks `config check` runs, before anything starts, so the two
+  // refuse the same configs with the same messages. It reads the rules and
+  // workflow files once more than building does; they are small and read
+  // once per start.
+  if (auto err = check_node_resources(cfg))
+    return err;
+  auto opts = options_of(cfg, middleman);
+  if (!opts)
+    return std::move(opts.error());
+  auto rt = std::make_unique<Runtime>(std::move(*opts));
+  runtime_builder build{*rt};
+  auto tiers = cache::make_cache_tiers(cfg.cache, rt->metrics_ptr());
+  if (!tiers)
+    return blame(tiers.error(), errc::invalid_argument, "cache");
+  rt->tables_->cache = std::move(*tiers);
+  for (const auto& p : cfg.providers)
+    if (auto h = build.add_provider(p); !h)
+      return std::move(h.error());
+  for (const auto& m : cfg.memories)
+    if (auto h = build.add_memory(m); !h)
+      return std::move(h.error());
+  for (const auto& t : cfg.tools)
+    if (t.kind != "agent")
+      if (auto h = build.add_tool(t); !h)
+        return std::move(h.error());
+  if (auto err = build.add_agents_in_order(cfg))
+    return err;
+  for (const auto& g : cfg.groups)
+    if (auto h = build.add_group(g); !h)
+      return std::move(h.error());
+  const bool postgres = !cfg.runtime.checkpoint_url.empty();
+  if (postgres || !cfg.runtime.checkpoint_path.empty()) {
+    checkpoint_limits limits;
+    limits.keep_last = cfg.runtime.checkpoint_keep_last;
+    auto store = open_checkpoint_store(
+      postgres ? cfg.runtime.checkpoint_url : "sqlite:" + cfg.runtime.checkpoint_path, limits);
+    if (!store)
+      return blame(store.error(), errc::io_error,
+                   postgres ? "runtime.checkpoint_url" : "runtime.checkpoint_path");
+    if (auto err = build.use_checkpoints(std::move(*store)))
+      return err;
+  }
+  for (const auto& w : cfg.workflows) {
+    graph_names names;
+    names.has_agent = [&](const std::string& n) { return static_cast<bool>(rt->agent(n)); };
+    names.has_tool = [&](const std::string& n) { return static_cast<bool>(rt->tool(n)); };
+    auto g = load_workflow(w.file, names);
+    if (!g)
+      return blame(g.error(), errc::invalid_argument, "workflow '" + w.name + "'");
+    if (auto err = build.add_workflow(w.name, std::move(*g)))
+      return err;
+  }
+  return rt;
+}
+
+caf::error runtime_builder::add_agents_in_order(const node_config& cfg) {
+  std::vector<const tool_config*> agent_tools;
+  for (const auto& t : cfg.tools)
+    if (t.kind == "agent")
+      agent_tools.push_back(&t);
+  // Agents and agent tools depend on each other (planner -> ask_researcher ->
+  // researcher): add whatever is ready, round by round. Each round adds at
+  // least one component or ends the loop, so it runs at most n times.
+  std::vector<const agent_config*> agents;
+  for (const auto& a : cfg.agents)
+    agents.push_back(&a);
+  for (size_t round = 0; round <= cfg.agents.size() + cfg.tools.size(); ++round) {
+    size_t before = agents.size() + agent_tools.size();
+    for (auto it = agent_tools.begin(); it != agent_tools.end();) {
+      if (!rt_.agent((*it)->agent)) {
+        ++it;
+        continue;
+      }
+      if (auto h = add_tool(**it); !h)
+        return std::move(h.error());
+      it = agent_tools.erase(it);
+    }
+    for (auto it = agents.begin(); it != agents.end();) {
+      bool ready = true;
+      for (const auto& t : (*it)->tools)
+        ready = ready && static_cast<bool>(rt_.tool(t));
+      if (!ready) {
+        ++it;
+        continue;
+      }
+      if (auto h = add_agent(**it); !h)
+        return std::move(h.error());
+      it = agents.erase(it);
+    }
+    if (agents.size() + agent_tools.size() == before)
+      break;
+  }
+  if (!agents.empty())
+    return make_error(errc::invalid_argument,
+                      "agent '" + agents.front()->name
+                        + "' cannot be built: its tools form a cycle or name missing tools");
+  if (!agent_tools.empty())
+    return make_error(errc::invalid_argument, "tool '" + agent_tools.front()->name
+                                                + "' names an agent that cannot be built");
+  return {};
+}
+
+std::shared_ptr<net::http_client> runtime_builder::http_client() {
+  auto& tables = *rt_.tables_;
+  if (!tables.http) {
+    net::http_client_limits limits;
+    limits.in_flight_max = rt_.opts_.http_in_flight_max;
+    limits.connect_timeout = rt_.opts_.http_connect_timeout;
+    tables.http = std::make_shared<net::http_client>(limits);
+  }
+  return tables.http;
+}
+
+caf::expected<provider_actor> runtime_builder::add_provider(const provider_config& cfg) {
+  auto& tables = *rt_.tables_;
+  const auto& opts = rt_.opts_;
+  if (runtime_detail::find(tables.providers, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate provider '" + cfg.name + "'");
+  http_provider_deps deps;
+  deps.prices = opts.prices;
+  deps.metrics = opts.metrics;
+  if (cfg.kind != "scripted")
+    deps.http = http_client();
+  auto h = supervise<provider_actor>(
+    rt_.system(), "provider." + cfg.name, opts.supervision, opts.metrics,
+    [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
+  if (h) {
+    tables.providers.push_back({cfg.name, *h});
+    tables.provider_configs[cfg.name] = cfg;
+  }
+  log_added("provider", cfg.name, h);
+  return h;
+}
+
+caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg) {
+  auto& tables = *rt_.tables_;
+  const auto& opts = rt_.opts_;
+  if (runtime_detail::find(tables.memories, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
+  // A snapshot may take up to the writer's timeout; the shard's supervisor
+  // must not cut it short.
+  supervision_config sc = opts.supervision;
+  sc.request_timeout = std::max<std::chrono::milliseconds>(sc.request_timeout,
+                                                           runtime_detail::snapshot_wait);
+  auto h = supervise<memory_actor>(rt_.system(), "memory." + cfg.name, sc, opts.metrics,
+                                   [cfg, reg = opts.metrics](caf::actor_system& sys) {
+                                     return spawn_memory_shard(sys, cfg, {}, reg);
+                                   });
+  if (h)
+    tables.memories.push_back({cfg.name, *h});
+  log_added("memory", cfg.name, h);
+  return h;
+}
+
+caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
+  auto& tables = *rt_.tables_;
+  const auto& opts = rt_.opts_;
+  if (tables.tools.find(cfg.name) != nullptr)
+    return make_error(errc::invalid_argument, "duplicate tool '" + cfg.name + "'");
+  caf::expected<tool_actor> h = make_error(errc::internal, "unset");
+  if (cfg.kind == "agent") {
+    auto target = rt_.agent(cfg.agent);
+    if (!target)
+      return make_error(errc::invalid_argument, "tool '" + cfg.name + "' names agent '"
+                                                  + cfg.agent + "', which is not added yet");
+    h = supervise<tool_actor>(rt_.system(), "tool." + cfg.name, opts.supervision, opts.metrics,
+                              [cfg, target = *target, reg = opts.metrics](caf::actor_system& sys) {
+                                return spawn_agent_tool(sys, cfg, target, reg);
+                              });
+  } else {
+    h = supervise<tool_actor>(
+      rt_.system(), "tool." + cfg.name, opts.supervision, opts.metrics,
+      [cfg, reg = opts.metrics, tiers = tables.cache](caf::actor_system& sys) {
+        return spawn_tool(sys, cfg, reg, tiers);
+      });
+  }
+  if (!h)
+    return h;
+  auto spec = blocking_ask<tool_spec>(rt_.system(), *h, runtime_detail::control_timeout,
+                                      "tool '" + cfg.name + "'", describe_atom::value);
+  caf::error failed;
+  if (spec) {
+    // The model calls the tool by its configured name.
+    spec->name = cfg.name;
+    failed = tables.tools.add(*h, std::move(*spec));
+  } else {
+    failed = std::move(spec.error());
+  }
+  if (failed) {
+    caf::anon_send_exit(*h, caf::exit_reason::user_shutdown);
+    return failed;
+  }
+  tables.tool_order.push_back(cfg.name);
+  log_added("tool", cfg.name, h);
+  return h;
+}
+
+caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
+  auto& tables = *rt_.tables_;
+  const auto& opts = rt_.opts_;
+  if (runtime_detail::find(tables.agents, cfg.name))
+    return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
+  agent_dependencies deps;
+  deps.metrics = opts.metrics;
+  auto prov = rt_.provider(cfg.provider);
+  if (!prov)
+    return make_error(errc::invalid_argument,
+                      "agent '" + cfg.name + "': " + describe(prov.error()));
+  deps.provider = *prov;
+  if (!cfg.fallback.empty()) {
+    auto chain = add_fallback_chain(cfg);
+    if (!chain)
+      return std::move(chain.error());
+    deps.provider = *chain;
+  }
+  if (cfg.llm_cache) {
+    llm_cache_config lc;
+    lc.name = "agent." + cfg.name + ".llm_cache";
+    lc.entries_max = cfg.llm_cache_entries_max;
+    lc.ttl = cfg.llm_cache_ttl;
+    lc.inner_timeout = cfg.request_timeout;
+    lc.tiers = tables.cache;
+    auto cached = supervise<provider_actor>(
+      rt_.system(), lc.name, opts.supervision, opts.metrics,
+      [lc, inner = deps.provider](caf::actor_system& sys) {
+        return spawn_caching_provider(sys, lc, inner);
+      });
+    if (!cached)
+      return std::move(cached.error());
+    tables.chains.push_back({cfg.name + ".llm_cache", *cached});
+    deps.provider = *cached;
+  }
+  auto definitions = tables.tools.definitions(cfg.tools);
+  if (!definitions)
+    return make_error(errc::invalid_argument,
+                      "agent '" + cfg.name + "': " + describe(definitions.error()));
+  deps.tool_definitions = std::move(*definitions);
+  for (const auto& name : cfg.tools)
+    deps.tools[name] = tables.tools.find(name)->handle;
+  if (!cfg.memory.empty()) {
+    auto m = rt_.memory(cfg.memory);
+    if (!m)
+      return make_error(errc::invalid_argument, "agent '" + cfg.name + "': " + describe(m.error()));
+    deps.memory = *m;
+  }
+  if (auto err = validate_agent(cfg, deps))
+    return err;
+  // The agent's supervisor must allow a whole task, not one model call.
+  supervision_config sc = opts.supervision;
+  tables.agent_configs[cfg.name] = cfg;
+  sc.request_timeout = std::max(sc.request_timeout, rt_.task_deadline(cfg.name));
+  auto h = supervise<agent_actor>(
+    rt_.system(), "agent." + cfg.name, sc, opts.metrics,
+    [cfg, deps](caf::actor_system& sys) -> caf::expected<agent_actor> {
+      return spawn_agent(sys, cfg, deps);
+    });
+  if (!h) {
+    tables.agent_configs.erase(cfg.name);
+    return h;
+  }
+  tables.agents.push_back({cfg.name, *h});
+  log_added("agent", cfg.name, h);
+  return h;
+}
+
+caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
+  auto& tables = *rt_.tables_;
+  const auto& opts = rt_.opts_;
+  if (runtime_detail::find(tables.agents, cfg.name))
+    return make_error(errc::invalid_argument,
+                      "group '" + cfg.name + "': an agent or group has that name already");
+  std::vector<group_member> members;
+  std::chrono::milliseconds deadline{0};
+  for (const auto& name : cfg.agents) {
+    if (tables.agent_configs.count(name) == 0)
+      return make_error(errc::invalid_argument,
+                        "group '" + cfg.name + "': no agent named '" + name + "'");
+    members.push_back({name, *rt_.agent(name), 0, 0});
+    deadline = std::max(deadline, rt_.task_deadline(name));
+  }
+  cfg.task_timeout = deadline;
+  tables.group_deadlines[cfg.name] = deadline + runtime_detail::caller_grace;
+  supervision_config sc = opts.supervision;
+  sc.request_timeout = std::max(sc.request_timeout, deadline + 2 * runtime_detail::caller_grace);
+  auto h = supervise<agent_actor>(rt_.system(), "group." + cfg.name, sc, opts.metrics,
+                                  [cfg, members](caf::actor_system& sys) {
+                                    return spawn_agent_group(sys, cfg, members);
+                                  });
+  if (h)
+    tables.agents.push_back({cfg.name, *h});
+  log_added("group", cfg.name, h);
+  return h;
+}
+
+caf::expected<provider_actor> runtime_builder::add_fallback_chain(const agent_config& cfg) {
+  auto& tables = *rt_.tables_;
+  const auto& opts = rt_.opts_;
+  std::vector<fallback_member> members;
+  std::vector<std::string> names{cfg.provider};
+  names.insert(names.end(), cfg.fallback.begin(), cfg.fallback.end());
+  for (const auto& name : names) {
+    auto h = rt_.provider(name);
+    if (!h)
+      return make_error(errc::invalid_argument,
+                        "agent '" + cfg.name + "': fallback: " + describe(h.error()));
+    auto it = tables.provider_configs.find(name);
+    members.push_back({name, *h, it == tables.provider_configs.end() ? "" : it->second.model});
+  }
+  // A member may spend its whole request_timeout (retries included) before
+  // the chain moves on.
+  auto member_timeout = opts.supervision.request_timeout;
+  auto chain_name = "agent." + cfg.name + ".providers";
+  auto h = supervise<provider_actor>(
+    rt_.system(), chain_name, opts.supervision, opts.metrics,
+    [chain_name, members, member_timeout](caf::actor_system& sys) {
+      return spawn_fallback_provider(sys, chain_name, members, member_timeout);
+    });
+  if (h)
+    tables.chains.push_back({cfg.name, *h});
+  log_added("fallback chain", chain_name, h);
+  return h;
+}
+
+caf::error runtime_builder::add_workflow(const std::string& name, workflow_graph graph) {
+  auto& workflows = rt_.tables_->workflows;
+  if (workflows.count(name) != 0)
+    return make_error(errc::invalid_argument, "duplicate workflow '" + name + "'");
+  workflows[name] = std::make_shared<const workflow_graph>(std::move(graph));
+  return {};
+}
+
+caf::error runtime_builder::register_workflow_function(std::string name, node_function fn) {
+  return rt_.tables_->workflow_functions->add(std::move(name), std::move(fn));
+}
+
+caf::error runtime_builder::register_workflow_reducer(std::string name, reducer_fn fn) {
+  return rt_.tables_->workflow_reducers->add(std::move(name), std::move(fn));
+}
+
+caf::error runtime_builder::use_checkpoints(std::unique_ptr<checkpoint_store> store) {
+  auto& tables = *rt_.tables_;
+  if (!store)
+    return make_error(errc::invalid_argument, "no checkpoint store");
+  if (tables.checkpoints)
+    return make_error(errc::invalid_argument, "this runtime already has a checkpoint store");
+  log(log_severity::debug, "runtime", "checkpoint store", {{"backend", store->backend()}});
+  tables.checkpoints = spawn_checkpoint_actor(rt_.system(), std::move(store));
+  return {};
+}
+
+}  // namespace agentgraph

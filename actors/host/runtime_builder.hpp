@@ -1,0 +1,75 @@
+// runtime_builder: spawns components into a Runtime, each under its own
+// supervisor, from code (add_*) or from a whole node config (from_config).
+// The only writer of a Runtime's component tables; build from one thread,
+// before the runtime serves callers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/agent/agent_config.hpp"
+#include "actors/agent/agent_group.hpp"
+#include "actors/host/node_config.hpp"
+#include "actors/host/runtime.hpp"
+#include "actors/memory/memory_config.hpp"
+#include "actors/provider/provider_config.hpp"
+#include "actors/tool/tool_config.hpp"
+#include "actors/workflow/workflow_graph.hpp"
+#include "runtime/checkpoint/checkpoint_store.hpp"
+
+namespace agentgraph {
+
+namespace net {
+class http_client;
+}
+
+class runtime_builder {
+ public:
+  // `rt` must outlive the builder.
+  explicit runtime_builder(Runtime& rt) : rt_(rt) {}
+
+  // Builds everything `cfg` declares, in dependency order: the checks of
+  // `config check` first (check_node_resources), then providers, shards,
+  // plain tools, agents and agent tools in cfg.build_order, groups, the
+  // checkpoint store and the workflows. Errors: the first component that
+  // failed, naming it.
+  [[nodiscard]] static caf::expected<std::unique_ptr<Runtime>> from_config(
+    const node_config& cfg, bool middleman = false);
+
+  // Each add_* spawns one supervised component. Errors: invalid_argument
+  // (bad config, duplicate name, missing dependency), io_error, parse_error.
+  [[nodiscard]] caf::expected<provider_actor> add_provider(const provider_config& cfg);
+  [[nodiscard]] caf::expected<memory_actor> add_memory(const memory_config& cfg);
+  // A tool of kind `agent` needs its agent added first.
+  [[nodiscard]] caf::expected<tool_actor> add_tool(const tool_config& cfg);
+  // The provider, tools and memory shard it names must be added first.
+  [[nodiscard]] caf::expected<agent_actor> add_agent(const agent_config& cfg);
+  // An agent group (actors/agent/agent_group.hpp), addressed like an agent
+  // by its name; its members must be added first.
+  [[nodiscard]] caf::expected<agent_actor> add_group(group_config cfg);
+  // A workflow served by name (Runtime::workflow); invalid_argument for a
+  // name taken.
+  caf::error add_workflow(const std::string& name, workflow_graph graph);
+
+  // Workflow functions and reducers, registered from C++ before the runs
+  // that use them; invalid_argument for a name registered twice.
+  caf::error register_workflow_function(std::string name, node_function fn);
+  caf::error register_workflow_reducer(std::string name, reducer_fn fn);
+  // Where workflow runs save their super-steps. Runs started after this
+  // call are checkpointed; invalid_argument if a store is already in use.
+  caf::error use_checkpoints(std::unique_ptr<checkpoint_store> store);
+
+ private:
+  // The provider an agent with `fallback` talks to: its chain.
+  [[nodiscard]] caf::expected<provider_actor> add_fallback_chain(const agent_config& cfg);
+  // Agents and agent tools of `cfg`, each after what it depends on.
+  caf::error add_agents_in_order(const node_config& cfg);
+  // The shared HTTP client of HTTP providers, made with the first one.
+  [[nodiscard]] std::shared_ptr<net::http_client> http_client();
+
+  Runtime& rt_;
+};
+
+}  // namespace agentgraph

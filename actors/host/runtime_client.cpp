@@ -1,0 +1,166 @@
+// Calls into a Runtime from non-actor code: tasks, streaming tasks, stats
+// and workflow runs. Every wait is blocking_ask or receive_until_reply
+// (runtime/blocking_ask.hpp); every CAF request error is named through
+// from_request_error.
+#include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_tables.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include "runtime/blocking_ask.hpp"
+
+namespace agentgraph {
+
+namespace {
+
+std::string agent_subject(const std::string& name) {
+  return "agent '" + name + "'";
+}
+
+template <class Reply, class Handle>
+caf::expected<Reply> ask_stats(caf::actor_system& sys, const caf::expected<Handle>& handle,
+                               const std::string& subject) {
+  if (!handle)
+    return handle.error();
+  return blocking_ask<Reply>(sys, *handle, runtime_detail::control_timeout, subject,
+                             stats_atom::value);
+}
+
+}  // namespace
+
+void runtime_client::submit(const std::string& agent_name, task_request task,
+                            std::function<void(caf::expected<task_result>)> done) {
+  auto handle = rt_->agent(agent_name);
+  if (!handle) {
+    done(std::move(handle.error()));
+    return;
+  }
+  // The agent's supervisor answers errc::timeout at task_deadline; the
+  // caller waits a little longer so it gets that named error, not CAF's.
+  auto deadline = rt_->task_deadline(agent_name) + runtime_detail::caller_grace;
+  rt_->system().spawn([target = *handle, task = std::move(task), deadline,
+                       subject = agent_subject(agent_name),
+                       done = std::move(done)](caf::event_based_actor* self) mutable {
+    self->request(target, deadline, execute_atom::value, std::move(task))
+      .then(
+        [self, done](task_result& r) {
+          done(std::move(r));
+          self->quit();
+        },
+        [self, done, subject](caf::error& err) {
+          done(from_request_error(std::move(err), subject));
+          self->quit();
+        });
+  });
+}
+
+std::future<caf::expected<task_result>> runtime_client::submit(const std::string& agent_name,
+                                                               task_request task) {
+  auto promise = std::make_shared<std::promise<caf::expected<task_result>>>();
+  auto future = promise->get_future();
+  submit(agent_name, std::move(task),
+         [promise](caf::expected<task_result> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+caf::expected<task_result> runtime_client::run(const std::string& agent_name,
+                                               task_request task) {
+  return submit(agent_name, std::move(task)).get();
+}
+
+caf::expected<task_result> runtime_client::run_streaming(
+  const std::string& agent_name, task_request task,
+  const std::function<void(const stream_chunk&)>& on_chunk) {
+  auto handle = rt_->agent(agent_name);
+  if (!handle)
+    return std::move(handle.error());
+  const auto deadline = std::chrono::steady_clock::now() + rt_->task_deadline(agent_name)
+                        + runtime_detail::caller_grace;
+  // The calling thread is the sink: chunks and the final reply arrive in
+  // this scoped actor's mailbox, in the order each sender sent them.
+  caf::scoped_actor self{rt_->system()};
+  self->send(*handle, execute_stream_atom::value, std::move(task),
+             caf::actor_cast<stream_sink_actor>(self));
+  auto out = receive_until_reply<stream_chunk, task_result>(self, deadline, on_chunk);
+  if (!out)
+    return make_error(errc::timeout, agent_subject(agent_name) + " gave no reply in time");
+  return std::move(*out);
+}
+
+caf::expected<agent_stats> runtime_client::stats(const std::string& name) {
+  return ask_stats<agent_stats>(rt_->system(), rt_->agent(name), agent_subject(name));
+}
+caf::expected<memory_stats> runtime_client::stats_of_memory(const std::string& name) {
+  return ask_stats<memory_stats>(rt_->system(), rt_->memory(name),
+                                 "memory shard '" + name + "'");
+}
+caf::expected<tool_stats> runtime_client::stats_of_tool(const std::string& name) {
+  return ask_stats<tool_stats>(rt_->system(), rt_->tool(name), "tool '" + name + "'");
+}
+caf::expected<provider_stats> runtime_client::stats_of_provider(const std::string& name) {
+  auto h = rt_->provider(name);
+  if (!h)
+    return std::move(h.error());
+  auto out = blocking_ask<provider_stats>(rt_->system(), *h, runtime_detail::control_timeout,
+                                          "provider '" + name + "'",
+                                          provider_stats_atom::value);
+  if (out && out->name.empty())
+    out->name = name;
+  return out;
+}
+
+caf::expected<workflow_result> runtime_client::run_workflow(
+  const workflow_graph& graph, workflow_start start,
+  const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
+  // The calling thread is the event sink, as in run_streaming.
+  caf::scoped_actor self{rt_->system()};
+  auto run = rt_->spawn_workflow(std::make_shared<const workflow_graph>(graph), std::move(start),
+                                 caf::actor_cast<workflow_event_sink>(self));
+  if (!run)
+    return std::move(run.error());
+  self->send(*run, run_workflow_atom::value);
+  auto out = receive_until_reply<workflow_event, workflow_result>(
+    self, std::chrono::steady_clock::now() + deadline, on_event);
+  if (!out) {
+    caf::anon_send_exit(*run, caf::exit_reason::user_shutdown);
+    return make_error(errc::timeout, "workflow '" + graph.name + "' did not end within "
+                                       + std::to_string(deadline.count()) + " ms");
+  }
+  return std::move(*out);
+}
+
+caf::expected<workflow_start> runtime_client::resume_start(const workflow_graph& graph,
+                                                           const std::string& thread_id,
+                                                           uint64_t checkpoint_id,
+                                                           const Value& input) {
+  auto store = rt_->checkpoints();
+  if (!store)
+    return make_error(errc::invalid_argument,
+                      "resume needs a checkpoint store ([runtime] checkpoint_path or checkpoint_url)");
+  const std::string subject = "the checkpoint store";
+  auto saved = checkpoint_id == 0
+                 ? blocking_ask<checkpoint>(rt_->system(), store, runtime_detail::control_timeout,
+                                            subject, checkpoint_latest_atom::value, thread_id)
+                 : blocking_ask<checkpoint>(rt_->system(), store, runtime_detail::control_timeout,
+                                            subject, checkpoint_get_atom::value, thread_id,
+                                            checkpoint_id);
+  if (!saved)
+    return std::move(saved.error());
+  auto owner = saved->metadata.is_object() ? saved->metadata.get_string("workflow") : "";
+  if (owner != graph.name)
+    return make_error(errc::conflict, "thread '" + thread_id + "' belongs to workflow '" + owner
+                                        + "', not '" + graph.name + "'");
+  return checkpoint_to_start(graph, *saved, input);
+}
+
+caf::expected<workflow_result> runtime_client::resume_workflow(
+  const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
+  const Value& input, const std::function<void(const workflow_event&)>& on_event,
+  std::chrono::milliseconds deadline) {
+  auto start = resume_start(graph, thread_id, checkpoint_id, input);
+  if (!start)
+    return std::move(start.error());
+  return run_workflow(graph, std::move(*start), on_event, deadline);
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,81 @@
+// runtime_client: calls a Runtime's agents, stats and workflows from
+// ordinary (non-actor) code. submit() with a callback never blocks; every
+// other method blocks the calling thread (blocking_ask in
+// runtime/blocking_ask.hpp), so never call them from inside an actor.
+// A client is a handle: cheap to make, as many as you like; the Runtime
+// must outlive it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/host/runtime.hpp"
+
+namespace agentgraph {
+
+class runtime_client {
+ public:
+  explicit runtime_client(Runtime& rt) : rt_(&rt) {}
+
+  // Runs `task` on the named agent. The callback runs on a CAF thread: it
+  // must not block. Errors: not_found (no such agent), the agent's errors,
+  // timeout after task_deadline.
+  void submit(const std::string& agent, task_request task,
+              std::function<void(caf::expected<task_result>)> done);
+  [[nodiscard]] std::future<caf::expected<task_result>> submit(const std::string& agent,
+                                                               task_request task);
+  // Blocks the calling thread until the task ends.
+  [[nodiscard]] caf::expected<task_result> run(const std::string& agent, task_request task);
+  // As run, and every model call streams: `on_chunk` runs on the calling
+  // thread for each piece as it arrives (so it may print or block).
+  [[nodiscard]] caf::expected<task_result> run_streaming(
+    const std::string& agent, task_request task,
+    const std::function<void(const stream_chunk&)>& on_chunk);
+
+  // A component's figures, asked with the runtime's control timeout.
+  [[nodiscard]] caf::expected<agent_stats> stats(const std::string& agent);
+  [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);
+  [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
+  [[nodiscard]] caf::expected<provider_stats> stats_of_provider(const std::string& provider);
+
+  // Checks `graph` against the runtime's agents, tools, functions and
+  // reducers (invalid_argument naming the node), runs it from `start` and
+  // blocks until it completes, fails or is interrupted; `on_event` runs on
+  // the calling thread for each event. A failed run is a result (status
+  // failed, the state reached), not an error; errors are for runs that
+  // could not start or gave no answer within `deadline`.
+  [[nodiscard]] caf::expected<workflow_result> run_workflow(
+    const workflow_graph& graph, workflow_start start,
+    const std::function<void(const workflow_event&)>& on_event,
+    std::chrono::milliseconds deadline = std::chrono::hours{1});
+  // Where a resume of `thread_id` starts (see resume_workflow), checked
+  // against `graph` (check_start in actors/workflow/workflow_run.hpp), so
+  // the start it answers always fits the graph and has nodes to run.
+  // Blocks briefly (one checkpoint read). Errors: invalid_argument (no
+  // checkpoint store), not_found (no such thread or checkpoint),
+  // parse_error (not a workflow checkpoint), conflict (the thread belongs
+  // to another workflow, has already ended, or its checkpoint names a node
+  // or edge `graph` no longer has: the message names it; the gateway
+  // answers 409, the CLI exits 2).
+  [[nodiscard]] caf::expected<workflow_start> resume_start(const workflow_graph& graph,
+                                                           const std::string& thread_id,
+                                                           uint64_t checkpoint_id,
+                                                           const Value& input);
+  // Continues thread `thread_id` of `graph` from checkpoint `checkpoint_id`
+  // (0: the latest), with `input` merged over the saved state (a human's
+  // answer after an interrupt). Errors: resume_start's, and run_workflow's.
+  [[nodiscard]] caf::expected<workflow_result> resume_workflow(
+    const workflow_graph& graph, const std::string& thread_id, uint64_t checkpoint_id,
+    const Value& input, const std::function<void(const workflow_event&)>& on_event,
+    std::chrono::milliseconds deadline = std::chrono::hours{1});
+
+ private:
+  Runtime* rt_;
+};
+
+}  // namespace agentgraph

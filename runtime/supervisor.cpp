@@ -10,6 +10,8 @@
 #include <caf/exit_reason.hpp>
 #include <caf/sec.hpp>
 
+#include "runtime/assert.hpp"
+
 namespace agentgraph {
 
 namespace supervisor_detail {
@@ -27,12 +29,15 @@ bool restart_budget::try_consume(time_point now) {
   if (times_.size() >= restarts_max_)
     return false;
   times_.push_back(now);
+  AG_ASSERT(times_.size() <= restarts_max_);
   return true;
 }
 
 uint64_t pending_table::add(fail_fn fail) {
+  AG_ASSERT(entries_.size() < capacity_);  // the forwarder answers overloaded when full()
   const auto id = next_id_++;
-  entries_.emplace(id, std::move(fail));
+  const bool fresh = entries_.emplace(id, std::move(fail)).second;
+  AG_ASSERT(fresh);  // ids are never reused, so no caller is answered twice
   return id;
 }
 

@@ -62,6 +62,7 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/heartbeat.hpp"
 #include "runtime/log.hpp"
@@ -285,6 +286,7 @@ bool spawn_incarnation(sup_pointer<Interface> self) {
   self->monitor(st.child);
   *st.child_ref = caf::actor_cast<caf::actor>(st.child);
   ++st.incarnation;
+  AG_ASSERT(st.incarnation != stop_deadline_tick);  // ticks of an incarnation never mean "stop"
   st.heartbeat_misses = 0;
   st.stats.incarnation = st.incarnation;
   st.stats.child_alive = true;
@@ -324,6 +326,8 @@ template <class Interface>
 void on_missed_heartbeat(sup_pointer<Interface> self) {
   auto& st = self->state;
   ++st.heartbeat_misses;
+  // Reaching the bound restarts (misses back to 0) or quits, so it is never passed.
+  AG_ASSERT(st.heartbeat_misses <= st.cfg.heartbeat_misses_max);
   ++st.stats.heartbeats_missed;
   metrics::inc(st.metrics.heartbeats_missed);
   if (st.heartbeat_misses < st.cfg.heartbeat_misses_max)

@@ -76,6 +76,10 @@ void call_model(self_ptr self, run_ptr run);
 
 void finish_run(self_ptr self, const run_ptr& run) {
   auto& st = self->state;
+  // A run ends exactly once (fail, or succeed after its store), and it was
+  // in the table from on_execute until now.
+  AG_ASSERT(st.runs.count(run->task.task_id) == 1);
+  AG_ASSERT(st.runs.at(run->task.task_id) == run);
   st.runs.erase(run->task.task_id);
   st.prompt_tokens += run->result.usage.prompt_tokens;
   st.completion_tokens += run->result.usage.completion_tokens;
@@ -127,6 +131,7 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   run->result.output = std::move(answer);
   run->result.latency_us = micros_since(run->started);
   st.history.add({run->task.input, run->result.output});
+  AG_ASSERT(st.history.turns().size() <= st.cfg.history_window);
   ++st.tasks_completed;
   if (log_enabled(log_severity::debug))
     log(log_severity::debug, "agent", "task completed",
@@ -169,13 +174,22 @@ void record_tool_outcome(self_ptr self, const run_ptr& run, const std::vector<to
   rec.from_cache = outcome && outcome->from_cache;
   rec.latency_us = micros_since(started);
   run->result.tool_calls.push_back(std::move(rec));
+  // Each call of the round is answered once: by its reply, its error, or
+  // inline when the tool is unknown.
+  AG_ASSERT(index < run->round_results.size());
+  AG_ASSERT(!run->round_results[index].has_value());
   run->round_results[index] = std::move(outcome);
   AG_ASSERT(run->round_pending > 0);
+  AG_ASSERT(run->round_pending <= run->round_results.size());
   if (--run->round_pending == 0)
     complete_tool_round(self, run, calls);
 }
 
 void run_tools(self_ptr self, const run_ptr& run, std::vector<tool_call> calls) {
+  // A round starts only after the previous one completed, and
+  // on_model_reply refused a reply with more calls than the bound.
+  AG_ASSERT(run->round_pending == 0);
+  AG_ASSERT(calls.size() <= tool_calls_per_round_max);
   auto shared_calls = std::make_shared<const std::vector<tool_call>>(std::move(calls));
   run->round_results.assign(shared_calls->size(), std::nullopt);
   run->round_pending = shared_calls->size();
@@ -231,6 +245,7 @@ void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
     return;
   }
   ++run->tool_rounds;
+  AG_ASSERT(run->tool_rounds <= self->state.cfg.max_tool_iterations);
   auto calls = reply.message.tool_calls;
   reply.message.role = chat_role::assistant;
   run->messages.push_back(std::move(reply.message));
@@ -343,6 +358,7 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_si
   run->promise = self->make_response_promise<task_result>();
   run->sink = std::move(sink);
   st.runs.emplace(run->task.task_id, run);
+  AG_ASSERT(st.runs.size() <= st.cfg.tasks_in_flight_max);
   metrics::set(st.metrics.tasks_in_flight, static_cast<double>(st.runs.size()));
   start_run(self, run);
   return run->promise;

@@ -1,5 +1,6 @@
 #include "actors/agent/agent_group.hpp"
 
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -41,6 +42,11 @@ struct dispatch {
 
 void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
   auto& st = self->state;
+  // Every dispatch holds one unit of in_flight from start() until it is
+  // answered, so the counter cannot be 0 here (it is unsigned: a second
+  // decrement would wrap, not go negative).
+  AG_ASSERT(st.in_flight > 0 && st.in_flight <= agent_group_tasks_max);
+  AG_ASSERT(d->tried.size() == st.members.size());
   int i = pick(st, d->tried);
   if (i < 0) {
     --st.in_flight;
@@ -49,12 +55,17 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
                                                       + "': every member is overloaded"));
     return;
   }
+  AG_ASSERT(static_cast<size_t>(i) < st.members.size() && !d->tried[i]);
   d->tried[i] = true;
   auto& m = st.members[i];
   ++m.in_flight;
+  AG_ASSERT(m.in_flight <= st.in_flight);
   ++m.sent;
   st.next = (static_cast<size_t>(i) + 1) % st.members.size();
-  auto done = [self, i] { --self->state.members[i].in_flight; };
+  auto done = [self, i] {
+    AG_ASSERT(self->state.members[i].in_flight > 0);
+    --self->state.members[i].in_flight;
+  };
   auto on_result = [self, d, done](task_result& r) {
     done();
     auto& st = self->state;
@@ -91,6 +102,7 @@ caf::result<task_result> start(self_ptr self, task_request& task, stream_sink_ac
                                           + std::to_string(agent_group_tasks_max)
                                           + " tasks in flight");
   ++st.in_flight;
+  AG_ASSERT(st.in_flight <= agent_group_tasks_max);
   auto d = std::make_shared<dispatch>();
   d->task = std::move(task);
   d->sink = std::move(sink);

@@ -12,9 +12,10 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/common_atoms.hpp"
 #include "actors/provider/provider_interface.hpp"
-#include "actors/tool/tool_interface.hpp"
 #include "runtime/heartbeat.hpp"
+#include "runtime/llm_types.hpp"
 #include "runtime/value.hpp"
 
 namespace agentgraph {

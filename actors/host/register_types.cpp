@@ -61,6 +61,8 @@ void register_agent_types(caf::actor_system_config& cfg) {
 void register_workflow_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<workflow_event>("agentgraph::workflow_event");
   cfg.add_message_type<workflow_result>("agentgraph::workflow_result");
+  cfg.add_message_type<interrupt_request>("agentgraph::interrupt_request");
+  cfg.add_message_type<workflow_pending>("agentgraph::workflow_pending");
   cfg.add_message_type<workflow_event_sink>("agentgraph::workflow_event_sink");
   cfg.add_message_type<workflow_run_actor>("agentgraph::workflow_run_actor");
 }

@@ -103,7 +103,7 @@ caf::expected<provider_stats> runtime_client::stats_of_provider(const std::strin
     return std::move(h.error());
   auto out = blocking_ask<provider_stats>(rt_->system(), *h, runtime_detail::control_timeout,
                                           "provider '" + name + "'",
-                                          provider_stats_atom::value);
+                                          stats_atom::value);
   if (out && out->name.empty())
     out->name = name;
   return out;

@@ -11,7 +11,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/tool/tool_interface.hpp"
+#include "actors/common_atoms.hpp"
 #include "runtime/heartbeat.hpp"
 #include "runtime/value.hpp"
 

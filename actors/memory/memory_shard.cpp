@@ -6,6 +6,7 @@
 
 #include "actors/memory/memory_shard_commit.hpp"
 #include "actors/memory/memory_snapshot.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
 
@@ -51,19 +52,24 @@ caf::error snapshot_error(const caf::error& err) {
 void start_snapshot(shard_pointer self, snapshot_done done) {
   auto& st = self->state;
   ++st.snapshots_inflight;
+  // on_snapshot refuses at the bound and a tick starts one only when none runs.
+  AG_ASSERT(st.snapshots_inflight <= memory_snapshots_inflight_max);
   uint64_t seq = st.mutation_seq;
   self->request(st.writer, memory_snapshot_write_timeout, snapshot_write_atom::value,
                 st.store->entries_copy(), st.store->next_id())
     .then(
       [self, seq, done](uint64_t written) {
         auto& s = self->state;
+        AG_ASSERT(s.snapshots_inflight > 0);
         --s.snapshots_inflight;
         ++s.snapshots_written;
         s.saved_seq = std::max(s.saved_seq, seq);
+        AG_ASSERT(s.saved_seq <= s.mutation_seq);  // no snapshot is ahead of the state
         done(written);
       },
       [self, done](caf::error& err) {
         auto& s = self->state;
+        AG_ASSERT(s.snapshots_inflight > 0);
         --s.snapshots_inflight;
         ++s.snapshot_failures;
         metrics::inc(s.metrics.snapshot_failures);

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
 
@@ -128,6 +129,7 @@ void schedule(shard_pointer self) {
 void on_committed(shard_pointer self, size_t changes, caf::timespan took) {
   auto& st = self->state;
   auto& c = *st.commit;
+  AG_ASSERT(c.inflight.has_value());  // the reply of the one commit in flight
   ++c.commits;
   metrics::inc(st.metrics.commits);
   metrics::observe(st.metrics.commit_batch_changes, static_cast<double>(changes));
@@ -155,6 +157,7 @@ void on_failed(shard_pointer self, const caf::error& err) {
   metrics::inc(st.metrics.commit_failures);
   auto mapped = commit_error(err);
   st.last_snapshot_error = describe(mapped);
+  AG_ASSERT(c.inflight.has_value());
   auto cut = std::move(*c.inflight);
   c.inflight.reset();
   std::set<uint64_t> stored;
@@ -176,6 +179,8 @@ void on_failed(shard_pointer self, const caf::error& err) {
 void send_batch(shard_pointer self) {
   auto& st = self->state;
   auto& c = *st.commit;
+  // One commit at a time: its stores were all answered before the next.
+  AG_ASSERT(!c.inflight.has_value() && c.committing.empty());
   auto cut = c.pending.take(st.store->config().commit_batch_max);
   auto batch = batch_of(*st.store, cut);
   std::set<uint64_t> ids(cut.upserts.begin(), cut.upserts.end());
@@ -227,6 +232,7 @@ caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e) {
   collect(st);
   auto rp = self->make_response_promise<uint64_t>();
   c.waiting.push_back({*id, rp});
+  AG_ASSERT(c.waiting.size() + c.committing.size() <= cfg.commit_waiting_max);
   schedule(self);
   return rp;
 }
@@ -252,6 +258,7 @@ caf::result<uint64_t> on_snapshot(shard_pointer self) {
                                           + " flushes already in flight");
   auto rp = self->make_response_promise<uint64_t>();
   c.flush_waiters.push_back(rp);
+  AG_ASSERT(c.flush_waiters.size() <= memory_snapshots_inflight_max);
   schedule(self);
   return rp;
 }

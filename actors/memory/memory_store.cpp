@@ -119,6 +119,7 @@ void memory_store::insert(memory_entry e) {
   index_.add(e.id, embedder_.embed(e.text));
   uint64_t id = e.id;
   entries_.emplace(id, std::move(e));
+  AG_ASSERT(entries_.size() == index_.size());  // one vector per entry
 }
 
 caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
@@ -134,6 +135,9 @@ caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
   if (tracking_)
     changes_.upserted.push_back(id);
   enforce_retention(now_ms);
+  // Retention brings every policy back within max_entries (retention.hpp).
+  AG_ASSERT(entries_.size() <= cfg_.max_entries);
+  AG_ASSERT(id < next_id_);
   return id;
 }
 
@@ -208,6 +212,7 @@ size_t memory_store::remove(const std::vector<uint64_t>& ids) {
       changes_.removed.push_back(id);
     ++removed;
   }
+  AG_ASSERT(entries_.size() == index_.size());
   return removed;
 }
 

@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "actors/provider/llm_cache_codec.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -67,6 +68,7 @@ caf::result<chat_response> chat(self_ptr self, chat_request& req, stream_sink_ac
       answer_hit(self, std::move(*r), req.request_id, sink, rp);
       return rp;
     }
+  AG_ASSERT(st.pending.count(tag) == 0);  // tags are never reused
   if (found.state == cache::found::pending)
     st.pending.emplace(tag, caching_provider_state::pending_call{std::move(req), std::move(sink),
                                                                  std::move(key), rp});
@@ -122,8 +124,8 @@ caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state
     [self](cancel_atom, const std::string& id) {
       self->send(self->state.inner, cancel_atom::value, id);
     },
-    [self](provider_stats_atom) -> caf::result<provider_stats> {
-      return self->delegate(self->state.inner, provider_stats_atom::value);
+    [self](stats_atom) -> caf::result<provider_stats> {
+      return self->delegate(self->state.inner, stats_atom::value);
     },
     [self](cache_l3_atom, uint64_t tag, cache::l3_reply& rep) { on_l3(self, tag, rep); },
     [](ping_atom) { return pong_atom::value; },

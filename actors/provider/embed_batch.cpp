@@ -1,5 +1,6 @@
 #include "actors/provider/embed_batch.hpp"
 
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -11,6 +12,8 @@ embed_slice embed_batch::add(std::vector<std::string> inputs) {
     inputs_.push_back(std::move(text));
   }
   slices_.push_back(slice);
+  // Slices tile the inputs in order, so split_embed_response can cut by them.
+  AG_ASSERT(slices_.back().offset + slices_.back().count == inputs_.size());
   return slice;
 }
 
@@ -39,6 +42,7 @@ split_embed_response(embed_response whole, const std::vector<embed_slice>& slice
   int64_t given = 0;
   for (size_t i = 0; i < slices.size(); ++i) {
     const auto& s = slices[i];
+    AG_ASSERT(s.offset + s.count <= whole.vectors.size());  // checked against the sum above
     embed_response part;
     part.vectors.assign(std::make_move_iterator(whole.vectors.begin() + s.offset),
                         std::make_move_iterator(whole.vectors.begin() + s.offset + s.count));

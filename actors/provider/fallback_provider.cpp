@@ -31,6 +31,8 @@ void try_member(self_ptr self, chat_request req, caf::typed_response_promise<cha
   auto it = st.calls.find(req.request_id);
   AG_ASSERT(it != st.calls.end());
   auto& call = it->second;
+  // A call moves on only while a next member exists (`last` in on_error).
+  AG_ASSERT(call.member < st.members.size());
   const auto& member = st.members[call.member];
   if (call.member > 0 && !member.model.empty())
     req.model = member.model;
@@ -99,6 +101,7 @@ caf::result<chat_response> start(self_ptr self, chat_request req, stream_sink_ac
   fallback_call call;
   call.sink = std::move(sink);
   st.calls.emplace(req.request_id, std::move(call));
+  AG_ASSERT(st.calls.size() <= fallback_calls_max);
   auto rp = self->make_response_promise<chat_response>();
   try_member(self, std::move(req), rp);
   return rp;
@@ -149,7 +152,7 @@ fallback_provider(fallback_provider_actor::stateful_pointer<fallback_provider_st
       self->send(self->state.members[it->second.member].handle, cancel_atom::value, request_id);
     },
     [self](stream_chunk& chunk) { forward_chunk(self, chunk); },
-    [self](provider_stats_atom) {
+    [self](stats_atom) {
       auto out = self->state.stats;
       out.in_flight = self->state.calls.size();
       return out;

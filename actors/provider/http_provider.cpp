@@ -7,6 +7,7 @@
 #include <caf/exit_reason.hpp>
 
 #include "actors/provider/http_provider_detail.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -24,6 +25,9 @@ std::string who(const http_provider_state& st) {
 }
 
 void note_pipeline(http_provider_state& st) {
+  // The admission queue's bounds are the provider's in_flight_max and waiting_max.
+  AG_ASSERT(st.admission->in_flight() <= st.cfg.in_flight_max);
+  AG_ASSERT(st.admission->waiting() <= st.cfg.waiting_max);
   auto& m = st.metrics;
   metrics::set(m.circuit_state, circuit_state_value(st.breaker->state()));
   metrics::set(m.queue_in_flight, static_cast<double>(st.admission->in_flight()));
@@ -255,12 +259,16 @@ caf::result<embed_response> on_embed(self_ptr self, embed_request req) {
       it != st.batches.end() && !it->second.batch.fits(req.inputs.size(), inputs_max))
     flush_batch(self, model);
   auto& open = st.batches[model];
+  AG_ASSERT(st.batches.size() <= open_batches_max);
   if (open.batch.empty()) {
     open.seq = st.next_batch_seq++;
     self->delayed_send(self, st.cfg.embed_batch_window, batch_due_atom::value, model, open.seq);
   }
   open.batch.add(std::move(req.inputs));
   open.promises.push_back(promise);
+  // Flushed above when the inputs would not fit; one promise per slice.
+  AG_ASSERT(open.batch.size() <= inputs_max);
+  AG_ASSERT(open.promises.size() == open.batch.slices().size());
   if (open.batch.size() >= inputs_max)
     flush_batch(self, model);
   return promise;
@@ -369,7 +377,7 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
       return on_embed(self, std::move(req));
     },
     [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
-    [self](provider_stats_atom) { return current_stats(self); },
+    [self](stats_atom) { return current_stats(self); },
     [self](http_event_atom, http_event& ev) { on_http_event(self, ev); },
     [self](call_due_atom, uint64_t id, uint64_t attempt) {
       auto* call = find_call(self, id);

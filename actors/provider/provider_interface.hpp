@@ -14,6 +14,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/common_atoms.hpp"
 #include "actors/provider/provider_stats.hpp"
 #include "runtime/heartbeat.hpp"
 #include "runtime/llm_types.hpp"
@@ -41,8 +42,10 @@ using provider_actor = caf::typed_actor<
   caf::replies_to<embed_atom, embed_request>::with<embed_response>,
   // Cancels the request with this id; its caller gets `cancelled`.
   caf::reacts_to<cancel_atom, std::string>,
-  // Counters and current state, for the CLI, metrics and operators.
-  caf::replies_to<provider_stats_atom>::with<provider_stats>,
+  // Counters and current state, for the CLI, metrics and operators. The
+  // shared stats_atom, like every other kind (before issue 10 providers had
+  // their own atom "ag_pstats": a peer built before then does not match).
+  caf::replies_to<stats_atom>::with<provider_stats>,
   heartbeat_signature>;
 
 }  // namespace agentgraph

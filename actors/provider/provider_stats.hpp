@@ -8,12 +8,9 @@
 #include <cstdint>
 #include <string>
 
-#include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
 namespace agentgraph {
-
-using provider_stats_atom = caf::atom_constant<caf::atom("ag_pstats")>;
 
 struct provider_stats {
   std::string name;

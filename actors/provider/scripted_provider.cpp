@@ -5,6 +5,7 @@
 
 #include <caf/exit_reason.hpp>
 
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
 
@@ -109,6 +110,7 @@ caf::result<chat_response> answer_later(self_ptr self, scripted_outcome& outcome
   auto promise = self->make_response_promise<chat_response>();
   st.pending.emplace(request_id,
                      scripted_pending{seq, promise, std::move(outcome), sink, clock::now()});
+  AG_ASSERT(st.pending.size() <= scripted_pending_max);
   self->delayed_send(self, delay, scripted_due_atom::value, request_id, seq);
   return promise;
 }
@@ -203,7 +205,7 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
       note_answered(st, caf::none, clock::now());
       return std::move(*out);
     },
-    [self](provider_stats_atom) { return scripted_stats(self->state); },
+    [self](stats_atom) { return scripted_stats(self->state); },
     [self](cancel_atom, const std::string& request_id) { on_cancel(self, request_id); },
     [self](scripted_due_atom, const std::string& request_id, uint64_t seq) {
       on_due(self, request_id, seq);
@@ -213,6 +215,10 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
 }
 
 provider_stats scripted_stats(const scripted_provider_state& st) {
+  // Each call is counted at most once as answered, refused or cancelled,
+  // or is still pending (a duplicate id and a stop are counted nowhere).
+  AG_ASSERT(st.succeeded + st.failed + st.cancelled + st.rejected_overloaded + st.pending.size()
+            <= st.calls);
   provider_stats out;
   out.kind = "scripted";
   out.calls = st.calls;

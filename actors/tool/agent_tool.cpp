@@ -5,6 +5,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/tool/tool_common.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
 
@@ -31,6 +32,7 @@ using clock = std::chrono::steady_clock;
 void on_reply(self_ptr self, caf::typed_response_promise<tool_result>& rp,
               const std::string& call_id, const task_result& res, clock::time_point started) {
   auto& st = self->state;
+  AG_ASSERT(st.inflight > 0);  // each sub-task is answered once: reply or error
   --st.inflight;
   metrics::set(st.metrics.calls_in_flight, st.inflight);
   st.metrics.calls.record_since(caf::none, started);
@@ -40,6 +42,7 @@ void on_reply(self_ptr self, caf::typed_response_promise<tool_result>& rp,
 void on_error(self_ptr self, caf::typed_response_promise<tool_result>& rp,
               const caf::error& err, clock::time_point started) {
   auto& st = self->state;
+  AG_ASSERT(st.inflight > 0);
   --st.inflight;
   metrics::set(st.metrics.calls_in_flight, st.inflight);
   ++st.counters.errors;
@@ -68,6 +71,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
                                                  + " tasks running"),
                   started);
   ++st.inflight;
+  AG_ASSERT(st.inflight <= tool_inflight_max);
   metrics::set(st.metrics.calls_in_flight, st.inflight);
   auto fallback = st.spec.name + "-" + std::to_string(self->id()) + "-"
                   + std::to_string(++st.task_seq);

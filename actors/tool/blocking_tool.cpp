@@ -8,6 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/tool/tool_common.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
 
@@ -73,6 +74,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
                                                  + " calls running"),
                   started);
   ++st.inflight;
+  AG_ASSERT(st.inflight <= tool_inflight_max);
   metrics::set(st.cfg.metrics.calls_in_flight, st.inflight);
   auto worker = self->spawn<caf::detached>(blocking_worker, st.cfg.job);
   self->monitor(worker);
@@ -97,6 +99,8 @@ tool_actor::behavior_type blocking_tool(self_ptr self, blocking_tool_config cfg)
   self->state.cfg = std::move(cfg);
   // Only workers are monitored by this actor.
   self->set_down_handler([self](caf::down_msg&) {
+    // One down per worker, each counted in when it was spawned.
+    AG_ASSERT(self->state.inflight > 0);
     if (self->state.inflight > 0)
       --self->state.inflight;
     metrics::set(self->state.cfg.metrics.calls_in_flight, self->state.inflight);
@@ -105,7 +109,10 @@ tool_actor::behavior_type blocking_tool(self_ptr self, blocking_tool_config cfg)
   return {
     [self](invoke_atom, tool_invocation& inv) { return invoke(self, inv); },
     [self](describe_atom) { return self->state.cfg.spec; },
-    [self](stats_atom) { return make_tool_stats(self->state.cfg.spec.name, self->state.counters); },
+    [self](stats_atom) {
+      AG_ASSERT(self->state.counters.errors <= self->state.counters.calls);  // one error per call at most
+      return make_tool_stats(self->state.cfg.spec.name, self->state.counters);
+    },
     [](ping_atom) { return pong_atom::value; },
   };
 }

@@ -10,6 +10,7 @@
 
 #include "actors/tool/tool_common.hpp"
 #include "runtime/cache/cache_message.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -86,6 +87,7 @@ void run_inner(self_ptr self, tool_invocation inv, std::string key, time_point s
     .then(
       [self, rp, key, started](tool_result& res) mutable {
         auto& s = self->state;
+        AG_ASSERT(s.inflight > 0);  // each miss is answered once: reply or error
         metrics::set(s.metrics.calls_in_flight, --s.inflight);
         s.cache->put(key, res.output.to_msgpack());
         res.from_cache = false;
@@ -94,6 +96,7 @@ void run_inner(self_ptr self, tool_invocation inv, std::string key, time_point s
       },
       [self, rp, started](caf::error& err) mutable {
         auto& s = self->state;
+        AG_ASSERT(s.inflight > 0);
         metrics::set(s.metrics.calls_in_flight, --s.inflight);
         ++s.counters.errors;
         auto failure = inner_failure(s.spec.name, err, s.inner_timeout);
@@ -117,6 +120,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
     if (auto res = decode_hit(st, inv.call_id, found.value, started))
       return std::move(*res);
   auto rp = self->make_response_promise<tool_result>();
+  AG_ASSERT(st.pending.count(tag) == 0);  // tags are never reused
   if (found.state == cache::found::pending)
     st.pending.emplace(tag, pending_call{std::move(inv), std::move(key), started, rp});
   else
@@ -142,6 +146,9 @@ void on_l3(self_ptr self, uint64_t tag, const cache::l3_reply& rep) {
 tool_stats stats(caching_tool_state& st) {
   auto& l1 = st.cache->l1().map();
   l1.purge_expired();
+  // Every call ends as at most one hit or one miss (a lookup still in L3 as neither yet).
+  AG_ASSERT(st.cache_hits + st.cache_misses <= st.counters.calls);
+  AG_ASSERT(st.counters.errors <= st.cache_misses);  // only the inner tool fails
   auto out = make_tool_stats(st.spec.name, st.counters);
   out.cache_hits = st.cache_hits;
   out.cache_misses = st.cache_misses;

@@ -6,6 +6,7 @@
 #include "actors/tool/expression.hpp"
 #include "actors/tool/tool_common.hpp"
 #include "runtime/metrics/series_ref.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -38,6 +39,7 @@ tool_actor::behavior_type calculator(self_ptr self, tool_spec spec, tool_metrics
         return std::move(out.error());
       }
       st.metrics.calls.record_since(caf::none, started);
+      AG_ASSERT(st.counters.errors < st.counters.calls);  // this call succeeded
       return tool_result{std::move(inv.call_id), std::move(*out), false};
     },
     [self](describe_atom) { return self->state.spec; },

@@ -12,8 +12,9 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/provider/provider_interface.hpp"
+#include "actors/common_atoms.hpp"
 #include "runtime/heartbeat.hpp"
+#include "runtime/llm_types.hpp"
 #include "runtime/value.hpp"
 
 namespace agentgraph {
@@ -93,7 +94,6 @@ typename Inspector::result_type inspect(Inspector& f, tool_stats& x) {
 
 using invoke_atom = caf::atom_constant<caf::atom("ag_invoke")>;
 using describe_atom = caf::atom_constant<caf::atom("ag_descr")>;
-using stats_atom = caf::atom_constant<caf::atom("ag_stats")>;
 
 using tool_actor = caf::typed_actor<
   // Reply: the tool's output. Errors: invalid_argument (arguments do not

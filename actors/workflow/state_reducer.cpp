@@ -89,12 +89,16 @@ caf::error apply_update(Value& state, const std::string& node, const Value& upda
 }
 
 caf::error apply_step(Value& state, std::vector<std::pair<std::string, Value>> updates,
-                      const workflow_graph& g, const reducer_registry& reducers) {
+                      const workflow_graph& g, const reducer_registry& reducers,
+                      std::optional<Value> run_update) {
   std::stable_sort(updates.begin(), updates.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   Value next = state;  // all or nothing for the step
   for (const auto& [node, update] : updates)
     if (auto err = apply_update(next, node, update, g, reducers))
+      return err;
+  if (run_update)
+    if (auto err = apply_update(next, workflow_run_update_source, *run_update, g, reducers))
       return err;
   state = std::move(next);
   return {};

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,9 +51,15 @@ class reducer_registry {
 [[nodiscard]] caf::error apply_update(Value& state, const std::string& node, const Value& update,
                                       const workflow_graph& g, const reducer_registry& reducers);
 
-// Applies every (node, update) pair of one super-step, sorted by node name.
+// The name apply_step gives the run's own update in its errors.
+inline constexpr const char* workflow_run_update_source = "(the run)";
+
+// Applies every (node, update) pair of one super-step, sorted by node name,
+// then `run_update` (the run's own keys, e.g. `interrupt`), if any, last.
+// All or nothing: on error `state` is unchanged.
 [[nodiscard]] caf::error apply_step(Value& state,
                                     std::vector<std::pair<std::string, Value>> updates,
-                                    const workflow_graph& g, const reducer_registry& reducers);
+                                    const workflow_graph& g, const reducer_registry& reducers,
+                                    std::optional<Value> run_update = std::nullopt);
 
 }  // namespace agentgraph

@@ -5,9 +5,9 @@
 // look up is checked here first and a mismatch is an error naming the
 // missing node, never a dereference of nothing. No actors here.
 #include <algorithm>
-#include <charconv>
 #include <limits>
 
+#include "actors/workflow/workflow_codec.hpp"
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/error.hpp"
 
@@ -60,17 +60,12 @@ std::string bad_join(const workflow_graph& g, const std::map<size_t, std::set<st
   return {};
 }
 
-// The first request in the state key `interrupt` (as end_step writes it:
-// [{"node", "request"}]) naming a node the graph lacks, or "".
+// The first pending interrupt request in the state (workflow_codec.hpp)
+// naming a node the graph lacks, or "".
 std::string bad_interrupt(const workflow_graph& g, const Value& state) {
-  const Value* asks = state.find("interrupt");
-  if (asks == nullptr || !asks->is_array())
-    return {};
-  for (const auto& ask : asks->as_array()) {
-    const Value* node = ask.is_object() ? ask.find("node") : nullptr;
-    if (node != nullptr && node->is_string() && g.find_node(node->as_string()) == nullptr)
-      return missing_node("the pending interrupt request of node", node->as_string());
-  }
+  for (const auto& ask : from_interrupt_state(state))
+    if (g.find_node(ask.node) == nullptr)
+      return missing_node("the pending interrupt request of node", ask.node);
   return {};
 }
 
@@ -104,10 +99,9 @@ caf::expected<workflow_start> checkpoint_to_start(const workflow_graph& g, const
     return make_error(errc::parse_error, "checkpoint " + std::to_string(c.checkpoint_id)
                                            + " of thread '" + c.thread_id + "': " + what);
   };
-  const Value* next = c.pending.is_object() ? c.pending.find("next") : nullptr;
-  const Value* joins = c.pending.is_object() ? c.pending.find("joins") : nullptr;
-  if (next == nullptr || !next->is_array() || joins == nullptr || !joins->is_object())
-    return bad("`pending` lacks next/joins: not a workflow checkpoint");
+  auto pending = from_checkpoint_pending(c.pending);
+  if (!pending)
+    return bad(error_context(pending.error()));
   if (c.step > std::numeric_limits<uint32_t>::max())
     return bad("step " + std::to_string(c.step) + " is out of range");
   workflow_start start;
@@ -121,22 +115,8 @@ caf::expected<workflow_start> checkpoint_to_start(const workflow_graph& g, const
     for (const auto& [k, v] : input.as_object())
       start.state[k] = v;
   start.step = static_cast<uint32_t>(c.step);
-  for (const auto& n : next->as_array()) {
-    if (!n.is_string())
-      return bad("a next node is not a name");
-    start.next.push_back(n.as_string());
-  }
-  for (const auto& [edge, sources] : joins->as_object()) {
-    size_t index = 0;
-    auto [p, ec] = std::from_chars(edge.data(), edge.data() + edge.size(), index);
-    if (ec != std::errc{} || p != edge.data() + edge.size() || !sources.is_array())
-      return bad("a join entry is malformed");
-    for (const auto& n : sources.as_array()) {
-      if (!n.is_string())
-        return bad("a join source is not a name");
-      start.joins[index].insert(n.as_string());
-    }
-  }
+  start.next = std::move(pending->next);
+  start.joins = std::move(pending->joins);
   if (auto err = check_start(g, start))
     return err;
   return start;

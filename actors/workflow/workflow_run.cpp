@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
+#include "actors/workflow/workflow_codec.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
@@ -76,18 +78,8 @@ const node_spec& node_of(const workflow_run_state& st, const std::string& name) 
   return *node;
 }
 
-Value pending_of(const workflow_run_state& st) {
-  Value next = Value::array();
-  for (const auto& n : st.active)
-    next.as_array().emplace_back(n);
-  Value joins = Value::object();
-  for (const auto& [edge, seen] : st.joins) {
-    Value sources = Value::array();
-    for (const auto& n : seen)
-      sources.as_array().emplace_back(n);
-    joins[std::to_string(edge)] = std::move(sources);
-  }
-  return Value{Value::Object{{"next", std::move(next)}, {"joins", std::move(joins)}}};
+workflow_pending pending_of(const workflow_run_state& st) {
+  return workflow_pending{{st.active.begin(), st.active.end()}, st.joins};
 }
 
 // Saves the run's position, then calls `then` (or fails the run: a step
@@ -103,8 +95,8 @@ void save_then(self_ptr self, const char* source, std::function<void()> then) {
   c.parent_id = st.parent_checkpoint;
   c.step = st.step;
   c.state = st.state;
-  c.pending = pending_of(st);
-  c.metadata = Value{Value::Object{{"workflow", Value{st.graph->name}}, {"source", Value{source}}}};
+  c.pending = to_checkpoint_pending(pending_of(st));
+  c.metadata = to_checkpoint_metadata(st.graph->name, source);
   self->request(st.checkpoints, st.checkpoint_timeout, checkpoint_put_atom::value, std::move(c))
     .then(
       [self, then = std::move(then)](uint64_t id) {
@@ -118,6 +110,7 @@ void save_then(self_ptr self, const char* source, std::function<void()> then) {
 void end_step(self_ptr self) {
   auto& st = self->state;
   const auto& g = *st.graph;
+  AG_ASSERT(st.pending == 0 && !st.finished);  // every node of the step answered
   // Failed nodes follow their error edge, with the failure in `error`.
   std::set<std::string> next;
   for (const auto& [node, err] : st.failures) {
@@ -133,27 +126,24 @@ void end_step(self_ptr self) {
     if (handler->to.front() != workflow_end)
       next.insert(handler->to.front());
   }
-  // A node that asked for a human (its update holds `__interrupt__`) has
-  // not completed: the run pauses after this step and the node runs again
-  // on resume, when the state holds the answer. The request goes into the
-  // state key `interrupt` so it is saved with the checkpoint.
+  // A node that asked for a human (its update holds workflow_interrupt_key)
+  // has not completed: the run pauses after this step and the node runs
+  // again on resume, when the state holds the answer. The requests go into
+  // the state key `interrupt` (the run's own update, applied after the
+  // nodes') so they are saved with the checkpoint; an earlier request is
+  // cleared once a step passes without one.
+  std::vector<interrupt_request> asks;
   std::set<std::string> asking;
-  Value requests = Value::array();
-  for (auto& [node, update] : st.updates) {
-    if (!update.is_object())
-      continue;
-    auto it = update.as_object().find(workflow_interrupt_key);
-    if (it == update.as_object().end())
-      continue;
-    requests.as_array().push_back(Value{Value::Object{{"node", Value{node}}, {"request", it->second}}});
-    update.as_object().erase(it);
-    asking.insert(node);
-  }
-  if (!asking.empty())
-    st.updates.emplace_back("~interrupt", Value{Value::Object{{"interrupt", requests}}});
-  else if (st.state.find("interrupt") != nullptr)
-    st.updates.emplace_back("~interrupt", Value{Value::Object{{"interrupt", Value{}}}});
-  if (auto err = apply_step(st.state, std::move(st.updates), g, *st.deps.reducers))
+  for (auto& [node, update] : st.updates)
+    if (auto request = take_interrupt_request(update)) {
+      asks.push_back(interrupt_request{node, std::move(*request)});
+      asking.insert(node);
+    }
+  std::optional<Value> run_update;
+  if (!asks.empty() || st.state.find(workflow_interrupt_state_key) != nullptr)
+    run_update = to_interrupt_state_update(asks);
+  if (auto err = apply_step(st.state, std::move(st.updates), g, *st.deps.reducers,
+                            std::move(run_update)))
     return fail(self, describe(err));
   st.updates.clear();
   emit(self, workflow_event_kind::state_updated, {}, st.state);
@@ -169,6 +159,7 @@ void end_step(self_ptr self) {
       for (const auto& f : e.from)
         if (completed.count(f) > 0)
           st.joins[i].insert(f);
+      AG_ASSERT(st.joins[i].size() <= e.from.size());  // only its sources (check_start)
       if (st.joins[i].size() == e.from.size()) {
         st.joins.erase(i);
         next.insert(e.to.front());
@@ -229,7 +220,7 @@ void end_step(self_ptr self) {
 
 void node_done(self_ptr self) {
   auto& st = self->state;
-  AG_ASSERT(st.pending > 0);
+  AG_ASSERT(st.pending > 0 && st.pending <= st.active.size());
   if (--st.pending == 0)
     end_step(self);
 }
@@ -240,6 +231,7 @@ void node_failed(self_ptr self, const std::string& name, caf::error err) {
   auto& st = self->state;
   if (st.finished)
     return;
+  AG_ASSERT(st.active.count(name) == 1);  // only nodes of the step in progress answer
   if (st.attempts[name] <= node_of(st, name).retries_max) {
     log(log_severity::info, "workflow", "retrying node",
         {{"thread_id", st.thread_id}, {"node", name}, {"error", describe(err)}});
@@ -255,6 +247,7 @@ void node_succeeded(self_ptr self, const std::string& name, Value update) {
   auto& st = self->state;
   if (st.finished)
     return;
+  AG_ASSERT(st.active.count(name) == 1);
   if (auto k = st.cache_keys.find(name); k != st.cache_keys.end()) {
     st.node_caches.at(name).put(k->second, update.to_msgpack());
     st.cache_keys.erase(k);
@@ -428,6 +421,7 @@ void begin_step(self_ptr self) {
     return fail(self, "stopped after max_steps (" + std::to_string(g.max_steps)
                         + ") super-steps with nodes still active");
   ++st.step;
+  AG_ASSERT(st.step <= g.max_steps);
   st.pending = st.active.size();
   // Copy: a function node may finish the step (and change `active`) inline.
   const auto nodes = st.active;
@@ -477,6 +471,7 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
       if (st.started)
         return make_error(errc::invalid_argument, "workflow run '" + st.thread_id
                                                     + "' was already started");
+      AG_ASSERT(!st.finished);  // a run ends only after it started: it never starts again
       st.started = true;
       if (st.start_error)
         return st.start_error;

@@ -61,8 +61,9 @@ struct workflow_start {
   bool resuming = false;  // true: interrupt_before does not stop `next` again
   // Where every super-step is saved; invalid: no checkpoints. A fresh run
   // saves its input first (step 0), then the state after each step, with
-  // `pending` = {"next": [...], "joins": {...}} so a resume continues
-  // exactly there (see checkpoint_to_start, check_start).
+  // `pending` = the next nodes and the joins (workflow_pending, encoded by
+  // workflow_codec.hpp) so a resume continues exactly there (see
+  // checkpoint_to_start, check_start).
   checkpoint_actor checkpoints;
   uint64_t parent_checkpoint = 0;  // the checkpoint this run continues from
   std::chrono::milliseconds checkpoint_timeout{30'000};

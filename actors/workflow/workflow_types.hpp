@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,8 +80,40 @@ using workflow_run_actor =
 // A node's update holding this key asks a human: the run pauses after the
 // step (status interrupted, the node in `next`), the request is in the
 // state key `interrupt`, and the node runs again when the thread resumes
-// with the answer merged into the state.
+// with the answer merged into the state. This is the node-facing API (what
+// a function node or an agent's output returns); the run reads it in one
+// place (take_interrupt_request, workflow_codec.hpp) and carries the
+// request typed from there on.
 inline constexpr const char* workflow_interrupt_key = "__interrupt__";
+
+// The run's control data, typed. It travels in Values only where a Value
+// is the format: the checkpoint's `pending` column and the state key
+// `interrupt` (both saved, so both must stay readable by later versions);
+// workflow_codec.hpp holds the one encode/decode pair of each.
+
+// One node's request for a human, made in the step that just ended.
+struct interrupt_request {
+  std::string node;  // the node that asked; it runs again on resume
+  Value request;     // what it asked: any JSON (the question)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, interrupt_request& x) {
+  return f(caf::meta::type_name("agentgraph::interrupt_request"), x.node, x.request);
+}
+
+// Where a run continues after a saved step: what a checkpoint's `pending`
+// holds. An empty `next` means the thread has ended.
+struct workflow_pending {
+  std::vector<std::string> next;  // the next step's nodes, in name order
+  // Sources each join (by edge index) has seen complete since it last fired.
+  std::map<size_t, std::set<std::string>> joins;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_pending& x) {
+  return f(caf::meta::type_name("agentgraph::workflow_pending"), x.next, x.joins);
+}
 
 // A registered C++ node: the state in, a state update (an object) out. Runs
 // on a scheduler thread: it must be quick and must not block.

@@ -16,8 +16,8 @@
 #include <boost/program_options.hpp>
 
 #include "actors/host/runtime.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_workflow.hpp"

@@ -9,9 +9,9 @@
 #include <boost/program_options.hpp>
 
 #include "actors/host/node_config.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"
 #include "runtime/config/config_options.hpp"

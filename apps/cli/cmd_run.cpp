@@ -8,8 +8,8 @@
 
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "apps/cli/cli_options.hpp"
 #include "apps/cli/commands.hpp"
 #include "apps/cli/stats_table.hpp"

@@ -3,9 +3,9 @@
 // starts and ends, agent tokens), then the final state.
 #include <iostream>
 
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include <boost/program_options.hpp>
 

@@ -133,6 +133,7 @@ bool sse_stream::send(const std::vector<server_sse_event>& events) {
     } else if (st_->flush_posted) {
       return true;
     }
+    AG_ASSERT(st_->pending.size() <= st_->limit);  // stream_buffer_bytes holds after every send
     st_->flush_posted = true;
   }
   const bool posted = st_->gate->run_on(st_->owner, [overflow](session& s) {
@@ -210,6 +211,7 @@ bool http_server::impl::reserve_body(uint64_t bytes) {
     if (bytes > opts.bodies_bytes_max || now > opts.bodies_bytes_max - bytes)
       return false;
   } while (!bodies_reserved.compare_exchange_weak(now, now + bytes));
+  AG_ASSERT(now + bytes <= opts.bodies_bytes_max);  // what was reserved fits the bound
   return true;
 }
 

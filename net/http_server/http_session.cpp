@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "runtime/assert.hpp"
 #include "runtime/log.hpp"
 
 namespace agentgraph::net::http_server_detail {
@@ -266,6 +267,7 @@ void session::on_header() {
                      {{"Retry-After", "1"}});
     return;
   }
+  AG_ASSERT(body_reserved_ == 0);  // one body at a time: dispatch released the last one
   body_reserved_ = need;
   parser_->body_limit(srv_.opts.body_bytes_max);
   auto expect = req.find(bhttp::field::expect);
@@ -357,6 +359,8 @@ void session::dispatch() {
   body_read_ = true;
   release_body();  // the handler owns the body from here
   ++served_;
+  // keep_alive_requests_max answers close the connection (at least one is served).
+  AG_ASSERT(served_ <= std::max<uint32_t>(srv_.opts.keep_alive_requests_max, 1));
   auto& req = parser_->get();
   keep_alive_ = req.keep_alive() && served_ < srv_.opts.keep_alive_requests_max;
   server_request r;

@@ -85,6 +85,7 @@ class admission_queue {
   [[nodiscard]] submit_result submit(Id id, Item item, time_point deadline = time_point::max()) {
     if (in_flight_ < cfg_.in_flight_max) {
       ++in_flight_;
+      AG_ASSERT(in_flight_ <= cfg_.in_flight_max);
       ++stats_.started;
       return {admission::started, std::move(item)};
     }
@@ -93,6 +94,7 @@ class admission_queue {
       return {admission::rejected, std::move(item)};
     }
     waiting_.push_back(entry{std::move(id), std::move(item), deadline});
+    AG_ASSERT(waiting_.size() <= cfg_.waiting_max);
     ++stats_.queued;
     stats_.waiting_peak = std::max(stats_.waiting_peak, waiting_.size());
     return {admission::queued, std::nullopt};
@@ -112,7 +114,8 @@ class admission_queue {
         out.expired.push_back(std::move(e.item));
         continue;
       }
-      ++in_flight_;
+      ++in_flight_;  // the slot just freed: the bound still holds
+      AG_ASSERT(in_flight_ <= cfg_.in_flight_max);
       ++stats_.started;
       out.next = std::move(e.item);
       break;

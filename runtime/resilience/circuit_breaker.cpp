@@ -32,6 +32,8 @@ breaker_admission circuit_breaker::allow(time_point now) {
   bool probe = allowed && state_ == breaker_state::half_open;
   if (probe)
     ++probes_in_flight_;
+  AG_ASSERT(probes_in_flight_ <= cfg_.probes_max);
+  AG_ASSERT(probes_in_flight_ == 0 || state_ == breaker_state::half_open);
   if (!allowed)
     ++stats_.rejected;
   return {allowed, probe, state_};
@@ -86,6 +88,8 @@ void circuit_breaker::record(bool failure) {
   window_[window_next_] = failure ? 1 : 0;
   window_failures_ += failure ? 1 : 0;
   window_next_ = (window_next_ + 1) % cfg_.window_outcomes;
+  AG_ASSERT(window_size_ <= cfg_.window_outcomes && window_next_ < cfg_.window_outcomes);
+  AG_ASSERT(window_failures_ <= window_size_);
 }
 
 bool circuit_breaker::should_open() const {
@@ -97,6 +101,9 @@ bool circuit_breaker::should_open() const {
 }
 
 void circuit_breaker::open(time_point now) {
+  // closed -> open (should_open) or half_open -> open (a probe failed).
+  AG_ASSERT(state_ != breaker_state::open);
+  AG_ASSERT(cooldown_ >= cfg_.cooldown && cooldown_ <= cfg_.cooldown_max);
   state_ = breaker_state::open;
   open_until_ = now + cooldown_;
   probes_in_flight_ = 0;
@@ -104,12 +111,14 @@ void circuit_breaker::open(time_point now) {
 }
 
 void circuit_breaker::half_open() {
+  AG_ASSERT(state_ == breaker_state::open);  // only once the cooldown passed
   state_ = breaker_state::half_open;
   probes_in_flight_ = 0;
   ++stats_.half_opened;
 }
 
 void circuit_breaker::close() {
+  AG_ASSERT(state_ == breaker_state::half_open);  // a probe succeeded
   state_ = breaker_state::closed;
   failures_consecutive_ = 0;
   std::fill(window_.begin(), window_.end(), uint8_t{0});

@@ -28,6 +28,7 @@ void token_bucket::refill(time_point now) {
   double cap = static_cast<double>(capacity_);
   level_ = std::min(cap, level_ + elapsed_s * cap / seconds_per_minute);
   last_ = now;
+  AG_ASSERT(level_ >= -cap && level_ <= cap);
 }
 
 double token_bucket::level(time_point now) {
@@ -50,10 +51,14 @@ token_bucket::duration token_bucket::time_until(int64_t amount, time_point now) 
 void token_bucket::take(int64_t amount, time_point now) {
   refill(now);
   double cap = static_cast<double>(capacity_);
+  // Debt is bounded by one bucket: the level stays in [-capacity, capacity].
+  AG_ASSERT(amount >= 0);
   level_ = std::max(-cap, level_ - static_cast<double>(amount));
+  AG_ASSERT(level_ >= -cap && level_ <= cap);
 }
 
 void token_bucket::give_back(int64_t amount, time_point now) {
+  AG_ASSERT(amount >= 0);
   refill(now);
   level_ = std::min(static_cast<double>(capacity_), level_ + static_cast<double>(amount));
 }

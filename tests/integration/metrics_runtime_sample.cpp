@@ -9,9 +9,9 @@
 #include <string>
 
 #include "actors/host/node_config.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "runtime/error.hpp"
 
 namespace metrics_runtime_sample {

@@ -12,9 +12,9 @@
 #include "actors/agent/agent_group.hpp"
 #include "actors/host/node_config.hpp"
 #include "actors/host/register_types.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "runtime/error.hpp"
 
 namespace agent_group_test {

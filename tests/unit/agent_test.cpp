@@ -48,7 +48,7 @@ provider_actor::behavior_type tool_loop_model(provider_actor::pointer, int round
       return make_error(errc::unsupported, "test model");
     },
     [](cancel_atom, const std::string&) {},
-    [](provider_stats_atom) { return provider_stats{}; },
+    [](stats_atom) { return provider_stats{}; },
     [](ping_atom) { return pong_atom::value; },
   };
 }
@@ -69,7 +69,7 @@ provider_actor::behavior_type burst_model(provider_actor::pointer, size_t calls)
       return make_error(errc::unsupported, "test model");
     },
     [](cancel_atom, const std::string&) {},
-    [](provider_stats_atom) { return provider_stats{}; },
+    [](stats_atom) { return provider_stats{}; },
     [](ping_atom) { return pong_atom::value; },
   };
 }
@@ -90,7 +90,7 @@ provider_actor::behavior_type settings_model(provider_actor::pointer) {
       return make_error(errc::unsupported, "test model");
     },
     [](cancel_atom, const std::string&) {},
-    [](provider_stats_atom) { return provider_stats{}; },
+    [](stats_atom) { return provider_stats{}; },
     [](ping_atom) { return pong_atom::value; },
   };
 }

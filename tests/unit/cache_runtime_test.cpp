@@ -8,9 +8,9 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "runtime/error.hpp"
 
 namespace cache_runtime_test {

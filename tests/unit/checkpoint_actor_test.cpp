@@ -10,8 +10,6 @@
 #include <thread>
 
 #include <caf/actor_system.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
@@ -19,6 +17,7 @@
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
 #include "runtime/error.hpp"
 #include "runtime/register_types.hpp"
+#include "message_round_trip.hpp"
 
 namespace agentgraph::checkpoint_actor_test {
 
@@ -180,13 +179,8 @@ TEST_CASE("checkpoint actor: a checkpoint survives CAF's binary serializer") {
   c.checkpoint_id = 7;
   c.pending = Value{Value::Array{Value{"next"}}};
   c.metadata["ü"] = Value{"ñ"};
-  auto msg = caf::make_message(checkpoint_put_atom::value, std::vector<checkpoint>{c});
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  REQUIRE_FALSE(msg.save(sink));
-  caf::message back;
-  caf::binary_deserializer source{sys, buf};
-  REQUIRE_FALSE(back.load(source));
+  auto back = agentgraph_test::message_round_trip(
+    sys, caf::make_message(checkpoint_put_atom::value, std::vector<checkpoint>{c}));
   REQUIRE(back.match_elements<checkpoint_put_atom, std::vector<checkpoint>>());
   const auto& got = back.get_as<std::vector<checkpoint>>(1).at(0);
   CHECK(got.checkpoint_id == 7);

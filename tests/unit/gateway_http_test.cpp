@@ -22,8 +22,8 @@
 #include "actors/host/node/gateway.hpp"
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
 

@@ -6,8 +6,8 @@
 
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 
 namespace http_provider_agent_test {
 

@@ -172,7 +172,7 @@ struct fixture {
 
   provider_stats stats(const provider_actor& p) {
     provider_stats out;
-    (*self)->request(p, wait_max, provider_stats_atom::value)
+    (*self)->request(p, wait_max, stats_atom::value)
       .receive([&](provider_stats& s) { out = std::move(s); },
                [&](caf::error& e) { FAIL("stats: " << describe(e)); });
     return out;

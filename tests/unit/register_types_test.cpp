@@ -1,13 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <caf/actor_system.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 #include <caf/sec.hpp>
 
 #include "actors/agent/agent_interface.hpp"
 #include "actors/host/register_types.hpp"
 #include "runtime/error.hpp"
+#include "message_round_trip.hpp"
 
 TEST_CASE("every message type survives CAF's binary serializer") {
   caf::actor_system_config cfg;
@@ -20,13 +19,7 @@ TEST_CASE("every message type survives CAF's binary serializer") {
   r.usage = {10, 5};
   r.tool_calls.push_back({"calculator", agentgraph::Value::from_json(R"({"expr":"6*7"})").value(),
                           true, "", false, 120});
-  auto msg = caf::make_message(r);
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  REQUIRE_FALSE(msg.save(sink));
-  caf::message back;
-  caf::binary_deserializer source{sys, buf};
-  REQUIRE_FALSE(back.load(source));
+  auto back = agentgraph_test::message_round_trip(sys, caf::make_message(r));
   REQUIRE(back.match_elements<agentgraph::task_result>());
   const auto& got = back.get_as<agentgraph::task_result>(0);
   CHECK(got.output == "42");

@@ -6,8 +6,8 @@
 
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;

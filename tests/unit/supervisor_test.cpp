@@ -313,7 +313,7 @@ provider_actor::behavior_type stub_provider(provider_actor::pointer self) {
       return embed_response{std::vector<std::vector<float>>(req.inputs.size()), {}};
     },
     [](cancel_atom, std::string&) {},
-    [](provider_stats_atom) { return provider_stats{}; },
+    [](stats_atom) { return provider_stats{}; },
     [](ping_atom) { return pong_atom::value; },
   };
 }

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "actors/host/runtime.hpp"
-#include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/host/runtime_client.hpp"
 #include "actors/workflow/workflow_builder.hpp"
 #include "runtime/checkpoint/postgres_checkpoint_store.hpp"
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"

@@ -123,7 +123,7 @@ void gateway::impl::readiness(const route_reply& reply) {
   auto& sys = rt.system();
   const auto timeout = cfg.health_ping_timeout;
   probe_all<provider_stats>(
-    sys, std::move(p_targets), timeout, provider_stats_atom::value,
+    sys, std::move(p_targets), timeout, stats_atom::value,
     [answer, providers, shards, m_targets = std::move(m_targets), &sys,
      timeout](std::vector<probe<provider_stats>> ps) mutable {
       for (size_t i = 0; i < ps.size(); ++i)

@@ -1,5 +1,7 @@
 #include "actors/host/node/task_table.hpp"
 
+#include "runtime/assert.hpp"
+
 namespace agentgraph {
 
 task_entry::task_entry(std::string task_id, std::string agent_name, size_t events_max)
@@ -13,6 +15,7 @@ void task_entry::push_event(std::string name, Value data) {
     if (events_.size() >= events_max_)
       events_.pop_front();
     events_.push_back({next_seq_++, std::move(name), data.to_json()});
+    AG_ASSERT(events_.size() <= events_max_);  // the gateway keeps events_max >= 1
     notify_subscribers();
   }
   changed_.notify_all();
@@ -136,6 +139,8 @@ net::sse_step task_entry::read_locked(cursor& c) const {
     step.finished = true;
     return step;
   }
+  // A cursor only ever moves to next_seq_ of this entry.
+  AG_ASSERT(c.next_seq <= next_seq_);
   const uint64_t first = events_.empty() ? next_seq_ : events_.front().seq;
   if (c.next_seq < first) {
     Value gap = Value::object();
@@ -168,6 +173,8 @@ task_table::admission task_table::admit(const std::string& id, const std::string
   auto entry = std::make_shared<task_entry>(id, agent, events_max_);
   by_id_.emplace(id, entry);
   ++running_;
+  // Every entry is running or among the kept finished ones, never both.
+  AG_ASSERT(running_ <= in_flight_max_ && by_id_.size() == running_ + finished_.size());
   return {admit_outcome::admitted, std::move(entry)};
 }
 
@@ -180,12 +187,14 @@ std::shared_ptr<task_entry> task_table::find(const std::string& id) const {
 void task_table::on_finished(const std::shared_ptr<task_entry>& entry) {
   {
     std::lock_guard lock{mutex_};
+    AG_ASSERT(running_ > 0);  // once per admitted task: task_entry::finish wins once
     --running_;
     finished_.push_back(entry->id);
     while (finished_.size() > kept_max_) {
       by_id_.erase(finished_.front());
       finished_.pop_front();
     }
+    AG_ASSERT(by_id_.size() == running_ + finished_.size());
   }
   idle_.notify_all();
 }

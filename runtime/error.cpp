@@ -82,12 +82,37 @@ bool is_retryable(const caf::error& err) {
   }
 }
 
-caf::error from_request_error(caf::error err, std::string_view subject) {
+namespace error_detail {
+
+// `deadline` completes "<subject> gave no reply ...".
+caf::error map_request_error(caf::error err, std::string_view subject, std::string_view deadline) {
   if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, std::string{subject} + " gave no reply in time");
+    return make_error(errc::timeout,
+                      std::string{subject} + " gave no reply " + std::string{deadline});
   if (err == caf::sec::request_receiver_down)
     return make_error(errc::unavailable, std::string{subject} + " is down");
   return err;
+}
+
+}  // namespace error_detail
+
+caf::error from_request_error(caf::error err, std::string_view subject) {
+  return error_detail::map_request_error(std::move(err), subject, "in time");
+}
+
+caf::error from_request_error(caf::error err, std::string_view subject,
+                              std::chrono::milliseconds timeout) {
+  return error_detail::map_request_error(std::move(err), subject,
+                                         "within " + std::to_string(timeout.count()) + " ms");
+}
+
+caf::error from_worker_error(const caf::error& err, std::string_view subject,
+                             std::chrono::milliseconds timeout, errc failure) {
+  if (errc_of(err))
+    return err;
+  if (err == caf::sec::request_timeout)
+    return from_request_error(err, subject, timeout);
+  return make_error(failure, std::string{subject} + " failed: " + describe(err));
 }
 
 }  // namespace agentgraph

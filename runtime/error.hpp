@@ -4,6 +4,7 @@
 // whether a retry can help.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,5 +85,20 @@ constexpr caf::atom_value error_category = caf::atom("agentgraph");
 // becomes errc::unavailable "<subject> is down". Every other error, ours or
 // CAF's, passes through unchanged. The one place this mapping is written.
 [[nodiscard]] caf::error from_request_error(caf::error err, std::string_view subject);
+
+// The same for a caller that names the deadline it gave: sec::request_timeout
+// becomes errc::timeout "<subject> gave no reply within <N> ms", so the
+// operator sees which bound to raise. request_receiver_down as above.
+[[nodiscard]] caf::error from_request_error(caf::error err, std::string_view subject,
+                                            std::chrono::milliseconds timeout);
+
+// For a request to the caller's own worker (a detached actor doing one
+// blocking job): errors of our category come from the job and pass through,
+// sec::request_timeout becomes errc::timeout as above, and any other CAF
+// error (the worker died with the job, request_receiver_down included)
+// becomes `failure` "<subject> failed: <what CAF said>": the job failed,
+// there is no other target to retry.
+[[nodiscard]] caf::error from_worker_error(const caf::error& err, std::string_view subject,
+                                           std::chrono::milliseconds timeout, errc failure);
 
 }  // namespace agentgraph

@@ -214,24 +214,26 @@ caf::expected<std::string> read_up_to(int fd, size_t bytes_max) {
   return buf;
 }
 
-caf::expected<std::string> read_regular_file(const std::string& path, size_t bytes_max) {
+caf::expected<std::string> read_regular_file(const std::string& path, size_t bytes_max,
+                                             std::string_view what) {
   using namespace file_open_detail;
+  const std::string named = what.empty() ? path : std::string{what} + " " + path;
   // O_NONBLOCK: opening a FIFO without a writer must not hang; fstat on the
   // descriptor then refuses it.
   unique_fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
   if (!fd.valid())
-    return make_error(errc::io_error, path + ": cannot open: " + std::strerror(errno));
+    return make_error(errc::io_error, named + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0)
-    return make_error(errc::io_error, path + ": cannot stat: " + std::strerror(errno));
+    return make_error(errc::io_error, named + ": cannot stat: " + std::strerror(errno));
   if (auto kind = non_regular_kind(st.st_mode))
-    return make_error(errc::io_error, path + ": is " + std::string{kind} + ", not a regular file");
+    return make_error(errc::io_error, named + ": is " + std::string{kind} + ", not a regular file");
   auto text = read_up_to(fd.get(), bytes_max);
   if (!text)
-    return make_error(errc::io_error, path + ": read failed: " + error_context(text.error()));
+    return make_error(errc::io_error, named + ": read failed: " + error_context(text.error()));
   if (text->size() > bytes_max)
     return make_error(errc::invalid_argument,
-                      path + ": file is larger than " + std::to_string(bytes_max) + " bytes");
+                      named + ": file is larger than " + std::to_string(bytes_max) + " bytes");
   return text;
 }
 

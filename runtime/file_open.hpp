@@ -78,10 +78,13 @@ enum class beneath_method { best, walk };
 // error's code in io_error.
 [[nodiscard]] caf::expected<std::string> read_up_to(int fd, size_t bytes_max);
 
-// Reads the regular file `path` whole. Errors, each starting "path: ":
-// io_error (cannot open, not a regular file naming what it is, read
-// failure), invalid_argument ("file is larger than N bytes").
+// Reads the regular file `path` whole, at most `bytes_max` bytes: the one
+// bounded whole-file read for files an operator names. Errors, each starting
+// "path: ", or "<what> path: " when the caller says what the file is for
+// ("rules file"): io_error (cannot open, not a regular file naming what it
+// is, read failure), invalid_argument ("file is larger than N bytes").
 [[nodiscard]] caf::expected<std::string> read_regular_file(const std::string& path,
-                                                           size_t bytes_max);
+                                                           size_t bytes_max,
+                                                           std::string_view what = {});
 
 }  // namespace agentgraph

@@ -64,17 +64,12 @@ struct agent_state {
 
 using self_ptr = agent_actor::stateful_pointer<agent_state>;
 
-// CAF reports a passed deadline as sec::request_timeout; callers get our
-// timeout code instead, naming what did not answer.
+// CAF's request errors in our codes (a passed deadline is `timeout`, a
+// dependency whose supervisor gave up is `unavailable`), naming what did not
+// answer, so callers can decide by our codes alone.
 caf::error name_deadline(caf::error err, const agent_state& st, const std::string& what) {
-  // A dependency whose supervisor gave up is gone: that is `unavailable`,
-  // not CAF's internal code, so callers can decide by our codes alone.
-  if (err == caf::sec::request_receiver_down)
-    return make_error(errc::unavailable, "agent '" + st.cfg.name + "': " + what + " is down");
-  if (err != caf::sec::request_timeout)
-    return err;
-  return make_error(errc::timeout, "agent '" + st.cfg.name + "': " + what + " gave no reply within "
-                                     + std::to_string(st.cfg.request_timeout.count()) + " ms");
+  return from_request_error(std::move(err), "agent '" + st.cfg.name + "': " + what,
+                            st.cfg.request_timeout);
 }
 
 void call_model(self_ptr self, run_ptr run);

@@ -1,7 +1,5 @@
 #include "actors/agent/agent_group.hpp"
 
-#include <caf/sec.hpp>
-
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
@@ -85,9 +83,9 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
     auto& st = self->state;
     --st.in_flight;
     ++st.errors;
-    if (err == caf::sec::request_timeout)
-      err = make_error(errc::timeout, "agent group '" + st.cfg.name + "': no answer in time");
-    d->promise.deliver(std::move(err));
+    d->promise.deliver(from_request_error(std::move(err), "agent group '" + st.cfg.name
+                                                            + "': member",
+                                          st.cfg.task_timeout));
   };
   if (d->sink)
     self->request(m.handle, st.cfg.task_timeout, execute_stream_atom::value, d->task, d->sink)

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "actors/memory/memory_check.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -65,8 +65,8 @@ caf::expected<uint32_t> parse_embedding_model(const std::string& model) {
 }
 
 hashing_embedder::hashing_embedder(uint32_t dim) : dim_(dim) {
-  AGENTGRAPH_MEMORY_CHECK(dim >= hash_embedding_dim_min && dim <= hash_embedding_dim_max,
-                          "hashing_embedder dim out of range");
+  AG_ASSERT(dim >= hash_embedding_dim_min && dim <= hash_embedding_dim_max,
+            "hashing_embedder dim out of range");
 }
 
 std::vector<std::string> embedding_tokens(std::string_view text) {
@@ -111,7 +111,7 @@ std::vector<float> hashing_embedder::embed(std::string_view text) const {
 }
 
 float dot(const std::vector<float>& a, const std::vector<float>& b) {
-  AGENTGRAPH_MEMORY_CHECK(a.size() == b.size(), "dot of vectors of different length");
+  AG_ASSERT(a.size() == b.size(), "dot of vectors of different length");
   float sum = 0;
   for (size_t i = 0; i < a.size(); ++i)
     sum += a[i] * b[i];

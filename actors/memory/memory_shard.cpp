@@ -41,14 +41,10 @@ caf::timespan tick_interval(const memory_config& cfg) {
   return std::chrono::duration_cast<caf::timespan>(interval);
 }
 
+// A timeout does not mean the snapshot failed: it may still complete.
 caf::error snapshot_error(const caf::error& err) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "memory snapshot not confirmed within "
-                                       + std::to_string(memory_snapshot_write_timeout.count())
-                                       + " s; it may still complete");
-  if (errc_of(err))
-    return err;
-  return make_error(errc::io_error, "memory snapshot writer failed: " + describe(err));
+  return from_worker_error(err, "memory snapshot writer", memory_snapshot_write_timeout,
+                           errc::io_error);
 }
 
 // Hands a copy of the entries to the writer; `done` gets the outcome after

@@ -33,14 +33,9 @@ memory_commit_writer::behavior_type writer(writer_pointer self, std::string path
   };
 }
 
+// A timeout does not mean the commit failed: it may still land.
 caf::error commit_error(const caf::error& err) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "memory commit not confirmed within "
-                                       + std::to_string(memory_commit_timeout.count())
-                                       + " s; it may still land");
-  if (errc_of(err))
-    return err;
-  return make_error(errc::io_error, "memory commit writer failed: " + describe(err));
+  return from_worker_error(err, "memory commit writer", memory_commit_timeout, errc::io_error);
 }
 
 // Moves what the store recorded since the last call into the queue.

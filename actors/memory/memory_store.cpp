@@ -4,7 +4,6 @@
 #include <limits>
 #include <set>
 
-#include "actors/memory/memory_check.hpp"
 #include "actors/memory/retention.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
@@ -156,7 +155,7 @@ caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view que
     if (match.score < cfg_.similarity_threshold)
       continue;
     auto it = entries_.find(match.id);
-    AGENTGRAPH_MEMORY_CHECK(it != entries_.end(), "index holds an id the store does not");
+    AG_ASSERT(it != entries_.end(), "index holds an id the store does not");
     auto& entry = it->second;
     entry.last_access_ms = now_ms;
     if (entry.access_count < std::numeric_limits<uint32_t>::max())
@@ -174,7 +173,7 @@ caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view que
 }
 
 caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t next_id) {
-  AGENTGRAPH_MEMORY_CHECK(entries_.empty(), "restore into a non-empty store");
+  AG_ASSERT(entries_.empty(), "restore into a non-empty store");
   std::set<uint64_t> seen;
   for (const auto& e : entries) {
     auto where = "snapshot entry " + std::to_string(e.id) + ": ";

@@ -14,7 +14,7 @@
 #include <hnswlib/hnswlib.h>
 #undef NO_MANUAL_VECTORIZATION
 
-#include "actors/memory/memory_check.hpp"
+#include "runtime/assert.hpp"
 
 namespace agentgraph {
 
@@ -137,7 +137,7 @@ struct vector_index::impl {
   // Swap-with-last keeps the packed layout without shifting every vector.
   void exact_remove(uint64_t id) {
     auto it = position.find(id);
-    AGENTGRAPH_MEMORY_CHECK(it != position.end(), "remove of an id not in the index");
+    AG_ASSERT(it != position.end(), "remove of an id not in the index");
     uint32_t pos = it->second;
     auto last = static_cast<uint32_t>(ids.size() - 1);
     if (pos != last) {
@@ -231,7 +231,7 @@ struct vector_index::impl {
   void reuse_slot(uint64_t id, const float* v) {
     hnswlib::tableint slot = free_slots.back();
     free_slots.pop_back();
-    AGENTGRAPH_MEMORY_CHECK(graph->isMarkedDeleted(slot), "free slot is not deleted");
+    AG_ASSERT(graph->isMarkedDeleted(slot), "free slot is not deleted");
     graph->label_lookup_.erase(graph->getExternalLabel(slot));
     graph->label_lookup_[static_cast<hnswlib::labeltype>(id)] = slot;
     graph->setExternalLabel(slot, static_cast<hnswlib::labeltype>(id));
@@ -247,7 +247,7 @@ struct vector_index::impl {
     // No deleted slot is left, so a full graph must grow: double, bounded.
     if (graph->cur_element_count == graph->max_elements_) {
       size_t slots = std::min(graph->max_elements_ * 2, hnsw_slots_max);
-      AGENTGRAPH_MEMORY_CHECK(slots > graph->max_elements_, "hnsw index over its slot bound");
+      AG_ASSERT(slots > graph->max_elements_, "hnsw index over its slot bound");
       graph->resizeIndex(slots);
     }
     graph->addPoint(v, static_cast<hnswlib::labeltype>(id));
@@ -274,9 +274,9 @@ vector_index::vector_index(vector_index&&) noexcept = default;
 vector_index& vector_index::operator=(vector_index&&) noexcept = default;
 
 void vector_index::add(uint64_t id, const std::vector<float>& v) {
-  AGENTGRAPH_MEMORY_CHECK(v.size() == impl_->dim, "vector of the wrong dimension");
-  AGENTGRAPH_MEMORY_CHECK(!contains(id), "add of an id already in the index");
-  AGENTGRAPH_MEMORY_CHECK(size() < impl_->live_max, "index above its live bound");
+  AG_ASSERT(v.size() == impl_->dim, "vector of the wrong dimension");
+  AG_ASSERT(!contains(id), "add of an id already in the index");
+  AG_ASSERT(size() < impl_->live_max, "index above its live bound");
   if (impl_->graph) {
     impl_->hnsw_add(id, v.data());
     return;
@@ -291,7 +291,7 @@ void vector_index::remove(uint64_t id) {
     impl_->exact_remove(id);
     return;
   }
-  AGENTGRAPH_MEMORY_CHECK(contains(id), "remove of an id not in the index");
+  AG_ASSERT(contains(id), "remove of an id not in the index");
   auto slot = impl_->graph->label_lookup_.at(static_cast<hnswlib::labeltype>(id));
   impl_->graph->markDeletedInternal(slot);
   impl_->free_slots.push_back(slot);
@@ -307,7 +307,7 @@ bool vector_index::contains(uint64_t id) const {
 }
 
 std::vector<index_match> vector_index::search(const std::vector<float>& query, size_t k) {
-  AGENTGRAPH_MEMORY_CHECK(query.size() == impl_->dim, "query of the wrong dimension");
+  AG_ASSERT(query.size() == impl_->dim, "query of the wrong dimension");
   if (k == 0 || size() == 0)
     return {};
   return impl_->graph ? impl_->hnsw_search(query, k) : impl_->exact_search(query, k);

@@ -1,6 +1,5 @@
 #include "actors/provider/caching_provider.hpp"
 
-#include <caf/sec.hpp>
 #include <caf/send.hpp>
 
 #include "actors/provider/llm_cache_codec.hpp"
@@ -42,11 +41,8 @@ void ask_inner(self_ptr self, chat_request req, stream_sink_actor sink, std::str
     rp.deliver(std::move(r));
   };
   auto on_error = [self, rp](caf::error& err) mutable {
-    if (err == caf::sec::request_timeout)
-      err = make_error(errc::timeout, self->state.cfg.name + ": provider gave no answer within "
-                                        + std::to_string(self->state.cfg.inner_timeout.count())
-                                        + " ms");
-    rp.deliver(std::move(err));
+    const auto& cfg = self->state.cfg;
+    rp.deliver(from_request_error(std::move(err), cfg.name + ": provider", cfg.inner_timeout));
   };
   if (sink)
     self

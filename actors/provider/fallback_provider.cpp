@@ -1,7 +1,6 @@
 #include "actors/provider/fallback_provider.hpp"
 
 #include <caf/exit_reason.hpp>
-#include <caf/sec.hpp>
 
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
@@ -11,11 +10,9 @@
 namespace agentgraph {
 
 bool falls_back_on(const caf::error& err) {
-  if (err == caf::sec::request_timeout)
-    return true;  // the member did not answer within member_timeout
   auto code = errc_of(err);
   if (!code)
-    return true;  // a CAF-level failure (member down): another member may answer
+    return true;  // a CAF-level failure (no reply within member_timeout, member down)
   return *code != errc::invalid_argument && *code != errc::cancelled;
 }
 
@@ -54,8 +51,7 @@ void try_member(self_ptr self, chat_request req, caf::typed_response_promise<cha
       if (call.answer_started)
         why += " after part of the answer was streamed (no fallback)";
       why += ": " + call.tried;
-      auto code = errc_of(err).value_or(err == caf::sec::request_timeout ? errc::timeout
-                                                                       : errc::unavailable);
+      auto code = errc_of(from_request_error(err, name)).value_or(errc::unavailable);
       finish(self, req.request_id);
       rp.deliver(make_error(code, why));
       return;

@@ -464,10 +464,9 @@ caf::expected<scripted_rules> parse_scripted_rules(std::string_view json_text,
 
 caf::expected<scripted_rules> load_scripted_rules(const std::string& path) {
   // read_regular_file: a FIFO or a device is refused at once, not read.
-  auto text = read_regular_file(path, scripted_rules_file_bytes_max);
+  auto text = read_regular_file(path, scripted_rules_file_bytes_max, "rules file");
   if (!text)
-    return make_error(errc_of(text.error()).value_or(errc::io_error),
-                      "rules file " + error_context(text.error()));
+    return std::move(text.error());
   return parse_scripted_rules(*text, path);
 }
 

@@ -1,6 +1,5 @@
 #include "actors/tool/agent_tool.hpp"
 
-#include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -133,10 +132,11 @@ Value agent_answer(const std::string& agent, const task_result& result) {
 }
 
 caf::error agent_failure(const std::string& agent, const caf::error& err) {
-  if (err == caf::sec::request_timeout || errc_of(err) == errc::timeout)
+  auto mapped = from_request_error(err, "agent '" + agent + "'");
+  if (errc_of(mapped) == errc::timeout)
     return make_error(errc::timeout, "agent '" + agent + "' did not answer in time: "
-                                       + describe(err));
-  return make_error(errc::tool_error, "agent '" + agent + "' failed: " + describe(err));
+                                       + describe(mapped));
+  return make_error(errc::tool_error, "agent '" + agent + "' failed: " + describe(mapped));
 }
 
 tool_actor spawn_agent_tool_actor(caf::actor_system& sys, const tool_config& cfg,

@@ -4,7 +4,6 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
-#include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -34,12 +33,7 @@ using self_ptr = tool_actor::stateful_pointer<blocking_tool_state>;
 // worker died, e.g. out of memory) becomes a tool_error.
 caf::error worker_failure(const std::string& tool, const caf::error& err,
                           std::chrono::milliseconds timeout) {
-  if (errc_of(err))
-    return err;
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "tool '" + tool + "' gave no result within "
-                                       + std::to_string(timeout.count()) + " ms");
-  return make_error(errc::tool_error, "tool '" + tool + "' worker failed: " + describe(err));
+  return from_worker_error(err, "tool '" + tool + "' worker", timeout, errc::tool_error);
 }
 
 // One job on its own thread, then quit. The reply is delivered before quit()

@@ -3,7 +3,6 @@
 #include <optional>
 #include <unordered_map>
 
-#include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -58,10 +57,7 @@ using self_ptr = caching_tool_actor::stateful_pointer<caching_tool_state>;
 
 caf::error inner_failure(const std::string& tool, const caf::error& err,
                          std::chrono::milliseconds timeout) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "tool '" + tool + "' gave no result within "
-                                       + std::to_string(timeout.count()) + " ms");
-  return err;
+  return from_request_error(err, "tool '" + tool + "'", timeout);
 }
 
 // A cached entry as the tool's answer; nothing when the bytes do not decode

@@ -310,10 +310,9 @@ caf::expected<workflow_graph> parse_workflow(std::string_view text, const std::s
 
 caf::expected<workflow_graph> load_workflow(const std::string& path, const graph_names& names) {
   // read_regular_file: a FIFO or a device is refused at once, not read.
-  auto text = read_regular_file(path, workflow_file_bytes_max);
+  auto text = read_regular_file(path, workflow_file_bytes_max, "workflow file");
   if (!text)
-    return make_error(errc_of(text.error()).value_or(errc::io_error),
-                      "workflow file " + error_context(text.error()));
+    return std::move(text.error());
   return parse_workflow(*text, path, names);
 }
 

@@ -5,8 +5,6 @@
 #include <charconv>
 #include <optional>
 
-#include <caf/sec.hpp>
-
 #include "actors/workflow/workflow_codec.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
@@ -360,10 +358,8 @@ void run_node_uncached(self_ptr self, const std::string& name) {
   auto& st = self->state;
   const auto& node = node_of(st, name);
   const uint32_t attempt = ++st.attempts[name];
-  auto on_error = [self, name](caf::error& err) {
-    if (err == caf::sec::request_timeout)
-      err = make_error(errc::timeout, "node '" + name + "' gave no answer within its timeout");
-    node_failed(self, name, std::move(err));
+  auto on_error = [self, name, timeout = node.timeout](caf::error& err) {
+    node_failed(self, name, from_request_error(std::move(err), "node '" + name + "'", timeout));
   };
   switch (node.kind) {
     case node_kind::function: {

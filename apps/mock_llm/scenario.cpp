@@ -287,12 +287,17 @@ load_result parse_scenario(std::string_view text) {
   return {std::move(s), {}};
 }
 
+// Not agentgraph's read_regular_file: the mock links nothing of agentgraph
+// (apps/CMakeLists.txt), so it keeps this small read of its own. One byte
+// past the bound is read so parse_scenario can refuse an oversize file.
 load_result load_scenario_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {nullptr, path + ": cannot open"};
   std::string text;
   text.resize(scenario_bytes_max + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  // A read error is not a short file: never parse what was half read.
+  if (in.bad()) return {nullptr, path + ": read failed"};
   text.resize(static_cast<size_t>(in.gcount()));
   auto r = parse_scenario(text);
   if (!r.value) r.error = path + ": " + r.error;

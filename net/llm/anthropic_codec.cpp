@@ -20,7 +20,7 @@ Value text_block(const std::string& text) {
   return b;
 }
 
-void append_blocks(const chat_message& m, Value& blocks) {
+caf::error append_blocks(const chat_message& m, Value& blocks) {
   // Anthropic rejects empty text blocks, so an empty content adds none.
   if (m.role != chat_role::tool && !m.content.empty())
     blocks.push_back(text_block(m.content));
@@ -29,7 +29,7 @@ void append_blocks(const chat_message& m, Value& blocks) {
     b["type"] = "tool_use";
     b["id"] = call.id;
     b["name"] = call.name;
-    b["input"] = call.arguments.is_object() ? call.arguments : Value::object();
+    b["input"] = arguments_object(call);
     blocks.push_back(std::move(b));
   }
   if (m.role == chat_role::tool) {
@@ -39,28 +39,7 @@ void append_blocks(const chat_message& m, Value& blocks) {
     b["content"] = m.content;
     blocks.push_back(std::move(b));
   }
-}
-
-// Turns alternate user/assistant; tool results travel in user turns, and
-// every result for one assistant turn must be in the next user turn. So
-// consecutive messages with the same wire role are merged into one turn.
-Value encode_messages(const chat_request& req) {
-  Value out = Value::array();
-  std::string last_role;
-  for (const auto& m : req.messages) {
-    if (m.role == chat_role::system)
-      continue;
-    std::string role = m.role == chat_role::assistant ? "assistant" : "user";
-    if (role != last_role) {
-      Value turn = Value::object();
-      turn["role"] = role;
-      turn["content"] = Value::array();
-      out.push_back(std::move(turn));
-      last_role = role;
-    }
-    append_blocks(m, out.as_array().back()["content"]);
-  }
-  return out;
+  return caf::none;
 }
 
 std::string system_prompt(const chat_request& req) {
@@ -77,13 +56,8 @@ std::string system_prompt(const chat_request& req) {
 
 Value encode_tools(const std::vector<tool_definition>& tools) {
   Value out = Value::array();
-  for (const auto& t : tools) {
-    Value tool = Value::object();
-    tool["name"] = t.name;
-    tool["description"] = t.description;
-    tool["input_schema"] = parameters_or_empty(t);
-    out.push_back(std::move(tool));
-  }
+  for (const auto& t : tools)
+    out.push_back(tool_declaration(t, "input_schema"));
   return out;
 }
 
@@ -103,10 +77,10 @@ int64_t input_tokens(const Value& usage) {
 }
 
 caf::error decode_block(const wire_settings& s, const wire_limits& l, const Value& block,
-                        chat_response& r, tool_call_assembler& calls) {
+                        std::string& text, tool_call_assembler& calls) {
   auto type = string_member(block, "type");
   if (type == "text")
-    return append_content(s, l, r.message.content, string_member(block, "text"));
+    return append_content(s, l, text, string_member(block, "text"));
   if (type == "tool_use") {
     const auto* input = member(block, "input", Kind::object);
     return calls.add({string_member(block, "id"), string_member(block, "name"),
@@ -120,19 +94,16 @@ caf::expected<chat_response> decode_body(const wire_settings& s, const wire_limi
   const auto* content = member(body, "content", Kind::array);
   if (!content)
     return malformed(s, "response: no content array");
-  chat_response r;
-  r.message.role = chat_role::assistant;
+  std::string text;  // bounded by l.content_bytes_max
   tool_call_assembler calls{s, l};
   for (const auto& block : content->as_array())
-    if (auto err = decode_block(s, l, block, r, calls))
+    if (auto err = decode_block(s, l, block, text, calls))
       return err;
-  r.message.tool_calls = calls.calls();
-  r.finish = map_finish(string_member(body, "stop_reason"));
-  if (const auto* usage = member(body, "usage", Kind::object))
-    r.usage = {input_tokens(*usage), int_member(*usage, "output_tokens")};
-  r.model = string_member(body, "model");
-  settle_finish(r);
-  return r;
+  token_usage usage;
+  if (const auto* u = member(body, "usage", Kind::object))
+    usage = {input_tokens(*u), int_member(*u, "output_tokens")};
+  return make_answer(std::move(text), calls.calls(), usage,
+                     map_finish(string_member(body, "stop_reason")), string_member(body, "model"));
 }
 
 class anthropic_stream_decoder final : public stream_decoder {
@@ -155,15 +126,7 @@ class anthropic_stream_decoder final : public stream_decoder {
   caf::expected<chat_response> assemble() override {
     if (!stopped_)
       return malformed(settings_, "stream: ended before message_stop (connection dropped?)");
-    chat_response r;
-    r.message.role = chat_role::assistant;
-    r.message.content = text_;
-    r.message.tool_calls = calls_.calls();
-    r.usage = usage_;
-    r.finish = map_finish(stop_reason_);
-    r.model = model_;
-    settle_finish(r);
-    return r;
+    return make_answer(text_, calls_.calls(), usage_, map_finish(stop_reason_), model_);
   }
 
   caf::error dispatch(const std::string& type, const Value& v, stream_chunk& chunk) {
@@ -249,10 +212,7 @@ class anthropic_stream_decoder final : public stream_decoder {
   }
 
   caf::error add_text(const std::string& text, stream_chunk& chunk) {
-    if (auto err = append_content(settings_, limits_, text_, text))
-      return err;
-    chunk.delta_text += text;
-    return caf::none;
+    return append_delta(settings_, limits_, text_, text, chunk);
   }
 
   const wire_settings settings_;
@@ -278,31 +238,29 @@ class anthropic_codec final : public wire_codec {
     body["max_tokens"] = req.max_tokens;  // required by this API
     if (auto system = system_prompt(req); !system.empty())
       body["system"] = std::move(system);
-    body["messages"] = encode_messages(req);
+    // Tool results travel in user turns (merge_turns).
+    auto messages = merge_turns(req, "assistant", "content", append_blocks);
+    if (!messages)
+      return std::move(messages.error());
+    body["messages"] = std::move(*messages);
     if (!req.tools.empty())
       body["tools"] = encode_tools(req.tools);
     body["temperature"] = req.temperature;
     if (stream)
       body["stream"] = true;
-    auto text = to_body(limits_, body);
-    if (!text)
-      return std::move(text.error());
-    http_request_spec spec{"POST", settings_.base_url + "/messages", json_headers(stream),
-                           std::move(*text), stream};
-    spec.headers.emplace_back("anthropic-version", settings_.anthropic_version);
+    auto spec = post_json(limits_, settings_.base_url + "/messages", body, stream);
+    if (!spec)
+      return spec;
+    spec->headers.emplace_back("anthropic-version", settings_.anthropic_version);
     if (!settings_.api_key.empty())  // a gateway in front may hold the key instead
-      spec.headers.emplace_back("x-api-key", settings_.api_key);
+      spec->headers.emplace_back("x-api-key", settings_.api_key);
     return spec;
   }
 
   caf::expected<chat_response> decode_chat(int status, std::string_view body) const override {
-    if (!is_success(status))
-      return decode_error(status, body);
-    auto v = parse_object(settings_, limits_, body, "response");
+    auto v = parse_answer(settings_, limits_, status, body);
     if (!v)
       return std::move(v.error());
-    if (is_error_object(*v))
-      return vendor_error(settings_, status, *v);
     return decode_body(settings_, limits_, *v);
   }
 

@@ -38,7 +38,7 @@ caf::error append_parts(const chat_request& req, const chat_message& m, Value& p
   for (const auto& call : m.tool_calls) {
     Value fc = Value::object();
     fc["name"] = call.name;
-    fc["args"] = call.arguments.is_object() ? call.arguments : Value::object();
+    fc["args"] = arguments_object(call);
     Value p = Value::object();
     p["functionCall"] = std::move(fc);
     parts.push_back(std::move(p));
@@ -59,26 +59,12 @@ caf::error append_parts(const chat_request& req, const chat_message& m, Value& p
   return caf::none;
 }
 
-// Consecutive messages with the same wire role share one turn, so the
-// results of parallel calls arrive together, as Gemini expects.
+// Consecutive messages with the same wire role share one turn (merge_turns),
+// so the results of parallel calls arrive together, as Gemini expects.
 caf::expected<Value> encode_contents(const chat_request& req) {
-  Value out = Value::array();
-  std::string last_role;
-  for (const auto& m : req.messages) {
-    if (m.role == chat_role::system)
-      continue;
-    std::string role = m.role == chat_role::assistant ? "model" : "user";
-    if (role != last_role) {
-      Value turn = Value::object();
-      turn["role"] = role;
-      turn["parts"] = Value::array();
-      out.push_back(std::move(turn));
-      last_role = role;
-    }
-    if (auto err = append_parts(req, m, out.as_array().back()["parts"]))
-      return err;
-  }
-  return out;
+  return merge_turns(req, "model", "parts", [&req](const chat_message& m, Value& parts) {
+    return append_parts(req, m, parts);
+  });
 }
 
 Value encode_system(const chat_request& req) {
@@ -144,15 +130,8 @@ class accumulator {
   [[nodiscard]] bool candidate_seen() const { return candidate_seen_; }
 
   chat_response result() const {
-    chat_response r;
-    r.message.role = chat_role::assistant;
-    r.message.content = text_;
-    r.message.tool_calls = calls_.calls();
-    r.usage = usage_;
-    r.finish = finish_.value_or(finish_reason::stop);
-    r.model = model_;
-    settle_finish(r);
-    return r;
+    return make_answer(text_, calls_.calls(), usage_, finish_.value_or(finish_reason::stop),
+                       model_);
   }
 
  private:
@@ -183,12 +162,8 @@ class accumulator {
   caf::error absorb_part(const Value& part, stream_chunk& chunk) {
     if (const auto* thought = member(part, "thought", Kind::boolean); thought && thought->as_bool())
       return caf::none;  // thought summaries are not part of the answer
-    if (const auto* text = member(part, "text", Kind::string)) {
-      if (auto err = append_content(s_, l_, text_, text->as_string()))
-        return err;
-      chunk.delta_text += text->as_string();
-      return caf::none;
-    }
+    if (const auto* text = member(part, "text", Kind::string))
+      return append_delta(s_, l_, text_, text->as_string(), chunk);
     const auto* fc = member(part, "functionCall", Kind::object);
     if (!fc)
       return caf::none;
@@ -270,13 +245,9 @@ class gemini_codec final : public wire_codec {
   }
 
   caf::expected<chat_response> decode_chat(int status, std::string_view body) const override {
-    if (!is_success(status))
-      return decode_error(status, body);
-    auto v = parse_object(settings_, limits_, body, "response");
+    auto v = parse_answer(settings_, limits_, status, body);
     if (!v)
       return std::move(v.error());
-    if (is_error_object(*v))
-      return vendor_error(settings_, status, *v);
     accumulator acc{settings_, limits_};
     stream_chunk ignored;
     if (auto err = acc.absorb(*v, ignored))
@@ -331,13 +302,11 @@ class gemini_codec final : public wire_codec {
     if (!is_path_safe_model(name))
       return make_error(errc::invalid_argument, "gemini: model name '" + model
                                                     + "' is not safe in a URL path");
-    auto text = to_body(limits_, body);
-    if (!text)
-      return std::move(text.error());
-    http_request_spec spec{"POST", settings_.base_url + "/models/" + name + method,
-                           json_headers(stream), std::move(*text), stream};
+    auto spec = post_json(limits_, settings_.base_url + "/models/" + name + method, body, stream);
+    if (!spec)
+      return spec;
     if (!settings_.api_key.empty())  // a gateway in front may hold the key instead
-      spec.headers.emplace_back("x-goog-api-key", settings_.api_key);
+      spec->headers.emplace_back("x-goog-api-key", settings_.api_key);
     return spec;
   }
 };

@@ -56,13 +56,9 @@ Value encode_message(const chat_message& m) {
 Value encode_tools(const std::vector<tool_definition>& tools) {
   Value out = Value::array();
   for (const auto& t : tools) {
-    Value fn = Value::object();
-    fn["name"] = t.name;
-    fn["description"] = t.description;
-    fn["parameters"] = parameters_or_empty(t);
     Value tool = Value::object();
     tool["type"] = "function";
-    tool["function"] = std::move(fn);
+    tool["function"] = tool_declaration(t, "parameters");
     out.push_back(std::move(tool));
   }
   return out;
@@ -127,20 +123,18 @@ caf::expected<chat_response> decode_body(const wire_settings& s, const wire_limi
   const auto* message = member(*choice, "message", Kind::object);
   if (!message)
     return malformed(s, "response: choice without a message");
-  chat_response r;
-  r.message.role = chat_role::assistant;
-  if (auto err = append_content(s, l, r.message.content, string_member(*message, "content")))
+  std::string text;  // bounded by l.content_bytes_max
+  if (auto err = append_content(s, l, text, string_member(*message, "content")))
     return err;
   tool_call_assembler calls{s, l};
   if (auto err = decode_tool_calls(s, l, *message, calls))
     return err;
-  r.message.tool_calls = calls.calls();
-  r.finish = map_finish(string_member(*choice, "finish_reason"));
-  if (const auto* usage = member(body, "usage", Kind::object))
-    r.usage = decode_usage(*usage);
-  r.model = string_member(body, "model");
-  settle_finish(r);
-  return r;
+  token_usage usage;
+  if (const auto* u = member(body, "usage", Kind::object))
+    usage = decode_usage(*u);
+  return make_answer(std::move(text), calls.calls(), usage,
+                     map_finish(string_member(*choice, "finish_reason")),
+                     string_member(body, "model"));
 }
 
 // Streamed chat completion chunks: `choices[0].delta` carries text and
@@ -181,23 +175,14 @@ class openai_stream_decoder final : public stream_decoder {
     // report zero tokens: require the end marker or the usage chunk.
     if (!done_ && !usage_seen_)
       return malformed(settings_, "stream: ended before [DONE]");
-    chat_response r;
-    r.message.role = chat_role::assistant;
-    r.message.content = text_;
-    r.message.tool_calls = calls_.calls();
-    r.usage = usage_;
-    r.finish = *finish_;
-    r.model = model_;
-    settle_finish(r);
-    return r;
+    return make_answer(text_, calls_.calls(), usage_, *finish_, model_);
   }
 
   caf::error absorb_choice(const Value& choice, stream_chunk& chunk) {
     if (const auto* delta = member(choice, "delta", Kind::object)) {
-      auto text = string_member(*delta, "content");
-      if (auto err = append_content(settings_, limits_, text_, text))
+      if (auto err = append_delta(settings_, limits_, text_, string_member(*delta, "content"),
+                                  chunk))
         return err;
-      chunk.delta_text = std::move(text);
       if (auto err = absorb_tool_deltas(*delta))
         return err;
     }
@@ -271,14 +256,10 @@ class openai_codec final : public wire_codec {
   }
 
   caf::expected<chat_response> decode_chat(int status, std::string_view body) const override {
-    if (!is_success(status))
-      return decode_error(status, body);
-    auto v = parse_object(settings_, limits_, body, "response");
+    // parse_answer: OpenRouter reports some upstream failures inside a 200 body.
+    auto v = parse_answer(settings_, limits_, status, body);
     if (!v)
       return std::move(v.error());
-    // OpenRouter reports some upstream failures inside a 200 body.
-    if (is_error_object(*v))
-      return vendor_error(settings_, status, *v);
     return decode_body(settings_, limits_, *v);
   }
 
@@ -330,19 +311,17 @@ class openai_codec final : public wire_codec {
  private:
   caf::expected<http_request_spec> make_spec(const char* path, const Value& body,
                                              bool stream) const {
-    auto text = to_body(limits_, body);
-    if (!text)
-      return std::move(text.error());
-    http_request_spec spec{"POST", settings_.base_url + path, json_headers(stream),
-                           std::move(*text), stream};
+    auto spec = post_json(limits_, settings_.base_url + path, body, stream);
+    if (!spec)
+      return spec;
     if (!settings_.api_key.empty())
-      spec.headers.emplace_back("Authorization", "Bearer " + settings_.api_key);
+      spec->headers.emplace_back("Authorization", "Bearer " + settings_.api_key);
     if (settings_.kind != wire_kind::openrouter)
       return spec;
     if (!settings_.openrouter_referer.empty())
-      spec.headers.emplace_back("HTTP-Referer", settings_.openrouter_referer);
+      spec->headers.emplace_back("HTTP-Referer", settings_.openrouter_referer);
     if (!settings_.openrouter_title.empty())
-      spec.headers.emplace_back("X-Title", settings_.openrouter_title);
+      spec->headers.emplace_back("X-Title", settings_.openrouter_title);
     return spec;
   }
 };

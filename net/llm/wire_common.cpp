@@ -132,6 +132,18 @@ caf::error vendor_error(const wire_settings& s, int status, const Value& body) {
   return make_error(errc::provider_error, std::move(text));
 }
 
+caf::expected<Value> parse_answer(const wire_settings& s, const wire_limits& l, int status,
+                                  std::string_view body) {
+  if (!is_success(status))
+    return vendor_error(s, status, body);
+  auto v = parse_object(s, l, body, "response");
+  if (!v)
+    return std::move(v.error());
+  if (is_error_object(*v))
+    return vendor_error(s, status, *v);
+  return v;
+}
+
 caf::error vendor_error(const wire_settings& s, int status, std::string_view body) {
   using namespace wire_common_detail;
   auto v = Value::from_json(body.substr(0, std::min(body.size(), size_t{1} << 20)));
@@ -158,6 +170,14 @@ caf::error append_content(const wire_settings& s, const wire_limits& l, std::str
     return malformed(s, "response: content longer than " + std::to_string(l.content_bytes_max)
                           + " bytes");
   text.append(piece);
+  return caf::none;
+}
+
+caf::error append_delta(const wire_settings& s, const wire_limits& l, std::string& text,
+                        std::string_view piece, stream_chunk& chunk) {
+  if (auto err = append_content(s, l, text, piece))
+    return err;
+  chunk.delta_text += piece;
   return caf::none;
 }
 
@@ -213,6 +233,14 @@ std::vector<std::pair<std::string, std::string>> json_headers(bool stream) {
   return headers;
 }
 
+caf::expected<http_request_spec> post_json(const wire_limits& l, std::string url,
+                                           const Value& body, bool stream) {
+  auto text = to_body(l, body);
+  if (!text)
+    return std::move(text.error());
+  return http_request_spec{"POST", std::move(url), json_headers(stream), std::move(*text), stream};
+}
+
 std::string tool_name_for(const chat_request& req, std::string_view tool_call_id) {
   for (const auto& m : req.messages)
     for (const auto& call : m.tool_calls)
@@ -228,6 +256,39 @@ Value parameters_or_empty(const tool_definition& t) {
   schema["type"] = "object";
   schema["properties"] = Value::object();
   return schema;
+}
+
+Value tool_declaration(const tool_definition& t, const char* schema_key) {
+  Value out = Value::object();
+  out["name"] = t.name;
+  out["description"] = t.description;
+  out[schema_key] = parameters_or_empty(t);
+  return out;
+}
+
+Value arguments_object(const tool_call& call) {
+  return call.arguments.is_object() ? call.arguments : Value::object();
+}
+
+caf::expected<Value> merge_turns(const chat_request& req, std::string_view assistant_role,
+                                 const char* blocks_key, const block_encoder& encode) {
+  Value out = Value::array();
+  std::string_view last_role;
+  for (const auto& m : req.messages) {
+    if (m.role == chat_role::system)
+      continue;
+    std::string_view role = m.role == chat_role::assistant ? assistant_role : "user";
+    if (role != last_role) {
+      Value turn = Value::object();
+      turn["role"] = std::string{role};
+      turn[blocks_key] = Value::array();
+      out.push_back(std::move(turn));
+      last_role = role;
+    }
+    if (auto err = encode(m, out.as_array().back()[blocks_key]))
+      return err;
+  }
+  return out;
 }
 
 caf::expected<Value> parse_arguments(const wire_settings& s, const wire_limits& l,
@@ -265,6 +326,19 @@ caf::expected<std::vector<float>> parse_vector(const wire_settings& s, const wir
 void settle_finish(chat_response& r) {
   if (!r.message.tool_calls.empty() && r.finish != finish_reason::length)
     r.finish = finish_reason::tool_calls;
+}
+
+chat_response make_answer(std::string text, std::vector<tool_call> calls, token_usage usage,
+                          finish_reason finish, std::string model) {
+  chat_response r;
+  r.message.role = chat_role::assistant;
+  r.message.content = std::move(text);
+  r.message.tool_calls = std::move(calls);
+  r.usage = usage;
+  r.finish = finish;
+  r.model = std::move(model);
+  settle_finish(r);
+  return r;
 }
 
 tool_call_assembler::tool_call_assembler(const wire_settings& s, const wire_limits& l)

@@ -1,13 +1,16 @@
 // The mechanism the vendor codecs share, so that no codec re-implements it:
 // reading untrusted JSON with clear errors, turning any vendor's error body
 // into one provider_error (with the API key scrubbed), bounded text
-// accumulation, and assembling tool calls from argument fragments (OpenAI
-// `tool_calls[i].function.arguments` pieces, Anthropic `input_json_delta`).
+// accumulation, merging messages into alternating turns and encoding tool
+// calls (Anthropic, Gemini), assembling tool calls from argument fragments
+// (OpenAI `tool_calls[i].function.arguments` pieces, Anthropic
+// `input_json_delta`), and building the final answer.
 // Internal to net/llm; not part of the installed API surface users rely on.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,9 +60,22 @@ namespace agentgraph::wire {
 // True if a parsed 2xx body or event is in fact an error object.
 [[nodiscard]] bool is_error_object(const Value& v);
 
+// A whole chat answer's body as a JSON object. A non-2xx status, or an error
+// object inside a 2xx body (OpenRouter reports some upstream failures so), is
+// the vendor's provider_error; so are oversize input, invalid JSON and a
+// non-object.
+[[nodiscard]] caf::expected<Value> parse_answer(const wire_settings& s, const wire_limits& l,
+                                                int status, std::string_view body);
+
 // Appends `piece` to `text` unless that crosses content_bytes_max.
 [[nodiscard]] caf::error append_content(const wire_settings& s, const wire_limits& l,
                                         std::string& text, std::string_view piece);
+
+// A streamed text piece: appended to the answer so far (`text`, bounded as
+// by append_content) and to the chunk that carries it to the caller.
+[[nodiscard]] caf::error append_delta(const wire_settings& s, const wire_limits& l,
+                                      std::string& text, std::string_view piece,
+                                      stream_chunk& chunk);
 
 // Checks what every encoder needs. Errors: invalid_argument.
 [[nodiscard]] caf::error check_chat_request(const chat_request& req);
@@ -75,12 +91,41 @@ namespace agentgraph::wire {
 // Content-Type, plus Accept: text/event-stream for streams.
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> json_headers(bool stream);
 
+// A POST of `body` to `url` with json_headers(stream); the caller adds its
+// key header. Errors: limit_exceeded above body_bytes_max (to_body).
+[[nodiscard]] caf::expected<http_request_spec> post_json(const wire_limits& l, std::string url,
+                                                         const Value& body, bool stream);
+
 // The name of the tool whose call had `tool_call_id`, looked up in the
 // request's assistant messages; "" if none. Gemini answers calls by name.
 [[nodiscard]] std::string tool_name_for(const chat_request& req, std::string_view tool_call_id);
 
 // A tool's parameter schema, or an empty object schema when it has none.
 [[nodiscard]] Value parameters_or_empty(const tool_definition& t);
+
+// {"name", "description", <schema_key>: parameters_or_empty(t)}: a tool as
+// Anthropic ("input_schema") and OpenAI (inside "function", "parameters")
+// declare it.
+[[nodiscard]] Value tool_declaration(const tool_definition& t, const char* schema_key);
+
+// A call's arguments as the JSON object the wire carries (Anthropic's
+// tool_use `input`, Gemini's functionCall `args`); {} when they are not an
+// object.
+[[nodiscard]] Value arguments_object(const tool_call& call);
+
+// Adds one message's blocks (content parts) to the array of its turn.
+using block_encoder = std::function<caf::error(const chat_message& m, Value& blocks)>;
+
+// Anthropic's and Gemini's conversations alternate between the user and the
+// model, and every tool result for one model turn must be in the next user
+// turn. So consecutive messages with the same wire role (`assistant_role`
+// for assistant messages, "user" for user and tool messages) are merged into
+// one turn {"role": ..., <blocks_key>: [...]}. System messages are left out:
+// both vendors send them beside the turns. Errors: whatever `encode` returns.
+[[nodiscard]] caf::expected<Value> merge_turns(const chat_request& req,
+                                               std::string_view assistant_role,
+                                               const char* blocks_key,
+                                               const block_encoder& encode);
 
 // Parses JSON tool arguments; "" means no arguments ({}). Errors:
 // provider_error naming the tool (arguments are model output).
@@ -96,6 +141,12 @@ namespace agentgraph::wire {
 // If the model asked for tools and did not run out of tokens, the finish
 // reason is tool_calls whatever the vendor said (Ollama says "stop").
 void settle_finish(chat_response& r);
+
+// The assistant's answer from what a decoder gathered, finish settled as
+// above.
+[[nodiscard]] chat_response make_answer(std::string text, std::vector<tool_call> calls,
+                                        token_usage usage, finish_reason finish,
+                                        std::string model);
 
 // Assembles tool calls keyed by the vendor's index. Calls can arrive whole
 // (add) or as an opening (id, name) followed by argument fragments that are

@@ -113,9 +113,9 @@ TEST_CASE("gateway errors: each code maps to its documented HTTP status") {
     CHECK(http_status_of(make_error(code, "x")) == status);
   }
   CHECK(http_status_of(caf::make_error(caf::sec::runtime_error)) == 500);
-  auto t = normalize_task_error(caf::make_error(caf::sec::request_timeout), "a");
+  auto t = from_request_error(caf::make_error(caf::sec::request_timeout), "agent 'a'");
   CHECK(errc_of(t) == errc::timeout);
-  auto d = normalize_task_error(caf::make_error(caf::sec::request_receiver_down), "a");
+  auto d = from_request_error(caf::make_error(caf::sec::request_receiver_down), "agent 'a'");
   CHECK(errc_of(d) == errc::unavailable);
   auto body = failure_json("t1", "a", task_status::cancelled, make_error(errc::cancelled, "bye"));
   CHECK(body.to_json()

@@ -3,7 +3,6 @@
 // every request at once (each bounded by health_ping_timeout) and answers
 // the HTTP request when the last reply or timeout is in: no thread waits.
 #include <caf/event_based_actor.hpp>
-#include <caf/sec.hpp>
 
 #include "actors/host/node/agent_figures.hpp"
 #include "actors/host/node/gateway_impl.hpp"
@@ -61,10 +60,7 @@ void probe_all(caf::actor_system& sys, std::vector<caf::expected<Handle>> target
       self->request(*targets[i], timeout, atom)
         .then([settle](Reply& r) { settle(std::move(r)); },
               [settle, timeout](caf::error& err) {
-                if (err == caf::sec::request_timeout)
-                  err = make_error(errc::timeout,
-                                   "no answer within " + std::to_string(timeout.count()) + "ms");
-                settle(std::move(err));
+                settle(from_request_error(std::move(err), "the actor", timeout));
               });
     }
   });

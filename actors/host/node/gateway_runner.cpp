@@ -1,9 +1,9 @@
 // The per-task runner actor of the gateway (see gateway_impl.hpp).
 #include <caf/event_based_actor.hpp>
-#include <caf/sec.hpp>
 #include <caf/send.hpp>
 
 #include "actors/host/node/gateway_impl.hpp"
+#include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
 namespace agentgraph {
@@ -45,7 +45,7 @@ void finish_task(task_book& book, const std::shared_ptr<task_entry>& entry,
   if (outcome) {
     end_task(book, entry, task_status::completed, result_json(*outcome), 200);
   } else {
-    auto err = normalize_task_error(std::move(outcome.error()), entry->agent);
+    auto err = from_request_error(std::move(outcome.error()), "agent '" + entry->agent + "'");
     log(log_severity::info, gateway_log_component, "task failed",
         {{"task_id", entry->id}, {"agent", entry->agent}, {"error", describe(err)}});
     end_task(book, entry, task_status::failed,
@@ -131,13 +131,13 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
           }
           self->quit();
         },
-        [self, end, entry](caf::error& err) {
+        [self, end, entry](caf::error& reply_err) {
+          auto err = from_request_error(std::move(reply_err), "workflow run");
           Value body = Value::object();
           body["task_id"] = Value{entry->id};
           body["status"] = Value{"failed"};
           body["error"] = Value{describe(err)};
-          end(task_status::failed, std::move(body),
-              err == caf::sec::request_timeout ? 504 : http_status_of(err));
+          end(task_status::failed, std::move(body), http_status_of(err));
           self->quit();
         });
     };

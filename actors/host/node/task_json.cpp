@@ -1,7 +1,5 @@
 #include "actors/host/node/task_json.hpp"
 
-#include <caf/sec.hpp>
-
 namespace agentgraph {
 
 namespace task_json_detail {
@@ -118,14 +116,6 @@ int http_status_of(const caf::error& err) {
     default:
       return 500;
   }
-}
-
-caf::error normalize_task_error(caf::error err, const std::string& agent) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "agent '" + agent + "' gave no reply in time");
-  if (err == caf::sec::request_receiver_down)
-    return make_error(errc::unavailable, "agent '" + agent + "' is down");
-  return err;
 }
 
 Value error_object(const caf::error& err) {

@@ -47,10 +47,6 @@ enum class task_status : uint8_t { running, completed, failed, cancelled };
 //   timeout 504 | anything else (io_error, internal, foreign errors) 500.
 [[nodiscard]] int http_status_of(const caf::error& err);
 
-// CAF's own request errors in our vocabulary: request_timeout -> timeout,
-// request_receiver_down -> unavailable; ours unchanged.
-[[nodiscard]] caf::error normalize_task_error(caf::error err, const std::string& agent);
-
 // {"code","message"} of an error.
 [[nodiscard]] Value error_object(const caf::error& err);
 

@@ -19,7 +19,10 @@
 // catch_all. So one handler per signature of Interface is generated here.
 //
 // Errors callers see (besides the child's own errors, relayed unchanged):
-//   unavailable "<name> crashed"        the child died with the request pending
+//   unavailable "<name> crashed"        the child died with the request pending,
+//                                       or the request reached it after it threw
+//                                       and before its down_msg reached us (a
+//                                       short window: the restart follows)
 //   unavailable "<name> hung; restarting" the child missed its heartbeats
 //   unavailable "<name> stopped"        the child exited normally
 //   unavailable "<name> shutting down"  the supervisor was told to exit

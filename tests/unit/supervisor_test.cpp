@@ -423,6 +423,9 @@ TEST_CASE("supervisor: a crashed child is restarted and its caller gets unavaila
   REQUIRE_FALSE(crashed);
   CHECK(errc_of(crashed.error()) == errc::unavailable);
   CHECK(error_context(crashed.error()) == "worker crashed");
+  // The crash reply can overtake the child's down_msg, and a request sent in
+  // between fails as "crashed" too (supervisor.hpp): wait for the restart.
+  CHECK(fx.eventually([&] { return fx.stats(sup).incarnation == 2; }));
   // The same handle now reaches the second incarnation.
   int32_t incarnation = 0;
   (*fx.self)->request(sup, 5s, count_atom::value)

@@ -6,6 +6,8 @@
 // provider gets a hand-moved clock (deps.clock), and real waits are only
 // lower bounds (a server latency, a retry delay) that load can stretch but
 // never shorten.
+// Over 600 lines on purpose: every fault shares one mock-server fixture and
+// its hand-moved clock; split files would each repeat them.
 #include "http_provider_fixture.hpp"
 
 #include <cstdio>

@@ -6,6 +6,8 @@
 // took, only what the server answered and whether it kept answering.
 // (Slightly over 600 lines: every case shares the raw client and fixture
 // below; the socket-free decoder cases are in chunked_decoder_test.cpp.)
+// Over 600 lines on purpose: the raw-socket clients and the server fixture
+// are shared by every case; split files would each repeat them.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>

@@ -6,6 +6,8 @@
 // Timing: intervals are short (20-50 ms) and every wait is generous (5 s
 // bounds on polling); assertions are about behaviour and counts, never about
 // elapsed wall time.
+// Over 600 lines on purpose: the test child, its spawn log and the fixture
+// serve every case; split files would each repeat them.
 #include <doctest/doctest.h>
 
 #include <atomic>

@@ -32,6 +32,18 @@ caf::expected<std::set<std::string>> table_names(const std::string& path, sqlite
   return names;
 }
 
+// Whether `table` has no rows.
+caf::expected<bool> table_empty(const std::string& path, sqlite3* db, const std::string& table) {
+  auto sql = "SELECT EXISTS(SELECT 1 FROM " + table + ");";
+  auto stmt = prepare(path, db, sql.c_str());
+  if (!stmt)
+    return std::move(stmt.error());
+  int rc = sqlite3_step(stmt->get());
+  if (rc != SQLITE_ROW)
+    return failure(path, db, rc, "count " + table);
+  return sqlite3_column_int64(stmt->get(), 0) == 0;
+}
+
 caf::expected<uint64_t> read_meta(const std::string& path, sqlite3* db) {
   auto stmt = prepare(path, db, "SELECT key, value FROM memory_meta;");
   if (!stmt)
@@ -160,6 +172,19 @@ caf::expected<memory_snapshot> load_memory_snapshot(const std::string& path) {
     return memory_snapshot{};
   if (tables->count("memory_entries") == 0 || tables->count("memory_meta") == 0)
     return make_error(errc::parse_error, d::where(path) + "not a memory snapshot (no memory tables)");
+  // Every writer puts entries and memory_meta in one transaction, after
+  // creating the tables in a transaction of their own. Tables with no rows
+  // in either are a file whose first writer stopped in between (killed, or
+  // its runtime failed to start): nothing was ever committed, so it is a
+  // fresh snapshot, not a corrupt one. Entries without meta stay an error.
+  auto meta_empty = d::table_empty(path, db->get(), "memory_meta");
+  if (!meta_empty)
+    return std::move(meta_empty.error());
+  auto entries_empty = d::table_empty(path, db->get(), "memory_entries");
+  if (!entries_empty)
+    return std::move(entries_empty.error());
+  if (*meta_empty && *entries_empty)
+    return memory_snapshot{};
   auto next_id = d::read_meta(path, db->get());
   if (!next_id)
     return std::move(next_id.error());

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "actors/memory/memory_snapshot.hpp"
+#include "actors/memory/memory_sqlite.hpp"
 #include "actors/memory/memory_store.hpp"
 #include "memory_shard_fixture.hpp"
 #include "runtime/error.hpp"
@@ -272,6 +273,41 @@ TEST_CASE("memory: a missing snapshot file is an empty snapshot") {
   REQUIRE(loaded);
   CHECK(loaded->entries.empty());
   CHECK(loaded->next_id == 1);
+}
+
+TEST_CASE("memory: a file whose first writer stopped after creating the tables is an empty snapshot") {
+  memory_store_test::temp_dir dir;
+  auto path = dir.file("created-only.db");
+  {
+    // What a writer leaves when it is killed between creating the tables and
+    // its first commit.
+    auto db = memory_sqlite::open_for_writing(path);
+    REQUIRE(db);
+  }
+  auto loaded = load_memory_snapshot(path);
+  REQUIRE_MESSAGE(loaded, describe(loaded.error()));
+  CHECK(loaded->entries.empty());
+  CHECK(loaded->next_id == 1);
+  // The next writer takes it over as a new file.
+  memory_entry e;
+  e.id = 1;
+  e.text = "first";
+  e.kind = "fact";
+  REQUIRE(save_memory_snapshot(path, {e}, 2));
+  auto again = load_memory_snapshot(path);
+  REQUIRE(again);
+  CHECK(again->entries.size() == 1);
+  CHECK(again->next_id == 2);
+  // Entries without their meta row were committed by no writer: still refused.
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DELETE FROM memory_meta;", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto broken = load_memory_snapshot(path);
+  REQUIRE_FALSE(broken);
+  CHECK(errc_of(broken.error()) == errc::parse_error);
 }
 
 TEST_CASE("memory: a corrupt snapshot file is a parse_error naming the file") {

@@ -185,7 +185,7 @@ std::shared_ptr<net::http_client> runtime_builder::http_client() {
 caf::expected<provider_actor> runtime_builder::add_provider(const provider_config& cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
-  if (runtime_detail::find(tables.providers, cfg.name))
+  if (tables.providers.find(cfg.name))
     return make_error(errc::invalid_argument, "duplicate provider '" + cfg.name + "'");
   http_provider_deps deps;
   deps.prices = opts.prices;
@@ -196,7 +196,8 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
     rt_.system(), "provider." + cfg.name, opts.supervision, opts.metrics,
     [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
   if (h) {
-    tables.providers.push_back({cfg.name, *h});
+    const bool added = tables.providers.add(cfg.name, *h);
+    AG_ASSERT(added);  // the name was checked free above
     tables.provider_configs[cfg.name] = cfg;
   }
   log_added("provider", cfg.name, h);
@@ -206,7 +207,7 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
 caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
-  if (runtime_detail::find(tables.memories, cfg.name))
+  if (tables.memories.find(cfg.name))
     return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
   // A snapshot may take up to the writer's timeout; the shard's supervisor
   // must not cut it short.
@@ -217,8 +218,10 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
                                    [cfg, reg = opts.metrics](caf::actor_system& sys) {
                                      return spawn_memory_shard(sys, cfg, {}, reg);
                                    });
-  if (h)
-    tables.memories.push_back({cfg.name, *h});
+  if (h) {
+    const bool added = tables.memories.add(cfg.name, *h);
+    AG_ASSERT(added);  // the name was checked free above
+  }
   log_added("memory", cfg.name, h);
   return h;
 }
@@ -269,7 +272,7 @@ caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
 caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
-  if (runtime_detail::find(tables.agents, cfg.name))
+  if (tables.agents.find(cfg.name))
     return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
   agent_dependencies deps;
   deps.metrics = opts.metrics;
@@ -329,7 +332,8 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
     tables.agent_configs.erase(cfg.name);
     return h;
   }
-  tables.agents.push_back({cfg.name, *h});
+  const bool added = tables.agents.add(cfg.name, *h);
+  AG_ASSERT(added);  // the name was checked free above
   log_added("agent", cfg.name, h);
   return h;
 }
@@ -337,7 +341,7 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
 caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
-  if (runtime_detail::find(tables.agents, cfg.name))
+  if (tables.agents.find(cfg.name))
     return make_error(errc::invalid_argument,
                       "group '" + cfg.name + "': an agent or group has that name already");
   std::vector<group_member> members;
@@ -357,8 +361,10 @@ caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
                                   [cfg, members](caf::actor_system& sys) {
                                     return spawn_agent_group(sys, cfg, members);
                                   });
-  if (h)
-    tables.agents.push_back({cfg.name, *h});
+  if (h) {
+    const bool added = tables.agents.add(cfg.name, *h);
+    AG_ASSERT(added);  // the name was checked free above
+  }
   log_added("group", cfg.name, h);
   return h;
 }

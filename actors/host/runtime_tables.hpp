@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 
@@ -20,6 +22,7 @@
 #include "actors/workflow/workflow_graph.hpp"
 #include "net/http_client.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
 
@@ -44,24 +47,51 @@ struct named {
   Handle handle;
 };
 
+// Components of one kind in the order added (shutdown and listings keep
+// it), found by name in O(1): a task for the 100,000th agent costs what one
+// for the first does, and adding n components costs O(n), not O(n^2).
 template <class Handle>
-const Handle* find(const std::vector<named<Handle>>& table, const std::string& name) {
-  for (const auto& entry : table)
-    if (entry.name == name)
-      return &entry.handle;
-  return nullptr;
-}
+class named_table {
+ public:
+  using entry = named<Handle>;
+
+  // False, and the table unchanged, when `name` is taken.
+  [[nodiscard]] bool add(std::string name, Handle handle) {
+    auto [it, fresh] = index_.emplace(name, entries_.size());
+    if (!fresh)
+      return false;
+    entries_.push_back({std::move(name), std::move(handle)});
+    AG_ASSERT(index_.size() == entries_.size());
+    return true;
+  }
+
+  [[nodiscard]] const Handle* find(const std::string& name) const {
+    auto it = index_.find(name);
+    if (it == index_.end())
+      return nullptr;
+    AG_ASSERT(it->second < entries_.size());
+    return &entries_[it->second].handle;
+  }
+
+  [[nodiscard]] size_t size() const { return entries_.size(); }
+  [[nodiscard]] auto begin() const { return entries_.begin(); }
+  [[nodiscard]] auto end() const { return entries_.end(); }
+
+ private:
+  std::vector<entry> entries_;
+  std::unordered_map<std::string, size_t> index_;  // name -> position in entries_
+};
 
 template <class Handle>
-caf::expected<Handle> lookup(const std::vector<named<Handle>>& table, const std::string& kind,
+caf::expected<Handle> lookup(const named_table<Handle>& table, const std::string& kind,
                              const std::string& name) {
-  if (auto h = find(table, name))
+  if (auto h = table.find(name))
     return *h;
   return make_error(errc::not_found, "no " + kind + " named '" + name + "'");
 }
 
-template <class Handle>
-std::vector<std::string> names_of(const std::vector<named<Handle>>& table) {
+template <class Table>
+std::vector<std::string> names_of(const Table& table) {
   std::vector<std::string> out;
   out.reserve(table.size());
   for (const auto& entry : table)
@@ -69,10 +99,12 @@ std::vector<std::string> names_of(const std::vector<named<Handle>>& table) {
   return out;
 }
 
-// Stops every component of `table` and waits until each is gone.
-template <class Handle>
-void stop_all(caf::actor_system& sys, const std::vector<named<Handle>>& table) {
-  std::vector<Handle> handles;
+// Stops every component of `table` (a named_table or a vector of named)
+// and waits until each is gone.
+template <class Table>
+void stop_all(caf::actor_system& sys, const Table& table) {
+  using handle_type = std::decay_t<decltype(table.begin()->handle)>;
+  std::vector<handle_type> handles;
   handles.reserve(table.size());
   for (const auto& entry : table)
     handles.push_back(entry.handle);
@@ -86,7 +118,7 @@ struct Runtime::component_tables {
   // its destructor (which joins the I/O thread) runs on the thread that
   // destroys the Runtime, never on a CAF scheduler thread.
   std::shared_ptr<net::http_client> http;
-  std::vector<runtime_detail::named<provider_actor>> providers;
+  runtime_detail::named_table<provider_actor> providers;
   // One fallback chain per agent that names `fallback`, keyed by agent.
   std::vector<runtime_detail::named<provider_actor>> chains;
   std::map<std::string, provider_config> provider_configs;
@@ -98,10 +130,10 @@ struct Runtime::component_tables {
   // thread is joined on the thread that destroys the Runtime.
   cache::cache_tiers cache;
   std::map<std::string, std::shared_ptr<const workflow_graph>> workflows;  // [workflow.<name>]
-  std::vector<runtime_detail::named<memory_actor>> memories;
+  runtime_detail::named_table<memory_actor> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
-  std::vector<runtime_detail::named<agent_actor>> agents;
+  runtime_detail::named_table<agent_actor> agents;
   std::map<std::string, agent_config> agent_configs;
   // Agent groups live in `agents` too (addressed like agents); their task deadlines.
   std::map<std::string, std::chrono::milliseconds> group_deadlines;

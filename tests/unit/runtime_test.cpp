@@ -8,6 +8,7 @@
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
 #include "actors/host/runtime_client.hpp"
+#include "actors/host/runtime_tables.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -200,4 +201,23 @@ TEST_CASE("runtime: from_config refuses a node_config whose build order is missi
   CHECK(errc_of(out_of_range.error()) == errc::invalid_argument);
   // The loaded order builds.
   CHECK(runtime_builder::from_config(*cfg));
+}
+
+TEST_CASE("runtime: component tables keep the order added, refuse a taken name, find by hash") {
+  runtime_detail::named_table<int> table;
+  for (int i = 0; i < 1000; ++i)
+    REQUIRE(table.add("agent-" + std::to_string(i), i));
+  CHECK_FALSE(table.add("agent-7", 70));  // taken: the table is unchanged
+  CHECK(table.size() == 1000);
+  REQUIRE(table.find("agent-7") != nullptr);
+  CHECK(*table.find("agent-7") == 7);
+  CHECK(*table.find("agent-999") == 999);
+  CHECK(table.find("agent-1000") == nullptr);
+  auto names = runtime_detail::names_of(table);
+  REQUIRE(names.size() == 1000);
+  CHECK(names.front() == "agent-0");
+  CHECK(names.back() == "agent-999");
+  auto missing = runtime_detail::lookup(table, "agent", "nobody");
+  REQUIRE_FALSE(missing);
+  CHECK(errc_of(missing.error()) == errc::not_found);
 }

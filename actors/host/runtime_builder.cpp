@@ -57,6 +57,18 @@ void log_added(const char* kind, const std::string& name, const caf::expected<Ha
         {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
 }
 
+// Records a spawned component under its name (checked free before the
+// spawn, so the add cannot fail) and logs the outcome either way.
+template <class Handle>
+void record(const char* kind, runtime_detail::named_table<Handle>& table, const std::string& name,
+            const caf::expected<Handle>& h) {
+  if (h) {
+    const bool added = table.add(name, *h);
+    AG_ASSERT(added, "the name was checked free before the spawn");
+  }
+  log_added(kind, name, h);
+}
+
 // A setup step's error, prefixed with the config key or section it came
 // from; keeps our code, or `fallback` for foreign errors.
 caf::error blame(const caf::error& err, errc fallback, const std::string& where) {
@@ -195,12 +207,9 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
   auto h = supervise<provider_actor>(
     rt_.system(), "provider." + cfg.name, opts.supervision, opts.metrics,
     [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
-  if (h) {
-    const bool added = tables.providers.add(cfg.name, *h);
-    AG_ASSERT(added);  // the name was checked free above
+  if (h)
     tables.provider_configs[cfg.name] = cfg;
-  }
-  log_added("provider", cfg.name, h);
+  record("provider", tables.providers, cfg.name, h);
   return h;
 }
 
@@ -218,11 +227,7 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
                                    [cfg, reg = opts.metrics](caf::actor_system& sys) {
                                      return spawn_memory_shard(sys, cfg, {}, reg);
                                    });
-  if (h) {
-    const bool added = tables.memories.add(cfg.name, *h);
-    AG_ASSERT(added);  // the name was checked free above
-  }
-  log_added("memory", cfg.name, h);
+  record("memory", tables.memories, cfg.name, h);
   return h;
 }
 
@@ -332,9 +337,7 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
     tables.agent_configs.erase(cfg.name);
     return h;
   }
-  const bool added = tables.agents.add(cfg.name, *h);
-  AG_ASSERT(added);  // the name was checked free above
-  log_added("agent", cfg.name, h);
+  record("agent", tables.agents, cfg.name, h);
   return h;
 }
 
@@ -361,11 +364,7 @@ caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
                                   [cfg, members](caf::actor_system& sys) {
                                     return spawn_agent_group(sys, cfg, members);
                                   });
-  if (h) {
-    const bool added = tables.agents.add(cfg.name, *h);
-    AG_ASSERT(added);  // the name was checked free above
-  }
-  log_added("group", cfg.name, h);
+  record("group", tables.agents, cfg.name, h);
   return h;
 }
 

@@ -13,10 +13,12 @@ struct supervision_config {
   // so its own supervisor or the Runtime sees it go down.
   uint32_t restarts_max = 5;
   std::chrono::milliseconds restart_window{10'000};
-  // The supervisor pings its child every heartbeat_interval; a child that
-  // misses heartbeat_misses_max pings in a row is killed and restarted.
-  // 0 ms disables heartbeats.
-  std::chrono::milliseconds heartbeat_interval{1'000};
+  // The supervisor pings its child (a group: every child) each
+  // heartbeat_interval; a child that misses heartbeat_misses_max pings in a
+  // row is killed and restarted. 0 ms (the default) disables heartbeats:
+  // an idle agent then costs no CPU, and a handler stuck too long is caught
+  // by its callers' deadlines instead (ARCHITECTURE §6).
+  std::chrono::milliseconds heartbeat_interval{0};
   uint32_t heartbeat_misses_max = 3;
   // Deadline of every request the supervisor forwards to its child. Callers
   // get a timeout error when it passes, never a hang.

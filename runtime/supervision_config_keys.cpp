@@ -17,7 +17,8 @@ const std::vector<field<supervision_config>>& supervisor_fields() {
                           "Sliding window over which restarts_max is counted."),
              &S::restart_window),
         bind(duration_key("heartbeat_interval", d.heartbeat_interval, 0ms, 10min,
-                          "How often the supervisor pings each child; 0s disables heartbeats."),
+                          "How often a supervisor pings each child; 0s (the default) disables "
+                          "heartbeats, so idle components cost no CPU."),
              &S::heartbeat_interval),
         bind(uint_key("heartbeat_misses_max", d.heartbeat_misses_max, 1, 100,
                       "Missed pings in a row after which a child is killed and restarted."),

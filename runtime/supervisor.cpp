@@ -18,7 +18,8 @@ namespace supervisor_detail {
 
 restart_budget::restart_budget(uint32_t restarts_max, std::chrono::milliseconds window)
   : restarts_max_(restarts_max), window_(window) {
-  times_.reserve(restarts_max);
+  // No reserve: most children never restart, and a group holds one budget
+  // per child.
 }
 
 bool restart_budget::try_consume(time_point now) {

@@ -71,6 +71,7 @@
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
 #include "runtime/supervision_config.hpp"
+#include "runtime/supervision_stats.hpp"
 #include "runtime/supervisor_metrics.hpp"
 
 namespace agentgraph {
@@ -80,24 +81,6 @@ namespace agentgraph {
 // this bound the supervisor answers `overloaded` at once instead of queueing.
 // A constant until supervision_config grows an `inflight_max` key.
 constexpr size_t supervisor_inflight_max = 512;
-
-struct supervision_stats {
-  std::string name;                  // the supervised child's name
-  uint64_t restarts = 0;             // successful restarts (crash or hang)
-  uint64_t heartbeats_missed = 0;    // pings unanswered within the interval, all incarnations
-  uint64_t requests_forwarded = 0;   // requests accepted and sent to a child
-  uint64_t requests_timed_out = 0;   // forwarded requests that passed request_timeout
-  uint64_t requests_in_flight = 0;   // forwarded requests still waiting for the child
-  uint64_t incarnation = 0;          // 1 for the first child, +1 per restart
-  bool child_alive = false;          // a running child is attached
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, supervision_stats& x) {
-  return f(caf::meta::type_name("agentgraph::supervision_stats"), x.name, x.restarts,
-           x.heartbeats_missed, x.requests_forwarded, x.requests_timed_out,
-           x.requests_in_flight, x.incarnation, x.child_alive);
-}
 
 // Private messages of every supervisor (atoms are at most 10 characters).
 using sup_tick_atom = caf::atom_constant<caf::atom("ag_suptick")>;

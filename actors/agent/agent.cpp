@@ -13,6 +13,7 @@
 #include "actors/agent/agent_metrics.hpp"
 #include "actors/agent/agent_prompt.hpp"
 #include "runtime/assert.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -46,8 +47,10 @@ using run_ptr = std::shared_ptr<task_run>;
 
 struct agent_state {
   static inline const char* name = "agent";
-  agent_config cfg;
-  agent_dependencies deps;
+  // Shared with the builder and every restart: an agent's configuration
+  // and dependencies are held once, not once per incarnation and table.
+  std::shared_ptr<const agent_config> cfg;
+  std::shared_ptr<const agent_dependencies> deps;
   conversation_history history{0};
   std::map<std::string, run_ptr> runs;  // tasks in flight, bounded by tasks_in_flight_max
   clock::time_point started = clock::now();
@@ -60,6 +63,9 @@ struct agent_state {
   int64_t response_time_total_us = 0;
   bool last_task_failed = false;
   agent_metrics metrics;  // resolved at start
+  // Model, tool and memory calls in flight: their deadlines
+  // (cfg->request_timeout each) and monitors on their callees.
+  call_watch watch{0};
 };
 
 using self_ptr = agent_actor::stateful_pointer<agent_state>;
@@ -68,8 +74,13 @@ using self_ptr = agent_actor::stateful_pointer<agent_state>;
 // dependency whose supervisor gave up is `unavailable`), naming what did not
 // answer, so callers can decide by our codes alone.
 caf::error name_deadline(caf::error err, const agent_state& st, const std::string& what) {
-  return from_request_error(std::move(err), "agent '" + st.cfg.name + "': " + what,
-                            st.cfg.request_timeout);
+  return from_request_error(std::move(err), "agent '" + st.cfg->name + "': " + what,
+                            st.cfg->request_timeout);
+}
+
+// Every model, tool and memory call of a task gets request_timeout.
+call_watch::clock::time_point call_deadline(const agent_state& st) {
+  return call_watch::clock::now() + st.cfg->request_timeout;
 }
 
 void call_model(self_ptr self, run_ptr run);
@@ -91,7 +102,7 @@ void finish_run(self_ptr self, const run_ptr& run) {
 void fail(self_ptr self, const run_ptr& run, caf::error err) {
   auto& st = self->state;
   log(log_severity::warn, "agent", "task failed",
-      {{"agent", st.cfg.name}, {"task_id", run->task.task_id}, {"error", describe(err)}});
+      {{"agent", st.cfg->name}, {"task_id", run->task.task_id}, {"error", describe(err)}});
   ++st.errors;
   st.last_task_failed = true;
   st.metrics.tasks.record_since(err, run->started);
@@ -107,7 +118,7 @@ void fail(self_ptr self, const run_ptr& run, caf::error err) {
 // to later tasks, not part of this answer): it is counted.
 void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
   auto& st = self->state;
-  if (!st.deps.memory) {
+  if (!st.deps->memory) {
     then();
     return;
   }
@@ -115,15 +126,16 @@ void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
   entry.text = interaction_memory_text(run->task, run->result.output);
   entry.kind = "interaction";
   entry.importance = 0.5;
-  entry.metadata["agent"] = st.cfg.name;
+  entry.metadata["agent"] = st.cfg->name;
   entry.metadata["task_id"] = run->task.task_id;
-  self->request(st.deps.memory, st.cfg.request_timeout, store_atom::value, std::move(entry))
-    .then([then](uint64_t) { then(); },
-          [self, then](caf::error&) {
-            ++self->state.memory_errors;
-            metrics::inc(self->state.metrics.memory_errors);
-            then();
-          });
+  watched_request(
+    self, st.watch, st.deps->memory.get(), call_deadline(st), [then](uint64_t) { then(); },
+    [self, then](caf::error&) {
+      ++self->state.memory_errors;
+      metrics::inc(self->state.metrics.memory_errors);
+      then();
+    },
+    store_atom::value, std::move(entry));
 }
 
 void succeed(self_ptr self, const run_ptr& run, std::string answer) {
@@ -131,11 +143,11 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   run->result.output = std::move(answer);
   run->result.latency_us = micros_since(run->started);
   st.history.add({run->task.input, run->result.output});
-  AG_ASSERT(st.history.turns().size() <= st.cfg.history_window);
+  AG_ASSERT(st.history.turns().size() <= st.cfg->history_window);
   ++st.tasks_completed;
   if (log_enabled(log_severity::debug))
     log(log_severity::debug, "agent", "task completed",
-        {{"agent", st.cfg.name}, {"task_id", run->task.task_id},
+        {{"agent", st.cfg->name}, {"task_id", run->task.task_id},
          {"model_calls", std::to_string(run->result.model_calls)},
          {"tool_calls", std::to_string(run->result.tool_calls.size())},
          {"latency_us", std::to_string(run->result.latency_us)}});
@@ -196,25 +208,25 @@ void run_tools(self_ptr self, const run_ptr& run, std::vector<tool_call> calls) 
   for (size_t i = 0; i < shared_calls->size(); ++i) {
     const auto& call = (*shared_calls)[i];
     auto started = clock::now();
-    auto it = self->state.deps.tools.find(call.name);
-    if (it == self->state.deps.tools.end()) {
+    auto it = self->state.deps->tools.find(call.name);
+    if (it == self->state.deps->tools.end()) {
       // The model asked for a tool this agent does not have: tell it so.
       record_tool_outcome(self, run, *shared_calls, i,
                           make_error(errc::not_found, "no tool named '" + call.name + "'"),
                           started);
       continue;
     }
-    self->request(it->second, self->state.cfg.request_timeout, invoke_atom::value,
-                  tool_invocation{call.id, call.arguments})
-      .then(
-        [self, run, shared_calls, i, started](tool_result& r) {
-          record_tool_outcome(self, run, *shared_calls, i, std::move(r), started);
-        },
-        [self, run, shared_calls, i, started](caf::error& err) {
-          auto named = name_deadline(std::move(err), self->state,
-                                     "tool '" + (*shared_calls)[i].name + "'");
-          record_tool_outcome(self, run, *shared_calls, i, std::move(named), started);
-        });
+    watched_request(
+      self, self->state.watch, it->second.get(), call_deadline(self->state),
+      [self, run, shared_calls, i, started](tool_result& r) {
+        record_tool_outcome(self, run, *shared_calls, i, std::move(r), started);
+      },
+      [self, run, shared_calls, i, started](caf::error& err) {
+        auto named = name_deadline(std::move(err), self->state,
+                                   "tool '" + (*shared_calls)[i].name + "'");
+        record_tool_outcome(self, run, *shared_calls, i, std::move(named), started);
+      },
+      invoke_atom::value, tool_invocation{call.id, call.arguments});
   }
 }
 
@@ -227,25 +239,25 @@ void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
     succeed(self, run, std::move(reply.message.content));
     return;
   }
-  if (run->tool_rounds >= self->state.cfg.max_tool_iterations) {
+  if (run->tool_rounds >= self->state.cfg->max_tool_iterations) {
     fail(self, run,
          make_error(errc::limit_exceeded,
-                    "agent '" + self->state.cfg.name + "' reached max_tool_iterations ("
-                      + std::to_string(self->state.cfg.max_tool_iterations) + ") on task "
+                    "agent '" + self->state.cfg->name + "' reached max_tool_iterations ("
+                      + std::to_string(self->state.cfg->max_tool_iterations) + ") on task "
                       + run->task.task_id));
     return;
   }
   if (reply.message.tool_calls.size() > tool_calls_per_round_max) {
     fail(self, run,
          make_error(errc::limit_exceeded,
-                    "agent '" + self->state.cfg.name + "': the model asked for "
+                    "agent '" + self->state.cfg->name + "': the model asked for "
                       + std::to_string(reply.message.tool_calls.size())
                       + " tool calls in one reply (tool_calls_per_round_max "
                       + std::to_string(tool_calls_per_round_max) + ")"));
     return;
   }
   ++run->tool_rounds;
-  AG_ASSERT(run->tool_rounds <= self->state.cfg.max_tool_iterations);
+  AG_ASSERT(run->tool_rounds <= self->state.cfg->max_tool_iterations);
   auto calls = reply.message.tool_calls;
   reply.message.role = chat_role::assistant;
   run->messages.push_back(std::move(reply.message));
@@ -253,62 +265,63 @@ void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
 }
 
 void call_model(self_ptr self, run_ptr run) {
-  const auto& cfg = self->state.cfg;
+  const auto& cfg = *self->state.cfg;
   chat_request req;
   req.request_id = run->task.task_id + "-" + std::to_string(run->result.model_calls + 1);
   req.model = cfg.model;
   req.messages = run->messages;
-  req.tools = self->state.deps.tool_definitions;
+  req.tools = self->state.deps->tool_definitions;
   req.temperature = cfg.effective_temperature();
   req.max_tokens = cfg.max_tokens;
   auto on_reply = [self, run](chat_response& reply) { on_model_reply(self, run, reply); };
-  auto on_error = [self, run, id = req.request_id](caf::error& err) {
+  auto provider = self->state.deps->provider.get();
+  auto on_error = [self, run, provider, id = req.request_id](caf::error& err) {
     // Our deadline passed: the provider may still be working on the call
     // (queued, retrying). Tell it, so it frees the slot instead of
     // answering nobody.
-    if (err == caf::sec::request_timeout)
-      self->send(self->state.deps.provider, cancel_atom::value, id);
+    if (err == caf::sec::request_timeout && provider)
+      self->send(provider, cancel_atom::value, id);
     fail(self, run,
-         name_deadline(std::move(err), self->state, "provider '" + self->state.cfg.provider + "'"));
+         name_deadline(std::move(err), self->state, "provider '" + self->state.cfg->provider + "'"));
   };
   // Streamed calls send their tokens straight to the caller's sink: the
   // agent forwards nothing itself, so a token costs one message, not two.
+  auto& watch = self->state.watch;
   if (run->sink)
-    self
-      ->request(self->state.deps.provider, cfg.request_timeout, chat_stream_atom::value,
-                std::move(req), run->sink)
-      .then(std::move(on_reply), std::move(on_error));
+    watched_request(self, watch, provider, call_deadline(self->state), std::move(on_reply),
+                    std::move(on_error), chat_stream_atom::value, std::move(req), run->sink);
   else
-    self->request(self->state.deps.provider, cfg.request_timeout, chat_atom::value, std::move(req))
-      .then(std::move(on_reply), std::move(on_error));
+    watched_request(self, watch, provider, call_deadline(self->state), std::move(on_reply),
+                    std::move(on_error), chat_atom::value, std::move(req));
 }
 
 void start_run(self_ptr self, run_ptr run) {
   auto& st = self->state;
   auto begin = [self, run](const std::vector<memory_hit>& hits) {
-    run->messages = build_initial_messages(self->state.cfg, self->state.history, hits, run->task);
+    run->messages = build_initial_messages(*self->state.cfg, self->state.history, hits, run->task);
     call_model(self, run);
   };
-  if (!st.deps.memory || st.cfg.memory_recall_k == 0) {
+  if (!st.deps->memory || st.cfg->memory_recall_k == 0) {
     begin({});
     return;
   }
-  self->request(st.deps.memory, st.cfg.request_timeout, recall_atom::value, run->task.input,
-                st.cfg.memory_recall_k)
-    .then([begin](std::vector<memory_hit>& hits) { begin(hits); },
-          [self, begin](caf::error&) {
-            // A task does not fail because its memory is unreachable; it runs
-            // without recall and the miss is counted.
-            ++self->state.memory_errors;
-            metrics::inc(self->state.metrics.memory_errors);
-            begin({});
-          });
+  watched_request(
+    self, st.watch, st.deps->memory.get(), call_deadline(st),
+    [begin](std::vector<memory_hit>& hits) { begin(hits); },
+    [self, begin](caf::error&) {
+      // A task does not fail because its memory is unreachable; it runs
+      // without recall and the miss is counted.
+      ++self->state.memory_errors;
+      metrics::inc(self->state.metrics.memory_errors);
+      begin({});
+    },
+    recall_atom::value, run->task.input, st.cfg->memory_recall_k);
 }
 
 agent_stats make_stats(const agent_state& st) {
   agent_stats s;
-  s.name = st.cfg.name;
-  s.role = to_string(st.cfg.role);
+  s.name = st.cfg->name;
+  s.role = to_string(st.cfg->role);
   s.status = !st.runs.empty() ? agent_status::busy
              : st.last_task_failed ? agent_status::failed
                                    : agent_status::idle;
@@ -342,36 +355,52 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_si
   auto& st = self->state;
   if (task.input.empty())
     return refuse(st, errc::invalid_argument, "task input is empty");
-  if (st.runs.size() >= st.cfg.tasks_in_flight_max)
-    return refuse(st, errc::overloaded, "agent '" + st.cfg.name + "' has "
+  if (st.runs.size() >= st.cfg->tasks_in_flight_max)
+    return refuse(st, errc::overloaded, "agent '" + st.cfg->name + "' has "
                                           + std::to_string(st.runs.size())
                                           + " tasks in flight (tasks_in_flight_max)");
   if (task.task_id.empty())
-    task.task_id = st.cfg.name + "-" + std::to_string(++st.task_counter);
+    task.task_id = st.cfg->name + "-" + std::to_string(++st.task_counter);
   if (st.runs.count(task.task_id) != 0)
     return refuse(st, errc::invalid_argument,
                   "task id '" + task.task_id + "' is already running on this agent");
   auto run = std::make_shared<task_run>();
   run->task = std::move(task);
   run->result.task_id = run->task.task_id;
-  run->result.agent = st.cfg.name;
+  run->result.agent = st.cfg->name;
   run->promise = self->make_response_promise<task_result>();
   run->sink = std::move(sink);
   st.runs.emplace(run->task.task_id, run);
-  AG_ASSERT(st.runs.size() <= st.cfg.tasks_in_flight_max);
+  AG_ASSERT(st.runs.size() <= st.cfg->tasks_in_flight_max);
   metrics::set(st.metrics.tasks_in_flight, static_cast<double>(st.runs.size()));
   start_run(self, run);
   return run->promise;
 }
 
-agent_actor::behavior_type agent_behavior(self_ptr self, agent_config cfg,
-                                          agent_dependencies deps) {
-  self->state.history = conversation_history{cfg.history_window};
-  self->state.cfg = std::move(cfg);
-  self->state.deps = std::move(deps);
-  self->state.metrics = make_agent_metrics(self->state.deps.metrics, self->state.cfg.name);
+agent_actor::behavior_type agent_behavior(self_ptr self,
+                                          std::shared_ptr<const agent_config> cfg,
+                                          std::shared_ptr<const agent_dependencies> deps) {
+  auto& st = self->state;
+  st.history = conversation_history{cfg->history_window};
+  // A run waits on at most one model call, one memory call or one round of
+  // tool calls at a time.
+  st.watch = call_watch{static_cast<size_t>(cfg->tasks_in_flight_max) * tool_calls_per_round_max};
+  st.cfg = std::move(cfg);
+  st.deps = std::move(deps);
+  st.metrics = make_agent_metrics(st.deps->metrics, st.cfg->name);
   // A restarted agent starts empty, whatever its last incarnation showed.
-  metrics::set(self->state.metrics.tasks_in_flight, 0);
+  metrics::set(st.metrics.tasks_in_flight, 0);
+  // A provider, tool or shard that dies fails the calls waiting on it now,
+  // not at their deadline.
+  self->set_down_handler([self](caf::down_msg& dm) { self->state.watch.on_down(self, dm); });
+  self->set_default_handler([self](caf::scheduled_actor* ptr,
+                                   caf::message_view& x) -> caf::result<caf::message> {
+    if (is_watch_tick(x.content())) {
+      self->state.watch.on_tick(self);
+      return caf::message{};
+    }
+    return caf::print_and_drop(ptr, x);
+  });
   return {
     [self](execute_atom, task_request& task) { return on_execute(self, task, {}); },
     [self](execute_stream_atom, task_request& task,
@@ -418,9 +447,15 @@ caf::error validate_agent(const agent_config& cfg, const agent_dependencies& dep
   return caf::none;
 }
 
-agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg, agent_dependencies deps) {
-  AG_ASSERT(!validate_agent(cfg, deps));
+agent_actor spawn_agent(caf::actor_system& sys, std::shared_ptr<const agent_config> cfg,
+                        std::shared_ptr<const agent_dependencies> deps) {
+  AG_ASSERT(cfg && deps && !validate_agent(*cfg, *deps));
   return sys.spawn(agent_detail::agent_behavior, std::move(cfg), std::move(deps));
+}
+
+agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg, agent_dependencies deps) {
+  return spawn_agent(sys, std::make_shared<const agent_config>(std::move(cfg)),
+                     std::make_shared<const agent_dependencies>(std::move(deps)));
 }
 
 }  // namespace agentgraph

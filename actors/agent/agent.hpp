@@ -20,6 +20,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_interface.hpp"
 #include "runtime/metrics/registry.hpp"
+#include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
 
@@ -27,11 +28,13 @@ namespace agentgraph {
 // fails the task with limit_exceeded (each call is a concurrent request).
 constexpr size_t tool_calls_per_round_max = 16;
 
+// Each dependency is a supervised ref (resolved per call, so a restarted
+// provider, tool or shard is reached at its new address) or a fixed handle.
 struct agent_dependencies {
-  provider_actor provider;
-  std::map<std::string, tool_actor> tools;  // by the name the model calls
+  dep<provider_actor> provider;
+  std::map<std::string, dep<tool_actor>> tools;  // by the name the model calls
   std::vector<tool_definition> tool_definitions;  // shown to the model
-  memory_actor memory;  // invalid handle: the agent has no memory shard
+  dep<memory_actor> memory;  // empty: the agent has no memory shard
   // Where the agent records its metrics (agent_metrics.hpp); null: nowhere.
   std::shared_ptr<metrics::registry> metrics;
 };
@@ -45,5 +48,10 @@ struct agent_dependencies {
 // a programmer error.
 [[nodiscard]] agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg,
                                       agent_dependencies deps);
+// The same with a configuration and dependencies shared by many spawns (a
+// supervisor's restarts, the Runtime's tables): held once, not copied.
+[[nodiscard]] agent_actor spawn_agent(caf::actor_system& sys,
+                                      std::shared_ptr<const agent_config> cfg,
+                                      std::shared_ptr<const agent_dependencies> deps);
 
 }  // namespace agentgraph

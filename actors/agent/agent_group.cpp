@@ -88,10 +88,10 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
                                           st.cfg.task_timeout));
   };
   if (d->sink)
-    self->request(m.handle, st.cfg.task_timeout, execute_stream_atom::value, d->task, d->sink)
+    self->request(m.handle.get(), st.cfg.task_timeout, execute_stream_atom::value, d->task, d->sink)
       .then(std::move(on_result), std::move(on_error));
   else
-    self->request(m.handle, st.cfg.task_timeout, execute_atom::value, d->task)
+    self->request(m.handle.get(), st.cfg.task_timeout, execute_atom::value, d->task)
       .then(std::move(on_result), std::move(on_error));
 }
 

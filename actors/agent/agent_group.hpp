@@ -20,6 +20,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/agent/agent_interface.hpp"
+#include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
 
@@ -40,7 +41,7 @@ struct group_config {
 
 struct group_member {
   std::string name;
-  agent_actor handle;
+  dep<agent_actor> handle;  // .get(): the member's current incarnation
   uint64_t in_flight = 0;
   uint64_t sent = 0;
 };

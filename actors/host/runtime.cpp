@@ -4,6 +4,8 @@
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_tables.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
@@ -28,6 +30,15 @@ Runtime::Runtime(runtime_options opts)
   if (opts_.middleman)
     config_->load<caf::io::middleman>();
   system_ = std::make_unique<caf::actor_system>(*config_);
+  auto group = [&](const char* kind) {
+    return spawn_supervision_group(*system_, kind, opts_.supervision, opts_.metrics);
+  };
+  tables_->agent_group = group("agents");
+  tables_->chain_group = group("provider chains");
+  tables_->tool_group = group("tools");
+  tables_->memory_group = group("memory shards");
+  tables_->provider_group = group("providers");
+  tables_->gates = std::make_unique<task_gates>(*system_, std::max<size_t>(2, opts_.scheduler_threads));
 }
 
 Runtime::~Runtime() {
@@ -38,8 +49,11 @@ caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
   return runtime_detail::lookup(tables_->agents, "agent", name);
 }
 caf::expected<tool_actor> Runtime::tool(const std::string& name) const {
-  if (const auto* t = tables_->tools.find(name))
-    return t->handle;
+  if (const auto* t = tables_->tools.find(name)) {
+    if (auto h = t->handle.get())
+      return h;
+    return make_error(errc::unavailable, "tool '" + name + "' is down");
+  }
   return make_error(errc::not_found, "no tool named '" + name + "'");
 }
 caf::expected<memory_actor> Runtime::memory(const std::string& name) const {
@@ -73,7 +87,7 @@ std::chrono::milliseconds Runtime::task_deadline(const std::string& agent_name) 
   auto it = tables_->agent_configs.find(agent_name);
   if (it == tables_->agent_configs.end())
     return opts_.supervision.request_timeout;
-  const auto& cfg = it->second;
+  const auto& cfg = *it->second;
   // recall + (model call + tool round) per iteration + the final model call.
   return cfg.request_timeout * (2 * static_cast<int64_t>(cfg.max_tool_iterations) + 3);
 }
@@ -86,9 +100,9 @@ caf::expected<workflow_run_actor> Runtime::spawn_workflow(
   std::shared_ptr<const workflow_graph> graph, workflow_start start, workflow_event_sink events) {
   workflow_deps deps;
   for (const auto& a : tables_->agents)
-    deps.agents[a.name] = a.handle;
+    deps.agents[a.name] = a.handle->get();
   for (const auto& name : tables_->tool_order)
-    deps.tools[name] = tables_->tools.find(name)->handle;
+    deps.tools[name] = tables_->tools.find(name)->handle.get();
   deps.functions = tables_->workflow_functions;
   deps.reducers = tables_->workflow_reducers;
   deps.cache = tables_->cache;
@@ -131,10 +145,19 @@ caf::error Runtime::shutdown() {
   shut_down_ = true;
   caf::error first_error;
   // Agents stop first so nothing writes to a shard after its snapshot.
-  runtime_detail::stop_all(*system_, tables_->agents);
-  runtime_detail::stop_all(*system_, tables_->chains);
+  runtime_detail::stop_group(*system_, tables_->agent_group);
+  runtime_detail::stop_group(*system_, tables_->chain_group);
   for (const auto& m : tables_->memories) {
-    auto saved = blocking_ask<uint64_t>(*system_, m.handle,
+    auto shard = m.handle->get();
+    if (!shard) {
+      log(log_severity::error, "runtime", "memory shard is down; no snapshot",
+          {{"name", m.name}, {"why", m.handle->why_down()}});
+      if (!first_error)
+        first_error = make_error(errc::io_error, "memory '" + m.name + "' is down: "
+                                                   + m.handle->why_down());
+      continue;
+    }
+    auto saved = blocking_ask<uint64_t>(*system_, shard,
                                         runtime_detail::snapshot_wait
                                           + runtime_detail::caller_grace,
                                         "memory shard '" + m.name + "'", snapshot_atom::value);
@@ -146,12 +169,11 @@ caf::error Runtime::shutdown() {
       first_error = make_error(errc::io_error, "memory '" + m.name + "' snapshot failed: "
                                                  + describe(saved.error()));
   }
-  std::vector<runtime_detail::named<tool_actor>> tools;
-  for (const auto& name : tables_->tool_order)
-    tools.push_back({name, tables_->tools.find(name)->handle});
-  runtime_detail::stop_all(*system_, tools);
-  runtime_detail::stop_all(*system_, tables_->memories);
-  runtime_detail::stop_all(*system_, tables_->providers);
+  runtime_detail::stop_group(*system_, tables_->tool_group);
+  runtime_detail::stop_group(*system_, tables_->memory_group);
+  runtime_detail::stop_group(*system_, tables_->provider_group);
+  // Tasks still at a gate were failed when their agents stopped.
+  tables_->gates->stop(*system_);
   stop_and_wait(*system_, std::vector{tables_->checkpoints}, runtime_detail::control_timeout);
   log(log_severity::debug, "runtime", "shut down",
       {{"agents", std::to_string(tables_->agents.size())},

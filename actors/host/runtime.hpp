@@ -119,6 +119,7 @@ class Runtime {
  private:
   // The builder fills the tables; nothing else writes them.
   friend class runtime_builder;
+  friend class runtime_client;  // submits through the task gates
   struct component_tables;
   runtime_options opts_;
   std::unique_ptr<caf::actor_system_config> config_;

@@ -18,38 +18,14 @@
 #include "runtime/blocking_ask.hpp"
 #include "runtime/log.hpp"
 #include "runtime/resilience/admission_queue.hpp"
-#include "runtime/supervisor.hpp"
+#include "runtime/supervision_group.hpp"
 
 namespace agentgraph {
 
 namespace {
 
-// Runs the first spawn eagerly so a bad config is reported to the caller as
-// an error, then hands that first child to the supervisor; later restarts
-// call the spawn function again (a shard reloads its last snapshot).
-template <class Interface, class SpawnFn>
-caf::expected<Interface> supervise(caf::actor_system& sys, const std::string& name,
-                                   const supervision_config& sc,
-                                   std::shared_ptr<metrics::registry> registry, SpawnFn spawn_fn) {
-  caf::expected<Interface> first = spawn_fn(sys);
-  if (!first)
-    return std::move(first.error());
-  auto initial = std::make_shared<Interface>(std::move(*first));
-  std::function<Interface(caf::actor_system&)> factory =
-    [initial, spawn_fn](caf::actor_system& s) -> Interface {
-    if (*initial) {
-      Interface h = std::move(*initial);
-      *initial = Interface{};
-      return h;
-    }
-    caf::expected<Interface> next = spawn_fn(s);
-    return next ? std::move(*next) : Interface{};
-  };
-  return spawn_supervised<Interface>(sys, name, sc, std::move(factory), std::move(registry));
-}
-
-template <class Handle>
-void log_added(const char* kind, const std::string& name, const caf::expected<Handle>& h) {
+template <class Ref>
+void log_added(const char* kind, const std::string& name, const caf::expected<Ref>& h) {
   if (h)
     log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
   else
@@ -59,9 +35,9 @@ void log_added(const char* kind, const std::string& name, const caf::expected<Ha
 
 // Records a spawned component under its name (checked free before the
 // spawn, so the add cannot fail) and logs the outcome either way.
-template <class Handle>
-void record(const char* kind, runtime_detail::named_table<Handle>& table, const std::string& name,
-            const caf::expected<Handle>& h) {
+template <class Ref>
+void record(const char* kind, runtime_detail::named_table<Ref>& table, const std::string& name,
+            const caf::expected<Ref>& h) {
   if (h) {
     const bool added = table.add(name, *h);
     AG_ASSERT(added, "the name was checked free before the spawn");
@@ -204,13 +180,15 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
   deps.metrics = opts.metrics;
   if (cfg.kind != provider_kind::scripted)
     deps.http = http_client();
-  auto h = supervise<provider_actor>(
-    rt_.system(), "provider." + cfg.name, opts.supervision, opts.metrics,
+  auto h = supervise_in<provider_actor>(
+    rt_.system(), tables.provider_group, "provider." + cfg.name,
     [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
   if (h)
     tables.provider_configs[cfg.name] = cfg;
   record("provider", tables.providers, cfg.name, h);
-  return h;
+  if (!h)
+    return std::move(h.error());
+  return (*h)->get();
 }
 
 caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg) {
@@ -218,17 +196,14 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
   const auto& opts = rt_.opts_;
   if (tables.memories.find(cfg.name))
     return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
-  // A snapshot may take up to the writer's timeout; the shard's supervisor
-  // must not cut it short.
-  supervision_config sc = opts.supervision;
-  sc.request_timeout = std::max<std::chrono::milliseconds>(sc.request_timeout,
-                                                           runtime_detail::snapshot_wait);
-  auto h = supervise<memory_actor>(rt_.system(), "memory." + cfg.name, sc, opts.metrics,
-                                   [cfg, reg = opts.metrics](caf::actor_system& sys) {
-                                     return spawn_memory_shard(sys, cfg, {}, reg);
-                                   });
+  auto h = supervise_in<memory_actor>(rt_.system(), tables.memory_group, "memory." + cfg.name,
+                                      [cfg, reg = opts.metrics](caf::actor_system& sys) {
+                                        return spawn_memory_shard(sys, cfg, {}, reg);
+                                      });
   record("memory", tables.memories, cfg.name, h);
-  return h;
+  if (!h)
+    return std::move(h.error());
+  return (*h)->get();
 }
 
 caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
@@ -236,26 +211,27 @@ caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
   const auto& opts = rt_.opts_;
   if (tables.tools.find(cfg.name) != nullptr)
     return make_error(errc::invalid_argument, "duplicate tool '" + cfg.name + "'");
-  caf::expected<tool_actor> h = make_error(errc::internal, "unset");
+  caf::expected<supervised_ref_ptr<tool_actor>> h = make_error(errc::internal, "unset");
   if (cfg.kind == "agent") {
-    auto target = rt_.agent(cfg.agent);
+    auto target = tables.agents.find(cfg.agent);
     if (!target)
       return make_error(errc::invalid_argument, "tool '" + cfg.name + "' names agent '"
                                                   + cfg.agent + "', which is not added yet");
-    h = supervise<tool_actor>(rt_.system(), "tool." + cfg.name, opts.supervision, opts.metrics,
-                              [cfg, target = *target, reg = opts.metrics](caf::actor_system& sys) {
-                                return spawn_agent_tool(sys, cfg, target, reg);
-                              });
+    h = supervise_in<tool_actor>(rt_.system(), tables.tool_group, "tool." + cfg.name,
+                                 [cfg, target = *target, reg = opts.metrics](caf::actor_system& sys) {
+                                   return spawn_agent_tool(sys, cfg, target, reg);
+                                 });
   } else {
-    h = supervise<tool_actor>(
-      rt_.system(), "tool." + cfg.name, opts.supervision, opts.metrics,
+    h = supervise_in<tool_actor>(
+      rt_.system(), tables.tool_group, "tool." + cfg.name,
       [cfg, reg = opts.metrics, tiers = tables.cache](caf::actor_system& sys) {
         return spawn_tool(sys, cfg, reg, tiers);
       });
   }
   if (!h)
-    return h;
-  auto spec = blocking_ask<tool_spec>(rt_.system(), *h, runtime_detail::control_timeout,
+    return std::move(h.error());
+  auto first = (*h)->get();
+  auto spec = blocking_ask<tool_spec>(rt_.system(), first, runtime_detail::control_timeout,
                                       "tool '" + cfg.name + "'", describe_atom::value);
   caf::error failed;
   if (spec) {
@@ -266,12 +242,12 @@ caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
     failed = std::move(spec.error());
   }
   if (failed) {
-    caf::anon_send_exit(*h, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
     return failed;
   }
   tables.tool_order.push_back(cfg.name);
   log_added("tool", cfg.name, h);
-  return h;
+  return first;
 }
 
 caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
@@ -281,10 +257,10 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
     return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
   agent_dependencies deps;
   deps.metrics = opts.metrics;
-  auto prov = rt_.provider(cfg.provider);
+  auto prov = tables.providers.find(cfg.provider);
   if (!prov)
-    return make_error(errc::invalid_argument,
-                      "agent '" + cfg.name + "': " + describe(prov.error()));
+    return make_error(errc::invalid_argument, "agent '" + cfg.name + "': no provider named '"
+                                                + cfg.provider + "'");
   deps.provider = *prov;
   if (!cfg.fallback.empty()) {
     auto chain = add_fallback_chain(cfg);
@@ -299,8 +275,8 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
     lc.ttl = cfg.llm_cache_ttl;
     lc.inner_timeout = cfg.request_timeout;
     lc.tiers = tables.cache;
-    auto cached = supervise<provider_actor>(
-      rt_.system(), lc.name, opts.supervision, opts.metrics,
+    auto cached = supervise_in<provider_actor>(
+      rt_.system(), tables.chain_group, lc.name,
       [lc, inner = deps.provider](caf::actor_system& sys) {
         return spawn_caching_provider(sys, lc, inner);
       });
@@ -317,28 +293,26 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
   for (const auto& name : cfg.tools)
     deps.tools[name] = tables.tools.find(name)->handle;
   if (!cfg.memory.empty()) {
-    auto m = rt_.memory(cfg.memory);
+    auto m = tables.memories.find(cfg.memory);
     if (!m)
-      return make_error(errc::invalid_argument, "agent '" + cfg.name + "': " + describe(m.error()));
+      return make_error(errc::invalid_argument, "agent '" + cfg.name + "': no memory shard named '"
+                                                  + cfg.memory + "'");
     deps.memory = *m;
   }
   if (auto err = validate_agent(cfg, deps))
     return err;
-  // The agent's supervisor must allow a whole task, not one model call.
-  supervision_config sc = opts.supervision;
-  tables.agent_configs[cfg.name] = cfg;
-  sc.request_timeout = std::max(sc.request_timeout, rt_.task_deadline(cfg.name));
-  auto h = supervise<agent_actor>(
-    rt_.system(), "agent." + cfg.name, sc, opts.metrics,
-    [cfg, deps](caf::actor_system& sys) -> caf::expected<agent_actor> {
-      return spawn_agent(sys, cfg, deps);
+  auto shared_cfg = std::make_shared<const agent_config>(cfg);
+  auto shared_deps = std::make_shared<const agent_dependencies>(std::move(deps));
+  auto h = supervise_in<agent_actor>(
+    rt_.system(), tables.agent_group, "agent." + cfg.name,
+    [shared_cfg, shared_deps](caf::actor_system& sys) -> caf::expected<agent_actor> {
+      return spawn_agent(sys, shared_cfg, shared_deps);
     });
-  if (!h) {
-    tables.agent_configs.erase(cfg.name);
-    return h;
-  }
+  if (!h)
+    return std::move(h.error());
+  tables.agent_configs[cfg.name] = shared_cfg;
   record("agent", tables.agents, cfg.name, h);
-  return h;
+  return (*h)->get();
 }
 
 caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
@@ -353,32 +327,33 @@ caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
     if (tables.agent_configs.count(name) == 0)
       return make_error(errc::invalid_argument,
                         "group '" + cfg.name + "': no agent named '" + name + "'");
-    members.push_back({name, *rt_.agent(name), 0, 0});
+    members.push_back({name, *tables.agents.find(name), 0, 0});
     deadline = std::max(deadline, rt_.task_deadline(name));
   }
   cfg.task_timeout = deadline;
   tables.group_deadlines[cfg.name] = deadline + runtime_detail::caller_grace;
-  supervision_config sc = opts.supervision;
-  sc.request_timeout = std::max(sc.request_timeout, deadline + 2 * runtime_detail::caller_grace);
-  auto h = supervise<agent_actor>(rt_.system(), "group." + cfg.name, sc, opts.metrics,
-                                  [cfg, members](caf::actor_system& sys) {
-                                    return spawn_agent_group(sys, cfg, members);
-                                  });
+  auto h = supervise_in<agent_actor>(rt_.system(), tables.agent_group, "group." + cfg.name,
+                                     [cfg, members](caf::actor_system& sys) {
+                                       return spawn_agent_group(sys, cfg, members);
+                                     });
   record("group", tables.agents, cfg.name, h);
-  return h;
+  if (!h)
+    return std::move(h.error());
+  return (*h)->get();
 }
 
-caf::expected<provider_actor> runtime_builder::add_fallback_chain(const agent_config& cfg) {
+caf::expected<supervised_ref_ptr<provider_actor>> runtime_builder::add_fallback_chain(
+  const agent_config& cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
   std::vector<fallback_member> members;
   std::vector<std::string> names{cfg.provider};
   names.insert(names.end(), cfg.fallback.begin(), cfg.fallback.end());
   for (const auto& name : names) {
-    auto h = rt_.provider(name);
+    auto h = tables.providers.find(name);
     if (!h)
       return make_error(errc::invalid_argument,
-                        "agent '" + cfg.name + "': fallback: " + describe(h.error()));
+                        "agent '" + cfg.name + "': fallback: no provider named '" + name + "'");
     auto it = tables.provider_configs.find(name);
     members.push_back({name, *h, it == tables.provider_configs.end() ? "" : it->second.model});
   }
@@ -386,8 +361,8 @@ caf::expected<provider_actor> runtime_builder::add_fallback_chain(const agent_co
   // the chain moves on.
   auto member_timeout = opts.supervision.request_timeout;
   auto chain_name = "agent." + cfg.name + ".providers";
-  auto h = supervise<provider_actor>(
-    rt_.system(), chain_name, opts.supervision, opts.metrics,
+  auto h = supervise_in<provider_actor>(
+    rt_.system(), tables.chain_group, chain_name,
     [chain_name, members, member_timeout](caf::actor_system& sys) {
       return spawn_fallback_provider(sys, chain_name, members, member_timeout);
     });

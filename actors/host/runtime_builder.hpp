@@ -64,7 +64,8 @@ class runtime_builder {
 
  private:
   // The provider an agent with `fallback` talks to: its chain.
-  [[nodiscard]] caf::expected<provider_actor> add_fallback_chain(const agent_config& cfg);
+  [[nodiscard]] caf::expected<supervised_ref_ptr<provider_actor>> add_fallback_chain(
+    const agent_config& cfg);
   // Agents and agent tools of `cfg` in cfg.build_order, so each comes
   // after what it depends on.
   caf::error add_agents_in_order(const node_config& cfg);

@@ -35,23 +35,16 @@ void runtime_client::submit(const std::string& agent_name, task_request task,
     done(std::move(handle.error()));
     return;
   }
-  // The agent's supervisor answers errc::timeout at task_deadline; the
-  // caller waits a little longer so it gets that named error, not CAF's.
-  auto deadline = rt_->task_deadline(agent_name) + runtime_detail::caller_grace;
-  rt_->system().spawn([target = *handle, task = std::move(task), deadline,
-                       subject = agent_subject(agent_name),
-                       done = std::move(done)](caf::event_based_actor* self) mutable {
-    self->request(target, deadline, execute_atom::value, std::move(task))
-      .then(
-        [self, done](task_result& r) {
-          done(std::move(r));
-          self->quit();
-        },
-        [self, done, subject](caf::error& err) {
-          done(from_request_error(std::move(err), subject));
-          self->quit();
-        });
-  });
+  // The task's one deadline, enforced at the gate; the hops after it are
+  // watched by monitors (runtime/call_watch.hpp).
+  auto t = std::make_shared<gate_task>();
+  t->target = std::move(*handle);
+  t->task = std::move(task);
+  t->budget = rt_->task_deadline(agent_name);
+  t->deadline = std::chrono::steady_clock::now() + t->budget;
+  t->subject = agent_subject(agent_name);
+  t->done = std::move(done);
+  rt_->tables_->gates->submit(std::move(t));
 }
 
 std::future<caf::expected<task_result>> runtime_client::submit(const std::string& agent_name,

@@ -15,6 +15,7 @@
 
 
 #include "actors/agent/agent_config.hpp"
+#include "actors/host/task_gate.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_registry.hpp"
@@ -25,6 +26,8 @@
 #include "runtime/assert.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
+#include "runtime/supervised_ref.hpp"
+#include "runtime/supervision_group.hpp"
 
 
 namespace agentgraph {
@@ -82,11 +85,20 @@ class named_table {
   std::unordered_map<std::string, size_t> index_;  // name -> position in entries_
 };
 
+// The current incarnation of a supervised component. Errors: not_found,
+// unavailable (its supervisor gave up on it or it stopped).
 template <class Handle>
-caf::expected<Handle> lookup(const named_table<Handle>& table, const std::string& kind,
-                             const std::string& name) {
-  if (auto h = table.find(name))
-    return *h;
+caf::expected<Handle> current(const supervised_ref<Handle>& ref, const std::string& kind) {
+  if (auto h = ref.get())
+    return h;
+  return make_error(errc::unavailable, kind + " '" + ref.name() + "' is down: " + ref.why_down());
+}
+
+template <class Handle>
+caf::expected<Handle> lookup(const named_table<supervised_ref_ptr<Handle>>& table,
+                             const std::string& kind, const std::string& name) {
+  if (auto ref = table.find(name))
+    return current(**ref, kind);
   return make_error(errc::not_found, "no " + kind + " named '" + name + "'");
 }
 
@@ -99,16 +111,10 @@ std::vector<std::string> names_of(const Table& table) {
   return out;
 }
 
-// Stops every component of `table` (a named_table or a vector of named)
-// and waits until each is gone.
-template <class Table>
-void stop_all(caf::actor_system& sys, const Table& table) {
-  using handle_type = std::decay_t<decltype(table.begin()->handle)>;
-  std::vector<handle_type> handles;
-  handles.reserve(table.size());
-  for (const auto& entry : table)
-    handles.push_back(entry.handle);
-  stop_and_wait(sys, handles, control_timeout);
+// Stops a supervision group and waits until it is down, which implies its
+// children are down (supervision_group.hpp).
+inline void stop_group(caf::actor_system& sys, const supervision_group_actor& group) {
+  stop_and_wait(sys, std::vector{group}, control_timeout + control_timeout);
 }
 
 }  // namespace runtime_detail
@@ -118,9 +124,16 @@ struct Runtime::component_tables {
   // its destructor (which joins the I/O thread) runs on the thread that
   // destroys the Runtime, never on a CAF scheduler thread.
   std::shared_ptr<net::http_client> http;
-  runtime_detail::named_table<provider_actor> providers;
+  // One supervision group per kind, stopped in this order by shutdown():
+  // agents, chains, (memory snapshots), tools, memory, providers.
+  supervision_group_actor agent_group;
+  supervision_group_actor chain_group;  // fallback chains and LLM caches of agents
+  supervision_group_actor tool_group;
+  supervision_group_actor memory_group;
+  supervision_group_actor provider_group;
+  runtime_detail::named_table<supervised_ref_ptr<provider_actor>> providers;
   // One fallback chain per agent that names `fallback`, keyed by agent.
-  std::vector<runtime_detail::named<provider_actor>> chains;
+  std::vector<runtime_detail::named<supervised_ref_ptr<provider_actor>>> chains;
   std::map<std::string, provider_config> provider_configs;
   // Registered from C++; shared read-only with every workflow run.
   std::shared_ptr<function_registry> workflow_functions = std::make_shared<function_registry>();
@@ -130,11 +143,14 @@ struct Runtime::component_tables {
   // thread is joined on the thread that destroys the Runtime.
   cache::cache_tiers cache;
   std::map<std::string, std::shared_ptr<const workflow_graph>> workflows;  // [workflow.<name>]
-  runtime_detail::named_table<memory_actor> memories;
+  runtime_detail::named_table<supervised_ref_ptr<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
-  runtime_detail::named_table<agent_actor> agents;
-  std::map<std::string, agent_config> agent_configs;
+  runtime_detail::named_table<supervised_ref_ptr<agent_actor>> agents;
+  // Where runtime_client's tasks enter (task_gate.hpp).
+  std::unique_ptr<task_gates> gates;
+  // Shared with each agent's incarnations (held once).
+  std::unordered_map<std::string, std::shared_ptr<const agent_config>> agent_configs;
   // Agent groups live in `agents` too (addressed like agents); their task deadlines.
   std::map<std::string, std::chrono::milliseconds> group_deadlines;
 };

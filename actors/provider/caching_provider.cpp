@@ -46,11 +46,11 @@ void ask_inner(self_ptr self, chat_request req, stream_sink_actor sink, std::str
   };
   if (sink)
     self
-      ->request(st.inner, st.cfg.inner_timeout, chat_stream_atom::value, std::move(req),
+      ->request(st.inner.get(), st.cfg.inner_timeout, chat_stream_atom::value, std::move(req),
                 std::move(sink))
       .then(std::move(on_reply), std::move(on_error));
   else
-    self->request(st.inner, st.cfg.inner_timeout, chat_atom::value, std::move(req))
+    self->request(st.inner.get(), st.cfg.inner_timeout, chat_atom::value, std::move(req))
       .then(std::move(on_reply), std::move(on_error));
 }
 
@@ -95,7 +95,7 @@ void on_l3(self_ptr self, uint64_t tag, const cache::l3_reply& rep) {
 
 caching_provider_actor::behavior_type
 caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state> self,
-                 llm_cache_config cfg, provider_actor inner) {
+                 llm_cache_config cfg, dep<provider_actor> inner) {
   using namespace caching_provider_detail;
   auto& st = self->state;
   st.inner = std::move(inner);
@@ -119,13 +119,13 @@ caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state
       return chat(self, req, sink);
     },
     [self](embed_atom, embed_request& req) -> caf::result<embed_response> {
-      return self->delegate(self->state.inner, embed_atom::value, std::move(req));
+      return self->delegate(self->state.inner.get(), embed_atom::value, std::move(req));
     },
     [self](cancel_atom, const std::string& id) {
-      self->send(self->state.inner, cancel_atom::value, id);
+      self->send(self->state.inner.get(), cancel_atom::value, id);
     },
     [self](stats_atom) -> caf::result<provider_stats> {
-      return self->delegate(self->state.inner, stats_atom::value);
+      return self->delegate(self->state.inner.get(), stats_atom::value);
     },
     [self](cache_l3_atom, uint64_t tag, cache::l3_reply& rep) { on_l3(self, tag, rep); },
     [](ping_atom) { return pong_atom::value; },
@@ -133,7 +133,7 @@ caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state
 }
 
 caf::expected<provider_actor> spawn_caching_provider(caf::actor_system& sys, llm_cache_config cfg,
-                                                     provider_actor inner) {
+                                                     dep<provider_actor> inner) {
   if (!inner)
     return make_error(errc::invalid_argument, cfg.name + ": the LLM cache needs a provider");
   if (cfg.entries_max == 0 || cfg.ttl.count() <= 0)

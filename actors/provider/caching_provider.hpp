@@ -23,6 +23,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/provider/provider_interface.hpp"
+#include "runtime/supervised_ref.hpp"
 #include "runtime/cache/cache_message.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
 
@@ -42,7 +43,7 @@ struct llm_cache_config {
 struct caching_provider_state {
   static inline const char* name = "caching_provider";
   llm_cache_config cfg;
-  provider_actor inner;
+  dep<provider_actor> inner;  // .get(): its current incarnation
   std::optional<cache::multi_level_cache> cache;
   struct pending_call {
     chat_request req;
@@ -59,10 +60,10 @@ struct caching_provider_state {
 
 caching_provider_actor::behavior_type
 caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state> self,
-                 llm_cache_config cfg, provider_actor inner);
+                 llm_cache_config cfg, dep<provider_actor> inner);
 
 // Errors: invalid_argument (no inner provider, entries_max 0, ttl <= 0).
 [[nodiscard]] caf::expected<provider_actor>
-spawn_caching_provider(caf::actor_system& sys, llm_cache_config cfg, provider_actor inner);
+spawn_caching_provider(caf::actor_system& sys, llm_cache_config cfg, dep<provider_actor> inner);
 
 }  // namespace agentgraph

@@ -73,11 +73,11 @@ void try_member(self_ptr self, chat_request req, caf::typed_response_promise<cha
   };
   if (call.sink)
     self
-      ->request(member.handle, st.member_timeout, chat_stream_atom::value, req,
+      ->request(member.handle.get(), st.member_timeout, chat_stream_atom::value, req,
                 caf::actor_cast<stream_sink_actor>(self))
       .then(std::move(on_reply), std::move(on_error));
   else
-    self->request(member.handle, st.member_timeout, chat_atom::value, req)
+    self->request(member.handle.get(), st.member_timeout, chat_atom::value, req)
       .then(std::move(on_reply), std::move(on_error));
 }
 
@@ -141,7 +141,7 @@ fallback_provider(fallback_provider_actor::stateful_pointer<fallback_provider_st
     },
     [self](embed_atom, embed_request& req) -> caf::result<embed_response> {
       ++self->state.stats.calls;
-      return self->delegate(self->state.members.front().handle, embed_atom::value,
+      return self->delegate(self->state.members.front().handle.get(), embed_atom::value,
                             std::move(req));
     },
     [self](cancel_atom, const std::string& request_id) {
@@ -149,7 +149,7 @@ fallback_provider(fallback_provider_actor::stateful_pointer<fallback_provider_st
       if (it == self->state.calls.end())
         return;
       it->second.cancelled = true;  // no further member; the member answers `cancelled`
-      self->send(self->state.members[it->second.member].handle, cancel_atom::value, request_id);
+      self->send(self->state.members[it->second.member].handle.get(), cancel_atom::value, request_id);
     },
     [self](stream_chunk& chunk) { forward_chunk(self, chunk); },
     [self](stats_atom) {

@@ -30,12 +30,13 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/provider/provider_interface.hpp"
+#include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
 
 struct fallback_member {
   std::string name;
-  provider_actor handle;
+  dep<provider_actor> handle;  // .get(): the member's current incarnation
   // The model requests use when they fall back to this member; empty: the
   // request's own. Never applied to the first member.
   std::string model;

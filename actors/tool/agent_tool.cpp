@@ -17,7 +17,7 @@ struct agent_tool_state {
   static inline const char* name = "agentgraph.agent_tool";
   tool_spec spec;
   std::string agent;  // the target's configured name, for outputs and errors
-  agent_actor target;
+  dep<agent_actor> target;  // .get(): its current incarnation
   std::chrono::milliseconds timeout{0};
   tool_counters counters;
   uint32_t inflight = 0;  // bounded by tool_inflight_max
@@ -77,7 +77,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
                   + std::to_string(++st.task_seq);
   auto task = make_agent_task(inv.call_id, inv.arguments, fallback);
   auto rp = self->make_response_promise<tool_result>();
-  self->request(st.target, st.timeout, execute_atom::value, std::move(task))
+  self->request(st.target.get(), st.timeout, execute_atom::value, std::move(task))
     .then(
       [self, rp, started, id = inv.call_id](task_result& res) mutable {
         on_reply(self, rp, id, res, started);
@@ -86,7 +86,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   return rp;
 }
 
-tool_actor::behavior_type agent_tool(self_ptr self, tool_config cfg, agent_actor target,
+tool_actor::behavior_type agent_tool(self_ptr self, tool_config cfg, dep<agent_actor> target,
                                      tool_metrics metrics) {
   auto& st = self->state;
   st.metrics = std::move(metrics);
@@ -140,7 +140,7 @@ caf::error agent_failure(const std::string& agent, const caf::error& err) {
 }
 
 tool_actor spawn_agent_tool_actor(caf::actor_system& sys, const tool_config& cfg,
-                                   agent_actor target, tool_metrics metrics) {
+                                   dep<agent_actor> target, tool_metrics metrics) {
   return sys.spawn(agent_tool_detail::agent_tool, cfg, std::move(target), std::move(metrics));
 }
 

@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "runtime/supervised_ref.hpp"
 #include "actors/agent/agent_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
@@ -35,6 +36,6 @@ namespace agentgraph {
 // The tool waits cfg.timeout for the agent. `metrics`: series for this
 // tool (tool_metrics.hpp); default: records nothing.
 [[nodiscard]] tool_actor spawn_agent_tool_actor(caf::actor_system& sys, const tool_config& cfg,
-                                                agent_actor target, tool_metrics metrics = {});
+                                                dep<agent_actor> target, tool_metrics metrics = {});
 
 }  // namespace agentgraph

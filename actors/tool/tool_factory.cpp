@@ -144,7 +144,7 @@ caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& 
 }
 
 caf::expected<tool_actor> spawn_agent_tool(caf::actor_system& sys, const tool_config& cfg,
-                                           agent_actor target,
+                                           dep<agent_actor> target,
                                            std::shared_ptr<metrics::registry> registry) {
   using namespace tool_factory_detail;
   if (auto err = validate_tool_config(cfg))

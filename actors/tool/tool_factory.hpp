@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "runtime/supervised_ref.hpp"
 #include "actors/agent/agent_interface.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/tool/tool_interface.hpp"
@@ -42,7 +43,7 @@ constexpr size_t tool_name_chars_max = 64;
 // of validate_tool_config; invalid_argument when `target` is invalid or
 // cfg.kind is not "agent".
 [[nodiscard]] caf::expected<tool_actor> spawn_agent_tool(
-  caf::actor_system& sys, const tool_config& cfg, agent_actor target,
+  caf::actor_system& sys, const tool_config& cfg, dep<agent_actor> target,
   std::shared_ptr<metrics::registry> registry = nullptr);
 
 }  // namespace agentgraph

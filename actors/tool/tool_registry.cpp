@@ -4,7 +4,7 @@
 
 namespace agentgraph {
 
-caf::error tool_registry::add(tool_actor handle, tool_spec spec) {
+caf::error tool_registry::add(dep<tool_actor> handle, tool_spec spec) {
   if (spec.name.empty())
     return make_error(errc::invalid_argument, "cannot register a tool without a name");
   if (!handle)

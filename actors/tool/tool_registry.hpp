@@ -14,11 +14,12 @@
 #include <caf/expected.hpp>
 
 #include "actors/tool/tool_interface.hpp"
+#include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
 
 struct registered_tool {
-  tool_actor handle;
+  dep<tool_actor> handle;  // .get(): the tool's current incarnation
   tool_spec spec;
 };
 
@@ -26,7 +27,7 @@ class tool_registry {
  public:
   // Registers `handle` under spec.name. Errors: invalid_argument for an
   // empty name, an invalid handle or a name already registered.
-  [[nodiscard]] caf::error add(tool_actor handle, tool_spec spec);
+  [[nodiscard]] caf::error add(dep<tool_actor> handle, tool_spec spec);
 
   // nullptr when no tool has that name. The pointer is valid until the next add.
   [[nodiscard]] const registered_tool* find(std::string_view name) const;

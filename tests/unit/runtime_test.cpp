@@ -217,7 +217,17 @@ TEST_CASE("runtime: component tables keep the order added, refuse a taken name, 
   REQUIRE(names.size() == 1000);
   CHECK(names.front() == "agent-0");
   CHECK(names.back() == "agent-999");
-  auto missing = runtime_detail::lookup(table, "agent", "nobody");
+  // Lookups go through supervised refs: a name nobody has is not_found, a
+  // component that is down (given up, stopped) is unavailable with why.
+  runtime_detail::named_table<supervised_ref_ptr<agent_actor>> refs;
+  auto down = std::make_shared<supervised_ref<agent_actor>>("agent.gone");
+  down->set_down("agent.gone gave up");
+  REQUIRE(refs.add("gone", down));
+  auto missing = runtime_detail::lookup(refs, "agent", "nobody");
   REQUIRE_FALSE(missing);
   CHECK(errc_of(missing.error()) == errc::not_found);
+  auto gone = runtime_detail::lookup(refs, "agent", "gone");
+  REQUIRE_FALSE(gone);
+  CHECK(errc_of(gone.error()) == errc::unavailable);
+  CHECK(error_context(gone.error()).find("gave up") != std::string::npos);
 }

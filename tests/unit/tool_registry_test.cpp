@@ -59,7 +59,7 @@ TEST_CASE("tool: registry adds, finds, lists and describes tools") {
   CHECK(reg.size() == 2);
   CHECK(reg.names() == std::vector<std::string>{"calc_a", "calc_b"});
   REQUIRE(reg.find("calc_b") != nullptr);
-  CHECK(reg.find("calc_b")->handle == a);
+  CHECK(reg.find("calc_b")->handle.get() == a);
   CHECK(reg.find("nope") == nullptr);
 
   auto defs = reg.definitions({"calc_b", "calc_a"});

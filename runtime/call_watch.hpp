@@ -1,0 +1,230 @@
+// The requests an actor has in flight to other actors, each with a deadline
+// and a monitor on its callee, so a caller gets an error and never a hang
+// without putting a CAF request timeout on every hop.
+//
+// Why not CAF's request timeouts: CAF 0.17 keeps a request's timeout entry
+// in its clock until it fires, even after the reply came (toolchain.md §9
+// item 21): with a 60 s deadline on every hop, about 577 B per task stayed
+// allocated for up to minutes, and the clock thread took a quarter of a
+// core. Here a deadline is a set entry erased with the reply, and an actor
+// has about one timer message outstanding, armed for its earliest deadline.
+//
+// How a watched call fails: the watch puts an error response with the
+// request's response id into the caller's own mailbox (what CAF itself does
+// for a request to an invalid handle). The request's error handler then runs
+// as for any failed request, with caf::sec::request_timeout (the deadline
+// passed) or caf::sec::request_receiver_down (the callee died), so existing
+// error naming (runtime/error.hpp from_request_error) applies unchanged. A
+// late reply finds no handler and CAF drops it.
+//
+// Usage inside an event-based actor whose state holds a call_watch `watch`:
+//   watched_request(self, self->state.watch, callee, deadline, on_reply, on_error, msg...);
+//   the down handler calls watch.on_down(self, dm) first;
+//   the default handler calls watch.on_tick(self) for is_watch_tick messages
+//   (the tick is sent untyped, so a typed interface need not list it).
+// Bounded by the caller's own bound on work in flight (AG_ASSERT against
+// `capacity`).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/atom.hpp>
+#include <caf/detail/type_traits.hpp>
+#include <caf/duration.hpp>
+
+#include <caf/message_id.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+
+#include "runtime/assert.hpp"
+
+namespace agentgraph {
+
+// The timer message of a call_watch (sent to the watching actor itself).
+using watch_tick_atom = caf::atom_constant<caf::atom("ag_wtick")>;
+
+class call_watch {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  explicit call_watch(size_t capacity) : capacity_(capacity) {}
+
+  // Watches the request `response_id` (the id of the handle request()
+  // returned) sent to `callee`. Precondition: callee is valid.
+  template <class Self, class Handle>
+  void add(Self* self, const Handle& callee, caf::message_id response_id, clock::time_point deadline) {
+    AG_ASSERT(static_cast<bool>(callee), "never watch an invalid handle: CAF 0.17 segfaults");
+    AG_ASSERT(calls_.size() < capacity_, "calls in flight past the caller's own bound");
+    const auto key = response_id.integer_value();
+    auto addr = callee.address();
+    if (++monitors_[addr] == 1)
+      self->monitor(callee);
+    const bool fresh = calls_.emplace(key, call{addr, deadline}).second;
+    AG_ASSERT(fresh, "a request id is watched once");
+    deadlines_.emplace(deadline, key);
+    arm(self, deadline);
+  }
+
+  // The call's reply or error arrived: forget it. Idempotent.
+  template <class Self>
+  void done(Self* self, caf::message_id response_id) {
+    auto it = calls_.find(response_id.integer_value());
+    if (it == calls_.end())
+      return;
+    deadlines_.erase({it->second.deadline, it->first});
+    release(self, it->second.callee);
+    calls_.erase(it);
+    AG_ASSERT(deadlines_.size() == calls_.size());
+  }
+
+  // A monitored callee went down: every call to it fails as
+  // request_receiver_down. Returns false when `dm` is about no callee of
+  // ours (the caller's own down handling applies).
+  template <class Self>
+  bool on_down(Self* self, const caf::down_msg& dm) {
+    auto mon = monitors_.find(dm.source);
+    if (mon == monitors_.end())
+      return false;
+    monitors_.erase(mon);  // CAF ends the monitor with the down message
+    for (auto it = calls_.begin(); it != calls_.end();) {
+      if (it->second.callee != dm.source) {
+        ++it;
+        continue;
+      }
+      fail(self, it->first, caf::sec::request_receiver_down);
+      deadlines_.erase({it->second.deadline, it->first});
+      it = calls_.erase(it);
+    }
+    AG_ASSERT(deadlines_.size() == calls_.size());
+    return true;
+  }
+
+  // The timer fired: fail every call past its deadline, re-arm for the next.
+  template <class Self>
+  void on_tick(Self* self) {
+    const auto now = clock::now();
+    if (armed_ && *armed_ <= now)
+      armed_.reset();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const auto key = deadlines_.begin()->second;
+      deadlines_.erase(deadlines_.begin());
+      auto it = calls_.find(key);
+      AG_ASSERT(it != calls_.end());
+      fail(self, key, caf::sec::request_timeout);
+      release(self, it->second.callee);
+      calls_.erase(it);
+    }
+    AG_ASSERT(deadlines_.size() == calls_.size());
+    if (!deadlines_.empty())
+      arm(self, deadlines_.begin()->first);
+  }
+
+  [[nodiscard]] size_t size() const { return calls_.size(); }
+  [[nodiscard]] size_t monitored() const { return monitors_.size(); }
+
+ private:
+  struct call {
+    caf::actor_addr callee;
+    clock::time_point deadline;
+  };
+
+  template <class Self>
+  void fail(Self* self, uint64_t key, caf::sec why) {
+    // The same path CAF takes for a request to an invalid handle: an error
+    // response with the request's id, from nobody, into our own mailbox.
+    self->eq_impl(caf::message_id{key}, nullptr, self->context(),
+                  caf::make_error(why));
+  }
+
+  template <class Self>
+  void release(Self* self, const caf::actor_addr& callee) {
+    auto mon = monitors_.find(callee);
+    if (mon == monitors_.end())
+      return;  // already down
+    AG_ASSERT(mon->second > 0);
+    if (--mon->second == 0) {
+      self->demonitor(callee);
+      monitors_.erase(mon);
+    }
+  }
+
+  template <class Self>
+  void arm(Self* self, clock::time_point when) {
+    if (armed_ && *armed_ <= when)
+      return;  // an earlier tick is outstanding; it re-arms for this one
+    armed_ = when;
+    const auto delay = std::max(clock::duration::zero(), when - clock::now());
+    caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
+                           std::chrono::duration_cast<std::chrono::microseconds>(delay)
+                             + std::chrono::microseconds{1},
+                           watch_tick_atom::value);
+  }
+
+  size_t capacity_;
+  std::unordered_map<uint64_t, call> calls_;  // by response id
+  std::set<std::pair<clock::time_point, uint64_t>> deadlines_;
+  std::unordered_map<caf::actor_addr, uint32_t> monitors_;  // callee -> calls watched
+  std::optional<clock::time_point> armed_;  // earliest tick outstanding
+};
+
+// Whether a message the behaviour did not match is a call_watch tick.
+// For set_default_handler.
+[[nodiscard]] inline bool is_watch_tick(const caf::type_erased_tuple& xs) {
+  return xs.size() == 1 && xs.match_element<caf::atom_value>(0)
+         && xs.get_as<caf::atom_value>(0) == watch_tick_atom::value;
+}
+
+namespace call_watch_detail {
+
+// Wraps a reply handler so the watch forgets the call before it runs.
+template <class F, class Args = typename caf::detail::get_callable_trait<F>::arg_types>
+struct forget_first;
+
+template <class F, class... Rs>
+struct forget_first<F, caf::detail::type_list<Rs...>> {
+  template <class Forget>
+  static auto wrap(F f, Forget forget) {
+    return [f = std::move(f), forget](Rs... ys) mutable {
+      forget();
+      f(std::forward<Rs>(ys)...);
+    };
+  }
+};
+
+}  // namespace call_watch_detail
+
+// Requests `xs...` from `callee` with no CAF timeout, watched by `watch`
+// until `deadline`; exactly one of on_reply / on_error runs. An invalid
+// callee fails at once (on_error with request_receiver_down: nobody runs
+// under that name now).
+template <class Self, class Handle, class OnReply, class OnError, class... Ts>
+void watched_request(Self* self, call_watch& watch, const Handle& callee,
+                     call_watch::clock::time_point deadline, OnReply on_reply, OnError on_error,
+                     Ts&&... xs) {
+  if (!callee) {
+    caf::error err = caf::make_error(caf::sec::request_receiver_down);
+    on_error(err);
+    return;
+  }
+  auto handle = self->request(callee, caf::infinite, std::forward<Ts>(xs)...);
+  const auto id = handle.id();
+  watch.add(self, callee, id, deadline);
+  auto forget = [self, &watch, id] { watch.done(self, id); };
+  handle.then(call_watch_detail::forget_first<OnReply>::wrap(std::move(on_reply), forget),
+              [on_error = std::move(on_error), forget](caf::error& err) mutable {
+                forget();
+                on_error(err);
+              });
+}
+
+}  // namespace agentgraph

@@ -318,7 +318,7 @@ TEST_CASE_FIXTURE(agent_test::fixture, "agent: model, temperature, max_tokens an
   REQUIRE(r);
   CHECK(r->output == "m-large|0.800000|77|0");
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(deps.provider, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(deps.provider.get(), caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_FIXTURE(agent_test::fixture, "agent: a reply with too many tool calls fails the task") {
@@ -336,8 +336,8 @@ TEST_CASE_FIXTURE(agent_test::fixture, "agent: a reply with too many tool calls 
   CHECK(errc_of(r.error()) == errc::limit_exceeded);
   CHECK(describe(r.error()).find("tool_calls_per_round_max") != std::string::npos);
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(deps.provider, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(deps.tools["echo"], caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(deps.provider.get(), caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(deps.tools["echo"].get(), caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE_FIXTURE(agent_test::fixture, "agent: answers a task after its memory store is answered") {

@@ -19,9 +19,9 @@
 //
 // Usage inside an event-based actor whose state holds a call_watch `watch`:
 //   watched_request(self, self->state.watch, callee, deadline, on_reply, on_error, msg...);
-//   the down handler calls watch.on_down(self, dm) first;
-//   the default handler calls watch.on_tick(self) for is_watch_tick messages
-//   (the tick is sent untyped, so a typed interface need not list it).
+//   and once, when the behaviour is made: route_to_watch(self, &state::watch)
+//   (down messages and the timer tick; the tick is sent untyped, so a typed
+//   interface need not list it).
 // Bounded by the caller's own bound on work in flight (AG_ASSERT against
 // `capacity`).
 #pragma once
@@ -42,6 +42,7 @@
 #include <caf/duration.hpp>
 
 #include <caf/message_id.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
@@ -225,6 +226,25 @@ void watched_request(Self* self, call_watch& watch, const Handle& callee,
                 forget();
                 on_error(err);
               });
+}
+
+// Routes `self`'s down messages and call_watch ticks to the watch at
+// `member` of its state. An actor that needs down messages of its own
+// handles them in `other_down`, called for the ones no watched call knows.
+template <class Self, class State, class OtherDown = void (*)(caf::down_msg&)>
+void route_to_watch(Self* self, call_watch State::*member,
+                    OtherDown other_down = [](caf::down_msg&) {}) {
+  self->set_down_handler([self, member, other_down](caf::down_msg& dm) mutable {
+    if (!(self->state.*member).on_down(self, dm))
+      other_down(dm);
+  });
+  self->set_default_handler([self, member](caf::scheduled_actor* ptr,
+                                           caf::message_view& x) -> caf::result<caf::message> {
+    if (!is_watch_tick(x.content()))
+      return caf::print_and_drop(ptr, x);
+    (self->state.*member).on_tick(self);
+    return caf::message{};
+  });
 }
 
 }  // namespace agentgraph

@@ -64,8 +64,9 @@ using self_ptr = supervision_group_actor::stateful_pointer<group_state>;
 
 void start_sweep(self_ptr self);
 
-// Attaches a (new) incarnation to the entry and tells callers where it is.
-void attach(self_ptr self, child_entry& e, caf::actor incarnation) {
+// Attaches a (new) incarnation to the entry and, for a restart, tells
+// callers where it is (the builder published the first one).
+void attach(self_ptr self, child_entry& e, caf::actor incarnation, bool publish) {
   auto& st = self->state;
   AG_ASSERT(static_cast<bool>(incarnation), "never monitor an invalid handle");
   e.current = std::move(incarnation);
@@ -75,7 +76,8 @@ void attach(self_ptr self, child_entry& e, caf::actor incarnation) {
   const bool fresh = st.by_addr.emplace(e.current.address(), &e).second;
   AG_ASSERT(fresh, "one entry per incarnation");
   self->monitor(e.current);
-  e.spec->ref->set_actor(e.current);
+  if (publish)
+    e.spec->ref->set_actor(e.current);
   start_sweep(self);
 }
 
@@ -115,7 +117,7 @@ void restart(self_ptr self, child_entry& e, const std::string& reason) {
   }
   ++e.stats.restarts;
   metrics::inc(e.metrics.restarts);
-  attach(self, e, std::move(fresh));
+  attach(self, e, std::move(fresh), true);
 }
 
 void maybe_finish_stop(self_ptr self) {
@@ -160,12 +162,12 @@ void on_watch(self_ptr self, const group_child_ptr& spec) {
   e.spec = spec;
   e.budget = supervisor_detail::restart_budget{st.cfg.restarts_max, st.cfg.restart_window};
   e.stats.name = spec->name;
-  e.metrics = make_supervisor_metrics(st.registry, spec->name);
+  e.metrics = make_supervisor_metrics(st.registry, spec->name, /*relaying=*/false);
   if (!spec->first) {
     give_up(self, e, "has no first incarnation");
     return;
   }
-  attach(self, e, spec->first);
+  attach(self, e, spec->first, false);
   // A child watched after the stop began stops at once.
   if (st.stopping)
     self->send_exit(e.current, caf::exit_reason::user_shutdown);

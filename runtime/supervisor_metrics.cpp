@@ -5,7 +5,7 @@
 namespace agentgraph {
 
 supervisor_metrics make_supervisor_metrics(std::shared_ptr<metrics::registry> reg,
-                                           const std::string& child) {
+                                           const std::string& child, bool relaying) {
   supervisor_metrics m;
   auto* r = reg.get();
   m.keepalive = std::move(reg);
@@ -19,6 +19,8 @@ supervisor_metrics make_supervisor_metrics(std::shared_ptr<metrics::registry> re
           "Heartbeat pings a supervised child left unanswered within the heartbeat interval.");
   m.escalations = count("agentgraph_supervisor_escalations_total",
                         "Times a supervisor spent its restart budget and gave up on its child.");
+  if (!relaying)
+    return m;
   m.request_timeouts =
     count("agentgraph_supervisor_request_timeouts_total",
           "Requests a supervisor forwarded that got no reply within request_timeout.");

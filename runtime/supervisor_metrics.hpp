@@ -9,7 +9,9 @@
 //                                                          (bounded by supervisor_inflight_max)
 //
 // Series are resolved when the supervisor starts; all null without a
-// registry (nothing recorded).
+// registry (nothing recorded). A supervision group relays no requests, so
+// its children get no request_timeouts / requests_in_flight series
+// (relaying = false): a series that could only ever show 0 is not created.
 #pragma once
 
 #include <memory>
@@ -29,6 +31,7 @@ struct supervisor_metrics {
 };
 
 [[nodiscard]] supervisor_metrics make_supervisor_metrics(std::shared_ptr<metrics::registry> reg,
-                                                         const std::string& child);
+                                                         const std::string& child,
+                                                         bool relaying = true);
 
 }  // namespace agentgraph

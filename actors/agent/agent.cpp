@@ -392,15 +392,7 @@ agent_actor::behavior_type agent_behavior(self_ptr self,
   metrics::set(st.metrics.tasks_in_flight, 0);
   // A provider, tool or shard that dies fails the calls waiting on it now,
   // not at their deadline.
-  self->set_down_handler([self](caf::down_msg& dm) { self->state.watch.on_down(self, dm); });
-  self->set_default_handler([self](caf::scheduled_actor* ptr,
-                                   caf::message_view& x) -> caf::result<caf::message> {
-    if (is_watch_tick(x.content())) {
-      self->state.watch.on_tick(self);
-      return caf::message{};
-    }
-    return caf::print_and_drop(ptr, x);
-  });
+  route_to_watch(self, &agent_state::watch);
   return {
     [self](execute_atom, task_request& task) { return on_execute(self, task, {}); },
     [self](execute_stream_atom, task_request& task,

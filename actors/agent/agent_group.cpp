@@ -1,6 +1,7 @@
 #include "actors/agent/agent_group.hpp"
 
 #include "runtime/assert.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -8,6 +9,20 @@ namespace agentgraph {
 const char* to_string(group_strategy s) {
   return s == group_strategy::round_robin ? "round_robin" : "least_loaded";
 }
+
+struct agent_group_state {
+  static inline const char* name = "agent_group";
+  group_config cfg;
+  call_watch watch{agent_group_tasks_max};  // tasks on members: deadline and monitor
+  std::vector<group_member> members;
+  size_t next = 0;  // round_robin cursor
+  uint64_t in_flight = 0;
+  uint64_t completed = 0;
+  uint64_t errors = 0;
+  int64_t response_time_total_us = 0;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
 
 namespace agent_group_detail {
 
@@ -87,12 +102,16 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
                                                             + "': member",
                                           st.cfg.task_timeout));
   };
+  // Watched: a member that dies fails its task at once (the group tries
+  // no other member then: the task may have run), a silent one at the
+  // deadline, without a CAF timer per task.
+  const auto deadline = call_watch::clock::now() + st.cfg.task_timeout;
   if (d->sink)
-    self->request(m.handle.get(), st.cfg.task_timeout, execute_stream_atom::value, d->task, d->sink)
-      .then(std::move(on_result), std::move(on_error));
+    watched_request(self, st.watch, m.handle.get(), deadline, std::move(on_result),
+                    std::move(on_error), execute_stream_atom::value, d->task, d->sink);
   else
-    self->request(m.handle.get(), st.cfg.task_timeout, execute_atom::value, d->task)
-      .then(std::move(on_result), std::move(on_error));
+    watched_request(self, st.watch, m.handle.get(), deadline, std::move(on_result),
+                    std::move(on_error), execute_atom::value, d->task);
 }
 
 caf::result<task_result> start(self_ptr self, task_request& task, stream_sink_actor sink) {
@@ -119,6 +138,7 @@ agent_actor::behavior_type agent_group(agent_actor::stateful_pointer<agent_group
   using namespace agent_group_detail;
   self->state.cfg = std::move(cfg);
   self->state.members = std::move(members);
+  route_to_watch(self, &agent_group_state::watch);
   return {
     [self](execute_atom, task_request& task) { return start(self, task, {}); },
     [self](execute_stream_atom, task_request& task,

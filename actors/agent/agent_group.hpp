@@ -46,21 +46,6 @@ struct group_member {
   uint64_t sent = 0;
 };
 
-struct agent_group_state {
-  static inline const char* name = "agent_group";
-  group_config cfg;
-  std::vector<group_member> members;
-  size_t next = 0;  // round_robin cursor
-  uint64_t in_flight = 0;
-  uint64_t completed = 0;
-  uint64_t errors = 0;
-  int64_t response_time_total_us = 0;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-};
-
-agent_actor::behavior_type agent_group(agent_actor::stateful_pointer<agent_group_state> self,
-                                       group_config cfg, std::vector<group_member> members);
-
 // Errors: invalid_argument (no members, too many, an invalid handle).
 [[nodiscard]] caf::expected<agent_actor> spawn_agent_group(caf::actor_system& sys,
                                                            group_config cfg,

@@ -34,15 +34,7 @@ struct gate_state {
 };
 
 caf::behavior gate(caf::stateful_actor<gate_state>* self) {
-  self->set_down_handler([self](caf::down_msg& dm) { self->state.watch.on_down(self, dm); });
-  self->set_default_handler([self](caf::scheduled_actor* ptr,
-                                   caf::message_view& x) -> caf::result<caf::message> {
-    if (is_watch_tick(x.content())) {
-      self->state.watch.on_tick(self);
-      return caf::message{};
-    }
-    return caf::print_and_drop(ptr, x);
-  });
+  route_to_watch(self, &gate_state::watch);
   return {
     [self](gate_submit_atom, std::shared_ptr<gate_task>& t) {
       AG_ASSERT(t && t->done);

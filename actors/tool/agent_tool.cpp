@@ -5,6 +5,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/tool/tool_common.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -23,6 +24,7 @@ struct agent_tool_state {
   uint32_t inflight = 0;  // bounded by tool_inflight_max
   uint64_t task_seq = 0;  // numbers sub-tasks whose call has no id
   tool_metrics metrics;
+  call_watch watch{tool_inflight_max};  // sub-tasks: deadline and monitor on the agent
 };
 
 using self_ptr = tool_actor::stateful_pointer<agent_tool_state>;
@@ -77,12 +79,13 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
                   + std::to_string(++st.task_seq);
   auto task = make_agent_task(inv.call_id, inv.arguments, fallback);
   auto rp = self->make_response_promise<tool_result>();
-  self->request(st.target.get(), st.timeout, execute_atom::value, std::move(task))
-    .then(
-      [self, rp, started, id = inv.call_id](task_result& res) mutable {
-        on_reply(self, rp, id, res, started);
-      },
-      [self, rp, started](caf::error& err) mutable { on_error(self, rp, err, started); });
+  watched_request(
+    self, st.watch, st.target.get(), clock::now() + st.timeout,
+    [self, rp, started, id = inv.call_id](task_result& res) mutable {
+      on_reply(self, rp, id, res, started);
+    },
+    [self, rp, started](caf::error& err) mutable { on_error(self, rp, err, started); },
+    execute_atom::value, std::move(task));
   return rp;
 }
 
@@ -95,6 +98,7 @@ tool_actor::behavior_type agent_tool(self_ptr self, tool_config cfg, dep<agent_a
   st.agent = cfg.agent;
   st.target = std::move(target);
   st.timeout = cfg.timeout;
+  route_to_watch(self, &agent_tool_state::watch);
   return {
     [self](invoke_atom, tool_invocation& inv) { return invoke(self, inv); },
     [self](describe_atom) { return self->state.spec; },

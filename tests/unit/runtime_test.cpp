@@ -3,6 +3,10 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
+
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
@@ -230,4 +234,69 @@ TEST_CASE("runtime: component tables keep the order added, refuse a taken name, 
   REQUIRE_FALSE(gone);
   CHECK(errc_of(gone.error()) == errc::unavailable);
   CHECK(error_context(gone.error()).find("gave up") != std::string::npos);
+}
+
+namespace runtime_test {
+
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 500; ++i) {  // bounded: 5 s
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+}  // namespace runtime_test
+
+TEST_CASE("runtime: agents, tools and providers are found again after a restart") {
+  runtime_test::temp_dir dir;
+  auto rt = runtime_test::make_runtime(dir, "");
+  runtime_client client{*rt};
+  REQUIRE(client.run("solo", runtime_test::task("please compute")));
+  // Supervisors are not proxies: the handle a lookup gives is the agent's
+  // own. Killed, it is restarted and the next lookup reaches the new one.
+  auto first = rt->agent("solo");
+  REQUIRE(first);
+  caf::anon_send_exit(*first, caf::exit_reason::kill);
+  REQUIRE(runtime_test::eventually([&] {
+    auto now = rt->agent("solo");
+    return now && *now != *first;
+  }));
+  // Provider and tool: the agent resolves its dependencies per call, so it
+  // reaches their new incarnations without being rebuilt.
+  auto prov = rt->provider("scripted");
+  auto tool = rt->tool("calculator");
+  REQUIRE(prov);
+  REQUIRE(tool);
+  caf::anon_send_exit(*prov, caf::exit_reason::kill);
+  caf::anon_send_exit(*tool, caf::exit_reason::kill);
+  REQUIRE(runtime_test::eventually([&] {
+    auto p = rt->provider("scripted");
+    auto t = rt->tool("calculator");
+    return p && *p != *prov && t && *t != *tool;
+  }));
+  auto again = client.run("solo", runtime_test::task("please compute"));
+  REQUIRE_MESSAGE(again, describe(again.error()));
+  CHECK(again->output == "value 42");
+}
+
+TEST_CASE("runtime: a task whose provider dies mid-call fails at once, not at its deadline") {
+  runtime_test::temp_dir dir;
+  // The agent's per-call deadline is an hour: only the monitor can end
+  // the call within the test's wait.
+  auto rt = runtime_test::make_runtime(dir, "request_timeout = 1h\n");
+  runtime_client client{*rt};
+  auto pending = client.submit("solo", runtime_test::task("slow please"));  // 2 s in the provider
+  auto prov = rt->provider("scripted");
+  REQUIRE(prov);
+  // Let the call reach the provider, then kill it.
+  std::this_thread::sleep_for(200ms);
+  caf::anon_send_exit(*prov, caf::exit_reason::kill);
+  REQUIRE(pending.wait_for(30s) == std::future_status::ready);
+  auto r = pending.get();
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::unavailable);
+  CHECK(error_context(r.error()).find("provider 'scripted' is down") != std::string::npos);
 }

@@ -80,6 +80,16 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
   auto runner = sys.spawn([book, entry, agent, task = std::move(task),
                     deadline](caf::event_based_actor* self) mutable -> caf::behavior {
     auto sink = caf::actor_cast<stream_sink_actor>(self);
+    // Supervisors relay nothing (ARCHITECTURE §6): an agent that dies with
+    // the task is seen by this monitor at once, not at the deadline.
+    if (agent)  // never monitor an invalid handle: CAF 0.17 segfaults
+      self->monitor(agent);
+    self->set_down_handler([self, book, entry](caf::down_msg&) {
+      finish_task(*book, entry,
+                  from_request_error(caf::make_error(caf::sec::request_receiver_down),
+                                     "agent '" + entry->agent + "'"));
+      self->quit();
+    });
     self->request(agent, deadline, execute_stream_atom::value, std::move(task), sink)
       .then(
         [self, book, entry](task_result& r) {

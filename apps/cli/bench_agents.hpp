@@ -66,6 +66,10 @@ struct process_sample {
 [[nodiscard]] double process_cpu_seconds();
 // MemAvailable of /proc/meminfo in bytes; UINT64_MAX when unreadable.
 [[nodiscard]] uint64_t mem_available_bytes();
+// The machine's 1-minute load average (/proc/loadavg); -1 when unreadable.
+// Printed with the figures: on a shared machine the idle CPU row is bounded
+// by the CPU the process gets.
+[[nodiscard]] double load_average_1m();
 // Process CPU over `window` of wall time, in percent of one core; the
 // calling thread sleeps meanwhile.
 [[nodiscard]] double idle_cpu_pct(std::chrono::milliseconds window);

@@ -69,6 +69,16 @@ uint64_t mem_available_bytes() {
   return std::numeric_limits<uint64_t>::max();
 }
 
+double load_average_1m() {
+  double load = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1)
+      load = -1;
+    std::fclose(f);
+  }
+  return load;
+}
+
 double idle_cpu_pct(std::chrono::milliseconds window) {
   using namespace bench_agents_probe_detail;
   const double cpu0 = process_cpu_seconds();

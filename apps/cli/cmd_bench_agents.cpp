@@ -49,6 +49,7 @@ struct agents_options {
   std::chrono::milliseconds settle{1'000};
   std::chrono::milliseconds idle_window{2'000};
   bool json = false;
+  double load_at_start = -1;  // the machine's, when the run began
 };
 
 caf::expected<std::vector<uint64_t>> parse_populations(const std::string& text) {
@@ -86,7 +87,13 @@ std::optional<int> parse(const args& argv, agents_options& o) {
     "json", "print one JSON object on stdout instead of the table");
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argv).options(desc).run(), vm);
+    // No positional arguments: an empty positional description makes a
+    // stray word an error instead of ignoring it.
+    po::store(po::command_line_parser(argv)
+                .options(desc)
+                .positional(po::positional_options_description{})
+                .run(),
+              vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "agentgraph bench agents: " << e.what() << "\n";
@@ -164,15 +171,21 @@ task_figures run_task_rows(Runtime& rt, const agents_options& o) {
   loop_result agent_seq, raw_1hop, raw_2hop, agent_window, raw_window;
   std::vector<double> agent_rates, raw_rates;
   for (uint32_t r = 0; r < rounds; ++r) {
-    const auto prefix = "r" + std::to_string(r) + "-";
+    // Task ids "s<round>-<i>" (sequential) and "w<round>-<i>" (window);
+    // appended, not concatenated: g++ 12 -O2 warns falsely (-Wrestrict)
+    // about `"s" + std::to_string(r)`.
+    std::string seq_prefix{"s"};
+    seq_prefix.append(std::to_string(r)).append("-");
+    std::string window_prefix{"w"};
+    window_prefix.append(std::to_string(r)).append("-");
     pool(raw_1hop, run_raw_requests(sys, false, 1, warmup, count));
     pool(raw_2hop, run_raw_requests(sys, true, 1, warmup, count));
-    pool(agent_seq, run_agent_tasks(rt, bench_task_agent, 1, warmup, count, "s" + prefix));
+    pool(agent_seq, run_agent_tasks(rt, bench_task_agent, 1, warmup, count, seq_prefix));
     auto raw_w = run_raw_requests(sys, false, bench_agents_window, warmup, count);
     raw_rates.push_back(rate_of(raw_w));
     pool(raw_window, std::move(raw_w));
     auto agent_w = run_agent_tasks(rt, bench_task_agent, bench_agents_window, warmup, count,
-                                   "w" + prefix);
+                                   window_prefix);
     agent_rates.push_back(rate_of(agent_w));
     pool(agent_window, std::move(agent_w));
   }
@@ -254,13 +267,15 @@ void print_header(const agents_options& o) {
   const char* build = "NOT optimized (-O0): these figures say little";
 #endif
   std::printf(
-    "agentgraph bench agents: build %s; %u hardware threads; CAF scheduler.max-threads=%u\n"
+    "agentgraph bench agents: build %s; %u hardware threads; CAF scheduler.max-threads=%u; "
+    "load average %.2f at the start\n"
     "raw CAF 0.17 baselines in this process: the task rows in the agent's own Runtime actor "
     "system,\nthe populations in an empty Runtime's actor system (same runtime_options)\n"
     "task rows: one agent, scripted provider answering at once, no memory, no tools; "
     "%u interleaved rounds,\n%llu measured + %llu warm-up tasks per row in all; "
     "populations: idle CPU over %.1f s after %.1f s settling\n\n",
-    build, std::thread::hardware_concurrency(), runtime_options{}.scheduler_threads, rounds,
+    build, std::thread::hardware_concurrency(), runtime_options{}.scheduler_threads,
+    o.load_at_start, rounds,
     static_cast<unsigned long long>(o.tasks), static_cast<unsigned long long>(o.warmup),
     o.idle_window.count() / 1000.0, o.settle.count() / 1000.0);
   row("measure", "agentgraph", "raw CAF", "ag/raw", "raw baseline");
@@ -406,6 +421,7 @@ nlohmann::json to_json(const task_figures& t, const std::vector<population_figur
                       {"raw_per_s_64", t.raw_per_s},
                       {"task_errors", t.agent_seq.errors + t.agent_window.errors},
                       {"idle_window_s", o.idle_window.count() / 1000.0},
+                      {"load_average_at_start", o.load_at_start},
                       {"time_cap_s", o.time_cap_s}};
   const auto& first = pops.front();
   const auto& g = first.agents.growth;
@@ -504,6 +520,7 @@ int bench_agents(const args& argv) {
   cmd_bench_agents_detail::agents_options o;
   if (auto code = cmd_bench_agents_detail::parse(argv, o))
     return *code;
+  o.load_at_start = load_average_1m();
   return cmd_bench_agents_detail::run(o);
 }
 

@@ -94,5 +94,6 @@ expect_usage "--tasks must be in" -- bench agents --tasks 2000000
 expect_usage "--time-cap-s must be in" -- bench agents --time-cap-s 0
 expect_usage "--time-cap-s must be in" -- bench agents --time-cap-s 5000
 expect_usage "unrecognised option|unrecognized option" -- bench agents --bogus
+expect_usage "too many positional options" -- bench agents 10000
 [ "$fails" -eq 0 ] || { echo "bench_agents_smoke: $fails failure(s)"; exit 1; }
 echo "bench_agents_smoke: ok"

@@ -21,7 +21,9 @@
 // runtime_builder, runtime_client, the metrics registry): what is measured
 // is what an application gets. Growing a population stops at the time cap
 // or when the machine runs short of memory, and says so; no figure is ever
-// extrapolated to the size that was asked.
+// extrapolated to the size that was asked. The JSON's population keys
+// (bytes_per_agent, idle_cpu_pct_10k, ...) are the first size's: 10 K
+// unless --agents names others (the `agents` key says which).
 #pragma once
 
 #include <chrono>
@@ -171,7 +173,7 @@ inline constexpr const char* bench_task_agent = "bench";
 // N agents added through runtime_builder::add_agent to a fresh Runtime
 // (one scripted provider shared by all, every other agent_config key at its
 // default), after one warm-up agent; with the figures of the breakdown
-// that can be read from outside.
+// that can be read from outside. idle_window 0: no idle CPU measure.
 struct agent_population {
   growth_figures growth;
   std::string error;  // set when the Runtime could not be set up

@@ -218,7 +218,8 @@ agent_population grow_agents(const std::string& rules, uint64_t n, const std::st
   std::this_thread::sleep_for(settle);
   out.growth.after = sample_process();
   const size_t running_after = rt.system().registry().running();
-  out.growth.idle_cpu_pct = idle_cpu_pct(idle_window);
+  if (idle_window.count() > 0)
+    out.growth.idle_cpu_pct = idle_cpu_pct(idle_window);
   if (out.growth.reached > 0)
     out.actors_per_agent = (static_cast<double>(running_after) - static_cast<double>(running_before))
                            / static_cast<double>(out.growth.reached);

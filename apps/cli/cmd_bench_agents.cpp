@@ -235,8 +235,9 @@ population_figures run_population(const std::string& rules, uint64_t n, bool bre
   if (breakdown) {
     std::fprintf(stderr, "bench agents: %llu agents with a %zu-byte system prompt\n",
                  static_cast<unsigned long long>(n), prompt_bytes);
+    // Only its bytes are read: no idle CPU window.
     p.with_prompt = grow_agents(rules, n, prompt_of_size(prompt_bytes), cap, o.settle,
-                                o.idle_window);
+                                std::chrono::milliseconds{0});
     trim_heap();
   }
   return p;

@@ -234,6 +234,8 @@ int bench_command(const args& argv) {
     return bench_gateway({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "memory")
     return bench_memory({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "agents")
+    return bench_agents({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
                "[--quick] [--peers-dir DIR]\n"
                "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
@@ -241,7 +243,9 @@ int bench_command(const args& argv) {
                "       agentgraph bench gateway [--requests N] [--warmup N] [--concurrency 1,64] "
                "[--slow-clients N] [--health-requests N] [--quick] [--json]\n"
                "       agentgraph bench memory [--stores N] [--warmup N] [--concurrency 1,64] "
-               "[--quick] [--json]\n";
+               "[--quick] [--json]\n"
+               "       agentgraph bench agents [--tasks N] [--warmup N] [--agents N[,N]] "
+               "[--time-cap-s S] [--quick] [--json]\n";
   return 2;
 }
 

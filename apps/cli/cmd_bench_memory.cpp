@@ -20,6 +20,7 @@
 #include "actors/memory/memory_shard.hpp"
 #include "actors/host/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
+#include "apps/cli/bench_loop.hpp"
 #include "apps/cli/bench_memory.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -82,55 +83,17 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
   return std::nullopt;
 }
 
-// The closed loop, run by one event-based actor: `concurrency` stores in
-// flight; each reply records its latency and sends the next store.
-struct loop_state {
-  memory_actor shard;
-  uint64_t warmup = 0;
-  uint64_t total = 0;  // warm-up + measured
-  uint64_t sent = 0;
-  uint64_t answered = 0;
-  bench_clock::time_point measured_from;
-  loop_result result;
-  std::promise<loop_result> finished;
-};
-using loop_ptr = std::shared_ptr<loop_state>;
-
-void send_store(caf::event_based_actor* self, const loop_ptr& st);
-
-void on_answer(caf::event_based_actor* self, const loop_ptr& st, uint64_t i,
-               bench_clock::time_point begin, const caf::error& err) {
-  const auto now = bench_clock::now();
-  if (i >= st->warmup) {
-    if (err)
-      st->result.add_error(describe(err));
-    else
-      st->result.latency_ns.push_back(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - begin).count());
-  }
-  ++st->answered;
-  if (st->sent < st->total)
-    send_store(self, st);
-  else if (st->answered == st->total) {
-    st->result.seconds = std::chrono::duration<double>(now - st->measured_from).count();
-    st->finished.set_value(std::move(st->result));
-  }
-}
-
-void send_store(caf::event_based_actor* self, const loop_ptr& st) {
-  const uint64_t i = st->sent++;
-  memory_entry e;
-  // Distinct texts of a realistic note's length; the embedding is part of
-  // a store's cost.
-  e.text = "bench note " + std::to_string(i) + ": the agent answered task " + std::to_string(i % 97)
-           + " about crate capacity with the calculator tool";
-  e.kind = "interaction";
-  const auto begin = bench_clock::now();
-  if (i == st->warmup)
-    st->measured_from = begin;
-  self->request(st->shard, bench_request_timeout, store_atom::value, std::move(e))
-    .then([self, st, i, begin](uint64_t) { on_answer(self, st, i, begin, caf::error{}); },
-          [self, st, i, begin](caf::error& err) { on_answer(self, st, i, begin, err); });
+// One store of the closed loop: distinct texts of a realistic note's
+// length (the embedding is part of a store's cost).
+auto store_sender(memory_actor shard) {
+  return [shard](caf::event_based_actor* self, uint64_t i, auto done) {
+    memory_entry e;
+    e.text = "bench note " + std::to_string(i) + ": the agent answered task "
+             + std::to_string(i % 97) + " about crate capacity with the calculator tool";
+    e.kind = "interaction";
+    self->request(shard, bench_request_timeout, store_atom::value, std::move(e))
+      .then([done](uint64_t) { done(caf::error{}); }, [done](caf::error& err) { done(err); });
+  };
 }
 
 struct memory_row {
@@ -176,19 +139,11 @@ memory_row run_row(caf::actor_system& sys, const bench_options& o, const std::fi
     row.note = "failed: " + describe(shard.error());
     return row;
   }
-  auto st = std::make_shared<loop_state>();
-  st->shard = *shard;
-  st->warmup = o.warmup;
-  st->total = o.warmup + o.stores;
-  auto done = st->finished.get_future();
-  sys.spawn([st, concurrency](caf::event_based_actor* self) {
-    for (uint32_t k = 0; k < concurrency && st->sent < st->total; ++k)
-      send_store(self, st);
-  });
-  if (done.wait_for(bench_loop_wait_max) != std::future_status::ready) {
+  auto result = run_actor_loop(sys, concurrency, o.warmup, o.stores, store_sender(*shard));
+  if (!result) {
     row.note = "failed: no end within the loop's bound";
   } else {
-    row.figures = summarize(done.get());
+    row.figures = summarize(std::move(*result));
     const auto page = reg->scrape();
     const std::string family = "agentgraph_memory_commit_batch_changes";
     row.commits = static_cast<uint64_t>(series(page, family + "_count"));

@@ -20,6 +20,8 @@ int config_command(const args& argv);
 int bench_command(const args& argv);
 // `agentgraph bench gateway` (cmd_bench_gateway.cpp).
 int bench_gateway(const args& argv);
+// `agentgraph bench agents` (cmd_bench_agents.cpp, bench_agents.hpp).
+int bench_agents(const args& argv);
 int status_command(const args& argv);
 int submit_command(const args& argv);
 int profile_command(const args& argv);

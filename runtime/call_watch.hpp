@@ -234,7 +234,7 @@ void watched_request(Self* self, call_watch& watch, const Handle& callee,
 template <class Self, class State, class OtherDown = void (*)(caf::down_msg&)>
 void route_to_watch(Self* self, call_watch State::*member,
                     OtherDown other_down = [](caf::down_msg&) {}) {
-  self->set_down_handler([self, member, other_down](caf::down_msg& dm) mutable {
+  self->set_down_handler([self, member, other_down](caf::down_msg& dm) {
     if (!(self->state.*member).on_down(self, dm))
       other_down(dm);
   });

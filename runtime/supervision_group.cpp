@@ -29,7 +29,7 @@ struct child_entry {
   group_child_ptr spec;
   caf::actor current;  // invalid while the child is given up or stopped
   supervisor_detail::restart_budget budget;
-  supervision_stats stats;
+  supervision_stats stats;  // name left empty: the map key holds it
   uint32_t heartbeat_misses = 0;  // consecutive, current incarnation
   supervisor_metrics metrics;
 };
@@ -146,7 +146,7 @@ void on_down(self_ptr self, caf::down_msg& dm) {
   restart(self, e, "crashed: " + supervisor_detail::describe_exit(dm.reason));
 }
 
-void on_watch(self_ptr self, const group_child_ptr& spec) {
+void on_watch(self_ptr self, const group_child_ptr& spec, caf::actor first) {
   auto& st = self->state;
   AG_ASSERT(spec && spec->ref && spec->spawn, "a child names its ref and its factory");
   auto [it, fresh] = st.children.try_emplace(spec->name);
@@ -154,20 +154,19 @@ void on_watch(self_ptr self, const group_child_ptr& spec) {
     // A second child under one name would leave the first unsupervised.
     log(log_severity::error, "supervisor", "a child with this name is supervised already",
         {{"name", spec->name}, {"group", st.group_name}});
-    caf::anon_send_exit(spec->first, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
     spec->ref->set_down(spec->name + " is a duplicate name in group " + st.group_name);
     return;
   }
   auto& e = it->second;
   e.spec = spec;
   e.budget = supervisor_detail::restart_budget{st.cfg.restarts_max, st.cfg.restart_window};
-  e.stats.name = spec->name;
   e.metrics = make_supervisor_metrics(st.registry, spec->name, /*relaying=*/false);
-  if (!spec->first) {
+  if (!first) {
     give_up(self, e, "has no first incarnation");
     return;
   }
-  attach(self, e, spec->first, false);
+  attach(self, e, std::move(first), false);
   // A child watched after the stop began stops at once.
   if (st.stopping)
     self->send_exit(e.current, caf::exit_reason::user_shutdown);
@@ -255,12 +254,16 @@ supervision_group_actor::behavior_type group(self_ptr self, std::string name,
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   self->set_exit_handler([self](caf::exit_msg& em) { on_exit(self, em); });
   return {
-    [self](group_watch_atom, const group_child_ptr& spec) { on_watch(self, spec); },
+    [self](group_watch_atom, const group_child_ptr& spec, caf::actor& first) {
+      on_watch(self, spec, std::move(first));
+    },
     [self](group_stats_atom, const std::string& child) -> caf::result<supervision_stats> {
       auto it = self->state.children.find(child);
       if (it == self->state.children.end())
         return make_error(errc::not_found, "no supervised child named '" + child + "'");
-      return it->second.stats;
+      auto out = it->second.stats;
+      out.name = it->first;
+      return out;
     },
     [self](group_tick_atom, uint64_t tick) {
       if (self->current_sender() != self->ctrl())

@@ -58,7 +58,6 @@ struct group_child {
   // only spawn, never block.
   std::function<caf::actor(caf::actor_system&)> spawn;
   std::shared_ptr<supervised_ref_base> ref;
-  caf::actor first;  // the incarnation the builder spawned
 };
 
 using group_child_ptr = std::shared_ptr<const group_child>;
@@ -68,9 +67,11 @@ using group_stats_atom = caf::atom_constant<caf::atom("ag_gstats")>;
 using group_tick_atom = caf::atom_constant<caf::atom("ag_gtick")>;
 
 using supervision_group_actor = caf::typed_actor<
-  // Supervise this child from now on (monitors it at once: a child that
-  // already died is restarted).
-  caf::reacts_to<group_watch_atom, group_child_ptr>,
+  // Supervise this child, whose first incarnation the caller spawned, from
+  // now on (monitors it at once: a child that already died is restarted).
+  // The incarnation travels beside the spec, so the group holds no
+  // reference to an incarnation that has been replaced.
+  caf::reacts_to<group_watch_atom, group_child_ptr, caf::actor>,
   // Figures of the child `name`. Errors: not_found.
   caf::replies_to<group_stats_atom, std::string>::with<supervision_stats>,
   // Private: the heartbeat sweep and the stop deadline.
@@ -104,8 +105,8 @@ template <class Handle, class SpawnFn>
     return next ? caf::actor_cast<caf::actor>(*next) : caf::actor{};
   };
   child->ref = ref;
-  child->first = caf::actor_cast<caf::actor>(*first);
-  caf::anon_send(group, group_watch_atom::value, group_child_ptr{std::move(child)});
+  caf::anon_send(group, group_watch_atom::value, group_child_ptr{std::move(child)},
+                 caf::actor_cast<caf::actor>(*first));
   return ref;
 }
 

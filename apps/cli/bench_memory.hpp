@@ -23,8 +23,9 @@ namespace agentgraph::cli {
 
 // Bounds of the command's options.
 inline constexpr uint64_t bench_memory_stores_max = 1'000'000;
-// A fill row builds its entries in memory and a file (about 1.2 KB per
-// entry with hash-256 in the shard): a million is about 1.2 GB.
+// A fill row builds its entries in memory and a file, then the shard
+// loads them: 1.4-2.3 KB per entry in the shard with hash-256 (B/entry of
+// the rows), so a million entries take a few GB.
 inline constexpr uint64_t bench_memory_fill_max = 1'000'000;
 inline constexpr size_t bench_memory_fills_max = 8;  // sizes in one --fill list
 

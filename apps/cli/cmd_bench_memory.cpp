@@ -84,7 +84,8 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     "also measure one store at a time on a shard already holding N entries, a comma-separated "
     "list (e.g. 1000,10000,100000)")(
     "fill-index", po::value(&out.fill_index),
-    "the fill rows' index: exact (a scan, whose insert is O(1); default) or hnsw")(
+    "the fill rows' index: exact (a scan, whose insert is O(1); default) or hnsw (the default "
+    "exact_search_max: HNSW from 2000 entries)")(
     "json", "print the rows as one JSON document instead of a table");
   po::variables_map vm;
   try {
@@ -271,6 +272,7 @@ struct fill_row {
   double load_seconds = 0;  // spawn_memory_shard: load the file, embed, index
   uint64_t entries = 0;     // the shard's entries after the row (== fill)
   uint64_t evictions = 0;   // one per store: the shard stays at `fill`
+  double bytes_per_entry = 0;  // memory_stats after the row
   std::string note;         // why there are no figures
 };
 
@@ -330,6 +332,7 @@ fill_row run_fill_row(caf::actor_system& sys, const bench_options& o,
     row.figures = std::move(*figures);
     row.entries = after->entries;
     row.evictions = after->evictions;
+    row.bytes_per_entry = after->bytes_per_entry;
   }
   caf::anon_send_exit(*shard, caf::exit_reason::user_shutdown);
   return row;
@@ -348,11 +351,11 @@ void print_fill_table(const std::vector<fill_row>& rows, const bench_options& o)
     return;
   std::printf("\nfill rows: one store at a time on a full shard of N entries (durability "
               "snapshot, sliding_window with max_entries = N: every store evicts the oldest), "
-              "%s index; load s: spawning the shard on a file of N entries; vs %llu: stores/s "
-              "over the first fill's\n",
+              "%s index; load s: spawning the shard on a file of N entries; B/entry: the "
+              "shard's bytes per entry after the row; vs %llu: stores/s over the first fill's\n",
               o.fill_index.c_str(), static_cast<unsigned long long>(rows.front().fill));
-  std::printf("%-10s %8s %8s %10s %8s %8s %9s %10s\n", "fill", "load s", "stores", "stores/s",
-              "p50 ms", "p99 ms", "entries", "vs first");
+  std::printf("%-10s %8s %8s %10s %8s %8s %9s %8s %10s\n", "fill", "load s", "stores",
+              "stores/s", "p50 ms", "p99 ms", "entries", "B/entry", "vs first");
   for (const auto& r : rows) {
     if (!r.figures) {
       std::printf("%-10llu %s\n", static_cast<unsigned long long>(r.fill), r.note.c_str());
@@ -360,10 +363,11 @@ void print_fill_table(const std::vector<fill_row>& rows, const bench_options& o)
     }
     const auto& f = *r.figures;
     auto ratio = vs_smallest(r, rows);
-    std::printf("%-10llu %8.2f %8llu %10.0f %8.3f %8.3f %9llu %9.3fx",
+    std::printf("%-10llu %8.2f %8llu %10.0f %8.3f %8.3f %9llu %8.0f %9.3fx",
                 static_cast<unsigned long long>(r.fill), r.load_seconds,
                 static_cast<unsigned long long>(f.requests), f.per_second(), f.p50_ms, f.p99_ms,
-                static_cast<unsigned long long>(r.entries), ratio.value_or(0.0));
+                static_cast<unsigned long long>(r.entries), r.bytes_per_entry,
+                ratio.value_or(0.0));
     if (f.errors > 0)
       std::printf("  ERRORS: %llu (first: %s)", static_cast<unsigned long long>(f.errors),
                   f.first_error.substr(0, 160).c_str());
@@ -381,7 +385,7 @@ nlohmann::json fill_json(const std::vector<fill_row>& rows, const bench_options&
       j.update({{"stores", f.requests}, {"stores_per_second", f.per_second()},
                 {"p50_ms", f.p50_ms}, {"p99_ms", f.p99_ms}, {"errors", f.errors},
                 {"load_seconds", r.load_seconds}, {"entries", r.entries},
-                {"evictions", r.evictions},
+                {"evictions", r.evictions}, {"bytes_per_entry", r.bytes_per_entry},
                 {"vs_first_fill", ratio ? nlohmann::json(*ratio) : nlohmann::json()}});
     } else {
       j["note"] = r.note;

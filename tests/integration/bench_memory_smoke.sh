@@ -49,9 +49,9 @@ PY
 rc=$?
 cat "$work/fill"
 [ "$rc" -eq 0 ] || fail "bench memory --fill exited $rc"
-# fill, load s, stores, stores/s, p50, p99, entries, vs first
+# fill, load s, stores, stores/s, p50, p99, entries, B/entry, vs first
 for n in 50 400; do
-  grep -qE "^$n +[0-9]+\.[0-9]{2} +200 +[0-9]+ +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +$n +[0-9]+\.[0-9]{3}x$" \
+  grep -qE "^$n +[0-9]+\.[0-9]{2} +200 +[0-9]+ +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +$n +[0-9]+ +[0-9]+\.[0-9]{3}x$" \
     "$work/fill" || fail "no figures for fill $n"
 done
 grep -qE "^50 .* 1\.000x$" "$work/fill" || fail "the first fill is not its own baseline"
@@ -71,6 +71,7 @@ for r in fills:
     # 20 warm-up + 200 measured stores into a full shard: one eviction each.
     assert r["entries"] == r["fill"] and r["evictions"] == 220, r
     assert r["load_seconds"] >= 0 and r["p99_ms"] >= r["p50_ms"] and r["vs_first_fill"] > 0, r
+    assert r["bytes_per_entry"] > 0, r
 assert fills[0]["vs_first_fill"] == 1.0, fills
 PY
 "$cli" bench memory --quick --concurrency 4 --json >"$work/nofill" 2>&1

@@ -15,9 +15,8 @@
 //                                                       -> committed (the fsync dominates)
 //
 // The gauges are refreshed after every change to the entries (store,
-// retention, restore at start), not on recall. memory_store::bytes walks
-// the entries, so a store costs O(entries) more; shards are bounded by
-// max_entries and a store already runs retention over them.
+// retention, restore at start), not on recall. memory_store::bytes is O(1)
+// (running totals), so the gauge adds nothing that grows with the shard.
 #pragma once
 
 #include <memory>

@@ -20,8 +20,7 @@ using snapshot_done = std::function<void(caf::expected<uint64_t>)>;
 // Publishes the size of the shard after its entries changed.
 void note_entries(memory_shard_state& st) {
   metrics::set(st.metrics.entries, static_cast<double>(st.store->size()));
-  if (st.metrics.bytes != nullptr)  // bytes() walks the entries: only when recorded
-    st.metrics.bytes->set(static_cast<double>(st.store->bytes()));
+  metrics::set(st.metrics.bytes, static_cast<double>(st.store->bytes()));  // O(1)
 }
 
 memory_snapshot_writer::behavior_type writer(memory_snapshot_writer::pointer, std::string path) {

@@ -4,6 +4,7 @@
 #include <limits>
 #include <set>
 
+#include "actors/memory/memory_bytes.hpp"
 #include "actors/memory/retention.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
@@ -20,9 +21,23 @@ caf::error bad(const memory_config& cfg, const char* name, const std::string& wh
   return make_error(errc::invalid_argument, key(cfg, name) + ": " + why);
 }
 
-size_t string_heap_bytes(const std::string& s) {
-  // libstdc++ keeps up to 15 chars inside the object (SSO).
-  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+// What one entry of memory_store::entries_ holds: its map node, the heap of
+// its strings beyond SSO and its metadata. Fixed while the entry is held
+// (a recall changes only integers), so the store adds it on insert and
+// takes the same figure back on removal.
+size_t entry_bytes(const memory_entry& e) {
+  return memory_bytes::tree_node<std::pair<const uint64_t, memory_entry>>
+         + memory_bytes::string_heap(e.text) + memory_bytes::string_heap(e.kind)
+         + e.metadata.heap_bytes();
+}
+
+// kind_limits: a map node per kind plus the kind's string heap.
+size_t kind_limits_bytes(const memory_config& cfg) {
+  size_t total = 0;
+  for (const auto& [kind, limit] : cfg.kind_limits)
+    total += memory_bytes::tree_node<std::pair<const std::string, uint32_t>>
+             + memory_bytes::string_heap(kind);
+  return total;
 }
 
 caf::error validate_limits(const memory_config& cfg) {
@@ -106,7 +121,9 @@ memory_store::memory_store(memory_config cfg, uint32_t dim)
     : cfg_(std::move(cfg)),
       embedder_(dim),
       // +1: a store inserts before retention evicts.
-      index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1) {
+      index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1),
+      retention_(cfg_),
+      kind_limits_bytes_(memory_store_detail::kind_limits_bytes(cfg_)) {
 }
 
 caf::expected<memory_store> memory_store::make(const memory_config& cfg) {
@@ -118,8 +135,13 @@ caf::expected<memory_store> memory_store::make(const memory_config& cfg) {
 void memory_store::insert(memory_entry e) {
   index_.add(e.id, embedder_.embed(e.text));
   uint64_t id = e.id;
-  entries_.emplace(id, std::move(e));
+  auto [it, inserted] = entries_.emplace(id, std::move(e));
+  AG_ASSERT(inserted, "an id stored twice");
+  // Measured where it stays: moving the strings in kept their capacity.
+  entries_bytes_ += memory_store_detail::entry_bytes(it->second);
+  retention_.add(retention_candidate_of(it->second));
   AG_ASSERT(entries_.size() == index_.size());  // one vector per entry
+  AG_ASSERT(entries_.size() == retention_.size());
 }
 
 caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
@@ -157,9 +179,11 @@ caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view que
     auto it = entries_.find(match.id);
     AG_ASSERT(it != entries_.end(), "index holds an id the store does not");
     auto& entry = it->second;
+    const auto before = retention_candidate_of(entry);
     entry.last_access_ms = now_ms;
     if (entry.access_count < std::numeric_limits<uint32_t>::max())
       ++entry.access_count;
+    retention_.update(before, retention_candidate_of(entry));
     if (tracking_)
       changes_.upserted.push_back(entry.id);
     hits.push_back({entry, static_cast<double>(match.score)});
@@ -186,6 +210,7 @@ caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t nex
   // written); size the index for all of them until retention trims them.
   auto live_max = static_cast<uint32_t>(std::max<size_t>(cfg_.max_entries, entries.size()) + 1);
   index_ = vector_index(embedder_.dim(), cfg_.exact_search_max, live_max);
+  AG_ASSERT(retention_.size() == 0 && entries_bytes_ == 0);
   for (auto& e : entries)
     insert(std::move(e));
   next_id_ = next_id;
@@ -193,11 +218,17 @@ caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t nex
 }
 
 size_t memory_store::enforce_retention(int64_t now_ms) {
-  std::vector<retention_candidate> candidates;
-  candidates.reserve(entries_.size());
+  if (retention_.needs_rebuild(now_ms))
+    rebuild_retention();
+  return evict(retention_.select(now_ms));
+}
+
+// The clock stepped back under the importance policy: entries placed by a
+// later `now` may score differently at this one (retention_index.hpp).
+void memory_store::rebuild_retention() {
+  retention_ = retention_index{cfg_};
   for (const auto& [id, e] : entries_)
-    candidates.push_back(retention_candidate_of(e));
-  return evict(select_evictions(std::move(candidates), cfg_, now_ms));
+    retention_.add(retention_candidate_of(e));
 }
 
 size_t memory_store::remove(const std::vector<uint64_t>& ids) {
@@ -206,6 +237,8 @@ size_t memory_store::remove(const std::vector<uint64_t>& ids) {
     auto it = entries_.find(id);
     if (it == entries_.end())
       continue;
+    retention_.remove(retention_candidate_of(it->second));
+    entries_bytes_ -= memory_store_detail::entry_bytes(it->second);
     index_.remove(id);
     entries_.erase(it);
     if (tracking_)
@@ -213,6 +246,7 @@ size_t memory_store::remove(const std::vector<uint64_t>& ids) {
     ++removed;
   }
   AG_ASSERT(entries_.size() == index_.size());
+  AG_ASSERT(entries_.size() == retention_.size());
   return removed;
 }
 
@@ -240,20 +274,16 @@ const memory_entry* memory_store::find(uint64_t id) const {
 }
 
 size_t memory_store::bytes() const {
-  // A std::map node: colour + parent/left/right pointers, then the value.
-  constexpr size_t map_node_overhead = 4 * sizeof(void*);
-  size_t total = sizeof(memory_store) + index_.bytes();
-  for (const auto& [id, e] : entries_) {
-    total += map_node_overhead + sizeof(std::pair<const uint64_t, memory_entry>);
-    total += memory_store_detail::string_heap_bytes(e.text);
-    total += memory_store_detail::string_heap_bytes(e.kind);
-    total += e.metadata.heap_bytes();
-  }
-  // kind_limits: a map node per kind plus the kind's string heap.
-  for (const auto& [kind, limit] : cfg_.kind_limits)
-    total += map_node_overhead + sizeof(std::pair<const std::string, uint32_t>)
-             + memory_store_detail::string_heap_bytes(kind);
-  return total;
+  return sizeof(memory_store) + entries_bytes_ + kind_limits_bytes_ + index_.bytes()
+         + retention_.bytes();
+}
+
+size_t memory_store::bytes_recounted() const {
+  size_t entries = 0;
+  for (const auto& [id, e] : entries_)
+    entries += memory_store_detail::entry_bytes(e);
+  return sizeof(memory_store) + entries + memory_store_detail::kind_limits_bytes(cfg_)
+         + index_.bytes_recounted() + retention_.bytes();
 }
 
 memory_stats memory_store::stats() const {

@@ -19,6 +19,7 @@
 #include "actors/memory/hashing_embedder.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
+#include "actors/memory/retention_index.hpp"
 #include "actors/memory/vector_index.hpp"
 
 namespace agentgraph {
@@ -83,6 +84,8 @@ class memory_store {
   [[nodiscard]] caf::error restore(std::vector<memory_entry> entries, uint64_t next_id);
 
   // Applies the retention policy at now_ms; returns how many were evicted.
+  // O(log n) per eviction (retention_index.hpp), and O(n log n) once when
+  // now_ms is earlier than a previous call under the importance policy.
   size_t enforce_retention(int64_t now_ms);
 
   // Removes the given ids (absent ids are skipped); returns how many went.
@@ -108,9 +111,14 @@ class memory_store {
   [[nodiscard]] const vector_index& index() const { return index_; }
 
   // Heap and object bytes of the entries (map nodes, string capacities,
-  // metadata), the index (which holds the embeddings) and the store itself,
-  // computed from the data structures as they are now.
+  // metadata), the vector index (which holds the embeddings), the
+  // retention index and the store itself. O(1): the entries' part is a
+  // running total (added on insert, taken back on removal; a recall changes
+  // no byte), the indexes report theirs from their sizes.
   [[nodiscard]] size_t bytes() const;
+  // The same figure with every running total recomputed by a walk over all
+  // entries and index slots: O(n), for tests that check bytes() against it.
+  [[nodiscard]] size_t bytes_recounted() const;
 
   // name, entries, bytes, bytes_per_entry, evictions; snapshots_written is
   // the shard's to fill.
@@ -120,6 +128,7 @@ class memory_store {
   memory_store(memory_config cfg, uint32_t dim);
   void insert(memory_entry e);
   size_t remove(const std::vector<uint64_t>& ids);
+  void rebuild_retention();
 
   memory_config cfg_;
   hashing_embedder embedder_;
@@ -130,6 +139,11 @@ class memory_store {
   // entry would double the shard's largest cost for nothing. Rebuilds and
   // the exact-to-HNSW switch read vectors back from the index.
   vector_index index_;
+  // The policy's eviction order over entries_, kept in step by insert,
+  // remove and recall.
+  retention_index retention_;
+  size_t entries_bytes_ = 0;     // sum of each entry's bytes (memory_store.cpp)
+  size_t kind_limits_bytes_ = 0;  // cfg_.kind_limits' map, fixed
   uint64_t next_id_ = 1;
   uint64_t evictions_ = 0;
   bool tracking_ = false;

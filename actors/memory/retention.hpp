@@ -1,6 +1,9 @@
 // Retention policies of a memory shard as pure functions: given the entries,
-// the config and the time, which ids to evict. The shard applies them after
-// every store and on every cleanup tick. No CAF, no clock: tests pass time in.
+// the config and the time, which ids to evict. This is the policies'
+// definition; the store applies them after every store and on every cleanup
+// tick through retention_index, which keeps the same order incrementally
+// (O(log n) per victim instead of a sort of every entry) and is tested
+// against select_evictions. No CAF, no clock: tests pass time in.
 #pragma once
 
 #include <chrono>

@@ -65,19 +65,35 @@ size_t unordered_map_bytes(const Map& m) {
          + m.size() * (sizeof(void*) + sizeof(typename Map::value_type));
 }
 
-// Everything hnswlib allocates for `g`, read from its public fields. hnswlib
-// 0.6.2 allocates: level 0 (links + vector + label per slot), a pointer per
-// slot to upper-level links, the upper-level links of each node that has
-// them, one level and one mutex per slot, 65536 update mutexes, a visited
-// list of one mark per slot (one list: a single thread ever searches), and
-// the label map.
-size_t hnsw_bytes(const hnsw_graph& g) {
+// The upper-level link list hnswlib mallocs for the node in `slot` (none on
+// level 0 alone).
+size_t upper_links_bytes(const hnsw_graph& g, size_t slot) {
+  const int level = g.element_levels_[slot];
+  return level > 0 ? g.size_links_per_element_ * static_cast<size_t>(level) + 1 : 0;
+}
+
+// Every node's upper-level links: a walk over all slots, O(n). The index
+// keeps this sum as it adds nodes (impl::upper_links); the walk runs when a
+// graph is built and for bytes_recounted.
+size_t upper_links_bytes(const hnsw_graph& g) {
+  size_t total = 0;
+  for (size_t i = 0; i < g.cur_element_count; ++i)
+    total += upper_links_bytes(g, i);
+  return total;
+}
+
+// Everything hnswlib allocates for `g`, read from its public fields, with
+// `upper_links` = upper_links_bytes(g) passed in so that this stays O(1).
+// hnswlib 0.6.2 allocates: level 0 (links + vector + label per slot), a
+// pointer per slot to upper-level links, the upper-level links of each node
+// that has them, one level and one mutex per slot, 65536 update mutexes, a
+// visited list of one mark per slot (one list: a single thread ever
+// searches), and the label map.
+size_t hnsw_bytes(const hnsw_graph& g, size_t upper_links) {
   size_t total = sizeof(hnsw_graph) + sizeof(unit_ip_space);
   total += g.max_elements_ * g.size_data_per_element_;
   total += g.max_elements_ * sizeof(char*);
-  for (size_t i = 0; i < g.cur_element_count; ++i)
-    if (g.element_levels_[i] > 0)
-      total += g.size_links_per_element_ * static_cast<size_t>(g.element_levels_[i]) + 1;
+  total += upper_links;
   total += g.element_levels_.capacity() * sizeof(int);
   total += g.link_list_locks_.capacity() * sizeof(std::mutex);
   total += g.link_list_update_locks_.capacity() * sizeof(std::mutex);
@@ -116,6 +132,10 @@ struct vector_index::impl {
   // graph every n/3 stores: measured 1.8 s on the actor thread at 10k
   // entries (dim 256, -O1). Reuse keeps steady-state churn rebuild-free.
   std::vector<hnswlib::tableint> free_slots;
+  // upper_links_bytes(*graph), kept as nodes are added so that bytes() does
+  // not walk every slot. A reused slot keeps its level (updatePoint
+  // re-links it where it is), hence its upper links.
+  size_t upper_links = 0;
 
   impl(uint32_t d, uint32_t exact_max, uint32_t live)
       : dim(d),
@@ -182,6 +202,7 @@ struct vector_index::impl {
     space = std::move(new_space);
     graph = std::move(new_graph);
     free_slots.clear();
+    upper_links = vector_index_detail::upper_links_bytes(*graph);
   }
 
   void switch_to_hnsw() {
@@ -212,6 +233,7 @@ struct vector_index::impl {
     if (live_ids.size() < exact_search_max) {
       graph.reset();
       space.reset();
+      upper_links = 0;
       std::vector<hnswlib::tableint>().swap(free_slots);
       for (size_t i = 0; i < live_ids.size(); ++i)
         exact_add(live_ids[i], live_vectors.data() + i * dim);
@@ -251,6 +273,8 @@ struct vector_index::impl {
       graph->resizeIndex(slots);
     }
     graph->addPoint(v, static_cast<hnswlib::labeltype>(id));
+    // A new label takes the next slot (single-threaded: nobody else adds).
+    upper_links += vector_index_detail::upper_links_bytes(*graph, graph->cur_element_count - 1);
   }
 
   std::vector<index_match> hnsw_search(const std::vector<float>& q, size_t k) {
@@ -336,8 +360,14 @@ size_t vector_index::bytes() const {
   total += vector_index_detail::unordered_map_bytes(impl_->position);
   total += impl_->free_slots.capacity() * sizeof(hnswlib::tableint);
   if (impl_->graph)
-    total += vector_index_detail::hnsw_bytes(*impl_->graph);
+    total += vector_index_detail::hnsw_bytes(*impl_->graph, impl_->upper_links);
   return total;
+}
+
+size_t vector_index::bytes_recounted() const {
+  if (!impl_->graph)
+    return bytes();  // the exact scan's figure has no running part
+  return bytes() - impl_->upper_links + vector_index_detail::upper_links_bytes(*impl_->graph);
 }
 
 }  // namespace agentgraph

@@ -70,10 +70,14 @@ class vector_index {
   [[nodiscard]] bool uses_hnsw() const;
   // HNSW slots holding deleted vectors (0 in exact mode).
   [[nodiscard]] size_t deleted_slots() const;
-  // Bytes this index holds on the heap plus its own objects, computed from
-  // the live data structures (vector capacities, hnswlib's level-0 block,
-  // upper-level link lists, locks, visited list and label map).
+  // Bytes this index holds on the heap plus its own objects, read from the
+  // live data structures (vector capacities, hnswlib's level-0 block, locks,
+  // visited list and label map) in O(1); the upper-level link lists, one
+  // per HNSW node above level 0, are a running sum kept as nodes are added.
   [[nodiscard]] size_t bytes() const;
+  // bytes() with the upper-level links summed over every slot: O(n), for
+  // tests that the running sum is right.
+  [[nodiscard]] size_t bytes_recounted() const;
 
   struct impl;
 

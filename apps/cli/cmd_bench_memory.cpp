@@ -1,8 +1,10 @@
 // `agentgraph bench memory` (bench_memory.hpp says what it measures).
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <iostream>
@@ -18,10 +20,13 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/memory/memory_shard.hpp"
+#include "actors/memory/memory_snapshot.hpp"
 #include "actors/host/register_types.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_loop.hpp"
 #include "apps/cli/bench_memory.hpp"
+#include "runtime/blocking_ask.hpp"
+#include "runtime/config/config_text.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
 
@@ -40,7 +45,33 @@ struct bench_options {
   uint64_t warmup = 1'000;
   std::string levels = "1,64";
   bool json = false;
+  std::string fill;                  // --fill as given; empty: no fill rows
+  std::vector<uint64_t> fills;       // parsed, in the order given
+  std::string fill_index = "exact";  // exact | hnsw
 };
+
+// "1000,10000" -> {1000, 10000}, each in [1, bench_memory_fill_max], at
+// most bench_memory_fills_max of them.
+caf::expected<std::vector<uint64_t>> parse_fills(const std::string& text) {
+  auto items = split(text, ',');
+  if (items.size() > bench_memory_fills_max)
+    return make_error(errc::invalid_argument,
+                      "--fill: at most " + std::to_string(bench_memory_fills_max) + " sizes");
+  std::vector<uint64_t> out;
+  for (auto view : items) {
+    std::string item{view};
+    char* end = nullptr;
+    errno = 0;
+    auto n = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || item[0] == '-' || *end != '\0' || errno != 0 || n < 1
+        || n > bench_memory_fill_max)
+      return make_error(errc::invalid_argument,
+                        "--fill: '" + item + "' is not a count in [1, "
+                          + std::to_string(bench_memory_fill_max) + "]");
+    out.push_back(n);
+  }
+  return out;
+}
 
 std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint32_t>& levels) {
   po::options_description desc{"agentgraph bench memory"};
@@ -50,6 +81,12 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     "concurrency", po::value(&out.levels),
     "stores in flight, a comma-separated list (default 1,64)")(
     "quick", "small counts for a smoke test: 200 stores, 20 warm-up (unless given)")(
+    "fill", po::value(&out.fill),
+    "also measure one store at a time on a shard already holding N entries, a comma-separated "
+    "list (e.g. 1000,10000,100000)")(
+    "fill-index", po::value(&out.fill_index),
+    "the fill rows' index: exact (a scan, whose insert is O(1); default) or hnsw (the default "
+    "exact_search_max: HNSW from 2000 entries)")(
     "json", "print the rows as one JSON document instead of a table");
   po::variables_map vm;
   try {
@@ -80,20 +117,50 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     return 2;
   }
   levels = std::move(*parsed);
+  if (!out.fill.empty()) {
+    auto fills = parse_fills(out.fill);
+    if (!fills) {
+      std::cerr << "agentgraph bench memory: " << error_context(fills.error()) << "\n";
+      return 2;
+    }
+    out.fills = std::move(*fills);
+  }
+  if (out.fill_index != "exact" && out.fill_index != "hnsw") {
+    std::cerr << "agentgraph bench memory: --fill-index must be exact or hnsw\n";
+    return 2;
+  }
   return std::nullopt;
 }
 
-// One store of the closed loop: distinct texts of a realistic note's
-// length (the embedding is part of a store's cost).
-auto store_sender(memory_actor shard) {
-  return [shard](caf::event_based_actor* self, uint64_t i, auto done) {
+// Distinct texts of a realistic note's length; the embedding is part of a
+// store's cost. `i` numbers the note: a fill's notes and the measured ones
+// take different ranges, so no two entries of a shard share a text.
+std::string bench_note_text(uint64_t i) {
+  return "bench note " + std::to_string(i) + ": the agent answered task " + std::to_string(i % 97)
+         + " about crate capacity with the calculator tool";
+}
+
+// One store of the closed loop, its note numbered from `first_note`.
+auto store_sender(memory_actor shard, uint64_t first_note) {
+  return [shard, first_note](caf::event_based_actor* self, uint64_t i, auto done) {
     memory_entry e;
-    e.text = "bench note " + std::to_string(i) + ": the agent answered task "
-             + std::to_string(i % 97) + " about crate capacity with the calculator tool";
+    e.text = bench_note_text(first_note + i);
     e.kind = "interaction";
     self->request(shard, bench_request_timeout, store_atom::value, std::move(e))
       .then([done](uint64_t) { done(caf::error{}); }, [done](caf::error& err) { done(err); });
   };
+}
+
+// Runs the closed loop (o.warmup + o.stores stores, `concurrency` in
+// flight) against `shard`; texts are numbered from `first_note`.
+caf::expected<row_figures> drive(caf::actor_system& sys, const memory_actor& shard,
+                                 const bench_options& o, uint32_t concurrency,
+                                 uint64_t first_note) {
+  auto result =
+    run_actor_loop(sys, concurrency, o.warmup, o.stores, store_sender(shard, first_note));
+  if (!result)
+    return make_error(errc::timeout, "no end within the loop's bound");
+  return summarize(std::move(*result));
 }
 
 struct memory_row {
@@ -139,11 +206,11 @@ memory_row run_row(caf::actor_system& sys, const bench_options& o, const std::fi
     row.note = "failed: " + describe(shard.error());
     return row;
   }
-  auto result = run_actor_loop(sys, concurrency, o.warmup, o.stores, store_sender(*shard));
-  if (!result) {
-    row.note = "failed: no end within the loop's bound";
+  auto figures = drive(sys, *shard, o, concurrency, 0);
+  if (!figures) {
+    row.note = "failed: " + error_context(figures.error());
   } else {
-    row.figures = summarize(std::move(*result));
+    row.figures = std::move(*figures);
     const auto page = reg->scrape();
     const std::string family = "agentgraph_memory_commit_batch_changes";
     row.commits = static_cast<uint64_t>(series(page, family + "_count"));
@@ -151,6 +218,136 @@ memory_row run_row(caf::actor_system& sys, const bench_options& o, const std::fi
   }
   caf::anon_send_exit(*shard, caf::exit_reason::user_shutdown);
   return row;
+}
+
+// A fill row: stores on a shard that already holds `fill` entries.
+struct fill_row {
+  uint64_t fill = 0;
+  std::optional<row_figures> figures;
+  double load_seconds = 0;  // spawn_memory_shard: load the file, embed, index
+  uint64_t entries = 0;     // the shard's entries after the row (== fill)
+  uint64_t evictions = 0;   // one per store: the shard stays at `fill`
+  double bytes_per_entry = 0;  // memory_stats after the row
+  std::string note;         // why there are no figures
+};
+
+// The shard of a fill row, holding `fill` entries: a snapshot file of them
+// loaded the way a node loads one at start. Filling through stores would
+// cost what the row measures, fill times over.
+caf::expected<memory_actor> spawn_filled(caf::actor_system& sys, const bench_options& o,
+                                         const std::filesystem::path& dir, uint64_t fill,
+                                         std::shared_ptr<metrics::registry> reg) {
+  memory_config mc;
+  mc.name = "bench";
+  mc.durability = memory_durability::snapshot;
+  mc.snapshot_path = (dir / ("fill-" + std::to_string(fill) + ".db")).string();
+  // Full from the start: every measured store makes retention evict the
+  // oldest entry (sliding_window), so the row measures the steady state
+  // of a full shard of this size, eviction included.
+  mc.max_entries = static_cast<uint32_t>(fill);
+  if (o.fill_index == "exact")  // +1: a store inserts before retention evicts
+    mc.exact_search_max = static_cast<uint32_t>(fill + 2);
+  const int64_t now = system_unix_ms();
+  std::vector<memory_entry> entries(fill);
+  for (uint64_t i = 0; i < fill; ++i) {
+    auto& e = entries[i];
+    e.id = i + 1;
+    e.text = bench_note_text(i);
+    e.created_ms = now - static_cast<int64_t>(fill - i);  // older first, as stored
+  }
+  if (auto written = save_memory_snapshot(mc.snapshot_path, entries, fill + 1); !written)
+    return std::move(written.error());
+  return spawn_memory_shard(sys, mc, {}, std::move(reg));
+}
+
+fill_row run_fill_row(caf::actor_system& sys, const bench_options& o,
+                      const std::filesystem::path& dir, uint64_t fill) {
+  fill_row row;
+  row.fill = fill;
+  const auto begin = bench_clock::now();
+  auto shard = spawn_filled(sys, o, dir, fill, std::make_shared<metrics::registry>());
+  if (!shard) {
+    row.note = "failed: " + describe(shard.error());
+    return row;
+  }
+  // Its first message is the retention pass over the loaded entries: a
+  // stats reply comes after it, so the load is complete when timed.
+  auto loaded = blocking_ask<memory_stats>(sys, *shard, bench_request_timeout, "bench shard",
+                                           stats_atom::value);
+  row.load_seconds = std::chrono::duration<double>(bench_clock::now() - begin).count();
+  auto figures = loaded ? drive(sys, *shard, o, 1, fill)
+                        : caf::expected<row_figures>{std::move(loaded.error())};
+  auto after = blocking_ask<memory_stats>(sys, *shard, bench_request_timeout, "bench shard",
+                                          stats_atom::value);
+  if (!figures)
+    row.note = "failed: " + error_context(figures.error());
+  else if (!after)
+    row.note = "failed: " + error_context(after.error());
+  else {
+    row.figures = std::move(*figures);
+    row.entries = after->entries;
+    row.evictions = after->evictions;
+    row.bytes_per_entry = after->bytes_per_entry;
+  }
+  caf::anon_send_exit(*shard, caf::exit_reason::user_shutdown);
+  return row;
+}
+
+// Stores/s of `r` over the smallest fill's, measured in the same run.
+std::optional<double> vs_smallest(const fill_row& r, const std::vector<fill_row>& rows) {
+  if (rows.empty() || !rows.front().figures || !r.figures
+      || rows.front().figures->per_second() <= 0)
+    return std::nullopt;
+  return r.figures->per_second() / rows.front().figures->per_second();
+}
+
+void print_fill_table(const std::vector<fill_row>& rows, const bench_options& o) {
+  if (rows.empty())
+    return;
+  std::printf("\nfill rows: one store at a time on a full shard of N entries (durability "
+              "snapshot, sliding_window with max_entries = N: every store evicts the oldest), "
+              "%s index; load s: spawning the shard on a file of N entries; B/entry: the "
+              "shard's bytes per entry after the row; vs %llu: stores/s over the first fill's\n",
+              o.fill_index.c_str(), static_cast<unsigned long long>(rows.front().fill));
+  std::printf("%-10s %8s %8s %10s %8s %8s %9s %8s %10s\n", "fill", "load s", "stores",
+              "stores/s", "p50 ms", "p99 ms", "entries", "B/entry", "vs first");
+  for (const auto& r : rows) {
+    if (!r.figures) {
+      std::printf("%-10llu %s\n", static_cast<unsigned long long>(r.fill), r.note.c_str());
+      continue;
+    }
+    const auto& f = *r.figures;
+    auto ratio = vs_smallest(r, rows);
+    std::printf("%-10llu %8.2f %8llu %10.0f %8.3f %8.3f %9llu %8.0f %9.3fx",
+                static_cast<unsigned long long>(r.fill), r.load_seconds,
+                static_cast<unsigned long long>(f.requests), f.per_second(), f.p50_ms, f.p99_ms,
+                static_cast<unsigned long long>(r.entries), r.bytes_per_entry,
+                ratio.value_or(0.0));
+    if (f.errors > 0)
+      std::printf("  ERRORS: %llu (first: %s)", static_cast<unsigned long long>(f.errors),
+                  f.first_error.substr(0, 160).c_str());
+    std::printf("\n");
+  }
+}
+
+nlohmann::json fill_json(const std::vector<fill_row>& rows, const bench_options& o) {
+  auto out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json j = {{"fill", r.fill}, {"index", o.fill_index}, {"concurrency", 1}};
+    if (r.figures) {
+      const auto& f = *r.figures;
+      auto ratio = vs_smallest(r, rows);
+      j.update({{"stores", f.requests}, {"stores_per_second", f.per_second()},
+                {"p50_ms", f.p50_ms}, {"p99_ms", f.p99_ms}, {"errors", f.errors},
+                {"load_seconds", r.load_seconds}, {"entries", r.entries},
+                {"evictions", r.evictions}, {"bytes_per_entry", r.bytes_per_entry},
+                {"vs_first_fill", ratio ? nlohmann::json(*ratio) : nlohmann::json()}});
+    } else {
+      j["note"] = r.note;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 const memory_row* snapshot_row(const std::vector<memory_row>& rows, uint32_t concurrency) {
@@ -205,7 +402,8 @@ void print_table(const std::vector<memory_row>& rows, const bench_options& o) {
   }
 }
 
-void print_json(const std::vector<memory_row>& rows, const bench_options& o) {
+void print_json(const std::vector<memory_row>& rows, const std::vector<fill_row>& fills,
+                const bench_options& o) {
   nlohmann::json out
     = {{"warmup", o.warmup}, {"stores", o.stores}, {"rows", nlohmann::json::array()}};
   for (const auto& r : rows) {
@@ -225,6 +423,8 @@ void print_json(const std::vector<memory_row>& rows, const bench_options& o) {
     }
     out["rows"].push_back(std::move(j));
   }
+  if (!fills.empty())  // a key of its own: "rows" keeps one shape
+    out["fill_rows"] = fill_json(fills, o);
   std::cout << out.dump(2) << "\n";
 }
 
@@ -249,6 +449,7 @@ int bench_memory(const args& argv) {
   // Explicit (CAF's default, max(cores, 4), oversubscribes small machines).
   cfg.set("scheduler.max-threads", 2);
   std::vector<memory_row> rows;
+  std::vector<fill_row> fills;
   {
     caf::actor_system sys{cfg};
     for (auto c : levels) {
@@ -256,15 +457,21 @@ int bench_memory(const args& argv) {
       for (auto window : bench_commit_windows)
         rows.push_back(run_row(sys, o, dir, memory_durability::commit, window, c));
     }
+    for (auto fill : o.fills)
+      fills.push_back(run_fill_row(sys, o, dir, fill));
   }
   std::filesystem::remove_all(dir, ec);
-  if (o.json)
-    print_json(rows, o);
-  else
+  if (o.json) {
+    print_json(rows, fills, o);
+  } else {
     print_table(rows, o);
+    print_fill_table(fills, o);
+  }
   bool failed = false;
   for (const auto& r : rows)
     failed = failed || !r.figures || r.figures->errors > 0;
+  for (const auto& r : fills)
+    failed = failed || !r.figures || r.figures->errors > 0 || r.entries != r.fill;
   if (failed)
     std::cerr << "agentgraph bench memory: some rows failed\n";
   return failed ? 1 : 0;

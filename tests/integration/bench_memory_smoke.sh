@@ -1,8 +1,8 @@
 #!/bin/bash
 # `agentgraph bench memory --quick`: the benchmark runs end to end and prints
 # a row with figures for both durabilities at each concurrency, the commit
-# rows with their commits and ratio, and valid --json. Behaviour only (exit
-# code, rows, fields), never a timing.
+# rows with their commits and ratio, valid --json, and with --fill a row per
+# shard size. Behaviour only (exit code, rows, fields), never a timing.
 set -uo pipefail
 cli="$1"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -42,6 +42,42 @@ for k in ("commit0", "commit2"):
 assert rows["snapshot"]["commits"] == 0 and rows["snapshot"]["vs_snapshot"] == 1.0, rows
 PY
 
+# --fill: one row per size, each with figures, a shard that stayed at its
+# size (every store evicted one) and a ratio to the first size; in --json
+# under a key of its own, so "rows" keeps its shape.
+"$cli" bench memory --quick --concurrency 1 --fill 50,400 >"$work/fill" 2>&1
+rc=$?
+cat "$work/fill"
+[ "$rc" -eq 0 ] || fail "bench memory --fill exited $rc"
+# fill, load s, stores, stores/s, p50, p99, entries, B/entry, vs first
+for n in 50 400; do
+  grep -qE "^$n +[0-9]+\.[0-9]{2} +200 +[0-9]+ +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +$n +[0-9]+ +[0-9]+\.[0-9]{3}x$" \
+    "$work/fill" || fail "no figures for fill $n"
+done
+grep -qE "^50 .* 1\.000x$" "$work/fill" || fail "the first fill is not its own baseline"
+grep -q "ERRORS" "$work/fill" && fail "some fill stores failed"
+"$cli" bench memory --quick --concurrency 2 --fill 30,300 --fill-index hnsw --json \
+  >"$work/fjson" 2>&1 || fail "--fill --json exited $?"
+python3 - "$work/fjson" <<'PY' || fail "--fill --json: not the expected document"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert {r["durability"] + str(r.get("commit_window_ms", "")) for r in doc["rows"]} \
+    == {"snapshot", "commit0", "commit2"}, doc["rows"]
+fills = doc["fill_rows"]
+assert [r["fill"] for r in fills] == [30, 300], fills
+for r in fills:
+    assert r["index"] == "hnsw" and r["concurrency"] == 1, r
+    assert r["stores"] == 200 and r["errors"] == 0 and r["stores_per_second"] > 0, r
+    # 20 warm-up + 200 measured stores into a full shard: one eviction each.
+    assert r["entries"] == r["fill"] and r["evictions"] == 220, r
+    assert r["load_seconds"] >= 0 and r["p99_ms"] >= r["p50_ms"] and r["vs_first_fill"] > 0, r
+    assert r["bytes_per_entry"] > 0, r
+assert fills[0]["vs_first_fill"] == 1.0, fills
+PY
+"$cli" bench memory --quick --concurrency 4 --json >"$work/nofill" 2>&1
+python3 -c 'import json,sys; assert "fill_rows" not in json.load(open(sys.argv[1]))' "$work/nofill" \
+  || fail "fill_rows without --fill"
+
 expect_usage() {  # expect_usage PATTERN -- args...
   local pattern="$1"; shift 2
   "$cli" "$@" >"$work/u" 2>&1; local rc=$?
@@ -52,4 +88,10 @@ expect_usage() {  # expect_usage PATTERN -- args...
 expect_usage "agentgraph bench memory" -- bench
 expect_usage "--stores must be in" -- bench memory --stores 0
 expect_usage "--concurrency" -- bench memory --concurrency 0
+expect_usage "--fill: '0' is not a count" -- bench memory --fill 0
+expect_usage "--fill: 'x' is not a count" -- bench memory --fill 1000,x
+expect_usage "--fill: '' is not a count" -- bench memory --fill 1000,
+expect_usage "--fill: '2000000' is not a count" -- bench memory --fill 2000000
+expect_usage "--fill: at most 8 sizes" -- bench memory --fill 1,2,3,4,5,6,7,8,9
+expect_usage "--fill-index must be exact or hnsw" -- bench memory --fill 10 --fill-index flat
 exit $((fails > 0))

@@ -21,8 +21,11 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/host/register_types.hpp"
+#include "runtime/blocking_ask.hpp"
 #include "runtime/call_watch.hpp"
 #include "runtime/heartbeat.hpp"
 #include "runtime/supervision_group.hpp"

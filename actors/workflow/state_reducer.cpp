@@ -100,6 +100,7 @@ caf::error apply_one(Value::Object& state, const std::string& node, Value& updat
                         + std::string{update.is_array() ? "list" : "value"}
                         + " where a state update (an object) belongs");
   results.clear();
+  results.reserve(update.as_object().size());
   for (auto& [key, value] : update.as_object()) {
     auto cur = state.find(key);
     auto next = reduce(g.find_key(key), cur == state.end() ? nullptr : &cur->second,
@@ -137,6 +138,7 @@ caf::error apply_ordered_updates(Value& state, std::vector<node_update>& updates
     return make_error(errc::invalid_argument, "workflow state is not an object");
   auto& obj = state.as_object();
   std::vector<undo_entry> log;
+  log.reserve(updates.size() + 1);  // one key per update is the common case
   std::vector<std::pair<const std::string*, Value>> results;
   for (auto& u : updates) {
     AG_ASSERT(u.node != nullptr);

@@ -264,7 +264,7 @@ void end_step(self_ptr self) {
       // The asking nodes run again on resume: not stopped by interrupt_before.
       return interrupt(self, st.active);
     }
-    self->send(self, workflow_step_atom::value);
+    begin_step(self);
   });
 }
 
@@ -310,7 +310,7 @@ void node_succeeded(self_ptr self, node_rank r, Value update) {
   node_done(self);
 }
 
-void begin_step(self_ptr self) {
+void run_step(self_ptr self) {
   auto& st = self->state;
   const auto& g = *st.graph;
   const auto& plan = *st.plan;
@@ -342,6 +342,30 @@ void begin_step(self_ptr self) {
   }
 }
 
+// Starts the next super-step. Called from inside a step that ended inline
+// (its last function node answered at once), it only marks the step due:
+// the outermost call runs due steps in a loop (at most
+// workflow_inline_steps_max, then a self-message), so the stack stays flat
+// whatever the number of steps.
+void begin_step(self_ptr self) {
+  auto& st = self->state;
+  if (st.in_steps) {
+    st.step_due = true;
+    return;
+  }
+  st.in_steps = true;
+  uint32_t steps = 0;
+  do {
+    st.step_due = false;
+    run_step(self);
+  } while (st.step_due && !st.finished && ++steps < workflow_inline_steps_max);
+  st.in_steps = false;
+  if (st.step_due && !st.finished) {
+    st.step_due = false;
+    self->send(self, workflow_step_atom::value);
+  }
+}
+
 // Where the run starts, in ranks. check_start vouched for every name.
 void load_start(workflow_run_state& st, workflow_start& start) {
   const auto& g = *st.graph;
@@ -365,6 +389,7 @@ void load_start(workflow_run_state& st, workflow_start& start) {
   if (start.resuming)
     st.resume_past = st.active;
   st.attempts.assign(plan.size(), 0);
+  st.updates.reserve(std::min<size_t>(plan.size(), workflow_fanout_max));
   st.checkpoints = std::move(start.checkpoints);
   st.parent_checkpoint = start.parent_checkpoint;
   st.checkpoint_timeout = start.checkpoint_timeout;

@@ -21,10 +21,15 @@
 
 namespace agentgraph {
 
-// Self-message: start the next super-step. A step that ends inline (only
-// function nodes) must not start the next one from inside itself, or a
-// long cycle would nest one stack frame set per step.
+// Self-message: start the next super-step after workflow_inline_steps_max
+// steps ran one after the other inside one message (begin_step's loop).
 using workflow_step_atom = caf::atom_constant<caf::atom("ag_wfstep")>;
+
+// Steps that end inline (function nodes only) run in a loop, not nested
+// (a long cycle would nest one stack frame set per step) and not one
+// message each (CAF's dispatch of a self-message per step, for nothing); past
+// this many the run sends itself workflow_step_atom and goes on from there.
+constexpr uint32_t workflow_inline_steps_max = 64;
 
 // The run's own type: its interface plus the chunks agent nodes stream to
 // it and its step message.
@@ -53,6 +58,8 @@ struct workflow_run_state {
   node_set resume_past;  // interrupt_before skipped once for these
   bool started = false;
   bool finished = false;
+  bool in_steps = false;  // begin_step's loop is running: a step ending inline sets step_due
+  bool step_due = false;
   caf::error start_error;  // check_start's verdict: answered instead of running
   caf::typed_response_promise<workflow_result> promise;
   // The step in progress.

@@ -7,6 +7,13 @@
 // graphs in LangGraph.js (tools/peers/bench_langgraph.mjs), without a
 // checkpointer and with MemorySaver.
 //
+// Rows differ in who starts the runs: this thread blocked in run_workflow
+// asking for no events (what an embedding app's call costs), the same
+// taking every event, or an event-based actor starting each run when the
+// last answered (no thread blocks: the engine without the hand-off between
+// a plain thread and CAF's scheduler). `--only TEXT` runs just the rows
+// whose name holds TEXT (profiling one row); `--json` prints one object.
+//
 // Per-step overhead = a run's wall time / its super-steps; the table gives
 // it at the median run, next to the runs' p50 and p99. A run that fails, or
 // ends in another state or step count than expected, fails the row; the

@@ -120,6 +120,14 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+# --only runs the rows it names; the others say they were not selected.
+"$cli" bench workflow --runs 3 --warmup 0 --only "function, from an actor" --peers-dir "$src/tools/peers" \
+  >"$work/only" 2>&1 || fail "bench workflow --only exited $?"
+n=$(grep -cE "^agentgraph, function, from an actor +3 +3 " "$work/only")
+[ "$n" -eq 2 ] || { fail "--only: want the selected row measured in both graphs, got $n"; cat "$work/only"; }
+n=$(grep -cE " skipped: not selected \(--only function, from an actor\)$" "$work/only")
+[ "$n" -eq 18 ] || { fail "--only: want 18 rows not selected, got $n"; cat "$work/only"; }
+
 expect_usage() {  # expect_usage PATTERN -- args...
   local pattern="$1"; shift 2
   "$cli" "$@" >"$work/u" 2>&1; local rc=$?

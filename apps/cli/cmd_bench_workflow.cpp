@@ -18,6 +18,7 @@
 
 #include <boost/program_options.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/defaults.hpp>
 #include <caf/event_based_actor.hpp>
 
 #include "actors/host/runtime.hpp"

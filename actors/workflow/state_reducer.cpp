@@ -70,49 +70,67 @@ caf::expected<Value> reduce(const state_key_spec* spec, const Value* current, Va
   return make_error(errc::internal, where(node, key) + ": unknown reducer");
 }
 
-// A step's writes, to put back on error: each key's value before the
-// write (nullopt: the key was absent), in write order. Undone backwards,
-// so a key written twice ends with its value from before the step.
+// A step's writes, to put back on error: where each went and the value it
+// replaced (nullopt: the key was new), in write order. Undone backwards, so
+// a key written twice ends with its value from before the step. std::map
+// iterators stay valid across the step's other inserts.
 struct undo_entry {
-  const std::string* key;
+  Value::Object::iterator at;
   std::optional<Value> old;
 };
 
 void roll_back(Value::Object& state, std::vector<undo_entry>& log) {
   for (auto it = log.rbegin(); it != log.rend(); ++it) {
     if (it->old)
-      state[*it->key] = std::move(*it->old);
+      it->at->second = std::move(*it->old);
     else
-      state.erase(*it->key);
+      state.erase(it->at);
   }
   log.clear();
 }
 
+// A key's new value, computed before anything of its node is written:
+// where the key is (or goes: a hint for a new key) and whether it exists.
+struct pending_write {
+  const std::string* key;
+  Value::Object::iterator at;
+  bool exists;
+  Value value;
+};
+
 // One node's update: every key computed first (a failing key writes
-// nothing of this node), then written, each write logged.
+// nothing of this node), then written, each write logged. One map search
+// per key serves both the read and the write.
 caf::error apply_one(Value::Object& state, const std::string& node, Value& update,
                      const workflow_graph& g, const reducer_registry& reducers,
-                     std::vector<undo_entry>& log,
-                     std::vector<std::pair<const std::string*, Value>>& results) {
+                     std::vector<undo_entry>& log, std::vector<pending_write>& writes) {
   if (!update.is_object())
     return make_error(errc::invalid_argument,
                       "node '" + node + "' returned a "
                         + std::string{update.is_array() ? "list" : "value"}
                         + " where a state update (an object) belongs");
-  results.clear();
-  results.reserve(update.as_object().size());
+  writes.clear();
+  writes.reserve(update.as_object().size());
   for (auto& [key, value] : update.as_object()) {
-    auto cur = state.find(key);
-    auto next = reduce(g.find_key(key), cur == state.end() ? nullptr : &cur->second,
-                       std::move(value), reducers, node, key);
+    auto at = state.lower_bound(key);
+    const bool exists = at != state.end() && at->first == key;
+    const state_key_spec* spec = g.state.empty() ? nullptr : g.find_key(key);
+    if (spec == nullptr || spec->reducer == reducer_kind::overwrite) {  // the common case
+      writes.push_back({&key, at, exists, std::move(value)});
+      continue;
+    }
+    auto next = reduce(spec, exists ? &at->second : nullptr, std::move(value), reducers, node, key);
     if (!next)
       return std::move(next.error());
-    results.emplace_back(&key, std::move(*next));
+    writes.push_back({&key, at, exists, std::move(*next)});
   }
-  for (auto& [key, value] : results) {
-    auto [it, fresh] = state.try_emplace(*key);
-    log.push_back({key, fresh ? std::nullopt : std::optional<Value>{std::move(it->second)}});
-    it->second = std::move(value);
+  for (auto& w : writes) {
+    if (w.exists) {
+      log.push_back({w.at, std::move(w.at->second)});
+      w.at->second = std::move(w.value);
+    } else {
+      log.push_back({state.emplace_hint(w.at, *w.key, std::move(w.value)), std::nullopt});
+    }
   }
   return {};
 }
@@ -126,8 +144,8 @@ caf::error apply_update(Value& state, const std::string& node, const Value& upda
     return make_error(errc::invalid_argument, "workflow state is not an object");
   Value copy = update;
   std::vector<undo_entry> log;
-  std::vector<std::pair<const std::string*, Value>> results;
-  return apply_one(state.as_object(), node, copy, g, reducers, log, results);
+  std::vector<pending_write> writes;
+  return apply_one(state.as_object(), node, copy, g, reducers, log, writes);
 }
 
 caf::error apply_ordered_updates(Value& state, std::vector<node_update>& updates,
@@ -139,17 +157,17 @@ caf::error apply_ordered_updates(Value& state, std::vector<node_update>& updates
   auto& obj = state.as_object();
   std::vector<undo_entry> log;
   log.reserve(updates.size() + 1);  // one key per update is the common case
-  std::vector<std::pair<const std::string*, Value>> results;
+  std::vector<pending_write> writes;
   for (auto& u : updates) {
     AG_ASSERT(u.node != nullptr);
-    if (auto err = apply_one(obj, *u.node, u.update, g, reducers, log, results)) {
+    if (auto err = apply_one(obj, *u.node, u.update, g, reducers, log, writes)) {
       roll_back(obj, log);
       return err;
     }
   }
   if (run_update != nullptr) {
     static const std::string source{workflow_run_update_source};
-    if (auto err = apply_one(obj, source, *run_update, g, reducers, log, results)) {
+    if (auto err = apply_one(obj, source, *run_update, g, reducers, log, writes)) {
       roll_back(obj, log);
       return err;
     }

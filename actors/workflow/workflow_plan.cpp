@@ -155,6 +155,11 @@ plan_workflow(const std::shared_ptr<const workflow_graph>& g, const graph_names&
   return plan;
 }
 
+std::shared_ptr<const workflow_plan>
+find_workflow_plan(const std::shared_ptr<const workflow_graph>& g) {
+  return workflow_plan_detail::cache().find(g);
+}
+
 size_t workflow_plans_cached() {
   return workflow_plan_detail::cache().size();
 }

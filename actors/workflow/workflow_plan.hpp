@@ -84,6 +84,12 @@ constexpr size_t workflow_plans_cached_max = 256;
 [[nodiscard]] caf::expected<std::shared_ptr<const workflow_plan>>
 plan_workflow(const std::shared_ptr<const workflow_graph>& g, const graph_names& names = {});
 
+// The cached plan of `g`, or null. Checks nothing: for a caller that has
+// just resolved every name of `g` itself (spawn_workflow_run binds each
+// node's target once per run, which is that check).
+[[nodiscard]] std::shared_ptr<const workflow_plan>
+find_workflow_plan(const std::shared_ptr<const workflow_graph>& g);
+
 // How many plans are cached now (for tests of the bound).
 [[nodiscard]] size_t workflow_plans_cached();
 

@@ -270,7 +270,7 @@ void end_step(self_ptr self) {
 
 void node_done(self_ptr self) {
   auto& st = self->state;
-  AG_ASSERT(st.pending > 0 && st.pending <= st.active.count());
+  AG_ASSERT(st.pending > 0 && st.pending <= st.plan->size());
   if (--st.pending == 0)
     end_step(self);
 }
@@ -367,7 +367,10 @@ void begin_step(self_ptr self) {
 }
 
 // Where the run starts, in ranks. check_start vouched for every name.
-void load_start(workflow_run_state& st, workflow_start& start) {
+// `functions`: the targets spawn_workflow_run bound, by graph position
+// (empty: look them up here).
+void load_start(workflow_run_state& st, workflow_start& start,
+                const std::vector<const node_function*>& functions) {
   const auto& g = *st.graph;
   const auto& plan = *st.plan;
   auto rank = [&](const std::string& n) {
@@ -389,10 +392,37 @@ void load_start(workflow_run_state& st, workflow_start& start) {
   if (start.resuming)
     st.resume_past = st.active;
   st.attempts.assign(plan.size(), 0);
+  st.functions.assign(plan.size(), nullptr);
+  for (node_rank r = 0; r < plan.size(); ++r) {
+    const auto i = plan.node_index[r];
+    if (g.nodes[i].kind == node_kind::function)
+      st.functions[r] = functions.empty() ? st.deps.functions->find(g.nodes[i].target) : functions[i];
+  }
   st.updates.reserve(std::min<size_t>(plan.size(), workflow_fanout_max));
   st.checkpoints = std::move(start.checkpoints);
   st.parent_checkpoint = start.parent_checkpoint;
   st.checkpoint_timeout = start.checkpoint_timeout;
+}
+
+// Every node's target looked up in `deps`, as graph_names would: the
+// function nodes' functions by graph position (null for other nodes), or
+// nothing when any target or function reducer is missing.
+std::optional<std::vector<const node_function*>> bind_targets(const workflow_graph& g,
+                                                               const workflow_deps& deps) {
+  std::vector<const node_function*> functions(g.nodes.size(), nullptr);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const auto& n = g.nodes[i];
+    const bool found = n.kind == node_kind::function ? (functions[i] = deps.functions->find(n.target))
+                                                         != nullptr
+                       : n.kind == node_kind::agent  ? deps.agents.count(n.target) > 0
+                                                     : deps.tools.count(n.target) > 0;
+    if (!found)
+      return std::nullopt;
+  }
+  for (const auto& k : g.state)
+    if (k.reducer == reducer_kind::function && deps.reducers->find(k.function) == nullptr)
+      return std::nullopt;
+  return functions;
 }
 
 workflow_run_impl::behavior_type
@@ -435,11 +465,13 @@ run_behavior(workflow_run_impl::stateful_pointer<workflow_run_state> self) {
   };
 }
 
-// The run of an already planned graph (spawn_workflow_run planned it).
+// The run of an already planned graph (spawn_workflow_run planned it and
+// bound its functions) or, with no plan, of a graph spawned by hand.
 workflow_run_impl::behavior_type
 planned_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
             std::shared_ptr<const workflow_graph> graph, std::shared_ptr<const workflow_plan> plan,
-            workflow_deps deps, workflow_start start, workflow_event_sink events) {
+            std::vector<const node_function*> functions, workflow_deps deps, workflow_start start,
+            workflow_event_sink events) {
   auto& st = self->state;
   st.graph = std::move(graph);
   st.plan = std::move(plan);
@@ -463,7 +495,7 @@ planned_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
   if (!st.start_error)
     st.start_error = check_start(*st.graph, start);
   if (!st.start_error)
-    load_start(st, start);
+    load_start(st, start, functions);
   return run_behavior(self);
 }
 
@@ -473,7 +505,7 @@ workflow_run_impl::behavior_type
 workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
              std::shared_ptr<const workflow_graph> graph, workflow_deps deps, workflow_start start,
              workflow_event_sink events) {
-  return workflow_run_detail::planned_run(self, std::move(graph), nullptr, std::move(deps),
+  return workflow_run_detail::planned_run(self, std::move(graph), nullptr, {}, std::move(deps),
                                           std::move(start), std::move(events));
 }
 
@@ -486,21 +518,29 @@ spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph>
     deps.functions = std::make_shared<const function_registry>();
   if (!deps.reducers)
     deps.reducers = std::make_shared<const reducer_registry>();
-  graph_names names;
-  names.has_agent = [&](const std::string& n) { return deps.agents.count(n) > 0; };
-  names.has_tool = [&](const std::string& n) { return deps.tools.count(n) > 0; };
-  names.has_function = [&](const std::string& n) { return deps.functions->contains(n); };
-  names.has_reducer = [&](const std::string& n) { return deps.reducers->find(n) != nullptr; };
-  auto plan = plan_workflow(graph, names);
-  if (!plan)
-    return std::move(plan.error());
+  // Binding every target is the name check of a cached plan; when one is
+  // missing (or the graph is new) plan_workflow checks and words it.
+  auto bound = workflow_run_detail::bind_targets(*graph, deps);
+  auto plan = bound ? find_workflow_plan(graph) : nullptr;
+  if (!plan) {
+    graph_names names;
+    names.has_agent = [&](const std::string& n) { return deps.agents.count(n) > 0; };
+    names.has_tool = [&](const std::string& n) { return deps.tools.count(n) > 0; };
+    names.has_function = [&](const std::string& n) { return deps.functions->contains(n); };
+    names.has_reducer = [&](const std::string& n) { return deps.reducers->find(n) != nullptr; };
+    auto planned = plan_workflow(graph, names);
+    if (!planned)
+      return std::move(planned.error());
+    plan = std::move(*planned);
+    AG_ASSERT(bound.has_value());  // the names plan_workflow passed are the ones bound
+  }
   if (start.thread_id.empty())
     return make_error(errc::invalid_argument, "a workflow run needs a thread id");
   if (auto err = check_start(*graph, start))
     return err;
   return workflow_run_actor{sys.spawn(workflow_run_detail::planned_run, std::move(graph),
-                                      std::move(*plan), std::move(deps), std::move(start),
-                                      std::move(events))};
+                                      std::move(plan), std::move(*bound), std::move(deps),
+                                      std::move(start), std::move(events))};
 }
 
 }  // namespace agentgraph

@@ -130,7 +130,11 @@ void run_node_uncached(self_ptr self, node_rank r) {
   };
   switch (node.kind) {
     case node_kind::function: {
-      auto out = (*st.deps.functions->find(node.target))(st.state);
+      const auto* fn = st.functions[r];
+      if (fn == nullptr)  // only a run spawned by hand skips the name check
+        return node_failed(self, r, make_error(errc::invalid_argument,
+                                               "no function named '" + node.target + "'"));
+      auto out = (*fn)(st.state);
       if (!out)
         return node_failed(self, r, std::move(out.error()));
       return node_succeeded(self, r, std::move(*out));

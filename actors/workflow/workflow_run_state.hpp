@@ -67,6 +67,9 @@ struct workflow_run_state {
   std::vector<node_update> updates;  // in node-name order (inserted so)
   std::vector<std::pair<node_rank, caf::error>> failures;
   std::vector<uint32_t> attempts;  // by rank; the step's nodes are reset after it
+  // By rank: each function node's function, looked up once per run (null
+  // for other nodes, and for a function missing from a run spawned by hand).
+  std::vector<const node_function*> functions;
   // Agent task id -> node, for tokens (kept only when events are wanted).
   std::map<std::string, node_rank, std::less<>> request_nodes;
   checkpoint_actor checkpoints;

@@ -8,9 +8,13 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <caf/scoped_actor.hpp>
 
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
@@ -262,6 +266,25 @@ TEST_CASE("workflow run: a shared graph checks its targets against each runtime,
   REQUIRE_FALSE(refused);
   CHECK(errc_of(refused.error()) == errc::invalid_argument);
   CHECK(error_context(refused.error()) == "workflow 'count': node 'inc': no function named 'inc'");
+}
+
+TEST_CASE("workflow run: spawned by hand past the name check, a missing function fails its node") {
+  // spawn_workflow_run would refuse the graph; a run spawned by hand must
+  // still answer, naming the function, and never call through nothing.
+  Runtime rt;
+  workflow_start s;
+  s.thread_id = "t-by-hand";
+  auto run = rt.system().spawn(workflow_run, counting_graph(2, 10), workflow_deps{}, s,
+                               workflow_event_sink{});
+  caf::scoped_actor self{rt.system()};
+  std::optional<workflow_result> got;
+  self->request(run, std::chrono::seconds{10}, run_workflow_atom::value)
+    .receive([&](workflow_result& r) { got = std::move(r); },
+             [&](caf::error& err) { FAIL(describe(err)); });
+  REQUIRE(got);
+  CHECK(got->status == workflow_status::failed);
+  CHECK(got->error.find("node 'inc' failed: ") != std::string::npos);
+  CHECK(got->error.find("no function named 'inc'") != std::string::npos);
 }
 
 }  // namespace workflow_plan_test

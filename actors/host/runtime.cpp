@@ -98,11 +98,19 @@ checkpoint_actor Runtime::checkpoints() const {
 
 caf::expected<workflow_run_actor> Runtime::spawn_workflow(
   std::shared_ptr<const workflow_graph> graph, workflow_start start, workflow_event_sink events) {
+  // Only the agents and tools the graph names: a run costs the same with
+  // ten agents in the runtime or a hundred thousand. A target the runtime
+  // lacks stays out, and spawn_workflow_run names it.
   workflow_deps deps;
-  for (const auto& a : tables_->agents)
-    deps.agents[a.name] = a.handle->get();
-  for (const auto& name : tables_->tool_order)
-    deps.tools[name] = tables_->tools.find(name)->handle.get();
+  if (graph)
+    for (const auto& node : graph->nodes) {
+      if (node.kind == node_kind::agent && deps.agents.count(node.target) == 0)
+        if (const auto* a = tables_->agents.find(node.target))
+          deps.agents.emplace(node.target, (*a)->get());
+      if (node.kind == node_kind::tool && deps.tools.count(node.target) == 0)
+        if (const auto* t = tables_->tools.find(node.target))
+          deps.tools.emplace(node.target, t->handle.get());
+    }
   deps.functions = tables_->workflow_functions;
   deps.reducers = tables_->workflow_reducers;
   deps.cache = tables_->cache;

@@ -97,7 +97,10 @@ class Runtime {
   // Starts a workflow run without blocking: checks the graph against this
   // runtime, attaches the checkpoint store and the cache, spawns the run;
   // the caller sends it run_workflow_atom. For callers on actor threads
-  // (the gateway); runtime_client::run_workflow waits for one.
+  // (the gateway); runtime_client::run_workflow waits for one. `graph` is
+  // checked in full on its first run and by its names after that
+  // (plan_workflow): it must not change once handed over. An invalid
+  // `events` asks for no events (the run makes none).
   [[nodiscard]] caf::expected<workflow_run_actor> spawn_workflow(
     std::shared_ptr<const workflow_graph> graph, workflow_start start,
     workflow_event_sink events);

@@ -105,18 +105,34 @@ caf::expected<provider_stats> runtime_client::stats_of_provider(const std::strin
 caf::expected<workflow_result> runtime_client::run_workflow(
   const workflow_graph& graph, workflow_start start,
   const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
-  // The calling thread is the event sink, as in run_streaming.
+  // A graph given by value is a new graph: checked in full (plan_workflow).
+  return run_workflow(std::make_shared<const workflow_graph>(graph), std::move(start), on_event,
+                      deadline);
+}
+
+caf::expected<workflow_result> runtime_client::run_workflow(
+  std::shared_ptr<const workflow_graph> graph, workflow_start start,
+  const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
+  if (!graph)
+    return make_error(errc::invalid_argument, "no workflow graph");
+  // The calling thread is the event sink, as in run_streaming, but only
+  // when it asked for events: without on_event the run makes none, and
+  // this thread wakes once, for the result.
   caf::scoped_actor self{rt_->system()};
-  auto run = rt_->spawn_workflow(std::make_shared<const workflow_graph>(graph), std::move(start),
-                                 caf::actor_cast<workflow_event_sink>(self));
+  auto run = rt_->spawn_workflow(graph, std::move(start),
+                                 on_event ? caf::actor_cast<workflow_event_sink>(self)
+                                          : workflow_event_sink{});
   if (!run)
     return std::move(run.error());
   self->send(*run, run_workflow_atom::value);
   auto out = receive_until_reply<workflow_event, workflow_result>(
-    self, std::chrono::steady_clock::now() + deadline, on_event);
+    self, std::chrono::steady_clock::now() + deadline, [&](const workflow_event& ev) {
+      if (on_event)
+        on_event(ev);
+    });
   if (!out) {
     caf::anon_send_exit(*run, caf::exit_reason::user_shutdown);
-    return make_error(errc::timeout, "workflow '" + graph.name + "' did not end within "
+    return make_error(errc::timeout, "workflow '" + graph->name + "' did not end within "
                                        + std::to_string(deadline.count()) + " ms");
   }
   return std::move(*out);

@@ -46,11 +46,20 @@ class runtime_client {
   // Checks `graph` against the runtime's agents, tools, functions and
   // reducers (invalid_argument naming the node), runs it from `start` and
   // blocks until it completes, fails or is interrupted; `on_event` runs on
-  // the calling thread for each event. A failed run is a result (status
-  // failed, the state reached), not an error; errors are for runs that
-  // could not start or gave no answer within `deadline`.
+  // the calling thread for each event. An empty `on_event` asks for no
+  // events: the run then makes none and the thread wakes once, for the
+  // result. A failed run is a result (status failed, the state reached),
+  // not an error; errors are for runs that could not start or gave no
+  // answer within `deadline`.
   [[nodiscard]] caf::expected<workflow_result> run_workflow(
     const workflow_graph& graph, workflow_start start,
+    const std::function<void(const workflow_event&)>& on_event,
+    std::chrono::milliseconds deadline = std::chrono::hours{1});
+  // As above for a graph run many times: it is checked and indexed on its
+  // first run and only its names on later ones (plan_workflow in
+  // actors/workflow/workflow_plan.hpp), so it must not change afterwards.
+  [[nodiscard]] caf::expected<workflow_result> run_workflow(
+    std::shared_ptr<const workflow_graph> graph, workflow_start start,
     const std::function<void(const workflow_event&)>& on_event,
     std::chrono::milliseconds deadline = std::chrono::hours{1});
   // Where a resume of `thread_id` starts (see resume_workflow), checked

@@ -62,4 +62,20 @@ inline constexpr const char* workflow_run_update_source = "(the run)";
                                     const workflow_graph& g, const reducer_registry& reducers,
                                     std::optional<Value> run_update = std::nullopt);
 
+// One node's update in a step as the run holds it: the node's name (owned
+// by the graph, which outlives the step) and the update.
+struct node_update {
+  const std::string* node = nullptr;
+  Value update;
+};
+
+// apply_step's work for updates already in node-name order (the run keeps
+// them so), then `run_update` if not null. The updates' values are moved
+// from. All or nothing without copying the state: each write is logged and
+// undone on error, so a step costs what it changes, not the state's size.
+[[nodiscard]] caf::error apply_ordered_updates(Value& state, std::vector<node_update>& updates,
+                                               const workflow_graph& g,
+                                               const reducer_registry& reducers,
+                                               Value* run_update);
+
 }  // namespace agentgraph

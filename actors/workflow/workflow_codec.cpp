@@ -75,7 +75,8 @@ std::vector<interrupt_request> from_interrupt_state(const Value& state) {
 std::optional<Value> take_interrupt_request(Value& update) {
   if (!update.is_object())
     return std::nullopt;
-  auto it = update.as_object().find(workflow_interrupt_key);
+  static const std::string key{workflow_interrupt_key};  // asked of every update: built once
+  auto it = update.as_object().find(key);
   if (it == update.as_object().end())
     return std::nullopt;
   Value request = std::move(it->second);

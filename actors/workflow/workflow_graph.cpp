@@ -63,6 +63,24 @@ caf::error bad(const std::string& graph, const std::string& what) {
   return make_error(errc::invalid_argument, "workflow '" + graph + "': " + what);
 }
 
+// The name checks, worded once for validate_graph and check_graph_names:
+// what is wrong with node `n`'s target, or "" when `names` knows it (or
+// cannot tell).
+std::string unknown_target(const node_spec& n, const graph_names& names) {
+  const auto& has = n.kind == node_kind::agent  ? names.has_agent
+                    : n.kind == node_kind::tool ? names.has_tool
+                                                : names.has_function;
+  if (has && !has(n.target))
+    return "node '" + n.name + "': no " + to_string(n.kind) + " named '" + n.target + "'";
+  return {};
+}
+
+std::string unknown_reducer(const state_key_spec& k, const graph_names& names) {
+  if (k.reducer == reducer_kind::function && names.has_reducer && !names.has_reducer(k.function))
+    return "state key '" + k.name + "': no reducer function named '" + k.function + "'";
+  return {};
+}
+
 }  // namespace workflow_graph_detail
 
 std::string edge_spec::describe() const {
@@ -104,11 +122,8 @@ caf::error validate_graph(const workflow_graph& g, const graph_names& names) {
       return fail("node '" + n.name + "' is declared twice");
     if (n.target.empty())
       return fail("node '" + n.name + "' names no " + to_string(n.kind));
-    const auto& has = n.kind == node_kind::agent  ? names.has_agent
-                      : n.kind == node_kind::tool ? names.has_tool
-                                                  : names.has_function;
-    if (has && !has(n.target))
-      return fail("node '" + n.name + "': no " + to_string(n.kind) + " named '" + n.target + "'");
+    if (auto why = unknown_target(n, names); !why.empty())
+      return fail(why);
     if (n.timeout.count() <= 0)
       return fail("node '" + n.name + "': timeout must be positive");
     if (n.kind != node_kind::function && n.output.empty())
@@ -116,8 +131,8 @@ caf::error validate_graph(const workflow_graph& g, const graph_names& names) {
                   + " node needs an output state key");
   }
   for (const auto& k : g.state)
-    if (k.reducer == reducer_kind::function && names.has_reducer && !names.has_reducer(k.function))
-      return fail("state key '" + k.name + "': no reducer function named '" + k.function + "'");
+    if (auto why = unknown_reducer(k, names); !why.empty())
+      return fail(why);
   if (g.entry.empty())
     return fail("no entry node");
   if (node_names.count(g.entry) == 0)
@@ -179,6 +194,17 @@ caf::error validate_graph(const workflow_graph& g, const graph_names& names) {
       return fail("node '" + n.name + "' is unreachable from the entry '" + g.entry + "'");
   if (seen.count(workflow_end) == 0)
     return fail(std::string{workflow_end} + " is unreachable from the entry '" + g.entry + "'");
+  return {};
+}
+
+caf::error check_graph_names(const workflow_graph& g, const graph_names& names) {
+  using namespace workflow_graph_detail;
+  for (const auto& n : g.nodes)
+    if (auto why = unknown_target(n, names); !why.empty())
+      return bad(g.name, why);
+  for (const auto& k : g.state)
+    if (auto why = unknown_reducer(k, names); !why.empty())
+      return bad(g.name, why);
   return {};
 }
 

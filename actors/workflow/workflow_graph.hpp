@@ -121,4 +121,9 @@ struct graph_names {
 // Errors: invalid_argument.
 [[nodiscard]] caf::error validate_graph(const workflow_graph& g, const graph_names& names = {});
 
+// Only the name checks of validate_graph, in its order and its words: for
+// a graph whose structure passed validate_graph before (workflow_plan.hpp
+// caches that verdict), so the error is the one validate_graph would give.
+[[nodiscard]] caf::error check_graph_names(const workflow_graph& g, const graph_names& names);
+
 }  // namespace agentgraph

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <optional>
 
 #include "actors/workflow/workflow_codec.hpp"
@@ -14,77 +13,94 @@ namespace agentgraph {
 
 namespace workflow_run_detail {
 
-using self_ptr = workflow_run_impl::stateful_pointer<workflow_run_state>;
-
-void emit(self_ptr self, workflow_event_kind kind, std::string node = {}, Value data = {},
-          std::string text = {}) {
+void emit(self_ptr self, workflow_event_kind kind, const std::string& node, Value data,
+          std::string text) {
   auto& st = self->state;
   if (!st.events)
     return;
-  self->send(st.events, workflow_event{kind, st.thread_id, st.step, std::move(node),
-                                       std::move(data), std::move(text)});
+  self->send(st.events, workflow_event{kind, st.thread_id, st.step, node, std::move(data),
+                                       std::move(text)});
 }
 
-workflow_result make_result(const workflow_run_state& st, workflow_status status) {
+const std::string& name_of(const workflow_run_state& st, node_rank r) {
+  return st.plan->node(*st.graph, r).name;
+}
+
+std::vector<std::string> names_of(const workflow_run_state& st, const node_set& nodes) {
+  std::vector<std::string> out;
+  for (node_rank r = 0; r < st.plan->size(); ++r)
+    if (nodes.test(r))
+      out.push_back(name_of(st, r));
+  return out;
+}
+
+// The run ends right after: the state moves into the result.
+workflow_result make_result(workflow_run_state& st, workflow_status status) {
   workflow_result r;
   r.thread_id = st.thread_id;
   r.status = status;
-  r.state = st.state;
+  r.state = std::move(st.state);
   r.steps = st.step;
   return r;
 }
 
+// Callers return at once when the run already finished (make_result took
+// the state): a run finishes once.
 void finish(self_ptr self, workflow_result result) {
   auto& st = self->state;
-  if (st.finished)
-    return;
+  AG_ASSERT(!st.finished);
   st.finished = true;
-  if (result.status == workflow_status::failed)
-    emit(self, workflow_event_kind::run_failed, {}, {}, result.error);
-  else if (result.status == workflow_status::interrupted) {
-    Value next = Value::array();
-    for (const auto& n : result.next)
-      next.as_array().emplace_back(n);
-    emit(self, workflow_event_kind::interrupted, {}, Value{Value::Object{{"next", next}}});
-  } else
-    emit(self, workflow_event_kind::run_completed, {}, st.state);
+  if (st.events) {
+    if (result.status == workflow_status::failed) {
+      emit(self, workflow_event_kind::run_failed, {}, {}, result.error);
+    } else if (result.status == workflow_status::interrupted) {
+      Value next = Value::array();
+      for (const auto& n : result.next)
+        next.as_array().emplace_back(n);
+      emit(self, workflow_event_kind::interrupted, {}, Value{Value::Object{{"next", next}}});
+    } else {
+      emit(self, workflow_event_kind::run_completed, {}, result.state);
+    }
+  }
   st.promise.deliver(std::move(result));
   self->quit();
 }
 
 void fail(self_ptr self, const std::string& why) {
-  auto r = make_result(self->state, workflow_status::failed);
-  r.error = "workflow '" + self->state.graph->name + "' step " + std::to_string(self->state.step)
-            + ": " + why;
-  log(log_severity::warn, "workflow", "run failed",
-      {{"thread_id", self->state.thread_id}, {"error", r.error}});
+  auto& st = self->state;
+  if (st.finished)
+    return;
+  auto error = "workflow '" + st.graph->name + "' step " + std::to_string(st.step) + ": " + why;
+  log(log_severity::warn, "workflow", "run failed", {{"thread_id", st.thread_id}, {"error", error}});
+  auto r = make_result(st, workflow_status::failed);
+  r.error = std::move(error);
   finish(self, std::move(r));
 }
 
-void interrupt(self_ptr self, const std::set<std::string>& next) {
+void interrupt(self_ptr self, const node_set& next) {
+  if (self->state.finished)
+    return;
+  auto names = names_of(self->state, next);
   auto r = make_result(self->state, workflow_status::interrupted);
-  r.next.assign(next.begin(), next.end());
+  r.next = std::move(names);
   finish(self, std::move(r));
-}
-
-void begin_step(self_ptr self);
-
-// Every name in `active` was checked against the graph when the run
-// started (check_start) or came from a validated edge, so a miss here is a
-// bug, not bad input.
-const node_spec& node_of(const workflow_run_state& st, const std::string& name) {
-  const auto* node = st.graph->find_node(name);
-  AG_ASSERT(node != nullptr);
-  return *node;
 }
 
 workflow_pending pending_of(const workflow_run_state& st) {
-  return workflow_pending{{st.active.begin(), st.active.end()}, st.joins};
+  workflow_pending p;
+  p.next = names_of(st, st.active);
+  for (const auto& [edge, seen] : st.joins) {
+    auto& sources = p.joins[edge];  // an entry with no source yet is saved too
+    for (auto& n : names_of(st, seen))
+      sources.insert(std::move(n));
+  }
+  return p;
 }
 
 // Saves the run's position, then calls `then` (or fails the run: a step
 // that could not be saved must not be followed by effects of the next).
-void save_then(self_ptr self, const char* source, std::function<void()> then) {
+template <class Then>
+void save_then(self_ptr self, const char* source, Then then) {
   auto& st = self->state;
   if (!st.checkpoints) {
     then();
@@ -99,7 +115,7 @@ void save_then(self_ptr self, const char* source, std::function<void()> then) {
   c.metadata = to_checkpoint_metadata(st.graph->name, source);
   self->request(st.checkpoints, st.checkpoint_timeout, checkpoint_put_atom::value, std::move(c))
     .then(
-      [self, then = std::move(then)](uint64_t id) {
+      [self, then = std::move(then)](uint64_t id) mutable {
         self->state.parent_checkpoint = id;
         if (!self->state.finished)
           then();
@@ -107,24 +123,103 @@ void save_then(self_ptr self, const char* source, std::function<void()> then) {
       [self](caf::error& err) { fail(self, "checkpoint write failed: " + describe(err)); });
 }
 
-void end_step(self_ptr self) {
+// The step's updates stay in node-name order as they arrive (whatever the
+// order nodes finish in); equal names keep their arrival order.
+void add_update(workflow_run_state& st, node_rank r, Value update) {
+  const std::string* name = &name_of(st, r);
+  auto at = std::upper_bound(st.updates.begin(), st.updates.end(), *name,
+                             [](const std::string& n, const node_update& u) { return n < *u.node; });
+  st.updates.insert(at, node_update{name, std::move(update)});
+}
+
+// A route edge's choice: the state key's string, trimmed (an agent's
+// answer may carry whitespace or a trailing period).
+std::string route_choice(const Value& state, const std::string& key) {
+  const Value* v = state.find(key);
+  std::string choice = v != nullptr && v->is_string() ? v->as_string() : "";
+  while (!choice.empty()
+         && (std::isspace(static_cast<unsigned char>(choice.back())) || choice.back() == '.'))
+    choice.pop_back();
+  size_t lead = 0;
+  while (lead < choice.size() && std::isspace(static_cast<unsigned char>(choice[lead])))
+    ++lead;
+  return choice.substr(lead);
+}
+
+// Adds the targets of every edge whose source completed (joins: once all
+// their sources have) to `next`. An unknown route choice fails the run:
+// false.
+bool follow_edges(self_ptr self, const node_set& completed, node_set& next) {
   auto& st = self->state;
   const auto& g = *st.graph;
+  const auto& plan = *st.plan;
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    const auto& e = g.edges[i];
+    const auto& pe = plan.edges[i];
+    if (e.kind == edge_kind::error)
+      continue;
+    if (e.kind == edge_kind::join) {
+      auto& seen = st.joins[i];  // an entry per evaluated join, saved with the checkpoint
+      seen |= pe.sources & completed;
+      AG_ASSERT((seen & ~pe.sources).none());  // only its sources (check_start)
+      if (seen == pe.sources) {
+        st.joins.erase(i);
+        if (pe.to != no_node)
+          next.set(pe.to);
+      }
+      continue;
+    }
+    if (!completed.test(pe.from))
+      continue;
+    if (e.kind == edge_kind::plain)
+      next |= pe.targets;
+    if (e.kind == edge_kind::conditional)
+      for (size_t b = 0; b < e.branches.size(); ++b)
+        if (!e.branches[b].when || evaluate(*e.branches[b].when, st.state)) {
+          if (pe.branches[b] != no_node)
+            next.set(pe.branches[b]);
+          break;
+        }
+    if (e.kind == edge_kind::route) {
+      const auto choice = route_choice(st.state, e.route_key);
+      auto it = pe.routes.find(choice);
+      if (it == pe.routes.end()) {
+        std::string known;
+        for (const auto& [c, to] : e.routes)
+          known += (known.empty() ? "" : ", ") + c;
+        fail(self, "node '" + e.from.front() + "' chose route '" + choice + "' (state key '"
+                     + e.route_key + "'), which is not one of: " + known);
+        return false;
+      }
+      if (it->second != no_node)
+        next.set(it->second);
+    }
+  }
+  return true;
+}
+
+void begin_step(self_ptr self);
+
+void end_step(self_ptr self) {
+  auto& st = self->state;
+  const auto& plan = *st.plan;
   AG_ASSERT(st.pending == 0 && !st.finished);  // every node of the step answered
-  // Failed nodes follow their error edge, with the failure in `error`.
-  std::set<std::string> next;
-  for (const auto& [node, err] : st.failures) {
-    const edge_spec* handler = nullptr;
-    for (const auto& e : g.edges)
-      if (e.kind == edge_kind::error && e.from.front() == node)
-        handler = &e;
-    if (handler == nullptr)
+  // Failed nodes follow their error edge (in name order, as they always
+  // did), with the failure in `error`.
+  node_set next;
+  node_set failed;
+  std::sort(st.failures.begin(), st.failures.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [r, err] : st.failures) {
+    const auto& node = name_of(st, r);
+    const size_t handler = plan.error_edge[r];
+    if (handler == workflow_plan::no_edge)
       return fail(self, "node '" + node + "' failed: " + describe(err));
-    st.updates.emplace_back(node, Value{Value::Object{
-                                    {"error", Value{Value::Object{{"node", node},
-                                                                  {"message", describe(err)}}}}}});
-    if (handler->to.front() != workflow_end)
-      next.insert(handler->to.front());
+    add_update(st, r, Value{Value::Object{
+                        {"error", Value{Value::Object{{"node", node}, {"message", describe(err)}}}}}});
+    failed.set(r);
+    if (plan.edges[handler].to != no_node)
+      next.set(plan.edges[handler].to);
   }
   // A node that asked for a human (its update holds workflow_interrupt_key)
   // has not completed: the run pauses after this step and the node runs
@@ -133,338 +228,205 @@ void end_step(self_ptr self) {
   // nodes') so they are saved with the checkpoint; an earlier request is
   // cleared once a step passes without one.
   std::vector<interrupt_request> asks;
-  std::set<std::string> asking;
-  for (auto& [node, update] : st.updates)
-    if (auto request = take_interrupt_request(update)) {
-      asks.push_back(interrupt_request{node, std::move(*request)});
-      asking.insert(node);
+  node_set asking;
+  for (auto& u : st.updates)
+    if (auto request = take_interrupt_request(u.update)) {
+      asks.push_back(interrupt_request{*u.node, std::move(*request)});
+      auto r = plan.rank_of(*st.graph, *u.node);
+      AG_ASSERT(r.has_value());
+      asking.set(*r);
     }
   std::optional<Value> run_update;
   if (!asks.empty() || st.state.find(workflow_interrupt_state_key) != nullptr)
     run_update = to_interrupt_state_update(asks);
-  if (auto err = apply_step(st.state, std::move(st.updates), g, *st.deps.reducers,
-                            std::move(run_update)))
-    return fail(self, describe(err));
+  auto err = apply_ordered_updates(st.state, st.updates, *st.graph, *st.deps.reducers,
+                                   run_update ? &*run_update : nullptr);
   st.updates.clear();
-  emit(self, workflow_event_kind::state_updated, {}, st.state);
-  std::set<std::string> completed;
-  for (const auto& n : st.active)
-    if (st.failures.count(n) == 0 && asking.count(n) == 0)
-      completed.insert(n);
-  for (size_t i = 0; i < g.edges.size(); ++i) {
-    const auto& e = g.edges[i];
-    if (e.kind == edge_kind::error)
-      continue;
-    if (e.kind == edge_kind::join) {
-      for (const auto& f : e.from)
-        if (completed.count(f) > 0)
-          st.joins[i].insert(f);
-      AG_ASSERT(st.joins[i].size() <= e.from.size());  // only its sources (check_start)
-      if (st.joins[i].size() == e.from.size()) {
-        st.joins.erase(i);
-        next.insert(e.to.front());
-      }
-      continue;
-    }
-    if (completed.count(e.from.front()) == 0)
-      continue;
-    if (e.kind == edge_kind::plain)
-      next.insert(e.to.begin(), e.to.end());
-    if (e.kind == edge_kind::conditional)
-      for (const auto& b : e.branches)
-        if (!b.when || evaluate(*b.when, st.state)) {
-          next.insert(b.to);
-          break;
-        }
-    if (e.kind == edge_kind::route) {
-      const Value* v = st.state.find(e.route_key);
-      std::string choice = v != nullptr && v->is_string() ? v->as_string() : "";
-      // An agent's answer may carry whitespace or a trailing period.
-      while (!choice.empty() && (std::isspace(static_cast<unsigned char>(choice.back()))
-                                 || choice.back() == '.'))
-        choice.pop_back();
-      while (!choice.empty() && std::isspace(static_cast<unsigned char>(choice.front())))
-        choice.erase(choice.begin());
-      auto it = e.routes.find(choice);
-      if (it == e.routes.end()) {
-        std::string known;
-        for (const auto& [c, to] : e.routes)
-          known += (known.empty() ? "" : ", ") + c;
-        return fail(self, "node '" + e.from.front() + "' chose route '" + choice
-                            + "' (state key '" + e.route_key + "'), which is not one of: " + known);
-      }
-      next.insert(it->second);
-    }
-  }
-  next.erase(workflow_end);
-  next.insert(asking.begin(), asking.end());
-  bool pause_after = !asking.empty();
-  for (const auto& n : completed)
-    pause_after = pause_after
-                  || std::find(g.interrupt_after.begin(), g.interrupt_after.end(), n)
-                       != g.interrupt_after.end();
-  st.active = std::move(next);
+  if (err)
+    return fail(self, describe(err));
+  if (st.events)
+    emit(self, workflow_event_kind::state_updated, {}, st.state);
+  const node_set completed = st.active & ~failed & ~asking;
+  if (!follow_edges(self, completed, next))
+    return;
+  next |= asking;
+  const bool pause_after = asking.any() || (completed & plan.interrupt_after).any();
+  for (node_rank r = 0; r < plan.size(); ++r)
+    if (st.active.test(r))
+      st.attempts[r] = 0;
+  st.active = next;
   st.failures.clear();
-  st.attempts.clear();
   st.request_nodes.clear();
   st.cache_keys.clear();
   save_then(self, "step", [self, pause_after] {
     auto& st = self->state;
-    if (pause_after && !st.active.empty()) {
+    if (pause_after && st.active.any()) {
       // The asking nodes run again on resume: not stopped by interrupt_before.
       return interrupt(self, st.active);
     }
-    self->send(self, workflow_step_atom::value);
+    begin_step(self);
   });
 }
 
 void node_done(self_ptr self) {
   auto& st = self->state;
-  AG_ASSERT(st.pending > 0 && st.pending <= st.active.size());
+  AG_ASSERT(st.pending > 0 && st.pending <= st.plan->size());
   if (--st.pending == 0)
     end_step(self);
 }
 
-void run_node(self_ptr self, const std::string& name);
-
-void node_failed(self_ptr self, const std::string& name, caf::error err) {
+void node_failed(self_ptr self, node_rank r, caf::error err) {
   auto& st = self->state;
   if (st.finished)
     return;
-  AG_ASSERT(st.active.count(name) == 1);  // only nodes of the step in progress answer
-  if (st.attempts[name] <= node_of(st, name).retries_max) {
+  AG_ASSERT(st.active.test(r));  // only nodes of the step in progress answer
+  const auto& node = st.plan->node(*st.graph, r);
+  if (st.attempts[r] <= node.retries_max) {
     log(log_severity::info, "workflow", "retrying node",
-        {{"thread_id", st.thread_id}, {"node", name}, {"error", describe(err)}});
-    run_node(self, name);
+        {{"thread_id", st.thread_id}, {"node", node.name}, {"error", describe(err)}});
+    run_node(self, r);
     return;
   }
-  emit(self, workflow_event_kind::node_failed, name, {}, describe(err));
-  st.failures[name] = std::move(err);
+  if (st.events)
+    emit(self, workflow_event_kind::node_failed, node.name, {}, describe(err));
+  st.failures.emplace_back(r, std::move(err));
   node_done(self);
 }
 
-void node_succeeded(self_ptr self, const std::string& name, Value update) {
+void node_succeeded(self_ptr self, node_rank r, Value update) {
   auto& st = self->state;
   if (st.finished)
     return;
-  AG_ASSERT(st.active.count(name) == 1);
-  if (auto k = st.cache_keys.find(name); k != st.cache_keys.end()) {
-    st.node_caches.at(name).put(k->second, update.to_msgpack());
-    st.cache_keys.erase(k);
-  }
-  emit(self, workflow_event_kind::node_completed, name, update);
-  st.updates.emplace_back(name, std::move(update));
+  AG_ASSERT(st.active.test(r));
+  const auto& name = name_of(st, r);
+  if (!st.cache_keys.empty())
+    if (auto k = st.cache_keys.find(name); k != st.cache_keys.end()) {
+      st.node_caches.at(name).put(k->second, update.to_msgpack());
+      st.cache_keys.erase(k);
+    }
+  if (st.events)
+    emit(self, workflow_event_kind::node_completed, name, update);
+  add_update(st, r, std::move(update));
   node_done(self);
 }
 
-Value single(const std::string& key, Value v) {
-  return Value{Value::Object{{key, std::move(v)}}};
-}
-
-// A tool node's arguments with every string value rendered from the state.
-caf::expected<Value> render_arguments(const Value& arguments, const Value& state) {
-  Value args = arguments;
-  for (auto& [k, v] : args.as_object())
-    if (v.is_string()) {
-      auto rendered = render_template(v.as_string(), state);
-      if (!rendered)
-        return std::move(rendered.error());
-      v = Value{std::move(*rendered)};
-    }
-  return args;
-}
-
-// What a cached node's key is made of: the node, its target and exactly
-// what it would be given.
-caf::expected<std::string> node_cache_key(const workflow_run_state& st, const node_spec& node) {
-  std::string inputs;
-  switch (node.kind) {
-    case node_kind::agent: {
-      auto in = render_template(node.input, st.state);
-      if (!in)
-        return std::move(in.error());
-      inputs = Value{std::move(*in)}.to_json();
-      break;
-    }
-    case node_kind::tool: {
-      auto args = render_arguments(node.arguments, st.state);
-      if (!args)
-        return std::move(args.error());
-      inputs = args->to_json();
-      break;
-    }
-    case node_kind::function:
-      inputs = st.state.to_json();
-      break;
-  }
-  return st.graph->name + "\n" + node.name + "\n" + to_string(node.kind) + ":" + node.target + "\n"
-         + inputs;
-}
-
-void run_node_uncached(self_ptr self, const std::string& name);
-
-// A hit answers the node; a miss runs it (and node_succeeded stores the
-// update); an L3 lookup answers later through on_cache_l3.
-void run_node(self_ptr self, const std::string& name) {
-  auto& st = self->state;
-  const auto& node = node_of(st, name);
-  if (node.cache_ttl.count() <= 0)
-    return run_node_uncached(self, name);
-  auto key = node_cache_key(st, node);
-  if (!key)
-    return run_node_uncached(self, name);  // the node itself reports the bad template
-  if (st.node_caches.count(name) == 0) {
-    cache::multi_level_cache_config mc;
-    mc.user = cache::cache_user::node;
-    mc.ttl = node.cache_ttl;
-    mc.tiers = st.deps.cache;
-    auto made = cache::multi_level_cache::make(std::move(mc));
-    if (!made)
-      return run_node_uncached(self, name);
-    st.node_caches.emplace(name, std::move(*made));
-  }
-  const auto tag = ++st.next_cache_tag;
-  auto found = st.node_caches.at(name).lookup(*key, [me = caf::actor_cast<caf::actor>(self), tag](
-                                                       cache::l3_reply rep) {
-    caf::anon_send(me, cache_l3_atom::value, tag, std::move(rep));  // Redis I/O thread
-  });
-  if (found.state == cache::found::hit)
-    if (auto v = Value::from_msgpack(found.value); v && v->is_object())
-      return node_succeeded(self, name, std::move(*v));
-  st.cache_keys[name] = *key;
-  if (found.state == cache::found::pending) {
-    st.cache_pending[tag] = name;
-    return;
-  }
-  run_node_uncached(self, name);
-}
-
-void on_cache_l3(self_ptr self, uint64_t tag, const cache::l3_reply& rep) {
-  auto& st = self->state;
-  auto it = st.cache_pending.find(tag);
-  if (it == st.cache_pending.end() || st.finished)
-    return;
-  auto name = it->second;
-  st.cache_pending.erase(it);
-  if (auto bytes = st.node_caches.at(name).complete(st.cache_keys.at(name), rep))
-    if (auto v = Value::from_msgpack(*bytes); v && v->is_object()) {
-      st.cache_keys.erase(name);
-      return node_succeeded(self, name, std::move(*v));
-    }
-  run_node_uncached(self, name);
-}
-
-void run_node_uncached(self_ptr self, const std::string& name) {
-  auto& st = self->state;
-  const auto& node = node_of(st, name);
-  const uint32_t attempt = ++st.attempts[name];
-  auto on_error = [self, name, timeout = node.timeout](caf::error& err) {
-    node_failed(self, name, from_request_error(std::move(err), "node '" + name + "'", timeout));
-  };
-  switch (node.kind) {
-    case node_kind::function: {
-      auto out = (*st.deps.functions->find(node.target))(st.state);
-      if (!out)
-        return node_failed(self, name, std::move(out.error()));
-      return node_succeeded(self, name, std::move(*out));
-    }
-    case node_kind::agent: {
-      auto input = render_template(node.input, st.state);
-      if (!input)
-        return node_failed(self, name, std::move(input.error()));
-      task_request task;
-      task.task_id = st.thread_id + "/" + std::to_string(st.step) + "/" + name + "/"
-                     + std::to_string(attempt);
-      task.input = std::move(*input);
-      // Model calls of this task are "<task_id>-<n>"; tokens name their node.
-      st.request_nodes[task.task_id] = name;
-      self
-        ->request(st.deps.agents.at(node.target), node.timeout, execute_stream_atom::value,
-                  std::move(task), caf::actor_cast<stream_sink_actor>(self))
-        .then([self, name, key = node.output](task_result& r) {
-                node_succeeded(self, name, single(key, Value{std::move(r.output)}));
-              },
-              std::move(on_error));
-      return;
-    }
-    case node_kind::tool: {
-      auto args = render_arguments(node.arguments, st.state);
-      if (!args)
-        return node_failed(self, name, std::move(args.error()));
-      self
-        ->request(st.deps.tools.at(node.target), node.timeout, invoke_atom::value,
-                  tool_invocation{st.thread_id + "/" + name, std::move(*args)})
-        .then([self, name, key = node.output](tool_result& r) {
-                node_succeeded(self, name, single(key, std::move(r.output)));
-              },
-              std::move(on_error));
-      return;
-    }
-  }
-}
-
-void begin_step(self_ptr self) {
+void run_step(self_ptr self) {
   auto& st = self->state;
   const auto& g = *st.graph;
-  if (st.active.empty()) {
-    log(log_severity::debug, "workflow", "run completed",
-        {{"thread_id", st.thread_id}, {"steps", std::to_string(st.step)}});
+  const auto& plan = *st.plan;
+  if (st.active.none()) {
+    if (log_enabled(log_severity::debug))
+      log(log_severity::debug, "workflow", "run completed",
+          {{"thread_id", st.thread_id}, {"steps", std::to_string(st.step)}});
     return finish(self, make_result(st, workflow_status::completed));
   }
-  for (const auto& n : st.active)
-    if (std::find(g.interrupt_before.begin(), g.interrupt_before.end(), n)
-          != g.interrupt_before.end()
-        && st.resume_past.count(n) == 0)
-      return interrupt(self, st.active);
-  st.resume_past.clear();
+  if ((st.active & plan.interrupt_before & ~st.resume_past).any())
+    return interrupt(self, st.active);
+  st.resume_past.reset();
   if (st.step >= g.max_steps)
     return fail(self, "stopped after max_steps (" + std::to_string(g.max_steps)
                         + ") super-steps with nodes still active");
   ++st.step;
   AG_ASSERT(st.step <= g.max_steps);
-  st.pending = st.active.size();
+  st.pending = st.active.count();
   // Copy: a function node may finish the step (and change `active`) inline.
-  const auto nodes = st.active;
-  for (const auto& n : nodes) {
-    emit(self, workflow_event_kind::node_started, n);
-    run_node(self, n);
+  const node_set nodes = st.active;
+  for (node_rank r = 0; r < plan.size(); ++r) {
+    if (!nodes.test(r))
+      continue;
+    if (st.events)
+      emit(self, workflow_event_kind::node_started, name_of(st, r));
+    run_node(self, r);
     if (st.finished)
       return;
   }
 }
 
-}  // namespace workflow_run_detail
-
-workflow_run_impl::behavior_type
-workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
-             std::shared_ptr<const workflow_graph> graph, workflow_deps deps, workflow_start start,
-             workflow_event_sink events) {
-  using namespace workflow_run_detail;
+// Starts the next super-step. Called from inside a step that ended inline
+// (its last function node answered at once), it only marks the step due:
+// the outermost call runs due steps in a loop (at most
+// workflow_inline_steps_max, then a self-message), so the stack stays flat
+// whatever the number of steps.
+void begin_step(self_ptr self) {
   auto& st = self->state;
-  st.graph = std::move(graph);
-  st.deps = std::move(deps);
-  st.events = std::move(events);
-  st.thread_id = std::move(start.thread_id);
-  // Every spawn path checks the start already (spawn_workflow_run); this
-  // one is for a behaviour spawned by hand, so that no path can reach a
-  // node the graph lacks. A bad start answers its error and runs nothing.
-  st.start_error = check_start(*st.graph, start);
-  if (!st.deps.functions)
-    st.deps.functions = std::make_shared<const function_registry>();
-  if (!st.deps.reducers)
-    st.deps.reducers = std::make_shared<const reducer_registry>();
+  if (st.in_steps) {
+    st.step_due = true;
+    return;
+  }
+  st.in_steps = true;
+  uint32_t steps = 0;
+  do {
+    st.step_due = false;
+    run_step(self);
+  } while (st.step_due && !st.finished && ++steps < workflow_inline_steps_max);
+  st.in_steps = false;
+  if (st.step_due && !st.finished) {
+    st.step_due = false;
+    self->send(self, workflow_step_atom::value);
+  }
+}
+
+// Where the run starts, in ranks. check_start vouched for every name.
+// `functions`: the targets spawn_workflow_run bound, by graph position
+// (empty: look them up here).
+void load_start(workflow_run_state& st, workflow_start& start,
+                const std::vector<const node_function*>& functions) {
+  const auto& g = *st.graph;
+  const auto& plan = *st.plan;
+  auto rank = [&](const std::string& n) {
+    auto r = plan.rank_of(g, n);
+    AG_ASSERT(r.has_value());
+    return *r;
+  };
   st.state = std::move(start.state);
   st.step = start.step;
-  st.joins = std::move(start.joins);
+  for (const auto& [edge, seen] : start.joins) {
+    auto& set = st.joins[edge];
+    for (const auto& n : seen)
+      set.set(rank(n));
+  }
   if (start.next.empty())
-    st.active.insert(st.graph->entry);
-  else
-    st.active.insert(start.next.begin(), start.next.end());
+    st.active.set(plan.entry);
+  for (const auto& n : start.next)
+    st.active.set(rank(n));
   if (start.resuming)
     st.resume_past = st.active;
+  st.attempts.assign(plan.size(), 0);
+  st.functions.assign(plan.size(), nullptr);
+  for (node_rank r = 0; r < plan.size(); ++r) {
+    const auto i = plan.node_index[r];
+    if (g.nodes[i].kind == node_kind::function)
+      st.functions[r] = functions.empty() ? st.deps.functions->find(g.nodes[i].target) : functions[i];
+  }
+  st.updates.reserve(std::min<size_t>(plan.size(), workflow_fanout_max));
   st.checkpoints = std::move(start.checkpoints);
   st.parent_checkpoint = start.parent_checkpoint;
   st.checkpoint_timeout = start.checkpoint_timeout;
+}
+
+// Every node's target looked up in `deps`, as graph_names would: the
+// function nodes' functions by graph position (null for other nodes), or
+// nothing when any target or function reducer is missing.
+std::optional<std::vector<const node_function*>> bind_targets(const workflow_graph& g,
+                                                               const workflow_deps& deps) {
+  std::vector<const node_function*> functions(g.nodes.size(), nullptr);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const auto& n = g.nodes[i];
+    const bool found = n.kind == node_kind::function ? (functions[i] = deps.functions->find(n.target))
+                                                         != nullptr
+                       : n.kind == node_kind::agent  ? deps.agents.count(n.target) > 0
+                                                     : deps.tools.count(n.target) > 0;
+    if (!found)
+      return std::nullopt;
+  }
+  for (const auto& k : g.state)
+    if (k.reducer == reducer_kind::function && deps.reducers->find(k.function) == nullptr)
+      return std::nullopt;
+  return functions;
+}
+
+workflow_run_impl::behavior_type
+run_behavior(workflow_run_impl::stateful_pointer<workflow_run_state> self) {
   return {
     [self](run_workflow_atom) -> caf::result<workflow_result> {
       auto& st = self->state;
@@ -476,7 +438,8 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
       if (st.start_error)
         return st.start_error;
       st.promise = self->make_response_promise<workflow_result>();
-      emit(self, workflow_event_kind::run_started, {}, st.state);
+      if (st.events)
+        emit(self, workflow_event_kind::run_started, {}, st.state);
       if (st.step == 0 && st.parent_checkpoint == 0)
         save_then(self, "input", [self] { begin_step(self); });  // a fresh run: its input first
       else
@@ -486,11 +449,11 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
     [self](stream_chunk& chunk) {
       auto& st = self->state;
       // "<task_id>-<n>": the task id names the node.
-      auto dash = chunk.request_id.rfind('-');
-      auto it = st.request_nodes.find(chunk.request_id.substr(0, dash));
+      const std::string_view id{chunk.request_id};
+      auto it = st.request_nodes.find(id.substr(0, id.rfind('-')));
       if (it == st.request_nodes.end() || chunk.delta_text.empty())
         return;
-      emit(self, workflow_event_kind::token, it->second,
+      emit(self, workflow_event_kind::token, name_of(st, it->second),
            Value{Value::Object{{"request_id", chunk.request_id}, {"text", chunk.delta_text}}});
     },
     [self](cache_l3_atom, uint64_t tag, cache::l3_reply& rep) { on_cache_l3(self, tag, rep); },
@@ -502,6 +465,50 @@ workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
   };
 }
 
+// The run of an already planned graph (spawn_workflow_run planned it and
+// bound its functions) or, with no plan, of a graph spawned by hand.
+workflow_run_impl::behavior_type
+planned_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
+            std::shared_ptr<const workflow_graph> graph, std::shared_ptr<const workflow_plan> plan,
+            std::vector<const node_function*> functions, workflow_deps deps, workflow_start start,
+            workflow_event_sink events) {
+  auto& st = self->state;
+  st.graph = std::move(graph);
+  st.plan = std::move(plan);
+  st.deps = std::move(deps);
+  st.events = std::move(events);
+  st.thread_id = std::move(start.thread_id);
+  if (!st.deps.functions)
+    st.deps.functions = std::make_shared<const function_registry>();
+  if (!st.deps.reducers)
+    st.deps.reducers = std::make_shared<const reducer_registry>();
+  // Every spawn path checks the start already (spawn_workflow_run); this
+  // one is for a behaviour spawned by hand, so that no path can reach a
+  // node the graph lacks. A bad start answers its error and runs nothing.
+  if (!st.plan) {
+    auto planned = plan_workflow(st.graph);
+    if (!planned)
+      st.start_error = std::move(planned.error());
+    else
+      st.plan = std::move(*planned);
+  }
+  if (!st.start_error)
+    st.start_error = check_start(*st.graph, start);
+  if (!st.start_error)
+    load_start(st, start, functions);
+  return run_behavior(self);
+}
+
+}  // namespace workflow_run_detail
+
+workflow_run_impl::behavior_type
+workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
+             std::shared_ptr<const workflow_graph> graph, workflow_deps deps, workflow_start start,
+             workflow_event_sink events) {
+  return workflow_run_detail::planned_run(self, std::move(graph), nullptr, {}, std::move(deps),
+                                          std::move(start), std::move(events));
+}
+
 caf::expected<workflow_run_actor>
 spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph> graph,
                    workflow_deps deps, workflow_start start, workflow_event_sink events) {
@@ -511,18 +518,28 @@ spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph>
     deps.functions = std::make_shared<const function_registry>();
   if (!deps.reducers)
     deps.reducers = std::make_shared<const reducer_registry>();
-  graph_names names;
-  names.has_agent = [&](const std::string& n) { return deps.agents.count(n) > 0; };
-  names.has_tool = [&](const std::string& n) { return deps.tools.count(n) > 0; };
-  names.has_function = [&](const std::string& n) { return deps.functions->contains(n); };
-  names.has_reducer = [&](const std::string& n) { return deps.reducers->find(n) != nullptr; };
-  if (auto err = validate_graph(*graph, names))
-    return err;
+  // Binding every target is the name check of a cached plan; when one is
+  // missing (or the graph is new) plan_workflow checks and words it.
+  auto bound = workflow_run_detail::bind_targets(*graph, deps);
+  auto plan = bound ? find_workflow_plan(graph) : nullptr;
+  if (!plan) {
+    graph_names names;
+    names.has_agent = [&](const std::string& n) { return deps.agents.count(n) > 0; };
+    names.has_tool = [&](const std::string& n) { return deps.tools.count(n) > 0; };
+    names.has_function = [&](const std::string& n) { return deps.functions->contains(n); };
+    names.has_reducer = [&](const std::string& n) { return deps.reducers->find(n) != nullptr; };
+    auto planned = plan_workflow(graph, names);
+    if (!planned)
+      return std::move(planned.error());
+    plan = std::move(*planned);
+    AG_ASSERT(bound.has_value());  // the names plan_workflow passed are the ones bound
+  }
   if (start.thread_id.empty())
     return make_error(errc::invalid_argument, "a workflow run needs a thread id");
   if (auto err = check_start(*graph, start))
     return err;
-  return workflow_run_actor{sys.spawn(workflow_run, std::move(graph), std::move(deps),
+  return workflow_run_actor{sys.spawn(workflow_run_detail::planned_run, std::move(graph),
+                                      std::move(plan), std::move(*bound), std::move(deps),
                                       std::move(start), std::move(events))};
 }
 

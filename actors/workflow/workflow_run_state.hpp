@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,16 +14,22 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/workflow/workflow_plan.hpp"
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/cache/cache_message.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
 
 namespace agentgraph {
 
-// Self-message: start the next super-step. A step that ends inline (only
-// function nodes) must not start the next one from inside itself, or a
-// long cycle would nest one stack frame set per step.
+// Self-message: start the next super-step after workflow_inline_steps_max
+// steps ran one after the other inside one message (begin_step's loop).
 using workflow_step_atom = caf::atom_constant<caf::atom("ag_wfstep")>;
+
+// Steps that end inline (function nodes only) run in a loop, not nested
+// (a long cycle would nest one stack frame set per step) and not one
+// message each (CAF's dispatch of a self-message per step, for nothing); past
+// this many the run sends itself workflow_step_atom and goes on from there.
+constexpr uint32_t workflow_inline_steps_max = 64;
 
 // The run's own type: its interface plus the chunks agent nodes stream to
 // it and its step message.
@@ -32,27 +37,41 @@ using workflow_run_impl =
   workflow_run_actor::extend<caf::reacts_to<stream_chunk>, caf::reacts_to<workflow_step_atom>,
                              caf::reacts_to<cache_l3_atom, uint64_t, cache::l3_reply>>;
 
+// Nodes are ranks of `plan` (workflow_plan.hpp) everywhere in here; names
+// appear only where the run talks to the outside (events, results,
+// checkpoints, task ids, messages).
 struct workflow_run_state {
   static inline const char* name = "workflow_run";
   std::shared_ptr<const workflow_graph> graph;
+  std::shared_ptr<const workflow_plan> plan;
   workflow_deps deps;
+  // Invalid when nobody asked for events: the run then makes none (no
+  // event carries a copy of the state to nobody) and asks agents for
+  // plain, unstreamed tasks.
   workflow_event_sink events;
   std::string thread_id;
   Value state;
   uint32_t step = 0;
-  std::set<std::string> active;
-  std::map<size_t, std::set<std::string>> joins;
-  std::set<std::string> resume_past;  // interrupt_before skipped once for these
+  node_set active;
+  // Sources each join (by edge index) has seen complete since it last fired.
+  std::map<size_t, node_set> joins;
+  node_set resume_past;  // interrupt_before skipped once for these
   bool started = false;
   bool finished = false;
+  bool in_steps = false;  // begin_step's loop is running: a step ending inline sets step_due
+  bool step_due = false;
   caf::error start_error;  // check_start's verdict: answered instead of running
   caf::typed_response_promise<workflow_result> promise;
   // The step in progress.
   size_t pending = 0;
-  std::vector<std::pair<std::string, Value>> updates;
-  std::map<std::string, caf::error> failures;
-  std::map<std::string, uint32_t> attempts;
-  std::map<std::string, std::string> request_nodes;  // agent request id -> node, for tokens
+  std::vector<node_update> updates;  // in node-name order (inserted so)
+  std::vector<std::pair<node_rank, caf::error>> failures;
+  std::vector<uint32_t> attempts;  // by rank; the step's nodes are reset after it
+  // By rank: each function node's function, looked up once per run (null
+  // for other nodes, and for a function missing from a run spawned by hand).
+  std::vector<const node_function*> functions;
+  // Agent task id -> node, for tokens (kept only when events are wanted).
+  std::map<std::string, node_rank, std::less<>> request_nodes;
   checkpoint_actor checkpoints;
   uint64_t parent_checkpoint = 0;
   std::chrono::milliseconds checkpoint_timeout{30'000};
@@ -63,6 +82,30 @@ struct workflow_run_state {
   uint64_t next_cache_tag = 0;
 };
 
+// The run's functions shared by its two files (workflow_run.cpp: the
+// steps; workflow_run_node.cpp: one node).
+namespace workflow_run_detail {
+
+using self_ptr = workflow_run_impl::stateful_pointer<workflow_run_state>;
+
+// Sends an event to the sink; nothing without one. Callers check
+// st.events first where building `data` costs (a copy of the state).
+void emit(self_ptr self, workflow_event_kind kind, const std::string& node = {}, Value data = {},
+          std::string text = {});
+[[nodiscard]] const std::string& name_of(const workflow_run_state& st, node_rank r);
+// A node's outcome, once (after its retries, for failures).
+void node_succeeded(self_ptr self, node_rank r, Value update);
+void node_failed(self_ptr self, node_rank r, caf::error err);
+// Starts node `r` of the current step (its cache first, if it has one).
+void run_node(self_ptr self, node_rank r);
+// An L3 cache lookup's answer for the node that waits on `tag`.
+void on_cache_l3(self_ptr self, uint64_t tag, const cache::l3_reply& rep);
+
+}  // namespace workflow_run_detail
+
+// Spawned by hand (tests) this plans the graph itself (plan_workflow,
+// without name checks) and answers a graph or start that does not fit
+// with the error; spawn_workflow_run checks both first.
 workflow_run_impl::behavior_type
 workflow_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
              std::shared_ptr<const workflow_graph> graph, workflow_deps deps, workflow_start start,

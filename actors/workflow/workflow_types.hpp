@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/atom.hpp>
@@ -127,7 +128,9 @@ class function_registry {
   [[nodiscard]] bool contains(const std::string& name) const { return find(name) != nullptr; }
 
  private:
-  std::map<std::string, node_function, std::less<>> fns_;
+  // Hashed: a run looks every function node's target up (its name check
+  // and its call), and a function stays where it is when others are added.
+  std::unordered_map<std::string, node_function> fns_;
 };
 
 }  // namespace agentgraph

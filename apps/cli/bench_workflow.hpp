@@ -7,6 +7,13 @@
 // graphs in LangGraph.js (tools/peers/bench_langgraph.mjs), without a
 // checkpointer and with MemorySaver.
 //
+// Rows differ in who starts the runs: this thread blocked in run_workflow
+// asking for no events (what an embedding app's call costs), the same
+// taking every event, or an event-based actor starting each run when the
+// last answered (no thread blocks: the engine without the hand-off between
+// a plain thread and CAF's scheduler). `--only TEXT` runs just the rows
+// whose name holds TEXT (profiling one row); `--json` prints one object.
+//
 // Per-step overhead = a run's wall time / its super-steps; the table gives
 // it at the median run, next to the runs' p50 and p99. A run that fails, or
 // ends in another state or step count than expected, fails the row; the
@@ -48,12 +55,36 @@ struct workflow_row {
 // (LangGraph.js with fake-model nodes and no checkpointer); rows named in
 // `compare` pairs get a line "A vs B: N.NNx lower per-step overhead".
 struct workflow_table {
+  std::string graph;  // chain3 | fanout10
   std::string title;
   std::vector<workflow_row> rows;
   size_t reference = 0;  // index into rows
   std::vector<std::pair<size_t, size_t>> compare;
 };
 [[nodiscard]] std::string format_workflow_table(const workflow_table& t);
+
+// What the figures were measured on, printed with them.
+struct workflow_bench_info {
+  uint64_t runs = 0;
+  uint64_t warmup = 0;
+  bool optimized = false;
+  unsigned hardware_threads = 0;
+  std::string scheduler_policy;  // CAF's scheduler.policy of the rows' runtimes
+  size_t scheduler_threads = 0;
+};
+
+// `--json`: one object with `info`'s fields and every row of every table:
+// {"bench": "workflow", "runs", "warmup", "optimized", "hardware_threads",
+//  "scheduler": {"policy", "threads"},
+//  "rows": [{"graph", "row", "status": "measured" | "skipped" | "failed",
+//            "reason" (not measured), "runs", "steps", "step_us_p50",
+//            "run_p50_ms", "run_p99_ms" (measured), "vs_langgraph": the
+//            per-step ratio over the table's reference row, or null with
+//            "vs_langgraph_reason"}],
+//  "comparisons": [{"graph", "row", "reference", "times_lower"}]}
+// (times_lower null when either row has no figures). Figures only, never text to parse.
+[[nodiscard]] std::string format_workflow_json(const std::vector<workflow_table>& tables,
+                                               const workflow_bench_info& info);
 
 // What bench_langgraph.mjs is asked to run.
 struct langgraph_job {

@@ -1,7 +1,8 @@
-// `agentgraph bench workflow`, the peer and the table: LangGraph.js run as
+// `agentgraph bench workflow`, the peer and the output: LangGraph.js run as
 // `node bench_langgraph.mjs` in a child process (it times its own runs with
-// process.hrtime, nearest-rank percentiles as here), and the per-graph
-// table. If node or the packages are missing the row says so.
+// process.hrtime, nearest-rank percentiles as here), the per-graph table
+// and the --json object. If node or the packages are missing the row says
+// so.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -32,6 +33,42 @@ std::string format_row(const workflow_row& row, const workflow_figures* referenc
   return printf_string("%-42s %6llu %5u %11.1f %9.3f %9.3f %9s\n", row.name.c_str(),
                        static_cast<unsigned long long>(f.runs), f.steps, f.per_step_us(),
                        f.p50_ms, f.p99_ms, ratio.c_str());
+}
+
+// A row's status word and, when it has no figures, why ("skipped: x" ->
+// "skipped", "x").
+std::pair<std::string, std::string> status_of(const workflow_row& row) {
+  if (row.figures)
+    return {"measured", ""};
+  for (const char* status : {"skipped", "failed"}) {
+    const std::string prefix = std::string{status} + ": ";
+    if (row.note.rfind(prefix, 0) == 0)
+      return {status, row.note.substr(prefix.size())};
+  }
+  return {"failed", row.note};
+}
+
+nlohmann::json row_json(const workflow_table& t, const workflow_row& row) {
+  AG_ASSERT(t.reference < t.rows.size());
+  const auto& ref = t.rows[t.reference];
+  auto [status, reason] = status_of(row);
+  nlohmann::json j = {{"graph", t.graph}, {"row", row.name}, {"status", status}};
+  if (!row.figures) {
+    j["reason"] = reason;
+    j["vs_langgraph"] = nullptr;
+    j["vs_langgraph_reason"] = "this row has no figures";
+    return j;
+  }
+  const auto& f = *row.figures;
+  j.update({{"runs", f.runs}, {"steps", f.steps}, {"step_us_p50", f.per_step_us()},
+            {"run_p50_ms", f.p50_ms}, {"run_p99_ms", f.p99_ms}});
+  if (ref.figures && ref.figures->per_step_us() > 0) {
+    j["vs_langgraph"] = f.per_step_us() / ref.figures->per_step_us();
+  } else {
+    j["vs_langgraph"] = nullptr;
+    j["vs_langgraph_reason"] = "the reference row (" + ref.name + ") has no figures: " + ref.note;
+  }
+  return j;
 }
 
 }  // namespace bench_workflow_peer_detail
@@ -89,6 +126,36 @@ std::string format_workflow_table(const workflow_table& t) {
     out += "  " + ra.name + " vs " + rb.name + ": " + verdict + "\n";
   }
   return out;
+}
+
+std::string format_workflow_json(const std::vector<workflow_table>& tables,
+                                 const workflow_bench_info& info) {
+  using namespace bench_workflow_peer_detail;
+  nlohmann::json out = {{"bench", "workflow"},
+                        {"runs", info.runs},
+                        {"warmup", info.warmup},
+                        {"optimized", info.optimized},
+                        {"hardware_threads", info.hardware_threads},
+                        {"scheduler",
+                         {{"policy", info.scheduler_policy}, {"threads", info.scheduler_threads}}},
+                        {"rows", nlohmann::json::array()},
+                        {"comparisons", nlohmann::json::array()}};
+  for (const auto& t : tables) {
+    for (const auto& row : t.rows)
+      out["rows"].push_back(row_json(t, row));
+    for (const auto& [a, b] : t.compare) {
+      AG_ASSERT(a < t.rows.size() && b < t.rows.size());
+      const auto& ra = t.rows[a];
+      const auto& rb = t.rows[b];
+      nlohmann::json c = {{"graph", t.graph}, {"row", ra.name}, {"reference", rb.name}};
+      if (ra.figures && rb.figures && ra.figures->per_step_us() > 0)
+        c["times_lower"] = rb.figures->per_step_us() / ra.figures->per_step_us();
+      else
+        c["times_lower"] = nullptr;
+      out["comparisons"].push_back(std::move(c));
+    }
+  }
+  return out.dump(2);
 }
 
 }  // namespace agentgraph::cli

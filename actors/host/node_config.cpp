@@ -41,17 +41,98 @@ void assign(log_severity& f, const config_value& v) {
   f = enum_from(log_severities, v);
 }
 
+constexpr scheduler_policy scheduler_policies[] = {scheduler_policy::stealing,
+                                                   scheduler_policy::sharing};
+
+void assign(scheduler_policy& f, const config_value& v) {
+  f = enum_from(scheduler_policies, v);
+}
+
 namespace node_config_detail {
+
+// A key of the struct nested in S at `outer` (runtime_settings::scheduler):
+// bound like any key of that struct (bounds checked against the member),
+// then applied through `outer`.
+template <class S, class N, class F>
+field<S> bind_nested(key_spec spec, N S::*outer, F N::*member) {
+  auto inner = bind(std::move(spec), member);
+  return field<S>{std::move(inner.spec), [outer, set = std::move(inner.assign)](
+                                           S& s, const config_value& v) { set(s.*outer, v); }};
+}
+
+// The scheduler_* keys after scheduler_threads: the policy, then the
+// work-stealing wait phases (scheduler_settings.hpp draws them), which a
+// config with policy sharing may not set (they would do nothing).
+std::vector<field<runtime_settings>> scheduler_fields() {
+  using namespace std::chrono_literals;
+  using S = runtime_settings;
+  using N = scheduler_settings;
+  const N d;
+  constexpr auto sched = &S::scheduler;
+  auto stealing = [](key_spec k) {
+    return applies_if(std::move(k), "scheduler_policy", {"stealing"});
+  };
+  auto count = [&](const char* name, uint32_t def, uint32_t min, uint32_t max, const char* help) {
+    return stealing(uint_key(name, def, min, max, help));
+  };
+  return {
+      bind_nested(enum_key("scheduler_policy", std::string{to_string(d.policy)},
+                           enum_words(scheduler_policies),
+                           "How the scheduler hands actors to its workers. stealing: a queue per "
+                           "worker; an idle worker polls, naps and then sleeps as the "
+                           "scheduler_* keys below say, and steals from busy workers. sharing: "
+                           "one locked queue for all workers; an idle worker sleeps until a "
+                           "message comes (no polling)."),
+                  sched, &N::policy),
+      bind_nested(count("scheduler_aggressive_poll_attempts", d.aggressive_poll_attempts, 0,
+                        1'000'000,
+                        "Polls of its queue an idle worker makes without sleeping (spinning, "
+                        "about 10-50 ns each) before its moderate phase. A message from another "
+                        "thread is picked up at once during it."),
+                  sched, &N::aggressive_poll_attempts),
+      bind_nested(count("scheduler_aggressive_steal_interval", d.aggressive_steal_interval, 1,
+                        100'000, "In the aggressive phase, try to steal every this many polls."),
+                  sched, &N::aggressive_steal_interval),
+      bind_nested(count("scheduler_moderate_poll_attempts", d.moderate_poll_attempts, 0,
+                        1'000'000,
+                        "Polls of the moderate phase, each followed by a "
+                        "scheduler_moderate_sleep_us nap that nothing cuts short: a message "
+                        "arriving meanwhile waits for the nap to end. 0 skips the phase."),
+                  sched, &N::moderate_poll_attempts),
+      bind_nested(count("scheduler_moderate_steal_interval", d.moderate_steal_interval, 1,
+                        100'000, "In the moderate phase, try to steal every this many polls."),
+                  sched, &N::moderate_steal_interval),
+      bind_nested(count("scheduler_moderate_sleep_us", d.moderate_sleep_us, 0, 100'000,
+                        "Microseconds of each moderate-phase nap; 0: the phase spins."),
+                  sched, &N::moderate_sleep_us),
+      bind_nested(count("scheduler_relaxed_steal_interval", d.relaxed_steal_interval, 1,
+                        100'000,
+                        "In the relaxed phase, try to steal every this many "
+                        "scheduler_relaxed_sleep timeouts."),
+                  sched, &N::relaxed_steal_interval),
+      bind_nested(stealing(duration_key(
+                    "scheduler_relaxed_sleep", d.relaxed_sleep, 1ms, 10s,
+                    "Longest wait of an idle worker in the relaxed phase, a condition-variable "
+                    "wait that a message from another thread ends at once. It bounds how long "
+                    "work queued behind a busy worker waits to be stolen, and an idle worker "
+                    "wakes this often.")),
+                  sched, &N::relaxed_sleep),
+  };
+}
 
 const std::vector<field<runtime_settings>>& runtime_fields() {
   static const auto fields = [] {
     using S = runtime_settings;
     const S d;
-    return std::vector<field<S>>{
+    std::vector<field<S>> fields{
         bind(uint_key("scheduler_threads", d.scheduler_threads, 1, 64,
                       "CAF scheduler worker threads. CAF's own default, max(cores, 4), "
                       "oversubscribes small machines."),
              &S::scheduler_threads),
+    };
+    auto sched = scheduler_fields();
+    fields.insert(fields.end(), sched.begin(), sched.end());
+    auto rest = std::vector<field<S>>{
         bind(enum_key("log_level", to_string(d.log_level), enum_words(log_severities),
                       "Least severe log message that is written."),
              &S::log_level),
@@ -79,6 +160,8 @@ const std::vector<field<runtime_settings>>& runtime_fields() {
                       "Checkpoints kept per workflow thread; older ones are deleted on save."),
              &S::checkpoint_keep_last),
     };
+    fields.insert(fields.end(), rest.begin(), rest.end());
+    return fields;
   }();
   return fields;
 }

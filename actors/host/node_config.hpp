@@ -34,6 +34,7 @@
 #include "actors/agent/agent_config.hpp"
 #include "actors/agent/agent_group.hpp"
 #include "actors/host/node/node_settings.hpp"
+#include "actors/host/scheduler_settings.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
@@ -49,6 +50,8 @@ struct runtime_settings {
   // CAF scheduler workers. CAF's own default, max(cores, 4), oversubscribes
   // small machines, so ours is explicit.
   uint32_t scheduler_threads = 2;
+  // The scheduler_* keys: policy and how idle workers wait.
+  scheduler_settings scheduler;
   log_severity log_level = log_severity::info;
   // Where the node keeps its data (checkpoints, journals). "" means the
   // process's working directory; a relative value is made absolute against

@@ -18,6 +18,25 @@
 
 namespace agentgraph {
 
+void apply_scheduler_settings(const scheduler_settings& s, uint32_t threads,
+                              caf::actor_system_config& cfg) {
+  AG_ASSERT(threads >= 1);
+  AG_ASSERT(s.aggressive_steal_interval >= 1 && s.moderate_steal_interval >= 1
+            && s.relaxed_steal_interval >= 1);
+  auto count = [&cfg](const char* key, uint32_t n) { cfg.set(key, static_cast<size_t>(n)); };
+  count("scheduler.max-threads", threads);
+  cfg.set("scheduler.policy", s.policy == scheduler_policy::sharing ? caf::atom("sharing")
+                                                                    : caf::atom("stealing"));
+  count("work-stealing.aggressive-poll-attempts", s.aggressive_poll_attempts);
+  count("work-stealing.aggressive-steal-interval", s.aggressive_steal_interval);
+  count("work-stealing.moderate-poll-attempts", s.moderate_poll_attempts);
+  count("work-stealing.moderate-steal-interval", s.moderate_steal_interval);
+  cfg.set("work-stealing.moderate-sleep-duration",
+          caf::timespan{std::chrono::microseconds{s.moderate_sleep_us}});
+  count("work-stealing.relaxed-steal-interval", s.relaxed_steal_interval);
+  cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{s.relaxed_sleep});
+}
+
 Runtime::Runtime(runtime_options opts)
   : opts_(std::move(opts)),
     config_(std::make_unique<caf::actor_system_config>()),
@@ -26,7 +45,7 @@ Runtime::Runtime(runtime_options opts)
   if (!opts_.metrics)
     opts_.metrics = std::make_shared<metrics::registry>();
   register_all_types(*config_);
-  config_->set("scheduler.max-threads", static_cast<size_t>(opts_.scheduler_threads));
+  apply_scheduler_settings(opts_.scheduler, opts_.scheduler_threads, *config_);
   if (opts_.middleman)
     config_->load<caf::io::middleman>();
   system_ = std::make_unique<caf::actor_system>(*config_);

@@ -29,6 +29,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/agent/agent_interface.hpp"
+#include "actors/host/scheduler_settings.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_interface.hpp"
@@ -41,6 +42,9 @@ namespace agentgraph {
 
 struct runtime_options {
   uint32_t scheduler_threads = 2;
+  // The scheduler's policy and how its idle workers wait
+  // (scheduler_settings.hpp).
+  scheduler_settings scheduler;
   supervision_config supervision;
   // Load CAF's middleman so actors can be published to other processes.
   bool middleman = false;
@@ -55,6 +59,13 @@ struct runtime_options {
   // Where every component records its metrics; null: the Runtime makes its own.
   std::shared_ptr<metrics::registry> metrics;
 };
+
+// Writes the scheduler settings into a CAF config (scheduler.policy and the
+// work-stealing.* options). The Runtime constructor calls it; a program that
+// builds its own actor system (a benchmark's baseline) calls it to run on
+// the same scheduler as a Runtime.
+void apply_scheduler_settings(const scheduler_settings& s, uint32_t threads,
+                              caf::actor_system_config& cfg);
 
 class runtime_builder;
 

@@ -55,6 +55,7 @@ caf::error blame(const caf::error& err, errc fallback, const std::string& where)
 caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman) {
   runtime_options opts;
   opts.scheduler_threads = cfg.runtime.scheduler_threads;
+  opts.scheduler = cfg.runtime.scheduler;
   opts.supervision = cfg.supervisor;
   opts.middleman = middleman;
   // One HTTP client serves every HTTP provider: its bound is their sum.

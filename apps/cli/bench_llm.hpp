@@ -113,10 +113,28 @@ struct bench_row {
 enum class bench_row_id : size_t { raw_reuse, raw_close, client_reuse, client_close, provider, sdk };
 inline constexpr size_t bench_row_count = 6;
 
-// The table of one concurrency level (rows indexed by bench_row_id). Ratios
-// are against the raw libcurl floor with reuse; the table is followed by
-// the level's ratio lines: provider and SDK against the floor, provider
-// against the SDK, and what connection reuse gains.
+// Row `a` against row `b`: requests/s as a ratio, p50 as added microseconds.
+struct bench_versus {
+  double per_second_ratio = 0;
+  double p50_added_us = 0;
+};
+// Empty when either row has no figures or `b` measured no throughput.
+[[nodiscard]] std::optional<bench_versus> compare_rows(const row_figures* a, const row_figures* b);
+
+// One ratio line of a level: provider and SDK against the raw libcurl floor,
+// provider against the SDK, and what connection reuse gains (raw libcurl,
+// http_client). `key` names it in --json; `label` in the table.
+struct bench_ratio {
+  const char* key;
+  const char* label;
+  const char* suffix;  // after the figures in the table
+  std::optional<bench_versus> versus;
+};
+[[nodiscard]] std::vector<bench_ratio> bench_ratios(const std::vector<bench_row>& rows);
+
+// The table of one concurrency level (rows indexed by bench_row_id). Each
+// row's ratio is against the raw libcurl floor with reuse; the table is
+// followed by the level's bench_ratios lines.
 [[nodiscard]] std::string format_bench_table(uint32_t concurrency, const std::vector<bench_row>& rows);
 
 [[nodiscard]] peer_result run_openai_sdk(const std::string& peers_dir, const bench_target& t,

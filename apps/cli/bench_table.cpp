@@ -36,12 +36,11 @@ const row_figures* figures_of(const std::vector<bench_row>& rows, bench_row_id i
   return r.figures ? &*r.figures : nullptr;
 }
 
-// "0.42x req/s, +123 us p50" of `a` against `b`, or "n/a".
-std::string versus(const row_figures* a, const row_figures* b) {
-  if (a == nullptr || b == nullptr || b->per_second() <= 0)
+// "0.42x req/s, +123 us p50", or "n/a".
+std::string format_versus(const std::optional<bench_versus>& v) {
+  if (!v)
     return "n/a";
-  return printf_string("%.2fx req/s, %+.0f us p50", a->per_second() / b->per_second(),
-                       (a->p50_ms - b->p50_ms) * 1000.0);
+  return printf_string("%.2fx req/s, %+.0f us p50", v->per_second_ratio, v->p50_added_us);
 }
 
 std::string format_row(const bench_row& row, const row_figures* floor) {
@@ -50,9 +49,9 @@ std::string format_row(const bench_row& row, const row_figures* floor) {
   const auto& f = *row.figures;
   std::string ratio = "-";
   std::string added = "-";
-  if (floor != nullptr && floor->per_second() > 0) {
-    ratio = printf_string("%.2fx", f.per_second() / floor->per_second());
-    added = printf_string("%+.0f", (f.p50_ms - floor->p50_ms) * 1000.0);
+  if (auto v = compare_rows(&f, floor)) {
+    ratio = printf_string("%.2fx", v->per_second_ratio);
+    added = printf_string("%+.0f", v->p50_added_us);
   }
   auto line = printf_string("%-32s %9.0f %8.3f %8.3f %6llu %9s %9s", row.name.c_str(),
                             f.per_second(), f.p50_ms, f.p99_ms,
@@ -65,6 +64,39 @@ std::string format_row(const bench_row& row, const row_figures* floor) {
 }
 
 }  // namespace bench_table_detail
+
+std::optional<bench_versus> compare_rows(const row_figures* a, const row_figures* b) {
+  if (a == nullptr || b == nullptr || b->per_second() <= 0)
+    return std::nullopt;
+  return bench_versus{a->per_second() / b->per_second(), (a->p50_ms - b->p50_ms) * 1000.0};
+}
+
+std::vector<bench_ratio> bench_ratios(const std::vector<bench_row>& rows) {
+  using bench_table_detail::figures_of;
+  AG_ASSERT(rows.size() == bench_row_count);
+  struct line {
+    const char* key;
+    const char* label;
+    const char* suffix;
+    bench_row_id a, b;
+  };
+  using id = bench_row_id;
+  static constexpr line lines[] = {
+      {"provider_vs_raw", "agentgraph provider vs raw libcurl:  ", "", id::provider,
+       id::raw_reuse},
+      {"sdk_vs_raw", "openai npm SDK vs raw libcurl:       ", "", id::sdk, id::raw_reuse},
+      {"provider_vs_sdk", "agentgraph provider vs openai SDK:   ", "", id::provider, id::sdk},
+      {"reuse_raw_libcurl", "connection reuse, raw libcurl:       ", " (reuse vs none)",
+       id::raw_reuse, id::raw_close},
+      {"reuse_http_client", "connection reuse, http_client:       ",
+       " (reuse vs Connection: close)", id::client_reuse, id::client_close},
+  };
+  std::vector<bench_ratio> out;
+  for (const auto& l : lines)
+    out.push_back({l.key, l.label, l.suffix,
+                   compare_rows(figures_of(rows, l.a), figures_of(rows, l.b))});
+  return out;
+}
 
 caf::expected<std::vector<uint32_t>> parse_levels(const std::string& text) {
   std::vector<uint32_t> out;
@@ -104,17 +136,8 @@ std::string format_bench_table(uint32_t concurrency, const std::vector<bench_row
                        "conns", "vs raw", "+p50 us");
   for (const auto& row : rows)
     out += format_row(row, floor);
-  const auto* provider = figures_of(rows, bench_row_id::provider);
-  const auto* sdk = figures_of(rows, bench_row_id::sdk);
-  out += "  agentgraph provider vs raw libcurl:  " + versus(provider, floor) + "\n";
-  out += "  openai npm SDK vs raw libcurl:       " + versus(sdk, floor) + "\n";
-  out += "  agentgraph provider vs openai SDK:   " + versus(provider, sdk) + "\n";
-  out += "  connection reuse, raw libcurl:       "
-         + versus(floor, figures_of(rows, bench_row_id::raw_close)) + " (reuse vs none)\n";
-  out += "  connection reuse, http_client:       "
-         + versus(figures_of(rows, bench_row_id::client_reuse),
-                  figures_of(rows, bench_row_id::client_close))
-         + " (reuse vs Connection: close)\n";
+  for (const auto& r : bench_ratios(rows))
+    out += std::string{"  "} + r.label + format_versus(r.versus) + r.suffix + "\n";
   return out;
 }
 

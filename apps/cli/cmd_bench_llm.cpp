@@ -3,7 +3,8 @@
 // official openai npm SDK (the peer), at several concurrency levels, with and
 // without connection reuse. Every row of one run talks to the same
 // in-process mock (no latency, no faults, a short fixed reply), so the
-// figures differ only by client. Nothing here is a hard-coded figure.
+// figures differ only by client. Nothing here is a hard-coded figure; --json
+// prints the same figures and ratios as one JSON object.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/host/register_types.hpp"
+#include "actors/host/runtime.hpp"
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/bench_memory.hpp"
 #include "apps/cli/bench_workflow.hpp"
@@ -36,6 +38,7 @@ struct bench_options {
   uint64_t warmup = 200;
   std::vector<uint32_t> levels{1, 8, 32};
   std::string peers_dir = AGENTGRAPH_PEERS_DIR;
+  bool json = false;
 };
 
 constexpr const char* bench_api_key = "bench-key";
@@ -53,7 +56,8 @@ std::optional<int> parse(const args& argv, bench_options& out) {
     "concurrency", po::value(&levels), "requests in flight, a comma-separated list (default 1,8,32)")(
     "quick", "small counts for a smoke test: 200 requests, 20 warm-up (unless given)")(
     "peers-dir", po::value(&out.peers_dir),
-    "where bench_openai.mjs and node_modules/openai live (default: the source tree's tools/peers)");
+    "where bench_openai.mjs and node_modules/openai live (default: the source tree's tools/peers)")(
+    "json", "print one JSON object (rows, figures, ratios) instead of tables");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argv).options(desc).run(), vm);
@@ -66,6 +70,7 @@ std::optional<int> parse(const args& argv, bench_options& out) {
     std::cout << desc;
     return 0;
   }
+  out.json = vm.count("json") != 0;
   if (vm.count("quick")) {
     out.requests = vm.count("requests") ? out.requests : 200;
     out.warmup = vm.count("warmup") ? out.warmup : 20;
@@ -187,6 +192,44 @@ void print_preamble(const mock_llm::server& mock, const bench_options& o) {
             << "vs raw: req/s against raw libcurl with reuse; +p50 us: added median latency\n\n";
 }
 
+nlohmann::json versus_json(const std::optional<bench_versus>& v) {
+  if (!v)
+    return nullptr;
+  return {{"requests_per_second_ratio", v->per_second_ratio}, {"p50_us_added", v->p50_added_us}};
+}
+
+// One object per row and level: its figures and its ratio to the raw
+// libcurl floor of the same level, or the note saying why it has none.
+nlohmann::json row_json(const bench_row& r, uint32_t level, const std::vector<bench_row>& rows) {
+  nlohmann::json j = {{"client", r.name}, {"concurrency", level}, {"connections", r.connections}};
+  if (!r.figures) {
+    j["note"] = r.note;
+    return j;
+  }
+  const auto& f = *r.figures;
+  const auto& floor = rows[static_cast<size_t>(bench_row_id::raw_reuse)].figures;
+  const auto v = compare_rows(&f, floor ? &*floor : nullptr);
+  j.update({{"requests", f.requests},
+            {"requests_per_second", f.per_second()},
+            {"p50_ms", f.p50_ms},
+            {"p99_ms", f.p99_ms},
+            {"errors", f.errors},
+            {"vs_raw", v ? nlohmann::json(v->per_second_ratio) : nlohmann::json()},
+            {"p50_us_vs_raw", v ? nlohmann::json(v->p50_added_us) : nlohmann::json()}});
+  if (f.errors > 0)
+    j["first_error"] = f.first_error;
+  return j;
+}
+
+void add_level_json(nlohmann::json& out, uint32_t level, const std::vector<bench_row>& rows) {
+  for (const auto& r : rows)
+    out["rows"].push_back(row_json(r, level, rows));
+  nlohmann::json ratios = {{"concurrency", level}};
+  for (const auto& r : bench_ratios(rows))
+    ratios[r.key] = versus_json(r.versus);
+  out["ratios"].push_back(std::move(ratios));
+}
+
 int bench_llm(const args& argv) {
   bench_options o;
   if (auto code = parse(argv, o))
@@ -210,14 +253,28 @@ int bench_llm(const args& argv) {
   }
   caf::actor_system_config cfg;
   register_all_types(cfg);
+  // The provider row runs on the scheduler a Runtime gets by default.
+  const runtime_options defaults;
+  apply_scheduler_settings(defaults.scheduler, defaults.scheduler_threads, cfg);
   caf::actor_system sys{cfg};
-  print_preamble(*mock, o);
+  nlohmann::json json = {{"bench", "llm"},
+                         {"requests", o.requests},
+                         {"warmup", o.warmup},
+                         {"rows", nlohmann::json::array()},
+                         {"ratios", nlohmann::json::array()}};
+  if (!o.json)
+    print_preamble(*mock, o);
   bool failed = false;
   for (uint32_t n : o.levels) {
     auto rows = run_level(sys, *mock, *target, o, n);
-    std::cout << format_bench_table(n, rows) << "\n" << std::flush;
+    if (o.json)
+      add_level_json(json, n, rows);
+    else
+      std::cout << format_bench_table(n, rows) << "\n" << std::flush;
     failed = failed || has_failure(rows);
   }
+  if (o.json)
+    std::cout << json.dump(2) << "\n";
   if (failed)
     std::cerr << "agentgraph bench llm: some requests failed (see ERRORS / failed above)\n";
   return failed ? 1 : 0;
@@ -237,7 +294,7 @@ int bench_command(const args& argv) {
   if (!argv.empty() && argv[0] == "agents")
     return bench_agents({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
-               "[--quick] [--peers-dir DIR]\n"
+               "[--quick] [--peers-dir DIR] [--json]\n"
                "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
                "[--postgres-url URL] [--rules F] [--peers-dir DIR]\n"
                "       agentgraph bench gateway [--requests N] [--warmup N] [--concurrency 1,64] "

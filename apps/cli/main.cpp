@@ -25,7 +25,7 @@ constexpr const char* usage_text =
   "  config check FILE [--set SECTION.KEY=VALUE]...\n"
   "                       validate a config file (and environment) without running it\n"
   "  config schema        print every config key: type, default, bounds, env name, help\n"
-  "  bench llm [--requests N] [--concurrency 1,8,32] [--quick]\n"
+  "  bench llm [--requests N] [--concurrency 1,8,32] [--quick] [--json]\n"
   "                       requests/s and p50/p99 of the LLM client against the mock\n"
   "                       server, next to raw libcurl and the openai npm SDK\n"
   "  bench workflow [--runs N] [--warmup N] [--quick] [--postgres-url URL]\n"

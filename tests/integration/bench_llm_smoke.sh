@@ -4,6 +4,8 @@
 # only (exit code, rows, ratio lines), never a timing. The openai npm SDK row
 # is either figures or an explicit "skipped: ..." line (node_modules of
 # tools/peers is not installed by the build; `npm ci --prefix tools/peers`).
+# --json: stdout is one JSON object with every row of every level, its
+# figures and ratios (checked by key and type, never by value).
 set -uo pipefail
 cli="$1"; src="$2"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -31,6 +33,50 @@ for level in 1 4; do
     || fail "concurrency $level: no connection reuse line"
 done
 grep -q "ERRORS" "$work/out" && fail "some requests failed"
+
+"$cli" bench llm --quick --concurrency 1,4 --peers-dir "$src/tools/peers" --json \
+  >"$work/json" 2>"$work/json.err"
+rc=$?
+[ "$rc" -eq 0 ] || { fail "bench llm --json exited $rc"; cat "$work/json.err"; }
+python3 - "$work/json" <<'PY' || fail "bench llm --json: the JSON object is incomplete (above)"
+import json, sys
+doc = json.load(open(sys.argv[1]))  # the whole of stdout: nothing but the object
+bad = []
+def need(cond, what):
+    if not cond:
+        bad.append(what)
+num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+need(doc.get("bench") == "llm", "bench != llm")
+need(doc.get("requests") == 200 and doc.get("warmup") == 20, "requests/warmup of --quick")
+clients = ["raw libcurl, reuse", "raw libcurl, no reuse", "http_client, reuse",
+           "http_client, Connection: close", "agentgraph provider", "openai npm SDK"]
+for level in (1, 4):
+    rows = {r["client"]: r for r in doc["rows"] if r.get("concurrency") == level}
+    need(sorted(rows) == sorted(clients), f"c{level}: rows {sorted(rows)}")
+    sdk_ran = "note" not in rows.get("openai npm SDK", {})
+    for name, r in rows.items():
+        need(num(r.get("connections")), f"c{level} {name}: connections")
+        if name == "openai npm SDK" and not sdk_ran:
+            need(r["note"].startswith("skipped: "), f"c{level}: SDK note {r['note']!r}")
+            continue
+        for key in ("requests", "requests_per_second", "p50_ms", "p99_ms", "vs_raw",
+                    "p50_us_vs_raw"):
+            need(num(r.get(key)), f"c{level} {name}: {key} = {r.get(key)!r}")
+        need(r.get("requests") == 200, f"c{level} {name}: requests {r.get('requests')!r}")
+        need(r.get("errors") == 0, f"c{level} {name}: errors {r.get('errors')!r}")
+    ratios = [x for x in doc["ratios"] if x.get("concurrency") == level]
+    need(len(ratios) == 1, f"c{level}: {len(ratios)} ratio objects")
+    for key in ("provider_vs_raw", "sdk_vs_raw", "provider_vs_sdk", "reuse_raw_libcurl",
+                "reuse_http_client"):
+        v = ratios[0].get(key, "missing") if ratios else "missing"
+        if v is None and not sdk_ran and "sdk" in key:
+            continue
+        need(isinstance(v, dict) and num(v.get("requests_per_second_ratio"))
+             and num(v.get("p50_us_added")), f"c{level} ratio {key} = {v!r}")
+for b in bad:
+    print("bench llm --json:", b)
+sys.exit(1 if bad else 0)
+PY
 
 expect_usage() {  # expect_usage PATTERN -- args...
   local pattern="$1"; shift 2

@@ -67,6 +67,10 @@ expect 2 "is a character device, not a regular file" -- "$cli" run --config /dev
 # The source of a value is named: --set and environment, also for cross-references.
 expect 2 "^agentgraph config check: invalid_argument: --set agent.planner.memory=nope: \[agent.planner\] memory: no section \[memory.nope\]" -- "$cli" config check "$ini" --set agent.planner.memory=nope
 expect 2 "^agentgraph config check: invalid_argument: environment AGENTGRAPH_AGENT_PLANNER_TEMPERATURE: \[agent.planner\] temperature: 3.5 is above" -- env AGENTGRAPH_AGENT_PLANNER_TEMPERATURE=3.5 "$cli" config check "$ini"
+# The scheduler policy is stealing or sharing; anything else is refused before a start.
+printf "[runtime]\nscheduler_policy = fifo\n$head" >"$work/policy.ini"
+expect 2 "^agentgraph config check: invalid_argument: .*policy.ini:2: \[runtime\] scheduler_policy: 'fifo' is not one of stealing.sharing" -- "$cli" config check "$work/policy.ini"
+expect 2 "^agentgraph config check: invalid_argument: --set runtime.scheduler_policy=sharng: \[runtime\] scheduler_policy: 'sharng' is not one of stealing.sharing \(did you mean 'sharing'\?\)" -- "$cli" config check "$ini" --set runtime.scheduler_policy=sharng
 # A malformed line never echoes its value, even when it holds a secret.
 printf '[provider.p]\nkind = scripted\napi_key: sk-proj-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c\n' >"$work/secret.ini"
 expect 2 "secret.ini:3: expected 'key = value', '\[section\]' or a comment \(the line starts with key 'api_key': use '=' instead of ':'\)" -- "$cli" config check "$work/secret.ini"

@@ -117,9 +117,9 @@ checkpoint_actor Runtime::checkpoints() const {
 
 caf::expected<workflow_run_actor> Runtime::spawn_workflow(
   std::shared_ptr<const workflow_graph> graph, workflow_start start, workflow_event_sink events) {
-  // Only the agents and tools the graph names: a run costs the same with
-  // ten agents in the runtime or a hundred thousand. A target the runtime
-  // lacks stays out, and spawn_workflow_run names it.
+  // Only the agents and tools the graph names, a hash lookup per node:
+  // starting a run grows with its graph, not with the runtime's agents. A
+  // target the runtime lacks stays out, and spawn_workflow_run names it.
   workflow_deps deps;
   if (graph)
     for (const auto& node : graph->nodes) {

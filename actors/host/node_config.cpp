@@ -78,17 +78,19 @@ std::vector<field<runtime_settings>> scheduler_fields() {
   return {
       bind_nested(enum_key("scheduler_policy", std::string{to_string(d.policy)},
                            enum_words(scheduler_policies),
-                           "How the scheduler hands actors to its workers. stealing: a queue per "
-                           "worker; an idle worker polls, naps and then sleeps as the "
-                           "scheduler_* keys below say, and steals from busy workers. sharing: "
-                           "one locked queue for all workers; an idle worker sleeps until a "
-                           "message comes (no polling)."),
+                           "How the scheduler hands actors to its workers. sharing: one locked "
+                           "queue for all workers; an idle worker sleeps until a message comes "
+                           "(no polling: an idle node costs no scheduler CPU). stealing: a queue "
+                           "per worker; an idle worker polls, naps and sleeps as the scheduler_* "
+                           "keys below say, and steals from busy workers; may scale better with "
+                           "many workers. Measured: apps/cli/BENCHMARKS.md."),
                   sched, &N::policy),
       bind_nested(count("scheduler_aggressive_poll_attempts", d.aggressive_poll_attempts, 0,
                         1'000'000,
-                        "Polls of its queue an idle worker makes without sleeping (spinning, "
-                        "about 10-50 ns each) before its moderate phase. A message from another "
-                        "thread is picked up at once during it."),
+                        "Polls of its queue an idle worker makes without sleeping (spinning) "
+                        "before its moderate phase. A message from another thread is picked up "
+                        "at once meanwhile, but on a small machine a spinning worker takes the "
+                        "core from the threads that feed it."),
                   sched, &N::aggressive_poll_attempts),
       bind_nested(count("scheduler_aggressive_steal_interval", d.aggressive_steal_interval, 1,
                         100'000, "In the aggressive phase, try to steal every this many polls."),
@@ -97,13 +99,17 @@ std::vector<field<runtime_settings>> scheduler_fields() {
                         1'000'000,
                         "Polls of the moderate phase, each followed by a "
                         "scheduler_moderate_sleep_us nap that nothing cuts short: a message "
-                        "arriving meanwhile waits for the nap to end. 0 skips the phase."),
+                        "arriving meanwhile waits for the nap to end. 0 (the default; CAF's is "
+                        "500) skips the phase."),
                   sched, &N::moderate_poll_attempts),
       bind_nested(count("scheduler_moderate_steal_interval", d.moderate_steal_interval, 1,
-                        100'000, "In the moderate phase, try to steal every this many polls."),
+                        100'000,
+                        "In the moderate phase, try to steal every this many polls (only "
+                        "with scheduler_moderate_poll_attempts > 0)."),
                   sched, &N::moderate_steal_interval),
       bind_nested(count("scheduler_moderate_sleep_us", d.moderate_sleep_us, 0, 100'000,
-                        "Microseconds of each moderate-phase nap; 0: the phase spins."),
+                        "Microseconds of each moderate-phase nap (only with "
+                        "scheduler_moderate_poll_attempts > 0); 0: the phase spins."),
                   sched, &N::moderate_sleep_us),
       bind_nested(count("scheduler_relaxed_steal_interval", d.relaxed_steal_interval, 1,
                         100'000,

@@ -18,7 +18,18 @@
 // *_steal_interval polls (relaxed: every that many timeouts).
 // work sharing has one queue for all workers, locked per message, and
 // idle workers sleep on one condition variable until a message comes.
-// Measured choices: apps/cli/BENCHMARKS.md, "Scheduler settings".
+//
+// The defaults (measured on 2 cores: apps/cli/BENCHMARKS.md, "Scheduler
+// settings"): sharing, because its idle workers never wake (an idle node
+// costs no scheduler CPU) and a hand-off from another thread is as fast as
+// under any stealing variant; CAF's own default (stealing with the
+// moderate nap phase) made a blocking round trip 4x slower and a lightly
+// loaded node burn 3x the CPU. Longer spinning bought no latency on 2 cores
+// (spinning workers take the core from the thread that feeds them) and cost
+// CPU. For stealing, the defaults are CAF's except that the moderate phase
+// is off (moderate_poll_attempts = 0), for the same reason. One queue and
+// one lock may contend with many workers: on a large machine, measure
+// stealing.
 #pragma once
 
 #include <chrono>
@@ -34,15 +45,15 @@ enum class scheduler_policy : uint8_t { stealing, sharing };
 }
 
 struct scheduler_settings {
-  scheduler_policy policy = scheduler_policy::stealing;
+  scheduler_policy policy = scheduler_policy::sharing;
   // Work stealing only (CAF's work-stealing.* options). The steal intervals
   // must be at least 1: CAF divides by them.
   uint32_t aggressive_poll_attempts = 100;
   uint32_t aggressive_steal_interval = 10;
-  uint32_t moderate_poll_attempts = 500;
-  uint32_t moderate_steal_interval = 5;
-  // Microseconds: the config's durations stop at milliseconds and CAF's
-  // own default here is 50 us.
+  uint32_t moderate_poll_attempts = 0;  // CAF: 500
+  uint32_t moderate_steal_interval = 5;  // used only when moderate_poll_attempts > 0
+  // Used only when moderate_poll_attempts > 0. Microseconds: the config's
+  // durations stop at milliseconds and CAF's own default here is 50 us.
   uint32_t moderate_sleep_us = 50;
   uint32_t relaxed_steal_interval = 1;
   std::chrono::milliseconds relaxed_sleep{10};

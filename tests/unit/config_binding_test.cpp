@@ -42,12 +42,14 @@ std::vector<row> all_keys() {
   auto p2 = [](C c) -> const provider_config& { return named(c.providers, "p2"); };
   return {
       {"runtime", "scheduler_threads", "7", [](C c) { CHECK(c.runtime.scheduler_threads == 7); }},
+      {"runtime", "scheduler_policy", "stealing",
+       [](C c) { CHECK(c.runtime.scheduler.policy == scheduler_policy::stealing); }},
       {"runtime", "scheduler_aggressive_poll_attempts", "5000",
        [](C c) { CHECK(c.runtime.scheduler.aggressive_poll_attempts == 5000); }},
       {"runtime", "scheduler_aggressive_steal_interval", "11",
        [](C c) { CHECK(c.runtime.scheduler.aggressive_steal_interval == 11); }},
-      {"runtime", "scheduler_moderate_poll_attempts", "0",
-       [](C c) { CHECK(c.runtime.scheduler.moderate_poll_attempts == 0); }},
+      {"runtime", "scheduler_moderate_poll_attempts", "40",
+       [](C c) { CHECK(c.runtime.scheduler.moderate_poll_attempts == 40); }},
       {"runtime", "scheduler_moderate_steal_interval", "9",
        [](C c) { CHECK(c.runtime.scheduler.moderate_steal_interval == 9); }},
       {"runtime", "scheduler_moderate_sleep_us", "75",
@@ -263,8 +265,6 @@ std::vector<row> all_keys() {
 // Keys that may not be set together with a row of all_keys().
 std::vector<row> exclusive_keys() {
   return {
-      {"runtime", "scheduler_policy", "sharing",
-       [](C c) { CHECK(c.runtime.scheduler.policy == scheduler_policy::sharing); }},
       {"runtime", "checkpoint_url", "postgresql://agent@127.0.0.1:5432/flows",
        [](C c) { CHECK(c.runtime.checkpoint_url == "postgresql://agent@127.0.0.1:5432/flows"); }},
   };

@@ -91,13 +91,19 @@ TEST_CASE("scheduler: every key parses into runtime_settings::scheduler") {
   auto sharing = parse_node_config(node_ini("scheduler_policy = sharing\n"), "node.ini", {}, {});
   REQUIRE_MESSAGE(sharing, describe(sharing.error()));
   CHECK(sharing->runtime.scheduler.policy == scheduler_policy::sharing);
+  // Without the keys: the struct's defaults (the measured ones).
+  auto none = parse_node_config(node_ini(""), "node.ini", {}, {});
+  REQUIRE_MESSAGE(none, describe(none.error()));
+  CHECK(none->runtime.scheduler.policy == scheduler_policy::sharing);
+  CHECK(none->runtime.scheduler.moderate_poll_attempts == 0);
   // The environment and the command line reach them like any key.
   auto env = parse_node_config(node_ini(""), "node.ini",
-                               {{"AGENTGRAPH_RUNTIME_SCHEDULER_POLICY", "sharing"}}, {});
+                               {{"AGENTGRAPH_RUNTIME_SCHEDULER_POLICY", "stealing"}}, {});
   REQUIRE_MESSAGE(env, describe(env.error()));
-  CHECK(env->runtime.scheduler.policy == scheduler_policy::sharing);
+  CHECK(env->runtime.scheduler.policy == scheduler_policy::stealing);
   auto cli = parse_node_config(node_ini(""), "node.ini", {},
-                               {"runtime.scheduler_moderate_sleep_us=0"});
+                               {"runtime.scheduler_policy=stealing",
+                                "runtime.scheduler_moderate_sleep_us=0"});
   REQUIRE_MESSAGE(cli, describe(cli.error()));
   CHECK(cli->runtime.scheduler.moderate_sleep_us == 0);
 }
@@ -138,14 +144,26 @@ TEST_CASE("scheduler: work-stealing keys are refused with policy sharing") {
   CHECK(load_error("scheduler_policy = sharing\nscheduler_moderate_sleep_us = 0\n")
         == "node.ini:3: [runtime] scheduler_moderate_sleep_us: applies only when "
            "scheduler_policy is stealing, but scheduler_policy is sharing (node.ini:2)");
+  // sharing is the default: a work-stealing key alone names that.
+  CHECK(load_error("scheduler_aggressive_poll_attempts = 5000\n")
+        == "node.ini:2: [runtime] scheduler_aggressive_poll_attempts: applies only when "
+           "scheduler_policy is stealing, but scheduler_policy is sharing (node.ini:1 (default))");
   CHECK(load_error("scheduler_policy = sharing\nscheduler_relaxed_sleep = 5ms\n")
             .find("scheduler_relaxed_sleep: applies only when scheduler_policy is stealing")
         != std::string::npos);
 }
 
+TEST_CASE("scheduler: a default Runtime runs work sharing") {
+  Runtime rt;
+  CHECK(caf::get_or(rt.system().config(), "scheduler.policy", caf::atom("")) == caf::atom("sharing"));
+  CHECK(dynamic_cast<sharing_coordinator*>(&rt.system().scheduler()) != nullptr);
+  CHECK(rt.system().scheduler().num_workers() == runtime_options{}.scheduler_threads);
+}
+
 TEST_CASE("scheduler: runtime_options reach the actor system's config and its workers") {
   runtime_options opts;
   opts.scheduler_threads = 3;
+  opts.scheduler.policy = scheduler_policy::stealing;
   opts.scheduler.aggressive_poll_attempts = 1234;
   opts.scheduler.aggressive_steal_interval = 7;
   opts.scheduler.moderate_poll_attempts = 12;

@@ -62,10 +62,26 @@ struct agent_state {
   int64_t completion_tokens = 0;
   int64_t response_time_total_us = 0;
   bool last_task_failed = false;
-  agent_metrics metrics;  // resolved at start
+  // Resolved on the agent's first task, not at spawn: an idle agent holds
+  // 8 bytes here instead of the series' pointers, and takes no series of
+  // the registry's bounded budget.
+  std::unique_ptr<agent_metrics> metrics_;
   // Model, tool and memory calls in flight: their deadlines
   // (cfg->request_timeout each) and monitors on their callees.
   call_watch watch{0};
+
+  agent_metrics& metrics() {
+    if (!metrics_)
+      metrics_ = std::make_unique<agent_metrics>(make_agent_metrics(deps->metrics, cfg->name));
+    return *metrics_;
+  }
+
+  // However the incarnation ends (a crash included), it runs no task any
+  // more; its successor starts from 0.
+  ~agent_state() {
+    if (metrics_)
+      agentgraph::metrics::set(metrics_->tasks_in_flight, 0);
+  }
 };
 
 using self_ptr = agent_actor::stateful_pointer<agent_state>;
@@ -94,7 +110,7 @@ void finish_run(self_ptr self, const run_ptr& run) {
   st.runs.erase(run->task.task_id);
   st.prompt_tokens += run->result.usage.prompt_tokens;
   st.completion_tokens += run->result.usage.completion_tokens;
-  auto& m = st.metrics;
+  auto& m = st.metrics();
   m.tokens.add(run->result.usage);
   metrics::set(m.tasks_in_flight, static_cast<double>(st.runs.size()));
 }
@@ -105,7 +121,7 @@ void fail(self_ptr self, const run_ptr& run, caf::error err) {
       {{"agent", st.cfg->name}, {"task_id", run->task.task_id}, {"error", describe(err)}});
   ++st.errors;
   st.last_task_failed = true;
-  st.metrics.tasks.record_since(err, run->started);
+  st.metrics().tasks.record_since(err, run->started);
   finish_run(self, run);
   run->promise.deliver(std::move(err));
 }
@@ -132,7 +148,7 @@ void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
     self, st.watch, st.deps->memory.get(), call_deadline(st), [then](uint64_t) { then(); },
     [self, then](caf::error&) {
       ++self->state.memory_errors;
-      metrics::inc(self->state.metrics.memory_errors);
+      metrics::inc(self->state.metrics().memory_errors);
       then();
     },
     store_atom::value, std::move(entry));
@@ -143,7 +159,7 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   run->result.output = std::move(answer);
   run->result.latency_us = micros_since(run->started);
   st.history.add({run->task.input, run->result.output});
-  AG_ASSERT(st.history.turns().size() <= st.cfg->history_window);
+  AG_ASSERT(st.history.size() <= st.cfg->history_window);
   ++st.tasks_completed;
   if (log_enabled(log_severity::debug))
     log(log_severity::debug, "agent", "task completed",
@@ -153,7 +169,7 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
          {"latency_us", std::to_string(run->result.latency_us)}});
   st.response_time_total_us += run->result.latency_us;
   st.last_task_failed = false;
-  st.metrics.tasks.record_since(caf::none, run->started);
+  st.metrics().tasks.record_since(caf::none, run->started);
   remember(self, run, [self, run] {
     finish_run(self, run);
     run->promise.deliver(run->result);
@@ -234,7 +250,7 @@ void on_model_reply(self_ptr self, const run_ptr& run, chat_response& reply) {
   run->result.usage.prompt_tokens += reply.usage.prompt_tokens;
   run->result.usage.completion_tokens += reply.usage.completion_tokens;
   ++run->result.model_calls;
-  metrics::inc(self->state.metrics.model_calls);
+  metrics::inc(self->state.metrics().model_calls);
   if (reply.message.tool_calls.empty()) {
     succeed(self, run, std::move(reply.message.content));
     return;
@@ -312,7 +328,7 @@ void start_run(self_ptr self, run_ptr run) {
       // A task does not fail because its memory is unreachable; it runs
       // without recall and the miss is counted.
       ++self->state.memory_errors;
-      metrics::inc(self->state.metrics.memory_errors);
+      metrics::inc(self->state.metrics().memory_errors);
       begin({});
     },
     recall_atom::value, run->task.input, st.cfg->memory_recall_k);
@@ -341,13 +357,13 @@ agent_stats make_stats(const agent_state& st) {
   for (const auto& [id, run] : st.runs)
     bytes += sizeof(task_run) + id.capacity() + heap_bytes(run->messages);
   s.memory_bytes = bytes;
-  s.history_turns = st.history.turns().size();
+  s.history_turns = st.history.size();
   return s;
 }
 
 // A task refused before it started: counted, then answered with `code`.
 caf::error refuse(agent_state& st, errc code, std::string what) {
-  st.metrics.tasks.outcomes.failed(code);
+  st.metrics().tasks.outcomes.failed(code);
   return make_error(code, std::move(what));
 }
 
@@ -372,7 +388,7 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_si
   run->sink = std::move(sink);
   st.runs.emplace(run->task.task_id, run);
   AG_ASSERT(st.runs.size() <= st.cfg->tasks_in_flight_max);
-  metrics::set(st.metrics.tasks_in_flight, static_cast<double>(st.runs.size()));
+  metrics::set(st.metrics().tasks_in_flight, static_cast<double>(st.runs.size()));
   start_run(self, run);
   return run->promise;
 }
@@ -387,9 +403,6 @@ agent_actor::behavior_type agent_behavior(self_ptr self,
   st.watch = call_watch{static_cast<size_t>(cfg->tasks_in_flight_max) * tool_calls_per_round_max};
   st.cfg = std::move(cfg);
   st.deps = std::move(deps);
-  st.metrics = make_agent_metrics(st.deps->metrics, st.cfg->name);
-  // A restarted agent starts empty, whatever its last incarnation showed.
-  metrics::set(st.metrics.tasks_in_flight, 0);
   // A provider, tool or shard that dies fails the calls waiting on it now,
   // not at their deadline.
   route_to_watch(self, &agent_state::watch);

@@ -1,5 +1,6 @@
 #include "actors/agent/agent_prompt.hpp"
 
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -15,16 +16,26 @@ size_t string_heap(const std::string& s) {
 void conversation_history::add(conversation_turn turn) {
   if (turns_max_ == 0)
     return;
-  turns_.push_back(std::move(turn));
-  while (turns_.size() > turns_max_)
-    turns_.pop_front();
+  if (turns_.size() < turns_max_) {
+    if (turns_.empty())
+      turns_.reserve(turns_max_);
+    turns_.push_back(std::move(turn));
+    return;
+  }
+  AG_ASSERT(turns_.size() == turns_max_ && oldest_ < turns_max_);
+  turns_[oldest_] = std::move(turn);
+  oldest_ = (oldest_ + 1) % turns_max_;
+}
+
+const conversation_turn& conversation_history::at(size_t i) const {
+  AG_ASSERT(i < turns_.size());
+  return turns_[(oldest_ + i) % turns_.size()];
 }
 
 size_t conversation_history::heap_bytes() const {
-  size_t total = 0;
+  size_t total = turns_.capacity() * sizeof(conversation_turn);
   for (const auto& t : turns_)
-    total += sizeof(conversation_turn) + agent_prompt_detail::string_heap(t.user)
-             + agent_prompt_detail::string_heap(t.assistant);
+    total += agent_prompt_detail::string_heap(t.user) + agent_prompt_detail::string_heap(t.assistant);
   return total;
 }
 
@@ -33,6 +44,8 @@ std::vector<chat_message> build_initial_messages(const agent_config& cfg,
                                                  const std::vector<memory_hit>& recalled,
                                                  const task_request& task) {
   std::vector<chat_message> out;
+  // System, two per turn, the task; a tool round appends to it later.
+  out.reserve(2 * history.size() + 4);
   std::string system = cfg.system_prompt;
   if (!recalled.empty()) {
     if (!system.empty())
@@ -46,7 +59,8 @@ std::vector<chat_message> build_initial_messages(const agent_config& cfg,
   }
   if (!system.empty())
     out.push_back({chat_role::system, std::move(system), {}, {}, {}});
-  for (const auto& turn : history.turns()) {
+  for (size_t i = 0; i < history.size(); ++i) {
+    const auto& turn = history.at(i);
     out.push_back({chat_role::user, turn.user, {}, {}, {}});
     out.push_back({chat_role::assistant, turn.assistant, {}, {}, {}});
   }

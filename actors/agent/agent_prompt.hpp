@@ -3,7 +3,7 @@
 // No CAF here, so every rule is table-tested without an actor system.
 #pragma once
 
-#include <deque>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -27,17 +27,23 @@ struct conversation_turn {
 };
 
 // Conversation kept between tasks, bounded by turns_max (the agent's
-// history_window). Oldest turns go first.
+// history_window). Oldest turns go first. A ring in a vector that is
+// allocated on the first turn: an agent that never ran a task holds no
+// heap for it (a std::deque allocates about 600 bytes when constructed,
+// which at a million idle agents is 600 MB).
 class conversation_history {
  public:
   explicit conversation_history(size_t turns_max) : turns_max_(turns_max) {}
   void add(conversation_turn turn);
-  [[nodiscard]] const std::deque<conversation_turn>& turns() const { return turns_; }
+  [[nodiscard]] size_t size() const { return turns_.size(); }
+  // i = 0 is the oldest turn kept.
+  [[nodiscard]] const conversation_turn& at(size_t i) const;
   [[nodiscard]] size_t heap_bytes() const;
 
  private:
   size_t turns_max_;
-  std::deque<conversation_turn> turns_;
+  std::vector<conversation_turn> turns_;  // at most turns_max_, a ring once full
+  size_t oldest_ = 0;                     // index of the oldest turn once full
 };
 
 // System prompt, then the memory block if anything was recalled, then the

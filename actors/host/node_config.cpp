@@ -78,12 +78,13 @@ std::vector<field<runtime_settings>> scheduler_fields() {
   return {
       bind_nested(enum_key("scheduler_policy", std::string{to_string(d.policy)},
                            enum_words(scheduler_policies),
-                           "How the scheduler hands actors to its workers. sharing: one locked "
-                           "queue for all workers; an idle worker sleeps until a message comes "
-                           "(no polling: an idle node costs no scheduler CPU). stealing: a queue "
-                           "per worker; an idle worker polls, naps and sleeps as the scheduler_* "
-                           "keys below say, and steals from busy workers; may scale better with "
-                           "many workers. Measured: apps/cli/BENCHMARKS.md."),
+                           "How the scheduler hands actors to its workers. stealing: a queue per "
+                           "worker; an idle worker polls, naps and sleeps as the scheduler_* keys "
+                           "below say, and steals from busy workers (2-3x the task rate of "
+                           "sharing). sharing: one locked queue for all workers; an idle worker "
+                           "sleeps until a message comes (an idle node costs no scheduler CPU, "
+                           "but every hand-off between actors signals a sleeping worker). "
+                           "Measured: apps/cli/BENCHMARKS.md."),
                   sched, &N::policy),
       bind_nested(count("scheduler_aggressive_poll_attempts", d.aggressive_poll_attempts, 0,
                         1'000'000,

@@ -101,14 +101,9 @@ std::vector<std::string> Runtime::provider_names() const {
 }
 
 std::chrono::milliseconds Runtime::task_deadline(const std::string& agent_name) const {
-  if (auto g = tables_->group_deadlines.find(agent_name); g != tables_->group_deadlines.end())
-    return g->second;
-  auto it = tables_->agent_configs.find(agent_name);
-  if (it == tables_->agent_configs.end())
-    return opts_.supervision.request_timeout;
-  const auto& cfg = *it->second;
-  // recall + (model call + tool round) per iteration + the final model call.
-  return cfg.request_timeout * (2 * static_cast<int64_t>(cfg.max_tool_iterations) + 3);
+  if (const auto* e = tables_->agents.find_entry(agent_name))
+    return e->info.task_deadline;
+  return opts_.supervision.request_timeout;
 }
 
 checkpoint_actor Runtime::checkpoints() const {

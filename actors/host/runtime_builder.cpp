@@ -35,11 +35,11 @@ void log_added(const char* kind, const std::string& name, const caf::expected<Re
 
 // Records a spawned component under its name (checked free before the
 // spawn, so the add cannot fail) and logs the outcome either way.
-template <class Ref>
-void record(const char* kind, runtime_detail::named_table<Ref>& table, const std::string& name,
-            const caf::expected<Ref>& h) {
+template <class Ref, class Info>
+void record(const char* kind, runtime_detail::named_table<Ref, Info>& table,
+            const std::string& name, const caf::expected<Ref>& h, Info info = {}) {
   if (h) {
-    const bool added = table.add(name, *h);
+    const bool added = table.add(name, *h, std::move(info));
     AG_ASSERT(added, "the name was checked free before the spawn");
   }
   log_added(kind, name, h);
@@ -302,42 +302,48 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
   }
   if (auto err = validate_agent(cfg, deps))
     return err;
-  auto shared_cfg = std::make_shared<const agent_config>(cfg);
-  auto shared_deps = std::make_shared<const agent_dependencies>(std::move(deps));
+  // The configuration and dependencies in one allocation that every
+  // incarnation shares (aliasing pointers into it); the factory captures
+  // one pointer, which fits std::function's inline buffer.
+  struct agent_parts {
+    agent_config cfg;
+    agent_dependencies deps;
+  };
+  auto parts = std::make_shared<const agent_parts>(agent_parts{cfg, std::move(deps)});
   auto h = supervise_in<agent_actor>(
     rt_.system(), tables.agent_group, "agent." + cfg.name,
-    [shared_cfg, shared_deps](caf::actor_system& sys) -> caf::expected<agent_actor> {
-      return spawn_agent(sys, shared_cfg, shared_deps);
+    [parts](caf::actor_system& sys) -> caf::expected<agent_actor> {
+      return spawn_agent(sys, std::shared_ptr<const agent_config>{parts, &parts->cfg},
+                         std::shared_ptr<const agent_dependencies>{parts, &parts->deps});
     });
   if (!h)
     return std::move(h.error());
-  tables.agent_configs[cfg.name] = shared_cfg;
-  record("agent", tables.agents, cfg.name, h);
+  record("agent", tables.agents, cfg.name, h, runtime_detail::agent_info{runtime_detail::task_deadline_of(cfg)});
   return (*h)->get();
 }
 
 caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
   auto& tables = *rt_.tables_;
-  const auto& opts = rt_.opts_;
   if (tables.agents.find(cfg.name))
     return make_error(errc::invalid_argument,
                       "group '" + cfg.name + "': an agent or group has that name already");
   std::vector<group_member> members;
   std::chrono::milliseconds deadline{0};
   for (const auto& name : cfg.agents) {
-    if (tables.agent_configs.count(name) == 0)
+    const auto* member = tables.agents.find_entry(name);
+    if (!member || member->info.group)
       return make_error(errc::invalid_argument,
                         "group '" + cfg.name + "': no agent named '" + name + "'");
-    members.push_back({name, *tables.agents.find(name), 0, 0});
-    deadline = std::max(deadline, rt_.task_deadline(name));
+    members.push_back({name, member->handle, 0, 0});
+    deadline = std::max(deadline, member->info.task_deadline);
   }
   cfg.task_timeout = deadline;
-  tables.group_deadlines[cfg.name] = deadline + runtime_detail::caller_grace;
   auto h = supervise_in<agent_actor>(rt_.system(), tables.agent_group, "group." + cfg.name,
                                      [cfg, members](caf::actor_system& sys) {
                                        return spawn_agent_group(sys, cfg, members);
                                      });
-  record("group", tables.agents, cfg.name, h);
+  record("group", tables.agents, cfg.name, h,
+         runtime_detail::agent_info{deadline + runtime_detail::caller_grace, true});
   if (!h)
     return std::move(h.error());
   return (*h)->get();

@@ -30,7 +30,13 @@ caf::expected<Reply> ask_stats(caf::actor_system& sys, const caf::expected<Handl
 
 void runtime_client::submit(const std::string& agent_name, task_request task,
                             std::function<void(caf::expected<task_result>)> done) {
-  auto handle = rt_->agent(agent_name);
+  // One lookup: the handle and the task's deadline.
+  const auto* entry = rt_->tables_->agents.find_entry(agent_name);
+  if (!entry) {
+    done(make_error(errc::not_found, "no agent named '" + agent_name + "'"));
+    return;
+  }
+  auto handle = runtime_detail::current(*entry->handle, "agent");
   if (!handle) {
     done(std::move(handle.error()));
     return;
@@ -40,9 +46,9 @@ void runtime_client::submit(const std::string& agent_name, task_request task,
   auto t = std::make_shared<gate_task>();
   t->target = std::move(*handle);
   t->task = std::move(task);
-  t->budget = rt_->task_deadline(agent_name);
+  t->budget = entry->info.task_deadline;
   t->deadline = std::chrono::steady_clock::now() + t->budget;
-  t->subject = agent_subject(agent_name);
+  t->agent = agent_name;
   t->done = std::move(done);
   rt_->tables_->gates->submit(std::move(t));
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <variant>
 #include <unordered_map>
 #include <vector>
 
@@ -50,30 +51,55 @@ struct named {
   Handle handle;
 };
 
+// What the agents table keeps besides the handle, so a task needs one
+// lookup (runtime_client::submit) and no second map per agent.
+struct agent_info {
+  // How long a caller waits for a task (Runtime::task_deadline).
+  std::chrono::milliseconds task_deadline{0};
+  bool group = false;  // an agent group, addressed like an agent
+};
+
+// How long a caller waits for a task on an agent configured as `cfg`:
+// recall + (model call + tool round) per tool iteration + the final model
+// call, each within request_timeout.
+inline std::chrono::milliseconds task_deadline_of(const agent_config& cfg) {
+  return cfg.request_timeout * (2 * static_cast<int64_t>(cfg.max_tool_iterations) + 3);
+}
+
 // Components of one kind in the order added (shutdown and listings keep
 // it), found by name in O(1): a task for the 100,000th agent costs what one
 // for the first does, and adding n components costs O(n), not O(n^2).
-template <class Handle>
+// `Info` is kept with each entry (agent_info for agents).
+template <class Handle, class Info = std::monostate>
 class named_table {
  public:
-  using entry = named<Handle>;
+  struct entry {
+    std::string name;
+    Handle handle;
+    Info info;
+  };
 
   // False, and the table unchanged, when `name` is taken.
-  [[nodiscard]] bool add(std::string name, Handle handle) {
+  [[nodiscard]] bool add(std::string name, Handle handle, Info info = {}) {
     auto [it, fresh] = index_.emplace(name, entries_.size());
     if (!fresh)
       return false;
-    entries_.push_back({std::move(name), std::move(handle)});
+    entries_.push_back({std::move(name), std::move(handle), std::move(info)});
     AG_ASSERT(index_.size() == entries_.size());
     return true;
   }
 
-  [[nodiscard]] const Handle* find(const std::string& name) const {
+  [[nodiscard]] const entry* find_entry(const std::string& name) const {
     auto it = index_.find(name);
     if (it == index_.end())
       return nullptr;
     AG_ASSERT(it->second < entries_.size());
-    return &entries_[it->second].handle;
+    return &entries_[it->second];
+  }
+
+  [[nodiscard]] const Handle* find(const std::string& name) const {
+    const auto* e = find_entry(name);
+    return e ? &e->handle : nullptr;
   }
 
   [[nodiscard]] size_t size() const { return entries_.size(); }
@@ -94,8 +120,8 @@ caf::expected<Handle> current(const supervised_ref<Handle>& ref, const std::stri
   return make_error(errc::unavailable, kind + " '" + ref.name() + "' is down: " + ref.why_down());
 }
 
-template <class Handle>
-caf::expected<Handle> lookup(const named_table<supervised_ref_ptr<Handle>>& table,
+template <class Handle, class Info>
+caf::expected<Handle> lookup(const named_table<supervised_ref_ptr<Handle>, Info>& table,
                              const std::string& kind, const std::string& name) {
   if (auto ref = table.find(name))
     return current(**ref, kind);
@@ -146,13 +172,10 @@ struct Runtime::component_tables {
   runtime_detail::named_table<supervised_ref_ptr<memory_actor>> memories;
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
-  runtime_detail::named_table<supervised_ref_ptr<agent_actor>> agents;
+  // Agents and agent groups (addressed alike), with their task deadlines.
+  runtime_detail::named_table<supervised_ref_ptr<agent_actor>, runtime_detail::agent_info> agents;
   // Where runtime_client's tasks enter (task_gate.hpp).
   std::unique_ptr<task_gates> gates;
-  // Shared with each agent's incarnations (held once).
-  std::unordered_map<std::string, std::shared_ptr<const agent_config>> agent_configs;
-  // Agent groups live in `agents` too (addressed like agents); their task deadlines.
-  std::map<std::string, std::chrono::milliseconds> group_deadlines;
 };
 
 }  // namespace agentgraph

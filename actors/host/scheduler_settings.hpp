@@ -20,16 +20,23 @@
 // idle workers sleep on one condition variable until a message comes.
 //
 // The defaults (measured on 2 cores: apps/cli/BENCHMARKS.md, "Scheduler
-// settings"): sharing, because its idle workers never wake (an idle node
-// costs no scheduler CPU) and a hand-off from another thread is as fast as
-// under any stealing variant; CAF's own default (stealing with the
-// moderate nap phase) made a blocking round trip 4x slower and a lightly
-// loaded node burn 3x the CPU. Longer spinning bought no latency on 2 cores
+// settings"): stealing with CAF's values except that the moderate phase is
+// off (moderate_poll_attempts = 0). CAF's own default (with the nap phase)
+// made a blocking round trip 4x slower and a lightly loaded node burn 3x the
+// CPU: a message waits for the nap to end. Against sharing, the benches of
+// single hand-offs (LLM calls, workflow steps, the gateway) showed no
+// difference beyond the noise, but tasks through agents did: sharing locks
+// one queue and signals its condition variable on every message between
+// actors, about one context switch per hand-off, so 64 tasks in flight ran
+// at a third to a half of the rate for twice the CPU per task
+// (`bench agents --scheduler-policy`). Sharing keeps an idle node at 0.1 %
+// of a core instead of 0.5 % (stealing's relaxed wait times out every
+// relaxed_sleep per worker) and never strands a job behind a long handler
+// (under stealing a job a busy worker queued waits until an idle worker's
+// next poll or timeout steals it): choose it for mostly idle nodes whose
+// handlers can be long. Longer spinning bought no latency on 2 cores
 // (spinning workers take the core from the thread that feeds them) and cost
-// CPU. For stealing, the defaults are CAF's except that the moderate phase
-// is off (moderate_poll_attempts = 0), for the same reason. One queue and
-// one lock may contend with many workers: on a large machine, measure
-// stealing.
+// CPU.
 #pragma once
 
 #include <chrono>
@@ -45,7 +52,7 @@ enum class scheduler_policy : uint8_t { stealing, sharing };
 }
 
 struct scheduler_settings {
-  scheduler_policy policy = scheduler_policy::sharing;
+  scheduler_policy policy = scheduler_policy::stealing;
   // Work stealing only (CAF's work-stealing.* options). The steal intervals
   // must be at least 1: CAF divides by them.
   uint32_t aggressive_poll_attempts = 100;

@@ -14,6 +14,10 @@ namespace agentgraph {
 
 namespace task_gate_detail {
 
+std::string subject_of(const gate_task& t) {
+  return "agent '" + t.agent + "'";
+}
+
 struct gate_state {
   static inline const char* name = "task_gate";
   call_watch watch{gate_tasks_in_flight_max};
@@ -23,7 +27,7 @@ struct gate_state {
 
   ~gate_state() {
     for (const auto& t : open)
-      t->done(make_error(errc::unavailable, t->subject + ": the runtime stopped"));
+      t->done(make_error(errc::unavailable, subject_of(*t) + ": the runtime stopped"));
   }
 
   void finish(const std::shared_ptr<gate_task>& t, caf::expected<task_result> outcome) {
@@ -50,7 +54,7 @@ caf::behavior gate(caf::stateful_actor<gate_state>* self) {
         self, watch, t->target, t->deadline,
         [self, t](task_result& r) { self->state.finish(t, std::move(r)); },
         [self, t](caf::error& err) {
-          self->state.finish(t, from_request_error(std::move(err), t->subject, t->budget));
+          self->state.finish(t, from_request_error(std::move(err), subject_of(*t), t->budget));
         },
         execute_atom::value, std::move(t->task));
     },

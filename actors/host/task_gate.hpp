@@ -36,7 +36,7 @@ struct gate_task {
   task_request task;
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds budget{0};  // what the deadline allowed, for the error text
-  std::string subject;                  // "agent 'x'", for errors
+  std::string agent;  // the agent's name, for errors (built only when one happens)
   std::function<void(caf::expected<task_result>)> done;  // runs on the gate's thread
 };
 

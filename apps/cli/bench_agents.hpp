@@ -159,7 +159,8 @@ class growth_loop {
 // The Runtime of the task rows: the scripted provider and one agent,
 // `bench_task_agent`, that accepts a full window of tasks at once.
 inline constexpr const char* bench_task_agent = "bench";
-[[nodiscard]] caf::expected<std::unique_ptr<Runtime>> make_task_runtime(const std::string& rules);
+[[nodiscard]] caf::expected<std::unique_ptr<Runtime>> make_task_runtime(const std::string& rules,
+                                                                      const runtime_options& opts);
 
 // Tasks on `agent`: `window` in flight, each completion submitting the
 // next from its runtime_client::submit callback (window 1: a chain).
@@ -196,6 +197,7 @@ struct agent_population {
                                            const std::string& system_prompt,
                                            std::chrono::seconds time_cap,
                                            std::chrono::milliseconds settle,
-                                           std::chrono::milliseconds idle_window);
+                                           std::chrono::milliseconds idle_window,
+                                           const runtime_options& opts);
 
 }  // namespace agentgraph::cli

@@ -136,8 +136,9 @@ caf::error add_scripted(runtime_builder& build, const std::string& rules) {
 
 }  // namespace bench_agents_runtime_detail
 
-caf::expected<std::unique_ptr<Runtime>> make_task_runtime(const std::string& rules) {
-  auto rt = std::make_unique<Runtime>();
+caf::expected<std::unique_ptr<Runtime>> make_task_runtime(const std::string& rules,
+                                                          const runtime_options& opts) {
+  auto rt = std::make_unique<Runtime>(opts);
   runtime_builder build{*rt};
   if (auto err = bench_agents_runtime_detail::add_scripted(build, rules))
     return err;
@@ -180,11 +181,11 @@ loop_result run_agent_tasks(Runtime& rt, const std::string& agent, uint32_t wind
 
 agent_population grow_agents(const std::string& rules, uint64_t n, const std::string& system_prompt,
                              std::chrono::seconds time_cap, std::chrono::milliseconds settle,
-                             std::chrono::milliseconds idle_window) {
+                             std::chrono::milliseconds idle_window, const runtime_options& opts) {
   using namespace bench_agents_runtime_detail;
   agent_population out;
   out.growth.target = n;
-  Runtime rt;
+  Runtime rt{opts};
   runtime_builder build{rt};
   if (auto err = add_scripted(build, rules)) {
     out.error = describe(err);

@@ -50,6 +50,8 @@ struct agents_options {
   std::chrono::milliseconds idle_window{2'000};
   bool json = false;
   double load_at_start = -1;  // the machine's, when the run began
+  // Every Runtime of the run, the raw baselines' included, is built with it.
+  runtime_options runtime;
 };
 
 caf::expected<std::vector<uint64_t>> parse_populations(const std::string& text) {
@@ -75,6 +77,7 @@ caf::expected<std::vector<uint64_t>> parse_populations(const std::string& text) 
 std::optional<int> parse(const args& argv, agents_options& o) {
   po::options_description desc{"agentgraph bench agents"};
   std::string agents;
+  std::string policy = std::string{to_string(o.runtime.scheduler.policy)};
   desc.add_options()("help", "print this help")(
     "tasks", po::value(&o.tasks), "measured tasks per task row, over 3 rounds (default 30000)")(
     "warmup", po::value(&o.warmup), "warm-up tasks per task row, not measured (default 3000)")(
@@ -84,6 +87,9 @@ std::optional<int> parse(const args& argv, agents_options& o) {
     "growing one population stops after this many seconds and reports the count reached "
     "(default 120)")(
     "quick", "a smoke run: 600 tasks, 60 warm-up, 10000 agents, a 1 s idle window (unless given)")(
+    "scheduler-policy", po::value(&policy),
+    "the CAF scheduler policy of every Runtime in the run, sharing or stealing (default: the "
+    "[runtime] scheduler_policy default)")(
     "json", "print one JSON object on stdout instead of the table");
   po::variables_map vm;
   try {
@@ -104,6 +110,13 @@ std::optional<int> parse(const args& argv, agents_options& o) {
     return 0;
   }
   o.json = vm.count("json") > 0;
+  if (policy == "sharing" || policy == "stealing") {
+    o.runtime.scheduler.policy
+      = policy == "sharing" ? scheduler_policy::sharing : scheduler_policy::stealing;
+  } else {
+    std::cerr << "agentgraph bench agents: --scheduler-policy must be sharing or stealing\n";
+    return 2;
+  }
   if (vm.count("quick")) {
     o.tasks = vm.count("tasks") ? o.tasks : 600;
     o.warmup = vm.count("warmup") ? o.warmup : 60;
@@ -141,8 +154,12 @@ struct task_figures {
   row_figures raw_2hop;
   row_figures agent_window;
   row_figures raw_window;
+  row_figures raw_window_2hop;
   double agent_per_s = 0;  // the median round's, window bench_agents_window
   double raw_per_s = 0;
+  // The same window through a relay with a deadline per hop: the shape of a
+  // task (gate -> agent -> provider) without any of its work.
+  double raw_2hop_per_s = 0;
 };
 
 void pool(loop_result& into, loop_result r) {
@@ -168,8 +185,8 @@ task_figures run_task_rows(Runtime& rt, const agents_options& o) {
   const uint64_t count = (o.tasks + rounds - 1) / rounds;
   const uint64_t warmup = (o.warmup + rounds - 1) / rounds;
   auto& sys = rt.system();
-  loop_result agent_seq, raw_1hop, raw_2hop, agent_window, raw_window;
-  std::vector<double> agent_rates, raw_rates;
+  loop_result agent_seq, raw_1hop, raw_2hop, agent_window, raw_window, raw_window_2hop;
+  std::vector<double> agent_rates, raw_rates, raw_2hop_rates;
   for (uint32_t r = 0; r < rounds; ++r) {
     // Task ids "s<round>-<i>" (sequential) and "w<round>-<i>" (window);
     // appended, not concatenated: g++ 12 -O2 warns falsely (-Wrestrict)
@@ -184,6 +201,9 @@ task_figures run_task_rows(Runtime& rt, const agents_options& o) {
     auto raw_w = run_raw_requests(sys, false, bench_agents_window, warmup, count);
     raw_rates.push_back(rate_of(raw_w));
     pool(raw_window, std::move(raw_w));
+    auto raw_w2 = run_raw_requests(sys, true, bench_agents_window, warmup, count);
+    raw_2hop_rates.push_back(rate_of(raw_w2));
+    pool(raw_window_2hop, std::move(raw_w2));
     auto agent_w = run_agent_tasks(rt, bench_task_agent, bench_agents_window, warmup, count,
                                    window_prefix);
     agent_rates.push_back(rate_of(agent_w));
@@ -195,8 +215,10 @@ task_figures run_task_rows(Runtime& rt, const agents_options& o) {
   f.raw_2hop = summarize(std::move(raw_2hop));
   f.agent_window = summarize(std::move(agent_window));
   f.raw_window = summarize(std::move(raw_window));
+  f.raw_window_2hop = summarize(std::move(raw_window_2hop));
   f.agent_per_s = median_of(agent_rates);
   f.raw_per_s = median_of(raw_rates);
+  f.raw_2hop_per_s = median_of(raw_2hop_rates);
   return f;
 }
 
@@ -225,19 +247,19 @@ population_figures run_population(const std::string& rules, uint64_t n, bool bre
   std::fprintf(stderr, "bench agents: %llu raw actors\n", static_cast<unsigned long long>(n));
   {
     // An empty Runtime: its actor system is configured as the agents' is.
-    Runtime raw_rt;
+    Runtime raw_rt{o.runtime};
     p.raw = grow_raw_actors(raw_rt.system(), n, cap, o.settle, o.idle_window);
   }
   trim_heap();
   std::fprintf(stderr, "bench agents: %llu agents\n", static_cast<unsigned long long>(n));
-  p.agents = grow_agents(rules, n, "", cap, o.settle, o.idle_window);
+  p.agents = grow_agents(rules, n, "", cap, o.settle, o.idle_window, o.runtime);
   trim_heap();
   if (breakdown) {
     std::fprintf(stderr, "bench agents: %llu agents with a %zu-byte system prompt\n",
                  static_cast<unsigned long long>(n), prompt_bytes);
     // Only its bytes are read: no idle CPU window.
     p.with_prompt = grow_agents(rules, n, prompt_of_size(prompt_bytes), cap, o.settle,
-                                std::chrono::milliseconds{0});
+                                std::chrono::milliseconds{0}, o.runtime);
     trim_heap();
   }
   return p;
@@ -268,14 +290,15 @@ void print_header(const agents_options& o) {
   const char* build = "NOT optimized (-O0): these figures say little";
 #endif
   std::printf(
-    "agentgraph bench agents: build %s; %u hardware threads; CAF scheduler.max-threads=%u; "
+    "agentgraph bench agents: build %s; %u hardware threads; CAF scheduler %s, max-threads=%u; "
     "load average %.2f at the start\n"
     "raw CAF 0.17 baselines in this process: the task rows in the agent's own Runtime actor "
     "system,\nthe populations in an empty Runtime's actor system (same runtime_options)\n"
     "task rows: one agent, scripted provider answering at once, no memory, no tools; "
     "%u interleaved rounds,\n%llu measured + %llu warm-up tasks per row in all; "
     "populations: idle CPU over %.1f s after %.1f s settling\n\n",
-    build, std::thread::hardware_concurrency(), runtime_options{}.scheduler_threads,
+    build, std::thread::hardware_concurrency(),
+    std::string{to_string(o.runtime.scheduler.policy)}.c_str(), o.runtime.scheduler_threads,
     o.load_at_start, rounds,
     static_cast<unsigned long long>(o.tasks), static_cast<unsigned long long>(o.warmup),
     o.idle_window.count() / 1000.0, o.settle.count() / 1000.0);
@@ -292,6 +315,9 @@ void print_tasks(const task_figures& t) {
       ratio(us, t.raw_2hop.p50_ms * 1000), "2 hops via a relay, " + hop_s + " s timeout per hop");
   row("tasks/s, " + std::to_string(bench_agents_window) + " in flight", fmt(t.agent_per_s),
       fmt(t.raw_per_s), ratio(t.agent_per_s, t.raw_per_s), "1 hop, no timeout");
+  row("tasks/s, " + std::to_string(bench_agents_window) + " in flight", fmt(t.agent_per_s),
+      fmt(t.raw_2hop_per_s), ratio(t.agent_per_s, t.raw_2hop_per_s),
+      "2 hops via a relay, " + hop_s + " s timeout per hop");
   row("  p50 / p99 us at " + std::to_string(bench_agents_window) + " in flight",
       fmt(t.agent_window.p50_ms * 1000, 1) + " / " + fmt(t.agent_window.p99_ms * 1000, 1),
       fmt(t.raw_window.p50_ms * 1000, 1) + " / " + fmt(t.raw_window.p99_ms * 1000, 1), "", "");
@@ -411,7 +437,8 @@ nlohmann::json to_json(const task_figures& t, const std::vector<population_figur
                       {"tasks", o.tasks},
                       {"warmup", o.warmup},
                       {"rounds", rounds},
-                      {"scheduler_max_threads", runtime_options{}.scheduler_threads},
+                      {"scheduler_max_threads", o.runtime.scheduler_threads},
+                      {"scheduler_policy", to_string(o.runtime.scheduler.policy)},
                       {"raw_system", "task rows: the agent's Runtime actor system; populations: "
                                      "an empty Runtime's actor system (same runtime_options)"},
                       {"task_us", t.agent_seq.p50_ms * 1000},
@@ -420,6 +447,7 @@ nlohmann::json to_json(const task_figures& t, const std::vector<population_figur
                       {"raw_2hop_deadline_us", t.raw_2hop.p50_ms * 1000},
                       {"tasks_per_s_64", t.agent_per_s},
                       {"raw_per_s_64", t.raw_per_s},
+                      {"raw_2hop_deadline_per_s_64", t.raw_2hop_per_s},
                       {"task_errors", t.agent_seq.errors + t.agent_window.errors},
                       {"idle_window_s", o.idle_window.count() / 1000.0},
                       {"load_average_at_start", o.load_at_start},
@@ -479,7 +507,7 @@ int run(const agents_options& o) {
   task_figures tasks;
   {
     std::fprintf(stderr, "bench agents: task rows\n");
-    auto rt = make_task_runtime(*rules);
+    auto rt = make_task_runtime(*rules, o.runtime);
     if (!rt) {
       std::cerr << "agentgraph bench agents: " << describe(rt.error()) << "\n";
       return 1;
@@ -501,7 +529,7 @@ int run(const agents_options& o) {
   }
   bool failed = false;
   for (const auto* f : {&tasks.agent_seq, &tasks.agent_window, &tasks.raw_1hop, &tasks.raw_2hop,
-                        &tasks.raw_window})
+                        &tasks.raw_window, &tasks.raw_window_2hop})
     if (f->errors > 0 || f->requests == 0) {
       std::cerr << "agentgraph bench agents: task errors: " << f->errors
                 << (f->errors > 0 ? ", first: " + f->first_error : "") << "\n";

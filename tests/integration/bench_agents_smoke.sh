@@ -49,7 +49,7 @@ def num(k, d=j):
     assert isinstance(v, (int, float)) and not isinstance(v, bool), (k, v)
     return v
 for k in ("task_us", "raw_1hop_us", "raw_2hop_deadline_us", "tasks_per_s_64", "raw_per_s_64",
-          "bytes_per_agent", "raw_bytes_per_actor", "spawn_per_s", "raw_spawn_per_s"):
+          "raw_2hop_deadline_per_s_64", "bytes_per_agent", "raw_bytes_per_actor", "spawn_per_s", "raw_spawn_per_s"):
     assert num(k) > 0, (k, j[k])
 for k in ("idle_cpu_pct_10k", "raw_idle_cpu_pct_10k"):
     assert num(k) >= 0, (k, j[k])

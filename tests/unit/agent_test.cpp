@@ -290,8 +290,17 @@ TEST_CASE("agent: history keeps the last history_window turns") {
   h.add({"a", "1"});
   h.add({"b", "2"});
   h.add({"c", "3"});
-  REQUIRE(h.turns().size() == 2);
-  CHECK(h.turns().front().user == "b");
+  REQUIRE(h.size() == 2);
+  CHECK(h.at(0).user == "b");
+  CHECK(h.at(1).user == "c");
+  // The ring wraps more than once and keeps the order.
+  for (int i = 0; i < 5; ++i)
+    h.add({"u" + std::to_string(i), "r" + std::to_string(i)});
+  REQUIRE(h.size() == 2);
+  CHECK(h.at(0).user == "u3");
+  CHECK(h.at(1).assistant == "r4");
+  h.add({"b", "2"});
+  h.add({"c", "3"});
   agent_config ac;
   ac.system_prompt = "sys";
   auto msgs = build_initial_messages(ac, h, {}, task_request{"t", "now", Value{}});
@@ -301,7 +310,11 @@ TEST_CASE("agent: history keeps the last history_window turns") {
   CHECK(msgs[5].content == "now");
   conversation_history none{0};
   none.add({"x", "y"});
-  CHECK(none.turns().empty());
+  CHECK(none.size() == 0);
+  CHECK(none.heap_bytes() == 0);
+  // Nothing is allocated before the first turn.
+  conversation_history fresh{8};
+  CHECK(fresh.heap_bytes() == 0);
 }
 
 TEST_CASE_FIXTURE(agent_test::fixture, "agent: model, temperature, max_tokens and tools reach the provider") {

@@ -94,13 +94,13 @@ TEST_CASE("scheduler: every key parses into runtime_settings::scheduler") {
   // Without the keys: the struct's defaults (the measured ones).
   auto none = parse_node_config(node_ini(""), "node.ini", {}, {});
   REQUIRE_MESSAGE(none, describe(none.error()));
-  CHECK(none->runtime.scheduler.policy == scheduler_policy::sharing);
+  CHECK(none->runtime.scheduler.policy == scheduler_policy::stealing);
   CHECK(none->runtime.scheduler.moderate_poll_attempts == 0);
   // The environment and the command line reach them like any key.
   auto env = parse_node_config(node_ini(""), "node.ini",
-                               {{"AGENTGRAPH_RUNTIME_SCHEDULER_POLICY", "stealing"}}, {});
+                               {{"AGENTGRAPH_RUNTIME_SCHEDULER_POLICY", "sharing"}}, {});
   REQUIRE_MESSAGE(env, describe(env.error()));
-  CHECK(env->runtime.scheduler.policy == scheduler_policy::stealing);
+  CHECK(env->runtime.scheduler.policy == scheduler_policy::sharing);
   auto cli = parse_node_config(node_ini(""), "node.ini", {},
                                {"runtime.scheduler_policy=stealing",
                                 "runtime.scheduler_moderate_sleep_us=0"});
@@ -144,20 +144,30 @@ TEST_CASE("scheduler: work-stealing keys are refused with policy sharing") {
   CHECK(load_error("scheduler_policy = sharing\nscheduler_moderate_sleep_us = 0\n")
         == "node.ini:3: [runtime] scheduler_moderate_sleep_us: applies only when "
            "scheduler_policy is stealing, but scheduler_policy is sharing (node.ini:2)");
-  // sharing is the default: a work-stealing key alone names that.
-  CHECK(load_error("scheduler_aggressive_poll_attempts = 5000\n")
-        == "node.ini:2: [runtime] scheduler_aggressive_poll_attempts: applies only when "
-           "scheduler_policy is stealing, but scheduler_policy is sharing (node.ini:1 (default))");
+  // stealing is the default: a work-stealing key alone applies.
+  auto alone = parse_node_config(node_ini("scheduler_aggressive_poll_attempts = 5000\n"),
+                                 "node.ini", {}, {});
+  REQUIRE_MESSAGE(alone, describe(alone.error()));
+  CHECK(alone->runtime.scheduler.aggressive_poll_attempts == 5000);
   CHECK(load_error("scheduler_policy = sharing\nscheduler_relaxed_sleep = 5ms\n")
             .find("scheduler_relaxed_sleep: applies only when scheduler_policy is stealing")
         != std::string::npos);
 }
 
-TEST_CASE("scheduler: a default Runtime runs work sharing") {
+TEST_CASE("scheduler: a default Runtime runs work stealing without the nap phase") {
   Runtime rt;
+  CHECK(caf::get_or(rt.system().config(), "scheduler.policy", caf::atom("")) == caf::atom("stealing"));
+  check_workers(rt.system(), scheduler_settings{}, runtime_options{}.scheduler_threads);
+  CHECK(scheduler_settings{}.moderate_poll_attempts == 0);
+}
+
+TEST_CASE("scheduler: policy sharing runs the work-sharing coordinator") {
+  runtime_options opts;
+  opts.scheduler.policy = scheduler_policy::sharing;
+  Runtime rt{opts};
   CHECK(caf::get_or(rt.system().config(), "scheduler.policy", caf::atom("")) == caf::atom("sharing"));
   CHECK(dynamic_cast<sharing_coordinator*>(&rt.system().scheduler()) != nullptr);
-  CHECK(rt.system().scheduler().num_workers() == runtime_options{}.scheduler_threads);
+  CHECK(rt.system().scheduler().num_workers() == opts.scheduler_threads);
 }
 
 TEST_CASE("scheduler: runtime_options reach the actor system's config and its workers") {

@@ -34,9 +34,11 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <type_traits>
 #include <utility>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/actor_addr.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/atom.hpp>
@@ -58,7 +60,10 @@ using watch_tick_atom = caf::atom_constant<caf::atom("ag_wtick")>;
 
 class call_watch {
  public:
+  // CAF's actor clock counts in it (caf::actor_clock::clock_type); deadlines
+  // are in it too, taken from self->clock().now() inside actors.
   using clock = std::chrono::steady_clock;
+  static_assert(std::is_same_v<clock, caf::actor_clock::clock_type>);
 
   explicit call_watch(size_t capacity) : capacity_(capacity) {}
   call_watch(call_watch&&) noexcept = default;
@@ -131,7 +136,9 @@ class call_watch {
   // The timer fired: fail every call past its deadline, re-arm for the next.
   template <class Self>
   void on_tick(Self* self) {
-    const auto now = clock::now();
+    // The actor's clock, not the system's: under CAF's test_coordinator
+    // (the simulation) time is virtual. In production it is steady_clock.
+    const auto now = self->clock().now();
     if (armed_ && *armed_ <= now)
       armed_.reset();
     if (!t_)
@@ -187,7 +194,7 @@ class call_watch {
     if (armed_ && *armed_ <= when)
       return;  // an earlier tick is outstanding; it re-arms for this one
     armed_ = when;
-    const auto delay = std::max(clock::duration::zero(), when - clock::now());
+    const auto delay = std::max(clock::duration::zero(), when - self->clock().now());
     caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
                            std::chrono::duration_cast<std::chrono::microseconds>(delay)
                              + std::chrono::microseconds{1},

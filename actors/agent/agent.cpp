@@ -95,8 +95,8 @@ caf::error name_deadline(caf::error err, const agent_state& st, const std::strin
 }
 
 // Every model, tool and memory call of a task gets request_timeout.
-call_watch::clock::time_point call_deadline(const agent_state& st) {
-  return call_watch::clock::now() + st.cfg->request_timeout;
+call_watch::clock::time_point call_deadline(self_ptr self) {
+  return self->clock().now() + self->state.cfg->request_timeout;
 }
 
 void call_model(self_ptr self, run_ptr run);
@@ -145,7 +145,7 @@ void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
   entry.metadata["agent"] = st.cfg->name;
   entry.metadata["task_id"] = run->task.task_id;
   watched_request(
-    self, st.watch, st.deps->memory.get(), call_deadline(st), [then](uint64_t) { then(); },
+    self, st.watch, st.deps->memory.get(), call_deadline(self), [then](uint64_t) { then(); },
     [self, then](caf::error&) {
       ++self->state.memory_errors;
       metrics::inc(self->state.metrics().memory_errors);
@@ -233,7 +233,7 @@ void run_tools(self_ptr self, const run_ptr& run, std::vector<tool_call> calls) 
       continue;
     }
     watched_request(
-      self, self->state.watch, it->second.get(), call_deadline(self->state),
+      self, self->state.watch, it->second.get(), call_deadline(self),
       [self, run, shared_calls, i, started](tool_result& r) {
         record_tool_outcome(self, run, *shared_calls, i, std::move(r), started);
       },
@@ -304,10 +304,10 @@ void call_model(self_ptr self, run_ptr run) {
   // agent forwards nothing itself, so a token costs one message, not two.
   auto& watch = self->state.watch;
   if (run->sink)
-    watched_request(self, watch, provider, call_deadline(self->state), std::move(on_reply),
+    watched_request(self, watch, provider, call_deadline(self), std::move(on_reply),
                     std::move(on_error), chat_stream_atom::value, std::move(req), run->sink);
   else
-    watched_request(self, watch, provider, call_deadline(self->state), std::move(on_reply),
+    watched_request(self, watch, provider, call_deadline(self), std::move(on_reply),
                     std::move(on_error), chat_atom::value, std::move(req));
 }
 
@@ -322,7 +322,7 @@ void start_run(self_ptr self, run_ptr run) {
     return;
   }
   watched_request(
-    self, st.watch, st.deps->memory.get(), call_deadline(st),
+    self, st.watch, st.deps->memory.get(), call_deadline(self),
     [begin](std::vector<memory_hit>& hits) { begin(hits); },
     [self, begin](caf::error&) {
       // A task does not fail because its memory is unreachable; it runs

@@ -23,6 +23,7 @@ const char* to_string(errc code) {
     case errc::cancelled: return "cancelled";
     case errc::internal: return "internal";
     case errc::conflict: return "conflict";
+    case errc::unauthorized: return "unauthorized";
   }
   return "unknown";
 }

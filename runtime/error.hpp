@@ -54,7 +54,15 @@ enum class errc : uint8_t {
   // unchanged: fix the definition or choose another thread. Appended last so
   // the codes above keep their numbers on the wire.
   conflict,
+  // The peer did not prove what admission asks (a cluster node without the
+  // cluster's shared secret). Never retry unchanged: fix its configuration.
+  // Appended for the same reason as conflict.
+  unauthorized,
 };
+
+// The last code: arrays indexed by code are sized from it. Move it with
+// every code appended above.
+constexpr errc errc_last = errc::unauthorized;
 
 // The category atom under which `errc` values travel inside caf::error.
 constexpr caf::atom_value error_category = caf::atom("agentgraph");

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config   # toolchain
   libcaf-dev                                # actors, middleman (core, io, openssl)
+  libssl-dev                                # libcrypto: cluster admission (HMAC, CSPRNG), TLS for tests
   libmsgpack-cxx-dev                        # Value <-> msgpack
   libcurl4-openssl-dev                      # http_get tool, later the LLM client
   libboost-program-options-dev              # command line

@@ -43,7 +43,7 @@ class outcome_counters {
 
  private:
   // Slot 0 is `ok`, slot 1 + code for each errc, the last one `other`.
-  static constexpr size_t errc_count = static_cast<size_t>(errc::internal) + 1;
+  static constexpr size_t errc_count = static_cast<size_t>(errc_last) + 1;
   static constexpr size_t slot_other = errc_count + 1;
 
   void count(size_t slot, const char* label, uint64_t n);

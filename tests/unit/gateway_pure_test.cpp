@@ -106,7 +106,7 @@ TEST_CASE("gateway errors: each code maps to its documented HTTP status") {
     {errc::overloaded, 429},
     {errc::unsupported, 501},      {errc::provider_error, 502}, {errc::tool_error, 502},
     {errc::sandbox_violation, 502}, {errc::unavailable, 503},  {errc::timeout, 504},
-    {errc::io_error, 500},         {errc::internal, 500},
+    {errc::io_error, 500},         {errc::internal, 500},       {errc::unauthorized, 403},
   };
   for (auto [code, status] : table) {
     INFO(to_string(code));

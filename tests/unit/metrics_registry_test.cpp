@@ -8,7 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include <caf/sec.hpp>
+
 #include "runtime/error.hpp"
+#include "runtime/metrics/outcome_counters.hpp"
 #include "runtime/metrics/registry.hpp"
 
 namespace metrics_registry_test {
@@ -269,6 +272,24 @@ TEST_CASE("metrics: golden exposition of all three types with escaping") {
       "agentgraph_tasks_total{agent=\"coder\"} 1\n"
       "agentgraph_tasks_total{agent=\"plan\\\"ner\\\\\\n\"} 3\n";
   CHECK(reg.scrape() == golden);
+}
+
+}  // namespace metrics_registry_test
+
+namespace metrics_registry_test {
+
+TEST_CASE("metrics: outcome counters name every error code, the last ones appended included") {
+  auto reg = std::make_shared<registry>();
+  auto outcomes = make_outcome_counters(reg, "answers_total", "Answers.", "agent", "a");
+  // Every code from the first error to the last appended one has its own
+  // outcome label; none falls into `other`.
+  for (auto c = static_cast<int>(errc::timeout); c <= static_cast<int>(errc_last); ++c)
+    outcomes.failed(static_cast<errc>(c));
+  outcomes.failed(caf::make_error(caf::sec::runtime_error));
+  auto text = reg->scrape();
+  CHECK(contains(text, "answers_total{agent=\"a\",outcome=\"conflict\"} 1\n"));
+  CHECK(contains(text, "answers_total{agent=\"a\",outcome=\"unauthorized\"} 1\n"));
+  CHECK(contains(text, "answers_total{agent=\"a\",outcome=\"other\"} 1\n"));
 }
 
 }  // namespace metrics_registry_test

@@ -94,6 +94,8 @@ int http_status_of(const caf::error& err) {
     case errc::invalid_argument:
     case errc::parse_error:
       return 400;
+    case errc::unauthorized:
+      return 403;
     case errc::not_found:
       return 404;
     case errc::cancelled:

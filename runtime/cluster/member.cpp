@@ -1,6 +1,7 @@
 #include "runtime/cluster/member.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 
 #include "runtime/assert.hpp"
@@ -57,7 +58,10 @@ bool operator==(const member_record& a, const member_record& b) {
 const member_record& newer_record(const member_record& a, const member_record& b) {
   AG_ASSERT(a.id == b.id, "newer_record compares two records of one member");
   auto key = [](const member_record& r) {
-    return std::tie(r.state, r.version, r.dir_version, r.url, r.pid);
+    // pid as unsigned, so a default record (pid 0, empty url, version 0) is
+    // the lowest of its state whatever a peer sends.
+    return std::make_tuple(r.state, r.version, r.dir_version, std::cref(r.url),
+                           static_cast<uint32_t>(r.pid));
   };
   return key(a) < key(b) ? b : a;
 }

@@ -32,6 +32,19 @@ std::optional<member_state> leader_move(member_state from) {
   }
 }
 
+// What an older live incarnation becomes once a newer uid of its name is
+// known: the lowest possible `down` record. It must not keep its version or
+// other fields: normalize() is then "join with this constant", which keeps
+// merge associative (a down carrying the live record's version would
+// outrank a real `down` of lower version in one merge order and not in
+// the other).
+member_record superseded_record(const member_id& id) {
+  member_record r;
+  r.id = id;
+  r.state = member_state::down;
+  return r;
+}
+
 bool counted(member_state s) {
   return s == member_state::up || s == member_state::leaving;
 }
@@ -131,7 +144,7 @@ void membership_view::normalize() {
     if (id.uid >= newest[id.name])
       continue;
     if (is_live(r.state))
-      r.state = member_state::down;
+      r = membership_view_detail::superseded_record(id);
     else if (r.state == member_state::removed)
       retired_[id.name] = std::max(retired_[id.name], id.uid + 1);
   }
@@ -201,14 +214,19 @@ caf::error membership_view::set_state(const member_id& id, member_state to) {
   auto it = records_.find(id);
   if (it == records_.end())
     return make_error(errc::not_found, "no member " + to_string(id));
-  auto& r = it->second;
-  if (!membership_view_detail::allowed_move(r.state, to))
+  const auto from = it->second.state;
+  if (!membership_view_detail::allowed_move(from, to))
     return make_error(errc::invalid_argument, to_string(id) + " cannot move from " +
-                                                  to_string(r.state) + " to " + to_string(to));
+                                                  to_string(from) + " to " + to_string(to));
+  auto next = *this;  // a move to removed may pass tombstones_max
+  auto& r = next.records_.at(id);
   r.state = to;
   ++r.version;
-  normalize();
-  seen_.clear();
+  next.normalize();
+  if (auto err = next.check_bounds())
+    return err;
+  next.seen_.clear();
+  *this = std::move(next);
   return {};
 }
 
@@ -266,12 +284,23 @@ bool membership_view::reachable(const member_id& id) const {
   return true;
 }
 
+// One pass over the observations (members_max^2 of them) instead of one per
+// member, so convergence stays O(members_max^2 log members_max).
+std::set<member_id> membership_view::unreachable_members() const {
+  std::set<member_id> out;
+  for (const auto& [k, v] : reach_)
+    if (!v.reachable && live_observer(k.first))
+      out.insert(k.second);
+  return out;
+}
+
 bool membership_view::converged() const {
+  const auto unreachable = unreachable_members();
   for (const auto& [id, r] : records_) {
     const bool ok_unreachable = r.state == member_state::down ||
                                 r.state == member_state::exiting ||
                                 r.state == member_state::removed;
-    if (!reachable(id)) {
+    if (unreachable.contains(id)) {
       if (!ok_unreachable)
         return false;
     } else if (membership_view_detail::counted(r.state) && !seen_.contains(id)) {
@@ -283,11 +312,12 @@ bool membership_view::converged() const {
 
 std::optional<member_id> membership_view::leader() const {
   // records_ is ordered by member_id: the first match is the lowest.
+  const auto unreachable = unreachable_members();
   for (const auto& [id, r] : records_)
-    if (membership_view_detail::counted(r.state) && reachable(id))
+    if (membership_view_detail::counted(r.state) && !unreachable.contains(id))
       return id;
   for (const auto& [id, r] : records_)
-    if (r.state == member_state::joining && reachable(id))
+    if (r.state == member_state::joining && !unreachable.contains(id))
       return id;
   return std::nullopt;
 }
@@ -299,9 +329,10 @@ std::vector<member_record> membership_view::leader_actions(const member_id& self
   size_t removed = static_cast<size_t>(std::count_if(
       records_.begin(), records_.end(),
       [](const auto& kv) { return kv.second.state == member_state::removed; }));
+  const auto unreachable = unreachable_members();
   for (auto& [id, r] : records_) {
     auto to = membership_view_detail::leader_move(r.state);
-    if (!to || (r.state == member_state::joining && !reachable(id)))
+    if (!to || (r.state == member_state::joining && unreachable.contains(id)))
       continue;
     if (*to == member_state::removed) {
       // Past the bound the member stays down/exiting (still bounded by

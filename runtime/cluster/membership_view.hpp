@@ -8,7 +8,8 @@
 // - records, per member_id: the higher state precedence (removed > down >
 //   exiting > leaving > up > joining), then the higher version;
 // - incarnations: for one name the largest uid is the current incarnation
-//   (member.hpp, next_uid); every other live uid of that name becomes down.
+//   (member.hpp, next_uid); every other live uid of that name becomes a
+//   bare `down` record (version 0, no url: the lowest down, see the .cpp).
 //   An older uid that is removed is folded into `retired` (name -> every
 //   uid below this is removed), and records below it are dropped, so a
 //   node that restarts a hundred times leaves one tombstone, not a hundred;
@@ -107,7 +108,8 @@ class membership_view {
   [[nodiscard]] caf::error add_joining(const member_record& r);
 
   // The member itself (leaving) or the leader moves a record forward;
-  // bumps its version. Errors: not_found, invalid_argument (not forward).
+  // bumps its version. Errors: not_found, invalid_argument (not forward),
+  // limit_exceeded (a move to removed past tombstones_max).
   [[nodiscard]] caf::error set_state(const member_id& id, member_state to);
 
   // `observer`'s verdict about `subject`; a change bumps the pair's version.
@@ -156,6 +158,7 @@ class membership_view {
   void normalize();
   [[nodiscard]] caf::error check_bounds() const;
   [[nodiscard]] bool live_observer(const member_id& id) const;
+  [[nodiscard]] std::set<member_id> unreachable_members() const;
 
   view_settings settings_;
   std::map<member_id, member_record> records_;

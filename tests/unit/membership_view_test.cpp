@@ -86,6 +86,50 @@ TEST_CASE("membership view: merge is commutative, associative and idempotent") {
   }
 }
 
+// Five nodes join through the first seed and gossip with random peers (a
+// seeded PRNG); each runs the leader's actions after every exchange. Within
+// a bounded number of rounds every view holds the same five members, all
+// up, converged, with the same leader.
+TEST_CASE("membership view: gossip between five nodes converges with everyone up") {
+  constexpr int nodes = 5;
+  std::mt19937_64 rng{12};
+  std::vector<membership_view> views(nodes, empty());
+  REQUIRE_FALSE(views[0].add_joining(rec(m(0), member_state::joining)));
+  views[0].mark_seen(m(0));
+  for (int i = 1; i < nodes; ++i) {  // admission by the seed, welcome = its view
+    REQUIRE_FALSE(views[0].add_joining(rec(m(i), member_state::joining)));
+    views[0].mark_seen(m(0));
+    views[i] = views[0];
+    views[i].mark_seen(m(i));
+  }
+  auto settled = [&] {
+    for (const auto& v : views) {
+      if (!v.same_content(views[0]) || !v.converged() || v.records().size() != nodes)
+        return false;
+      for (const auto& [id, r] : v.records())
+        if (r.state != member_state::up)
+          return false;
+    }
+    return true;
+  };
+  int rounds = 0;
+  for (; rounds < 200 && !settled(); ++rounds) {
+    for (int i = 0; i < nodes; ++i) {
+      const int j = static_cast<int>((static_cast<uint64_t>(i) + 1 + rng() % (nodes - 1)) % nodes);
+      REQUIRE_FALSE(views[j].merge(views[i]));
+      views[j].mark_seen(m(j));
+      REQUIRE_FALSE(views[i].merge(views[j]));
+      views[i].mark_seen(m(i));
+      for (int k : {i, j})
+        (void)views[k].leader_actions(m(k));
+    }
+  }
+  CAPTURE(rounds);
+  CHECK(settled());
+  for (const auto& v : views)
+    CHECK(v.leader() == m(0));
+}
+
 TEST_CASE("membership view: a record keeps the higher state, then the higher version") {
   auto a = of({rec(m(0), member_state::up, 5), rec(m(1), member_state::up, 1)});
   auto b = of({rec(m(0), member_state::down, 1), rec(m(1), member_state::up, 2)});
@@ -300,6 +344,7 @@ TEST_CASE("membership view: tombstones stay bounded; past the bound a member sta
   }
   CHECK(removed == 1);
   CHECK(down == 1);
+  CHECK(errc_of(v.set_state(m(2), member_state::removed)) == errc::limit_exceeded);
   // Many restarts of one name leave one record: older uids are retired.
   auto w = empty(4, 1);
   for (uint64_t uid = 1; uid <= 50; ++uid) {

@@ -49,6 +49,8 @@ struct loop_result {
   double seconds = 0;  // wall time from the first start to the last completion
   uint64_t errors = 0;
   std::string first_error;  // empty when errors == 0
+  // client_cpu_ns() over the measured requests (warm-up excluded); -1: not measured.
+  int64_t cpu_ns = -1;
   void add_error(const std::string& what) {
     if (errors++ == 0)
       first_error = what;
@@ -101,10 +103,18 @@ struct peer_result {
   std::string failed;   // set when it ran and failed: exit status and output
 };
 
+// CPU time, in ns, that this process's client threads have used so far:
+// the calling thread, http_client I/O threads and CAF's threads, not the
+// in-process mock's (bench_llm_cpu.cpp). -1 when /proc cannot tell.
+[[nodiscard]] int64_t client_cpu_ns();
+
 // One line of a table: figures, or a note saying why there are none.
 struct bench_row {
   std::string name;
   std::optional<row_figures> figures;
+  // Client CPU per measured request (loop_result::cpu_ns / requests);
+  // empty for the SDK (another process) or when /proc could not tell.
+  std::optional<double> cpu_us_per_request;
   std::string note;          // "skipped: ..." or "failed: ..." when figures is empty
   uint64_t connections = 0;  // connections the mock accepted during the row, warm-up included
 };

@@ -88,6 +88,7 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
                  uint32_t concurrency, uint64_t count) {
   auto done = std::make_shared<std::promise<loop_result>>();
   auto result = done->get_future();
+  const auto cpu_begin = client_cpu_ns();
   auto d = sys.spawn(driver, provider, proto, concurrency, count, std::move(done));
   caf::anon_send(d, bench_go_atom::value);
   loop_result out;
@@ -96,7 +97,10 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
     out.add_error("the loop ran out of time");
     return out;
   }
-  return result.get();
+  out = result.get();
+  if (const auto cpu_end = client_cpu_ns(); cpu_begin >= 0 && cpu_end >= cpu_begin)
+    out.cpu_ns = cpu_end - cpu_begin;
+  return out;
 }
 
 // Stops the provider and waits until it is gone, so its HTTP client is

@@ -92,7 +92,7 @@ loop_result run(const loop_env& base, uint32_t concurrency, uint64_t count) {
   env.state = std::make_shared<loop_state>();
   env.state->count = count;
   env.state->out.latency_ns.reserve(count);
-  const auto cpu_begin = client_cpu_ns();
+  const auto cpu_begin = client_cpu_now();
   const auto begin = bench_clock::now();
   uint64_t first = 0;
   {
@@ -108,8 +108,7 @@ loop_result run(const loop_env& base, uint32_t concurrency, uint64_t count) {
   });
   loop_result out = std::move(env.state->out);
   out.seconds = std::chrono::duration<double>(bench_clock::now() - begin).count();
-  if (const auto cpu_end = client_cpu_ns(); cpu_begin >= 0 && cpu_end >= cpu_begin)
-    out.cpu_ns = cpu_end - cpu_begin;
+  client_cpu_now().end(cpu_begin, out);
   if (!all)
     out.add_error("the loop ran out of time");
   return out;

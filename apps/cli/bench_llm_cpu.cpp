@@ -6,7 +6,10 @@
 // listener and pool) inherit the main thread's name but not its id, so they
 // are left out. The figure is each thread's scheduler run time
 // (/proc/self/task/TID/schedstat, nanoseconds), falling back to utime +
-// stime (clock ticks) where schedstat is missing. A thread that exits
+// stime (clock ticks) where schedstat is missing, and how many times the
+// scheduler ran it (schedstat's third field: each is a wake-up or a
+// preemption, so it counts the thread hand-offs that cost a context
+// switch; 0 without schedstat). A thread that exits
 // between two samples takes its time with it, so callers sample while the
 // client's threads are alive.
 #include <dirent.h>
@@ -36,34 +39,37 @@ bool is_client_thread(long tid, const std::string& comm) {
          || comm == "ag-http-io";
 }
 
-// Run time of one thread in ns; -1 if it is gone.
-int64_t thread_cpu_ns(const std::string& dir) {
+// Run time of one thread in ns (-1 if it is gone) and its time slices.
+client_cpu thread_cpu(const std::string& dir) {
   const auto sched = read_line(dir + "/schedstat");
-  if (!sched.empty())
-    return std::strtoll(sched.c_str(), nullptr, 10);
+  long long run_ns = 0;
+  long long wait_ns = 0;
+  long long slices = 0;
+  if (std::sscanf(sched.c_str(), "%lld %lld %lld", &run_ns, &wait_ns, &slices) == 3)
+    return {run_ns, slices};
   // /proc/TID/stat: fields 14 and 15 (utime, stime) come after the ")" that
   // closes the name, which may itself hold spaces.
   const auto stat = read_line(dir + "/stat");
   const auto close = stat.rfind(')');
   if (close == std::string::npos)
-    return -1;
+    return {-1, 0};
   unsigned long long utime = 0;
   unsigned long long stime = 0;
   if (std::sscanf(stat.c_str() + close + 1,
                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
       != 2)
-    return -1;
-  return static_cast<int64_t>((utime + stime) * (1'000'000'000ull / ::sysconf(_SC_CLK_TCK)));
+    return {-1, 0};
+  return {static_cast<int64_t>((utime + stime) * (1'000'000'000ull / ::sysconf(_SC_CLK_TCK))), 0};
 }
 
 }  // namespace bench_llm_cpu_detail
 
-int64_t client_cpu_ns() {
+client_cpu client_cpu_now() {
   using namespace bench_llm_cpu_detail;
   DIR* tasks = ::opendir("/proc/self/task");
   if (tasks == nullptr)
-    return -1;
-  int64_t total = 0;
+    return {-1, 0};
+  client_cpu total;
   // Bounded by the process's threads: a few dozen.
   while (const dirent* e = ::readdir(tasks)) {
     if (e->d_name[0] == '.')
@@ -71,11 +77,20 @@ int64_t client_cpu_ns() {
     const std::string dir = std::string{"/proc/self/task/"} + e->d_name;
     if (!is_client_thread(std::strtol(e->d_name, nullptr, 10), read_line(dir + "/comm")))
       continue;
-    if (const auto ns = thread_cpu_ns(dir); ns > 0)
-      total += ns;
+    if (const auto t = thread_cpu(dir); t.ns > 0) {
+      total.ns += t.ns;
+      total.slices += t.slices;
+    }
   }
   ::closedir(tasks);
   return total;
+}
+
+void client_cpu::end(const client_cpu& begin, loop_result& out) {
+  if (begin.ns < 0 || ns < begin.ns)
+    return;
+  out.cpu_ns = ns - begin.ns;
+  out.cpu_slices = slices - begin.slices;
 }
 
 }  // namespace agentgraph::cli

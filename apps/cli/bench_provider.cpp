@@ -88,7 +88,7 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
                  uint32_t concurrency, uint64_t count) {
   auto done = std::make_shared<std::promise<loop_result>>();
   auto result = done->get_future();
-  const auto cpu_begin = client_cpu_ns();
+  const auto cpu_begin = client_cpu_now();
   auto d = sys.spawn(driver, provider, proto, concurrency, count, std::move(done));
   caf::anon_send(d, bench_go_atom::value);
   loop_result out;
@@ -98,8 +98,7 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
     return out;
   }
   out = result.get();
-  if (const auto cpu_end = client_cpu_ns(); cpu_begin >= 0 && cpu_end >= cpu_begin)
-    out.cpu_ns = cpu_end - cpu_begin;
+  client_cpu_now().end(cpu_begin, out);
   return out;
 }
 

@@ -143,8 +143,11 @@ bench_row measure(const mock_llm::server& mock, std::string name, Run run) {
   row.name = std::move(name);
   const auto before = mock_connections(mock);
   loop_result r = run();
-  if (r.cpu_ns >= 0 && !r.latency_ns.empty())
-    row.cpu_us_per_request = static_cast<double>(r.cpu_ns) / 1e3 / static_cast<double>(r.latency_ns.size());
+  if (r.cpu_ns >= 0 && !r.latency_ns.empty()) {
+    const auto n = static_cast<double>(r.latency_ns.size());
+    row.cpu_us_per_request = static_cast<double>(r.cpu_ns) / 1e3 / n;
+    row.cpu_slices_per_request = static_cast<double>(r.cpu_slices) / n;
+  }
   row.figures = summarize(std::move(r));
   row.connections = mock_connections(mock) - before;
   return row;
@@ -157,8 +160,9 @@ std::string cpu_line(const std::vector<bench_row>& rows) {
   for (const auto& r : rows) {
     if (!r.cpu_us_per_request)
       continue;
-    char figure[32];
-    std::snprintf(figure, sizeof figure, " %.1f", *r.cpu_us_per_request);
+    char figure[48];
+    std::snprintf(figure, sizeof figure, " %.1f (%.1f wake-ups)", *r.cpu_us_per_request,
+                  r.cpu_slices_per_request.value_or(0));
     line += (first ? "" : ", ") + r.name + figure;
     first = false;
   }
@@ -209,7 +213,8 @@ void print_preamble(const mock_llm::server& mock, const bench_options& o) {
             << "latency: from handing the request to the client to getting its answer back;\n"
             << "conns: connections the mock accepted during the row (warm-up included);\n"
             << "vs raw: req/s against raw libcurl with reuse; +p50 us: added median latency;\n"
-            << "client CPU: time on the client's threads (caller, http_client I/O, CAF), not the mock's\n\n";
+            << "client CPU: time on the client's threads (caller, http_client I/O, CAF), not the mock's;\n"
+            << "wake-ups: times the scheduler put one of those threads on a CPU\n\n";
 }
 
 nlohmann::json versus_json(const std::optional<bench_versus>& v) {
@@ -222,8 +227,10 @@ nlohmann::json versus_json(const std::optional<bench_versus>& v) {
 // libcurl floor of the same level, or the note saying why it has none.
 nlohmann::json row_json(const bench_row& r, uint32_t level, const std::vector<bench_row>& rows) {
   nlohmann::json j = {{"client", r.name}, {"concurrency", level}, {"connections", r.connections}};
-  if (r.cpu_us_per_request)
+  if (r.cpu_us_per_request) {
     j["client_cpu_us_per_request"] = *r.cpu_us_per_request;
+    j["client_wakeups_per_request"] = r.cpu_slices_per_request.value_or(0);
+  }
   if (!r.figures) {
     j["note"] = r.note;
     return j;

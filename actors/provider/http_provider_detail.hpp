@@ -32,6 +32,15 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err);
 // slot: rate limiter, breaker, then the HTTP request.
 void begin_attempt(self_ptr self, uint64_t id);
 
+// Runs on the HTTP client's I/O thread, for every finished attempt: the
+// event posted to the actor, with a whole (non-streamed) body already
+// decoded by `codec` (http_event says what it carries); a decoded chat
+// answer goes straight to the caller when `direct` (may be null) wins its
+// claim. Touches no actor state; a wire_codec's const members are safe
+// from any thread.
+[[nodiscard]] http_event done_event(const wire_codec& codec, call_kind kind, uint64_t call,
+                                    uint64_t attempt, direct_reply* direct, net::http_result r);
+
 // Routes one report of the HTTP client's I/O thread to its call.
 void on_http_event(self_ptr self, http_event& ev);
 

@@ -93,15 +93,16 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
   auto call = take_call(self, id);
   if (!call)
     return;
-  if (call->rate_charged && st.limiter)
-    st.limiter->correct(call->tokens_estimated, 0, st.now());  // nothing was consumed upstream
   if (call->direct && !call->direct->try_claim()) {
     // The I/O thread answered the caller a moment ago (its done event is
-    // still on the way): the call succeeded, so count it that way.
+    // still on the way, and will find the call gone): it succeeded, so
+    // count it that way. Only shutdown gets here; a cancel stops earlier.
     ++st.stats.succeeded;
     note_answered(st, *call, caf::none, 1);
     return;
   }
+  if (call->rate_charged && st.limiter)
+    st.limiter->correct(call->tokens_estimated, 0, st.now());  // nothing was consumed upstream
   const bool cancelled = errc_of(err) == errc::cancelled;
   const uint64_t callers = call->kind == call_kind::embed ? call->embed_waiters.size() : 1;
   (cancelled ? st.stats.cancelled : st.stats.failed) += callers;

@@ -96,7 +96,7 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
   if (call->direct && !call->direct->try_claim()) {
     // The I/O thread answered the caller a moment ago (its done event is
     // still on the way, and will find the call gone): it succeeded, so
-    // count it that way. Only shutdown gets here; a cancel stops earlier.
+    // count it that way (a shutdown, or a cancel that raced the answer).
     ++st.stats.succeeded;
     note_answered(st, *call, caf::none, 1);
     return;

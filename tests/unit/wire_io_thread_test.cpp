@@ -1,4 +1,4 @@
-// The HTTP provider's I/O-thread half (http_provider_detail::done_event):
+// Wire bodies on the libcurl I/O thread: the HTTP provider.s I/O-thread half (http_provider_detail::done_event):
 // a whole body is decoded where the transfer finished, a 2xx chat answer
 // goes straight to the caller when the call's direct_reply is unclaimed, and
 // everything else (errors with their headers, streams, a reply claimed by
@@ -20,7 +20,7 @@
 #include "net/llm/wire_codec.hpp"
 #include "runtime/error.hpp"
 
-namespace http_provider_io_test {
+namespace wire_io_thread_test {
 
 using namespace agentgraph;
 using http_provider_detail::done_event;
@@ -49,9 +49,9 @@ net::http_result answer(long status, std::string body, net::http_headers headers
   return net::http_result{std::move(r), net::transport_error::none};
 }
 
-}  // namespace http_provider_io_test
+}  // namespace wire_io_thread_test
 
-using namespace http_provider_io_test;
+using namespace wire_io_thread_test;
 
 TEST_CASE("http provider I/O: a 2xx chat body arrives decoded, its headers dropped") {
   auto ev = done_event(*openai_codec(), call_kind::chat, 3, 4, nullptr,
@@ -126,7 +126,7 @@ TEST_CASE("http provider I/O: a reply the actor claimed first is left to the act
   CHECK_FALSE(d.try_claim());
 }
 
-namespace http_provider_io_test {
+namespace wire_io_thread_test {
 
 // Parks each chat request's promise in a direct_reply, as the provider does,
 // and answers nothing itself.
@@ -150,7 +150,7 @@ caf::behavior parking(caf::stateful_actor<parking_state>* self,
   }};
 }
 
-}  // namespace http_provider_io_test
+}  // namespace wire_io_thread_test
 
 TEST_CASE("http provider I/O: an unclaimed reply answers the caller from the I/O thread") {
   caf::actor_system_config cfg;

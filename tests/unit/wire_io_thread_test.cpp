@@ -1,5 +1,6 @@
-// Wire bodies on the libcurl I/O thread: the HTTP provider.s I/O-thread half (http_provider_detail::done_event):
-// a whole body is decoded where the transfer finished, a 2xx chat answer
+// Wire bodies on the libcurl I/O thread: the HTTP provider's I/O-thread
+// half (http_provider_detail::done_event). A whole body is decoded where
+// the transfer finished, a 2xx chat answer
 // goes straight to the caller when the call's direct_reply is unclaimed, and
 // everything else (errors with their headers, streams, a reply claimed by
 // the actor first) is left for the actor. The whole pipeline over real HTTP

@@ -84,8 +84,9 @@ struct http_event {
                      // (a 2xx body: malformed; a non-2xx one: the vendor's error)
   std::optional<chat_response> chat;    // done: a 2xx chat body, decoded
   std::optional<embed_response> embed;  // done: a 2xx embedding body, decoded
-  // done: the I/O thread already answered the caller (direct_reply) with a
-  // decoded 2xx chat body; only its usage is left for the actor to count.
+  // done: the I/O thread claimed a decoded 2xx chat answer for the caller
+  // (direct_reply) and gives it right after posting this event; only its
+  // usage is left for the actor to count (the event it gets has no chat).
   bool answered = false;
   token_usage usage;
   long connections_opened = 0;
@@ -96,8 +97,9 @@ struct http_event {
 // the provider's mailbox: the answer reaches the caller with one thread
 // hand-off (I/O thread -> caller) instead of two (-> provider -> caller).
 // The provider still gets the done event and does the bookkeeping (breaker,
-// rate limiter, stats, metrics, the admission slot), just after the caller
-// has its answer.
+// rate limiter, stats, metrics, the admission slot); the event is posted
+// before the answer, so anything the caller sends after its answer is
+// handled after the bookkeeping (post_done).
 //
 // Exactly once: the I/O thread (success) and the actor (an error, a
 // cancel, shutdown) each win try_claim() before they answer; the loser

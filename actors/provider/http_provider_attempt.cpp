@@ -2,6 +2,8 @@
 // request, the I/O thread's reports, and what each outcome means for the
 // breaker, the rate limiter, the retry policy and the caller.
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "actors/provider/http_provider_detail.hpp"
 #include "runtime/error.hpp"
@@ -87,19 +89,28 @@ bool is_success(long status) {
   return status >= 200 && status < 300;
 }
 
-// A 2xx chat body decoded on the I/O thread: answer the caller from here
-// when the call allows it and nobody answered it yet; else hand the
-// response to the actor.
+// A 2xx chat body decoded on the I/O thread: claim the answer for the I/O
+// thread when the call allows it and nobody answered it yet (post_done
+// then gives it to the caller); else the response is the actor's.
 void answer_chat(http_event& ev, direct_reply* direct, chat_response resp) {
-  if (direct == nullptr || !direct->try_claim()) {
-    // Claimed already: the actor ended the call (cancel, shutdown) and
-    // this event will find it gone. Either way the actor decides.
-    ev.chat = std::move(resp);
-    return;
+  if (direct != nullptr && direct->try_claim()) {
+    ev.usage = resp.usage;
+    ev.answered = true;
   }
-  ev.usage = resp.usage;
-  ev.answered = true;
-  direct->deliver(std::move(resp));
+  // Not claimed: no direct reply, or the actor ended the call (cancel,
+  // shutdown) and this event will find it gone.
+  ev.chat = std::move(resp);
+}
+
+void post_done(const caf::actor& provider, const wire_codec& codec, call_kind kind,
+               uint64_t call, uint64_t attempt, direct_reply* direct, net::http_result r) {
+  auto ev = done_event(codec, kind, call, attempt, direct, std::move(r));
+  std::optional<chat_response> answer;
+  if (ev.answered)
+    answer = std::exchange(ev.chat, std::nullopt);
+  caf::anon_send(provider, http_event_atom::value, std::move(ev));
+  if (answer)
+    direct->deliver(std::move(*answer));
 }
 
 http_event done_event(const wire_codec& codec, call_kind kind, uint64_t call, uint64_t attempt,
@@ -189,8 +200,7 @@ void send_attempt(self_ptr self, llm_call& call) {
   }
   h.on_complete = [me, id, attempt, kind = call.kind, codec = st.codec,
                    direct = call.direct](net::http_result r) {
-    caf::anon_send(me, http_event_atom::value,
-                   done_event(*codec, kind, id, attempt, direct.get(), std::move(r)));
+    post_done(me, *codec, kind, id, attempt, direct.get(), std::move(r));
   };
   auto hid = st.deps.http->submit(std::move(req), std::move(h));
   if (!hid) {

@@ -1,7 +1,7 @@
 // Wire bodies on the libcurl I/O thread: the HTTP provider's I/O-thread
 // half (http_provider_detail::done_event). A whole body is decoded where
-// the transfer finished, a 2xx chat answer
-// goes straight to the caller when the call's direct_reply is unclaimed, and
+// the transfer finished, a 2xx chat answer is claimed for the caller (and
+// reaches it from that thread) when the call's direct_reply is unclaimed, and
 // everything else (errors with their headers, streams, a reply claimed by
 // the actor first) is left for the actor. The whole pipeline over real HTTP
 // is in http_provider_*_test.cpp.
@@ -123,7 +123,7 @@ TEST_CASE("http provider I/O: a reply the actor claimed first is left to the act
   REQUIRE(d.try_claim());  // e.g. a cancel won the race
   auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, &d, answer(200, chat_body));
   CHECK_FALSE(ev.answered);
-  REQUIRE(ev.chat);  // the actor finds its call gone and drops it
+  REQUIRE(ev.chat);  // the actor's: it finds its call gone and drops it
   CHECK_FALSE(d.try_claim());
 }
 
@@ -171,7 +171,10 @@ TEST_CASE("http provider I/O: an unclaimed reply answers the caller from the I/O
     std::string body = chat_body;
     body.replace(body.find(R"("model":"m-answered",)"), 21, "");
     auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, d.get(), answer(200, body));
-    answered_by_io = ev.answered && !ev.chat && ev.usage.prompt_tokens == 7;
+    // Claimed for the caller: post_done posts the event, then delivers this.
+    answered_by_io = ev.answered && ev.chat && ev.usage.prompt_tokens == 7 && !d->try_claim();
+    if (ev.chat)
+      d->deliver(std::move(*ev.chat));
   }};
   caf::scoped_actor self{sys};
   chat_request req;

@@ -14,6 +14,13 @@
 // tell the two apart. A progress callback was rejected too: during a stall
 // curl only calls it about once a second, which would be our granularity.
 //
+// Easy handles are reused: a finished transfer's handle is reset on the I/O
+// thread (curl_easy_reset keeps nothing of the request, but keeps the
+// handle's allocations, e.g. its 16 KiB receive buffer) and parked in
+// `idle_easy` for the next submit, at most in_flight_max of them. A fresh
+// curl_easy_init and curl_easy_cleanup per request cost a large calloc,
+// its initialisation and the buffer's malloc/free on every request.
+//
 // Share handle: DNS cache and TLS sessions. The connection cache is NOT put
 // in the share (CURL_LOCK_DATA_CONNECT exists in 7.88): all our easy
 // handles live in one multi handle, whose own connection cache already
@@ -30,6 +37,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "net/curl_global.hpp"
@@ -73,6 +81,8 @@ struct http_client::impl {
   std::mutex mtx;
   // Handed to the I/O thread; bounded by in_flight_max through in_flight.
   std::vector<std::unique_ptr<http_client_transfer_detail::transfer>> submitted;  // guarded by mtx
+  // Reset easy handles ready for the next submit; at most in_flight_max.
+  std::vector<CURL*> idle_easy;  // guarded by mtx
   // Emptied on every loop turn.
   std::vector<request_id> cancels;  // guarded by mtx
   bool stopping = false;            // guarded by mtx
@@ -80,6 +90,9 @@ struct http_client::impl {
   // I/O thread only: every transfer that was taken from `submitted` and not
   // yet completed.
   std::unordered_map<request_id, std::unique_ptr<http_client_transfer_detail::transfer>> active;
+  // I/O thread only: apply_commands' scratch list, swapped with `submitted`
+  // so both keep their capacity (no allocation per submit).
+  std::vector<std::unique_ptr<http_client_transfer_detail::transfer>> fresh;
 
   std::thread io;  // started last, in http_client's constructor
 };
@@ -101,7 +114,10 @@ http_client::impl::impl(http_client_limits l)
 }
 
 http_client::impl::~impl() {
-  // Every easy handle is gone by now (the I/O thread cleaned them up).
+  // Every transfer is gone by now (the I/O thread completed them); the
+  // parked handles still point at the share, so they go first.
+  for (CURL* easy : idle_easy)
+    curl_easy_cleanup(easy);
   curl_multi_cleanup(multi);
   curl_share_cleanup(share);
 }
@@ -138,14 +154,44 @@ void account(impl& s, transfer& t, http_result& r) {
   r.response->connections_opened = connects;
 }
 
+// An easy handle from the pool, or a new one; null only when memory is out.
+CURL* take_easy(impl& s) {
+  {
+    std::lock_guard<std::mutex> lock{s.mtx};
+    if (!s.idle_easy.empty()) {
+      CURL* easy = s.idle_easy.back();
+      s.idle_easy.pop_back();
+      return easy;
+    }
+  }
+  return curl_easy_init();
+}
+
+// Resets `t`'s handle (out of the multi by now) and parks it for reuse.
+void park_easy(impl& s, transfer& t) {
+  if (t.easy == nullptr)
+    return;
+  curl_easy_reset(t.easy);  // drops every option: nothing of this request survives
+  CURL* easy = std::exchange(t.easy, nullptr);
+  {
+    std::lock_guard<std::mutex> lock{s.mtx};
+    if (s.idle_easy.size() < s.limits.in_flight_max) {
+      s.idle_easy.push_back(easy);
+      return;
+    }
+  }
+  curl_easy_cleanup(easy);
+}
+
 // The one exit of every accepted request. `t` is already out of `active`
 // (or never got in), so nothing can complete it a second time.
 void complete(impl& s, std::unique_ptr<transfer> t, http_result r) noexcept {
   if (t->added)
     curl_multi_remove_handle(s.multi, t->easy);  // mid-transfer: closes that connection
   account(s, *t, r);
+  park_easy(s, *t);
   auto on_complete = std::move(t->handlers.on_complete);
-  t.reset();  // frees the easy handle and body before the callback runs
+  t.reset();  // frees the header list and body before the callback runs
   s.in_flight.fetch_sub(1, std::memory_order_relaxed);
   // noexcept: a throwing on_complete is a bug and terminates, rather than
   // unwinding through the loop and stranding every other request.
@@ -185,17 +231,19 @@ void cancel_one(impl& s, request_id id) {
 // transfers first, so a cancel posted right after its submit finds its
 // target. Returns false once the client is stopping.
 bool apply_commands(impl& s) {
-  std::vector<std::unique_ptr<transfer>> fresh;
   std::vector<request_id> cancels;
   bool stopping = false;
+  AG_ASSERT(s.fresh.empty());
   {
     std::lock_guard<std::mutex> lock{s.mtx};
-    fresh.swap(s.submitted);
-    cancels.swap(s.cancels);
+    s.fresh.swap(s.submitted);
+    if (!s.cancels.empty())
+      cancels.swap(s.cancels);
     stopping = s.stopping;
   }
-  for (auto& t : fresh)
+  for (auto& t : s.fresh)
     start(s, std::move(t));
+  s.fresh.clear();
   for (auto id : cancels)
     cancel_one(s, id);
   return !stopping;
@@ -331,6 +379,7 @@ caf::expected<request_id> http_client::submit(http_request req, http_handlers h)
   }
   auto id = s.next_id.fetch_add(1, std::memory_order_relaxed);
   auto t = std::make_unique<d::transfer>(id, std::move(req), std::move(h), s.limits, s.counters);
+  t->easy = http_client_detail::take_easy(s);
   auto err = d::prepare(*t, s.limits, s.noproxy);
   if (!err) {
     std::lock_guard<std::mutex> lock{s.mtx};

@@ -50,7 +50,7 @@ enum class abort_reason : uint8_t { none, response_too_large, headers_too_large,
 struct transfer {
   transfer(request_id id_in, http_request req_in, http_handlers h_in,
            const http_client_limits& limits, atomic_counters& counters_in);
-  ~transfer();  // curl_easy_cleanup; the handle must be out of the multi by then
+  ~transfer();  // curl_easy_cleanup of a handle not parked for reuse; out of the multi by then
   transfer(const transfer&) = delete;
   transfer& operator=(const transfer&) = delete;
 
@@ -82,7 +82,8 @@ struct transfer {
 // a header value: values carry API keys.
 [[nodiscard]] caf::error validate(const http_request& req);
 
-// Creates the easy handle and sets every option except CURLOPT_SHARE, which
+// Sets every option of t.easy (a new or a reset handle, set by the caller;
+// null means curl_easy_init failed: io_error) except CURLOPT_SHARE, which
 // touches the share handle and so is set on the I/O thread.
 [[nodiscard]] caf::error prepare(transfer& t, const http_client_limits& limits,
                                  const std::string& noproxy);

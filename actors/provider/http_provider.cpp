@@ -93,6 +93,14 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
   auto call = take_call(self, id);
   if (!call)
     return;
+  if (call->direct && !call->direct->try_claim()) {
+    // The I/O thread answered the caller a moment ago (its done event is
+    // still on the way, and will find the call gone): it succeeded, so
+    // count it that way (a shutdown, or a cancel that raced the answer).
+    ++st.stats.succeeded;
+    note_answered(st, *call, caf::none, 1);
+    return;
+  }
   if (call->rate_charged && st.limiter)
     st.limiter->correct(call->tokens_estimated, 0, st.now());  // nothing was consumed upstream
   const bool cancelled = errc_of(err) == errc::cancelled;
@@ -104,6 +112,10 @@ void finish_with_error(self_ptr self, uint64_t id, caf::error err) {
   if (call->kind == call_kind::embed) {
     for (auto& w : call->embed_waiters)
       w.promise.deliver(err);
+  } else if (call->direct) {
+    // Claimed above; the promise stays unused (CAF 0.17 sends nothing for it).
+    call->direct->caller->enqueue(call->direct->provider, call->direct->request.response_id(),
+                                  caf::make_message(std::move(err)), self->context());
   } else {
     call->chat_promise.deliver(std::move(err));
   }
@@ -148,6 +160,22 @@ size_t prompt_chars(const chat_request& req) {
   return n;
 }
 
+// The direct_reply of a plain chat call, or null when its promise does not
+// answer its source itself (a forwarded request answers the next stage; a
+// request id that is no request has nobody to answer).
+std::shared_ptr<direct_reply> make_direct_reply(self_ptr self, caf::response_promise& promise,
+                                                const std::string& model) {
+  if (!promise.pending() || !promise.stages().empty() || !promise.source()
+      || promise.id().is_async())
+    return nullptr;
+  auto d = std::make_shared<direct_reply>();
+  d->caller = promise.source();
+  d->provider = caf::actor_cast<caf::strong_actor_ptr>(self);
+  d->request = promise.id();
+  d->model = model;
+  return d;
+}
+
 caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_actor sink,
                                    call_kind kind) {
   auto& st = self->state;
@@ -183,6 +211,8 @@ caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_
   call->deadline = call->accepted + st.cfg.request_deadline;
   call->sink = std::move(sink);
   call->chat_promise = self->make_response_promise<chat_response>();
+  if (kind == call_kind::chat)
+    call->direct = make_direct_reply(self, call->chat_promise, call->model);
   auto promise = call->chat_promise;
   admit(self, std::move(call));
   return promise;
@@ -281,6 +311,8 @@ void on_cancel(self_ptr self, const std::string& request_id) {
     return;  // answered already, or never ours
   auto* call = find_call(self, it->second);
   AG_ASSERT(call != nullptr);
+  if (call->direct && call->direct->claimed.load(std::memory_order_acquire))
+    return;  // the I/O thread has answered it; its done event settles the call
   if (call->phase == call_phase::queued) {
     (void) st.admission->cancel(call->id);
     note_pipeline(st);

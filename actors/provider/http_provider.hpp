@@ -12,8 +12,10 @@
 //                                                             (timer)          retry policy retries
 //
 // Nothing here blocks: the HTTP client calls back on its own thread and those
-// callbacks only post an http_event message to this actor; every wait (rate
-// limit, retry backoff, embedding batch window) is a delayed_send. Each call
+// callbacks only decode a whole body (with the codec, pure), answer the
+// caller of a plain chat call whose body decoded (direct_reply), and post an
+// http_event message to this actor; every wait (rate limit, retry backoff,
+// embedding batch window) is a delayed_send. Each call
 // keeps its admission slot from start to answer, so in_flight_max bounds
 // requests in flight at the vendor, retries included.
 //
@@ -26,6 +28,7 @@
 // any phase; an attempt in flight is cancelled in the HTTP client.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,8 +39,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/actor_control_block.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/message_id.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
@@ -59,17 +64,59 @@ namespace agentgraph {
 
 // What the HTTP client's I/O thread reports about one attempt. Local only:
 // it never leaves the process (hence no inspect, see the macro below).
+//
+// A whole (non-streamed) body is decoded on the I/O thread, by the codec,
+// before it is posted: the actor gets a ready chat_response or
+// embed_response (or the decoding error) and the body itself never crosses
+// threads. Decoding there takes the JSON parse off the CAF worker that
+// would otherwise do it between two hand-offs, and the headers of a 2xx
+// answer, which nothing reads, are not posted at all.
 struct http_event {
   enum class what : uint8_t { headers, data, done };
   what kind = what::done;
   uint64_t call = 0;     // llm_call::id
   uint64_t attempt = 0;  // llm_call::attempt when it was sent; stale events are dropped
   long status = 0;       // headers; done with a response
-  net::http_headers headers;
-  std::string bytes;     // data: the chunk; done: the whole body (non-streamed)
+  net::http_headers headers;  // headers; done with a non-2xx response (for Retry-After)
+  std::string bytes;     // data: the chunk
   net::transport_error transport = net::transport_error::none;  // done: why it failed
-  caf::error error;                                              // done: the failure
+  caf::error error;  // done: the transport failure, or why the body did not decode
+                     // (a 2xx body: malformed; a non-2xx one: the vendor's error)
+  std::optional<chat_response> chat;    // done: a 2xx chat body, decoded
+  std::optional<embed_response> embed;  // done: a 2xx embedding body, decoded
+  // done: the I/O thread claimed a decoded 2xx chat answer for the caller
+  // (direct_reply) and gives it right after posting this event; only its
+  // usage is left for the actor to count (the event it gets has no chat).
+  bool answered = false;
+  token_usage usage;
   long connections_opened = 0;
+};
+
+// The caller of a whole (non-streamed) chat call, answered by the HTTP
+// client's I/O thread as soon as a 2xx body decodes, rather than through
+// the provider's mailbox: the answer reaches the caller with one thread
+// hand-off (I/O thread -> caller) instead of two (-> provider -> caller).
+// The provider still gets the done event and does the bookkeeping (breaker,
+// rate limiter, stats, metrics, the admission slot); the event is posted
+// before the answer, so anything the caller sends after its answer is
+// handled after the bookkeeping (post_done).
+//
+// Exactly once: the I/O thread (success) and the actor (an error, a
+// cancel, shutdown) each win try_claim() before they answer; the loser
+// stays silent. Shared by the actor's llm_call and the attempt's I/O
+// callback; everything but `claimed` is set before the first attempt and
+// only read afterwards.
+struct direct_reply {
+  std::atomic<bool> claimed{false};
+  caf::strong_actor_ptr caller;    // the response promise's source
+  caf::strong_actor_ptr provider;  // the answer's sender
+  caf::message_id request;         // the request's id; the answer carries its response id
+  std::string model;               // for a response that names none
+  [[nodiscard]] bool try_claim() { return !claimed.exchange(true, std::memory_order_acq_rel); }
+  // From any thread, after winning try_claim: the answer goes into the
+  // caller's mailbox with no execution context, as from a non-actor thread
+  // (a promise's own deliver() would read the provider's worker context).
+  void deliver(chat_response resp) const;
 };
 
 }  // namespace agentgraph
@@ -129,6 +176,9 @@ struct llm_call {
   std::chrono::steady_clock::time_point accepted;  // for the request duration metric
   stream_sink_actor sink;  // chat_stream only
   caf::typed_response_promise<chat_response> chat_promise;
+  // chat only (not streamed), when the promise answers its source directly;
+  // then every answer goes through it (claim first).
+  std::shared_ptr<direct_reply> direct;
   std::vector<embed_waiter> embed_waiters;  // embed only
   std::vector<embed_slice> embed_slices;
 

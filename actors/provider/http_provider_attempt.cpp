@@ -2,11 +2,24 @@
 // request, the I/O thread's reports, and what each outcome means for the
 // breaker, the rate limiter, the retry policy and the caller.
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "actors/provider/http_provider_detail.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
+
+namespace agentgraph {
+
+void direct_reply::deliver(chat_response resp) const {
+  AG_ASSERT(claimed.load(std::memory_order_acquire));
+  if (resp.model.empty())
+    resp.model = model;
+  caller->enqueue(provider, request.response_id(), caf::make_message(std::move(resp)), nullptr);
+}
+
+}  // namespace agentgraph
 
 namespace agentgraph::http_provider_detail {
 
@@ -72,6 +85,76 @@ void abandon_http(self_ptr self, llm_call& call, bool report_probe) {
   note_pipeline(st);
 }
 
+bool is_success(long status) {
+  return status >= 200 && status < 300;
+}
+
+// A 2xx chat body decoded on the I/O thread: claim the answer for the I/O
+// thread when the call allows it and nobody answered it yet (post_done
+// then gives it to the caller); else the response is the actor's.
+void answer_chat(http_event& ev, direct_reply* direct, chat_response resp) {
+  if (direct != nullptr && direct->try_claim()) {
+    ev.usage = resp.usage;
+    ev.answered = true;
+  }
+  // Not claimed: no direct reply, or the actor ended the call (cancel,
+  // shutdown) and this event will find it gone.
+  ev.chat = std::move(resp);
+}
+
+void post_done(const caf::actor& provider, const wire_codec& codec, call_kind kind,
+               uint64_t call, uint64_t attempt, direct_reply* direct, net::http_result r) {
+  auto ev = done_event(codec, kind, call, attempt, direct, std::move(r));
+  std::optional<chat_response> answer;
+  if (ev.answered)
+    answer = std::exchange(ev.chat, std::nullopt);
+  caf::anon_send(provider, http_event_atom::value, std::move(ev));
+  if (answer)
+    direct->deliver(std::move(*answer));
+}
+
+http_event done_event(const wire_codec& codec, call_kind kind, uint64_t call, uint64_t attempt,
+                      direct_reply* direct, net::http_result r) {
+  http_event ev;
+  ev.kind = http_event::what::done;
+  ev.call = call;
+  ev.attempt = attempt;
+  ev.transport = r.transport;
+  if (!r.response) {
+    ev.error = std::move(r.response.error());
+    return ev;
+  }
+  auto& resp = *r.response;
+  ev.status = resp.status;
+  ev.connections_opened = resp.connections_opened;
+  if (kind == call_kind::chat_stream)
+    return ev;  // the body went to on_data, the headers to on_headers
+  const int status = static_cast<int>(resp.status);
+  // The codecs return errors for any input; a throw (memory) must not reach
+  // the I/O loop, which would terminate: it becomes this attempt's error.
+  try {
+    if (!is_success(resp.status)) {
+      ev.error = codec.decode_error(status, resp.body);
+    } else if (kind == call_kind::chat) {
+      if (auto decoded = codec.decode_chat(status, resp.body))
+        answer_chat(ev, direct, std::move(*decoded));
+      else
+        ev.error = std::move(decoded.error());
+    } else {
+      if (auto decoded = codec.decode_embed(status, resp.body))
+        ev.embed = std::move(*decoded);
+      else
+        ev.error = std::move(decoded.error());
+    }
+  } catch (const std::exception& e) {
+    ev.error = make_error(errc::provider_error,
+                          std::string{"decoding the answer failed: "} + e.what());
+  }
+  if (ev.error)  // a failure: the retry policy reads Retry-After from these
+    ev.headers = std::move(resp.headers);
+  return ev;
+}
+
 void send_attempt(self_ptr self, llm_call& call) {
   auto& st = self->state;
   const auto now = st.now();
@@ -115,21 +198,9 @@ void send_attempt(self_ptr self, llm_call& call) {
       caf::anon_send(me, http_event_atom::value, std::move(ev));
     };
   }
-  h.on_complete = [me, id, attempt](net::http_result r) {
-    http_event ev;
-    ev.kind = http_event::what::done;
-    ev.call = id;
-    ev.attempt = attempt;
-    ev.transport = r.transport;
-    if (r.response) {
-      ev.status = r.response->status;
-      ev.headers = std::move(r.response->headers);
-      ev.bytes = std::move(r.response->body);
-      ev.connections_opened = r.response->connections_opened;
-    } else {
-      ev.error = std::move(r.response.error());
-    }
-    caf::anon_send(me, http_event_atom::value, std::move(ev));
+  h.on_complete = [me, id, attempt, kind = call.kind, codec = st.codec,
+                   direct = call.direct](net::http_result r) {
+    post_done(me, *codec, kind, id, attempt, direct.get(), std::move(r));
   };
   auto hid = st.deps.http->submit(std::move(req), std::move(h));
   if (!hid) {
@@ -287,17 +358,30 @@ void record_usage(self_ptr self, const llm_call& call, const token_usage& usage)
     ++st.stats.unpriced_responses;
 }
 
-void succeed_chat(self_ptr self, uint64_t id, chat_response resp) {
+// A chat call succeeded: count it and free what it held. `resp` is its
+// answer, or nullopt when the I/O thread already gave the caller the answer
+// whose usage this is (direct_reply).
+void succeed_chat(self_ptr self, uint64_t id, std::optional<chat_response> resp,
+                  const token_usage& usage) {
   auto& st = self->state;
   st.breaker->on_success(st.now());
   auto call = take_call(self, id);
   AG_ASSERT(call != nullptr);
-  record_usage(self, *call, resp.usage);
-  if (resp.model.empty())
-    resp.model = call->model;
+  record_usage(self, *call, usage);
   ++st.stats.succeeded;
   note_answered(st, *call, caf::none, 1);
-  call->chat_promise.deliver(std::move(resp));
+  if (!resp)
+    return;
+  if (call->direct) {
+    // Only the I/O thread claims on success, and then resp is empty.
+    const bool won = call->direct->try_claim();
+    AG_ASSERT(won, "a direct reply claimed twice");
+    call->direct->deliver(std::move(*resp));
+    return;
+  }
+  if (resp->model.empty())
+    resp->model = call->model;
+  call->chat_promise.deliver(std::move(*resp));
 }
 
 void succeed_embed(self_ptr self, uint64_t id, embed_response resp) {
@@ -318,10 +402,6 @@ void succeed_embed(self_ptr self, uint64_t id, embed_response resp) {
   note_answered(st, *call, caf::none, call->embed_waiters.size());
   for (size_t i = 0; i < parts->size(); ++i)
     call->embed_waiters[i].promise.deliver(std::move((*parts)[i]));
-}
-
-bool is_success(long status) {
-  return status >= 200 && status < 300;
 }
 
 void on_stream_headers(self_ptr self, llm_call& call, http_event& ev) {
@@ -387,29 +467,33 @@ void on_done(self_ptr self, llm_call& call, http_event& ev) {
                    std::move(ev.error), call.headers.empty() ? nullptr : &call.headers);
     return;
   }
+  // A whole body was decoded on the I/O thread (done_event).
   if (call.kind != call_kind::chat_stream) {
     call.status = ev.status;
     call.headers = std::move(ev.headers);
   }
   if (!is_success(call.status)) {
-    const std::string& body = call.kind == call_kind::chat_stream ? call.error_body : ev.bytes;
+    auto err = call.kind == call_kind::chat_stream
+                 ? st.codec->decode_error(static_cast<int>(call.status), call.error_body)
+                 : std::move(ev.error);
     attempt_failed(self, call, {transport_failure::none, static_cast<int>(call.status), false},
-                   st.codec->decode_error(static_cast<int>(call.status), body), &call.headers);
+                   std::move(err), &call.headers);
     return;
   }
   if (call.kind == call_kind::embed) {
-    auto resp = st.codec->decode_embed(static_cast<int>(call.status), ev.bytes);
-    if (!resp)
+    if (!ev.embed)
       return attempt_failed(self, call, {transport_failure::malformed_response, 0, false},
-                            std::move(resp.error()), &call.headers);
-    return succeed_embed(self, call.id, std::move(*resp));
+                            std::move(ev.error), &call.headers);
+    return succeed_embed(self, call.id, std::move(*ev.embed));
   }
   if (call.kind == call_kind::chat) {
-    auto resp = st.codec->decode_chat(static_cast<int>(call.status), ev.bytes);
-    if (!resp)
+    if (ev.answered)
+      return succeed_chat(self, call.id, std::nullopt, ev.usage);
+    if (!ev.chat)
       return attempt_failed(self, call, {transport_failure::malformed_response, 0, false},
-                            std::move(resp.error()), &call.headers);
-    return succeed_chat(self, call.id, std::move(*resp));
+                            std::move(ev.error), &call.headers);
+    const auto usage = ev.chat->usage;
+    return succeed_chat(self, call.id, std::move(ev.chat), usage);
   }
   // The stream ended. Without the vendor's end marker the connection was
   // cut: a reset, retried only if nothing reached the caller yet.
@@ -418,7 +502,8 @@ void on_done(self_ptr self, llm_call& call, http_event& ev) {
   if (!resp)
     return attempt_failed(self, call, {transport_failure::connection_reset, 0, call.answer_started},
                           std::move(resp.error()), &call.headers);
-  succeed_chat(self, call.id, std::move(*resp));
+  const auto usage = resp->usage;
+  succeed_chat(self, call.id, std::move(*resp), usage);
 }
 
 void on_http_event(self_ptr self, http_event& ev) {

@@ -77,6 +77,7 @@ class raw_loop {
     loop_result out;
     out.latency_ns.reserve(count);
     uint64_t started = 0;
+    const auto cpu_begin = client_cpu_now();
     const auto begin = bench_clock::now();
     const auto give_up = begin + bench_loop_wait_max;
     for (auto& s : slots_)
@@ -103,6 +104,7 @@ class raw_loop {
         curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
     }
     out.seconds = std::chrono::duration<double>(bench_clock::now() - begin).count();
+    client_cpu_now().end(cpu_begin, out);
     if (out.latency_ns.size() < count)
       out.add_error("the loop ran out of time");
     return out;

@@ -49,6 +49,10 @@ struct loop_result {
   double seconds = 0;  // wall time from the first start to the last completion
   uint64_t errors = 0;
   std::string first_error;  // empty when errors == 0
+  // Client CPU (client_cpu_now) over the measured requests, warm-up
+  // excluded: run time in ns (-1: not measured) and time slices.
+  int64_t cpu_ns = -1;
+  int64_t cpu_slices = 0;
   void add_error(const std::string& what) {
     if (errors++ == 0)
       first_error = what;
@@ -101,10 +105,28 @@ struct peer_result {
   std::string failed;   // set when it ran and failed: exit status and output
 };
 
+// What this process's client threads have used so far: the calling
+// thread, http_client I/O threads and CAF's threads, not the in-process
+// mock's (bench_llm_cpu.cpp). `ns` is -1 when /proc cannot tell; `slices`
+// counts the times the scheduler put one of them on a CPU (wake-ups and
+// preemptions; 0 where the kernel does not say).
+struct client_cpu {
+  int64_t ns = 0;
+  int64_t slices = 0;
+  // Sets out.cpu_ns and out.cpu_slices to the use since `begin` (taken by
+  // client_cpu_now() before the measured requests); this is taken after.
+  void end(const client_cpu& begin, loop_result& out);
+};
+[[nodiscard]] client_cpu client_cpu_now();
+
 // One line of a table: figures, or a note saying why there are none.
 struct bench_row {
   std::string name;
   std::optional<row_figures> figures;
+  // Client CPU per measured request (loop_result::cpu_ns / requests);
+  // empty for the SDK (another process) or when /proc could not tell.
+  std::optional<double> cpu_us_per_request;
+  std::optional<double> cpu_slices_per_request;  // with cpu_us_per_request
   std::string note;          // "skipped: ..." or "failed: ..." when figures is empty
   uint64_t connections = 0;  // connections the mock accepted during the row, warm-up included
 };

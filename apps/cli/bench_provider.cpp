@@ -1,7 +1,11 @@
 // `agentgraph bench llm`, the whole client: the HTTP provider actor (kind
 // openai) as an agent uses it, driven by a small event-based actor that keeps
 // `concurrency` chat requests in flight. The driver runs on the CAF
-// scheduler and never blocks; the calling thread waits on a future.
+// scheduler and never blocks; the calling thread waits on a future. It
+// calls the provider the way an agent does (actors/agent/agent.cpp): a
+// request without a CAF timeout, watched by a call_watch until its
+// deadline (runtime/call_watch.hpp), so the row pays for what an agent's
+// call pays for, not for a CAF request timeout per request.
 #include <algorithm>
 #include <future>
 #include <memory>
@@ -13,6 +17,7 @@
 #include "net/curl_global.hpp"
 #include "net/http_client.hpp"
 #include "runtime/blocking_ask.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph::cli {
@@ -32,6 +37,7 @@ struct driver_state {
   bench_clock::time_point begin;
   loop_result out;  // latency_ns bounded by count
   std::shared_ptr<std::promise<loop_result>> done;
+  call_watch watch{bench_concurrency_max};  // the calls in flight, at most `concurrency`
 };
 
 using driver_actor = caf::stateful_actor<driver_state>;
@@ -60,9 +66,11 @@ void send_one(driver_actor* self) {
   chat_request req = st.proto;
   req.request_id = "bench-" + std::to_string(st.started++);
   const auto started = bench_clock::now();
-  self->request(st.provider, bench_request_timeout, chat_atom::value, std::move(req))
-    .then([self, started](chat_response&) { on_reply(self, started, nullptr); },
-          [self, started](caf::error& e) { on_reply(self, started, &e); });
+  watched_request(
+    self, st.watch, st.provider, started + bench_request_timeout,
+    [self, started](chat_response&) { on_reply(self, started, nullptr); },
+    [self, started](caf::error& e) { on_reply(self, started, &e); }, chat_atom::value,
+    std::move(req));
 }
 
 caf::behavior driver(driver_actor* self, provider_actor provider, chat_request proto,
@@ -75,6 +83,7 @@ caf::behavior driver(driver_actor* self, provider_actor provider, chat_request p
   st.count = count;
   st.out.latency_ns.reserve(count);
   st.done = std::move(done);
+  route_to_watch(self, &driver_state::watch);
   return {[self](bench_go_atom) {
     auto& st = self->state;
     st.begin = bench_clock::now();
@@ -88,6 +97,7 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
                  uint32_t concurrency, uint64_t count) {
   auto done = std::make_shared<std::promise<loop_result>>();
   auto result = done->get_future();
+  const auto cpu_begin = client_cpu_now();
   auto d = sys.spawn(driver, provider, proto, concurrency, count, std::move(done));
   caf::anon_send(d, bench_go_atom::value);
   loop_result out;
@@ -96,7 +106,9 @@ loop_result run(caf::actor_system& sys, const provider_actor& provider, const ch
     out.add_error("the loop ran out of time");
     return out;
   }
-  return result.get();
+  out = result.get();
+  client_cpu_now().end(cpu_begin, out);
+  return out;
 }
 
 // Stops the provider and waits until it is gone, so its HTTP client is

@@ -6,6 +6,7 @@
 // figures differ only by client. Nothing here is a hard-coded figure; --json
 // prints the same figures and ratios as one JSON object.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -141,9 +142,31 @@ bench_row measure(const mock_llm::server& mock, std::string name, Run run) {
   bench_row row;
   row.name = std::move(name);
   const auto before = mock_connections(mock);
-  row.figures = summarize(run());
+  loop_result r = run();
+  if (r.cpu_ns >= 0 && !r.latency_ns.empty()) {
+    const auto n = static_cast<double>(r.latency_ns.size());
+    row.cpu_us_per_request = static_cast<double>(r.cpu_ns) / 1e3 / n;
+    row.cpu_slices_per_request = static_cast<double>(r.cpu_slices) / n;
+  }
+  row.figures = summarize(std::move(r));
   row.connections = mock_connections(mock) - before;
   return row;
+}
+
+// "  client CPU per request: raw libcurl 21 us, ..." for the rows that have it.
+std::string cpu_line(const std::vector<bench_row>& rows) {
+  std::string line = "  client CPU per request (us):       ";
+  bool first = true;
+  for (const auto& r : rows) {
+    if (!r.cpu_us_per_request)
+      continue;
+    char figure[48];
+    std::snprintf(figure, sizeof figure, " %.1f (%.1f wake-ups)", *r.cpu_us_per_request,
+                  r.cpu_slices_per_request.value_or(0));
+    line += (first ? "" : ", ") + r.name + figure;
+    first = false;
+  }
+  return line + "\n";
 }
 
 std::vector<bench_row> run_level(caf::actor_system& sys, const mock_llm::server& mock,
@@ -189,7 +212,9 @@ void print_preamble(const mock_llm::server& mock, const bench_options& o) {
             << " hardware threads; build " << build << "\n"
             << "latency: from handing the request to the client to getting its answer back;\n"
             << "conns: connections the mock accepted during the row (warm-up included);\n"
-            << "vs raw: req/s against raw libcurl with reuse; +p50 us: added median latency\n\n";
+            << "vs raw: req/s against raw libcurl with reuse; +p50 us: added median latency;\n"
+            << "client CPU: time on the client's threads (caller, http_client I/O, CAF), not the mock's;\n"
+            << "wake-ups: times the scheduler put one of those threads on a CPU\n\n";
 }
 
 nlohmann::json versus_json(const std::optional<bench_versus>& v) {
@@ -202,6 +227,10 @@ nlohmann::json versus_json(const std::optional<bench_versus>& v) {
 // libcurl floor of the same level, or the note saying why it has none.
 nlohmann::json row_json(const bench_row& r, uint32_t level, const std::vector<bench_row>& rows) {
   nlohmann::json j = {{"client", r.name}, {"concurrency", level}, {"connections", r.connections}};
+  if (r.cpu_us_per_request) {
+    j["client_cpu_us_per_request"] = *r.cpu_us_per_request;
+    j["client_wakeups_per_request"] = r.cpu_slices_per_request.value_or(0);
+  }
   if (!r.figures) {
     j["note"] = r.note;
     return j;
@@ -270,7 +299,7 @@ int bench_llm(const args& argv) {
     if (o.json)
       add_level_json(json, n, rows);
     else
-      std::cout << format_bench_table(n, rows) << "\n" << std::flush;
+      std::cout << format_bench_table(n, rows) << cpu_line(rows) << "\n" << std::flush;
     failed = failed || has_failure(rows);
   }
   if (o.json)

@@ -14,6 +14,11 @@
 // into a URL, a body or an error, and vendor error text is scrubbed of it
 // before it becomes an error context. Use to_loggable() to print a request.
 //
+// Threads: a codec holds only its settings and limits, both const, so its
+// const members may run on any thread at once (the HTTP providers decode
+// whole bodies on the libcurl I/O thread); a stream_decoder has state and
+// belongs to one call.
+//
 // The message types (chat_request, chat_response, ...) are shared with the
 // provider actors through runtime/llm_types.hpp.
 #pragma once

@@ -5,7 +5,8 @@
 # is either figures or an explicit "skipped: ..." line (node_modules of
 # tools/peers is not installed by the build; `npm ci --prefix tools/peers`).
 # --json: stdout is one JSON object with every row of every level, its
-# figures and ratios (checked by key and type, never by value).
+# figures and ratios (checked by key and type, never by value), and the
+# client CPU per request of our own clients (positive: it was measured).
 set -uo pipefail
 cli="$1"; src="$2"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -31,6 +32,8 @@ for level in 1 4; do
     || fail "concurrency $level: no provider ratio line"
   grep -qE "connection reuse, raw libcurl: +[0-9.]+x req/s" "$work/level" \
     || fail "concurrency $level: no connection reuse line"
+  grep -qE "client CPU per request \(us\): .*agentgraph provider [0-9.]+ \([0-9.]+ wake-ups\)" "$work/level" \
+    || fail "concurrency $level: no client CPU line with the provider"
 done
 grep -q "ERRORS" "$work/out" && fail "some requests failed"
 
@@ -63,6 +66,11 @@ for level in (1, 4):
                     "p50_us_vs_raw"):
             need(num(r.get(key)), f"c{level} {name}: {key} = {r.get(key)!r}")
         need(r.get("requests") == 200, f"c{level} {name}: requests {r.get('requests')!r}")
+        if name != "openai npm SDK":  # our clients: CPU of their own threads, measured
+            need(num(r.get("client_cpu_us_per_request")) and r["client_cpu_us_per_request"] > 0,
+                 f"c{level} {name}: client_cpu_us_per_request = {r.get('client_cpu_us_per_request')!r}")
+            need(num(r.get("client_wakeups_per_request")),
+                 f"c{level} {name}: client_wakeups_per_request")
         need(r.get("errors") == 0, f"c{level} {name}: errors {r.get('errors')!r}")
     ratios = [x for x in doc["ratios"] if x.get("concurrency") == level]
     need(len(ratios) == 1, f"c{level}: {len(ratios)} ratio objects")

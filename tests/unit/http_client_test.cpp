@@ -308,4 +308,52 @@ TEST_CASE("http_client: http_proxy from the environment is used, loopback bypass
   CHECK(proxied.completions() == 1);
 }
 
+// Easy handles are reset and reused (http_client.cpp): nothing of one
+// request may leak into the next one that gets the same handle.
+TEST_CASE("http_client: a reused easy handle keeps nothing of the request before") {
+  test_server server;
+  std::vector<std::unique_ptr<probe>> probes;
+  probe refused;  // its handlers are never called
+  {
+    http_client client{test_limits()};
+    auto next = [&](http_request req, bool with_data = false) -> probe& {
+      probes.push_back(std::make_unique<probe>());
+      auto& p = *probes.back();
+      REQUIRE(client.submit(std::move(req), p.handlers(with_data)));
+      REQUIRE(p.wait());
+      REQUIRE(p.ok());
+      return p;
+    };
+    // HEAD sets CURLOPT_NOBODY: the GET after it must get its body.
+    auto head = get(server.url("/status500"));
+    head.method = "HEAD";
+    CHECK(next(std::move(head)).response().body.empty());
+    CHECK(next(get(server.url("/status500"))).response().body == R"({"error":"boom"})");
+    // A header of one request is not sent with the next.
+    auto with_header = post_json(server.url("/echo"), "{}");
+    with_header.headers.emplace_back("X-Test", "first");
+    CHECK(*find_header(next(std::move(with_header)).response().headers, "x-echo") == "first");
+    auto& plain = next(post_json(server.url("/echo"), R"({"n":2})"));
+    CHECK(*find_header(plain.response().headers, "x-echo") == "");
+    CHECK(plain.response().body == R"({"n":2})");
+    // A stream's body goes to on_data; the whole request after it buffers again.
+    auto stream = get(server.url("/stream"));
+    stream.stream = true;
+    auto& streamed = next(std::move(stream), true);
+    CHECK(streamed.response().body.empty());
+    CHECK(streamed.data().find("part-9") != std::string::npos);
+    CHECK(next(get(server.url("/status500"))).response().body == R"({"error":"boom"})");
+    // The URL check still refuses what it refused before, after valid ones.
+    auto bad = client.submit(get("ftp://127.0.0.1/x"), refused.handlers());
+    REQUIRE_FALSE(bad);
+    CHECK(agentgraph::errc_of(bad.error()) == errc::invalid_argument);
+    // Reuse of handles did not cost the kept-alive connection.
+    CHECK(client.counters().connections_opened == 1);
+    CHECK(server.connections() == 1);
+  }
+  for (auto& p : probes)
+    CHECK(p->completions() == 1);
+  CHECK(refused.completions() == 0);
+}
+
 }  // namespace http_client_test

@@ -113,14 +113,15 @@ void save_then(self_ptr self, const char* source, Then then) {
   c.state = st.state;
   c.pending = to_checkpoint_pending(pending_of(st));
   c.metadata = to_checkpoint_metadata(st.graph->name, source);
-  self->request(st.checkpoints, st.checkpoint_timeout, checkpoint_put_atom::value, std::move(c))
-    .then(
-      [self, then = std::move(then)](uint64_t id) mutable {
-        self->state.parent_checkpoint = id;
-        if (!self->state.finished)
-          then();
-      },
-      [self](caf::error& err) { fail(self, "checkpoint write failed: " + describe(err)); });
+  watched_request(
+    self, st.watch, st.checkpoints, call_watch::clock::now() + st.checkpoint_timeout,
+    [self, then = std::move(then)](uint64_t id) mutable {
+      self->state.parent_checkpoint = id;
+      if (!self->state.finished)
+        then();
+    },
+    [self](caf::error& err) { fail(self, "checkpoint write failed: " + describe(err)); },
+    checkpoint_put_atom::value, std::move(c));
 }
 
 // The step's updates stay in node-name order as they arrive (whatever the
@@ -399,6 +400,7 @@ void load_start(workflow_run_state& st, workflow_start& start,
       st.functions[r] = functions.empty() ? st.deps.functions->find(g.nodes[i].target) : functions[i];
   }
   st.updates.reserve(std::min<size_t>(plan.size(), workflow_fanout_max));
+  st.watch = call_watch{plan.size() + 1};
   st.checkpoints = std::move(start.checkpoints);
   st.parent_checkpoint = start.parent_checkpoint;
   st.checkpoint_timeout = start.checkpoint_timeout;
@@ -427,6 +429,8 @@ std::optional<std::vector<const node_function*>> bind_targets(const workflow_gra
 
 workflow_run_impl::behavior_type
 run_behavior(workflow_run_impl::stateful_pointer<workflow_run_state> self) {
+  // A callee that dies (agent, tool, checkpoint store) fails its call now.
+  route_to_watch(self, &workflow_run_state::watch);
   return {
     [self](run_workflow_atom) -> caf::result<workflow_result> {
       auto& st = self->state;

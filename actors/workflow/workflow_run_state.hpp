@@ -18,6 +18,7 @@
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/cache/cache_message.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/call_watch.hpp"
 
 namespace agentgraph {
 
@@ -73,6 +74,13 @@ struct workflow_run_state {
   // Agent task id -> node, for tokens (kept only when events are wanted).
   std::map<std::string, node_rank, std::less<>> request_nodes;
   checkpoint_actor checkpoints;
+  // The node requests of the step and the checkpoint put: each its own
+  // deadline (the node's timeout, checkpoint_timeout) and a monitor on its
+  // callee, so a dead agent, tool or store fails its call at once and no
+  // CAF request timeout sits in the clock per call. Capacity: one call per
+  // node of the graph (a node retries only after its call ended) plus the
+  // put, which runs between steps.
+  call_watch watch{0};
   uint64_t parent_checkpoint = 0;
   std::chrono::milliseconds checkpoint_timeout{30'000};
   // Node caching: one cache per cached node (its own TTL), made on first use.

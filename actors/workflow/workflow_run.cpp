@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
 
 #include "actors/workflow/workflow_codec.hpp"
 #include "runtime/assert.hpp"
@@ -62,7 +63,15 @@ void finish(self_ptr self, workflow_result result) {
       emit(self, workflow_event_kind::run_completed, {}, result.state);
     }
   }
-  st.promise.deliver(std::move(result));
+  if (st.on_done) {
+    auto done = std::move(st.on_done);
+    st.on_done = nullptr;
+    if (st.promise.pending())  // started by a request too: both get it
+      st.promise.deliver(result);
+    done(std::move(result));
+  } else {
+    st.promise.deliver(std::move(result));
+  }
   self->quit();
 }
 
@@ -439,8 +448,11 @@ run_behavior(workflow_run_impl::stateful_pointer<workflow_run_state> self) {
                                                     + "' was already started");
       AG_ASSERT(!st.finished);  // a run ends only after it started: it never starts again
       st.started = true;
-      if (st.start_error)
+      if (st.start_error) {
+        if (st.on_done)
+          std::exchange(st.on_done, nullptr)(st.start_error);
         return st.start_error;
+      }
       st.promise = self->make_response_promise<workflow_result>();
       if (st.events)
         emit(self, workflow_event_kind::run_started, {}, st.state);
@@ -482,6 +494,7 @@ planned_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
   st.deps = std::move(deps);
   st.events = std::move(events);
   st.thread_id = std::move(start.thread_id);
+  st.on_done = std::move(start.on_done);
   if (!st.deps.functions)
     st.deps.functions = std::make_shared<const function_registry>();
   if (!st.deps.reducers)
@@ -542,7 +555,10 @@ spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph>
     return make_error(errc::invalid_argument, "a workflow run needs a thread id");
   if (auto err = check_start(*graph, start))
     return err;
-  return workflow_run_actor{sys.spawn(workflow_run_detail::planned_run, std::move(graph),
+  // Lazy: the run starts on its first message (run_workflow_atom), so a
+  // caller on a plain thread hands it to a worker once, not for its
+  // initialisation and then again for that message.
+  return workflow_run_actor{sys.spawn<caf::lazy_init>(workflow_run_detail::planned_run, std::move(graph),
                                       std::move(plan), std::move(*bound), std::move(deps),
                                       std::move(start), std::move(events))};
 }

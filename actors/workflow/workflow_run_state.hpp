@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +64,8 @@ struct workflow_run_state {
   bool step_due = false;
   caf::error start_error;  // check_start's verdict: answered instead of running
   caf::typed_response_promise<workflow_result> promise;
+  // workflow_start::on_done, until it has been called.
+  std::function<void(caf::expected<workflow_result>)> on_done;
   // The step in progress.
   size_t pending = 0;
   std::vector<node_update> updates;  // in node-name order (inserted so)
@@ -88,6 +91,14 @@ struct workflow_run_state {
   std::map<std::string, std::string> cache_keys;           // node -> key, while it runs
   std::map<uint64_t, std::string> cache_pending;           // L3 lookup tag -> node
   uint64_t next_cache_tag = 0;
+
+  // A run that stops without finishing (an exception in a node function, a
+  // kill) still tells a caller waiting on on_done, so it does not wait
+  // until its own deadline.
+  ~workflow_run_state() {
+    if (on_done)
+      on_done(caf::make_error(caf::sec::request_receiver_down));
+  }
 };
 
 // The run's functions shared by its two files (workflow_run.cpp: the

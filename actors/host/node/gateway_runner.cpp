@@ -1,10 +1,8 @@
 // The per-task runner actor of the gateway (see gateway_impl.hpp).
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
 
 #include "actors/host/node/gateway_impl.hpp"
-#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -30,16 +28,6 @@ void forward_chunk(task_entry& entry, const stream_chunk& chunk) {
     entry.push_event("tool_call", std::move(ev));
   }
 }
-
-// A runner's one call (the agent's task, or the workflow run): its
-// deadline and a monitor on the callee, so a callee that dies ends the task
-// at once, and no CAF request timeout stays in the clock for it.
-struct runner_state {
-  static inline const char* name = "gateway_runner";
-  call_watch watch{1};
-};
-
-using runner_ptr = caf::stateful_actor<runner_state>*;
 
 }  // namespace gateway_runner_detail
 
@@ -89,25 +77,30 @@ void end_task_on_exit(const caf::actor& runner, std::shared_ptr<task_book> book,
 caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
                              std::shared_ptr<task_entry> entry, agent_actor agent,
                              task_request task, std::chrono::milliseconds deadline) {
-  using gateway_runner_detail::runner_ptr;
   auto runner = sys.spawn([book, entry, agent, task = std::move(task),
-                           deadline](runner_ptr self) mutable -> caf::behavior {
+                    deadline](caf::event_based_actor* self) mutable -> caf::behavior {
     auto sink = caf::actor_cast<stream_sink_actor>(self);
     // Supervisors relay nothing (ARCHITECTURE §6): an agent that dies with
-    // the task is seen by the watch's monitor at once, not at the deadline
-    // (request_receiver_down: "agent 'x' is down").
-    route_to_watch(self, &gateway_runner_detail::runner_state::watch);
-    watched_request(
-      self, self->state.watch, agent, call_watch::clock::now() + deadline,
-      [self, book, entry](task_result& r) {
-        finish_task(*book, entry, std::move(r));
-        self->quit();
-      },
-      [self, book, entry](caf::error& err) {
-        finish_task(*book, entry, std::move(err));
-        self->quit();
-      },
-      execute_stream_atom::value, std::move(task), sink);
+    // the task is seen by this monitor at once, not at the deadline. A CAF
+    // request timeout, not a call_watch: see spawn_workflow_runner.
+    if (agent)  // never monitor an invalid handle: CAF 0.17 segfaults
+      self->monitor(agent);
+    self->set_down_handler([self, book, entry](caf::down_msg&) {
+      finish_task(*book, entry,
+                  from_request_error(caf::make_error(caf::sec::request_receiver_down),
+                                     "agent '" + entry->agent + "'"));
+      self->quit();
+    });
+    self->request(agent, deadline, execute_stream_atom::value, std::move(task), sink)
+      .then(
+        [self, book, entry](task_result& r) {
+          finish_task(*book, entry, std::move(r));
+          self->quit();
+        },
+        [self, book, entry](caf::error& err) {
+          finish_task(*book, entry, std::move(err));
+          self->quit();
+        });
     return {
       [entry](stream_chunk& chunk) { gateway_runner_detail::forward_chunk(*entry, chunk); },
     };
@@ -124,15 +117,33 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
     std::lock_guard lock{book->mutex};
     book->runners.erase(entry->id);
   };
-  using gateway_runner_detail::runner_ptr;
-  auto runner = sys.spawn([deadline, end, entry](runner_ptr self) -> caf::behavior {
+  auto runner = sys.spawn([deadline, end, entry](caf::event_based_actor* self) -> caf::behavior {
     // The run is spawned with this runner as its event sink, then handed
-    // over: events cannot arrive before the runner exists. A run that dies
-    // ends the task at once ("workflow run is down"), not at the deadline.
-    route_to_watch(self, &gateway_runner_detail::runner_state::watch);
-    auto start = [self, deadline, end, entry](const workflow_run_actor& run) {
-      watched_request(
-        self, self->state.watch, run, call_watch::clock::now() + deadline,
+    // over: events cannot arrive before the runner exists.
+    auto failed = [self, end, entry](caf::error reply_err) {
+      auto err = from_request_error(std::move(reply_err), "workflow run");
+      Value body = Value::object();
+      body["task_id"] = Value{entry->id};
+      body["status"] = Value{"failed"};
+      body["error"] = Value{describe(err)};
+      end(task_status::failed, std::move(body), http_status_of(err));
+      self->quit();
+    };
+    // A run that dies (a node function that throws ends its actor) ends
+    // the task at once through this monitor, not at the deadline. The
+    // runner stays on a CAF request timeout rather than a call_watch: it
+    // makes one call and exits, and CAF drops an exiting actor's request
+    // timeouts, while a call_watch tick (a delayed message, never
+    // cancelled) would keep the finished runner allocated until the
+    // deadline, an hour here.
+    self->set_down_handler([failed](caf::down_msg&) {
+      failed(caf::make_error(caf::sec::request_receiver_down));
+    });
+    auto start = [self, deadline, end, entry, failed](const workflow_run_actor& run) {
+    if (run)  // never monitor an invalid handle: CAF 0.17 segfaults
+      self->monitor(run);
+    self->request(run, deadline, run_workflow_atom::value)
+      .then(
         [self, end, entry](workflow_result& r) {
           Value body = Value::object();
           body["task_id"] = Value{entry->id};
@@ -152,16 +163,7 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
           }
           self->quit();
         },
-        [self, end, entry](caf::error& reply_err) {
-          auto err = from_request_error(std::move(reply_err), "workflow run");
-          Value body = Value::object();
-          body["task_id"] = Value{entry->id};
-          body["status"] = Value{"failed"};
-          body["error"] = Value{describe(err)};
-          end(task_status::failed, std::move(body), http_status_of(err));
-          self->quit();
-        },
-        run_workflow_atom::value);
+        [failed](caf::error& reply_err) { failed(std::move(reply_err)); });
     };
     return {
       [start](workflow_run_actor& run) { start(run); },

@@ -151,25 +151,31 @@ caf::expected<workflow_result> runtime_client::run_workflow(
     return make_error(errc::invalid_argument, "no workflow graph");
   if (!on_event)
     return run_workflow_quietly(*rt_, std::move(graph), std::move(start), deadline);
-  // The calling thread is the event sink, as in run_streaming: events and
-  // the result arrive in a scoped actor's mailbox, in order.
+  // The calling thread is the event sink, as in run_streaming: events, then
+  // the outcome (posted by on_done after the last event, so in order)
+  // arrive in a scoped actor's mailbox. on_done also reports a run that
+  // dies, at once.
   caf::scoped_actor self{rt_->system()};
-  auto run = rt_->spawn_workflow(graph, std::move(start),
-                                 on_event ? caf::actor_cast<workflow_event_sink>(self)
-                                          : workflow_event_sink{});
+  start.on_done = [me = caf::actor_cast<caf::actor>(self)](caf::expected<workflow_result> r) {
+    if (r)
+      caf::anon_send(me, std::move(*r));
+    else
+      caf::anon_send(me, std::move(r.error()));
+  };
+  auto run = rt_->spawn_workflow(graph, std::move(start), caf::actor_cast<workflow_event_sink>(self));
   if (!run)
     return std::move(run.error());
-  self->send(*run, run_workflow_atom::value);
+  caf::anon_send(*run, run_workflow_atom::value);
   auto out = receive_until_reply<workflow_event, workflow_result>(
-    self, std::chrono::steady_clock::now() + deadline, [&](const workflow_event& ev) {
-      if (on_event)
-        on_event(ev);
-    });
+    self, std::chrono::steady_clock::now() + deadline,
+    [&](const workflow_event& ev) { on_event(ev); });
   if (!out) {
     caf::anon_send_exit(*run, caf::exit_reason::user_shutdown);
     return make_error(errc::timeout, "workflow '" + graph->name + "' did not end within "
                                        + std::to_string(deadline.count()) + " ms");
   }
+  if (!*out)
+    return from_request_error(std::move(out->error()), "workflow '" + graph->name + "' run");
   return std::move(*out);
 }
 

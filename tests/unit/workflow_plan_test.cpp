@@ -282,10 +282,18 @@ TEST_CASE("workflow run: a blocked caller hears at once of a run that died") {
   REQUIRE(g);
   workflow_start s;
   s.thread_id = "t-crash";
-  auto r = runtime_client{*rt}.run_workflow(*g, s, nullptr, std::chrono::hours{1});
-  REQUIRE_FALSE(r);
-  CHECK(errc_of(r.error()) == errc::unavailable);
-  CHECK(error_context(r.error()) == "workflow 'crash' run is down");
+  auto quiet = runtime_client{*rt}.run_workflow(*g, s, nullptr, std::chrono::hours{1});
+  REQUIRE_FALSE(quiet);
+  CHECK(errc_of(quiet.error()) == errc::unavailable);
+  CHECK(error_context(quiet.error()) == "workflow 'crash' run is down");
+  // Taking events (the caller is a scoped actor then): the same, at once.
+  std::vector<std::string> kinds;
+  auto heard = runtime_client{*rt}.run_workflow(
+    *g, s, [&](const workflow_event& e) { kinds.emplace_back(to_string(e.kind)); },
+    std::chrono::hours{1});
+  REQUIRE_FALSE(heard);
+  CHECK(error_context(heard.error()) == "workflow 'crash' run is down");
+  CHECK(kinds == std::vector<std::string>{"run_started", "node_started"});
   // The runtime goes on running workflows.
   auto ok = runtime_client{*rt}.run_workflow(counting_graph(2, 10), s, nullptr);
   REQUIRE_MESSAGE(ok, describe(ok.error()));

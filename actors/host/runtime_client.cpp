@@ -1,9 +1,12 @@
 // Calls into a Runtime from non-actor code: tasks, streaming tasks, stats
 // and workflow runs. Every wait is blocking_ask or receive_until_reply
-// (runtime/blocking_ask.hpp); every CAF request error is named through
+// (runtime/blocking_ask.hpp), or a future a task gate or a run without
+// events fulfils; every CAF request error is named through
 // from_request_error.
 #include "actors/host/runtime_client.hpp"
 #include "actors/host/runtime_tables.hpp"
+
+#include <future>
 
 #include <caf/event_based_actor.hpp>
 
@@ -24,6 +27,37 @@ caf::expected<Reply> ask_stats(caf::actor_system& sys, const caf::expected<Handl
     return handle.error();
   return blocking_ask<Reply>(sys, *handle, runtime_detail::control_timeout, subject,
                              stats_atom::value);
+}
+
+// Without events the run hands its outcome to a promise (workflow_start::
+// on_done) and this thread waits on the future: one wake-up, and no scoped
+// actor to make and end per run (each actor's end also wakes CAF's clock
+// thread).
+caf::expected<workflow_result> run_workflow_quietly(Runtime& rt,
+                                                    std::shared_ptr<const workflow_graph> graph,
+                                                    workflow_start start,
+                                                    std::chrono::milliseconds deadline) {
+  auto outcome = std::make_shared<std::promise<caf::expected<workflow_result>>>();
+  auto future = outcome->get_future();
+  start.on_done = [outcome](caf::expected<workflow_result> r) { outcome->set_value(std::move(r)); };
+  auto run = rt.spawn_workflow(graph, std::move(start), {});
+  if (!run)
+    return std::move(run.error());
+  caf::anon_send(*run, run_workflow_atom::value);
+  const auto subject = "workflow '" + graph->name + "' run";
+  if (future.wait_until(std::chrono::steady_clock::now() + deadline) != std::future_status::ready) {
+    caf::anon_send_exit(*run, caf::exit_reason::user_shutdown);
+    return make_error(errc::timeout, "workflow '" + graph->name + "' did not end within "
+                                       + std::to_string(deadline.count()) + " ms");
+  }
+  try {
+    auto r = future.get();
+    if (!r)
+      return from_request_error(std::move(r.error()), subject);
+    return r;
+  } catch (const std::future_error&) {  // dropped uncalled: the run never started
+    return from_request_error(caf::make_error(caf::sec::request_receiver_down), subject);
+  }
 }
 
 }  // namespace
@@ -121,26 +155,33 @@ caf::expected<workflow_result> runtime_client::run_workflow(
   const std::function<void(const workflow_event&)>& on_event, std::chrono::milliseconds deadline) {
   if (!graph)
     return make_error(errc::invalid_argument, "no workflow graph");
-  // The calling thread is the event sink, as in run_streaming, but only
-  // when it asked for events: without on_event the run makes none, and
-  // this thread wakes once, for the result.
+  if (!on_event)
+    return run_workflow_quietly(*rt_, std::move(graph), std::move(start), deadline);
+  // The calling thread is the event sink, as in run_streaming: events, then
+  // the outcome (posted by on_done after the last event, so in order)
+  // arrive in a scoped actor's mailbox. on_done also reports a run that
+  // dies, at once.
   caf::scoped_actor self{rt_->system()};
-  auto run = rt_->spawn_workflow(graph, std::move(start),
-                                 on_event ? caf::actor_cast<workflow_event_sink>(self)
-                                          : workflow_event_sink{});
+  start.on_done = [me = caf::actor_cast<caf::actor>(self)](caf::expected<workflow_result> r) {
+    if (r)
+      caf::anon_send(me, std::move(*r));
+    else
+      caf::anon_send(me, std::move(r.error()));
+  };
+  auto run = rt_->spawn_workflow(graph, std::move(start), caf::actor_cast<workflow_event_sink>(self));
   if (!run)
     return std::move(run.error());
-  self->send(*run, run_workflow_atom::value);
+  caf::anon_send(*run, run_workflow_atom::value);
   auto out = receive_until_reply<workflow_event, workflow_result>(
-    self, std::chrono::steady_clock::now() + deadline, [&](const workflow_event& ev) {
-      if (on_event)
-        on_event(ev);
-    });
+    self, std::chrono::steady_clock::now() + deadline,
+    [&](const workflow_event& ev) { on_event(ev); });
   if (!out) {
     caf::anon_send_exit(*run, caf::exit_reason::user_shutdown);
     return make_error(errc::timeout, "workflow '" + graph->name + "' did not end within "
                                        + std::to_string(deadline.count()) + " ms");
   }
+  if (!*out)
+    return from_request_error(std::move(out->error()), "workflow '" + graph->name + "' run");
   return std::move(*out);
 }
 

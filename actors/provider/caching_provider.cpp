@@ -36,6 +36,12 @@ void ask_inner(self_ptr self, chat_request req, stream_sink_actor sink, std::str
                caf::typed_response_promise<chat_response> rp) {
   auto& st = self->state;
   ++st.misses;
+  if (st.watch.size() >= llm_cache_inner_calls_max) {
+    rp.deliver(make_error(errc::overloaded, st.cfg.name + ": "
+                                              + std::to_string(llm_cache_inner_calls_max)
+                                              + " calls on the provider in flight"));
+    return;
+  }
   auto on_reply = [self, key, rp](chat_response& r) mutable {
     self->state.cache->put(key, response_to_value(r).to_msgpack());
     rp.deliver(std::move(r));
@@ -44,14 +50,13 @@ void ask_inner(self_ptr self, chat_request req, stream_sink_actor sink, std::str
     const auto& cfg = self->state.cfg;
     rp.deliver(from_request_error(std::move(err), cfg.name + ": provider", cfg.inner_timeout));
   };
+  const auto deadline = call_watch::clock::now() + st.cfg.inner_timeout;
   if (sink)
-    self
-      ->request(st.inner.get(), st.cfg.inner_timeout, chat_stream_atom::value, std::move(req),
-                std::move(sink))
-      .then(std::move(on_reply), std::move(on_error));
+    watched_request(self, st.watch, st.inner.get(), deadline, std::move(on_reply),
+                    std::move(on_error), chat_stream_atom::value, std::move(req), std::move(sink));
   else
-    self->request(st.inner.get(), st.cfg.inner_timeout, chat_atom::value, std::move(req))
-      .then(std::move(on_reply), std::move(on_error));
+    watched_request(self, st.watch, st.inner.get(), deadline, std::move(on_reply),
+                    std::move(on_error), chat_atom::value, std::move(req));
 }
 
 caf::result<chat_response> chat(self_ptr self, chat_request& req, stream_sink_actor sink) {
@@ -108,6 +113,7 @@ caching_provider(caching_provider_actor::stateful_pointer<caching_provider_state
   auto made = cache::multi_level_cache::make(std::move(mc));
   AG_ASSERT(made);  // spawn_caching_provider checked the config
   st.cache.emplace(std::move(*made));
+  route_to_watch(self, &caching_provider_state::watch);
   return {
     [self](chat_atom, chat_request& req) -> caf::result<chat_response> {
       return chat(self, req, {});

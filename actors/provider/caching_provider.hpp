@@ -26,6 +26,7 @@
 #include "runtime/supervised_ref.hpp"
 #include "runtime/cache/cache_message.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/call_watch.hpp"
 
 namespace agentgraph {
 
@@ -40,11 +41,19 @@ struct llm_cache_config {
   cache::cache_tiers tiers;
 };
 
+// Calls on the inner provider at once. The cache serves one agent, whose
+// tasks_in_flight_max (at most 1024) bounds its model calls; past this a
+// call is answered `overloaded`.
+constexpr size_t llm_cache_inner_calls_max = 1024;
+
 struct caching_provider_state {
   static inline const char* name = "caching_provider";
   llm_cache_config cfg;
   dep<provider_actor> inner;  // .get(): its current incarnation
   std::optional<cache::multi_level_cache> cache;
+  // Calls on the inner provider: inner_timeout as their deadline and a
+  // monitor on it (a provider that dies fails its calls at once).
+  call_watch watch{llm_cache_inner_calls_max};
   struct pending_call {
     chat_request req;
     stream_sink_actor sink;

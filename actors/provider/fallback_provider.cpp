@@ -71,14 +71,16 @@ void try_member(self_ptr self, chat_request req, caf::typed_response_promise<cha
     finish(self, id);
     rp.deliver(std::move(resp));
   };
+  // An invalid member (its supervisor gave up) fails inline, as down: the
+  // next member is tried before this returns.
+  const auto deadline = call_watch::clock::now() + st.member_timeout;
   if (call.sink)
-    self
-      ->request(member.handle.get(), st.member_timeout, chat_stream_atom::value, req,
-                caf::actor_cast<stream_sink_actor>(self))
-      .then(std::move(on_reply), std::move(on_error));
+    watched_request(self, st.watch, member.handle.get(), deadline, std::move(on_reply),
+                    std::move(on_error), chat_stream_atom::value, req,
+                    caf::actor_cast<stream_sink_actor>(self));
   else
-    self->request(member.handle.get(), st.member_timeout, chat_atom::value, req)
-      .then(std::move(on_reply), std::move(on_error));
+    watched_request(self, st.watch, member.handle.get(), deadline, std::move(on_reply),
+                    std::move(on_error), chat_atom::value, req);
 }
 
 caf::result<chat_response> start(self_ptr self, chat_request req, stream_sink_actor sink) {
@@ -129,6 +131,7 @@ fallback_provider(fallback_provider_actor::stateful_pointer<fallback_provider_st
   st.stats.name = st.chain_name;
   st.stats.kind = "fallback";
   st.stats.breaker_state = "none";
+  route_to_watch(self, &fallback_provider_state::watch);
   return {
     [self](chat_atom, chat_request& req) -> caf::result<chat_response> {
       return start(self, std::move(req), stream_sink_actor{});

@@ -30,6 +30,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/provider/provider_interface.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
@@ -55,6 +56,9 @@ struct fallback_call {
   std::string tried;  // "openai: <error>; openrouter: <error>" for the final error
 };
 
+// Calls in progress at once; one more is answered `overloaded`.
+constexpr size_t fallback_calls_max = 4096;
+
 struct fallback_provider_state {
   static inline const char* name = "fallback_provider";
   std::string chain_name;
@@ -63,12 +67,13 @@ struct fallback_provider_state {
   // Calls in progress by request id; bounded by what the members admit
   // (each bounds its own in-flight calls) plus fallback_calls_max.
   std::unordered_map<std::string, fallback_call> calls;
+  // The member requests in flight (one per call): each with member_timeout
+  // as its deadline and a monitor on the member, so a member that dies
+  // mid-call hands the call to the next one at once, not at the deadline.
+  call_watch watch{fallback_calls_max};
   uint64_t next_call = 1;
   provider_stats stats;
 };
-
-// Calls in progress at once; one more is answered `overloaded`.
-constexpr size_t fallback_calls_max = 4096;
 
 // Whether a member's error lets the call move on to the next member.
 [[nodiscard]] bool falls_back_on(const caf::error& err);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
 
 #include "actors/workflow/workflow_codec.hpp"
 #include "runtime/assert.hpp"
@@ -62,7 +63,15 @@ void finish(self_ptr self, workflow_result result) {
       emit(self, workflow_event_kind::run_completed, {}, result.state);
     }
   }
-  st.promise.deliver(std::move(result));
+  if (st.on_done) {
+    auto done = std::move(st.on_done);
+    st.on_done = nullptr;
+    if (st.promise.pending())  // started by a request too: both get it
+      st.promise.deliver(result);
+    done(std::move(result));
+  } else {
+    st.promise.deliver(std::move(result));
+  }
   self->quit();
 }
 
@@ -113,14 +122,15 @@ void save_then(self_ptr self, const char* source, Then then) {
   c.state = st.state;
   c.pending = to_checkpoint_pending(pending_of(st));
   c.metadata = to_checkpoint_metadata(st.graph->name, source);
-  self->request(st.checkpoints, st.checkpoint_timeout, checkpoint_put_atom::value, std::move(c))
-    .then(
-      [self, then = std::move(then)](uint64_t id) mutable {
-        self->state.parent_checkpoint = id;
-        if (!self->state.finished)
-          then();
-      },
-      [self](caf::error& err) { fail(self, "checkpoint write failed: " + describe(err)); });
+  watched_request(
+    self, st.watch, st.checkpoints, call_watch::clock::now() + st.checkpoint_timeout,
+    [self, then = std::move(then)](uint64_t id) mutable {
+      self->state.parent_checkpoint = id;
+      if (!self->state.finished)
+        then();
+    },
+    [self](caf::error& err) { fail(self, "checkpoint write failed: " + describe(err)); },
+    checkpoint_put_atom::value, std::move(c));
 }
 
 // The step's updates stay in node-name order as they arrive (whatever the
@@ -399,6 +409,7 @@ void load_start(workflow_run_state& st, workflow_start& start,
       st.functions[r] = functions.empty() ? st.deps.functions->find(g.nodes[i].target) : functions[i];
   }
   st.updates.reserve(std::min<size_t>(plan.size(), workflow_fanout_max));
+  st.watch = call_watch{plan.size() + 1};
   st.checkpoints = std::move(start.checkpoints);
   st.parent_checkpoint = start.parent_checkpoint;
   st.checkpoint_timeout = start.checkpoint_timeout;
@@ -427,6 +438,8 @@ std::optional<std::vector<const node_function*>> bind_targets(const workflow_gra
 
 workflow_run_impl::behavior_type
 run_behavior(workflow_run_impl::stateful_pointer<workflow_run_state> self) {
+  // A callee that dies (agent, tool, checkpoint store) fails its call now.
+  route_to_watch(self, &workflow_run_state::watch);
   return {
     [self](run_workflow_atom) -> caf::result<workflow_result> {
       auto& st = self->state;
@@ -435,8 +448,11 @@ run_behavior(workflow_run_impl::stateful_pointer<workflow_run_state> self) {
                                                     + "' was already started");
       AG_ASSERT(!st.finished);  // a run ends only after it started: it never starts again
       st.started = true;
-      if (st.start_error)
+      if (st.start_error) {
+        if (st.on_done)
+          std::exchange(st.on_done, nullptr)(st.start_error);
         return st.start_error;
+      }
       st.promise = self->make_response_promise<workflow_result>();
       if (st.events)
         emit(self, workflow_event_kind::run_started, {}, st.state);
@@ -478,6 +494,7 @@ planned_run(workflow_run_impl::stateful_pointer<workflow_run_state> self,
   st.deps = std::move(deps);
   st.events = std::move(events);
   st.thread_id = std::move(start.thread_id);
+  st.on_done = std::move(start.on_done);
   if (!st.deps.functions)
     st.deps.functions = std::make_shared<const function_registry>();
   if (!st.deps.reducers)
@@ -538,7 +555,10 @@ spawn_workflow_run(caf::actor_system& sys, std::shared_ptr<const workflow_graph>
     return make_error(errc::invalid_argument, "a workflow run needs a thread id");
   if (auto err = check_start(*graph, start))
     return err;
-  return workflow_run_actor{sys.spawn(workflow_run_detail::planned_run, std::move(graph),
+  // Lazy: the run starts on its first message (run_workflow_atom), so a
+  // caller on a plain thread hands it to a worker once, not for its
+  // initialisation and then again for that message.
+  return workflow_run_actor{sys.spawn<caf::lazy_init>(workflow_run_detail::planned_run, std::move(graph),
                                       std::move(plan), std::move(*bound), std::move(deps),
                                       std::move(start), std::move(events))};
 }

@@ -1,5 +1,6 @@
 // One node of a super-step: a registered function called inline, an agent
-// or a tool asked by request (its reply ends the node later), or the
+// or a tool asked by a watched request (its reply ends the node later; its
+// deadline and a monitor on the callee are the run's call_watch), or the
 // node's cached update (L1/L2 at once, L3 through on_cache_l3). The step
 // logic around it is workflow_run.cpp.
 #include <string>
@@ -151,30 +152,30 @@ void run_node_uncached(self_ptr self, node_rank r) {
         node_succeeded(self, r, single(key, Value{std::move(res.output)}));
       };
       const auto& agent = st.deps.agents.at(node.target);
+      const auto deadline = call_watch::clock::now() + node.timeout;
       if (!st.events) {  // nobody listens for tokens: a plain task, same result
-        self->request(agent, node.timeout, execute_atom::value, std::move(task))
-          .then(std::move(on_result), std::move(on_error));
+        watched_request(self, st.watch, agent, deadline, std::move(on_result), std::move(on_error),
+                        execute_atom::value, std::move(task));
         return;
       }
       st.request_nodes[task.task_id] = r;
-      self
-        ->request(agent, node.timeout, execute_stream_atom::value, std::move(task),
-                  caf::actor_cast<stream_sink_actor>(self))
-        .then(std::move(on_result), std::move(on_error));
+      watched_request(self, st.watch, agent, deadline, std::move(on_result), std::move(on_error),
+                      execute_stream_atom::value, std::move(task),
+                      caf::actor_cast<stream_sink_actor>(self));
       return;
     }
     case node_kind::tool: {
       auto args = render_arguments(node.arguments, st.state);
       if (!args)
         return node_failed(self, r, std::move(args.error()));
-      self
-        ->request(st.deps.tools.at(node.target), node.timeout, invoke_atom::value,
-                  tool_invocation{st.thread_id + "/" + node.name, std::move(*args)})
-        .then([self, r](tool_result& res) {
-                const auto& key = self->state.plan->node(*self->state.graph, r).output;
-                node_succeeded(self, r, single(key, std::move(res.output)));
-              },
-              std::move(on_error));
+      watched_request(
+        self, st.watch, st.deps.tools.at(node.target), call_watch::clock::now() + node.timeout,
+        [self, r](tool_result& res) {
+          const auto& key = self->state.plan->node(*self->state.graph, r).output;
+          node_succeeded(self, r, single(key, std::move(res.output)));
+        },
+        std::move(on_error), invoke_atom::value,
+        tool_invocation{st.thread_id + "/" + node.name, std::move(*args)});
       return;
     }
   }

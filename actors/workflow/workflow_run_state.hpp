@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "actors/workflow/workflow_run.hpp"
 #include "runtime/cache/cache_message.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/call_watch.hpp"
 
 namespace agentgraph {
 
@@ -62,6 +64,8 @@ struct workflow_run_state {
   bool step_due = false;
   caf::error start_error;  // check_start's verdict: answered instead of running
   caf::typed_response_promise<workflow_result> promise;
+  // workflow_start::on_done, until it has been called.
+  std::function<void(caf::expected<workflow_result>)> on_done;
   // The step in progress.
   size_t pending = 0;
   std::vector<node_update> updates;  // in node-name order (inserted so)
@@ -73,6 +77,13 @@ struct workflow_run_state {
   // Agent task id -> node, for tokens (kept only when events are wanted).
   std::map<std::string, node_rank, std::less<>> request_nodes;
   checkpoint_actor checkpoints;
+  // The node requests of the step and the checkpoint put: each its own
+  // deadline (the node's timeout, checkpoint_timeout) and a monitor on its
+  // callee, so a dead agent, tool or store fails its call at once and no
+  // CAF request timeout sits in the clock per call. Capacity: one call per
+  // node of the graph (a node retries only after its call ended) plus the
+  // put, which runs between steps.
+  call_watch watch{0};
   uint64_t parent_checkpoint = 0;
   std::chrono::milliseconds checkpoint_timeout{30'000};
   // Node caching: one cache per cached node (its own TTL), made on first use.
@@ -80,6 +91,14 @@ struct workflow_run_state {
   std::map<std::string, std::string> cache_keys;           // node -> key, while it runs
   std::map<uint64_t, std::string> cache_pending;           // L3 lookup tag -> node
   uint64_t next_cache_tag = 0;
+
+  // A run that stops without finishing (an exception in a node function, a
+  // kill) still tells a caller waiting on on_done, so it does not wait
+  // until its own deadline.
+  ~workflow_run_state() {
+    if (on_done)
+      on_done(caf::make_error(caf::sec::request_receiver_down));
+  }
 };
 
 // The run's functions shared by its two files (workflow_run.cpp: the

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -38,6 +39,15 @@ struct workflow_start {
   checkpoint_actor checkpoints;
   uint64_t parent_checkpoint = 0;  // the checkpoint this run continues from
   std::chrono::milliseconds checkpoint_timeout{30'000};
+  // For a caller that is not an actor (runtime_client::run_workflow):
+  // called once, on the run's thread, with the run's outcome (after its
+  // last event), or with caf::sec::request_receiver_down when the run stops
+  // before it ends (a node function threw, it was killed), so the caller
+  // never waits out its deadline for a dead run. Without events the caller
+  // waits on a future (one wake-up, no scoped actor). Such a caller starts
+  // the run with anon_send; a run started by request answers the request
+  // as well (with a copy). Empty: the reply alone.
+  std::function<void(caf::expected<workflow_result>)> on_done;
 };
 
 // A thread id no other run has: "<graph>-<UTC yyyymmddThhmmssZ>-<16 hex

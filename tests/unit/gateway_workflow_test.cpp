@@ -7,12 +7,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <stdexcept>
 #include <unistd.h>
 
 #include "actors/host/node/gateway.hpp"
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/workflow/workflow_builder.hpp"
 #include "runtime/error.hpp"
 
 namespace gateway_workflow_test {
@@ -59,7 +62,9 @@ struct fixture {
   }
   // A node (runtime and gateway) serving `workflow`; the checkpoint file
   // stays, as across a restart after the workflow file was edited.
-  void start(const std::string& workflow) {
+  // `extra` adds to the runtime before the gateway starts.
+  void start(const std::string& workflow,
+             const std::function<void(runtime_builder&)>& extra = {}) {
     gw.reset();
     rt.reset();
     std::ofstream{dir / "review.json"} << workflow;
@@ -68,6 +73,10 @@ struct fixture {
     auto r = runtime_builder::from_config(*cfg);
     REQUIRE_MESSAGE(r, describe(r.error()));
     rt = std::move(*r);
+    if (extra) {
+      runtime_builder build{*rt};
+      extra(build);
+    }
     gateway_config g;
     g.port = 0;
     auto started = gateway::start(*rt, g);
@@ -117,6 +126,29 @@ TEST_CASE("gateway workflows: a run pauses before a node and a resume over HTTP 
   auto again = c.Post("/v1/workflows/review/runs/th-1/resume", "{}", "application/json");
   REQUIRE(again);
   CHECK(again->status == 409);
+}
+
+// The runner watches its run (runtime/call_watch.hpp): a run that dies
+// (here a node function throws, which ends the run's actor) ends the task
+// at once. The runner's own deadline is an hour; without the watch's
+// monitor this request would outwait the client's 30 s read timeout.
+TEST_CASE("gateway workflows: a run that dies ends its task at once, not at the runner's deadline") {
+  fixture f;
+  f.start(workflow_json, [](runtime_builder& build) {
+    REQUIRE_FALSE(build.register_workflow_function("boom", [](const Value&) -> caf::expected<Value> {
+      throw std::runtime_error("a bug in a node function");
+    }));
+    auto g = workflow_builder{"crash"}.function("a", "boom").edge("a", {"END"}).entry("a").build();
+    REQUIRE_MESSAGE(g, describe(g.error()));
+    REQUIRE_FALSE(build.add_workflow("crash", std::move(*g)));
+  });
+  auto c = f.client();
+  auto r = c.Post("/v1/workflows/crash/runs", R"({"input": {}})", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  auto body = json(r);
+  CHECK(body.get_string("status") == "failed");
+  CHECK_MESSAGE(r->body.find("workflow run is down") != std::string::npos, r->body);
 }
 
 TEST_CASE("gateway workflows: a background run streams its events as SSE") {

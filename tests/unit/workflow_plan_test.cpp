@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <vector>
@@ -266,6 +267,37 @@ TEST_CASE("workflow run: a shared graph checks its targets against each runtime,
   REQUIRE_FALSE(refused);
   CHECK(errc_of(refused.error()) == errc::invalid_argument);
   CHECK(error_context(refused.error()) == "workflow 'count': node 'inc': no function named 'inc'");
+}
+
+// A caller that asks for no events waits on the run's on_done, which the
+// run's end calls however it ends: a run whose actor dies (a node function
+// throws) is an error at once, not after the caller's hour.
+TEST_CASE("workflow run: a blocked caller hears at once of a run that died") {
+  auto rt = function_runtime();
+  runtime_builder build{*rt};
+  REQUIRE_FALSE(build.register_workflow_function("boom", [](const Value&) -> caf::expected<Value> {
+    throw std::runtime_error("a bug in a node function");
+  }));
+  auto g = workflow_builder{"crash"}.function("a", "boom").edge("a", {"END"}).entry("a").build();
+  REQUIRE(g);
+  workflow_start s;
+  s.thread_id = "t-crash";
+  auto quiet = runtime_client{*rt}.run_workflow(*g, s, nullptr, std::chrono::hours{1});
+  REQUIRE_FALSE(quiet);
+  CHECK(errc_of(quiet.error()) == errc::unavailable);
+  CHECK(error_context(quiet.error()) == "workflow 'crash' run is down");
+  // Taking events (the caller is a scoped actor then): the same, at once.
+  std::vector<std::string> kinds;
+  auto heard = runtime_client{*rt}.run_workflow(
+    *g, s, [&](const workflow_event& e) { kinds.emplace_back(to_string(e.kind)); },
+    std::chrono::hours{1});
+  REQUIRE_FALSE(heard);
+  CHECK(error_context(heard.error()) == "workflow 'crash' run is down");
+  CHECK(kinds == std::vector<std::string>{"run_started", "node_started"});
+  // The runtime goes on running workflows.
+  auto ok = runtime_client{*rt}.run_workflow(counting_graph(2, 10), s, nullptr);
+  REQUIRE_MESSAGE(ok, describe(ok.error()));
+  CHECK(ok->state.to_json() == R"({"n":2})");
 }
 
 TEST_CASE("workflow run: spawned by hand past the name check, a missing function fails its node") {

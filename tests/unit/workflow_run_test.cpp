@@ -19,6 +19,7 @@
 #include "actors/host/register_types.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include "actors/workflow/workflow_run.hpp"
+#include "runtime/checkpoint/checkpoint_actor.hpp"
 #include "runtime/error.hpp"
 
 namespace workflow_run_test {
@@ -27,8 +28,10 @@ using namespace agentgraph;
 using namespace std::chrono_literals;
 
 // An agent that answers "<name>:<input>" after `delay`, fails its first
-// `failures` tasks, never answers inputs containing "hang", and streams its
-// answer as one chunk when asked to.
+// `failures` tasks, never answers inputs containing "hang", dies holding
+// the task on inputs containing "die" (CAF 0.17 then answers nobody: only a
+// monitor tells the caller), and streams its answer as one chunk when
+// asked to.
 struct fake_agent_state {
   static inline const char* name = "workflow_run_test.fake_agent";
   uint32_t failures_left = 0;
@@ -48,6 +51,11 @@ agent_actor::behavior_type fake_agent(agent_actor::stateful_pointer<fake_agent_s
     auto rp = self->make_response_promise<task_result>();
     if (t.input.find("hang") != std::string::npos) {
       self->state.parked.push_back(rp);
+      return rp;
+    }
+    if (t.input.find("die") != std::string::npos) {
+      self->state.parked.push_back(rp);
+      self->quit(caf::exit_reason::kill);
       return rp;
     }
     task_result r;
@@ -87,6 +95,46 @@ tool_actor::behavior_type echo_tool(tool_actor::pointer) {
     },
     [](describe_atom) { return tool_spec{}; },
     [](stats_atom) { return tool_stats{}; },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+// A tool that dies holding every call, never answering it.
+tool_actor::behavior_type dying_tool(tool_actor::pointer self) {
+  return {
+    [self](invoke_atom, tool_invocation&) -> caf::result<tool_result> {
+      auto rp = self->make_response_promise<tool_result>();
+      self->quit(caf::exit_reason::kill);
+      return rp;
+    },
+    [](describe_atom) { return tool_spec{}; },
+    [](stats_atom) { return tool_stats{}; },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+// A checkpoint store that holds every put unanswered ("hang") or dies
+// holding it ("die"); it answers nothing else either.
+checkpoint_actor::behavior_type stuck_store(checkpoint_actor::pointer self, std::string mode) {
+  auto none = [](auto&&...) -> caf::error { return make_error(errc::unavailable, "stuck store"); };
+  return {
+    [self, mode](checkpoint_put_atom, checkpoint&) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      if (mode == "die")
+        self->quit(caf::exit_reason::kill);
+      return rp;
+    },
+    [none](checkpoint_latest_atom, std::string&) -> caf::result<checkpoint> { return none(); },
+    [none](checkpoint_get_atom, std::string&, uint64_t) -> caf::result<checkpoint> {
+      return none();
+    },
+    [none](checkpoint_list_atom, std::string&, uint32_t) -> caf::result<std::vector<checkpoint>> {
+      return none();
+    },
+    [none](checkpoint_threads_atom, uint32_t) -> caf::result<std::vector<std::string>> {
+      return none();
+    },
+    [none](checkpoint_delete_atom, std::string&) -> caf::result<uint64_t> { return none(); },
     [](ping_atom) { return pong_atom::value; },
   };
 }
@@ -349,6 +397,66 @@ TEST_CASE("workflow run: events arrive in order, with agent tokens") {
         == std::vector<std::string>{"run_started", "node_started:a", "token:a", "node_completed:a",
                                     "state_updated", "node_started:b", "node_completed:b",
                                     "state_updated", "run_completed"});
+}
+
+// Node and checkpoint calls are watched (runtime/call_watch.hpp): the
+// callee's death fails the call at once. Each deadline below is an hour,
+// so without the watch's monitor these runs would outwait the fixture's
+// 20 s receive and fail the test.
+TEST_CASE("workflow run: a node whose agent dies mid-call fails at once, not at its timeout") {
+  for (const bool events : {false, true}) {  // a plain task, or a streamed one
+    CAPTURE(events);
+    fixture f;
+    f.agent("mortal");
+    auto r = f.run(R"({"entry": "a", "nodes": {"a": {"agent": "mortal", "input": "die", "output": "out", "timeout": "3600s"}},
+      "edges": [{"from": "a", "to": "END"}]})", {}, events ? std::make_shared<event_log>() : nullptr);
+    CHECK(r.status == workflow_status::failed);
+    CHECK(r.error.find("node 'a' failed: unavailable: node 'a' is down") != std::string::npos);
+  }
+}
+
+TEST_CASE("workflow run: a node whose tool dies mid-call fails at once and follows its error edge") {
+  fixture f;
+  auto tool = f.sys->spawn(dying_tool);
+  f.owned.push_back(caf::actor_cast<caf::actor>(tool));
+  f.deps.tools["mortal"] = tool;
+  f.function("recover", [](const Value&) -> caf::expected<Value> { return obj(R"({"ok": true})"); });
+  auto r = f.run(R"({"entry": "t", "nodes": {"t": {"tool": "mortal", "arguments": {}, "output": "o", "timeout": "3600s"},
+      "fix": {"function": "recover"}},
+    "edges": [{"from": "t", "on_error": "fix"}, {"from": "t", "to": "END"}, {"from": "fix", "to": "END"}]})");
+  REQUIRE_MESSAGE(r.status == workflow_status::completed, r.error);
+  CHECK(r.state.find("ok") != nullptr);
+  const Value* error = r.state.find("error");
+  REQUIRE(error != nullptr);
+  CHECK(error->get_string("message").find("node 't' is down") != std::string::npos);
+}
+
+TEST_CASE("workflow run: a checkpoint put past checkpoint_timeout fails the run as a timeout") {
+  fixture f;
+  f.function("inc", add_one("n"));
+  auto store = f.sys->spawn(stuck_store, std::string{"hang"});
+  f.owned.push_back(caf::actor_cast<caf::actor>(store));
+  workflow_start s;
+  s.checkpoints = store;
+  s.checkpoint_timeout = 50ms;
+  auto r = f.run(R"({"entry": "a", "nodes": {"a": {"function": "inc"}}, "edges": [{"from": "a", "to": "END"}]})", s);
+  CHECK(r.status == workflow_status::failed);
+  CHECK(r.error.find("checkpoint write failed") != std::string::npos);
+  CHECK(r.error.find("timeout") != std::string::npos);
+  CHECK(r.steps == 0);  // the input's save failed: no step ran
+}
+
+TEST_CASE("workflow run: a checkpoint store that dies holding a put fails the run at once") {
+  fixture f;
+  f.function("inc", add_one("n"));
+  auto store = f.sys->spawn(stuck_store, std::string{"die"});
+  workflow_start s;
+  s.checkpoints = store;
+  s.checkpoint_timeout = std::chrono::hours{1};
+  auto r = f.run(R"({"entry": "a", "nodes": {"a": {"function": "inc"}}, "edges": [{"from": "a", "to": "END"}]})", s);
+  CHECK(r.status == workflow_status::failed);
+  CHECK(r.error.find("checkpoint write failed") != std::string::npos);
+  CHECK(r.error.find("request_receiver_down") != std::string::npos);
 }
 
 TEST_CASE("workflow run: spawning checks that every target exists") {

@@ -81,7 +81,8 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
                     deadline](caf::event_based_actor* self) mutable -> caf::behavior {
     auto sink = caf::actor_cast<stream_sink_actor>(self);
     // Supervisors relay nothing (ARCHITECTURE §6): an agent that dies with
-    // the task is seen by this monitor at once, not at the deadline.
+    // the task is seen by this monitor at once, not at the deadline. A CAF
+    // request timeout, not a call_watch: see spawn_workflow_runner.
     if (agent)  // never monitor an invalid handle: CAF 0.17 segfaults
       self->monitor(agent);
     self->set_down_handler([self, book, entry](caf::down_msg&) {
@@ -119,7 +120,28 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
   auto runner = sys.spawn([deadline, end, entry](caf::event_based_actor* self) -> caf::behavior {
     // The run is spawned with this runner as its event sink, then handed
     // over: events cannot arrive before the runner exists.
-    auto start = [self, deadline, end, entry](const workflow_run_actor& run) {
+    auto failed = [self, end, entry](caf::error reply_err) {
+      auto err = from_request_error(std::move(reply_err), "workflow run");
+      Value body = Value::object();
+      body["task_id"] = Value{entry->id};
+      body["status"] = Value{"failed"};
+      body["error"] = Value{describe(err)};
+      end(task_status::failed, std::move(body), http_status_of(err));
+      self->quit();
+    };
+    // A run that dies (a node function that throws ends its actor) ends
+    // the task at once through this monitor, not at the deadline. The
+    // runner stays on a CAF request timeout rather than a call_watch: it
+    // makes one call and exits, and CAF drops an exiting actor's request
+    // timeouts, while a call_watch tick (a delayed message, never
+    // cancelled) would keep the finished runner allocated until the
+    // deadline, an hour here.
+    self->set_down_handler([failed](caf::down_msg&) {
+      failed(caf::make_error(caf::sec::request_receiver_down));
+    });
+    auto start = [self, deadline, end, entry, failed](const workflow_run_actor& run) {
+    if (run)  // never monitor an invalid handle: CAF 0.17 segfaults
+      self->monitor(run);
     self->request(run, deadline, run_workflow_atom::value)
       .then(
         [self, end, entry](workflow_result& r) {
@@ -141,15 +163,7 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
           }
           self->quit();
         },
-        [self, end, entry](caf::error& reply_err) {
-          auto err = from_request_error(std::move(reply_err), "workflow run");
-          Value body = Value::object();
-          body["task_id"] = Value{entry->id};
-          body["status"] = Value{"failed"};
-          body["error"] = Value{describe(err)};
-          end(task_status::failed, std::move(body), http_status_of(err));
-          self->quit();
-        });
+        [failed](caf::error& reply_err) { failed(std::move(reply_err)); });
     };
     return {
       [start](workflow_run_actor& run) { start(run); },

@@ -206,6 +206,46 @@ TEST_CASE("call_watch: an invalid callee fails at once") {
   caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("call_watch: a caller that exits with a call pending is freed, not kept until the deadline") {
+  fixture f;
+  auto w = f.sys->spawn(worker);
+  caf::actor_addr addr;
+  {
+    auto c = f.sys->spawn(caller);
+    addr = c.address();
+    caf::scoped_actor self{*f.sys};
+    // An hour's deadline: the watch's timer is armed for it.
+    self->send(c, call_atom::value, w, hold_atom::value, int32_t{0}, int64_t{3'600'000});
+    REQUIRE(f.eventually([&] { return f.watch_size(c).first == 1; }));
+    caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+  }
+  // The worker holds the call's response promise, which references the
+  // caller: it goes too. Then nothing may keep the exited caller alive (a
+  // delayed message to itself would hold it for the hour).
+  caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  CHECK(f.eventually([&] { return !caf::actor_cast<caf::actor>(addr); }));
+}
+
+TEST_CASE("call_watch: deadlines armed out of order each fail on time") {
+  fixture f;
+  auto w = f.sys->spawn(worker);
+  auto c = f.sys->spawn(caller);
+  caf::scoped_actor self{*f.sys};
+  // A long deadline first, then a short one: the short one re-arms the
+  // timer earlier; the long one still fails at its own deadline.
+  auto slow = self->request(c, 10s, call_atom::value, w, hold_atom::value, int32_t{0}, int64_t{400});
+  auto fast = self->request(c, 10s, call_atom::value, w, hold_atom::value, int32_t{0}, int64_t{20});
+  const auto timeout = "err:" + caf::to_string(caf::make_error(caf::sec::request_timeout));
+  std::string first = "no answer", second = "no answer";
+  fast.receive([&](std::string& s) { first = s; }, [&](caf::error& e) { first = caf::to_string(e); });
+  slow.receive([&](std::string& s) { second = s; }, [&](caf::error& e) { second = caf::to_string(e); });
+  CHECK(first == timeout);
+  CHECK(second == timeout);
+  CHECK(f.watch_size(c) == std::make_pair(0, 0));
+  caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+}
+
 // A group child built from a counter, so each incarnation is a new actor.
 caf::expected<supervised_ref_ptr<worker_actor>> add_worker(fixture& f,
                                                            const supervision_group_actor& g,

@@ -51,6 +51,7 @@
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
+#include "runtime/actor_timer.hpp"
 #include "runtime/assert.hpp"
 
 namespace agentgraph {
@@ -189,24 +190,18 @@ class call_watch {
     }
   }
 
-  // The tick is a request timeout of the actor's own clock on a request id
-  // nothing else uses, not a delayed message: CAF drops an actor's request
-  // timeouts when it exits (local_actor::cleanup), while a delayed message
-  // holds a strong reference to its receiver until it fires, which kept a
-  // finished workflow run (about 1.8 KB) alive for up to its node timeout.
-  // The timeout arrives as an error response to that id; its handler posts
-  // the tick (route_to_watch) to the actor itself. A superseded tick still
-  // fires (CAF 0.17 cannot drop a response handler) and finds nothing due.
+  // The tick is a run_at timer (actor_timer.hpp), not a delayed message,
+  // which kept a finished workflow run (about 1.8 KB) alive for up to its
+  // node timeout. It posts the tick (route_to_watch) to the actor itself. A
+  // superseded tick still fires and finds nothing due.
   template <class Self>
   void arm(Self* self, clock::time_point when) {
     if (armed_ && *armed_ <= when)
       return;  // an earlier tick is outstanding; it re-arms for this one
     armed_ = when;
-    const auto id = self->new_request_id(caf::message_priority::normal).response_id();
-    self->add_multiplexed_response_handler(id, caf::behavior{[self](caf::error&) {
+    run_at(self, when + std::chrono::microseconds{1}, [self] {
       caf::anon_send(caf::actor_cast<caf::actor>(self), watch_tick_atom::value);
-    }});
-    self->clock().set_request_timeout(when + std::chrono::microseconds{1}, self, id);
+    });
   }
 
   struct tables {

@@ -5,6 +5,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/workflow/workflow_types.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "net/cluster/cluster_types.hpp"
 #include "runtime/register_types.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -77,6 +78,7 @@ void register_all_types(caf::actor_system_config& cfg) {
   register_types_detail::register_agent_types(cfg);
   register_types_detail::register_supervision_types(cfg);
   register_types_detail::register_workflow_types(cfg);
+  cluster::register_cluster_types(cfg);
 }
 
 }  // namespace agentgraph

@@ -1,0 +1,158 @@
+// The node actor's typed interface and the messages nodes exchange
+// (design §4): admission handshake, gossip, heartbeats, and the local
+// requests of the host (status, membership events, load, graceful leave).
+//
+// Every struct has a free `inspect` and is registered in
+// register_cluster_types (cluster_types.hpp), so it crosses BASP. Anything a
+// peer sends is untrusted: the node actor checks sizes and identities before
+// it believes a field (node_actor.cpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "runtime/cluster/member.hpp"
+#include "runtime/cluster/membership_view.hpp"
+#include "runtime/heartbeat.hpp"
+
+namespace agentgraph::cluster {
+
+using join_hello_atom = caf::atom_constant<caf::atom("ag_chello")>;
+using join_prove_atom = caf::atom_constant<caf::atom("ag_cprove")>;
+using gossip_atom = caf::atom_constant<caf::atom("ag_gossip")>;
+using cluster_hb_atom = caf::atom_constant<caf::atom("ag_chb")>;
+using leave_atom = caf::atom_constant<caf::atom("ag_cleave")>;
+using cluster_status_atom = caf::atom_constant<caf::atom("ag_cstatus")>;
+using member_sub_atom = caf::atom_constant<caf::atom("ag_csub")>;
+using set_load_atom = caf::atom_constant<caf::atom("ag_cload")>;
+using member_event_atom = caf::atom_constant<caf::atom("ag_cevent")>;
+
+// Admission, step 1 (joiner -> responder): who I am, my nonce.
+struct join_hello {
+  std::string cluster;
+  member_id joiner;
+  std::vector<uint8_t> nonce;
+};
+
+// Step 2 (responder -> joiner): who I am, my nonce, my proof for yours.
+struct join_challenge {
+  member_id responder;
+  std::vector<uint8_t> nonce;
+  std::vector<uint8_t> proof;
+};
+
+// Step 3 (joiner -> responder): my proof for your nonce. Answered with the
+// responder's view (gossip_msg), or an error: unauthorized (wrong proof),
+// conflict (this incarnation was downed or superseded: rejoin with a new
+// uid), limit_exceeded (cluster full).
+struct join_proof {
+  member_id joiner;
+  std::vector<uint8_t> proof;
+  int32_t pid = 0;   // for the joiner's record, believed once the proof holds
+  std::string url;   // its HTTP gateway
+};
+
+// One node's view, pushed to admitted peers (design §5.1). The fields are
+// membership_view::parts(); membership_view::assemble checks them.
+struct gossip_msg {
+  std::string cluster;
+  member_id from;
+  std::vector<member_record> members;
+  std::vector<reachability_obs> reach;
+  std::vector<member_id> seen;
+  std::map<std::string, uint64_t> retired;
+};
+
+// One-way, every heartbeat_interval, to every admitted live member; `load`
+// is the sender's tasks in flight (set_load_atom), for routers.
+struct heartbeat_msg {
+  member_id from;
+  uint64_t seq = 0;
+  uint32_t load = 0;
+};
+
+// To local subscribers: a member's state changed in this node's view.
+struct member_event {
+  member_record record;
+  std::string why;
+};
+
+struct cluster_member_status {
+  member_record record;
+  bool reachable = true;  // false: "suspect" when the record is up
+  double phi = 0;         // this node's detector; 0 for self and peers never heard
+  uint32_t load = 0;      // from the member's last heartbeat
+};
+
+struct cluster_status {
+  std::string cluster;
+  member_id self;
+  bool joined = false;                         // admitted into a cluster (or formed it)
+  std::vector<cluster_member_status> members;  // in member_id order, self included
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_hello& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::join_hello"), x.cluster, x.joiner, x.nonce);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_challenge& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::join_challenge"), x.responder, x.nonce,
+           x.proof);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_proof& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::join_proof"), x.joiner, x.proof,
+           x.pid, x.url);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gossip_msg& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::gossip_msg"), x.cluster, x.from, x.members,
+           x.reach, x.seen, x.retired);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_msg& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::heartbeat_msg"), x.from, x.seq, x.load);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_event& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::member_event"), x.record, x.why);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_member_status& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::cluster_member_status"), x.record,
+           x.reachable, x.phi, x.load);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::cluster_status"), x.cluster, x.self,
+           x.joined, x.members);
+}
+
+// Local actors that want membership changes (directory, routers, gateway).
+using member_event_sink = caf::typed_actor<caf::reacts_to<member_event_atom, member_event>>;
+
+using node_actor = caf::typed_actor<
+    // Admission (§7), answered to any sender: the hello needs no secret,
+    // the challenge proves ours, the proof admits the sender's CAF node.
+    caf::replies_to<join_hello_atom, join_hello>::with<join_challenge>,
+    caf::replies_to<join_prove_atom, join_proof>::with<gossip_msg>,
+    // From admitted nodes only; anything else is dropped and counted.
+    caf::reacts_to<gossip_atom, gossip_msg>,
+    caf::reacts_to<cluster_hb_atom, heartbeat_msg>,
+    // Local only (the host, the gateway): leave gracefully, answered once
+    // this node is exiting or removed; status; events; load for heartbeats.
+    caf::replies_to<leave_atom>::with<member_state>,
+    caf::replies_to<cluster_status_atom>::with<cluster_status>,
+    caf::reacts_to<member_sub_atom, member_event_sink>,
+    caf::reacts_to<set_load_atom, uint32_t>,
+    heartbeat_signature>;
+
+}  // namespace agentgraph::cluster

@@ -1,0 +1,334 @@
+// Links to peer endpoints (design §6): which endpoints the node dials, the
+// joiner's side of the handshake (§7), reconnects with backoff, and what a
+// refused or timed-out connect means for the member behind the endpoint.
+#include <algorithm>
+
+#include <caf/actor_cast.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "net/cluster/node_state.hpp"
+#include "runtime/assert.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+namespace agentgraph::cluster {
+
+namespace node_links_detail {
+
+endpoint endpoint_of(const member_id& m) {
+  return {m.host, m.port};
+}
+
+// Endpoints the node should be talking to now.
+std::set<endpoint> wanted(node_self self) {
+  auto& st = self->state;
+  std::set<endpoint> out;
+  const endpoint me = endpoint_of(st.self_id);
+  if (!st.joined) {
+    for (const auto& s : st.seeds)
+      if (s != me)
+        out.insert(s);
+    return out;
+  }
+  for (const auto& [id, rec] : st.view->records())
+    if (id != st.self_id && is_live(rec.state) && endpoint_of(id) != me)
+      out.insert(endpoint_of(id));
+  return out;
+}
+
+void backoff(node_self self, link& l) {
+  const auto& cfg = self->state.args->cfg;
+  ++l.failures;
+  const auto shift = std::min<uint32_t>(l.failures - 1, 16);
+  const auto delay = std::min<std::chrono::milliseconds>(cfg.reconnect_backoff_max,
+                                                         cfg.gossip_interval * (1u << shift));
+  l.ph = link::phase::idle;
+  l.retry_at = self->clock().now() + delay;
+}
+
+void drop_peer(node_self self, link& l) {
+  if (l.peer && l.ph != link::phase::admitted)
+    self->demonitor(l.peer.address());
+  if (l.ph != link::phase::admitted)
+    l.peer = nullptr;
+}
+
+// The member behind `l` refused a connect: nothing listens on its
+// host:port any more (a crash, kill -9), which no partition can fake.
+void on_refused(node_self self, link& l) {
+  auto& st = self->state;
+  l.refused = true;
+  if (!st.joined || !l.member)
+    return;
+  const auto* rec = st.view->find(*l.member);
+  if (!rec || (rec->state != member_state::joining && rec->state != member_state::up &&
+               rec->state != member_state::leaving))
+    return;
+  if (!st.args->cfg.down_on_refused)
+    return;  // stays unreachable; keep-majority decides (node_membership.cpp)
+  st.proven_dead.insert(*l.member);
+  const auto who = *l.member;
+  set_member_down(self, who, "connection refused at " + to_string(endpoint_of(who)));
+}
+
+void on_link_error(node_self self, const endpoint& ep, uint64_t attempt, const char* stage,
+                   const caf::error& err) {
+  auto& st = self->state;
+  auto it = st.links.find(ep);
+  if (it == st.links.end() || it->second.attempt != attempt)
+    return;  // forgotten, or an older attempt
+  auto& l = it->second;
+  const bool timeout = err == caf::sec::request_timeout || err == caf::sec::connection_timeout;
+  const bool refused = err == caf::sec::cannot_connect_to_node;
+  l.timed_out = timeout;
+  if (timeout && std::string_view{stage} == "connect") {
+    // The connector may be stuck in connect() (a peer that drops SYNs); the
+    // next attempt gets a fresh one, at most connectors_stalled_max times
+    // in a row for this endpoint (each stuck one holds a thread).
+    if (l.failures < st.args->cfg.connectors_stalled_max)
+      l.connector = nullptr;
+  }
+  if (refused)
+    on_refused(self, l);
+  const auto code = errc_of(err);
+  if (code == errc::conflict) {
+    new_incarnation(self, "peer at " + to_string(ep) + " refused this incarnation: " +
+                              describe(err));
+    return;
+  }
+  if (code == errc::unauthorized)
+    ++st.counters.refused;
+  log(code == errc::unauthorized ? log_severity::error : log_severity::info, "cluster",
+      "link attempt failed", {{"endpoint", to_string(ep)}, {"stage", stage}, {"error", describe(err)}});
+  // The proxy of a handshake that failed is not kept; an admitted one (a
+  // reconnect of a known node) stays until CAF says it is down.
+  auto again = st.links.find(ep);
+  if (again == st.links.end())
+    return;  // on_refused downed the member and the link went with it
+  drop_peer(self, again->second);
+  backoff(self, again->second);
+}
+
+void send_prove(node_self self, const endpoint& ep, uint64_t attempt, join_challenge c);
+
+void send_hello(node_self self, const endpoint& ep, uint64_t attempt) {
+  auto& st = self->state;
+  auto& l = st.links.at(ep);
+  auto nonce = make_nonce();
+  if (!nonce) {
+    on_link_error(self, ep, attempt, "hello", nonce.error());
+    return;
+  }
+  l.my_nonce = *nonce;
+  l.ph = link::phase::hello;
+  self->request(l.peer, st.args->cfg.join_timeout, join_hello_atom::value,
+                join_hello{st.args->cfg.name, st.self_id, std::move(*nonce)})
+      .then([self, ep, attempt](join_challenge& c) { send_prove(self, ep, attempt, std::move(c)); },
+            [self, ep, attempt](caf::error& err) { on_link_error(self, ep, attempt, "hello", err); });
+}
+
+void send_prove(node_self self, const endpoint& ep, uint64_t attempt, join_challenge c) {
+  auto& st = self->state;
+  auto it = st.links.find(ep);
+  if (it == st.links.end() || it->second.attempt != attempt)
+    return;
+  auto& l = it->second;
+  if (c.responder == st.self_id) {
+    l.self_endpoint = true;
+    drop_peer(self, l);
+    l.ph = link::phase::idle;
+    return;
+  }
+  const handshake_view hv{st.args->cfg.name, to_string(c.responder), to_string(st.self_id),
+                          c.nonce, l.my_nonce};
+  if (!check_proof(st.args->secret, proof_direction::seed_to_joiner, hv, c.proof)) {
+    ++st.counters.refused;
+    log(log_severity::error, "cluster", "peer does not know the cluster secret; not joining it",
+        {{"endpoint", to_string(ep)}, {"peer", to_string(c.responder)}});
+    drop_peer(self, l);
+    backoff(self, l);
+    return;
+  }
+  l.ph = link::phase::prove;
+  l.their_nonce = c.nonce;
+  join_proof p{st.self_id, make_proof(st.args->secret, proof_direction::joiner_to_seed, hv),
+               st.args->pid, st.args->url};
+  self->request(l.peer, st.args->cfg.join_timeout, join_prove_atom::value, std::move(p))
+      .then(
+          [self, ep, attempt, responder = c.responder](gossip_msg& g) {
+            auto& st = self->state;
+            auto it = st.links.find(ep);
+            if (it == st.links.end() || it->second.attempt != attempt)
+              return;
+            admit(self, it->second, responder, it->second.node, it->second.peer);
+            const bool was_joined = st.joined;
+            if (!was_joined) {
+              st.joined = true;
+              log(log_severity::info, "cluster", "joined the cluster",
+                  {{"through", to_string(responder)}, {"self", to_string(st.self_id)}});
+            }
+            if (!merge_remote_view(self, g, "welcome") && !was_joined) {
+              st.joined = false;  // an unusable welcome: try again
+              backoff(self, it->second);
+            }
+          },
+          [self, ep, attempt](caf::error& err) { on_link_error(self, ep, attempt, "prove", err); });
+}
+
+void on_connected(node_self self, const endpoint& ep, uint64_t attempt, const caf::node_id& nid,
+                  const caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+  auto& st = self->state;
+  auto it = st.links.find(ep);
+  if (it == st.links.end() || it->second.attempt != attempt)
+    return;
+  auto& l = it->second;
+  if (nid == self->node()) {
+    l.self_endpoint = true;  // a seed spelled differently from our advertised address
+    l.ph = link::phase::idle;
+    return;
+  }
+  if (!ptr || ifs != self->system().message_types<node_actor>()) {
+    log(log_severity::error, "cluster", "endpoint is not an agentgraph cluster node",
+        {{"endpoint", to_string(ep)}});
+    backoff(self, l);
+    return;
+  }
+  auto peer = caf::actor_cast<node_actor>(ptr);
+  if (l.peer != peer) {
+    if (l.peer)
+      self->demonitor(l.peer.address());
+    self->monitor(peer);
+    l.peer = peer;
+  }
+  l.node = nid;
+  l.refused = false;
+  // A reconnect to a node this incarnation already admitted (the
+  // connection dropped and came back) needs no new handshake.
+  if (auto a = st.admitted.find(nid); a != st.admitted.end() && l.member == a->second) {
+    admit(self, l, a->second, nid, peer);
+    return;
+  }
+  send_hello(self, ep, attempt);
+}
+
+void start_connect(node_self self, const endpoint& ep, link& l) {
+  auto& st = self->state;
+  if (!l.connector)
+    l.connector = st.args->make_connector();
+  l.ph = link::phase::connecting;
+  const auto attempt = ++l.attempt;
+  self->request(l.connector, st.args->cfg.connect_timeout, caf::connect_atom::value, ep.host,
+                ep.port)
+      .then(
+          [self, ep, attempt](caf::node_id& nid, caf::strong_actor_ptr& ptr,
+                              std::set<std::string>& ifs) {
+            on_connected(self, ep, attempt, nid, ptr, ifs);
+          },
+          [self, ep, attempt](caf::error& err) {
+            on_link_error(self, ep, attempt, "connect", err);
+          });
+}
+
+}  // namespace node_links_detail
+
+link* link_of_member(node_self self, const member_id& m) {
+  for (auto& [ep, l] : self->state.links)
+    if (l.member == m)
+      return &l;
+  return nullptr;
+}
+
+void forget_link(node_self self, link& l) {
+  if (l.peer)
+    self->demonitor(l.peer.address());
+  l.peer = nullptr;
+}
+
+void admit(node_self self, link& l, const member_id& who, const caf::node_id& node,
+           const node_actor& peer) {
+  auto& st = self->state;
+  AG_ASSERT(peer && node != self->node());
+  if (l.peer != peer) {
+    if (l.peer)
+      self->demonitor(l.peer.address());
+    self->monitor(peer);
+    l.peer = peer;
+  }
+  const bool fresh = l.member != who || l.ph != link::phase::admitted;
+  l.member = who;
+  l.node = node;
+  l.ph = link::phase::admitted;
+  l.failures = 0;
+  l.refused = false;
+  l.timed_out = false;
+  ++l.attempt;  // replies of an attempt still in flight are stale now
+  st.admitted[node] = who;
+  if (fresh)
+    ++st.counters.admitted;
+  // One detector per incarnation: an older uid of the same name is gone.
+  std::erase_if(st.health, [&](const auto& kv) {
+    return kv.first.name == who.name && kv.first.uid != who.uid;
+  });
+  if (!st.health.contains(who))
+    st.health.emplace(who, peer_health{*phi_accrual::make(st.psettings)});
+}
+
+void sync_links(node_self self) {
+  auto& st = self->state;
+  const auto want = node_links_detail::wanted(self);
+  for (auto it = st.links.begin(); it != st.links.end();) {
+    if (want.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    forget_link(self, it->second);
+    it = st.links.erase(it);
+  }
+  const auto now = self->clock().now();
+  for (const auto& ep : want)
+    if (!st.links.contains(ep)) {
+      link l;
+      l.retry_at = now;
+      st.links.emplace(ep, std::move(l));
+    }
+  // Admissions of nodes whose member is no longer live are revoked: their
+  // messages are dropped from now on.
+  std::erase_if(st.admitted, [&](const auto& kv) {
+    const auto* rec = st.view->find(kv.second);
+    return kv.second != st.self_id && (!rec || !is_live(rec->state));
+  });
+  std::erase_if(st.health, [&](const auto& kv) {
+    const auto* rec = st.view->find(kv.first);
+    return rec && !is_live(rec->state);
+  });
+  AG_ASSERT(st.links.size() <= st.args->cfg.members_max + st.seeds.size());
+}
+
+void drive_links(node_self self, time_point now) {
+  auto& st = self->state;
+  for (auto& [ep, l] : st.links)
+    if (l.ph == link::phase::idle && !l.self_endpoint && now >= l.retry_at)
+      node_links_detail::start_connect(self, ep, l);
+}
+
+void on_peer_down(node_self self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  std::erase_if(st.subscribers, [&](const member_event_sink& s) { return s.address() == dm.source; });
+  for (auto& [ep, l] : st.links) {
+    if (!l.peer || l.peer.address() != dm.source)
+      continue;
+    log(log_severity::info, "cluster", "connection to a peer lost; reconnecting",
+        {{"endpoint", to_string(ep)},
+         {"member", l.member ? to_string(*l.member) : std::string{"?"}},
+         {"reason", describe(dm.reason)}});
+    l.peer = nullptr;
+    l.ph = link::phase::idle;
+    ++l.attempt;
+    l.retry_at = self->clock().now();
+    node_links_detail::start_connect(self, ep, l);
+    return;
+  }
+}
+
+}  // namespace agentgraph::cluster

@@ -1,0 +1,309 @@
+// The node's periodic work and its gossip (design §5): heartbeats out,
+// phi-accrual verdicts in, keep-majority, the leader's moves, gossip, and
+// a new incarnation when this one is over.
+#include <caf/actor_cast.hpp>
+
+#include "net/cluster/node_state.hpp"
+#include "runtime/actor_timer.hpp"
+#include "runtime/assert.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+namespace agentgraph::cluster {
+
+namespace node_membership_detail {
+
+// Whether self, as of `now`, can hear `m`.
+bool can_hear(node_self self, const member_id& m, time_point now) {
+  auto& st = self->state;
+  if (const auto* l = link_of_member(self, m); l && (l->timed_out || l->refused))
+    return false;
+  auto h = st.health.find(m);
+  return h == st.health.end() || !h->second.detector.heard() || h->second.detector.available(now);
+}
+
+// Self's verdict about every other live member; true when one changed.
+bool observe_members(node_self self, time_point now) {
+  auto& st = self->state;
+  bool changed = false;
+  std::vector<std::pair<member_id, bool>> verdicts;
+  for (const auto& [id, rec] : st.view->records())
+    if (id != st.self_id && is_live(rec.state))
+      verdicts.emplace_back(id, can_hear(self, id, now));
+  for (const auto& [id, ok] : verdicts) {
+    const auto key = std::make_pair(st.self_id, id);
+    auto it = st.view->observations().find(key);
+    const bool known = it != st.view->observations().end();
+    if ((known && it->second.reachable == ok) || (!known && ok))
+      continue;
+    if (auto err = st.view->observe(st.self_id, id, ok)) {
+      log(log_severity::warn, "cluster", "reachability not recorded", {{"error", describe(err)}});
+      continue;
+    }
+    log(ok ? log_severity::info : log_severity::warn, "cluster",
+        ok ? "member reachable again" : "member unreachable", {{"member", to_string(id)}});
+    changed = true;
+  }
+  return changed;
+}
+
+void send_heartbeats(node_self self) {
+  auto& st = self->state;
+  ++st.hb_seq;
+  for (auto& [ep, l] : st.links) {
+    if (l.ph != link::phase::admitted || !l.member)
+      continue;
+    const auto* rec = st.view->find(*l.member);
+    if (!rec || !is_live(rec->state))
+      continue;
+    self->send(l.peer, cluster_hb_atom::value, heartbeat_msg{st.self_id, st.hb_seq, st.load});
+    ++st.counters.heartbeats_sent;
+  }
+}
+
+// keep-majority on this node's view; returns false when this incarnation
+// ended (the caller stops).
+bool run_downing(node_self self, time_point now) {
+  auto& st = self->state;
+  auto in = st.view->downing_input_for(st.self_id);
+  in.proven_dead = st.proven_dead;
+  st.stab->observe(in.unreachable, now);
+  const auto d = decide_downing(in, *st.stab, now);
+  switch (d.verdict) {
+    case downing_verdict::wait:
+      return true;
+    case downing_verdict::down_unreachable:
+      if (st.view->leader() != st.self_id)
+        return true;  // the leader of this side acts; its gossip brings the downs
+      for (const auto& m : d.to_down)
+        set_member_down(self, m, "unreachable for stable_after (keep-majority)");
+      st.stab->decided();
+      return true;
+    case downing_verdict::down_self:
+      new_incarnation(self, "this node is on the minority side of a partition (keep-majority, " +
+                                std::to_string(d.reachable_count) + " of " +
+                                std::to_string(d.reachable_count + d.unreachable_count) + ")");
+      return false;
+    case downing_verdict::down_all:
+      if (st.view->leader() == st.self_id)
+        for (const auto& m : d.to_down)
+          if (m != st.self_id)
+            set_member_down(self, m, "membership unstable for too long (down-all)");
+      new_incarnation(self, "membership unstable for too long (down-all-when-unstable)");
+      return false;
+  }
+  return true;
+}
+
+}  // namespace node_membership_detail
+
+void schedule_tick(node_self self, time_point when) {
+  auto& st = self->state;
+  if (st.next_tick != time_point{} && st.next_tick <= when && st.next_tick > self->clock().now())
+    return;  // an earlier tick is due; it schedules the next one
+  st.next_tick = when;
+  run_at(self, when, [self, when] {
+    if (self->state.next_tick == when)
+      on_tick(self);
+  });
+}
+
+gossip_msg make_gossip(node_self self) {
+  auto& st = self->state;
+  auto parts = st.view->parts();
+  return gossip_msg{st.args->cfg.name, st.self_id, std::move(parts.members), std::move(parts.reach),
+                    std::move(parts.seen), std::move(parts.retired)};
+}
+
+void after_view_change(node_self self, const membership_view& before, const std::string& why) {
+  auto& st = self->state;
+  st.view->mark_seen(st.self_id);
+  for (const auto& [id, rec] : st.view->records()) {
+    const auto* prev = before.find(id);
+    if (prev && prev->state == rec.state)
+      continue;
+    log(rec.state == member_state::down ? log_severity::warn : log_severity::info, "cluster",
+        "member state", {{"member", to_string(id)}, {"state", to_string(rec.state)}, {"why", why}});
+    for (const auto& s : st.subscribers)
+      self->send(s, member_event_atom::value, member_event{rec, why});
+  }
+  // Everyone admitted hears the news, the members just downed included:
+  // that is how a downed node that still has a connection learns it.
+  const auto g = make_gossip(self);
+  for (auto& [ep, l] : st.links)
+    if (l.ph == link::phase::admitted)
+      self->send(l.peer, gossip_atom::value, g);
+  const auto* mine = st.view->find(st.self_id);
+  if (st.joined && (!mine || mine->state == member_state::down)) {
+    new_incarnation(self, "the cluster downed this node");
+    return;
+  }
+  sync_links(self);
+  answer_waiting(self);
+}
+
+bool merge_remote_view(node_self self, gossip_msg& g, const char* what) {
+  auto& st = self->state;
+  view_parts parts{std::move(g.members), std::move(g.reach), std::move(g.seen),
+                   std::move(g.retired)};
+  auto theirs = membership_view::assemble(st.vsettings, parts);
+  if (!theirs) {
+    log(log_severity::warn, "cluster", "unusable view from a peer",
+        {{"from", to_string(g.from)}, {"what", what}, {"error", describe(theirs.error())}});
+    return false;
+  }
+  const auto before = *st.view;
+  if (auto err = st.view->merge(*theirs)) {
+    log(log_severity::warn, "cluster", "view from a peer not merged",
+        {{"from", to_string(g.from)}, {"error", describe(err)}});
+    return false;
+  }
+  st.view->mark_seen(st.self_id);
+  if (!st.view->same_content(before)) {
+    after_view_change(self, before, what);
+    return true;
+  }
+  // Only the seen set moved. The sender learns that we have seen its view
+  // from our answer (if it did not list us), not from a broadcast: one
+  // content change then costs O(members^2) messages, not O(members^3).
+  if (!theirs->seen().contains(st.self_id))
+    if (auto* l = link_of_member(self, g.from); l && l->ph == link::phase::admitted)
+      self->send(l->peer, gossip_atom::value, make_gossip(self));
+  answer_waiting(self);
+  return true;
+}
+
+void on_gossip(node_self self, gossip_msg& g) {
+  auto& st = self->state;
+  const auto& sender = self->current_sender();
+  auto a = sender ? st.admitted.find(sender->node()) : st.admitted.end();
+  if (a == st.admitted.end() || a->second != g.from || g.cluster != st.args->cfg.name ||
+      !st.joined) {
+    ++st.counters.dropped;
+    return;
+  }
+  merge_remote_view(self, g, "gossip");
+}
+
+void on_heartbeat(node_self self, heartbeat_msg& hb) {
+  auto& st = self->state;
+  const auto& sender = self->current_sender();
+  auto a = sender ? st.admitted.find(sender->node()) : st.admitted.end();
+  if (a == st.admitted.end() || a->second != hb.from) {
+    ++st.counters.dropped;
+    return;
+  }
+  auto h = st.health.find(hb.from);
+  if (h == st.health.end())
+    return;  // admitted under an older incarnation's record; ignored
+  if (hb.seq <= h->second.last_seq)
+    return;  // reordered or replayed
+  h->second.last_seq = hb.seq;
+  h->second.load = hb.load;
+  h->second.detector.heartbeat(self->clock().now());
+  ++st.counters.heartbeats_heard;
+}
+
+void set_member_down(node_self self, const member_id& m, const std::string& why) {
+  auto& st = self->state;
+  const auto before = *st.view;
+  if (auto err = st.view->set_state(m, member_state::down)) {
+    log(log_severity::warn, "cluster", "cannot down member",
+        {{"member", to_string(m)}, {"error", describe(err)}});
+    return;
+  }
+  ++st.counters.downs;
+  after_view_change(self, before, why);
+}
+
+void new_incarnation(node_self self, const std::string& why) {
+  auto& st = self->state;
+  const auto now = self->clock().now();
+  if (!why.empty()) {
+    ++st.counters.incarnations;
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - st.join_started).count();
+    const auto old = st.self_id;
+    st.self_id.uid = next_uid(old.uid, st.args->start_ms + static_cast<uint64_t>(elapsed), 0);
+    st.args->start_ms += static_cast<uint64_t>(elapsed);
+    st.may_start_alone = false;  // only a first start may form a cluster alone
+    log(log_severity::warn, "cluster", "this incarnation is over; joining again as a new one",
+        {{"old", to_string(old)}, {"new", to_string(st.self_id)}, {"why", why}});
+    member_record gone;
+    if (const auto* r = st.view->find(old))
+      gone = *r;
+    gone.id = old;
+    gone.state = member_state::down;
+    for (const auto& s : st.subscribers)
+      self->send(s, member_event_atom::value, member_event{gone, why});
+  }
+  st.joined = false;
+  for (auto& [ep, l] : st.links)
+    forget_link(self, l);
+  st.links.clear();
+  st.admitted.clear();
+  st.pending.clear();
+  st.health.clear();
+  st.proven_dead.clear();
+  st.stab.emplace(st.dsettings);
+  st.view = *membership_view::make(st.vsettings);
+  member_record me;
+  me.id = st.self_id;
+  me.pid = st.args->pid;
+  me.url = st.args->url;
+  const auto err = st.view->add_joining(me);
+  AG_ASSERT(!err, "an empty view takes its own node");
+  st.view->mark_seen(st.self_id);
+  st.join_started = now;
+  sync_links(self);
+  for (const auto& s : st.subscribers)
+    self->send(s, member_event_atom::value, member_event{me, "starting"});
+  answer_waiting(self);
+  schedule_tick(self, now);
+}
+
+void on_tick(node_self self) {
+  auto& st = self->state;
+  AG_ASSERT(st.published);
+  const auto now = self->clock().now();
+  const auto& cfg = st.args->cfg;
+  schedule_tick(self, now + std::min(cfg.heartbeat_interval, cfg.gossip_interval));
+  expire_handshakes(self, now);
+  if (!st.joined && st.may_start_alone && now - st.join_started >= cfg.join_timeout) {
+    st.joined = true;
+    log(log_severity::info, "cluster", "no other seed answered; forming the cluster alone",
+        {{"self", to_string(st.self_id)}, {"cluster", cfg.name}});
+  }
+  sync_links(self);
+  drive_links(self, now);
+  if (!st.joined) {
+    answer_waiting(self);
+    return;
+  }
+  node_membership_detail::send_heartbeats(self);
+  {
+    const auto before = *st.view;
+    if (node_membership_detail::observe_members(self, now))
+      after_view_change(self, before, "reachability");
+  }
+  if (!st.joined || !node_membership_detail::run_downing(self, now))
+    return;
+  {
+    const auto before = *st.view;
+    if (!st.view->leader_actions(st.self_id).empty())
+      after_view_change(self, before, "leader");
+  }
+  if (now >= st.next_gossip_repair) {
+    st.next_gossip_repair = now + cfg.gossip_interval;
+    std::optional<gossip_msg> g;
+    for (auto& [ep, l] : st.links)
+      if (l.ph == link::phase::admitted && l.member && !st.view->seen().contains(*l.member)) {
+        if (!g)
+          g = make_gossip(self);
+        self->send(l.peer, gossip_atom::value, *g);
+      }
+  }
+  answer_waiting(self);
+}
+
+}  // namespace agentgraph::cluster

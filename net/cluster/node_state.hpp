@@ -1,0 +1,159 @@
+// The node actor's state and the steps of its behaviour, split by concern:
+//   node_actor.cpp       handlers, publishing, status, leave, events
+//   node_links.cpp       links to peer endpoints: connect, handshake as the
+//                        joiner, reconnect and backoff, proxies going down
+//   node_admission.cpp   the responder's side of the handshake
+//   node_membership.cpp  the tick: heartbeats, phi, reachability, downing,
+//                        leader actions, gossip, incarnations
+// Internal to net/cluster; nothing outside includes it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/node_id.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "net/cluster/node_actor.hpp"
+#include "runtime/cluster/downing.hpp"
+#include "runtime/cluster/membership_view.hpp"
+#include "runtime/cluster/phi_accrual.hpp"
+
+namespace agentgraph::cluster {
+
+class node_state;
+using node_self = node_actor::stateful_pointer<node_state>;
+using time_point = caf::actor_clock::time_point;
+
+// Counters a test (and later the metrics) read through the status; plain
+// numbers owned by the actor.
+struct node_counters {
+  uint64_t admitted = 0;          // handshakes completed, either side
+  uint64_t refused = 0;           // proofs that failed, either side
+  uint64_t dropped = 0;           // messages from senders not admitted
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_heard = 0;
+  uint64_t downs = 0;             // members this node set down
+  uint64_t incarnations = 0;      // rejoins as a new uid
+};
+
+// One peer endpoint this node wants to talk to: a seed while joining, then
+// every live member but itself.
+struct link {
+  enum class phase : uint8_t { idle, connecting, hello, prove, admitted };
+  phase ph = phase::idle;
+  caf::io::middleman_actor connector;
+  bool connector_busy = false;  // its last connect has not answered yet
+  uint64_t attempt = 0;         // replies of older attempts are ignored
+  uint32_t failures = 0;        // in a row, for the backoff
+  time_point retry_at{};
+  node_actor peer;              // the proxy (from hello on)
+  caf::node_id node;            // the peer's CAF node
+  std::optional<member_id> member;  // who proved itself at this endpoint
+  std::vector<uint8_t> my_nonce;
+  std::vector<uint8_t> their_nonce;
+  bool self_endpoint = false;   // it was us: never dialled again
+  bool refused = false;         // the last connect was refused: nothing listens
+  bool timed_out = false;       // the last connect or handshake timed out
+};
+
+// What the node knows about a member from its heartbeats.
+struct peer_health {
+  phi_accrual detector;
+  uint64_t last_seq = 0;
+  uint32_t load = 0;
+};
+
+// A handshake this node answered and waits to finish (responder side).
+struct pending_handshake {
+  std::vector<uint8_t> my_nonce;
+  std::vector<uint8_t> their_nonce;
+  caf::node_id node;
+  time_point expires{};
+};
+
+class node_state {
+ public:
+  static inline const char* name = "cluster_node";
+
+  // --- set once ---
+  std::optional<node_args> args;  // set when the behaviour starts
+  view_settings vsettings;
+  phi_settings psettings;
+  downing_settings dsettings;
+  std::vector<endpoint> seeds;
+  std::string listen_host;
+
+  // --- identity and view ---
+  member_id self_id;
+  bool published = false;
+  bool joined = false;            // in a cluster (welcomed, or formed it alone)
+  bool may_start_alone = false;   // first seed at first start
+  time_point join_started{};
+  std::optional<membership_view> view;
+  std::optional<stability> stab;
+  std::set<member_id> proven_dead;
+  uint32_t load = 0;
+  uint64_t hb_seq = 0;
+  time_point next_tick{};
+  time_point next_gossip_repair{};
+
+  // --- peers ---
+  std::map<endpoint, link> links;
+  std::map<member_id, peer_health> health;
+  std::map<caf::node_id, member_id> admitted;     // CAF node -> member proven there
+  std::map<member_id, pending_handshake> pending;  // responder side, by joiner
+
+  // --- local clients ---
+  std::vector<member_event_sink> subscribers;
+  std::vector<caf::typed_response_promise<cluster_status>> status_waiting;
+  std::vector<caf::typed_response_promise<member_state>> leave_waiting;
+  node_counters counters;
+
+  // Bounds of what local clients may hold.
+  static constexpr size_t subscribers_max = 64;
+  static constexpr size_t waiting_max = 64;
+};
+
+// --- node_actor.cpp ---
+void node_published(node_self self, uint16_t port);
+cluster_status make_status(node_self self);
+void answer_waiting(node_self self);
+[[nodiscard]] bool from_local(node_self self);
+
+// --- node_links.cpp ---
+void sync_links(node_self self);                // wanted endpoints <-> links
+void drive_links(node_self self, time_point now);  // start connects that are due
+void on_peer_down(node_self self, const caf::down_msg& dm);
+[[nodiscard]] link* link_of_member(node_self self, const member_id& m);
+void forget_link(node_self self, link& l);
+void admit(node_self self, link& l, const member_id& who, const caf::node_id& node,
+           const node_actor& peer);
+
+// --- node_admission.cpp ---
+caf::result<join_challenge> on_hello(node_self self, join_hello& h);
+caf::result<gossip_msg> on_prove(node_self self, join_proof& p);
+void expire_handshakes(node_self self, time_point now);
+
+// --- node_membership.cpp ---
+void on_tick(node_self self);
+void schedule_tick(node_self self, time_point when);
+void on_gossip(node_self self, gossip_msg& g);
+void on_heartbeat(node_self self, heartbeat_msg& hb);
+// The view changed: events, leader moves, own fate, gossip to every peer.
+void after_view_change(node_self self, const membership_view& before, const std::string& why);
+[[nodiscard]] gossip_msg make_gossip(node_self self);
+// Merges a view a peer sent; false (and a log line) when it is unusable.
+bool merge_remote_view(node_self self, gossip_msg& g, const char* what);
+// This incarnation is over (downed, superseded): start a new one and join again.
+void new_incarnation(node_self self, const std::string& why);
+void set_member_down(node_self self, const member_id& m, const std::string& why);
+
+}  // namespace agentgraph::cluster

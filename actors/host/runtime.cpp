@@ -48,6 +48,8 @@ Runtime::Runtime(runtime_options opts)
   apply_scheduler_settings(opts_.scheduler, opts_.scheduler_threads, *config_);
   if (opts_.middleman)
     config_->load<caf::io::middleman>();
+  if (opts_.configure_system)
+    opts_.configure_system(*config_);
   system_ = std::make_unique<caf::actor_system>(*config_);
   auto group = [&](const char* kind) {
     return spawn_supervision_group(*system_, kind, opts_.supervision, opts_.metrics);

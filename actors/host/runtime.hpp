@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <map>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct runtime_options {
   supervision_config supervision;
   // Load CAF's middleman so actors can be published to other processes.
   bool middleman = false;
+  // Last changes to CAF's config before the actor system is made (a
+  // cluster node's middleman settings: apply_cluster_transport); may be empty.
+  std::function<void(caf::actor_system_config&)> configure_system;
   // The HTTP client all HTTP providers share (one connection cache, one I/O
   // thread): its bound on requests in flight and its connect timeout.
   // from_config sums the providers' in_flight_max and takes the largest

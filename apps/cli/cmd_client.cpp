@@ -1,7 +1,9 @@
-// `agentgraph status` and `agentgraph submit`: clients of a running node's
+// `agentgraph status`, `agentgraph submit` and `agentgraph cluster status`: clients of a running node's
 // gateway (`agentgraph node`). They speak the gateway's JSON and SSE over
 // HTTP like any other client would; nothing here reaches into a Runtime.
+#include <cstdio>
 #include <iostream>
+#include <string_view>
 #include <optional>
 
 #include <boost/program_options.hpp>
@@ -28,6 +30,7 @@ struct client_options {
   std::string task;
   std::string context;
   bool background = false;
+  bool json = false;
   uint64_t timeout_s = 600;
 };
 
@@ -40,6 +43,9 @@ std::optional<int> parse(const char* name, const args& argv, client_options& out
     "token-env", po::value(&out.token_env)->default_value(out.token_env),
     "environment variable holding the bearer token (if the node requires one)")(
     "timeout", po::value(&out.timeout_s)->default_value(out.timeout_s), "seconds to wait");
+  if (std::string_view{name} == "cluster status")
+    desc.add_options()("json", po::bool_switch(&out.json),
+                       "print the node's answer as JSON: {\"members\": [...]}");
   if (submit)
     desc.add_options()("agent", po::value(&out.agent), "agent that gets the task")(
       "task", po::value(&out.task), "the task text")(
@@ -218,6 +224,46 @@ int submit(const client_options& o) {
   return follow(client, id);
 }
 
+// The members as the node at --url sees them (GET /v1/cluster).
+int cluster_status(const client_options& o) {
+  gateway_client client{target_of(o)};
+  auto r = client.get("/v1/cluster");
+  if (!r) {
+    std::cerr << "agentgraph cluster status: " << o.url << ": " << describe(r.error()) << "\n";
+    return 1;
+  }
+  if (r->status != 200) {
+    std::cerr << "agentgraph cluster status: HTTP " << r->status << ": " << error_text(*r) << "\n";
+    return 1;
+  }
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("members") || !j["members"].is_array()) {
+    std::cerr << "agentgraph cluster status: the node's answer has no `members` list\n";
+    return 1;
+  }
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::cout << "cluster " << j.value("cluster", "?") << " as seen by " << j.value("self", "?")
+            << (j.value("joined", false) ? "" : " (not joined)") << "\n";
+  std::printf("%-24s %-10s %-22s %-8s %8s %6s  %s\n", "member", "state", "address", "pid", "phi",
+              "load", "url");
+  for (const auto& m : j["members"]) {
+    const auto addr = m.value("host", "?") + ":" + std::to_string(number<uint64_t>(m, "port"));
+    const auto phi = m.contains("phi") && m["phi"].is_number()
+                         ? std::to_string(m["phi"].get<double>()).substr(0, 6)
+                         : std::string{"inf"};
+    std::printf("%-24s %-10s %-22s %-8lld %8s %6llu  %s\n",
+                (m.value("id", "?") + (m.value("self", false) ? " *" : "")).c_str(),
+                m.value("state", "?").c_str(), addr.c_str(),
+                static_cast<long long>(number<int64_t>(m, "pid")), phi.c_str(),
+                static_cast<unsigned long long>(number<uint64_t>(m, "load")),
+                m.value("url", "").c_str());
+  }
+  return 0;
+}
+
 }  // namespace cmd_client_detail
 
 int status_command(const args& argv) {
@@ -225,6 +271,19 @@ int status_command(const args& argv) {
   if (auto code = cmd_client_detail::parse("status", argv, o, false))
     return *code;
   return cmd_client_detail::status(o);
+}
+
+int cluster_command(const args& argv) {
+  if (argv.empty() || argv.front() != "status") {
+    std::cerr << "usage: agentgraph cluster status [--url U] [--json]\n";
+    return 2;
+  }
+  cmd_client_detail::client_options o;
+  o.timeout_s = 10;
+  const args rest(argv.begin() + 1, argv.end());
+  if (auto code = cmd_client_detail::parse("cluster status", rest, o, false))
+    return *code;
+  return cmd_client_detail::cluster_status(o);
 }
 
 int submit_command(const args& argv) {

@@ -24,6 +24,8 @@ int bench_gateway(const args& argv);
 int bench_agents(const args& argv);
 int status_command(const args& argv);
 int submit_command(const args& argv);
+// `agentgraph cluster status` (cmd_client.cpp).
+int cluster_command(const args& argv);
 int profile_command(const args& argv);
 int resume_command(const args& argv);
 // `run --workflow`: exit 0 completed, 1 failed, 3 interrupted, 2 bad input.

@@ -47,6 +47,9 @@ constexpr const char* usage_text =
   "                       tokens/s, error rate, memory (GET /v1/agents)\n"
   "  submit [--url U] --agent NAME --task TEXT [--background]\n"
   "                       run a task on a node and stream its tokens and answer\n"
+  "  cluster status [--url U] [--json]\n"
+  "                       the cluster's members as that node sees them: state (joining,\n"
+  "                       up, suspect, leaving, exiting, down, removed), pid, phi, load\n"
   "  profile memory --config FILE [--task TEXT]...\n"
   "                       bytes and bytes per entry of every agent and memory shard,\n"
   "                       measured from the live data structures\n"
@@ -77,6 +80,8 @@ int main(int argc, char** argv) {
     return status_command(rest);
   if (command == "submit")
     return submit_command(rest);
+  if (command == "cluster")
+    return cluster_command(rest);
   if (command == "profile")
     return profile_command(rest);
   if (command == "resume")

@@ -148,6 +148,7 @@ void gateway::impl::add_routes() {
   add("POST", R"(/v1/workflows/([^/]+)/runs/([^/]+)/resume)", "workflow_resume",
       [this](req_t r, reply_t reply) { post_workflow(r, reply, true); });
   add("GET", "/v1/memory", "memory", [this](req_t, reply_t reply) { memory(reply); });
+  add("GET", "/v1/cluster", "cluster", [this](req_t, reply_t reply) { cluster(reply); });
 }
 
 void answer_when_finished(const std::shared_ptr<task_entry>& entry,
@@ -376,6 +377,11 @@ uint16_t gateway::port() const {
 
 void gateway::set_ready(bool ready) {
   impl_->ready = ready;
+}
+
+void gateway::set_cluster(cluster::node_actor node) {
+  std::lock_guard lock{impl_->cluster_mutex};
+  impl_->cluster_node = std::move(node);
 }
 
 void gateway::begin_drain() {

@@ -13,6 +13,8 @@
 //                               completed or failed
 //   GET  /v1/agents             per-agent counters and figures
 //   GET  /v1/memory             per-shard entries and bytes
+//   GET  /v1/cluster            members as this node sees them (404 when the
+//                               node is not in a cluster)
 // Statuses: 400 bad body (the message names the field), 401 bad token,
 // 404 unknown agent/task/route, 409 task_id in use, 413 body too large,
 // 414 target too long, 429 tasks_in_flight_max reached (Retry-After), 431
@@ -47,6 +49,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/host/node_config.hpp"
+#include "net/cluster/cluster_interface.hpp"
 
 namespace agentgraph {
 
@@ -92,6 +95,8 @@ class gateway {
   // /ready answers 200 only when ready, not draining and every provider and
   // memory shard answers within health_ping_timeout.
   void set_ready(bool ready);
+  // The node's cluster actor, for /v1/cluster; unset: not in a cluster.
+  void set_cluster(cluster::node_actor node);
   // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
   // already accepted keep running and can still be read and streamed.
   void begin_drain();

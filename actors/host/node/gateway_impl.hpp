@@ -141,6 +141,10 @@ struct gateway::impl {
   void readiness(const route_reply& reply);
   void agents(const route_reply& reply);
   void memory(const route_reply& reply);
+  void cluster(const route_reply& reply);
+
+  std::mutex cluster_mutex;
+  cluster::node_actor cluster_node;  // guarded by cluster_mutex
 };
 
 }  // namespace agentgraph

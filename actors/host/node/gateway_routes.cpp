@@ -1,7 +1,10 @@
-// The gateway's read-only routes: /ready, /v1/agents, /v1/memory. Each asks
+// The gateway's read-only routes: /ready, /v1/agents, /v1/memory,
+// /v1/cluster. Each asks
 // the runtime's actors through one short-lived prober actor that sends
 // every request at once (each bounded by health_ping_timeout) and answers
 // the HTTP request when the last reply or timeout is in: no thread waits.
+#include <cmath>
+
 #include <caf/event_based_actor.hpp>
 
 #include "actors/host/node/agent_figures.hpp"
@@ -94,6 +97,26 @@ Value agent_json(const std::string& name, const probe<agent_stats>& p) {
   return a;
 }
 
+// A member as `agentgraph cluster status --json` prints it. "suspect" is
+// the word for an up member some live member cannot hear (design §5.1).
+Value member_json(const cluster::cluster_member_status& m, const cluster::member_id& self) {
+  const auto& r = m.record;
+  Value v = Value::object();
+  v["id"] = Value{r.id.name};
+  v["uid"] = Value{std::to_string(r.id.uid)};  // 64 bits: a string, not a JSON number
+  v["host"] = Value{r.id.host};
+  v["port"] = num(r.id.port);
+  const bool suspect = !m.reachable && cluster::is_live(r.state);
+  v["state"] = Value{suspect ? "suspect" : cluster::to_string(r.state)};
+  v["reachable"] = Value{m.reachable};
+  v["url"] = Value{r.url};
+  v["pid"] = Value{static_cast<long long>(r.pid)};
+  v["phi"] = std::isfinite(m.phi) ? Value{m.phi} : Value{nullptr};
+  v["load"] = num(m.load);
+  v["self"] = Value{r.id == self};
+  return v;
+}
+
 }  // namespace gateway_routes_detail
 
 void gateway::impl::readiness(const route_reply& reply) {
@@ -184,6 +207,35 @@ void gateway::impl::memory(const route_reply& reply) {
       }
       Value body = Value::object();
       body["shards"] = std::move(list);
+      reply(net::json_response(200, body.to_json()));
+    });
+}
+
+void gateway::impl::cluster(const route_reply& reply) {
+  using namespace gateway_routes_detail;
+  cluster::node_actor node;
+  {
+    std::lock_guard lock{cluster_mutex};
+    node = cluster_node;
+  }
+  if (!node)
+    return reply(net::json_error(404, "not_found", "this node is not in a cluster (no [cluster] section)"));
+  std::vector<caf::expected<cluster::node_actor>> targets{node};
+  probe_all<cluster::cluster_status>(
+    rt.system(), std::move(targets), cfg.health_ping_timeout, cluster::cluster_status_atom::value,
+    [reply](std::vector<probe<cluster::cluster_status>> ps) {
+      auto& p = ps.front();
+      if (!p.reply)
+        return reply(net::json_error(503, "unavailable", describe(p.reply.error())));
+      const auto& st = *p.reply;
+      Value list = Value::array();
+      for (const auto& m : st.members)
+        list.push_back(member_json(m, st.self));
+      Value body = Value::object();
+      body["cluster"] = Value{st.cluster};
+      body["self"] = Value{st.self.name};
+      body["joined"] = Value{st.joined};
+      body["members"] = std::move(list);
       reply(net::json_response(200, body.to_json()));
     });
 }

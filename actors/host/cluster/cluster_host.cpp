@@ -1,0 +1,67 @@
+#include "actors/host/cluster/cluster_host.hpp"
+
+#include <caf/io/basp_broker.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+
+#include "net/cluster/node_actor.hpp"
+#include "runtime/blocking_ask.hpp"
+#include "runtime/cluster/member.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+namespace agentgraph {
+
+void apply_cluster_transport(const cluster::cluster_config& cfg,
+                             caf::actor_system_config& sys_cfg) {
+  sys_cfg.set("middleman.workers", size_t{0});
+  sys_cfg.set("middleman.heartbeat-interval", caf::timespan{cfg.transport_heartbeat});
+  sys_cfg.set("middleman.connection-timeout", caf::timespan{cfg.transport_timeout});
+}
+
+caf::expected<cluster::node_actor> start_cluster_node(caf::actor_system& sys, cluster_start start) {
+  if (auto err = cluster::validate(start.cfg))
+    return err;
+  auto secret = cluster::cluster_secret::make(std::move(start.secret), start.cfg.secret_env);
+  if (!secret)
+    return secret.error();
+  if (!sys.has_middleman())
+    return make_error(errc::internal, "cluster: the actor system has no middleman");
+  auto& mm = sys.middleman();
+  auto basp = mm.named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+  if (!basp)
+    return make_error(errc::internal, "cluster: the middleman has no BASP broker");
+  cluster::node_args args{start.cfg,
+                          std::move(*secret),
+                          cluster::next_uid(0, start.start_ms, start.random_bits),
+                          start.start_ms,
+                          start.pid,
+                          start.url,
+                          mm.actor_handle(),
+                          [&sys, basp] { return caf::io::make_middleman_actor(sys, basp); }};
+  const auto wait = start.cfg.connect_timeout;
+  auto node = cluster::spawn_node(sys, std::move(args));
+  auto status = blocking_ask<cluster::cluster_status>(sys, node, caf::timespan{wait},
+                                                      "the cluster node actor",
+                                                      cluster::cluster_status_atom::value);
+  if (!status) {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return status.error();
+  }
+  log(log_severity::info, "cluster", "node actor listening",
+      {{"member", cluster::to_string(status->self)},
+       {"seeds", std::to_string(start.cfg.seeds.size())}});
+  return node;
+}
+
+caf::expected<cluster::member_state> leave_cluster(caf::actor_system& sys,
+                                                   const cluster::node_actor& node,
+                                                   std::chrono::milliseconds deadline) {
+  auto out = blocking_ask<cluster::member_state>(sys, node, caf::timespan{deadline},
+                                                 "the cluster node actor",
+                                                 cluster::leave_atom::value);
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+  return out;
+}
+
+}  // namespace agentgraph

@@ -87,44 +87,60 @@ caf::actor spawn_prober(cluster_net& net, planet& p, caf::io::middleman_actor co
   return p.track(p.sys().spawn(prober_impl, &net, p.host(), std::move(connector)));
 }
 
-void connect(cluster_net& net, const caf::actor& prober, planet& to) {
+void connect_to(cluster_net& net, const caf::actor& prober, planet& to) {
   caf::anon_send(prober, cnconn_atom::value, to.host(), to.port());
   net.note("steps " + std::to_string(net.step_all()));
 }
 
-void ping(cluster_net& net, const caf::actor& prober, int x) {
+void send_ping(cluster_net& net, const caf::actor& prober, int x) {
   caf::anon_send(prober, cnping_atom::value, x);
   net.note("steps " + std::to_string(net.step_all()));
 }
+
+void dump(const cluster_net& net) {
+  for (auto& e : net.events())
+    MESSAGE(e);
+}
+
+// Planet n1 serves a ping actor, n2 connects to it through a connector of
+// its own: the start of most scenarios below.
+struct two_planets {
+  cluster_net& net;
+  planet& a;
+  planet& b;
+  caf::actor prober;
+
+  explicit two_planets(cluster_net& n)
+      : net(n), a(n.add_planet(options("n1"))), b(n.add_planet(options("n2"))) {
+    net.step_all();
+    serve_ping(net, a);
+    prober = spawn_prober(net, b, b.make_connector());
+    connect_to(net, prober, a);
+    REQUIRE(net.saw("n2 connected n1"));
+  }
+};
 
 // Scenario 1 (publish, connect, one request across planets, step_all only)
 // then scenario 2 (kill the server: down at once, a reconnect is refused).
 // Returns the event log.
 std::vector<std::string> run_ping_then_kill() {
   cluster_net net;
-  auto& a = net.add_planet(options("n1"));
-  auto& b = net.add_planet(options("n2"));
-  net.step_all();
-  serve_ping(net, a);
-  auto prober = spawn_prober(net, b, b.make_connector());
-  connect(net, prober, a);
-  CHECK(net.saw("n2 connected n1"));
-  ping(net, prober, 41);
+  two_planets t{net};
+  send_ping(net, t.prober, 41);
   CHECK(net.saw("n2 pong 42"));
   CHECK(net.elapsed() == caf::timespan{0});
 
-  net.kill(a);
+  net.kill(t.a);
   net.note("steps " + std::to_string(net.step_all()));
   CHECK(net.saw("n2 down exit_reason(remote_link_unreachable)"));
   CHECK(net.elapsed() == caf::timespan{0});
-  connect(net, prober, a);
+  connect_to(net, t.prober, t.a);
   CHECK(net.saw("n2 connect n1 failed system_error(cannot_connect_to_node)"));
   return net.events();
 }
 
-}  // namespace agentgraph::test::cluster_net
-
-using namespace agentgraph::test::cluster_net;
+// Test cases stay inside the namespace: the unity build pastes this file
+// next to others, so no using-directive at global scope.
 
 TEST_CASE("cluster_net: publish, connect and one typed request across planets, step_all only") {
   cluster_net net;
@@ -134,27 +150,33 @@ TEST_CASE("cluster_net: publish, connect and one typed request across planets, s
   CHECK(a.sys().node() != b.sys().node());
   // Before the publish, a's port is closed: a connect is refused.
   auto early = spawn_prober(net, b, b.middleman_actor());
-  connect(net, early, a);
+  connect_to(net, early, a);
   CHECK(net.saw("n2 connect n1 failed system_error(cannot_connect_to_node)"));
   serve_ping(net, a);
+  // A connector (one per peer in the node actor) is a scheduled actor of b's
+  // test_coordinator: a message to it waits in the job queue until stepped.
+  auto connector = b.make_connector();
+  caf::anon_send(connector, caf::connect_atom::value, std::string{"n9"}, uint16_t{1});
+  CHECK(b.sched().prioritize(connector));
+  net.step_all();
+  CHECK_FALSE(b.sched().prioritize(connector));
   // A prepared path that waits does not expire: connect 3 s (12 heartbeats,
   // twice the connection timeout) after it was prepared.
   net.advance(3s);
   auto prober = spawn_prober(net, b, b.make_connector());
-  connect(net, prober, a);
+  connect_to(net, prober, a);
   REQUIRE(net.saw("n2 connected n1"));
-  ping(net, prober, 1);
+  send_ping(net, prober, 1);
   CHECK(net.saw("n2 pong 2"));
   // The connection then stays up across idle virtual time (heartbeats flow).
   net.advance_until([] { return false; }, 5s);
   CHECK_FALSE(net.saw("down"));
-  ping(net, prober, 7);
+  send_ping(net, prober, 7);
   CHECK(net.saw("n2 pong 8"));
-  for (auto& e : net.events())
-    MESSAGE(e);
+  dump(net);
 }
 
-TEST_CASE("cluster_net: kill gives the peer down_msg at once; a reconnect is refused") {
+TEST_CASE("cluster_net: kill gives the peer down_msg at once and a reconnect is refused") {
   auto events = run_ping_then_kill();
   for (auto& e : events)
     MESSAGE(e);
@@ -162,14 +184,8 @@ TEST_CASE("cluster_net: kill gives the peer down_msg at once; a reconnect is ref
 
 TEST_CASE("cluster_net: freeze gives the peer down_msg only after the virtual connection timeout") {
   cluster_net net;
-  auto& a = net.add_planet(options("n1"));
-  auto& b = net.add_planet(options("n2"));
-  net.step_all();
-  serve_ping(net, a);
-  auto prober = spawn_prober(net, b, b.make_connector());
-  connect(net, prober, a);
-  REQUIRE(net.saw("n2 connected n1"));
-  net.freeze(a);
+  two_planets t{net};
+  net.freeze(t.a);
   auto frozen_at = net.elapsed();
   // Time moves for b only; a answers nothing, not even heartbeats.
   caf::timespan heartbeat = 250ms, timeout = 1500ms;
@@ -184,11 +200,10 @@ TEST_CASE("cluster_net: freeze gives the peer down_msg only after the virtual co
   // A connect to the frozen planet is not refused (its "kernel" accepts);
   // it fails with b's BASP connection timeout.
   auto before = net.elapsed();
-  connect(net, prober, a);
+  connect_to(net, t.prober, t.a);
   CHECK_FALSE(net.saw("n2 connect n1 failed"));
   bool failed = net.advance_until([&] { return net.saw("n2 connect n1 failed"); }, 3s);
-  for (auto& e : net.events())
-    MESSAGE(e);
+  dump(net);
   REQUIRE(failed);
   CHECK(net.saw("n2 connect n1 failed system_error(connection_timeout)"));
   // Not after a full connection timeout: BASP's context for a connect
@@ -197,20 +212,13 @@ TEST_CASE("cluster_net: freeze gives the peer down_msg only after the virtual co
   CHECK(net.elapsed() - before <= heartbeat);
 }
 
-TEST_CASE("cluster_net: partition then heal; a fresh connect works after the heal") {
+TEST_CASE("cluster_net: partition then heal and a fresh connect works after the heal") {
   cluster_net net;
-  auto& a = net.add_planet(options("n1"));
-  auto& b = net.add_planet(options("n2"));
-  net.step_all();
-  serve_ping(net, a);
-  auto prober = spawn_prober(net, b, b.make_connector());
-  connect(net, prober, a);
-  REQUIRE(net.saw("n2 connected n1"));
-
+  two_planets t{net};
   // A short partition: the request waits in the buffers and is answered
   // after the heal, before any timeout.
-  net.partition({&a}, {&b});
-  ping(net, prober, 10);
+  net.partition({&t.a}, {&t.b});
+  send_ping(net, t.prober, 10);
   net.advance(500ms);
   CHECK_FALSE(net.saw("n2 pong 11"));
   net.heal();
@@ -220,55 +228,48 @@ TEST_CASE("cluster_net: partition then heal; a fresh connect works after the hea
   // A long one: the request times out (BASP does not fail requests to a
   // lost node, toolchain §9.8), each side's heartbeat timeout drops the
   // connection, and b's monitor gets down_msg.
-  net.partition({&a}, {&b});
-  ping(net, prober, 20);
+  net.partition({&t.a}, {&t.b});
+  send_ping(net, t.prober, 20);
   REQUIRE(net.advance_until([&] { return net.saw("n2 down"); }, 3s));
   CHECK(net.saw("n2 down exit_reason(remote_link_unreachable)"));
   REQUIRE(net.advance_until([&] { return net.saw("n2 ping 20 failed"); }, 3s));
   CHECK(net.saw("n2 ping 20 failed system_error(request_timeout)"));
   // During the partition a connect is refused at once.
-  connect(net, prober, a);
+  connect_to(net, t.prober, t.a);
   CHECK(net.saw("n2 connect n1 failed system_error(cannot_connect_to_node)"));
   net.heal();
-  connect(net, prober, a);
-  CHECK(net.saw("n2 connected n1"));
-  auto connects = std::count_if(net.events().begin(), net.events().end(),
-                                [](const std::string& e) { return e.find("connected n1") != std::string::npos; });
+  connect_to(net, t.prober, t.a);
+  auto connects = std::count_if(net.events().begin(), net.events().end(), [](const std::string& e) {
+    return e.find("connected n1") != std::string::npos;
+  });
   CHECK(connects == 2);
-  ping(net, prober, 30);
+  send_ping(net, t.prober, 30);
   CHECK(net.saw("n2 pong 31"));
-  for (auto& e : net.events())
-    MESSAGE(e);
+  dump(net);
 }
 
-TEST_CASE("cluster_net: three planets; killing one client leaves the other's link alone") {
+TEST_CASE("cluster_net: three planets where killing one client leaves the other link alone") {
   cluster_net net;
-  auto& a = net.add_planet(options("n1"));
-  auto& b = net.add_planet(options("n2"));
+  two_planets t{net};
   auto& c = net.add_planet(options("n3"));
   net.step_all();
-  serve_ping(net, a);
-  auto pb = spawn_prober(net, b, b.make_connector());
   auto pc = spawn_prober(net, c, c.make_connector());
-  connect(net, pb, a);
-  connect(net, pc, a);
-  REQUIRE(net.saw("n2 connected n1"));
+  connect_to(net, pc, t.a);
   REQUIRE(net.saw("n3 connected n1"));
-  ping(net, pb, 100);
-  ping(net, pc, 200);
+  send_ping(net, t.prober, 100);
+  send_ping(net, pc, 200);
   CHECK(net.saw("n2 pong 101"));
   CHECK(net.saw("n3 pong 201"));
-  net.kill(b);
+  net.kill(t.b);
   net.step_all();
-  ping(net, pc, 300);
+  send_ping(net, pc, 300);
   CHECK(net.saw("n3 pong 301"));
   // And it stays so across several heartbeat timeouts of virtual time.
   net.advance_until([] { return false; }, 5s);
   CHECK_FALSE(net.saw("n3 down"));
-  ping(net, pc, 400);
+  send_ping(net, pc, 400);
   CHECK(net.saw("n3 pong 401"));
-  for (auto& e : net.events())
-    MESSAGE(e);
+  dump(net);
 }
 
 TEST_CASE("cluster_net: two runs of the same scenario log the same events in the same order") {
@@ -277,3 +278,5 @@ TEST_CASE("cluster_net: two runs of the same scenario log the same events in the
   CHECK(first.size() > 5);
   CHECK(first == second);
 }
+
+}  // namespace agentgraph::test::cluster_net

@@ -84,6 +84,18 @@ struct member_event {
   std::string why;
 };
 
+// What a node counted since it started (every incarnation), for tests,
+// `cluster status` and the metrics.
+struct node_counters {
+  uint64_t admitted = 0;          // handshakes completed, either side
+  uint64_t refused = 0;           // proofs that failed or were refused, either side
+  uint64_t dropped = 0;           // messages from senders not admitted
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_heard = 0;
+  uint64_t downs = 0;             // members this node set down
+  uint64_t incarnations = 0;      // rejoins as a new uid
+};
+
 struct cluster_member_status {
   member_record record;
   bool reachable = true;  // false: "suspect" when the record is up
@@ -96,6 +108,7 @@ struct cluster_status {
   member_id self;
   bool joined = false;                         // admitted into a cluster (or formed it)
   std::vector<cluster_member_status> members;  // in member_id order, self included
+  node_counters counters;
 };
 
 template <class Inspector>
@@ -131,9 +144,14 @@ typename Inspector::result_type inspect(Inspector& f, cluster_member_status& x) 
            x.reachable, x.phi, x.load);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_counters& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::node_counters"), x.admitted, x.refused,
+           x.dropped, x.heartbeats_sent, x.heartbeats_heard, x.downs, x.incarnations);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
   return f(caf::meta::type_name("agentgraph::cluster::cluster_status"), x.cluster, x.self,
-           x.joined, x.members);
+           x.joined, x.members, x.counters);
 }
 
 // Local actors that want membership changes (directory, routers, gateway).

@@ -20,6 +20,7 @@ void register_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<gossip_msg>("agentgraph::cluster::gossip_msg");
   cfg.add_message_type<heartbeat_msg>("agentgraph::cluster::heartbeat_msg");
   cfg.add_message_type<member_event>("agentgraph::cluster::member_event");
+  cfg.add_message_type<node_counters>("agentgraph::cluster::node_counters");
   cfg.add_message_type<cluster_member_status>("agentgraph::cluster::cluster_member_status");
   cfg.add_message_type<cluster_status>("agentgraph::cluster::cluster_status");
   cfg.add_message_type<member_event_sink>("agentgraph::cluster::member_event_sink");

@@ -86,6 +86,7 @@ cluster_status make_status(node_self self) {
   out.cluster = st.args->cfg.name;
   out.self = st.self_id;
   out.joined = st.joined;
+  out.counters = st.counters;
   const auto now = self->clock().now();
   for (const auto& [id, rec] : st.view->records()) {
     cluster_member_status m;

@@ -142,18 +142,24 @@ void send_prove(node_self self, const endpoint& ep, uint64_t attempt, join_chall
   }
   const handshake_view hv{st.args->cfg.name, to_string(c.responder), to_string(st.self_id),
                           c.nonce, l.my_nonce};
+  join_proof p{st.self_id, make_proof(st.args->secret, proof_direction::joiner_to_seed, hv),
+               st.args->pid, st.args->url};
   if (!check_proof(st.args->secret, proof_direction::seed_to_joiner, hv, c.proof)) {
     ++st.counters.refused;
     log(log_severity::error, "cluster", "peer does not know the cluster secret; not joining it",
         {{"endpoint", to_string(ep)}, {"peer", to_string(c.responder)}});
+    // Our proof still goes out, so the other side refuses and logs us too:
+    // an operator looking at either node sees the misconfiguration. It is
+    // worthless elsewhere (it covers this exchange's fresh nonces), and
+    // whatever comes back is ignored.
+    self->request(l.peer, st.args->cfg.join_timeout, join_prove_atom::value, std::move(p))
+        .then([](gossip_msg&) {}, [](caf::error&) {});
     drop_peer(self, l);
     backoff(self, l);
     return;
   }
   l.ph = link::phase::prove;
   l.their_nonce = c.nonce;
-  join_proof p{st.self_id, make_proof(st.args->secret, proof_direction::joiner_to_seed, hv),
-               st.args->pid, st.args->url};
   self->request(l.peer, st.args->cfg.join_timeout, join_prove_atom::value, std::move(p))
       .then(
           [self, ep, attempt, responder = c.responder](gossip_msg& g) {

@@ -13,24 +13,40 @@ namespace agentgraph::cluster {
 
 namespace node_membership_detail {
 
-// Whether self, as of `now`, can hear `m`.
-bool can_hear(node_self self, const member_id& m, time_point now) {
+// Whether self, as of `now`, can hear `m`; if not, why (for the log).
+bool can_hear(node_self self, const member_id& m, time_point now, std::string* why) {
   auto& st = self->state;
-  if (const auto* l = link_of_member(self, m); l && (l->timed_out || l->refused))
+  if (const auto* l = link_of_member(self, m); l && (l->timed_out || l->refused)) {
+    *why = l->refused ? "its port refused a connect" : "a connect or handshake timed out";
     return false;
+  }
   auto h = st.health.find(m);
-  return h == st.health.end() || !h->second.detector.heard() || h->second.detector.available(now);
+  if (h == st.health.end() || !h->second.detector.heard() || h->second.detector.available(now))
+    return true;
+  const auto& d = h->second.detector;
+  *why = "phi " + std::to_string(d.phi(now)) + " >= threshold (silent for " +
+         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - d.last_heartbeat()).count()) +
+         " ms; mean interval " + std::to_string(d.mean_ms()) + " ms, std " + std::to_string(d.std_ms()) + " ms)";
+  return false;
 }
 
 // Self's verdict about every other live member; true when one changed.
 bool observe_members(node_self self, time_point now) {
   auto& st = self->state;
   bool changed = false;
-  std::vector<std::pair<member_id, bool>> verdicts;
+  struct verdict {
+    member_id id;
+    bool ok;
+    std::string why;
+  };
+  std::vector<verdict> verdicts;
   for (const auto& [id, rec] : st.view->records())
-    if (id != st.self_id && is_live(rec.state))
-      verdicts.emplace_back(id, can_hear(self, id, now));
-  for (const auto& [id, ok] : verdicts) {
+    if (id != st.self_id && is_live(rec.state)) {
+      std::string why;
+      const bool ok = can_hear(self, id, now, &why);
+      verdicts.push_back({id, ok, std::move(why)});
+    }
+  for (const auto& [id, ok, why] : verdicts) {
     const auto key = std::make_pair(st.self_id, id);
     auto it = st.view->observations().find(key);
     const bool known = it != st.view->observations().end();
@@ -41,7 +57,8 @@ bool observe_members(node_self self, time_point now) {
       continue;
     }
     log(ok ? log_severity::info : log_severity::warn, "cluster",
-        ok ? "member reachable again" : "member unreachable", {{"member", to_string(id)}});
+        ok ? "member reachable again" : "member unreachable",
+        {{"member", to_string(id)}, {"why", why}});
     changed = true;
   }
   return changed;

@@ -32,17 +32,6 @@ class node_state;
 using node_self = node_actor::stateful_pointer<node_state>;
 using time_point = caf::actor_clock::time_point;
 
-// Counters a test (and later the metrics) read through the status; plain
-// numbers owned by the actor.
-struct node_counters {
-  uint64_t admitted = 0;          // handshakes completed, either side
-  uint64_t refused = 0;           // proofs that failed, either side
-  uint64_t dropped = 0;           // messages from senders not admitted
-  uint64_t heartbeats_sent = 0;
-  uint64_t heartbeats_heard = 0;
-  uint64_t downs = 0;             // members this node set down
-  uint64_t incarnations = 0;      // rejoins as a new uid
-};
 
 // One peer endpoint this node wants to talk to: a seed while joining, then
 // every live member but itself.

@@ -13,13 +13,18 @@
 //
 // What the simulated network does (verified by cluster_net_fixture_test.cpp):
 // - ensure_paths() (run before every step) keeps one prepared connection per
-//   ordered pair client -> server while the server is not killed, its port is
-//   open (a publish_atom went through) and no partition cuts the pair. A
-//   connect_atom to (server host, server port) takes it. Without one,
-//   test_multiplexer::new_tcp_scribe answers sec::cannot_connect_to_node at
-//   once: that is what a connect to a killed or partitioned planet returns.
-//   (On a real network a partition drops SYNs, so the connect would hang in
-//   the connector until our request timeout; here it is refused.)
+//   ordered pair client -> server while neither is killed and the server's
+//   port is open (a publish_atom went through). A connect_atom to (server
+//   host, server port) takes it. Without one, test_multiplexer's
+//   new_tcp_scribe answers sec::cannot_connect_to_node at once: that is what
+//   a connect to a killed planet returns, as a refused TCP connect does.
+// - A partition is a black hole, not a refusal: paths across it are still
+//   prepared, but no byte crosses, so a connect across it ends with the
+//   connecting side's BASP connection timeout (system_error
+//   connection_timeout), as a connect whose SYNs are dropped would. The
+//   cluster treats a refused connect as proof of death and a timed-out one
+//   as mere unreachability (net/cluster/DESIGN.md §5.3), so the difference
+//   matters.
 // - A frozen planet still gets prepared paths (a SIGSTOPped process's kernel
 //   still completes TCP handshakes), but never accepts or answers them: a
 //   connect to it ends with the connecting side's BASP connection timeout.
@@ -293,9 +298,9 @@ class cluster_net {
     }
   }
 
-  // No bytes cross between a planet of side_a and one of side_b, and no new
-  // connection between them (connects are refused, see the opening comment).
-  // Bytes written meanwhile wait in the virtual buffers until heal().
+  // No bytes cross between a planet of side_a and one of side_b; a connect
+  // across times out (see the opening comment). Bytes written meanwhile wait
+  // in the virtual buffers until heal().
   void partition(const std::vector<planet*>& side_a, const std::vector<planet*>& side_b) {
     for (auto* a : side_a)
       for (auto* b : side_b)
@@ -344,8 +349,7 @@ class cluster_net {
   int64_t next_handle_id() { return ++handle_ids_; }
 
   bool may_connect(const planet& client, const planet& server) const {
-    return !state_[server.id()].killed && !state_[client.id()].killed
-           && joined(client.id(), server.id());
+    return !state_[server.id()].killed && !state_[client.id()].killed;
   }
 
   // Whether p's BASP broker currently holds the connection hdl.

@@ -2,6 +2,8 @@
 // supervisor and records it in the runtime's tables; from_config does it
 // for a whole node config in dependency order.
 #include "actors/host/runtime_builder.hpp"
+
+#include "actors/host/cluster/cluster_host.hpp"
 #include "actors/host/runtime_tables.hpp"
 
 #include <algorithm>
@@ -57,7 +59,11 @@ caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman
   opts.scheduler_threads = cfg.runtime.scheduler_threads;
   opts.scheduler = cfg.runtime.scheduler;
   opts.supervision = cfg.supervisor;
-  opts.middleman = middleman;
+  opts.middleman = middleman || cfg.cluster.has_value();
+  if (cfg.cluster)
+    opts.configure_system = [transport = *cfg.cluster](caf::actor_system_config& sys_cfg) {
+      apply_cluster_transport(transport, sys_cfg);
+    };
   // One HTTP client serves every HTTP provider: its bound is their sum.
   uint64_t http_slots = 0;
   for (const auto& p : cfg.providers) {

@@ -3,8 +3,10 @@
 //   1. begin_drain: /ready answers 503, new tasks get 503 + Retry-After;
 //   2. wait up to [node] shutdown_deadline for accepted tasks to finish;
 //   3. cancel the rest: each caller gets an explicit `cancelled` error;
-//   4. stop the HTTP server, then Runtime::shutdown (memory snapshots);
-//   5. exit 0 (1 if a snapshot failed).
+//   4. in a cluster ([cluster] section): leave it (the node ends `exiting`,
+//      then `removed` on the others, never `down`), bounded by join_timeout;
+//   5. stop the HTTP server, then Runtime::shutdown (memory snapshots);
+//   6. exit 0 (1 if a snapshot failed).
 // A second signal during all this exits at once with code 130, without
 // snapshots.
 //
@@ -24,10 +26,13 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <chrono>
 #include <thread>
 
 #include <boost/program_options.hpp>
 
+#include "actors/host/cluster/cluster_host.hpp"
 #include "actors/host/node/gateway.hpp"
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
@@ -125,7 +130,32 @@ class signal_watch {
   std::thread thread_;
 };
 
-int drain_and_stop(gateway& gw, Runtime& rt, const node_settings& node, int sig) {
+// Joins the cluster of `cfg`: the node actor is published and starts to
+// join through the seeds; the gateway serves /v1/cluster from now on. The
+// first incarnation's uid takes the wall clock here, the only place that
+// reads it (the cluster code reads none).
+caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
+                                                const cluster::cluster_config& cfg,
+                                                const std::string& url) {
+  const char* secret = std::getenv(cfg.secret_env.c_str());
+  cluster_start start;
+  start.cfg = cfg;
+  start.secret = secret ? secret : "";
+  start.start_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+  start.random_bits = std::random_device{}();
+  start.pid = static_cast<int32_t>(::getpid());
+  start.url = url;
+  auto node = start_cluster_node(rt.system(), std::move(start));
+  if (node)
+    gw.set_cluster(*node);
+  return node;
+}
+
+int drain_and_stop(gateway& gw, Runtime& rt, const node_settings& node,
+                   const std::optional<cluster::cluster_config>& cluster_cfg,
+                   const cluster::node_actor& cluster_node, int sig) {
   log(log_severity::info, "node", "shutting down",
       {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
        {"tasks_in_flight", std::to_string(gw.tasks_in_flight())},
@@ -133,6 +163,11 @@ int drain_and_stop(gateway& gw, Runtime& rt, const node_settings& node, int sig)
   gw.begin_drain();
   bool idle = gw.wait_idle(node.shutdown_deadline);
   size_t cancelled = idle ? 0 : gw.cancel_in_flight("node shutting down");
+  if (cluster_node) {
+    auto left = leave_cluster(rt.system(), cluster_node, cluster_cfg->join_timeout);
+    log(left ? log_severity::info : log_severity::warn, "node", "left the cluster",
+        {{"state", left ? cluster::to_string(*left) : describe(left.error())}});
+  }
   gw.stop();
   auto err = rt.shutdown();
   log(log_severity::info, "node", "stopped",
@@ -191,10 +226,28 @@ int node_command(const args& argv) {
     std::cerr << "agentgraph node: cannot write --port-file " << opts.port_file << "\n";
     return 1;
   }
+  cluster::node_actor cluster_node;
+  if (cfg->cluster) {
+    auto node = join_cluster(**rt, **gw, *cfg->cluster,
+                             net::http_url(gw_cfg->host, (*gw)->port()));
+    if (!node) {
+      std::cerr << "agentgraph node: cluster: " << describe(node.error()) << "\n";
+      return 1;
+    }
+    cluster_node = *node;
+  }
   (*gw)->set_ready(true);
   int sig = signals.wait_first();
-  int code = drain_and_stop(**gw, **rt, cfg->node, sig);
+  int code = drain_and_stop(**gw, **rt, cfg->node, cfg->cluster, cluster_node, sig);
   gw->reset();
+  if (cfg->cluster) {
+    // A connector stuck in connect() on a peer that drops SYNs holds the
+    // actor system's destructor for up to the kernel's SYN retries (about
+    // 2 minutes; net/cluster/DESIGN.md §6 item 4). Everything durable is
+    // written by now, so the process ends here.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   return code;
 }
 

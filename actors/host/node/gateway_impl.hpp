@@ -111,6 +111,11 @@ struct workflow_launch {
   void operator()(workflow_start start) const;
 };
 
+// /ready's second half: every provider and memory shard answers within
+// `timeout`; calls `answer` once.
+void ready_components(Runtime& rt, std::chrono::milliseconds timeout,
+                      const std::function<void(bool, const std::string&)>& answer);
+
 struct gateway::impl {
   impl(Runtime& runtime, gateway_config c);
 

@@ -131,6 +131,39 @@ void gateway::impl::readiness(const route_reply& reply) {
     return answer(false, "draining");
   if (!ready.load())
     return answer(false, "starting");
+  cluster::node_actor node;
+  {
+    std::lock_guard lock{cluster_mutex};
+    node = cluster_node;
+  }
+  if (node) {
+    // A cluster node serves only while it is in the cluster: not before it
+    // joined, nor after it downed itself (minority side) until it rejoins.
+    std::vector<caf::expected<cluster::node_actor>> targets{node};
+    auto& sys = rt.system();
+    // By value: the probe may answer after the gateway is gone; the
+    // Runtime outlives it (gateway.hpp).
+    auto rest = [&runtime = rt, timeout = cfg.health_ping_timeout, answer] {
+      ready_components(runtime, timeout, answer);
+    };
+    probe_all<cluster::cluster_status>(
+      sys, std::move(targets), cfg.health_ping_timeout, cluster::cluster_status_atom::value,
+      [answer, rest](std::vector<probe<cluster::cluster_status>> ps) {
+        auto& p = ps.front();
+        if (!p.reply)
+          return answer(false, "cluster: " + describe(p.reply.error()));
+        if (!p.reply->joined)
+          return answer(false, "not in the cluster (joining)");
+        rest();
+      });
+    return;
+  }
+  ready_components(rt, cfg.health_ping_timeout, answer);
+}
+
+void ready_components(Runtime& rt, std::chrono::milliseconds timeout,
+                      const std::function<void(bool, const std::string&)>& answer) {
+  using namespace gateway_routes_detail;
   // A supervisor answers pings itself, so a pong says nothing about the
   // child behind it; a stats request is forwarded to the child and proves
   // it serves. Providers first, then memory shards; the first that fails
@@ -144,7 +177,6 @@ void gateway::impl::readiness(const route_reply& reply) {
   for (const auto& name : shards)
     m_targets.push_back(rt.memory(name));
   auto& sys = rt.system();
-  const auto timeout = cfg.health_ping_timeout;
   probe_all<provider_stats>(
     sys, std::move(p_targets), timeout, stats_atom::value,
     [answer, providers, shards, m_targets = std::move(m_targets), &sys,
@@ -236,6 +268,15 @@ void gateway::impl::cluster(const route_reply& reply) {
       body["self"] = Value{st.self.name};
       body["joined"] = Value{st.joined};
       body["members"] = std::move(list);
+      Value c = Value::object();
+      c["admitted"] = num(st.counters.admitted);
+      c["refused"] = num(st.counters.refused);
+      c["dropped"] = num(st.counters.dropped);
+      c["heartbeats_sent"] = num(st.counters.heartbeats_sent);
+      c["heartbeats_heard"] = num(st.counters.heartbeats_heard);
+      c["downs"] = num(st.counters.downs);
+      c["incarnations"] = num(st.counters.incarnations);
+      body["counters"] = std::move(c);
       reply(net::json_response(200, body.to_json()));
     });
 }

@@ -1,0 +1,227 @@
+#!/bin/bash
+# Three `agentgraph node` processes on 127.0.0.1 form a cluster (issue 12),
+# with real kill -9, SIGSTOP/SIGCONT and SIGTERM:
+#   1. join: all three `up` in every node's `cluster status --json`, with
+#      pids and urls; /ready is 200 only once joined;
+#   2. a node with the wrong secret is refused: it never enters the view,
+#      the seed counts the refusal, and its own log says why;
+#   3. SIGSTOP: the frozen node is `down` on the others within 3 s (the
+#      figure is printed); on SIGCONT it rejoins as a new incarnation (new
+#      uid) and every view shows three up again;
+#   4. kill -9: `down` on the others at once (its port refuses connects);
+#      restarted on the same port it rejoins with a new uid;
+#   5. SIGTERM: the node leaves gracefully, exits 0, ends `removed` (or is
+#      dropped) on the others and is never `down`.
+# Every wait is bounded.
+# Usage: cluster_nodes.sh <agentgraph binary> <source dir>
+set -euo pipefail
+bin="$1"
+work="$(mktemp -d)"
+# Every node's pid lands in $work/pids, so nothing outlives the test.
+cleanup() {
+  if [[ -f "$work/pids" ]]; then
+    while read -r p; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/rules.json" <<'JSON'
+{"rules": [{"name": "echo", "when": {"last_role": "user"}, "reply": "echo"}]}
+JSON
+
+python3 - "$bin" "$work" <<'PY'
+import json, os, signal, socket, subprocess, sys, time, urllib.request, urllib.error
+
+binary, work = sys.argv[1], sys.argv[2]
+failures = []
+procs = {}
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+ports = {n: free_port() for n in ("n1", "n2", "n3", "bad")}
+seeds = "127.0.0.1:%d, 127.0.0.1:%d" % (ports["n1"], ports["n2"])
+
+def write_config(name, secret_env="CLUSTER_TEST_SECRET"):
+    path = os.path.join(work, name + ".ini")
+    with open(path, "w") as f:
+        f.write("""[runtime]
+log_level = info
+[node]
+port = 0
+shutdown_deadline = 5s
+[provider.scripted]
+kind = scripted
+rules = rules.json
+[agent.solo]
+provider = scripted
+[cluster]
+name = itest
+node_id = %s
+listen = 127.0.0.1
+port = %d
+seeds = %s
+secret_env = %s
+join_timeout = 2s
+""" % (name, ports[name], seeds, secret_env))
+    return path
+
+env = dict(os.environ)
+env["CLUSTER_TEST_SECRET"] = "itest-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
+env["CLUSTER_TEST_WRONG"] = "a-wrong-secret-of-enough-length"
+
+def start(name, secret_env="CLUSTER_TEST_SECRET"):
+    cfg = write_config(name, secret_env)
+    port_file = os.path.join(work, name + ".port")
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    log = open(os.path.join(work, name + ".log"), "a")
+    p = subprocess.Popen([binary, "node", "--config", cfg, "--port-file", port_file],
+                         stdout=subprocess.DEVNULL, stderr=log, env=env)
+    with open(os.path.join(work, "pids"), "a") as f:
+        f.write("%d\n" % p.pid)
+    for _ in range(400):
+        if os.path.exists(port_file) and open(port_file).read().strip():
+            break
+        if p.poll() is not None:
+            break
+        time.sleep(0.025)
+    http = int(open(port_file).read())
+    procs[name] = (p, http)
+    return p, http
+
+def status(name):
+    out = subprocess.run([binary, "cluster", "status", "--url",
+                          "http://127.0.0.1:%d" % procs[name][1], "--json"],
+                         capture_output=True, text=True, timeout=20)
+    if out.returncode != 0:
+        return None
+    return json.loads(out.stdout)
+
+def states(name):
+    st = status(name)
+    if st is None:
+        return {}
+    newest = {}
+    for m in st["members"]:
+        if m["id"] not in newest or int(m["uid"]) > int(newest[m["id"]]["uid"]):
+            newest[m["id"]] = m
+    return {k: v["state"] for k, v in newest.items()}
+
+def wait(pred, seconds, step=0.05):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+def ready(name):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/ready" % procs[name][1], timeout=5) as r:
+            return r.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+def all_up(names):
+    return all(states(n) == {m: "up" for m in names} for n in names)
+
+def gone(name, who):
+    s = states(name).get(who)
+    return s in (None, "down", "removed")
+
+# 1. join
+for n in ("n1", "n2", "n3"):
+    start(n)
+check(wait(lambda: all_up(["n1", "n2", "n3"]), 30), "three nodes join and every view shows three up")
+st = status("n2")
+check(st is not None and st["joined"], "n2 says it joined")
+if st:
+    pids = sorted(m["pid"] for m in st["members"])
+    check(pids == sorted(procs[n][0].pid for n in ("n1", "n2", "n3")), "members carry their pids")
+    check(all(m["url"].startswith("http://127.0.0.1:") for m in st["members"]), "members carry their urls")
+check(all(ready(n) for n in ("n1", "n2", "n3")), "/ready is 200 on every joined node")
+table = subprocess.run([binary, "cluster", "status", "--url", "http://127.0.0.1:%d" % procs["n1"][1]],
+                       capture_output=True, text=True, timeout=20).stdout
+check("n3" in table and "up" in table, "cluster status prints a table")
+
+# 2. wrong secret
+start("bad", "CLUSTER_TEST_WRONG")
+time.sleep(3)
+check("bad" not in states("n1"), "the node with the wrong secret is not in the view")
+check(not ready("bad"), "/ready is 503 on the refused node")
+refused = (status("n1") or {}).get("counters", {}).get("refused", 0) + \
+          (status("n2") or {}).get("counters", {}).get("refused", 0)
+check(refused >= 1, "a seed counted the refusal (%d)" % refused)
+badlog = open(os.path.join(work, "bad.log")).read()
+check("does not know the cluster secret" in badlog, "the refused node's log says why")
+check(env["CLUSTER_TEST_WRONG"] not in badlog and env["CLUSTER_TEST_SECRET"] not in badlog,
+      "no secret in the log")
+procs["bad"][0].kill()
+
+# 3. SIGSTOP / SIGCONT
+old_uid = [m["uid"] for m in status("n3")["members"] if m["id"] == "n3"][0]
+p3 = procs["n3"][0]
+t0 = time.monotonic()
+p3.send_signal(signal.SIGSTOP)
+ok = wait(lambda: gone("n1", "n3") and gone("n2", "n3"), 10, 0.02)
+took = time.monotonic() - t0
+print("frozen node down after %.2f s" % took, flush=True)
+check(ok and took < 3.0, "a frozen node is down on the others within 3 s (%.2f s)" % took)
+check(states("n1").get("n2") == "up", "the others stay up")
+p3.send_signal(signal.SIGCONT)
+check(wait(lambda: all_up(["n1", "n2", "n3"]), 30), "after SIGCONT it rejoins and all are up")
+new_uid = [m["uid"] for m in status("n3")["members"] if m["id"] == "n3" and m["self"]][0]
+check(int(new_uid) > int(old_uid), "it rejoined as a new incarnation (uid %s > %s)" % (new_uid, old_uid))
+
+# 4. kill -9 and restart on the same port
+p3 = procs["n3"][0]
+t0 = time.monotonic()
+p3.kill()
+p3.wait()
+ok = wait(lambda: gone("n1", "n3"), 10, 0.01)
+took = time.monotonic() - t0
+print("killed node down after %.3f s" % took, flush=True)
+check(ok and took < 1.5, "a killed node is down at once (%.3f s)" % took)
+start("n3")
+check(wait(lambda: all_up(["n1", "n2", "n3"]), 30), "restarted on the same port it rejoins")
+
+# 5. graceful leave
+p2 = procs["n2"][0]
+seen_down = []
+p2.send_signal(signal.SIGTERM)
+def left():
+    s = states("n1").get("n2")
+    if s == "down":
+        seen_down.append(s)
+    return s in (None, "removed")
+check(wait(left, 20, 0.02), "a node that leaves ends removed on the others")
+check(not seen_down, "it is never down")
+check(p2.wait(timeout=30) == 0, "the leaving node exits 0")
+check(states("n1").get("n3") == "up", "the rest stay up")
+
+for n, (p, _) in procs.items():
+    if p.poll() is None:
+        p.terminate()
+for n, (p, _) in procs.items():
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+if failures:
+    for n in procs:
+        print("---- " + n + ".log (tail)")
+        print("".join(open(os.path.join(work, n + ".log")).readlines()[-25:]))
+    sys.exit(1)
+print("cluster_nodes: ok")
+PY

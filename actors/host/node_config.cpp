@@ -490,10 +490,11 @@ const config_schema& node_schema() {
                    "cluster.",
                    keys_of(cache_fields())});
     s.add_section({"cluster", false,
-                   "Optional: present (its header, or any of its keys set from the file, the "
-                   "environment or the command line), the node is a member of a cluster; "
-                   "absent, it runs alone. Read by the cluster node actor. TLS between nodes "
-                   "(tls_* keys) comes later, with the transport that uses it.",
+                   "Optional: this node's cluster membership, read by the cluster node "
+                   "actor. Given (its header, or any of its keys from the environment or the "
+                   "command line), it is checked when the config loads and its secret's "
+                   "variable at start; absent, the node runs alone. No tls_* keys yet: TLS "
+                   "between nodes comes with the transport that uses it.",
                    keys_of(cluster::cluster_fields())});
     s.add_section({"provider", true, "An LLM provider that agents name in their provider key.",
                    keys_of(provider_fields())});

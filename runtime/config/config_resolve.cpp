@@ -197,10 +197,10 @@ std::map<std::string, std::vector<env_target>> resolver::env_names() const {
 }
 
 // The variables the *_env keys name ([cluster] secret_env, [node]
-// auth_token_env, a provider's api_key_env), as set in the file or by
-// default: they hold secrets, not config values, so an AGENTGRAPH_* name
-// among them (secret_env's default, AGENTGRAPH_CLUSTER_SECRET) is left
-// alone rather than refused as a mistyped key.
+// auth_token_env, a provider's api_key_env) in the file and by default:
+// they hold secrets, not config values, so an AGENTGRAPH_* name among them
+// (secret_env's default, AGENTGRAPH_CLUSTER_SECRET) is left alone rather
+// than refused as a mistyped key.
 std::set<std::string> resolver::secret_vars() const {
   std::set<std::string> out;
   for (const auto& sec : tree_.sections)
@@ -209,7 +209,7 @@ std::set<std::string> resolver::secret_vars() const {
         continue;
       if (auto e = sec.find(k.name))
         out.insert(std::get<std::string>(e->value));
-      else if (k.default_value)
+      if (k.default_value)
         out.insert(std::get<std::string>(*k.default_value));
     }
   return out;

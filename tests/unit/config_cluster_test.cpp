@@ -68,7 +68,9 @@ std::string beyond(value_type type, long double bound, int step) {
   switch (type) {
     case value_type::duration:
       return std::to_string(static_cast<int64_t>(bound) + step) + "ms";
-    case value_type::number: return format_config_value(static_cast<double>(bound) + step * 0.5);
+    case value_type::number:
+      return format_config_value(
+        config_value{std::in_place_type<double>, static_cast<double>(bound) + step * 0.5});
     default: return std::to_string(static_cast<int64_t>(bound) + step);
   }
 }
@@ -281,6 +283,10 @@ TEST_CASE("config cluster: a secret_env variable is not taken for a mistyped key
   auto named = load(section({}, "AGENTGRAPH_PROD_SECRET"),
                     {{"AGENTGRAPH_PROD_SECRET", "0123456789abcdef"}});
   REQUIRE_MESSAGE(named, describe(named.error()));
+  // The default's variable too, even where the file names another one.
+  auto by_default = load(section({}, "AGENTGRAPH_PROD_SECRET"),
+                         {{"AGENTGRAPH_CLUSTER_SECRET", "0123456789abcdef"}});
+  REQUIRE_MESSAGE(by_default, describe(by_default.error()));
   // Another AGENTGRAPH_* variable is still refused, without its value.
   auto typo = load_error(section({}, "AGENTGRAPH_PROD_SECRET"),
                          {{"AGENTGRAPH_CLUSTER_SECRETS", "0123456789abcdef"}});

@@ -42,11 +42,12 @@ caf::error blame(const config_section& sec, const caf::error& err) {
 }
 
 // Where `key` starts in `text` as a whole word (not inside a longer key
-// such as "port" in "transport_timeout"), or npos.
+// such as "port" in "transport_timeout", nor the "port" of "host:port"), or
+// npos.
 size_t word_at(std::string_view text, std::string_view key) {
   auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   for (auto at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
-    const bool starts = at == 0 || !word_char(text[at - 1]);
+    const bool starts = at == 0 || (!word_char(text[at - 1]) && text[at - 1] != ':');
     const bool ends = at + key.size() == text.size() || !word_char(text[at + key.size()]);
     if (starts && ends)
       return at;

@@ -230,6 +230,9 @@ TEST_CASE("config cluster: a bad seed is refused naming the entry") {
         == "node.ini:8: [cluster] seeds must list at least one host:port");
   CHECK(load_error(with("[cluster]\nname = prod\n"))
         == "node.ini:6 (default): [cluster] seeds must list at least one host:port");
+  // The "port" of "host:port" is not the port key, set or not.
+  CHECK(load_error(with("[cluster]\nname = prod\nport = 7400\n"))
+        == "node.ini:6 (default): [cluster] seeds must list at least one host:port");
   // More seeds than the cluster may have members.
   CHECK(load_error(section("members_max = 1\n"), {}, {"cluster.seeds=h:1,h:2"})
         == "--set cluster.seeds=h:1,h:2: [cluster] seeds lists more nodes than members_max");

@@ -2,7 +2,8 @@
 // the key tables each component declares beside its *_config.hpp
 // (agent_config_keys, provider_config_keys, tool_config_keys,
 // memory_config_keys, supervision_config_keys, cache_config_keys,
-// node/node_config_keys; the binding machinery is
+// node/node_config_keys, net/cluster/cluster_config_keys; the binding
+// machinery is
 // runtime/config/config_binding.hpp), binds a resolved tree into
 // node_config and checks what crosses sections. Only the host's own
 // sections, [runtime] and [workflow.<name>], declare their keys here.
@@ -20,6 +21,7 @@
 #include "actors/memory/memory_config_keys.hpp"
 #include "actors/provider/provider_config_keys.hpp"
 #include "actors/tool/tool_config_keys.hpp"
+#include "net/cluster/cluster_config_keys.hpp"
 #include "runtime/cache/cache_config_keys.hpp"
 #include "runtime/config/config_binding.hpp"
 #include "runtime/config/config_resolve.hpp"
@@ -187,12 +189,27 @@ const std::vector<field<workflow_config>>& workflow_fields() {
   return fields;
 }
 
+// A fixed section is always in the resolved tree, its keys at their
+// defaults. It was given when the file has its header (the section's origin
+// is then "node.ini:LINE") or any source set one of its keys.
+bool section_given(const config_section& sec) {
+  return sec.origin != config_default_origin
+         || std::any_of(sec.entries.begin(), sec.entries.end(),
+                        [](const auto& kv) { return !kv.second.is_default(); });
+}
+
 node_config bind_tree(const config_tree& tree) {
   node_config cfg;
   bind_section(*tree.find("runtime"), runtime_fields(), cfg.runtime);
   bind_section(*tree.find("supervisor"), supervisor_fields(), cfg.supervisor);
   bind_section(*tree.find("node"), node_fields(), cfg.node);
   bind_section(*tree.find("cache"), cache_fields(), cfg.cache);
+  // Optional: without the section the node runs alone, as before clusters.
+  if (const auto& sec = *tree.find("cluster"); section_given(sec)) {
+    cluster::cluster_config c;
+    bind_section(sec, cluster::cluster_fields(), c);
+    cfg.cluster = std::move(c);
+  }
   cfg.providers = bind_family(tree, "provider", provider_fields());
   cfg.tools = bind_family(tree, "tool", tool_fields());
   cfg.memories = bind_family(tree, "memory", memory_fields());
@@ -472,6 +489,13 @@ const config_schema& node_schema() {
                    "Shared levels of the multi-level cache: L2 per process, L3 Redis per "
                    "cluster.",
                    keys_of(cache_fields())});
+    s.add_section({"cluster", false,
+                   "Optional: this node's cluster membership, read by the cluster node "
+                   "actor. Given (its header, or any of its keys from the environment or the "
+                   "command line), it is checked when the config loads and its secret's "
+                   "variable at start; absent, the node runs alone. No tls_* keys yet: TLS "
+                   "between nodes comes with the transport that uses it.",
+                   keys_of(cluster::cluster_fields())});
     s.add_section({"provider", true, "An LLM provider that agents name in their provider key.",
                    keys_of(provider_fields())});
     s.add_section(

@@ -38,6 +38,7 @@
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
+#include "net/cluster/cluster_config.hpp"
 #include "runtime/cache/cache_config.hpp"
 #include "runtime/config/config_schema.hpp"
 #include "runtime/log.hpp"
@@ -88,6 +89,13 @@ struct node_config {
   std::vector<agent_config> agents;
   std::vector<group_config> groups;
   std::vector<workflow_config> workflows;
+  // The [cluster] section, read by the cluster node actor
+  // (net/cluster/node_actor.hpp). Set only when the config gives the section:
+  // its header in the file, or any of its keys from the file, the
+  // environment (AGENTGRAPH_CLUSTER_<KEY>) or the command line
+  // (cluster.<key>=value). Absent: std::nullopt, and the node runs alone.
+  // When set it has passed cluster::validate (the load refuses it otherwise).
+  std::optional<cluster::cluster_config> cluster;
 
   // Agents and tools of kind agent in an order where every agent tool comes
   // after the agent it calls and every agent after its agent tools (computed
@@ -112,8 +120,8 @@ struct node_config {
 // `overrides` from the command line, validates, binds and cross-checks:
 // agents name existing providers, tools and memories; agent tools name
 // existing agents without forming a cycle; at least one agent exists; the
-// components' own validators accept their sections
-// (node_config_checks.hpp).
+// components' own validators accept their sections, cluster::validate the
+// [cluster] section when given (node_config_checks.hpp).
 // Errors name the key, the file and the line (or the variable / command
 // line) that caused them.
 [[nodiscard]] caf::expected<node_config> load_node_config(
@@ -125,10 +133,12 @@ struct node_config {
 // URL, the L2 bounds), each provider's rules file or API key
 // (check_provider_startable), each tool's config (validate_tool_config:
 // a file_read root must exist) and each workflow file against the node's
-// agents, groups and tools. runtime_builder::from_config calls it before it starts
-// anything and `agentgraph config check` calls it too, so the check refuses
-// what a start would, with the same message. Reads files and the process
-// environment: setup code only.
+// agents, groups and tools; with a [cluster] section, the variable its
+// secret_env names must hold a usable secret (cluster_secret::make; the
+// error names the variable, never the value). runtime_builder::from_config
+// calls it before it starts anything and `agentgraph config check` calls it
+// too, so the check refuses what a start would, with the same message.
+// Reads files and the process environment: setup code only.
 [[nodiscard]] caf::error check_node_resources(const node_config& cfg);
 
 // The same for text in memory. `origin` labels messages ("node.ini"); its

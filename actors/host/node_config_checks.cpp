@@ -1,11 +1,18 @@
 #include "actors/host/node_config_checks.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string_view>
+#include <utility>
 
 #include "actors/memory/memory_store.hpp"
 #include "actors/provider/provider_factory.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/workflow/workflow_file.hpp"
+#include "net/cluster/cluster_auth.hpp"
+#include "net/cluster/cluster_config_keys.hpp"
+#include "net/cluster/node_actor.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/resilience/price_table.hpp"
 
@@ -34,6 +41,80 @@ caf::error blame(const config_section& sec, const caf::error& err) {
   return config_error(code, sec.origin, sec.name, {}, text);
 }
 
+// Where `key` starts in `text` as a whole word (not inside a longer key
+// such as "port" in "transport_timeout", nor the "port" of "host:port"), or
+// npos.
+size_t word_at(std::string_view text, std::string_view key) {
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (auto at = text.find(key); at != std::string_view::npos; at = text.find(key, at + 1)) {
+    const bool starts = at == 0 || (!word_char(text[at - 1]) && text[at - 1] != ':');
+    const bool ends = at + key.size() == text.size() || !word_char(text[at + key.size()]);
+    if (starts && ends)
+      return at;
+  }
+  return std::string_view::npos;
+}
+
+// cluster::validate says "[cluster] <key> ..." (or "[cluster] <key>: ...")
+// and may name a second key it compares with. The error is re-issued
+// blaming where its subject (the first key named) was set; when the subject
+// kept its default, a key it names that somebody did set ("transport_timeout
+// must be at least 4 x transport_heartbeat" after transport_heartbeat = 1s),
+// else the section header, else whatever set a key of the section (the
+// environment or the command line can give the section without a header).
+caf::error blame_cluster(const config_section& sec, const caf::error& err) {
+  auto text = error_context(err);
+  const std::string prefix = "[" + sec.name + "] ";
+  if (text.rfind(prefix, 0) == 0)
+    text.erase(0, prefix.size());
+  std::vector<std::pair<size_t, std::string>> named;
+  for (const auto& f : cluster::cluster_fields())
+    if (auto at = word_at(text, f.spec.name); at != std::string_view::npos)
+      named.emplace_back(at, f.spec.name);
+  std::sort(named.begin(), named.end());
+  auto set = [&](const std::string& key) {
+    auto e = sec.find(key);
+    return e != nullptr && !e->is_default();
+  };
+  std::string origin;
+  for (const auto& [at, key] : named)
+    if (set(key)) {
+      origin = sec.origin_of(key);
+      break;
+    }
+  if (origin.empty() && sec.origin != config_default_origin)
+    origin = sec.origin + " (default)";
+  for (const auto& [key, e] : sec.entries)
+    if (origin.empty() && !e.is_default())
+      origin = e.origin;
+  return config_error(errc_of(err).value_or(errc::invalid_argument), origin, sec.name, {}, text);
+}
+
+caf::error check_cluster(const config_section& sec, const cluster::cluster_config& c) {
+  if (c.secret_env.empty())
+    return config_error(errc::invalid_argument, sec.origin_of("secret_env"), sec.name,
+                        "secret_env", "must name the environment variable of the secret");
+  if (auto err = cluster::validate(c))
+    return blame_cluster(sec, err);
+  return caf::none;
+}
+
+// The secret's variable: set, and accepted by the very function the node
+// actor's secret comes from. Messages name the variable, never its value.
+caf::error check_cluster_secret(const cluster::cluster_config& c) {
+  const char* value = std::getenv(c.secret_env.c_str());
+  if (value == nullptr)
+    return make_error(errc::invalid_argument,
+                      "cluster.secret_env: the environment variable " + c.secret_env +
+                        " is not set; it must hold the cluster's shared secret (at least " +
+                        std::to_string(cluster::secret_bytes_min) + " bytes)");
+  auto secret = cluster::cluster_secret::make(value, "environment variable " + c.secret_env);
+  if (!secret)
+    return make_error(errc_of(secret.error()).value_or(errc::invalid_argument),
+                      "cluster.secret_env: " + error_context(secret.error()));
+  return caf::none;
+}
+
 }  // namespace node_config_checks_detail
 
 caf::error check_component_configs(const config_tree& tree, const node_config& cfg) {
@@ -49,10 +130,13 @@ caf::error check_component_configs(const config_tree& tree, const node_config& c
       return config_error(errc::invalid_argument, sec.origin_of("agents"), sec.name, "agents",
                           "a group needs at least one member agent");
     }
+  if (cfg.cluster)
+    return check_cluster(*tree.find("cluster"), *cfg.cluster);
   return caf::none;
 }
 
 caf::error check_node_resources(const node_config& cfg) {
+  using namespace node_config_checks_detail;
   if (!cfg.runtime.prices.empty())
     if (auto prices = load_price_table(cfg.runtime.prices); !prices)
       return make_error(errc_of(prices.error()).value_or(errc::invalid_argument),
@@ -85,6 +169,8 @@ caf::error check_node_resources(const node_config& cfg) {
     if (auto g = load_workflow(w.file, names); !g)
       return make_error(errc_of(g.error()).value_or(errc::invalid_argument),
                         "workflow '" + w.name + "': " + error_context(g.error()));
+  if (cfg.cluster)
+    return check_cluster_secret(*cfg.cluster);
   return caf::none;
 }
 

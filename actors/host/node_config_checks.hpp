@@ -3,12 +3,14 @@
 // `agentgraph config check` refuses exactly what `run` and `node` refuse:
 //
 // * check_component_configs: the components' own validators
-//   (validate_memory_config, a group's member count), run by
+//   (validate_memory_config, a group's member count, cluster::validate for
+//   a given [cluster] section), run by
 //   load_node_config on every load. Pure; each error blames the source of
 //   the offending key (file:line, `--set ...`, `environment ...`).
 // * check_node_resources (node_config.hpp): what needs the file system or
-//   the process environment, run by runtime_builder::from_config before it starts
-//   anything and by `config check`.
+//   the process environment (the cluster secret's variable), run by
+//   runtime_builder::from_config before it starts anything and by
+//   `config check`.
 #pragma once
 
 #include <caf/error.hpp>

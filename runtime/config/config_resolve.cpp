@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "runtime/config/config_text.hpp"
 
@@ -99,6 +100,7 @@ class resolver {
   config_section* find_section(std::string_view name);
   std::string section_hint(std::string_view family) const;
   std::map<std::string, std::vector<env_target>> env_names() const;
+  std::set<std::string> secret_vars() const;
 
   const config_schema& schema_;
   const std::string base_dir_;
@@ -194,8 +196,28 @@ std::map<std::string, std::vector<env_target>> resolver::env_names() const {
   return out;
 }
 
+// The variables the *_env keys name ([cluster] secret_env, [node]
+// auth_token_env, a provider's api_key_env) in the file and by default:
+// they hold secrets, not config values, so an AGENTGRAPH_* name among them
+// (secret_env's default, AGENTGRAPH_CLUSTER_SECRET) is left alone rather
+// than refused as a mistyped key.
+std::set<std::string> resolver::secret_vars() const {
+  std::set<std::string> out;
+  for (const auto& sec : tree_.sections)
+    for (const auto& k : schema_.find(sec.family)->keys) {
+      if (k.rules.type != value_type::string || !k.name.ends_with("_env"))
+        continue;
+      if (auto e = sec.find(k.name))
+        out.insert(std::get<std::string>(e->value));
+      if (k.default_value)
+        out.insert(std::get<std::string>(*k.default_value));
+    }
+  return out;
+}
+
 caf::error resolver::apply_env(const std::map<std::string, std::string>& env) {
   auto names = env_names();
+  const auto secrets = secret_vars();
   size_t seen = 0;
   for (const auto& [var, text] : env) {
     if (var.rfind(config_env_prefix, 0) != 0 || var == config_path_env
@@ -207,6 +229,8 @@ caf::error resolver::apply_env(const std::map<std::string, std::string>& env) {
                                                     " AGENTGRAPH_* variables");
     auto origin = "environment " + var;
     auto i = names.find(var);
+    if (i == names.end() && secrets.contains(var))
+      continue;
     if (i == names.end()) {
       std::vector<std::string> known;
       for (const auto& kv : names)

@@ -12,7 +12,9 @@
 // AGENTGRAPH_CONFIG, the default config path read by the CLI, and
 // AGENTGRAPH_TEST_*, set by the test harness for the tests (the throwaway
 // servers' addresses: AGENTGRAPH_TEST_REDIS_URL); no section is named
-// `test`, so no key is lost. If two keys
+// `test`, so no key is lost; and a variable that a *_env key names in the
+// file or by default (a secret's variable, such as [cluster] secret_env's
+// default AGENTGRAPH_CLUSTER_SECRET). If two keys
 // map to the same variable name (e.g. [agent.a_b] x and [agent.a-b] x) that
 // variable is rejected as ambiguous when it is set.
 //

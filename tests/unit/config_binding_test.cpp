@@ -333,9 +333,12 @@ TEST_CASE("config: every key of every section reaches its struct field") {
     covered.insert(r.section.substr(0, r.section.find('.')) + "." + r.key);
   for (const auto& r : others)
     covered.insert(r.section.substr(0, r.section.find('.')) + "." + r.key);
+  // [cluster] is optional and checked across its keys: its own test
+  // (config_cluster_test.cpp) sets every key and checks every field.
   for (const auto& s : node_schema().sections())
     for (const auto& k : s.keys)
-      CHECK_MESSAGE(covered.count(s.name + "." + k.name) == 1, s.name << "." << k.name);
+      CHECK_MESSAGE((s.name == "cluster" || covered.count(s.name + "." + k.name) == 1),
+                    s.name << "." << k.name);
 }
 
 TEST_CASE("config: named sections become list entries named after the section") {

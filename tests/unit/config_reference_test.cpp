@@ -31,7 +31,9 @@ std::string read_reference() {
 }
 
 // "family.key" -> how reference.ini documents it. Both commented-out
-// (';key = value') and active settings count; '#' lines are prose.
+// (';key = value') and active settings count; '#' lines are prose. An
+// optional section's header is commented out too (';[cluster]'), so the
+// file stays a config without it.
 std::map<std::string, documented_key> documented_keys(const std::string& text) {
   std::map<std::string, documented_key> out;
   std::string family;
@@ -41,6 +43,8 @@ std::map<std::string, documented_key> documented_keys(const std::string& text) {
     auto line = trim(raw);
     if (line.empty() || line[0] == '#')
       continue;
+    if (line.rfind(";[", 0) == 0)
+      line.remove_prefix(1);
     if (line[0] == '[') {
       auto name = line.substr(1, line.find(']') - 1);
       family = std::string{name.substr(0, name.find('.'))};
@@ -105,4 +109,5 @@ TEST_CASE("config: reference.ini is a valid config") {
   CHECK(cfg->agents[0].name == "example");
   CHECK(cfg->tools.at(0).kind == "calculator");
   CHECK(cfg->providers.at(0).name == "scripted");
+  CHECK_FALSE(cfg->cluster.has_value());  // its header is commented out
 }

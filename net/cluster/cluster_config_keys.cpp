@@ -1,0 +1,127 @@
+#include "net/cluster/cluster_config_keys.hpp"
+
+#include "runtime/cluster/membership_view.hpp"
+#include "runtime/cluster/phi_accrual.hpp"
+
+namespace agentgraph::cluster {
+
+using namespace std::chrono_literals;
+
+const std::vector<field<cluster_config>>& cluster_fields() {
+  static const auto fields = [] {
+    using S = cluster_config;
+    const S d;
+    return std::vector<field<S>>{
+        bind(string_key("name", d.name,
+                        "Name of the cluster (1-128 bytes); a node that says hello for another "
+                        "cluster is refused. Required when the section is present."),
+             &S::name),
+        bind(string_key("node_id", d.node_id,
+                        "This node's member name in the cluster (at most 128 bytes); empty: "
+                        "its advertised host:port."),
+             &S::node_id),
+        bind(string_key("listen", d.listen,
+                        "Interface (address) the node actor is published on for its peers."),
+             &S::listen),
+        bind(uint_key("port", d.port, 0, 65535,
+                      "TCP port the node actor is published on; 0: the OS picks a free one."),
+             &S::port),
+        bind(string_key("advertise_host", d.advertise_host,
+                        "Host peers dial to reach this node (behind NAT or when listening on "
+                        "0.0.0.0); empty: the listen address."),
+             &S::advertise_host),
+        bind(list_key("seeds",
+                      "Seed nodes, comma-separated host:port (port 1-65535): at least one, at "
+                      "most members_max. The node joins through them; a node that lists itself "
+                      "first forms the cluster alone when no other seed answers within "
+                      "join_timeout."),
+             &S::seeds),
+        bind(string_key("secret_env", d.secret_env,
+                        "Name of the environment variable holding the cluster's shared secret "
+                        "(16-4096 bytes). Nodes prove to each other that they know it before "
+                        "one admits the other; the value never appears in a file, a log or an "
+                        "error. The variable must be set when the section is present."),
+             &S::secret_env),
+        bind(duration_key("heartbeat_interval", d.heartbeat_interval, 10ms, 1min,
+                          "How often the node sends a heartbeat to each member; also the "
+                          "failure detector's first estimate of the interval."),
+             &S::heartbeat_interval),
+        bind(duration_key("acceptable_heartbeat_pause", d.acceptable_heartbeat_pause, 0ms, 10min,
+                          "Silence the failure detector forgives on top of the usual heartbeat "
+                          "interval (GC pauses, busy hosts): larger suspects a silent member "
+                          "later."),
+             &S::acceptable_heartbeat_pause),
+        bind(duration_key("min_std_deviation", d.min_std_deviation, 1ms, 1min,
+                          "Least standard deviation the failure detector assumes for heartbeat "
+                          "intervals, so very regular heartbeats do not make it jumpy."),
+             &S::min_std_deviation),
+        bind(double_key("phi_threshold", d.phi_threshold, 1.0, 100.0,
+                        "Suspicion (phi) above which a silent member is unreachable: phi 8 "
+                        "means a silence that long has odds of 1 in 10^8. Lower detects a "
+                        "failure sooner, with more false alarms; with the defaults a silent "
+                        "member crosses 8 about 1.5s after its last heartbeat."),
+             &S::phi_threshold),
+        bind(uint_key("phi_samples_max", d.phi_samples_max, 2, phi_samples_limit,
+                      "Heartbeat intervals the failure detector remembers per member; the "
+                      "oldest is dropped."),
+             &S::phi_samples_max),
+        bind(duration_key("transport_heartbeat", d.transport_heartbeat, 10ms, 1min,
+                          "Heartbeat interval of CAF's connections between nodes (CAF's "
+                          "middleman.heartbeat-interval)."),
+             &S::transport_heartbeat),
+        bind(duration_key("transport_timeout", d.transport_timeout, 40ms, 10min,
+                          "A connection between nodes silent this long is closed (CAF's "
+                          "middleman.connection-timeout); at least 4 x transport_heartbeat."),
+             &S::transport_timeout),
+        bind(duration_key("gossip_interval", d.gossip_interval, 10ms, 1min,
+                          "How often the node gossips its membership view to a peer; also the "
+                          "first wait before reconnecting to a peer, doubling up to "
+                          "reconnect_backoff_max."),
+             &S::gossip_interval),
+        bind(duration_key("stable_after", d.stable_after, 1ms, 1h,
+                          "How long the set of unreachable members must stay the same before "
+                          "keep-majority downing decides which side goes down."),
+             &S::stable_after),
+        bind(bool_key("down_on_refused", d.down_on_refused,
+                      "A member whose port refuses connections (its process is gone) is down "
+                      "at once, without waiting for the failure detector and stable_after."),
+             &S::down_on_refused),
+        bind(bool_key("down_all_when_unstable", d.down_all_when_unstable,
+                      "When the unreachable set keeps changing for 10 x stable_after past "
+                      "stable_after, every member goes down, this node included, rather than "
+                      "risk two halves running at once."),
+             &S::down_all_when_unstable),
+        bind(duration_key("connect_timeout", d.connect_timeout, 1ms, 10min,
+                          "Deadline of one connection attempt to a peer, and of publishing the "
+                          "node actor; a peer that misses it is retried after a backoff."),
+             &S::connect_timeout),
+        bind(duration_key("join_timeout", d.join_timeout, 1ms, 10min,
+                          "Deadline of each step of an admission handshake; a pending "
+                          "handshake expires after it, and a node that lists itself first "
+                          "among the seeds forms the cluster alone after it."),
+             &S::join_timeout),
+        bind(duration_key("reconnect_backoff_max", d.reconnect_backoff_max, 1ms, 10min,
+                          "Longest wait between connection attempts to a peer that failed."),
+             &S::reconnect_backoff_max),
+        bind(uint_key("connectors_stalled_max", d.connectors_stalled_max, 1, 1024,
+                      "Times in a row a peer endpoint whose connect timed out gets a fresh "
+                      "connector (each stuck one holds a thread until the kernel gives up); "
+                      "then it waits for its connector."),
+             &S::connectors_stalled_max),
+        bind(uint_key("members_max", d.members_max, 1, view_members_limit,
+                      "Members the cluster may have, this node included."),
+             &S::members_max),
+        bind(uint_key("handshakes_max", d.handshakes_max, 1, 100'000,
+                      "Admission handshakes pending at once on this node; one more hello is "
+                      "refused."),
+             &S::handshakes_max),
+        bind(bool_key("dedicated_thread", d.dedicated_thread,
+                      "Run the node actor on its own thread, so a saturated scheduler cannot "
+                      "starve heartbeats. false only for virtual time (tests, simulation)."),
+             &S::dedicated_thread),
+    };
+  }();
+  return fields;
+}
+
+}  // namespace agentgraph::cluster

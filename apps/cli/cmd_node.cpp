@@ -33,6 +33,7 @@
 #include <boost/program_options.hpp>
 
 #include "actors/host/cluster/cluster_host.hpp"
+#include "actors/host/cluster/cluster_metrics.hpp"
 #include "actors/host/node/gateway.hpp"
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
@@ -147,9 +148,12 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   start.random_bits = std::random_device{}();
   start.pid = static_cast<int32_t>(::getpid());
   start.url = url;
+  start.figures = std::make_shared<cluster::cluster_figures>();
+  if (auto err = add_cluster_metrics(rt.metrics(), start.figures))
+    return err;
   auto node = start_cluster_node(rt.system(), std::move(start));
   if (node)
-    gw.set_cluster(*node);
+    gw.set_cluster(caf::actor_cast<caf::actor>(*node));
   return node;
 }
 

@@ -1,5 +1,7 @@
 #include "net/cluster/node_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman_actor.hpp>
@@ -93,7 +95,7 @@ cluster_status make_status(node_self self) {
     m.record = rec;
     m.reachable = st.view->reachable(id);
     if (auto h = st.health.find(id); h != st.health.end()) {
-      m.phi = h->second.detector.phi(now);
+      m.phi = std::max(0.0, h->second.detector.phi(now));  // the approximation dips to -0
       m.load = h->second.load;
     } else if (id == st.self_id) {
       m.load = st.load;

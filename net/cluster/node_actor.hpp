@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 
 #include "net/cluster/cluster_auth.hpp"
 #include "net/cluster/cluster_config.hpp"
+#include "net/cluster/cluster_figures.hpp"
 #include "net/cluster/cluster_interface.hpp"
 
 namespace agentgraph::cluster {
@@ -49,6 +51,9 @@ struct node_args {
   std::string url;                  // this node's HTTP gateway, for peers
   caf::io::middleman_actor publisher;
   std::function<caf::io::middleman_actor()> make_connector;
+  // Where the node publishes its status after each tick (for metrics); may
+  // be null.
+  std::shared_ptr<cluster_figures> figures;
 };
 
 // The first problem of `cfg` for the node actor (bounds, seeds, timings),

@@ -295,6 +295,8 @@ void on_tick(node_self self) {
   drive_links(self, now);
   if (!st.joined) {
     answer_waiting(self);
+    if (st.args->figures)
+      st.args->figures->publish(make_status(self));
     return;
   }
   node_membership_detail::send_heartbeats(self);
@@ -321,6 +323,8 @@ void on_tick(node_self self) {
       }
   }
   answer_waiting(self);
+  if (st.args->figures)
+    st.args->figures->publish(make_status(self));
 }
 
 }  // namespace agentgraph::cluster

@@ -9,12 +9,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
 #include "net/cluster/cluster_config.hpp"
+#include "net/cluster/cluster_figures.hpp"
 #include "net/cluster/cluster_interface.hpp"
 
 namespace agentgraph {
@@ -26,6 +28,8 @@ struct cluster_start {
   uint32_t random_bits = 0;  // for the first uid (next_uid)
   int32_t pid = 0;
   std::string url;           // this node's gateway
+  // Where the node actor publishes its status for metrics; may be null.
+  std::shared_ptr<cluster::cluster_figures> figures;
 };
 
 // The middleman settings a cluster node needs (design §1 item 2, §5.2):

@@ -379,9 +379,9 @@ void gateway::set_ready(bool ready) {
   impl_->ready = ready;
 }
 
-void gateway::set_cluster(cluster::node_actor node) {
+void gateway::set_cluster(caf::actor node) {
   std::lock_guard lock{impl_->cluster_mutex};
-  impl_->cluster_node = std::move(node);
+  impl_->cluster_node = caf::actor_cast<cluster::node_actor>(std::move(node));
 }
 
 void gateway::begin_drain() {

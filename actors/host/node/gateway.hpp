@@ -48,8 +48,9 @@
 
 #include <caf/expected.hpp>
 
+#include <caf/actor.hpp>
+
 #include "actors/host/node_config.hpp"
-#include "net/cluster/cluster_interface.hpp"
 
 namespace agentgraph {
 
@@ -95,8 +96,10 @@ class gateway {
   // /ready answers 200 only when ready, not draining and every provider and
   // memory shard answers within health_ping_timeout.
   void set_ready(bool ready);
-  // The node's cluster actor, for /v1/cluster; unset: not in a cluster.
-  void set_cluster(cluster::node_actor node);
+  // The node's cluster actor (a cluster::node_actor, net/cluster/; untyped
+  // here so the public header stays free of the cluster's types), for
+  // /v1/cluster and /ready; unset: not in a cluster.
+  void set_cluster(caf::actor node);
   // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
   // already accepted keep running and can still be read and streamed.
   void begin_drain();

@@ -19,6 +19,7 @@
 #include "actors/host/node/task_table.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_client.hpp"
+#include "net/cluster/cluster_interface.hpp"
 #include "net/http_server/http_server.hpp"
 #include "runtime/metrics/registry.hpp"
 

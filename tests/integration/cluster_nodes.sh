@@ -151,6 +151,11 @@ if st:
     check(pids == sorted(procs[n][0].pid for n in ("n1", "n2", "n3")), "members carry their pids")
     check(all(m["url"].startswith("http://127.0.0.1:") for m in st["members"]), "members carry their urls")
 check(all(ready(n) for n in ("n1", "n2", "n3")), "/ready is 200 on every joined node")
+with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % procs["n1"][1], timeout=10) as r:
+    metrics = r.read().decode()
+check('agentgraph_cluster_members{state="up"} 3' in metrics, "/metrics counts three members up")
+check("agentgraph_cluster_joined 1" in metrics, "/metrics says the node joined")
+check('agentgraph_cluster_member_phi{member="n2"}' in metrics, "/metrics has phi per peer")
 table = subprocess.run([binary, "cluster", "status", "--url", "http://127.0.0.1:%d" % procs["n1"][1]],
                        capture_output=True, text=True, timeout=20).stdout
 check("n3" in table and "up" in table, "cluster status prints a table")

@@ -46,6 +46,7 @@
 #include <caf/duration.hpp>
 
 #include <caf/message_id.hpp>
+#include <caf/node_id.hpp>
 #include <caf/scheduled_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
@@ -132,6 +133,32 @@ class call_watch {
     }
     AG_ASSERT(deadlines_.size() == calls_.size());
     return true;
+  }
+
+  // The cluster downed the node `node` while its connection may still be up
+  // (a member the majority downed, an asymmetric partition), so CAF will not
+  // kill its proxies: every call to an actor on that node fails now as
+  // request_receiver_down, as if the callee had died. Returns how many.
+  template <class Self>
+  size_t fail_node(Self* self, const caf::node_id& node) {
+    if (!t_ || node == self->node())
+      return 0;
+    auto& calls_ = t_->calls;
+    auto& deadlines_ = t_->deadlines;
+    size_t failed = 0;
+    for (auto it = calls_.begin(); it != calls_.end();) {
+      if (it->second.callee.node() != node) {
+        ++it;
+        continue;
+      }
+      fail(self, it->first, caf::sec::request_receiver_down);
+      deadlines_.erase({it->second.deadline, it->first});
+      release(self, it->second.callee);
+      it = calls_.erase(it);
+      ++failed;
+    }
+    AG_ASSERT(deadlines_.size() == calls_.size());
+    return failed;
   }
 
   // The timer fired: fail every call past its deadline, re-arm for the next.

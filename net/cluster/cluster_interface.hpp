@@ -15,6 +15,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/node_id.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -82,6 +83,11 @@ struct heartbeat_msg {
 struct member_event {
   member_record record;
   std::string why;
+  // The member's CAF node when this node has admitted it (else default):
+  // a subscriber fails its calls in flight to a downed member with
+  // call_watch::fail_node(self, node), since CAF keeps the proxies of a
+  // node whose connection is still up.
+  caf::node_id node;
 };
 
 // What a node counted since it started (every incarnation), for tests,
@@ -136,7 +142,7 @@ typename Inspector::result_type inspect(Inspector& f, heartbeat_msg& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_event& x) {
-  return f(caf::meta::type_name("agentgraph::cluster::member_event"), x.record, x.why);
+  return f(caf::meta::type_name("agentgraph::cluster::member_event"), x.record, x.why, x.node);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_member_status& x) {

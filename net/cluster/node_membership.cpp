@@ -141,8 +141,12 @@ void after_view_change(node_self self, const membership_view& before, const std:
       continue;
     log(rec.state == member_state::down ? log_severity::warn : log_severity::info, "cluster",
         "member state", {{"member", to_string(id)}, {"state", to_string(rec.state)}, {"why", why}});
+    caf::node_id node;
+    for (const auto& [n, m] : st.admitted)
+      if (m == id)
+        node = n;
     for (const auto& s : st.subscribers)
-      self->send(s, member_event_atom::value, member_event{rec, why});
+      self->send(s, member_event_atom::value, member_event{rec, why, node});
   }
   // Everyone admitted hears the news, the members just downed included:
   // that is how a downed node that still has a connection learns it.
@@ -252,7 +256,7 @@ void new_incarnation(node_self self, const std::string& why) {
     gone.id = old;
     gone.state = member_state::down;
     for (const auto& s : st.subscribers)
-      self->send(s, member_event_atom::value, member_event{gone, why});
+      self->send(s, member_event_atom::value, member_event{gone, why, self->node()});
   }
   st.joined = false;
   for (auto& [ep, l] : st.links)
@@ -274,7 +278,7 @@ void new_incarnation(node_self self, const std::string& why) {
   st.join_started = now;
   sync_links(self);
   for (const auto& s : st.subscribers)
-    self->send(s, member_event_atom::value, member_event{me, "starting"});
+    self->send(s, member_event_atom::value, member_event{me, "starting", self->node()});
   answer_waiting(self);
   schedule_tick(self, now);
 }

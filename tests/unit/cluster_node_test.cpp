@@ -11,6 +11,7 @@
 
 #include "actors/host/register_types.hpp"
 #include "net/cluster/node_actor.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph::test::cluster_net {
@@ -486,6 +487,131 @@ TEST_CASE("cluster node: a cluster at members_max refuses one more node") {
   CHECK_FALSE(status_of(net, n3)->joined);
   CHECK(states(net, nodes[0]).size() == 2);
   CHECK(all_up(net, nodes, 2));
+}
+
+}  // namespace agentgraph::test::cluster_net
+
+namespace agentgraph::test::cluster_net {
+
+namespace {
+
+using hold_atom = caf::atom_constant<caf::atom("ag_tshold")>;
+using call_atom = caf::atom_constant<caf::atom("ag_tscall")>;
+using failnode_atom = caf::atom_constant<caf::atom("ag_tsfail")>;
+
+// Never answers: its callers' requests stay in flight.
+using holder_actor = caf::typed_actor<caf::replies_to<hold_atom>::with<int>>;
+
+holder_actor::behavior_type holder_impl(holder_actor::stateful_pointer<std::vector<caf::response_promise>> self) {
+  return {[self](hold_atom) -> caf::result<int> {
+    self->state.push_back(self->make_response_promise());
+    return caf::delegated<int>{};
+  }};
+}
+
+struct caller_state {
+  call_watch watch{16};
+  std::vector<std::string> outcomes;
+};
+
+}  // namespace
+
+TEST_CASE("call_watch: fail_node fails the calls to a downed node at once while its connection is up") {
+  cluster_net net;
+  planet_options o;
+  o.configure = [](caf::actor_system_config& cfg) {
+    register_all_types(cfg);
+    cfg.add_message_type<holder_actor>("ag_test_holder_actor");
+  };
+  o.host = "a";
+  auto& a = net.add_planet(o);
+  o.host = "b";
+  auto& b = net.add_planet(o);
+  auto holder = a.track(a.sys().spawn(holder_impl));
+  REQUIRE(net.publish(a, holder));
+  auto out = std::make_shared<caller_state*>(nullptr);
+  auto connector = b.make_connector();
+  auto caller = b.track(b.sys().spawn([out, connector](caf::stateful_actor<caller_state>* self) {
+    *out = &self->state;
+    route_to_watch(self, &caller_state::watch);
+    return caf::behavior{
+        [self, connector](call_atom) {
+          self->request(connector, std::chrono::seconds{5}, caf::connect_atom::value,
+                        std::string{"a"}, uint16_t{4242})
+              .then([self](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
+                auto h = caf::actor_cast<holder_actor>(ptr);
+                for (int i = 0; i < 3; ++i)
+                  watched_request(
+                      self, self->state.watch, h, self->clock().now() + std::chrono::hours{1},
+                      [self](int) { self->state.outcomes.push_back("reply"); },
+                      [self](caf::error& e) { self->state.outcomes.push_back(caf::to_string(e)); },
+                      hold_atom::value);
+              }, [self](caf::error& e) { self->state.outcomes.push_back("connect " + caf::to_string(e)); });
+        },
+        [self](failnode_atom, caf::node_id node) {
+          self->state.outcomes.push_back("failed " + std::to_string(self->state.watch.fail_node(self, node)));
+        },
+    };
+  }));
+  caf::anon_send(caller, call_atom::value);
+  net.step_all();
+  REQUIRE(*out != nullptr);
+  CHECK((*out)->watch.size() == 3);
+  CHECK((*out)->outcomes.empty());
+  // A node that is not the callee's: nothing fails.
+  caf::anon_send(caller, failnode_atom::value, b.sys().node());
+  net.step_all();
+  CHECK((*out)->watch.size() == 3);
+  caf::anon_send(caller, failnode_atom::value, a.sys().node());
+  net.step_all();
+  REQUIRE((*out)->outcomes.size() == 5);
+  CHECK((*out)->outcomes[0] == "failed 0");
+  CHECK((*out)->outcomes[1] == "failed 3");
+  for (size_t i = 2; i < 5; ++i)
+    CHECK((*out)->outcomes[i] == "system_error(request_receiver_down)");
+  CHECK((*out)->watch.size() == 0);
+  CHECK((*out)->watch.monitored() == 0);
+}
+
+}  // namespace agentgraph::test::cluster_net
+
+namespace agentgraph::test::cluster_net {
+
+TEST_CASE("cluster node: subscribers get every state change, a downed member's with its CAF node") {
+  cluster_net net;
+  const std::vector<std::string> seeds{seed("n1"), seed("n2")};
+  auto n1 = start_node(net, "n1", seeds);
+  auto events = std::make_shared<std::vector<cluster::member_event>>();
+  auto sink = n1.p->track(n1.p->sys().spawn([events]() -> cluster::member_event_sink::behavior_type {
+    return {[events](cluster::member_event_atom, cluster::member_event& e) {
+      events->push_back(std::move(e));
+    }};
+  }));
+  caf::anon_send(n1.node, cluster::member_sub_atom::value, sink);  // anonymous: refused
+  net.step_all();
+  n1.p->sys().spawn([node = n1.node, sink](caf::event_based_actor* self) {
+    self->send(node, cluster::member_sub_atom::value, sink);
+  });
+  std::vector<node_under_test> nodes{n1};
+  for (auto host : {"n2", "n3"})
+    nodes.push_back(start_node(net, host, seeds));
+  REQUIRE(net.advance_until([&] { return all_up(net, nodes, 3); }, 15s));
+  auto saw = [&](const std::string& name, member_state s) {
+    return std::any_of(events->begin(), events->end(), [&](const cluster::member_event& e) {
+      return e.record.id.name == name && e.record.state == s;
+    });
+  };
+  CHECK(saw("n1:4242", member_state::up));
+  CHECK(saw("n2:4242", member_state::up));
+  CHECK(saw("n3:4242", member_state::joining));
+  CHECK(saw("n3:4242", member_state::up));
+  net.freeze(*nodes[2].p);
+  REQUIRE(net.advance_until([&] { return saw("n3:4242", member_state::down); }, 5s, 100ms));
+  auto down = std::find_if(events->begin(), events->end(), [](const cluster::member_event& e) {
+    return e.record.id.name == "n3:4242" && e.record.state == member_state::down;
+  });
+  CHECK(down->node == nodes[2].p->sys().node());
+  CHECK_FALSE(down->why.empty());
 }
 
 }  // namespace agentgraph::test::cluster_net

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <chrono>
 #include <thread>
 
 #include <boost/program_options.hpp>
@@ -131,13 +131,32 @@ class signal_watch {
   std::thread thread_;
 };
 
+// The gateway's tasks in flight for the node actor's heartbeats, read on
+// the node actor's thread. The node actor may outlive the gateway by a few
+// heartbeats (it stops asynchronously), so the gateway is detached from it
+// under the mutex before it is destroyed.
+struct load_source {
+  std::mutex mutex;
+  gateway* gw = nullptr;  // guarded by mutex
+
+  uint32_t read() {
+    std::lock_guard lock{mutex};
+    return gw ? static_cast<uint32_t>(gw->tasks_in_flight()) : 0;
+  }
+  void detach() {
+    std::lock_guard lock{mutex};
+    gw = nullptr;
+  }
+};
+
 // Joins the cluster of `cfg`: the node actor is published and starts to
 // join through the seeds; the gateway serves /v1/cluster from now on. The
 // first incarnation's uid takes the wall clock here, the only place that
 // reads it (the cluster code reads none).
 caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
                                                 const cluster::cluster_config& cfg,
-                                                const std::string& url) {
+                                                const std::string& url,
+                                                const std::shared_ptr<load_source>& load) {
   const char* secret = std::getenv(cfg.secret_env.c_str());
   cluster_start start;
   start.cfg = cfg;
@@ -149,6 +168,8 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   start.pid = static_cast<int32_t>(::getpid());
   start.url = url;
   start.figures = std::make_shared<cluster::cluster_figures>();
+  load->gw = &gw;  // before any other thread can read it
+  start.load_probe = [load] { return load->read(); };
   if (auto err = add_cluster_metrics(rt.metrics(), start.figures))
     return err;
   auto node = start_cluster_node(rt.system(), std::move(start));
@@ -231,10 +252,12 @@ int node_command(const args& argv) {
     return 1;
   }
   cluster::node_actor cluster_node;
+  auto load = std::make_shared<load_source>();
   if (cfg->cluster) {
     auto node = join_cluster(**rt, **gw, *cfg->cluster,
-                             net::http_url(gw_cfg->host, (*gw)->port()));
+                             net::http_url(gw_cfg->host, (*gw)->port()), load);
     if (!node) {
+      load->detach();
       std::cerr << "agentgraph node: cluster: " << describe(node.error()) << "\n";
       return 1;
     }
@@ -243,6 +266,7 @@ int node_command(const args& argv) {
   (*gw)->set_ready(true);
   int sig = signals.wait_first();
   int code = drain_and_stop(**gw, **rt, cfg->node, cfg->cluster, cluster_node, sig);
+  load->detach();
   gw->reset();
   if (cfg->cluster) {
     // A connector stuck in connect() on a peer that drops SYNs holds the

@@ -32,7 +32,6 @@ using cluster_hb_atom = caf::atom_constant<caf::atom("ag_chb")>;
 using leave_atom = caf::atom_constant<caf::atom("ag_cleave")>;
 using cluster_status_atom = caf::atom_constant<caf::atom("ag_cstatus")>;
 using member_sub_atom = caf::atom_constant<caf::atom("ag_csub")>;
-using set_load_atom = caf::atom_constant<caf::atom("ag_cload")>;
 using member_event_atom = caf::atom_constant<caf::atom("ag_cevent")>;
 
 // Admission, step 1 (joiner -> responder): who I am, my nonce.
@@ -72,7 +71,7 @@ struct gossip_msg {
 };
 
 // One-way, every heartbeat_interval, to every admitted live member; `load`
-// is the sender's tasks in flight (set_load_atom), for routers.
+// is the sender's tasks in flight (node_args::load_probe), for routers.
 struct heartbeat_msg {
   member_id from;
   uint64_t seq = 0;
@@ -172,11 +171,10 @@ using node_actor = caf::typed_actor<
     caf::reacts_to<gossip_atom, gossip_msg>,
     caf::reacts_to<cluster_hb_atom, heartbeat_msg>,
     // Local only (the host, the gateway): leave gracefully, answered once
-    // this node is exiting or removed; status; events; load for heartbeats.
+    // this node is exiting or removed; status; membership events.
     caf::replies_to<leave_atom>::with<member_state>,
     caf::replies_to<cluster_status_atom>::with<cluster_status>,
     caf::reacts_to<member_sub_atom, member_event_sink>,
-    caf::reacts_to<set_load_atom, uint32_t>,
     heartbeat_signature>;
 
 }  // namespace agentgraph::cluster

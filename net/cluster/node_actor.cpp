@@ -241,10 +241,6 @@ node_actor::behavior_type node_behavior(node_self self, node_args args) {
         self->monitor(sink);
         st.subscribers.push_back(std::move(sink));
       },
-      [self](set_load_atom, uint32_t load) {
-        if (from_local(self))
-          self->state.load = load;
-      },
       [](ping_atom) { return pong_atom::value; },
   };
 }

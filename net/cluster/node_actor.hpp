@@ -54,6 +54,10 @@ struct node_args {
   // Where the node publishes its status after each tick (for metrics); may
   // be null.
   std::shared_ptr<cluster_figures> figures;
+  // This node's tasks in flight, read before each round of heartbeats (which
+  // carry it to the routers of other nodes); must be quick, thread-safe and
+  // never block for long. Empty: 0.
+  std::function<uint32_t()> load_probe;
 };
 
 // The first problem of `cfg` for the node actor (bounds, seeds, timings),

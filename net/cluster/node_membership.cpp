@@ -67,6 +67,8 @@ bool observe_members(node_self self, time_point now) {
 void send_heartbeats(node_self self) {
   auto& st = self->state;
   ++st.hb_seq;
+  if (st.args->load_probe)
+    st.load = st.args->load_probe();
   for (auto& [ep, l] : st.links) {
     if (l.ph != link::phase::admitted || !l.member)
       continue;

@@ -57,7 +57,7 @@ struct link {
 struct peer_health {
   phi_accrual detector;
   uint64_t last_seq = 0;
-  uint32_t load = 0;
+  uint32_t load = 0;  // last read of args->load_probe
 };
 
 // A handshake this node answered and waits to finish (responder side).
@@ -89,7 +89,7 @@ class node_state {
   std::optional<membership_view> view;
   std::optional<stability> stab;
   std::set<member_id> proven_dead;
-  uint32_t load = 0;
+  uint32_t load = 0;  // last read of args->load_probe
   uint64_t hb_seq = 0;
   time_point next_tick{};
   time_point next_gossip_repair{};

@@ -27,7 +27,8 @@ cleanup() {
 trap cleanup EXIT
 
 cat > "$work/rules.json" <<'JSON'
-{"rules": [{"name": "echo", "when": {"last_role": "user"}, "reply": "echo"}]}
+{"rules": [{"name": "slow", "when": {"user_contains": "slow"}, "delay_ms": 4000, "reply": "slow"},
+           {"name": "echo", "when": {"last_role": "user"}, "reply": "echo"}]}
 JSON
 
 python3 - "$bin" "$work" <<'PY'
@@ -156,6 +157,19 @@ with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % procs["n1"][1], time
 check('agentgraph_cluster_members{state="up"} 3' in metrics, "/metrics counts three members up")
 check("agentgraph_cluster_joined 1" in metrics, "/metrics says the node joined")
 check('agentgraph_cluster_member_phi{member="n2"}' in metrics, "/metrics has phi per peer")
+# A task running on n2 shows as n2's load on n1, carried by its heartbeats.
+req = urllib.request.Request("http://127.0.0.1:%d/v1/tasks" % procs["n2"][1], method="POST",
+                             data=json.dumps({"agent": "solo", "input": "slow one",
+                                              "mode": "background"}).encode())
+with urllib.request.urlopen(req, timeout=10) as r:
+    check(r.status == 202, "a slow task runs on n2")
+def load_of(name, who):
+    for m in (status(name) or {}).get("members", []):
+        if m["id"] == who:
+            return m["load"]
+    return None
+check(wait(lambda: load_of("n1", "n2") == 1, 3), "n1 sees n2's load 1 while its task runs")
+check(wait(lambda: load_of("n1", "n2") == 0, 10), "and 0 once it finished")
 table = subprocess.run([binary, "cluster", "status", "--url", "http://127.0.0.1:%d" % procs["n1"][1]],
                        capture_output=True, text=True, timeout=20).stdout
 check("n3" in table and "up" in table, "cluster status prints a table")

@@ -39,7 +39,8 @@ caf::expected<cluster::node_actor> start_cluster_node(caf::actor_system& sys, cl
                           start.url,
                           mm.actor_handle(),
                           [&sys, basp] { return caf::io::make_middleman_actor(sys, basp); },
-                          start.figures};
+                          start.figures,
+                          start.load_probe};
   const auto wait = start.cfg.connect_timeout;
   auto node = cluster::spawn_node(sys, std::move(args));
   auto status = blocking_ask<cluster::cluster_status>(sys, node, caf::timespan{wait},

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,8 @@ struct cluster_start {
   std::string url;           // this node's gateway
   // Where the node actor publishes its status for metrics; may be null.
   std::shared_ptr<cluster::cluster_figures> figures;
+  // This node's tasks in flight (node_args::load_probe); may be empty.
+  std::function<uint32_t()> load_probe;
 };
 
 // The middleman settings a cluster node needs (design §1 item 2, §5.2):

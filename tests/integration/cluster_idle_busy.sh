@@ -431,12 +431,16 @@ for n in NAMES:
           "cluster status --json on %s: three up, no downs" % n)
 print("wall time %.1f s" % (time.monotonic() - t_start), flush=True)
 
+# All three leave at once (SIGTERM): each drains, leaves and exits 0.
+t_stop = time.monotonic()
 for n, (p, _) in procs.items():
     p.terminate()
 for n, (p, _) in procs.items():
     try:
-        p.wait(timeout=20)
+        code = p.wait(timeout=40)
+        check(code == 0, "%s exits 0 on SIGTERM (%.1f s after the signal)" % (n, time.monotonic() - t_stop))
     except subprocess.TimeoutExpired:
+        check(False, "%s exits within 40 s of SIGTERM" % n)
         p.kill()
 if failures:
     for n in procs:

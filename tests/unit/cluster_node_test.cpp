@@ -615,3 +615,26 @@ TEST_CASE("cluster node: subscribers get every state change, a downed member's w
 }
 
 }  // namespace agentgraph::test::cluster_net
+
+namespace agentgraph::test::cluster_net {
+
+TEST_CASE("cluster node: the leader and first seed is killed, the others carry on, and its restart rejoins them") {
+  cluster_net net;
+  auto nodes = three_up(net);
+  const auto old_uid = status_of(net, nodes[0])->self.uid;
+  net.kill(*nodes[0].p);
+  REQUIRE(net.advance_until([&] { return gone(net, nodes[1], "n1:4242") && gone(net, nodes[2], "n1:4242"); },
+                            3s, 100ms));
+  CHECK(states(net, nodes[1])["n3:4242"] == "up");
+  // n1 comes back on the same host and port: it lists itself first among
+  // the seeds, but n2 answers, so it joins n2's cluster instead of forming
+  // a second one.
+  auto again = start_node(net, "n1", {seed("n1"), seed("n2")});
+  std::vector<node_under_test> live{again, nodes[1], nodes[2]};
+  REQUIRE(net.advance_until([&] { return all_up(net, live, 3); }, 15s));
+  CHECK(status_of(net, again)->self.uid > old_uid);
+  for (const auto& n : live)
+    CHECK(status_of(net, n)->counters.incarnations == 0);
+}
+
+}  // namespace agentgraph::test::cluster_net

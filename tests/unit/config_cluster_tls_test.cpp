@@ -199,6 +199,7 @@ TEST_CASE("config cluster tls: apply_cluster_transport hands the keys to caf-ope
   c.tls_passphrase_env = pass_var;
   scoped_env pass{pass_var, passphrase};
   caf::actor_system_config sys_cfg;
+  sys_cfg.set("scheduler.max-threads", size_t{2});
   sys_cfg.load<caf::io::middleman>();
   apply_cluster_transport(c, sys_cfg);
   CHECK(sys_cfg.openssl_certificate == c.tls_certificate);
@@ -210,6 +211,7 @@ TEST_CASE("config cluster tls: apply_cluster_transport hands the keys to caf-ope
   CHECK(sys.openssl_manager().authentication_enabled());
   // Without tls_* keys the manager is not loaded: the node stays on TCP.
   caf::actor_system_config plain_cfg;
+  plain_cfg.set("scheduler.max-threads", size_t{2});
   plain_cfg.load<caf::io::middleman>();
   apply_cluster_transport(cluster::cluster_config{}, plain_cfg);
   caf::actor_system plain{plain_cfg};

@@ -9,6 +9,7 @@
 #include <caf/openssl/middleman_actor.hpp>
 
 #include "net/cluster/cluster_tls.hpp"
+#include "net/cluster/openssl_error_queue.hpp"
 #include "net/cluster/node_actor.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/cluster/member.hpp"
@@ -58,6 +59,10 @@ caf::expected<cluster_transport> transport_of(caf::actor_system& sys,
   if (!sys.has_openssl_manager())
     return make_error(errc::internal, "cluster: TLS is configured but the actor system has no "
                                       "openssl manager (apply_cluster_transport was not applied)");
+  // Without it one failed handshake makes caf-openssl drop healthy sessions.
+  if (!cluster::openssl_error_queue_fixed())
+    return make_error(errc::internal, "cluster: TLS needs net/cluster/openssl_error_queue.cpp "
+                                      "linked into the executable (SSL_read is not ours)");
   return cluster_transport{sys.openssl_manager().actor_handle(),
                            [&sys, basp] { return caf::openssl::make_middleman_actor(sys, basp); }};
 }

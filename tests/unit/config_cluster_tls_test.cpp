@@ -3,8 +3,9 @@
 // wants each file readable, the passphrase's variable set, and the files
 // loadable the way caf-openssl loads them (a wrong passphrase, a key of
 // another certificate, a CA file without certificates), never printing the
-// passphrase; and apply_cluster_transport hands them to caf-openssl, whose
-// manager the actor system then has. Certificates are made for each run with
+// passphrase; apply_cluster_transport hands them to caf-openssl, whose
+// manager the actor system then has; and the error-queue workaround is in
+// force. Certificates are made for each run with
 // the `openssl` command (tools/setup.sh installs it).
 #include <doctest/doctest.h>
 
@@ -15,10 +16,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "actors/host/cluster/cluster_host.hpp"
 #include "actors/host/node_config.hpp"
 #include "net/cluster/cluster_tls.hpp"
+#include "net/cluster/openssl_error_queue.hpp"
 #include "runtime/error.hpp"
 #include "scoped_env.hpp"
 #include "temp_dir.hpp"
@@ -217,6 +221,28 @@ TEST_CASE("config cluster tls: apply_cluster_transport hands the keys to caf-ope
   caf::actor_system plain{plain_cfg};
   CHECK_FALSE(plain.has_openssl_manager());
   CHECK(plain_cfg.openssl_certificate.empty());
+}
+
+// caf-openssl leaves errors of a failed handshake queued on its thread
+// (net/cluster/openssl_error_queue.cpp); a later read that merely has no
+// data yet must still say "want read", or caf-openssl closes the session.
+TEST_CASE("config cluster tls: a stale OpenSSL error does not fail a read that would block") {
+  REQUIRE(cluster::openssl_error_queue_fixed());
+  SSL_CTX* ctx = SSL_CTX_new(TLS_method());
+  REQUIRE(ctx != nullptr);
+  SSL* ssl = SSL_new(ctx);
+  REQUIRE(ssl != nullptr);
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(in, -1);  // empty means "retry later", not end of stream
+  SSL_set_bio(ssl, in, BIO_new(BIO_s_mem()));
+  SSL_set_connect_state(ssl);
+  ERR_raise(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED);  // left by another session
+  char buf[16];
+  const int n = SSL_read(ssl, buf, sizeof buf);
+  CHECK(n <= 0);
+  CHECK(SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
 }
 
 }  // namespace config_cluster_tls_test

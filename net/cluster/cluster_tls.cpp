@@ -10,6 +10,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "runtime/error.hpp"
 
@@ -70,6 +71,14 @@ caf::error load_like_caf(const cluster_config& c, const std::string& passphrase)
   SSL_CTX_set_default_passwd_cb(ctx.get(), passphrase_cb);
   SSL_CTX_set_default_passwd_cb_userdata(ctx.get(), const_cast<std::string*>(&passphrase));
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), c.tls_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // It checks the key against the certificate loaded above: a key that
+    // decrypts but belongs to another certificate fails here.
+    const unsigned long code = ERR_peek_last_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      return refuse("tls_key", c.tls_key + " is not the key of the certificate "
+                                 + c.tls_certificate);
+    }
     const std::string hint = c.tls_passphrase_env.empty()
                                ? " (an encrypted key needs tls_passphrase_env)"
                                : " (is " + c.tls_passphrase_env + " its passphrase?)";

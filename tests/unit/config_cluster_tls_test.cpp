@@ -16,6 +16,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -182,9 +183,8 @@ TEST_CASE("config cluster tls: check_node_resources loads the files as caf-opens
         != std::string::npos);
   // The key of another certificate.
   CHECK(resources_error(section(tls_keys(cert, pki.file("other.key"), ca)))
-          .find("cluster.tls_key: " + pki.file("other.key") + " is not the key of the certificate "
-                + cert)
-        == 0);
+        == "cluster.tls_key: " + pki.file("other.key") + " is not the key of the certificate "
+             + cert);
   // Files of the wrong kind: a key as the certificate, a key as the CA file.
   CHECK(resources_error(section(tls_keys(key, key, ca)))
           .find("cluster.tls_certificate: cannot load a PEM certificate from " + key)

@@ -5,8 +5,9 @@
 // Why a probe: caf-openssl (0.17.6) builds its TLS context for every new
 // connection and throws when a file fails to load (a wrong passphrase, a
 // key that is not PEM, a CA file that holds no certificate). On an
-// accepted connection that throw happens on the multiplexer thread and
-// ends the process, at the first peer that dials in. So the node loads
+// accepted connection that throw would happen on the multiplexer thread,
+// at the first peer that dials in (read in the source, not tried). So the
+// node loads
 // every file once itself, with the same OpenSSL calls, and refuses to
 // start with an error that names the key and the file. Errors never carry
 // the passphrase.

@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config   # toolchain
   libcaf-dev                                # actors, middleman (core, io, openssl)
   libssl-dev                                # libcrypto: cluster admission (HMAC, CSPRNG), TLS for tests
+  openssl                                   # the openssl command: throwaway CAs of the cluster TLS tests
   libmsgpack-cxx-dev                        # Value <-> msgpack
   libcurl4-openssl-dev                      # http_get tool, later the LLM client
   libboost-program-options-dev              # command line

@@ -493,8 +493,9 @@ const config_schema& node_schema() {
                    "Optional: this node's cluster membership, read by the cluster node "
                    "actor. Given (its header, or any of its keys from the environment or the "
                    "command line), it is checked when the config loads and its secret's "
-                   "variable at start; absent, the node runs alone. No tls_* keys yet: TLS "
-                   "between nodes comes with the transport that uses it.",
+                   "variable at start; absent, the node runs alone. With tls_* keys, nodes "
+                   "talk to each other over TLS only, each presenting a certificate from the "
+                   "cluster's CA (tls_cafile).",
                    keys_of(cluster::cluster_fields())});
     s.add_section({"provider", true, "An LLM provider that agents name in their provider key.",
                    keys_of(provider_fields())});

@@ -12,6 +12,7 @@
 #include "actors/workflow/workflow_file.hpp"
 #include "net/cluster/cluster_auth.hpp"
 #include "net/cluster/cluster_config_keys.hpp"
+#include "net/cluster/cluster_tls.hpp"
 #include "net/cluster/node_actor.hpp"
 #include "runtime/cache/multi_level_cache.hpp"
 #include "runtime/resilience/price_table.hpp"
@@ -96,6 +97,8 @@ caf::error check_cluster(const config_section& sec, const cluster::cluster_confi
                         "secret_env", "must name the environment variable of the secret");
   if (auto err = cluster::validate(c))
     return blame_cluster(sec, err);
+  if (auto err = cluster::validate_tls(c))
+    return blame(sec, err);
   return caf::none;
 }
 
@@ -112,6 +115,17 @@ caf::error check_cluster_secret(const cluster::cluster_config& c) {
   if (!secret)
     return make_error(errc_of(secret.error()).value_or(errc::invalid_argument),
                       "cluster.secret_env: " + error_context(secret.error()));
+  return caf::none;
+}
+
+// The secret's variable, then the TLS files and the passphrase's variable
+// (cluster_tls.hpp loads them as caf-openssl will, so a bad file stops the
+// node here rather than at its first connection).
+caf::error check_cluster_env(const cluster::cluster_config& c) {
+  if (auto err = check_cluster_secret(c))
+    return err;
+  if (cluster::tls_enabled(c))
+    return cluster::check_tls_files(c);
   return caf::none;
 }
 
@@ -170,7 +184,7 @@ caf::error check_node_resources(const node_config& cfg) {
       return make_error(errc_of(g.error()).value_or(errc::invalid_argument),
                         "workflow '" + w.name + "': " + error_context(g.error()));
   if (cfg.cluster)
-    return check_cluster_secret(*cfg.cluster);
+    return check_cluster_env(*cfg.cluster);
   return caf::none;
 }
 

@@ -8,7 +8,8 @@
 //   load_node_config on every load. Pure; each error blames the source of
 //   the offending key (file:line, `--set ...`, `environment ...`).
 // * check_node_resources (node_config.hpp): what needs the file system or
-//   the process environment (the cluster secret's variable), run by
+//   the process environment (the cluster secret's variable, the TLS files
+//   and the passphrase's variable), run by
 //   runtime_builder::from_config before it starts anything and by
 //   `config check`.
 #pragma once

@@ -26,7 +26,9 @@ struct cluster_config {
   std::vector<std::string> seeds;
   // Name of the environment variable holding the shared secret.
   std::string secret_env = "AGENTGRAPH_CLUSTER_SECRET";
-  // TLS between nodes through caf-openssl when a certificate is set.
+  // TLS between nodes through caf-openssl when any of these is set
+  // (cluster_tls.hpp): this node's certificate and key, the variable
+  // holding the key's passphrase, and the CA file peers must chain to.
   std::string tls_certificate;
   std::string tls_key;
   std::string tls_passphrase_env;

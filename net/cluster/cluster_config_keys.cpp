@@ -42,6 +42,29 @@ const std::vector<field<cluster_config>>& cluster_fields() {
                         "one admits the other; the value never appears in a file, a log or an "
                         "error. The variable must be set when the section is present."),
              &S::secret_env),
+        bind(path_key("tls_certificate", d.tls_certificate,
+                      "PEM certificate (chain) this node presents to its peers. Any tls_* key "
+                      "turns TLS on between nodes (caf-openssl): the node then needs "
+                      "tls_certificate, tls_key and tls_cafile, and neither accepts nor makes "
+                      "a plain connection. All empty: plain TCP. Relative: against the config "
+                      "file's directory."),
+             &S::tls_certificate),
+        bind(path_key("tls_key", d.tls_key,
+                      "PEM private key of tls_certificate; if it is encrypted, "
+                      "tls_passphrase_env names the variable holding its passphrase. Relative: "
+                      "against the config file's directory."),
+             &S::tls_key),
+        bind(string_key("tls_passphrase_env", d.tls_passphrase_env,
+                        "Name of the environment variable holding the passphrase of an "
+                        "encrypted tls_key (the value never appears in a file, a log or an "
+                        "error); empty: the key is not encrypted. The variable must be set."),
+             &S::tls_passphrase_env),
+        bind(path_key("tls_cafile", d.tls_cafile,
+                      "PEM file of the CA certificates trusted for peers: every peer must "
+                      "present a certificate that chains to one of them, so a process without "
+                      "one cannot finish connecting. Relative: against the config file's "
+                      "directory."),
+             &S::tls_cafile),
         bind(duration_key("heartbeat_interval", d.heartbeat_interval, 10ms, 1min,
                           "How often the node sends a heartbeat to each member; also the "
                           "failure detector's first estimate of the interval."),

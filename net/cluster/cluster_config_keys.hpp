@@ -5,10 +5,8 @@
 // against members_max, transport_timeout against transport_heartbeat) is
 // validate() in node_actor.hpp, which the node config runs after binding
 // (actors/host/node_config.cpp).
-//
-// Not keys yet: the four tls_* members. They come with the TLS transport
-// that gives them an effect; until then a config cannot set them, so none
-// can look like it turns TLS on.
+// The rules across the tls_* keys and the checks of their files are
+// cluster_tls.hpp.
 #pragma once
 
 #include <vector>

@@ -38,12 +38,18 @@ struct cluster_start {
 // The middleman settings a cluster node needs (design §1 item 2, §5.2):
 // BASP heartbeats and connection timeout on every node, and no middleman
 // worker threads (BASP messages deserialised on the multiplexer thread,
-// so a saturated scheduler cannot delay heartbeats). Call before the
-// actor system is made.
+// so a saturated scheduler cannot delay heartbeats). With TLS configured
+// (cluster::tls_enabled) it also loads caf-openssl's manager and maps the
+// tls_* keys to openssl.* (the passphrase is read from its variable here).
+// Call before the actor system is made, after the middleman is loaded.
 void apply_cluster_transport(const cluster::cluster_config& cfg, caf::actor_system_config& sys_cfg);
 
 // Spawns the node actor and waits until it is published (at most
-// cfg.connect_timeout). `sys` must have loaded the middleman. Errors:
+// cfg.connect_timeout). `sys` must have loaded the middleman (and, with
+// TLS, caf-openssl's manager: apply_cluster_transport). With TLS the node
+// is published through the openssl manager and dials peers through
+// caf-openssl connectors, so it neither accepts nor makes a plain
+// connection. Errors:
 // invalid_argument (the config or the secret), io_error (cannot publish).
 [[nodiscard]] caf::expected<cluster::node_actor> start_cluster_node(caf::actor_system& sys,
                                                                     cluster_start start);

@@ -1,0 +1,116 @@
+"""Real `agentgraph node` processes on 127.0.0.1 for the cluster integration
+tests: write a node's INI, start it (its gateway port comes back through
+--port-file), read `agentgraph cluster status --json`, and wait with a bound.
+Every started pid is appended to <work>/pids so the shell's EXIT trap can
+kill whatever outlives the test. (cluster_nodes.sh predates this module
+and carries its own copy of these helpers.)
+"""
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+class Check:
+    """Collects failures; prints one ok/FAIL line per check."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
+        if not cond:
+            self.failures.append(what)
+        return cond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait(pred, seconds, step=0.05):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+class Nodes:
+    """The node processes of one test, by name."""
+
+    def __init__(self, binary, work, env):
+        self.binary, self.work, self.env = binary, work, env
+        self.procs = {}  # name -> (Popen, gateway port)
+
+    def log(self, name):
+        with open(os.path.join(self.work, name + ".log")) as f:
+            return f.read()
+
+    def start(self, name, ini_text):
+        cfg = os.path.join(self.work, name + ".ini")
+        with open(cfg, "w") as f:
+            f.write(ini_text)
+        port_file = os.path.join(self.work, name + ".port")
+        if os.path.exists(port_file):
+            os.remove(port_file)
+        log = open(os.path.join(self.work, name + ".log"), "a")
+        p = subprocess.Popen([self.binary, "node", "--config", cfg, "--port-file", port_file],
+                             stdout=subprocess.DEVNULL, stderr=log, env=self.env)
+        with open(os.path.join(self.work, "pids"), "a") as f:
+            f.write("%d\n" % p.pid)
+        wait(lambda: p.poll() is not None or
+             (os.path.exists(port_file) and open(port_file).read().strip() != ""), 10, 0.025)
+        if p.poll() is not None:
+            raise RuntimeError("node %s exited with %d:\n%s" % (name, p.returncode, self.log(name)))
+        self.procs[name] = (p, int(open(port_file).read()))
+        return p
+
+    def status(self, name):
+        out = subprocess.run([self.binary, "cluster", "status", "--url",
+                              "http://127.0.0.1:%d" % self.procs[name][1], "--json"],
+                             capture_output=True, text=True, timeout=20)
+        return json.loads(out.stdout) if out.returncode == 0 else None
+
+    def states(self, name):
+        """member id -> state of its newest incarnation in `name`'s view."""
+        st = self.status(name)
+        newest = {}
+        for m in (st or {}).get("members", []):
+            if m["id"] not in newest or int(m["uid"]) > int(newest[m["id"]]["uid"]):
+                newest[m["id"]] = m
+        return {k: v["state"] for k, v in newest.items()}
+
+    def ready(self, name):
+        try:
+            url = "http://127.0.0.1:%d/ready" % self.procs[name][1]
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.status == 200
+        except urllib.error.HTTPError:
+            return False
+
+    def all_up(self, names):
+        return all(self.states(n) == {m: "up" for m in names} for n in names)
+
+    def stop_all(self):
+        for p, _ in self.procs.values():
+            if p.poll() is None:
+                p.terminate()
+        for p, _ in self.procs.values():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def print_logs(self, lines=25):
+        for n in self.procs:
+            print("---- " + n + ".log (tail)")
+            print("".join(self.log(n).splitlines(True)[-lines:]))

@@ -31,39 +31,25 @@ cat > "$work/rules.json" <<'JSON'
            {"name": "echo", "when": {"last_role": "user"}, "reply": "echo"}]}
 JSON
 
-python3 - "$bin" "$work" <<'PY'
-import json, os, signal, socket, subprocess, sys, time, urllib.request, urllib.error
+PYTHONPATH="$2/tests/integration" python3 - "$bin" "$work" <<'PY'
+import json, os, signal, subprocess, sys, time, urllib.request
+from cluster_procs import Check, Nodes, free_port, wait
 
 binary, work = sys.argv[1], sys.argv[2]
-failures = []
-procs = {}
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+check = Check()
 
 ports = {n: free_port() for n in ("n1", "n2", "n3", "bad")}
 seeds = "127.0.0.1:%d, 127.0.0.1:%d" % (ports["n1"], ports["n2"])
 
-def write_config(name, secret_env="CLUSTER_TEST_SECRET"):
-    path = os.path.join(work, name + ".ini")
-    with open(path, "w") as f:
-        f.write("""[runtime]
+def config(name, secret_env="CLUSTER_TEST_SECRET"):
+    return """[runtime]
 log_level = info
 [node]
 port = 0
 shutdown_deadline = 5s
 [provider.scripted]
 kind = scripted
-rules = rules.json
+rules = %s
 [agent.solo]
 provider = scripted
 [cluster]
@@ -74,68 +60,18 @@ port = %d
 seeds = %s
 secret_env = %s
 join_timeout = 2s
-""" % (name, ports[name], seeds, secret_env))
-    return path
+""" % (os.path.join(work, "rules.json"), name, ports[name], seeds, secret_env)
 
 env = dict(os.environ)
 env["CLUSTER_TEST_SECRET"] = "itest-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
 env["CLUSTER_TEST_WRONG"] = "a-wrong-secret-of-enough-length"
+nodes = Nodes(binary, work, env)
+procs = nodes.procs
 
 def start(name, secret_env="CLUSTER_TEST_SECRET"):
-    cfg = write_config(name, secret_env)
-    port_file = os.path.join(work, name + ".port")
-    if os.path.exists(port_file):
-        os.remove(port_file)
-    log = open(os.path.join(work, name + ".log"), "a")
-    p = subprocess.Popen([binary, "node", "--config", cfg, "--port-file", port_file],
-                         stdout=subprocess.DEVNULL, stderr=log, env=env)
-    with open(os.path.join(work, "pids"), "a") as f:
-        f.write("%d\n" % p.pid)
-    for _ in range(400):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            break
-        if p.poll() is not None:
-            break
-        time.sleep(0.025)
-    http = int(open(port_file).read())
-    procs[name] = (p, http)
-    return p, http
+    return nodes.start(name, config(name, secret_env))
 
-def status(name):
-    out = subprocess.run([binary, "cluster", "status", "--url",
-                          "http://127.0.0.1:%d" % procs[name][1], "--json"],
-                         capture_output=True, text=True, timeout=20)
-    if out.returncode != 0:
-        return None
-    return json.loads(out.stdout)
-
-def states(name):
-    st = status(name)
-    if st is None:
-        return {}
-    newest = {}
-    for m in st["members"]:
-        if m["id"] not in newest or int(m["uid"]) > int(newest[m["id"]]["uid"]):
-            newest[m["id"]] = m
-    return {k: v["state"] for k, v in newest.items()}
-
-def wait(pred, seconds, step=0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
-
-def ready(name):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/ready" % procs[name][1], timeout=5) as r:
-            return r.status == 200
-    except urllib.error.HTTPError:
-        return False
-
-def all_up(names):
-    return all(states(n) == {m: "up" for m in names} for n in names)
+status, states, ready, all_up = nodes.status, nodes.states, nodes.ready, nodes.all_up
 
 def gone(name, who):
     s = states(name).get(who)
@@ -182,7 +118,7 @@ check(not ready("bad"), "/ready is 503 on the refused node")
 refused = (status("n1") or {}).get("counters", {}).get("refused", 0) + \
           (status("n2") or {}).get("counters", {}).get("refused", 0)
 check(refused >= 1, "a seed counted the refusal (%d)" % refused)
-badlog = open(os.path.join(work, "bad.log")).read()
+badlog = nodes.log("bad")
 check("does not know the cluster secret" in badlog, "the refused node's log says why")
 check(env["CLUSTER_TEST_WRONG"] not in badlog and env["CLUSTER_TEST_SECRET"] not in badlog,
       "no secret in the log")
@@ -229,18 +165,9 @@ check(not seen_down, "it is never down")
 check(p2.wait(timeout=30) == 0, "the leaving node exits 0")
 check(states("n1").get("n3") == "up", "the rest stay up")
 
-for n, (p, _) in procs.items():
-    if p.poll() is None:
-        p.terminate()
-for n, (p, _) in procs.items():
-    try:
-        p.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        p.kill()
-if failures:
-    for n in procs:
-        print("---- " + n + ".log (tail)")
-        print("".join(open(os.path.join(work, n + ".log")).readlines()[-25:]))
+nodes.stop_all()
+if check.failures:
+    nodes.print_logs()
     sys.exit(1)
 print("cluster_nodes: ok")
 PY

@@ -2,8 +2,7 @@
 tests: write a node's INI, start it (its gateway port comes back through
 --port-file), read `agentgraph cluster status --json`, and wait with a bound.
 Every started pid is appended to <work>/pids so the shell's EXIT trap can
-kill whatever outlives the test. (cluster_nodes.sh predates this module
-and carries its own copy of these helpers.)
+kill whatever outlives the test. Used by cluster_nodes.sh and cluster_tls.sh.
 """
 import json
 import os

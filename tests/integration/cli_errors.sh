@@ -78,6 +78,12 @@ if grep -q "sk-proj" "$work/out"; then echo "FAIL: the secret was echoed"; fails
 
 expect 0 "agentgraph 0.1.0" -- "$cli" version
 expect 2 "unknown command 'frobnicate'" -- "$cli" frobnicate
+# agentgraph cluster: only `status`; a node that does not answer is exit 1;
+# a node without [cluster] answers 404, said plainly.
+expect 2 "usage: agentgraph cluster status" -- "$cli" cluster
+expect 2 "usage: agentgraph cluster status" -- "$cli" cluster members
+expect 2 "unrecognised option '--bogus'" -- "$cli" cluster status --bogus
+expect 1 "agentgraph cluster status: http://127.0.0.1:9" -- "$cli" cluster status --url http://127.0.0.1:9 --timeout 2
 expect 2 "--config .* and either --task or --workflow are required" -- "$cli" run --task hi
 expect 2 "cannot open|No such file|cannot read" -- "$cli" run --config "$work/missing.ini" --task hi
 printf '[agent.a]\nprovider = p\n[provider.p]\nkind = scripted\nrules = r.json\ntemprature = 1\n' >"$work/typo.ini"

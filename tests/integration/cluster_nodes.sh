@@ -88,11 +88,19 @@ if st:
     check(pids == sorted(procs[n][0].pid for n in ("n1", "n2", "n3")), "members carry their pids")
     check(all(m["url"].startswith("http://127.0.0.1:") for m in st["members"]), "members carry their urls")
 check(all(ready(n) for n in ("n1", "n2", "n3")), "/ready is 200 on every joined node")
-with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % procs["n1"][1], timeout=10) as r:
-    metrics = r.read().decode()
-check('agentgraph_cluster_members{state="up"} 3' in metrics, "/metrics counts three members up")
+# /metrics reads the status the node published after its last tick, at
+# most one heartbeat interval behind /v1/cluster.
+def fetch_metrics():
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % procs["n1"][1], timeout=10) as r:
+        return r.read().decode()
+check(wait(lambda: 'agentgraph_cluster_members{state="up"} 3' in fetch_metrics(), 3),
+      "/metrics counts three members up")
+metrics = fetch_metrics()
 check("agentgraph_cluster_joined 1" in metrics, "/metrics says the node joined")
 check('agentgraph_cluster_member_phi{member="n2"}' in metrics, "/metrics has phi per peer")
+# The cluster's families pass Prometheus' own linter (setup.sh installs promtool).
+lint = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+check(lint.returncode == 0, "promtool accepts a cluster node's /metrics: " + lint.stdout + lint.stderr)
 # A task running on n2 shows as n2's load on n1, carried by its heartbeats.
 req = urllib.request.Request("http://127.0.0.1:%d/v1/tasks" % procs["n2"][1], method="POST",
                              data=json.dumps({"agent": "solo", "input": "slow one",

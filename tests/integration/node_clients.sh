@@ -35,6 +35,10 @@ id=$("$cli" submit --url "$url" --agent researcher --task "$task" --background) 
 "$cli" status --url "$url" >"$work/status.out" 2>&1 || fail "status exited $?: $(cat "$work/status.out")"
 grep -qE "^planner +(idle|busy) +yes +1 +0 " "$work/status.out" || fail "planner row: $(cat "$work/status.out")"
 grep -qE "^researcher " "$work/status.out" || fail "researcher row: $(cat "$work/status.out")"
+# A node without [cluster]: cluster status says so (HTTP 404) and exits 1.
+"$cli" cluster status --url "$url" >"$work/cluster.out" 2>&1 && fail "cluster status of a lone node exited 0"
+grep -q "HTTP 404: not_found: this node is not in a cluster" "$work/cluster.out" ||
+  fail "cluster status of a lone node: $(cat "$work/cluster.out")"
 
 # The served /metrics page passes Prometheus' own linter.
 python3 - "$url/metrics" "$AG_TEST_NODE_TOKEN" >"$work/metrics.txt" <<'PY' || fail "GET /metrics"

@@ -1,6 +1,7 @@
 // The [cache] section through the Runtime: two runtimes (as two nodes)
 // sharing tool results through the real Redis of the test run (L3), and a
 // runtime whose Redis is down still answering every call.
+#include <thread>
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -49,6 +50,13 @@ TEST_CASE("cache through the runtime: two runtimes share tool results through Re
   auto first = invoke(**a, "6*7");
   REQUIRE_MESSAGE(first, describe(first.error()));
   CHECK_FALSE(first->from_cache);
+  // The write to Redis is behind the answer (its I/O thread): wait, bounded,
+  // until Redis confirmed it, or b may ask before the value is there.
+  const std::string l3_written =
+    R"(agentgraph_cache_puts_total{user="tool",level="l3",outcome="ok"} 1)";
+  for (int i = 0; i < 500 && (*a)->metrics().scrape().find(l3_written) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  REQUIRE((*a)->metrics().scrape().find(l3_written) != std::string::npos);
   // The other runtime has empty L1 and L2: only Redis can answer from cache.
   auto second = invoke(**b, "6*7");
   REQUIRE(second);

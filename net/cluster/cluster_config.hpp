@@ -55,6 +55,7 @@ struct cluster_config {
   // Bounds.
   uint32_t members_max = 32;
   uint32_t handshakes_max = 64;
+  uint32_t directory_entries_max = 4096;  // per member's table (directory_table.hpp)
   // Run the node actor on its own thread (a saturated scheduler must not
   // starve heartbeats); false only for virtual time (tests, simulation).
   bool dedicated_thread = true;

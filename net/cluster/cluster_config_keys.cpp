@@ -138,6 +138,10 @@ const std::vector<field<cluster_config>>& cluster_fields() {
                       "Admission handshakes pending at once on this node; one more hello is "
                       "refused."),
              &S::handshakes_max),
+        bind(uint_key("directory_entries_max", d.directory_entries_max, 1, 100'000,
+                      "Directory entries (agents, groups, tools, memory shards) one node may "
+                      "offer the cluster; a peer's table with more is refused whole."),
+             &S::directory_entries_max),
         bind(bool_key("dedicated_thread", d.dedicated_thread,
                       "Run the node actor on its own thread, so a saturated scheduler cannot "
                       "starve heartbeats. false only for virtual time (tests, simulation)."),

@@ -33,6 +33,13 @@ using leave_atom = caf::atom_constant<caf::atom("ag_cleave")>;
 using cluster_status_atom = caf::atom_constant<caf::atom("ag_cstatus")>;
 using member_sub_atom = caf::atom_constant<caf::atom("ag_csub")>;
 using member_event_atom = caf::atom_constant<caf::atom("ag_cevent")>;
+using dir_put_atom = caf::atom_constant<caf::atom("ag_dput")>;
+using dir_drop_atom = caf::atom_constant<caf::atom("ag_ddrop")>;
+using dir_sync_atom = caf::atom_constant<caf::atom("ag_dsync")>;
+using dir_pull_atom = caf::atom_constant<caf::atom("ag_dpull")>;
+using dir_list_atom = caf::atom_constant<caf::atom("ag_dlist")>;
+using dir_sub_atom = caf::atom_constant<caf::atom("ag_dsub")>;
+using dir_event_atom = caf::atom_constant<caf::atom("ag_devent")>;
 
 // Admission, step 1 (joiner -> responder): who I am, my nonce.
 struct join_hello {
@@ -71,11 +78,53 @@ struct gossip_msg {
 };
 
 // One-way, every heartbeat_interval, to every admitted live member; `load`
-// is the sender's tasks in flight (node_args::load_probe), for routers.
+// is the sender's tasks in flight (node_args::load_probe), for routers;
+// `dir_version` the version of its directory table: a receiver that holds
+// an older one asks for the table (dir_pull), which repairs a dir_sync lost
+// while a connection was down or sent before the receiver had admitted us.
 struct heartbeat_msg {
   member_id from;
   uint64_t seq = 0;
   uint32_t load = 0;
+  uint64_t dir_version = 0;
+};
+
+// One component a node offers to the cluster (design §8.1): an agent, an
+// agent group, a tool or a memory shard of this node, by its configured
+// name. `ifs` is the message_types() of its typed interface, sorted, so a
+// receiver casts `handle` only to the interface it was registered with.
+struct dir_entry {
+  std::string kind;  // "agent" | "group" | "tool" | "memory"
+  std::string name;
+  caf::actor handle;
+  std::vector<std::string> ifs;
+};
+
+// A member's whole directory table, sent to admitted peers when its version
+// changes and when a peer asks (dir_pull). Receivers keep the highest
+// version per incarnation and drop the table when the member is down,
+// removed or superseded.
+struct dir_sync {
+  member_id from;
+  uint64_t version = 0;
+  std::vector<dir_entry> entries;
+};
+
+// To local directory subscribers: an entry of another member appeared or
+// changed (present) or left (not present: its member went down, left, or
+// dropped it; `why` says which). A new subscriber first gets a present
+// event for every remote entry the node holds.
+struct dir_event {
+  member_id owner;
+  dir_entry entry;
+  bool present = false;
+  std::string why;
+};
+
+// One row of dir_list: every entry this node knows, its own included.
+struct dir_listing {
+  member_id owner;
+  dir_entry entry;
 };
 
 // To local subscribers: a member's state changed in this node's view.
@@ -106,6 +155,11 @@ struct cluster_member_status {
   bool reachable = true;  // false: "suspect" when the record is up
   double phi = 0;         // this node's detector; 0 for self and peers never heard
   uint32_t load = 0;      // from the member's last heartbeat
+  // Its directory entries as this node holds them (agents and groups,
+  // tools, memory shards).
+  uint32_t agents = 0;
+  uint32_t tools = 0;
+  uint32_t shards = 0;
 };
 
 struct cluster_status {
@@ -137,7 +191,26 @@ typename Inspector::result_type inspect(Inspector& f, gossip_msg& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_msg& x) {
-  return f(caf::meta::type_name("agentgraph::cluster::heartbeat_msg"), x.from, x.seq, x.load);
+  return f(caf::meta::type_name("agentgraph::cluster::heartbeat_msg"), x.from, x.seq, x.load,
+           x.dir_version);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dir_entry& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::dir_entry"), x.kind, x.name, x.handle,
+           x.ifs);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dir_sync& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::dir_sync"), x.from, x.version, x.entries);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dir_event& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::dir_event"), x.owner, x.entry, x.present,
+           x.why);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dir_listing& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::dir_listing"), x.owner, x.entry);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_event& x) {
@@ -146,7 +219,7 @@ typename Inspector::result_type inspect(Inspector& f, member_event& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_member_status& x) {
   return f(caf::meta::type_name("agentgraph::cluster::cluster_member_status"), x.record,
-           x.reachable, x.phi, x.load);
+           x.reachable, x.phi, x.load, x.agents, x.tools, x.shards);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_counters& x) {
@@ -161,6 +234,8 @@ typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
 
 // Local actors that want membership changes (directory, routers, gateway).
 using member_event_sink = caf::typed_actor<caf::reacts_to<member_event_atom, member_event>>;
+// Local actors that want directory changes (the host's remote refs).
+using directory_sink = caf::typed_actor<caf::reacts_to<dir_event_atom, dir_event>>;
 
 using node_actor = caf::typed_actor<
     // Admission (§7), answered to any sender: the hello needs no secret,
@@ -175,6 +250,16 @@ using node_actor = caf::typed_actor<
     caf::replies_to<leave_atom>::with<member_state>,
     caf::replies_to<cluster_status_atom>::with<cluster_status>,
     caf::reacts_to<member_sub_atom, member_event_sink>,
+    // The directory (design §8.1). Local only: put or replace an entry of
+    // this node, drop one (kind, name), list every known entry, subscribe.
+    caf::reacts_to<dir_put_atom, dir_entry>,
+    caf::reacts_to<dir_drop_atom, std::string, std::string>,
+    caf::replies_to<dir_list_atom>::with<std::vector<dir_listing>>,
+    caf::reacts_to<dir_sub_atom, directory_sink>,
+    // From admitted nodes only: a member's table, and a request for ours
+    // (answered with a dir_sync to the asker's node actor).
+    caf::reacts_to<dir_sync_atom, dir_sync>,
+    caf::reacts_to<dir_pull_atom, member_id>,
     heartbeat_signature>;
 
 }  // namespace agentgraph::cluster

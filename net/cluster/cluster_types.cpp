@@ -24,6 +24,14 @@ void register_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<cluster_member_status>("agentgraph::cluster::cluster_member_status");
   cfg.add_message_type<cluster_status>("agentgraph::cluster::cluster_status");
   cfg.add_message_type<member_event_sink>("agentgraph::cluster::member_event_sink");
+  cfg.add_message_type<dir_entry>("agentgraph::cluster::dir_entry");
+  cfg.add_message_type<std::vector<dir_entry>>("std::vector<agentgraph::cluster::dir_entry>");
+  cfg.add_message_type<dir_sync>("agentgraph::cluster::dir_sync");
+  cfg.add_message_type<dir_event>("agentgraph::cluster::dir_event");
+  cfg.add_message_type<dir_listing>("agentgraph::cluster::dir_listing");
+  cfg.add_message_type<std::vector<dir_listing>>(
+      "std::vector<agentgraph::cluster::dir_listing>");
+  cfg.add_message_type<directory_sink>("agentgraph::cluster::directory_sink");
   cfg.add_message_type<node_actor>("agentgraph::cluster::node_actor");
 }
 

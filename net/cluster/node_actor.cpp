@@ -67,8 +67,9 @@ caf::error validate(const cluster_config& c) {
     return bad("connect_timeout, join_timeout and reconnect_backoff_max must be > 0");
   if (c.members_max < 1 || c.members_max > view_members_limit)
     return bad("members_max must be 1-" + std::to_string(view_members_limit));
-  if (c.handshakes_max < 1 || c.connectors_stalled_max < 1)
-    return bad("handshakes_max and connectors_stalled_max must be at least 1");
+  if (c.handshakes_max < 1 || c.connectors_stalled_max < 1 || c.directory_entries_max < 1)
+    return bad("handshakes_max, connectors_stalled_max and directory_entries_max must be at "
+               "least 1");
   phi_settings p{c.phi_threshold, c.phi_samples_max, c.min_std_deviation,
                  c.acceptable_heartbeat_pause, c.heartbeat_interval};
   if (auto err = cluster::validate(p))
@@ -100,6 +101,10 @@ cluster_status make_status(node_self self) {
     } else if (id == st.self_id) {
       m.load = st.load;
     }
+    const auto counts = id == st.self_id ? st.dir->local_counts() : st.dir->counts_of(id);
+    m.agents = counts.agents;
+    m.tools = counts.tools;
+    m.shards = counts.shards;
     out.members.push_back(std::move(m));
   }
   return out;
@@ -156,6 +161,7 @@ node_actor::behavior_type node_behavior(node_self self, node_args args) {
   st.self_id.uid = args.uid;
   st.view = *membership_view::make(st.vsettings);
   st.stab.emplace(st.dsettings);
+  st.dir.emplace(args.cfg.directory_entries_max);
   st.args = std::move(args);
 
   self->set_down_handler([self](caf::down_msg& dm) { on_peer_down(self, dm); });
@@ -241,6 +247,14 @@ node_actor::behavior_type node_behavior(node_self self, node_args args) {
         self->monitor(sink);
         st.subscribers.push_back(std::move(sink));
       },
+      [self](dir_put_atom, dir_entry& e) { on_dir_put(self, e); },
+      [self](dir_drop_atom, const std::string& kind, const std::string& name) {
+        on_dir_drop(self, kind, name);
+      },
+      [self](dir_list_atom) { return on_dir_list(self); },
+      [self](dir_sub_atom, directory_sink& sink) { on_dir_sub(self, sink); },
+      [self](dir_sync_atom, dir_sync& sync) { on_dir_sync(self, sync); },
+      [self](dir_pull_atom, const member_id& asker) { on_dir_pull(self, asker); },
       [](ping_atom) { return pong_atom::value; },
   };
 }

@@ -321,6 +321,8 @@ void drive_links(node_self self, time_point now) {
 void on_peer_down(node_self self, const caf::down_msg& dm) {
   auto& st = self->state;
   std::erase_if(st.subscribers, [&](const member_event_sink& s) { return s.address() == dm.source; });
+  std::erase_if(st.dir_subscribers,
+                [&](const directory_sink& s) { return s.address() == dm.source; });
   for (auto& [ep, l] : st.links) {
     if (!l.peer || l.peer.address() != dm.source)
       continue;

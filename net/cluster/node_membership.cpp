@@ -75,7 +75,8 @@ void send_heartbeats(node_self self) {
     const auto* rec = st.view->find(*l.member);
     if (!rec || !is_live(rec->state))
       continue;
-    self->send(l.peer, cluster_hb_atom::value, heartbeat_msg{st.self_id, st.hb_seq, st.load});
+    self->send(l.peer, cluster_hb_atom::value,
+               heartbeat_msg{st.self_id, st.hb_seq, st.load, st.dir->local_version()});
     ++st.counters.heartbeats_sent;
   }
 }
@@ -150,6 +151,7 @@ void after_view_change(node_self self, const membership_view& before, const std:
     for (const auto& s : st.subscribers)
       self->send(s, member_event_atom::value, member_event{rec, why, node});
   }
+  dir_reconcile(self, why);
   // Everyone admitted hears the news, the members just downed included:
   // that is how a downed node that still has a connection learns it.
   const auto g = make_gossip(self);
@@ -225,6 +227,7 @@ void on_heartbeat(node_self self, heartbeat_msg& hb) {
   h->second.load = hb.load;
   h->second.detector.heartbeat(self->clock().now());
   ++st.counters.heartbeats_heard;
+  dir_heard_version(self, hb.from, hb.dir_version);
 }
 
 void set_member_down(node_self self, const member_id& m, const std::string& why) {
@@ -278,6 +281,7 @@ void new_incarnation(node_self self, const std::string& why) {
   AG_ASSERT(!err, "an empty view takes its own node");
   st.view->mark_seen(st.self_id);
   st.join_started = now;
+  dir_reconcile(self, why.empty() ? "starting" : why);
   sync_links(self);
   for (const auto& s : st.subscribers)
     self->send(s, member_event_atom::value, member_event{me, "starting", self->node()});

@@ -5,6 +5,8 @@
 //   node_admission.cpp   the responder's side of the handshake
 //   node_membership.cpp  the tick: heartbeats, phi, reachability, downing,
 //                        leader actions, gossip, incarnations
+//   node_directory.cpp   the directory: local entries, peers' tables,
+//                        subscribers (design §8.1)
 // Internal to net/cluster; nothing outside includes it.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "net/cluster/directory_table.hpp"
 #include "net/cluster/node_actor.hpp"
 #include "runtime/cluster/downing.hpp"
 #include "runtime/cluster/membership_view.hpp"
@@ -100,6 +103,11 @@ class node_state {
   std::map<caf::node_id, member_id> admitted;     // CAF node -> member proven there
   std::map<member_id, pending_handshake> pending;  // responder side, by joiner
 
+  // --- directory ---
+  std::optional<directory_table> dir;
+  std::map<member_id, time_point> dir_pulled;  // last dir_pull per member (rate limit)
+  std::vector<directory_sink> dir_subscribers;
+
   // --- local clients ---
   std::vector<member_event_sink> subscribers;
   std::vector<caf::typed_response_promise<cluster_status>> status_waiting;
@@ -130,6 +138,19 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
 caf::result<join_challenge> on_hello(node_self self, join_hello& h);
 caf::result<gossip_msg> on_prove(node_self self, join_proof& p);
 void expire_handshakes(node_self self, time_point now);
+
+// --- node_directory.cpp ---
+void on_dir_put(node_self self, dir_entry& e);
+void on_dir_drop(node_self self, const std::string& kind, const std::string& name);
+std::vector<dir_listing> on_dir_list(node_self self);
+void on_dir_sub(node_self self, directory_sink& sink);
+void on_dir_sync(node_self self, dir_sync& sync);
+void on_dir_pull(node_self self, const member_id& asker);
+// A heartbeat said `m`'s table is at `version`: ask for it when ours is older.
+void dir_heard_version(node_self self, const member_id& m, uint64_t version);
+// Drops the tables of members that are no longer live in the view (all of
+// them when this node is not joined), telling subscribers why.
+void dir_reconcile(node_self self, const std::string& why);
 
 // --- node_membership.cpp ---
 void on_tick(node_self self);

@@ -1,0 +1,188 @@
+#include "net/cluster/directory_table.hpp"
+
+#include "runtime/assert.hpp"
+#include "runtime/error.hpp"
+
+namespace agentgraph::cluster {
+
+namespace {
+
+bool same(const dir_entry& a, const dir_entry& b) {
+  return a.kind == b.kind && a.name == b.name && a.handle == b.handle && a.ifs == b.ifs;
+}
+
+}  // namespace
+
+bool is_dir_kind(const std::string& kind) {
+  return kind == "agent" || kind == "group" || kind == "tool" || kind == "memory";
+}
+
+caf::error check_entry(const dir_entry& e) {
+  auto bad = [&](const std::string& why) {
+    const auto shown = e.name.size() <= dir_name_bytes_max ? e.name : e.name.substr(0, 32) + "...";
+    return make_error(errc::invalid_argument,
+                      "directory entry '" + shown + "' (" + e.kind.substr(0, 16) + "): " + why);
+  };
+  if (!is_dir_kind(e.kind))
+    return bad("kind must be agent, group, tool or memory");
+  if (e.name.empty() || e.name.size() > dir_name_bytes_max)
+    return bad("name must be 1-" + std::to_string(dir_name_bytes_max) + " bytes");
+  if (!e.handle)
+    return bad("no actor handle");
+  if (e.ifs.empty() || e.ifs.size() > dir_ifs_max)
+    return bad("interface must list 1-" + std::to_string(dir_ifs_max) + " message types");
+  for (const auto& s : e.ifs)
+    if (s.empty() || s.size() > dir_if_bytes_max)
+      return bad("a message type of its interface is empty or longer than " +
+                 std::to_string(dir_if_bytes_max) + " bytes");
+  return {};
+}
+
+directory_table::directory_table(size_t entries_max) : entries_max_(entries_max) {
+  AG_ASSERT(entries_max > 0);
+}
+
+caf::expected<bool> directory_table::put_local(dir_entry e) {
+  if (auto err = check_entry(e))
+    return err;
+  key k{e.kind, e.name};
+  auto it = local_.find(k);
+  if (it != local_.end()) {
+    if (same(it->second, e))
+      return false;
+    it->second = std::move(e);
+  } else {
+    if (local_.size() >= entries_max_)
+      return make_error(errc::limit_exceeded,
+                        "directory: this node has " + std::to_string(local_.size()) +
+                            " entries ([cluster] directory_entries_max)");
+    local_.emplace(std::move(k), std::move(e));
+  }
+  ++local_version_;
+  return true;
+}
+
+bool directory_table::drop_local(const std::string& kind, const std::string& name) {
+  if (local_.erase(key{kind, name}) == 0)
+    return false;
+  ++local_version_;
+  return true;
+}
+
+std::vector<dir_entry> directory_table::local_entries() const {
+  std::vector<dir_entry> out;
+  out.reserve(local_.size());
+  for (const auto& [k, e] : local_)
+    out.push_back(e);
+  return out;
+}
+
+caf::expected<std::vector<dir_change>> directory_table::apply(const dir_sync& sync,
+                                                              const caf::node_id& sender) {
+  if (sync.entries.size() > entries_max_)
+    return make_error(errc::invalid_argument,
+                      "directory of " + to_string(sync.from) + ": " +
+                          std::to_string(sync.entries.size()) + " entries, more than " +
+                          std::to_string(entries_max_) + " ([cluster] directory_entries_max)");
+  auto held = remote_.find(sync.from);
+  if (held != remote_.end() && held->second.version >= sync.version)
+    return std::vector<dir_change>{};
+  std::map<key, dir_entry> fresh;
+  for (const auto& e : sync.entries) {
+    if (auto err = check_entry(e))
+      return make_error(errc::invalid_argument,
+                        "directory of " + to_string(sync.from) + ": " + error_context(err));
+    if (e.handle.node() != sender)
+      return make_error(errc::invalid_argument, "directory of " + to_string(sync.from) +
+                                                    ": entry '" + e.name +
+                                                    "' names an actor on another node");
+    if (!fresh.emplace(key{e.kind, e.name}, e).second)
+      return make_error(errc::invalid_argument, "directory of " + to_string(sync.from) +
+                                                    ": entry '" + e.name + "' (" + e.kind +
+                                                    ") listed twice");
+  }
+  std::vector<dir_change> changes;
+  if (held != remote_.end()) {
+    for (const auto& [k, e] : held->second.entries)
+      if (!fresh.contains(k))
+        changes.push_back({sync.from, e, false});
+  }
+  for (const auto& [k, e] : fresh) {
+    const dir_entry* old = nullptr;
+    if (held != remote_.end())
+      if (auto it = held->second.entries.find(k); it != held->second.entries.end())
+        old = &it->second;
+    if (!old || !same(*old, e))
+      changes.push_back({sync.from, e, true});
+  }
+  auto& table = remote_[sync.from];
+  table.version = sync.version;
+  table.entries = std::move(fresh);
+  return changes;
+}
+
+std::vector<dir_change> directory_table::purge(const member_id& m) {
+  std::vector<dir_change> out;
+  auto it = remote_.find(m);
+  if (it == remote_.end())
+    return out;
+  for (const auto& [k, e] : it->second.entries)
+    out.push_back({m, e, false});
+  remote_.erase(it);
+  return out;
+}
+
+uint64_t directory_table::version_of(const member_id& m) const {
+  auto it = remote_.find(m);
+  return it == remote_.end() ? 0 : it->second.version;
+}
+
+std::vector<member_id> directory_table::members() const {
+  std::vector<member_id> out;
+  out.reserve(remote_.size());
+  for (const auto& [m, t] : remote_)
+    out.push_back(m);
+  return out;
+}
+
+std::vector<dir_change> directory_table::remote_snapshot() const {
+  std::vector<dir_change> out;
+  for (const auto& [m, t] : remote_)
+    for (const auto& [k, e] : t.entries)
+      out.push_back({m, e, true});
+  return out;
+}
+
+std::vector<dir_listing> directory_table::list(const member_id& self) const {
+  std::vector<dir_listing> out;
+  for (const auto& [k, e] : local_)
+    out.push_back({self, e});
+  for (const auto& [m, t] : remote_)
+    for (const auto& [k, e] : t.entries)
+      out.push_back({m, e});
+  return out;
+}
+
+directory_table::counts directory_table::count(const std::map<key, dir_entry>& entries) {
+  counts c;
+  for (const auto& [k, e] : entries) {
+    if (e.kind == "agent" || e.kind == "group")
+      ++c.agents;
+    else if (e.kind == "tool")
+      ++c.tools;
+    else if (e.kind == "memory")
+      ++c.shards;
+  }
+  return c;
+}
+
+directory_table::counts directory_table::local_counts() const {
+  return count(local_);
+}
+
+directory_table::counts directory_table::counts_of(const member_id& m) const {
+  auto it = remote_.find(m);
+  return it == remote_.end() ? counts{} : count(it->second.entries);
+}
+
+}  // namespace agentgraph::cluster

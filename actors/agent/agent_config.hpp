@@ -47,6 +47,9 @@ struct agent_config {
   uint32_t max_tool_iterations = 6;
   // Tasks accepted at once; more get `overloaded` immediately.
   uint32_t tasks_in_flight_max = 16;
+  // Node of a cluster that builds the agent: "any" (every node) or a
+  // [cluster] node_id (actors/host/placement.hpp).
+  std::string placement = "any";
 
   [[nodiscard]] double effective_temperature() const {
     return temperature ? *temperature : preset_temperature(role);

@@ -1,5 +1,7 @@
 #include "actors/agent/agent_config_keys.hpp"
 
+#include "actors/placement_key.hpp"
+
 namespace agentgraph {
 
 using namespace std::chrono_literals;
@@ -74,6 +76,7 @@ const std::vector<field<agent_config>>& agent_fields() {
         bind(uint_key("tasks_in_flight_max", d.tasks_in_flight_max, 1, 1024,
                       "Tasks accepted at once; more are rejected with overloaded."),
              &S::tasks_in_flight_max),
+        bind(placement_key(d.placement), &S::placement),
     };
   }();
   return fields;

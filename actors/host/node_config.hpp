@@ -120,8 +120,10 @@ struct node_config {
 // `overrides` from the command line, validates, binds and cross-checks:
 // agents name existing providers, tools and memories; agent tools name
 // existing agents without forming a cycle; at least one agent exists; the
-// components' own validators accept their sections, cluster::validate the
-// [cluster] section when given (node_config_checks.hpp).
+// components' own validators accept their sections, every `placement` is
+// well formed and is "any" unless a [cluster] section is given
+// (placement.hpp), cluster::validate the [cluster] section when given
+// (node_config_checks.hpp).
 // Errors name the key, the file and the line (or the variable / command
 // line) that caused them.
 [[nodiscard]] caf::expected<node_config> load_node_config(

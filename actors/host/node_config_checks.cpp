@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "actors/host/placement.hpp"
 #include "actors/memory/memory_store.hpp"
 #include "actors/provider/provider_factory.hpp"
 #include "actors/tool/tool_factory.hpp"
@@ -129,6 +130,27 @@ caf::error check_cluster_env(const cluster::cluster_config& c) {
   return caf::none;
 }
 
+// The `placement` key of every [<family>.<name>] section of `items`: its
+// syntax, then a pin to a node needs a [cluster] section, since a lone node
+// builds every component and the pin would silently do nothing.
+template <class Config>
+caf::error check_placements(const config_tree& tree, std::string_view family,
+                            const std::vector<Config>& items, bool clustered) {
+  for (const auto& item : items) {
+    const auto& sec = *tree.find(std::string{family} + "." + item.name);
+    auto blame_placement = [&](const std::string& why) {
+      return config_error(errc::invalid_argument, sec.origin_of("placement"), sec.name,
+                          "placement", why);
+    };
+    if (auto why = placement_syntax_problem(item.placement); !why.empty())
+      return blame_placement(why);
+    if (item.placement != placement_any && !clustered)
+      return blame_placement("'" + item.placement + "' needs a [cluster] section; without one "
+                             "every component runs on this node");
+  }
+  return caf::none;
+}
+
 }  // namespace node_config_checks_detail
 
 caf::error check_component_configs(const config_tree& tree, const node_config& cfg) {
@@ -144,6 +166,13 @@ caf::error check_component_configs(const config_tree& tree, const node_config& c
       return config_error(errc::invalid_argument, sec.origin_of("agents"), sec.name, "agents",
                           "a group needs at least one member agent");
     }
+  const bool clustered = cfg.cluster.has_value();
+  if (auto err = check_placements(tree, "agent", cfg.agents, clustered))
+    return err;
+  if (auto err = check_placements(tree, "tool", cfg.tools, clustered))
+    return err;
+  if (auto err = check_placements(tree, "memory", cfg.memories, clustered))
+    return err;
   if (cfg.cluster)
     return check_cluster(*tree.find("cluster"), *cfg.cluster);
   return caf::none;

@@ -3,8 +3,9 @@
 // `agentgraph config check` refuses exactly what `run` and `node` refuse:
 //
 // * check_component_configs: the components' own validators
-//   (validate_memory_config, a group's member count, cluster::validate for
-//   a given [cluster] section), run by
+//   (validate_memory_config, a group's member count, the `placement` of
+//   agents, tools and memories (placement.hpp: its syntax; a pin needs a
+//   [cluster] section), cluster::validate for a given [cluster] section), run by
 //   load_node_config on every load. Pure; each error blames the source of
 //   the offending key (file:line, `--set ...`, `environment ...`).
 // * check_node_resources (node_config.hpp): what needs the file system or

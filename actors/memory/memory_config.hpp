@@ -63,6 +63,9 @@ struct memory_config {
   // commit durability: stores waiting for their commit at most; beyond,
   // store replies overloaded at once and the entry is not stored.
   uint32_t commit_waiting_max = 4096;
+  // Node of a cluster that builds the shard: "any" (every node) or a
+  // [cluster] node_id (actors/host/placement.hpp).
+  std::string placement = "any";
 };
 
 }  // namespace agentgraph

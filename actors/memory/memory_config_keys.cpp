@@ -1,5 +1,7 @@
 #include "actors/memory/memory_config_keys.hpp"
 
+#include "actors/placement_key.hpp"
+
 namespace agentgraph {
 
 using namespace std::chrono_literals;
@@ -80,6 +82,7 @@ const std::vector<field<memory_config>>& memory_fields() {
                                  "refused with overloaded (not stored)."),
                         "durability", {"commit"}),
              &S::commit_waiting_max),
+        bind(placement_key(d.placement), &S::placement),
     };
   }();
   return fields;

@@ -26,6 +26,9 @@ struct tool_config {
   uint64_t body_bytes_max = 1 << 20;
   // agent: the tool hands its `task` argument to this agent
   std::string agent;
+  // Node of a cluster that builds the tool: "any" (every node) or a
+  // [cluster] node_id (actors/host/placement.hpp).
+  std::string placement = "any";
 };
 
 }  // namespace agentgraph

@@ -1,5 +1,7 @@
 #include "actors/tool/tool_config_keys.hpp"
 
+#include "actors/placement_key.hpp"
+
 namespace agentgraph {
 
 using namespace std::chrono_literals;
@@ -57,6 +59,7 @@ const std::vector<field<tool_config>>& tool_fields() {
                              "kind agent)."),
                   "agent"),
              &S::agent),
+        bind(placement_key(d.placement), &S::placement),
     };
   }();
   return fields;

@@ -117,6 +117,19 @@ caf::error validate_tool_config(const tool_config& cfg) {
   return validate_cache(cfg);
 }
 
+caf::expected<tool_spec> tool_spec_of(const tool_config& cfg) {
+  using namespace tool_factory_detail;
+  if (auto err = validate_tool_config(cfg))
+    return err;
+  if (cfg.kind == "agent" && cfg.agent.empty())
+    return bad_key(cfg, "agent", "is required for kind agent");
+  // Each kind's spawn function builds its spec from these same functions,
+  // and the caching wrapper replies with builtin_spec(cfg) as given.
+  auto spec = builtin_spec(cfg);
+  spec.name = cfg.name;
+  return spec;
+}
+
 caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& cfg,
                                      std::shared_ptr<metrics::registry> registry,
                                      cache::cache_tiers tiers) {

@@ -28,6 +28,16 @@ constexpr size_t tool_name_chars_max = 64;
 // missing or non-directory root, empty allowed_hosts, non-positive limits).
 [[nodiscard]] caf::error validate_tool_config(const tool_config& cfg);
 
+// The spec a tool built from `cfg` shows the model, computed without
+// spawning anything: what the spawned tool (spawn_tool, or spawn_agent_tool
+// for kind agent; wrapped in the caching tool when `cache` is set, which
+// answers describe with the inner kind's spec unchanged) replies to
+// describe_atom, named cfg.name as runtime_builder::add_tool names it. A
+// node that does not build a pinned tool (actors/host/placement.hpp) still
+// knows its spec this way. Errors: those of validate_tool_config, and for
+// kind agent an empty `agent` (as spawn_agent_tool refuses it).
+[[nodiscard]] caf::expected<tool_spec> tool_spec_of(const tool_config& cfg);
+
 // Spawns calculator, file_read or http_get. Errors: those of
 // validate_tool_config; invalid_argument for kind "agent" (use
 // spawn_agent_tool, which needs the target agent's handle). `registry`:

@@ -259,6 +259,16 @@ std::vector<row> all_keys() {
        [](C c) { CHECK(named(c.workflows, "w1").file == "/cfg/dir/flows/w1.json"); }},
       {"group.team", "strategy", "round_robin",
        [](C c) { CHECK(named(c.groups, "team").strategy == group_strategy::round_robin); }},
+      // A placement other than any needs a [cluster] section; its own keys
+      // are config_cluster_test.cpp's.
+      {"cluster", "name", "prod", [](C c) { CHECK((c.cluster && c.cluster->name == "prod")); }},
+      {"cluster", "seeds", "10.0.0.5:7400",
+       [](C c) { CHECK((c.cluster && c.cluster->seeds.size() == 1)); }},
+      {"cluster", "secret_env", "AG_BINDING_TEST_UNUSED",
+       [](C c) { CHECK((c.cluster && c.cluster->secret_env == "AG_BINDING_TEST_UNUSED")); }},
+      {"agent.planner", "placement", "n2", [=](C c) { CHECK(agent(c).placement == "n2"); }},
+      {"tool.files", "placement", "n1", [=](C c) { CHECK(files(c).placement == "n1"); }},
+      {"memory.m1", "placement", "n3", [=](C c) { CHECK(m1(c).placement == "n3"); }},
   };
 }
 

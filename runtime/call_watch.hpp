@@ -44,6 +44,8 @@
 #include <caf/atom.hpp>
 #include <caf/detail/type_traits.hpp>
 #include <caf/duration.hpp>
+#include <caf/group.hpp>
+#include <caf/group_manager.hpp>
 
 #include <caf/message_id.hpp>
 #include <caf/node_id.hpp>
@@ -59,6 +61,15 @@ namespace agentgraph {
 
 // The timer message of a call_watch (sent to the watching actor itself).
 using watch_tick_atom = caf::atom_constant<caf::atom("ag_wtick")>;
+
+// (watch_node_down_atom, caf::node_id), sent to the local group
+// `node_down_group` when the cluster downs a member whose connection may
+// still be up (actors/host/cluster/cluster_directory.hpp): CAF then keeps
+// that node's proxies, and calls to it would wait for their deadlines. An
+// actor joins the group on its first watched call to another node, and
+// route_to_watch hands the message to call_watch::fail_node.
+using watch_node_down_atom = caf::atom_constant<caf::atom("ag_wndown")>;
+inline constexpr const char* node_down_group = "agentgraph.cluster.node_down";
 
 class call_watch {
  public:
@@ -78,6 +89,10 @@ class call_watch {
     AG_ASSERT(static_cast<bool>(callee), "never watch an invalid handle: CAF 0.17 segfaults");
     if (!t_)
       t_ = std::make_unique<tables>();
+    if (!t_->hears_node_downs && callee.node() != self->node()) {
+      t_->hears_node_downs = true;
+      join_node_down_group(self);
+    }
     auto& calls_ = t_->calls;
     auto& deadlines_ = t_->deadlines;
     auto& monitors_ = t_->monitors;
@@ -231,7 +246,19 @@ class call_watch {
     });
   }
 
+  template <class Self>
+  static void join_node_down_group(Self* self) {
+    // Typed actors have no join(); subscribe directly, and leave when the
+    // actor ends (the group holds a strong reference until then).
+    auto grp = self->system().groups().get_local(node_down_group);
+    if (grp->subscribe(caf::actor_cast<caf::strong_actor_ptr>(self))) {
+      auto* me = self->ctrl();
+      self->attach_functor([grp, me] { grp->unsubscribe(me); });
+    }
+  }
+
   struct tables {
+    bool hears_node_downs = false;  // joined node_down_group
     std::unordered_map<uint64_t, call> calls;  // by response id
     std::set<std::pair<clock::time_point, uint64_t>> deadlines;
     std::unordered_map<caf::actor_addr, uint32_t> monitors;  // callee -> calls watched
@@ -247,6 +274,16 @@ class call_watch {
 [[nodiscard]] inline bool is_watch_tick(const caf::type_erased_tuple& xs) {
   return xs.size() == 1 && xs.match_element<caf::atom_value>(0)
          && xs.get_as<caf::atom_value>(0) == watch_tick_atom::value;
+}
+
+// The node a (watch_node_down_atom, node_id) message names; null for any
+// other message.
+[[nodiscard]] inline const caf::node_id* watch_node_down(const caf::type_erased_tuple& xs) {
+  if (xs.size() != 2 || !xs.match_element<caf::atom_value>(0)
+      || xs.get_as<caf::atom_value>(0) != watch_node_down_atom::value
+      || !xs.match_element<caf::node_id>(1))
+    return nullptr;
+  return &xs.get_as<caf::node_id>(1);
 }
 
 namespace call_watch_detail {
@@ -292,7 +329,7 @@ void watched_request(Self* self, call_watch& watch, const Handle& callee,
               });
 }
 
-// Routes `self`'s down messages and call_watch ticks to the watch at
+// Routes `self`'s down messages, call_watch ticks and node downs to the watch at
 // `member` of its state. An actor that needs down messages of its own
 // handles them in `other_down`, called for the ones no watched call knows.
 template <class Self, class State, class OtherDown = void (*)(caf::down_msg&)>
@@ -304,10 +341,15 @@ void route_to_watch(Self* self, call_watch State::*member,
   });
   self->set_default_handler([self, member](caf::scheduled_actor* ptr,
                                            caf::message_view& x) -> caf::result<caf::message> {
-    if (!is_watch_tick(x.content()))
-      return caf::print_and_drop(ptr, x);
-    (self->state.*member).on_tick(self);
-    return caf::message{};
+    if (is_watch_tick(x.content())) {
+      (self->state.*member).on_tick(self);
+      return caf::message{};
+    }
+    if (const auto* node = watch_node_down(x.content())) {
+      (self->state.*member).fail_node(self, *node);
+      return caf::message{};
+    }
+    return caf::print_and_drop(ptr, x);
   });
 }
 

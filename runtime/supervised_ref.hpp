@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,10 +28,20 @@ namespace agentgraph {
 // What a supervision group writes to, whatever the component's interface.
 class supervised_ref_base {
  public:
+  // Told every new incarnation (a valid handle) and every fall (an invalid
+  // one and why). Runs under the ref's lock, so two calls never cross and
+  // the order of calls is the order of changes: keep it short and
+  // non-blocking (a send).
+  using observer = std::function<void(const caf::actor& current, const std::string& why)>;
+
   virtual ~supervised_ref_base() = default;
   virtual void set_actor(const caf::actor& h) = 0;
   virtual void set_down(std::string why) = 0;
   [[nodiscard]] virtual const std::string& name() const = 0;
+  // Installs `fn` (one per ref; a later call replaces it) and calls it
+  // once with the current state. The cluster directory offers a node's
+  // components this way, and follows their restarts.
+  virtual void observe(observer fn) = 0;
 };
 
 template <class Handle>
@@ -63,19 +74,32 @@ class supervised_ref final : public supervised_ref_base {
     current_ = std::move(h);
     why_down_.clear();
     ++incarnation_;
+    tell_observer();
   }
   void set_down(std::string why) override {
     std::lock_guard<std::mutex> guard{mu_};
     current_ = Handle{};
     why_down_ = std::move(why);
+    tell_observer();
+  }
+  void observe(observer fn) override {
+    std::lock_guard<std::mutex> guard{mu_};
+    observer_ = std::move(fn);
+    tell_observer();
   }
 
  private:
+  void tell_observer() {  // mu_ held
+    if (observer_)
+      observer_(caf::actor_cast<caf::actor>(current_), why_down_);
+  }
+
   const std::string name_;
   mutable std::mutex mu_;
   Handle current_;
   std::string why_down_;
   uint64_t incarnation_ = 0;
+  observer observer_;
 };
 
 template <class Handle>
@@ -90,6 +114,8 @@ class dep {
   dep(supervised_ref_ptr<Handle> ref) : ref_(std::move(ref)) {}  // NOLINT
 
   [[nodiscard]] Handle get() const { return ref_ ? ref_->get() : fixed_; }
+  // The ref, when this dependency is one; else null.
+  [[nodiscard]] const supervised_ref_ptr<Handle>& ref() const { return ref_; }
   // True when a component is named (a ref) or a valid fixed handle is held;
   // a ref whose component is down right now still counts.
   explicit operator bool() const { return ref_ != nullptr || static_cast<bool>(fixed_); }

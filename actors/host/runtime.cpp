@@ -102,6 +102,29 @@ std::vector<std::string> Runtime::provider_names() const {
   return runtime_detail::names_of(tables_->providers);
 }
 
+std::vector<runtime_component> Runtime::components() const {
+  auto& sys = *system_;
+  auto types = [](std::set<std::string> xs) { return std::vector<std::string>(xs.begin(), xs.end()); };
+  const auto agent_ifs = types(sys.message_types<agent_actor>());
+  const auto tool_ifs = types(sys.message_types<tool_actor>());
+  const auto memory_ifs = types(sys.message_types<memory_actor>());
+  std::vector<runtime_component> out;
+  for (const auto& a : tables_->agents) {
+    const std::string kind = a.info.group ? "group" : "agent";
+    out.push_back({kind, a.name, a.handle, agent_ifs, remote(kind, a.name)});
+  }
+  for (const auto& name : tables_->tool_order)
+    if (const auto* t = tables_->tools.find(name); t && t->handle.ref())
+      out.push_back({"tool", name, t->handle.ref(), tool_ifs, remote("tool", name)});
+  for (const auto& m : tables_->memories)
+    out.push_back({"memory", m.name, m.handle, memory_ifs, remote("memory", m.name)});
+  return out;
+}
+
+bool Runtime::remote(const std::string& kind, const std::string& name) const {
+  return tables_->remote.contains({kind, name});
+}
+
 std::chrono::milliseconds Runtime::task_deadline(const std::string& agent_name) const {
   if (const auto* e = tables_->agents.find_entry(agent_name))
     return e->info.task_deadline;
@@ -172,6 +195,8 @@ caf::error Runtime::shutdown() {
   runtime_detail::stop_group(*system_, tables_->agent_group);
   runtime_detail::stop_group(*system_, tables_->chain_group);
   for (const auto& m : tables_->memories) {
+    if (remote("memory", m.name))
+      continue;  // its own node snapshots it
     auto shard = m.handle->get();
     if (!shard) {
       log(log_severity::error, "runtime", "memory shard is down; no snapshot",

@@ -72,6 +72,19 @@ void apply_scheduler_settings(const scheduler_settings& s, uint32_t threads,
                               caf::actor_system_config& cfg);
 
 class runtime_builder;
+class supervised_ref_base;
+
+// One agent, group, tool or memory shard of a Runtime as the cluster
+// directory sees it (actors/host/cluster/cluster_directory.hpp).
+struct runtime_component {
+  std::string kind;  // "agent" | "group" | "tool" | "memory"
+  std::string name;
+  std::shared_ptr<supervised_ref_base> ref;
+  std::vector<std::string> ifs;  // message_types() of its typed interface, sorted
+  // Placed on another node ([cluster] placement): a ref the cluster
+  // directory fills; else built and supervised here.
+  bool remote = false;
+};
 
 class Runtime {
  public:
@@ -99,6 +112,11 @@ class Runtime {
   [[nodiscard]] std::vector<std::string> agent_names() const;
   [[nodiscard]] std::vector<std::string> memory_names() const;
   [[nodiscard]] std::vector<std::string> provider_names() const;
+
+  // Every agent, group, tool and memory shard, in the order added.
+  [[nodiscard]] std::vector<runtime_component> components() const;
+  // Whether the component is placed on another node (runtime_component).
+  [[nodiscard]] bool remote(const std::string& kind, const std::string& name) const;
 
   // How long a caller waits for a task on `agent`: every model call and
   // tool round may take the agent's request_timeout.

@@ -10,6 +10,7 @@
 
 #include "actors/agent/agent.hpp"
 #include "actors/host/node_config_checks.hpp"
+#include "actors/host/placement.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/caching_provider.hpp"
 #include "actors/provider/fallback_provider.hpp"
@@ -105,11 +106,16 @@ caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_
   for (const auto& p : cfg.providers)
     if (auto h = build.add_provider(p); !h)
       return std::move(h.error());
+  // Components placed on other nodes first: refs the cluster directory
+  // fills, so what this node builds finds them by name like local ones.
+  if (auto err = build.add_placed_elsewhere(cfg))
+    return err;
   for (const auto& m : cfg.memories)
-    if (auto h = build.add_memory(m); !h)
-      return std::move(h.error());
+    if (placed_here(m.placement, cfg))
+      if (auto h = build.add_memory(m); !h)
+        return std::move(h.error());
   for (const auto& t : cfg.tools)
-    if (t.kind != "agent")
+    if (t.kind != "agent" && placed_here(t.placement, cfg))
       if (auto h = build.add_tool(t); !h)
         return std::move(h.error());
   if (auto err = build.add_agents_in_order(cfg))
@@ -131,8 +137,13 @@ caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_
   }
   for (const auto& w : cfg.workflows) {
     graph_names names;
-    names.has_agent = [&](const std::string& n) { return static_cast<bool>(rt->agent(n)); };
-    names.has_tool = [&](const std::string& n) { return static_cast<bool>(rt->tool(n)); };
+    // Known by name, up or not: a component on another node is down until
+    // the cluster directory offers it.
+    auto known = [](const auto& found) {
+      return found || errc_of(found.error()) == errc::unavailable;
+    };
+    names.has_agent = [&](const std::string& n) { return known(rt->agent(n)); };
+    names.has_tool = [&](const std::string& n) { return known(rt->tool(n)); };
     auto g = load_workflow(w.file, names);
     if (!g)
       return blame(g.error(), errc::invalid_argument, "workflow '" + w.name + "'");
@@ -156,6 +167,10 @@ caf::error runtime_builder::add_agents_in_order(const node_config& cfg) {
     const bool agent = s.what == step::kind::agent;
     if (s.index >= (agent ? cfg.agents.size() : cfg.tools.size()))
       return make_error(errc::invalid_argument, "the config's build_order names no component");
+    const auto& placement =
+      agent ? cfg.agents[s.index].placement : cfg.tools[s.index].placement;
+    if (!placed_here(placement, cfg))
+      continue;  // a remote ref already (add_placed_elsewhere)
     if (agent) {
       if (auto h = add_agent(cfg.agents[s.index]); !h)
         return std::move(h.error());
@@ -353,6 +368,53 @@ caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
   if (!h)
     return std::move(h.error());
   return (*h)->get();
+}
+
+namespace {
+
+// A component of another node: down until the cluster directory offers it.
+template <class Handle>
+supervised_ref_ptr<Handle> remote_ref(const std::string& name, const std::string& placement) {
+  auto ref = std::make_shared<supervised_ref<Handle>>(name);
+  ref->set_down("placed on node '" + placement
+                + "', which has not offered it in the cluster directory (yet)");
+  return ref;
+}
+
+}  // namespace
+
+caf::error runtime_builder::add_placed_elsewhere(const node_config& cfg) {
+  auto& tables = *rt_.tables_;
+  auto taken = [&](const std::string& kind, const std::string& name) {
+    return make_error(errc::invalid_argument, "duplicate " + kind + " '" + name + "'");
+  };
+  for (const auto& m : cfg.memories) {
+    if (placed_here(m.placement, cfg))
+      continue;
+    if (!tables.memories.add(m.name, remote_ref<memory_actor>(m.name, m.placement)))
+      return taken("memory shard", m.name);
+    tables.remote.insert({"memory", m.name});
+  }
+  for (const auto& t : cfg.tools) {
+    if (placed_here(t.placement, cfg))
+      continue;
+    auto spec = tool_spec_of(t);
+    if (!spec)
+      return std::move(spec.error());
+    if (auto err = tables.tools.add(remote_ref<tool_actor>(t.name, t.placement), std::move(*spec)))
+      return err;
+    tables.tool_order.push_back(t.name);
+    tables.remote.insert({"tool", t.name});
+  }
+  for (const auto& a : cfg.agents) {
+    if (placed_here(a.placement, cfg))
+      continue;
+    if (!tables.agents.add(a.name, remote_ref<agent_actor>(a.name, a.placement),
+                           runtime_detail::agent_info{runtime_detail::task_deadline_of(a)}))
+      return taken("agent", a.name);
+    tables.remote.insert({"agent", a.name});
+  }
+  return {};
 }
 
 caf::expected<supervised_ref_ptr<provider_actor>> runtime_builder::add_fallback_chain(

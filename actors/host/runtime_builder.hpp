@@ -66,6 +66,10 @@ class runtime_builder {
   // The provider an agent with `fallback` talks to: its chain.
   [[nodiscard]] caf::expected<supervised_ref_ptr<provider_actor>> add_fallback_chain(
     const agent_config& cfg);
+  // The agents, tools and shards `cfg` places on other nodes ([cluster]
+  // placement), as refs that stay down until the cluster directory offers
+  // them (actors/host/cluster/cluster_directory.hpp).
+  caf::error add_placed_elsewhere(const node_config& cfg);
   // Agents and agent tools of `cfg` in cfg.build_order, so each comes
   // after what it depends on.
   caf::error add_agents_in_order(const node_config& cfg);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -174,6 +175,8 @@ struct Runtime::component_tables {
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
   // Agents and agent groups (addressed alike), with their task deadlines.
   runtime_detail::named_table<supervised_ref_ptr<agent_actor>, runtime_detail::agent_info> agents;
+  // (kind, name) of the components placed on other nodes (runtime_component).
+  std::set<std::pair<std::string, std::string>> remote;
   // Where runtime_client's tasks enter (task_gate.hpp).
   std::unique_ptr<task_gates> gates;
 };

@@ -247,18 +247,21 @@ int cluster_status(const client_options& o) {
   }
   std::cout << "cluster " << j.value("cluster", "?") << " as seen by " << j.value("self", "?")
             << (j.value("joined", false) ? "" : " (not joined)") << "\n";
-  std::printf("%-24s %-10s %-22s %-8s %8s %6s  %s\n", "member", "state", "address", "pid", "phi",
-              "load", "url");
+  std::printf("%-24s %-10s %-22s %-8s %8s %6s %6s %5s %6s  %s\n", "member", "state", "address",
+              "pid", "phi", "load", "agents", "tools", "shards", "url");
   for (const auto& m : j["members"]) {
     const auto addr = m.value("host", "?") + ":" + std::to_string(number<uint64_t>(m, "port"));
     const auto phi = m.contains("phi") && m["phi"].is_number()
                          ? std::to_string(m["phi"].get<double>()).substr(0, 6)
                          : std::string{"inf"};
-    std::printf("%-24s %-10s %-22s %-8lld %8s %6llu  %s\n",
+    std::printf("%-24s %-10s %-22s %-8lld %8s %6llu %6llu %5llu %6llu  %s\n",
                 (m.value("id", "?") + (m.value("self", false) ? " *" : "")).c_str(),
                 m.value("state", "?").c_str(), addr.c_str(),
                 static_cast<long long>(number<int64_t>(m, "pid")), phi.c_str(),
                 static_cast<unsigned long long>(number<uint64_t>(m, "load")),
+                static_cast<unsigned long long>(number<uint64_t>(m, "agents")),
+                static_cast<unsigned long long>(number<uint64_t>(m, "tools")),
+                static_cast<unsigned long long>(number<uint64_t>(m, "shards")),
                 m.value("url", "").c_str());
   }
   return 0;

@@ -32,6 +32,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "actors/host/cluster/cluster_directory.hpp"
 #include "actors/host/cluster/cluster_host.hpp"
 #include "actors/host/cluster/cluster_metrics.hpp"
 #include "actors/host/node/gateway.hpp"
@@ -173,8 +174,11 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   if (auto err = add_cluster_metrics(rt.metrics(), start.figures))
     return err;
   auto node = start_cluster_node(rt.system(), std::move(start));
-  if (node)
-    gw.set_cluster(caf::actor_cast<caf::actor>(*node));
+  if (!node)
+    return node;
+  if (auto err = attach_cluster_directory(rt, *node))
+    return err;
+  gw.set_cluster(caf::actor_cast<caf::actor>(*node));
   return node;
 }
 

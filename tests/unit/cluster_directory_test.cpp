@@ -5,6 +5,7 @@
 #include "cluster_node_support.hpp"
 
 #include "net/cluster/directory_table.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph::test::cluster_net {
@@ -16,21 +17,21 @@ using cluster::dir_event;
 using cluster::dir_listing;
 using cluster::dir_sync;
 using cluster::directory_table;
-using echo_actor = caf::typed_actor<caf::replies_to<int>::with<int>>;
+using dir_echo_actor = caf::typed_actor<caf::replies_to<int>::with<int>>;
 
-echo_actor::behavior_type echo() {
+dir_echo_actor::behavior_type dir_echo() {
   return {[](int x) { return x; }};
 }
 
 // Echo actors of the plain actor systems below, stopped when it goes.
-struct echo_pool {
+struct dir_echo_pool {
   caf::actor_system& sys;
   std::vector<caf::actor> spawned;
   caf::actor spawn() {
-    spawned.push_back(caf::actor_cast<caf::actor>(sys.spawn(echo)));
+    spawned.push_back(caf::actor_cast<caf::actor>(sys.spawn(dir_echo)));
     return spawned.back();
   }
-  ~echo_pool() {
+  ~dir_echo_pool() {
     for (auto& a : spawned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   }
@@ -38,17 +39,17 @@ struct echo_pool {
 
 dir_entry entry_with(caf::actor_system& sys, caf::actor h, const std::string& kind,
                      const std::string& name) {
-  auto types = sys.message_types<echo_actor>();
+  auto types = sys.message_types<dir_echo_actor>();
   return dir_entry{kind, name, std::move(h), {types.begin(), types.end()}};
 }
 
-dir_entry entry_on(echo_pool& pool, const std::string& kind, const std::string& name) {
+dir_entry entry_on(dir_echo_pool& pool, const std::string& kind, const std::string& name) {
   return entry_with(pool.sys, pool.spawn(), kind, name);
 }
 
 // An entry whose handle lives on planet `p` (stopped at teardown).
 dir_entry entry_on(planet& p, const std::string& kind, const std::string& name) {
-  auto h = p.track(p.sys().spawn(echo));
+  auto h = p.track(p.sys().spawn(dir_echo));
   return entry_with(p.sys(), caf::actor_cast<caf::actor>(h), kind, name);
 }
 
@@ -114,7 +115,7 @@ std::set<std::string> listing(cluster_net& net, const node_under_test& n) {
 TEST_CASE("directory table: entries are checked, versions move on change only") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  echo_pool pool{sys, {}};
+  dir_echo_pool pool{sys, {}};
   directory_table t{2};
   auto a = entry_on(pool, "agent", "writer");
   REQUIRE(t.put_local(a));
@@ -150,7 +151,7 @@ TEST_CASE("directory table: entries are checked, versions move on change only") 
 TEST_CASE("directory table: a peer's table is believed only for its own actors, whole or not at all") {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  echo_pool pool{sys, {}};
+  dir_echo_pool pool{sys, {}};
   directory_table t{4};
   const auto peer = member("n2");
   const auto here = sys.node();
@@ -236,7 +237,7 @@ TEST_CASE("cluster directory: an entry put on one node reaches every member and 
   // The handle that arrived works across the network.
   auto got = std::make_shared<int>(0);
   auto notes = on_n2->events[0].entry.name == "notes" ? on_n2->events[0].entry : on_n2->events[1].entry;
-  nodes[1].p->sys().spawn([got, h = caf::actor_cast<echo_actor>(notes.handle)](caf::event_based_actor* self) {
+  nodes[1].p->sys().spawn([got, h = caf::actor_cast<dir_echo_actor>(notes.handle)](caf::event_based_actor* self) {
     self->request(h, std::chrono::seconds{5}, 41).then([got](int x) { *got = x + 1; },
                                                         [](caf::error&) {});
   });
@@ -307,6 +308,66 @@ TEST_CASE("cluster directory: tables and pulls from senders that were never admi
   net.step_all();
   CHECK(listing(net, n1).empty());
   CHECK(status_of(net, n1)->counters.dropped == 2);
+}
+
+namespace {
+
+// Holds every request's promise: a callee that never answers.
+using down_silent_actor = caf::typed_actor<caf::replies_to<int>::with<int>>;
+struct down_silent_state {
+  std::vector<caf::typed_response_promise<int>> held;
+};
+down_silent_actor::behavior_type down_silent(down_silent_actor::stateful_pointer<down_silent_state> self) {
+  return {[self](int) -> caf::typed_response_promise<int> {
+    auto rp = self->make_response_promise<int>();
+    self->state.held.push_back(rp);
+    return rp;
+  }};
+}
+
+struct down_caller_state {
+  call_watch watch{4};
+  std::optional<caf::error> failed;
+};
+
+}  // namespace
+
+TEST_CASE("cluster directory: a node_down broadcast fails calls in flight to that node at once") {
+  cluster_net net;
+  auto nodes = three_up(net);
+  auto& b = *nodes[1].p;
+  auto callee = b.track(b.sys().spawn(down_silent));
+  auto types = b.sys().message_types<down_silent_actor>();
+  put(net, nodes[1],
+      dir_entry{"tool", "silent", caf::actor_cast<caf::actor>(callee), {types.begin(), types.end()}});
+  auto on_a = std::make_shared<heard>();
+  subscribe(net, nodes[0], on_a);
+  run_for(net, 1s);
+  REQUIRE(on_a->events.size() == 1);
+  auto remote = caf::actor_cast<down_silent_actor>(on_a->events[0].entry.handle);
+  REQUIRE(remote.node() == b.sys().node());
+  auto& a = *nodes[0].p;
+  auto outcome = std::make_shared<std::optional<caf::error>>();
+  a.track(a.sys().spawn([remote, outcome](caf::stateful_actor<down_caller_state>* self) {
+    route_to_watch(self, &down_caller_state::watch);
+    watched_request(
+        self, self->state.watch, remote, self->clock().now() + std::chrono::minutes{5},
+        [outcome](int) { *outcome = caf::error{}; },
+        [outcome](caf::error& err) { *outcome = err; }, 1);
+    return caf::behavior{[](int) {}};
+  }));
+  run_for(net, 2s);
+  CHECK_FALSE(outcome->has_value());  // the call waits on the silent callee
+  // Another node's id fails nothing.
+  caf::anon_send(a.sys().groups().get_local(node_down_group), watch_node_down_atom::value,
+                 nodes[2].p->sys().node());
+  net.step_all();
+  CHECK_FALSE(outcome->has_value());
+  caf::anon_send(a.sys().groups().get_local(node_down_group), watch_node_down_atom::value,
+                 b.sys().node());
+  net.step_all();
+  REQUIRE(outcome->has_value());
+  CHECK(**outcome == caf::sec::request_receiver_down);
 }
 
 }  // namespace agentgraph::test::cluster_net

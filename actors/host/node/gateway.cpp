@@ -149,6 +149,8 @@ void gateway::impl::add_routes() {
       [this](req_t r, reply_t reply) { post_workflow(r, reply, true); });
   add("GET", "/v1/memory", "memory", [this](req_t, reply_t reply) { memory(reply); });
   add("GET", "/v1/cluster", "cluster", [this](req_t, reply_t reply) { cluster(reply); });
+  add("GET", "/v1/cluster/directory", "cluster_directory",
+      [this](req_t, reply_t reply) { cluster_directory(reply); });
 }
 
 void answer_when_finished(const std::shared_ptr<task_entry>& entry,

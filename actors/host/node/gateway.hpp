@@ -15,6 +15,8 @@
 //   GET  /v1/memory             per-shard entries and bytes
 //   GET  /v1/cluster            members as this node sees them (404 when the
 //                               node is not in a cluster)
+//   GET  /v1/cluster/directory  every directory entry this node knows:
+//                               kind, name, node (404 as above)
 // Statuses: 400 bad body (the message names the field), 401 bad token,
 // 404 unknown agent/task/route, 409 task_id in use, 413 body too large,
 // 414 target too long, 429 tasks_in_flight_max reached (Retry-After), 431

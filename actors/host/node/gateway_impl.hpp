@@ -148,6 +148,9 @@ struct gateway::impl {
   void agents(const route_reply& reply);
   void memory(const route_reply& reply);
   void cluster(const route_reply& reply);
+  void cluster_directory(const route_reply& reply);
+  // The node actor, or a 404 answered and an invalid handle.
+  cluster::node_actor cluster_or_404(const route_reply& reply);
 
   std::mutex cluster_mutex;
   cluster::node_actor cluster_node;  // guarded by cluster_mutex

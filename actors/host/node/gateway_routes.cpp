@@ -113,6 +113,9 @@ Value member_json(const cluster::cluster_member_status& m, const cluster::member
   v["pid"] = Value{static_cast<long long>(r.pid)};
   v["phi"] = std::isfinite(m.phi) ? Value{m.phi} : Value{nullptr};
   v["load"] = num(m.load);
+  v["agents"] = num(m.agents);
+  v["tools"] = num(m.tools);
+  v["shards"] = num(m.shards);
   v["self"] = Value{r.id == self};
   return v;
 }
@@ -172,7 +175,10 @@ void ready_components(Runtime& rt, std::chrono::milliseconds timeout,
   std::vector<caf::expected<provider_actor>> p_targets;
   for (const auto& name : providers)
     p_targets.push_back(rt.provider(name));
+  // Only this node's own shards: one placed on another node is that
+  // node's readiness, not ours.
   auto shards = rt.memory_names();
+  std::erase_if(shards, [&rt](const std::string& name) { return rt.remote("memory", name); });
   std::vector<caf::expected<memory_actor>> m_targets;
   for (const auto& name : shards)
     m_targets.push_back(rt.memory(name));
@@ -243,15 +249,49 @@ void gateway::impl::memory(const route_reply& reply) {
     });
 }
 
-void gateway::impl::cluster(const route_reply& reply) {
-  using namespace gateway_routes_detail;
+cluster::node_actor gateway::impl::cluster_or_404(const route_reply& reply) {
   cluster::node_actor node;
   {
     std::lock_guard lock{cluster_mutex};
     node = cluster_node;
   }
   if (!node)
-    return reply(net::json_error(404, "not_found", "this node is not in a cluster (no [cluster] section)"));
+    reply(net::json_error(404, "not_found", "this node is not in a cluster (no [cluster] section)"));
+  return node;
+}
+
+void gateway::impl::cluster_directory(const route_reply& reply) {
+  using namespace gateway_routes_detail;
+  auto node = cluster_or_404(reply);
+  if (!node)
+    return;
+  std::vector<caf::expected<cluster::node_actor>> targets{node};
+  probe_all<std::vector<cluster::dir_listing>>(
+    rt.system(), std::move(targets), cfg.health_ping_timeout, cluster::dir_list_atom::value,
+    [reply](std::vector<probe<std::vector<cluster::dir_listing>>> ps) {
+      auto& p = ps.front();
+      if (!p.reply)
+        return reply(net::json_error(503, "unavailable", describe(p.reply.error())));
+      Value list = Value::array();
+      for (const auto& x : *p.reply) {
+        Value e = Value::object();
+        e["kind"] = Value{x.entry.kind};
+        e["name"] = Value{x.entry.name};
+        e["node"] = Value{x.owner.name};
+        e["uid"] = Value{std::to_string(x.owner.uid)};
+        list.push_back(std::move(e));
+      }
+      Value body = Value::object();
+      body["entries"] = std::move(list);
+      reply(net::json_response(200, body.to_json()));
+    });
+}
+
+void gateway::impl::cluster(const route_reply& reply) {
+  using namespace gateway_routes_detail;
+  auto node = cluster_or_404(reply);
+  if (!node)
+    return;
   std::vector<caf::expected<cluster::node_actor>> targets{node};
   probe_all<cluster::cluster_status>(
     rt.system(), std::move(targets), cfg.health_ping_timeout, cluster::cluster_status_atom::value,

@@ -1,0 +1,141 @@
+#include "actors/host/cluster/cluster_directory.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_cast.hpp>
+#include <caf/group.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "runtime/call_watch.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+#include "runtime/supervised_ref.hpp"
+
+namespace agentgraph {
+
+namespace cluster_directory_detail {
+
+using feeder_actor = cluster::directory_sink::extend_with<cluster::member_event_sink>;
+using key = std::pair<std::string, std::string>;  // (kind, name)
+
+// A component placed on another node, and who offers it now.
+struct remote_slot {
+  std::shared_ptr<supervised_ref_base> ref;
+  std::vector<std::string> ifs;
+  std::map<cluster::member_id, caf::actor> offers;  // bounded by the members
+  caf::actor current;
+};
+
+struct feeder_state {
+  static inline const char* name = "cluster_directory";
+  std::map<key, remote_slot> slots;  // fixed at start: the config's remote components
+  caf::group node_down;
+};
+
+using feeder_self = feeder_actor::stateful_pointer<feeder_state>;
+
+// Points the ref at an offer (the lowest member id: every node picks the
+// same), or sets it down with `why` when nobody offers it.
+void settle(remote_slot& slot, const std::string& kind, const std::string& name,
+            const std::string& why) {
+  if (slot.offers.empty()) {
+    if (slot.current) {
+      slot.current = nullptr;
+      slot.ref->set_down(why);
+      log(log_severity::warn, "cluster", "remote component unavailable",
+          {{"kind", kind}, {"name", name}, {"why", why}});
+    }
+    return;
+  }
+  const auto& [owner, handle] = *slot.offers.begin();
+  if (slot.current == handle)
+    return;
+  slot.current = handle;
+  slot.ref->set_actor(handle);
+  log(log_severity::info, "cluster", "remote component reachable",
+      {{"kind", kind}, {"name", name}, {"node", to_string(owner)}});
+}
+
+void on_dir_event(feeder_self self, cluster::dir_event& e) {
+  auto it = self->state.slots.find({e.entry.kind, e.entry.name});
+  if (it == self->state.slots.end())
+    return;  // not placed elsewhere in our config: ours, or unknown here
+  auto& slot = it->second;
+  if (e.present && e.entry.ifs != slot.ifs) {
+    log(log_severity::warn, "cluster",
+        "a node offers a component with another interface (another agentgraph build?); "
+        "not used",
+        {{"kind", e.entry.kind}, {"name", e.entry.name}, {"node", to_string(e.owner)}});
+    slot.offers.erase(e.owner);
+  } else if (e.present) {
+    slot.offers[e.owner] = e.entry.handle;
+  } else {
+    slot.offers.erase(e.owner);
+  }
+  settle(slot, e.entry.kind, e.entry.name,
+         "not offered by any live node (last: " + to_string(e.owner) + ": " + e.why + ")");
+}
+
+feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
+                                   std::vector<runtime_component> remote) {
+  auto& st = self->state;
+  for (auto& c : remote)
+    st.slots[{c.kind, c.name}] = remote_slot{std::move(c.ref), std::move(c.ifs), {}, nullptr};
+  st.node_down = self->system().groups().get_local(node_down_group);
+  // The glue lives as long as the node actor.
+  self->monitor(node);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->send(node, cluster::dir_sub_atom::value, caf::actor_cast<cluster::directory_sink>(self));
+  self->send(node, cluster::member_sub_atom::value,
+             caf::actor_cast<cluster::member_event_sink>(self));
+  return {
+      [self](cluster::dir_event_atom, cluster::dir_event& e) { on_dir_event(self, e); },
+      [self](cluster::member_event_atom, cluster::member_event& e) {
+        // A node downed by the cluster: CAF drops its proxies only when the
+        // connection goes, which a frozen or partitioned node's may not.
+        if (e.record.state != cluster::member_state::down || e.node == caf::node_id{}
+            || e.node == self->node())
+          return;
+        caf::anon_send(self->state.node_down, watch_node_down_atom::value, e.node);
+      },
+  };
+}
+
+}  // namespace cluster_directory_detail
+
+caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node) {
+  using namespace cluster_directory_detail;
+  if (!node)
+    return make_error(errc::invalid_argument, "cluster directory: no node actor");
+  std::vector<runtime_component> local;
+  std::vector<runtime_component> remote;
+  for (auto& c : rt.components())
+    (c.remote ? remote : local).push_back(std::move(c));
+  auto glue = rt.system().spawn(feeder, node, std::move(remote));
+  // Each local component is offered now and after every restart, through
+  // its ref's observer (called under the ref's lock, so the puts and drops
+  // reach the node actor in the order of the changes).
+  for (auto& c : local) {
+    auto offer = [glue, node, kind = c.kind, name = c.name, ifs = c.ifs](
+                     const caf::actor& current, const std::string&) {
+      if (current)
+        caf::send_as(glue, node, cluster::dir_put_atom::value,
+                     cluster::dir_entry{kind, name, current, ifs});
+      else
+        caf::send_as(glue, node, cluster::dir_drop_atom::value, kind, name);
+    };
+    c.ref->observe(std::move(offer));
+  }
+  log(log_severity::info, "cluster", "directory attached",
+      {{"offered", std::to_string(local.size())},
+       {"placed_elsewhere", std::to_string(rt.components().size() - local.size())}});
+  return {};
+}
+
+}  // namespace agentgraph

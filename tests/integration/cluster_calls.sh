@@ -1,0 +1,211 @@
+#!/bin/bash
+# Location transparency across three `agentgraph node` processes (issue 12,
+# design §8): every node loads the same components, each pinned to one node
+# with `placement`:
+#   n1: agent `worker` (tools calculator and ask_slow, memory notes)
+#   n2: tool `calculator`, agent `slowpoke` and the agent tool `ask_slow`
+#   n3: memory shard `notes`
+#   1. directory propagation: every node lists the five entries, each on
+#      its node; `cluster status` counts them per member;
+#   2. a task on n1's gateway: the worker calls the calculator on n2 and
+#      stores into / recalls from the shard on n3 (its next task sees the
+#      first one's answer), and n1's /v1/memory reads the shard on n3;
+#   3. the same agent through n2's gateway (the task crosses to n1);
+#   4. kill -9 n2 while the worker's call to ask_slow (20 s on n2) is in
+#      flight: the call fails at once with `unavailable`, not at its
+#      deadline, the task is answered, n2's entries leave the directory,
+#      and a new calculator call fails at once as well.
+# Every wait is bounded.
+# Usage: cluster_calls.sh <agentgraph binary> <source dir>
+set -euo pipefail
+bin="$1"
+work="$(mktemp -d)"
+cleanup() {
+  if [[ -f "$work/pids" ]]; then
+    while read -r p; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/rules.json" <<'JSON'
+{"rules": [
+  {"name": "slowpoke", "when": {"agent": "[slowpoke]", "last_role": "user"}, "delay_ms": 20000,
+   "reply": "too late"},
+  {"name": "ask the slow one", "when": {"agent": "[worker]", "last_role": "user", "user_contains": "slowly"},
+   "tool_calls": [{"name": "ask_slow", "arguments": {"task": "{{user}}"}}]},
+  {"name": "compute", "when": {"agent": "[worker]", "last_role": "user", "user_regex": "^compute (.+)"},
+   "tool_calls": [{"name": "calculator", "arguments": {"expression": "{{match.1}}"}}]},
+  {"name": "after the calculator", "when": {"agent": "[worker]", "after_tool": "calculator"},
+   "reply": "calculated {{tool_output}}"},
+  {"name": "after the slow one", "when": {"agent": "[worker]", "after_tool": "ask_slow"},
+   "reply": "slow one said {{tool_output}}"},
+  {"name": "recall", "when": {"agent": "[worker]", "last_role": "user"},
+   "reply": "I remember: {{memory}}"}
+]}
+JSON
+
+PYTHONPATH="$2/tests/integration" python3 - "$bin" "$work" <<'PY'
+import json, os, signal, subprocess, sys, time, urllib.error, urllib.request
+from cluster_procs import Check, Nodes, free_port, wait
+
+binary, work = sys.argv[1], sys.argv[2]
+check = Check()
+names = ("n1", "n2", "n3")
+ports = {n: free_port() for n in names}
+seeds = "127.0.0.1:%d, 127.0.0.1:%d" % (ports["n1"], ports["n2"])
+
+def config(name):
+    return """[runtime]
+log_level = info
+[node]
+port = 0
+shutdown_deadline = 5s
+[provider.scripted]
+kind = scripted
+rules = %s
+[memory.notes]
+placement = n3
+similarity_threshold = 0.0
+[tool.calculator]
+kind = calculator
+placement = n2
+[agent.slowpoke]
+system_prompt = [slowpoke]
+provider = scripted
+placement = n2
+request_timeout = 60s
+[tool.ask_slow]
+kind = agent
+agent = slowpoke
+placement = n2
+[agent.worker]
+system_prompt = [worker]
+provider = scripted
+tools = calculator, ask_slow
+memory = notes
+memory_recall_k = 3
+request_timeout = 60s
+placement = n1
+[cluster]
+name = calls
+node_id = %s
+listen = 127.0.0.1
+port = %d
+seeds = %s
+secret_env = CLUSTER_TEST_SECRET
+join_timeout = 2s
+""" % (os.path.join(work, "rules.json"), name, ports[name], seeds)
+
+env = dict(os.environ)
+env["CLUSTER_TEST_SECRET"] = "calls-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
+nodes = Nodes(binary, work, env)
+procs = nodes.procs
+
+def url(name, path):
+    return "http://127.0.0.1:%d%s" % (procs[name][1], path)
+
+def get(name, path):
+    try:
+        with urllib.request.urlopen(url(name, path), timeout=10) as r:
+            return json.loads(r.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+def task(name, text, timeout=15):
+    req = urllib.request.Request(url(name, "/v1/tasks"), method="POST",
+                                 data=json.dumps({"agent": "worker", "input": text}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+def directory(name):
+    d = get(name, "/v1/cluster/directory") or {}
+    return sorted("%s %s/%s" % (e["node"], e["kind"], e["name"]) for e in d.get("entries", []))
+
+try:
+    for n in names:
+        nodes.start(n, config(n))
+    check(wait(lambda: nodes.all_up(list(names)), 30), "three nodes join")
+
+    # 1. directory propagation
+    want = ["n1 agent/worker", "n2 agent/slowpoke", "n2 tool/ask_slow", "n2 tool/calculator",
+            "n3 memory/notes"]
+    check(wait(lambda: all(directory(n) == want for n in names), 10),
+          "every node lists the five entries on their nodes: %s" % directory("n1"))
+    st = nodes.status("n1") or {"members": []}
+    counts = {m["id"]: (m["agents"], m["tools"], m["shards"]) for m in st["members"]}
+    check(counts == {"n1": (1, 0, 0), "n2": (1, 2, 0), "n3": (0, 0, 1)},
+          "cluster status counts agents, tools and shards per member: %s" % counts)
+
+    # 2. a task on n1: tool on n2, memory on n3
+    code, body = task("n1", "compute 6 * 7")
+    check(code == 200 and body.get("output") == "calculated " + json.dumps({"value": 42}, separators=(",", ":"))
+          or (code == 200 and "42" in body.get("output", "")),
+          "the worker on n1 computed with the calculator on n2: %s %s" % (code, body))
+    check(code == 200 and [c["ok"] for c in body.get("tool_calls", [])] == [True],
+          "one tool call, ok")
+    code, body = task("n1", "what did I compute before")
+    check(code == 200 and "compute 6 * 7" in body.get("output", ""),
+          "the next task recalls the first one from the shard on n3: %s" % body.get("output"))
+    mem = get("n3", "/v1/memory") or {}
+    notes = [m for m in mem.get("shards", mem.get("memory", [])) if m.get("name") == "notes"] \
+        if isinstance(mem, dict) else []
+    remote_mem = get("n1", "/v1/memory") or {}
+    print("n3 /v1/memory:", json.dumps(mem)[:300])
+    print("n1 /v1/memory:", json.dumps(remote_mem)[:300])
+    def entries(doc):
+        for key in ("shards", "memory"):
+            for m in doc.get(key, []):
+                if m.get("name") == "notes" and m.get("healthy"):
+                    return m.get("entries")
+        return None
+    check((entries(mem) or 0) >= 2, "the shard on n3 holds both interactions")
+    check(entries(remote_mem) == entries(mem), "n1's /v1/memory reads the shard on n3")
+
+    # 3. the worker through n2's gateway
+    code, body = task("n2", "compute 2 + 3")
+    check(code == 200 and "5" in body.get("output", ""),
+          "a task on n2's gateway runs on the worker on n1: %s %s" % (code, body))
+
+    # 4. kill -9 n2 with a call in flight
+    result = {}
+    import threading
+    def slow():
+        t0 = time.monotonic()
+        result["answer"] = task("n1", "do this slowly please", timeout=40)
+        result["seconds"] = time.monotonic() - t0
+    th = threading.Thread(target=slow)
+    th.start()
+    time.sleep(1.5)  # the call is on n2 now (slowpoke answers after 20 s)
+    procs["n2"][0].kill()
+    th.join(40)
+    code, body = result.get("answer", (None, {}))
+    calls = body.get("tool_calls", []) if isinstance(body, dict) else []
+    check(code == 200 and len(calls) == 1 and not calls[0]["ok"]
+          and ("unavailable" in calls[0]["error"] or "down" in calls[0]["error"]),
+          "the call in flight to n2 failed with unavailable: %s %s" % (code, body))
+    seconds = result.get("seconds", 99)
+    print("in-flight call failed %.2f s after the task started (kill at 1.5 s; slowpoke would take 20 s)" % seconds)
+    check(seconds < 15, "it failed at once, not at its deadline")
+    check(wait(lambda: all(directory(n) == ["n1 agent/worker", "n3 memory/notes"]
+                           for n in ("n1", "n3")), 10),
+          "n2's entries leave the directory: %s" % directory("n1"))
+    code, body = task("n1", "compute 1 + 1")
+    calls = body.get("tool_calls", []) if isinstance(body, dict) else []
+    check(code == 200 and len(calls) == 1 and not calls[0]["ok"]
+          and "unavailable" in calls[0]["error"],
+          "a new call to the calculator fails with unavailable: %s" % body)
+finally:
+    if check.failures:
+        nodes.print_logs(40)
+    nodes.stop_all()
+
+if check.failures:
+    print("%d check(s) failed" % len(check.failures))
+    sys.exit(1)
+print("all checks passed")
+PY

@@ -9,7 +9,8 @@ using namespace std::chrono_literals;
 // The group strategies in the order the `strategy` key lists them: the
 // default first.
 constexpr group_strategy group_strategies[] = {group_strategy::least_loaded,
-                                               group_strategy::round_robin};
+                                               group_strategy::round_robin,
+                                               group_strategy::consistent_hash};
 
 void assign(agent_role& f, const config_value& v) {
   f = enum_from(agent_roles, v);
@@ -93,8 +94,11 @@ const std::vector<field<group_config>>& group_fields() {
              &S::agents),
         bind(enum_key("strategy", to_string(d.strategy), enum_words(group_strategies),
                       "least_loaded: the member with the fewest of the group's tasks in "
-                      "flight; round_robin: members in turn. An overloaded member passes the "
-                      "task to the next."),
+                      "flight (in a cluster, plus its node's reported load); round_robin: "
+                      "members in turn; consistent_hash: sticky by the task's context "
+                      "\"session\" (else its id). In a cluster a member is every instance "
+                      "of that agent on any node. An overloaded member passes the task to "
+                      "the next."),
              &S::strategy),
     };
   }();

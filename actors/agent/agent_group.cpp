@@ -1,5 +1,8 @@
 #include "actors/agent/agent_group.hpp"
 
+#include <map>
+#include <set>
+
 #include "runtime/assert.hpp"
 #include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
@@ -7,7 +10,54 @@
 namespace agentgraph {
 
 const char* to_string(group_strategy s) {
-  return s == group_strategy::round_robin ? "round_robin" : "least_loaded";
+  switch (s) {
+    case group_strategy::round_robin: return "round_robin";
+    case group_strategy::least_loaded: return "least_loaded";
+    case group_strategy::consistent_hash: return "consistent_hash";
+  }
+  return "least_loaded";
+}
+
+namespace {
+
+// FNV-1a over the key, a zero byte and the instance, then a 64-bit mixer
+// (splitmix64's finaliser) so close names spread.
+uint64_t rendezvous_score(const std::string& key, const std::string& instance) {
+  uint64_t h = 1469598103934665603ull;
+  auto eat = [&h](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ull;
+  };
+  for (unsigned char c : key)
+    eat(c);
+  eat(0);
+  for (unsigned char c : instance)
+    eat(c);
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h;
+}
+
+}  // namespace
+
+int rendezvous_pick(const std::string& key, const std::vector<std::string>& keys,
+                    const std::vector<bool>& tried) {
+  AG_ASSERT(keys.size() == tried.size());
+  int best = -1;
+  uint64_t best_score = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (tried[i])
+      continue;
+    const auto score = rendezvous_score(key, keys[i]);
+    if (best < 0 || score > best_score || (score == best_score && keys[i] < keys[best])) {
+      best = static_cast<int>(i);
+      best_score = score;
+    }
+  }
+  return best;
 }
 
 struct agent_group_state {
@@ -15,6 +65,10 @@ struct agent_group_state {
   group_config cfg;
   call_watch watch{agent_group_tasks_max};  // tasks on members: deadline and monitor
   std::vector<group_member> members;
+  std::shared_ptr<const group_instances> instances;  // null: not in a cluster
+  // This router's tasks in flight per instance ("member@node"); an entry
+  // leaves at 0, so the map holds at most agent_group_tasks_max keys.
+  std::map<std::string, uint64_t> instance_in_flight;
   size_t next = 0;  // round_robin cursor
   uint64_t in_flight = 0;
   uint64_t completed = 0;
@@ -28,22 +82,85 @@ namespace agent_group_detail {
 
 using self_ptr = agent_actor::stateful_pointer<agent_group_state>;
 
-// The member to try next among those not tried yet for this task; -1 if
-// every member was tried.
-int pick(const agent_group_state& st, const std::vector<bool>& tried) {
-  const size_t n = st.members.size();
-  if (st.cfg.strategy == group_strategy::round_robin) {
-    for (size_t k = 0; k < n; ++k) {
-      size_t i = (st.next + k) % n;
-      if (!tried[i])
-        return static_cast<int>(i);
+// One place a task can go: an instance of a member.
+struct candidate {
+  std::string key;      // "member@node", or the member's name alone
+  size_t member = 0;    // index into members
+  dep<agent_actor> handle;
+  bool local = true;
+  uint32_t node_load = 0;
+};
+
+// Every instance of every member, in member order: the cluster's instances
+// of a member when the table has any, else the member's own ref.
+std::vector<candidate> candidates_of(const agent_group_state& st) {
+  std::vector<candidate> out;
+  for (size_t i = 0; i < st.members.size(); ++i) {
+    const auto& m = st.members[i];
+    auto xs = st.instances ? st.instances->of(m.name) : std::vector<agent_instance>{};
+    if (xs.empty()) {
+      out.push_back({m.name, i, m.handle, true, 0});
+      continue;
     }
-    return -1;
+    for (auto& x : xs)
+      out.push_back({m.name + "@" + x.node, i, std::move(x.handle), x.local, x.node_load});
+  }
+  return out;
+}
+
+uint64_t in_flight_of(const agent_group_state& st, const std::string& key) {
+  auto it = st.instance_in_flight.find(key);
+  return it == st.instance_in_flight.end() ? 0 : it->second;
+}
+
+// The task's routing key for consistent_hash: context "session" when it is
+// a string, else the task id.
+std::string session_key(const task_request& task) {
+  if (task.context.is_object()) {
+    const auto* s = task.context.find("session");
+    if (s != nullptr && s->is_string())
+      return s->as_string();
+  }
+  return task.task_id;
+}
+
+// The candidate to try next among those not tried yet for this task; -1 if
+// every one was tried.
+int pick(const agent_group_state& st, const std::vector<candidate>& cs,
+         const std::vector<bool>& tried, const task_request& task) {
+  const size_t n = cs.size();
+  AG_ASSERT(tried.size() == n);
+  switch (st.cfg.strategy) {
+    case group_strategy::round_robin:
+      for (size_t k = 0; k < n; ++k) {
+        size_t i = (st.next + k) % n;
+        if (!tried[i])
+          return static_cast<int>(i);
+      }
+      return -1;
+    case group_strategy::consistent_hash: {
+      std::vector<std::string> keys;
+      keys.reserve(n);
+      for (const auto& c : cs)
+        keys.push_back(c.key);
+      return rendezvous_pick(session_key(task), keys, tried);
+    }
+    case group_strategy::least_loaded:
+      break;
   }
   int best = -1;
-  for (size_t i = 0; i < n; ++i)
-    if (!tried[i] && (best < 0 || st.members[i].in_flight < st.members[best].in_flight))
+  uint64_t best_load = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (tried[i])
+      continue;
+    const auto load = in_flight_of(st, cs[i].key) + cs[i].node_load;
+    const bool better = best < 0 || load < best_load
+                        || (load == best_load && cs[i].local && !cs[best].local);
+    if (better) {
       best = static_cast<int>(i);
+      best_load = load;
+    }
+  }
   return best;
 }
 
@@ -51,7 +168,7 @@ struct dispatch {
   task_request task;
   stream_sink_actor sink;
   caf::typed_response_promise<task_result> promise;
-  std::vector<bool> tried;
+  std::set<std::string> tried;  // instance keys, each at most once per task
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -61,25 +178,38 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
   // answered, so the counter cannot be 0 here (it is unsigned: a second
   // decrement would wrap, not go negative).
   AG_ASSERT(st.in_flight > 0 && st.in_flight <= agent_group_tasks_max);
-  AG_ASSERT(d->tried.size() == st.members.size());
-  int i = pick(st, d->tried);
-  if (i < 0) {
+  auto cs = candidates_of(st);
+  std::vector<bool> tried(cs.size(), false);
+  for (size_t k = 0; k < cs.size(); ++k)
+    tried[k] = d->tried.contains(cs[k].key);
+  int pos = pick(st, cs, tried, d->task);
+  if (pos < 0) {
     --st.in_flight;
     ++st.errors;
     d->promise.deliver(make_error(errc::overloaded, "agent group '" + st.cfg.name
                                                       + "': every member is overloaded"));
     return;
   }
-  AG_ASSERT(static_cast<size_t>(i) < st.members.size() && !d->tried[i]);
-  d->tried[i] = true;
+  AG_ASSERT(static_cast<size_t>(pos) < cs.size() && !tried[pos]);
+  auto c = std::move(cs[pos]);
+  d->tried.insert(c.key);
+  AG_ASSERT(d->tried.size() <= cs.size());
+  const size_t i = c.member;
   auto& m = st.members[i];
   ++m.in_flight;
   AG_ASSERT(m.in_flight <= st.in_flight);
   ++m.sent;
-  st.next = (static_cast<size_t>(i) + 1) % st.members.size();
-  auto done = [self, i] {
-    AG_ASSERT(self->state.members[i].in_flight > 0);
-    --self->state.members[i].in_flight;
+  ++st.instance_in_flight[c.key];
+  AG_ASSERT(st.instance_in_flight.size() <= agent_group_tasks_max);
+  st.next = (static_cast<size_t>(pos) + 1) % cs.size();
+  auto done = [self, i, key = c.key] {
+    auto& st = self->state;
+    AG_ASSERT(st.members[i].in_flight > 0);
+    --st.members[i].in_flight;
+    auto it = st.instance_in_flight.find(key);
+    AG_ASSERT(it != st.instance_in_flight.end() && it->second > 0);
+    if (--it->second == 0)
+      st.instance_in_flight.erase(it);
   };
   auto on_result = [self, d, done](task_result& r) {
     done();
@@ -105,12 +235,12 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
   // Watched: a member that dies fails its task at once (the group tries
   // no other member then: the task may have run), a silent one at the
   // deadline, without a CAF timer per task.
-  const auto deadline = call_watch::clock::now() + st.cfg.task_timeout;
+  const auto deadline = self->clock().now() + st.cfg.task_timeout;
   if (d->sink)
-    watched_request(self, st.watch, m.handle.get(), deadline, std::move(on_result),
+    watched_request(self, st.watch, c.handle.get(), deadline, std::move(on_result),
                     std::move(on_error), execute_stream_atom::value, d->task, d->sink);
   else
-    watched_request(self, st.watch, m.handle.get(), deadline, std::move(on_result),
+    watched_request(self, st.watch, c.handle.get(), deadline, std::move(on_result),
                     std::move(on_error), execute_atom::value, d->task);
 }
 
@@ -126,7 +256,6 @@ caf::result<task_result> start(self_ptr self, task_request& task, stream_sink_ac
   d->task = std::move(task);
   d->sink = std::move(sink);
   d->promise = self->make_response_promise<task_result>();
-  d->tried.assign(st.members.size(), false);
   send_to_member(self, d);
   return d->promise;
 }
@@ -134,10 +263,12 @@ caf::result<task_result> start(self_ptr self, task_request& task, stream_sink_ac
 }  // namespace agent_group_detail
 
 agent_actor::behavior_type agent_group(agent_actor::stateful_pointer<agent_group_state> self,
-                                       group_config cfg, std::vector<group_member> members) {
+                                       group_config cfg, std::vector<group_member> members,
+                                       std::shared_ptr<const group_instances> instances) {
   using namespace agent_group_detail;
   self->state.cfg = std::move(cfg);
   self->state.members = std::move(members);
+  self->state.instances = std::move(instances);
   route_to_watch(self, &agent_group_state::watch);
   return {
     [self](execute_atom, task_request& task) { return start(self, task, {}); },
@@ -169,7 +300,8 @@ agent_actor::behavior_type agent_group(agent_actor::stateful_pointer<agent_group
 }
 
 caf::expected<agent_actor> spawn_agent_group(caf::actor_system& sys, group_config cfg,
-                                             std::vector<group_member> members) {
+                                             std::vector<group_member> members,
+                                             std::shared_ptr<const group_instances> instances) {
   if (members.empty() || members.size() > agent_group_members_max)
     return make_error(errc::invalid_argument,
                       "agent group '" + cfg.name + "': 1.." + std::to_string(agent_group_members_max)
@@ -178,7 +310,8 @@ caf::expected<agent_actor> spawn_agent_group(caf::actor_system& sys, group_confi
     if (!m.handle)
       return make_error(errc::invalid_argument,
                         "agent group '" + cfg.name + "': member '" + m.name + "' has no handle");
-  return agent_actor{sys.spawn(agent_group, std::move(cfg), std::move(members))};
+  return agent_actor{
+    sys.spawn(agent_group, std::move(cfg), std::move(members), std::move(instances))};
 }
 
 }  // namespace agentgraph

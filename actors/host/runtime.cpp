@@ -121,6 +121,10 @@ std::vector<runtime_component> Runtime::components() const {
   return out;
 }
 
+std::shared_ptr<group_instances> Runtime::instances() const {
+  return tables_->instances;
+}
+
 bool Runtime::remote(const std::string& kind, const std::string& name) const {
   return tables_->remote.contains({kind, name});
 }

@@ -73,6 +73,7 @@ void apply_scheduler_settings(const scheduler_settings& s, uint32_t threads,
 
 class runtime_builder;
 class supervised_ref_base;
+class group_instances;
 
 // One agent, group, tool or memory shard of a Runtime as the cluster
 // directory sees it (actors/host/cluster/cluster_directory.hpp).
@@ -117,6 +118,10 @@ class Runtime {
   [[nodiscard]] std::vector<runtime_component> components() const;
   // Whether the component is placed on another node (runtime_component).
   [[nodiscard]] bool remote(const std::string& kind, const std::string& name) const;
+  // The instances of agents on every node, which this runtime's groups
+  // route over (actors/agent/group_instances.hpp); the cluster directory
+  // glue fills it. Empty outside a cluster.
+  [[nodiscard]] std::shared_ptr<group_instances> instances() const;
 
   // How long a caller waits for a task on `agent`: every model call and
   // tool round may take the agent's request_timeout.

@@ -359,10 +359,11 @@ caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
     deadline = std::max(deadline, member->info.task_deadline);
   }
   cfg.task_timeout = deadline;
-  auto h = supervise_in<agent_actor>(rt_.system(), tables.agent_group, "group." + cfg.name,
-                                     [cfg, members](caf::actor_system& sys) {
-                                       return spawn_agent_group(sys, cfg, members);
-                                     });
+  auto h = supervise_in<agent_actor>(
+    rt_.system(), tables.agent_group, "group." + cfg.name,
+    [cfg, members, instances = tables.instances](caf::actor_system& sys) {
+      return spawn_agent_group(sys, cfg, members, instances);
+    });
   record("group", tables.agents, cfg.name, h,
          runtime_detail::agent_info{deadline + runtime_detail::caller_grace, true});
   if (!h)

@@ -17,6 +17,7 @@
 
 
 #include "actors/agent/agent_config.hpp"
+#include "actors/agent/group_instances.hpp"
 #include "actors/host/task_gate.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
@@ -175,6 +176,8 @@ struct Runtime::component_tables {
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
   // Agents and agent groups (addressed alike), with their task deadlines.
   runtime_detail::named_table<supervised_ref_ptr<agent_actor>, runtime_detail::agent_info> agents;
+  // Agents on every node, for the groups' routers (group_instances.hpp).
+  std::shared_ptr<group_instances> instances = std::make_shared<group_instances>();
   // (kind, name) of the components placed on other nodes (runtime_component).
   std::set<std::pair<std::string, std::string>> remote;
   // Where runtime_client's tasks enter (task_gate.hpp).

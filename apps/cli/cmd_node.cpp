@@ -176,7 +176,7 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   auto node = start_cluster_node(rt.system(), std::move(start));
   if (!node)
     return node;
-  if (auto err = attach_cluster_directory(rt, *node))
+  if (auto err = attach_cluster_directory(rt, *node, cfg.heartbeat_interval))
     return err;
   gw.set_cluster(caf::actor_cast<caf::actor>(*node));
   return node;

@@ -11,10 +11,14 @@
 #      stores into / recalls from the shard on n3 (its next task sees the
 #      first one's answer), and n1's /v1/memory reads the shard on n3;
 #   3. the same agent through n2's gateway (the task crosses to n1);
-#   4. kill -9 n2 while the worker's call to ask_slow (20 s on n2) is in
+#   4. a group over an agent that runs on every node (placement any),
+#      consistent_hash: a session lands on the same node from every
+#      gateway, and sessions spread over the nodes;
+#   5. kill -9 n2 while the worker's call to ask_slow (20 s on n2) is in
 #      flight: the call fails at once with `unavailable`, not at its
 #      deadline, the task is answered, n2's entries leave the directory,
-#      and a new calculator call fails at once as well.
+#      and a new calculator call fails at once as well; the group's sessions
+#      that were on n2 move, the others stay where they were.
 # Every wait is bounded.
 # Usage: cluster_calls.sh <agentgraph binary> <source dir>
 set -euo pipefail
@@ -28,8 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$work/rules.json" <<'JSON'
+for n in n1 n2 n3; do
+cat > "$work/rules_$n.json" <<JSON
 {"rules": [
+  {"name": "helper", "when": {"agent": "[helper]"}, "reply": "helper on $n"},
   {"name": "slowpoke", "when": {"agent": "[slowpoke]", "last_role": "user"}, "delay_ms": 20000,
    "reply": "too late"},
   {"name": "ask the slow one", "when": {"agent": "[worker]", "last_role": "user", "user_contains": "slowly"},
@@ -44,6 +50,7 @@ cat > "$work/rules.json" <<'JSON'
    "reply": "I remember: {{memory}}"}
 ]}
 JSON
+done
 
 PYTHONPATH="$2/tests/integration" python3 - "$bin" "$work" <<'PY'
 import json, os, signal, subprocess, sys, time, urllib.error, urllib.request
@@ -64,6 +71,12 @@ shutdown_deadline = 5s
 [provider.scripted]
 kind = scripted
 rules = %s
+[agent.helper]
+system_prompt = [helper]
+provider = scripted
+[group.helpers]
+agents = helper
+strategy = consistent_hash
 [memory.notes]
 placement = n3
 similarity_threshold = 0.0
@@ -95,7 +108,7 @@ port = %d
 seeds = %s
 secret_env = CLUSTER_TEST_SECRET
 join_timeout = 2s
-""" % (os.path.join(work, "rules.json"), name, ports[name], seeds)
+""" % (os.path.join(work, "rules_%s.json" % name), name, ports[name], seeds)
 
 env = dict(os.environ)
 env["CLUSTER_TEST_SECRET"] = "calls-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
@@ -112,9 +125,12 @@ def get(name, path):
     except (urllib.error.URLError, OSError, ValueError):
         return None
 
-def task(name, text, timeout=15):
+def task(name, text, timeout=15, agent="worker", context=None):
+    body = {"agent": agent, "input": text}
+    if context is not None:
+        body["context"] = context
     req = urllib.request.Request(url(name, "/v1/tasks"), method="POST",
-                                 data=json.dumps({"agent": "worker", "input": text}).encode(),
+                                 data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -132,13 +148,14 @@ try:
     check(wait(lambda: nodes.all_up(list(names)), 30), "three nodes join")
 
     # 1. directory propagation
-    want = ["n1 agent/worker", "n2 agent/slowpoke", "n2 tool/ask_slow", "n2 tool/calculator",
-            "n3 memory/notes"]
+    want = sorted(["n1 agent/worker", "n2 agent/slowpoke", "n2 tool/ask_slow",
+                   "n2 tool/calculator", "n3 memory/notes"] +
+                  ["%s agent/helper" % n for n in names] + ["%s group/helpers" % n for n in names])
     check(wait(lambda: all(directory(n) == want for n in names), 10),
-          "every node lists the five entries on their nodes: %s" % directory("n1"))
+          "every node lists every entry on its node: %s" % directory("n1"))
     st = nodes.status("n1") or {"members": []}
     counts = {m["id"]: (m["agents"], m["tools"], m["shards"]) for m in st["members"]}
-    check(counts == {"n1": (1, 0, 0), "n2": (1, 2, 0), "n3": (0, 0, 1)},
+    check(counts == {"n1": (3, 0, 0), "n2": (3, 2, 0), "n3": (2, 0, 1)},
           "cluster status counts agents, tools and shards per member: %s" % counts)
 
     # 2. a task on n1: tool on n2, memory on n3
@@ -171,7 +188,20 @@ try:
     check(code == 200 and "5" in body.get("output", ""),
           "a task on n2's gateway runs on the worker on n1: %s %s" % (code, body))
 
-    # 4. kill -9 n2 with a call in flight
+    # 4. consistent hashing across nodes
+    def helper(gw, s):
+        code, body = task(gw, "hi", agent="helpers", context={"session": s})
+        return body.get("output") if code == 200 else "error %s %s" % (code, body)
+    placed = {}
+    for i in range(12):
+        s = "session-%d" % i
+        placed[s] = helper("n1", s)
+    check(all(v.startswith("helper on n") for v in placed.values()), "the group answers: %s" % placed)
+    check(all(helper("n3", s) == v for s, v in placed.items()),
+          "a session lands on the same node from n1's and n3's gateways")
+    check(len(set(placed.values())) >= 2, "sessions spread over the nodes: %s" % sorted(set(placed.values())))
+
+    # 5. kill -9 n2 with a call in flight
     result = {}
     import threading
     def slow():
@@ -191,9 +221,15 @@ try:
     seconds = result.get("seconds", 99)
     print("in-flight call failed %.2f s after the task started (kill at 1.5 s; slowpoke would take 20 s)" % seconds)
     check(seconds < 15, "it failed at once, not at its deadline")
-    check(wait(lambda: all(directory(n) == ["n1 agent/worker", "n3 memory/notes"]
+    check(wait(lambda: all(directory(n) == ["n1 agent/helper", "n1 agent/worker", "n1 group/helpers",
+                                            "n3 agent/helper", "n3 group/helpers", "n3 memory/notes"]
                            for n in ("n1", "n3")), 10),
           "n2's entries leave the directory: %s" % directory("n1"))
+    moved = {s: helper("n1", s) for s in placed}
+    check(all(moved[s] == v for s, v in placed.items() if v != "helper on n2"),
+          "sessions on n1 and n3 stay where they were")
+    check(all(moved[s] in ("helper on n1", "helper on n3") for s in placed),
+          "sessions that were on n2 moved to a live node: %s" % moved)
     code, body = task("n1", "compute 1 + 1")
     calls = body.get("tool_calls", []) if isinstance(body, dict) else []
     check(code == 200 and len(calls) == 1 and not calls[0]["ok"]

@@ -12,6 +12,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/agent/group_instances.hpp"
+#include "runtime/actor_timer.hpp"
+#include "runtime/blocking_ask.hpp"
 #include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
@@ -36,6 +39,13 @@ struct feeder_state {
   static inline const char* name = "cluster_directory";
   std::map<key, remote_slot> slots;  // fixed at start: the config's remote components
   caf::group node_down;
+  cluster::node_actor node;
+  std::shared_ptr<group_instances> instances;
+  std::vector<std::string> agent_ifs;
+  // (agent, node name) -> uid of the incarnation whose instance is in
+  // `instances`: an old incarnation's late removal must not drop the new one's.
+  std::map<key, uint64_t> instance_uids;
+  caf::timespan poll{};  // how often node loads are read into `instances`
 };
 
 using feeder_self = feeder_actor::stateful_pointer<feeder_state>;
@@ -62,7 +72,40 @@ void settle(remote_slot& slot, const std::string& kind, const std::string& name,
       {{"kind", kind}, {"name", name}, {"node", to_string(owner)}});
 }
 
+// Every agent on another node is an instance its groups may route to.
+void track_instance(feeder_self self, const cluster::dir_event& e) {
+  auto& st = self->state;
+  if (e.entry.kind != "agent")
+    return;
+  const key k{e.entry.name, e.owner.name};
+  if (e.present && e.entry.ifs == st.agent_ifs) {
+    st.instances->put(e.entry.name, e.owner.name, caf::actor_cast<agent_actor>(e.entry.handle),
+                      false);
+    st.instance_uids[k] = e.owner.uid;
+    return;
+  }
+  auto it = st.instance_uids.find(k);
+  if (it == st.instance_uids.end() || it->second != e.owner.uid)
+    return;
+  st.instances->drop(e.entry.name, e.owner.name);
+  st.instance_uids.erase(it);
+}
+
+// Reads the members' heartbeat loads into `instances`, for least_loaded.
+void poll_loads(feeder_self self) {
+  auto& st = self->state;
+  self->request(st.node, caf::infinite, cluster::cluster_status_atom::value)
+    .then(
+      [self](cluster::cluster_status& s) {
+        for (const auto& m : s.members)
+          self->state.instances->set_load(m.record.id.name, m.load);
+      },
+      [](caf::error&) {});
+  run_at(self, self->clock().now() + st.poll, [self] { poll_loads(self); });
+}
+
 void on_dir_event(feeder_self self, cluster::dir_event& e) {
+  track_instance(self, e);
   auto it = self->state.slots.find({e.entry.kind, e.entry.name});
   if (it == self->state.slots.end())
     return;  // not placed elsewhere in our config: ours, or unknown here
@@ -83,11 +126,18 @@ void on_dir_event(feeder_self self, cluster::dir_event& e) {
 }
 
 feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
-                                   std::vector<runtime_component> remote) {
+                                   std::vector<runtime_component> remote,
+                                   std::shared_ptr<group_instances> instances, caf::timespan poll) {
   auto& st = self->state;
   for (auto& c : remote)
     st.slots[{c.kind, c.name}] = remote_slot{std::move(c.ref), std::move(c.ifs), {}, nullptr};
   st.node_down = self->system().groups().get_local(node_down_group);
+  st.node = node;
+  st.instances = std::move(instances);
+  const auto ifs = self->system().message_types<agent_actor>();
+  st.agent_ifs.assign(ifs.begin(), ifs.end());
+  st.poll = poll;
+  poll_loads(self);
   // The glue lives as long as the node actor.
   self->monitor(node);
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
@@ -109,15 +159,29 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
 
 }  // namespace cluster_directory_detail
 
-caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node) {
+caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node,
+                                    caf::timespan load_poll) {
   using namespace cluster_directory_detail;
   if (!node)
     return make_error(errc::invalid_argument, "cluster directory: no node actor");
+  if (load_poll <= caf::timespan{0})
+    return make_error(errc::invalid_argument, "cluster directory: load_poll must be > 0");
+  // This node's member name: its instances go into the groups' table
+  // under it, as other nodes see them.
+  auto status = blocking_ask<cluster::cluster_status>(rt.system(), node, std::chrono::seconds{10},
+                                                      "cluster node", cluster::cluster_status_atom::value);
+  if (!status)
+    return std::move(status.error());
   std::vector<runtime_component> local;
   std::vector<runtime_component> remote;
   for (auto& c : rt.components())
     (c.remote ? remote : local).push_back(std::move(c));
-  auto glue = rt.system().spawn(feeder, node, std::move(remote));
+  auto instances = rt.instances();
+  for (const auto& c : local)
+    if (c.kind == "agent")
+      if (auto ref = std::dynamic_pointer_cast<supervised_ref<agent_actor>>(c.ref))
+        instances->put(c.name, status->self.name, dep<agent_actor>{ref}, true);
+  auto glue = rt.system().spawn(feeder, node, std::move(remote), instances, load_poll);
   // Each local component is offered now and after every restart, through
   // its ref's observer (called under the ref's lock, so the puts and drops
   // reach the node actor in the order of the changes).
@@ -133,7 +197,8 @@ caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node
     c.ref->observe(std::move(offer));
   }
   log(log_severity::info, "cluster", "directory attached",
-      {{"offered", std::to_string(local.size())},
+      {{"self", status->self.name},
+       {"offered", std::to_string(local.size())},
        {"placed_elsewhere", std::to_string(rt.components().size() - local.size())}});
   return {};
 }

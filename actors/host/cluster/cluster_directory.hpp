@@ -16,15 +16,21 @@
 #pragma once
 
 #include <caf/error.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/host/runtime.hpp"
 #include "net/cluster/cluster_interface.hpp"
 
 namespace agentgraph {
 
-// Call once per runtime, from setup code, after the node actor started.
-// The directory glue stops when the node actor does. Errors:
-// invalid_argument for an invalid node handle.
-[[nodiscard]] caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node);
+//   * agents on every node become instances the runtime's groups route
+//     over (Runtime::instances), with the load each node reported in its
+//     last heartbeat, read every `load_poll`.
+// Call once per runtime, from setup code, after the node actor started
+// (it asks the node's status, blocking). The directory glue stops when the
+// node actor does. Errors: invalid_argument (no node, load_poll <= 0), the
+// node's status error.
+[[nodiscard]] caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node,
+                                                  caf::timespan load_poll);
 
 }  // namespace agentgraph

@@ -6,6 +6,7 @@
 #include "runtime/assert.hpp"
 #include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 
 namespace agentgraph {
 
@@ -73,6 +74,7 @@ struct agent_group_state {
   uint64_t in_flight = 0;
   uint64_t completed = 0;
   uint64_t errors = 0;
+  uint64_t redispatched = 0;  // tasks moved off an instance whose node went away
   int64_t response_time_total_us = 0;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -221,10 +223,21 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
                                    .count();
     d->promise.deliver(std::move(r));
   };
-  auto on_error = [self, d, done](caf::error& err) {
+  auto on_error = [self, d, done, remote = !c.local](caf::error& err) {
     done();
     if (errc_of(err) == errc::overloaded)
-      return send_to_member(self, d);  // bounded: each member once
+      return send_to_member(self, d);  // bounded: each instance once
+    // An instance on another node that went away (its node died or was
+    // downed: CAF killed the proxy, or call_watch failed the node) gets
+    // the task re-dispatched to another live instance. The task may have
+    // run there; the task journal keeps one answer per id. A local member
+    // that dies fails the task, as on a single node.
+    if (remote && (err == caf::sec::request_receiver_down || errc_of(err) == errc::unavailable)) {
+      ++self->state.redispatched;
+      log(log_severity::info, "agent_group", "task re-dispatched: its instance went away",
+          {{"group", self->state.cfg.name}, {"task_id", d->task.task_id}, {"error", describe(err)}});
+      return send_to_member(self, d);  // bounded: each instance once
+    }
     auto& st = self->state;
     --st.in_flight;
     ++st.errors;
@@ -232,8 +245,8 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
                                                             + "': member",
                                           st.cfg.task_timeout));
   };
-  // Watched: a member that dies fails its task at once (the group tries
-  // no other member then: the task may have run), a silent one at the
+  // Watched: a member that dies fails its task at once (a local one ends
+  // the task; a remote one's task goes to the next instance), a silent one at the
   // deadline, without a CAF timer per task.
   const auto deadline = self->clock().now() + st.cfg.task_timeout;
   if (d->sink)

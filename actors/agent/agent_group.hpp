@@ -12,7 +12,9 @@
 //                    string), else its task id; rendezvous hashing, so a
 //                    key moves only when its instance comes or goes
 // A member that answers `overloaded` gets the task offered to the next
-// member, each member at most once per task; other errors go to the
+// instance, each at most once per task; so does an instance on another
+// node that went away with the task (re-dispatch: the task may run twice,
+// and the task journal keeps one answer per id). Other errors go to the
 // caller unchanged (the task may have had effects).
 #pragma once
 

@@ -41,6 +41,20 @@ agent_actor::behavior_type instance(std::string name) {
   };
 }
 
+// Dies with the first task it gets, as an instance whose node goes away.
+agent_actor::behavior_type dying(agent_actor::pointer self) {
+  auto die = [self](task_request&) -> caf::result<task_result> {
+    self->quit(caf::exit_reason::kill);
+    return caf::delegated<task_result>{};
+  };
+  return {
+    [die](execute_atom, task_request& t) { return die(t); },
+    [die](execute_stream_atom, task_request& t, stream_sink_actor&) { return die(t); },
+    [](stats_atom) { return agent_stats{}; },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
@@ -61,6 +75,11 @@ struct fixture {
   // An instance of member `member` on `node`.
   void add(const std::string& member, const std::string& node, bool local = false) {
     auto a = sys->spawn(instance, member + "@" + node);
+    owned.push_back(caf::actor_cast<caf::actor>(a));
+    table->put(member, node, a, local);
+  }
+  void add_dying(const std::string& member, const std::string& node, bool local) {
+    auto a = sys->spawn(dying);
     owned.push_back(caf::actor_cast<caf::actor>(a));
     table->put(member, node, a, local);
   }
@@ -160,6 +179,22 @@ TEST_CASE("agent group in a cluster: consistent hash keeps a session on one inst
   }
   // Without a session the task id is the key.
   CHECK(f.ask(g, "same-id") == f.ask(g, "same-id"));
+}
+
+TEST_CASE("agent group in a cluster: a task whose remote instance goes away runs on another") {
+  fixture f;
+  f.add_dying("a", "n1", false);  // first in name order: round robin starts there
+  f.add("a", "n2");
+  auto g = f.group(group_strategy::round_robin, {"a"});
+  CHECK(f.ask(g, "t1") == "a@n2");
+}
+
+TEST_CASE("agent group in a cluster: a local instance that dies fails the task, as alone") {
+  fixture f;
+  f.add_dying("a", "n1", true);
+  f.add("a", "n2");
+  auto g = f.group(group_strategy::round_robin, {"a"});
+  CHECK(f.ask(g, "t1").rfind("error: ", 0) == 0);
 }
 
 TEST_CASE("rendezvous pick: balanced, minimal movement, skips what was tried") {

@@ -234,7 +234,7 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
     // that dies fails the task, as on a single node.
     if (remote && (err == caf::sec::request_receiver_down || errc_of(err) == errc::unavailable)) {
       ++self->state.redispatched;
-      log(log_severity::info, "agent_group", "task re-dispatched: its instance went away",
+      log(log_severity::warn, "agent_group", "task re-dispatched: its instance went away",
           {{"group", self->state.cfg.name}, {"task_id", d->task.task_id}, {"error", describe(err)}});
       return send_to_member(self, d);  // bounded: each instance once
     }

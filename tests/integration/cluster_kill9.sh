@@ -1,0 +1,168 @@
+#!/bin/bash
+# No lost task under kill -9 (issue 12, design §9): three `agentgraph node`
+# processes, an agent placed on every node behind a round-robin group. A
+# client streams 1,000 tasks with ids through n1's gateway (at most 60 in
+# flight) and kill -9's n2 mid-run. Every id ends `completed` exactly once
+# (one result per id; none failed, none lost): the tasks that were running
+# on n2 are re-dispatched to n1 and n3. Prints the detection time (signal
+# to n2 `down` in n1's view) and the recovery time (signal to the last task
+# that was in flight at the kill completing).
+# Every wait is bounded.
+# Usage: cluster_kill9.sh <agentgraph binary> <source dir>
+set -euo pipefail
+bin="$1"
+work="$(mktemp -d)"
+cleanup() {
+  if [[ -f "$work/pids" ]]; then
+    while read -r p; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for n in n1 n2 n3; do
+cat > "$work/rules_$n.json" <<JSON
+{"rules": [{"name": "work", "when": {"last_role": "user"}, "delay_ms": 100, "reply": "done by $n"}]}
+JSON
+done
+
+PYTHONPATH="$2/tests/integration" python3 - "$bin" "$work" <<'PY'
+import json, os, signal, sys, time, urllib.error, urllib.request
+from cluster_procs import Check, Nodes, free_port, wait
+
+binary, work = sys.argv[1], sys.argv[2]
+check = Check()
+names = ("n1", "n2", "n3")
+ports = {n: free_port() for n in names}
+seeds = "127.0.0.1:%d, 127.0.0.1:%d" % (ports["n1"], ports["n2"])
+TASKS, WINDOW = 1000, 60
+
+def config(name):
+    return """[runtime]
+log_level = warn
+[node]
+port = 0
+shutdown_deadline = 5s
+tasks_in_flight_max = 256
+tasks_kept = 2000
+[provider.scripted]
+kind = scripted
+rules = %s
+[agent.worker]
+provider = scripted
+tasks_in_flight_max = 64
+[group.workers]
+agents = worker
+strategy = round_robin
+[cluster]
+name = kill9
+node_id = %s
+listen = 127.0.0.1
+port = %d
+seeds = %s
+secret_env = CLUSTER_TEST_SECRET
+join_timeout = 2s
+""" % (os.path.join(work, "rules_%s.json" % name), name, ports[name], seeds)
+
+env = dict(os.environ)
+env["CLUSTER_TEST_SECRET"] = "kill9-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
+nodes = Nodes(binary, work, env)
+procs = nodes.procs
+base = lambda: "http://127.0.0.1:%d" % procs["n1"][1]
+
+def http(method, path, body=None):
+    req = urllib.request.Request(base() + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+def gone(who):
+    s = nodes.states("n1").get(who)
+    return s in (None, "down", "removed")
+
+try:
+    for n in names:
+        nodes.start(n, config(n))
+    check(wait(lambda: nodes.all_up(list(names)), 30), "three nodes join")
+    check(wait(lambda: all(m["agents"] == 2 for m in (nodes.status("n1") or {}).get("members", [])), 10),
+          "every node offers its worker and group")
+
+    ids = ["job-%04d" % i for i in range(TASKS)]
+    pending = list(ids)
+    outstanding = set()
+    results = {}       # id -> final body
+    polls = 0
+    killed_at = None
+    in_flight_at_kill = set()
+    detected_at = None
+    recovered_at = None
+    deadline = time.monotonic() + 150
+    while (pending or outstanding) and time.monotonic() < deadline:
+        while pending and len(outstanding) < WINDOW:
+            tid = pending[0]
+            code, body = http("POST", "/v1/tasks", {"agent": "workers", "input": "work " + tid,
+                                                    "task_id": tid, "mode": "background"})
+            if code == 429:
+                break  # the gateway is full: poll first
+            check(code == 202, "task %s accepted: %s %s" % (tid, code, body)) if code != 202 else None
+            pending.pop(0)
+            outstanding.add(tid)
+        for tid in list(outstanding):
+            code, body = http("GET", "/v1/tasks/" + tid)
+            polls += 1
+            if code == 200 and body.get("status") in ("completed", "failed", "cancelled"):
+                outstanding.discard(tid)
+                if tid in results:
+                    check(False, "task %s answered twice" % tid)
+                results[tid] = body
+        if killed_at is None and len(results) >= 300:
+            in_flight_at_kill = set(outstanding)
+            killed_at = time.monotonic()
+            procs["n2"][0].kill()
+            print("kill -9 n2 with %d tasks done and %d in flight" % (len(results), len(outstanding)))
+        if killed_at is not None and detected_at is None and gone("n2"):
+            detected_at = time.monotonic()
+        if killed_at is not None and recovered_at is None and in_flight_at_kill <= set(results):
+            recovered_at = time.monotonic()
+        time.sleep(0.01)
+
+    check(not pending and not outstanding, "every task finished within the bound (%d pending, %d outstanding)"
+          % (len(pending), len(outstanding)))
+    statuses = {}
+    for tid, body in results.items():
+        statuses[body.get("status")] = statuses.get(body.get("status"), 0) + 1
+    failed = [(t, b) for t, b in results.items() if b.get("status") != "completed"]
+    check(len(results) == TASKS and not failed,
+          "all %d tasks completed exactly once (%s); first failures: %s" % (TASKS, statuses, failed[:3]))
+    by_node = {}
+    for body in results.values():
+        out = (body.get("result") or body).get("output", "?")
+        by_node[out] = by_node.get(out, 0) + 1
+    print("answers by node:", by_node)
+    check(set(by_node) >= {"done by n1", "done by n3"}, "n1 and n3 answered")
+    # A second submission of a finished id is refused: the id has its one answer.
+    code, body = http("POST", "/v1/tasks", {"agent": "workers", "input": "again", "task_id": ids[0]})
+    check(code == 409, "a finished id is not run again: %s" % code)
+    if killed_at and detected_at:
+        print("detection: %.0f ms (kill -9 to n2 down in n1's view)" % ((detected_at - killed_at) * 1000))
+    if killed_at and recovered_at:
+        print("recovery: %.0f ms (kill -9 to the last of the %d tasks in flight at the kill completing)"
+              % ((recovered_at - killed_at) * 1000, len(in_flight_at_kill)))
+    check(killed_at is not None and recovered_at is not None, "the tasks in flight at the kill all completed")
+    redispatched = nodes.log("n1").count("task re-dispatched")
+    print("re-dispatched on n1: %d" % redispatched)
+    check(redispatched >= 1, "n1 re-dispatched the tasks that were running on n2")
+finally:
+    if check.failures:
+        nodes.print_logs(30)
+    nodes.stop_all()
+
+if check.failures:
+    print("%d check(s) failed" % len(check.failures))
+    sys.exit(1)
+print("all checks passed")
+PY

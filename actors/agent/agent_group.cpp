@@ -1,4 +1,5 @@
 #include "actors/agent/agent_group.hpp"
+#include "actors/agent/group_instances.hpp"
 
 #include <map>
 #include <set>
@@ -105,7 +106,8 @@ std::vector<candidate> candidates_of(const agent_group_state& st) {
       continue;
     }
     for (auto& x : xs)
-      out.push_back({m.name + "@" + x.node, i, std::move(x.handle), x.local, x.node_load});
+      if (!x.local || x.handle.get())  // a local instance down right now takes no task
+        out.push_back({m.name + "@" + x.node, i, std::move(x.handle), x.local, x.node_load});
   }
   return out;
 }
@@ -172,6 +174,10 @@ struct dispatch {
   caf::typed_response_promise<task_result> promise;
   std::set<std::string> tried;  // instance keys, each at most once per task
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // One deadline for the task, whatever it is re-dispatched to: the
+  // caller waits task_timeout plus a grace (runtime_builder add_group).
+  caf::actor_clock::time_point deadline{};
+  caf::error last_error;  // of an instance that went away, for when none is left
 };
 
 void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
@@ -185,11 +191,19 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
   for (size_t k = 0; k < cs.size(); ++k)
     tried[k] = d->tried.contains(cs[k].key);
   int pos = pick(st, cs, tried, d->task);
-  if (pos < 0) {
+  if (pos < 0 || self->clock().now() >= d->deadline) {
     --st.in_flight;
     ++st.errors;
-    d->promise.deliver(make_error(errc::overloaded, "agent group '" + st.cfg.name
-                                                      + "': every member is overloaded"));
+    if (pos >= 0)
+      d->promise.deliver(make_error(errc::timeout, "agent group '" + st.cfg.name
+                                                     + "': the task's deadline passed"));
+    else if (d->last_error)
+      d->promise.deliver(make_error(errc::unavailable,
+                                    "agent group '" + st.cfg.name
+                                      + "': no live instance left; last: " + describe(d->last_error)));
+    else
+      d->promise.deliver(make_error(errc::overloaded, "agent group '" + st.cfg.name
+                                                        + "': every member is overloaded"));
     return;
   }
   AG_ASSERT(static_cast<size_t>(pos) < cs.size() && !tried[pos]);
@@ -232,8 +246,9 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
     // the task re-dispatched to another live instance. The task may have
     // run there; the task journal keeps one answer per id. A local member
     // that dies fails the task, as on a single node.
-    if (remote && (err == caf::sec::request_receiver_down || errc_of(err) == errc::unavailable)) {
+    if (remote && err == caf::sec::request_receiver_down) {
       ++self->state.redispatched;
+      d->last_error = err;
       log(log_severity::warn, "agent_group", "task re-dispatched: its instance went away",
           {{"group", self->state.cfg.name}, {"task_id", d->task.task_id}, {"error", describe(err)}});
       return send_to_member(self, d);  // bounded: each instance once
@@ -248,7 +263,7 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
   // Watched: a member that dies fails its task at once (a local one ends
   // the task; a remote one's task goes to the next instance), a silent one at the
   // deadline, without a CAF timer per task.
-  const auto deadline = self->clock().now() + st.cfg.task_timeout;
+  const auto deadline = d->deadline;
   if (d->sink)
     watched_request(self, st.watch, c.handle.get(), deadline, std::move(on_result),
                     std::move(on_error), execute_stream_atom::value, d->task, d->sink);
@@ -269,6 +284,7 @@ caf::result<task_result> start(self_ptr self, task_request& task, stream_sink_ac
   d->task = std::move(task);
   d->sink = std::move(sink);
   d->promise = self->make_response_promise<task_result>();
+  d->deadline = self->clock().now() + st.cfg.task_timeout;
   send_to_member(self, d);
   return d->promise;
 }

@@ -13,9 +13,10 @@
 //                    key moves only when its instance comes or goes
 // A member that answers `overloaded` gets the task offered to the next
 // instance, each at most once per task; so does an instance on another
-// node that went away with the task (re-dispatch: the task may run twice,
-// and the task journal keeps one answer per id). Other errors go to the
-// caller unchanged (the task may have had effects).
+// node that went away with the task (re-dispatch within the task's one
+// deadline: the task may run twice, the router answers once; a streamed
+// task streams again from the start). Other errors go to the caller
+// unchanged (the task may have had effects).
 #pragma once
 
 #include <cstdint>
@@ -29,10 +30,11 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/agent/agent_interface.hpp"
-#include "actors/agent/group_instances.hpp"
 #include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
+
+class group_instances;  // group_instances.hpp
 
 enum class group_strategy : uint8_t { round_robin, least_loaded, consistent_hash };
 [[nodiscard]] const char* to_string(group_strategy s);

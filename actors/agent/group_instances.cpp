@@ -25,6 +25,11 @@ void group_instances::set_load(const std::string& node, uint32_t load) {
   load_[node] = load;
 }
 
+void group_instances::set_loads(std::map<std::string, uint32_t> loads) {
+  std::lock_guard<std::mutex> guard{mu_};
+  load_ = std::move(loads);
+}
+
 std::vector<agent_instance> group_instances::of(const std::string& member) const {
   std::lock_guard<std::mutex> guard{mu_};
   std::vector<agent_instance> out;

@@ -38,6 +38,9 @@ class group_instances {
   void drop(const std::string& member, const std::string& node);
   // The load `node` reported last.
   void set_load(const std::string& node, uint32_t load);
+  // Every node's load at once; nodes not listed are forgotten (bounded by
+  // the cluster's members).
+  void set_loads(std::map<std::string, uint32_t> loads);
   // Every instance of `member`: this node's first, then by node name (the
   // same order on every node, for routers that hash).
   [[nodiscard]] std::vector<agent_instance> of(const std::string& member) const;

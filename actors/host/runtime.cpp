@@ -108,16 +108,23 @@ std::vector<runtime_component> Runtime::components() const {
   const auto agent_ifs = types(sys.message_types<agent_actor>());
   const auto tool_ifs = types(sys.message_types<tool_actor>());
   const auto memory_ifs = types(sys.message_types<memory_actor>());
+  auto placement = [this](const std::string& kind, const std::string& name) {
+    auto it = tables_->pinned.find({kind, name});
+    return it == tables_->pinned.end() ? std::string{"any"} : it->second;
+  };
   std::vector<runtime_component> out;
   for (const auto& a : tables_->agents) {
     const std::string kind = a.info.group ? "group" : "agent";
-    out.push_back({kind, a.name, a.handle, agent_ifs, remote(kind, a.name)});
+    out.push_back(
+      {kind, a.name, a.handle, agent_ifs, remote(kind, a.name), placement(kind, a.name)});
   }
   for (const auto& name : tables_->tool_order)
     if (const auto* t = tables_->tools.find(name); t && t->handle.ref())
-      out.push_back({"tool", name, t->handle.ref(), tool_ifs, remote("tool", name)});
+      out.push_back({"tool", name, t->handle.ref(), tool_ifs, remote("tool", name),
+                     placement("tool", name)});
   for (const auto& m : tables_->memories)
-    out.push_back({"memory", m.name, m.handle, memory_ifs, remote("memory", m.name)});
+    out.push_back({"memory", m.name, m.handle, memory_ifs, remote("memory", m.name),
+                   placement("memory", m.name)});
   return out;
 }
 

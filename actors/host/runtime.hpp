@@ -85,6 +85,8 @@ struct runtime_component {
   // Placed on another node ([cluster] placement): a ref the cluster
   // directory fills; else built and supervised here.
   bool remote = false;
+  // Its `placement` key: "any", or the one node that may offer it.
+  std::string placement = "any";
 };
 
 class Runtime {

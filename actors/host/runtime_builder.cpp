@@ -386,6 +386,16 @@ supervised_ref_ptr<Handle> remote_ref(const std::string& name, const std::string
 
 caf::error runtime_builder::add_placed_elsewhere(const node_config& cfg) {
   auto& tables = *rt_.tables_;
+  // Who may offer each pinned component (the directory glue checks offers).
+  for (const auto& m : cfg.memories)
+    if (m.placement != "any")
+      tables.pinned[{"memory", m.name}] = m.placement;
+  for (const auto& t : cfg.tools)
+    if (t.placement != "any")
+      tables.pinned[{"tool", t.name}] = t.placement;
+  for (const auto& a : cfg.agents)
+    if (a.placement != "any")
+      tables.pinned[{"agent", a.name}] = a.placement;
   auto taken = [&](const std::string& kind, const std::string& name) {
     return make_error(errc::invalid_argument, "duplicate " + kind + " '" + name + "'");
   };

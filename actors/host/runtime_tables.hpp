@@ -180,6 +180,8 @@ struct Runtime::component_tables {
   std::shared_ptr<group_instances> instances = std::make_shared<group_instances>();
   // (kind, name) of the components placed on other nodes (runtime_component).
   std::set<std::pair<std::string, std::string>> remote;
+  // (kind, name) -> placement of every component a config pinned to a node.
+  std::map<std::pair<std::string, std::string>, std::string> pinned;
   // Where runtime_client's tasks enter (task_gate.hpp).
   std::unique_ptr<task_gates> gates;
 };

@@ -176,8 +176,11 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   auto node = start_cluster_node(rt.system(), std::move(start));
   if (!node)
     return node;
-  if (auto err = attach_cluster_directory(rt, *node, cfg.heartbeat_interval))
+  if (auto err = attach_cluster_directory(rt, *node, cfg.heartbeat_interval)) {
+    // A published node actor would hold ~actor_system forever.
+    caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
     return err;
+  }
   gw.set_cluster(caf::actor_cast<caf::actor>(*node));
   return node;
 }

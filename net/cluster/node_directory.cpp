@@ -21,9 +21,19 @@ void tell(node_self self, const std::vector<dir_change>& changes, const std::str
       self->send(s, dir_event_atom::value, dir_event{c.owner, c.entry, c.present, why});
 }
 
+// A node that is leaving offers nothing: routers stop sending it work
+// while it drains. Its version still moves, so peers take the empty table.
+bool offering(node_self self) {
+  const auto* mine = self->state.view->find(self->state.self_id);
+  return mine == nullptr || mine->state == member_state::joining || mine->state == member_state::up;
+}
+
 dir_sync make_sync(node_self self) {
   auto& st = self->state;
-  return dir_sync{st.self_id, st.dir->local_version(), st.dir->local_entries()};
+  const auto version = st.dir->local_version() + st.withdrawn_bump;
+  if (!offering(self))
+    return dir_sync{st.self_id, version, {}};
+  return dir_sync{st.self_id, version, st.dir->local_entries()};
 }
 
 bool live_member(node_self self, const member_id& m) {
@@ -113,6 +123,8 @@ void on_dir_sync(node_self self, dir_sync& sync) {
     ++st.counters.dropped;
     log(log_severity::warn, "cluster", "directory table from a peer refused",
         {{"from", to_string(sync.from)}, {"error", describe(changes.error())}});
+    // Not asked again for a while: the same table would be refused again.
+    st.dir_pulled[sync.from] = self->clock().now() + 16 * st.args->cfg.heartbeat_interval;
     return;
   }
   st.dir_pulled.erase(sync.from);
@@ -129,6 +141,10 @@ void on_dir_pull(node_self self, const member_id& asker) {
     return;
   if (auto* l = link_of_member(self, asker); l && l->ph == link::phase::admitted)
     self->send(l->peer, dir_sync_atom::value, node_directory_detail::make_sync(self));
+}
+
+uint64_t dir_offered_version(node_self self) {
+  return self->state.dir->local_version() + self->state.withdrawn_bump;
 }
 
 void dir_heard_version(node_self self, const member_id& m, uint64_t version) {
@@ -163,9 +179,20 @@ void dir_reconcile(node_self self, const std::string& why) {
     else
       reason = to_string(m) + " left the view (" + why + ")";
     node_directory_detail::tell(self, st.dir->purge(m), reason);
-    st.dir_pulled.erase(m);
   }
+  std::erase_if(st.dir_pulled, [&](const auto& kv) {
+    const auto* rec = st.view->find(kv.first);
+    return !st.joined || !rec || !is_live(rec->state);
+  });
   AG_ASSERT(st.dir->members().size() <= st.vsettings.members_max);
+  AG_ASSERT(st.dir_pulled.size() <= st.vsettings.members_max);
+  // This node started to leave: peers get its (empty) table now.
+  const bool offer = node_directory_detail::offering(self);
+  if (!offer && !st.dir_withdrawn) {
+    st.dir_withdrawn = true;
+    st.withdrawn_bump = 1;
+    node_directory_detail::push(self);
+  }
 }
 
 }  // namespace agentgraph::cluster

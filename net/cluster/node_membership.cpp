@@ -76,7 +76,7 @@ void send_heartbeats(node_self self) {
     if (!rec || !is_live(rec->state))
       continue;
     self->send(l.peer, cluster_hb_atom::value,
-               heartbeat_msg{st.self_id, st.hb_seq, st.load, st.dir->local_version()});
+               heartbeat_msg{st.self_id, st.hb_seq, st.load, dir_offered_version(self)});
     ++st.counters.heartbeats_sent;
   }
 }
@@ -281,6 +281,7 @@ void new_incarnation(node_self self, const std::string& why) {
   AG_ASSERT(!err, "an empty view takes its own node");
   st.view->mark_seen(st.self_id);
   st.join_started = now;
+  st.dir_withdrawn = false;  // a new incarnation offers its table again
   dir_reconcile(self, why.empty() ? "starting" : why);
   sync_links(self);
   for (const auto& s : st.subscribers)

@@ -106,6 +106,8 @@ class node_state {
   // --- directory ---
   std::optional<directory_table> dir;
   std::map<member_id, time_point> dir_pulled;  // last dir_pull per member (rate limit)
+  bool dir_withdrawn = false;   // leaving: the table offered is empty
+  uint64_t withdrawn_bump = 0;  // 1 once withdrawn, so peers see a newer version
   std::vector<directory_sink> dir_subscribers;
 
   // --- local clients ---
@@ -146,6 +148,8 @@ std::vector<dir_listing> on_dir_list(node_self self);
 void on_dir_sub(node_self self, directory_sink& sink);
 void on_dir_sync(node_self self, dir_sync& sync);
 void on_dir_pull(node_self self, const member_id& asker);
+// The version of the table this node offers (heartbeats carry it).
+[[nodiscard]] uint64_t dir_offered_version(node_self self);
 // A heartbeat said `m`'s table is at `version`: ask for it when ours is older.
 void dir_heard_version(node_self self, const member_id& m, uint64_t version);
 // Drops the tables of members that are no longer live in the view (all of

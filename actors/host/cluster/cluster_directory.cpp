@@ -31,6 +31,7 @@ using key = std::pair<std::string, std::string>;  // (kind, name)
 struct remote_slot {
   std::shared_ptr<supervised_ref_base> ref;
   std::vector<std::string> ifs;
+  std::string placement;  // the one node whose offer counts
   std::map<cluster::member_id, caf::actor> offers;  // bounded by the members
   caf::actor current;
 };
@@ -45,6 +46,8 @@ struct feeder_state {
   // (agent, node name) -> uid of the incarnation whose instance is in
   // `instances`: an old incarnation's late removal must not drop the new one's.
   std::map<key, uint64_t> instance_uids;
+  // Agents pinned to one node: only that node's instance is routed to.
+  std::map<std::string, std::string> agent_pins;
   caf::timespan poll{};  // how often node loads are read into `instances`
 };
 
@@ -72,23 +75,45 @@ void settle(remote_slot& slot, const std::string& kind, const std::string& name,
       {{"kind", kind}, {"name", name}, {"node", to_string(owner)}});
 }
 
-// Every agent on another node is an instance its groups may route to.
+// Every agent on another node is an instance its groups may route to
+// (an agent pinned to a node: only there).
 void track_instance(feeder_self self, const cluster::dir_event& e) {
   auto& st = self->state;
   if (e.entry.kind != "agent")
     return;
+  if (auto pin = st.agent_pins.find(e.entry.name);
+      pin != st.agent_pins.end() && pin->second != e.owner.name)
+    return;
   const key k{e.entry.name, e.owner.name};
+  auto it = st.instance_uids.find(k);
   if (e.present && e.entry.ifs == st.agent_ifs) {
+    if (it != st.instance_uids.end() && it->second > e.owner.uid)
+      return;  // a late event of an older incarnation
     st.instances->put(e.entry.name, e.owner.name, caf::actor_cast<agent_actor>(e.entry.handle),
                       false);
     st.instance_uids[k] = e.owner.uid;
     return;
   }
-  auto it = st.instance_uids.find(k);
   if (it == st.instance_uids.end() || it->second != e.owner.uid)
     return;
   st.instances->drop(e.entry.name, e.owner.name);
   st.instance_uids.erase(it);
+}
+
+// Everything `m` offered leaves the refs and the groups' instances.
+void forget_member(feeder_self self, const cluster::member_id& m, const std::string& why) {
+  auto& st = self->state;
+  for (auto& [k, slot] : st.slots)
+    if (slot.offers.erase(m) > 0)
+      settle(slot, k.first, k.second, to_string(m) + " " + why);
+  for (auto it = st.instance_uids.begin(); it != st.instance_uids.end();) {
+    if (it->first.second == m.name && it->second == m.uid) {
+      st.instances->drop(it->first.first, m.name);
+      it = st.instance_uids.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 // Reads the members' heartbeat loads into `instances`, for least_loaded.
@@ -97,8 +122,11 @@ void poll_loads(feeder_self self) {
   self->request(st.node, caf::infinite, cluster::cluster_status_atom::value)
     .then(
       [self](cluster::cluster_status& s) {
+        std::map<std::string, uint32_t> loads;
         for (const auto& m : s.members)
-          self->state.instances->set_load(m.record.id.name, m.load);
+          if (cluster::is_live(m.record.state))
+            loads[m.record.id.name] = m.load;
+        self->state.instances->set_loads(std::move(loads));
       },
       [](caf::error&) {});
   run_at(self, self->clock().now() + st.poll, [self] { poll_loads(self); });
@@ -110,6 +138,13 @@ void on_dir_event(feeder_self self, cluster::dir_event& e) {
   if (it == self->state.slots.end())
     return;  // not placed elsewhere in our config: ours, or unknown here
   auto& slot = it->second;
+  if (e.present && e.owner.name != slot.placement) {
+    log(log_severity::warn, "cluster",
+        "a node offers a component pinned to another node (its config differs?); not used",
+        {{"kind", e.entry.kind}, {"name", e.entry.name}, {"node", to_string(e.owner)},
+         {"placement", slot.placement}});
+    return;
+  }
   if (e.present && e.entry.ifs != slot.ifs) {
     log(log_severity::warn, "cluster",
         "a node offers a component with another interface (another agentgraph build?); "
@@ -127,10 +162,13 @@ void on_dir_event(feeder_self self, cluster::dir_event& e) {
 
 feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
                                    std::vector<runtime_component> remote,
+                                   std::map<std::string, std::string> agent_pins,
                                    std::shared_ptr<group_instances> instances, caf::timespan poll) {
   auto& st = self->state;
   for (auto& c : remote)
-    st.slots[{c.kind, c.name}] = remote_slot{std::move(c.ref), std::move(c.ifs), {}, nullptr};
+    st.slots[{c.kind, c.name}] =
+      remote_slot{std::move(c.ref), std::move(c.ifs), c.placement, {}, nullptr};
+  st.agent_pins = std::move(agent_pins);
   st.node_down = self->system().groups().get_local(node_down_group);
   st.node = node;
   st.instances = std::move(instances);
@@ -138,9 +176,20 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
   st.agent_ifs.assign(ifs.begin(), ifs.end());
   st.poll = poll;
   poll_loads(self);
-  // The glue lives as long as the node actor.
+  // The glue lives as long as the node actor; without it nothing tells
+  // remote components apart from dead ones, so they all go down with it.
   self->monitor(node);
-  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& [k, slot] : st.slots) {
+      slot.offers.clear();
+      settle(slot, k.first, k.second, "this node left the cluster (" + describe(dm.reason) + ")");
+    }
+    for (const auto& [k, uid] : st.instance_uids)
+      st.instances->drop(k.first, k.second);
+    st.instance_uids.clear();
+    self->quit();
+  });
   self->send(node, cluster::dir_sub_atom::value, caf::actor_cast<cluster::directory_sink>(self));
   self->send(node, cluster::member_sub_atom::value,
              caf::actor_cast<cluster::member_event_sink>(self));
@@ -152,6 +201,9 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
         if (e.record.state != cluster::member_state::down || e.node == caf::node_id{}
             || e.node == self->node())
           return;
+        // First out of the refs and the groups, so a call failed below is
+        // not sent straight back to it; the directory's own purge follows.
+        forget_member(self, e.record.id, "is down: " + e.why);
         caf::anon_send(self->state.node_down, watch_node_down_atom::value, e.node);
       },
   };
@@ -177,17 +229,30 @@ caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node
   for (auto& c : rt.components())
     (c.remote ? remote : local).push_back(std::move(c));
   auto instances = rt.instances();
-  for (const auto& c : local)
-    if (c.kind == "agent")
-      if (auto ref = std::dynamic_pointer_cast<supervised_ref<agent_actor>>(c.ref))
-        instances->put(c.name, status->self.name, dep<agent_actor>{ref}, true);
-  auto glue = rt.system().spawn(feeder, node, std::move(remote), instances, load_poll);
+  std::map<std::string, std::string> agent_pins;
+  for (const auto& c : rt.components())
+    if (c.kind == "agent" && c.placement != "any")
+      agent_pins[c.name] = c.placement;
+  auto glue =
+    rt.system().spawn(feeder, node, std::move(remote), std::move(agent_pins), instances, load_poll);
   // Each local component is offered now and after every restart, through
   // its ref's observer (called under the ref's lock, so the puts and drops
   // reach the node actor in the order of the changes).
+  // A local agent is also an instance of its name for the groups, in and
+  // out with its incarnations (a router skips one that is down).
   for (auto& c : local) {
-    auto offer = [glue, node, kind = c.kind, name = c.name, ifs = c.ifs](
-                     const caf::actor& current, const std::string&) {
+    std::shared_ptr<supervised_ref<agent_actor>> agent_ref;
+    if (c.kind == "agent")
+      agent_ref = std::dynamic_pointer_cast<supervised_ref<agent_actor>>(c.ref);
+    auto offer = [glue, node, kind = c.kind, name = c.name, ifs = c.ifs, instances,
+                  self_name = status->self.name, weak = std::weak_ptr{agent_ref}](
+                   const caf::actor& current, const std::string&) {
+      if (auto ref = weak.lock()) {
+        if (current)
+          instances->put(name, self_name, dep<agent_actor>{ref}, true);
+        else
+          instances->drop(name, self_name);
+      }
       if (current)
         caf::send_as(glue, node, cluster::dir_put_atom::value,
                      cluster::dir_entry{kind, name, current, ifs});

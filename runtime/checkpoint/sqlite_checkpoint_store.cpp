@@ -51,19 +51,8 @@ constexpr const char* threads_sql =
 constexpr const char* delete_rows_sql = "DELETE FROM checkpoints WHERE thread_id = ?1;";
 constexpr const char* delete_thread_sql = "DELETE FROM checkpoint_threads WHERE thread_id = ?1;";
 
-// Resets a reused statement when the call is done with it. A SELECT left
-// un-reset would keep its WAL read snapshot open, and later reads on this
-// connection would not see other connections' commits.
-struct stmt_use {
-  sqlite3_stmt* s;
-  explicit stmt_use(sqlite3_stmt* stmt) : s(stmt) {}
-  ~stmt_use() {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-  }
-  stmt_use(const stmt_use&) = delete;
-  stmt_use& operator=(const stmt_use&) = delete;
-};
+using stmt_use = sqlite_stmt_use;
+using write_txn = sqlite_write_txn;
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
@@ -78,16 +67,6 @@ std::string_view column_bytes(sqlite3_stmt* s, int col) {
   auto n = static_cast<size_t>(sqlite3_column_bytes(s, col));
   return p == nullptr ? std::string_view{} : std::string_view{p, n};
 }
-
-// Rolls back unless committed: every early return of a put undoes its writes.
-struct write_txn {
-  sqlite3* db;
-  bool committed = false;
-  ~write_txn() {
-    if (!committed)
-      sqlite3_exec(db, "ROLLBACK;", nullptr, nullptr, nullptr);
-  }
-};
 
 // The store: one connection and its prepared statements (see the header).
 class sqlite_store final : public checkpoint_store {

@@ -1,16 +1,14 @@
-// The task journal as an actor, for callers on CAF scheduler threads (the
-// cluster's task dispatcher). A journal call blocks on disk or network; this
-// actor never does: it counts the request and hands it to a detached worker
-// actor (its own thread) that owns the journal object, then answers when the
-// worker does. Requests are served one at a time, in arrival order, by that
-// one worker, because a journal object owns one connection.
+// The task journal for callers on CAF scheduler threads (the cluster's task
+// dispatcher), in the checkpoint_actor pattern (runtime/worker_front.hpp): a
+// front actor that never blocks relays each call to a detached worker that
+// owns the journal object (its one connection) and serves the calls in
+// arrival order.
 //
-// Bound: at most `pending_max` requests accepted and not yet answered; beyond
-// that a request fails at once with `overloaded` (retry after backing off).
-// Each request the worker does not answer within `call_timeout` fails with
-// errc::timeout; it then stops counting as pending, although the worker may
-// still complete it (a timed-out accept may have been stored: accepting the
-// same id again returns the record, which is why accept is keyed by id).
+// Bound: `pending_max` requests accepted and not yet answered; beyond it, a
+// request is `overloaded` at once. A request the worker has not answered
+// within `call_timeout` is errc::timeout, and may still happen: a timed-out
+// accept may be stored, which is why the dispatcher retries it with the same
+// task id (accept returns the stored record, fresh = false).
 #pragma once
 
 #include <chrono>

@@ -17,9 +17,17 @@ const char* to_string(task_state s) {
   return "invalid";
 }
 
-bool valid_task_state(int64_t n) {
-  return n >= static_cast<int64_t>(task_state::open)
-         && n <= static_cast<int64_t>(task_state::failed);
+caf::expected<journal_record> stored_record(journal_record r, int64_t state, int64_t attempts,
+                                            const std::string& where) {
+  bool state_ok = state >= static_cast<int64_t>(task_state::open)
+                  && state <= static_cast<int64_t>(task_state::failed);
+  if (!state_ok || attempts < 0 || attempts > UINT32_MAX)
+    return make_error(errc::parse_error, where + "task '" + r.task_id + "': stored state "
+                                           + std::to_string(state) + " or attempts "
+                                           + std::to_string(attempts) + " out of range");
+  r.state = static_cast<task_state>(state);
+  r.attempts = static_cast<uint32_t>(attempts);
+  return r;
 }
 
 caf::error check_journal_limits(const journal_limits& limits, const std::string& where) {

@@ -48,7 +48,11 @@ constexpr int64_t journal_schema_version = 1;
                                         const std::string& task_id, const std::string& owner,
                                         uint64_t owner_epoch, const std::string& where);
 
-// True for the three numbers task_state has; stored rows are checked with it.
-[[nodiscard]] bool valid_task_state(int64_t n);
+// A row a backend read, with its state and attempts as stored: `r` with
+// them set, or parse_error naming the task when either is out of range (a
+// damaged row, or one another program wrote).
+[[nodiscard]] caf::expected<journal_record> stored_record(journal_record r, int64_t state,
+                                                          int64_t attempts,
+                                                          const std::string& where);
 
 }  // namespace agentgraph

@@ -121,13 +121,7 @@ caf::expected<journal_record> pg_journal::read_row(const pqxx::row& row) const {
   r.assigned = row[6].as<std::string>();
   auto attempts = row[7].as<int64_t>();
   r.result = bytes_of(row[8]);
-  if (!valid_task_state(state) || attempts < 0 || attempts > UINT32_MAX)
-    return make_error(errc::parse_error, where() + "task '" + r.task_id + "': stored state "
-                                           + std::to_string(state) + " or attempts "
-                                           + std::to_string(attempts) + " out of range");
-  r.state = static_cast<task_state>(state);
-  r.attempts = static_cast<uint32_t>(attempts);
-  return r;
+  return stored_record(std::move(r), state, attempts, where());
 }
 
 template <class Txn>

@@ -1,13 +1,12 @@
 #include "runtime/journal/sqlite_task_journal.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
 #include <sqlite3.h>
 
 #include "runtime/error.hpp"
 #include "runtime/journal/journal_checks.hpp"
-#include "runtime/sqlite_handles.hpp"
+#include "runtime/sqlite_session.hpp"
 
 namespace agentgraph {
 
@@ -98,7 +97,7 @@ std::vector<uint8_t> column_blob(sqlite3_stmt* s, int col) {
 class sqlite_journal final : public task_journal {
  public:
   sqlite_journal(std::string where, const journal_limits& limits)
-    : task_journal(limits, std::move(where)) {}
+    : task_journal(limits, where), session_(std::move(where)) {}
 
   caf::error open(const std::string& path);
 
@@ -116,30 +115,7 @@ class sqlite_journal final : public task_journal {
                                    const std::string& to, uint64_t to_epoch) override;
   caf::expected<std::optional<journal_record>> do_get(const std::string& task_id) override;
 
-  // A file that is not SQLite or is damaged is a parse_error (retrying cannot
-  // help); anything else (permissions, disk full, busy past the timeout) is io_error.
-  caf::error failure(int rc, const std::string& what) const {
-    int primary = rc & 0xff;
-    auto code = (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) ? errc::parse_error
-                                                                         : errc::io_error;
-    std::string detail = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
-    return make_error(code, where() + what + ": " + detail);
-  }
-
-  caf::error exec(const char* sql, const char* what) {
-    int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
-    return rc == SQLITE_OK ? caf::error{} : failure(rc, what);
-  }
-
-  caf::error prepare(sqlite_stmt_ptr& out, const char* sql) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    out.reset(raw);
-    return rc == SQLITE_OK ? caf::error{} : failure(rc, "prepare");
-  }
-
   caf::error check_foreign();
-  caf::error check_version();
   caf::expected<journal_record> read_row(sqlite3_stmt* s);
   caf::expected<std::optional<journal_record>> find(const std::string& task_id);
   caf::error add_open(const std::string& owner, int64_t delta, int64_t* count_after);
@@ -147,24 +123,11 @@ class sqlite_journal final : public task_journal {
                                                 task_state final_state,
                                                 const std::vector<uint8_t>& result);
 
-  // Runs `f` in a write transaction (BEGIN IMMEDIATE: the write lock at
-  // once, waiting up to the busy timeout, so two writers never deadlock
-  // upgrading read locks) and commits only when `f` succeeded.
-  template <class F>
-  auto in_write_txn(F f) -> decltype(f()) {
-    if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
-      return err;
-    sqlite_write_txn txn{db_.get()};
-    auto out = f();
-    if (!out)
-      return out;
-    if (auto err = exec("COMMIT;", "commit"))
-      return err;
-    txn.committed = true;
-    return out;
-  }
+  // Helpers that name the session: every error carries its `where`.
+  caf::error failure(int rc, const std::string& what) const { return session_.failure(rc, what); }
+  caf::error prepare(sqlite_stmt_ptr& out, const char* sql) { return session_.prepare(out, sql); }
 
-  sqlite_db_ptr db_;
+  sqlite_session session_;
   sqlite_stmt_ptr insert_, count_add_, count_drop_, get_, assign_, complete_, prune_, cursor_,
     open_of_, adopt_;
 };
@@ -190,32 +153,15 @@ caf::error sqlite_journal::check_foreign() {
 }
 
 caf::error sqlite_journal::open(const std::string& path) {
-  auto parent = std::filesystem::path{path}.parent_path();
-  std::error_code ec;
-  if (!parent.empty())
-    std::filesystem::create_directories(parent, ec);
-  if (ec)
-    return make_error(errc::io_error, where() + "cannot create its directory: " + ec.message());
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  db_.reset(raw);
-  if (rc != SQLITE_OK)
-    return failure(rc, "open");
-  sqlite3_busy_timeout(db_.get(), static_cast<int>(journal_lock_timeout_ms));
+  if (auto err = session_.open(path, journal_lock_timeout_ms))
+    return err;
   if (auto err = check_foreign())
     return err;
-  // journal_mode=WAL persists in the file; synchronous is per connection.
-  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;"})
-    if (auto err = exec(sql, sql))
-      return err;
-  auto created = in_write_txn([&]() -> caf::expected<void> {
-    if (auto err = exec(schema_sql, "create tables"))
-      return err;
-    return {};
-  });
-  if (!created)
-    return created.error();
-  if (auto err = check_version())
+  if (auto err = session_.durable_wal())
+    return err;
+  if (auto err = session_.exec_in_write_txn(schema_sql, "create tables"))
+    return err;
+  if (auto err = session_.check_version("journal_schema", journal_schema_version))
     return err;
   const std::pair<sqlite_stmt_ptr*, const char*> stmts[] = {
     {&insert_, insert_sql},     {&count_add_, count_add_sql}, {&count_drop_, count_drop_empty_sql},
@@ -225,22 +171,6 @@ caf::error sqlite_journal::open(const std::string& path) {
   for (const auto& [stmt, sql] : stmts)
     if (auto err = prepare(*stmt, sql))
       return err;
-  return caf::none;
-}
-
-caf::error sqlite_journal::check_version() {
-  sqlite_stmt_ptr stmt;
-  if (auto err = prepare(stmt, "SELECT version FROM journal_schema;"))
-    return err;
-  std::vector<int64_t> versions;
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW)
-    versions.push_back(sqlite3_column_int64(stmt.get(), 0));
-  if (rc != SQLITE_DONE)
-    return failure(rc, "read schema version");
-  if (versions.size() != 1 || versions[0] != journal_schema_version)
-    return make_error(errc::parse_error, where() + "journal schema version is not "
-                                           + std::to_string(journal_schema_version));
   return caf::none;
 }
 
@@ -255,13 +185,7 @@ caf::expected<journal_record> sqlite_journal::read_row(sqlite3_stmt* s) {
   r.assigned = column_text(s, 6);
   auto attempts = sqlite3_column_int64(s, 7);
   r.result = column_blob(s, 8);
-  if (!valid_task_state(state) || attempts < 0 || attempts > UINT32_MAX)
-    return make_error(errc::parse_error, where() + "task '" + r.task_id + "': stored state "
-                                           + std::to_string(state) + " or attempts "
-                                           + std::to_string(attempts) + " out of range");
-  r.state = static_cast<task_state>(state);
-  r.attempts = static_cast<uint32_t>(attempts);
-  return r;
+  return stored_record(std::move(r), state, attempts, where());
 }
 
 caf::expected<std::optional<journal_record>> sqlite_journal::find(const std::string& task_id) {
@@ -300,7 +224,7 @@ caf::error sqlite_journal::add_open(const std::string& owner, int64_t delta,
 }
 
 caf::expected<accept_outcome> sqlite_journal::do_accept(const journal_record& r) {
-  return in_write_txn([&]() -> caf::expected<accept_outcome> {
+  return session_.in_write_txn([&]() -> caf::expected<accept_outcome> {
     {
       sqlite_stmt_use use{insert_.get()};
       bind_text(use.s, 1, r.task_id);
@@ -311,7 +235,7 @@ caf::expected<accept_outcome> sqlite_journal::do_accept(const journal_record& r)
       if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
         return failure(rc, "accept task '" + r.task_id + "'");
     }
-    if (sqlite3_changes(db_.get()) == 0) {  // the id is taken: the stored record
+    if (sqlite3_changes(session_.db()) == 0) {  // the id is taken: the stored record
       auto existing = find(r.task_id);
       if (!existing)
         return std::move(existing.error());
@@ -332,7 +256,7 @@ caf::expected<accept_outcome> sqlite_journal::do_accept(const journal_record& r)
 
 caf::error sqlite_journal::do_assign(const std::string& task_id, const std::string& member,
                                      const std::string& owner, uint64_t owner_epoch) {
-  auto done = in_write_txn([&]() -> caf::expected<void> {
+  auto done = session_.in_write_txn([&]() -> caf::expected<void> {
     {
       sqlite_stmt_use use{assign_.get()};
       bind_text(use.s, 1, task_id);
@@ -342,7 +266,7 @@ caf::error sqlite_journal::do_assign(const std::string& task_id, const std::stri
       if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
         return failure(rc, "assign task '" + task_id + "'");
     }
-    if (sqlite3_changes(db_.get()) == 1)
+    if (sqlite3_changes(session_.db()) == 1)
       return {};
     auto stored = find(task_id);
     if (!stored)
@@ -393,15 +317,15 @@ caf::expected<journal_record> sqlite_journal::complete_in_txn(const std::string&
 caf::expected<journal_record> sqlite_journal::do_complete(const std::string& task_id,
                                                           task_state final_state,
                                                           const std::vector<uint8_t>& result) {
-  return in_write_txn([&] { return complete_in_txn(task_id, final_state, result); });
+  return session_.in_write_txn([&] { return complete_in_txn(task_id, final_state, result); });
 }
 
 caf::expected<std::vector<journal_record>>
 sqlite_journal::do_open_of(const std::string& owner, uint32_t limit, const std::string& after) {
   // One read transaction: the cursor and the page come from one snapshot.
-  if (auto err = exec("BEGIN;", "begin"))
+  if (auto err = session_.exec("BEGIN;", "begin"))
     return err;
-  sqlite_write_txn txn{db_.get()};  // nothing to undo: ends the read
+  sqlite_write_txn txn{session_.db()};  // nothing to undo: ends the read
   int64_t from_seq = 0;
   if (!after.empty()) {
     sqlite_stmt_use use{cursor_.get()};
@@ -433,7 +357,7 @@ sqlite_journal::do_open_of(const std::string& owner, uint32_t limit, const std::
 
 caf::expected<uint64_t> sqlite_journal::do_adopt(const std::string& from, uint64_t from_epoch,
                                                  const std::string& to, uint64_t to_epoch) {
-  return in_write_txn([&]() -> caf::expected<uint64_t> {
+  return session_.in_write_txn([&]() -> caf::expected<uint64_t> {
     {
       sqlite_stmt_use use{adopt_.get()};
       bind_text(use.s, 1, from);
@@ -443,7 +367,7 @@ caf::expected<uint64_t> sqlite_journal::do_adopt(const std::string& from, uint64
       if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
         return failure(rc, "adopt the tasks of '" + from + "'");
     }
-    auto moved = static_cast<int64_t>(sqlite3_changes64(db_.get()));
+    auto moved = static_cast<int64_t>(sqlite3_changes64(session_.db()));
     if (moved > 0 && from != to) {
       if (auto err = add_open(from, -moved, nullptr))
         return err;

@@ -15,6 +15,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "message_round_trip.hpp"
+#include "worker_gate.hpp"
 #include "runtime/error.hpp"
 #include "runtime/journal/journal_actor.hpp"
 #include "runtime/journal/sqlite_task_journal.hpp"
@@ -25,21 +26,18 @@ namespace agentgraph::journal_actor_test {
 namespace fs = std::filesystem;
 constexpr auto reply_timeout = std::chrono::seconds{10};
 
-// A real SQLite journal whose accepts wait until the test opens the gate
-// (at most gate_wait_max, so a broken test fails instead of hanging).
+// A real SQLite journal whose accepts wait at the test's gate.
 class gated_journal final : public task_journal {
  public:
-  static constexpr auto gate_wait_max = std::chrono::seconds{10};
-  gated_journal(std::unique_ptr<task_journal> inner, std::shared_future<void> gate,
-                std::shared_ptr<std::atomic<int>> entered)
+  gated_journal(std::unique_ptr<task_journal> inner,
+                std::shared_ptr<agentgraph_test::worker_gate::latch> latch)
     : task_journal(inner->limits(), "gated: "), inner_(std::move(inner)),
-      gate_(std::move(gate)), entered_(std::move(entered)) {}
+      latch_(std::move(latch)) {}
   std::string backend() const override { return inner_->backend(); }
 
  private:
   caf::expected<accept_outcome> do_accept(const journal_record& r) override {
-    ++*entered_;
-    gate_.wait_for(gate_wait_max);
+    latch_->wait();
     return inner_->accept(r);
   }
   caf::error do_assign(const std::string& id, const std::string& member, const std::string& owner,
@@ -63,26 +61,14 @@ class gated_journal final : public task_journal {
   }
 
   std::unique_ptr<task_journal> inner_;
-  std::shared_future<void> gate_;
-  std::shared_ptr<std::atomic<int>> entered_;
+  std::shared_ptr<agentgraph_test::worker_gate::latch> latch_;
 };
 
-struct config_holder {
-  caf::actor_system_config cfg;
-  config_holder() {
-    register_runtime_types(cfg);
-    // ONE scheduler thread: if any journal call ran on it, nothing else could run.
-    cfg.set("scheduler.max-threads", 1);
-  }
-};
-
-struct fixture : config_holder {
+struct fixture : agentgraph_test::single_thread_config {
   fs::path dir = fs::temp_directory_path()
                  / ("agentgraph-jn-actor-" + std::to_string(::getpid()) + "-"
                     + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  std::promise<void> open_gate;
-  std::shared_future<void> gate = open_gate.get_future().share();
-  std::shared_ptr<std::atomic<int>> entered = std::make_shared<std::atomic<int>>(0);
+  agentgraph_test::worker_gate gate;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   journal_actor jn;
@@ -91,22 +77,13 @@ struct fixture : config_holder {
     auto inner = open_sqlite_task_journal((dir / "journal.db").string());
     REQUIRE(inner);
     jn = spawn_journal_actor(
-      sys, std::make_unique<gated_journal>(std::move(*inner), gate, entered), jac);
+      sys, std::make_unique<gated_journal>(std::move(*inner), gate.latch_ptr()), jac);
   }
   ~fixture() {
-    release();
+    gate.release();
     caf::anon_send_exit(jn, caf::exit_reason::user_shutdown);
     std::error_code ec;
     fs::remove_all(dir, ec);
-  }
-  void release() {
-    if (gate.wait_for(std::chrono::seconds{0}) != std::future_status::ready)
-      open_gate.set_value();
-  }
-  bool wait_entered(int n) {
-    for (int i = 0; i < 1'000 && *entered < n; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds{10});
-    return *entered >= n;
   }
   // Asks the actor and waits for a `Reply`; an error reply fails the case.
   template <class Reply, class... Ts>
@@ -139,9 +116,6 @@ struct fixture : config_holder {
 
 TEST_CASE("journal actor: a slow accept never blocks the only scheduler thread") {
   fixture fx;
-  auto pinger = fx.sys.spawn([]() -> caf::behavior {
-    return {[](ping_atom) { return pong_atom::value; }};
-  });
   // The caller is an event-based actor on the scheduler: it only sends.
   caf::actor reply_to = fx.self;
   auto jn = fx.jn;
@@ -150,20 +124,14 @@ TEST_CASE("journal actor: a slow accept never blocks the only scheduler thread")
       .then([a, reply_to](accept_outcome& out) { a->send(reply_to, out); },
             [a, reply_to](caf::error& err) { a->send(reply_to, err); });
   });
-  REQUIRE(fx.wait_entered(1));  // the accept is now stuck inside the journal
-  int pongs = 0;
-  for (int i = 0; i < 20; ++i)
-    fx.self->request(pinger, std::chrono::seconds{2}, ping_atom::value)
-      .receive([&](pong_atom) { ++pongs; }, [&](caf::error& err) { FAIL(describe(err)); });
-  CHECK(pongs == 20);
-  // The journal actor itself answers its heartbeat meanwhile.
-  CHECK(fx.ask<pong_atom>(ping_atom::value) == pong_atom::value);
-  CHECK(fx.entered->load() == 1);
-  fx.release();
+  REQUIRE(fx.gate.wait_entered(1));  // the accept is now stuck inside the journal
+  // Other actors, and the journal actor's heartbeat, are served meanwhile.
+  agentgraph_test::check_scheduler_serves_others(fx.sys, fx.self, fx.jn);
+  CHECK(fx.gate.entered() == 1);
+  fx.gate.release();
   fx.self->receive([](accept_outcome& out) { CHECK(out.fresh); },
                    [](caf::error& err) { FAIL(describe(err)); },
                    caf::after(reply_timeout) >> [] { FAIL("no reply to the accept"); });
-  caf::anon_send_exit(pinger, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("journal actor: requests beyond pending_max are overloaded at once") {
@@ -172,11 +140,11 @@ TEST_CASE("journal actor: requests beyond pending_max are overloaded at once") {
   fixture fx{jac};
   fx.self->send(fx.jn, journal_accept_atom::value, fixture::sample("t1"));
   fx.self->send(fx.jn, journal_accept_atom::value, fixture::sample("t2"));
-  REQUIRE(fx.wait_entered(1));
+  REQUIRE(fx.gate.wait_entered(1));
   auto refused = fx.ask_error<journal_record>(journal_get_atom::value, std::string{"t1"});
   CHECK(errc_of(refused) == errc::overloaded);
   CHECK(error_context(refused).find("pending_max") != std::string::npos);
-  fx.release();
+  fx.gate.release();
   std::vector<bool> fresh;
   for (int i = 0; i < 2; ++i)
     fx.self->receive([&](accept_outcome& out) { fresh.push_back(out.fresh); },
@@ -189,7 +157,7 @@ TEST_CASE("journal actor: requests beyond pending_max are overloaded at once") {
 
 TEST_CASE("journal actor: every call has its reply, and the journal's errors pass through") {
   fixture fx;
-  fx.release();
+  fx.gate.release();
   auto r = fixture::sample("t");
   CHECK(fx.ask<accept_outcome>(journal_accept_atom::value, r).fresh);
   CHECK_FALSE(fx.ask<accept_outcome>(journal_accept_atom::value, r).fresh);
@@ -238,7 +206,7 @@ TEST_CASE("journal actor: a call the worker does not answer in call_timeout is a
   auto err = fx.ask_error<accept_outcome>(journal_accept_atom::value, fixture::sample("t"));
   CHECK(errc_of(err) == errc::timeout);
   CHECK(error_context(err).find("task journal") != std::string::npos);
-  fx.release();
+  fx.gate.release();
   // The accept still happened once the gate opened: the id is journaled.
   CHECK_FALSE(fx.ask<accept_outcome>(journal_accept_atom::value, fixture::sample("t")).fresh);
 }

@@ -47,6 +47,8 @@ caf::error check_journal_limits(const journal_limits& limits, const std::string&
     return bad("results_kept must be in [1, " + std::to_string(journal_results_kept_max) + "]");
   if (limits.list_max == 0 || limits.list_max > journal_list_max_max)
     return bad("list_max must be in [1, " + std::to_string(journal_list_max_max) + "]");
+  if (limits.page_bytes_max == 0 || limits.page_bytes_max > journal_page_bytes_max_max)
+    return bad("page_bytes_max must be in [1, 1 GiB]");
   return caf::none;
 }
 

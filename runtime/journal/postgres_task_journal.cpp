@@ -51,8 +51,14 @@ constexpr postgres_statement statements[] = {
                   " WHERE task_id = $1 AND state = 0 RETURNING owner, finished_seq"},
   {"jn_prune", "DELETE FROM journal_tasks WHERE finished_seq <= $1"},
   {"jn_cursor", "SELECT seq FROM journal_tasks WHERE task_id = $1"},
-  {"jn_open_of", "SELECT " AG_JOURNAL_COLUMNS " FROM journal_tasks"
-                 " WHERE owner = $1 AND state = 0 AND seq > $2 ORDER BY seq LIMIT $3"},
+  // The page ends before the record whose payloads and results would pass
+  // $4 bytes (the first record always comes): the server streams the
+  // running sum over the index, so an oversized page is never sent.
+  {"jn_open_of", "SELECT " AG_JOURNAL_COLUMNS " FROM (SELECT *,"
+                 " SUM(octet_length(payload) + octet_length(result)) OVER (ORDER BY seq) AS bytes,"
+                 " ROW_NUMBER() OVER (ORDER BY seq) AS n FROM journal_tasks"
+                 " WHERE owner = $1 AND state = 0 AND seq > $2 ORDER BY seq LIMIT $3) page"
+                 " WHERE n = 1 OR bytes <= $4 ORDER BY seq"},
   // $2 typed once: `$2 = 0` alone would make it an int4 and refuse large epochs.
   {"jn_adopt", "UPDATE journal_tasks SET owner = $3, owner_epoch = $4 WHERE owner = $1"
                " AND state = 0 AND ($2::bigint = 0 OR owner_epoch = $2::bigint)"},
@@ -222,7 +228,8 @@ pg_journal::do_open_of(const std::string& owner, uint32_t limit, const std::stri
                             + "': no such task (pruned?); page again from the start");
       from_seq = cursor[0][0].as<int64_t>();
     }
-    auto rows = txn.exec_prepared("jn_open_of", owner, from_seq, static_cast<int64_t>(limit));
+    auto rows = txn.exec_prepared("jn_open_of", owner, from_seq, static_cast<int64_t>(limit),
+                                  static_cast<int64_t>(limits().page_bytes_max));
     std::vector<journal_record> out;
     out.reserve(rows.size());
     for (const auto& row : rows) {

@@ -343,8 +343,14 @@ sqlite_journal::do_open_of(const std::string& owner, uint32_t limit, const std::
   sqlite3_bind_int64(use.s, 2, from_seq);
   sqlite3_bind_int64(use.s, 3, limit);
   std::vector<journal_record> out;
+  uint64_t bytes = 0;
   int rc;
   while ((rc = sqlite3_step(use.s)) == SQLITE_ROW) {
+    // Sizes first: a record that would overfill the page is not even read.
+    bytes += static_cast<uint64_t>(sqlite3_column_bytes(use.s, 2))
+             + static_cast<uint64_t>(sqlite3_column_bytes(use.s, 8));
+    if (!out.empty() && bytes > limits().page_bytes_max)
+      return out;
     auto r = read_row(use.s);
     if (!r)
       return std::move(r.error());

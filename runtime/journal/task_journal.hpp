@@ -95,6 +95,10 @@ struct journal_limits {
   uint64_t results_kept = 100'000;
   // open_of's limit above this (or 0) is invalid_argument.
   uint32_t list_max = 1'000;
+  // open_of ends a page early rather than let its payloads and results
+  // pass this many bytes (a page of list_max records of payload_bytes_max
+  // each would be a GiB); a page holds at least one record all the same.
+  uint64_t page_bytes_max = 16u << 20;
 };
 
 // Upper bounds on the limits themselves (checked when a journal is opened).
@@ -103,6 +107,7 @@ constexpr uint64_t journal_blob_bytes_max = 64u << 20;
 constexpr uint32_t journal_open_max_max = 1'000'000;
 constexpr uint64_t journal_results_kept_max = 100'000'000;
 constexpr uint32_t journal_list_max_max = 100'000;
+constexpr uint64_t journal_page_bytes_max_max = 1u << 30;
 // How long a call waits for a lock held by another connection before it
 // fails with io_error (SQLite busy_timeout, PostgreSQL lock_timeout).
 constexpr int64_t journal_lock_timeout_ms = 10'000;
@@ -159,9 +164,10 @@ class task_journal {
 
   // Open records of `owner` (any epoch), oldest accepted first (the order of
   // a sequence the journal assigns at accept, not wall time), at most
-  // `limit` (1..list_max), starting after the record `after` in that order
-  // ("" = from the start): page with the last id of each page until a page
-  // is shorter than `limit`. `after` may have finished or moved meanwhile;
+  // `limit` (1..list_max) and at most page_bytes_max bytes of payloads and
+  // results (but at least one record), starting after the record `after`
+  // in that order ("" = from the start): page with the last id of each page
+  // until a page is empty. `after` may have finished or moved meanwhile;
   // not_found if it no longer exists (pruned: start again from "").
   [[nodiscard]] caf::expected<std::vector<journal_record>>
   open_of(const std::string& owner, uint32_t limit, const std::string& after = "");

@@ -116,7 +116,8 @@ inline bool same_record(const journal_record& a, const journal_record& b) {
          && a.assigned == b.assigned && a.attempts == b.attempts && a.result == b.result;
 }
 
-// Every page of open_of(owner), paging by the last id, `page` at a time.
+// Every page of open_of(owner), paging by the last id, `page` at a time,
+// until a page is empty.
 inline std::vector<journal_record> all_open_of(task_journal& j, const std::string& owner,
                                                uint32_t page) {
   std::vector<journal_record> out;
@@ -124,9 +125,9 @@ inline std::vector<journal_record> all_open_of(task_journal& j, const std::strin
   for (int pages = 0; pages < 10'000; ++pages) {  // bound: far above any test's size
     auto next = j.open_of(owner, page, after);
     REQUIRE_MESSAGE(static_cast<bool>(next), (next ? "" : describe(next.error())));
-    out.insert(out.end(), next->begin(), next->end());
-    if (next->size() < page)
+    if (next->empty())
       return out;
+    out.insert(out.end(), next->begin(), next->end());
     after = next->back().task_id;
   }
   FAIL("open_of did not end");
@@ -386,6 +387,33 @@ inline void open_of_pages_by_owner(const journal_factory& f) {
   CHECK(code_of(j->open_of("n1", 8)) == errc::invalid_argument);
 }
 
+// A page ends early rather than pass page_bytes_max bytes of payloads, but
+// holds at least one record.
+inline void open_of_pages_by_bytes(const journal_factory& f) {
+  journal_limits limits;
+  limits.page_bytes_max = 100;
+  auto j = open_ok(f, limits);
+  const size_t sizes[] = {40, 40, 40, 500, 10, 0};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    auto r = make_record("b" + std::to_string(i), "big");
+    r.payload.assign(sizes[i], static_cast<uint8_t>(i));
+    accept_ok(*j, r);
+  }
+  std::vector<std::vector<std::string>> pages;
+  std::string after;
+  for (int i = 0; i < 10; ++i) {
+    auto page = ids_of(j->open_of("big", 7, after).value());
+    if (page.empty())
+      break;
+    pages.push_back(page);
+    after = page.back();
+  }
+  std::vector<std::vector<std::string>> expected{
+    {"b0", "b1"}, {"b2"}, {"b3"}, {"b4", "b5"}};  // 80, 40 (+500 > 100), 500 alone, 10
+  CHECK(pages == expected);
+  CHECK(all_open_of(*j, "big", 1).size() == std::size(sizes));
+}
+
 // A complete beyond results_kept deletes the oldest finished records (in
 // finishing order), never an open one.
 inline void results_kept_prunes_oldest_finished(const journal_factory& f) {
@@ -416,15 +444,19 @@ inline void results_kept_prunes_oldest_finished(const journal_factory& f) {
 // Every bound and every malformed argument is invalid_argument naming the
 // backend, and writes nothing. Values at the bound are accepted.
 inline void bounds_and_errors(const journal_factory& f) {
-  for (auto bad : {&journal_limits::task_id_bytes_max, &journal_limits::open_max,
+  for (auto bad : {&journal_limits::task_id_bytes_max, &journal_limits::target_bytes_max,
+                   &journal_limits::owner_bytes_max, &journal_limits::open_max,
                    &journal_limits::list_max}) {
     journal_limits l;
     l.*bad = 0;
     CHECK(code_of(f.open(l)) == errc::invalid_argument);
   }
-  journal_limits zero_kept;
-  zero_kept.results_kept = 0;
-  CHECK(code_of(f.open(zero_kept)) == errc::invalid_argument);
+  for (auto bad : {&journal_limits::payload_bytes_max, &journal_limits::result_bytes_max,
+                   &journal_limits::results_kept, &journal_limits::page_bytes_max}) {
+    journal_limits l;
+    l.*bad = 0;
+    CHECK(code_of(f.open(l)) == errc::invalid_argument);
+  }
   journal_limits huge;
   huge.payload_bytes_max = journal_blob_bytes_max + 1;
   CHECK(code_of(f.open(huge)) == errc::invalid_argument);
@@ -532,6 +564,9 @@ inline void reopen_sees_everything(const journal_factory& f) {
   }                                                                                         \
   TEST_CASE(PREFIX ": open_of pages through one owner's open tasks, oldest first") {        \
     agentgraph::journal_contract::open_of_pages_by_owner(FACTORY());                        \
+  }                                                                                         \
+  TEST_CASE(PREFIX ": open_of ends a page before page_bytes_max") {                        \
+    agentgraph::journal_contract::open_of_pages_by_bytes(FACTORY());                        \
   }                                                                                         \
   TEST_CASE(PREFIX ": results_kept prunes the oldest finished tasks") {                     \
     agentgraph::journal_contract::results_kept_prunes_oldest_finished(FACTORY());           \

@@ -2,6 +2,7 @@
 
 #include "runtime/checkpoint/checkpoint_actor.hpp"
 #include "runtime/error.hpp"
+#include "runtime/journal/journal_actor.hpp"
 #include "runtime/value.hpp"
 
 namespace agentgraph {
@@ -11,6 +12,12 @@ void register_runtime_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<checkpoint>("agentgraph::checkpoint");
   cfg.add_message_type<std::vector<checkpoint>>("std::vector<agentgraph::checkpoint>");
   cfg.add_message_type<checkpoint_actor>("agentgraph::checkpoint_actor");
+  cfg.add_message_type<task_state>("agentgraph::task_state");
+  cfg.add_message_type<std::vector<uint8_t>>("std::vector<uint8_t>");
+  cfg.add_message_type<journal_record>("agentgraph::journal_record");
+  cfg.add_message_type<std::vector<journal_record>>("std::vector<agentgraph::journal_record>");
+  cfg.add_message_type<accept_outcome>("agentgraph::accept_outcome");
+  cfg.add_message_type<journal_actor>("agentgraph::journal_actor");
   cfg.add_error_category(error_category, [](uint8_t code, caf::atom_value, const caf::message& msg) {
     std::string out = "agentgraph::";
     out += to_string(static_cast<errc>(code));

@@ -1,4 +1,4 @@
-// Registration of runtime-level types (Value, checkpoint messages, our error category) with a CAF
+// Registration of runtime-level types (Value, checkpoint and task journal messages, our error category) with a CAF
 // config. Every actor system the project creates calls
 // agentgraph::register_all_types (actors/host/register_types.hpp), which calls
 // this first; nodes must register identical names or connecting fails.

@@ -6,6 +6,7 @@
 
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
+#include "runtime/worker_front.hpp"
 
 namespace agentgraph {
 
@@ -18,20 +19,9 @@ struct worker_state {
   static inline const char* name = "checkpoint_worker";
 };
 
-struct front_state {
-  worker_actor worker;
-  checkpoint_actor_config cfg;
-  uint32_t pending = 0;    // accepted, not yet answered; <= cfg.pending_max
-  uint64_t rejected = 0;   // answered `overloaded`
+struct front_state : worker_front_state<worker_actor, checkpoint_actor_config> {
   static inline const char* name = "checkpoint";
 };
-
-template <class T>
-caf::result<T> to_result(caf::expected<T>&& x) {
-  if (!x)
-    return std::move(x.error());
-  return std::move(*x);
-}
 
 // Runs on its own thread (spawned detached): blocking is allowed here.
 worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
@@ -59,28 +49,11 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
 
 using front_ptr = checkpoint_actor::stateful_pointer<front_state>;
 
-// Admits a request under the pending bound and relays it to the worker.
+// Relays to the worker; its errors (CAF's request_timeout included) as they are.
 template <class T, class... Ts>
 caf::result<T> relay(front_ptr self, Ts... xs) {
-  auto& st = self->state;
-  if (st.pending >= st.cfg.pending_max) {
-    ++st.rejected;
-    return make_error(errc::overloaded, "checkpoint store: " + std::to_string(st.pending)
-                                          + " requests pending (pending_max)");
-  }
-  ++st.pending;
-  auto rp = self->template make_response_promise<T>();
-  self->request(st.worker, st.cfg.call_timeout, std::move(xs)...)
-    .then(
-      [self, rp](T& x) mutable {
-        --self->state.pending;
-        rp.deliver(std::move(x));
-      },
-      [self, rp](caf::error& err) mutable {
-        --self->state.pending;
-        rp.deliver(std::move(err));
-      });
-  return rp;
+  return relay_to_worker<T>(
+    self, "checkpoint store", [](caf::error err) { return err; }, std::move(xs)...);
 }
 
 checkpoint_actor::behavior_type front(front_ptr self, std::shared_ptr<checkpoint_store> store,

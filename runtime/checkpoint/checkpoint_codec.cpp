@@ -30,10 +30,12 @@ void redact_password_params(std::string& s) {
   }
 }
 
+}  // namespace checkpoint_codec_detail
+
 // Well-formed UTF-8 (no overlongs, surrogates or code points above
 // U+10FFFF) without control characters: PostgreSQL's TEXT refuses invalid
 // UTF-8 and libpq cuts a parameter at NUL, so both backends accept exactly
-// these thread ids.
+// these thread ids (and the task journal these names).
 bool printable_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     auto b = static_cast<unsigned char>(s[i]);
@@ -57,8 +59,6 @@ bool printable_utf8(std::string_view s) {
   return true;
 }
 
-}  // namespace checkpoint_codec_detail
-
 caf::error check_checkpoint_limits(const checkpoint_limits& limits, const std::string& where) {
   auto bad = [&](const char* what) { return make_error(errc::invalid_argument, where + what); };
   if (limits.keep_last == 0 || limits.keep_last > checkpoint_keep_last_max)
@@ -80,7 +80,7 @@ caf::error check_thread_id(const std::string& thread_id, const checkpoint_limits
                       where + "thread id of " + std::to_string(thread_id.size())
                         + " bytes, above the bound of "
                         + std::to_string(limits.thread_id_bytes_max));
-  if (!checkpoint_codec_detail::printable_utf8(thread_id))
+  if (!printable_utf8(thread_id))
     return make_error(errc::invalid_argument,
                       where + "thread id is not UTF-8 text without control characters");
   return caf::none;

@@ -28,6 +28,10 @@ constexpr int64_t checkpoint_schema_version = 1;
 [[nodiscard]] caf::error check_thread_id(const std::string& thread_id,
                                          const checkpoint_limits& limits, const std::string& where);
 
+// True for well-formed UTF-8 without control characters (NUL included):
+// the text both backends store as it is (also the task journal's names).
+[[nodiscard]] bool printable_utf8(std::string_view s);
+
 // invalid_argument for a limit of 0 or above `max`.
 [[nodiscard]] caf::error check_list_limit(uint32_t limit, uint32_t max, const char* what,
                                           const std::string& where);

@@ -1,16 +1,15 @@
 #include "runtime/checkpoint/postgres_checkpoint_store.hpp"
 
-#include <pqxx/pqxx>
-
 #include "runtime/checkpoint/checkpoint_codec.hpp"
 #include "runtime/error.hpp"
+#include "runtime/postgres_session.hpp"
 
 namespace agentgraph {
 
 namespace postgres_checkpoint_store_detail {
 
 // Any constant: the key of the advisory lock that serialises schema creation
-// (CREATE ... IF NOT EXISTS alone races between two processes in PostgreSQL).
+// (postgres_session::create_tables).
 constexpr int64_t schema_lock_key = 0x61676370;  // "agcp"
 
 constexpr const char* tables_sql =
@@ -25,7 +24,7 @@ constexpr const char* tables_sql =
   " (SELECT 1 FROM checkpoint_schema);";
 
 // Prepared statements: name and text. Column orders match the SQLite backend.
-constexpr std::pair<const char*, const char*> statements[] = {
+constexpr postgres_statement statements[] = {
   {"cp_bump", "INSERT INTO checkpoint_threads(thread_id, last_id) VALUES($1, 1)"
               " ON CONFLICT(thread_id) DO UPDATE SET last_id = checkpoint_threads.last_id + 1"
               " RETURNING last_id"},
@@ -44,26 +43,6 @@ constexpr std::pair<const char*, const char*> statements[] = {
   {"cp_delete_thread", "DELETE FROM checkpoint_threads WHERE thread_id = $1"},
 };
 
-bool valid_schema_name(const std::string& s) {
-  if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9'))
-    return false;
-  for (char ch : s)
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
-      return false;
-  return true;
-}
-
-// Adds connect_timeout (libpq waits forever by default) unless `url` sets it.
-std::string with_connect_timeout(const std::string& url) {
-  if (url.find("connect_timeout") != std::string::npos)
-    return url;
-  auto param = "connect_timeout=" + std::to_string(checkpoint_connect_timeout_s);
-  bool is_url = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
-  if (!is_url)
-    return url + " " + param;
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
-}
-
 pqxx::binarystring bytes_param(const std::string& bytes) {
   return pqxx::binarystring{bytes.data(), bytes.size()};
 }
@@ -71,12 +50,13 @@ pqxx::binarystring bytes_param(const std::string& bytes) {
 // The store: one libpqxx connection, which keeps the prepared statements.
 class pg_store final : public checkpoint_store {
  public:
-  pg_store(std::string where, const checkpoint_limits& limits, std::string url,
-           std::string schema)
-    : checkpoint_store(limits, std::move(where)), url_(std::move(url)),
-      schema_(std::move(schema)) {}
+  pg_store(std::string where, const checkpoint_limits& limits, postgres_session_settings settings)
+    : checkpoint_store(limits, where), session_(std::move(settings), std::move(where), statements) {}
 
-  caf::error open();
+  caf::error open() {
+    return session_.create_tables(schema_lock_key, tables_sql, "checkpoint_schema",
+                                  checkpoint_schema_version);
+  }
 
   const char* backend() const override { return "postgresql"; }
 
@@ -89,46 +69,13 @@ class pg_store final : public checkpoint_store {
   caf::expected<std::vector<std::string>> do_list_threads(uint32_t limit) override;
   caf::expected<uint64_t> do_delete_thread(const std::string& thread_id) override;
 
-  // Runs `f` on a live connection, turning libpqxx's exceptions into
-  // io_error: a lost connection, a commit whose outcome is unknown, an SQL
-  // error. Their texts carry the server's message, never the URL. A call
-  // that finds the connection lost fails; the next call reconnects. (libpqxx
-  // 6.4's own reactivation was measured failing two calls, not one.)
-  template <class F>
-  auto guarded(const char* what, F f) -> decltype(f()) {
-    try {
-      if (!conn_ || !conn_->is_open())
-        connect();
-      return f();
-    } catch (const pqxx::broken_connection& e) {
-      conn_.reset();
-      return make_error(errc::io_error, where() + what + ": connection lost: " + e.what());
-    } catch (const pqxx::in_doubt_error& e) {
-      conn_.reset();
-      return make_error(errc::io_error, where() + what + ": commit outcome unknown: " + e.what());
-    } catch (const std::exception& e) {
-      return make_error(errc::io_error, where() + what + ": " + e.what());
-    }
-  }
-
-  // Opens the connection, sets the session and registers the statements
-  // (libpqxx 6.4 prepares them on the server at first use). Throws.
-  void connect() {
-    conn_ = std::make_unique<pqxx::connection>(url_);
-    conn_->set_variable("search_path", conn_->quote_name(schema_));
-    conn_->set_variable("lock_timeout", std::to_string(checkpoint_lock_timeout_ms));
-    conn_->set_variable("statement_timeout", std::to_string(checkpoint_statement_timeout_ms));
-    for (const auto& [name, sql] : statements)
-      conn_->prepare(name, sql);
-  }
-
   caf::expected<checkpoint> read_row(const pqxx::row& r, const std::string& thread_id, bool full);
   // Runs a latest/get statement: one row or not_found.
   template <class... Ts>
   caf::expected<checkpoint> read_one(const char* statement, const std::string& thread_id,
                                      const std::string& missing, Ts... args) {
-    return guarded(statement, [&]() -> caf::expected<checkpoint> {
-      pqxx::read_transaction txn{*conn_};
+    return session_.guarded(statement, [&]() -> caf::expected<checkpoint> {
+      pqxx::read_transaction txn{session_.conn()};
       auto r = txn.exec_prepared(statement, thread_id, args...);
       if (r.empty())
         return make_error(errc::not_found,
@@ -137,26 +84,8 @@ class pg_store final : public checkpoint_store {
     });
   }
 
-  const std::string url_;  // with its password: never put it in a message
-  const std::string schema_;
-  std::unique_ptr<pqxx::connection> conn_;  // null after a lost connection
+  postgres_session session_;
 };
-
-caf::error pg_store::open() {
-  return guarded("connect and create tables", [&]() -> caf::expected<void> {
-           pqxx::work txn{*conn_};
-           txn.exec("SELECT pg_advisory_xact_lock(" + std::to_string(schema_lock_key) + ")");
-           txn.exec("CREATE SCHEMA IF NOT EXISTS " + txn.quote_name(schema_));
-           txn.exec(tables_sql);
-           auto r = txn.exec("SELECT version FROM checkpoint_schema");
-           if (r.size() != 1 || r[0][0].as<int64_t>() != checkpoint_schema_version)
-             return make_error(errc::parse_error, where() + "schema version is not "
-                                                    + std::to_string(checkpoint_schema_version));
-           txn.commit();
-           return {};
-         })
-    .error();
-}
 
 caf::expected<checkpoint> pg_store::read_row(const pqxx::row& r, const std::string& thread_id,
                                              bool full) {
@@ -180,8 +109,8 @@ caf::expected<checkpoint> pg_store::read_row(const pqxx::row& r, const std::stri
 }
 
 caf::expected<uint64_t> pg_store::do_put(const checkpoint& c, const encoded_checkpoint& enc) {
-  return guarded("put", [&]() -> caf::expected<uint64_t> {
-    pqxx::work txn{*conn_};
+  return session_.guarded("put", [&]() -> caf::expected<uint64_t> {
+    pqxx::work txn{session_.conn()};
     auto id = txn.exec_prepared1("cp_bump", c.thread_id)[0].as<uint64_t>();
     if (auto err = check_parent(c, id, where()))
       return err;  // ~work rolls back, the counter too
@@ -206,8 +135,8 @@ caf::expected<checkpoint> pg_store::do_get(const std::string& thread_id, uint64_
 
 caf::expected<std::vector<checkpoint>> pg_store::do_list(const std::string& thread_id,
                                                       uint32_t limit) {
-  return guarded("list", [&]() -> caf::expected<std::vector<checkpoint>> {
-    pqxx::read_transaction txn{*conn_};
+  return session_.guarded("list", [&]() -> caf::expected<std::vector<checkpoint>> {
+    pqxx::read_transaction txn{session_.conn()};
     auto r = txn.exec_prepared("cp_list", thread_id, limit);
     std::vector<checkpoint> out;
     out.reserve(r.size());
@@ -222,8 +151,8 @@ caf::expected<std::vector<checkpoint>> pg_store::do_list(const std::string& thre
 }
 
 caf::expected<std::vector<std::string>> pg_store::do_list_threads(uint32_t limit) {
-  return guarded("list_threads", [&]() -> caf::expected<std::vector<std::string>> {
-    pqxx::read_transaction txn{*conn_};
+  return session_.guarded("list_threads", [&]() -> caf::expected<std::vector<std::string>> {
+    pqxx::read_transaction txn{session_.conn()};
     auto r = txn.exec_prepared("cp_threads", limit);
     std::vector<std::string> out;
     out.reserve(r.size());
@@ -234,8 +163,8 @@ caf::expected<std::vector<std::string>> pg_store::do_list_threads(uint32_t limit
 }
 
 caf::expected<uint64_t> pg_store::do_delete_thread(const std::string& thread_id) {
-  return guarded("delete_thread", [&]() -> caf::expected<uint64_t> {
-    pqxx::work txn{*conn_};
+  return session_.guarded("delete_thread", [&]() -> caf::expected<uint64_t> {
+    pqxx::work txn{session_.conn()};
     auto deleted = static_cast<uint64_t>(txn.exec_prepared0("cp_delete_rows", thread_id)
                                            .affected_rows());
     if (deleted == 0)
@@ -255,10 +184,12 @@ open_postgres_checkpoint_store(const std::string& url, const checkpoint_limits& 
   auto where = "checkpoint store postgresql '" + redact_connection_url(url) + "': ";
   if (auto err = check_checkpoint_limits(limits, where))
     return err;
-  if (!d::valid_schema_name(schema))
+  if (!valid_postgres_schema_name(schema))
     return make_error(errc::invalid_argument,
                       where + "schema '" + schema + "' is not a lowercase SQL identifier");
-  auto store = std::make_unique<d::pg_store>(where, limits, d::with_connect_timeout(url), schema);
+  postgres_session_settings settings{url, schema, checkpoint_connect_timeout_s,
+                                     checkpoint_lock_timeout_ms, checkpoint_statement_timeout_ms};
+  auto store = std::make_unique<d::pg_store>(where, limits, std::move(settings));
   if (auto err = store->open())
     return err;
   return std::unique_ptr<checkpoint_store>{std::move(store)};

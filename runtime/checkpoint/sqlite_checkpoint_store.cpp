@@ -1,18 +1,15 @@
 #include "runtime/checkpoint/sqlite_checkpoint_store.hpp"
 
-#include <filesystem>
-
 #include <sqlite3.h>
 
 #include "runtime/checkpoint/checkpoint_codec.hpp"
 #include "runtime/error.hpp"
-#include "runtime/sqlite_handles.hpp"
+#include "runtime/sqlite_session.hpp"
 
 namespace agentgraph {
 
 namespace sqlite_checkpoint_store_detail {
 
-using db_ptr = sqlite_db_ptr;
 using stmt_ptr = sqlite_stmt_ptr;
 
 // WITHOUT ROWID: rows are clustered by (thread, id), so latest/list/prune
@@ -51,19 +48,7 @@ constexpr const char* threads_sql =
 constexpr const char* delete_rows_sql = "DELETE FROM checkpoints WHERE thread_id = ?1;";
 constexpr const char* delete_thread_sql = "DELETE FROM checkpoint_threads WHERE thread_id = ?1;";
 
-// Resets a reused statement when the call is done with it. A SELECT left
-// un-reset would keep its WAL read snapshot open, and later reads on this
-// connection would not see other connections' commits.
-struct stmt_use {
-  sqlite3_stmt* s;
-  explicit stmt_use(sqlite3_stmt* stmt) : s(stmt) {}
-  ~stmt_use() {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-  }
-  stmt_use(const stmt_use&) = delete;
-  stmt_use& operator=(const stmt_use&) = delete;
-};
+using stmt_use = sqlite_stmt_use;
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
@@ -79,21 +64,11 @@ std::string_view column_bytes(sqlite3_stmt* s, int col) {
   return p == nullptr ? std::string_view{} : std::string_view{p, n};
 }
 
-// Rolls back unless committed: every early return of a put undoes its writes.
-struct write_txn {
-  sqlite3* db;
-  bool committed = false;
-  ~write_txn() {
-    if (!committed)
-      sqlite3_exec(db, "ROLLBACK;", nullptr, nullptr, nullptr);
-  }
-};
-
 // The store: one connection and its prepared statements (see the header).
 class sqlite_store final : public checkpoint_store {
  public:
   sqlite_store(std::string where, const checkpoint_limits& limits)
-    : checkpoint_store(limits, std::move(where)) {}
+    : checkpoint_store(limits, where), session_(std::move(where)) {}
 
   caf::error open(const std::string& path);
 
@@ -108,36 +83,16 @@ class sqlite_store final : public checkpoint_store {
   caf::expected<std::vector<std::string>> do_list_threads(uint32_t limit) override;
   caf::expected<uint64_t> do_delete_thread(const std::string& thread_id) override;
 
-  // A file that is not SQLite or is damaged is a parse_error (retrying cannot
-  // help); anything else (permissions, disk full, busy past the timeout) is io_error.
-  caf::error failure(int rc, const std::string& what) const {
-    int primary = rc & 0xff;
-    auto code = (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) ? errc::parse_error
-                                                                         : errc::io_error;
-    std::string detail = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
-    return make_error(code, where() + what + ": " + detail);
-  }
-
-  caf::error exec(const char* sql, const char* what) {
-    int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
-    return rc == SQLITE_OK ? caf::error{} : failure(rc, what);
-  }
-
-  caf::error prepare(stmt_ptr& out, const char* sql) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    out.reset(raw);
-    return rc == SQLITE_OK ? caf::error{} : failure(rc, "prepare");
-  }
-
-  caf::error check_version();
   caf::expected<checkpoint> read_row(sqlite3_stmt* s, const std::string& thread_id, bool full);
   // Steps a latest/get statement whose parameters are bound: one row or not_found.
   caf::expected<checkpoint> read_one(sqlite3_stmt* s, const std::string& thread_id,
                                      const std::string& missing);
   caf::expected<uint64_t> put_in_txn(const checkpoint& c, const encoded_checkpoint& enc);
 
-  db_ptr db_;
+  // Helpers that name the session: every error carries its `where`.
+  caf::error failure(int rc, const std::string& what) const { return session_.failure(rc, what); }
+
+  sqlite_session session_;
   stmt_ptr bump_, insert_, prune_, latest_, get_, list_, threads_, delete_rows_, delete_thread_;
 };
 
@@ -146,31 +101,13 @@ class sqlite_store final : public checkpoint_store {
 namespace sqlite_checkpoint_store_detail {
 
 caf::error sqlite_store::open(const std::string& path) {
-  auto parent = std::filesystem::path{path}.parent_path();
-  std::error_code ec;
-  if (!parent.empty())
-    std::filesystem::create_directories(parent, ec);
-  if (ec)
-    return make_error(errc::io_error, where() + "cannot create its directory: " + ec.message());
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  db_.reset(raw);
-  if (rc != SQLITE_OK)
-    return failure(rc, "open");
-  sqlite3_busy_timeout(db_.get(), static_cast<int>(checkpoint_lock_timeout_ms));
-  // journal_mode=WAL persists in the file; synchronous is per connection.
-  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;"})
-    if (auto err = exec(sql, sql))
-      return err;
-  if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
+  if (auto err = session_.open(path, checkpoint_lock_timeout_ms))
     return err;
-  write_txn txn{db_.get()};
-  if (auto err = exec(schema_sql, "create tables"))
+  if (auto err = session_.durable_wal())
     return err;
-  if (auto err = exec("COMMIT;", "commit"))
+  if (auto err = session_.exec_in_write_txn(schema_sql, "create tables"))
     return err;
-  txn.committed = true;
-  if (auto err = check_version())
+  if (auto err = session_.check_version("checkpoint_schema", checkpoint_schema_version))
     return err;
   const std::pair<stmt_ptr*, const char*> stmts[] = {
     {&bump_, bump_sql},       {&insert_, insert_sql},   {&prune_, prune_sql},
@@ -178,24 +115,8 @@ caf::error sqlite_store::open(const std::string& path) {
     {&threads_, threads_sql}, {&delete_rows_, delete_rows_sql},
     {&delete_thread_, delete_thread_sql}};
   for (const auto& [stmt, sql] : stmts)
-    if (auto err = prepare(*stmt, sql))
+    if (auto err = session_.prepare(*stmt, sql))
       return err;
-  return caf::none;
-}
-
-caf::error sqlite_store::check_version() {
-  stmt_ptr stmt;
-  if (auto err = prepare(stmt, "SELECT version FROM checkpoint_schema;"))
-    return err;
-  std::vector<int64_t> versions;
-  int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW)
-    versions.push_back(sqlite3_column_int64(stmt.get(), 0));
-  if (rc != SQLITE_DONE)
-    return failure(rc, "read schema version");
-  if (versions.size() != 1 || versions[0] != checkpoint_schema_version)
-    return make_error(errc::parse_error, where() + "schema version is not "
-                                           + std::to_string(checkpoint_schema_version));
   return caf::none;
 }
 
@@ -265,18 +186,7 @@ caf::expected<uint64_t> sqlite_store::put_in_txn(const checkpoint& c,
 }
 
 caf::expected<uint64_t> sqlite_store::do_put(const checkpoint& c, const encoded_checkpoint& enc) {
-  // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so
-  // two writers never deadlock upgrading read locks.
-  if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
-    return err;
-  write_txn txn{db_.get()};
-  auto id = put_in_txn(c, enc);
-  if (!id)
-    return id;
-  if (auto err = exec("COMMIT;", "commit"))
-    return err;
-  txn.committed = true;
-  return id;
+  return session_.in_write_txn([&] { return put_in_txn(c, enc); });
 }
 
 caf::expected<checkpoint> sqlite_store::do_latest(const std::string& thread_id) {
@@ -324,24 +234,20 @@ caf::expected<std::vector<std::string>> sqlite_store::do_list_threads(uint32_t l
 }
 
 caf::expected<uint64_t> sqlite_store::do_delete_thread(const std::string& thread_id) {
-  if (auto err = exec("BEGIN IMMEDIATE;", "begin"))
-    return err;
-  write_txn txn{db_.get()};
-  uint64_t deleted = 0;
-  for (sqlite3_stmt* s : {delete_rows_.get(), delete_thread_.get()}) {
-    stmt_use use{s};
-    bind_text(use.s, 1, thread_id);
-    if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
-      return failure(rc, "delete thread");
-    if (s == delete_rows_.get())
-      deleted = static_cast<uint64_t>(sqlite3_changes64(db_.get()));
-  }
-  if (deleted == 0)
-    return make_error(errc::not_found, where() + "thread '" + thread_id + "' has no checkpoint");
-  if (auto err = exec("COMMIT;", "commit"))
-    return err;
-  txn.committed = true;
-  return deleted;
+  return session_.in_write_txn([&]() -> caf::expected<uint64_t> {
+    uint64_t deleted = 0;
+    for (sqlite3_stmt* s : {delete_rows_.get(), delete_thread_.get()}) {
+      stmt_use use{s};
+      bind_text(use.s, 1, thread_id);
+      if (int rc = sqlite3_step(use.s); rc != SQLITE_DONE)
+        return failure(rc, "delete thread");
+      if (s == delete_rows_.get())
+        deleted = static_cast<uint64_t>(sqlite3_changes64(session_.db()));
+    }
+    if (deleted == 0)
+      return make_error(errc::not_found, where() + "thread '" + thread_id + "' has no checkpoint");
+    return deleted;
+  });
 }
 
 }  // namespace sqlite_checkpoint_store_detail

@@ -6,13 +6,6 @@
 
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <functional>
 #include <limits>
@@ -24,8 +17,7 @@
 
 #include "runtime/checkpoint/checkpoint_store.hpp"
 #include "runtime/error.hpp"
-
-extern char** environ;
+#include "writer_process.hpp"
 
 namespace agentgraph::checkpoint_contract {
 
@@ -291,54 +283,11 @@ inline std::string writer_payload(uint64_t step) {
   return std::string(64 * 1024, static_cast<char>('a' + step % 26)) + std::to_string(step);
 }
 
-struct writer_process {
-  pid_t pid = -1;
-  int out = -1;  // the read end of the writer's stdout
-};
-
-inline writer_process start_writer(const store_factory& f, const std::string& thread) {
+inline agentgraph_test::writer_process start_writer(const store_factory& f,
+                                                   const std::string& thread) {
   std::vector<std::string> args{AGENTGRAPH_BINARY_DIR "/tests/checkpoint_writer", thread};
   args.insert(args.end(), f.writer_args.begin(), f.writer_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  writer_process w;
-  int rc = posix_spawn(&w.pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  REQUIRE_MESSAGE(rc == 0, "cannot start " << argv[0]);
-  w.out = fds[0];
-  return w;
-}
-
-// Reads the ids the writer reports after each returned put, until it has
-// reported `count` (bounded wait). Returns the last id reported.
-inline uint64_t wait_for_puts(const writer_process& w, uint64_t count) {
-  std::string buffer;
-  uint64_t seen = 0, last = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
-  while (seen < count && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{w.out, POLLIN, 0};
-    if (poll(&p, 1, 1'000) <= 0)
-      continue;
-    char chunk[256];
-    auto n = read(w.out, chunk, sizeof chunk);
-    REQUIRE_MESSAGE(n > 0, "checkpoint_writer exited early (see its stderr)");
-    buffer.append(chunk, static_cast<size_t>(n));
-    for (size_t nl; (nl = buffer.find('\n')) != std::string::npos; buffer.erase(0, nl + 1)) {
-      last = std::stoull(buffer.substr(0, nl));
-      ++seen;
-    }
-  }
-  REQUIRE_MESSAGE(seen >= count, "checkpoint_writer reported " << seen << " puts in 60 s");
-  return last;
+  return agentgraph_test::writer_process{std::move(args)};
 }
 
 inline void check_consistent(checkpoint_store& s, const std::string& thread, uint64_t acked_id) {
@@ -368,20 +317,10 @@ inline void kill_9_leaves_consistent_store(const store_factory& f) {
   uint64_t expected_step_min = 0;
   for (int round = 0; round < 3; ++round) {
     auto w = start_writer(f, thread);
-    auto acked = wait_for_puts(w, 10);
-    std::this_thread::sleep_for(std::chrono::microseconds{rng() % 20'000});
-    REQUIRE(kill(w.pid, SIGKILL) == 0);
-    int status = 0;
-    REQUIRE(waitpid(w.pid, &status, 0) == w.pid);
-    CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
-    // Ids reported after the wait (already in the pipe) are acknowledged too.
-    char rest[4096];
-    std::string tail;
-    for (ssize_t n; (n = read(w.out, rest, sizeof rest)) > 0;)
-      tail.append(rest, static_cast<size_t>(n));
-    close(w.out);
-    for (size_t nl; (nl = tail.find('\n')) != std::string::npos; tail.erase(0, nl + 1))
-      acked = std::stoull(tail.substr(0, nl));
+    // The writer prints each id after its put returned; the last one counts.
+    auto acked = std::stoull(w.read_lines(10).back());
+    for (const auto& line : w.kill_9_and_drain(rng))
+      acked = std::stoull(line);
     f.settle_after_kill();
     auto s = open_ok(f);
     check_consistent(*s, thread, acked);

@@ -103,7 +103,7 @@ struct fixture {
     std::string out;
     (*self)->request(g, 10s, execute_atom::value, task_request{id, "go", std::move(context)})
       .receive([&](task_result& r) { out = r.output; },
-               [&](caf::error& e) { out = "error: " + to_string(e); });
+               [&](caf::error& e) { out = "error: " + describe(e); });
     return out;
   }
 };
@@ -187,6 +187,16 @@ TEST_CASE("agent group in a cluster: a task whose remote instance goes away runs
   f.add("a", "n2");
   auto g = f.group(group_strategy::round_robin, {"a"});
   CHECK(f.ask(g, "t1") == "a@n2");
+}
+
+TEST_CASE("agent group in a cluster: when every instance went away the task is unavailable") {
+  fixture f;
+  f.add_dying("a", "n1", false);
+  f.add_dying("a", "n2", false);
+  auto g = f.group(group_strategy::least_loaded, {"a"});
+  const auto out = f.ask(g, "t1");
+  CHECK(out.find("unavailable") != std::string::npos);
+  CHECK(out.find("no live instance left") != std::string::npos);
 }
 
 TEST_CASE("agent group in a cluster: a local instance that dies fails the task, as alone") {

@@ -294,6 +294,28 @@ TEST_CASE("cluster directory: a minority node drops every remote entry until it 
                             20s));
 }
 
+TEST_CASE("cluster directory: a leaving node withdraws its entries before it is removed") {
+  cluster_net net;
+  auto nodes = three_up(net);
+  put(net, nodes[2], entry_on(*nodes[2].p, "agent", "writer"));
+  run_for(net, 1s);
+  REQUIRE(listing(net, nodes[0]).contains("n3:4242 agent/writer"));
+  auto node = nodes[2].node;
+  auto left = std::make_shared<std::optional<cluster::member_state>>();
+  nodes[2].p->track(nodes[2].p->sys().spawn([node, left](caf::event_based_actor* self) {
+    self->request(node, std::chrono::seconds{30}, cluster::leave_atom::value)
+        .then([left](cluster::member_state s) { *left = s; }, [](caf::error&) {});
+  }));
+  net.step_all();
+  // Gone from the others' directories while n3 is still a member (leaving
+  // or exiting), so routers stop sending it work before it goes.
+  REQUIRE(net.advance_until([&] { return !listing(net, nodes[0]).contains("n3:4242 agent/writer"); },
+                            3s));
+  CHECK_FALSE(listing(net, nodes[1]).contains("n3:4242 agent/writer"));
+  const auto seen = states(net, nodes[0])["n3:4242"];
+  CHECK((seen == "leaving" || seen == "exiting"));
+}
+
 TEST_CASE("cluster directory: tables and pulls from senders that were never admitted are dropped") {
   cluster_net net;
   auto n1 = start_node(net, "n1", {seed("n1")});

@@ -23,14 +23,7 @@
 # Usage: cluster_calls.sh <agentgraph binary> <source dir>
 set -euo pipefail
 bin="$1"
-work="$(mktemp -d)"
-cleanup() {
-  if [[ -f "$work/pids" ]]; then
-    while read -r p; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/cluster_work.sh"  # $work, and no node outlives the test
 
 for n in n1 n2 n3; do
 cat > "$work/rules_$n.json" <<JSON

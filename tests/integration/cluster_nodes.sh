@@ -16,15 +16,7 @@
 # Usage: cluster_nodes.sh <agentgraph binary> <source dir>
 set -euo pipefail
 bin="$1"
-work="$(mktemp -d)"
-# Every node's pid lands in $work/pids, so nothing outlives the test.
-cleanup() {
-  if [[ -f "$work/pids" ]]; then
-    while read -r p; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/cluster_work.sh"  # $work, and no node outlives the test
 
 cat > "$work/rules.json" <<'JSON'
 {"rules": [{"name": "slow", "when": {"user_contains": "slow"}, "delay_ms": 4000, "reply": "slow"},

@@ -21,14 +21,7 @@
 set -euo pipefail
 bin="$1"
 src="$2"
-work="$(mktemp -d)"
-cleanup() {
-  if [[ -f "$work/pids" ]]; then
-    while read -r p; do kill -9 "$p" 2>/dev/null || true; done <"$work/pids"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/cluster_work.sh"  # $work, and no node outlives the test
 
 command -v openssl >/dev/null || { echo "FAIL the openssl command is missing (tools/setup.sh installs it)"; exit 1; }
 

@@ -216,10 +216,13 @@ node_config bind_tree(const config_tree& tree) {
   cfg.agents = bind_family(tree, "agent", agent_fields());
   cfg.groups = bind_family(tree, "group", group_fields());
   cfg.workflows = bind_family(tree, "workflow", workflow_fields());
-  if (!cfg.runtime.data_dir.empty())
+  if (!cfg.runtime.data_dir.empty()) {
     for (auto& m : cfg.memories)
       if (m.snapshot_path.empty())
         m.snapshot_path = cfg.runtime.data_dir + "/" + m.name + ".sqlite";
+    if (cfg.cluster && cfg.cluster->journal_path.empty())
+      cfg.cluster->journal_path = cfg.runtime.data_dir + "/task_journal.sqlite";
+  }
   return cfg;
 }
 

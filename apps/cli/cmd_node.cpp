@@ -33,6 +33,8 @@
 #include <boost/program_options.hpp>
 
 #include "actors/host/cluster/cluster_directory.hpp"
+#include "runtime/blocking_ask.hpp"
+#include "runtime/journal/journal_actor.hpp"
 #include "actors/host/cluster/cluster_host.hpp"
 #include "actors/host/cluster/cluster_metrics.hpp"
 #include "actors/host/node/gateway.hpp"
@@ -154,10 +156,42 @@ struct load_source {
 // join through the seeds; the gateway serves /v1/cluster from now on. The
 // first incarnation's uid takes the wall clock here, the only place that
 // reads it (the cluster code reads none).
+// The node's task journal ([cluster] journal_path): opened here (setup
+// code may block), run by a journal actor, given to the gateway with this
+// incarnation's member name and uid; the tasks a dead run left open run
+// again. Nothing to do without a journal_path.
+caf::error open_journal(Runtime& rt, gateway& gw, const cluster::cluster_config& cfg,
+                        const cluster::node_actor& node, uint32_t tasks_in_flight_max) {
+  if (cfg.journal_path.empty())
+    return {};
+  auto store = open_task_journal("sqlite:" + cfg.journal_path);
+  if (!store)
+    return make_error(errc_of(store.error()).value_or(errc::io_error),
+                      "[cluster] journal_path: " + describe(store.error()));
+  journal_actor_config jc;
+  // A task makes two journal calls (accept, complete), each gateway slot at most.
+  jc.pending_max = std::max<uint32_t>(64, 2 * tasks_in_flight_max);
+  auto journal = spawn_journal_actor(rt.system(), std::move(*store), jc);
+  auto self = blocking_ask<cluster::cluster_status>(rt.system(), node, std::chrono::seconds{10},
+                                                    "cluster node", cluster::cluster_status_atom::value);
+  if (!self) {
+    caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+    return std::move(self.error());
+  }
+  gw.set_journal(caf::actor_cast<caf::actor>(journal), self->self.name, self->self.uid);
+  auto resumed = gw.resume_journaled();
+  if (!resumed)
+    return make_error(errc::io_error, "[cluster] journal_path: " + describe(resumed.error()));
+  log(log_severity::info, "node", "task journal open",
+      {{"path", cfg.journal_path}, {"resumed", std::to_string(*resumed)}});
+  return {};
+}
+
 caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
                                                 const cluster::cluster_config& cfg,
                                                 const std::string& url,
-                                                const std::shared_ptr<load_source>& load) {
+                                                const std::shared_ptr<load_source>& load,
+                                                uint32_t tasks_in_flight_max) {
   const char* secret = std::getenv(cfg.secret_env.c_str());
   cluster_start start;
   start.cfg = cfg;
@@ -178,6 +212,10 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
     return node;
   if (auto err = attach_cluster_directory(rt, *node, cfg.heartbeat_interval)) {
     // A published node actor would hold ~actor_system forever.
+    caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
+    return err;
+  }
+  if (auto err = open_journal(rt, gw, cfg, *node, tasks_in_flight_max)) {
     caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
     return err;
   }
@@ -262,7 +300,8 @@ int node_command(const args& argv) {
   auto load = std::make_shared<load_source>();
   if (cfg->cluster) {
     auto node = join_cluster(**rt, **gw, *cfg->cluster,
-                             net::http_url(gw_cfg->host, (*gw)->port()), load);
+                             net::http_url(gw_cfg->host, (*gw)->port()), load,
+                             cfg->node.tasks_in_flight_max);
     if (!node) {
       load->detach();
       std::cerr << "agentgraph node: cluster: " << describe(node.error()) << "\n";

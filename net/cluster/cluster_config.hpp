@@ -33,6 +33,8 @@ struct cluster_config {
   std::string tls_key;
   std::string tls_passphrase_env;
   std::string tls_cafile;
+  // SQLite file of the node's task journal (runtime/journal/); empty: none.
+  std::string journal_path;
   // Application heartbeats and the phi-accrual detector (§5.2).
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds acceptable_heartbeat_pause{750};

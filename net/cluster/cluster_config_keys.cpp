@@ -54,6 +54,15 @@ const std::vector<field<cluster_config>>& cluster_fields() {
                       "tls_passphrase_env names the variable holding its passphrase. Relative: "
                       "against the config file's directory."),
              &S::tls_key),
+        bind(path_key("journal_path", d.journal_path,
+                      "SQLite file of this node's task journal (WAL, synchronous=FULL): a task "
+                      "the gateway accepts is stored before it is acknowledged and its result "
+                      "once; a finished id submitted again gets its stored answer, and tasks "
+                      "open when the node died run again when it restarts. Empty: "
+                      "<data_dir>/task_journal.sqlite when [runtime] data_dir is set, else "
+                      "tasks are not journaled. Relative: against the config file's "
+                      "directory."),
+             &S::journal_path),
         bind(string_key("tls_passphrase_env", d.tls_passphrase_env,
                         "Name of the environment variable holding the passphrase of an "
                         "encrypted tls_key (the value never appears in a file, a log or an "

@@ -229,12 +229,5 @@ try:
           and "unavailable" in calls[0]["error"],
           "a new call to the calculator fails with unavailable: %s" % body)
 finally:
-    if check.failures:
-        nodes.print_logs(40)
-    nodes.stop_all()
-
-if check.failures:
-    print("%d check(s) failed" % len(check.failures))
-    sys.exit(1)
-print("all checks passed")
+    nodes.finish(check, 40)
 PY

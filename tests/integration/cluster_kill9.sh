@@ -150,12 +150,5 @@ try:
     print("re-dispatched on n1: %d" % redispatched)
     check(redispatched >= 1, "n1 re-dispatched the tasks that were running on n2")
 finally:
-    if check.failures:
-        nodes.print_logs(30)
-    nodes.stop_all()
-
-if check.failures:
-    print("%d check(s) failed" % len(check.failures))
-    sys.exit(1)
-print("all checks passed")
+    nodes.finish(check, 30)
 PY

@@ -6,6 +6,7 @@ kill whatever outlives the test. Used by cluster_nodes.sh and cluster_tls.sh.
 """
 import json
 import os
+import sys
 import socket
 import subprocess
 import time
@@ -113,3 +114,14 @@ class Nodes:
         for n in self.procs:
             print("---- " + n + ".log (tail)")
             print("".join(self.log(n).splitlines(True)[-lines:]))
+
+    def finish(self, check, lines=30):
+        """Stops every node (printing their logs first if a check failed)
+        and exits with the test's verdict."""
+        if check.failures:
+            self.print_logs(lines)
+        self.stop_all()
+        if check.failures:
+            print("%d check(s) failed" % len(check.failures))
+            sys.exit(1)
+        print("all checks passed")

@@ -119,6 +119,8 @@ TEST_CASE("config cluster: a full section binds every key") {
     {"tls_key", "/etc/ag/n1.key", [](C c) { CHECK(c.tls_key == "/etc/ag/n1.key"); }},
     {"tls_passphrase_env", "MY_KEY_PASS", [](C c) { CHECK(c.tls_passphrase_env == "MY_KEY_PASS"); }},
     {"tls_cafile", "/etc/ag/ca.pem", [](C c) { CHECK(c.tls_cafile == "/etc/ag/ca.pem"); }},
+    {"journal_path", "/var/ag/journal.sqlite",
+     [](C c) { CHECK(c.journal_path == "/var/ag/journal.sqlite"); }},
     {"heartbeat_interval", "100ms", [](C c) { CHECK(c.heartbeat_interval == 100ms); }},
     {"acceptable_heartbeat_pause", "2s", [](C c) { CHECK(c.acceptable_heartbeat_pause == 2s); }},
     {"min_std_deviation", "50ms", [](C c) { CHECK(c.min_std_deviation == 50ms); }},

@@ -340,6 +340,10 @@ TEST_CASE("metrics wiring: the HTTP provider counts attempts, retries, outcomes 
   f.spawned.push_back(*p);
   auto ok = f.chat(*p, http_provider_fixture::fixture::ask("m-1", "please flaky"));
   REQUIRE_MESSAGE(ok, describe(ok.error()));
+  // The I/O thread may hand the caller its answer (direct reply) before the
+  // provider records the call and frees its slot.
+  CHECK(wait_for(*reg, R"(agentgraph_provider_requests_total{provider="mock",outcome="ok"})", 1) == 1);
+  CHECK(wait_for(*reg, R"(agentgraph_provider_queue_in_flight{provider="mock"})", 0) == 0);
   auto page = reg->scrape();
   CHECK(value(page, R"(agentgraph_provider_requests_total{provider="mock",outcome="ok"})") == 1);
   CHECK(value(page, R"(agentgraph_provider_attempts_total{provider="mock"})") == 3);

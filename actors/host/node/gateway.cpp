@@ -164,6 +164,20 @@ void answer_when_finished(const std::shared_ptr<task_entry>& entry,
   });
 }
 
+namespace {
+
+// 202 for a background task that runs: where to read it.
+net::server_response task_accepted(const std::string& id) {
+  Value body = Value::object();
+  body["task_id"] = Value{id};
+  body["status"] = Value{"running"};
+  auto r = net::json_response(202, body.to_json());
+  r.headers.emplace_back("Location", "/v1/tasks/" + id);
+  return r;
+}
+
+}  // namespace
+
 void gateway::impl::post_task(const net::server_request& req, const route_reply& reply) {
   using namespace gateway_detail;
   if (draining.load())
@@ -180,8 +194,19 @@ void gateway::impl::post_task(const net::server_request& req, const route_reply&
                      ? "t-" + id_prefix + "-" + std::to_string(++task_counter)
                      : sub->task_id;
   auto adm = book->table.admit(id, sub->agent);
-  if (adm.outcome == task_table::admit_outcome::duplicate)
-    return reply(net::json_error(409, "conflict", "task_id '" + id + "' is already in use"));
+  const auto journaling = book->journaling();
+  if (adm.outcome == task_table::admit_outcome::duplicate) {
+    // With a journal an id is one task: join it, or get its answer.
+    auto known = journaling ? book->table.find(id) : nullptr;
+    if (!known)
+      return reply(net::json_error(409, "conflict", "task_id '" + id + "' is already in use"));
+    if (known->status() != task_status::running)
+      return reply(net::json_response(known->final_http_status(), known->final_body().to_json()));
+    if (sub->mode == task_mode::sync)
+      return answer_when_finished(known, rt.task_deadline(sub->agent) + gateway_runner_grace
+                                           + gateway_caller_grace, reply);
+    return reply(task_accepted(id));
+  }
   if (adm.outcome == task_table::admit_outcome::full)
     return reply(with_retry_after(
       net::json_error(429, "overloaded",
@@ -190,9 +215,19 @@ void gateway::impl::post_task(const net::server_request& req, const route_reply&
   if (book->in_flight_gauge != nullptr)
     book->in_flight_gauge->inc();
   auto deadline = rt.task_deadline(sub->agent) + gateway_runner_grace;
+  const bool background = sub->mode != task_mode::sync;
+  // Journaled: a background task is acknowledged only once it is stored
+  // (the runner calls back); a sync caller waits for the answer anyway.
+  journal_ack ack;
+  if (journaling && background)
+    ack = [reply, id](const std::pair<int, Value>* stored) {
+      if (stored != nullptr)
+        return reply(net::json_response(stored->first, stored->second.to_json()));
+      reply(task_accepted(id));
+    };
   auto runner = spawn_task_runner(rt.system(), book, adm.entry, *agent,
                                   task_request{id, std::move(sub->input), std::move(sub->context)},
-                                  deadline);
+                                  deadline, ack);
   {
     std::lock_guard lock{book->mutex};
     if (adm.entry->status() == task_status::running)
@@ -203,12 +238,9 @@ void gateway::impl::post_task(const net::server_request& req, const route_reply&
        {"mode", sub->mode == task_mode::sync ? "sync" : "background"}});
   if (sub->mode == task_mode::sync)
     return answer_when_finished(adm.entry, deadline + gateway_caller_grace, reply);
-  Value body = Value::object();
-  body["task_id"] = Value{id};
-  body["status"] = Value{"running"};
-  auto r = net::json_response(202, body.to_json());
-  r.headers.emplace_back("Location", "/v1/tasks/" + id);
-  reply(std::move(r));
+  if (ack)
+    return;  // the runner acknowledges once the journal stored the task
+  reply(task_accepted(id));
 }
 
 void gateway::impl::post_workflow(const net::server_request& req, const route_reply& reply,
@@ -322,10 +354,38 @@ void workflow_launch::operator()(workflow_start start) const {
 }
 
 void gateway::impl::get_task(const net::server_request& req, const route_reply& reply) {
-  auto entry = book->table.find(req.params.at(0));
-  if (!entry)
-    return reply(net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'"));
-  reply(net::json_response(200, entry->status_json().to_json()));
+  const auto id = req.params.at(0);
+  auto entry = book->table.find(id);
+  if (entry)
+    return reply(net::json_response(200, entry->status_json().to_json()));
+  auto j = book->journaling();
+  if (!j)
+    return reply(net::json_error(404, "not_found", "no task '" + id + "'"));
+  // Forgotten by the table (tasks_kept) or from an earlier run: the journal.
+  rt.system().spawn([j, id, reply](caf::event_based_actor* self) {
+    self->request(j->journal, j->call_timeout, journal_get_atom::value, id)
+      .then(
+        [id, reply](journal_record& r) {
+          Value body = Value::object();
+          body["task_id"] = Value{id};
+          body["agent"] = Value{r.target};
+          if (r.state == task_state::open) {
+            body["status"] = Value{"running"};
+            return reply(net::json_response(200, body.to_json()));
+          }
+          auto answer = journal_answer_of(r);
+          if (!answer)
+            return reply(net::json_error(500, "internal", describe(answer.error())));
+          body["status"] = Value{r.state == task_state::done ? "completed" : "failed"};
+          body["result"] = answer->second;
+          reply(net::json_response(200, body.to_json()));
+        },
+        [id, reply](caf::error& err) {
+          if (errc_of(err) == errc::not_found)
+            return reply(net::json_error(404, "not_found", "no task '" + id + "'"));
+          reply(net::json_error(503, "unavailable", "task journal: " + describe(err)));
+        });
+  });
 }
 
 void gateway::impl::task_events(const net::server_request& req, const route_reply& reply) {

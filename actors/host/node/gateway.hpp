@@ -102,6 +102,17 @@ class gateway {
   // here so the public header stays free of the cluster's types), for
   // /v1/cluster and /ready; unset: not in a cluster.
   void set_cluster(caf::actor node);
+  // The node's task journal (a journal_actor, runtime/journal/; untyped
+  // here like set_cluster's node) with this node's member name and uid:
+  // from now on a task is stored before it is acknowledged (202, or run
+  // for a sync caller), its answer is stored once (first writer wins) and
+  // answered from the store, a finished id submitted again gets its stored
+  // answer, and GET /v1/tasks/<id> finds finished tasks the table forgot.
+  void set_journal(caf::actor journal, std::string owner, uint64_t epoch);
+  // Runs again every open task this node's journal holds under `owner`
+  // (any earlier uid): the tasks of a run that died. Blocking: setup code,
+  // after set_journal. Returns how many; errors: the journal's.
+  caf::expected<size_t> resume_journaled();
   // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
   // already accepted keep running and can still be read and streamed.
   void begin_drain();

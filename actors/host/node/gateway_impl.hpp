@@ -21,6 +21,8 @@
 #include "actors/host/runtime_client.hpp"
 #include "net/cluster/cluster_interface.hpp"
 #include "net/http_server/http_server.hpp"
+#include "actors/host/node/task_journal_codec.hpp"
+#include "runtime/journal/journal_actor.hpp"
 #include "runtime/metrics/registry.hpp"
 
 namespace agentgraph {
@@ -41,6 +43,16 @@ constexpr auto gateway_runner_grace = std::chrono::seconds{1};
 // Workflow resumes reading their checkpoint at once; one more gets 429.
 constexpr uint32_t gateway_resumes_max = 16;
 
+// The task journal of a cluster node's gateway (gateway::set_journal).
+struct task_journaling {
+  journal_actor journal;
+  std::string owner;   // this node's member name: the journal's owner
+  uint64_t epoch = 0;  // this incarnation's uid (fencing)
+  // How long a runner waits for one journal call (the actor's own
+  // call_timeout answers first).
+  std::chrono::milliseconds call_timeout{35'000};
+};
+
 // What the runners share with the gateway. Held by shared_ptr so a runner
 // finishing after the gateway is gone still has a valid table.
 struct task_book {
@@ -53,7 +65,24 @@ struct task_book {
   // False once the gateway drains or stops: a run admitted later (a
   // resume that was reading its checkpoint) is refused with 503.
   std::atomic<bool> accepting{true};
+
+  // Null until a cluster node sets its journal; tasks admitted before are
+  // not journaled (the node is not ready until it joined, anyway).
+  [[nodiscard]] std::shared_ptr<const task_journaling> journaling() const {
+    std::lock_guard lock{journal_mutex};
+    return journal;
+  }
+  void set_journaling(std::shared_ptr<const task_journaling> j) {
+    std::lock_guard lock{journal_mutex};
+    journal = std::move(j);
+  }
+
+ private:
+  mutable std::mutex journal_mutex;
+  std::shared_ptr<const task_journaling> journal;
 };
+
+
 
 // Ends `entry` (first call only: true) and moves it to the table's
 // finished tasks before its waiters and subscribers hear of the end.
@@ -64,12 +93,31 @@ bool end_task(task_book& book, const std::shared_ptr<task_entry>& entry, task_st
 void finish_task(task_book& book, const std::shared_ptr<task_entry>& entry,
                  caf::expected<task_result> outcome);
 
+// What a runner's outcome makes of its entry: status, body, HTTP status.
+struct task_end {
+  task_status status;
+  Value body;
+  int http_status;
+};
+[[nodiscard]] task_end end_of(const std::shared_ptr<task_entry>& entry,
+                              caf::expected<task_result> outcome);
+
+// Called once by a journaled runner when the journal answered its accept:
+// `stored` is null when the task runs (fresh, or open: a restart's
+// replay), else the answer stored for this id (status, body), or the
+// journal's error as one.
+using journal_ack = std::function<void(const std::pair<int, Value>* stored)>;
+
 // Spawns the runner of one task: it asks `agent` to execute_stream with
 // itself as the sink, forwards chunks to the entry's event buffer, then
-// calls finish_task. Never blocks a scheduler thread.
+// calls finish_task. With the book's journal it first stores the task
+// (accept; `ack` hears the outcome) and stores the answer before it ends
+// the entry with the stored one (first writer wins). Never blocks a
+// scheduler thread.
 caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
                              std::shared_ptr<task_entry> entry, agent_actor agent,
-                             task_request task, std::chrono::milliseconds deadline);
+                             task_request task, std::chrono::milliseconds deadline,
+                             journal_ack ack = {});
 
 // The runner of one workflow run: spawned first (it is the run's event
 // sink), then sent the run's handle; it sends the run run_workflow_atom,

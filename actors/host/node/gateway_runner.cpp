@@ -4,6 +4,7 @@
 
 #include "actors/host/node/gateway_impl.hpp"
 #include "runtime/error.hpp"
+#include "runtime/journal/journal_actor.hpp"
 #include "runtime/log.hpp"
 
 namespace agentgraph {
@@ -40,20 +41,66 @@ bool end_task(task_book& book, const std::shared_ptr<task_entry>& entry, task_st
   });
 }
 
+task_end end_of(const std::shared_ptr<task_entry>& entry, caf::expected<task_result> outcome) {
+  if (outcome)
+    return {task_status::completed, result_json(*outcome), 200};
+  auto err = from_request_error(std::move(outcome.error()), "agent '" + entry->agent + "'");
+  log(log_severity::info, gateway_log_component, "task failed",
+      {{"task_id", entry->id}, {"agent", entry->agent}, {"error", describe(err)}});
+  return {task_status::failed, failure_json(entry->id, entry->agent, task_status::failed, err),
+          http_status_of(err)};
+}
+
 void finish_task(task_book& book, const std::shared_ptr<task_entry>& entry,
                  caf::expected<task_result> outcome) {
-  if (outcome) {
-    end_task(book, entry, task_status::completed, result_json(*outcome), 200);
-  } else {
-    auto err = from_request_error(std::move(outcome.error()), "agent '" + entry->agent + "'");
-    log(log_severity::info, gateway_log_component, "task failed",
-        {{"task_id", entry->id}, {"agent", entry->agent}, {"error", describe(err)}});
-    end_task(book, entry, task_status::failed,
-             failure_json(entry->id, entry->agent, task_status::failed, err), http_status_of(err));
-  }
+  auto end = end_of(entry, std::move(outcome));
+  end_task(book, entry, end.status, std::move(end.body), end.http_status);
   std::lock_guard lock{book.mutex};
   book.runners.erase(entry->id);
 }
+
+namespace gateway_runner_detail {
+
+// Ends the entry with a stored answer (its status from the HTTP status).
+void end_stored(task_book& book, const std::shared_ptr<task_entry>& entry,
+                const std::pair<int, Value>& stored) {
+  const auto status = stored.first == 200 ? task_status::completed : task_status::failed;
+  end_task(book, entry, status, stored.second, stored.first);
+  std::lock_guard lock{book.mutex};
+  book.runners.erase(entry->id);
+}
+
+// Stores the outcome in the journal, then ends the entry with what the
+// journal kept (another run's answer, when one came first); on a journal
+// error with the outcome itself. Calls `done` after.
+void complete_journaled(caf::event_based_actor* self, std::shared_ptr<task_book> book,
+                        std::shared_ptr<task_entry> entry,
+                        std::shared_ptr<const task_journaling> j,
+                        caf::expected<task_result> outcome, std::function<void()> done) {
+  auto end = std::make_shared<task_end>(end_of(entry, std::move(outcome)));
+  const auto state =
+    end->status == task_status::completed ? task_state::done : task_state::failed;
+  self->request(j->journal, j->call_timeout, journal_complete_atom::value, entry->id, state,
+                journal_answer(end->http_status, end->body))
+    .then(
+      [book, entry, end, done](journal_record& stored) {
+        auto answer = journal_answer_of(stored);
+        if (answer)
+          end_stored(*book, entry, *answer);
+        else
+          end_stored(*book, entry, {end->http_status, end->body});
+        done();
+      },
+      [book, entry, end, done](caf::error& err) {
+        log(log_severity::warn, gateway_log_component,
+            "task answer not journaled; answered anyway",
+            {{"task_id", entry->id}, {"error", describe(err)}});
+        end_stored(*book, entry, {end->http_status, end->body});
+        done();
+      });
+}
+
+}  // namespace gateway_runner_detail
 
 namespace gateway_runner_detail {
 
@@ -76,31 +123,80 @@ void end_task_on_exit(const caf::actor& runner, std::shared_ptr<task_book> book,
 
 caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
                              std::shared_ptr<task_entry> entry, agent_actor agent,
-                             task_request task, std::chrono::milliseconds deadline) {
-  auto runner = sys.spawn([book, entry, agent, task = std::move(task),
-                    deadline](caf::event_based_actor* self) mutable -> caf::behavior {
+                             task_request task, std::chrono::milliseconds deadline,
+                             journal_ack ack) {
+  auto j = book->journaling();
+  auto runner = sys.spawn([book, entry, agent, task = std::move(task), deadline, j,
+                           ack](caf::event_based_actor* self) mutable -> caf::behavior {
+    using namespace gateway_runner_detail;
     auto sink = caf::actor_cast<stream_sink_actor>(self);
-    // Supervisors relay nothing (ARCHITECTURE §6): an agent that dies with
-    // the task is seen by this monitor at once, not at the deadline. A CAF
-    // request timeout, not a call_watch: see spawn_workflow_runner.
-    if (agent)  // never monitor an invalid handle: CAF 0.17 segfaults
-      self->monitor(agent);
-    self->set_down_handler([self, book, entry](caf::down_msg&) {
-      finish_task(*book, entry,
-                  from_request_error(caf::make_error(caf::sec::request_receiver_down),
-                                     "agent '" + entry->agent + "'"));
-      self->quit();
-    });
-    self->request(agent, deadline, execute_stream_atom::value, std::move(task), sink)
-      .then(
-        [self, book, entry](task_result& r) {
-          finish_task(*book, entry, std::move(r));
-          self->quit();
-        },
-        [self, book, entry](caf::error& err) {
-          finish_task(*book, entry, std::move(err));
-          self->quit();
-        });
+    // Ends the task with the agent's outcome: through the journal when
+    // there is one (the stored answer wins), then the runner quits.
+    auto finish = [self, book, entry, j](caf::expected<task_result> outcome) {
+      if (!j) {
+        finish_task(*book, entry, std::move(outcome));
+        self->quit();
+        return;
+      }
+      complete_journaled(self, book, entry, j, std::move(outcome), [self] { self->quit(); });
+    };
+    auto run = [self, book, entry, agent, deadline, sink, finish](task_request task) {
+      // Supervisors relay nothing (ARCHITECTURE §6): an agent that dies with
+      // the task is seen by this monitor at once, not at the deadline. A CAF
+      // request timeout, not a call_watch: see spawn_workflow_runner.
+      if (agent)  // never monitor an invalid handle: CAF 0.17 segfaults
+        self->monitor(agent);
+      self->set_down_handler([finish, entry](caf::down_msg&) {
+        finish(from_request_error(caf::make_error(caf::sec::request_receiver_down),
+                                  "agent '" + entry->agent + "'"));
+      });
+      self->request(agent, deadline, execute_stream_atom::value, std::move(task), sink)
+        .then([finish](task_result& r) { finish(std::move(r)); },
+              [finish](caf::error& err) { finish(std::move(err)); });
+    };
+    if (!j) {
+      run(std::move(task));
+    } else {
+      // Stored before it is acknowledged (ack) or run: a node that dies
+      // after the 202 runs it again when it restarts.
+      journal_record rec;
+      rec.task_id = task.task_id;
+      rec.target = entry->agent;
+      rec.payload = journal_payload(entry->agent, task);
+      rec.owner = j->owner;
+      rec.owner_epoch = j->epoch;
+      self->request(j->journal, j->call_timeout, journal_accept_atom::value, std::move(rec))
+        .then(
+          [self, book, entry, ack, run, task](accept_outcome& o) mutable {
+            if (o.fresh || o.record.state == task_state::open) {
+              if (ack)
+                ack(nullptr);
+              run(std::move(task));
+              return;
+            }
+            auto stored = journal_answer_of(o.record);
+            std::pair<int, Value> answer =
+              stored ? *stored
+                     : std::pair<int, Value>{500, failure_json(entry->id, entry->agent,
+                                                               task_status::failed,
+                                                               stored.error())};
+            end_stored(*book, entry, answer);
+            if (ack)
+              ack(&answer);
+            self->quit();
+          },
+          [self, book, entry, ack](caf::error& err) {
+            auto e = make_error(errc_of(err) == errc::overloaded ? errc::overloaded
+                                                                 : errc::unavailable,
+                                "task journal: " + describe(err));
+            std::pair<int, Value> answer{
+              http_status_of(e), failure_json(entry->id, entry->agent, task_status::failed, e)};
+            end_stored(*book, entry, answer);
+            if (ack)
+              ack(&answer);
+            self->quit();
+          });
+    }
     return {
       [entry](stream_chunk& chunk) { gateway_runner_detail::forward_chunk(*entry, chunk); },
     };

@@ -1,0 +1,80 @@
+// The gateway's task journal (gateway::set_journal): the journal handed to
+// the runners, and the replay of a dead run's open tasks (the bytes stored
+// are task_journal_codec.hpp's). The runner (gateway_runner.cpp) does the
+// storing; the journal itself is runtime/journal/.
+#include <caf/event_based_actor.hpp>
+
+#include "actors/host/node/gateway_impl.hpp"
+#include "actors/host/node/task_json.hpp"
+#include "runtime/blocking_ask.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+namespace agentgraph {
+
+void gateway::set_journal(caf::actor journal, std::string owner, uint64_t epoch) {
+  auto j = std::make_shared<task_journaling>();
+  j->journal = caf::actor_cast<journal_actor>(std::move(journal));
+  j->owner = std::move(owner);
+  j->epoch = epoch;
+  impl_->book->set_journaling(std::move(j));
+}
+
+caf::expected<size_t> gateway::resume_journaled() {
+  auto j = impl_->book->journaling();
+  if (!j)
+    return make_error(errc::invalid_argument, "gateway: no task journal set");
+  auto& rt = impl_->rt;
+  size_t resumed = 0;
+  std::string after;
+  // Bounded: each page moves `after` forward, and open_max bounds the
+  // owner's open records.
+  for (size_t pages = 0; pages < 100'000; ++pages) {
+    auto page = blocking_ask<std::vector<journal_record>>(
+      rt.system(), j->journal, j->call_timeout, "task journal", journal_open_of_atom::value,
+      j->owner, uint32_t{100}, after);
+    if (!page)
+      return std::move(page.error());
+    if (page->empty())
+      break;
+    after = page->back().task_id;
+    for (const auto& r : *page) {
+      auto task = journal_task_of(r);
+      auto agent = task ? rt.agent(task->first) : caf::expected<agent_actor>{task.error()};
+      auto adm = impl_->book->table.admit(r.task_id, task ? task->first : r.target);
+      if (adm.outcome != task_table::admit_outcome::admitted) {
+        log(log_severity::warn, gateway_log_component, "journaled task not resumed",
+            {{"task_id", r.task_id},
+             {"why", adm.outcome == task_table::admit_outcome::full ? "the gateway is full"
+                                                                     : "its id is in use"}});
+        continue;
+      }
+      if (impl_->book->in_flight_gauge != nullptr)
+        impl_->book->in_flight_gauge->inc();
+      if (!task || !agent) {
+        // Ends in the journal too: the runner stores the failure.
+        auto err = task ? agent.error() : task.error();
+        spawn_task_runner(rt.system(), impl_->book, adm.entry, agent_actor{},
+                          task_request{r.task_id, "", {}}, std::chrono::milliseconds{1});
+        log(log_severity::warn, gateway_log_component, "journaled task cannot run",
+            {{"task_id", r.task_id}, {"error", describe(err)}});
+        ++resumed;
+        continue;
+      }
+      auto deadline = rt.task_deadline(task->first) + gateway_runner_grace;
+      auto runner = spawn_task_runner(rt.system(), impl_->book, adm.entry, *agent,
+                                      std::move(task->second), deadline);
+      {
+        std::lock_guard lock{impl_->book->mutex};
+        if (adm.entry->status() == task_status::running)
+          impl_->book->runners.emplace(r.task_id, runner);
+      }
+      ++resumed;
+    }
+  }
+  log(log_severity::info, gateway_log_component, "journaled tasks resumed",
+      {{"count", std::to_string(resumed)}});
+  return resumed;
+}
+
+}  // namespace agentgraph

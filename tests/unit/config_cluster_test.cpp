@@ -163,6 +163,22 @@ TEST_CASE("config cluster: a full section binds every key") {
     CHECK_MESSAGE(covered.count(k.name) == 1, k.name);
 }
 
+TEST_CASE("config cluster: the task journal defaults to <data_dir>/task_journal.sqlite") {
+  auto none = load(section());
+  REQUIRE_MESSAGE(none, describe(none.error()));
+  CHECK(none->cluster->journal_path.empty());  // no data_dir: not journaled
+  auto by_dir = load(section(), {}, {"runtime.data_dir=/var/ag"});
+  REQUIRE_MESSAGE(by_dir, describe(by_dir.error()));
+  CHECK(by_dir->cluster->journal_path == "/var/ag/task_journal.sqlite");
+  auto given = load(section("journal_path = /srv/j.sqlite\n"), {}, {"runtime.data_dir=/var/ag"});
+  REQUIRE_MESSAGE(given, describe(given.error()));
+  CHECK(given->cluster->journal_path == "/srv/j.sqlite");  // the key wins
+  // Without [cluster] a data_dir journals nothing (no gateway journal).
+  auto alone = load(with(), {}, {"runtime.data_dir=/var/ag"});
+  REQUIRE_MESSAGE(alone, describe(alone.error()));
+  CHECK_FALSE(alone->cluster.has_value());
+}
+
 TEST_CASE("config cluster: keys left out keep the struct's defaults") {
   auto cfg = load(section());
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));

@@ -32,6 +32,10 @@ int64_t micros_since(clock::time_point start) {
 struct task_run {
   task_request task;
   caf::typed_response_promise<task_result> promise;
+  // Callers that sent the same task id while it ran (a cluster node that
+  // re-dispatched it after the first caller's node died): they get the
+  // same answer. At most task_joiners_max.
+  std::vector<caf::typed_response_promise<task_result>> joined;
   std::vector<chat_message> messages;
   task_result result;
   uint32_t tool_rounds = 0;
@@ -123,6 +127,8 @@ void fail(self_ptr self, const run_ptr& run, caf::error err) {
   st.last_task_failed = true;
   st.metrics().tasks.record_since(err, run->started);
   finish_run(self, run);
+  for (auto& p : run->joined)
+    p.deliver(err);
   run->promise.deliver(std::move(err));
 }
 
@@ -172,6 +178,8 @@ void succeed(self_ptr self, const run_ptr& run, std::string answer) {
   st.metrics().tasks.record_since(caf::none, run->started);
   remember(self, run, [self, run] {
     finish_run(self, run);
+    for (auto& p : run->joined)
+      p.deliver(run->result);
     run->promise.deliver(run->result);
   });
 }
@@ -371,15 +379,23 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_si
   auto& st = self->state;
   if (task.input.empty())
     return refuse(st, errc::invalid_argument, "task input is empty");
+  if (task.task_id.empty())
+    task.task_id = st.cfg->name + "-" + std::to_string(++st.task_counter);
+  if (auto running = st.runs.find(task.task_id); running != st.runs.end()) {
+    // The same id again while it runs: one task, one answer for both
+    // callers (a journaled task re-run after its accepting node died).
+    auto& joined = running->second->joined;
+    if (joined.size() >= task_joiners_max)
+      return refuse(st, errc::overloaded,
+                    "task id '" + task.task_id + "' already has "
+                      + std::to_string(task_joiners_max) + " callers waiting on this agent");
+    joined.push_back(self->make_response_promise<task_result>());
+    return joined.back();
+  }
   if (st.runs.size() >= st.cfg->tasks_in_flight_max)
     return refuse(st, errc::overloaded, "agent '" + st.cfg->name + "' has "
                                           + std::to_string(st.runs.size())
                                           + " tasks in flight (tasks_in_flight_max)");
-  if (task.task_id.empty())
-    task.task_id = st.cfg->name + "-" + std::to_string(++st.task_counter);
-  if (st.runs.count(task.task_id) != 0)
-    return refuse(st, errc::invalid_argument,
-                  "task id '" + task.task_id + "' is already running on this agent");
   auto run = std::make_shared<task_run>();
   run->task = std::move(task);
   run->result.task_id = run->task.task_id;

@@ -27,6 +27,9 @@ namespace agentgraph {
 // Tool calls the agent runs for one model reply; a reply asking for more
 // fails the task with limit_exceeded (each call is a concurrent request).
 constexpr size_t tool_calls_per_round_max = 16;
+// Callers that may wait on one running task id besides the first (a task
+// sent again with the same id joins the run and gets its answer).
+constexpr size_t task_joiners_max = 8;
 
 // Each dependency is a supervised ref (resolved per call, so a restarted
 // provider, tool or shard is reached at its new address) or a fixed handle.

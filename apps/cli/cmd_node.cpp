@@ -179,7 +179,8 @@ caf::error open_journal(Runtime& rt, gateway& gw, const cluster::cluster_config&
     return std::move(self.error());
   }
   gw.set_journal(caf::actor_cast<caf::actor>(journal), self->self.name, self->self.uid);
-  auto resumed = gw.resume_journaled();
+  // Joining and a first directory exchange fit in two join timeouts.
+  auto resumed = gw.resume_journaled(2 * cfg.join_timeout);
   if (!resumed)
     return make_error(errc::io_error, "[cluster] journal_path: " + describe(resumed.error()));
   log(log_severity::info, "node", "task journal open",

@@ -118,6 +118,30 @@ TEST_CASE("runtime: tasks_in_flight_max rejects the extra task with overloaded")
   CHECK(r->output == "paused");
 }
 
+TEST_CASE("runtime: the same task id sent again while it runs joins the run, one answer for both") {
+  runtime_test::temp_dir dir;
+  auto rt = runtime_test::make_runtime(dir, "tasks_in_flight_max = 1\n");
+  auto first = runtime_client{*rt}.submit("solo", task_request{"same-id", "pause please", Value{}});
+  bool holding = false;
+  for (int attempt = 0; attempt < 1000 && !holding; ++attempt) {
+    auto st = runtime_client{*rt}.stats("solo");
+    REQUIRE(st);
+    holding = st->tasks_in_flight == 1;
+  }
+  REQUIRE(holding);
+  // Not refused as a second task (tasks_in_flight_max is 1), not run twice.
+  auto second = runtime_client{*rt}.run("solo", task_request{"same-id", "pause again", Value{}});
+  REQUIRE_MESSAGE(second, describe(second.error()));
+  auto r = first.get();
+  REQUIRE(r);
+  CHECK(r->output == "paused");
+  CHECK(second->output == r->output);
+  CHECK(second->task_id == "same-id");
+  auto st = runtime_client{*rt}.stats("solo");
+  REQUIRE(st);
+  CHECK(st->tasks_completed == 1);
+}
+
 TEST_CASE("runtime: memory_recall_k controls whether memory reaches the prompt") {
   runtime_test::temp_dir dir;
   {

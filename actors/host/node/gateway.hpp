@@ -110,9 +110,12 @@ class gateway {
   // answer, and GET /v1/tasks/<id> finds finished tasks the table forgot.
   void set_journal(caf::actor journal, std::string owner, uint64_t epoch);
   // Runs again every open task this node's journal holds under `owner`
-  // (any earlier uid): the tasks of a run that died. Blocking: setup code,
-  // after set_journal. Returns how many; errors: the journal's.
-  caf::expected<size_t> resume_journaled();
+  // (any earlier uid): the tasks of a run that died. First waits, at most
+  // `wait_for_remote`, until every component placed on another node is
+  // offered, so such a task is not failed before the cluster's directory
+  // reached this node. Blocking: setup code, after set_journal. Returns
+  // how many; errors: the journal's.
+  caf::expected<size_t> resume_journaled(std::chrono::milliseconds wait_for_remote);
   // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
   // already accepted keep running and can still be read and streamed.
   void begin_drain();

@@ -2,6 +2,9 @@
 // the runners, and the replay of a dead run's open tasks (the bytes stored
 // are task_journal_codec.hpp's). The runner (gateway_runner.cpp) does the
 // storing; the journal itself is runtime/journal/.
+#include <chrono>
+#include <thread>
+
 #include <caf/event_based_actor.hpp>
 
 #include "actors/host/node/gateway_impl.hpp"
@@ -20,12 +23,47 @@ void gateway::set_journal(caf::actor journal, std::string owner, uint64_t epoch)
   impl_->book->set_journaling(std::move(j));
 }
 
-caf::expected<size_t> gateway::resume_journaled() {
+namespace {
+
+// Waits, at most `wait`, until every component placed on another node is
+// offered by its node (the node has joined and its directory filled), so
+// a resumed task for one of them does not fail at once and store that
+// failure as its answer. Setup code on the main thread: it may sleep.
+void wait_for_remote_components(Runtime& rt, std::chrono::milliseconds wait) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  auto missing = [&rt] {
+    for (const auto& c : rt.components()) {
+      if (!c.remote)
+        continue;
+      const bool up = c.kind == "agent"  ? static_cast<bool>(rt.agent(c.name))
+                      : c.kind == "tool" ? static_cast<bool>(rt.tool(c.name))
+                                         : static_cast<bool>(rt.memory(c.name));
+      if (!up)
+        return c.kind + " '" + c.name + "'";
+    }
+    return std::string{};
+  };
+  // Bounded by `until`: one check per 50 ms.
+  for (auto m = missing(); !m.empty(); m = missing()) {
+    if (std::chrono::steady_clock::now() >= until) {
+      log(log_severity::warn, gateway_log_component,
+          "resuming journaled tasks although a component on another node is not offered yet",
+          {{"missing", m}, {"waited_ms", std::to_string(wait.count())}});
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+}
+
+}  // namespace
+
+caf::expected<size_t> gateway::resume_journaled(std::chrono::milliseconds wait_for_remote) {
   auto j = impl_->book->journaling();
   if (!j)
     return make_error(errc::invalid_argument, "gateway: no task journal set");
   auto& rt = impl_->rt;
   size_t resumed = 0;
+  bool waited = false;
   std::string after;
   // Bounded: each page moves `after` forward, and open_max bounds the
   // owner's open records.
@@ -38,6 +76,10 @@ caf::expected<size_t> gateway::resume_journaled() {
     if (page->empty())
       break;
     after = page->back().task_id;
+    if (!waited) {
+      waited = true;
+      wait_for_remote_components(rt, wait_for_remote);
+    }
     for (const auto& r : *page) {
       auto task = journal_task_of(r);
       auto agent = task ? rt.agent(task->first) : caf::expected<agent_actor>{task.error()};

@@ -220,7 +220,7 @@ node_config bind_tree(const config_tree& tree) {
     for (auto& m : cfg.memories)
       if (m.snapshot_path.empty())
         m.snapshot_path = cfg.runtime.data_dir + "/" + m.name + ".sqlite";
-    if (cfg.cluster && cfg.cluster->journal_path.empty())
+    if (cfg.cluster && cfg.cluster->journal_path.empty() && cfg.cluster->journal_url.empty())
       cfg.cluster->journal_path = cfg.runtime.data_dir + "/task_journal.sqlite";
   }
   return cfg;

@@ -98,6 +98,16 @@ caf::error check_cluster(const config_section& sec, const cluster::cluster_confi
                         "secret_env", "must name the environment variable of the secret");
   if (auto err = cluster::validate(c))
     return blame_cluster(sec, err);
+  if (!c.journal_url.empty()) {
+    // The node config fills journal_path from data_dir only without a URL,
+    // so a path here was set by somebody.
+    if (!c.journal_path.empty())
+      return config_error(errc::invalid_argument, sec.origin_of("journal_url"), sec.name,
+                          "journal_url", "and journal_path are both set: a node has one journal");
+    if (c.journal_url.rfind("postgresql://", 0) != 0 && c.journal_url.rfind("postgres://", 0) != 0)
+      return config_error(errc::invalid_argument, sec.origin_of("journal_url"), sec.name,
+                          "journal_url", "must be a postgresql:// or postgres:// URL");
+  }
   if (auto err = cluster::validate_tls(c))
     return blame(sec, err);
   return caf::none;

@@ -156,18 +156,22 @@ struct load_source {
 // join through the seeds; the gateway serves /v1/cluster from now on. The
 // first incarnation's uid takes the wall clock here, the only place that
 // reads it (the cluster code reads none).
-// The node's task journal ([cluster] journal_path): opened here (setup
-// code may block), run by a journal actor, given to the gateway with this
-// incarnation's member name and uid; the tasks a dead run left open run
-// again. Nothing to do without a journal_path.
+// The node's task journal ([cluster] journal_path, or journal_url for one
+// the cluster shares): opened here (setup code may block), run by a journal
+// actor, given to the gateway with this incarnation's member name and uid;
+// the tasks a dead run left open run again. A shared journal also makes
+// this node adopt dead members' open tasks whenever it leads. Nothing to do
+// without either key.
 caf::error open_journal(Runtime& rt, gateway& gw, const cluster::cluster_config& cfg,
                         const cluster::node_actor& node, uint32_t tasks_in_flight_max) {
-  if (cfg.journal_path.empty())
+  const bool shared = !cfg.journal_url.empty();
+  if (!shared && cfg.journal_path.empty())
     return {};
-  auto store = open_task_journal("sqlite:" + cfg.journal_path);
+  const std::string key = shared ? "[cluster] journal_url: " : "[cluster] journal_path: ";
+  auto store = open_task_journal(shared ? cfg.journal_url : "sqlite:" + cfg.journal_path);
   if (!store)
     return make_error(errc_of(store.error()).value_or(errc::io_error),
-                      "[cluster] journal_path: " + describe(store.error()));
+                      key + describe(store.error()));
   journal_actor_config jc;
   // A task makes two journal calls (accept, complete), each gateway slot at most.
   jc.pending_max = std::max<uint32_t>(64, 2 * tasks_in_flight_max);
@@ -182,9 +186,18 @@ caf::error open_journal(Runtime& rt, gateway& gw, const cluster::cluster_config&
   // Joining and a first directory exchange fit in two join timeouts.
   auto resumed = gw.resume_journaled(2 * cfg.join_timeout);
   if (!resumed)
-    return make_error(errc::io_error, "[cluster] journal_path: " + describe(resumed.error()));
+    return make_error(errc::io_error, key + describe(resumed.error()));
+  if (shared) {
+    // Member events drive adoption; the sweep is the fallback for a leader
+    // that changed without one (a few heartbeats, at least a second).
+    const auto sweep = std::max<std::chrono::milliseconds>(std::chrono::seconds{1},
+                                                           4 * cfg.heartbeat_interval);
+    if (auto err = gw.adopt_orphans(caf::actor_cast<caf::actor>(node), sweep))
+      return err;
+  }
   log(log_severity::info, "node", "task journal open",
-      {{"path", cfg.journal_path}, {"resumed", std::to_string(*resumed)}});
+      {{"journal", shared ? "postgresql (shared)" : cfg.journal_path},
+       {"resumed", std::to_string(*resumed)}});
   return {};
 }
 

@@ -35,6 +35,9 @@ struct cluster_config {
   std::string tls_cafile;
   // SQLite file of the node's task journal (runtime/journal/); empty: none.
   std::string journal_path;
+  // PostgreSQL URL of a task journal the cluster shares, instead of
+  // journal_path: the leader adopts a dead member's open tasks (§9.3).
+  std::string journal_url;
   // Application heartbeats and the phi-accrual detector (§5.2).
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds acceptable_heartbeat_pause{750};

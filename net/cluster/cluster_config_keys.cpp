@@ -63,6 +63,13 @@ const std::vector<field<cluster_config>>& cluster_fields() {
                       "tasks are not journaled. Relative: against the config file's "
                       "directory."),
              &S::journal_path),
+        bind(string_key("journal_url", d.journal_url,
+                        "PostgreSQL URL (postgresql://user@host:port/db) of a task journal "
+                        "shared by every node of the cluster, instead of journal_path: when a "
+                        "member goes down or leaves, the leader adopts its open tasks and runs "
+                        "them, and an id submitted to any node gets the one stored answer. The "
+                        "password never appears in logs or errors."),
+             &S::journal_url),
         bind(string_key("tls_passphrase_env", d.tls_passphrase_env,
                         "Name of the environment variable holding the passphrase of an "
                         "encrypted tls_key (the value never appears in a file, a log or an "

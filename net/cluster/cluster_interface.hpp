@@ -168,6 +168,10 @@ struct cluster_status {
   bool joined = false;                         // admitted into a cluster (or formed it)
   std::vector<cluster_member_status> members;  // in member_id order, self included
   node_counters counters;
+  // The leader as this node's view sees it (membership_view::leader); uid 0
+  // when there is none yet. The leader adopts a dead member's open tasks
+  // from a shared journal (DESIGN §9.3).
+  member_id leader;
 };
 
 template <class Inspector>
@@ -229,7 +233,7 @@ typename Inspector::result_type inspect(Inspector& f, node_counters& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
   return f(caf::meta::type_name("agentgraph::cluster::cluster_status"), x.cluster, x.self,
-           x.joined, x.members, x.counters);
+           x.joined, x.members, x.counters, x.leader);
 }
 
 // Local actors that want membership changes (directory, routers, gateway).

@@ -90,6 +90,8 @@ cluster_status make_status(node_self self) {
   out.self = st.self_id;
   out.joined = st.joined;
   out.counters = st.counters;
+  if (auto leader = st.view->leader())
+    out.leader = *leader;
   const auto now = self->clock().now();
   for (const auto& [id, rec] : st.view->records()) {
     cluster_member_status m;

@@ -2,7 +2,7 @@
 tests: write a node's INI, start it (its gateway port comes back through
 --port-file), read `agentgraph cluster status --json`, and wait with a bound.
 Every started pid is appended to <work>/pids so the shell's EXIT trap can
-kill whatever outlives the test. Used by cluster_nodes.sh and cluster_tls.sh.
+kill whatever outlives the test. Used by the cluster_*.sh tests.
 """
 import json
 import os
@@ -44,6 +44,29 @@ def wait(pred, seconds, step=0.05):
     return pred()
 
 
+def cluster_ini(name, port, seeds, cluster, sections, extra_cluster="", log_level="info",
+                node_extra=""):
+    """A node's INI: a gateway on a free port, `sections` (providers,
+    agents, groups: INI text), and a [cluster] section that joins through
+    `seeds` (host:port list) with the secret in CLUSTER_TEST_SECRET."""
+    return """[runtime]
+log_level = %s
+[node]
+port = 0
+shutdown_deadline = 5s
+%s
+%s
+[cluster]
+name = %s
+node_id = %s
+listen = 127.0.0.1
+port = %d
+seeds = %s
+secret_env = CLUSTER_TEST_SECRET
+join_timeout = 2s
+%s""" % (log_level, node_extra, sections, cluster, name, port, seeds, extra_cluster)
+
+
 class Nodes:
     """The node processes of one test, by name."""
 
@@ -73,6 +96,18 @@ class Nodes:
             raise RuntimeError("node %s exited with %d:\n%s" % (name, p.returncode, self.log(name)))
         self.procs[name] = (p, int(open(port_file).read()))
         return p
+
+    def http(self, name, method, path, body=None, timeout=30):
+        """(status, JSON body) of one request to `name`'s gateway."""
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.procs[name][1], path),
+                                     method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
 
     def status(self, name):
         out = subprocess.run([self.binary, "cluster", "status", "--url",

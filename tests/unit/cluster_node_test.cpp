@@ -138,7 +138,9 @@ TEST_CASE("cluster node: a partition downs the minority side and after the heal 
   auto s3 = status_of(net, nodes[2]);
   CHECK(s3->self.uid > old_uid);
   // The old incarnation is down or already removed, never up again.
-  for (const auto& m : status_of(net, nodes[0])->members)
+  auto s1 = status_of(net, nodes[0]);  // named: a range-for over a temporary's member dangles
+  REQUIRE(s1);
+  for (const auto& m : s1->members)
     if (m.record.id.uid == old_uid)
       CHECK((m.record.state == member_state::down || m.record.state == member_state::removed));
 }

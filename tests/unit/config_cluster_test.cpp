@@ -121,6 +121,9 @@ TEST_CASE("config cluster: a full section binds every key") {
     {"tls_cafile", "/etc/ag/ca.pem", [](C c) { CHECK(c.tls_cafile == "/etc/ag/ca.pem"); }},
     {"journal_path", "/var/ag/journal.sqlite",
      [](C c) { CHECK(c.journal_path == "/var/ag/journal.sqlite"); }},
+    // Loaded on its own below: a node has one journal, path or URL.
+    {"journal_url", "postgresql://ag@db.example:5432/tasks",
+     [](C c) { CHECK(c.journal_url == "postgresql://ag@db.example:5432/tasks"); }},
     {"heartbeat_interval", "100ms", [](C c) { CHECK(c.heartbeat_interval == 100ms); }},
     {"acceptable_heartbeat_pause", "2s", [](C c) { CHECK(c.acceptable_heartbeat_pause == 2s); }},
     {"min_std_deviation", "50ms", [](C c) { CHECK(c.min_std_deviation == 50ms); }},
@@ -142,16 +145,19 @@ TEST_CASE("config cluster: a full section binds every key") {
     {"dedicated_thread", "false", [](C c) { CHECK_FALSE(c.dedicated_thread); }},
   };
   std::string text = "[cluster]\n";
+  std::string url_text;
   for (const auto& r : rows)
-    text += r.key + " = " + r.value + "\n";
+    (r.key == "journal_url" ? url_text : text) += r.key + " = " + r.value + "\n";
   auto cfg = load(with(text));
   REQUIRE_MESSAGE(cfg, describe(cfg.error()));
   REQUIRE(cfg->cluster.has_value());
+  auto url_cfg = load(section(url_text));
+  REQUIRE_MESSAGE(url_cfg, describe(url_cfg.error()));
   // Every value differs from the struct's default, so each check proves
   // its key reached its member.
   for (const auto& r : rows) {
     INFO("[cluster] " << r.key);
-    r.check(*cfg->cluster);
+    r.check(r.key == "journal_url" ? *url_cfg->cluster : *cfg->cluster);
   }
   // The rows cover the section, and the section every member.
   std::set<std::string> covered;
@@ -173,6 +179,20 @@ TEST_CASE("config cluster: the task journal defaults to <data_dir>/task_journal.
   auto given = load(section("journal_path = /srv/j.sqlite\n"), {}, {"runtime.data_dir=/var/ag"});
   REQUIRE_MESSAGE(given, describe(given.error()));
   CHECK(given->cluster->journal_path == "/srv/j.sqlite");  // the key wins
+  // A shared journal replaces the file: no default path beside it.
+  auto shared = load(section("journal_url = postgres://ag@db/tasks\n"), {},
+                     {"runtime.data_dir=/var/ag"});
+  REQUIRE_MESSAGE(shared, describe(shared.error()));
+  CHECK(shared->cluster->journal_path.empty());
+  CHECK(shared->cluster->journal_url == "postgres://ag@db/tasks");
+  // Both set, or a URL that is not PostgreSQL's: the error names journal_url.
+  auto both = load(section("journal_path = /srv/j.sqlite\njournal_url = postgresql://db/t\n"));
+  REQUIRE_FALSE(both);
+  CHECK(describe(both.error()).find("journal_url") != std::string::npos);
+  CHECK(describe(both.error()).find("both set") != std::string::npos);
+  auto not_pg = load(section("journal_url = sqlite:/srv/j.sqlite\n"));
+  REQUIRE_FALSE(not_pg);
+  CHECK(describe(not_pg.error()).find("postgresql://") != std::string::npos);
   // Without [cluster] a data_dir journals nothing (no gateway journal).
   auto alone = load(with(), {}, {"runtime.data_dir=/var/ag"});
   REQUIRE_MESSAGE(alone, describe(alone.error()));

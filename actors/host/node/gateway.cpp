@@ -448,6 +448,8 @@ void gateway::set_cluster(caf::actor node) {
 
 void gateway::begin_drain() {
   impl_->book->accepting = false;
+  // A leaving node adopts nothing more: the next leader takes its tasks.
+  impl_->stop_adopter();
   if (!impl_->draining.exchange(true))
     log(log_severity::info, gateway_log_component, "draining",
         {{"tasks_in_flight", std::to_string(tasks_in_flight())}});
@@ -490,6 +492,7 @@ void gateway::stop() {
     return;
   p.ready = false;
   p.book->accepting = false;
+  p.stop_adopter();
   // The server answers what it has read: handlers' answers within its stop
   // grace (a cancelled task's 409, an event stream's last events), 503 with
   // Retry-After for the rest; then it closes every connection.

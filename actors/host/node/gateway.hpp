@@ -116,6 +116,15 @@ class gateway {
   // reached this node. Blocking: setup code, after set_journal. Returns
   // how many; errors: the journal's.
   caf::expected<size_t> resume_journaled(std::chrono::milliseconds wait_for_remote);
+  // For a journal the cluster shares (PostgreSQL; after set_journal): from
+  // now until the drain, whenever `node` (a cluster::node_actor) sees this
+  // node as the leader and a member down or removed, that member's open
+  // tasks move to this node in one journal statement (adopt, fenced by the
+  // dead incarnation's uid) and run here; again every `sweep`, so a new
+  // leader adopts what an old one did not. When this node rejoins as a new
+  // incarnation, its own tasks move to the new uid. Errors:
+  // invalid_argument (no journal, no node, sweep <= 0).
+  caf::error adopt_orphans(caf::actor node, std::chrono::milliseconds sweep);
   // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
   // already accepted keep running and can still be read and streamed.
   void begin_drain();

@@ -114,6 +114,23 @@ using journal_ack = std::function<void(const std::pair<int, Value>* stored)>;
 // (accept; `ack` hears the outcome) and stores the answer before it ends
 // the entry with the stored one (first writer wins). Never blocks a
 // scheduler thread.
+// What run_journaled made of one journal record.
+enum class journaled_run : uint8_t { started, in_use, full };
+
+// Runs one open journal record (a dead run's, or one adopted from a dead
+// member) as a task of this gateway: admitted to the table (not when its id
+// is in use there, or the table is full), then a runner, which accepts it
+// again (the stored record: it runs) and stores its answer. A record whose
+// payload does not decode or whose agent is unknown ends failed, in the
+// journal too. Never blocks: callable from an actor.
+journaled_run run_journaled(Runtime& rt, const std::shared_ptr<task_book>& book,
+                            const journal_record& r);
+
+// Spawns the actor that adopts dead members' open tasks from a journal the
+// cluster shares (journal_adopter.cpp; gateway::adopt_orphans says when).
+caf::actor spawn_journal_adopter(Runtime& rt, std::shared_ptr<task_book> book,
+                                 cluster::node_actor node, std::chrono::milliseconds sweep);
+
 caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> book,
                              std::shared_ptr<task_entry> entry, agent_actor agent,
                              task_request task, std::chrono::milliseconds deadline,
@@ -202,6 +219,8 @@ struct gateway::impl {
 
   std::mutex cluster_mutex;
   cluster::node_actor cluster_node;  // guarded by cluster_mutex
+  caf::actor adopter;                // guarded by cluster_mutex; stopped by drain and stop
+  void stop_adopter();
 };
 
 }  // namespace agentgraph

@@ -57,11 +57,49 @@ void wait_for_remote_components(Runtime& rt, std::chrono::milliseconds wait) {
 
 }  // namespace
 
+journaled_run run_journaled(Runtime& rt, const std::shared_ptr<task_book>& book,
+                            const journal_record& r) {
+  auto task = journal_task_of(r);
+  auto agent = task ? rt.agent(task->first) : caf::expected<agent_actor>{task.error()};
+  auto adm = book->table.admit(r.task_id, task ? task->first : r.target);
+  if (adm.outcome == task_table::admit_outcome::full)
+    return journaled_run::full;
+  if (adm.outcome != task_table::admit_outcome::admitted)
+    return journaled_run::in_use;
+  if (book->in_flight_gauge != nullptr)
+    book->in_flight_gauge->inc();
+  if (!task || !agent) {
+    // Ends in the journal too: the runner stores the failure.
+    auto err = task ? agent.error() : task.error();
+    spawn_task_runner(rt.system(), book, adm.entry, agent_actor{},
+                      task_request{r.task_id, "", {}}, std::chrono::milliseconds{1});
+    log(log_severity::warn, gateway_log_component, "journaled task cannot run",
+        {{"task_id", r.task_id}, {"error", describe(err)}});
+    return journaled_run::started;
+  }
+  auto deadline = rt.task_deadline(task->first) + gateway_runner_grace;
+  auto runner = spawn_task_runner(rt.system(), book, adm.entry, *agent, std::move(task->second),
+                                  deadline);
+  std::lock_guard lock{book->mutex};
+  if (adm.entry->status() == task_status::running)
+    book->runners.emplace(r.task_id, runner);
+  return journaled_run::started;
+}
+
 caf::expected<size_t> gateway::resume_journaled(std::chrono::milliseconds wait_for_remote) {
   auto j = impl_->book->journaling();
   if (!j)
     return make_error(errc::invalid_argument, "gateway: no task journal set");
   auto& rt = impl_->rt;
+  // Every earlier incarnation's open tasks become this one's first: a late
+  // write of an earlier run (a frozen process that woke up) is then fenced,
+  // and a leader adopting "the dead incarnation's tasks" from a shared
+  // journal finds none of those this run takes back.
+  auto taken = blocking_ask<uint64_t>(rt.system(), j->journal, j->call_timeout, "task journal",
+                                      journal_adopt_atom::value, j->owner, uint64_t{0}, j->owner,
+                                      j->epoch);
+  if (!taken)
+    return std::move(taken.error());
   size_t resumed = 0;
   bool waited = false;
   std::string after;
@@ -81,37 +119,17 @@ caf::expected<size_t> gateway::resume_journaled(std::chrono::milliseconds wait_f
       wait_for_remote_components(rt, wait_for_remote);
     }
     for (const auto& r : *page) {
-      auto task = journal_task_of(r);
-      auto agent = task ? rt.agent(task->first) : caf::expected<agent_actor>{task.error()};
-      auto adm = impl_->book->table.admit(r.task_id, task ? task->first : r.target);
-      if (adm.outcome != task_table::admit_outcome::admitted) {
-        log(log_severity::warn, gateway_log_component, "journaled task not resumed",
-            {{"task_id", r.task_id},
-             {"why", adm.outcome == task_table::admit_outcome::full ? "the gateway is full"
-                                                                     : "its id is in use"}});
-        continue;
+      switch (run_journaled(rt, impl_->book, r)) {
+        case journaled_run::started: ++resumed; break;
+        case journaled_run::full:
+          log(log_severity::warn, gateway_log_component, "journaled task not resumed",
+              {{"task_id", r.task_id}, {"why", "the gateway is full"}});
+          break;
+        case journaled_run::in_use:
+          log(log_severity::warn, gateway_log_component, "journaled task not resumed",
+              {{"task_id", r.task_id}, {"why", "its id is in use"}});
+          break;
       }
-      if (impl_->book->in_flight_gauge != nullptr)
-        impl_->book->in_flight_gauge->inc();
-      if (!task || !agent) {
-        // Ends in the journal too: the runner stores the failure.
-        auto err = task ? agent.error() : task.error();
-        spawn_task_runner(rt.system(), impl_->book, adm.entry, agent_actor{},
-                          task_request{r.task_id, "", {}}, std::chrono::milliseconds{1});
-        log(log_severity::warn, gateway_log_component, "journaled task cannot run",
-            {{"task_id", r.task_id}, {"error", describe(err)}});
-        ++resumed;
-        continue;
-      }
-      auto deadline = rt.task_deadline(task->first) + gateway_runner_grace;
-      auto runner = spawn_task_runner(rt.system(), impl_->book, adm.entry, *agent,
-                                      std::move(task->second), deadline);
-      {
-        std::lock_guard lock{impl_->book->mutex};
-        if (adm.entry->status() == task_status::running)
-          impl_->book->runners.emplace(r.task_id, runner);
-      }
-      ++resumed;
     }
   }
   log(log_severity::info, gateway_log_component, "journaled tasks resumed",

@@ -100,6 +100,63 @@ void complete_journaled(caf::event_based_actor* self, std::shared_ptr<task_book>
       });
 }
 
+using journal_wait_atom = caf::atom_constant<caf::atom("ag_jwait")>;
+
+// A runner waiting for the answer of a task another node owns.
+struct journal_wait {
+  task_request task;               // run here if the task is adopted by this node
+  std::chrono::milliseconds left;  // of the runner's deadline
+  std::chrono::milliseconds interval{50};
+  static constexpr std::chrono::milliseconds interval_max{1000};
+};
+
+// One poll: the stored answer ends the task; the task adopted by this node
+// runs here; otherwise poll again (the interval doubling up to a second)
+// until the deadline, which ends the task here, unanswered and NOT stored:
+// the owner still runs it, and asking again later gets its answer.
+void poll_owner(caf::event_based_actor* self, std::shared_ptr<task_book> book,
+                std::shared_ptr<task_entry> entry, std::shared_ptr<const task_journaling> j,
+                std::shared_ptr<journal_wait> wait,
+                const std::function<void(task_request)>& run) {
+  wait->left -= std::min(wait->left, wait->interval);
+  self->request(j->journal, j->call_timeout, journal_get_atom::value, entry->id)
+    .then(
+      [self, book, entry, j, wait, run](journal_record& r) {
+        if (r.state != task_state::open) {
+          auto stored = journal_answer_of(r);
+          end_stored(*book, entry,
+                     stored ? *stored
+                            : std::pair<int, Value>{500, failure_json(entry->id, entry->agent,
+                                                                      task_status::failed,
+                                                                      stored.error())});
+          self->quit();
+          return;
+        }
+        if (r.owner == j->owner) {
+          run(std::move(wait->task));
+          return;
+        }
+        if (wait->left.count() <= 0) {
+          auto err = make_error(errc::timeout, "task '" + entry->id + "' runs on node '" +
+                                                 r.owner + "' and was not answered within its "
+                                                 "deadline; ask again later for its answer");
+          end_stored(*book, entry,
+                     {http_status_of(err),
+                      failure_json(entry->id, entry->agent, task_status::failed, err)});
+          self->quit();
+          return;
+        }
+        wait->interval = std::min(2 * wait->interval, journal_wait::interval_max);
+        self->delayed_send(self, wait->interval, journal_wait_atom::value);
+      },
+      [self, book, entry](caf::error& err) {
+        auto e = make_error(errc::unavailable, "task journal: " + describe(err));
+        end_stored(*book, entry,
+                   {http_status_of(e), failure_json(entry->id, entry->agent, task_status::failed, e)});
+        self->quit();
+      });
+}
+
 }  // namespace gateway_runner_detail
 
 namespace gateway_runner_detail {
@@ -154,6 +211,9 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
         .then([finish](task_result& r) { finish(std::move(r)); },
               [finish](caf::error& err) { finish(std::move(err)); });
     };
+    // A task another node owns: polled in the journal until it is answered,
+    // moves to this node (adopted: it runs here), or the deadline passes.
+    auto wait = std::make_shared<journal_wait>();
     if (!j) {
       run(std::move(task));
     } else {
@@ -167,7 +227,18 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
       rec.owner_epoch = j->epoch;
       self->request(j->journal, j->call_timeout, journal_accept_atom::value, std::move(rec))
         .then(
-          [self, book, entry, ack, run, task](accept_outcome& o) mutable {
+          [self, book, entry, ack, run, task, j, deadline, wait](accept_outcome& o) mutable {
+            if (!o.fresh && o.record.state == task_state::open && o.record.owner != j->owner) {
+              // Another node accepted it (a journal the cluster shares): it
+              // runs there, or moves here if that node dies. Wait for its
+              // answer rather than run it a second time.
+              if (ack)
+                ack(nullptr);
+              wait->task = std::move(task);
+              wait->left = deadline;
+              self->delayed_send(self, wait->interval, journal_wait_atom::value);
+              return;
+            }
             if (o.fresh || o.record.state == task_state::open) {
               if (ack)
                 ack(nullptr);
@@ -199,6 +270,9 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
     }
     return {
       [entry](stream_chunk& chunk) { gateway_runner_detail::forward_chunk(*entry, chunk); },
+      [self, book, entry, j, wait, run](journal_wait_atom) {
+        poll_owner(self, book, entry, j, wait, run);
+      },
     };
   });
   gateway_runner_detail::end_task_on_exit(runner, book, entry);

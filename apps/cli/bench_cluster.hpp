@@ -69,6 +69,10 @@ void install_child_reaper();
 // The path of the running executable (/proc/self/exe).
 [[nodiscard]] std::string self_executable();
 
+// The whole text of a small file (a port file, a node's log); empty when
+// it cannot be read.
+[[nodiscard]] std::string read_text_file(const std::string& path);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, close).
 [[nodiscard]] uint16_t free_local_port();
 
@@ -107,6 +111,9 @@ struct member_view {
 class node_group {
  public:
   node_group(child_set& children, std::string dir, std::string secret);
+  ~node_group() { stop(); }
+  node_group(const node_group&) = delete;
+  node_group& operator=(const node_group&) = delete;
   // Starts every node (the first two are the seeds) and waits until each
   // has written its gateway port (at most 15 s per node).
   caf::error start(const std::vector<node_spec>& specs);

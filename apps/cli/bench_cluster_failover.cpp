@@ -131,7 +131,7 @@ failover_figures run_failover(child_set& children, const std::string& dir,
   if (watch) {
     // The stream may end before n1 has downed n2 (a kill -9 is seen in
     // milliseconds, a freeze in seconds): the watch runs to its bound.
-    wait_until([&] { return watch->detected_ms() >= 0; }, detection_bound);
+    (void)wait_until([&] { return watch->detected_ms() >= 0; }, detection_bound);
     watch->stop();
     if (watch->detected_ms() >= 0)
       f.detection_ms = watch->detected_ms();

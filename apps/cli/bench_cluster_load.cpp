@@ -18,13 +18,6 @@ namespace bench_cluster_load_detail {
 constexpr auto converge_bound = std::chrono::seconds{30};
 constexpr auto raw_peer_start = std::chrono::seconds{10};
 
-std::string read_file(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // An instant scripted reply: the figures are the path's, not a model's.
 std::string instant_rules(const std::string& dir) {
   auto path = dir + "/instant.rules.json";
@@ -88,14 +81,14 @@ std::vector<load_row> run_raw_rows(child_set& children, const std::string& dir,
     int port = 0;
     const bool up = pid && wait_until(
                              [&] {
-                               port = std::atoi(read_file(port_file).c_str());
+                               port = std::atoi(read_text_file(port_file).c_str());
                                return port > 0 || !children.running(*pid);
                              },
                              raw_peer_start);
     for (uint32_t level : o.levels) {
       load_row r{key, name, level, 0, std::nullopt, {}};
       if (!up || port <= 0)
-        r.error = "the raw peer did not start: " + read_file(log).substr(0, 500);
+        r.error = "the raw peer did not start: " + read_text_file(log).substr(0, 500);
       else
         r.figures = summarize(run_raw_remote(static_cast<uint16_t>(port), workers, level,
                                              o.warmup, o.requests, o.payload_bytes));

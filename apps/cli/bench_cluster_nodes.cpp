@@ -3,6 +3,8 @@
 // gateway on a port the kernel picks, its cluster port a free one, the
 // first two nodes the seeds, as configs/cluster/ and the cluster
 // integration tests set them up.
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,13 +22,6 @@ namespace bench_cluster_nodes_detail {
 // The node writes its gateway port within this bound (it builds its
 // runtime and binds first; joining comes after).
 constexpr auto port_file_wait = std::chrono::seconds{15};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in{path};
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string node_ini(const node_spec& s, uint16_t cluster_port, const std::string& seeds) {
   std::ostringstream o;
@@ -82,14 +77,14 @@ caf::error node_group::start(const std::vector<node_spec>& specs) {
       [&] {
         if (!children_.running(back.pid))
           return true;
-        auto text = read_file(port_file);
+        auto text = read_text_file(port_file);
         return !text.empty() && (back.gateway_port = std::atoi(text.c_str())) > 0;
       },
       port_file_wait);
     if (!written || back.gateway_port <= 0)
       return make_error(errc::io_error, "bench cluster: node " + s.name
                                           + " did not start; its log: " + back.log_path + "\n"
-                                          + read_file(back.log_path).substr(0, 2000));
+                                          + read_text_file(back.log_path).substr(0, 2000));
   }
   return {};
 }
@@ -129,7 +124,7 @@ void node_group::stop() {
 }
 
 uint64_t node_group::log_count(const std::string& name, const std::string& text) const {
-  const auto log = bench_cluster_nodes_detail::read_file(at(name).log_path);
+  const auto log = read_text_file(at(name).log_path);
   uint64_t n = 0;
   for (size_t pos = log.find(text); pos != std::string::npos;
        pos = log.find(text, pos + text.size()))

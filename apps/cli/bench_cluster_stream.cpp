@@ -4,6 +4,7 @@
 // transfers it calls the caller's tick, which signals a node mid-run.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <deque>
 
 #include <nlohmann/json.hpp>

@@ -77,18 +77,21 @@ PY
 for sig in TERM KILL; do
   "$cli" bench cluster --quick >"$work/out_$sig" 2>&1 &
   bench=$!
-  for _ in $(seq 100); do
-    scratch=$(grep -o '/tmp/agentgraph-bench-cluster-[A-Za-z0-9]*' "$work/out_$sig" | head -1)
-    [ -n "$scratch" ] && pgrep -f -- "$scratch" >/dev/null && break
+  scratch=""
+  seen=0
+  for _ in $(seq 200); do
+    [ -z "$scratch" ] && scratch=$(grep -o '/tmp/agentgraph-bench-cluster-[A-Za-z0-9]*' "$work/out_$sig" | head -1)
+    # A node (its command line names its INI file in the scratch directory).
+    if [ -n "$scratch" ] && pgrep -f -- "$scratch/.*[.]ini" >/dev/null; then seen=1; break; fi
     sleep 0.1
   done
-  if [ -z "$scratch" ]; then
-    fail "SIG$sig: no scratch directory printed"
+  [ -n "$scratch" ] && scratches+=("$scratch")
+  if [ "$seen" -ne 1 ]; then
+    fail "SIG$sig: no node of the bench seen within 20 s"
     kill -KILL "$bench" 2>/dev/null
+    wait "$bench"
     continue
   fi
-  scratches+=("$scratch")
-  pgrep -f -- "$scratch" >/dev/null || fail "SIG$sig: no child seen before the signal"
   kill -"$sig" "$bench"
   wait "$bench"
   brc=$?

@@ -34,6 +34,10 @@ namespace agentgraph::cli {
 namespace cmd_bench_cluster_detail {
 
 constexpr const char* cores_note = "2 cores: three nodes show correctness and overhead, not speed-up";
+// A node always runs middleman.workers = 0 (apply_cluster_transport; no
+// config key sets it), so decision 2's cost is measured on the raw pair.
+constexpr const char* workers_note =
+  "nodes run middleman.workers=0 (fixed by the node); 0 against 1 is measured on the raw CAF pair";
 constexpr uint64_t failover_tasks_max = 100'000;
 constexpr uint32_t task_delay_ms_max = 10'000;
 
@@ -185,10 +189,10 @@ void print_tables(const std::vector<load_row>& hops, const std::vector<load_row>
               o.load.clients, head.c_str());
   for (const auto& r : through)
     std::printf("%s", row_line(r).c_str());
-  std::printf("\nRatios (per second as a ratio, p50 as added microseconds)\n");
+  std::printf("\nRatios (per second as a ratio, p50 as added microseconds); %s\n", workers_note);
   for (const auto& r : ratios(hops, through, o)) {
     const auto at = r.concurrency ? fmt(" (concurrency %u)", r.concurrency) : std::string{};
-    std::printf("  %-56s %s\n", (r.label + at).c_str(),
+    std::printf("  %-72s %s\n", (r.label + at).c_str(),
                 r.versus ? fmt("%.2fx, %+.0f us p50", r.versus->per_second_ratio,
                                r.versus->p50_added_us)
                                .c_str()
@@ -242,6 +246,15 @@ nlohmann::json to_json(const std::vector<load_row>& hops, const std::vector<load
                    {"quick", o.quick},
                    {"hardware_threads", std::thread::hardware_concurrency()},
                    {"note", cores_note},
+                   {"workers_note", workers_note},
+                   {"options",
+                    {{"requests", o.load.requests},
+                     {"warmup", o.load.warmup},
+                     {"clients", o.load.clients},
+                     {"payload_bytes", o.load.payload_bytes},
+                     {"failover_tasks", o.failover.tasks},
+                     {"failover_window", o.failover.window},
+                     {"task_delay_ms", o.failover.task_delay.count()}}},
                    {"hops", nlohmann::json::array()},
                    {"throughput", nlohmann::json::array()},
                    {"ratios", nlohmann::json::array()},

@@ -37,6 +37,7 @@ def check(cond, what):
         sys.exit(1)
 check(j["bench"] == "cluster" and j["quick"] is True, "bench and quick")
 check("not speed-up" in j["note"], "the note on 2 cores")
+check(j["options"]["failover_tasks"] == 300 and j["options"]["requests"] == 300, "--quick counts")
 levels = sorted({r["concurrency"] for r in j["hops"]})
 check(levels == [1, 32], "hop rows at the default levels: %s" % levels)
 for key in ("raw_workers0", "raw_workers1", "cross_node", "same_node"):

@@ -322,6 +322,8 @@ int bench_command(const args& argv) {
     return bench_memory({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "agents")
     return bench_agents({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "cluster")
+    return bench_cluster({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
                "[--quick] [--peers-dir DIR] [--json]\n"
                "       agentgraph bench workflow [--runs N] [--warmup N] [--quick] "
@@ -331,7 +333,9 @@ int bench_command(const args& argv) {
                "       agentgraph bench memory [--stores N] [--warmup N] [--concurrency 1,64] "
                "[--quick] [--json]\n"
                "       agentgraph bench agents [--tasks N] [--warmup N] [--agents N[,N]] "
-               "[--time-cap-s S] [--quick] [--json]\n";
+               "[--time-cap-s S] [--quick] [--json]\n"
+               "       agentgraph bench cluster [--requests N] [--concurrency 1,32] [--clients N] "
+               "[--failover-tasks N] [--quick] [--json]\n";
   return 2;
 }
 

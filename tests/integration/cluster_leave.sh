@@ -79,8 +79,6 @@ try:
             code, body = http("GET", "/v1/tasks/" + tid)
             if code == 200 and body.get("status") in ("completed", "failed", "cancelled"):
                 outstanding.discard(tid)
-                if tid in results:
-                    check(False, "task %s answered twice" % tid)
                 results[tid] = body
         if left_at is None and len(results) >= 80:
             left_at = time.monotonic()

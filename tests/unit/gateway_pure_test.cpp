@@ -165,6 +165,23 @@ TEST_CASE("gateway tasks: the table refuses duplicates and more than in_flight_m
   CHECK(t.running().size() == 1);
 }
 
+TEST_CASE("gateway tasks: forget drops a finished entry only, so its id is admitted again") {
+  task_table t{2, 4, 8};
+  auto a = t.admit("a", "x");
+  REQUIRE(a.outcome == task_table::admit_outcome::admitted);
+  t.forget("a");  // running: kept
+  CHECK(t.admit("a", "x").outcome == task_table::admit_outcome::duplicate);
+  REQUIRE(a.entry->finish(task_status::failed, Value::object(), 504));
+  t.on_finished(a.entry);
+  CHECK(t.admit("a", "x").outcome == task_table::admit_outcome::duplicate);
+  t.forget("a");
+  t.forget("never-seen");  // unknown: nothing happens
+  CHECK(t.find("a") == nullptr);
+  auto again = t.admit("a", "x");
+  CHECK(again.outcome == task_table::admit_outcome::admitted);
+  CHECK(t.in_flight() == 1);
+}
+
 TEST_CASE("gateway tasks: a late subscriber gets a truncated event, the kept events, the end") {
   task_entry e{"t", "a", 2};
   for (const char* w : {"one ", "two ", "three ", "four "})

@@ -62,6 +62,14 @@ net::server_response task_error(int status, const caf::error& err) {
 
 }  // namespace gateway_detail
 
+net::server_response gateway::impl::outside_cluster(const std::string& what) const {
+  return gateway_detail::with_retry_after(
+    net::json_error(503, "unavailable",
+                    "this node is not in the cluster (joining, or it downed itself on the "
+                    "minority side of a partition); " + what + " on another node"),
+    gateway_retry_after_draining_s);
+}
+
 caf::expected<gateway_config> gateway_config_from(const node_settings& node,
                                                   const std::map<std::string, std::string>& env) {
   gateway_config g;
@@ -184,6 +192,8 @@ void gateway::impl::post_task(const net::server_request& req, const route_reply&
     return reply(with_retry_after(
       net::json_error(503, "unavailable", "the node is draining; submit the task elsewhere"),
       gateway_retry_after_draining_s));
+  if (!in_cluster->load())
+    return reply(outside_cluster("submit the task"));
   auto sub = parse_task_submission(req.body);
   if (!sub)
     return reply(task_error(400, sub.error()));
@@ -250,6 +260,8 @@ void gateway::impl::post_workflow(const net::server_request& req, const route_re
     return reply(with_retry_after(
       net::json_error(503, "unavailable", "the node is draining; start the run elsewhere"),
       gateway_retry_after_draining_s));
+  if (!in_cluster->load())
+    return reply(outside_cluster("start the run"));
   const std::string name = req.params.at(0);
   auto graph = rt.workflow(name);
   if (!graph)
@@ -441,11 +453,6 @@ void gateway::set_ready(bool ready) {
   impl_->ready = ready;
 }
 
-void gateway::set_cluster(caf::actor node) {
-  std::lock_guard lock{impl_->cluster_mutex};
-  impl_->cluster_node = caf::actor_cast<cluster::node_actor>(std::move(node));
-}
-
 void gateway::begin_drain() {
   impl_->book->accepting = false;
   // A leaving node adopts nothing more: the next leader takes its tasks.
@@ -466,10 +473,18 @@ bool gateway::wait_idle(std::chrono::milliseconds deadline) {
 size_t gateway::cancel_in_flight(const std::string& reason) {
   auto& book = *impl_->book;
   size_t cancelled = 0;
+  // Journaled tasks stay open in the journal (the runner is stopped before
+  // it stores anything): they run again at a restart or on the leader that
+  // adopts them, so their callers get 503 and ask again, not a final answer.
+  const bool journaled = book.journaling() != nullptr;
   for (const auto& entry : book.table.running()) {
-    auto err = make_error(errc::cancelled, reason);
-    if (!end_task(book, entry, task_status::cancelled,
-                  failure_json(entry->id, entry->agent, task_status::cancelled, err),
+    auto err = journaled ? make_error(errc::unavailable,
+                                      reason + "; the task stays journaled and will be "
+                                               "answered: ask again for its id")
+                         : make_error(errc::cancelled, reason);
+    if (!end_task(book, entry, journaled ? task_status::failed : task_status::cancelled,
+                  failure_json(entry->id, entry->agent,
+                               journaled ? task_status::failed : task_status::cancelled, err),
                   http_status_of(err)))
       continue;  // it ended on its own meanwhile
     ++cancelled;
@@ -493,6 +508,12 @@ void gateway::stop() {
   p.ready = false;
   p.book->accepting = false;
   p.stop_adopter();
+  {
+    std::lock_guard cluster_lock{p.cluster_mutex};
+    if (p.membership_watch)
+      caf::anon_send_exit(p.membership_watch, caf::exit_reason::user_shutdown);
+    p.membership_watch = caf::actor{};
+  }
   // The server answers what it has read: handlers' answers within its stop
   // grace (a cancelled task's 409, an event stream's last events), 503 with
   // Retry-After for the rest; then it closes every connection.

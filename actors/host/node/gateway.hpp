@@ -133,7 +133,9 @@ class gateway {
   bool wait_idle(std::chrono::milliseconds deadline);
   // Every unfinished task ends `cancelled` with `reason`: its sync caller
   // gets 409 {"error":{"code":"cancelled"}}, its subscribers a `failed`
-  // event. Returns how many were cancelled. The agent's own work is not
+  // event. With a journal it ends 503 `unavailable` instead: the task
+  // stays open in the journal and is answered later (a restart, or the
+  // leader that adopts it), so its caller asks again. Returns how many were cancelled. The agent's own work is not
   // interrupted (agents have no cancel message yet); its late result is
   // dropped.
   size_t cancel_in_flight(const std::string& reason);

@@ -115,7 +115,15 @@ using journal_ack = std::function<void(const std::pair<int, Value>* stored)>;
 // the entry with the stored one (first writer wins). Never blocks a
 // scheduler thread.
 // What run_journaled made of one journal record.
-enum class journaled_run : uint8_t { started, in_use, full };
+enum class journaled_run : uint8_t { started, in_use, full, not_offered };
+// What run_journaled does with a record whose agent this node does not
+// have: end it failed (a restart's resume, after waiting for the cluster)
+// or leave it open (adoption: the agent's node may come back; retried).
+enum class journaled_unknown : uint8_t { fail, keep_open };
+
+// New tasks of this node are journaled under incarnation `uid` from now on
+// (a no-op without a journal or when it is the current one).
+void follow_incarnation(task_book& book, uint64_t uid);
 
 // Runs one open journal record (a dead run's, or one adopted from a dead
 // member) as a task of this gateway: admitted to the table (not when its id
@@ -124,7 +132,8 @@ enum class journaled_run : uint8_t { started, in_use, full };
 // payload does not decode or whose agent is unknown ends failed, in the
 // journal too. Never blocks: callable from an actor.
 journaled_run run_journaled(Runtime& rt, const std::shared_ptr<task_book>& book,
-                            const journal_record& r);
+                            const journal_record& r,
+                            journaled_unknown unknown = journaled_unknown::fail);
 
 // Spawns the actor that adopts dead members' open tasks from a journal the
 // cluster shares (journal_adopter.cpp; gateway::adopt_orphans says when).
@@ -221,6 +230,15 @@ struct gateway::impl {
   cluster::node_actor cluster_node;  // guarded by cluster_mutex
   caf::actor adopter;                // guarded by cluster_mutex; stopped by drain and stop
   void stop_adopter();
+  // False while a cluster node is set and not in the cluster (joining, or
+  // downed itself on the minority side): new tasks and runs get 503, so a
+  // minority never takes cluster work. Kept by membership_watch
+  // (gateway_membership.cpp) from the node's events.
+  // Shared: the watcher may run once more after the gateway is gone.
+  const std::shared_ptr<std::atomic<bool>> in_cluster = std::make_shared<std::atomic<bool>>(true);
+  caf::actor membership_watch;  // guarded by cluster_mutex; stopped by stop
+  // The 503 a POST gets while in_cluster is false ("submit the task").
+  [[nodiscard]] net::server_response outside_cluster(const std::string& what) const;
 };
 
 }  // namespace agentgraph

@@ -57,10 +57,21 @@ void wait_for_remote_components(Runtime& rt, std::chrono::milliseconds wait) {
 
 }  // namespace
 
+void follow_incarnation(task_book& book, uint64_t uid) {
+  auto j = book.journaling();
+  if (!j || j->epoch == uid)
+    return;
+  auto next = std::make_shared<task_journaling>(*j);
+  next->epoch = uid;
+  book.set_journaling(std::move(next));
+}
+
 journaled_run run_journaled(Runtime& rt, const std::shared_ptr<task_book>& book,
-                            const journal_record& r) {
+                            const journal_record& r, journaled_unknown unknown) {
   auto task = journal_task_of(r);
   auto agent = task ? rt.agent(task->first) : caf::expected<agent_actor>{task.error()};
+  if (task && !agent && unknown == journaled_unknown::keep_open)
+    return journaled_run::not_offered;
   auto adm = book->table.admit(r.task_id, task ? task->first : r.target);
   if (adm.outcome == task_table::admit_outcome::full)
     return journaled_run::full;
@@ -129,6 +140,7 @@ caf::expected<size_t> gateway::resume_journaled(std::chrono::milliseconds wait_f
           log(log_severity::warn, gateway_log_component, "journaled task not resumed",
               {{"task_id", r.task_id}, {"why", "its id is in use"}});
           break;
+        case journaled_run::not_offered: break;  // journaled_unknown::fail never gives it
       }
     }
   }

@@ -70,6 +70,16 @@ void end_stored(task_book& book, const std::shared_ptr<task_entry>& entry,
   book.runners.erase(entry->id);
 }
 
+// Ends the entry with an answer the journal does NOT hold (a journal
+// error, a wait for another node's answer that timed out) and forgets it
+// at once: the id is the journal's, so asking again must reach the journal
+// (its stored answer, or the task still open), not this answer.
+void end_unstored(task_book& book, const std::shared_ptr<task_entry>& entry,
+                  const std::pair<int, Value>& answer) {
+  end_stored(book, entry, answer);
+  book.table.forget(entry->id);
+}
+
 // Stores the outcome in the journal, then ends the entry with what the
 // journal kept (another run's answer, when one came first); on a journal
 // error with the outcome itself. Calls `done` after.
@@ -95,7 +105,7 @@ void complete_journaled(caf::event_based_actor* self, std::shared_ptr<task_book>
         log(log_severity::warn, gateway_log_component,
             "task answer not journaled; answered anyway",
             {{"task_id", entry->id}, {"error", describe(err)}});
-        end_stored(*book, entry, {end->http_status, end->body});
+        end_unstored(*book, entry, {end->http_status, end->body});
         done();
       });
 }
@@ -140,7 +150,7 @@ void poll_owner(caf::event_based_actor* self, std::shared_ptr<task_book> book,
           auto err = make_error(errc::timeout, "task '" + entry->id + "' runs on node '" +
                                                  r.owner + "' and was not answered within its "
                                                  "deadline; ask again later for its answer");
-          end_stored(*book, entry,
+          end_unstored(*book, entry,
                      {http_status_of(err),
                       failure_json(entry->id, entry->agent, task_status::failed, err)});
           self->quit();
@@ -151,7 +161,7 @@ void poll_owner(caf::event_based_actor* self, std::shared_ptr<task_book> book,
       },
       [self, book, entry](caf::error& err) {
         auto e = make_error(errc::unavailable, "task journal: " + describe(err));
-        end_stored(*book, entry,
+        end_unstored(*book, entry,
                    {http_status_of(e), failure_json(entry->id, entry->agent, task_status::failed, e)});
         self->quit();
       });
@@ -262,7 +272,7 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
                                 "task journal: " + describe(err));
             std::pair<int, Value> answer{
               http_status_of(e), failure_json(entry->id, entry->agent, task_status::failed, e)};
-            end_stored(*book, entry, answer);
+            end_unstored(*book, entry, answer);
             if (ack)
               ack(&answer);
             self->quit();

@@ -28,7 +28,10 @@ namespace agentgraph {
 
 namespace journal_adopter_detail {
 
+// The periodic sweep (re-arms itself) and a sweep asked for meanwhile
+// (does not: one timer chain only).
 using adopt_sweep_atom = caf::atom_constant<caf::atom("ag_jadopt")>;
+using adopt_now_atom = caf::atom_constant<caf::atom("ag_jadoptn")>;
 
 // Dead incarnations already adopted, so a sweep asks the journal only about
 // new ones. Forgetting one costs one statement that moves nothing.
@@ -42,6 +45,11 @@ constexpr auto status_timeout = std::chrono::seconds{5};
 struct adopter_state {
   bool sweeping = false;
   bool again = false;
+  // A pass over this node's open tasks ended early (the gateway full, a
+  // journal error, an agent not offered yet): the next sweeps run one
+  // again, adopted or not, until a pass completes.
+  bool run_pending = false;
+  uint64_t epoch = 0;  // the incarnation this node's open tasks were moved to last
   std::set<std::string> adopted;  // cluster::to_string of dead member ids
   std::deque<std::string> adopted_order;
 };
@@ -58,24 +66,27 @@ caf::actor spawn_journal_adopter(Runtime& rt, std::shared_ptr<task_book> book,
   AG_ASSERT(node && sweep.count() > 0);
   return rt.system().spawn([&rt, book, node, sweep](caf::event_based_actor* self) -> caf::behavior {
     auto state = std::make_shared<adopter_state>();
+    if (auto j = book->journaling())
+      state->epoch = j->epoch;
     // Runs every open task of this node that its table does not run: the
     // adopted ones, and any a client re-sent while their owner was dead.
     auto run_open = std::make_shared<std::function<void(std::string, size_t)>>();
     auto done = [self, state] {
       state->sweeping = false;
       if (std::exchange(state->again, false))
-        self->send(self, adopt_sweep_atom::value);
+        self->send(self, adopt_now_atom::value);
     };
-    *run_open = [self, &rt, book, run_open, done](std::string after, size_t pages) {
+    *run_open = [self, &rt, state, book, run_open, done](std::string after, size_t pages) {
       auto j = book->journaling();
       if (!j || pages >= run_pages_max || !book->accepting) {
+        state->run_pending = true;
         done();
         return;
       }
       self->request(j->journal, j->call_timeout, journal_open_of_atom::value, j->owner, run_page,
                     after)
         .then(
-          [self, &rt, book, run_open, done, pages](std::vector<journal_record>& page) {
+          [self, &rt, state, book, run_open, done, pages](std::vector<journal_record>& page) {
             if (page.empty()) {
               done();
               return;
@@ -85,19 +96,26 @@ caf::actor spawn_journal_adopter(Runtime& rt, std::shared_ptr<task_book> book,
                 done();
                 return;
               }
-              if (run_journaled(rt, book, r) == journaled_run::full) {
-                // The rest waits for the next sweep, when slots are free.
-                log(log_severity::warn, gateway_log_component,
-                    "adopted tasks wait: the gateway is full", {{"task_id", r.task_id}});
-                done();
-                return;
+              switch (run_journaled(rt, book, r, journaled_unknown::keep_open)) {
+                case journaled_run::full:
+                  // The rest waits for the next sweep, when slots are free.
+                  log(log_severity::warn, gateway_log_component,
+                      "adopted tasks wait: the gateway is full", {{"task_id", r.task_id}});
+                  state->run_pending = true;
+                  done();
+                  return;
+                case journaled_run::not_offered:
+                  state->run_pending = true;  // tried again next sweep
+                  break;
+                default: break;
               }
             }
             (*run_open)(page.back().task_id, pages + 1);
           },
-          [done](caf::error& err) {
+          [state, done](caf::error& err) {
             log(log_severity::warn, gateway_log_component, "adopted tasks not listed",
                 {{"error", describe(err)}});
+            state->run_pending = true;
             done();
           });
     };
@@ -112,7 +130,7 @@ caf::actor spawn_journal_adopter(Runtime& rt, std::shared_ptr<task_book> book,
         return;
       }
       if (i == todo.size()) {
-        if (moved > 0)
+        if (moved > 0 || std::exchange(state->run_pending, false))
           (*run_open)("", 0);
         else
           done();
@@ -143,22 +161,23 @@ caf::actor spawn_journal_adopter(Runtime& rt, std::shared_ptr<task_book> book,
           });
     };
     // Own incarnation changed (downed while frozen, rejoined with a new
-    // uid): the journal's owner epoch follows, and this node's open tasks
-    // move to it, so nobody adopts them as a dead incarnation's.
-    auto follow_self = [self, book, adopt_next](const cluster::cluster_status& st,
-                                                std::vector<cluster::member_id> todo) {
+    // uid): this node's open tasks of the old uid move to the new one, so
+    // nobody adopts them as a dead incarnation's. The gateway's membership
+    // watch switched the epoch new tasks get already, before the node took
+    // tasks again (follow_incarnation).
+    auto follow_self = [self, state, book, adopt_next](const cluster::cluster_status& st,
+                                                       std::vector<cluster::member_id> todo) {
       auto j = book->journaling();
-      if (!j || st.self.uid == j->epoch || st.self.uid == 0) {
+      if (!j || st.self.uid == state->epoch || st.self.uid == 0) {
         (*adopt_next)(std::move(todo), 0, 0);
         return;
       }
-      auto next = std::make_shared<task_journaling>(*j);
-      next->epoch = st.self.uid;
-      book->set_journaling(next);
+      const auto from = std::exchange(state->epoch, st.self.uid);
+      follow_incarnation(*book, st.self.uid);
       log(log_severity::info, gateway_log_component, "task journal follows a new incarnation",
-          {{"from", std::to_string(j->epoch)}, {"to", std::to_string(next->epoch)}});
-      self->request(j->journal, j->call_timeout, journal_adopt_atom::value, j->owner, j->epoch,
-                    j->owner, next->epoch)
+          {{"from", std::to_string(from)}, {"to", std::to_string(st.self.uid)}});
+      self->request(j->journal, j->call_timeout, journal_adopt_atom::value, j->owner, from,
+                    j->owner, st.self.uid)
         .then([adopt_next, todo](uint64_t) { (*adopt_next)(todo, 0, 0); },
               [adopt_next, todo](caf::error& err) {
                 log(log_severity::warn, gateway_log_component,
@@ -194,10 +213,12 @@ caf::actor spawn_journal_adopter(Runtime& rt, std::shared_ptr<task_book> book,
                caf::actor_cast<cluster::member_event_sink>(self));
     self->send(self, adopt_sweep_atom::value);
     return {
-      [start_sweep](cluster::member_event_atom, const cluster::member_event& ev) {
-        if (dead(ev.record.state))
+      [start_sweep, book](cluster::member_event_atom, const cluster::member_event& ev) {
+        auto j = book->journaling();
+        if (dead(ev.record.state) || (j && ev.record.id.name == j->owner))
           start_sweep();
       },
+      [start_sweep](adopt_now_atom) { start_sweep(); },
       [self, start_sweep, sweep](adopt_sweep_atom) {
         start_sweep();
         self->delayed_send(self, sweep, adopt_sweep_atom::value);

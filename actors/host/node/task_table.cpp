@@ -1,5 +1,7 @@
 #include "actors/host/node/task_table.hpp"
 
+#include <algorithm>
+
 #include "runtime/assert.hpp"
 
 namespace agentgraph {
@@ -197,6 +199,18 @@ void task_table::on_finished(const std::shared_ptr<task_entry>& entry) {
     AG_ASSERT(by_id_.size() == running_ + finished_.size());
   }
   idle_.notify_all();
+}
+
+void task_table::forget(const std::string& id) {
+  std::lock_guard lock{mutex_};
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second->status() == task_status::running)
+    return;
+  by_id_.erase(it);
+  // Bounded by kept_max_.
+  if (auto f = std::find(finished_.begin(), finished_.end(), id); f != finished_.end())
+    finished_.erase(f);
+  AG_ASSERT(by_id_.size() == running_ + finished_.size());
 }
 
 size_t task_table::in_flight() const {

@@ -130,6 +130,10 @@ class task_table {
   [[nodiscard]] std::shared_ptr<task_entry> find(const std::string& id) const;
   // Call once per task, after its entry->finish() returned true.
   void on_finished(const std::shared_ptr<task_entry>& entry);
+  // Forgets a finished entry (no-op for a running or unknown id), so the
+  // id is admitted again: for an answer that is not the task's stored one
+  // (a journal the cluster shares still runs it elsewhere).
+  void forget(const std::string& id);
 
   [[nodiscard]] size_t in_flight() const;
   [[nodiscard]] std::vector<std::shared_ptr<task_entry>> running() const;

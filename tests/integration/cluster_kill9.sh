@@ -104,7 +104,7 @@ try:
             tid = pending[0]
             code, body = http("POST", "/v1/tasks", {"agent": "workers", "input": "work " + tid,
                                                     "task_id": tid, "mode": "background"})
-            if code == 429:
+            if code in (429, 503):  # full, or briefly outside the cluster: retry later, as a client does
                 break  # the gateway is full: poll first
             check(code == 202, "task %s accepted: %s %s" % (tid, code, body)) if code != 202 else None
             pending.pop(0)

@@ -69,7 +69,7 @@ try:
             tid = pending[0]
             code, body = http("POST", "/v1/tasks", {"agent": "workers", "input": "work " + tid,
                                                     "task_id": tid, "mode": "background"})
-            if code == 429:
+            if code in (429, 503):  # full, or briefly outside the cluster: retry later, as a client does
                 break
             if code != 202:
                 check(False, "task %s accepted: %s %s" % (tid, code, body))

@@ -9,8 +9,9 @@
 // (complete keeps the first answer).
 //
 // The sweep's state lives in a shared struct the handlers capture, not in
-// a caf::stateful_actor: a lambda-spawned stateful_actor with captures kept
-// `sweeping` true from the start here (CAF 0.17.6), so no sweep ever ran.
+// a caf::stateful_actor: CAF 0.17 constructs a state from the self pointer
+// when it can, and an aggregate whose first member is a bool takes it
+// (`sweeping` began true, so no sweep ever ran).
 //
 // One sweep at a time: ask the node's status, adopt member by member, then
 // page this node's open tasks and run those its table does not have. A

@@ -30,6 +30,14 @@
 //   stats, snapshot, cleanup  go to this node's shard (stats: to the first
 //                 replica when this node holds none).
 //
+// Known limits: while a node's copy is being filled, only that node's
+// front knows it (and reads it last); another node's front may recall from
+// it and miss entries not copied yet. A store acknowledged by the old set
+// only, by a front whose view lagged, reaches the new replica by the
+// settle pass, not at once. An entry retention evicted on a replica comes
+// back if a fill copies it from one that still holds it (retention then
+// decides again).
+//
 // Why ids are 62-bit pseudo-random numbers (splitmix64 of a seed drawn per
 // front incarnation and a counter) and not (node tag, counter): every
 // replica must file an entry under the same id, and fronts on every node

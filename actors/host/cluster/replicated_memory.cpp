@@ -161,7 +161,7 @@ void fill_end(front_self self, uint64_t gen, const std::string& from, const std:
       ok ? "replica filled" : "replica fill stopped",
       {{"shard", st.args.name}, {"from", from}, {"entries", std::to_string(st.fill_added)},
        {"pass", st.settle_pass ? "settle" : "first"}, {"why", why}});
-  if (ok && !st.settle_pass)
+  if (!st.settle_pass)  // also a retry when the first pass stopped
     self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(st.args.settle),
                        replica_settle_atom::value, gen);
 }
@@ -181,8 +181,18 @@ void fill_next_source(front_self self, uint64_t gen, const replica& failed, cons
   fill_end(self, gen, failed.node, describe(err));
 }
 
+// Requests of ended fills may still be in flight; never past the watch's bound.
+bool fill_blocked(front_self self, uint64_t gen, const std::string& from) {
+  if (self->state.watch.size() < replicated_memory_calls_max)
+    return false;
+  fill_end(self, gen, from, "too many requests in flight; the next set change or settle pass retries");
+  return true;
+}
+
 void fill_import(front_self self, uint64_t gen, replica source, memory_page page) {
   auto& st = self->state;
+  if (fill_blocked(self, gen, source.node))
+    return;
   const uint64_t last = page.entries.back().id;
   const bool more = page.more;
   watched_request(
@@ -207,6 +217,8 @@ void fill_import(front_self self, uint64_t gen, replica source, memory_page page
 
 void fill_step(front_self self, uint64_t gen, replica source, uint64_t after) {
   auto& st = self->state;
+  if (fill_blocked(self, gen, source.node))
+    return;
   watched_request(
     self, st.watch, source.handle, deadline(self),
     [self, gen, source](memory_page& page) {

@@ -25,7 +25,8 @@
 //                 counted in agentgraph_memory_rereplicated_entries_total and
 //                 logged. A second pass follows after `settle`, for stores
 //                 that fronts with an older view sent to the old set only
-//                 while the first pass ran. Each node fills its own shard,
+//                 while the first pass ran (and as a retry when the first
+//                 stopped: its source and every other went away). Each node fills its own shard,
 //                 so no two nodes ever copy into the same one.
 //   stats, snapshot, cleanup  go to this node's shard (stats: to the first
 //                 replica when this node holds none).

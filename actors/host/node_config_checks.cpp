@@ -183,6 +183,14 @@ caf::error check_component_configs(const config_tree& tree, const node_config& c
     return err;
   if (auto err = check_placements(tree, "memory", cfg.memories, clustered))
     return err;
+  // Copies live on other nodes; a lone node has none to keep them on.
+  for (const auto& m : cfg.memories)
+    if (m.replicas > 1 && !clustered) {
+      const auto& sec = *tree.find("memory." + m.name);
+      return config_error(errc::invalid_argument, sec.origin_of("replicas"), sec.name, "replicas",
+                          std::to_string(m.replicas) + " copies need a [cluster] section; "
+                          "without one the shard has one copy, on this node");
+    }
   if (cfg.cluster)
     return check_cluster(*tree.find("cluster"), *cfg.cluster);
   return caf::none;

@@ -2,6 +2,7 @@
 
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
+#include "actors/memory/memory_replica_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/workflow/workflow_types.hpp"
 #include "actors/tool/tool_interface.hpp"
@@ -44,6 +45,8 @@ void register_memory_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<memory_hit>("agentgraph::memory_hit");
   cfg.add_message_type<memory_stats>("agentgraph::memory_stats");
   cfg.add_message_type<memory_actor>("agentgraph::memory_actor");
+  cfg.add_message_type<memory_page>("agentgraph::memory_page");
+  cfg.add_message_type<memory_replica_actor>("agentgraph::memory_replica_actor");
 }
 
 void register_supervision_types(caf::actor_system_config& cfg) {

@@ -122,14 +122,25 @@ std::vector<runtime_component> Runtime::components() const {
     if (const auto* t = tables_->tools.find(name); t && t->handle.ref())
       out.push_back({"tool", name, t->handle.ref(), tool_ifs, remote("tool", name),
                      placement("tool", name)});
-  for (const auto& m : tables_->memories)
-    out.push_back({"memory", m.name, m.handle, memory_ifs, remote("memory", m.name),
-                   placement("memory", m.name)});
+  const auto replica_ifs = types(sys.message_types<memory_replica_actor>());
+  for (const auto& m : tables_->memories) {
+    // A replicated shard is offered as this node's copy, which the other
+    // nodes' fronts call with the replica messages.
+    if (const auto* copy = tables_->replica_shards.find(m.name))
+      out.push_back({"memory", m.name, *copy, replica_ifs, false, "any"});
+    else
+      out.push_back({"memory", m.name, m.handle, memory_ifs, remote("memory", m.name),
+                     placement("memory", m.name)});
+  }
   return out;
 }
 
 std::shared_ptr<group_instances> Runtime::instances() const {
   return tables_->instances;
+}
+
+std::shared_ptr<replica_table> Runtime::replicas() const {
+  return tables_->replicas;
 }
 
 bool Runtime::remote(const std::string& kind, const std::string& name) const {

@@ -74,11 +74,13 @@ void apply_scheduler_settings(const scheduler_settings& s, uint32_t threads,
 class runtime_builder;
 class supervised_ref_base;
 class group_instances;
+class replica_table;
 
 // One agent, group, tool or memory shard of a Runtime as the cluster
 // directory sees it (actors/host/cluster/cluster_directory.hpp).
 struct runtime_component {
   std::string kind;  // "agent" | "group" | "tool" | "memory"
+  // (for a replicated memory shard: this node's copy, not the front)
   std::string name;
   std::shared_ptr<supervised_ref_base> ref;
   std::vector<std::string> ifs;  // message_types() of its typed interface, sorted
@@ -124,6 +126,11 @@ class Runtime {
   // route over (actors/agent/group_instances.hpp); the cluster directory
   // glue fills it. Empty outside a cluster.
   [[nodiscard]] std::shared_ptr<group_instances> instances() const;
+  // The copies of replicated memory shards other nodes offer, which this
+  // runtime's fronts store to and recall from
+  // (actors/host/cluster/replica_table.hpp); the cluster directory glue
+  // fills it. Empty outside a cluster.
+  [[nodiscard]] std::shared_ptr<replica_table> replicas() const;
 
   // How long a caller waits for a task on `agent`: every model call and
   // tool round may take the agent's request_timeout.

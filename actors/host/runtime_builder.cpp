@@ -4,6 +4,7 @@
 #include "actors/host/runtime_builder.hpp"
 
 #include "actors/host/cluster/cluster_host.hpp"
+#include "actors/host/cluster/replicated_memory.hpp"
 #include "actors/host/runtime_tables.hpp"
 
 #include <algorithm>
@@ -222,10 +223,41 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
                                       [cfg, reg = opts.metrics](caf::actor_system& sys) {
                                         return spawn_memory_shard(sys, cfg, {}, reg);
                                       });
+  if (h && cfg.replicas > 1)
+    return add_replicated_front(cfg, *h);
   record("memory", tables.memories, cfg.name, h);
   if (!h)
     return std::move(h.error());
   return (*h)->get();
+}
+
+caf::expected<memory_actor> runtime_builder::add_replicated_front(
+  const memory_config& cfg, const supervised_ref_ptr<memory_actor>& copy) {
+  auto& tables = *rt_.tables_;
+  replicated_memory_args args;
+  args.name = cfg.name;
+  args.replicas = cfg.replicas;
+  args.local = copy;
+  args.table = tables.replicas;
+  args.now_ms = system_unix_ms;
+  args.metrics = rt_.opts_.metrics;
+  auto front = supervise_in<memory_actor>(
+    rt_.system(), tables.memory_group, "memory." + cfg.name + ".front",
+    [args](caf::actor_system& sys) -> caf::expected<memory_actor> {
+      auto h = spawn_replicated_memory(sys, args);
+      if (!h)
+        return std::move(h.error());
+      return memory_actor{*h};
+    });
+  if (!front) {
+    caf::anon_send_exit(copy->get(), caf::exit_reason::user_shutdown);
+    log_added("memory", cfg.name, front);
+    return std::move(front.error());
+  }
+  const bool added = tables.replica_shards.add(cfg.name, copy);
+  AG_ASSERT(added, "the name was checked free before the spawn");
+  record("memory", tables.memories, cfg.name, front);
+  return (*front)->get();
 }
 
 caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {

@@ -19,6 +19,7 @@
 #include "actors/workflow/state_reducer.hpp"
 #include "actors/workflow/workflow_graph.hpp"
 #include "runtime/checkpoint/checkpoint_store.hpp"
+#include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
 
@@ -73,6 +74,11 @@ class runtime_builder {
   // Agents and agent tools of `cfg` in cfg.build_order, so each comes
   // after what it depends on.
   caf::error add_agents_in_order(const node_config& cfg);
+  // The front of a shard with replicas > 1 (replicated_memory.hpp) over
+  // this node's copy `copy`, which add_memory spawned; the front is what
+  // the shard's name resolves to.
+  [[nodiscard]] caf::expected<memory_actor> add_replicated_front(
+    const memory_config& cfg, const supervised_ref_ptr<memory_actor>& copy);
   // The shared HTTP client of HTTP providers, made with the first one.
   [[nodiscard]] std::shared_ptr<net::http_client> http_client();
 

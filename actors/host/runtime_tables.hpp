@@ -18,6 +18,7 @@
 
 #include "actors/agent/agent_config.hpp"
 #include "actors/agent/group_instances.hpp"
+#include "actors/host/cluster/replica_table.hpp"
 #include "actors/host/task_gate.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
@@ -171,7 +172,14 @@ struct Runtime::component_tables {
   // thread is joined on the thread that destroys the Runtime.
   cache::cache_tiers cache;
   std::map<std::string, std::shared_ptr<const workflow_graph>> workflows;  // [workflow.<name>]
+  // Shards by name; for a replicated one ([memory.x] replicas > 1) its
+  // front (replicated_memory.hpp), which agents and callers use.
   runtime_detail::named_table<supervised_ref_ptr<memory_actor>> memories;
+  // This node's copy of each replicated shard: what the cluster directory
+  // offers under the shard's name, and what the front stores into.
+  runtime_detail::named_table<supervised_ref_ptr<memory_actor>> replica_shards;
+  // The copies other nodes offer, for the fronts (the directory glue fills it).
+  std::shared_ptr<replica_table> replicas = std::make_shared<replica_table>();
   tool_registry tools;
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
   // Agents and agent groups (addressed alike), with their task deadlines.

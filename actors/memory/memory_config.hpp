@@ -66,6 +66,12 @@ struct memory_config {
   // Node of a cluster that builds the shard: "any" (every node) or a
   // [cluster] node_id (actors/host/placement.hpp).
   std::string placement = "any";
+  // Copies of the shard in a cluster (net/cluster/DESIGN.md §8.7): 1 = one
+  // shard per node that builds it, as alone. R > 1 (needs [cluster] and
+  // placement any): the R live nodes that rendezvous hashing of the shard's
+  // name picks among those offering it hold every entry, behind the
+  // replicated_memory front (replicated_memory.hpp).
+  uint32_t replicas = 1;
 };
 
 }  // namespace agentgraph

@@ -1,5 +1,6 @@
 #include "actors/memory/memory_config_keys.hpp"
 
+#include "actors/memory/memory_store.hpp"
 #include "actors/placement_key.hpp"
 
 namespace agentgraph {
@@ -83,6 +84,13 @@ const std::vector<field<memory_config>>& memory_fields() {
                         "durability", {"commit"}),
              &S::commit_waiting_max),
         bind(placement_key(d.placement), &S::placement),
+        bind(uint_key("replicas", d.replicas, 1, memory_replicas_max,
+                      "Copies of this shard in a cluster: 1 = each node that builds it has "
+                      "its own; R > 1 = every entry is stored on the R live nodes that "
+                      "consistent hashing of the shard's name picks, recalled from any of "
+                      "them, and copied to a new one when one goes down. R > 1 needs a "
+                      "[cluster] section and placement = any."),
+             &S::replicas),
     };
   }();
   return fields;

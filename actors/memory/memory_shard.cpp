@@ -14,13 +14,54 @@ namespace agentgraph {
 
 namespace memory_shard_detail {
 
-using shard_pointer = memory_actor::stateful_pointer<memory_shard_state>;
+using shard_pointer = memory_replica_actor::stateful_pointer<memory_shard_state>;
 using snapshot_done = std::function<void(caf::expected<uint64_t>)>;
 
 // Publishes the size of the shard after its entries changed.
 void note_entries(memory_shard_state& st) {
   metrics::set(st.metrics.entries, static_cast<double>(st.store->size()));
   metrics::set(st.metrics.bytes, static_cast<double>(st.store->bytes()));  // O(1)
+}
+
+caf::expected<std::pair<uint64_t, bool>> store_or_place(memory_shard_state& st, memory_entry e,
+                                                        bool placed) {
+  if (placed)
+    return st.store->place(std::move(e), st.now_ms());
+  auto id = st.store->store(std::move(e), st.now_ms());
+  if (!id)
+    return std::move(id.error());
+  return std::pair{*id, true};
+}
+
+// store_atom and replica_store_atom without commit durability.
+caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e, bool placed) {
+  auto& s = self->state;
+  if (s.commit)
+    return memory_commit_detail::on_store(self, e, placed);
+  auto id = store_or_place(s, std::move(e), placed);
+  if (!id) {
+    s.metrics.stores.failed(id.error());
+    return std::move(id.error());
+  }
+  s.metrics.stores.ok();
+  if (id->second) {
+    ++s.mutation_seq;
+    note_entries(s);
+  }
+  return id->first;
+}
+
+// A page from a peer: checked whole by the store, then added.
+caf::result<uint64_t> on_import(shard_pointer self, const memory_page& page) {
+  auto& s = self->state;
+  auto added = s.store->import_page(page, s.now_ms());
+  if (!added || *added == 0)
+    return added;
+  ++s.mutation_seq;
+  note_entries(s);
+  if (s.commit)
+    memory_commit_detail::on_changed(self);
+  return added;
 }
 
 memory_snapshot_writer::behavior_type writer(memory_snapshot_writer::pointer, std::string path) {
@@ -153,7 +194,7 @@ int64_t system_unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_shard_state> self,
+memory_replica_actor::behavior_type memory_shard(memory_replica_actor::stateful_pointer<memory_shard_state> self,
                                          std::shared_ptr<memory_store> store,
                                          std::function<int64_t()> now_ms,
                                          std::shared_ptr<metrics::registry> registry) {
@@ -171,20 +212,12 @@ memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_s
     st.writer = self->spawn<caf::detached + caf::linked>(d::writer, cfg.snapshot_path);
   self->delayed_send(self, d::tick_interval(cfg), cleanup_atom::value);
   return {
-    [self](store_atom, memory_entry& e) -> caf::result<uint64_t> {
-      auto& s = self->state;
-      if (s.commit)
-        return memory_commit_detail::on_store(self, e);
-      auto id = s.store->store(std::move(e), s.now_ms());
-      if (id) {
-        ++s.mutation_seq;
-        s.metrics.stores.ok();
-        d::note_entries(s);
-      } else {
-        s.metrics.stores.failed(id.error());
-      }
-      return id;
+    [self](store_atom, memory_entry& e) { return d::on_store(self, e, false); },
+    [self](replica_store_atom, memory_entry& e) { return d::on_store(self, e, true); },
+    [self](memory_export_atom, uint64_t after_id, uint32_t limit) -> caf::result<memory_page> {
+      return self->state.store->export_page(after_id, limit);
     },
+    [self](memory_import_atom, const memory_page& page) { return d::on_import(self, page); },
     [self](recall_atom, const std::string& query, uint32_t k) {
       return d::on_recall(self, query, k);
     },

@@ -37,6 +37,7 @@
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/memory/memory_metrics.hpp"
+#include "actors/memory/memory_replica_interface.hpp"
 #include "actors/memory/memory_store.hpp"
 
 namespace agentgraph {
@@ -126,7 +127,8 @@ struct memory_shard_state {
   std::optional<memory_commit_state> commit;
 };
 
-memory_actor::behavior_type memory_shard(memory_actor::stateful_pointer<memory_shard_state> self,
+// Serves memory_replica_actor (memory_actor and a replica's messages).
+memory_replica_actor::behavior_type memory_shard(memory_replica_actor::stateful_pointer<memory_shard_state> self,
                                          std::shared_ptr<memory_store> store,
                                          std::function<int64_t()> now_ms,
                                          std::shared_ptr<metrics::registry> registry);

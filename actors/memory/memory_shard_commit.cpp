@@ -211,7 +211,7 @@ void start(shard_pointer self, const std::string& path) {
   st.store->track_changes(true);
 }
 
-caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e) {
+caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e, bool placed) {
   auto& st = self->state;
   auto& c = *st.commit;
   const auto& cfg = st.store->config();
@@ -222,16 +222,20 @@ caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e) {
     st.metrics.stores.failed(err);
     return err;
   }
-  auto id = st.store->store(std::move(e), st.now_ms());
+  auto id = memory_shard_detail::store_or_place(st, std::move(e), placed);
   if (!id) {
     st.metrics.stores.failed(id.error());
     return std::move(id.error());
+  }
+  if (!id->second) {  // placed, and held already: nothing to commit
+    st.metrics.stores.ok();
+    return id->first;
   }
   ++st.mutation_seq;
   memory_shard_detail::note_entries(st);
   collect(st);
   auto rp = self->make_response_promise<uint64_t>();
-  c.waiting.push_back({*id, rp});
+  c.waiting.push_back({id->first, rp});
   AG_ASSERT(c.waiting.size() + c.committing.size() <= cfg.commit_waiting_max);
   schedule(self);
   return rp;

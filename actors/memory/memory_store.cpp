@@ -65,6 +65,15 @@ caf::error validate_limits(const memory_config& cfg) {
   if (cfg.commit_waiting_max < 1 || cfg.commit_waiting_max > memory_commit_waiting_max_limit)
     return bad(cfg, "commit_waiting_max",
                "must be in [1, " + std::to_string(memory_commit_waiting_max_limit) + "]");
+  if (cfg.replicas < 1 || cfg.replicas > memory_replicas_max)
+    return bad(cfg, "replicas", "must be in [1, " + std::to_string(memory_replicas_max) + "]");
+  // A replica set is chosen among the nodes that build the shard; a pin
+  // to one node leaves one candidate, so R > 1 could never be met.
+  if (cfg.replicas > 1 && cfg.placement != "any")
+    return bad(cfg, "replicas", std::to_string(cfg.replicas)
+                                  + " copies need placement = any (the replicas are chosen "
+                                    "among the nodes that build the shard), not '"
+                                  + cfg.placement + "'");
   return caf::none;
 }
 

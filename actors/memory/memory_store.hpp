@@ -19,6 +19,7 @@
 #include "actors/memory/hashing_embedder.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
+#include "actors/memory/memory_replica_interface.hpp"
 #include "actors/memory/retention_index.hpp"
 #include "actors/memory/vector_index.hpp"
 
@@ -43,6 +44,9 @@ constexpr std::chrono::milliseconds memory_timer_interval_min{100};
 constexpr std::chrono::milliseconds memory_commit_window_max{1'000};
 constexpr uint32_t memory_commit_batch_max_limit = 100'000;
 constexpr uint32_t memory_commit_waiting_max_limit = 1'000'000;
+// Upper bound of `replicas`: every store goes to each replica, so R is a
+// cost per store; 16 copies is far past any durability need.
+constexpr uint32_t memory_replicas_max = 16;
 
 // Checks every key of `cfg`. Errors: invalid_argument (unsupported for a
 // non-hash embedding_model), naming the key as "memory.<name>.<key>".
@@ -69,6 +73,26 @@ class memory_store {
   // then applies retention (which may evict the new entry itself, e.g. under
   // the importance policy). Errors: like validate_new_entry.
   [[nodiscard]] caf::expected<uint64_t> store(memory_entry e, int64_t now_ms);
+
+  // A replica's store (replica_store_atom): the id and created_ms come
+  // with the entry. An id held already changes nothing and returns
+  // {id, false}; else the entry is added as by store (retention included;
+  // next_id moves past it) and {id, true} returned. Errors: like
+  // validate_new_entry, and invalid_argument for id 0 or at or above
+  // memory_replica_id_limit, or created_ms 0. (memory_store_replica.cpp)
+  [[nodiscard]] caf::expected<std::pair<uint64_t, bool>> place(memory_entry e, int64_t now_ms);
+
+  // Entries after `after_id` in id order: at most `limit`, within
+  // memory_page_bytes_max (always one, whatever its size). Errors:
+  // invalid_argument (limit 0 or above memory_page_entries_max).
+  [[nodiscard]] caf::expected<memory_page> export_page(uint64_t after_id, uint32_t limit) const;
+
+  // Adds what the page holds and the store does not (by id), then applies
+  // retention at now_ms; returns how many were added. A page from a peer
+  // is checked whole first: at most memory_page_entries_max entries and
+  // memory_page_bytes_max bytes, ids unique and as place() takes them,
+  // every entry valid. Errors: invalid_argument, nothing added.
+  [[nodiscard]] caf::expected<uint64_t> import_page(const memory_page& page, int64_t now_ms);
 
   // At most k entries scored >= the similarity threshold, best first. Each
   // hit's entry is recorded as accessed (last_access_ms = now_ms,

@@ -219,6 +219,8 @@ std::vector<row> all_keys() {
        [](C c) { CHECK(named(c.memories, "m2").retention == retention_policy::importance); }},
       {"memory.m2", "importance_half_life", "2h",
        [](C c) { CHECK(named(c.memories, "m2").importance_half_life == 7200s); }},
+      // Copies in a cluster: the [cluster] rows below; m1 is pinned (one copy).
+      {"memory.m2", "replicas", "3", [](C c) { CHECK(named(c.memories, "m2").replicas == 3); }},
       {"agent.planner", "role", "coding", [=](C c) { CHECK(agent(c).role == agent_role::coding); }},
       {"agent.planner", "system_prompt", "You plan. # kept: comments are full-line only",
        [=](C c) {

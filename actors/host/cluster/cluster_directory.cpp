@@ -13,6 +13,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/agent/group_instances.hpp"
+#include "actors/host/cluster/replica_table.hpp"
+#include "actors/memory/memory_replica_interface.hpp"
 #include "runtime/actor_timer.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/call_watch.hpp"
@@ -49,6 +51,9 @@ struct feeder_state {
   // Agents pinned to one node: only that node's instance is routed to.
   std::map<std::string, std::string> agent_pins;
   caf::timespan poll{};  // how often node loads are read into `instances`
+  // Copies of replicated shards other nodes offer, for the fronts.
+  std::shared_ptr<replica_table> replicas;
+  std::vector<std::string> replica_ifs;
 };
 
 using feeder_self = feeder_actor::stateful_pointer<feeder_state>;
@@ -106,6 +111,7 @@ void forget_member(feeder_self self, const cluster::member_id& m, const std::str
   for (auto& [k, slot] : st.slots)
     if (slot.offers.erase(m) > 0)
       settle(slot, k.first, k.second, to_string(m) + " " + why);
+  st.replicas->drop_node(m.name, m.uid);
   for (auto it = st.instance_uids.begin(); it != st.instance_uids.end();) {
     if (it->first.second == m.name && it->second == m.uid) {
       st.instances->drop(it->first.first, m.name);
@@ -132,8 +138,27 @@ void poll_loads(feeder_self self) {
   run_at(self, self->clock().now() + st.poll, [self] { poll_loads(self); });
 }
 
+// Another node's copy of a replicated shard comes and goes in the fronts'
+// table (an offer with another interface is not used, as for refs).
+void track_replica(feeder_self self, const cluster::dir_event& e) {
+  auto& st = self->state;
+  if (e.entry.kind != "memory" || !st.replicas->watched(e.entry.name))
+    return;
+  if (e.present && e.entry.ifs == st.replica_ifs) {
+    st.replicas->put(e.entry.name, e.owner.name, e.owner.uid, e.entry.handle);
+    return;
+  }
+  if (e.present)
+    log(log_severity::warn, "cluster",
+        "a node offers a replicated memory shard with another interface (another agentgraph "
+        "build, or replicas = 1 there?); not used",
+        {{"name", e.entry.name}, {"node", to_string(e.owner)}});
+  st.replicas->drop(e.entry.name, e.owner.name, e.owner.uid);
+}
+
 void on_dir_event(feeder_self self, cluster::dir_event& e) {
   track_instance(self, e);
+  track_replica(self, e);
   auto it = self->state.slots.find({e.entry.kind, e.entry.name});
   if (it == self->state.slots.end())
     return;  // not placed elsewhere in our config: ours, or unknown here
@@ -163,7 +188,8 @@ void on_dir_event(feeder_self self, cluster::dir_event& e) {
 feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
                                    std::vector<runtime_component> remote,
                                    std::map<std::string, std::string> agent_pins,
-                                   std::shared_ptr<group_instances> instances, caf::timespan poll) {
+                                   std::shared_ptr<group_instances> instances,
+                                   std::shared_ptr<replica_table> replicas, caf::timespan poll) {
   auto& st = self->state;
   for (auto& c : remote)
     st.slots[{c.kind, c.name}] =
@@ -174,6 +200,9 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
   st.instances = std::move(instances);
   const auto ifs = self->system().message_types<agent_actor>();
   st.agent_ifs.assign(ifs.begin(), ifs.end());
+  st.replicas = std::move(replicas);
+  const auto rifs = self->system().message_types<memory_replica_actor>();
+  st.replica_ifs.assign(rifs.begin(), rifs.end());
   st.poll = poll;
   poll_loads(self);
   // The glue lives as long as the node actor; without it nothing tells
@@ -188,6 +217,7 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
     for (const auto& [k, uid] : st.instance_uids)
       st.instances->drop(k.first, k.second);
     st.instance_uids.clear();
+    st.replicas->clear();
     self->quit();
   });
   self->send(node, cluster::dir_sub_atom::value, caf::actor_cast<cluster::directory_sink>(self));
@@ -233,8 +263,11 @@ caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node
   for (const auto& c : rt.components())
     if (c.kind == "agent" && c.placement != "any")
       agent_pins[c.name] = c.placement;
-  auto glue =
-    rt.system().spawn(feeder, node, std::move(remote), std::move(agent_pins), instances, load_poll);
+  // The fronts of replicated shards now know this node by its member name,
+  // as the other nodes' fronts do when they rank the replicas.
+  rt.replicas()->set_self(status->self.name);
+  auto glue = rt.system().spawn(feeder, node, std::move(remote), std::move(agent_pins), instances,
+                                rt.replicas(), load_poll);
   // Each local component is offered now and after every restart, through
   // its ref's observer (called under the ref's lock, so the puts and drops
   // reach the node actor in the order of the changes).

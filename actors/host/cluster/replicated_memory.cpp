@@ -1,0 +1,471 @@
+#include "actors/host/cluster/replicated_memory.hpp"
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/agent/agent_group.hpp"
+#include "actors/memory/memory_store.hpp"
+#include "runtime/assert.hpp"
+#include "runtime/call_watch.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics/series_ref.hpp"
+
+namespace agentgraph {
+
+namespace replicated_memory_detail {
+
+struct replica {
+  std::string node;
+  memory_replica_actor handle;
+  bool local = false;
+};
+
+struct front_state {
+  static inline const char* name = "replicated_memory";
+  replicated_memory_args args;
+  call_watch watch{replicated_memory_calls_max};
+  std::vector<replica> set;  // the replica set, in rendezvous order
+  caf::actor local_seen;     // the local shard the set was computed with
+  uint64_t seed = 0;
+  uint64_t counter = 0;
+  // The fill of this node's shard: generation (a newer fill or a set
+  // change ends an older one), whether one runs, its source and cursor.
+  uint64_t fill_gen = 0;
+  bool filling = false;
+  bool settle_pass = false;  // the running pass is the settle pass
+  std::set<std::string> fill_tried;  // sources that failed this pass
+  uint64_t fill_added = 0;
+  metrics::counter* rereplicated = nullptr;
+  metrics::gauge* replicas = nullptr;
+};
+
+using front_self = replicated_memory_actor::stateful_pointer<front_state>;
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::string subject(const front_state& st, const replica& r) {
+  return "memory '" + st.args.name + "' replica on " + (r.node.empty() ? "this node" : r.node);
+}
+
+bool is_unavailable(const caf::error& err) {
+  return errc_of(err) == errc::unavailable;
+}
+
+caf::error none_live(const front_state& st) {
+  return make_error(errc::unavailable, "memory '" + st.args.name + "': no live replica");
+}
+
+// One slot stays free for the fill's one request.
+bool room(const front_state& st, size_t calls) {
+  return st.watch.size() + calls < replicated_memory_calls_max;
+}
+
+caf::error too_busy(const front_state& st) {
+  return make_error(errc::overloaded, "memory '" + st.args.name + "': "
+                                        + std::to_string(replicated_memory_calls_max)
+                                        + " requests to replicas already in flight");
+}
+
+call_watch::clock::time_point deadline(front_self self) {
+  return self->clock().now() + self->state.args.call_timeout;
+}
+
+memory_replica_actor local_shard(const front_state& st) {
+  return caf::actor_cast<memory_replica_actor>(st.args.local.get());
+}
+
+// This node's shard and every offer of another node.
+std::vector<replica> candidates(const front_state& st) {
+  std::vector<replica> out;
+  const auto self_name = st.args.table->self();
+  if (auto local = local_shard(st))
+    out.push_back({self_name, local, true});
+  for (auto& o : st.args.table->offers(st.args.name))
+    if (o.node != self_name)
+      out.push_back({o.node, caf::actor_cast<memory_replica_actor>(o.handle), false});
+  return out;
+}
+
+// The R candidates rendezvous hashing of the shard's name ranks highest.
+std::vector<replica> pick_set(const front_state& st, const std::vector<replica>& cands) {
+  std::vector<std::string> keys;
+  keys.reserve(cands.size());
+  for (const auto& c : cands)
+    keys.push_back(c.node);
+  std::vector<bool> tried(cands.size(), false);
+  std::vector<replica> out;
+  while (out.size() < st.args.replicas) {
+    const int i = rendezvous_pick(st.args.name, keys, tried);
+    if (i < 0)
+      break;
+    tried[static_cast<size_t>(i)] = true;
+    out.push_back(cands[static_cast<size_t>(i)]);
+  }
+  return out;
+}
+
+bool same_set(const std::vector<replica>& a, const std::vector<replica>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const replica& x, const replica& y) {
+    return x.node == y.node && x.handle == y.handle;
+  });
+}
+
+std::string nodes_of(const std::vector<replica>& set) {
+  std::string out;
+  for (const auto& r : set)
+    out += (out.empty() ? "" : ",") + (r.node.empty() ? std::string{"(this node)"} : r.node);
+  return out;
+}
+
+// A member of the set to copy from, not this node's and not failed in this
+// pass: one that was in `before` first (it holds what was stored).
+std::optional<replica> pick_source(const front_state& st, const std::vector<replica>& before) {
+  std::optional<replica> any;
+  for (const auto& r : st.set) {
+    if (r.local || st.fill_tried.count(r.node) != 0)
+      continue;
+    const bool survivor = std::any_of(before.begin(), before.end(), [&](const replica& b) {
+      return !b.local && b.node == r.node;
+    });
+    if (survivor)
+      return r;
+    if (!any)
+      any = r;
+  }
+  return any;
+}
+
+void fill_step(front_self self, uint64_t gen, replica source, uint64_t after);
+
+void fill_end(front_self self, uint64_t gen, const std::string& from, const std::string& why) {
+  auto& st = self->state;
+  if (gen != st.fill_gen)
+    return;
+  st.filling = false;
+  const bool ok = why.empty();
+  log(ok ? log_severity::info : log_severity::warn, "memory",
+      ok ? "replica filled" : "replica fill stopped",
+      {{"shard", st.args.name}, {"from", from}, {"entries", std::to_string(st.fill_added)},
+       {"pass", st.settle_pass ? "settle" : "first"}, {"why", why}});
+  if (!st.settle_pass)  // also a retry when the first pass stopped
+    self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(st.args.settle),
+                       replica_settle_atom::value, gen);
+}
+
+// The source failed: the next member of the set starts over (ids below the
+// cursor may be missing on the failed one's successor too).
+void fill_next_source(front_self self, uint64_t gen, const replica& failed, const caf::error& err) {
+  auto& st = self->state;
+  st.fill_tried.insert(failed.node);
+  if (auto next = pick_source(st, {})) {
+    log(log_severity::warn, "memory", "replica fill source failed; next source",
+        {{"shard", st.args.name}, {"failed", failed.node}, {"next", next->node},
+         {"error", describe(err)}});
+    fill_step(self, gen, *next, 0);
+    return;
+  }
+  fill_end(self, gen, failed.node, describe(err));
+}
+
+// Requests of ended fills may still be in flight; never past the watch's bound.
+bool fill_blocked(front_self self, uint64_t gen, const std::string& from) {
+  if (self->state.watch.size() < replicated_memory_calls_max)
+    return false;
+  fill_end(self, gen, from, "too many requests in flight; the next set change or settle pass retries");
+  return true;
+}
+
+void fill_import(front_self self, uint64_t gen, replica source, memory_page page) {
+  auto& st = self->state;
+  if (fill_blocked(self, gen, source.node))
+    return;
+  const uint64_t last = page.entries.back().id;
+  const bool more = page.more;
+  watched_request(
+    self, st.watch, local_shard(st), deadline(self),
+    [self, gen, source, last, more](uint64_t added) {
+      auto& s = self->state;
+      if (gen != s.fill_gen)
+        return;
+      s.fill_added += added;
+      metrics::inc(s.rereplicated, added);
+      if (more)
+        fill_step(self, gen, source, last);
+      else
+        fill_end(self, gen, source.node, {});
+    },
+    [self, gen, source](caf::error& err) {
+      fill_end(self, gen, source.node,
+               describe(from_request_error(err, "this node's memory shard")));
+    },
+    memory_import_atom::value, std::move(page));
+}
+
+void fill_step(front_self self, uint64_t gen, replica source, uint64_t after) {
+  auto& st = self->state;
+  if (fill_blocked(self, gen, source.node))
+    return;
+  watched_request(
+    self, st.watch, source.handle, deadline(self),
+    [self, gen, source](memory_page& page) {
+      if (gen != self->state.fill_gen)
+        return;
+      if (page.entries.empty())
+        fill_end(self, gen, source.node, {});
+      else
+        fill_import(self, gen, source, std::move(page));
+    },
+    [self, gen, source](caf::error& err) {
+      if (gen == self->state.fill_gen)
+        fill_next_source(self, gen, source, from_request_error(err, subject(self->state, source)));
+    },
+    memory_export_atom::value, after, replica_fill_page);
+}
+
+// Fills this node's shard from another member of the set (idempotent: what
+// it holds already stays as it is).
+void start_fill(front_self self, const std::vector<replica>& before, bool settle) {
+  auto& st = self->state;
+  ++st.fill_gen;
+  st.filling = false;
+  st.settle_pass = settle;
+  st.fill_tried.clear();
+  st.fill_added = 0;
+  auto source = pick_source(st, before);
+  if (!source || !local_shard(st))
+    return;
+  st.filling = true;
+  fill_step(self, st.fill_gen, *source, 0);
+}
+
+bool holds_local(const std::vector<replica>& set) {
+  return std::any_of(set.begin(), set.end(), [](const replica& r) { return r.local; });
+}
+
+// Recomputes the set from the table and the local shard; when it changed
+// and this node is in it, fills this node's shard.
+void refresh(front_self self) {
+  auto& st = self->state;
+  st.local_seen = caf::actor_cast<caf::actor>(st.args.local.get());
+  auto next = pick_set(st, candidates(st));
+  if (same_set(next, st.set))
+    return;
+  auto before = std::exchange(st.set, std::move(next));
+  metrics::set(st.replicas, static_cast<double>(st.set.size()));
+  log(log_severity::info, "memory", "replica set",
+      {{"shard", st.args.name}, {"replicas", nodes_of(st.set)}, {"was", nodes_of(before)}});
+  if (holds_local(st.set) && st.set.size() > 1) {
+    start_fill(self, before, false);
+  } else {
+    ++st.fill_gen;  // a fill running for a set without this node ends
+    st.filling = false;
+  }
+}
+
+// Requests notice a restarted local shard before the table's next change.
+void refresh_if_local_moved(front_self self) {
+  if (caf::actor_cast<caf::actor>(self->state.args.local.get()) != self->state.local_seen)
+    refresh(self);
+}
+
+caf::result<uint64_t> on_store(front_self self, memory_entry& e) {
+  auto& st = self->state;
+  if (e.id != 0)
+    return make_error(errc::invalid_argument, "memory entry: id is assigned by the shard; send 0");
+  if (auto err = validate_new_entry(e))
+    return err;
+  refresh_if_local_moved(self);
+  if (st.set.empty())
+    return none_live(st);
+  if (!room(st, st.set.size()))
+    return too_busy(st);
+  e.id = replica_entry_id(st.seed, ++st.counter);
+  if (e.created_ms == 0)
+    e.created_ms = st.args.now_ms();
+  struct tally {
+    size_t waiting = 0;
+    size_t stored = 0;
+    caf::error failed;  // the first error other than unavailable
+    caf::error down;    // the first unavailable
+  };
+  auto t = std::make_shared<tally>();
+  t->waiting = st.set.size();
+  auto rp = self->make_response_promise<uint64_t>();
+  const uint64_t id = e.id;
+  auto answered = [self, t, rp, id]() mutable {
+    AG_ASSERT(t->waiting > 0);
+    if (--t->waiting > 0)
+      return;
+    if (t->failed)
+      rp.deliver(t->failed);
+    else if (t->stored > 0)
+      rp.deliver(id);
+    else
+      rp.deliver(t->down ? t->down : none_live(self->state));
+  };
+  const auto when = deadline(self);
+  for (const auto& r : st.set)
+    watched_request(
+      self, st.watch, r.handle, when,
+      [t, answered](uint64_t) mutable {
+        ++t->stored;
+        answered();
+      },
+      [t, answered, who = subject(st, r)](caf::error& err) mutable {
+        auto mapped = from_request_error(err, who);
+        auto& slot = is_unavailable(mapped) ? t->down : t->failed;
+        if (!slot)
+          slot = std::move(mapped);
+        answered();
+      },
+      replica_store_atom::value, e);
+  return rp;
+}
+
+using hits_promise = caf::typed_response_promise<std::vector<memory_hit>>;
+
+void recall_from(front_self self, std::shared_ptr<const std::vector<replica>> order, size_t i,
+                 std::string query, uint32_t k, hits_promise rp) {
+  auto& st = self->state;
+  const auto& r = (*order)[i];
+  watched_request(
+    self, st.watch, r.handle, deadline(self),
+    [rp](std::vector<memory_hit>& hits) mutable { rp.deliver(std::move(hits)); },
+    [self, order, i, query, k, rp, who = subject(st, r)](caf::error& err) mutable {
+      auto mapped = from_request_error(err, who);
+      if (is_unavailable(mapped) && i + 1 < order->size() && room(self->state, 1))
+        recall_from(self, order, i + 1, std::move(query), k, std::move(rp));
+      else
+        rp.deliver(std::move(mapped));
+    },
+    recall_atom::value, query, k);
+}
+
+caf::result<std::vector<memory_hit>> on_recall(front_self self, const std::string& query,
+                                               uint32_t k) {
+  auto& st = self->state;
+  refresh_if_local_moved(self);
+  if (st.set.empty())
+    return none_live(st);
+  if (!room(st, 1))
+    return too_busy(st);
+  // This node's copy first, unless it is being filled (then last).
+  auto order = std::make_shared<std::vector<replica>>(st.set);
+  std::stable_partition(order->begin(), order->end(),
+                        [&st](const replica& r) { return r.local != st.filling; });
+  auto rp = self->make_response_promise<std::vector<memory_hit>>();
+  recall_from(self, std::move(order), 0, query, k, rp);
+  return rp;
+}
+
+}  // namespace replicated_memory_detail
+
+uint64_t replica_entry_id(uint64_t seed, uint64_t counter) {
+  using replicated_memory_detail::splitmix64;
+  for (uint64_t salt = 0;; ++salt) {
+    const uint64_t id = splitmix64(seed ^ splitmix64(counter + salt * 0x632be59bd9b4e019ull))
+                        & (memory_replica_id_limit - 1);
+    if (id != 0)
+      return id;
+  }
+}
+
+namespace {
+
+replicated_memory_actor::behavior_type front(replicated_memory_detail::front_self self,
+                                             replicated_memory_args args) {
+  namespace d = replicated_memory_detail;
+  auto& st = self->state;
+  st.seed = args.seed;
+  auto* reg = args.metrics.get();
+  st.rereplicated = metrics::counter_of(
+    reg, "agentgraph_memory_rereplicated_entries_total",
+    "Entries copied into this node's copy of a replicated shard from another replica.",
+    {"shard"}, {args.name});
+  st.replicas = metrics::gauge_of(reg, "agentgraph_memory_replicas",
+                                  "Live replicas of a replicated shard, as this node sees them.",
+                                  {"shard"}, {args.name});
+  st.args = std::move(args);
+  route_to_watch(self, &d::front_state::watch);
+  d::refresh(self);
+  return {
+    [self](store_atom, memory_entry& e) { return d::on_store(self, e); },
+    [self](recall_atom, const std::string& query, uint32_t k) {
+      return d::on_recall(self, query, k);
+    },
+    // This node's copy; the first replica's when this node has none.
+    [self](stats_atom) -> caf::result<memory_stats> {
+      auto& st = self->state;
+      if (auto local = d::local_shard(st))
+        return self->delegate(local, stats_atom::value);
+      if (st.set.empty())
+        return d::none_live(st);
+      return self->delegate(st.set.front().handle, stats_atom::value);
+    },
+    // Each node persists its own copy.
+    [self](snapshot_atom) -> caf::result<uint64_t> {
+      if (auto local = d::local_shard(self->state))
+        return self->delegate(local, snapshot_atom::value);
+      return uint64_t{0};
+    },
+    [self](cleanup_atom) {
+      if (auto local = d::local_shard(self->state))
+        self->send(local, cleanup_atom::value);
+    },
+    [self](memory_flush_atom) {
+      if (auto local = d::local_shard(self->state))
+        self->send(local, memory_flush_atom::value);
+    },
+    [self](replicas_changed_atom) { d::refresh(self); },
+    [self](replica_settle_atom, uint64_t gen) {
+      auto& st = self->state;
+      if (gen == st.fill_gen && !st.filling && d::holds_local(st.set) && st.set.size() > 1)
+        d::start_fill(self, st.set, true);
+    },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+}  // namespace
+
+caf::expected<replicated_memory_actor> spawn_replicated_memory(caf::actor_system& sys,
+                                                               replicated_memory_args args) {
+  auto bad = [&](const std::string& why) {
+    return make_error(errc::invalid_argument, "replicated memory '" + args.name + "': " + why);
+  };
+  if (args.name.empty())
+    return bad("no name");
+  if (args.replicas < 2 || args.replicas > memory_replicas_max)
+    return bad("replicas must be in [2, " + std::to_string(memory_replicas_max) + "]");
+  if (!args.table || !args.local || !args.now_ms)
+    return bad("needs a replica table, this node's shard and a clock");
+  if (args.call_timeout.count() <= 0 || args.settle.count() <= 0)
+    return bad("call_timeout and settle must be positive");
+  if (args.seed == 0) {
+    std::random_device rd;
+    args.seed = (uint64_t{rd()} << 32) ^ rd();
+  }
+  auto table = args.table;
+  const auto name = args.name;
+  auto h = sys.spawn(front, std::move(args));
+  // Every change of the shard's offers reaches this incarnation; a restart
+  // replaces the notification (and reads the table when it starts).
+  table->watch(name, [h] { caf::anon_send(h, replicas_changed_atom::value); });
+  return h;
+}
+
+}  // namespace agentgraph

@@ -1,0 +1,309 @@
+// The replicated memory front (actors/host/cluster/replicated_memory.hpp)
+// with three "nodes" in one actor system: each has its own replica_table
+// (filled by hand with the other nodes' shards, as the cluster directory
+// glue fills it), its own shard and its own front. Stores reach every
+// replica of the set under one id, recall fails over, a node that goes
+// down is replaced and the new replica filled from the survivor, and no
+// entry is lost while one replica lives. cluster_replication.sh runs the
+// same across real processes.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/agent/agent_group.hpp"
+#include "actors/host/cluster/replicated_memory.hpp"
+#include "actors/host/register_types.hpp"
+#include "actors/memory/memory_shard.hpp"
+#include "runtime/error.hpp"
+
+namespace replicated_memory_test {
+
+using namespace agentgraph;
+using namespace std::chrono_literals;
+
+struct node {
+  std::string name;
+  std::shared_ptr<replica_table> table = std::make_shared<replica_table>();
+  std::shared_ptr<metrics::registry> metrics = std::make_shared<metrics::registry>();
+  memory_actor shard;
+  replicated_memory_actor front;
+};
+
+struct cluster_fixture {
+  caf::actor_system_config cfg;
+  std::optional<caf::actor_system> sys;
+  std::optional<caf::scoped_actor> self;
+  std::map<std::string, node> nodes;
+
+  explicit cluster_fixture(uint32_t replicas, std::vector<std::string> names = {"n1", "n2", "n3"}) {
+    register_all_types(cfg);
+    sys.emplace(cfg);
+    self.emplace(*sys);
+    memory_config mc;
+    mc.name = "notes";
+    mc.similarity_threshold = -1.0;
+    for (const auto& n : names) {
+      auto& x = nodes[n];
+      x.name = n;
+      x.table->set_self(n);
+      auto shard = spawn_memory_shard(*sys, mc);
+      REQUIRE(shard);
+      x.shard = *shard;
+    }
+    uint64_t seed = 1;
+    for (auto& [n, x] : nodes) {
+      replicated_memory_args args;
+      args.name = "notes";
+      args.replicas = replicas;
+      args.local = x.shard;
+      args.table = x.table;
+      args.now_ms = [] { return int64_t{1'700'000'000'000}; };
+      args.seed = seed++;
+      args.settle = 50ms;
+      args.metrics = x.metrics;
+      auto front = spawn_replicated_memory(*sys, args);
+      REQUIRE(front);
+      x.front = *front;
+    }
+    for (auto& [n, x] : nodes)
+      for (auto& [m, y] : nodes)
+        if (n != m)
+          x.table->put("notes", m, 1, caf::actor_cast<caf::actor>(y.shard));
+  }
+  ~cluster_fixture() {
+    for (auto& [n, x] : nodes) {
+      caf::anon_send_exit(x.front, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(x.shard, caf::exit_reason::user_shutdown);
+    }
+    self.reset();
+  }
+
+  // The nodes rendezvous hashing puts in the set, best first.
+  std::vector<std::string> expected_set(uint32_t r, const std::set<std::string>& live) {
+    std::vector<std::string> keys(live.begin(), live.end());
+    std::vector<bool> tried(keys.size(), false);
+    std::vector<std::string> out;
+    while (out.size() < r) {
+      const int i = rendezvous_pick("notes", keys, tried);
+      if (i < 0)
+        break;
+      tried[static_cast<size_t>(i)] = true;
+      out.push_back(keys[static_cast<size_t>(i)]);
+    }
+    return out;
+  }
+
+  caf::expected<uint64_t> store(const std::string& at, const std::string& text) {
+    caf::expected<uint64_t> out = make_error(errc::internal, "no reply");
+    memory_entry e;
+    e.text = text;
+    (*self)->request(memory_actor{nodes[at].front}, 10s, store_atom::value, e)
+      .receive([&](uint64_t id) { out = id; }, [&](caf::error& err) { out = err; });
+    return out;
+  }
+
+  caf::expected<std::vector<memory_hit>> recall(const std::string& at, const std::string& q,
+                                                uint32_t k = 100) {
+    caf::expected<std::vector<memory_hit>> out = make_error(errc::internal, "no reply");
+    (*self)->request(memory_actor{nodes[at].front}, 10s, recall_atom::value, q, k)
+      .receive([&](std::vector<memory_hit>& h) { out = std::move(h); },
+               [&](caf::error& err) { out = err; });
+    return out;
+  }
+
+  // Ids the shard of `at` holds (exported page by page).
+  std::set<uint64_t> held(const std::string& at) {
+    std::set<uint64_t> out;
+    uint64_t after = 0;
+    for (bool more = true; more;) {
+      more = false;
+      (*self)->request(caf::actor_cast<memory_replica_actor>(nodes[at].shard), 10s,
+                       memory_export_atom::value, after, uint32_t{100})
+        .receive(
+          [&](memory_page& p) {
+            for (const auto& e : p.entries)
+              out.insert(e.id);
+            more = p.more && !p.entries.empty();
+            if (more)
+              after = p.entries.back().id;
+          },
+          [&](caf::error&) {});
+    }
+    return out;
+  }
+
+  // Polls `pred` for up to 10 s (the fronts work asynchronously).
+  bool eventually(const std::function<bool()>& pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred())
+        return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return pred();
+  }
+
+  // A node goes down: its front and shard stop, and the others' tables
+  // forget its offer (what the directory glue does on member down).
+  void kill(const std::string& n) {
+    auto& x = nodes[n];
+    caf::anon_send_exit(x.front, caf::exit_reason::kill);
+    caf::anon_send_exit(x.shard, caf::exit_reason::kill);
+    for (auto& [m, y] : nodes)
+      if (m != n)
+        y.table->drop_node(n, 1);
+  }
+};
+
+double metric(const node& x, const std::string& series) {
+  const auto text = x.metrics->scrape();
+  const auto at = text.find(series + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 1));
+}
+
+}  // namespace replicated_memory_test
+
+using namespace replicated_memory_test;
+
+TEST_CASE("replicated memory: a store reaches every replica of the set under one id") {
+  cluster_fixture f{2};
+  const auto set = f.expected_set(2, {"n1", "n2", "n3"});
+  std::string outside;
+  for (const auto& [n, x] : f.nodes)
+    if (std::find(set.begin(), set.end(), n) == set.end())
+      outside = n;
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 30; ++i) {
+    // Through every node's front, the one outside the set included.
+    const auto at = "n" + std::to_string(1 + i % 3);
+    auto id = f.store(at, "fact number " + std::to_string(i));
+    REQUIRE(id);
+    CHECK(*id != 0);
+    CHECK(*id < memory_replica_id_limit);
+    ids.insert(*id);
+  }
+  CHECK(ids.size() == 30);
+  CHECK(f.held(set[0]) == ids);
+  CHECK(f.held(set[1]) == ids);
+  CHECK(f.held(outside).empty());
+  for (const auto& n : set)
+    CHECK(metric(f.nodes[n], "agentgraph_memory_replicas{shard=\"notes\"}") == 2);
+  // Any front recalls every entry.
+  for (const auto& n : {"n1", "n2", "n3"}) {
+    auto hits = f.recall(n, "fact number", 100);
+    REQUIRE(hits);
+    CHECK(hits->size() == 30);
+  }
+  // Invalid entries are refused before any replica sees them.
+  memory_entry with_id;
+  with_id.id = 5;
+  with_id.text = "x";
+  caf::error refused;
+  (*f.self)->request(memory_actor{f.nodes["n1"].front}, 10s, store_atom::value, with_id)
+    .receive([](uint64_t) {}, [&](caf::error& err) { refused = err; });
+  CHECK(errc_of(refused) == errc::invalid_argument);
+  CHECK_FALSE(f.store("n1", ""));
+}
+
+TEST_CASE("replicated memory: recall fails over when a replica is unavailable") {
+  cluster_fixture f{2};
+  const auto set = f.expected_set(2, {"n1", "n2", "n3"});
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(f.store(set[0], "note " + std::to_string(i)));
+  // The front's own shard dies (its table is not told): the recall moves on.
+  caf::anon_send_exit(f.nodes[set[0]].shard, caf::exit_reason::kill);
+  auto hits = f.recall(set[0], "note");
+  REQUIRE(hits);
+  CHECK(hits->size() == 10);
+  // Both replicas gone: unavailable, for recalls and stores alike.
+  caf::anon_send_exit(f.nodes[set[1]].shard, caf::exit_reason::kill);
+  auto none = f.recall(set[0], "note");
+  REQUIRE_FALSE(none);
+  CHECK(errc_of(none.error()) == errc::unavailable);
+  auto lost = f.store(set[0], "nowhere to go");
+  REQUIRE_FALSE(lost);
+  CHECK(errc_of(lost.error()) == errc::unavailable);
+}
+
+TEST_CASE("replicated memory: a store answers when a replica's node went down, on the live ones") {
+  cluster_fixture f{2};
+  const auto set = f.expected_set(2, {"n1", "n2", "n3"});
+  std::string outside = "n1";
+  for (const auto& n : {"n1", "n2", "n3"})
+    if (std::find(set.begin(), set.end(), n) == set.end())
+      outside = n;
+  // The shard dies without the table knowing yet: the store still answers.
+  caf::anon_send_exit(f.nodes[set[1]].shard, caf::exit_reason::kill);
+  auto id = f.store(outside, "written while a replica is down");
+  REQUIRE(id);
+  CHECK(f.held(set[0]).count(*id) == 1);
+}
+
+TEST_CASE("replicated memory: a replica's node goes down, the next node is filled, nothing is lost") {
+  cluster_fixture f{2};
+  const auto set = f.expected_set(2, {"n1", "n2", "n3"});
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 300; ++i) {  // more than one fill page
+    auto id = f.store("n" + std::to_string(1 + i % 3), "entry " + std::to_string(i));
+    REQUIRE(id);
+    ids.insert(*id);
+  }
+  REQUIRE(f.held(set[1]) == ids);
+  f.kill(set[1]);
+  std::set<std::string> live{"n1", "n2", "n3"};
+  live.erase(set[1]);
+  const auto after = f.expected_set(2, live);
+  std::string fresh;
+  for (const auto& n : after)
+    if (n != set[0])
+      fresh = n;
+  REQUIRE(fresh != "");
+  REQUIRE(f.eventually([&] { return f.held(fresh) == ids; }));
+  CHECK(f.held(set[0]) == ids);  // the survivor: unchanged
+  CHECK(f.eventually([&] {
+    return metric(f.nodes[fresh], "agentgraph_memory_rereplicated_entries_total{shard=\"notes\"}")
+           == 300;
+  }));
+  // New stores reach the new set; the survivor's front recalls them all.
+  auto id = f.store(set[0], "after the failover");
+  REQUIRE(id);
+  CHECK(f.held(fresh).count(*id) == 1);
+  // The survivor goes down too: the filled node alone still has every entry.
+  f.kill(set[0]);
+  auto hits = f.recall(fresh, "entry", 100);
+  REQUIRE(hits);
+  CHECK(hits->size() == 100);
+  CHECK(f.held(fresh).size() == 301);
+}
+
+TEST_CASE("replicated memory: the fronts' ids differ per seed and stay below 2^62") {
+  std::set<uint64_t> seen;
+  for (uint64_t seed : {1ull, 2ull, 0xdeadbeefull})
+    for (uint64_t c = 1; c <= 2000; ++c) {
+      const auto id = replica_entry_id(seed, c);
+      CHECK(id != 0);
+      CHECK(id < memory_replica_id_limit);
+      seen.insert(id);
+    }
+  CHECK(seen.size() == 6000);
+  CHECK(replica_entry_id(7, 9) == replica_entry_id(7, 9));  // every replica computes nothing: the front sends it
+}
+
+TEST_CASE("replicated memory: spawn refuses bad arguments") {
+  caf::actor_system_config cfg;
+  register_all_types(cfg);
+  caf::actor_system sys{cfg};
+  replicated_memory_args args;
+  args.name = "notes";
+  args.replicas = 1;
+  CHECK_FALSE(spawn_replicated_memory(sys, args));
+  args.replicas = 2;
+  CHECK_FALSE(spawn_replicated_memory(sys, args));  // no table, shard or clock
+}

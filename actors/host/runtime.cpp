@@ -60,6 +60,7 @@ Runtime::Runtime(runtime_options opts)
   tables_->memory_group = group("memory shards");
   tables_->provider_group = group("providers");
   tables_->gates = std::make_unique<task_gates>(*system_, std::max<size_t>(2, opts_.scheduler_threads));
+  tables_->topics = spawn_topic_actor(*system_, {tables_->topic_subs, opts_.metrics, {}});
 }
 
 Runtime::~Runtime() {
@@ -130,6 +131,14 @@ std::vector<runtime_component> Runtime::components() const {
 
 std::shared_ptr<group_instances> Runtime::instances() const {
   return tables_->instances;
+}
+
+topic_actor Runtime::topics() const {
+  return tables_->topics;
+}
+
+std::shared_ptr<const topic_subscriptions> Runtime::subscriptions() const {
+  return tables_->topic_subs;
 }
 
 bool Runtime::remote(const std::string& kind, const std::string& name) const {
@@ -205,6 +214,8 @@ caf::error Runtime::shutdown() {
   // Agents stop first so nothing writes to a shard after its snapshot.
   runtime_detail::stop_group(*system_, tables_->agent_group);
   runtime_detail::stop_group(*system_, tables_->chain_group);
+  // Its subscribers are gone; publishing tools stop next.
+  stop_and_wait(*system_, std::vector{tables_->topics}, runtime_detail::control_timeout);
   for (const auto& m : tables_->memories) {
     if (remote("memory", m.name))
       continue;  // its own node snapshots it

@@ -169,6 +169,10 @@ void send_prove(node_self self, const endpoint& ep, uint64_t attempt, join_chall
               return;
             admit(self, it->second, responder, it->second.node, it->second.peer);
             const bool was_joined = st.joined;
+            if (!was_joined)
+              adopt_welcome_collab(self, g.collab);  // before the view's events carry it
+            else
+              merge_gossip_collab(self, g.collab);
             if (!was_joined) {
               st.joined = true;
               log(log_severity::info, "cluster", "joined the cluster",

@@ -6,7 +6,6 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/tool/tool_common.hpp"
-#include "actors/topic/topic_actor.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/series_ref.hpp"
 

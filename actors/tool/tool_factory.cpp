@@ -11,7 +11,7 @@
 #include "actors/tool/file_read_tool.hpp"
 #include "actors/tool/http_get_tool.hpp"
 #include "actors/tool/publish_tool.hpp"
-#include "actors/topic/topic_subscriptions.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "actors/tool/tool_common.hpp"
 #include "runtime/error.hpp"
 

@@ -258,16 +258,6 @@ task_request topic_task(const topic_message& m) {
   return task_request{"topic-" + m.id, std::move(input), std::move(context)};
 }
 
-Value publish_receipt_json(const publish_receipt& r) {
-  Value out = Value::object();
-  out["topic"] = Value{r.topic};
-  out["id"] = Value{r.id};
-  out["subscribers_local"] = Value{static_cast<long long>(r.subscribers_local)};
-  out["nodes"] = Value{static_cast<long long>(r.nodes)};
-  out["nodes_overloaded"] = Value{static_cast<long long>(r.nodes_overloaded)};
-  return out;
-}
-
 topic_actor spawn_topic_actor(caf::actor_system& sys, topic_actor_config cfg) {
   using namespace topic_actor_detail;
   AG_ASSERT(cfg.subscriptions != nullptr);

@@ -28,10 +28,6 @@ struct topic_actor_config {
 // itself when it is a string (else its JSON), context {"topic", "message"}.
 [[nodiscard]] task_request topic_task(const topic_message& m);
 
-// {"topic","id","subscribers_local","nodes","nodes_overloaded"}: what the
-// gateway and the publish tool answer.
-[[nodiscard]] Value publish_receipt_json(const publish_receipt& r);
-
 [[nodiscard]] topic_actor spawn_topic_actor(caf::actor_system& sys, topic_actor_config cfg);
 
 }  // namespace agentgraph

@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
@@ -99,6 +100,13 @@ typename Inspector::result_type inspect(Inspector& f, topic_stats& x) {
            x.delivered, x.dropped, x.dropped_overloaded, x.dropped_node_queue, x.dropped_timeout,
            x.dropped_failed, x.refused, x.topics, x.routes);
 }
+
+// Topic names: 1-64 of [a-z0-9_.-]. Errors: invalid_argument naming it.
+[[nodiscard]] caf::error check_topic_name(const std::string& topic);
+
+// {"topic","id","subscribers_local","nodes","nodes_overloaded"}: what the
+// gateway and the publish tool answer.
+[[nodiscard]] Value publish_receipt_json(const publish_receipt& r);
 
 using topic_actor = caf::typed_actor<
     // Local (the gateway, the publish tool, runtime_client): publish to

@@ -6,17 +6,6 @@
 
 namespace agentgraph {
 
-caf::error check_topic_name(const std::string& topic) {
-  auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-  };
-  const bool fits = !topic.empty() && topic.size() <= 64;
-  if (!fits || !std::all_of(topic.begin(), topic.end(), ok))
-    return make_error(errc::invalid_argument,
-                      "topic '" + topic.substr(0, 64) + "': a name is 1-64 of a-z 0-9 _ . -");
-  return {};
-}
-
 caf::error topic_subscriptions::subscribe(const std::string& topic, topic_subscriber s) {
   if (auto err = check_topic_name(topic))
     return err;

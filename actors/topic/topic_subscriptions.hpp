@@ -16,6 +16,7 @@
 #include <caf/error.hpp>
 
 #include "actors/agent/agent_interface.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "runtime/supervised_ref.hpp"
 
 namespace agentgraph {
@@ -40,9 +41,6 @@ struct topic_limits {
   // Other nodes' topic actors this node accepts deliveries from.
   uint32_t peers_max = 1024;
 };
-
-// Topic names: 1-64 of [a-z0-9_.-]. Errors: invalid_argument naming it.
-[[nodiscard]] caf::error check_topic_name(const std::string& topic);
 
 struct topic_subscriber {
   std::string agent;

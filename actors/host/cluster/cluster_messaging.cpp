@@ -100,15 +100,16 @@ glue_actor::behavior_type glue(glue_self self, cluster::node_actor node, topic_a
 
 }  // namespace cluster_messaging_detail
 
-caf::error attach_cluster_messaging(Runtime& rt, const cluster::node_actor& node) {
+caf::error attach_cluster_messaging(caf::actor_system& sys, const cluster::node_actor& node,
+                                    const topic_actor& topics, const topic_subscriptions& subs,
+                                    std::shared_ptr<group_instances> instances) {
   using namespace cluster_messaging_detail;
-  if (!node)
-    return make_error(errc::invalid_argument, "cluster messaging: no node actor");
-  auto topics = rt.topics();
-  auto g = rt.system().spawn(glue, node, topics, rt.instances());
+  if (!node || !topics || !instances)
+    return make_error(errc::invalid_argument, "cluster messaging: no node, topic actor or instances");
+  auto g = sys.spawn(glue, node, topics, std::move(instances));
   // Offered once: subscriptions are fixed when the agents are built. The
   // node actor keeps them across its incarnations.
-  const auto ifs = rt.system().message_types<topic_actor>();
+  const auto ifs = sys.message_types<topic_actor>();
   const std::vector<std::string> topic_ifs(ifs.begin(), ifs.end());
   auto offer = [&](const std::string& name) {
     caf::send_as(g, node, cluster::dir_put_atom::value,
@@ -116,12 +117,17 @@ caf::error attach_cluster_messaging(Runtime& rt, const cluster::node_actor& node
                                     topic_ifs});
   };
   offer("*");
-  const auto names = rt.subscriptions()->topics();
+  const auto names = subs.topics();
   for (const auto& t : names)
     offer(t);
   log(log_severity::info, "cluster", "topics attached",
       {{"topics_offered", std::to_string(names.size())}});
   return {};
+}
+
+caf::error attach_cluster_messaging(Runtime& rt, const cluster::node_actor& node) {
+  return attach_cluster_messaging(rt.system(), node, rt.topics(), *rt.subscriptions(),
+                                  rt.instances());
 }
 
 }  // namespace agentgraph

@@ -14,7 +14,11 @@
 
 #include <caf/error.hpp>
 
+#include <memory>
+
+#include "actors/agent/group_instances.hpp"
 #include "actors/host/runtime.hpp"
+#include "actors/topic/topic_subscriptions.hpp"
 #include "net/cluster/cluster_interface.hpp"
 
 namespace agentgraph {
@@ -23,5 +27,14 @@ namespace agentgraph {
 // every agent was added (subscriptions are read once, here). Stops when the
 // node actor does. Errors: invalid_argument (no node).
 [[nodiscard]] caf::error attach_cluster_messaging(Runtime& rt, const cluster::node_actor& node);
+
+// The same from its parts (tests run it on actor systems without a
+// Runtime): `topics` is offered with the topics of `subs`; `instances` gets
+// the cluster's message_timeout.
+[[nodiscard]] caf::error attach_cluster_messaging(caf::actor_system& sys,
+                                                  const cluster::node_actor& node,
+                                                  const topic_actor& topics,
+                                                  const topic_subscriptions& subs,
+                                                  std::shared_ptr<group_instances> instances);
 
 }  // namespace agentgraph

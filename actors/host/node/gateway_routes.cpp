@@ -9,7 +9,7 @@
 
 #include "actors/host/node/agent_figures.hpp"
 #include "actors/host/node/gateway_impl.hpp"
-#include "actors/topic/topic_actor.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {

@@ -60,7 +60,10 @@ Runtime::Runtime(runtime_options opts)
   tables_->memory_group = group("memory shards");
   tables_->provider_group = group("providers");
   tables_->gates = std::make_unique<task_gates>(*system_, std::max<size_t>(2, opts_.scheduler_threads));
-  tables_->topics = spawn_topic_actor(*system_, {tables_->topic_subs, opts_.metrics, {}});
+  topic_actor_config tc;
+  tc.subscriptions = tables_->topic_subs;
+  tc.registry = opts_.metrics;
+  tables_->topics = spawn_topic_actor(*system_, std::move(tc));
 }
 
 Runtime::~Runtime() {

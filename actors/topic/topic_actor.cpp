@@ -125,7 +125,9 @@ void send_remote(self_ptr self, const topic_message& m, publish_receipt& r) {
   auto it = st.routes.find(m.topic);
   if (it == st.routes.end())
     return;
-  for (const auto& [node, handle] : it->second) {
+  for (const auto& route : it->second) {
+    const std::string node = route.first;
+    const caf::actor handle = route.second;
     auto& q = st.node_in_flight[node];
     if (q >= st.cfg.subscriptions->limits().node_queue_max) {
       ++r.nodes_overloaded;

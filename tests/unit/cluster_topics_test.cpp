@@ -55,7 +55,7 @@ topic_node start_topic_node(cluster_net& net, const std::string& host,
     auto h = n.p->track(n.p->sys().spawn(subscriber, host + "/" + a, box));
     REQUIRE(!subs->subscribe(topic, {a, dep<agent_actor>{h}, std::chrono::seconds{5}}));
   }
-  auto topics = n.p->track(spawn_topic_actor(n.p->sys(), {subs, nullptr, {}}));
+  auto topics = n.p->track(spawn_topic_actor(n.p->sys(), topic_actor_config{subs}));
   REQUIRE(!attach_cluster_messaging(n.p->sys(), n.node, topics, *subs,
                                     std::make_shared<group_instances>()));
   net.step_all();
@@ -253,7 +253,7 @@ TEST_CASE("topics: without a cluster a publish serves the node's own subscribers
   auto subs = std::make_shared<topic_subscriptions>();
   auto a = sys.spawn(subscriber, "a", box);
   REQUIRE(!subs->subscribe("news", {"a", dep<agent_actor>{a}, std::chrono::seconds{5}}));
-  auto topics = spawn_topic_actor(sys, {subs, nullptr, {}});
+  auto topics = spawn_topic_actor(sys, topic_actor_config{subs});
   {
     caf::scoped_actor self{sys};
     Value obj = Value::object();

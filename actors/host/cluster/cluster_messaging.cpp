@@ -23,12 +23,14 @@ using key = std::pair<std::string, std::string>;  // (topic, node name)
 
 struct glue_state {
   static inline const char* name = "cluster_messaging";
-  topic_actor topics;
-  std::shared_ptr<group_instances> instances;
-  std::vector<std::string> topic_ifs;
+  // First, not a handle: CAF would construct a state whose first member
+  // takes the actor's own pointer (aggregate init) from that pointer.
   // The incarnation whose route is held: an older one's late removal must
   // not drop the new one's (bounded by the directory's entries).
   std::map<key, uint64_t> route_uids;
+  topic_actor topics;
+  std::shared_ptr<group_instances> instances;
+  std::vector<std::string> topic_ifs;
   caf::timespan message_timeout{};
 };
 

@@ -7,7 +7,11 @@
 #      task; n2 received ONE message for its two subscribers;
 #   2. an agent on n1 publishes through its publish tool: the same reach;
 #   3. bad requests: a bad topic name 400, a message past 64 KiB 413, no
-#      "message" 400.
+#      "message" 400;
+#   4. collaboration settings: n2 and n3 configure other max_agents,
+#      message_timeout and heartbeat_interval; every node runs with n1's
+#      (GET /v1/cluster "collab"), and with n1's max_agents = 5 the nodes
+#      that started last have agents refused (withheld from the directory).
 # Every wait is bounded.
 # Usage: cluster_topics.sh <agentgraph binary> <source dir>
 set -euo pipefail
@@ -34,6 +38,10 @@ names = ("n1", "n2", "n3")
 ports = {n: free_port() for n in names}
 seeds = "127.0.0.1:%d, 127.0.0.1:%d" % (ports["n1"], ports["n2"])
 listeners = {"n1": [], "n2": ["listener", "listener2"], "n3": ["listener"]}
+# n1 forms the cluster; the others say otherwise and must adopt n1's.
+collab = {"n1": "max_agents = 5\nmessage_timeout = 7s\nheartbeat_interval = 200ms\n",
+          "n2": "max_agents = 0\nmessage_timeout = 30s\nheartbeat_interval = 300ms\n",
+          "n3": "message_timeout = 2s\n"}
 
 def config(name):
     agents = "".join("""[agent.%s]
@@ -57,14 +65,14 @@ system_prompt = [announcer]
 provider = scripted
 tools = publish
 %s[cluster]
-name = topics
+%sname = topics
 node_id = %s
 listen = 127.0.0.1
 port = %d
 seeds = %s
 secret_env = CLUSTER_TEST_SECRET
 join_timeout = 2s
-""" % (os.path.join(work, "rules.json"), agents, name, ports[name], seeds)
+""" % (os.path.join(work, "rules.json"), agents, collab[name], name, ports[name], seeds)
 
 env = dict(os.environ)
 env["CLUSTER_TEST_SECRET"] = "topics-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
@@ -152,6 +160,35 @@ try:
     code, body = post("n1", "/v1/topics/news", None, raw=b'{"text": "x"}')
     check(code == 400, "a body without message is 400: %s %s" % (code, body))
     check(reached(2), "nothing more reached the subscribers")
+
+    # 4. collaboration settings of the forming node
+    def cluster(name):
+        try:
+            with urllib.request.urlopen(url(name, "/v1/cluster"), timeout=10) as r:
+                return json.loads(r.read())
+        except (urllib.error.URLError, OSError, ValueError):
+            return {}
+    want_collab = {"origin": "n1", "max_agents": 5, "message_timeout_ms": 7000,
+                   "heartbeat_interval_ms": 200}
+    for n in names:
+        check(cluster(n).get("collab") == want_collab,
+              "%s runs with n1's settings: %s" % (n, cluster(n).get("collab")))
+    # Agents: n1 announcer (1), n2 announcer + two listeners (3), n3
+    # announcer + listener (2): 6 instances, room for 5, n3 started last.
+    def agents_listed():
+        try:
+            with urllib.request.urlopen(url("n1", "/v1/cluster/directory"), timeout=10) as r:
+                return sorted("%s/%s" % (e["node"], e["name"])
+                              for e in json.loads(r.read()).get("entries", []) if e["kind"] == "agent")
+        except (urllib.error.URLError, OSError, ValueError):
+            return []
+    check(wait(lambda: len(agents_listed()) == 5, 10),
+          "the directory offers 5 agents (max_agents): %s" % agents_listed())
+    refused = sum(cluster(n).get("counters", {}).get("agents_refused", 0) for n in names)
+    check(cluster("n1").get("counters", {}).get("agents_refused") == 0 and refused >= 1,
+          "n1 (senior) offers all of its agents; a junior's one is refused (%d)" % refused)
+    check(completed("n3", "listener") == 2,
+          "a withheld agent still serves its own node (topics reach it)")
 finally:
     nodes.finish(check, 40)
 PY

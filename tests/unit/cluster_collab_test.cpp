@@ -109,8 +109,14 @@ TEST_CASE("max_agents: seniors' agents first, a junior's past the count withheld
   run_for(net, 2s);
   // uids grow with the start: n1 is the most senior, then n2, then n3.
   const std::set<std::string> first{"n1:4242/a", "n1:4242/b", "n2:4242/a"};
-  for (const auto& n : nodes)
-    CHECK(agents_seen(net, n) == first);
+  for (const auto& n : nodes) {
+    const auto seen = agents_seen(net, n);
+    std::string text;
+    for (const auto& x : seen)
+      text += x + " ";
+    INFO("seen: " << text << " max_agents " << status_of(net, n)->collab.max_agents);
+    CHECK(seen == first);
+  }
   CHECK(status_of(net, nodes[0])->counters.agents_refused == 0);
   CHECK(status_of(net, nodes[1])->counters.agents_refused == 1);
   CHECK(status_of(net, nodes[2])->counters.agents_refused == 2);

@@ -345,7 +345,20 @@ void gateway::impl::cluster(const route_reply& reply) {
       c["heartbeats_heard"] = num(st.counters.heartbeats_heard);
       c["downs"] = num(st.counters.downs);
       c["incarnations"] = num(st.counters.incarnations);
+      c["agents_refused"] = num(st.counters.agents_refused);
       body["counters"] = std::move(c);
+      // The collaboration settings this node runs with: the forming node's
+      // once joined (net/cluster DESIGN.md §8.5).
+      auto ms = [](caf::timespan t) {
+        return num(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t).count()));
+      };
+      Value collab = Value::object();
+      collab["origin"] = Value{st.collab.origin.name};
+      collab["max_agents"] = num(st.collab.max_agents);
+      collab["message_timeout_ms"] = ms(st.collab.message_timeout);
+      collab["heartbeat_interval_ms"] = ms(st.collab.heartbeat_interval);
+      body["collab"] = std::move(collab);
       reply(net::json_response(200, body.to_json()));
     });
 }

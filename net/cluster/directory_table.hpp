@@ -73,6 +73,9 @@ class directory_table {
                                 size_t* agents_withheld = nullptr);
   // Agents of `m`'s table that are believed (not withheld).
   [[nodiscard]] size_t agents_of(const member_id& m) const;
+  [[nodiscard]] bool has_local(const std::string& kind, const std::string& name) const {
+    return local_.contains(key{kind, name});
+  }
   // Names of this node's agents (kind "agent"), in name order.
   [[nodiscard]] std::vector<std::string> local_agents() const;
   // Forgets `m`'s table: a change (not present) per entry it had.

@@ -31,17 +31,21 @@ bool offering(node_self self) {
   return mine == nullptr || mine->state == member_state::joining || mine->state == member_state::up;
 }
 
+// Whether this node offers its agent `agent` now (max_agents).
+bool offered(node_self self, const std::string& agent) {
+  const auto& st = self->state;
+  return st.agents_all_offered ||
+         std::binary_search(st.agents_offered.begin(), st.agents_offered.end(), agent);
+}
+
 dir_sync make_sync(node_self self) {
   auto& st = self->state;
   const auto version = dir_offered_version(self);
   if (!offering(self))
     return dir_sync{st.self_id, version, {}};
   auto entries = st.dir->local_entries();
-  if (!st.agents_all_offered)
-    std::erase_if(entries, [&](const dir_entry& e) {
-      return e.kind == "agent" && !std::binary_search(st.agents_offered.begin(),
-                                                      st.agents_offered.end(), e.name);
-    });
+  std::erase_if(entries,
+                [&](const dir_entry& e) { return e.kind == "agent" && !offered(self, e.name); });
   return dir_sync{st.self_id, version, std::move(entries)};
 }
 
@@ -81,27 +85,24 @@ void log_withheld(node_self self, const member_id& m, size_t withheld) {
 }
 
 // This node's agents it may offer now: all without a limit, else the first
-// `room` by name.
+// `room` by name. Each agent that goes from offered to withheld is logged
+// and counted once (and once more if it comes back and goes again).
 void recount_self(node_self self) {
   auto& st = self->state;
-  auto agents = st.dir->local_agents();
+  const auto local = st.dir->local_agents();
+  auto agents = local;
   const bool all = st.collab.max_agents == 0;
   const auto room = agents_allowed(self, st.self_id);
   if (!all && agents.size() > room)
     agents.resize(room);
-  if (all == st.agents_all_offered && agents == st.agents_offered)
-    return;
-  const auto before = std::move(st.agents_offered);
-  const bool before_all = st.agents_all_offered;
-  st.agents_offered = agents;
-  st.agents_all_offered = all;
-  ++st.offer_bump;
-  for (const auto& name : st.dir->local_agents()) {
-    const bool now = all || std::binary_search(agents.begin(), agents.end(), name);
-    const bool was = before_all || std::binary_search(before.begin(), before.end(), name);
-    if (now == was)
-      continue;
-    if (!now) {
+  std::sort(agents.begin(), agents.end());
+  std::set<std::string> withheld;
+  if (!all)
+    for (const auto& name : local)
+      if (!std::binary_search(agents.begin(), agents.end(), name))
+        withheld.insert(name);
+  for (const auto& name : withheld)
+    if (!st.agents_local_withheld.contains(name)) {
       ++st.counters.agents_refused;
       const auto err = make_error(
           errc::limit_exceeded,
@@ -111,10 +112,16 @@ void recount_self(node_self self) {
           "agent not offered to the cluster: it serves this node only, other nodes neither reach "
           "nor route to it",
           {{"agent", name}, {"error", describe(err)}});
-    } else {
-      log(log_severity::info, "cluster", "agent offered to the cluster again", {{"agent", name}});
     }
-  }
+  for (const auto& name : st.agents_local_withheld)
+    if (!withheld.contains(name) && st.dir->has_local("agent", name))
+      log(log_severity::info, "cluster", "agent offered to the cluster again", {{"agent", name}});
+  st.agents_local_withheld = std::move(withheld);
+  if (all == st.agents_all_offered && agents == st.agents_offered)
+    return;
+  st.agents_offered = std::move(agents);
+  st.agents_all_offered = all;
+  ++st.offer_bump;
 }
 
 bool live_member(node_self self, const member_id& m) {
@@ -180,7 +187,13 @@ void on_dir_drop(node_self self, const std::string& kind, const std::string& nam
 std::vector<dir_listing> on_dir_list(node_self self) {
   if (!from_local(self))
     return {};
-  return self->state.dir->list(self->state.self_id);
+  auto out = self->state.dir->list(self->state.self_id);
+  // What the cluster sees: this node's withheld agents are not listed.
+  std::erase_if(out, [&](const dir_listing& x) {
+    return x.owner == self->state.self_id && x.entry.kind == "agent" &&
+           !node_directory_detail::offered(self, x.entry.name);
+  });
+  return out;
 }
 
 void on_dir_sub(node_self self, directory_sink& sink) {

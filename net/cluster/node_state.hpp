@@ -116,6 +116,7 @@ class node_state {
   bool agents_all_offered = true;  // no limit: every local agent
   uint64_t offer_bump = 0;
   std::map<member_id, size_t> agents_withheld;  // per peer, for the log
+  std::set<std::string> agents_local_withheld;  // this node's, for the log and the count
 
   // --- collaboration settings (§8.5) ---
   collab_settings collab;  // the cluster's once joined; this node's own before

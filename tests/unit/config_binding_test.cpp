@@ -366,7 +366,7 @@ TEST_CASE("config: named sections become list entries named after the section") 
   CHECK(cfg->agents[0].name == "planner");
   CHECK(cfg->agents[1].name == "helper");
   CHECK(cfg->providers.size() == 4);
-  CHECK(cfg->tools.size() == 3);
+  CHECK(cfg->tools.size() == 4);
   CHECK(cfg->memories.size() == 2);
 }
 

@@ -297,6 +297,16 @@ void dir_heard_version(node_self self, const member_id& m, uint64_t version) {
   self->send(l->peer, dir_pull_atom::value, st.self_id);
 }
 
+void dir_reconnected(node_self self, const member_id& m) {
+  auto& st = self->state;
+  if (st.dir->version_of(m) == 0)
+    return;  // nothing held: a first admission
+  st.dir_pulled.erase(m);
+  node_directory_detail::tell(self, st.dir->purge(m),
+                              to_string(m) + " reconnected; its table is pulled again");
+  dir_recount(self);
+}
+
 void dir_reconcile(node_self self, const std::string& why) {
   auto& st = self->state;
   for (const auto& m : st.dir->members()) {

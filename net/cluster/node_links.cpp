@@ -259,6 +259,7 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
            const node_actor& peer) {
   auto& st = self->state;
   AG_ASSERT(peer && node != self->node());
+  const bool new_peer_handle = l.peer != peer;
   if (l.peer != peer) {
     if (l.peer)
       self->demonitor(l.peer.address());
@@ -276,6 +277,11 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
   st.admitted[node] = who;
   if (fresh)
     ++st.counters.admitted;
+  // Over a new connection the handles of its table are proxies of the old
+  // one, which CAF killed with it: drop the table, so the next heartbeat
+  // pulls it again with live handles.
+  if (fresh || new_peer_handle)
+    dir_reconnected(self, who);
   // One detector per incarnation: an older uid of the same name is gone.
   std::erase_if(st.health, [&](const auto& kv) {
     return kv.first.name == who.name && kv.first.uid != who.uid;

@@ -163,6 +163,10 @@ void on_dir_pull(node_self self, const member_id& asker);
 [[nodiscard]] uint64_t dir_offered_version(node_self self);
 // A heartbeat said `m`'s table is at `version`: ask for it when ours is older.
 void dir_heard_version(node_self self, const member_id& m, uint64_t version);
+// `m` was admitted again over a new connection: its table (whose handles
+// are proxies of the old connection) is dropped, subscribers are told,
+// and the next heartbeat's version pulls it afresh.
+void dir_reconnected(node_self self, const member_id& m);
 // Drops the tables of members that are no longer live in the view (all of
 // them when this node is not joined), telling subscribers why.
 void dir_reconcile(node_self self, const std::string& why);

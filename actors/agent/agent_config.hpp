@@ -34,6 +34,10 @@ struct agent_config {
   std::optional<double> temperature;  // unset: the role's preset
   int32_t max_tokens = 1024;
   std::vector<std::string> tools;  // names of [tool.<name>] sections
+  // Topics whose messages reach the agent as tasks (actors/topic/): an
+  // agent's one input is a task, so a message is one; what it answers is
+  // dropped (it may publish its own results through a publish tool).
+  std::vector<std::string> subscribe;
   std::string memory;              // name of a [memory.<name>] section; empty: none
   uint32_t memory_recall_k = 3;    // entries recalled into the prompt per task
   // Conversation turns kept between tasks (each turn: user + assistant).

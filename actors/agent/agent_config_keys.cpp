@@ -58,6 +58,13 @@ const std::vector<field<agent_config>>& agent_fields() {
                      "Most tokens the model may generate per call."),
              &S::max_tokens),
         bind(list_key("tools", "Names of [tool.<name>] sections the agent may call."), &S::tools),
+        bind(list_key("subscribe",
+                      "Topics the agent subscribes to: a message published to one (the "
+                      "gateway's POST /v1/topics/<topic>, a publish tool, "
+                      "runtime_client::publish) on any node reaches it as a task (input: the "
+                      "message; context: {topic, message}), whose answer is dropped. 1-64 of "
+                      "a-z 0-9 _ . - each."),
+             &S::subscribe),
         bind(string_key("memory", d.memory,
                         "Name of the [memory.<name>] section to recall from and store to; "
                         "empty: none."),

@@ -263,7 +263,12 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
   // Watched: a member that dies fails its task at once (a local one ends
   // the task; a remote one's task goes to the next instance), a silent one at the
   // deadline, without a CAF timer per task.
-  const auto deadline = d->deadline;
+  // On another node, the cluster's message_timeout bounds the call when
+  // the task's deadline is further away (design §8.5).
+  auto deadline = d->deadline;
+  if (!c.local && st.instances)
+    if (const auto bound = st.instances->remote_timeout(); bound.count() > 0)
+      deadline = std::min(deadline, self->clock().now() + bound);
   if (d->sink)
     watched_request(self, st.watch, c.handle.get(), deadline, std::move(on_result),
                     std::move(on_error), execute_stream_atom::value, d->task, d->sink);

@@ -53,4 +53,14 @@ size_t group_instances::size() const {
   return n;
 }
 
+void group_instances::set_remote_timeout(std::chrono::milliseconds t) {
+  std::lock_guard lock{mu_};
+  remote_timeout_ = t;
+}
+
+std::chrono::milliseconds group_instances::remote_timeout() const {
+  std::lock_guard lock{mu_};
+  return remote_timeout_;
+}
+
 }  // namespace agentgraph

@@ -12,6 +12,7 @@
 // cluster member, both bounded by the directory.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -45,6 +46,12 @@ class group_instances {
   // same order on every node, for routers that hash).
   [[nodiscard]] std::vector<agent_instance> of(const std::string& member) const;
   [[nodiscard]] size_t size() const;
+  // The cluster's message_timeout (net/cluster DESIGN.md §8.5): a task sent
+  // to an instance on another node waits at most this long, or the task's
+  // own deadline when that comes first. Zero (the default, and outside a
+  // cluster): no bound beyond the task's.
+  void set_remote_timeout(std::chrono::milliseconds t);
+  [[nodiscard]] std::chrono::milliseconds remote_timeout() const;
 
  private:
   struct entry {
@@ -54,6 +61,7 @@ class group_instances {
   mutable std::mutex mu_;
   std::map<std::string, std::map<std::string, entry>> by_member_;  // member -> node -> entry
   std::map<std::string, uint32_t> load_;                           // node -> load
+  std::chrono::milliseconds remote_timeout_{0};
 };
 
 }  // namespace agentgraph

@@ -6,6 +6,7 @@
 #include "actors/provider/provider_interface.hpp"
 #include "actors/workflow/workflow_types.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "net/cluster/cluster_types.hpp"
 #include "runtime/register_types.hpp"
 #include "runtime/supervisor.hpp"
@@ -54,6 +55,14 @@ void register_supervision_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<supervisor_control_actor>("agentgraph::supervisor_control_actor");
 }
 
+void register_topic_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<topic_message>("agentgraph::topic_message");
+  cfg.add_message_type<publish_receipt>("agentgraph::publish_receipt");
+  cfg.add_message_type<topic_route>("agentgraph::topic_route");
+  cfg.add_message_type<topic_stats>("agentgraph::topic_stats");
+  cfg.add_message_type<topic_actor>("agentgraph::topic_actor");
+}
+
 void register_agent_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<task_request>("agentgraph::task_request");
   cfg.add_message_type<tool_call_record>("agentgraph::tool_call_record");
@@ -79,6 +88,7 @@ void register_all_types(caf::actor_system_config& cfg) {
   register_types_detail::register_tool_types(cfg);
   register_types_detail::register_memory_types(cfg);
   register_types_detail::register_agent_types(cfg);
+  register_types_detail::register_topic_types(cfg);
   register_types_detail::register_supervision_types(cfg);
   register_types_detail::register_workflow_types(cfg);
   cluster::register_cluster_types(cfg);

@@ -60,6 +60,10 @@ Runtime::Runtime(runtime_options opts)
   tables_->memory_group = group("memory shards");
   tables_->provider_group = group("providers");
   tables_->gates = std::make_unique<task_gates>(*system_, std::max<size_t>(2, opts_.scheduler_threads));
+  topic_actor_config tc;
+  tc.subscriptions = tables_->topic_subs;
+  tc.registry = opts_.metrics;
+  tables_->topics = spawn_topic_actor(*system_, std::move(tc));
 }
 
 Runtime::~Runtime() {
@@ -143,6 +147,14 @@ std::shared_ptr<replica_table> Runtime::replicas() const {
   return tables_->replicas;
 }
 
+topic_actor Runtime::topics() const {
+  return tables_->topics;
+}
+
+std::shared_ptr<const topic_subscriptions> Runtime::subscriptions() const {
+  return tables_->topic_subs;
+}
+
 bool Runtime::remote(const std::string& kind, const std::string& name) const {
   return tables_->remote.contains({kind, name});
 }
@@ -216,6 +228,8 @@ caf::error Runtime::shutdown() {
   // Agents stop first so nothing writes to a shard after its snapshot.
   runtime_detail::stop_group(*system_, tables_->agent_group);
   runtime_detail::stop_group(*system_, tables_->chain_group);
+  // Its subscribers are gone; publishing tools stop next.
+  stop_and_wait(*system_, std::vector{tables_->topics}, runtime_detail::control_timeout);
   for (const auto& m : tables_->memories) {
     if (remote("memory", m.name))
       continue;  // its own node snapshots it

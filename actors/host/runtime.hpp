@@ -34,6 +34,7 @@
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
 #include "actors/tool/tool_interface.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "actors/workflow/workflow_start.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/resilience/price_table.hpp"
@@ -75,6 +76,7 @@ class runtime_builder;
 class supervised_ref_base;
 class group_instances;
 class replica_table;
+class topic_subscriptions;
 
 // One agent, group, tool or memory shard of a Runtime as the cluster
 // directory sees it (actors/host/cluster/cluster_directory.hpp).
@@ -131,6 +133,12 @@ class Runtime {
   // (actors/host/cluster/replica_table.hpp); the cluster directory glue
   // fills it. Empty outside a cluster.
   [[nodiscard]] std::shared_ptr<replica_table> replicas() const;
+  // This node's topic actor (actors/topic/topic_interface.hpp): publish to
+  // it (topic_publish_atom, or runtime_client::publish) and every agent
+  // subscribed to the topic ([agent.x] subscribe) on every node gets the
+  // message. Its subscriptions are made as agents are added.
+  [[nodiscard]] topic_actor topics() const;
+  [[nodiscard]] std::shared_ptr<const topic_subscriptions> subscriptions() const;
 
   // How long a caller waits for a task on `agent`: every model call and
   // tool round may take the agent's request_timeout.

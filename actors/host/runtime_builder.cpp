@@ -16,6 +16,7 @@
 #include "actors/provider/caching_provider.hpp"
 #include "actors/provider/fallback_provider.hpp"
 #include "actors/provider/provider_factory.hpp"
+#include "actors/tool/publish_tool.hpp"
 #include "actors/tool/tool_factory.hpp"
 #include "actors/workflow/workflow_file.hpp"
 #include "runtime/assert.hpp"
@@ -275,6 +276,15 @@ caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
                                  [cfg, target = *target, reg = opts.metrics](caf::actor_system& sys) {
                                    return spawn_agent_tool(sys, cfg, target, reg);
                                  });
+  } else if (cfg.kind == "publish") {
+    if (auto err = validate_tool_config(cfg))
+      return err;
+    h = supervise_in<tool_actor>(
+      rt_.system(), tables.tool_group, "tool." + cfg.name,
+      [cfg, topics = tables.topics, reg = opts.metrics](caf::actor_system& sys) {
+        return caf::expected<tool_actor>{
+          spawn_publish_tool(sys, cfg, topics, make_tool_metrics(reg, cfg.name, false))};
+      });
   } else {
     h = supervise_in<tool_actor>(
       rt_.system(), tables.tool_group, "tool." + cfg.name,
@@ -355,6 +365,10 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
   }
   if (auto err = validate_agent(cfg, deps))
     return err;
+  for (const auto& topic : cfg.subscribe)
+    if (auto err = check_topic_name(topic))
+      return make_error(errc::invalid_argument,
+                        "agent '" + cfg.name + "': subscribe: " + error_context(err));
   // The configuration and dependencies in one allocation that every
   // incarnation shares (aliasing pointers into it); the factory captures
   // one pointer, which fits std::function's inline buffer.
@@ -372,6 +386,11 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
   if (!h)
     return std::move(h.error());
   record("agent", tables.agents, cfg.name, h, runtime_detail::agent_info{runtime_detail::task_deadline_of(cfg)});
+  for (const auto& topic : cfg.subscribe)
+    if (auto err = tables.topic_subs->subscribe(
+            topic, {cfg.name, dep<agent_actor>{*h}, runtime_detail::task_deadline_of(cfg)}))
+      return make_error(errc_of(err).value_or(errc::invalid_argument),
+                        "agent '" + cfg.name + "': subscribe: " + error_context(err));
   return (*h)->get();
 }
 

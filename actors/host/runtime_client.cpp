@@ -123,6 +123,17 @@ caf::expected<task_result> runtime_client::run_streaming(
 caf::expected<agent_stats> runtime_client::stats(const std::string& name) {
   return ask_stats<agent_stats>(rt_->system(), rt_->agent(name), agent_subject(name));
 }
+caf::expected<publish_receipt> runtime_client::publish(const std::string& topic, Value message) {
+  return blocking_ask<publish_receipt>(rt_->system(), rt_->topics(), runtime_detail::control_timeout,
+                                       "the topic actor", topic_publish_atom::value, topic,
+                                       std::move(message));
+}
+
+caf::expected<topic_stats> runtime_client::stats_of_topics() {
+  return blocking_ask<topic_stats>(rt_->system(), rt_->topics(), runtime_detail::control_timeout,
+                                   "the topic actor", stats_atom::value);
+}
+
 caf::expected<memory_stats> runtime_client::stats_of_memory(const std::string& name) {
   return ask_stats<memory_stats>(rt_->system(), rt_->memory(name),
                                  "memory shard '" + name + "'");

@@ -39,6 +39,14 @@ class runtime_client {
 
   // A component's figures, asked with the runtime's control timeout.
   [[nodiscard]] caf::expected<agent_stats> stats(const std::string& agent);
+  // Publishes `message` on `topic`: every agent subscribed to it ([agent.x]
+  // subscribe) on this node and on every other node of the cluster gets it
+  // as a task. Blocking (a short wait for the topic actor's receipt, not
+  // for the subscribers). Errors: invalid_argument (topic name),
+  // limit_exceeded (message too large), timeout.
+  [[nodiscard]] caf::expected<publish_receipt> publish(const std::string& topic, Value message);
+  // The node's topic figures (published, sent, received, delivered, drops).
+  [[nodiscard]] caf::expected<topic_stats> stats_of_topics();
   [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);
   [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
   [[nodiscard]] caf::expected<provider_stats> stats_of_provider(const std::string& provider);

@@ -19,6 +19,7 @@
 #include "actors/agent/agent_config.hpp"
 #include "actors/agent/group_instances.hpp"
 #include "actors/host/cluster/replica_table.hpp"
+#include "actors/topic/topic_actor.hpp"
 #include "actors/host/task_gate.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
@@ -186,6 +187,10 @@ struct Runtime::component_tables {
   runtime_detail::named_table<supervised_ref_ptr<agent_actor>, runtime_detail::agent_info> agents;
   // Agents on every node, for the groups' routers (group_instances.hpp).
   std::shared_ptr<group_instances> instances = std::make_shared<group_instances>();
+  // Topics (actors/topic/): this node's subscriptions and its topic actor,
+  // spawned with the runtime, so topics work with or without a cluster.
+  std::shared_ptr<topic_subscriptions> topic_subs = std::make_shared<topic_subscriptions>();
+  topic_actor topics;
   // (kind, name) of the components placed on other nodes (runtime_component).
   std::set<std::pair<std::string, std::string>> remote;
   // (kind, name) -> placement of every component a config pinned to a node.

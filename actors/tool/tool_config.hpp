@@ -11,7 +11,7 @@ namespace agentgraph {
 
 struct tool_config {
   std::string name;
-  std::string kind;  // file_read | http_get | calculator | agent
+  std::string kind;  // file_read | http_get | calculator | agent | publish
   // Caching wrapper, for tools whose spec says deterministic.
   bool cache = false;
   std::chrono::milliseconds cache_ttl{300'000};
@@ -26,6 +26,8 @@ struct tool_config {
   uint64_t body_bytes_max = 1 << 20;
   // agent: the tool hands its `task` argument to this agent
   std::string agent;
+  // publish: the topics the tool may publish to (actors/tool/publish_tool.hpp)
+  std::vector<std::string> topics;
   // Node of a cluster that builds the tool: "any" (every node) or a
   // [cluster] node_id (actors/host/placement.hpp).
   std::string placement = "any";

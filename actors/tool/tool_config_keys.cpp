@@ -15,7 +15,7 @@ const std::vector<field<tool_config>>& tool_fields() {
     };
     return std::vector<field<S>>{
         bind(required_key(enum_key("kind", "calculator",
-                                   {"file_read", "http_get", "calculator", "agent"},
+                                   {"file_read", "http_get", "calculator", "agent", "publish"},
                                    "Built-in tool this section configures; only the keys of "
                                    "that kind apply.")),
              &S::kind),
@@ -47,8 +47,9 @@ const std::vector<field<tool_config>>& tool_fields() {
              &S::connect_timeout),
         bind(applies_if(duration_key("timeout", d.timeout, 1ms, 10min,
                                      "http_get: deadline for the whole request, body included. "
-                                     "agent: deadline for the agent's whole task."),
-                        "kind", {"http_get", "agent"}),
+                                     "agent: deadline for the agent's whole task. publish: "
+                                     "deadline of the node's topic actor's answer."),
+                        "kind", {"http_get", "agent", "publish"}),
              &S::timeout),
         bind(only(uint_key("body_bytes_max", d.body_bytes_max, 1, 1024 * mib,
                            "Responses with a larger body are refused."),
@@ -59,6 +60,12 @@ const std::vector<field<tool_config>>& tool_fields() {
                              "kind agent)."),
                   "agent"),
              &S::agent),
+        bind(only(list_key("topics",
+                           "Topics the tool may publish to (required for kind publish): "
+                           "1-64 of a-z 0-9 _ . - each. A message reaches every agent "
+                           "subscribed to its topic ([agent.x] subscribe) on every node."),
+                  "publish"),
+             &S::topics),
         bind(placement_key(d.placement), &S::placement),
     };
   }();

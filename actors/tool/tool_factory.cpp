@@ -10,6 +10,8 @@
 #include "actors/tool/calculator_tool.hpp"
 #include "actors/tool/file_read_tool.hpp"
 #include "actors/tool/http_get_tool.hpp"
+#include "actors/tool/publish_tool.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "actors/tool/tool_common.hpp"
 #include "runtime/error.hpp"
 
@@ -34,6 +36,8 @@ tool_spec builtin_spec(const tool_config& cfg) {
     return file_read_spec(cfg.name);
   if (cfg.kind == "http_get")
     return http_get_spec(cfg.name);
+  if (cfg.kind == "publish")
+    return publish_spec(cfg.name, cfg.topics);
   return agent_tool_spec(cfg.name, cfg.agent);
 }
 
@@ -60,6 +64,15 @@ caf::error validate_http_get(const tool_config& cfg) {
     return bad_key(cfg, "connect_timeout", "must be positive");
   if (cfg.body_bytes_max == 0)
     return bad_key(cfg, "body_bytes_max", "must be at least 1");
+  return caf::none;
+}
+
+caf::error validate_publish(const tool_config& cfg) {
+  if (cfg.topics.empty())
+    return bad_key(cfg, "topics", "is required for kind publish");
+  for (const auto& t : cfg.topics)
+    if (auto err = check_topic_name(t))
+      return bad_key(cfg, "topics", error_context(err));
   return caf::none;
 }
 
@@ -109,9 +122,12 @@ caf::error validate_tool_config(const tool_config& cfg) {
     kind_err = validate_file_read(cfg);
   else if (cfg.kind == "http_get")
     kind_err = validate_http_get(cfg);
+  else if (cfg.kind == "publish")
+    kind_err = validate_publish(cfg);
   else if (cfg.kind != "calculator" && cfg.kind != "agent")
     return bad_key(cfg, "kind", "'" + cfg.kind
-                                + "' is unknown; expected calculator, file_read, http_get or agent");
+                                + "' is unknown; expected calculator, file_read, http_get, agent "
+                                  "or publish");
   if (kind_err)
     return kind_err;
   return validate_cache(cfg);
@@ -138,6 +154,8 @@ caf::expected<tool_actor> spawn_tool(caf::actor_system& sys, const tool_config& 
     return err;
   if (cfg.kind == "agent")
     return bad_key(cfg, "kind", "agent needs the target agent's handle: use spawn_agent_tool");
+  if (cfg.kind == "publish")
+    return bad_key(cfg, "kind", "publish needs the node's topic actor: use spawn_publish_tool");
   // Only the outermost actor records, so a cached call counts once.
   auto metrics = make_tool_metrics(std::move(registry), cfg.name, cfg.cache);
   if (!cfg.cache)

@@ -36,6 +36,7 @@
 #include "runtime/blocking_ask.hpp"
 #include "runtime/journal/journal_actor.hpp"
 #include "actors/host/cluster/cluster_host.hpp"
+#include "actors/host/cluster/cluster_messaging.hpp"
 #include "actors/host/cluster/cluster_metrics.hpp"
 #include "actors/host/node/gateway.hpp"
 #include "actors/host/node_config.hpp"
@@ -224,7 +225,8 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   auto node = start_cluster_node(rt.system(), std::move(start));
   if (!node)
     return node;
-  if (auto err = attach_cluster_directory(rt, *node, cfg.heartbeat_interval)) {
+  if (auto err = attach_cluster_directory(rt, *node, cfg.heartbeat_interval);
+      err || (err = attach_cluster_messaging(rt, *node))) {
     // A published node actor would hold ~actor_system forever.
     caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
     return err;

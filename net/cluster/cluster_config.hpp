@@ -61,6 +61,15 @@ struct cluster_config {
   uint32_t members_max = 32;
   uint32_t handshakes_max = 64;
   uint32_t directory_entries_max = 4096;  // per member's table (directory_table.hpp)
+  // Collaboration settings (design §8.5): the values of the node that formed
+  // the cluster win; a node that joins adopts them from its welcome
+  // (collab_settings, cluster_interface.hpp), heartbeat_interval included.
+  // Agents the cluster directory offers across the cluster; 0: no limit.
+  uint32_t max_agents = 0;
+  // Deadline of cross-node calls that carry none of their own (topic
+  // deliveries), and the bound of an agent group's task on another node's
+  // instance when the task's own deadline is longer.
+  std::chrono::milliseconds message_timeout{60'000};
   // Run the node actor on its own thread (a saturated scheduler must not
   // starve heartbeats); false only for virtual time (tests, simulation).
   bool dedicated_thread = true;

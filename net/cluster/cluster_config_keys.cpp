@@ -83,7 +83,8 @@ const std::vector<field<cluster_config>>& cluster_fields() {
              &S::tls_cafile),
         bind(duration_key("heartbeat_interval", d.heartbeat_interval, 10ms, 1min,
                           "How often the node sends a heartbeat to each member; also the "
-                          "failure detector's first estimate of the interval."),
+                          "failure detector's first estimate of the interval. A node that "
+                          "joins takes the value of the node that formed the cluster."),
              &S::heartbeat_interval),
         bind(duration_key("acceptable_heartbeat_pause", d.acceptable_heartbeat_pause, 0ms, 10min,
                           "Silence the failure detector forgives on top of the usual heartbeat "
@@ -158,6 +159,20 @@ const std::vector<field<cluster_config>>& cluster_fields() {
                       "Directory entries (agents, groups, tools, memory shards) one node may "
                       "offer the cluster; a peer's table with more is refused whole."),
              &S::directory_entries_max),
+        bind(uint_key("max_agents", d.max_agents, 0, 1'000'000,
+                      "Agents the cluster directory offers across the whole cluster (every "
+                      "node's agent instances counted; groups are not agents); 0: no limit. "
+                      "The cluster takes the value of the node that formed it. An agent past "
+                      "the count is refused (limit_exceeded, logged): it still serves its own "
+                      "node, but no other node reaches or routes to it."),
+             &S::max_agents),
+        bind(duration_key("message_timeout", d.message_timeout, 1ms, 1h,
+                          "Deadline of cross-node calls that have none of their own (a topic "
+                          "message sent to another node), and the bound of an agent group's "
+                          "task on another node's instance when the task's deadline is longer. "
+                          "The cluster takes the value of the node that formed it, as it does "
+                          "heartbeat_interval."),
+             &S::message_timeout),
         bind(bool_key("dedicated_thread", d.dedicated_thread,
                       "Run the node actor on its own thread, so a saturated scheduler cannot "
                       "starve heartbeats. false only for virtual time (tests, simulation)."),

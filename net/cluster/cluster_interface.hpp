@@ -17,6 +17,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/node_id.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "runtime/cluster/member.hpp"
@@ -66,6 +67,19 @@ struct join_proof {
   std::string url;   // its HTTP gateway
 };
 
+// The collaboration settings the whole cluster runs with (design §8.5):
+// those of `origin`, the node that formed the cluster. A joiner adopts the
+// ones its welcome carries; gossip carries them too, and of two that differ
+// every node keeps the one with the lower origin, so the cluster converges
+// on one even after an odd merge. Checked by check_collab before use.
+struct collab_settings {
+  member_id origin;
+  uint32_t max_agents = 0;            // 0: no limit
+  caf::timespan message_timeout{};    // > 0
+  caf::timespan heartbeat_interval{};  // > 0
+  friend bool operator==(const collab_settings&, const collab_settings&) = default;
+};
+
 // One node's view, pushed to admitted peers (design §5.1). The fields are
 // membership_view::parts(); membership_view::assemble checks them.
 struct gossip_msg {
@@ -75,6 +89,7 @@ struct gossip_msg {
   std::vector<reachability_obs> reach;
   std::vector<member_id> seen;
   std::map<std::string, uint64_t> retired;
+  collab_settings collab;  // the sender's (its welcome's, for a joiner)
 };
 
 // One-way, every heartbeat_interval, to every admitted live member; `load`
@@ -94,7 +109,7 @@ struct heartbeat_msg {
 // name. `ifs` is the message_types() of its typed interface, sorted, so a
 // receiver casts `handle` only to the interface it was registered with.
 struct dir_entry {
-  std::string kind;  // "agent" | "group" | "tool" | "memory"
+  std::string kind;  // "agent" | "group" | "tool" | "memory" | "topic" (its node's topic actor)
   std::string name;
   caf::actor handle;
   std::vector<std::string> ifs;
@@ -136,6 +151,9 @@ struct member_event {
   // call_watch::fail_node(self, node), since CAF keeps the proxies of a
   // node whose connection is still up.
   caf::node_id node;
+  // The cluster's collaboration settings as this node holds them now
+  // (its own before it joined).
+  collab_settings collab;
 };
 
 // What a node counted since it started (every incarnation), for tests,
@@ -148,6 +166,7 @@ struct node_counters {
   uint64_t heartbeats_heard = 0;
   uint64_t downs = 0;             // members this node set down
   uint64_t incarnations = 0;      // rejoins as a new uid
+  uint64_t agents_refused = 0;    // local agent offers past max_agents (each time one is withheld)
 };
 
 struct cluster_member_status {
@@ -172,6 +191,7 @@ struct cluster_status {
   // when there is none yet. The leader adopts a dead member's open tasks
   // from a shared journal (DESIGN §9.3).
   member_id leader;
+  collab_settings collab;                      // the settings this node runs with
 };
 
 template <class Inspector>
@@ -189,9 +209,14 @@ typename Inspector::result_type inspect(Inspector& f, join_proof& x) {
            x.pid, x.url);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, collab_settings& x) {
+  return f(caf::meta::type_name("agentgraph::cluster::collab_settings"), x.origin, x.max_agents,
+           x.message_timeout, x.heartbeat_interval);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gossip_msg& x) {
   return f(caf::meta::type_name("agentgraph::cluster::gossip_msg"), x.cluster, x.from, x.members,
-           x.reach, x.seen, x.retired);
+           x.reach, x.seen, x.retired, x.collab);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_msg& x) {
@@ -218,7 +243,8 @@ typename Inspector::result_type inspect(Inspector& f, dir_listing& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_event& x) {
-  return f(caf::meta::type_name("agentgraph::cluster::member_event"), x.record, x.why, x.node);
+  return f(caf::meta::type_name("agentgraph::cluster::member_event"), x.record, x.why, x.node,
+           x.collab);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_member_status& x) {
@@ -228,12 +254,13 @@ typename Inspector::result_type inspect(Inspector& f, cluster_member_status& x) 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_counters& x) {
   return f(caf::meta::type_name("agentgraph::cluster::node_counters"), x.admitted, x.refused,
-           x.dropped, x.heartbeats_sent, x.heartbeats_heard, x.downs, x.incarnations);
+           x.dropped, x.heartbeats_sent, x.heartbeats_heard, x.downs, x.incarnations,
+           x.agents_refused);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {
   return f(caf::meta::type_name("agentgraph::cluster::cluster_status"), x.cluster, x.self,
-           x.joined, x.members, x.counters, x.leader);
+           x.joined, x.members, x.counters, x.leader, x.collab);
 }
 
 // Local actors that want membership changes (directory, routers, gateway).

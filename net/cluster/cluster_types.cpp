@@ -17,6 +17,7 @@ void register_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<join_hello>("agentgraph::cluster::join_hello");
   cfg.add_message_type<join_challenge>("agentgraph::cluster::join_challenge");
   cfg.add_message_type<join_proof>("agentgraph::cluster::join_proof");
+  cfg.add_message_type<collab_settings>("agentgraph::cluster::collab_settings");
   cfg.add_message_type<gossip_msg>("agentgraph::cluster::gossip_msg");
   cfg.add_message_type<heartbeat_msg>("agentgraph::cluster::heartbeat_msg");
   cfg.add_message_type<member_event>("agentgraph::cluster::member_event");

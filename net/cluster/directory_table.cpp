@@ -1,5 +1,8 @@
 #include "net/cluster/directory_table.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 
@@ -14,7 +17,8 @@ bool same(const dir_entry& a, const dir_entry& b) {
 }  // namespace
 
 bool is_dir_kind(const std::string& kind) {
-  return kind == "agent" || kind == "group" || kind == "tool" || kind == "memory";
+  return kind == "agent" || kind == "group" || kind == "tool" || kind == "memory" ||
+         kind == "topic";
 }
 
 caf::error check_entry(const dir_entry& e) {
@@ -24,7 +28,7 @@ caf::error check_entry(const dir_entry& e) {
                       "directory entry '" + shown + "' (" + e.kind.substr(0, 16) + "): " + why);
   };
   if (!is_dir_kind(e.kind))
-    return bad("kind must be agent, group, tool or memory");
+    return bad("kind must be agent, group, tool, memory or topic");
   if (e.name.empty() || e.name.size() > dir_name_bytes_max)
     return bad("name must be 1-" + std::to_string(dir_name_bytes_max) + " bytes");
   if (!e.handle)
@@ -78,7 +82,9 @@ std::vector<dir_entry> directory_table::local_entries() const {
 }
 
 caf::expected<std::vector<dir_change>> directory_table::apply(const dir_sync& sync,
-                                                              const caf::node_id& sender) {
+                                                              const caf::node_id& sender,
+                                                              size_t agents_allowed,
+                                                              size_t* agents_withheld) {
   if (sync.entries.size() > entries_max_)
     return make_error(errc::invalid_argument,
                       "directory of " + to_string(sync.from) + ": " +
@@ -101,13 +107,21 @@ caf::expected<std::vector<dir_change>> directory_table::apply(const dir_sync& sy
                                                     ": entry '" + e.name + "' (" + e.kind +
                                                     ") listed twice");
   }
+  // The agents past the allowance are withheld before the diff, so a
+  // subscriber never sees them appear and vanish again.
+  remote_table next;
+  next.version = sync.version;
+  next.entries = std::move(fresh);
+  split(sync.from, next, agents_allowed);
+  if (agents_withheld)
+    *agents_withheld = next.withheld.size();
   std::vector<dir_change> changes;
   if (held != remote_.end()) {
     for (const auto& [k, e] : held->second.entries)
-      if (!fresh.contains(k))
+      if (!next.entries.contains(k))
         changes.push_back({sync.from, e, false});
   }
-  for (const auto& [k, e] : fresh) {
+  for (const auto& [k, e] : next.entries) {
     const dir_entry* old = nullptr;
     if (held != remote_.end())
       if (auto it = held->second.entries.find(k); it != held->second.entries.end())
@@ -115,10 +129,66 @@ caf::expected<std::vector<dir_change>> directory_table::apply(const dir_sync& sy
     if (!old || !same(*old, e))
       changes.push_back({sync.from, e, true});
   }
-  auto& table = remote_[sync.from];
-  table.version = sync.version;
-  table.entries = std::move(fresh);
+  remote_[sync.from] = std::move(next);
   return changes;
+}
+
+std::vector<dir_change> directory_table::split(const member_id& m, remote_table& t,
+                                               size_t allowed) {
+  std::vector<dir_change> changes;
+  // Every agent back in one map, in name order; then the first `allowed`
+  // are believed. Keys sort by kind first, so agents are contiguous.
+  for (auto& [k, e] : t.withheld)
+    t.entries.emplace(k, std::move(e));
+  std::set<key> was_withheld;
+  for (const auto& [k, e] : t.withheld)
+    was_withheld.insert(k);
+  t.withheld.clear();
+  size_t believed = 0;
+  for (auto it = t.entries.begin(); it != t.entries.end();) {
+    if (it->second.kind != "agent") {
+      ++it;
+      continue;
+    }
+    if (believed < allowed) {
+      ++believed;
+      if (was_withheld.contains(it->first))
+        changes.push_back({m, it->second, true});
+      ++it;
+      continue;
+    }
+    if (!was_withheld.contains(it->first))
+      changes.push_back({m, it->second, false});
+    t.withheld.insert(t.entries.extract(it++));
+  }
+  return changes;
+}
+
+std::vector<dir_change> directory_table::recap(const member_id& m, size_t agents_allowed,
+                                               size_t* agents_withheld) {
+  auto it = remote_.find(m);
+  if (it == remote_.end())
+    return {};
+  auto changes = split(m, it->second, agents_allowed);
+  if (agents_withheld)
+    *agents_withheld = it->second.withheld.size();
+  return changes;
+}
+
+size_t directory_table::agents_of(const member_id& m) const {
+  auto it = remote_.find(m);
+  if (it == remote_.end())
+    return 0;
+  return static_cast<size_t>(std::count_if(it->second.entries.begin(), it->second.entries.end(),
+                                           [](const auto& kv) { return kv.second.kind == "agent"; }));
+}
+
+std::vector<std::string> directory_table::local_agents() const {
+  std::vector<std::string> out;
+  for (const auto& [k, e] : local_)
+    if (e.kind == "agent")
+      out.push_back(e.name);
+  return out;
 }
 
 std::vector<dir_change> directory_table::purge(const member_id& m) {

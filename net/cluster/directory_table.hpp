@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <map>
 #include <string>
 #include <utility>
@@ -60,8 +61,23 @@ class directory_table {
   // Applies `sync` from `sender` (the CAF node the message came from). An
   // older or equal version than the one held changes nothing. Errors:
   // invalid_argument naming the first bad entry (the table held stays).
-  [[nodiscard]] caf::expected<std::vector<dir_change>> apply(const dir_sync& sync,
-                                                             const caf::node_id& sender);
+  // Of its agents only the first `agents_allowed` (by name) are believed
+  // (the cluster's max_agents, design §8.5); the others are withheld until
+  // recap allows them, and counted in *agents_withheld when given.
+  [[nodiscard]] caf::expected<std::vector<dir_change>> apply(
+      const dir_sync& sync, const caf::node_id& sender, size_t agents_allowed = SIZE_MAX,
+      size_t* agents_withheld = nullptr);
+  // Splits `m`'s table again under a new allowance of agents: the changes
+  // of the entries that appear or are withheld.
+  std::vector<dir_change> recap(const member_id& m, size_t agents_allowed,
+                                size_t* agents_withheld = nullptr);
+  // Agents of `m`'s table that are believed (not withheld).
+  [[nodiscard]] size_t agents_of(const member_id& m) const;
+  [[nodiscard]] bool has_local(const std::string& kind, const std::string& name) const {
+    return local_.contains(key{kind, name});
+  }
+  // Names of this node's agents (kind "agent"), in name order.
+  [[nodiscard]] std::vector<std::string> local_agents() const;
   // Forgets `m`'s table: a change (not present) per entry it had.
   std::vector<dir_change> purge(const member_id& m);
   // Version of `m`'s table held here; 0 when none.
@@ -87,7 +103,11 @@ class directory_table {
   struct remote_table {
     uint64_t version = 0;
     std::map<key, dir_entry> entries;
+    std::map<key, dir_entry> withheld;  // agents past the allowance (max_agents)
   };
+  // Moves agents between entries and withheld so that at most `allowed`
+  // are believed, the first by name; the changes that makes.
+  static std::vector<dir_change> split(const member_id& m, remote_table& t, size_t allowed);
   static counts count(const std::map<key, dir_entry>& entries);
 
   size_t entries_max_;

@@ -92,6 +92,7 @@ cluster_status make_status(node_self self) {
   out.counters = st.counters;
   if (auto leader = st.view->leader())
     out.leader = *leader;
+  out.collab = st.collab;
   const auto now = self->clock().now();
   for (const auto& [id, rec] : st.view->records()) {
     cluster_member_status m;
@@ -137,6 +138,7 @@ void node_published(node_self self, uint16_t port) {
   st.self_id.port = port;
   if (st.self_id.name.empty())
     st.self_id.name = st.self_id.host + ":" + std::to_string(port);
+  st.collab = own_collab(self);  // until a welcome brings the cluster's
   const endpoint me{st.self_id.host, port};
   st.may_start_alone = !st.seeds.empty() && st.seeds.front() == me;
   log(log_severity::info, "cluster", "node published",

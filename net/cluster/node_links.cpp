@@ -169,6 +169,10 @@ void send_prove(node_self self, const endpoint& ep, uint64_t attempt, join_chall
               return;
             admit(self, it->second, responder, it->second.node, it->second.peer);
             const bool was_joined = st.joined;
+            if (!was_joined)
+              adopt_welcome_collab(self, g.collab);  // before the view's events carry it
+            else
+              merge_gossip_collab(self, g.collab);
             if (!was_joined) {
               st.joined = true;
               log(log_severity::info, "cluster", "joined the cluster",
@@ -255,6 +259,7 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
            const node_actor& peer) {
   auto& st = self->state;
   AG_ASSERT(peer && node != self->node());
+  const bool new_peer_handle = l.peer != peer;
   if (l.peer != peer) {
     if (l.peer)
       self->demonitor(l.peer.address());
@@ -272,6 +277,11 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
   st.admitted[node] = who;
   if (fresh)
     ++st.counters.admitted;
+  // Over a new connection the handles of its table are proxies of the old
+  // one, which CAF killed with it: drop the table, so the next heartbeat
+  // pulls it again with live handles.
+  if (fresh || new_peer_handle)
+    dir_reconnected(self, who);
   // One detector per incarnation: an older uid of the same name is gone.
   std::erase_if(st.health, [&](const auto& kv) {
     return kv.first.name == who.name && kv.first.uid != who.uid;

@@ -132,7 +132,7 @@ gossip_msg make_gossip(node_self self) {
   auto& st = self->state;
   auto parts = st.view->parts();
   return gossip_msg{st.args->cfg.name, st.self_id, std::move(parts.members), std::move(parts.reach),
-                    std::move(parts.seen), std::move(parts.retired)};
+                    std::move(parts.seen), std::move(parts.retired), st.collab};
 }
 
 void after_view_change(node_self self, const membership_view& before, const std::string& why) {
@@ -149,7 +149,7 @@ void after_view_change(node_self self, const membership_view& before, const std:
       if (m == id)
         node = n;
     for (const auto& s : st.subscribers)
-      self->send(s, member_event_atom::value, member_event{rec, why, node});
+      self->send(s, member_event_atom::value, member_event{rec, why, node, st.collab});
   }
   dir_reconcile(self, why);
   // Everyone admitted hears the news, the members just downed included:
@@ -207,6 +207,7 @@ void on_gossip(node_self self, gossip_msg& g) {
     ++st.counters.dropped;
     return;
   }
+  merge_gossip_collab(self, g.collab);
   merge_remote_view(self, g, "gossip");
 }
 
@@ -261,7 +262,7 @@ void new_incarnation(node_self self, const std::string& why) {
     gone.id = old;
     gone.state = member_state::down;
     for (const auto& s : st.subscribers)
-      self->send(s, member_event_atom::value, member_event{gone, why, self->node()});
+      self->send(s, member_event_atom::value, member_event{gone, why, self->node(), st.collab});
   }
   st.joined = false;
   for (auto& [ep, l] : st.links)
@@ -285,7 +286,7 @@ void new_incarnation(node_self self, const std::string& why) {
   dir_reconcile(self, why.empty() ? "starting" : why);
   sync_links(self);
   for (const auto& s : st.subscribers)
-    self->send(s, member_event_atom::value, member_event{me, "starting", self->node()});
+    self->send(s, member_event_atom::value, member_event{me, "starting", self->node(), st.collab});
   answer_waiting(self);
   schedule_tick(self, now);
 }

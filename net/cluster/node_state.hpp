@@ -6,7 +6,8 @@
 //   node_membership.cpp  the tick: heartbeats, phi, reachability, downing,
 //                        leader actions, gossip, incarnations
 //   node_directory.cpp   the directory: local entries, peers' tables,
-//                        subscribers (design §8.1)
+//                        subscribers (design §8.1), max_agents
+//   node_collab.cpp      the cluster's collaboration settings (§8.5)
 // Internal to net/cluster; nothing outside includes it.
 #pragma once
 
@@ -109,6 +110,16 @@ class node_state {
   bool dir_withdrawn = false;   // leaving: the table offered is empty
   uint64_t withdrawn_bump = 0;  // 1 once withdrawn, so peers see a newer version
   std::vector<directory_sink> dir_subscribers;
+  // max_agents (§8.5): this node's agents it offers now, and a bump of the
+  // offered version each time that set changes.
+  std::vector<std::string> agents_offered;
+  bool agents_all_offered = true;  // no limit: every local agent
+  uint64_t offer_bump = 0;
+  std::map<member_id, size_t> agents_withheld;  // per peer, for the log
+  std::set<std::string> agents_local_withheld;  // this node's, for the log and the count
+
+  // --- collaboration settings (§8.5) ---
+  collab_settings collab;  // the cluster's once joined; this node's own before
 
   // --- local clients ---
   std::vector<member_event_sink> subscribers;
@@ -152,9 +163,29 @@ void on_dir_pull(node_self self, const member_id& asker);
 [[nodiscard]] uint64_t dir_offered_version(node_self self);
 // A heartbeat said `m`'s table is at `version`: ask for it when ours is older.
 void dir_heard_version(node_self self, const member_id& m, uint64_t version);
+// `m` was admitted again over a new connection: its table (whose handles
+// are proxies of the old connection) is dropped, subscribers are told,
+// and the next heartbeat's version pulls it afresh.
+void dir_reconnected(node_self self, const member_id& m);
 // Drops the tables of members that are no longer live in the view (all of
 // them when this node is not joined), telling subscribers why.
 void dir_reconcile(node_self self, const std::string& why);
+
+// Offers this node's agents up to the cluster's max_agents, counting those
+// of members senior to it (lower uid: started earlier), and believes each
+// peer's agents under the same rule; pushes the table when its offered part
+// changed.
+void dir_recount(node_self self);
+
+// --- node_collab.cpp ---
+// This node's own settings ([cluster] keys), origin itself.
+[[nodiscard]] collab_settings own_collab(node_self self);
+// The first problem of settings a peer sent; empty when usable.
+[[nodiscard]] caf::error check_collab(const collab_settings& c);
+// A welcome's settings: adopted whatever their origin (the cluster's win).
+void adopt_welcome_collab(node_self self, const collab_settings& c);
+// A gossip's settings: adopted when their origin is lower than ours.
+void merge_gossip_collab(node_self self, const collab_settings& c);
 
 // --- node_membership.cpp ---
 void on_tick(node_self self);

@@ -133,7 +133,10 @@ def task(name, text, timeout=15, agent="worker", context=None):
 
 def directory(name):
     d = get(name, "/v1/cluster/directory") or {}
-    return sorted("%s %s/%s" % (e["node"], e["kind"], e["name"]) for e in d.get("entries", []))
+    # Components only: every node also offers its topic actor (topic/*),
+    # which cluster_topics.sh checks.
+    return sorted("%s %s/%s" % (e["node"], e["kind"], e["name"]) for e in d.get("entries", [])
+                  if e["kind"] != "topic")
 
 try:
     for n in names:

@@ -55,6 +55,20 @@ agent_actor::behavior_type dying(agent_actor::pointer self) {
   };
 }
 
+// Takes every task and never answers, as an instance on a node that hangs.
+agent_actor::behavior_type silent(agent_actor::pointer self) {
+  auto hold = [self](task_request&) {
+    // Kept until the actor ends: the caller's deadline is what ends the call.
+    return self->make_response_promise<task_result>();
+  };
+  return {
+    [hold](execute_atom, task_request& t) { return hold(t); },
+    [hold](execute_stream_atom, task_request& t, stream_sink_actor&) { return hold(t); },
+    [](stats_atom) { return agent_stats{}; },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::optional<caf::actor_system> sys;
@@ -83,7 +97,8 @@ struct fixture {
     owned.push_back(caf::actor_cast<caf::actor>(a));
     table->put(member, node, a, local);
   }
-  agent_actor group(group_strategy strategy, const std::vector<std::string>& members) {
+  agent_actor group(group_strategy strategy, const std::vector<std::string>& members,
+                    std::chrono::milliseconds task_timeout = 5s) {
     std::vector<agentgraph::group_member> ms;
     for (const auto& name : members) {
       auto fallback = sys->spawn(instance, name + "@own-ref");
@@ -93,7 +108,7 @@ struct fixture {
     group_config gc;
     gc.name = "team";
     gc.strategy = strategy;
-    gc.task_timeout = 5s;
+    gc.task_timeout = task_timeout;
     auto g = spawn_agent_group(*sys, gc, ms, table);
     REQUIRE(g);
     owned.push_back(caf::actor_cast<caf::actor>(*g));
@@ -205,6 +220,34 @@ TEST_CASE("agent group in a cluster: a local instance that dies fails the task, 
   f.add("a", "n2");
   auto g = f.group(group_strategy::round_robin, {"a"});
   CHECK(f.ask(g, "t1").rfind("error: ", 0) == 0);
+}
+
+TEST_CASE("agent group in a cluster: message_timeout bounds a task on another node's instance") {
+  fixture f;
+  auto a = f.sys->spawn(silent);
+  f.owned.push_back(caf::actor_cast<caf::actor>(a));
+  f.table->put("a", "n2", a, false);
+  // The task's own deadline (30 s) is past the caller's 10 s wait: only the
+  // cluster's message_timeout can end it within the wait.
+  f.table->set_remote_timeout(200ms);
+  auto g = f.group(group_strategy::round_robin, {"a"}, 30s);
+  const auto out = f.ask(g, "t1");
+  CHECK(out.find("team") != std::string::npos);
+  CHECK(out.find("timeout") != std::string::npos);
+}
+
+TEST_CASE("agent group in a cluster: message_timeout leaves a local instance alone") {
+  fixture f;
+  auto a = f.sys->spawn(silent);
+  f.owned.push_back(caf::actor_cast<caf::actor>(a));
+  f.table->put("a", "n1", a, true);
+  f.table->set_remote_timeout(100ms);
+  auto g = f.group(group_strategy::round_robin, {"a"}, 2s);
+  // Ends at the task's own 2 s deadline, not at 100 ms: the group's error
+  // names the task's deadline.
+  const auto out = f.ask(g, "t1");
+  CHECK(out.find("team") != std::string::npos);
+  CHECK(out.find("2000") != std::string::npos);
 }
 
 TEST_CASE("rendezvous pick: balanced, minimal movement, skips what was tried") {

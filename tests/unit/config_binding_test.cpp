@@ -191,6 +191,12 @@ std::vector<row> all_keys() {
        [](C c) { CHECK(named(c.tools, "ask_helper").agent == "helper"); }},
       {"tool.ask_helper", "kind", "agent",
        [](C c) { CHECK(named(c.tools, "ask_helper").kind == "agent"); }},
+      {"tool.announce", "kind", "publish",
+       [](C c) { CHECK(named(c.tools, "announce").kind == "publish"); }},
+      {"tool.announce", "topics", "news, alerts.eu",
+       [](C c) {
+         CHECK(named(c.tools, "announce").topics == std::vector<std::string>{"news", "alerts.eu"});
+       }},
       {"memory.m1", "max_entries", "500", [=](C c) { CHECK(m1(c).max_entries == 500); }},
       {"memory.m1", "embedding_model", "hash-128",
        [=](C c) { CHECK(m1(c).embedding_model == "hash-128"); }},
@@ -243,6 +249,8 @@ std::vector<row> all_keys() {
          CHECK(agent(c).tools == std::vector<std::string>{"files", "web", "ask_helper"});
        }},
       {"agent.planner", "memory", "m1", [=](C c) { CHECK(agent(c).memory == "m1"); }},
+      {"agent.planner", "subscribe", "news, alerts.eu",
+       [=](C c) { CHECK(agent(c).subscribe == std::vector<std::string>{"news", "alerts.eu"}); }},
       {"agent.planner", "memory_recall_k", "5", [=](C c) { CHECK(agent(c).memory_recall_k == 5); }},
       {"agent.planner", "history_window", "12", [=](C c) { CHECK(agent(c).history_window == 12); }},
       {"agent.planner", "request_timeout", "45s",
@@ -360,7 +368,7 @@ TEST_CASE("config: named sections become list entries named after the section") 
   CHECK(cfg->agents[0].name == "planner");
   CHECK(cfg->agents[1].name == "helper");
   CHECK(cfg->providers.size() == 4);
-  CHECK(cfg->tools.size() == 3);
+  CHECK(cfg->tools.size() == 4);
   CHECK(cfg->memories.size() == 2);
 }
 

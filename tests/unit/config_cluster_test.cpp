@@ -143,6 +143,8 @@ TEST_CASE("config cluster: a full section binds every key") {
     {"directory_entries_max", "17", [](C c) { CHECK(c.directory_entries_max == 17); }},
     {"handshakes_max", "16", [](C c) { CHECK(c.handshakes_max == 16); }},
     {"dedicated_thread", "false", [](C c) { CHECK_FALSE(c.dedicated_thread); }},
+    {"max_agents", "12", [](C c) { CHECK(c.max_agents == 12); }},
+    {"message_timeout", "45s", [](C c) { CHECK(c.message_timeout == 45s); }},
   };
   std::string text = "[cluster]\n";
   std::string url_text;
@@ -241,9 +243,9 @@ TEST_CASE("config cluster: every bound is refused naming the key") {
       CHECK(file.find("node.ini:10: [cluster] " + k.name + ": ") == 0);
     }
   }
-  // 17 keys have bounds, 15 of them a minimum above 0: 32 ways to cross
-  // one (the bools, strings and seeds have none).
-  CHECK(bounds == 32);
+  // 19 keys have bounds, 16 of them a minimum above 0: 35 ways to cross
+  // one (the bools, strings and seeds have none; max_agents' minimum is 0).
+  CHECK(bounds == 35);
 }
 
 TEST_CASE("config cluster: a bad seed is refused naming the entry") {

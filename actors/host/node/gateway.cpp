@@ -159,6 +159,8 @@ void gateway::impl::add_routes() {
   add("GET", "/v1/cluster", "cluster", [this](req_t, reply_t reply) { cluster(reply); });
   add("GET", "/v1/cluster/directory", "cluster_directory",
       [this](req_t, reply_t reply) { cluster_directory(reply); });
+  add("POST", R"(/v1/topics/([^/]+))", "topic_publish",
+      [this](req_t r, reply_t reply) { publish_topic(r, reply); });
 }
 
 void answer_when_finished(const std::shared_ptr<task_entry>& entry,

@@ -17,6 +17,8 @@
 //                               node is not in a cluster)
 //   GET  /v1/cluster/directory  every directory entry this node knows:
 //                               kind, name, node (404 as above)
+//   POST /v1/topics/<topic>     {"message": any}: published to every
+//                               subscriber on every node; 202 receipt
 // Statuses: 400 bad body (the message names the field), 401 bad token,
 // 404 unknown agent/task/route, 409 task_id in use, 413 body too large,
 // 414 target too long, 429 tasks_in_flight_max reached (Retry-After), 431

@@ -223,6 +223,8 @@ struct gateway::impl {
   void memory(const route_reply& reply);
   void cluster(const route_reply& reply);
   void cluster_directory(const route_reply& reply);
+  // POST /v1/topics/<topic> {"message": any}: 202 with the publish receipt.
+  void publish_topic(const net::server_request& req, const route_reply& reply);
   // The node actor, or a 404 answered and an invalid handle.
   cluster::node_actor cluster_or_404(const route_reply& reply);
 

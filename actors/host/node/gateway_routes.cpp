@@ -1,5 +1,5 @@
 // The gateway's read-only routes: /ready, /v1/agents, /v1/memory,
-// /v1/cluster. Each asks
+// /v1/cluster, and POST /v1/topics/<topic> (a publish). Each asks
 // the runtime's actors through one short-lived prober actor that sends
 // every request at once (each bounded by health_ping_timeout) and answers
 // the HTTP request when the last reply or timeout is in: no thread waits.
@@ -9,6 +9,7 @@
 
 #include "actors/host/node/agent_figures.hpp"
 #include "actors/host/node/gateway_impl.hpp"
+#include "actors/topic/topic_interface.hpp"
 #include "runtime/error.hpp"
 
 namespace agentgraph {
@@ -287,6 +288,34 @@ void gateway::impl::cluster_directory(const route_reply& reply) {
     });
 }
 
+void gateway::impl::publish_topic(const net::server_request& req, const route_reply& reply) {
+  if (draining.load())
+    return reply(net::json_error(503, "unavailable", "the node is draining; publish elsewhere"));
+  auto body = Value::from_json(req.body);
+  const Value* message = body && body->is_object() ? body->find("message") : nullptr;
+  if (!message)
+    return reply(net::json_error(400, "invalid_argument",
+                                 R"(body must be {"message": <any JSON value>})"));
+  auto topics = rt.topics();
+  rt.system().spawn([topics, topic = req.params.at(0), message = *message, reply,
+                     timeout = cfg.health_ping_timeout](caf::event_based_actor* self) {
+    self->request(topics, timeout, topic_publish_atom::value, topic, message)
+        .then(
+            [reply](publish_receipt& r) {
+              reply(net::json_response(202, publish_receipt_json(r).to_json()));
+            },
+            [reply, timeout](caf::error& err) {
+              auto e = from_request_error(std::move(err), "the node's topic actor", timeout);
+              // A message too large is the body's fault: 413, as for any body.
+              const int status =
+                  errc_of(e) == errc::limit_exceeded ? 413 : http_status_of(e);
+              Value b = Value::object();
+              b["error"] = error_object(e);
+              reply(net::json_response(status, b.to_json()));
+            });
+  });
+}
+
 void gateway::impl::cluster(const route_reply& reply) {
   using namespace gateway_routes_detail;
   auto node = cluster_or_404(reply);
@@ -316,7 +345,20 @@ void gateway::impl::cluster(const route_reply& reply) {
       c["heartbeats_heard"] = num(st.counters.heartbeats_heard);
       c["downs"] = num(st.counters.downs);
       c["incarnations"] = num(st.counters.incarnations);
+      c["agents_refused"] = num(st.counters.agents_refused);
       body["counters"] = std::move(c);
+      // The collaboration settings this node runs with: the forming node's
+      // once joined (net/cluster DESIGN.md §8.5).
+      auto ms = [](caf::timespan t) {
+        return num(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t).count()));
+      };
+      Value collab = Value::object();
+      collab["origin"] = Value{st.collab.origin.name};
+      collab["max_agents"] = num(st.collab.max_agents);
+      collab["message_timeout_ms"] = ms(st.collab.message_timeout);
+      collab["heartbeat_interval_ms"] = ms(st.collab.heartbeat_interval);
+      body["collab"] = std::move(collab);
       reply(net::json_response(200, body.to_json()));
     });
 }

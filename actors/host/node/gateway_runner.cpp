@@ -80,34 +80,63 @@ void end_unstored(task_book& book, const std::shared_ptr<task_entry>& entry,
   book.table.forget(entry->id);
 }
 
+using journal_retry_atom = caf::atom_constant<caf::atom("ag_jretry")>;
+
+// Tries to store an answer: the first try, then journal_complete_retries
+// more, each after a longer pause (100 ms, 400 ms, 1.6 s), since a journal
+// that failed once (PostgreSQL restarting, the actor's queue full) often
+// takes the next try. complete is first-writer-wins, so a retry is safe.
+constexpr int journal_complete_retries = 3;
+
 // Stores the outcome in the journal, then ends the entry with what the
-// journal kept (another run's answer, when one came first); on a journal
-// error with the outcome itself. Calls `done` after.
+// journal kept (another run's answer, when one came first). When every try
+// failed, ends it with the outcome itself, unstored (the task stays open
+// in the journal and may run again). Calls `done` after. `retry` is the
+// runner's slot for the pending retry, which its journal_retry_atom
+// handler runs.
 void complete_journaled(caf::event_based_actor* self, std::shared_ptr<task_book> book,
                         std::shared_ptr<task_entry> entry,
                         std::shared_ptr<const task_journaling> j,
-                        caf::expected<task_result> outcome, std::function<void()> done) {
+                        caf::expected<task_result> outcome, std::function<void()> done,
+                        std::shared_ptr<std::function<void()>> retry) {
   auto end = std::make_shared<task_end>(end_of(entry, std::move(outcome)));
   const auto state =
     end->status == task_status::completed ? task_state::done : task_state::failed;
-  self->request(j->journal, j->call_timeout, journal_complete_atom::value, entry->id, state,
-                journal_answer(end->http_status, end->body))
-    .then(
-      [book, entry, end, done](journal_record& stored) {
-        auto answer = journal_answer_of(stored);
-        if (answer)
-          end_stored(*book, entry, *answer);
-        else
-          end_stored(*book, entry, {end->http_status, end->body});
-        done();
-      },
-      [book, entry, end, done](caf::error& err) {
-        log(log_severity::warn, gateway_log_component,
-            "task answer not journaled; answered anyway",
-            {{"task_id", entry->id}, {"error", describe(err)}});
-        end_unstored(*book, entry, {end->http_status, end->body});
-        done();
-      });
+  // The closure holds itself only weakly; the pending reply's handlers hold
+  // it strongly, so it lives exactly as long as a try is in flight or due.
+  auto attempt = std::make_shared<std::function<void(int)>>();
+  *attempt = [self, book, entry, j, end, state, done, retry,
+              weak = std::weak_ptr<std::function<void(int)>>(attempt)](int tries) {
+    auto again = weak.lock();
+    if (!again)
+      return;
+    self->request(j->journal, j->call_timeout, journal_complete_atom::value, entry->id, state,
+                  journal_answer(end->http_status, end->body))
+      .then(
+        [book, entry, end, done](journal_record& stored) {
+          auto answer = journal_answer_of(stored);
+          if (answer)
+            end_stored(*book, entry, *answer);
+          else
+            end_stored(*book, entry, {end->http_status, end->body});
+          done();
+        },
+        [self, book, entry, end, done, retry, again, tries](caf::error& err) {
+          if (tries < journal_complete_retries) {
+            *retry = [again, tries] { (*again)(tries + 1); };
+            self->delayed_send(self, std::chrono::milliseconds{100} * (1 << (2 * tries)),
+                               journal_retry_atom::value);
+            return;
+          }
+          log(log_severity::warn, gateway_log_component,
+              "task answer not journaled; answered anyway",
+              {{"task_id", entry->id}, {"error", describe(err)},
+               {"tries", std::to_string(tries + 1)}});
+          end_unstored(*book, entry, {end->http_status, end->body});
+          done();
+        });
+  };
+  (*attempt)(0);
 }
 
 using journal_wait_atom = caf::atom_constant<caf::atom("ag_jwait")>;
@@ -199,13 +228,15 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
     auto sink = caf::actor_cast<stream_sink_actor>(self);
     // Ends the task with the agent's outcome: through the journal when
     // there is one (the stored answer wins), then the runner quits.
-    auto finish = [self, book, entry, j](caf::expected<task_result> outcome) {
+    auto retry = std::make_shared<std::function<void()>>();  // complete_journaled's next try
+    auto finish = [self, book, entry, j, retry](caf::expected<task_result> outcome) {
       if (!j) {
         finish_task(*book, entry, std::move(outcome));
         self->quit();
         return;
       }
-      complete_journaled(self, book, entry, j, std::move(outcome), [self] { self->quit(); });
+      complete_journaled(self, book, entry, j, std::move(outcome), [self] { self->quit(); },
+                         retry);
     };
     auto run = [self, book, entry, agent, deadline, sink, finish](task_request task) {
       // Supervisors relay nothing (ARCHITECTURE §6): an agent that dies with
@@ -280,6 +311,10 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
     }
     return {
       [entry](stream_chunk& chunk) { gateway_runner_detail::forward_chunk(*entry, chunk); },
+      [retry](gateway_runner_detail::journal_retry_atom) {
+        if (*retry)
+          std::exchange(*retry, nullptr)();
+      },
       [self, book, entry, j, wait, run](journal_wait_atom) {
         poll_owner(self, book, entry, j, wait, run);
       },

@@ -26,7 +26,7 @@ done
 
 PYTHONPATH="$2/tests/integration" python3 - "$bin" "$work" "${3:-kill}" <<'PY'
 import json, os, signal, sys, time, urllib.error, urllib.request
-from cluster_procs import Check, Nodes, free_port, wait
+from cluster_procs import Check, Nodes, free_port, stream_tasks, wait
 
 binary, work, fault = sys.argv[1], sys.argv[2], sys.argv[3]
 check = Check()
@@ -66,17 +66,9 @@ env = dict(os.environ)
 env["CLUSTER_TEST_SECRET"] = "kill9-secret-%d-%d" % (os.getpid(), time.time_ns() % 100000)
 nodes = Nodes(binary, work, env)
 procs = nodes.procs
-base = lambda: "http://127.0.0.1:%d" % procs["n1"][1]
 
 def http(method, path, body=None):
-    req = urllib.request.Request(base() + path, method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    return nodes.http("n1", method, path, body, 10)
 
 def gone(who):
     s = nodes.states("n1").get(who)
@@ -90,47 +82,24 @@ try:
           "every node offers its worker and group")
 
     ids = ["job-%04d" % i for i in range(TASKS)]
-    pending = list(ids)
-    outstanding = set()
-    results = {}       # id -> final body
-    polls = 0
-    killed_at = None
-    in_flight_at_kill = set()
-    detected_at = None
-    recovered_at = None
-    deadline = time.monotonic() + 150
-    while (pending or outstanding) and time.monotonic() < deadline:
-        while pending and len(outstanding) < WINDOW:
-            tid = pending[0]
-            code, body = http("POST", "/v1/tasks", {"agent": "workers", "input": "work " + tid,
-                                                    "task_id": tid, "mode": "background"})
-            if code in (429, 503):  # full, or briefly outside the cluster: retry later, as a client does
-                break  # the gateway is full: poll first
-            check(code == 202, "task %s accepted: %s %s" % (tid, code, body)) if code != 202 else None
-            pending.pop(0)
-            outstanding.add(tid)
-        for tid in list(outstanding):
-            code, body = http("GET", "/v1/tasks/" + tid)
-            polls += 1
-            if code == 200 and body.get("status") in ("completed", "failed", "cancelled"):
-                outstanding.discard(tid)
-                if tid in results:
-                    check(False, "task %s answered twice" % tid)
-                results[tid] = body
-        if killed_at is None and len(results) >= 300:
-            in_flight_at_kill = set(outstanding)
-            killed_at = time.monotonic()
+    at = {"killed": None, "detected": None, "recovered": None, "in_flight": set()}
+    def tick(results, outstanding):
+        if at["killed"] is None and len(results) >= 300:
+            at["in_flight"] = set(outstanding)
+            at["killed"] = time.monotonic()
             if fault == "stop":
                 procs["n2"][0].send_signal(signal.SIGSTOP)
             else:
                 procs["n2"][0].kill()
             print("%s n2 with %d tasks done and %d in flight"
                   % ("SIGSTOP" if fault == "stop" else "kill -9", len(results), len(outstanding)))
-        if killed_at is not None and detected_at is None and gone("n2"):
-            detected_at = time.monotonic()
-        if killed_at is not None and recovered_at is None and in_flight_at_kill <= set(results):
-            recovered_at = time.monotonic()
-        time.sleep(0.01)
+        if at["killed"] is not None and at["detected"] is None and gone("n2"):
+            at["detected"] = time.monotonic()
+        if at["killed"] is not None and at["recovered"] is None and at["in_flight"] <= set(results):
+            at["recovered"] = time.monotonic()
+    results, pending, outstanding = stream_tasks(nodes, "n1", "workers", ids, WINDOW, 150, check, tick)
+    killed_at, detected_at, recovered_at = at["killed"], at["detected"], at["recovered"]
+    in_flight_at_kill = at["in_flight"]
 
     check(not pending and not outstanding, "every task finished within the bound (%d pending, %d outstanding)"
           % (len(pending), len(outstanding)))

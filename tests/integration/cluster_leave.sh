@@ -20,7 +20,7 @@ done
 
 PYTHONPATH="$2/tests/integration" python3 - "$bin" "$work" <<'PY'
 import os, sys, time
-from cluster_procs import Check, Nodes, cluster_ini, free_port, wait
+from cluster_procs import Check, Nodes, cluster_ini, free_port, stream_tasks, wait
 
 binary, work = sys.argv[1], sys.argv[2]
 check = Check()
@@ -60,35 +60,18 @@ try:
     check(wait(lambda: all(m["agents"] == 2 for m in (nodes.status("n1") or {}).get("members", [])), 10),
           "every node offers its worker and group")
     ids = ["job-%03d" % i for i in range(TASKS)]
-    pending, outstanding, results = list(ids), set(), {}
-    left_at = None
+    at = {"left": None}
     n2_states = set()
-    deadline = time.monotonic() + 120
-    while (pending or outstanding) and time.monotonic() < deadline:
-        while pending and len(outstanding) < WINDOW:
-            tid = pending[0]
-            code, body = http("POST", "/v1/tasks", {"agent": "workers", "input": "work " + tid,
-                                                    "task_id": tid, "mode": "background"})
-            if code in (429, 503):  # full, or briefly outside the cluster: retry later, as a client does
-                break
-            if code != 202:
-                check(False, "task %s accepted: %s %s" % (tid, code, body))
-            pending.pop(0)
-            outstanding.add(tid)
-        for tid in list(outstanding):
-            code, body = http("GET", "/v1/tasks/" + tid)
-            if code == 200 and body.get("status") in ("completed", "failed", "cancelled"):
-                outstanding.discard(tid)
-                results[tid] = body
-        if left_at is None and len(results) >= 80:
-            left_at = time.monotonic()
+    def tick(results, outstanding):
+        if at["left"] is None and len(results) >= 80:
+            at["left"] = time.monotonic()
             procs["n2"][0].terminate()
             print("SIGTERM n2 with %d tasks done and %d in flight" % (len(results), len(outstanding)))
-        if left_at is not None:
+        if at["left"] is not None:
             s = nodes.states("n1").get("n2")
             if s:
                 n2_states.add(s)
-        time.sleep(0.01)
+    results, pending, outstanding = stream_tasks(nodes, "n1", "workers", ids, WINDOW, 120, check, tick)
     check(not pending and not outstanding, "every task finished within the bound (%d pending, %d outstanding)"
           % (len(pending), len(outstanding)))
     failed = [(t, b) for t, b in results.items() if b.get("status") != "completed"]

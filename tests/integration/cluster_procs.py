@@ -67,6 +67,37 @@ join_timeout = 2s
 %s""" % (log_level, node_extra, sections, cluster, name, port, seeds, extra_cluster)
 
 
+def stream_tasks(nodes, via, agent, ids, window, seconds, check, tick=None):
+    """Background tasks with the given ids through `via`'s gateway, at most
+    `window` in flight, each polled until it ends; a 429 or 503 is retried
+    later, as a client does. `tick(results, outstanding)` runs once per
+    round (to inject a fault, or observe). Returns (results, pending,
+    outstanding); results maps an id to its final body."""
+    pending, outstanding, results = list(ids), set(), {}
+    end = time.monotonic() + seconds
+    while (pending or outstanding) and time.monotonic() < end:
+        while pending and len(outstanding) < window:
+            tid = pending[0]
+            code, body = nodes.http(via, "POST", "/v1/tasks",
+                                    {"agent": agent, "input": "work " + tid, "task_id": tid,
+                                     "mode": "background"}, 10)
+            if code in (429, 503):
+                break  # full, or briefly outside the cluster: poll first
+            if code != 202:
+                check(False, "task %s accepted: %s %s" % (tid, code, body))
+            pending.pop(0)
+            outstanding.add(tid)
+        for tid in list(outstanding):
+            code, body = nodes.http(via, "GET", "/v1/tasks/" + tid, None, 10)
+            if code == 200 and body.get("status") in ("completed", "failed", "cancelled"):
+                outstanding.discard(tid)
+                results[tid] = body
+        if tick:
+            tick(results, outstanding)
+        time.sleep(0.01)
+    return results, pending, outstanding
+
+
 class Nodes:
     """The node processes of one test, by name."""
 

@@ -30,13 +30,14 @@ alive() { [[ -f "$state/node$1.pid" ]] && kill -0 "$(cat "$state/node$1.pid")" 2
 
 start() {
   [[ -x "$bin" ]] || die "no agentgraph binary at $bin (build first, or set AGENTGRAPH_BIN)"
-  mkdir -p "$state"
+  mkdir -p "$state" "$state/node1" "$state/node2" "$state/node3"
   secret
   for i in "${nodes[@]}"; do
     if alive "$i"; then echo "node$i already running (pid $(cat "$state/node$i.pid"))"; continue; fi
     # The node reads AGENTGRAPH_* variables as config keys: ours are not.
     env -u AGENTGRAPH_BIN -u AGENTGRAPH_CLUSTER_DIR \
-      "$bin" node --config "$here/configs/cluster/node$i.ini" >"$state/node$i.out" 2>"$state/node$i.log" &
+      "$bin" node --config "$here/configs/cluster/node$i.ini" \
+        --set runtime.data_dir="$state/node$i" >"$state/node$i.out" 2>"$state/node$i.log" &
     echo $! >"$state/node$i.pid"
     echo "node$i started (pid $!, log $state/node$i.log)"
   done

@@ -46,4 +46,10 @@ struct agent_metrics {
 [[nodiscard]] agent_metrics make_agent_metrics(std::shared_ptr<metrics::registry> reg,
                                                const std::string& agent);
 
+// Tasks running now on every agent that records into `reg` (the sum of
+// agentgraph_agent_tasks_in_flight over agents), whoever sent them: this
+// node's gateway, a workflow, or a group router on another node. A cluster
+// node reports it as its load in every heartbeat (least_loaded routing).
+[[nodiscard]] uint64_t agent_tasks_in_flight_total(metrics::registry& reg);
+
 }  // namespace agentgraph

@@ -32,6 +32,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "actors/agent/agent_metrics.hpp"
 #include "actors/host/cluster/cluster_directory.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/journal/journal_actor.hpp"
@@ -135,21 +136,26 @@ class signal_watch {
   std::thread thread_;
 };
 
-// The gateway's tasks in flight for the node actor's heartbeats, read on
-// the node actor's thread. The node actor may outlive the gateway by a few
-// heartbeats (it stops asynchronously), so the gateway is detached from it
-// under the mutex before it is destroyed.
+// The node's load for the node actor's heartbeats, read on the node
+// actor's thread. The node actor may outlive the runtime's use here by a
+// few heartbeats (it stops asynchronously), so the runtime is detached from
+// it under the mutex before the gateway and the runtime go.
 struct load_source {
   std::mutex mutex;
-  gateway* gw = nullptr;  // guarded by mutex
+  Runtime* rt = nullptr;  // guarded by mutex
 
+  // Tasks this node's agents run now, whoever sent them (this gateway, a
+  // workflow, a group router on another node).
   uint32_t read() {
     std::lock_guard lock{mutex};
-    return gw ? static_cast<uint32_t>(gw->tasks_in_flight()) : 0;
+    if (rt == nullptr)
+      return 0;
+    return static_cast<uint32_t>(
+      std::min<uint64_t>(agent_tasks_in_flight_total(rt->metrics()), UINT32_MAX));
   }
   void detach() {
     std::lock_guard lock{mutex};
-    gw = nullptr;
+    rt = nullptr;
   }
 };
 
@@ -218,7 +224,7 @@ caf::expected<cluster::node_actor> join_cluster(Runtime& rt, gateway& gw,
   start.pid = static_cast<int32_t>(::getpid());
   start.url = url;
   start.figures = std::make_shared<cluster::cluster_figures>();
-  load->gw = &gw;  // before any other thread can read it
+  load->rt = &rt;  // before any other thread can read it
   start.load_probe = [load] { return load->read(); };
   if (auto err = add_cluster_metrics(rt.metrics(), start.figures))
     return err;

@@ -15,6 +15,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/agent/agent_metrics.hpp"
 #include "actors/host/node_config.hpp"
 #include "actors/host/register_types.hpp"
 #include "actors/host/runtime.hpp"
@@ -140,6 +141,21 @@ caf::expected<tool_result> invoke(caf::scoped_actor& self, const tool_actor& too
 }
 
 // -------------------------------------------------------------- main job
+
+TEST_CASE("metrics wiring: a node's load is the tasks its agents run now") {
+  auto reg = std::make_shared<metrics::registry>();
+  CHECK(agent_tasks_in_flight_total(*reg) == 0);  // no agent yet
+  auto a = make_agent_metrics(reg, "a");
+  auto b = make_agent_metrics(reg, "b");
+  REQUIRE(a.tasks_in_flight != nullptr);
+  REQUIRE(b.tasks_in_flight != nullptr);
+  a.tasks_in_flight->inc();
+  a.tasks_in_flight->inc();
+  b.tasks_in_flight->inc();
+  CHECK(agent_tasks_in_flight_total(*reg) == 3);
+  a.tasks_in_flight->dec();
+  CHECK(agent_tasks_in_flight_total(*reg) == 2);
+}
 
 TEST_CASE("metrics wiring: the main job's figures are exact on the scrape page") {
   temp_dir dir;

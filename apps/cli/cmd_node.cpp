@@ -296,6 +296,8 @@ int node_command(const args& argv) {
     if (const char* v = std::getenv(cfg->node.auth_token_env.c_str()))
       token_env.emplace(cfg->node.auth_token_env, v);
   auto gw_cfg = gateway_config_from(cfg->node, token_env);
+  if (gw_cfg)
+    gw_cfg->cluster_member = cfg->cluster.has_value();
   if (!gw_cfg) {
     std::cerr << "agentgraph node: " << describe(gw_cfg.error()) << "\n";
     return 2;

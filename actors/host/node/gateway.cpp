@@ -111,6 +111,7 @@ gateway::impl::impl(Runtime& runtime, gateway_config c)
       o.metrics = &runtime.metrics();
       return o;
     }()) {
+  *in_cluster = !cfg.cluster_member;
   auto& reg = rt.metrics();
   if (auto fam = reg.add_counter("agentgraph_gateway_responses_total",
                                  "HTTP responses of the node gateway by route and status.",

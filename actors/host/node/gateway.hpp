@@ -78,6 +78,10 @@ struct gateway_config {
   std::chrono::milliseconds send_timeout{30'000};
   uint64_t stream_buffer_bytes = 1 << 20;  // per event-stream subscriber
   std::chrono::milliseconds health_ping_timeout{1000};
+  // A cluster node's gateway: new tasks and runs get 503 from the start
+  // until set_cluster's node has joined, so none is taken before the task
+  // journal is set (set_journal comes first) and the node is in the cluster.
+  bool cluster_member = false;
 };
 
 // The gateway settings of a [node] section. The token is read from the

@@ -237,7 +237,18 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
                                    .count();
     d->promise.deliver(std::move(r));
   };
-  auto on_error = [self, d, done, remote = !c.local](caf::error& err) {
+  // On another node, the cluster's message_timeout bounds the call when
+  // the task's deadline is further away (design §8.5); a timeout then names
+  // that bound, not the task's.
+  auto deadline = d->deadline;
+  std::chrono::milliseconds remote_bound{0};
+  if (!c.local && st.instances)
+    if (const auto bound = st.instances->remote_timeout(); bound.count() > 0)
+      if (self->clock().now() + bound < deadline) {
+        deadline = self->clock().now() + bound;
+        remote_bound = std::chrono::duration_cast<std::chrono::milliseconds>(bound);
+      }
+  auto on_error = [self, d, done, remote = !c.local, remote_bound](caf::error& err) {
     done();
     if (errc_of(err) == errc::overloaded)
       return send_to_member(self, d);  // bounded: each instance once
@@ -256,19 +267,20 @@ void send_to_member(self_ptr self, std::shared_ptr<dispatch> d) {
     auto& st = self->state;
     --st.in_flight;
     ++st.errors;
-    d->promise.deliver(from_request_error(std::move(err), "agent group '" + st.cfg.name
-                                                            + "': member",
-                                          st.cfg.task_timeout));
+    if (remote_bound.count() > 0)
+      d->promise.deliver(from_request_error(std::move(err),
+                                            "agent group '" + st.cfg.name
+                                              + "': member on another node (bounded by the "
+                                                "cluster's message_timeout)",
+                                            remote_bound));
+    else
+      d->promise.deliver(from_request_error(std::move(err), "agent group '" + st.cfg.name
+                                                              + "': member",
+                                            st.cfg.task_timeout));
   };
   // Watched: a member that dies fails its task at once (a local one ends
   // the task; a remote one's task goes to the next instance), a silent one at the
   // deadline, without a CAF timer per task.
-  // On another node, the cluster's message_timeout bounds the call when
-  // the task's deadline is further away (design §8.5).
-  auto deadline = d->deadline;
-  if (!c.local && st.instances)
-    if (const auto bound = st.instances->remote_timeout(); bound.count() > 0)
-      deadline = std::min(deadline, self->clock().now() + bound);
   if (d->sink)
     watched_request(self, st.watch, c.handle.get(), deadline, std::move(on_result),
                     std::move(on_error), execute_stream_atom::value, d->task, d->sink);

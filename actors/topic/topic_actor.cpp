@@ -162,6 +162,11 @@ void send_remote(self_ptr self, const topic_message& m, publish_receipt& r) {
 caf::error check_message(self_ptr self, const std::string& topic, const Value& message) {
   if (auto err = check_topic_name(topic))
     return err;
+  // An agent refuses an empty task input, and a string message is the
+  // input as it is: refused here, before it is counted and fanned out.
+  if (message.is_string() && message.as_string().empty())
+    return make_error(errc::invalid_argument,
+                      "topic '" + topic + "': an empty message (no subscriber could take it)");
   const auto max = self->state.cfg.subscriptions->limits().message_bytes_max;
   if (const auto bytes = message.to_json().size(); bytes > max)
     return make_error(errc::limit_exceeded, "topic '" + topic + "': message of " +
@@ -213,11 +218,20 @@ void on_route(self_ptr self, topic_route& r) {
   const auto& limits = st.cfg.subscriptions->limits();
   const bool remote_handle = r.handle && r.handle.node() != self->node();
   if (r.topic == "*") {
-    if (!r.present) {
-      std::erase_if(st.peers, [&](const auto& kv) { return kv.second == r.node; });
-    } else if (remote_handle && st.peers.size() < limits.peers_max) {
-      st.peers[r.handle.node()] = r.node;
+    // Keyed by CAF node, removed by member name: a member's new incarnation
+    // (another CAF node) replaces the old one's entry, so no entry outlives
+    // the removal that names its member.
+    std::erase_if(st.peers, [&](const auto& kv) { return kv.second == r.node; });
+    if (!r.present || !remote_handle)
+      return;
+    if (st.peers.size() >= limits.peers_max) {
+      log(log_severity::warn, "topics",
+          "a node's topic actor not accepted as a peer: peers_max reached; its messages are "
+          "refused",
+          {{"node", r.node}, {"peers_max", std::to_string(limits.peers_max)}});
+      return;
     }
+    st.peers[r.handle.node()] = r.node;
     return;
   }
   if (check_topic_name(r.topic))

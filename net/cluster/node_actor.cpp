@@ -250,6 +250,9 @@ node_actor::behavior_type node_behavior(node_self self, node_args args) {
         }
         self->monitor(sink);
         st.subscribers.push_back(std::move(sink));
+        // A subscriber knows the settings in use from the start, not from
+        // the next membership change.
+        tell_collab(self, &st.subscribers.back(), "subscribed");
       },
       [self](dir_put_atom, dir_entry& e) { on_dir_put(self, e); },
       [self](dir_drop_atom, const std::string& kind, const std::string& name) {

@@ -58,6 +58,14 @@ bool senior(const member_id& a, const member_id& b) {
 
 // How many agents `m` may have believed: max_agents less the agents of the
 // members senior to it (this node's offered ones, the others' believed).
+// The room max_agents leaves once the seniors have `used` agents.
+size_t room_after(node_self self, size_t used) {
+  const auto max = self->state.collab.max_agents;
+  if (max == 0)
+    return SIZE_MAX;
+  return used >= max ? 0 : max - used;
+}
+
 size_t agents_allowed(node_self self, const member_id& m) {
   auto& st = self->state;
   if (st.collab.max_agents == 0)
@@ -68,7 +76,7 @@ size_t agents_allowed(node_self self, const member_id& m) {
       used += st.dir->agents_of(r);
   if (st.self_id != m && senior(st.self_id, m))
     used += st.agents_offered.size();
-  return used >= st.collab.max_agents ? 0 : st.collab.max_agents - used;
+  return room_after(self, used);
 }
 
 void log_withheld(node_self self, const member_id& m, size_t withheld) {
@@ -87,12 +95,11 @@ void log_withheld(node_self self, const member_id& m, size_t withheld) {
 // This node's agents it may offer now: all without a limit, else the first
 // `room` by name. Each agent that goes from offered to withheld is logged
 // and counted once (and once more if it comes back and goes again).
-void recount_self(node_self self) {
+void recount_self(node_self self, size_t room) {
   auto& st = self->state;
   const auto local = st.dir->local_agents();
   auto agents = local;
   const bool all = st.collab.max_agents == 0;
-  const auto room = agents_allowed(self, st.self_id);
   if (!all && agents.size() > room)
     agents.resize(room);
   std::sort(agents.begin(), agents.end());
@@ -262,15 +269,25 @@ void dir_recount(node_self self) {
   order.push_back(st.self_id);
   std::sort(order.begin(), order.end(), senior);
   const auto offered_before = dir_offered_version(self);
+  // In senior order each member's allowance is max_agents less what the
+  // ones before it hold once recapped: a running sum, each member's agents
+  // counted once (not members^2 x entries per recount).
+  const bool limited = st.collab.max_agents > 0;
+  size_t used = 0;
   for (const auto& m : order) {
+    const auto room = room_after(self, used);
     if (m == st.self_id) {
-      recount_self(self);
+      recount_self(self, room);
+      if (limited)
+        used += st.agents_offered.size();
       continue;
     }
     size_t withheld = 0;
-    auto changes = st.dir->recap(m, agents_allowed(self, m), &withheld);
+    auto changes = st.dir->recap(m, room, &withheld);
     log_withheld(self, m, withheld);
     tell(self, changes, "max_agents (" + std::to_string(st.collab.max_agents) + ")");
+    if (limited)
+      used += st.dir->agents_of(m);
   }
   std::erase_if(st.agents_withheld, [&](const auto& kv) {
     return std::find(order.begin(), order.end(), kv.first) == order.end();

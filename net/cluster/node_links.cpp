@@ -167,12 +167,15 @@ void send_prove(node_self self, const endpoint& ep, uint64_t attempt, join_chall
             auto it = st.links.find(ep);
             if (it == st.links.end() || it->second.attempt != attempt)
               return;
-            admit(self, it->second, responder, it->second.node, it->second.peer);
+            // The settings first: admit() builds the responder's detector
+            // from the heartbeat interval, which must be the cluster's; and
+            // before the view's events carry them.
             const bool was_joined = st.joined;
             if (!was_joined)
-              adopt_welcome_collab(self, g.collab);  // before the view's events carry it
+              adopt_welcome_collab(self, g);
             else
-              merge_gossip_collab(self, g.collab);
+              merge_gossip_collab(self, g);
+            admit(self, it->second, responder, it->second.node, it->second.peer);
             if (!was_joined) {
               st.joined = true;
               log(log_severity::info, "cluster", "joined the cluster",
@@ -259,7 +262,11 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
            const node_actor& peer) {
   auto& st = self->state;
   AG_ASSERT(peer && node != self->node());
-  const bool new_peer_handle = l.peer != peer;
+  // A previously admitted connection replaced by another one: only then
+  // are the handles of the peer's table proxies of a dead connection.
+  const bool replaced =
+      l.member == who && (l.lost || (l.peer && l.peer != peer && l.ph == link::phase::admitted));
+  l.lost = false;
   if (l.peer != peer) {
     if (l.peer)
       self->demonitor(l.peer.address());
@@ -279,8 +286,9 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
     ++st.counters.admitted;
   // Over a new connection the handles of its table are proxies of the old
   // one, which CAF killed with it: drop the table, so the next heartbeat
-  // pulls it again with live handles.
-  if (fresh || new_peer_handle)
+  // pulls it again with live handles. A first admission keeps the table: it
+  // came over this very connection (a dir_sync may beat the handshake).
+  if (replaced)
     dir_reconnected(self, who);
   // One detector per incarnation: an older uid of the same name is gone.
   std::erase_if(st.health, [&](const auto& kv) {
@@ -340,6 +348,7 @@ void on_peer_down(node_self self, const caf::down_msg& dm) {
         {{"endpoint", to_string(ep)},
          {"member", l.member ? to_string(*l.member) : std::string{"?"}},
          {"reason", describe(dm.reason)}});
+    l.lost = l.lost || l.ph == link::phase::admitted;
     l.peer = nullptr;
     l.ph = link::phase::idle;
     ++l.attempt;

@@ -207,7 +207,7 @@ void on_gossip(node_self self, gossip_msg& g) {
     ++st.counters.dropped;
     return;
   }
-  merge_gossip_collab(self, g.collab);
+  merge_gossip_collab(self, g);
   merge_remote_view(self, g, "gossip");
 }
 

@@ -50,6 +50,7 @@ struct link {
   node_actor peer;              // the proxy (from hello on)
   caf::node_id node;            // the peer's CAF node
   std::optional<member_id> member;  // who proved itself at this endpoint
+  bool lost = false;  // the connection `member` was admitted over went down since
   std::vector<uint8_t> my_nonce;
   std::vector<uint8_t> their_nonce;
   bool self_endpoint = false;   // it was us: never dialled again
@@ -182,10 +183,16 @@ void dir_recount(node_self self);
 [[nodiscard]] collab_settings own_collab(node_self self);
 // The first problem of settings a peer sent; empty when usable.
 [[nodiscard]] caf::error check_collab(const collab_settings& c);
-// A welcome's settings: adopted whatever their origin (the cluster's win).
-void adopt_welcome_collab(node_self self, const collab_settings& c);
-// A gossip's settings: adopted when their origin is lower than ours.
-void merge_gossip_collab(node_self self, const collab_settings& c);
+// A welcome's settings (g.collab): adopted whatever their origin (the
+// cluster's win), if that origin is a member of the welcome's view. Call
+// before admit(): its detector expects the adopted heartbeat_interval.
+void adopt_welcome_collab(node_self self, const gossip_msg& g);
+// A gossip's settings: adopted when their (origin, values) sort before ours
+// and their origin is a member of the sender's view.
+void merge_gossip_collab(node_self self, const gossip_msg& g);
+// Tells `only` (every subscriber when null) the settings in use, as a
+// member_event about this node's own record; nothing before the start.
+void tell_collab(node_self self, const member_event_sink* only, const std::string& why);
 
 // --- node_membership.cpp ---
 void on_tick(node_self self);

@@ -139,6 +139,9 @@ try:
           "every subscriber on n2 and n3 ran the message as a task: n2 %s/%s, n3 %s" %
           (completed("n2", "listener"), completed("n2", "listener2"), completed("n3", "listener")))
     check(metric("n1", "agentgraph_topic_sent_total") == 2, "n1 sent two messages (one per node)")
+    # A task completes before the topic actor counts its delivery: wait
+    # (bounded) for the count, then check it is exactly two.
+    wait(lambda: metric("n2", "agentgraph_topic_delivered_total") == 2, 10)
     check(metric("n2", "agentgraph_topic_received_total") == 1
           and metric("n2", "agentgraph_topic_delivered_total") == 2,
           "n2 received ONE message for its two subscribers: received %s delivered %s" %
@@ -155,6 +158,8 @@ try:
     # 3. bad requests
     code, body = post("n1", "/v1/topics/News!", {"message": "x"})
     check(code == 400, "a bad topic name is 400: %s %s" % (code, body))
+    code, body = post("n1", "/v1/topics/news", {"message": ""})
+    check(code == 400, "an empty message is 400 (every agent would refuse it): %s %s" % (code, body))
     code, body = post("n1", "/v1/topics/news", {"message": "x" * (70 * 1024)})
     check(code == 413, "a message past 64 KiB is 413: %s %s" % (code, body))
     code, body = post("n1", "/v1/topics/news", None, raw=b'{"text": "x"}')

@@ -7,6 +7,7 @@
 #include "cluster_node_support.hpp"
 
 #include "net/cluster/directory_table.hpp"
+#include "runtime/error.hpp"
 
 namespace agentgraph::test::cluster_net {
 
@@ -54,6 +55,35 @@ auto settings(uint32_t max_agents, std::chrono::milliseconds timeout,
     c.message_timeout = timeout;
     c.heartbeat_interval = heartbeat;
   };
+}
+
+// Events a local subscriber of `n` got: member events (their collab) and
+// directory events ("owner/kind/name present|gone").
+struct heard {
+  std::vector<cluster::member_event> members;
+  std::vector<std::string> dir;
+};
+
+std::shared_ptr<heard> subscribe(cluster_net& net, const node_under_test& n) {
+  using sink_actor = cluster::directory_sink::extend_with<cluster::member_event_sink>;
+  auto out = std::make_shared<heard>();
+  auto node = n.node;
+  n.p->track(n.p->sys().spawn([out, node](sink_actor::pointer self) -> sink_actor::behavior_type {
+    self->send(node, cluster::member_sub_atom::value,
+               caf::actor_cast<cluster::member_event_sink>(self));
+    self->send(node, cluster::dir_sub_atom::value, caf::actor_cast<cluster::directory_sink>(self));
+    return {
+        [out](cluster::member_event_atom, cluster::member_event& e) {
+          out->members.push_back(std::move(e));
+        },
+        [out](cluster::dir_event_atom, cluster::dir_event& e) {
+          out->dir.push_back(e.owner.name + "/" + e.entry.kind + "/" + e.entry.name +
+                             (e.present ? " present" : " gone (" + e.why + ")"));
+        },
+    };
+  }));
+  net.step_all();
+  return out;
 }
 
 }  // namespace
@@ -161,6 +191,76 @@ TEST_CASE("max_agents: a peer's table past its allowance is capped by the receiv
   CHECK(t.agents_of(peer) == 0);
   caf::anon_send_exit(h1, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(h2, caf::exit_reason::user_shutdown);
+}
+
+
+TEST_CASE("collaboration settings: a joiner with a faster heartbeat never suspects the slower "
+          "cluster") {
+  cluster_net net;
+  // The forming node beats every 2 s, the joiner would every 250 ms: its
+  // detector of the node that welcomed it must expect 2 s gaps from the
+  // start (not learn them from arrivals it judges late).
+  auto n1 = start_node(net, "n1", {seed("n1")}, good_secret, settings(0, 60s, 2000ms));
+  REQUIRE(net.advance_until([&] { return status_of(net, n1)->joined; }, 10s));
+  auto n2 = start_node(net, "n2", {seed("n1")}, good_secret, settings(0, 60s, 250ms));
+  auto n3 = start_node(net, "n3", {seed("n1")}, good_secret, settings(0, 60s, 250ms));
+  REQUIRE(net.advance_until([&] { return all_up(net, {n1, n2, n3}, 3); }, 30s));
+  for (int i = 0; i < 300; ++i) {  // 30 virtual seconds
+    net.advance(100ms);
+    for (const auto& n : {n1, n2, n3}) {
+      const auto st = status_of(net, n);
+      REQUIRE(st);
+      for (const auto& m : st->members) {
+        INFO("at " << i * 100 << " ms " << cluster::to_string(st->self) << " sees "
+                   << cluster::to_string(m.record.id) << " phi " << m.phi);
+        REQUIRE(m.reachable);
+        REQUIRE(m.record.state == cluster::member_state::up);
+      }
+      REQUIRE(st->counters.downs == 0);
+      REQUIRE(st->collab.heartbeat_interval == caf::timespan{2s});
+    }
+  }
+}
+
+TEST_CASE("collaboration settings: subscribers hear them at once and when they change") {
+  cluster_net net;
+  auto n1 = start_node(net, "n1", {seed("n1")}, good_secret, settings(0, 3s, 250ms));
+  REQUIRE(net.advance_until([&] { return status_of(net, n1)->joined; }, 10s));
+  auto n2 = start_node(net, "n2", {seed("n1")}, good_secret, settings(0, 9s, 250ms));
+  // Subscribed before it joins: the first event carries n2's own 9 s.
+  auto h = subscribe(net, n2);
+  REQUIRE(!h->members.empty());
+  CHECK(h->members.front().why == "subscribed");
+  CHECK(h->members.front().collab.message_timeout == caf::timespan{9s});
+  REQUIRE(net.advance_until([&] { return all_up(net, {n1, n2}, 2); }, 15s));
+  // The adoption is told as it happens, with the cluster's 3 s.
+  auto adopted = std::find_if(h->members.begin(), h->members.end(), [](const auto& e) {
+    return e.why.find("collaboration settings adopted") != std::string::npos;
+  });
+  REQUIRE(adopted != h->members.end());
+  CHECK(adopted->collab.message_timeout == caf::timespan{3s});
+  // A subscriber that comes later hears the cluster's at once.
+  auto late = subscribe(net, n2);
+  REQUIRE(!late->members.empty());
+  CHECK(late->members.front().collab.message_timeout == caf::timespan{3s});
+}
+
+TEST_CASE("directory: a peer's table is kept on its first admission, dropped on a reconnect") {
+  cluster_net net;
+  auto n1 = start_node(net, "n1", {seed("n1")}, good_secret);
+  REQUIRE(net.advance_until([&] { return status_of(net, n1)->joined; }, 10s));
+  auto h = subscribe(net, n1);
+  auto n2 = start_node(net, "n2", {seed("n1")}, good_secret);
+  put_agent(net, n2, "a");
+  REQUIRE(net.advance_until([&] { return all_up(net, {n1, n2}, 2); }, 15s));
+  run_for(net, 3s);
+  std::string text;
+  for (const auto& x : h->dir)
+    text += x + "\n";
+  INFO(text);
+  CHECK(std::count(h->dir.begin(), h->dir.end(), "n2:4242/agent/a present") >= 1);
+  CHECK(std::none_of(h->dir.begin(), h->dir.end(),
+                     [](const std::string& x) { return x.find("gone") != std::string::npos; }));
 }
 
 }  // namespace agentgraph::test::cluster_net

@@ -6,6 +6,8 @@
 // peer may send are bounded and checked.
 #include "cluster_node_support.hpp"
 
+#include <thread>
+
 #include "actors/host/cluster/cluster_messaging.hpp"
 #include "actors/topic/topic_actor.hpp"
 #include "runtime/error.hpp"
@@ -155,6 +157,29 @@ TEST_CASE("topics: a killed node's routes go; the others still get every message
   CHECK(box->of("n3/c") == 0);
 }
 
+TEST_CASE("topics: a restarted node is a peer again, in place of its old incarnation") {
+  cluster_net net;
+  auto box = std::make_shared<inbox>();
+  // Room for exactly the two other nodes: the old incarnation's entry must
+  // make way for the new one's, whichever the directory reports first.
+  topic_limits limits;
+  limits.peers_max = 2;
+  auto nodes = three_with_topics(net, box, limits);
+  net.kill(*nodes[2].n.p);
+  auto again = start_topic_node(net, "n3", {seed("n1"), seed("n2")}, "news", {"c"}, box, limits);
+  REQUIRE(net.advance_until([&] { return all_up(net, {nodes[0].n, nodes[1].n, again.n}, 3); },
+                            15s));
+  REQUIRE(net.advance_until([&] { return stats(net, again).routes == 1; }, 5s));
+  const auto refused = stats(net, nodes[1]).refused;
+  auto r = publish(net, again, "news", Value{"from the new n3"});
+  REQUIRE(r);
+  CHECK(r->nodes == 1);
+  run_for(net, 500ms);
+  CHECK(box->of("n2/a") == 1);
+  CHECK(box->of("n2/b") == 1);
+  CHECK(stats(net, nodes[1]).refused == refused);
+}
+
 TEST_CASE("topics: bounds on the node queue and the message size") {
   cluster_net net;
   auto box = std::make_shared<inbox>();
@@ -191,6 +216,13 @@ TEST_CASE("topics: bounds on the node queue and the message size") {
   auto bad = publish(net, nodes[0], "News!", Value{"m"});
   REQUIRE(!bad);
   CHECK(errc_of(bad.error()) == errc::invalid_argument);
+  // An empty message: every agent would refuse it as a task input, so the
+  // publish is refused and not counted.
+  const auto published = stats(net, nodes[0]).published;
+  auto empty = publish(net, nodes[0], "news", Value{std::string{}});
+  REQUIRE(!empty);
+  CHECK(errc_of(empty.error()) == errc::invalid_argument);
+  CHECK(stats(net, nodes[0]).published == published);
 }
 
 TEST_CASE("topics: what a peer delivers is checked; a local sender is no peer") {
@@ -235,7 +267,10 @@ TEST_CASE("topics: what a peer delivers is checked; a local sender is no peer") 
   CHECK(errc_of(nobody.error()) == errc::not_found);
   auto no_id = deliver({"news", Value{"x"}, ""});
   REQUIRE(!no_id);
-  CHECK(stats(net, nodes[1]).refused == 4);
+  auto empty = deliver({"news", Value{std::string{}}, "n1-test-5"});
+  REQUIRE(!empty);
+  CHECK(errc_of(empty.error()) == errc::invalid_argument);
+  CHECK(stats(net, nodes[1]).refused == 5);
   // A local actor is not a peer: deliver is for other nodes only.
   auto local = ask_on<uint32_t>(net, nodes[1].n, caf::actor_cast<caf::actor>(nodes[1].topics),
                                 topic_deliver_atom::value, topic_message{"news", Value{"x"}, "l-1"});
@@ -265,12 +300,16 @@ TEST_CASE("topics: without a cluster a publish serves the node's own subscribers
                    CHECK(r.nodes == 0);
                  },
                  [](caf::error& e) { FAIL(describe(e)); });
-    // The stats answer after the agent's reply (same mailbox order is not
-    // guaranteed across actors: ask until delivered, bounded).
+    // The delivery is counted when the agent's reply comes back, which
+    // may be after the stats are asked: ask until delivered, waiting a
+    // little between asks, for at most 10 s (bounded, not a timing check).
     topic_stats s;
-    for (int i = 0; i < 100 && s.delivered == 0; ++i)
+    for (int i = 0; i < 1000 && s.delivered == 0; ++i) {
+      if (i > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds{10});
       self->request(topics, std::chrono::seconds{5}, stats_atom::value)
           .receive([&](topic_stats& x) { s = x; }, [](caf::error&) {});
+    }
     CHECK(s.delivered == 1);
   }
   REQUIRE(box->got.size() == 1);

@@ -174,6 +174,9 @@ caf::error check_page(const memory_page& page, uint64_t after, const std::string
 
 void fill_step(front_self self, uint64_t gen, replica source, uint64_t after);
 
+// Why a pass ends when this node's shard is gone (its supervisor restarts it).
+constexpr const char* shard_restarting = "this node's memory shard is restarting";
+
 // The delay before the pass after one that ended: the settle pass after a
 // clean first pass; after a failed pass, settle doubled per failed pass in
 // a row, at most replica_fill_retry_doublings times.
@@ -197,7 +200,7 @@ void fill_end(front_self self, uint64_t gen, const std::string& why) {
        {"failed_sources", failed}, {"entries", std::to_string(st.fill_added)},
        {"pass", st.settle_pass ? "settle" : "first"},
        {"why", clean ? std::string{} : why.empty() ? "a source failed" : why},
-       {"retry", clean && st.settle_pass ? "no" : "yes"}});
+       {"next_pass", clean ? (st.settle_pass ? "none" : "settle") : "retry"}});
   if (clean)
     st.fill_failed_passes = 0;
   if (clean && st.settle_pass)
@@ -243,6 +246,10 @@ void fill_import(front_self self, uint64_t gen, replica source, memory_page page
   auto& st = self->state;
   if (fill_blocked(self, gen))
     return;
+  if (!local_shard(st)) {
+    fill_end(self, gen, shard_restarting);
+    return;
+  }
   const uint64_t last = page.entries.back().id;
   const bool more = page.more;
   watched_request(
@@ -301,7 +308,7 @@ void start_fill(front_self self, bool settle) {
   st.fill_failed_sources.clear();
   st.fill_added = 0;
   if (!local_shard(st)) {
-    fill_end(self, st.fill_gen, "this node's memory shard is restarting");
+    fill_end(self, st.fill_gen, shard_restarting);
     return;
   }
   fill_next_source(self, st.fill_gen);

@@ -328,13 +328,19 @@ TEST_CASE("replicated memory: entries of a node that drops out of the set reach 
 
 TEST_CASE("replicated memory: a source whose pages do not advance is dropped and the pass retried") {
   cluster_fixture f{2, {"n1", "n2"}, false};
-  // A node name that joins n2 in the set above n1: n2 fills from it and n1.
-  std::string evil;
+  // A node name that ranks in the set with one of n1, n2 (the filler)
+  // above the other (the honest source): the filler fills from both.
+  std::string evil, filler, honest;
   for (int i = 0; i < 100 && evil.empty(); ++i) {
     const auto name = "evil" + std::to_string(i);
     const auto set = f.expected_set(2, {"n1", "n2", name});
-    if (std::count(set.begin(), set.end(), "n2") == 1 && std::count(set.begin(), set.end(), name) == 1)
-      evil = name;
+    for (const std::string x : {"n1", "n2"})
+      if (evil.empty() && std::count(set.begin(), set.end(), x) == 1
+          && std::count(set.begin(), set.end(), name) == 1) {
+        evil = name;
+        filler = x;
+        honest = x == "n1" ? "n2" : "n1";
+      }
   }
   REQUIRE_FALSE(evil.empty());
   // Every page holds one valid entry whose id never passes the cursor
@@ -359,15 +365,15 @@ TEST_CASE("replicated memory: a source whose pages do not advance is dropped and
   });
   std::set<uint64_t> ids;
   for (int i = 0; i < 50; ++i) {
-    auto id = f.store("n1", "honest " + std::to_string(i));
+    auto id = f.store(honest, "honest " + std::to_string(i));
     REQUIRE(id);
     ids.insert(*id);
   }
-  f.nodes["n2"].table->put("notes", evil, 1, hostile);
-  f.offer("n2", "n1");
+  f.nodes[filler].table->put("notes", evil, 1, hostile);
+  f.offer(filler, honest);
   auto expected = ids;
   expected.insert(1);  // the hostile source's first page was valid
-  CHECK(f.eventually([&] { return f.held("n2") == expected; }));
+  CHECK(f.eventually([&] { return f.held(filler) == expected; }));
   // The pass failed (the source was dropped), so it is retried: the hostile
   // source sees new passes start at the first id again.
   CHECK(f.eventually([&] { return passes->load() >= 3; }));

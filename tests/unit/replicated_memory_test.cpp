@@ -3,8 +3,10 @@
 // (filled by hand with the other nodes' shards, as the cluster directory
 // glue fills it), its own shard and its own front. Stores reach every
 // replica of the set under one id, recall fails over, a node that goes
-// down is replaced and the new replica filled from the survivor, and no
-// entry is lost while one replica lives. cluster_replication.sh runs the
+// down is replaced and the new replica filled from the survivor, a node
+// that drops out of the set still has its entries copied to the new set, a
+// hostile source is dropped and the failed pass retried, and no entry is
+// lost while one replica lives. cluster_replication.sh runs the
 // same across real processes.
 #include <doctest/doctest.h>
 

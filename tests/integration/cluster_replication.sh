@@ -105,7 +105,13 @@ try:
     check(wait(lambda: nodes.all_up(list(names)), 30), "three nodes join")
     check(wait(lambda: all(directory(n) == list(names) for n in names), 10),
           "every node offers its copy of notes: %s" % directory("n1"))
-    time.sleep(1)  # the fronts' first fills (empty copies) settle
+    # Every front computed the same two-node set (its last "replica set"
+    # log line), so each store goes where every front reads.
+    def fronts_agree():
+        sets = [re.findall(r'msg="replica set" shard=notes replicas=(\S+)', nodes.log(n))
+                for n in names]
+        return all(s and "," in s[-1] and s[-1] == sets[0][-1] for s in sets)
+    check(wait(fronts_agree, 10), "the three fronts agree on the replica set")
 
     # 1. N stores through the three gateways
     ok = 0

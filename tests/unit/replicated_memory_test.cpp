@@ -3,11 +3,15 @@
 // (filled by hand with the other nodes' shards, as the cluster directory
 // glue fills it), its own shard and its own front. Stores reach every
 // replica of the set under one id, recall fails over, a node that goes
-// down is replaced and the new replica filled from the survivor, and no
-// entry is lost while one replica lives. cluster_replication.sh runs the
+// down is replaced and the new replica filled from the survivor, a node
+// that drops out of the set still has its entries copied to the new set, a
+// hostile source is dropped and the failed pass retried, and no entry is
+// lost while one replica lives. cluster_replication.sh runs the
 // same across real processes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -16,6 +20,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/agent/agent_group.hpp"
@@ -43,7 +48,9 @@ struct cluster_fixture {
   std::optional<caf::scoped_actor> self;
   std::map<std::string, node> nodes;
 
-  explicit cluster_fixture(uint32_t replicas, std::vector<std::string> names = {"n1", "n2", "n3"}) {
+  // connected = false: no table holds another node's offer yet (offer()).
+  explicit cluster_fixture(uint32_t replicas, std::vector<std::string> names = {"n1", "n2", "n3"},
+                           bool connected = true) {
     register_all_types(cfg);
     sys.emplace(cfg);
     self.emplace(*sys);
@@ -75,8 +82,8 @@ struct cluster_fixture {
     }
     for (auto& [n, x] : nodes)
       for (auto& [m, y] : nodes)
-        if (n != m)
-          x.table->put("notes", m, 1, caf::actor_cast<caf::actor>(y.shard));
+        if (connected && n != m)
+          offer(n, m);
   }
   ~cluster_fixture() {
     for (auto& [n, x] : nodes) {
@@ -84,6 +91,11 @@ struct cluster_fixture {
       caf::anon_send_exit(x.shard, caf::exit_reason::user_shutdown);
     }
     self.reset();
+  }
+
+  // The table of `at` learns the offer of `from` (the directory glue's part).
+  void offer(const std::string& at, const std::string& from) {
+    nodes[at].table->put("notes", from, 1, caf::actor_cast<caf::actor>(nodes[from].shard));
   }
 
   // The nodes rendezvous hashing puts in the set, best first.
@@ -240,7 +252,9 @@ TEST_CASE("replicated memory: a store answers when a replica's node went down, o
     if (std::find(set.begin(), set.end(), n) == set.end())
       outside = n;
   // The shard dies without the table knowing yet: the store still answers.
+  // Waiting for its exit makes sure the store meets a dead replica.
   caf::anon_send_exit(f.nodes[set[1]].shard, caf::exit_reason::kill);
+  (*f.self)->wait_for(f.nodes[set[1]].shard);
   auto id = f.store(outside, "written while a replica is down");
   REQUIRE(id);
   CHECK(f.held(set[0]).count(*id) == 1);
@@ -281,6 +295,90 @@ TEST_CASE("replicated memory: a replica's node goes down, the next node is fille
   REQUIRE(hits);
   CHECK(hits->size() == 100);
   CHECK(f.held(fresh).size() == 301);
+}
+
+TEST_CASE("replicated memory: entries of a node that drops out of the set reach the new set") {
+  cluster_fixture f{2, {"n1", "n2", "n3"}, false};
+  const auto ranked = f.expected_set(3, {"n1", "n2", "n3"});
+  const std::string a = ranked[2], b = ranked[0], c = ranked[1];
+  // a alone: its set is {a}, and it holds every entry.
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 300; ++i) {  // more than one fill page
+    auto id = f.store(a, "alone " + std::to_string(i));
+    REQUIRE(id);
+    ids.insert(*id);
+  }
+  REQUIRE(f.held(a) == ids);
+  // b and c meet first (their set {b, c} is final then; both are empty),
+  // then learn of a, which ranks below both: the set stays {b, c}.
+  f.offer(b, c);
+  f.offer(c, b);
+  f.offer(b, a);
+  f.offer(c, a);
+  f.offer(a, b);
+  f.offer(a, c);
+  CHECK(f.eventually([&] { return f.held(b) == ids && f.held(c) == ids; }));
+  CHECK(metric(f.nodes[b], "agentgraph_memory_replicas{shard=\"notes\"}") == 2);
+  // a's front now reads from b or c; a's copy is no longer in the set.
+  f.kill(a);
+  for (const auto& n : {b, c}) {
+    auto hits = f.recall(n, "alone", 100);
+    REQUIRE(hits);
+    CHECK(hits->size() == 100);
+  }
+}
+
+TEST_CASE("replicated memory: a source whose pages do not advance is dropped and the pass retried") {
+  cluster_fixture f{2, {"n1", "n2"}, false};
+  // A node name that ranks in the set with one of n1, n2 (the filler)
+  // above the other (the honest source): the filler fills from both.
+  std::string evil, filler, honest;
+  for (int i = 0; i < 100 && evil.empty(); ++i) {
+    const auto name = "evil" + std::to_string(i);
+    const auto set = f.expected_set(2, {"n1", "n2", name});
+    for (const std::string x : {"n1", "n2"})
+      if (evil.empty() && std::count(set.begin(), set.end(), x) == 1
+          && std::count(set.begin(), set.end(), name) == 1) {
+        evil = name;
+        filler = x;
+        honest = x == "n1" ? "n2" : "n1";
+      }
+  }
+  REQUIRE_FALSE(evil.empty());
+  // Every page holds one valid entry whose id never passes the cursor
+  // (more = true): a fill trusting it would ask again forever.
+  auto passes = std::make_shared<std::atomic<int>>(0);
+  auto hostile = f.sys->spawn([passes](caf::event_based_actor*) -> caf::behavior {
+    return {[passes](memory_export_atom, uint64_t after, uint32_t) {
+      if (after == 0)
+        ++*passes;
+      memory_entry e;
+      e.id = after == 0 ? 1 : after;
+      e.text = "loop";
+      e.created_ms = 1;
+      memory_page page;
+      page.entries.push_back(e);
+      page.more = true;
+      return page;
+    }};
+  });
+  std::shared_ptr<void> stop(nullptr, [&](void*) {
+    caf::anon_send_exit(hostile, caf::exit_reason::user_shutdown);
+  });
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 50; ++i) {
+    auto id = f.store(honest, "honest " + std::to_string(i));
+    REQUIRE(id);
+    ids.insert(*id);
+  }
+  f.nodes[filler].table->put("notes", evil, 1, hostile);
+  f.offer(filler, honest);
+  auto expected = ids;
+  expected.insert(1);  // the hostile source's first page was valid
+  CHECK(f.eventually([&] { return f.held(filler) == expected; }));
+  // The pass failed (the source was dropped), so it is retried: the hostile
+  // source sees new passes start at the first id again.
+  CHECK(f.eventually([&] { return passes->load() >= 3; }));
 }
 
 TEST_CASE("replicated memory: the fronts' ids differ per seed and stay below 2^62") {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <random>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -35,14 +34,19 @@ struct front_state {
   call_watch watch{replicated_memory_calls_max};
   std::vector<replica> set;  // the replica set, in rendezvous order
   caf::actor local_seen;     // the local shard the set was computed with
+  std::vector<replica> sources_seen;  // the candidates the set was computed from
   uint64_t seed = 0;
   uint64_t counter = 0;
-  // The fill of this node's shard: generation (a newer fill or a set
-  // change ends an older one), whether one runs, its source and cursor.
+  // The fill of this node's shard: generation (a newer pass or a set
+  // change ends an older one), whether one runs, the sources it has not
+  // started yet, those that failed, and failed passes in a row (backoff).
   uint64_t fill_gen = 0;
   bool filling = false;
   bool settle_pass = false;  // the running pass is the settle pass
-  std::set<std::string> fill_tried;  // sources that failed this pass
+  std::vector<replica> fill_sources;
+  size_t fill_source_count = 0;
+  std::vector<std::string> fill_failed_sources;
+  uint32_t fill_failed_passes = 0;
   uint64_t fill_added = 0;
   metrics::counter* rereplicated = nullptr;
   metrics::gauge* replicas = nullptr;
@@ -118,9 +122,20 @@ std::vector<replica> pick_set(const front_state& st, const std::vector<replica>&
   return out;
 }
 
+bool same_replica(const replica& x, const replica& y) {
+  return x.node == y.node && x.handle == y.handle;
+}
+
 bool same_set(const std::vector<replica>& a, const std::vector<replica>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const replica& x, const replica& y) {
-    return x.node == y.node && x.handle == y.handle;
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), same_replica);
+}
+
+// Whether `now` has a candidate `before` lacks (a node, or an incarnation,
+// that may hold entries this node's copy has not seen).
+bool gained(const std::vector<replica>& before, const std::vector<replica>& now) {
+  return std::any_of(now.begin(), now.end(), [&](const replica& r) {
+    return std::none_of(before.begin(), before.end(),
+                        [&](const replica& b) { return same_replica(b, r); });
   });
 }
 
@@ -131,68 +146,110 @@ std::string nodes_of(const std::vector<replica>& set) {
   return out;
 }
 
-// A member of the set to copy from, not this node's and not failed in this
-// pass: one that was in `before` first (it holds what was stored).
-std::optional<replica> pick_source(const front_state& st, const std::vector<replica>& before) {
-  std::optional<replica> any;
-  for (const auto& r : st.set) {
-    if (r.local || st.fill_tried.count(r.node) != 0)
-      continue;
-    const bool survivor = std::any_of(before.begin(), before.end(), [&](const replica& b) {
-      return !b.local && b.node == r.node;
-    });
-    if (survivor)
-      return r;
-    if (!any)
-      any = r;
+// Every node offering the shard now but this one, set members or not: a
+// node that left the set (or was alone in it before others joined, or on
+// the other side of a partition) may hold entries no member has.
+std::vector<replica> fill_sources(const front_state& st) {
+  auto out = candidates(st);
+  out.erase(std::remove_if(out.begin(), out.end(), [](const replica& r) { return r.local; }),
+            out.end());
+  return out;
+}
+
+// A page a source sent after `after`: ids strictly ascending, the first
+// above `after`. Anything else would loop the fill (a cursor that does not
+// advance) or skip entries (a cursor past ids not sent yet).
+caf::error check_page(const memory_page& page, uint64_t after, const std::string& who) {
+  uint64_t prev = after;
+  for (const auto& e : page.entries) {
+    if (e.id <= prev)
+      return make_error(errc::invalid_argument,
+                        who + ": export page after id " + std::to_string(after)
+                          + " is not in strictly ascending id order above it (id "
+                          + std::to_string(e.id) + " after " + std::to_string(prev) + ")");
+    prev = e.id;
   }
-  return any;
+  return caf::none;
 }
 
 void fill_step(front_self self, uint64_t gen, replica source, uint64_t after);
 
-void fill_end(front_self self, uint64_t gen, const std::string& from, const std::string& why) {
+// Why a pass ends when this node's shard is gone (its supervisor restarts it).
+constexpr const char* shard_restarting = "this node's memory shard is restarting";
+
+// The delay before the pass after one that ended: the settle pass after a
+// clean first pass; after a failed pass, settle doubled per failed pass in
+// a row, at most replica_fill_retry_doublings times.
+caf::timespan next_pass_delay(const front_state& st) {
+  const uint32_t doublings = std::min(st.fill_failed_passes, replica_fill_retry_doublings);
+  return std::chrono::duration_cast<caf::timespan>(st.args.settle * (int64_t{1} << doublings));
+}
+
+void fill_end(front_self self, uint64_t gen, const std::string& why) {
   auto& st = self->state;
   if (gen != st.fill_gen)
     return;
   st.filling = false;
-  const bool ok = why.empty();
-  log(ok ? log_severity::info : log_severity::warn, "memory",
-      ok ? "replica filled" : "replica fill stopped",
-      {{"shard", st.args.name}, {"from", from}, {"entries", std::to_string(st.fill_added)},
-       {"pass", st.settle_pass ? "settle" : "first"}, {"why", why}});
-  if (!st.settle_pass)  // also a retry when the first pass stopped
-    self->delayed_send(self, std::chrono::duration_cast<caf::timespan>(st.args.settle),
-                       replica_settle_atom::value, gen);
+  std::string failed;
+  for (const auto& n : st.fill_failed_sources)
+    failed += (failed.empty() ? "" : ",") + n;
+  const bool clean = why.empty() && failed.empty();
+  log(clean ? log_severity::info : log_severity::warn, "memory",
+      clean ? "replica filled" : "replica fill stopped",
+      {{"shard", st.args.name}, {"sources", std::to_string(st.fill_source_count)},
+       {"failed_sources", failed}, {"entries", std::to_string(st.fill_added)},
+       {"pass", st.settle_pass ? "settle" : "first"},
+       {"why", clean ? std::string{} : why.empty() ? "a source failed" : why},
+       {"next_pass", clean ? (st.settle_pass ? "none" : "settle") : "retry"}});
+  if (clean)
+    st.fill_failed_passes = 0;
+  if (clean && st.settle_pass)
+    return;
+  // The first pass's settle pass, or the retry of a failed pass.
+  self->delayed_send(self, next_pass_delay(st), replica_settle_atom::value, gen);
+  if (!clean)
+    ++st.fill_failed_passes;
 }
 
-// The source failed: the next member of the set starts over (ids below the
-// cursor may be missing on the failed one's successor too).
-void fill_next_source(front_self self, uint64_t gen, const replica& failed, const caf::error& err) {
+// The next source of the pass starts at the first id; none left ends it.
+void fill_next_source(front_self self, uint64_t gen) {
   auto& st = self->state;
-  st.fill_tried.insert(failed.node);
-  if (auto next = pick_source(st, {})) {
-    log(log_severity::warn, "memory", "replica fill source failed; next source",
-        {{"shard", st.args.name}, {"failed", failed.node}, {"next", next->node},
-         {"error", describe(err)}});
-    fill_step(self, gen, *next, 0);
+  if (st.fill_sources.empty()) {
+    fill_end(self, gen, {});
     return;
   }
-  fill_end(self, gen, failed.node, describe(err));
+  auto next = std::move(st.fill_sources.back());
+  st.fill_sources.pop_back();
+  fill_step(self, gen, std::move(next), 0);
+}
+
+// The source failed (or sent a bad page): the pass goes on without it and
+// counts as failed, so it is retried.
+void fill_source_failed(front_self self, uint64_t gen, const replica& failed,
+                        const caf::error& err) {
+  auto& st = self->state;
+  st.fill_failed_sources.push_back(failed.node);
+  log(log_severity::warn, "memory", "replica fill source failed; next source",
+      {{"shard", st.args.name}, {"failed", failed.node}, {"error", describe(err)}});
+  fill_next_source(self, gen);
 }
 
 // Requests of ended fills may still be in flight; never past the watch's bound.
-bool fill_blocked(front_self self, uint64_t gen, const std::string& from) {
+bool fill_blocked(front_self self, uint64_t gen) {
   if (self->state.watch.size() < replicated_memory_calls_max)
     return false;
-  fill_end(self, gen, from, "too many requests in flight; the next set change or settle pass retries");
+  fill_end(self, gen, "too many requests in flight");
   return true;
 }
 
 void fill_import(front_self self, uint64_t gen, replica source, memory_page page) {
   auto& st = self->state;
-  if (fill_blocked(self, gen, source.node))
+  if (fill_blocked(self, gen))
     return;
+  if (!local_shard(st)) {
+    fill_end(self, gen, shard_restarting);
+    return;
+  }
   const uint64_t last = page.entries.back().id;
   const bool more = page.more;
   watched_request(
@@ -206,70 +263,84 @@ void fill_import(front_self self, uint64_t gen, replica source, memory_page page
       if (more)
         fill_step(self, gen, source, last);
       else
-        fill_end(self, gen, source.node, {});
+        fill_next_source(self, gen);
     },
-    [self, gen, source](caf::error& err) {
-      fill_end(self, gen, source.node,
-               describe(from_request_error(err, "this node's memory shard")));
+    [self, gen](caf::error& err) {
+      fill_end(self, gen, describe(from_request_error(err, "this node's memory shard")));
     },
     memory_import_atom::value, std::move(page));
 }
 
 void fill_step(front_self self, uint64_t gen, replica source, uint64_t after) {
   auto& st = self->state;
-  if (fill_blocked(self, gen, source.node))
+  if (fill_blocked(self, gen))
     return;
   watched_request(
     self, st.watch, source.handle, deadline(self),
-    [self, gen, source](memory_page& page) {
-      if (gen != self->state.fill_gen)
+    [self, gen, source, after](memory_page& page) {
+      auto& s = self->state;
+      if (gen != s.fill_gen)
         return;
-      if (page.entries.empty())
-        fill_end(self, gen, source.node, {});
+      if (auto err = check_page(page, after, subject(s, source)))
+        fill_source_failed(self, gen, source, err);
+      else if (page.entries.empty())
+        fill_next_source(self, gen);
       else
         fill_import(self, gen, source, std::move(page));
     },
     [self, gen, source](caf::error& err) {
       if (gen == self->state.fill_gen)
-        fill_next_source(self, gen, source, from_request_error(err, subject(self->state, source)));
+        fill_source_failed(self, gen, source,
+                           from_request_error(err, subject(self->state, source)));
     },
     memory_export_atom::value, after, replica_fill_page);
 }
 
-// Fills this node's shard from another member of the set (idempotent: what
-// it holds already stays as it is).
-void start_fill(front_self self, const std::vector<replica>& before, bool settle) {
+// Fills this node's shard from every other node offering the shard, one
+// after the other (idempotent by id: what it holds already stays as it is).
+void start_fill(front_self self, bool settle) {
   auto& st = self->state;
   ++st.fill_gen;
-  st.filling = false;
-  st.settle_pass = settle;
-  st.fill_tried.clear();
-  st.fill_added = 0;
-  auto source = pick_source(st, before);
-  if (!source || !local_shard(st))
-    return;
   st.filling = true;
-  fill_step(self, st.fill_gen, *source, 0);
+  st.settle_pass = settle;
+  st.fill_sources = fill_sources(st);
+  st.fill_source_count = st.fill_sources.size();
+  st.fill_failed_sources.clear();
+  st.fill_added = 0;
+  if (!local_shard(st)) {
+    fill_end(self, st.fill_gen, shard_restarting);
+    return;
+  }
+  fill_next_source(self, st.fill_gen);
 }
 
 bool holds_local(const std::vector<replica>& set) {
   return std::any_of(set.begin(), set.end(), [](const replica& r) { return r.local; });
 }
 
-// Recomputes the set from the table and the local shard; when it changed
-// and this node is in it, fills this node's shard.
+// Recomputes the set from the table and the local shard; when it changed,
+// or a node started offering the shard (a healed partition leaves the set
+// as it was, and the returning node may hold entries the set lacks), and
+// this node is in it, fills this node's shard.
 void refresh(front_self self) {
   auto& st = self->state;
   st.local_seen = caf::actor_cast<caf::actor>(st.args.local.get());
-  auto next = pick_set(st, candidates(st));
-  if (same_set(next, st.set))
+  auto cands = candidates(st);
+  auto next = pick_set(st, cands);
+  const bool joined = gained(st.sources_seen, cands);
+  st.sources_seen = std::move(cands);
+  const bool changed = !same_set(next, st.set);
+  if (!changed && !joined)
     return;
-  auto before = std::exchange(st.set, std::move(next));
-  metrics::set(st.replicas, static_cast<double>(st.set.size()));
-  log(log_severity::info, "memory", "replica set",
-      {{"shard", st.args.name}, {"replicas", nodes_of(st.set)}, {"was", nodes_of(before)}});
+  if (changed) {
+    auto before = std::exchange(st.set, std::move(next));
+    metrics::set(st.replicas, static_cast<double>(st.set.size()));
+    log(log_severity::info, "memory", "replica set",
+        {{"shard", st.args.name}, {"replicas", nodes_of(st.set)}, {"was", nodes_of(before)}});
+  }
+  st.fill_failed_passes = 0;
   if (holds_local(st.set) && st.set.size() > 1) {
-    start_fill(self, before, false);
+    start_fill(self, false);
   } else {
     ++st.fill_gen;  // a fill running for a set without this node ends
     st.filling = false;
@@ -434,7 +505,7 @@ replicated_memory_actor::behavior_type front(replicated_memory_detail::front_sel
     [self](replica_settle_atom, uint64_t gen) {
       auto& st = self->state;
       if (gen == st.fill_gen && !st.filling && d::holds_local(st.set) && st.set.size() > 1)
-        d::start_fill(self, st.set, true);
+        d::start_fill(self, true);
     },
     [](ping_atom) { return pong_atom::value; },
   };

@@ -18,22 +18,35 @@
 //   recall        to one replica, this node's first, then in rendezvous
 //                 order, moving on when one is `unavailable`. Access fields
 //                 (last_access_ms, access_count) are kept per replica.
-//   re-replication  whenever the set changes and this node is in it, this
-//                 node's shard is filled from another member of the set (one
-//                 that was in the set before, when there is one) with
+//   re-replication  whenever the set changes, or a node starts offering the
+//                 shard (a healed partition), and this node is in it, this
+//                 node's shard is filled from EVERY other node offering the
+//                 shard now, set member or not, one after the other (a node
+//                 that dropped out of the set, e.g. one that was alone before
+//                 higher-ranked nodes joined, or the other side of a healed
+//                 partition, may hold entries no member has), with
 //                 export/import pages: one page in flight, idempotent by id,
 //                 counted in agentgraph_memory_rereplicated_entries_total and
-//                 logged. A second pass follows after `settle`, for stores
+//                 logged. A page whose ids are not strictly ascending above
+//                 the cursor drops its source for the pass (it would loop or
+//                 skip). A second pass follows after `settle`, for stores
 //                 that fronts with an older view sent to the old set only
-//                 while the first pass ran (and as a retry when the first
-//                 stopped: its source and every other went away). Each node fills its own shard,
-//                 so no two nodes ever copy into the same one.
+//                 while the first pass ran. A pass that did not end clean (a
+//                 source failed or timed out, too many requests in flight,
+//                 this node's shard restarting or failing an import) is
+//                 retried after settle, doubled per failed pass in a row up to
+//                 32 x settle, until one ends clean or the set changes. Each
+//                 node fills its own shard, so no two nodes ever copy into
+//                 the same one.
 //   stats, snapshot, cleanup  go to this node's shard (stats: to the first
 //                 replica when this node holds none).
 //
 // Known limits: while a node's copy is being filled, only that node's
 // front knows it (and reads it last); another node's front may recall from
-// it and miss entries not copied yet. A store acknowledged by the old set
+// it and miss entries not copied yet (there is no "filled" state in the
+// directory). A replica_store of an id an import added but the shard has not
+// committed yet (commit durability) is answered at once, before that
+// commit: a crash in between loses the entry on that replica only. A store acknowledged by the old set
 // only, by a front whose view lagged, reaches the new replica by the
 // settle pass, not at once. An entry retention evicted on a replica comes
 // back if a fill copies it from one that still holds it (retention then
@@ -82,6 +95,10 @@ using replicated_memory_actor = memory_actor::extend<caf::reacts_to<replicas_cha
 constexpr size_t replicated_memory_calls_max = 4096;
 // Entries per page when filling a replica.
 constexpr uint32_t replica_fill_page = 256;
+// A failed fill pass is retried after `settle` doubled once per failed pass
+// in a row, at most this many times (so at most 32 x settle apart), until a
+// pass ends clean or the set changes.
+constexpr uint32_t replica_fill_retry_doublings = 5;
 
 struct replicated_memory_args {
   std::string name;       // the shard's name

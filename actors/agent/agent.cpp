@@ -88,7 +88,7 @@ struct agent_state {
   }
 };
 
-using self_ptr = agent_actor::stateful_pointer<agent_state>;
+using self_ptr = keyed_agent_actor::stateful_pointer<agent_state>;
 
 // CAF's request errors in our codes (a passed deadline is `timeout`, a
 // dependency whose supervisor gave up is `unavailable`), naming what did not
@@ -150,6 +150,8 @@ void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
   entry.importance = 0.5;
   entry.metadata["agent"] = st.cfg->name;
   entry.metadata["task_id"] = run->task.task_id;
+  if (!st.cfg->memory_scope.empty())
+    entry.metadata["scope"] = st.cfg->memory_scope;
   watched_request(
     self, st.watch, st.deps->memory.get(), call_deadline(self), [then](uint64_t) { then(); },
     [self, then](caf::error&) {
@@ -409,11 +411,44 @@ caf::result<task_result> on_execute(self_ptr self, task_request& task, stream_si
   return run->promise;
 }
 
-agent_actor::behavior_type agent_behavior(self_ptr self,
-                                          std::shared_ptr<const agent_config> cfg,
-                                          std::shared_ptr<const agent_dependencies> deps) {
+// The state a population saves (agent_snapshot): the history oldest turn
+// first, and the figures of make_stats.
+agent_snapshot export_snapshot(const agent_state& st) {
+  agent_snapshot snap;
+  snap.history.reserve(2 * st.history.size());
+  for (size_t i = 0; i < st.history.size(); ++i) {
+    snap.history.push_back(st.history.at(i).user);
+    snap.history.push_back(st.history.at(i).assistant);
+  }
+  snap.tasks_completed = st.tasks_completed;
+  snap.errors = st.errors;
+  snap.prompt_tokens = st.prompt_tokens;
+  snap.completion_tokens = st.completion_tokens;
+  snap.response_time_total_us = st.response_time_total_us;
+  return snap;
+}
+
+// A reactivated agent goes on from its saved state. A history longer than
+// this agent's window keeps its newest turns (conversation_history drops
+// the oldest); an odd trailing entry (a damaged state) is ignored.
+void restore_snapshot(agent_state& st, const agent_snapshot& snap) {
+  for (size_t i = 0; i + 1 < snap.history.size(); i += 2)
+    st.history.add({snap.history[i], snap.history[i + 1]});
+  st.tasks_completed = snap.tasks_completed;
+  st.errors = snap.errors;
+  st.prompt_tokens = snap.prompt_tokens;
+  st.completion_tokens = snap.completion_tokens;
+  st.response_time_total_us = snap.response_time_total_us;
+}
+
+keyed_agent_actor::behavior_type agent_behavior(self_ptr self,
+                                                std::shared_ptr<const agent_config> cfg,
+                                                std::shared_ptr<const agent_dependencies> deps,
+                                                std::shared_ptr<const agent_snapshot> initial) {
   auto& st = self->state;
   st.history = conversation_history{cfg->history_window};
+  if (initial)
+    restore_snapshot(st, *initial);
   // A run waits on at most one model call, one memory call or one round of
   // tool calls at a time.
   st.watch = call_watch{static_cast<size_t>(cfg->tasks_in_flight_max) * tool_calls_per_round_max};
@@ -431,6 +466,7 @@ agent_actor::behavior_type agent_behavior(self_ptr self,
       return on_execute(self, task, std::move(sink));
     },
     [self](stats_atom) { return make_stats(self->state); },
+    [self](agent_export_atom) { return export_snapshot(self->state); },
     [](ping_atom) { return pong_atom::value; },
   };
 }
@@ -470,8 +506,16 @@ caf::error validate_agent(const agent_config& cfg, const agent_dependencies& dep
 
 agent_actor spawn_agent(caf::actor_system& sys, std::shared_ptr<const agent_config> cfg,
                         std::shared_ptr<const agent_dependencies> deps) {
+  return spawn_keyed_agent(sys, std::move(cfg), std::move(deps), nullptr);
+}
+
+keyed_agent_actor spawn_keyed_agent(caf::actor_system& sys,
+                                    std::shared_ptr<const agent_config> cfg,
+                                    std::shared_ptr<const agent_dependencies> deps,
+                                    std::shared_ptr<const agent_snapshot> initial) {
   AG_ASSERT(cfg && deps && !validate_agent(*cfg, *deps));
-  return sys.spawn(agent_detail::agent_behavior, std::move(cfg), std::move(deps));
+  return sys.spawn(agent_detail::agent_behavior, std::move(cfg), std::move(deps),
+                   std::move(initial));
 }
 
 agent_actor spawn_agent(caf::actor_system& sys, agent_config cfg, agent_dependencies deps) {

@@ -57,4 +57,11 @@ struct agent_dependencies {
                                       std::shared_ptr<const agent_config> cfg,
                                       std::shared_ptr<const agent_dependencies> deps);
 
+// An agent that also hands over its state (keyed_agent_actor), starting
+// from `initial` (null: a fresh agent): a population's instance of one key.
+[[nodiscard]] keyed_agent_actor spawn_keyed_agent(caf::actor_system& sys,
+                                                  std::shared_ptr<const agent_config> cfg,
+                                                  std::shared_ptr<const agent_dependencies> deps,
+                                                  std::shared_ptr<const agent_snapshot> initial);
+
 }  // namespace agentgraph

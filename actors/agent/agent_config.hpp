@@ -40,6 +40,13 @@ struct agent_config {
   std::vector<std::string> subscribe;
   std::string memory;              // name of a [memory.<name>] section; empty: none
   uint32_t memory_recall_k = 3;    // entries recalled into the prompt per task
+  // Not config keys: a population sets them for each of its instances
+  // (actors/population/). Non-empty memory_scope: every entry the agent
+  // stores carries metadata "scope" = memory_scope, and its recalls see
+  // only the entries of memory_scope and of memory_shared_scopes, so the
+  // keys of a population share shards without sharing memories.
+  std::string memory_scope;
+  std::vector<std::string> memory_shared_scopes;
   // Conversation turns kept between tasks (each turn: user + assistant).
   // One history per agent, shared by all its callers: an agent is one
   // conversational identity. Use separate agents to keep callers apart.

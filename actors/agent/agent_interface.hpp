@@ -89,6 +89,24 @@ typename Inspector::result_type inspect(Inspector& f, agent_stats& x) {
            x.total_tokens, x.response_time_avg_us, x.uptime_ms, x.memory_bytes, x.history_turns);
 }
 
+// An agent's own state, as a population saves it while the agent is
+// passivated (actors/population/): its conversation and the figures of its
+// stats, so a reactivated agent goes on exactly where it stopped.
+struct agent_snapshot {
+  std::vector<std::string> history;  // user, assistant, user, ... oldest turn first
+  uint64_t tasks_completed = 0;
+  uint64_t errors = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t response_time_total_us = 0;  // summed over completed tasks
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_snapshot& x) {
+  return f(caf::meta::type_name("agentgraph::agent_snapshot"), x.history, x.tasks_completed,
+           x.errors, x.prompt_tokens, x.completion_tokens, x.response_time_total_us);
+}
+
 using execute_atom = caf::atom_constant<caf::atom("ag_execute")>;
 using execute_stream_atom = caf::atom_constant<caf::atom("ag_exstrm")>;
 
@@ -104,5 +122,13 @@ using agent_actor = caf::typed_actor<
   caf::replies_to<execute_stream_atom, task_request, stream_sink_actor>::with<task_result>,
   caf::replies_to<stats_atom>::with<agent_stats>,
   heartbeat_signature>;
+
+using agent_export_atom = caf::atom_constant<caf::atom("ag_export")>;
+
+// An agent a population hosts: an agent that also hands over its state.
+// Reply: the state now (tasks in flight are not part of it; a population
+// exports only an agent with none, or again after they finished).
+using keyed_agent_actor =
+  agent_actor::extend<caf::replies_to<agent_export_atom>::with<agent_snapshot>>;
 
 }  // namespace agentgraph

@@ -16,6 +16,7 @@
 #include <filesystem>
 
 #include "actors/agent/agent_config_keys.hpp"
+#include "actors/population/population_config_keys.hpp"
 #include "actors/host/node/node_config_keys.hpp"
 #include "actors/host/node_config_checks.hpp"
 #include "actors/memory/memory_config_keys.hpp"
@@ -215,6 +216,7 @@ node_config bind_tree(const config_tree& tree) {
   cfg.memories = bind_family(tree, "memory", memory_fields());
   cfg.agents = bind_family(tree, "agent", agent_fields());
   cfg.groups = bind_family(tree, "group", group_fields());
+  cfg.populations = bind_family(tree, "population", population_fields());
   cfg.workflows = bind_family(tree, "workflow", workflow_fields());
   if (!cfg.runtime.data_dir.empty()) {
     for (auto& m : cfg.memories)
@@ -222,6 +224,9 @@ node_config bind_tree(const config_tree& tree) {
         m.snapshot_path = cfg.runtime.data_dir + "/" + m.name + ".sqlite";
     if (cfg.cluster && cfg.cluster->journal_path.empty() && cfg.cluster->journal_url.empty())
       cfg.cluster->journal_path = cfg.runtime.data_dir + "/task_journal.sqlite";
+    for (auto& p : cfg.populations)
+      if (p.store_path.empty() && p.store_url.empty())
+        p.store_path = cfg.runtime.data_dir + "/populations.sqlite";
   }
   return cfg;
 }
@@ -243,6 +248,9 @@ class cross_checker {
         return err;
     for (const auto& g : cfg_.groups)
       if (auto err = check_group(g))
+        return err;
+    for (const auto& p : cfg_.populations)
+      if (auto err = check_population(p))
         return err;
     for (const auto& t : cfg_.tools)
       if (auto err = check_tool(t))
@@ -281,7 +289,42 @@ class cross_checker {
   }
 
   caf::error check_agent(const agent_config& a) const {
-    const auto& sec = section("agent", a.name);
+    return check_agent_refs(section("agent", a.name), a);
+  }
+
+  caf::error check_population(const population_config& p) const {
+    const auto& sec = section("population", p.name);
+    for (const char* family : {"agent", "group"})
+      if (tree_.find(std::string{family} + "." + p.name) != nullptr)
+        return config_error(errc::invalid_argument, sec.origin_of("provider"), sec.name,
+                            "provider",
+                            std::string{"[" } + family + "." + p.name
+                              + "] exists: agents, groups and populations share one namespace");
+    if (auto problem = population_key_problem(p.name); !problem.empty())
+      return config_error(errc::invalid_argument, sec.origin_of("provider"), sec.name,
+                          "provider",
+                          "a population's name is 1-128 bytes of A-Z a-z 0-9 _ . : @ -");
+    if (!p.store_path.empty() && !p.store_url.empty())
+      return config_error(errc::invalid_argument, sec.origin_of("store_url"), sec.name,
+                          "store_url", "set store_path or store_url, not both");
+    if (p.store_path.empty() && p.store_url.empty())
+      return config_error(errc::invalid_argument, sec.origin_of("store_path"), sec.name,
+                          "store_path",
+                          "a population needs store_path, store_url or [runtime] data_dir "
+                          "(where passivated keys keep their state)");
+    for (const auto& scope : p.memory_scopes)
+      if (scope.empty() || scope.size() > 256)
+        return config_error(errc::invalid_argument, sec.origin_of("memory_scopes"), sec.name,
+                            "memory_scopes", "a memory scope is 1-256 bytes");
+    if (p.memory_scopes.size() > 15)
+      return config_error(errc::invalid_argument, sec.origin_of("memory_scopes"), sec.name,
+                          "memory_scopes", "at most 15 memory scopes");
+    return check_agent_refs(sec, p.agent);
+  }
+
+  // The provider, fallback, tools and memory an agent or a population's
+  // template names exist, each once.
+  caf::error check_agent_refs(const config_section& sec, const agent_config& a) const {
     if (auto err = reference(sec, "provider", "provider", a.provider))
       return err;
     if (a.fallback.size() + 1 > fallback_providers_max)
@@ -509,6 +552,10 @@ const config_schema& node_schema() {
     s.add_section({"agent", true, "An agent; a node needs at least one.", keys_of(agent_fields())});
     s.add_section({"group", true, "An agent group: one name in front of several agents.",
                    keys_of(group_fields())});
+    s.add_section({"population", true,
+                   "A population of keyed agents (<type>/<key>), each made on its first task "
+                   "from this template and passivated when idle.",
+                   keys_of(population_fields())});
     s.add_section({"workflow", true, "A workflow the node serves by name (gateway /v1/workflows).",
                    keys_of(workflow_fields())});
     return s;

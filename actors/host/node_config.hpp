@@ -37,6 +37,7 @@
 #include "actors/host/scheduler_settings.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/provider/provider_config.hpp"
+#include "actors/population/population_config.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "net/cluster/cluster_config.hpp"
 #include "runtime/cache/cache_config.hpp"
@@ -88,6 +89,8 @@ struct node_config {
   std::vector<memory_config> memories;
   std::vector<agent_config> agents;
   std::vector<group_config> groups;
+  // [population.<type>]: keyed agents made on demand (actors/population/).
+  std::vector<population_config> populations;
   std::vector<workflow_config> workflows;
   // The [cluster] section, read by the cluster node actor
   // (net/cluster/node_actor.hpp). Set only when the config gives the section:

@@ -1,5 +1,7 @@
 #include "actors/host/register_types.hpp"
 
+#include "actors/population/population_interface.hpp"
+
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/memory/memory_replica_interface.hpp"
@@ -69,6 +71,10 @@ void register_agent_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<task_result>("agentgraph::task_result");
   cfg.add_message_type<agent_stats>("agentgraph::agent_stats");
   cfg.add_message_type<agent_actor>("agentgraph::agent_actor");
+  cfg.add_message_type<agent_snapshot>("agentgraph::agent_snapshot");
+  cfg.add_message_type<keyed_agent_actor>("agentgraph::keyed_agent_actor");
+  cfg.add_message_type<population_stats>("agentgraph::population_stats");
+  cfg.add_message_type<population_actor>("agentgraph::population_actor");
 }
 
 void register_workflow_types(caf::actor_system_config& cfg) {

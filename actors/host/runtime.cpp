@@ -3,6 +3,7 @@
 // calling is runtime_client.cpp.
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_tables.hpp"
+#include "actors/population/key_address.hpp"
 
 #include <algorithm>
 
@@ -71,7 +72,22 @@ Runtime::~Runtime() {
 }
 
 caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
-  return runtime_detail::lookup(tables_->agents, "agent", name);
+  auto address = parse_population_address(name);
+  if (!address)
+    return runtime_detail::lookup(tables_->agents, "agent", name);
+  const auto* pop = tables_->populations.find(address->type);
+  if (pop == nullptr)
+    return make_error(errc::not_found, "no population named '" + address->type + "' (in '"
+                                         + name + "')");
+  if (auto problem = population_key_problem(address->key); !problem.empty())
+    return make_error(errc::invalid_argument, "'" + name + "': " + problem);
+  return spawn_key_address(*system_, dep<population_actor>{*pop}, address->key);
+}
+caf::expected<population_actor> Runtime::population(const std::string& type) const {
+  return runtime_detail::lookup(tables_->populations, "population", type);
+}
+std::vector<std::string> Runtime::population_names() const {
+  return runtime_detail::names_of(tables_->populations);
 }
 caf::expected<tool_actor> Runtime::tool(const std::string& name) const {
   if (const auto* t = tables_->tools.find(name)) {
@@ -162,6 +178,9 @@ bool Runtime::remote(const std::string& kind, const std::string& name) const {
 std::chrono::milliseconds Runtime::task_deadline(const std::string& agent_name) const {
   if (const auto* e = tables_->agents.find_entry(agent_name))
     return e->info.task_deadline;
+  if (auto address = parse_population_address(agent_name))
+    if (const auto* e = tables_->populations.find_entry(address->type))
+      return e->info.task_deadline;
   return opts_.supervision.request_timeout;
 }
 
@@ -225,8 +244,29 @@ caf::error Runtime::shutdown() {
     return caf::none;
   shut_down_ = true;
   caf::error first_error;
+  // Every population saves its active keys first, while the instances,
+  // the store and the shards they write to are still up.
+  for (const auto& p : tables_->populations) {
+    auto pop = p.handle->get();
+    if (!pop)
+      continue;  // down: its keys keep their last saved states
+    auto saved = blocking_ask<uint64_t>(*system_, pop,
+                                        p.info.cfg->agent.request_timeout
+                                          + runtime_detail::caller_grace,
+                                        "population '" + p.name + "'",
+                                        pop_passivate_all_atom::value);
+    if (!saved) {
+      log(log_severity::error, "runtime", "population passivation failed",
+          {{"name", p.name}, {"error", describe(saved.error())}});
+      if (!first_error)
+        first_error = make_error(errc::io_error, "population '" + p.name + "' passivation failed: "
+                                                   + describe(saved.error()));
+    }
+  }
   // Agents stop first so nothing writes to a shard after its snapshot.
   runtime_detail::stop_group(*system_, tables_->agent_group);
+  for (const auto& p : tables_->populations)
+    stop_and_wait(*system_, std::vector{p.info.store}, runtime_detail::control_timeout);
   runtime_detail::stop_group(*system_, tables_->chain_group);
   // Its subscribers are gone; publishing tools stop next.
   stop_and_wait(*system_, std::vector{tables_->topics}, runtime_detail::control_timeout);

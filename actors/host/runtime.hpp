@@ -30,6 +30,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/agent/agent_interface.hpp"
+#include "actors/population/population_interface.hpp"
 #include "actors/host/scheduler_settings.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/provider/provider_interface.hpp"
@@ -63,6 +64,9 @@ struct runtime_options {
   std::shared_ptr<const price_table> prices;
   // Where every component records its metrics; null: the Runtime makes its own.
   std::shared_ptr<metrics::registry> metrics;
+  // The name a population claims its keys under in a shared store
+  // (actors/population/): a cluster node's node_id; "local" alone.
+  std::string node_name = "local";
 };
 
 // Writes the scheduler settings into a CAF config (scheduler.policy and the
@@ -107,8 +111,12 @@ class Runtime {
   [[nodiscard]] std::shared_ptr<metrics::registry> metrics_ptr() { return opts_.metrics; }
   [[nodiscard]] const runtime_options& options() const { return opts_; }
 
-  // Lookup by configured name. Errors: not_found.
+  // Lookup by configured name. Errors: not_found. An agent name may be a
+  // population key, "<type>/<key>" (actors/population/): the handle is
+  // that key's address, valid whether the key is active or not
+  // (invalid_argument for a bad key).
   [[nodiscard]] caf::expected<agent_actor> agent(const std::string& name) const;
+  [[nodiscard]] caf::expected<population_actor> population(const std::string& type) const;
   [[nodiscard]] caf::expected<tool_actor> tool(const std::string& name) const;
   [[nodiscard]] caf::expected<memory_actor> memory(const std::string& name) const;
   [[nodiscard]] caf::expected<provider_actor> provider(const std::string& name) const;
@@ -117,6 +125,7 @@ class Runtime {
     const std::string& name) const;
   // Names in the order added.
   [[nodiscard]] std::vector<std::string> agent_names() const;
+  [[nodiscard]] std::vector<std::string> population_names() const;
   [[nodiscard]] std::vector<std::string> memory_names() const;
   [[nodiscard]] std::vector<std::string> provider_names() const;
 

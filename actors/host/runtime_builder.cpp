@@ -29,27 +29,6 @@ namespace agentgraph {
 
 namespace {
 
-template <class Ref>
-void log_added(const char* kind, const std::string& name, const caf::expected<Ref>& h) {
-  if (h)
-    log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
-  else
-    log(log_severity::error, "runtime", "component failed to start",
-        {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
-}
-
-// Records a spawned component under its name (checked free before the
-// spawn, so the add cannot fail) and logs the outcome either way.
-template <class Ref, class Info>
-void record(const char* kind, runtime_detail::named_table<Ref, Info>& table,
-            const std::string& name, const caf::expected<Ref>& h, Info info = {}) {
-  if (h) {
-    const bool added = table.add(name, *h, std::move(info));
-    AG_ASSERT(added, "the name was checked free before the spawn");
-  }
-  log_added(kind, name, h);
-}
-
 // A setup step's error, prefixed with the config key or section it came
 // from; keeps our code, or `fallback` for foreign errors.
 caf::error blame(const caf::error& err, errc fallback, const std::string& where) {
@@ -83,6 +62,8 @@ caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman
       return blame(prices.error(), errc::invalid_argument, "runtime.prices");
     opts.prices = std::make_shared<const price_table>(std::move(*prices));
   }
+  if (cfg.cluster)
+    opts.node_name = cfg.cluster->node_id;
   return opts;
 }
 
@@ -122,6 +103,12 @@ caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_
         return std::move(h.error());
   if (auto err = build.add_agents_in_order(cfg))
     return err;
+  // After every tool (agent tools included), before the groups and
+  // workflows that may address their keys.
+  for (const auto& p : cfg.populations)
+    if (placed_here(p.agent.placement, cfg))
+      if (auto h = build.add_population(p); !h)
+        return std::move(h.error());
   for (const auto& g : cfg.groups)
     if (auto h = build.add_group(g); !h)
       return std::move(h.error());
@@ -209,7 +196,7 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
     [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });
   if (h)
     tables.provider_configs[cfg.name] = cfg;
-  record("provider", tables.providers, cfg.name, h);
+  runtime_detail::record("provider", tables.providers, cfg.name, h);
   if (!h)
     return std::move(h.error());
   return (*h)->get();
@@ -226,7 +213,7 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
                                       });
   if (h && cfg.replicas > 1)
     return add_replicated_front(cfg, *h);
-  record("memory", tables.memories, cfg.name, h);
+  runtime_detail::record("memory", tables.memories, cfg.name, h);
   if (!h)
     return std::move(h.error());
   return (*h)->get();
@@ -252,12 +239,12 @@ caf::expected<memory_actor> runtime_builder::add_replicated_front(
     });
   if (!front) {
     caf::anon_send_exit(copy->get(), caf::exit_reason::user_shutdown);
-    log_added("memory", cfg.name, front);
+    runtime_detail::log_added("memory", cfg.name, front);
     return std::move(front.error());
   }
   const bool added = tables.replica_shards.add(cfg.name, copy);
   AG_ASSERT(added, "the name was checked free before the spawn");
-  record("memory", tables.memories, cfg.name, front);
+  runtime_detail::record("memory", tables.memories, cfg.name, front);
   return (*front)->get();
 }
 
@@ -310,15 +297,13 @@ caf::expected<tool_actor> runtime_builder::add_tool(const tool_config& cfg) {
     return failed;
   }
   tables.tool_order.push_back(cfg.name);
-  log_added("tool", cfg.name, h);
+  runtime_detail::log_added("tool", cfg.name, h);
   return first;
 }
 
-caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
+caf::expected<agent_dependencies> runtime_builder::agent_deps(const agent_config& cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
-  if (tables.agents.find(cfg.name))
-    return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
   agent_dependencies deps;
   deps.metrics = opts.metrics;
   auto prov = tables.providers.find(cfg.provider);
@@ -365,6 +350,17 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
   }
   if (auto err = validate_agent(cfg, deps))
     return err;
+  return deps;
+}
+
+caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
+  auto& tables = *rt_.tables_;
+  if (tables.agents.find(cfg.name) || tables.populations.find(cfg.name))
+    return make_error(errc::invalid_argument, "duplicate agent '" + cfg.name + "'");
+  auto built = agent_deps(cfg);
+  if (!built)
+    return std::move(built.error());
+  auto deps = std::move(*built);
   for (const auto& topic : cfg.subscribe)
     if (auto err = check_topic_name(topic))
       return make_error(errc::invalid_argument,
@@ -385,7 +381,7 @@ caf::expected<agent_actor> runtime_builder::add_agent(const agent_config& cfg) {
     });
   if (!h)
     return std::move(h.error());
-  record("agent", tables.agents, cfg.name, h, runtime_detail::agent_info{runtime_detail::task_deadline_of(cfg)});
+  runtime_detail::record("agent", tables.agents, cfg.name, h, runtime_detail::agent_info{runtime_detail::task_deadline_of(cfg)});
   for (const auto& topic : cfg.subscribe)
     if (auto err = tables.topic_subs->subscribe(
             topic, {cfg.name, dep<agent_actor>{*h}, runtime_detail::task_deadline_of(cfg)}))
@@ -415,7 +411,7 @@ caf::expected<agent_actor> runtime_builder::add_group(group_config cfg) {
     [cfg, members, instances = tables.instances](caf::actor_system& sys) {
       return spawn_agent_group(sys, cfg, members, instances);
     });
-  record("group", tables.agents, cfg.name, h,
+  runtime_detail::record("group", tables.agents, cfg.name, h,
          runtime_detail::agent_info{deadline + runtime_detail::caller_grace, true});
   if (!h)
     return std::move(h.error());
@@ -505,7 +501,7 @@ caf::expected<supervised_ref_ptr<provider_actor>> runtime_builder::add_fallback_
     });
   if (h)
     tables.chains.push_back({cfg.name, *h});
-  log_added("fallback chain", chain_name, h);
+  runtime_detail::log_added("fallback chain", chain_name, h);
   return h;
 }
 

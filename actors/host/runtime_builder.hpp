@@ -14,6 +14,8 @@
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/memory/memory_config.hpp"
+#include "actors/population/population_config.hpp"
+#include "actors/population/population_interface.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_config.hpp"
 #include "actors/workflow/state_reducer.hpp"
@@ -26,6 +28,7 @@ namespace agentgraph {
 namespace net {
 class http_client;
 }
+struct agent_dependencies;
 
 class runtime_builder {
  public:
@@ -51,6 +54,11 @@ class runtime_builder {
   // An agent group (actors/agent/agent_group.hpp), addressed like an agent
   // by its name; its members must be added first.
   [[nodiscard]] caf::expected<agent_actor> add_group(group_config cfg);
+  // A population (actors/population/): keys addressed as "<type>/<key>"
+  // wherever an agent name is (Runtime::agent, the gateway, workflows,
+  // agent tools), each activated on its first task. Its provider, tools and
+  // memory shard must be added first. Opens its store (blocking) here.
+  [[nodiscard]] caf::expected<population_actor> add_population(const population_config& cfg);
   // A workflow served by name (Runtime::workflow); invalid_argument for a
   // name taken.
   caf::error add_workflow(const std::string& name, workflow_graph graph);
@@ -64,6 +72,9 @@ class runtime_builder {
   caf::error use_checkpoints(std::unique_ptr<checkpoint_store> store);
 
  private:
+  // What an agent configured as `cfg` calls (provider or its chain, tools,
+  // shard), checked by validate_agent.
+  [[nodiscard]] caf::expected<agent_dependencies> agent_deps(const agent_config& cfg);
   // The provider an agent with `fallback` talks to: its chain.
   [[nodiscard]] caf::expected<supervised_ref_ptr<provider_actor>> add_fallback_chain(
     const agent_config& cfg);

@@ -21,6 +21,9 @@
 #include "actors/host/cluster/replica_table.hpp"
 #include "actors/topic/topic_actor.hpp"
 #include "actors/host/task_gate.hpp"
+#include "actors/population/population_config.hpp"
+#include "actors/population/population_interface.hpp"
+#include "runtime/population/population_store_actor.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
 #include "actors/tool/tool_registry.hpp"
@@ -31,6 +34,7 @@
 #include "runtime/assert.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 #include "runtime/supervised_ref.hpp"
 #include "runtime/supervision_group.hpp"
 
@@ -61,6 +65,13 @@ struct agent_info {
   // How long a caller waits for a task (Runtime::task_deadline).
   std::chrono::milliseconds task_deadline{0};
   bool group = false;  // an agent group, addressed like an agent
+};
+
+// What the populations table keeps besides the handle.
+struct population_info {
+  std::chrono::milliseconds task_deadline{0};  // of each key's task
+  std::shared_ptr<const population_config> cfg;
+  population_store_actor store;  // stopped after the population
 };
 
 // How long a caller waits for a task on an agent configured as `cfg`:
@@ -147,6 +158,27 @@ inline void stop_group(caf::actor_system& sys, const supervision_group_actor& gr
   stop_and_wait(sys, std::vector{group}, control_timeout + control_timeout);
 }
 
+template <class Ref>
+void log_added(const char* kind, const std::string& name, const caf::expected<Ref>& h) {
+  if (h)
+    log(log_severity::debug, "runtime", "component started", {{"kind", kind}, {"name", name}});
+  else
+    log(log_severity::error, "runtime", "component failed to start",
+        {{"kind", kind}, {"name", name}, {"error", describe(h.error())}});
+}
+
+// Records a spawned component under its name (checked free before the
+// spawn, so the add cannot fail) and logs the outcome either way.
+template <class Ref, class Info>
+void record(const char* kind, runtime_detail::named_table<Ref, Info>& table,
+            const std::string& name, const caf::expected<Ref>& h, Info info = {}) {
+  if (h) {
+    const bool added = table.add(name, *h, std::move(info));
+    AG_ASSERT(added, "the name was checked free before the spawn");
+  }
+  log_added(kind, name, h);
+}
+
 }  // namespace runtime_detail
 
 struct Runtime::component_tables {
@@ -185,6 +217,9 @@ struct Runtime::component_tables {
   std::vector<std::string> tool_order;  // names in the order added, for shutdown
   // Agents and agent groups (addressed alike), with their task deadlines.
   runtime_detail::named_table<supervised_ref_ptr<agent_actor>, runtime_detail::agent_info> agents;
+  // Populations by type (actors/population/): "<type>/<key>" resolves here.
+  runtime_detail::named_table<supervised_ref_ptr<population_actor>,
+                              runtime_detail::population_info> populations;
   // Agents on every node, for the groups' routers (group_instances.hpp).
   std::shared_ptr<group_instances> instances = std::make_shared<group_instances>();
   // Topics (actors/topic/): this node's subscriptions and its topic actor,

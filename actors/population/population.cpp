@@ -1,0 +1,707 @@
+#include "actors/population/population.hpp"
+
+#include <algorithm>
+#include <list>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/exit_reason.hpp>
+#include <caf/sec.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/population/population_metrics.hpp"
+#include "runtime/actor_timer.hpp"
+#include "runtime/assert.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+#include "runtime/metrics/series_ref.hpp"
+
+namespace agentgraph {
+
+namespace population_detail {
+
+using steady = std::chrono::steady_clock;
+using time_point = caf::actor_clock::time_point;
+
+// Where a key is. Only `active` slots have an instance that takes tasks;
+// `exporting` still has its instance (its state is being read), `saving`
+// has none (its state is in `held`, on its way to the store).
+enum class phase : uint8_t { claiming, active, exporting, saving };
+
+enum class reason : uint8_t { idle, evicted, request, shutdown };
+
+struct waiting_task {
+  task_request task;
+  stream_sink_actor sink;  // invalid: not streamed
+  caf::typed_response_promise<task_result> promise;
+  steady::time_point accepted;
+};
+
+struct key_slot {
+  phase ph = phase::claiming;
+  keyed_agent_actor instance;
+  std::vector<waiting_task> waiting;  // claiming or saving only; <= waiting_max
+  uint32_t in_flight = 0;             // tasks the instance runs now
+  std::list<std::string>::iterator lru;  // valid while ph == active
+  time_point last_used;
+  steady::time_point claim_started;
+  std::optional<reason> passivate_when_idle;
+  // Every finished task bumps `version`; `saved_version` is the newest one
+  // the store holds. Equal: the instance has nothing the store lacks.
+  uint64_t version = 0;
+  uint64_t saved_version = 0;
+  bool existed = false;      // the store holds a state for the key
+  size_t state_bytes = 0;    // bytes of that state
+  population_key_state held;  // vars always; the agent's state while saving
+};
+
+// One key's bytes on their way to the store, and who waits for them.
+struct save_job {
+  std::vector<uint8_t> bytes;
+  uint64_t version = 0;
+  // Called once with the outcome: none, conflict (fenced) or the error.
+  std::vector<std::function<void(const caf::error&)>> done;
+};
+
+struct population_state {
+  static inline const char* name = "population";
+  // Not the first member: CAF builds a state from the self pointer when it
+  // can (toolchain.md), and setup's first member would take it.
+  uint64_t tasks_in_flight = 0;
+  population_setup setup;
+  population_metrics m;
+  std::unordered_map<std::string, key_slot> slots;
+  std::list<std::string> lru;  // active keys, least recently used first
+  size_t claiming = 0;
+  size_t passivating = 0;
+  size_t waiting = 0;
+  uint64_t saved_keys = 0;
+  uint64_t state_bytes = 0;
+  uint64_t activations = 0, passivations = 0, evictions = 0, fenced = 0, state_errors = 0,
+           store_errors = 0;
+  std::vector<std::string> claim_queue;
+  std::map<std::string, save_job> save_queue;
+  bool save_in_flight = false;
+  bool flush_scheduled = false;
+  bool shutting_down = false;
+  uint64_t shutdown_count = 0;
+  std::vector<caf::typed_response_promise<uint64_t>> shutdown_waiters;
+
+  const population_config& cfg() const { return *setup.cfg; }
+  std::string agent_name(const std::string& key) const { return cfg().name + "/" + key; }
+};
+
+using self_ptr = population_actor::stateful_pointer<population_state>;
+
+void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task wt);
+void passivate(self_ptr self, const std::string& key, reason why);
+void check_shutdown_done(self_ptr self);
+
+void refresh_gauges(population_state& st) {
+  metrics::set(st.m.active, static_cast<double>(st.lru.size()));
+  metrics::set(st.m.waiting, static_cast<double>(st.waiting));
+  metrics::set(st.m.saved_keys, static_cast<double>(st.saved_keys));
+  metrics::set(st.m.state_bytes, static_cast<double>(st.state_bytes));
+  metrics::set(st.m.tasks.tasks_in_flight, static_cast<double>(st.tasks_in_flight));
+}
+
+void schedule_flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.flush_scheduled)
+    return;
+  st.flush_scheduled = true;
+  // Behind whatever is in the mailbox now: claims and saves that arrive
+  // together go to the store together.
+  self->send(self, pop_flush_atom::value);
+}
+
+void touch(population_state& st, key_slot& slot, time_point now) {
+  AG_ASSERT(slot.ph == phase::active);
+  st.lru.splice(st.lru.end(), st.lru, slot.lru);
+  slot.last_used = now;
+}
+
+// The slot leaves the table. Its instance, if any, was stopped already.
+void erase_slot(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto it = st.slots.find(key);
+  AG_ASSERT(it != st.slots.end());
+  AG_ASSERT(it->second.waiting.empty());
+  AG_ASSERT(it->second.in_flight == 0);
+  if (it->second.ph == phase::active)
+    st.lru.erase(it->second.lru);
+  st.state_bytes -= it->second.state_bytes;
+  st.slots.erase(it);
+  refresh_gauges(st);
+}
+
+void fail_waiting(population_state& st, key_slot& slot, const caf::error& err) {
+  AG_ASSERT(st.waiting >= slot.waiting.size());
+  st.waiting -= slot.waiting.size();
+  for (auto& wt : slot.waiting) {
+    st.m.tasks.tasks.record_since(err, wt.accepted);
+    wt.promise.deliver(err);
+  }
+  slot.waiting.clear();
+}
+
+void stop_instance(self_ptr self, key_slot& slot) {
+  if (slot.instance)
+    self->send_exit(slot.instance, caf::exit_reason::user_shutdown);
+  slot.instance = nullptr;
+}
+
+// The key's instance runs from `state`: the slot becomes active and its
+// waiting tasks go to it.
+void start_instance(self_ptr self, const std::string& key, key_slot& slot,
+                    const population_key_state& state) {
+  auto& st = self->state;
+  slot.instance = st.setup.spawn_instance(key, state);
+  AG_ASSERT(slot.instance);
+  slot.ph = phase::active;
+  slot.lru = st.lru.insert(st.lru.end(), key);
+  slot.last_used = self->clock().now();
+  auto waiting = std::move(slot.waiting);
+  slot.waiting.clear();
+  st.waiting -= waiting.size();
+  refresh_gauges(st);
+  for (auto& wt : waiting)
+    forward(self, key, slot, std::move(wt));
+}
+
+// ---- the store ------------------------------------------------------------
+
+void on_claims(self_ptr self, const std::vector<std::string>& keys,
+               std::vector<population_claim>& claims) {
+  auto& st = self->state;
+  AG_ASSERT(claims.size() == keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = st.slots.find(keys[i]);
+    AG_ASSERT(it != st.slots.end() && it->second.ph == phase::claiming);
+    auto& slot = it->second;
+    --st.claiming;
+    population_key_state state;
+    if (claims[i].existed) {
+      auto decoded = decode_population_state(claims[i].state);
+      if (!decoded) {
+        ++st.state_errors;
+        auto err = make_error(errc::parse_error, "population '" + st.cfg().name + "' key '"
+                                                   + keys[i] + "': " + describe(decoded.error()));
+        log(log_severity::error, "population", "saved state unreadable; the key stays passive",
+            {{"population", st.cfg().name}, {"key", keys[i]}, {"error", describe(err)}});
+        fail_waiting(st, slot, err);
+        erase_slot(self, keys[i]);
+        continue;
+      }
+      state = std::move(*decoded);
+      slot.existed = true;
+      slot.state_bytes = claims[i].state.size();
+      st.state_bytes += slot.state_bytes;
+    }
+    slot.held.vars = state.vars;
+    ++st.activations;
+    metrics::inc(st.m.activations);
+    metrics::observe(st.m.activation_seconds,
+                     std::chrono::duration<double>(steady::now() - slot.claim_started).count());
+    start_instance(self, keys[i], slot, state);
+  }
+  check_shutdown_done(self);
+}
+
+void on_claim_error(self_ptr self, const std::vector<std::string>& keys, caf::error err) {
+  auto& st = self->state;
+  ++st.store_errors;
+  metrics::inc(st.m.store_errors);
+  auto named = from_request_error(std::move(err), "population store",
+                                  st.setup.store_timeout);
+  log(log_severity::warn, "population", "claim failed",
+      {{"population", st.cfg().name}, {"keys", std::to_string(keys.size())},
+       {"error", describe(named)}});
+  for (const auto& key : keys) {
+    auto it = st.slots.find(key);
+    AG_ASSERT(it != st.slots.end() && it->second.ph == phase::claiming);
+    --st.claiming;
+    fail_waiting(st, it->second, named);
+    erase_slot(self, key);
+  }
+  check_shutdown_done(self);
+}
+
+void send_claims(self_ptr self) {
+  auto& st = self->state;
+  while (!st.claim_queue.empty()) {
+    auto n = std::min(st.claim_queue.size(), population_store_batch_max);
+    std::vector<std::string> keys(st.claim_queue.begin(), st.claim_queue.begin() + n);
+    st.claim_queue.erase(st.claim_queue.begin(), st.claim_queue.begin() + n);
+    auto shared = std::make_shared<const std::vector<std::string>>(keys);
+    self
+      ->request(st.setup.store, st.setup.store_timeout, pstore_claim_atom::value, st.cfg().name,
+                std::move(keys), st.setup.owner, st.setup.owner_epoch)
+      .then([self, shared](std::vector<population_claim>& claims) {
+              on_claims(self, *shared, claims);
+            },
+            [self, shared](caf::error& err) { on_claim_error(self, *shared, std::move(err)); });
+  }
+}
+
+void send_saves(self_ptr self);
+
+void on_saved(self_ptr self, std::map<std::string, save_job>& batch,
+              const std::vector<std::string>& fenced_keys, const caf::error& err) {
+  auto& st = self->state;
+  st.save_in_flight = false;
+  if (err) {
+    ++st.store_errors;
+    metrics::inc(st.m.store_errors);
+    log(log_severity::warn, "population", "save failed",
+        {{"population", st.cfg().name}, {"keys", std::to_string(batch.size())},
+         {"error", describe(err)}});
+  }
+  for (auto& [key, job] : batch) {
+    bool is_fenced = std::find(fenced_keys.begin(), fenced_keys.end(), key) != fenced_keys.end();
+    caf::error outcome = err;
+    if (!err && is_fenced) {
+      ++st.fenced;
+      metrics::inc(st.m.fenced);
+      outcome = make_error(errc::conflict, "population '" + st.cfg().name + "' key '" + key
+                                             + "' was claimed by another node");
+    }
+    if (!outcome) {
+      if (auto it = st.slots.find(key); it != st.slots.end()) {
+        auto& slot = it->second;
+        slot.saved_version = std::max(slot.saved_version, job.version);
+        if (!slot.existed)
+          ++st.saved_keys;
+        slot.existed = true;
+        st.state_bytes = st.state_bytes - slot.state_bytes + job.bytes.size();
+        slot.state_bytes = job.bytes.size();
+      } else {
+        ++st.saved_keys;  // a key whose slot ended meanwhile (counted once)
+      }
+    }
+    for (auto& f : job.done)
+      f(outcome);
+  }
+  refresh_gauges(st);
+  send_saves(self);
+  check_shutdown_done(self);
+}
+
+void send_saves(self_ptr self) {
+  auto& st = self->state;
+  if (st.save_in_flight || st.save_queue.empty())
+    return;
+  auto batch = std::make_shared<std::map<std::string, save_job>>();
+  std::vector<population_save> rows;
+  while (!st.save_queue.empty() && rows.size() < population_store_batch_max) {
+    auto node = st.save_queue.extract(st.save_queue.begin());
+    rows.push_back(population_save{node.key(), node.mapped().bytes});
+    batch->insert(std::move(node));
+  }
+  st.save_in_flight = true;
+  self
+    ->request(st.setup.store, st.setup.store_timeout, pstore_save_atom::value, st.cfg().name,
+              st.setup.owner, st.setup.owner_epoch, std::move(rows))
+    .then([self, batch](std::vector<std::string>& fenced) { on_saved(self, *batch, fenced, {}); },
+          [self, batch](caf::error& err) {
+            auto named = from_request_error(std::move(err), "population store",
+                                            self->state.setup.store_timeout);
+            on_saved(self, *batch, {}, named);
+          });
+}
+
+// Queues the key's state for the next save batch; a newer state of the same
+// key replaces a queued older one (both callers hear the outcome).
+void queue_save(self_ptr self, const std::string& key, const population_key_state& state,
+                uint64_t version, std::function<void(const caf::error&)> done) {
+  auto& job = self->state.save_queue[key];
+  job.bytes = encode_population_state(state);
+  job.version = std::max(job.version, version);
+  job.done.push_back(std::move(done));
+  schedule_flush(self);
+}
+
+// ---- tasks -----------------------------------------------------------------
+
+// The task's answer goes out, after its key's state is saved when
+// durability is `task`.
+void task_finished(self_ptr self, const std::string& key, const caf::actor_addr& instance,
+                   caf::typed_response_promise<task_result> rp, caf::expected<task_result> out,
+                   steady::time_point accepted) {
+  auto& st = self->state;
+  AG_ASSERT(st.tasks_in_flight > 0);
+  --st.tasks_in_flight;
+  st.m.tasks.tasks.record_since(out ? caf::error{} : out.error(), accepted);
+  if (out)
+    st.m.tasks.tokens.add(out->usage);
+  auto it = st.slots.find(key);
+  bool ours = it != st.slots.end() && it->second.instance
+              && it->second.instance.address() == instance;
+  if (!ours) {
+    refresh_gauges(st);
+    out ? rp.deliver(std::move(*out)) : rp.deliver(std::move(out.error()));
+    return;
+  }
+  auto& slot = it->second;
+  AG_ASSERT(slot.in_flight > 0);
+  --slot.in_flight;
+  if (!out && out.error() == caf::sec::request_receiver_down) {
+    // The instance died (a bug or a kill): the key starts again from its
+    // last saved state on its next task.
+    log(log_severity::error, "population", "instance died",
+        {{"population", st.cfg().name}, {"key", key}});
+    if (slot.in_flight == 0) {
+      slot.instance = nullptr;
+      erase_slot(self, key);
+    }
+    rp.deliver(make_error(errc::unavailable, "population '" + st.cfg().name + "' key '" + key
+                                               + "': its instance stopped"));
+    return;
+  }
+  ++slot.version;
+  if (slot.ph == phase::active)
+    touch(st, slot, self->clock().now());
+  auto deliver = [rp, out = std::move(out)]() mutable {
+    out ? rp.deliver(std::move(*out)) : rp.deliver(std::move(out.error()));
+  };
+  if (st.cfg().durability == population_durability::task) {
+    auto version = slot.version;
+    self->request(slot.instance, st.setup.store_timeout, agent_export_atom::value)
+      .then(
+        [self, key, version, deliver](agent_snapshot& snap) mutable {
+          auto& st = self->state;
+          population_key_state state;
+          state.agent = std::move(snap);
+          if (auto it = st.slots.find(key); it != st.slots.end())
+            state.vars = it->second.held.vars;
+          queue_save(self, key, state, version,
+                     [deliver](const caf::error&) mutable { deliver(); });
+        },
+        [deliver](caf::error&) mutable { deliver(); });
+  } else {
+    deliver();
+  }
+  if (slot.in_flight == 0 && st.shutting_down && !slot.passivate_when_idle
+      && slot.ph == phase::active) {
+    ++st.shutdown_count;
+    slot.passivate_when_idle = reason::shutdown;
+  }
+  if (slot.in_flight == 0 && slot.passivate_when_idle && slot.ph == phase::active)
+    passivate(self, key, *slot.passivate_when_idle);
+  refresh_gauges(st);
+}
+
+void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task wt) {
+  auto& st = self->state;
+  AG_ASSERT(slot.ph == phase::active && slot.instance);
+  ++slot.in_flight;
+  ++st.tasks_in_flight;
+  touch(st, slot, self->clock().now());
+  refresh_gauges(st);
+  auto addr = slot.instance.address();
+  auto accepted = wt.accepted;
+  auto rp = wt.promise;
+  auto on_ok = [self, key, addr, rp, accepted](task_result& r) {
+    task_finished(self, key, addr, rp, std::move(r), accepted);
+  };
+  auto on_err = [self, key, addr, rp, accepted](caf::error& err) {
+    task_finished(self, key, addr, rp, std::move(err), accepted);
+  };
+  if (wt.sink)
+    self
+      ->request(slot.instance, st.setup.task_deadline, execute_stream_atom::value,
+                std::move(wt.task), wt.sink)
+      .then(std::move(on_ok), std::move(on_err));
+  else
+    self->request(slot.instance, st.setup.task_deadline, execute_atom::value, std::move(wt.task))
+      .then(std::move(on_ok), std::move(on_err));
+}
+
+// Room for one more active key: true when there is, or was made by
+// passivating the least recently used idle key.
+bool make_room(self_ptr self) {
+  auto& st = self->state;
+  if (st.lru.size() + st.claiming < st.cfg().active_max)
+    return true;
+  size_t looked = 0;
+  for (auto it = st.lru.begin(); it != st.lru.end() && looked < population_evict_scan_max;
+       ++it, ++looked) {
+    auto& slot = st.slots.at(*it);
+    if (slot.in_flight == 0) {
+      ++st.evictions;
+      passivate(self, std::string{*it}, reason::evicted);
+      return st.lru.size() + st.claiming < st.cfg().active_max;
+    }
+  }
+  return false;
+}
+
+caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& task,
+                                  stream_sink_actor sink) {
+  auto& st = self->state;
+  auto refuse = [&](errc code, std::string what) -> caf::error {
+    auto err = make_error(code, "population '" + st.cfg().name + "': " + std::move(what));
+    st.m.tasks.tasks.outcomes.failed(code);
+    return err;
+  };
+  if (auto problem = population_key_problem(key); !problem.empty())
+    return refuse(errc::invalid_argument, problem);
+  waiting_task wt{std::move(task), std::move(sink),
+                  self->make_response_promise<task_result>(), steady::now()};
+  auto rp = wt.promise;
+  if (auto it = st.slots.find(key); it != st.slots.end()) {
+    auto& slot = it->second;
+    if (slot.ph == phase::active) {
+      forward(self, key, slot, std::move(wt));
+      return rp;
+    }
+    if (slot.waiting.size() >= st.cfg().waiting_max)
+      return refuse(errc::overloaded, "key '" + key + "' already has "
+                                        + std::to_string(slot.waiting.size())
+                                        + " tasks waiting (waiting_max)");
+    slot.waiting.push_back(std::move(wt));
+    ++st.waiting;
+    refresh_gauges(st);
+    return rp;
+  }
+  if (st.claiming + st.passivating >= st.cfg().activating_max)
+    return refuse(errc::overloaded, std::to_string(st.claiming + st.passivating)
+                                      + " keys are activating or passivating (activating_max)");
+  if (!make_room(self))
+    return refuse(errc::overloaded, "all " + std::to_string(st.cfg().active_max)
+                                      + " active keys are busy (active_max)");
+  auto& slot = st.slots[key];
+  slot.ph = phase::claiming;
+  slot.claim_started = steady::now();
+  slot.waiting.push_back(std::move(wt));
+  ++st.waiting;
+  ++st.claiming;
+  st.claim_queue.push_back(key);
+  schedule_flush(self);
+  refresh_gauges(st);
+  return rp;
+}
+
+// ---- passivation -----------------------------------------------------------
+
+void count_passivation(population_state& st, reason why) {
+  ++st.passivations;
+  switch (why) {
+    case reason::idle: metrics::inc(st.m.passivated_idle); break;
+    case reason::evicted: metrics::inc(st.m.passivated_evicted); break;
+    case reason::request: metrics::inc(st.m.passivated_request); break;
+    case reason::shutdown: metrics::inc(st.m.passivated_shutdown); break;
+  }
+}
+
+// The key's state reached the store (or did not): the slot ends, or starts
+// again for the tasks that arrived meanwhile.
+void passivation_saved(self_ptr self, const std::string& key, const caf::error& err) {
+  auto& st = self->state;
+  auto it = st.slots.find(key);
+  AG_ASSERT(it != st.slots.end() && it->second.ph == phase::saving);
+  auto& slot = it->second;
+  AG_ASSERT(st.passivating > 0);
+  --st.passivating;
+  if (err == errc::conflict) {
+    // Another node claimed the key: its instance there is the live one.
+    fail_waiting(st, slot, err);
+    erase_slot(self, key);
+  } else if (err || !slot.waiting.empty()) {
+    // Not saved: the state stays here, in a running instance, and is saved
+    // again at the next passivation. Or saved, with tasks waiting: they
+    // need it running again.
+    auto state = std::move(slot.held);
+    slot.held.vars = state.vars;
+    start_instance(self, key, slot, state);
+  } else {
+    erase_slot(self, key);
+  }
+  check_shutdown_done(self);
+}
+
+void passivate(self_ptr self, const std::string& key, reason why) {
+  auto& st = self->state;
+  auto& slot = st.slots.at(key);
+  AG_ASSERT(slot.ph == phase::active && slot.in_flight == 0);
+  slot.passivate_when_idle.reset();
+  count_passivation(st, why);
+  if (slot.version == slot.saved_version && slot.existed) {
+    // The store has everything the instance has: nothing to save.
+    stop_instance(self, slot);
+    erase_slot(self, key);
+    return;
+  }
+  slot.ph = phase::exporting;
+  st.lru.erase(slot.lru);
+  ++st.passivating;
+  refresh_gauges(st);
+  auto version = slot.version;
+  auto on_state = [self, key, version](agent_snapshot& snap) {
+    auto& st = self->state;
+    auto& slot = st.slots.at(key);
+    AG_ASSERT(slot.ph == phase::exporting);
+    stop_instance(self, slot);
+    slot.ph = phase::saving;
+    slot.held.agent = std::move(snap);
+    queue_save(self, key, slot.held, version,
+               [self, key](const caf::error& err) { passivation_saved(self, key, err); });
+  };
+  auto on_error = [self, key](caf::error& err) {
+    // The instance cannot say its state (it died): what the store has is
+    // all there is.
+    auto& st = self->state;
+    auto& slot = st.slots.at(key);
+    log(log_severity::error, "population", "export failed; the key keeps its last saved state",
+        {{"population", st.cfg().name}, {"key", key}, {"error", describe(err)}});
+    stop_instance(self, slot);
+    --st.passivating;
+    fail_waiting(st, slot, make_error(errc::unavailable, "population key '" + key
+                                                           + "': its instance stopped"));
+    erase_slot(self, key);
+    check_shutdown_done(self);
+  };
+  self->request(slot.instance, st.setup.store_timeout, agent_export_atom::value)
+    .then(std::move(on_state), std::move(on_error));
+}
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  size_t looked = 0;
+  for (auto it = st.lru.begin(); it != st.lru.end() && looked < population_sweep_keys_max;
+       ++looked) {
+    auto& slot = st.slots.at(*it);
+    if (now - slot.last_used < st.cfg().idle_timeout)
+      break;  // every later key was used more recently
+    auto key = *it;
+    ++it;  // passivate may unlink this node
+    if (slot.in_flight == 0)
+      passivate(self, key, reason::idle);
+  }
+}
+
+caf::timespan sweep_interval(const population_config& cfg) {
+  auto quarter = cfg.idle_timeout / 4;
+  return std::clamp<caf::timespan>(quarter, std::chrono::milliseconds{10},
+                                   std::chrono::seconds{10});
+}
+
+void arm_sweep(self_ptr self) {
+  run_at(self, self->clock().now() + sweep_interval(self->state.cfg()), [self] {
+    sweep(self);
+    arm_sweep(self);
+  });
+}
+
+void check_shutdown_done(self_ptr self) {
+  auto& st = self->state;
+  if (!st.shutting_down || !st.slots.empty() || !st.save_queue.empty() || st.save_in_flight)
+    return;
+  for (auto& rp : st.shutdown_waiters)
+    rp.deliver(st.shutdown_count);
+  st.shutdown_waiters.clear();
+  st.shutting_down = false;
+}
+
+caf::result<uint64_t> on_passivate_all(self_ptr self) {
+  auto& st = self->state;
+  st.shutting_down = true;
+  std::vector<std::string> keys(st.lru.begin(), st.lru.end());
+  for (const auto& key : keys) {
+    auto& slot = st.slots.at(key);
+    ++st.shutdown_count;
+    if (slot.in_flight == 0)
+      passivate(self, key, reason::shutdown);
+    else
+      slot.passivate_when_idle = reason::shutdown;
+  }
+  auto rp = self->make_response_promise<uint64_t>();
+  st.shutdown_waiters.push_back(rp);
+  check_shutdown_done(self);
+  return rp;
+}
+
+population_stats make_stats(const population_state& st) {
+  population_stats s;
+  s.name = st.cfg().name;
+  s.active = st.lru.size();
+  s.activating = st.claiming;
+  s.passivating = st.passivating;
+  s.saved_keys = st.saved_keys;
+  s.waiting = st.waiting;
+  s.tasks_in_flight = st.tasks_in_flight;
+  s.activations = st.activations;
+  s.passivations = st.passivations;
+  s.evictions = st.evictions;
+  s.fenced = st.fenced;
+  s.state_errors = st.state_errors;
+  s.store_errors = st.store_errors;
+  s.active_max = st.cfg().active_max;
+  return s;
+}
+
+population_actor::behavior_type population_behavior(self_ptr self, population_setup setup) {
+  auto& st = self->state;
+  st.m = make_population_metrics(setup.metrics, setup.cfg->name);
+  st.saved_keys = setup.saved_keys;
+  st.setup = std::move(setup);
+  refresh_gauges(st);
+  arm_sweep(self);
+  return {
+    [self](pop_execute_atom, std::string& key, task_request& task) {
+      return on_task(self, key, task, {});
+    },
+    [self](pop_execute_stream_atom, std::string& key, task_request& task,
+           stream_sink_actor& sink) -> caf::result<task_result> {
+      if (!sink)
+        return make_error(errc::invalid_argument, "execute_stream needs a valid stream sink");
+      return on_task(self, key, task, std::move(sink));
+    },
+    [self](pop_key_stats_atom, const std::string& key) -> caf::result<agent_stats> {
+      auto& st = self->state;
+      auto it = st.slots.find(key);
+      if (it == st.slots.end() || it->second.ph != phase::active) {
+        agent_stats s;
+        s.name = st.agent_name(key);
+        s.role = to_string(st.cfg().agent.role);
+        return s;
+      }
+      return self->delegate(it->second.instance, stats_atom::value);
+    },
+    [self](pop_passivate_atom, const std::string& key) {
+      auto& st = self->state;
+      auto it = st.slots.find(key);
+      if (it == st.slots.end() || it->second.ph != phase::active)
+        return false;
+      if (it->second.in_flight > 0) {
+        it->second.passivate_when_idle = reason::request;
+        return false;
+      }
+      passivate(self, key, reason::request);
+      return true;
+    },
+    [self](pop_passivate_all_atom) { return on_passivate_all(self); },
+    [self](stats_atom) { return make_stats(self->state); },
+    [self](pop_flush_atom) {
+      self->state.flush_scheduled = false;
+      send_claims(self);
+      send_saves(self);
+    },
+    [self](pop_sweep_atom) { sweep(self); },
+    [](ping_atom) { return pong_atom::value; },
+  };
+}
+
+}  // namespace population_detail
+
+population_actor spawn_population(caf::actor_system& sys, population_setup setup) {
+  AG_ASSERT(setup.cfg && setup.spawn_instance && setup.store);
+  AG_ASSERT(setup.owner_epoch > 0 && !setup.owner.empty());
+  AG_ASSERT(setup.cfg->active_max >= 1 && setup.cfg->waiting_max >= 1);
+  return sys.spawn(population_detail::population_behavior, std::move(setup));
+}
+
+}  // namespace agentgraph

@@ -312,6 +312,12 @@ class cross_checker {
                           "store_path",
                           "a population needs store_path, store_url or [runtime] data_dir "
                           "(where passivated keys keep their state)");
+    if (cfg_.cluster && p.agent.placement == "any" && p.store_url.empty())
+      return config_error(errc::invalid_argument, sec.origin_of("store_url"), sec.name,
+                          "store_url",
+                          "a population on every node of a cluster needs a shared store_url "
+                          "(PostgreSQL): a key moves to another node when its node goes down, "
+                          "and must find its state there (or pin it with placement)");
     for (const auto& scope : p.memory_scopes)
       if (scope.empty() || scope.size() > 256)
         return config_error(errc::invalid_argument, sec.origin_of("memory_scopes"), sec.name,

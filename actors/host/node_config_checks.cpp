@@ -183,6 +183,16 @@ caf::error check_component_configs(const config_tree& tree, const node_config& c
     return err;
   if (auto err = check_placements(tree, "memory", cfg.memories, clustered))
     return err;
+  // A population's placement is its template's (agent_config::placement).
+  struct named_placement {
+    std::string name;
+    std::string placement;
+  };
+  std::vector<named_placement> populations;
+  for (const auto& p : cfg.populations)
+    populations.push_back({p.name, p.agent.placement});
+  if (auto err = check_placements(tree, "population", populations, clustered))
+    return err;
   // Copies live on other nodes; a lone node has none to keep them on.
   for (const auto& m : cfg.memories)
     if (m.replicas > 1 && !clustered) {

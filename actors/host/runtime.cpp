@@ -75,13 +75,16 @@ caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
   auto address = parse_population_address(name);
   if (!address)
     return runtime_detail::lookup(tables_->agents, "agent", name);
-  const auto* pop = tables_->populations.find(address->type);
-  if (pop == nullptr)
+  if (tables_->populations.find(address->type) == nullptr
+      && tables_->remote_population_types.count(address->type) == 0)
     return make_error(errc::not_found, "no population named '" + address->type + "' (in '"
                                          + name + "')");
   if (auto problem = population_key_problem(address->key); !problem.empty())
     return make_error(errc::invalid_argument, "'" + name + "': " + problem);
-  return spawn_key_address(*system_, dep<population_actor>{*pop}, address->key);
+  return spawn_key_address(*system_, tables_->population_nodes_, address->type, address->key);
+}
+std::shared_ptr<population_nodes> Runtime::populations_placement() const {
+  return tables_->population_nodes_;
 }
 caf::expected<population_actor> Runtime::population(const std::string& type) const {
   return runtime_detail::lookup(tables_->populations, "population", type);
@@ -152,6 +155,12 @@ std::vector<runtime_component> Runtime::components() const {
       out.push_back({"memory", m.name, m.handle, memory_ifs, remote("memory", m.name),
                      placement("memory", m.name)});
   }
+  // Populations this node runs: the directory tells the other nodes, whose
+  // key addresses then count this node among the type's owners.
+  const auto population_ifs = types(sys.message_types<population_actor>());
+  for (const auto& p : tables_->populations)
+    out.push_back({"population", p.name, p.handle, population_ifs, false,
+                   p.info.cfg->agent.placement});
   return out;
 }
 

@@ -80,12 +80,13 @@ class runtime_builder;
 class supervised_ref_base;
 class group_instances;
 class replica_table;
+class population_nodes;
 class topic_subscriptions;
 
 // One agent, group, tool or memory shard of a Runtime as the cluster
 // directory sees it (actors/host/cluster/cluster_directory.hpp).
 struct runtime_component {
-  std::string kind;  // "agent" | "group" | "tool" | "memory"
+  std::string kind;  // "agent" | "group" | "tool" | "memory" | "population"
   // (for a replicated memory shard: this node's copy, not the front)
   std::string name;
   std::shared_ptr<supervised_ref_base> ref;
@@ -142,6 +143,10 @@ class Runtime {
   // (actors/host/cluster/replica_table.hpp); the cluster directory glue
   // fills it. Empty outside a cluster.
   [[nodiscard]] std::shared_ptr<replica_table> replicas() const;
+  // The nodes that run each population (actors/population/population_nodes.hpp):
+  // where "<type>/<key>" addresses send a key's messages. The cluster
+  // directory glue adds other nodes' populations.
+  [[nodiscard]] std::shared_ptr<population_nodes> populations_placement() const;
   // This node's topic actor (actors/topic/topic_interface.hpp): publish to
   // it (topic_publish_atom, or runtime_client::publish) and every agent
   // subscribed to the topic ([agent.x] subscribe) on every node gets the

@@ -105,10 +105,15 @@ caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_
     return err;
   // After every tool (agent tools included), before the groups and
   // workflows that may address their keys.
-  for (const auto& p : cfg.populations)
-    if (placed_here(p.agent.placement, cfg))
-      if (auto h = build.add_population(p); !h)
-        return std::move(h.error());
+  for (const auto& p : cfg.populations) {
+    if (!placed_here(p.agent.placement, cfg)) {
+      // Its node offers it in the cluster directory; its keys resolve here.
+      rt->tables_->remote_population_types.insert(p.name);
+      continue;
+    }
+    if (auto h = build.add_population(p); !h)
+      return std::move(h.error());
+  }
   for (const auto& g : cfg.groups)
     if (auto h = build.add_group(g); !h)
       return std::move(h.error());

@@ -121,6 +121,7 @@ caf::expected<population_actor> runtime_builder::add_population(const population
     runtime_detail::population_info{setup.task_deadline, setup.cfg, store_actor});
   if (!h)
     return std::move(h.error());
+  tables.population_nodes_->put(cfg.name, rt_.opts_.node_name, dep<population_actor>{*h}, true);
   return (*h)->get();
 }
 

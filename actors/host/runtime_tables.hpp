@@ -23,6 +23,7 @@
 #include "actors/host/task_gate.hpp"
 #include "actors/population/population_config.hpp"
 #include "actors/population/population_interface.hpp"
+#include "actors/population/population_nodes.hpp"
 #include "runtime/population/population_store_actor.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/provider/provider_config.hpp"
@@ -220,6 +221,14 @@ struct Runtime::component_tables {
   // Populations by type (actors/population/): "<type>/<key>" resolves here.
   runtime_detail::named_table<supervised_ref_ptr<population_actor>,
                               runtime_detail::population_info> populations;
+  // The nodes that run each population now, this one's included: where a
+  // key address sends a key's messages (population_nodes.hpp). The cluster
+  // directory glue adds the other nodes'.
+  std::shared_ptr<population_nodes> population_nodes_ =
+    std::make_shared<population_nodes>();
+  // Populations a config places on other nodes only: known by type, so
+  // their keys resolve to addresses here too.
+  std::set<std::string> remote_population_types;
   // Agents on every node, for the groups' routers (group_instances.hpp).
   std::shared_ptr<group_instances> instances = std::make_shared<group_instances>();
   // Topics (actors/topic/): this node's subscriptions and its topic actor,

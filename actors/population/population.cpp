@@ -32,11 +32,15 @@ enum class phase : uint8_t { claiming, active, exporting, saving };
 
 enum class reason : uint8_t { idle, evicted, request, shutdown };
 
+// A task waiting for its key, or (activation_only) a caller of
+// pop_activate waiting for the key to be active.
 struct waiting_task {
   task_request task;
   stream_sink_actor sink;  // invalid: not streamed
   caf::typed_response_promise<task_result> promise;
   steady::time_point accepted;
+  bool activation_only = false;
+  caf::typed_response_promise<bool> activated;
 };
 
 struct key_slot {
@@ -141,6 +145,10 @@ void fail_waiting(population_state& st, key_slot& slot, const caf::error& err) {
   AG_ASSERT(st.waiting >= slot.waiting.size());
   st.waiting -= slot.waiting.size();
   for (auto& wt : slot.waiting) {
+    if (wt.activation_only) {
+      wt.activated.deliver(err);
+      continue;
+    }
     st.m.tasks.tasks.record_since(err, wt.accepted);
     wt.promise.deliver(err);
   }
@@ -167,8 +175,12 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
   slot.waiting.clear();
   st.waiting -= waiting.size();
   refresh_gauges(st);
-  for (auto& wt : waiting)
-    forward(self, key, slot, std::move(wt));
+  for (auto& wt : waiting) {
+    if (wt.activation_only)
+      wt.activated.deliver(true);
+    else
+      forward(self, key, slot, std::move(wt));
+  }
 }
 
 // ---- the store ------------------------------------------------------------
@@ -438,24 +450,24 @@ bool make_room(self_ptr self) {
   return false;
 }
 
-caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& task,
-                                  stream_sink_actor sink) {
+// The task (or activation) joins its key: forwarded when the key is
+// active, else waits in its slot, which a first message creates (and
+// claims). Errors: the refusals, already counted.
+caf::error admit(self_ptr self, const std::string& key, waiting_task wt) {
   auto& st = self->state;
   auto refuse = [&](errc code, std::string what) -> caf::error {
-    auto err = make_error(code, "population '" + st.cfg().name + "': " + std::move(what));
-    st.m.tasks.tasks.outcomes.failed(code);
-    return err;
+    if (!wt.activation_only)
+      st.m.tasks.tasks.outcomes.failed(code);
+    return make_error(code, "population '" + st.cfg().name + "': " + std::move(what));
   };
-  if (auto problem = population_key_problem(key); !problem.empty())
-    return refuse(errc::invalid_argument, problem);
-  waiting_task wt{std::move(task), std::move(sink),
-                  self->make_response_promise<task_result>(), steady::now()};
-  auto rp = wt.promise;
   if (auto it = st.slots.find(key); it != st.slots.end()) {
     auto& slot = it->second;
     if (slot.ph == phase::active) {
-      forward(self, key, slot, std::move(wt));
-      return rp;
+      if (wt.activation_only)
+        wt.activated.deliver(true);
+      else
+        forward(self, key, slot, std::move(wt));
+      return caf::none;
     }
     if (slot.waiting.size() >= st.cfg().waiting_max)
       return refuse(errc::overloaded, "key '" + key + "' already has "
@@ -464,7 +476,7 @@ caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& 
     slot.waiting.push_back(std::move(wt));
     ++st.waiting;
     refresh_gauges(st);
-    return rp;
+    return caf::none;
   }
   if (st.claiming + st.passivating >= st.cfg().activating_max)
     return refuse(errc::overloaded, std::to_string(st.claiming + st.passivating)
@@ -481,6 +493,43 @@ caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& 
   st.claim_queue.push_back(key);
   schedule_flush(self);
   refresh_gauges(st);
+  return caf::none;
+}
+
+caf::error bad_key(population_state& st, const std::string& key, bool count) {
+  auto problem = population_key_problem(key);
+  if (problem.empty())
+    return caf::none;
+  if (count)
+    st.m.tasks.tasks.outcomes.failed(errc::invalid_argument);
+  return make_error(errc::invalid_argument, "population '" + st.cfg().name + "': " + problem);
+}
+
+caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& task,
+                                 stream_sink_actor sink) {
+  if (auto err = bad_key(self->state, key, true))
+    return err;
+  waiting_task wt;
+  wt.task = std::move(task);
+  wt.sink = std::move(sink);
+  wt.promise = self->make_response_promise<task_result>();
+  wt.accepted = steady::now();
+  auto rp = wt.promise;
+  if (auto err = admit(self, key, std::move(wt)))
+    return err;
+  return rp;
+}
+
+caf::result<bool> on_activate(self_ptr self, const std::string& key) {
+  if (auto err = bad_key(self->state, key, false))
+    return err;
+  waiting_task wt;
+  wt.activation_only = true;
+  wt.accepted = steady::now();
+  wt.activated = self->make_response_promise<bool>();
+  auto rp = wt.activated;
+  if (auto err = admit(self, key, std::move(wt)))
+    return err;
   return rp;
 }
 
@@ -509,13 +558,31 @@ void passivation_saved(self_ptr self, const std::string& key, const caf::error& 
     // Another node claimed the key: its instance there is the live one.
     fail_waiting(st, slot, err);
     erase_slot(self, key);
-  } else if (err || !slot.waiting.empty()) {
+  } else if (err) {
     // Not saved: the state stays here, in a running instance, and is saved
-    // again at the next passivation. Or saved, with tasks waiting: they
-    // need it running again.
+    // again at the next passivation. Keeping it beats the active bound for
+    // as long as the store fails (each such key is logged and counted).
     auto state = std::move(slot.held);
     slot.held.vars = state.vars;
     start_instance(self, key, slot, state);
+  } else if (!slot.waiting.empty()) {
+    // Saved, with tasks waiting: they need the key running again, within
+    // the active bound like any activation.
+    slot.existed = true;
+    slot.saved_version = slot.version;
+    if (!make_room(self)) {
+      fail_waiting(st, slot, make_error(errc::overloaded,
+                                        "population '" + st.cfg().name + "': all "
+                                          + std::to_string(st.cfg().active_max)
+                                          + " active keys are busy (active_max)"));
+      erase_slot(self, key);
+    } else {
+      auto state = std::move(slot.held);
+      slot.held.vars = state.vars;
+      ++st.activations;
+      metrics::inc(st.m.activations);
+      start_instance(self, key, slot, state);
+    }
   } else {
     erase_slot(self, key);
   }
@@ -671,6 +738,7 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
       }
       return self->delegate(it->second.instance, stats_atom::value);
     },
+    [self](pop_activate_atom, const std::string& key) { return on_activate(self, key); },
     [self](pop_passivate_atom, const std::string& key) {
       auto& st = self->state;
       auto it = st.slots.find(key);

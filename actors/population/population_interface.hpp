@@ -48,6 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, population_stats& x) {
 using pop_execute_atom = caf::atom_constant<caf::atom("ag_pexec")>;
 using pop_execute_stream_atom = caf::atom_constant<caf::atom("ag_pexstrm")>;
 using pop_key_stats_atom = caf::atom_constant<caf::atom("ag_pkstat")>;
+using pop_activate_atom = caf::atom_constant<caf::atom("ag_pact")>;
 using pop_passivate_atom = caf::atom_constant<caf::atom("ag_ppass")>;
 using pop_passivate_all_atom = caf::atom_constant<caf::atom("ag_ppall")>;
 using pop_flush_atom = caf::atom_constant<caf::atom("ag_pflush")>;
@@ -67,6 +68,10 @@ using population_actor = caf::typed_actor<
   // (key) -> the key's agent_stats: its instance's when active, else zero
   // figures (it does not activate the key).
   caf::replies_to<pop_key_stats_atom, std::string>::with<agent_stats>,
+  // (key) -> true once the key is active (activated by this call or
+  // already), without running a task: warming keys up, and measuring
+  // activation alone. Errors as pop_execute's activation errors.
+  caf::replies_to<pop_activate_atom, std::string>::with<bool>,
   // (key) -> whether the key was passivated by this call (false: it was not
   // active, or is busy: it is passivated once its tasks finish).
   caf::replies_to<pop_passivate_atom, std::string>::with<bool>,

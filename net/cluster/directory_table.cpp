@@ -18,7 +18,7 @@ bool same(const dir_entry& a, const dir_entry& b) {
 
 bool is_dir_kind(const std::string& kind) {
   return kind == "agent" || kind == "group" || kind == "tool" || kind == "memory" ||
-         kind == "topic";
+         kind == "topic" || kind == "population";
 }
 
 caf::error check_entry(const dir_entry& e) {
@@ -28,7 +28,7 @@ caf::error check_entry(const dir_entry& e) {
                       "directory entry '" + shown + "' (" + e.kind.substr(0, 16) + "): " + why);
   };
   if (!is_dir_kind(e.kind))
-    return bad("kind must be agent, group, tool, memory or topic");
+    return bad("kind must be agent, group, tool, memory, topic or population");
   if (e.name.empty() || e.name.size() > dir_name_bytes_max)
     return bad("name must be 1-" + std::to_string(dir_name_bytes_max) + " bytes");
   if (!e.handle)

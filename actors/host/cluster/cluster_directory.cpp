@@ -13,6 +13,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/agent/group_instances.hpp"
+#include "actors/population/population_nodes.hpp"
 #include "actors/host/cluster/replica_table.hpp"
 #include "actors/memory/memory_replica_interface.hpp"
 #include "runtime/actor_timer.hpp"
@@ -54,6 +55,11 @@ struct feeder_state {
   // Copies of replicated shards other nodes offer, for the fronts.
   std::shared_ptr<replica_table> replicas;
   std::vector<std::string> replica_ifs;
+  // Populations on other nodes, for key addresses (population_nodes.hpp),
+  // and the incarnation each came from, as for `instances`.
+  std::shared_ptr<population_nodes> populations;
+  std::vector<std::string> population_ifs;
+  std::map<key, uint64_t> population_uids;  // (type, node name) -> uid
 };
 
 using feeder_self = feeder_actor::stateful_pointer<feeder_state>;
@@ -105,6 +111,33 @@ void track_instance(feeder_self self, const cluster::dir_event& e) {
   st.instance_uids.erase(it);
 }
 
+// A population on another node joins the owners of its type's keys, and
+// leaves them when withdrawn or when its node goes (forget_member).
+void track_population(feeder_self self, const cluster::dir_event& e) {
+  auto& st = self->state;
+  if (e.entry.kind != "population")
+    return;
+  const key k{e.entry.name, e.owner.name};
+  auto it = st.population_uids.find(k);
+  if (e.present && e.entry.ifs == st.population_ifs) {
+    if (it != st.population_uids.end() && it->second > e.owner.uid)
+      return;  // a late event of an older incarnation
+    st.populations->put(e.entry.name, e.owner.name,
+                        caf::actor_cast<population_actor>(e.entry.handle), false);
+    st.population_uids[k] = e.owner.uid;
+    return;
+  }
+  if (e.present)
+    log(log_severity::warn, "cluster",
+        "a node offers a population with another interface (another agentgraph build?); "
+        "not used",
+        {{"name", e.entry.name}, {"node", to_string(e.owner)}});
+  if (it == st.population_uids.end() || it->second != e.owner.uid)
+    return;
+  st.populations->drop(e.entry.name, e.owner.name);
+  st.population_uids.erase(it);
+}
+
 // Everything `m` offered leaves the refs and the groups' instances.
 void forget_member(feeder_self self, const cluster::member_id& m, const std::string& why) {
   auto& st = self->state;
@@ -112,6 +145,14 @@ void forget_member(feeder_self self, const cluster::member_id& m, const std::str
     if (slot.offers.erase(m) > 0)
       settle(slot, k.first, k.second, to_string(m) + " " + why);
   st.replicas->drop_node(m.name, m.uid);
+  for (auto it = st.population_uids.begin(); it != st.population_uids.end();) {
+    if (it->first.second == m.name && it->second == m.uid) {
+      st.populations->drop(it->first.first, m.name);
+      it = st.population_uids.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto it = st.instance_uids.begin(); it != st.instance_uids.end();) {
     if (it->first.second == m.name && it->second == m.uid) {
       st.instances->drop(it->first.first, m.name);
@@ -159,6 +200,7 @@ void track_replica(feeder_self self, const cluster::dir_event& e) {
 void on_dir_event(feeder_self self, cluster::dir_event& e) {
   track_instance(self, e);
   track_replica(self, e);
+  track_population(self, e);
   auto it = self->state.slots.find({e.entry.kind, e.entry.name});
   if (it == self->state.slots.end())
     return;  // not placed elsewhere in our config: ours, or unknown here
@@ -189,7 +231,9 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
                                    std::vector<runtime_component> remote,
                                    std::map<std::string, std::string> agent_pins,
                                    std::shared_ptr<group_instances> instances,
-                                   std::shared_ptr<replica_table> replicas, caf::timespan poll) {
+                                   std::shared_ptr<replica_table> replicas,
+                                   std::shared_ptr<population_nodes> populations,
+                                   caf::timespan poll) {
   auto& st = self->state;
   for (auto& c : remote)
     st.slots[{c.kind, c.name}] =
@@ -203,6 +247,9 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
   st.replicas = std::move(replicas);
   const auto rifs = self->system().message_types<memory_replica_actor>();
   st.replica_ifs.assign(rifs.begin(), rifs.end());
+  st.populations = std::move(populations);
+  const auto pifs = self->system().message_types<population_actor>();
+  st.population_ifs.assign(pifs.begin(), pifs.end());
   st.poll = poll;
   poll_loads(self);
   // The glue lives as long as the node actor; without it nothing tells
@@ -218,6 +265,9 @@ feeder_actor::behavior_type feeder(feeder_self self, cluster::node_actor node,
       st.instances->drop(k.first, k.second);
     st.instance_uids.clear();
     st.replicas->clear();
+    for (const auto& [k, uid] : st.population_uids)
+      st.populations->drop(k.first, k.second);
+    st.population_uids.clear();
     self->quit();
   });
   self->send(node, cluster::dir_sub_atom::value, caf::actor_cast<cluster::directory_sink>(self));
@@ -267,7 +317,7 @@ caf::error attach_cluster_directory(Runtime& rt, const cluster::node_actor& node
   // as the other nodes' fronts do when they rank the replicas.
   rt.replicas()->set_self(status->self.name);
   auto glue = rt.system().spawn(feeder, node, std::move(remote), std::move(agent_pins), instances,
-                                rt.replicas(), load_poll);
+                                rt.replicas(), rt.populations_placement(), load_poll);
   // Each local component is offered now and after every restart, through
   // its ref's observer (called under the ref's lock, so the puts and drops
   // reach the node actor in the order of the changes).

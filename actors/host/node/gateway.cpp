@@ -146,7 +146,16 @@ void gateway::impl::add_routes() {
     r.body = rt.metrics().scrape();
     reply(std::move(r));
   });
-  add("POST", "/v1/tasks", "tasks_post", [this](req_t r, reply_t reply) { post_task(r, reply); });
+  add("POST", "/v1/tasks", "tasks_post",
+      [this](req_t r, reply_t reply) { post_task(r, reply, {}); });
+  // The agent in the path: a configured agent or group, or a population's
+  // key (the body's "agent" may be left out).
+  add("POST", R"(/v1/agents/([^/]+)/tasks)", "agent_tasks_post",
+      [this](req_t r, reply_t reply) { post_task(r, reply, r.params.at(0)); });
+  add("POST", R"(/v1/agents/([^/]+)/([^/]+)/tasks)", "key_tasks_post",
+      [this](req_t r, reply_t reply) {
+        post_task(r, reply, r.params.at(0) + "/" + r.params.at(1));
+      });
   add("GET", R"(/v1/tasks/([^/]+))", "task_get",
       [this](req_t r, reply_t reply) { get_task(r, reply); });
   add("GET", R"(/v1/tasks/([^/]+)/events)", "task_events",
@@ -189,7 +198,8 @@ net::server_response task_accepted(const std::string& id) {
 
 }  // namespace
 
-void gateway::impl::post_task(const net::server_request& req, const route_reply& reply) {
+void gateway::impl::post_task(const net::server_request& req, const route_reply& reply,
+                              const std::string& path_agent) {
   using namespace gateway_detail;
   if (draining.load())
     return reply(with_retry_after(
@@ -197,12 +207,13 @@ void gateway::impl::post_task(const net::server_request& req, const route_reply&
       gateway_retry_after_draining_s));
   if (!in_cluster->load())
     return reply(outside_cluster("submit the task"));
-  auto sub = parse_task_submission(req.body);
+  auto sub = parse_task_submission(req.body, path_agent);
   if (!sub)
     return reply(task_error(400, sub.error()));
   auto agent = rt.agent(sub->agent);
   if (!agent)
-    return reply(task_error(404, agent.error()));
+    return reply(task_error(errc_of(agent.error()) == errc::invalid_argument ? 400 : 404,
+                            agent.error()));
   std::string id = sub->task_id.empty()
                      ? "t-" + id_prefix + "-" + std::to_string(++task_counter)
                      : sub->task_id;

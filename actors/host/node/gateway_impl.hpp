@@ -213,7 +213,10 @@ struct gateway::impl {
   net::http_server server;  // provides its own synchronization
 
   void add_routes();
-  void post_task(const net::server_request& req, const route_reply& reply);
+  // POST /v1/tasks, or /v1/agents/{agent}/tasks with the agent from the
+  // path (`path_agent`, "" for /v1/tasks).
+  void post_task(const net::server_request& req, const route_reply& reply,
+                 const std::string& path_agent);
   // POST /v1/workflows/{name}/runs and .../runs/{thread}/resume.
   void post_workflow(const net::server_request& req, const route_reply& reply, bool resume);
   void get_task(const net::server_request& req, const route_reply& reply);

@@ -32,7 +32,8 @@ bool valid_task_id(std::string_view id) {
   return true;
 }
 
-caf::expected<task_submission> parse_task_submission(std::string_view body) {
+caf::expected<task_submission> parse_task_submission(std::string_view body,
+                                                     const std::string& path_agent) {
   using namespace task_json_detail;
   auto parsed = Value::from_json(body);
   if (!parsed)
@@ -46,10 +47,20 @@ caf::expected<task_submission> parse_task_submission(std::string_view body) {
                         "unknown field '" + key
                           + "' (known: agent, input, context, mode, task_id)");
   task_submission out;
-  auto agent = required_string(*parsed, "agent");
-  if (!agent)
-    return std::move(agent.error());
-  out.agent = std::move(*agent);
+  if (!path_agent.empty()) {
+    // POST /v1/agents/<name>/tasks: the path names the agent; a body that
+    // names one too must name the same.
+    const Value* named = parsed->find("agent");
+    if (named != nullptr && !(named->is_string() && named->as_string() == path_agent))
+      return field_error("agent", "must be absent or \"" + path_agent
+                                    + "\", the agent the path names");
+    out.agent = path_agent;
+  } else {
+    auto agent = required_string(*parsed, "agent");
+    if (!agent)
+      return std::move(agent.error());
+    out.agent = std::move(*agent);
+  }
   auto input = required_string(*parsed, "input");
   if (!input)
     return std::move(input.error());

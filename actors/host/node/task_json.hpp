@@ -35,7 +35,8 @@ struct task_submission {
 
 // Errors: invalid_argument, its message naming the field
 // ("agent: must be a non-empty string", "unknown field 'colour'").
-[[nodiscard]] caf::expected<task_submission> parse_task_submission(std::string_view body);
+[[nodiscard]] caf::expected<task_submission> parse_task_submission(std::string_view body,
+                                                                   const std::string& path_agent = {});
 
 enum class task_status : uint8_t { running, completed, failed, cancelled };
 [[nodiscard]] const char* to_string(task_status s);

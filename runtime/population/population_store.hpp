@@ -70,6 +70,10 @@ struct population_store_limits {
 };
 
 // Upper bounds on the limits themselves (checked when a store is opened).
+// Names and keys stay far below PostgreSQL's ~2.7 kB bound on one entry of
+// the (population, key) index.
+constexpr uint32_t population_name_bytes_max_max = 1'024;
+constexpr uint32_t population_owner_bytes_max_max = 4'096;
 constexpr uint64_t population_state_bytes_max_max = 64u << 20;
 constexpr uint32_t population_batch_max_max = 100'000;
 // How long a call waits for a lock held by another connection before it

@@ -64,13 +64,14 @@ caf::expected<workflow_result> run_workflow_quietly(Runtime& rt,
 
 void runtime_client::submit(const std::string& agent_name, task_request task,
                             std::function<void(caf::expected<task_result>)> done) {
-  // One lookup: the handle and the task's deadline.
+  // One lookup: the handle and the task's deadline. A population's key
+  // ("<type>/<key>") resolves to its address (Runtime::agent).
   const auto* entry = rt_->tables_->agents.find_entry(agent_name);
-  if (!entry) {
-    done(make_error(errc::not_found, "no agent named '" + agent_name + "'"));
-    return;
-  }
-  auto handle = runtime_detail::current(*entry->handle, "agent");
+  auto handle = entry ? runtime_detail::current(*entry->handle, "agent")
+                : parse_population_address(agent_name)
+                  ? rt_->agent(agent_name)
+                  : caf::expected<agent_actor>{
+                      make_error(errc::not_found, "no agent named '" + agent_name + "'")};
   if (!handle) {
     done(std::move(handle.error()));
     return;
@@ -80,7 +81,7 @@ void runtime_client::submit(const std::string& agent_name, task_request task,
   auto t = std::make_shared<gate_task>();
   t->target = std::move(*handle);
   t->task = std::move(task);
-  t->budget = entry->info.task_deadline;
+  t->budget = entry ? entry->info.task_deadline : rt_->task_deadline(agent_name);
   t->deadline = std::chrono::steady_clock::now() + t->budget;
   t->agent = agent_name;
   t->done = std::move(done);

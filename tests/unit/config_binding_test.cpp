@@ -39,6 +39,7 @@ std::vector<row> all_keys() {
   auto files = [](C c) -> const tool_config& { return named(c.tools, "files"); };
   auto web = [](C c) -> const tool_config& { return named(c.tools, "web"); };
   auto m1 = [](C c) -> const memory_config& { return named(c.memories, "m1"); };
+  auto crowd = [](C c) -> const population_config& { return named(c.populations, "crowd"); };
   auto p2 = [](C c) -> const provider_config& { return named(c.providers, "p2"); };
   return {
       {"runtime", "scheduler_threads", "7", [](C c) { CHECK(c.runtime.scheduler_threads == 7); }},
@@ -279,6 +280,52 @@ std::vector<row> all_keys() {
       {"agent.planner", "placement", "n2", [=](C c) { CHECK(agent(c).placement == "n2"); }},
       {"tool.files", "placement", "n1", [=](C c) { CHECK(files(c).placement == "n1"); }},
       {"memory.m1", "placement", "n3", [=](C c) { CHECK(m1(c).placement == "n3"); }},
+      // A population: every agent key but subscribe lands in the template.
+      {"population.crowd", "role", "creative",
+       [=](C c) { CHECK(crowd(c).agent.role == agent_role::creative); }},
+      {"population.crowd", "system_prompt", "You are {{key}}.",
+       [=](C c) { CHECK(crowd(c).agent.system_prompt == "You are {{key}}."); }},
+      {"population.crowd", "provider", "p1", [=](C c) { CHECK(crowd(c).agent.provider == "p1"); }},
+      {"population.crowd", "model", "small", [=](C c) { CHECK(crowd(c).agent.model == "small"); }},
+      {"population.crowd", "fallback", "p2",
+       [=](C c) { CHECK(crowd(c).agent.fallback == std::vector<std::string>{"p2"}); }},
+      {"population.crowd", "llm_cache", "true", [=](C c) { CHECK(crowd(c).agent.llm_cache); }},
+      {"population.crowd", "llm_cache_ttl", "5m",
+       [=](C c) { CHECK(crowd(c).agent.llm_cache_ttl == std::chrono::minutes{5}); }},
+      {"population.crowd", "llm_cache_entries_max", "7",
+       [=](C c) { CHECK(crowd(c).agent.llm_cache_entries_max == 7); }},
+      {"population.crowd", "temperature", "0.9",
+       [=](C c) { CHECK(crowd(c).agent.temperature.value_or(0) == doctest::Approx(0.9)); }},
+      {"population.crowd", "max_tokens", "77", [=](C c) { CHECK(crowd(c).agent.max_tokens == 77); }},
+      {"population.crowd", "tools", "web",
+       [=](C c) { CHECK(crowd(c).agent.tools == std::vector<std::string>{"web"}); }},
+      {"population.crowd", "memory", "m1", [=](C c) { CHECK(crowd(c).agent.memory == "m1"); }},
+      {"population.crowd", "memory_recall_k", "2",
+       [=](C c) { CHECK(crowd(c).agent.memory_recall_k == 2); }},
+      {"population.crowd", "history_window", "3",
+       [=](C c) { CHECK(crowd(c).agent.history_window == 3); }},
+      {"population.crowd", "request_timeout", "20s",
+       [=](C c) { CHECK(crowd(c).agent.request_timeout == std::chrono::seconds{20}); }},
+      {"population.crowd", "max_tool_iterations", "4",
+       [=](C c) { CHECK(crowd(c).agent.max_tool_iterations == 4); }},
+      {"population.crowd", "tasks_in_flight_max", "5",
+       [=](C c) { CHECK(crowd(c).agent.tasks_in_flight_max == 5); }},
+      {"population.crowd", "placement", "n1",
+       [=](C c) { CHECK(crowd(c).agent.placement == "n1"); }},
+      {"population.crowd", "active_max", "500", [=](C c) { CHECK(crowd(c).active_max == 500); }},
+      {"population.crowd", "idle_timeout", "90s",
+       [=](C c) { CHECK(crowd(c).idle_timeout == std::chrono::seconds{90}); }},
+      {"population.crowd", "waiting_max", "9", [=](C c) { CHECK(crowd(c).waiting_max == 9); }},
+      {"population.crowd", "activating_max", "99",
+       [=](C c) { CHECK(crowd(c).activating_max == 99); }},
+      {"population.crowd", "durability", "passivation",
+       [=](C c) { CHECK(crowd(c).durability == population_durability::passivation); }},
+      {"population.crowd", "store_url", "postgresql://agent@127.0.0.1:5432/keys",
+       [=](C c) { CHECK(crowd(c).store_url == "postgresql://agent@127.0.0.1:5432/keys"); }},
+      {"population.crowd", "memory_scopes", "world, town",
+       [=](C c) {
+         CHECK(crowd(c).memory_scopes == std::vector<std::string>{"world", "town"});
+       }},
   };
 }
 
@@ -287,6 +334,12 @@ std::vector<row> exclusive_keys() {
   return {
       {"runtime", "checkpoint_url", "postgresql://agent@127.0.0.1:5432/flows",
        [](C c) { CHECK(c.runtime.checkpoint_url == "postgresql://agent@127.0.0.1:5432/flows"); }},
+      {"population.solo", "provider", "p1",
+       [](C c) { CHECK(named(c.populations, "solo").agent.provider == "p1"); }},
+      {"population.solo", "store_path", "keys/solo.sqlite",
+       [](C c) {
+         CHECK(named(c.populations, "solo").store_path == "/cfg/dir/keys/solo.sqlite");
+       }},
   };
 }
 

@@ -19,7 +19,10 @@
 // (threads, processes, nodes) may share a schema. Claims lock their rows in
 // key order, so two claims of overlapping batches wait for each other
 // instead of deadlocking. A save racing a claim of the same key either
-// committed before it (the claimant reads that state) or is fenced.
+// committed before it (the claimant reads that state) or is fenced. A save
+// locks its rows in the server's join order, so a save and a claim sharing
+// two or more keys may still deadlock: the server detects it and fails one
+// of them with io_error (every call is safe to retry).
 // lock_timeout bounds every wait; a lost connection fails the call in
 // progress with io_error and the next call reconnects. The URL appears in
 // errors with its password replaced by "***".

@@ -72,6 +72,15 @@ struct memory_config {
   // name picks among those offering it hold every entry, behind the
   // replicated_memory front (replicated_memory.hpp).
   uint32_t replicas = 1;
+  // Entries one scope (metadata "scope", memory_interface.hpp) holds at
+  // most; one more evicts the scope's lowest-value entry by the retention
+  // policy's order (lowest importance score under importance, else the
+  // oldest). 0 = no bound. 1000 by default: a keyed agent of a population
+  // that keeps storing would otherwise push every other agent's memories
+  // out of the shared shard (retention is shard-wide), and a scoped recall
+  // scans its scopes exactly, so this also bounds its cost (16 scopes x
+  // 1000 entries at most).
+  uint32_t scope_entries_max = 1000;
 };
 
 }  // namespace agentgraph

@@ -91,6 +91,12 @@ const std::vector<field<memory_config>>& memory_fields() {
                       "them, and copied to a new one when one goes down. R > 1 needs a "
                       "[cluster] section and placement = any."),
              &S::replicas),
+        bind(uint_key("scope_entries_max", d.scope_entries_max, 0, memory_scope_entries_max_limit,
+                      "Entries one scope (metadata field scope, a keyed agent's key) holds at "
+                      "most; one more evicts that scope's lowest-value entry by the retention "
+                      "policy's order. 0 = no bound. Bounds both one agent's share of the "
+                      "shard and the cost of its scoped recall, which scans its scopes."),
+             &S::scope_entries_max),
     };
   }();
   return fields;

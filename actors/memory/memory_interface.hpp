@@ -3,6 +3,7 @@
 // snapshot file makes it survive restarts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,6 +65,16 @@ using recall_atom = caf::atom_constant<caf::atom("ag_recall")>;
 using snapshot_atom = caf::atom_constant<caf::atom("ag_snap")>;
 using cleanup_atom = caf::atom_constant<caf::atom("ag_cleanup")>;
 using memory_flush_atom = caf::atom_constant<caf::atom("ag_mflush")>;
+using recall_scoped_atom = caf::atom_constant<caf::atom("ag_rclsc")>;
+
+// Scopes (issue 14): an entry whose metadata field "scope" is a string of
+// 1..memory_scope_bytes_max bytes belongs to that scope (a keyed agent
+// stores its key there). recall_scoped_atom recalls among 1..
+// memory_recall_scopes_max scopes' entries only, each scope name 1..
+// memory_scope_bytes_max bytes; an entry without a scope is never returned.
+inline constexpr const char* memory_scope_field = "scope";
+constexpr size_t memory_scope_bytes_max = 256;
+constexpr size_t memory_recall_scopes_max = 16;
 
 using memory_actor = caf::typed_actor<
   // Reply: the new entry's id. Errors: invalid_argument (empty text,
@@ -80,6 +91,14 @@ using memory_actor = caf::typed_actor<
   // Reply: at most k entries scored >= the shard's similarity threshold,
   // best first. Errors: invalid_argument (k == 0 or above the bound).
   caf::replies_to<recall_atom, std::string, uint32_t>::with<std::vector<memory_hit>>,
+  // Like recall, but only among the entries whose scope is one of
+  // `scopes` (above): scored exactly (cosine) over those entries, never
+  // through the HNSW index, at a cost proportional to their number. Same
+  // threshold, order and access updates as recall. Errors: invalid_argument
+  // (k as recall; 0 or more than memory_recall_scopes_max scopes, or a
+  // scope of 0 or more than memory_scope_bytes_max bytes).
+  caf::replies_to<recall_scoped_atom, std::string /*query*/, uint32_t /*k*/,
+                  std::vector<std::string> /*scopes*/>::with<std::vector<memory_hit>>,
   caf::replies_to<stats_atom>::with<memory_stats>,
   // Writes the snapshot now (durability snapshot), or commits every pending
   // change and compacts the file (durability commit). Reply: entries the

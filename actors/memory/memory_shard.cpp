@@ -168,10 +168,11 @@ void on_cleanup(shard_pointer self) {
     self->delayed_send(self, tick_interval(st.store->config()), cleanup_atom::value);
 }
 
-caf::result<std::vector<memory_hit>> on_recall(shard_pointer self, const std::string& query,
-                                               uint32_t k) {
+// recall_atom and recall_scoped_atom: `recall(store, now)` gives the hits.
+template <class Recall>
+caf::result<std::vector<memory_hit>> on_recall(shard_pointer self, Recall recall) {
   auto& st = self->state;
-  auto hits = st.store->recall(query, k, st.now_ms());
+  caf::expected<std::vector<memory_hit>> hits = recall(*st.store, st.now_ms());
   if (hits && !hits->empty()) {
     ++st.mutation_seq;  // access fields changed
     // The reply does not wait for these: access fields are bookkeeping, not
@@ -219,7 +220,15 @@ memory_replica_actor::behavior_type memory_shard(memory_replica_actor::stateful_
     },
     [self](memory_import_atom, const memory_page& page) { return d::on_import(self, page); },
     [self](recall_atom, const std::string& query, uint32_t k) {
-      return d::on_recall(self, query, k);
+      return d::on_recall(self, [&](memory_store& store, int64_t now) {
+        return store.recall(query, k, now);
+      });
+    },
+    [self](recall_scoped_atom, const std::string& query, uint32_t k,
+           const std::vector<std::string>& scopes) {
+      return d::on_recall(self, [&](memory_store& store, int64_t now) {
+        return store.recall_scoped(query, k, scopes, now);
+      });
     },
     [self](stats_atom) {
       auto stats = self->state.store->stats();

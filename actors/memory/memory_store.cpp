@@ -65,6 +65,9 @@ caf::error validate_limits(const memory_config& cfg) {
   if (cfg.commit_waiting_max < 1 || cfg.commit_waiting_max > memory_commit_waiting_max_limit)
     return bad(cfg, "commit_waiting_max",
                "must be in [1, " + std::to_string(memory_commit_waiting_max_limit) + "]");
+  if (cfg.scope_entries_max > memory_scope_entries_max_limit)
+    return bad(cfg, "scope_entries_max",
+               "must be in [0, " + std::to_string(memory_scope_entries_max_limit) + "]");
   if (cfg.replicas < 1 || cfg.replicas > memory_replicas_max)
     return bad(cfg, "replicas", "must be in [1, " + std::to_string(memory_replicas_max) + "]");
   // A replica set is chosen among the nodes that build the shard; a pin
@@ -132,6 +135,7 @@ memory_store::memory_store(memory_config cfg, uint32_t dim)
       // +1: a store inserts before retention evicts.
       index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1),
       retention_(cfg_),
+      scopes_(cfg_.scope_entries_max),
       kind_limits_bytes_(memory_store_detail::kind_limits_bytes(cfg_)) {
 }
 
@@ -149,8 +153,11 @@ void memory_store::insert(memory_entry e) {
   // Measured where it stays: moving the strings in kept their capacity.
   entries_bytes_ += memory_store_detail::entry_bytes(it->second);
   retention_.add(retention_candidate_of(it->second));
+  if (auto scope = scope_index::scope_of(it->second))
+    scopes_.add(*scope, id);
   AG_ASSERT(entries_.size() == index_.size());  // one vector per entry
   AG_ASSERT(entries_.size() == retention_.size());
+  AG_ASSERT(scopes_.entries() <= entries_.size());  // at most one scope per entry
 }
 
 caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
@@ -172,8 +179,7 @@ caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
   return id;
 }
 
-caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view query, uint32_t k,
-                                                            int64_t now_ms) {
+caf::error memory_store::check_recall(std::string_view query, uint32_t k) {
   if (k == 0 || k > recall_k_max)
     return make_error(errc::invalid_argument,
                       "recall: k must be in [1, " + std::to_string(recall_k_max) + "], got "
@@ -181,8 +187,22 @@ caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view que
   if (query.size() > entry_text_bytes_max)
     return make_error(errc::invalid_argument, "recall: query above "
                                                 + std::to_string(entry_text_bytes_max) + " bytes");
+  return caf::none;
+}
+
+caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view query, uint32_t k,
+                                                            int64_t now_ms) {
+  if (auto err = check_recall(query, k))
+    return err;
+  return hits_of(index_.search(embedder_.embed(query), k), now_ms);
+}
+
+// The matches at or above the threshold become hits; each hit's entry is
+// recorded as accessed.
+std::vector<memory_hit> memory_store::hits_of(const std::vector<index_match>& matches,
+                                              int64_t now_ms) {
   std::vector<memory_hit> hits;
-  for (const auto& match : index_.search(embedder_.embed(query), k)) {
+  for (const auto& match : matches) {
     if (match.score < cfg_.similarity_threshold)
       continue;
     auto it = entries_.find(match.id);
@@ -229,7 +249,10 @@ caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t nex
 size_t memory_store::enforce_retention(int64_t now_ms) {
   if (retention_.needs_rebuild(now_ms))
     rebuild_retention();
-  return evict(retention_.select(now_ms));
+  // Scopes first: a scope's own overflow should cost that scope, not
+  // whichever entry is the shard's lowest.
+  size_t evicted = trim_scopes(now_ms);
+  return evicted + evict(retention_.select(now_ms));
 }
 
 // The clock stepped back under the importance policy: entries placed by a
@@ -247,6 +270,8 @@ size_t memory_store::remove(const std::vector<uint64_t>& ids) {
     if (it == entries_.end())
       continue;
     retention_.remove(retention_candidate_of(it->second));
+    if (auto scope = scope_index::scope_of(it->second))
+      scopes_.remove(*scope, id);
     entries_bytes_ -= memory_store_detail::entry_bytes(it->second);
     index_.remove(id);
     entries_.erase(it);
@@ -256,6 +281,7 @@ size_t memory_store::remove(const std::vector<uint64_t>& ids) {
   }
   AG_ASSERT(entries_.size() == index_.size());
   AG_ASSERT(entries_.size() == retention_.size());
+  AG_ASSERT(scopes_.entries() <= entries_.size());
   return removed;
 }
 
@@ -284,7 +310,7 @@ const memory_entry* memory_store::find(uint64_t id) const {
 
 size_t memory_store::bytes() const {
   return sizeof(memory_store) + entries_bytes_ + kind_limits_bytes_ + index_.bytes()
-         + retention_.bytes();
+         + retention_.bytes() + scopes_.bytes();
 }
 
 size_t memory_store::bytes_recounted() const {
@@ -292,7 +318,7 @@ size_t memory_store::bytes_recounted() const {
   for (const auto& [id, e] : entries_)
     entries += memory_store_detail::entry_bytes(e);
   return sizeof(memory_store) + entries + memory_store_detail::kind_limits_bytes(cfg_)
-         + index_.bytes_recounted() + retention_.bytes();
+         + index_.bytes_recounted() + retention_.bytes() + scopes_.bytes_recounted();
 }
 
 memory_stats memory_store::stats() const {

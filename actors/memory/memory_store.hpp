@@ -21,6 +21,7 @@
 #include "actors/memory/memory_interface.hpp"
 #include "actors/memory/memory_replica_interface.hpp"
 #include "actors/memory/retention_index.hpp"
+#include "actors/memory/scope_index.hpp"
 #include "actors/memory/vector_index.hpp"
 
 namespace agentgraph {
@@ -47,6 +48,10 @@ constexpr uint32_t memory_commit_waiting_max_limit = 1'000'000;
 // Upper bound of `replicas`: every store goes to each replica, so R is a
 // cost per store; 16 copies is far past any durability need.
 constexpr uint32_t memory_replicas_max = 16;
+// Upper bound of scope_entries_max: trimming a full scope and a scoped
+// recall both scan the scope's entries, so a scope stays small enough for
+// one store or recall to scan it (100k entries: a few ms).
+constexpr uint32_t memory_scope_entries_max_limit = 100'000;
 
 // Checks every key of `cfg`. Errors: invalid_argument (unsupported for a
 // non-hash embedding_model), naming the key as "memory.<name>.<key>".
@@ -101,6 +106,17 @@ class memory_store {
   [[nodiscard]] caf::expected<std::vector<memory_hit>> recall(std::string_view query, uint32_t k,
                                                               int64_t now_ms);
 
+  // Like recall, among the entries of `scopes` only (scope_index.hpp),
+  // scored exactly over those entries: O(entries of the scopes * dim),
+  // whatever the shard holds, and never the HNSW index (a filtered
+  // approximate search would miss hits). Errors: as recall, and
+  // invalid_argument for 0 or more than memory_recall_scopes_max scopes or
+  // a scope of 0 or more than memory_scope_bytes_max bytes.
+  // (memory_store_scope.cpp)
+  [[nodiscard]] caf::expected<std::vector<memory_hit>>
+  recall_scoped(std::string_view query, uint32_t k, const std::vector<std::string>& scopes,
+                int64_t now_ms);
+
   // Loads entries from a snapshot into an empty store without applying
   // retention (the caller runs enforce_retention next, counting evictions).
   // Errors: parse_error on a zero, duplicate or >= next_id id, or an entry
@@ -110,6 +126,7 @@ class memory_store {
   // Applies the retention policy at now_ms; returns how many were evicted.
   // O(log n) per eviction (retention_index.hpp), and O(n log n) once when
   // now_ms is earlier than a previous call under the importance policy.
+  // First trims every scope above scope_entries_max (trim_scopes).
   size_t enforce_retention(int64_t now_ms);
 
   // Removes the given ids (absent ids are skipped); returns how many went.
@@ -133,6 +150,10 @@ class memory_store {
   [[nodiscard]] uint64_t evictions() const { return evictions_; }
   [[nodiscard]] const memory_config& config() const { return cfg_; }
   [[nodiscard]] const vector_index& index() const { return index_; }
+  [[nodiscard]] const scope_index& scopes() const { return scopes_; }
+  // Whether the scope index holds exactly each scoped entry under its
+  // scope: O(n), for tests and assertions after bulk changes.
+  [[nodiscard]] bool scopes_consistent() const;
 
   // Heap and object bytes of the entries (map nodes, string capacities,
   // metadata), the vector index (which holds the embeddings), the
@@ -153,6 +174,11 @@ class memory_store {
   void insert(memory_entry e);
   size_t remove(const std::vector<uint64_t>& ids);
   void rebuild_retention();
+  [[nodiscard]] static caf::error check_recall(std::string_view query, uint32_t k);
+  std::vector<memory_hit> hits_of(const std::vector<index_match>& matches, int64_t now_ms);
+  // Evicts from each scope above scope_entries_max what the policy's order
+  // ranks lowest in it (memory_store_scope.cpp). O(scope size) per scope.
+  size_t trim_scopes(int64_t now_ms);
 
   memory_config cfg_;
   hashing_embedder embedder_;
@@ -166,6 +192,8 @@ class memory_store {
   // The policy's eviction order over entries_, kept in step by insert,
   // remove and recall.
   retention_index retention_;
+  // Scope -> ids, kept in step by insert and remove.
+  scope_index scopes_;
   size_t entries_bytes_ = 0;     // sum of each entry's bytes (memory_store.cpp)
   size_t kind_limits_bytes_ = 0;  // cfg_.kind_limits' map, fixed
   uint64_t next_id_ = 1;

@@ -107,6 +107,23 @@ bool better(const index_match& a, const index_match& b) {
   return a.score != b.score ? a.score > b.score : a.id < b.id;
 }
 
+// The exact scan's score: the same loop (and float rounding) for a full
+// scan and a scoped one, so both give an entry the same score.
+float dot(const std::vector<float>& q, const float* v) {
+  float s = 0;
+  for (size_t j = 0; j < q.size(); ++j)
+    s += q[j] * v[j];
+  return s;
+}
+
+// The k best of `all`, best first.
+std::vector<index_match> best(std::vector<index_match> all, size_t k) {
+  k = std::min(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end(), better);
+  all.resize(k);
+  return all;
+}
+
 }  // namespace vector_index_detail
 
 struct vector_index::impl {
@@ -174,18 +191,22 @@ struct vector_index::impl {
   std::vector<index_match> exact_search(const std::vector<float>& q, size_t k) const {
     std::vector<index_match> all;
     all.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const float* v = vectors.data() + i * dim;
-      float s = 0;
-      for (uint32_t j = 0; j < dim; ++j)
-        s += q[j] * v[j];
-      all.push_back({ids[i], s});
+    for (size_t i = 0; i < ids.size(); ++i)
+      all.push_back({ids[i], vector_index_detail::dot(q, vectors.data() + i * dim)});
+    return vector_index_detail::best(std::move(all), k);
+  }
+
+  // The stored vector of `id`, in either mode.
+  const float* vector_of(uint64_t id) const {
+    if (graph) {
+      auto it = graph->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
+      AG_ASSERT(it != graph->label_lookup_.end(), "score of an id not in the index");
+      AG_ASSERT(!graph->isMarkedDeleted(it->second), "score of a deleted id");
+      return reinterpret_cast<const float*>(graph->getDataByInternalId(it->second));
     }
-    k = std::min(k, all.size());
-    std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end(),
-                      vector_index_detail::better);
-    all.resize(k);
-    return all;
+    auto it = position.find(id);
+    AG_ASSERT(it != position.end(), "score of an id not in the index");
+    return vectors.data() + static_cast<size_t>(it->second) * dim;
   }
 
   // Builds a fresh graph from (id, vector) pairs; slots start at twice the
@@ -328,6 +349,16 @@ bool vector_index::contains(uint64_t id) const {
     return impl_->position.count(id) > 0;
   auto it = impl_->graph->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
   return it != impl_->graph->label_lookup_.end() && !impl_->graph->isMarkedDeleted(it->second);
+}
+
+std::vector<index_match> vector_index::score(const std::vector<float>& query,
+                                             const std::vector<uint64_t>& ids, size_t k) const {
+  AG_ASSERT(query.size() == impl_->dim, "query of the wrong dimension");
+  std::vector<index_match> all;
+  all.reserve(ids.size());
+  for (uint64_t id : ids)
+    all.push_back({id, vector_index_detail::dot(query, impl_->vector_of(id))});
+  return vector_index_detail::best(std::move(all), k);
 }
 
 std::vector<index_match> vector_index::search(const std::vector<float>& query, size_t k) {

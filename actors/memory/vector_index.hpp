@@ -64,6 +64,12 @@ class vector_index {
 
   // Up to k matches, best first; ties go to the lower id (exact mode).
   [[nodiscard]] std::vector<index_match> search(const std::vector<float>& query, size_t k);
+  // The k best of `ids` (each present, no duplicates) by exact cosine,
+  // best first, ties to the lower id, in either mode: O(ids * dim). For a
+  // recall filtered to a few entries, which HNSW would serve badly (its
+  // candidates are the whole graph's nearest, most of them filtered out).
+  [[nodiscard]] std::vector<index_match> score(const std::vector<float>& query,
+                                               const std::vector<uint64_t>& ids, size_t k) const;
 
   [[nodiscard]] size_t size() const;  // live vectors
   [[nodiscard]] uint32_t dim() const;

@@ -108,14 +108,19 @@ tool_actor::behavior_type echo_tool(tool_actor::pointer, bool fail) {
   };
 }
 
+std::vector<memory_hit> fixed_hits() {
+  memory_hit hit;
+  hit.entry.text = "the crate is 120x80x60";
+  hit.score = 0.9;
+  return {hit};
+}
+
 memory_actor::behavior_type fixed_memory(memory_actor::pointer, std::shared_ptr<int> stores) {
   return {
     [stores](store_atom, const memory_entry&) -> uint64_t { return ++*stores; },
-    [](recall_atom, const std::string&, uint32_t) {
-      memory_hit hit;
-      hit.entry.text = "the crate is 120x80x60";
-      hit.score = 0.9;
-      return std::vector<memory_hit>{hit};
+    [](recall_atom, const std::string&, uint32_t) { return fixed_hits(); },
+    [](recall_scoped_atom, const std::string&, uint32_t, const std::vector<std::string>&) {
+      return fixed_hits();
     },
     [](stats_atom) { return memory_stats{}; },
     [](snapshot_atom) -> uint64_t { return 0; },
@@ -138,6 +143,9 @@ memory_actor::behavior_type held_memory(memory_actor::pointer self, caf::actor o
       return held->back();
     },
     [](recall_atom, const std::string&, uint32_t) { return std::vector<memory_hit>{}; },
+    [](recall_scoped_atom, const std::string&, uint32_t, const std::vector<std::string>&) {
+      return std::vector<memory_hit>{};
+    },
     [](stats_atom) { return memory_stats{}; },
     [](snapshot_atom) -> uint64_t { return 0; },
     [held](cleanup_atom) {

@@ -220,6 +220,8 @@ std::vector<row> all_keys() {
       {"memory.m1", "commit_batch_max", "64", [=](C c) { CHECK(m1(c).commit_batch_max == 64); }},
       {"memory.m1", "commit_waiting_max", "100",
        [=](C c) { CHECK(m1(c).commit_waiting_max == 100); }},
+      {"memory.m1", "scope_entries_max", "25",
+       [=](C c) { CHECK(m1(c).scope_entries_max == 25); }},
       {"memory.m2", "durability", "snapshot",
        [](C c) { CHECK(named(c.memories, "m2").durability == memory_durability::snapshot); }},
       {"memory.m2", "retention", "importance",

@@ -381,6 +381,49 @@ TEST_CASE("replicated memory: a source whose pages do not advance is dropped and
   CHECK(f.eventually([&] { return passes->load() >= 3; }));
 }
 
+TEST_CASE("replicated memory: a scoped recall is forwarded like recall, with failover") {
+  cluster_fixture f{2};
+  const auto set = f.expected_set(2, {"n1", "n2", "n3"});
+  auto ask = [&](const std::string& at, std::vector<std::string> scopes) {
+    caf::expected<std::vector<memory_hit>> out = make_error(errc::internal, "no reply");
+    (*f.self)->request(memory_actor{f.nodes[at].front}, 10s, recall_scoped_atom::value,
+                       std::string{"note"}, uint32_t{100}, std::move(scopes))
+      .receive([&](std::vector<memory_hit>& h) { out = std::move(h); },
+               [&](caf::error& err) { out = err; });
+    return out;
+  };
+  std::set<uint64_t> mine;
+  for (int i = 0; i < 12; ++i) {
+    memory_entry e;
+    e.text = "note " + std::to_string(i);
+    e.metadata[memory_scope_field] = i % 3 == 0 ? "agent/1" : "agent/2";
+    caf::expected<uint64_t> id = make_error(errc::internal, "no reply");
+    (*f.self)->request(memory_actor{f.nodes["n" + std::to_string(1 + i % 3)].front}, 10s,
+                       store_atom::value, e)
+      .receive([&](uint64_t x) { id = x; }, [&](caf::error& err) { id = err; });
+    REQUIRE(id);
+    if (i % 3 == 0)
+      mine.insert(*id);
+  }
+  for (const auto& n : {"n1", "n2", "n3"}) {
+    auto hits = ask(n, {"agent/1"});
+    REQUIRE(hits);
+    std::set<uint64_t> got;
+    for (const auto& h : *hits)
+      got.insert(h.entry.id);
+    CHECK(got == mine);
+  }
+  // The shard's refusal comes back through the front.
+  auto bad = ask("n1", {});
+  REQUIRE_FALSE(bad);
+  CHECK(errc_of(bad.error()) == errc::invalid_argument);
+  // The front's own replica dies: the scoped recall moves to the other.
+  caf::anon_send_exit(f.nodes[set[0]].shard, caf::exit_reason::kill);
+  auto moved = ask(set[0], {"agent/1", "agent/2"});
+  REQUIRE(moved);
+  CHECK(moved->size() == 12);
+}
+
 TEST_CASE("replicated memory: the fronts' ids differ per seed and stay below 2^62") {
   std::set<uint64_t> seen;
   for (uint64_t seed : {1ull, 2ull, 0xdeadbeefull})

@@ -295,6 +295,9 @@ memory_actor::behavior_type stub_memory(memory_actor::pointer) {
   return {
     [](store_atom, memory_entry&) { return uint64_t{7}; },
     [](recall_atom, std::string&, uint32_t k) { return std::vector<memory_hit>(k); },
+    [](recall_scoped_atom, std::string&, uint32_t k, std::vector<std::string>&) {
+      return std::vector<memory_hit>(k);
+    },
     [](stats_atom) { return memory_stats{}; },
     [](snapshot_atom) { return uint64_t{0}; },
     [](cleanup_atom) {},

@@ -409,25 +409,28 @@ caf::result<uint64_t> on_store(front_self self, memory_entry& e) {
 
 using hits_promise = caf::typed_response_promise<std::vector<memory_hit>>;
 
+// `msg`: a recall (recall_atom or recall_scoped_atom and its arguments),
+// sent to order[i] and, while replicas are unavailable, to the next ones.
+template <class... Ts>
 void recall_from(front_self self, std::shared_ptr<const std::vector<replica>> order, size_t i,
-                 std::string query, uint32_t k, hits_promise rp) {
+                 hits_promise rp, Ts... msg) {
   auto& st = self->state;
   const auto& r = (*order)[i];
   watched_request(
     self, st.watch, r.handle, deadline(self),
     [rp](std::vector<memory_hit>& hits) mutable { rp.deliver(std::move(hits)); },
-    [self, order, i, query, k, rp, who = subject(st, r)](caf::error& err) mutable {
+    [self, order, i, rp, who = subject(st, r), msg...](caf::error& err) mutable {
       auto mapped = from_request_error(err, who);
       if (is_unavailable(mapped) && i + 1 < order->size() && room(self->state, 1))
-        recall_from(self, order, i + 1, std::move(query), k, std::move(rp));
+        recall_from(self, order, i + 1, std::move(rp), std::move(msg)...);
       else
         rp.deliver(std::move(mapped));
     },
-    recall_atom::value, query, k);
+    msg...);
 }
 
-caf::result<std::vector<memory_hit>> on_recall(front_self self, const std::string& query,
-                                               uint32_t k) {
+template <class... Ts>
+caf::result<std::vector<memory_hit>> on_recall(front_self self, Ts... msg) {
   auto& st = self->state;
   refresh_if_local_moved(self);
   if (st.set.empty())
@@ -439,7 +442,7 @@ caf::result<std::vector<memory_hit>> on_recall(front_self self, const std::strin
   std::stable_partition(order->begin(), order->end(),
                         [&st](const replica& r) { return r.local != st.filling; });
   auto rp = self->make_response_promise<std::vector<memory_hit>>();
-  recall_from(self, std::move(order), 0, query, k, rp);
+  recall_from(self, std::move(order), 0, rp, std::move(msg)...);
   return rp;
 }
 
@@ -476,7 +479,13 @@ replicated_memory_actor::behavior_type front(replicated_memory_detail::front_sel
   return {
     [self](store_atom, memory_entry& e) { return d::on_store(self, e); },
     [self](recall_atom, const std::string& query, uint32_t k) {
-      return d::on_recall(self, query, k);
+      return d::on_recall(self, recall_atom::value, query, k);
+    },
+    // Forwarded like recall: the replicas hold the same entries, scopes
+    // included, so any of them answers it.
+    [self](recall_scoped_atom, const std::string& query, uint32_t k,
+           const std::vector<std::string>& scopes) {
+      return d::on_recall(self, recall_scoped_atom::value, query, k, scopes);
     },
     // This node's copy; the first replica's when this node has none.
     [self](stats_atom) -> caf::result<memory_stats> {

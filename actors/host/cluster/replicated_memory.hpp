@@ -18,6 +18,8 @@
 //   recall        to one replica, this node's first, then in rendezvous
 //                 order, moving on when one is `unavailable`. Access fields
 //                 (last_access_ms, access_count) are kept per replica.
+//                 recall_scoped_atom goes the same way: every replica holds
+//                 the same entries, so the same scopes.
 //   re-replication  whenever the set changes, or a node starts offering the
 //                 shard (a healed partition), and this node is in it, this
 //                 node's shard is filled from EVERY other node offering the

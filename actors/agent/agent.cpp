@@ -151,7 +151,7 @@ void remember(self_ptr self, const run_ptr& run, std::function<void()> then) {
   entry.metadata["agent"] = st.cfg->name;
   entry.metadata["task_id"] = run->task.task_id;
   if (!st.cfg->memory_scope.empty())
-    entry.metadata["scope"] = st.cfg->memory_scope;
+    entry.metadata[memory_scope_field] = st.cfg->memory_scope;
   watched_request(
     self, st.watch, st.deps->memory.get(), call_deadline(self), [then](uint64_t) { then(); },
     [self, then](caf::error&) {
@@ -331,17 +331,28 @@ void start_run(self_ptr self, run_ptr run) {
     begin({});
     return;
   }
-  watched_request(
-    self, st.watch, st.deps->memory.get(), call_deadline(self),
-    [begin](std::vector<memory_hit>& hits) { begin(hits); },
-    [self, begin](caf::error&) {
-      // A task does not fail because its memory is unreachable; it runs
-      // without recall and the miss is counted.
-      ++self->state.memory_errors;
-      metrics::inc(self->state.metrics().memory_errors);
-      begin({});
-    },
-    recall_atom::value, run->task.input, st.cfg->memory_recall_k);
+  auto on_hits = [begin](std::vector<memory_hit>& hits) { begin(hits); };
+  auto on_error = [self, begin](caf::error&) {
+    // A task does not fail because its memory is unreachable; it runs
+    // without recall and the miss is counted.
+    ++self->state.memory_errors;
+    metrics::inc(self->state.metrics().memory_errors);
+    begin({});
+  };
+  if (st.cfg->memory_scope.empty()) {
+    watched_request(self, st.watch, st.deps->memory.get(), call_deadline(self),
+                    std::move(on_hits), std::move(on_error), recall_atom::value,
+                    run->task.input, st.cfg->memory_recall_k);
+    return;
+  }
+  // A population's instance: its own scope and the shared ones only.
+  std::vector<std::string> scopes{st.cfg->memory_scope};
+  scopes.insert(scopes.end(), st.cfg->memory_shared_scopes.begin(),
+                st.cfg->memory_shared_scopes.end());
+  AG_ASSERT(scopes.size() <= memory_recall_scopes_max);
+  watched_request(self, st.watch, st.deps->memory.get(), call_deadline(self),
+                  std::move(on_hits), std::move(on_error), recall_scoped_atom::value,
+                  run->task.input, st.cfg->memory_recall_k, std::move(scopes));
 }
 
 agent_stats make_stats(const agent_state& st) {

@@ -515,8 +515,9 @@ caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& 
   wt.promise = self->make_response_promise<task_result>();
   wt.accepted = steady::now();
   auto rp = wt.promise;
+  // The promise took over the request's answer: a refusal goes through it.
   if (auto err = admit(self, key, std::move(wt)))
-    return err;
+    rp.deliver(std::move(err));
   return rp;
 }
 
@@ -529,7 +530,7 @@ caf::result<bool> on_activate(self_ptr self, const std::string& key) {
   wt.activated = self->make_response_promise<bool>();
   auto rp = wt.activated;
   if (auto err = admit(self, key, std::move(wt)))
-    return err;
+    rp.deliver(std::move(err));
   return rp;
 }
 

@@ -333,12 +333,17 @@ TEST_CASE_FIXTURE(fixture, "population: the active bound holds under a flood of 
     for (auto& h : handles)
       h.receive([&](task_result&) { ++ok; },
                 [&](caf::error& e) {
-                  CHECK(errc_of(e) == errc::overloaded);
+                  CHECK_MESSAGE(errc_of(e) == errc::overloaded, describe(e));
                   ++overloaded;
                 });
     auto s = stats(pop);
+    INFO("active " << s.active << " activating " << s.activating << " passivating "
+                   << s.passivating << " waiting " << s.waiting << " in flight "
+                   << s.tasks_in_flight << " activations " << s.activations << " evictions "
+                   << s.evictions);
     CHECK(s.active <= 8);
     CHECK(s.active + s.activating <= 8);
+    CHECK(s.tasks_in_flight == 0);
   }
   CHECK(ok + overloaded == keys);
   CHECK(ok >= 8);

@@ -1,5 +1,6 @@
 #include "actors/host/register_types.hpp"
 
+#include "actors/population/broadcast.hpp"
 #include "actors/population/population_interface.hpp"
 
 #include "actors/agent/agent_interface.hpp"
@@ -75,6 +76,8 @@ void register_agent_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<keyed_agent_actor>("agentgraph::keyed_agent_actor");
   cfg.add_message_type<population_stats>("agentgraph::population_stats");
   cfg.add_message_type<population_actor>("agentgraph::population_actor");
+  cfg.add_message_type<population_broadcast>("agentgraph::population_broadcast");
+  cfg.add_message_type<population_broadcast_result>("agentgraph::population_broadcast_result");
 }
 
 void register_workflow_types(caf::actor_system_config& cfg) {

@@ -89,6 +89,20 @@ std::shared_ptr<population_nodes> Runtime::populations_placement() const {
 caf::expected<population_actor> Runtime::population(const std::string& type) const {
   return runtime_detail::lookup(tables_->populations, "population", type);
 }
+caf::expected<population_broadcast_actor> Runtime::spawn_broadcast(const std::string& type,
+                                                                    population_broadcast b) const {
+  const auto* e = tables_->populations.find_entry(type);
+  if (e == nullptr)
+    return make_error(tables_->remote_population_types.count(type) ? errc::unsupported
+                                                                    : errc::not_found,
+                      tables_->remote_population_types.count(type)
+                        ? "population '" + type + "' runs on other nodes: broadcast from one of them"
+                        : "no population named '" + type + "'");
+  if (auto problem = broadcast_problem(b); !problem.empty())
+    return make_error(errc::invalid_argument, "broadcast to '" + type + "': " + problem);
+  return spawn_population_broadcast(*system_, tables_->population_nodes_, e->info.store, type,
+                                    std::move(b), e->info.task_deadline);
+}
 std::vector<std::string> Runtime::population_names() const {
   return runtime_detail::names_of(tables_->populations);
 }

@@ -30,6 +30,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/agent/agent_interface.hpp"
+#include "actors/population/broadcast.hpp"
 #include "actors/population/population_interface.hpp"
 #include "actors/host/scheduler_settings.hpp"
 #include "actors/memory/memory_interface.hpp"
@@ -118,6 +119,13 @@ class Runtime {
   // (invalid_argument for a bad key).
   [[nodiscard]] caf::expected<agent_actor> agent(const std::string& name) const;
   [[nodiscard]] caf::expected<population_actor> population(const std::string& type) const;
+  // Starts a broadcast to the keys of population `type` (every key with a
+  // saved state, or a seeded sample; actors/population/broadcast.hpp); the
+  // caller sends it broadcast_run_atom. Needs the population on this node
+  // (its store lists the keys). Errors: not_found, invalid_argument (a bad
+  // request), unsupported (the population runs on other nodes only).
+  [[nodiscard]] caf::expected<population_broadcast_actor> spawn_broadcast(
+    const std::string& type, population_broadcast b) const;
   [[nodiscard]] caf::expected<tool_actor> tool(const std::string& name) const;
   [[nodiscard]] caf::expected<memory_actor> memory(const std::string& name) const;
   [[nodiscard]] caf::expected<provider_actor> provider(const std::string& name) const;

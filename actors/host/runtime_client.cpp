@@ -135,6 +135,21 @@ caf::expected<topic_stats> runtime_client::stats_of_topics() {
                                    "the topic actor", stats_atom::value);
 }
 
+caf::expected<population_broadcast_result> runtime_client::broadcast(
+  const std::string& type, population_broadcast b, std::chrono::milliseconds timeout) {
+  auto run = rt_->spawn_broadcast(type, std::move(b));
+  if (!run)
+    return std::move(run.error());
+  return blocking_ask<population_broadcast_result>(rt_->system(), *run, timeout,
+                                                   "broadcast to '" + type + "'",
+                                                   broadcast_run_atom::value);
+}
+
+caf::expected<population_stats> runtime_client::stats_of_population(const std::string& type) {
+  return ask_stats<population_stats>(rt_->system(), rt_->population(type),
+                                     "population '" + type + "'");
+}
+
 caf::expected<memory_stats> runtime_client::stats_of_memory(const std::string& name) {
   return ask_stats<memory_stats>(rt_->system(), rt_->memory(name),
                                  "memory shard '" + name + "'");

@@ -48,6 +48,13 @@ class runtime_client {
   // The node's topic figures (published, sent, received, delivered, drops).
   [[nodiscard]] caf::expected<topic_stats> stats_of_topics();
   [[nodiscard]] caf::expected<memory_stats> stats_of_memory(const std::string& shard);
+  // One task to every key of population `type` (or a seeded sample),
+  // at most b.concurrency at once; waits at most `timeout` for all of them
+  // (Runtime::spawn_broadcast; a timeout leaves the rest running).
+  [[nodiscard]] caf::expected<population_broadcast_result> broadcast(
+    const std::string& type, population_broadcast b,
+    std::chrono::milliseconds timeout = std::chrono::hours{1});
+  [[nodiscard]] caf::expected<population_stats> stats_of_population(const std::string& type);
   [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
   [[nodiscard]] caf::expected<provider_stats> stats_of_provider(const std::string& provider);
 

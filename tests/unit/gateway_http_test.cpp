@@ -79,7 +79,8 @@ struct fixture {
                            "[tool.calculator]\nkind = calculator\n"
                            "[memory.notes]\nsimilarity_threshold = 0.05\n"
                            "[agent.solo]\nprovider = scripted\ntools = calculator\n"
-                           "memory = notes\nrequest_timeout = 2m\n";
+                           "memory = notes\nrequest_timeout = 2m\n"
+                           "[population.crowd]\ntools = calculator\nstore_path = crowd.sqlite\n";
     auto cfg = load_node_config(path, {}, {});
     REQUIRE_MESSAGE(cfg, describe(cfg.error()));
     auto r = runtime_builder::from_config(*cfg);
@@ -233,6 +234,42 @@ TEST_CASE("gateway: a sync task answers with its result") {
   auto gv = json(g);
   CHECK(gv["status"].as_string() == "completed");
   CHECK(gv["result"]["output"].as_string() == "value 42");
+}
+
+TEST_CASE("gateway: /v1/agents/<agent>/tasks and population keys by name") {
+  fixture f;
+  auto c = f.client();
+  auto key = c.Post("/v1/agents/crowd/alice/tasks", R"({"input":"please compute"})",
+                    "application/json");
+  REQUIRE(key);
+  CHECK(key->status == 200);
+  CHECK(json(key)["agent"].as_string() == "crowd/alice");
+  CHECK(json(key)["output"].as_string() == "value 42");
+  auto agent = c.Post("/v1/agents/solo/tasks", R"({"input":"please compute"})",
+                      "application/json");
+  REQUIRE(agent);
+  CHECK(agent->status == 200);
+  CHECK(json(agent)["agent"].as_string() == "solo");
+  auto by_body = post(c, R"({"agent":"crowd/bob","input":"please compute"})");
+  REQUIRE(by_body);
+  CHECK(by_body->status == 200);
+  CHECK(json(by_body)["agent"].as_string() == "crowd/bob");
+  // The body may repeat the path's agent, not name another.
+  auto other = c.Post("/v1/agents/crowd/alice/tasks",
+                      R"({"agent":"solo","input":"please compute"})", "application/json");
+  REQUIRE(other);
+  CHECK(other->status == 400);
+  CHECK(error_message(other).find("agent") != std::string::npos);
+  auto bad_key = c.Post("/v1/agents/crowd/a%20b/tasks", R"({"input":"x"})", "application/json");
+  REQUIRE(bad_key);
+  CHECK(bad_key->status == 400);
+  auto unknown = c.Post("/v1/agents/mob/alice/tasks", R"({"input":"x"})", "application/json");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+  auto metrics = c.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("agentgraph_population_active{population=\"crowd\"} 2")
+        != std::string::npos);
 }
 
 TEST_CASE("gateway: a failing sync task gets the status of its error") {

@@ -126,3 +126,59 @@ TEST_CASE("population runtime: names, errors and a restart that keeps every key"
   CHECK(metrics.find("agentgraph_agent_tasks_total{agent=\"persona\",outcome=\"ok\"} 1")
         != std::string::npos);
 }
+
+TEST_CASE("population runtime: broadcast reaches every saved key once; a sample is seeded") {
+  temp_dir dir;
+  auto rt = build(dir);
+  runtime_client client{*rt};
+  for (int i = 0; i < 40; ++i)
+    answer(client, "persona/k" + std::to_string(i), "hello");
+  population_broadcast b;
+  b.input = "news of the day";
+  b.concurrency = 4;
+  b.task_prefix = "day1";
+  auto all = client.broadcast("persona", b);
+  REQUIRE_MESSAGE(all, describe(all.error()));
+  CHECK(all->keys == 40);
+  CHECK(all->ok == 40);
+  CHECK(all->failed == 0);
+  for (int i = 0; i < 40; ++i) {
+    auto s = client.stats("persona/k" + std::to_string(i));
+    REQUIRE(s);
+    CHECK(s->tasks_completed == 2);
+  }
+  // A sample: 10 keys, the same 10 for the same seed, others for another.
+  auto sampled_keys = [&](uint64_t seed) {
+    population_broadcast s = b;
+    s.sample = 10;
+    s.seed = seed;
+    s.task_prefix = "sample" + std::to_string(seed);
+    auto before = std::vector<uint64_t>(40);
+    for (int i = 0; i < 40; ++i)
+      before[i] = client.stats("persona/k" + std::to_string(i))->tasks_completed;
+    auto r = client.broadcast("persona", s);
+    REQUIRE_MESSAGE(r, describe(r.error()));
+    CHECK(r->keys == 10);
+    CHECK(r->ok == 10);
+    std::vector<int> chosen;
+    for (int i = 0; i < 40; ++i)
+      if (client.stats("persona/k" + std::to_string(i))->tasks_completed == before[i] + 1)
+        chosen.push_back(i);
+    CHECK(chosen.size() == 10);
+    return chosen;
+  };
+  auto a = sampled_keys(7);
+  auto again = sampled_keys(7);
+  auto other = sampled_keys(8);
+  CHECK(a == again);
+  CHECK(a != other);
+  // Bad requests and unknown populations.
+  population_broadcast bad = b;
+  bad.concurrency = 0;
+  auto refused = client.broadcast("persona", bad);
+  REQUIRE_FALSE(refused);
+  CHECK(errc_of(refused.error()) == errc::invalid_argument);
+  auto unknown = client.broadcast("nobody", b);
+  REQUIRE_FALSE(unknown);
+  CHECK(errc_of(unknown.error()) == errc::not_found);
+}

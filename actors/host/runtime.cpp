@@ -3,6 +3,7 @@
 // calling is runtime_client.cpp.
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_tables.hpp"
+#include "actors/population/broadcast_actor.hpp"
 #include "actors/population/key_address.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "actors/population/broadcast.hpp"
+#include "actors/population/broadcast_actor.hpp"
 
 #include <deque>
 #include <random>

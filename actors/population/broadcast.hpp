@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,8 +19,6 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/population/population_nodes.hpp"
-#include "runtime/population/population_store_actor.hpp"
 #include "runtime/value.hpp"
 
 namespace agentgraph {
@@ -69,11 +66,5 @@ using broadcast_run_atom = caf::atom_constant<caf::atom("ag_bcast")>;
 // result when every task ended, then quits.
 using population_broadcast_actor =
   caf::typed_actor<caf::replies_to<broadcast_run_atom>::with<population_broadcast_result>>;
-
-// `b` must be valid (broadcast_problem). `task_deadline`: each task's.
-[[nodiscard]] population_broadcast_actor spawn_population_broadcast(
-  caf::actor_system& sys, std::shared_ptr<const population_nodes> nodes,
-  population_store_actor store, std::string type, population_broadcast b,
-  std::chrono::milliseconds task_deadline);
 
 }  // namespace agentgraph

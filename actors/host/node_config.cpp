@@ -240,9 +240,10 @@ class cross_checker {
 
   caf::error run() {
     order_.clear();
-    if (cfg_.agents.empty())
+    if (cfg_.agents.empty() && cfg_.populations.empty())
       return make_error(errc::invalid_argument,
-                        origin_ + ": no [agent.<name>] section; a node needs at least one agent");
+                        origin_ + ": no [agent.<name>] or [population.<type>] section; a node "
+                                  "needs at least one agent");
     for (const auto& a : cfg_.agents)
       if (auto err = check_agent(a))
         return err;

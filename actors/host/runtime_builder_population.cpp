@@ -104,7 +104,7 @@ caf::expected<population_actor> runtime_builder::add_population(const population
   };
   setup.store = store_actor;
   setup.owner = rt_.opts_.node_name;
-  setup.owner_epoch = fresh_epoch();
+  setup.owner_epoch = 1;  // each incarnation takes a fresh one (below)
   setup.task_deadline = runtime_detail::task_deadline_of(tmpl);
   setup.store_timeout = cfg.agent.request_timeout;
   setup.saved_keys = *saved;
@@ -112,7 +112,11 @@ caf::expected<population_actor> runtime_builder::add_population(const population
   auto h = supervise_in<population_actor>(
     rt_.system(), tables.agent_group, "population." + cfg.name,
     [setup](caf::actor_system& s) -> caf::expected<population_actor> {
-      return spawn_population(s, setup);
+      // Each incarnation claims under a fresh epoch: saves of an earlier
+      // one still in flight are fenced once a key is claimed again.
+      auto incarnation = setup;
+      incarnation.owner_epoch = fresh_epoch();
+      return spawn_population(s, std::move(incarnation));
     });
   if (!h)
     caf::anon_send_exit(store_actor, caf::exit_reason::user_shutdown);

@@ -59,12 +59,21 @@ struct key_slot {
   bool existed = false;      // the store holds a state for the key
   size_t state_bytes = 0;    // bytes of that state
   population_key_state held;  // vars always; the agent's state while saving
+  // Which slot of the key this is: a save queued by an earlier slot of the
+  // same key must not update this one.
+  uint64_t incarnation = 0;
+  // The instance died (or its save was fenced): no new task goes to it;
+  // once its tasks drained the slot ends, or claims again for tasks that
+  // wait.
+  bool dead = false;
 };
 
 // One key's bytes on their way to the store, and who waits for them.
 struct save_job {
   std::vector<uint8_t> bytes;
   uint64_t version = 0;
+  uint64_t incarnation = 0;  // of the slot that queued it
+  bool first_save = false;   // the store had no state for the key then
   // Called once with the outcome: none, conflict (fenced) or the error.
   std::vector<std::function<void(const caf::error&)>> done;
 };
@@ -77,6 +86,9 @@ struct population_state {
   population_setup setup;
   population_metrics m;
   std::unordered_map<std::string, key_slot> slots;
+  // Live instances (linked to this actor) by address, for their exits.
+  std::unordered_map<caf::actor_addr, std::string> by_instance;
+  uint64_t next_incarnation = 1;
   std::list<std::string> lru;  // active keys, least recently used first
   size_t claiming = 0;
   size_t passivating = 0;
@@ -139,6 +151,7 @@ void erase_slot(self_ptr self, const std::string& key) {
   st.state_bytes -= it->second.state_bytes;
   st.slots.erase(it);
   refresh_gauges(st);
+  check_shutdown_done(self);
 }
 
 void fail_waiting(population_state& st, key_slot& slot, const caf::error& err) {
@@ -156,8 +169,11 @@ void fail_waiting(population_state& st, key_slot& slot, const caf::error& err) {
 }
 
 void stop_instance(self_ptr self, key_slot& slot) {
-  if (slot.instance)
+  if (slot.instance) {
+    self->state.by_instance.erase(slot.instance.address());
+    self->unlink_from(slot.instance);
     self->send_exit(slot.instance, caf::exit_reason::user_shutdown);
+  }
   slot.instance = nullptr;
 }
 
@@ -168,6 +184,11 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
   auto& st = self->state;
   slot.instance = st.setup.spawn_instance(key, state);
   AG_ASSERT(slot.instance);
+  // Linked: an instance ends with its population (a restarted population
+  // must not find orphans), and its own death reaches on_instance_exit.
+  self->link_to(slot.instance);
+  st.by_instance[slot.instance.address()] = key;
+  slot.dead = false;
   slot.ph = phase::active;
   slot.lru = st.lru.insert(st.lru.end(), key);
   slot.last_used = self->clock().now();
@@ -181,6 +202,38 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
     else
       forward(self, key, slot, std::move(wt));
   }
+  // Activated during a shutdown's passivations: passivated in turn. The
+  // slot may end here; callers do not touch it after this call.
+  if (st.shutting_down && !slot.passivate_when_idle) {
+    ++st.shutdown_count;
+    slot.passivate_when_idle = reason::shutdown;
+    if (slot.in_flight == 0)
+      passivate(self, key, reason::shutdown);
+  }
+}
+
+// The slot's instance is gone and its tasks drained: the slot ends, or
+// claims the key again for the tasks that waited meanwhile.
+void retire_dead(self_ptr self, const std::string& key, key_slot& slot) {
+  auto& st = self->state;
+  AG_ASSERT(slot.dead && slot.in_flight == 0 && slot.ph == phase::active);
+  if (slot.instance) {
+    st.by_instance.erase(slot.instance.address());
+    self->unlink_from(slot.instance);
+  }
+  slot.instance = nullptr;
+  if (slot.waiting.empty()) {
+    erase_slot(self, key);
+    return;
+  }
+  st.lru.erase(slot.lru);
+  slot.ph = phase::claiming;
+  slot.dead = false;
+  slot.claim_started = steady::now();
+  ++st.claiming;
+  st.claim_queue.push_back(key);
+  schedule_flush(self);
+  refresh_gauges(st);
 }
 
 // ---- the store ------------------------------------------------------------
@@ -281,7 +334,8 @@ void on_saved(self_ptr self, std::map<std::string, save_job>& batch,
                                              + "' was claimed by another node");
     }
     if (!outcome) {
-      if (auto it = st.slots.find(key); it != st.slots.end()) {
+      auto it = st.slots.find(key);
+      if (it != st.slots.end() && it->second.incarnation == job.incarnation) {
         auto& slot = it->second;
         slot.saved_version = std::max(slot.saved_version, job.version);
         if (!slot.existed)
@@ -289,8 +343,8 @@ void on_saved(self_ptr self, std::map<std::string, save_job>& batch,
         slot.existed = true;
         st.state_bytes = st.state_bytes - slot.state_bytes + job.bytes.size();
         slot.state_bytes = job.bytes.size();
-      } else {
-        ++st.saved_keys;  // a key whose slot ended meanwhile (counted once)
+      } else if (job.first_save) {
+        ++st.saved_keys;  // a new key whose slot ended meanwhile
       }
     }
     for (auto& f : job.done)
@@ -327,10 +381,19 @@ void send_saves(self_ptr self) {
 // Queues the key's state for the next save batch; a newer state of the same
 // key replaces a queued older one (both callers hear the outcome).
 void queue_save(self_ptr self, const std::string& key, const population_key_state& state,
-                uint64_t version, std::function<void(const caf::error&)> done) {
-  auto& job = self->state.save_queue[key];
+                uint64_t version, uint64_t incarnation,
+                std::function<void(const caf::error&)> done) {
+  auto& st = self->state;
+  auto& job = st.save_queue[key];
+  if (job.incarnation != incarnation) {
+    // A newer slot of the key: its state replaces the older one's.
+    job.version = 0;
+    job.incarnation = incarnation;
+  }
   job.bytes = encode_population_state(state);
   job.version = std::max(job.version, version);
+  auto it = st.slots.find(key);
+  job.first_save = it == st.slots.end() || !it->second.existed;
   job.done.push_back(std::move(done));
   schedule_flush(self);
 }
@@ -359,17 +422,16 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
   auto& slot = it->second;
   AG_ASSERT(slot.in_flight > 0);
   --slot.in_flight;
-  if (!out && out.error() == caf::sec::request_receiver_down) {
+  if ((!out && out.error() == caf::sec::request_receiver_down) || slot.dead) {
     // The instance died (a bug or a kill): the key starts again from its
-    // last saved state on its next task.
-    log(log_severity::error, "population", "instance died",
-        {{"population", st.cfg().name}, {"key", key}});
-    if (slot.in_flight == 0) {
-      slot.instance = nullptr;
-      erase_slot(self, key);
-    }
-    rp.deliver(make_error(errc::unavailable, "population '" + st.cfg().name + "' key '" + key
-                                               + "': its instance stopped"));
+    // last saved state (on_instance_exit logged it).
+    slot.dead = true;
+    if (!out && out.error() == caf::sec::request_receiver_down)
+      out = make_error(errc::unavailable, "population '" + st.cfg().name + "' key '" + key
+                                            + "': its instance stopped");
+    if (slot.in_flight == 0 && slot.ph == phase::active)
+      retire_dead(self, key, slot);
+    out ? rp.deliver(std::move(*out)) : rp.deliver(std::move(out.error()));
     return;
   }
   ++slot.version;
@@ -380,16 +442,36 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
   };
   if (st.cfg().durability == population_durability::task) {
     auto version = slot.version;
+    auto incarnation = slot.incarnation;
+    // The answer goes out once the key's state is saved. A save the store
+    // failed still lets it out (the task ran; the failure is counted and
+    // logged, and the state is saved again at passivation). A save fenced
+    // by another node's claim answers `conflict` and retires this node's
+    // instance: the key lives on the other node now.
+    auto saved = [self, key, incarnation, rp, deliver](const caf::error& err) mutable {
+      if (err != errc::conflict) {
+        deliver();
+        return;
+      }
+      auto& st = self->state;
+      if (auto it = st.slots.find(key);
+          it != st.slots.end() && it->second.incarnation == incarnation
+          && it->second.ph == phase::active) {
+        it->second.dead = true;
+        if (it->second.in_flight == 0)
+          retire_dead(self, key, it->second);
+      }
+      rp.deliver(err);
+    };
     self->request(slot.instance, st.setup.store_timeout, agent_export_atom::value)
       .then(
-        [self, key, version, deliver](agent_snapshot& snap) mutable {
+        [self, key, version, incarnation, saved](agent_snapshot& snap) mutable {
           auto& st = self->state;
           population_key_state state;
           state.agent = std::move(snap);
           if (auto it = st.slots.find(key); it != st.slots.end())
             state.vars = it->second.held.vars;
-          queue_save(self, key, state, version,
-                     [deliver](const caf::error&) mutable { deliver(); });
+          queue_save(self, key, state, version, incarnation, std::move(saved));
         },
         [deliver](caf::error&) mutable { deliver(); });
   } else {
@@ -407,7 +489,18 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
 
 void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task wt) {
   auto& st = self->state;
-  AG_ASSERT(slot.ph == phase::active && slot.instance);
+  AG_ASSERT(slot.ph == phase::active && slot.instance && !slot.dead);
+  // The task's deadline counts from its arrival: time spent waiting for
+  // the key's activation is part of it.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.setup.task_deadline - (steady::now() - wt.accepted));
+  if (left.count() <= 0) {
+    auto err = make_error(errc::timeout, "population '" + st.cfg().name + "' key '" + key
+                                           + "': the task's deadline passed while it waited");
+    st.m.tasks.tasks.record_since(err, wt.accepted);
+    wt.promise.deliver(std::move(err));
+    return;
+  }
   ++slot.in_flight;
   ++st.tasks_in_flight;
   touch(st, slot, self->clock().now());
@@ -423,11 +516,10 @@ void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task
   };
   if (wt.sink)
     self
-      ->request(slot.instance, st.setup.task_deadline, execute_stream_atom::value,
-                std::move(wt.task), wt.sink)
+      ->request(slot.instance, left, execute_stream_atom::value, std::move(wt.task), wt.sink)
       .then(std::move(on_ok), std::move(on_err));
   else
-    self->request(slot.instance, st.setup.task_deadline, execute_atom::value, std::move(wt.task))
+    self->request(slot.instance, left, execute_atom::value, std::move(wt.task))
       .then(std::move(on_ok), std::move(on_err));
 }
 
@@ -462,7 +554,7 @@ caf::error admit(self_ptr self, const std::string& key, waiting_task wt) {
   };
   if (auto it = st.slots.find(key); it != st.slots.end()) {
     auto& slot = it->second;
-    if (slot.ph == phase::active) {
+    if (slot.ph == phase::active && !slot.dead) {
       if (wt.activation_only)
         wt.activated.deliver(true);
       else
@@ -478,6 +570,8 @@ caf::error admit(self_ptr self, const std::string& key, waiting_task wt) {
     refresh_gauges(st);
     return caf::none;
   }
+  if (st.shutting_down)
+    return refuse(errc::unavailable, "it is passivating every key (shutdown); retry elsewhere");
   if (st.claiming + st.passivating >= st.cfg().activating_max)
     return refuse(errc::overloaded, std::to_string(st.claiming + st.passivating)
                                       + " keys are activating or passivating (activating_max)");
@@ -485,6 +579,7 @@ caf::error admit(self_ptr self, const std::string& key, waiting_task wt) {
     return refuse(errc::overloaded, "all " + std::to_string(st.cfg().active_max)
                                       + " active keys are busy (active_max)");
   auto& slot = st.slots[key];
+  slot.incarnation = st.next_incarnation++;
   slot.ph = phase::claiming;
   slot.claim_started = steady::now();
   slot.waiting.push_back(std::move(wt));
@@ -614,7 +709,7 @@ void passivate(self_ptr self, const std::string& key, reason why) {
     stop_instance(self, slot);
     slot.ph = phase::saving;
     slot.held.agent = std::move(snap);
-    queue_save(self, key, slot.held, version,
+    queue_save(self, key, slot.held, version, slot.incarnation,
                [self, key](const caf::error& err) { passivation_saved(self, key, err); });
   };
   auto on_error = [self, key](caf::error& err) {
@@ -644,6 +739,8 @@ void sweep(self_ptr self) {
     auto& slot = st.slots.at(*it);
     if (now - slot.last_used < st.cfg().idle_timeout)
       break;  // every later key was used more recently
+    if (st.claiming + st.passivating >= st.cfg().activating_max)
+      break;  // the rest wait for the next sweep: passivations in flight are bounded
     auto key = *it;
     ++it;  // passivate may unlink this node
     if (slot.in_flight == 0)
@@ -672,22 +769,28 @@ void check_shutdown_done(self_ptr self) {
     rp.deliver(st.shutdown_count);
   st.shutdown_waiters.clear();
   st.shutting_down = false;
+  st.shutdown_count = 0;
 }
 
 caf::result<uint64_t> on_passivate_all(self_ptr self) {
   auto& st = self->state;
+  // The waiter first: a passivation below may end the last slot and
+  // answer at once (check_shutdown_done).
+  auto rp = self->make_response_promise<uint64_t>();
+  st.shutdown_waiters.push_back(rp);
   st.shutting_down = true;
   std::vector<std::string> keys(st.lru.begin(), st.lru.end());
   for (const auto& key : keys) {
-    auto& slot = st.slots.at(key);
+    auto it = st.slots.find(key);
+    if (it == st.slots.end() || it->second.ph != phase::active
+        || it->second.passivate_when_idle)
+      continue;
     ++st.shutdown_count;
-    if (slot.in_flight == 0)
+    if (it->second.in_flight == 0)
       passivate(self, key, reason::shutdown);
     else
-      slot.passivate_when_idle = reason::shutdown;
+      it->second.passivate_when_idle = reason::shutdown;
   }
-  auto rp = self->make_response_promise<uint64_t>();
-  st.shutdown_waiters.push_back(rp);
   check_shutdown_done(self);
   return rp;
 }
@@ -718,6 +821,28 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
   st.setup = std::move(setup);
   refresh_gauges(st);
   arm_sweep(self);
+  // Instances are linked (start_instance): their exits come here. Any
+  // other exit (the supervisor's, a shutdown) ends the population, and
+  // through the links its instances, as the default handler would.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    auto it = st.by_instance.find(em.source);
+    if (it == st.by_instance.end()) {
+      if (em.reason)
+        self->quit(std::move(em.reason));
+      return;
+    }
+    auto key = std::move(it->second);
+    st.by_instance.erase(it);
+    log(log_severity::error, "population", "instance died",
+        {{"population", st.cfg().name}, {"key", key}, {"reason", describe(em.reason)}});
+    auto slot = st.slots.find(key);
+    if (slot == st.slots.end() || slot->second.ph != phase::active)
+      return;  // exporting: the export's error handler ends the slot
+    slot->second.dead = true;
+    if (slot->second.in_flight == 0)
+      retire_dead(self, key, slot->second);
+  });
   return {
     [self](pop_execute_atom, std::string& key, task_request& task) {
       return on_task(self, key, task, {});
@@ -756,8 +881,10 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
     [self](stats_atom) { return make_stats(self->state); },
     [self](pop_flush_atom) {
       self->state.flush_scheduled = false;
-      send_claims(self);
+      // Saves first: a key that ended and is claimed again must not read
+      // the state from before its last save (the store serves in order).
       send_saves(self);
+      send_claims(self);
     },
     [self](pop_sweep_atom) { sweep(self); },
     [](ping_atom) { return pong_atom::value; },

@@ -1,14 +1,29 @@
 #include "actors/population/key_address.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/population/population_config.hpp"
+#include "runtime/actor_timer.hpp"
 #include "runtime/assert.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 
 namespace agentgraph {
 
 namespace {
+
+// One task on its way to the key's owner.
+struct key_call {
+  task_request task;
+  stream_sink_actor sink;  // null for execute_atom
+  caf::typed_response_promise<task_result> promise;
+  caf::actor_clock::time_point deadline;
+  std::vector<caf::actor_addr> gone;  // owners that went down with it, <= moves_max
+};
 
 struct address_state {
   static inline const char* name = "population_key";
@@ -16,6 +31,9 @@ struct address_state {
   std::string key;
   std::string type;
   std::shared_ptr<const population_nodes> nodes;
+  std::chrono::milliseconds task_deadline{0};
+  call_watch watch{key_address_tasks_max};
+  size_t in_flight = 0;  // key_calls not answered yet (sent or polling)
 
   // The owner's population actor now, or why there is none.
   caf::expected<population_actor> owner() const {
@@ -31,26 +49,89 @@ struct address_state {
 
 using address_actor = agent_actor::stateful_pointer<address_state>;
 
+void answer(address_actor self, const std::shared_ptr<key_call>& c,
+            caf::expected<task_result> outcome) {
+  AG_ASSERT(self->state.in_flight > 0);
+  --self->state.in_flight;
+  if (outcome)
+    c->promise.deliver(std::move(*outcome));
+  else
+    c->promise.deliver(std::move(outcome.error()));
+}
+
+// Sends `c` to the key's owner now; when that is an owner the task already
+// went down with, the directory has not dropped its node yet: asks again
+// shortly, until the deadline.
+void send_to_owner(address_actor self, std::shared_ptr<key_call> c) {
+  auto& st = self->state;
+  auto pop = st.owner();
+  if (!pop)
+    return answer(self, c, std::move(pop.error()));
+  if (std::find(c->gone.begin(), c->gone.end(), pop->address()) != c->gone.end()) {
+    if (self->clock().now() + key_address_owner_poll >= c->deadline)
+      return answer(self, c,
+                    make_error(errc::unavailable, "key '" + st.type + "/" + st.key
+                                                    + "': its owner went down and no other "
+                                                      "node took it before the deadline"));
+    run_at(self, self->clock().now() + key_address_owner_poll,
+           [self, c] { send_to_owner(self, c); });
+    return;
+  }
+  const bool remote = pop->node() != self->node();
+  auto on_result = [self, c](task_result& r) { answer(self, c, std::move(r)); };
+  auto on_error = [self, c, remote, addr = pop->address()](caf::error& err) {
+    auto& st = self->state;
+    if (remote && err == caf::sec::request_receiver_down
+        && c->gone.size() < key_address_moves_max) {
+      c->gone.push_back(addr);
+      log(log_severity::warn, "population",
+          "task sent to the key's next owner: its node went down",
+          {{"key", st.type + "/" + st.key}, {"task_id", c->task.task_id}});
+      return send_to_owner(self, c);
+    }
+    answer(self, c, from_request_error(std::move(err), "key '" + st.type + "/" + st.key + "'",
+                                       st.task_deadline));
+  };
+  if (c->sink)
+    watched_request(self, st.watch, *pop, c->deadline, std::move(on_result), std::move(on_error),
+                    pop_execute_stream_atom::value, st.key, c->task, c->sink);
+  else
+    watched_request(self, st.watch, *pop, c->deadline, std::move(on_result), std::move(on_error),
+                    pop_execute_atom::value, st.key, c->task);
+}
+
+caf::result<task_result> start(address_actor self, task_request& task, stream_sink_actor sink) {
+  auto& st = self->state;
+  if (st.in_flight >= key_address_tasks_max)
+    return make_error(errc::overloaded, "key '" + st.type + "/" + st.key + "' has "
+                                          + std::to_string(key_address_tasks_max)
+                                          + " tasks in flight through one address");
+  ++st.in_flight;
+  auto c = std::make_shared<key_call>();
+  c->task = std::move(task);
+  c->sink = std::move(sink);
+  c->promise = self->make_response_promise<task_result>();
+  c->deadline = self->clock().now() + st.task_deadline;
+  send_to_owner(self, c);
+  return c->promise;
+}
+
 agent_actor::behavior_type key_address(address_actor self,
                                        std::shared_ptr<const population_nodes> nodes,
-                                       std::string type, std::string key) {
+                                       std::string type, std::string key,
+                                       std::chrono::milliseconds task_deadline) {
   self->state.key = std::move(key);
   self->state.type = std::move(type);
   self->state.nodes = std::move(nodes);
+  self->state.task_deadline = task_deadline;
+  route_to_watch(self, &address_state::watch);
   return {
-    [self](execute_atom, task_request& task) -> caf::result<task_result> {
-      auto pop = self->state.owner();
-      if (!pop)
-        return std::move(pop.error());
-      return self->delegate(*pop, pop_execute_atom::value, self->state.key, std::move(task));
-    },
+    [self](execute_atom, task_request& task) { return start(self, task, {}); },
     [self](execute_stream_atom, task_request& task,
            stream_sink_actor& sink) -> caf::result<task_result> {
-      auto pop = self->state.owner();
-      if (!pop)
-        return std::move(pop.error());
-      return self->delegate(*pop, pop_execute_stream_atom::value, self->state.key,
-                            std::move(task), std::move(sink));
+      if (!sink)
+        return make_error(errc::invalid_argument, "execute_stream needs a valid stream sink");
+      return start(self, task, sink);
     },
     [self](stats_atom) -> caf::result<agent_stats> {
       auto pop = self->state.owner();
@@ -66,9 +147,10 @@ agent_actor::behavior_type key_address(address_actor self,
 
 agent_actor spawn_key_address(caf::actor_system& sys,
                               std::shared_ptr<const population_nodes> nodes, std::string type,
-                              std::string key) {
-  AG_ASSERT(nodes && population_key_problem(key).empty());
-  return sys.spawn(key_address, std::move(nodes), std::move(type), std::move(key));
+                              std::string key, std::chrono::milliseconds task_deadline) {
+  AG_ASSERT(nodes && population_key_problem(key).empty() && task_deadline.count() > 0);
+  return sys.spawn(key_address, std::move(nodes), std::move(type), std::move(key),
+                   task_deadline);
 }
 
 }  // namespace agentgraph

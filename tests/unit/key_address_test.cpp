@@ -1,0 +1,174 @@
+// A key's address (actors/population/key_address.hpp) against stand-in
+// population actors: it sends each task to the owner population_nodes
+// names, a task whose owner dies with it fails at once (not at the
+// deadline: CAF 0.17 never fails a request in flight by itself), and a
+// silent owner ends the task at the address's deadline. The move of a task
+// to the next owner when another node goes is the cluster test's
+// (tests/integration/cluster_population.sh): it needs a real second node.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/host/register_types.hpp"
+#include "actors/population/key_address.hpp"
+#include "runtime/error.hpp"
+
+using namespace agentgraph;
+using namespace std::chrono_literals;
+
+namespace key_address_test {
+
+// A population that answers "<name>:<key>:<input>", or, when `hold`,
+// keeps every task's promise and never answers.
+struct stand_in_state {
+  std::string name;
+  bool hold = false;
+  std::vector<caf::typed_response_promise<task_result>> held;
+};
+
+population_actor::behavior_type stand_in(population_actor::stateful_pointer<stand_in_state> self,
+                                         std::string name, bool hold,
+                                         std::shared_ptr<std::atomic<int>> seen) {
+  self->state.name = std::move(name);
+  self->state.hold = hold;
+  auto run = [self, seen](const std::string& key,
+                          const task_request& task) -> caf::result<task_result> {
+    ++*seen;
+    if (self->state.hold) {
+      self->state.held.push_back(self->make_response_promise<task_result>());
+      return self->state.held.back();
+    }
+    task_result r;
+    r.task_id = task.task_id;
+    r.agent = "persona/" + key;
+    r.output = self->state.name + ":" + key + ":" + task.input;
+    return r;
+  };
+  return {
+    [run](pop_execute_atom, const std::string& key, const task_request& task) {
+      return run(key, task);
+    },
+    [run](pop_execute_stream_atom, const std::string& key, const task_request& task,
+          const stream_sink_actor&) { return run(key, task); },
+    [](pop_key_stats_atom, const std::string& key) {
+      agent_stats s;
+      s.name = "persona/" + key;
+      return s;
+    },
+    [](pop_activate_atom, const std::string&) { return true; },
+    [](pop_passivate_atom, const std::string&) { return false; },
+  };
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> self;
+  std::shared_ptr<population_nodes> nodes = std::make_shared<population_nodes>();
+  std::shared_ptr<std::atomic<int>> seen = std::make_shared<std::atomic<int>>(0);
+
+  fixture() {
+    register_all_types(cfg);
+    cfg.set("scheduler.max-threads", 2);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    self = std::make_unique<caf::scoped_actor>(*sys);
+  }
+  population_actor start(const std::string& node, bool hold) {
+    auto h = sys->spawn(stand_in, node, hold, seen);
+    nodes->put("persona", node, dep<population_actor>{h}, true);
+    return h;
+  }
+  caf::expected<task_result> ask(const agent_actor& address, const std::string& input) {
+    caf::expected<task_result> out{caf::make_error(caf::sec::request_timeout)};
+    task_request task;
+    task.task_id = "t-" + input;
+    task.input = input;
+    (*self)->request(address, 30s, execute_atom::value, task)
+      .receive([&](task_result& r) { out = std::move(r); },
+               [&](caf::error& err) { out = std::move(err); });
+    return out;
+  }
+};
+
+}  // namespace key_address_test
+
+using key_address_test::fixture;
+
+TEST_CASE("key address: each task goes to the owner rendezvous hashing names, and follows it") {
+  fixture f;
+  auto a = f.start("a", false);
+  auto b = f.start("b", false);
+  // Keys owned by each node while both run the type.
+  std::string on_a;
+  std::string on_b;
+  for (int i = 0; i < 64 && (on_a.empty() || on_b.empty()); ++i) {
+    auto k = "k" + std::to_string(i);
+    (f.nodes->owner_of("persona", k)->node == "a" ? on_a : on_b) = k;
+  }
+  REQUIRE(!on_a.empty());
+  REQUIRE(!on_b.empty());
+  auto to_b = spawn_key_address(*f.sys, f.nodes, "persona", on_b, 1h);
+  auto r = f.ask(to_b, "one");
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  CHECK(r->output == "b:" + on_b + ":one");
+  // b leaves: the same address sends the key's next task to a.
+  f.nodes->drop("persona", "b");
+  r = f.ask(to_b, "two");
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  CHECK(r->output == "a:" + on_b + ":two");
+  // No node runs the type: unavailable, not a hang.
+  f.nodes->drop("persona", "a");
+  r = f.ask(to_b, "three");
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::unavailable);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("key address: an owner that dies with the task fails it at once, not at the deadline") {
+  fixture f;
+  auto a = f.start("a", true);
+  auto address = spawn_key_address(*f.sys, f.nodes, "persona", "alice", 1h);
+  task_request task;
+  task.task_id = "t1";
+  task.input = "x";
+  caf::expected<task_result> out{caf::make_error(caf::sec::request_timeout)};
+  bool answered = false;
+  auto pending = (*f.self)->request(address, 30s, execute_atom::value, task);
+  // The owner holds the task; then it dies.
+  for (int i = 0; i < 2000 && f.seen->load() == 0; ++i)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(f.seen->load() == 1);
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  pending.receive(
+    [&](task_result& r) {
+      out = std::move(r);
+      answered = true;
+    },
+    [&](caf::error& err) {
+      out = std::move(err);
+      answered = true;
+    });
+  REQUIRE(answered);
+  REQUIRE_FALSE(out);
+  // Not the scoped actor's own 30 s timeout: the address saw its owner go.
+  CHECK(out.error() != caf::sec::request_timeout);
+  CHECK(errc_of(out.error()) != errc::timeout);
+}
+
+TEST_CASE("key address: a silent owner ends the task at the address's deadline") {
+  fixture f;
+  auto a = f.start("a", true);
+  auto address = spawn_key_address(*f.sys, f.nodes, "persona", "bob", 200ms);
+  auto r = f.ask(address, "x");
+  REQUIRE_FALSE(r);
+  CHECK(errc_of(r.error()) == errc::timeout);
+  CHECK(f.seen->load() == 1);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}

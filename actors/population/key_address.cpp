@@ -79,6 +79,9 @@ void send_to_owner(address_actor self, std::shared_ptr<key_call> c) {
   }
   const bool remote = pop->node() != self->node();
   auto on_result = [self, c](task_result& r) { answer(self, c, std::move(r)); };
+  // Only an owner on another node that went down is replaced: a local one
+  // that dies may have died of the task (its supervisor restarts it), and
+  // would die of it again, as a group's local member (agent_group.cpp).
   auto on_error = [self, c, remote, addr = pop->address()](caf::error& err) {
     auto& st = self->state;
     if (remote && err == caf::sec::request_receiver_down

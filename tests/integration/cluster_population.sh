@@ -110,6 +110,16 @@ try:
         nodes.start(n, config(n))
     check(wait(lambda: all(nodes.ready(n) for n in names) and nodes.all_up(list(names)), 30),
           "three nodes sharing one store and one journal form a cluster")
+    # A member's directory table arrives whole (its agent with its
+    # population): once every node holds every other's agent, every node
+    # computes a key's owner over the same three.
+    def tables_everywhere():
+        for n in names:
+            members = (nodes.status(n) or {}).get("members", [])
+            if sum(1 for m in members if m.get("agents", 0) >= 1) < len(names):
+                return False
+        return True
+    check(wait(tables_everywhere, 30, 0.1), "every node holds the others' directory tables")
     first = {}
     for i, key in enumerate(keys):
         via = names[i % 3]

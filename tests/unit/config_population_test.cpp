@@ -27,7 +27,7 @@ std::string with(const std::string& population_keys, const std::string& extra = 
          + extra;
 }
 
-const std::string cluster =
+const std::string cluster_section =
   "[cluster]\nname = prod\nnode_id = n1\nseeds = 10.0.0.5:7400\nsecret_env = "
   "AG_CLUSTER_TEST_UNUSED\n";
 
@@ -45,10 +45,11 @@ void loads(const std::string& text) {
 
 }  // namespace config_population_test
 
-using namespace config_population_test;
+namespace cpt = config_population_test;
 
 TEST_CASE("config population: on every node of a cluster, a SQLite store_path is refused") {
-  auto err = load_error(with("store_path = /var/lib/agentgraph/persona.sqlite\n", cluster));
+  auto err = cpt::load_error(
+    cpt::with("store_path = /var/lib/agentgraph/persona.sqlite\n", cpt::cluster_section));
   CHECK_MESSAGE(err.find("population.persona") != std::string::npos, err);
   CHECK_MESSAGE(err.find("store_url") != std::string::npos, err);
   CHECK_MESSAGE(err.find("shared") != std::string::npos, err);
@@ -56,13 +57,16 @@ TEST_CASE("config population: on every node of a cluster, a SQLite store_path is
 }
 
 TEST_CASE("config population: in a cluster, the [runtime] data_dir SQLite default is refused too") {
-  auto err = load_error(with("", "[runtime]\ndata_dir = /var/lib/agentgraph\n" + cluster));
+  auto err = cpt::load_error(
+    cpt::with("", "[runtime]\ndata_dir = /var/lib/agentgraph\n" + cpt::cluster_section));
   CHECK_MESSAGE(err.find("store_url") != std::string::npos, err);
   CHECK_MESSAGE(err.find("a population on every node of a cluster") != std::string::npos, err);
 }
 
 TEST_CASE("config population: a shared store_url, a pinned population, or no cluster loads") {
-  loads(with("store_url = postgresql://agent@127.0.0.1:5432/keys\n", cluster));
-  loads(with("store_path = /var/lib/agentgraph/persona.sqlite\nplacement = n1\n", cluster));
-  loads(with("store_path = /var/lib/agentgraph/persona.sqlite\n"));
+  cpt::loads(
+    cpt::with("store_url = postgresql://agent@127.0.0.1:5432/keys\n", cpt::cluster_section));
+  cpt::loads(cpt::with("store_path = /var/lib/agentgraph/persona.sqlite\nplacement = n1\n",
+                       cpt::cluster_section));
+  cpt::loads(cpt::with("store_path = /var/lib/agentgraph/persona.sqlite\n"));
 }

@@ -1,13 +1,14 @@
 // A key's address (actors/population/key_address.hpp) against stand-in
 // population actors: it sends each task to the owner population_nodes
-// names, a task whose owner dies with it fails at once (not at the
-// deadline: CAF 0.17 never fails a request in flight by itself), and a
-// silent owner ends the task at the address's deadline. The move of a task
-// to the next owner when another node goes is the cluster test's
-// (tests/integration/cluster_population.sh): it needs a real second node.
+// names, a task whose local owner dies with it fails at once (not at the
+// deadline: CAF 0.17 never fails a request in flight by itself), a silent
+// owner ends the task at the address's deadline, and a task in flight to
+// another node that goes moves to the key's next owner (on the cluster_net
+// fixture; with real processes: tests/integration/cluster_population.sh).
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -17,6 +18,8 @@
 
 #include "actors/host/register_types.hpp"
 #include "actors/population/key_address.hpp"
+#include "cluster_node_support.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 
 using namespace agentgraph;
@@ -98,10 +101,8 @@ struct fixture {
 
 }  // namespace key_address_test
 
-using key_address_test::fixture;
-
 TEST_CASE("key address: each task goes to the owner rendezvous hashing names, and follows it") {
-  fixture f;
+  key_address_test::fixture f;
   auto a = f.start("a", false);
   auto b = f.start("b", false);
   // Keys owned by each node while both run the type.
@@ -132,7 +133,7 @@ TEST_CASE("key address: each task goes to the owner rendezvous hashing names, an
 }
 
 TEST_CASE("key address: an owner that dies with the task fails it at once, not at the deadline") {
-  fixture f;
+  key_address_test::fixture f;
   auto a = f.start("a", true);
   auto address = spawn_key_address(*f.sys, f.nodes, "persona", "alice", 1h);
   task_request task;
@@ -165,7 +166,7 @@ TEST_CASE("key address: an owner that dies with the task fails it at once, not a
 }
 
 TEST_CASE("key address: a silent owner ends the task at the address's deadline") {
-  fixture f;
+  key_address_test::fixture f;
   auto a = f.start("a", true);
   auto address = spawn_key_address(*f.sys, f.nodes, "persona", "bob", 200ms);
   auto r = f.ask(address, "x");
@@ -173,4 +174,76 @@ TEST_CASE("key address: a silent owner ends the task at the address's deadline")
   CHECK(errc_of(r.error()) == errc::timeout);
   CHECK(f.seen->load() == 1);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("key address: a task in flight to another node that goes moves to the key's next owner") {
+  namespace cn = agentgraph::test::cluster_net;
+  cn::cluster_net net;
+  auto nodes = cn::three_up(net);
+  auto& a = *nodes[0].p;
+  auto& b = *nodes[1].p;
+  auto seen_a = std::make_shared<std::atomic<int>>(0);
+  auto seen_b = std::make_shared<std::atomic<int>>(0);
+  // b's population holds every task; b offers it in the directory, and a
+  // reaches it through its listing (a proxy of b's actor).
+  auto on_b = b.track(b.sys().spawn(key_address_test::stand_in, "b", true, seen_b));
+  auto types = b.sys().message_types<population_actor>();
+  cluster::dir_entry offer{"population", "persona", caf::actor_cast<caf::actor>(on_b),
+                           {types.begin(), types.end()}};
+  b.sys().spawn([node = nodes[1].node, offer](caf::event_based_actor* self) {
+    self->send(node, cluster::dir_put_atom::value, offer);
+  });
+  cn::run_for(net, 1s);
+  auto remote = std::make_shared<population_actor>();
+  a.sys().spawn([node = nodes[0].node, remote](caf::event_based_actor* self) {
+    self->request(node, 5s, cluster::dir_list_atom::value)
+      .then(
+        [remote](std::vector<cluster::dir_listing>& xs) {
+          for (const auto& x : xs)
+            if (x.entry.kind == "population")
+              *remote = caf::actor_cast<population_actor>(x.entry.handle);
+        },
+        [](caf::error&) {});
+  });
+  net.step_all();
+  REQUIRE(*remote);
+  REQUIRE(remote->node() == b.sys().node());
+  auto on_a = a.track(a.sys().spawn(key_address_test::stand_in, "a", false, seen_a));
+  auto placement = std::make_shared<population_nodes>();
+  placement->put("persona", "a", dep<population_actor>{on_a}, true);
+  placement->put("persona", "b", dep<population_actor>{*remote}, false);
+  std::string key;
+  for (int i = 0; i < 64 && key.empty(); ++i)
+    if (placement->owner_of("persona", "k" + std::to_string(i))->node == "b")
+      key = "k" + std::to_string(i);
+  REQUIRE(!key.empty());
+  auto address = a.track(spawn_key_address(a.sys(), placement, "persona", key, 5min));
+  auto outcome = std::make_shared<std::optional<caf::expected<task_result>>>();
+  a.track(a.sys().spawn([address, outcome](caf::event_based_actor* self) {
+    task_request task;
+    task.task_id = "t1";
+    task.input = "x";
+    self->request(address, caf::infinite, execute_atom::value, task)
+      .then([outcome](task_result& r) { *outcome = std::move(r); },
+            [outcome](caf::error& err) { *outcome = caf::expected<task_result>{err}; });
+    return caf::behavior{[](int) {}};
+  }));
+  cn::run_for(net, 2s);
+  CHECK(seen_b->load() == 1);
+  CHECK_FALSE(outcome->has_value());  // b holds it
+  // The cluster downs b (call_watch fails calls to it at once), but the
+  // directory glue has not dropped b's population yet: the task waits for
+  // the next owner rather than going back to b.
+  caf::anon_send(a.sys().groups().get_local(node_down_group), watch_node_down_atom::value,
+                 b.sys().node());
+  cn::run_for(net, 1s);
+  CHECK_FALSE(outcome->has_value());
+  CHECK(seen_b->load() == 1);
+  placement->drop("persona", "b");
+  cn::run_for(net, 1s);
+  REQUIRE(outcome->has_value());
+  REQUIRE_MESSAGE(**outcome, describe((**outcome).error()));
+  CHECK((**outcome)->output == "a:" + key + ":x");
+  CHECK(seen_a->load() == 1);
+  CHECK(seen_b->load() == 1);
 }

@@ -1,6 +1,7 @@
 #include "actors/population/key_address.hpp"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -21,8 +22,10 @@ struct key_call {
   task_request task;
   stream_sink_actor sink;  // null for execute_atom
   caf::typed_response_promise<task_result> promise;
-  caf::actor_clock::time_point deadline;
-  std::vector<caf::actor_addr> gone;  // owners that went down with it, <= moves_max
+  caf::actor_clock::time_point deadline;  // for waiting on the next owner only
+  caf::actor_addr at;                     // the owner it was sent to last
+  uint32_t attempt = 0;                   // replies to an earlier attempt are dropped
+  std::vector<caf::actor_addr> gone;      // owners that went down with it, <= moves_max
 };
 
 struct address_state {
@@ -32,8 +35,12 @@ struct address_state {
   std::string type;
   std::shared_ptr<const population_nodes> nodes;
   std::chrono::milliseconds task_deadline{0};
-  call_watch watch{key_address_tasks_max};
-  size_t in_flight = 0;  // key_calls not answered yet (sent or polling)
+  // Tasks not answered yet (sent, or waiting for the next owner), and the
+  // owners monitored for them. No CAF timer per call: the clock would hold
+  // the address alive until the timer fired, long after its caller let go.
+  std::vector<std::shared_ptr<key_call>> calls;
+  std::set<caf::actor_addr> monitored;
+  bool hears_node_downs = false;
 
   // The owner's population actor now, or why there is none.
   caf::expected<population_actor> owner() const {
@@ -51,12 +58,45 @@ using address_actor = agent_actor::stateful_pointer<address_state>;
 
 void answer(address_actor self, const std::shared_ptr<key_call>& c,
             caf::expected<task_result> outcome) {
-  AG_ASSERT(self->state.in_flight > 0);
-  --self->state.in_flight;
+  auto& calls = self->state.calls;
+  auto it = std::find(calls.begin(), calls.end(), c);
+  AG_ASSERT(it != calls.end());
+  calls.erase(it);
+  ++c->attempt;  // a late reply to the last attempt finds nothing to answer
   if (outcome)
     c->promise.deliver(std::move(*outcome));
   else
     c->promise.deliver(std::move(outcome.error()));
+}
+
+void send_to_owner(address_actor self, std::shared_ptr<key_call> c);
+
+// The owner of `c` went down with it (its actor or its node): the task goes
+// to the key's next owner, bounded by key_address_moves_max. Only an owner
+// on another node is replaced: a local one that dies may have died of the
+// task (its supervisor restarts it), and would die of it again, as a
+// group's local member (agent_group.cpp).
+void owner_gone(address_actor self, const std::shared_ptr<key_call>& c) {
+  auto& st = self->state;
+  if (c->at.node() == self->node() || c->gone.size() >= key_address_moves_max)
+    return answer(self, c, make_error(errc::unavailable, "key '" + st.type + "/" + st.key
+                                                           + "': its owner is down"));
+  ++c->attempt;
+  c->gone.push_back(c->at);
+  log(log_severity::warn, "population", "task sent to the key's next owner: its node went down",
+      {{"key", st.type + "/" + st.key}, {"task_id", c->task.task_id}});
+  send_to_owner(self, c);
+}
+
+// Every call to an owner matching `gone` moves on.
+template <class Pred>
+void owners_gone(address_actor self, Pred gone) {
+  std::vector<std::shared_ptr<key_call>> hit;
+  for (const auto& c : self->state.calls)
+    if (c->at && gone(c->at))
+      hit.push_back(c);
+  for (const auto& c : hit)
+    owner_gone(self, c);
 }
 
 // Sends `c` to the key's owner now; when that is an owner the task already
@@ -68,6 +108,7 @@ void send_to_owner(address_actor self, std::shared_ptr<key_call> c) {
   if (!pop)
     return answer(self, c, std::move(pop.error()));
   if (std::find(c->gone.begin(), c->gone.end(), pop->address()) != c->gone.end()) {
+    c->at = caf::actor_addr{};
     if (self->clock().now() + key_address_owner_poll >= c->deadline)
       return answer(self, c,
                     make_error(errc::unavailable, "key '" + st.type + "/" + st.key
@@ -77,44 +118,52 @@ void send_to_owner(address_actor self, std::shared_ptr<key_call> c) {
            [self, c] { send_to_owner(self, c); });
     return;
   }
-  const bool remote = pop->node() != self->node();
-  auto on_result = [self, c](task_result& r) { answer(self, c, std::move(r)); };
-  // Only an owner on another node that went down is replaced: a local one
-  // that dies may have died of the task (its supervisor restarts it), and
-  // would die of it again, as a group's local member (agent_group.cpp).
-  auto on_error = [self, c, remote, addr = pop->address()](caf::error& err) {
-    auto& st = self->state;
-    if (remote && err == caf::sec::request_receiver_down
-        && c->gone.size() < key_address_moves_max) {
-      c->gone.push_back(addr);
-      log(log_severity::warn, "population",
-          "task sent to the key's next owner: its node went down",
-          {{"key", st.type + "/" + st.key}, {"task_id", c->task.task_id}});
-      return send_to_owner(self, c);
+  c->at = pop->address();
+  if (st.monitored.insert(c->at).second)
+    self->monitor(*pop);
+  if (!st.hears_node_downs && pop->node() != self->node()) {
+    // A node the cluster downs while its connection is up keeps its
+    // proxies: its calls fail through the node_down group (call_watch.hpp).
+    st.hears_node_downs = true;
+    auto grp = self->system().groups().get_local(node_down_group);
+    if (grp->subscribe(caf::actor_cast<caf::strong_actor_ptr>(self))) {
+      auto* me = self->ctrl();
+      self->attach_functor([grp, me] { grp->unsubscribe(me); });
     }
+  }
+  auto on_result = [self, c, attempt = c->attempt](task_result& r) {
+    if (c->attempt == attempt)
+      answer(self, c, std::move(r));
+  };
+  auto on_error = [self, c, attempt = c->attempt](caf::error& err) {
+    if (c->attempt != attempt)
+      return;
+    if (err == caf::sec::request_receiver_down)
+      return owner_gone(self, c);
+    auto& st = self->state;
     answer(self, c, from_request_error(std::move(err), "key '" + st.type + "/" + st.key + "'",
                                        st.task_deadline));
   };
   if (c->sink)
-    watched_request(self, st.watch, *pop, c->deadline, std::move(on_result), std::move(on_error),
-                    pop_execute_stream_atom::value, st.key, c->task, c->sink);
+    self->request(*pop, caf::infinite, pop_execute_stream_atom::value, st.key, c->task, c->sink)
+      .then(std::move(on_result), std::move(on_error));
   else
-    watched_request(self, st.watch, *pop, c->deadline, std::move(on_result), std::move(on_error),
-                    pop_execute_atom::value, st.key, c->task);
+    self->request(*pop, caf::infinite, pop_execute_atom::value, st.key, c->task)
+      .then(std::move(on_result), std::move(on_error));
 }
 
 caf::result<task_result> start(address_actor self, task_request& task, stream_sink_actor sink) {
   auto& st = self->state;
-  if (st.in_flight >= key_address_tasks_max)
+  if (st.calls.size() >= key_address_tasks_max)
     return make_error(errc::overloaded, "key '" + st.type + "/" + st.key + "' has "
                                           + std::to_string(key_address_tasks_max)
                                           + " tasks in flight through one address");
-  ++st.in_flight;
   auto c = std::make_shared<key_call>();
   c->task = std::move(task);
   c->sink = std::move(sink);
   c->promise = self->make_response_promise<task_result>();
   c->deadline = self->clock().now() + st.task_deadline;
+  st.calls.push_back(c);
   send_to_owner(self, c);
   return c->promise;
 }
@@ -127,7 +176,18 @@ agent_actor::behavior_type key_address(address_actor self,
   self->state.type = std::move(type);
   self->state.nodes = std::move(nodes);
   self->state.task_deadline = task_deadline;
-  route_to_watch(self, &address_state::watch);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    self->state.monitored.erase(dm.source);
+    owners_gone(self, [&dm](const caf::actor_addr& a) { return a == dm.source; });
+  });
+  self->set_default_handler([self](caf::scheduled_actor* ptr,
+                                   caf::message_view& x) -> caf::result<caf::message> {
+    if (const auto* node = watch_node_down(x.content())) {
+      owners_gone(self, [node](const caf::actor_addr& a) { return a.node() == *node; });
+      return caf::message{};
+    }
+    return caf::print_and_drop(ptr, x);
+  });
   return {
     [self](execute_atom, task_request& task) { return start(self, task, {}); },
     [self](execute_stream_atom, task_request& task,

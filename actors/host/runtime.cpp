@@ -82,7 +82,8 @@ caf::expected<agent_actor> Runtime::agent(const std::string& name) const {
                                          + name + "')");
   if (auto problem = population_key_problem(address->key); !problem.empty())
     return make_error(errc::invalid_argument, "'" + name + "': " + problem);
-  return spawn_key_address(*system_, tables_->population_nodes_, address->type, address->key);
+  return spawn_key_address(*system_, tables_->population_nodes_, address->type, address->key,
+                           task_deadline(name));
 }
 std::shared_ptr<population_nodes> Runtime::populations_placement() const {
   return tables_->population_nodes_;

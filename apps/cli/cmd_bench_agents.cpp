@@ -267,20 +267,16 @@ population_figures run_population(const std::string& rules, uint64_t n, bool bre
 
 // --- output ---
 
+// The table helpers shared with `bench population` (bench_table.cpp).
 std::string fmt(double v, int decimals = 0) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
+  return format_fixed(v, decimals);
 }
-
 std::string ratio(double ours, double raw) {
-  return raw > 0 ? fmt(ours / raw, 2) + "x" : "n/a";
+  return format_ratio(ours, raw);
 }
-
 void row(const std::string& name, const std::string& ours, const std::string& raw,
          const std::string& r, const std::string& note) {
-  std::printf("%-40s %15s %15s %9s  %s\n", name.c_str(), ours.c_str(), raw.c_str(), r.c_str(),
-              note.c_str());
+  print_versus_row(name, ours, raw, r, note);
 }
 
 void print_header(const agents_options& o) {

@@ -163,6 +163,23 @@ class growth_loop {
 
 // --- the agentgraph side (bench_agents_runtime.cpp), public API only ---
 
+// A fresh directory <temp>/agentgraph-bench-<what>-<pid> (emptied first),
+// removed with its contents when destroyed. error() is set when it could
+// not be made.
+class bench_temp_dir {
+ public:
+  explicit bench_temp_dir(const std::string& what);
+  ~bench_temp_dir();
+  bench_temp_dir(const bench_temp_dir&) = delete;
+  bench_temp_dir& operator=(const bench_temp_dir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] const std::error_code& error() const { return error_; }
+
+ private:
+  std::filesystem::path path_;
+  std::error_code error_;
+};
+
 // Writes the scripted rules every bench agent's provider reads (one rule:
 // "pong" at once, whatever the task) into `dir`; returns the file's path.
 [[nodiscard]] caf::expected<std::string> write_instant_rules(const std::filesystem::path& dir);

@@ -2,6 +2,8 @@
 // the public embedding API only (what an application gets): Runtime,
 // runtime_builder::add_provider/add_agent, runtime_client::submit with a
 // callback and stats, the metrics registry.
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -109,6 +111,22 @@ void read_breakdown(Runtime& rt, agent_population& out) {
 }
 
 }  // namespace bench_agents_runtime_detail
+
+bench_temp_dir::bench_temp_dir(const std::string& what) {
+  path_ = std::filesystem::temp_directory_path(error_)
+          / ("agentgraph-bench-" + what + "-" + std::to_string(::getpid()));
+  if (error_)
+    return;
+  std::filesystem::remove_all(path_, error_);
+  if (!error_)
+    std::filesystem::create_directories(path_, error_);
+}
+
+bench_temp_dir::~bench_temp_dir() {
+  std::error_code ignored;
+  if (!path_.empty())
+    std::filesystem::remove_all(path_, ignored);
+}
 
 caf::expected<std::string> write_instant_rules(const std::filesystem::path& dir) {
   const auto path = (dir / "instant.rules.json").string();

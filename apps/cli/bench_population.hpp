@@ -78,6 +78,9 @@ struct population_bench_figures {
   bool peak_reset = false;     // VmHWM was reset after the raw phase
   // Activation of saved keys, all passivated first.
   uint64_t passivated_all = 0;  // pop_passivate_all's answer
+  // Set when pop_passivate_all did not answer: the activations were then
+  // drawn from the keys evicted while touching.
+  std::string passivate_all_error;
   row_figures activation;
   uint64_t activation_errors = 0;
   std::string first_activation_error;

@@ -40,6 +40,10 @@
 #include "apps/cli/bench_llm.hpp"
 #include "apps/cli/commands.hpp"
 
+namespace agentgraph {
+class runtime_builder;
+}
+
 namespace agentgraph::cli {
 
 // Bounds of the command's options.
@@ -78,6 +82,13 @@ struct process_sample {
 // Gives freed heap pages back to the kernel (malloc_trim), so the RSS
 // growth of the next population starts from a trimmed heap.
 void trim_heap();
+// The process's peak RSS so far (VmHWM of /proc/self/status); 0 when
+// unreadable.
+[[nodiscard]] int64_t peak_rss_bytes();
+// Resets VmHWM to the current RSS (writes 5 to /proc/self/clear_refs), so
+// a later peak_rss_bytes is the peak of what follows; false when the kernel
+// refused (the peak then covers the whole process).
+[[nodiscard]] bool reset_peak_rss();
 
 // --- one population: N idle actors or agents, grown and held ---
 
@@ -152,9 +163,31 @@ class growth_loop {
 
 // --- the agentgraph side (bench_agents_runtime.cpp), public API only ---
 
+// A fresh directory <temp>/agentgraph-bench-<what>-<pid> (emptied first),
+// removed with its contents when destroyed. error() is set when it could
+// not be made.
+class bench_temp_dir {
+ public:
+  explicit bench_temp_dir(const std::string& what);
+  ~bench_temp_dir();
+  bench_temp_dir(const bench_temp_dir&) = delete;
+  bench_temp_dir& operator=(const bench_temp_dir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] const std::error_code& error() const { return error_; }
+
+ private:
+  std::filesystem::path path_;
+  std::error_code error_;
+};
+
 // Writes the scripted rules every bench agent's provider reads (one rule:
 // "pong" at once, whatever the task) into `dir`; returns the file's path.
 [[nodiscard]] caf::expected<std::string> write_instant_rules(const std::filesystem::path& dir);
+
+// The reply of the instant rule: a task answering anything else failed.
+inline constexpr const char* bench_instant_reply = "pong";
+// Adds the scripted provider named "scripted" reading `rules`.
+[[nodiscard]] caf::error add_instant_provider(runtime_builder& build, const std::string& rules);
 
 // The Runtime of the task rows: the scripted provider and one agent,
 // `bench_task_agent`, that accepts a full window of tasks at once.

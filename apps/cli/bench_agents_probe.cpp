@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -91,6 +92,23 @@ double idle_cpu_pct(std::chrono::milliseconds window) {
 
 void trim_heap() {
   (void)::malloc_trim(0);
+}
+
+int64_t peak_rss_bytes() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  // Bounded: /proc/self/status has about 60 lines.
+  for (int n = 0; n < 200 && std::getline(in, line); ++n)
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::strtoll(line.c_str() + 6, nullptr, 10) * 1024;
+  return 0;
+}
+
+bool reset_peak_rss() {
+  std::ofstream out{"/proc/self/clear_refs"};
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
 }
 
 // --- growth_figures ---

@@ -2,6 +2,8 @@
 // the public embedding API only (what an application gets): Runtime,
 // runtime_builder::add_provider/add_agent, runtime_client::submit with a
 // callback and stats, the metrics registry.
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -19,8 +21,6 @@ namespace bench_agents_runtime_detail {
 
 // Agents whose agent_stats are read for the breakdown.
 constexpr uint64_t state_samples_max = 16;
-// The reply of the instant rule; a task answering anything else failed.
-constexpr const char* instant_reply = "pong";
 
 // Shared by the submit callbacks, which run on CAF threads, several at a
 // time when the window is above 1: counters are atomic; latency slot i is
@@ -56,7 +56,7 @@ void on_done(const task_loop_ptr& st, uint64_t i, bench_clock::time_point begin,
   if (i >= st->warmup)
     st->latency_ns[i - st->warmup]
       = std::chrono::duration_cast<std::chrono::nanoseconds>(now - begin).count();
-  if (!r || r->output != instant_reply) {
+  if (!r || r->output != bench_instant_reply) {
     st->errors.fetch_add(1);
     std::lock_guard<std::mutex> lock{st->first_error_mutex};
     if (st->first_error.empty())
@@ -112,20 +112,34 @@ void read_breakdown(Runtime& rt, agent_population& out) {
 
 }  // namespace bench_agents_runtime_detail
 
+bench_temp_dir::bench_temp_dir(const std::string& what) {
+  path_ = std::filesystem::temp_directory_path(error_)
+          / ("agentgraph-bench-" + what + "-" + std::to_string(::getpid()));
+  if (error_)
+    return;
+  std::filesystem::remove_all(path_, error_);
+  if (!error_)
+    std::filesystem::create_directories(path_, error_);
+}
+
+bench_temp_dir::~bench_temp_dir() {
+  std::error_code ignored;
+  if (!path_.empty())
+    std::filesystem::remove_all(path_, ignored);
+}
+
 caf::expected<std::string> write_instant_rules(const std::filesystem::path& dir) {
   const auto path = (dir / "instant.rules.json").string();
   std::ofstream out{path};
   out << R"({"rules":[{"name":"instant reply","reply":")"
-      << bench_agents_runtime_detail::instant_reply << R"("}]})";
+      << bench_instant_reply << R"("}]})";
   out.close();
   if (!out)
     return make_error(errc::io_error, "cannot write " + path);
   return path;
 }
 
-namespace bench_agents_runtime_detail {
-
-caf::error add_scripted(runtime_builder& build, const std::string& rules) {
+caf::error add_instant_provider(runtime_builder& build, const std::string& rules) {
   provider_config p;
   p.name = "scripted";
   p.kind = provider_kind::scripted;
@@ -134,13 +148,11 @@ caf::error add_scripted(runtime_builder& build, const std::string& rules) {
   return h ? caf::error{} : std::move(h.error());
 }
 
-}  // namespace bench_agents_runtime_detail
-
 caf::expected<std::unique_ptr<Runtime>> make_task_runtime(const std::string& rules,
                                                           const runtime_options& opts) {
   auto rt = std::make_unique<Runtime>(opts);
   runtime_builder build{*rt};
-  if (auto err = bench_agents_runtime_detail::add_scripted(build, rules))
+  if (auto err = add_instant_provider(build, rules))
     return err;
   agent_config a;
   a.name = bench_task_agent;
@@ -187,7 +199,7 @@ agent_population grow_agents(const std::string& rules, uint64_t n, const std::st
   out.growth.target = n;
   Runtime rt{opts};
   runtime_builder build{rt};
-  if (auto err = add_scripted(build, rules)) {
+  if (auto err = add_instant_provider(build, rules)) {
     out.error = describe(err);
     return out;
   }

@@ -77,6 +77,14 @@ struct row_figures {
 // Nearest-rank percentiles of the latencies, the same rule as bench_openai.mjs.
 [[nodiscard]] row_figures summarize(loop_result r);
 
+// The rows of the `bench agents` and `bench population` tables: a figure
+// with `decimals` decimals; ours / raw as "1.23x" ("n/a" when raw is 0);
+// one line "name ours raw ratio  note" in fixed columns on stdout.
+[[nodiscard]] std::string format_fixed(double v, int decimals = 0);
+[[nodiscard]] std::string format_ratio(double ours, double raw);
+void print_versus_row(const std::string& name, const std::string& ours, const std::string& raw,
+                      const std::string& ratio, const std::string& note);
+
 // The raw libcurl floor: one thread, one multi handle, `concurrency` easy
 // handles re-added as each transfer ends. reuse = false sets
 // CURLOPT_FORBID_REUSE, so every request opens and closes its own connection.

@@ -1,5 +1,5 @@
 // `agentgraph bench llm`: percentiles, the per-level table and its ratios.
-// Pure: no I/O, no clocks.
+// Pure but for print_versus_row (stdout): no clocks.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -125,6 +125,20 @@ row_figures summarize(loop_result r) {
   f.errors = r.errors;
   f.first_error = std::move(r.first_error);
   return f;
+}
+
+std::string format_fixed(double v, int decimals) {
+  return bench_table_detail::printf_string("%.*f", decimals, v);
+}
+
+std::string format_ratio(double ours, double raw) {
+  return raw > 0 ? format_fixed(ours / raw, 2) + "x" : "n/a";
+}
+
+void print_versus_row(const std::string& name, const std::string& ours, const std::string& raw,
+                      const std::string& ratio, const std::string& note) {
+  std::printf("%-40s %15s %15s %9s  %s\n", name.c_str(), ours.c_str(), raw.c_str(), ratio.c_str(),
+              note.c_str());
 }
 
 std::string format_bench_table(uint32_t concurrency, const std::vector<bench_row>& rows) {

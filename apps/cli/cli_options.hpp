@@ -1,6 +1,7 @@
 // Option parsing shared by the subcommands that read a node config (`run`,
 // `node`): the command's own options plus one per schema key, the config
-// path defaulting to $AGENTGRAPH_CONFIG, and the `--set` overrides.
+// path defaulting to $AGENTGRAPH_CONFIG, and the `--set` overrides; and the
+// plain parsing of the `bench` subcommands.
 #pragma once
 
 #include <optional>
@@ -26,5 +27,14 @@ struct config_args {
                                                       boost::program_options::options_description& desc,
                                                       boost::program_options::variables_map& vm,
                                                       config_args& out);
+
+// The `bench` subcommands' parsing: `desc` (which should offer --help)
+// with no positional arguments (a stray word is an error, not ignored).
+// Returns the exit code when parsing ends the command: 0 after --help
+// (the options printed), 2 on bad usage (the error printed, prefixed with
+// "agentgraph <command>: ").
+[[nodiscard]] std::optional<int> parse_bench_options(
+  const args& argv, const char* command, const boost::program_options::options_description& desc,
+  boost::program_options::variables_map& vm);
 
 }  // namespace agentgraph::cli

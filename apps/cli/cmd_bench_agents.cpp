@@ -25,6 +25,7 @@
 
 #include "actors/host/agentgraph.hpp"
 #include "apps/cli/bench_agents.hpp"
+#include "apps/cli/cli_options.hpp"
 #include "runtime/log.hpp"
 
 namespace po = boost::program_options;
@@ -92,23 +93,8 @@ std::optional<int> parse(const args& argv, agents_options& o) {
     "[runtime] scheduler_policy default)")(
     "json", "print one JSON object on stdout instead of the table");
   po::variables_map vm;
-  try {
-    // No positional arguments: an empty positional description makes a
-    // stray word an error instead of ignoring it.
-    po::store(po::command_line_parser(argv)
-                .options(desc)
-                .positional(po::positional_options_description{})
-                .run(),
-              vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "agentgraph bench agents: " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
+  if (auto code = parse_bench_options(argv, "bench agents", desc, vm))
+    return code;
   o.json = vm.count("json") > 0;
   if (policy == "sharing" || policy == "stealing") {
     o.runtime.scheduler.policy
@@ -267,20 +253,16 @@ population_figures run_population(const std::string& rules, uint64_t n, bool bre
 
 // --- output ---
 
+// The table helpers shared with `bench population` (bench_table.cpp).
 std::string fmt(double v, int decimals = 0) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
+  return format_fixed(v, decimals);
 }
-
 std::string ratio(double ours, double raw) {
-  return raw > 0 ? fmt(ours / raw, 2) + "x" : "n/a";
+  return format_ratio(ours, raw);
 }
-
 void row(const std::string& name, const std::string& ours, const std::string& raw,
          const std::string& r, const std::string& note) {
-  std::printf("%-40s %15s %15s %9s  %s\n", name.c_str(), ours.c_str(), raw.c_str(), r.c_str(),
-              note.c_str());
+  print_versus_row(name, ours, raw, r, note);
 }
 
 void print_header(const agents_options& o) {
@@ -487,19 +469,10 @@ nlohmann::json to_json(const task_figures& t, const std::vector<population_figur
 
 int run(const agents_options& o) {
   set_log_level(log_severity::error);
-  std::error_code ec;
-  const auto dir = std::filesystem::temp_directory_path(ec)
-                   / ("agentgraph-bench-agents-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir, ec);
-  struct cleanup {
-    std::filesystem::path p;
-    ~cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(p, ignored);
-    }
-  } rm{dir};
-  auto rules = ec ? caf::expected<std::string>{make_error(errc::io_error, ec.message())}
-                  : write_instant_rules(dir);
+  const bench_temp_dir dir{"agents"};
+  auto rules = dir.error()
+                 ? caf::expected<std::string>{make_error(errc::io_error, dir.error().message())}
+                 : write_instant_rules(dir.path());
   if (!rules) {
     std::cerr << "agentgraph bench agents: " << describe(rules.error()) << "\n";
     return 1;

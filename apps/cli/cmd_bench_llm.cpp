@@ -322,6 +322,8 @@ int bench_command(const args& argv) {
     return bench_memory({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "agents")
     return bench_agents({argv.begin() + 1, argv.end()});
+  if (!argv.empty() && argv[0] == "population")
+    return bench_population({argv.begin() + 1, argv.end()});
   if (!argv.empty() && argv[0] == "cluster")
     return bench_cluster({argv.begin() + 1, argv.end()});
   std::cerr << "usage: agentgraph bench llm [--requests N] [--warmup N] [--concurrency 1,8,32] "
@@ -334,6 +336,8 @@ int bench_command(const args& argv) {
                "[--quick] [--json]\n"
                "       agentgraph bench agents [--tasks N] [--warmup N] [--agents N[,N]] "
                "[--time-cap-s S] [--quick] [--json]\n"
+               "       agentgraph bench population [--keys N] [--active-max N] "
+               "[--activations N] [--quick] [--json]\n"
                "       agentgraph bench cluster [--requests N] [--concurrency 1,32] [--clients N] "
                "[--failover-tasks N] [--quick] [--json]\n";
   return 2;

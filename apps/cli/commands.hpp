@@ -22,6 +22,8 @@ int bench_command(const args& argv);
 int bench_gateway(const args& argv);
 // `agentgraph bench agents` (cmd_bench_agents.cpp, bench_agents.hpp).
 int bench_agents(const args& argv);
+// `agentgraph bench population` (cmd_bench_population.cpp, bench_population.hpp).
+int bench_population(const args& argv);
 // `agentgraph bench cluster` (cmd_bench_cluster.cpp, bench_cluster.hpp).
 int bench_cluster(const args& argv);
 int status_command(const args& argv);

@@ -1,3 +1,10 @@
+// The population actor. About 900 lines on purpose: a key's phases
+// (claiming, active, exporting, saving), the claim and save batches and the
+// LRU/idle passivation all change the same slot table and its counters, and
+// the invariants between them (AG_ASSERTs, DESIGN.md "A key's life") are
+// easiest to check in one file. Sections: the store (claims, saves), tasks
+// (admit, forward, finish), passivation, shutdown, the behavior. Split
+// candidates for the next slice: the save queue and the claim queue.
 #include "actors/population/population.hpp"
 
 #include <algorithm>

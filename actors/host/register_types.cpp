@@ -1,5 +1,8 @@
 #include "actors/host/register_types.hpp"
 
+#include <map>
+#include <string>
+
 #include "actors/population/broadcast.hpp"
 #include "actors/population/population_interface.hpp"
 
@@ -75,6 +78,8 @@ void register_agent_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<agent_snapshot>("agentgraph::agent_snapshot");
   cfg.add_message_type<keyed_agent_actor>("agentgraph::keyed_agent_actor");
   cfg.add_message_type<population_stats>("agentgraph::population_stats");
+  // A key's prompt variables (pop_set_vars), sent to the key's owner node.
+  cfg.add_message_type<std::map<std::string, std::string>>("agentgraph::string_map");
   cfg.add_message_type<population_actor>("agentgraph::population_actor");
   cfg.add_message_type<population_broadcast>("agentgraph::population_broadcast");
   cfg.add_message_type<population_broadcast_result>("agentgraph::population_broadcast_result");

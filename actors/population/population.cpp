@@ -886,6 +886,10 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
     },
     [self](pop_passivate_all_atom) { return on_passivate_all(self); },
     [self](stats_atom) { return make_stats(self->state); },
+    [](pop_set_vars_atom, const std::string&,
+       const std::map<std::string, std::string>&) -> caf::result<bool> {
+      return make_error(errc::unsupported, "pop_set_vars is being built (issue 14)");
+    },
     [self](pop_flush_atom) {
       self->state.flush_scheduled = false;
       // Saves first: a key that ended and is claimed again must not read

@@ -22,6 +22,29 @@ std::string population_key_problem(const std::string& key) {
   return {};
 }
 
+std::string population_vars_problem(const std::map<std::string, std::string>& vars) {
+  if (vars.size() > population_vars_max)
+    return "a key has at most " + std::to_string(population_vars_max) + " variables, these are "
+           + std::to_string(vars.size());
+  for (const auto& [name, value] : vars) {
+    if (name.empty() || name.size() > 64)
+      return "a variable name is 1-64 bytes, '" + name.substr(0, 64) + "' has "
+             + std::to_string(name.size());
+    for (char c : name) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '_';
+      if (!ok)
+        return "a variable name holds only A-Z a-z 0-9 _, not '" + name + "'";
+    }
+    if (name == "key" || name == "population")
+      return "'" + name + "' is filled in by the population itself; it cannot be set";
+    if (value.size() > population_var_value_max)
+      return "variable '" + name + "' has " + std::to_string(value.size())
+             + " bytes, at most " + std::to_string(population_var_value_max) + " are allowed";
+  }
+  return {};
+}
+
 std::optional<population_address> parse_population_address(const std::string& name) {
   auto slash = name.find('/');
   if (slash == std::string::npos)

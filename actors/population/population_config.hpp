@@ -59,6 +59,15 @@ struct population_config {
 // names and metric-free logs). Returns the problem, or "" for a good key.
 [[nodiscard]] std::string population_key_problem(const std::string& key);
 
+// A key's own prompt variables ({{name}} in the template): at most
+// population_vars_max of them, names 1-64 bytes of A-Z a-z 0-9 _ (and not
+// "key" or "population", which the renderer fills itself), values at most
+// population_var_value_max bytes. Returns the problem, or "" when they are
+// fine.
+inline constexpr size_t population_vars_max = 64;
+inline constexpr size_t population_var_value_max = 4096;
+[[nodiscard]] std::string population_vars_problem(const std::map<std::string, std::string>& vars);
+
 // "<type>/<key>": the population type and key of an agent address, or
 // nullopt when `name` has no '/' (a configured agent or group).
 struct population_address {

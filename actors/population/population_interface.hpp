@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ using pop_key_stats_atom = caf::atom_constant<caf::atom("ag_pkstat")>;
 using pop_activate_atom = caf::atom_constant<caf::atom("ag_pact")>;
 using pop_passivate_atom = caf::atom_constant<caf::atom("ag_ppass")>;
 using pop_passivate_all_atom = caf::atom_constant<caf::atom("ag_ppall")>;
+using pop_set_vars_atom = caf::atom_constant<caf::atom("ag_pvars")>;
 using pop_flush_atom = caf::atom_constant<caf::atom("ag_pflush")>;
 using pop_sweep_atom = caf::atom_constant<caf::atom("ag_psweep")>;
 
@@ -79,6 +81,15 @@ using population_actor = caf::typed_actor<
   // (busy keys when their tasks finish): the keys passivated.
   caf::replies_to<pop_passivate_all_atom>::with<uint64_t>,
   caf::replies_to<stats_atom>::with<population_stats>,
+  // (key, vars) -> true once the key's prompt variables are `vars` (they
+  // replace its earlier ones) and its state with them is saved; its next
+  // task renders the prompt with them. A passive key is activated for it;
+  // an active one restarts its instance (history kept) once its tasks in
+  // flight end, and tasks arriving meanwhile wait (waiting_max).
+  // Errors: invalid_argument (bad key or population_vars_problem), the
+  // activation errors of pop_execute, and the store's.
+  caf::replies_to<pop_set_vars_atom, std::string,
+                  std::map<std::string, std::string>>::with<bool>,
   // Internal: sends the claims and saves gathered since the last flush.
   caf::reacts_to<pop_flush_atom>,
   // Internal timer: passivates keys idle for idle_timeout.

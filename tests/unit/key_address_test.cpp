@@ -67,6 +67,9 @@ population_actor::behavior_type stand_in(population_actor::stateful_pointer<stan
     [](pop_passivate_atom, const std::string&) { return false; },
     [](pop_passivate_all_atom) { return uint64_t{0}; },
     [](stats_atom) { return population_stats{}; },
+    [](pop_set_vars_atom, const std::string&, const std::map<std::string, std::string>&) {
+      return true;
+    },
     [](pop_flush_atom) {},
     [](pop_sweep_atom) {},
     [](ping_atom) { return pong_atom::value; },

@@ -99,12 +99,49 @@ class call_watch {
     AG_ASSERT(calls_.size() < capacity_, "calls in flight past the caller's own bound");
     const auto key = response_id.integer_value();
     auto addr = callee.address();
-    if (++monitors_[addr] == 1)
+    auto& w = monitors_[addr];
+    if (w.calls++ == 0 && !w.pinned)
       self->monitor(callee);
     const bool fresh = calls_.emplace(key, call{addr, deadline}).second;
     AG_ASSERT(fresh, "a request id is watched once");
     deadlines_.emplace(deadline, key);
     arm(self, deadline);
+  }
+
+  // Keeps `callee` monitored until unpin, whatever its calls: a caller
+  // that must hear of a callee's death even between calls (a population
+  // and its key instances) pins it instead of monitoring it itself,
+  // because CAF's demonitor removes every monitor one observer has on an
+  // actor, and the watch's release after a call would end the caller's own.
+  // A pinned callee's down message fails its calls and then reaches the
+  // caller's own down handling (on_down returns false). Precondition:
+  // callee is valid and not pinned yet.
+  template <class Self, class Handle>
+  void pin(Self* self, const Handle& callee) {
+    AG_ASSERT(static_cast<bool>(callee), "never watch an invalid handle: CAF 0.17 segfaults");
+    if (!t_)
+      t_ = std::make_unique<tables>();
+    auto& w = t_->monitors[callee.address()];
+    AG_ASSERT(!w.pinned, "a callee is pinned once");
+    if (w.calls == 0)
+      self->monitor(callee);
+    w.pinned = true;
+  }
+
+  // Ends a pin: the monitor ends with the callee's last call. Idempotent
+  // (a callee that went down is forgotten already).
+  template <class Self>
+  void unpin(Self* self, const caf::actor_addr& callee) {
+    if (!t_)
+      return;
+    auto mon = t_->monitors.find(callee);
+    if (mon == t_->monitors.end() || !mon->second.pinned)
+      return;
+    mon->second.pinned = false;
+    if (mon->second.calls == 0) {
+      self->demonitor(callee);
+      t_->monitors.erase(mon);
+    }
   }
 
   // The call's reply or error arrived: forget it. Idempotent.
@@ -125,7 +162,7 @@ class call_watch {
 
   // A monitored callee went down: every call to it fails as
   // request_receiver_down. Returns false when `dm` is about no callee of
-  // ours (the caller's own down handling applies).
+  // ours, or about a pinned one (the caller's own down handling applies).
   template <class Self>
   bool on_down(Self* self, const caf::down_msg& dm) {
     if (!t_)
@@ -136,6 +173,7 @@ class call_watch {
     auto mon = monitors_.find(dm.source);
     if (mon == monitors_.end())
       return false;
+    const bool pinned = mon->second.pinned;
     monitors_.erase(mon);  // CAF ends the monitor with the down message
     for (auto it = calls_.begin(); it != calls_.end();) {
       if (it->second.callee != dm.source) {
@@ -147,7 +185,7 @@ class call_watch {
       it = calls_.erase(it);
     }
     AG_ASSERT(deadlines_.size() == calls_.size());
-    return true;
+    return !pinned;
   }
 
   // The cluster downed the node `node` while its connection may still be up
@@ -225,8 +263,8 @@ class call_watch {
     auto mon = monitors_.find(callee);
     if (mon == monitors_.end())
       return;  // already down
-    AG_ASSERT(mon->second > 0);
-    if (--mon->second == 0) {
+    AG_ASSERT(mon->second.calls > 0);
+    if (--mon->second.calls == 0 && !mon->second.pinned) {
       self->demonitor(callee);
       monitors_.erase(mon);
     }
@@ -261,7 +299,11 @@ class call_watch {
     bool hears_node_downs = false;  // joined node_down_group
     std::unordered_map<uint64_t, call> calls;  // by response id
     std::set<std::pair<clock::time_point, uint64_t>> deadlines;
-    std::unordered_map<caf::actor_addr, uint32_t> monitors;  // callee -> calls watched
+    struct watched {
+      uint32_t calls = 0;   // watched calls to the callee
+      bool pinned = false;  // monitored between calls too (pin)
+    };
+    std::unordered_map<caf::actor_addr, watched> monitors;  // by callee
   };
 
   size_t capacity_;

@@ -8,7 +8,9 @@
 #include "actors/population/population.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <list>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -20,6 +22,7 @@
 
 #include "actors/population/population_metrics.hpp"
 #include "runtime/actor_timer.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
@@ -40,7 +43,8 @@ enum class phase : uint8_t { claiming, active, exporting, saving };
 enum class reason : uint8_t { idle, evicted, request, shutdown };
 
 // A task waiting for its key, or (activation_only) a caller of
-// pop_activate waiting for the key to be active.
+// pop_activate or pop_set_vars waiting for the key to be active (and, with
+// sets_vars, for its new variables to be saved).
 struct waiting_task {
   task_request task;
   stream_sink_actor sink;  // invalid: not streamed
@@ -48,6 +52,8 @@ struct waiting_task {
   steady::time_point accepted;
   bool activation_only = false;
   caf::typed_response_promise<bool> activated;
+  bool sets_vars = false;
+  std::map<std::string, std::string> vars;  // sets_vars: the key's new variables
 };
 
 struct key_slot {
@@ -59,6 +65,9 @@ struct key_slot {
   time_point last_used;
   steady::time_point claim_started;
   std::optional<reason> passivate_when_idle;
+  // New variables wait for the instance to restart with them: tasks that
+  // arrive meanwhile wait in `waiting` too (the instance drains first).
+  bool restarting_for_vars = false;
   // Every finished task bumps `version`; `saved_version` is the newest one
   // the store holds. Equal: the instance has nothing the store lacks.
   uint64_t version = 0;
@@ -91,6 +100,14 @@ struct population_state {
   // can (toolchain.md), and setup's first member would take it.
   uint64_t tasks_in_flight = 0;
   population_setup setup;
+  // Calls to instances and the store: deadlines without CAF request
+  // timeouts (whose clock entries outlive the reply, toolchain.md §9.21:
+  // at 10 K tasks/s they were most of a passivated key's bytes), and the
+  // pinned monitor that tells a key's instance died. Instances are not
+  // linked: CAF scans an actor's attachables on every link and unlink,
+  // so a population linked to 100 K instances spent half its time there.
+  call_watch watch{1};  // sized in population_behavior
+  uint64_t answers_saving = 0;  // answered tasks waiting for their key's save
   population_metrics m;
   std::unordered_map<std::string, key_slot> slots;
   // Live instances (linked to this actor) by address, for their exits.
@@ -112,6 +129,17 @@ struct population_state {
   uint64_t shutdown_count = 0;
   std::vector<caf::typed_response_promise<uint64_t>> shutdown_waiters;
 
+  population_state() = default;
+  population_state(const population_state&) = delete;
+  population_state& operator=(const population_state&) = delete;
+  // An instance ends with its population (a restarted population must not
+  // find orphans): CAF destroys the state when the actor terminates.
+  ~population_state() {
+    for (auto& [key, slot] : slots)
+      if (slot.instance)
+        caf::anon_send_exit(slot.instance, caf::exit_reason::user_shutdown);
+  }
+
   const population_config& cfg() const { return *setup.cfg; }
   std::string agent_name(const std::string& key) const { return cfg().name + "/" + key; }
 };
@@ -119,6 +147,8 @@ struct population_state {
 using self_ptr = population_actor::stateful_pointer<population_state>;
 
 void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task wt);
+void save_key(self_ptr self, const std::string& key, key_slot& slot,
+              std::function<void(const caf::error&)> done);
 void passivate(self_ptr self, const std::string& key, reason why);
 void check_shutdown_done(self_ptr self);
 
@@ -178,7 +208,7 @@ void fail_waiting(population_state& st, key_slot& slot, const caf::error& err) {
 void stop_instance(self_ptr self, key_slot& slot) {
   if (slot.instance) {
     self->state.by_instance.erase(slot.instance.address());
-    self->unlink_from(slot.instance);
+    self->state.watch.unpin(self, slot.instance.address());
     self->send_exit(slot.instance, caf::exit_reason::user_shutdown);
   }
   slot.instance = nullptr;
@@ -191,11 +221,12 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
   auto& st = self->state;
   slot.instance = st.setup.spawn_instance(key, state);
   AG_ASSERT(slot.instance);
-  // Linked: an instance ends with its population (a restarted population
-  // must not find orphans), and its own death reaches on_instance_exit.
-  self->link_to(slot.instance);
+  // Pinned: its death reaches on_instance_down (population_state's
+  // destructor ends it with the population).
+  st.watch.pin(self, slot.instance);
   st.by_instance[slot.instance.address()] = key;
   slot.dead = false;
+  slot.restarting_for_vars = false;
   slot.ph = phase::active;
   slot.lru = st.lru.insert(st.lru.end(), key);
   slot.last_used = self->clock().now();
@@ -203,11 +234,22 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
   slot.waiting.clear();
   st.waiting -= waiting.size();
   refresh_gauges(st);
+  std::vector<caf::typed_response_promise<bool>> vars_set;
   for (auto& wt : waiting) {
-    if (wt.activation_only)
+    if (wt.sets_vars)
+      vars_set.push_back(std::move(wt.activated));
+    else if (wt.activation_only)
       wt.activated.deliver(true);
     else
       forward(self, key, slot, std::move(wt));
+  }
+  // New variables answer once the state with them is saved.
+  if (!vars_set.empty()) {
+    ++slot.version;
+    save_key(self, key, slot, [vars_set](const caf::error& err) mutable {
+      for (auto& rp : vars_set)
+        err ? rp.deliver(err) : rp.deliver(true);
+    });
   }
   // Activated during a shutdown's passivations: passivated in turn. The
   // slot may end here; callers do not touch it after this call.
@@ -226,7 +268,7 @@ void retire_dead(self_ptr self, const std::string& key, key_slot& slot) {
   AG_ASSERT(slot.dead && slot.in_flight == 0 && slot.ph == phase::active);
   if (slot.instance) {
     st.by_instance.erase(slot.instance.address());
-    self->unlink_from(slot.instance);
+    st.watch.unpin(self, slot.instance.address());
   }
   slot.instance = nullptr;
   if (slot.waiting.empty()) {
@@ -272,6 +314,11 @@ void on_claims(self_ptr self, const std::vector<std::string>& keys,
       slot.state_bytes = claims[i].state.size();
       st.state_bytes += slot.state_bytes;
     }
+    // Variables set while the key was claimed apply before its instance
+    // starts (in the order they arrived).
+    for (const auto& wt : slot.waiting)
+      if (wt.sets_vars)
+        state.vars = wt.vars;
     slot.held.vars = state.vars;
     ++st.activations;
     metrics::inc(st.m.activations);
@@ -308,13 +355,12 @@ void send_claims(self_ptr self) {
     std::vector<std::string> keys(st.claim_queue.begin(), st.claim_queue.begin() + n);
     st.claim_queue.erase(st.claim_queue.begin(), st.claim_queue.begin() + n);
     auto shared = std::make_shared<const std::vector<std::string>>(keys);
-    self
-      ->request(st.setup.store, st.setup.store_timeout, pstore_claim_atom::value, st.cfg().name,
-                std::move(keys), st.setup.owner, st.setup.owner_epoch)
-      .then([self, shared](std::vector<population_claim>& claims) {
-              on_claims(self, *shared, claims);
-            },
-            [self, shared](caf::error& err) { on_claim_error(self, *shared, std::move(err)); });
+    watched_request(
+      self, st.watch, st.setup.store, self->clock().now() + st.setup.store_timeout,
+      [self, shared](std::vector<population_claim>& claims) { on_claims(self, *shared, claims); },
+      [self, shared](caf::error& err) { on_claim_error(self, *shared, std::move(err)); },
+      pstore_claim_atom::value, st.cfg().name, std::move(keys), st.setup.owner,
+      st.setup.owner_epoch);
   }
 }
 
@@ -374,15 +420,16 @@ void send_saves(self_ptr self) {
     batch->insert(std::move(node));
   }
   st.save_in_flight = true;
-  self
-    ->request(st.setup.store, st.setup.store_timeout, pstore_save_atom::value, st.cfg().name,
-              st.setup.owner, st.setup.owner_epoch, std::move(rows))
-    .then([self, batch](std::vector<std::string>& fenced) { on_saved(self, *batch, fenced, {}); },
-          [self, batch](caf::error& err) {
-            auto named = from_request_error(std::move(err), "population store",
-                                            self->state.setup.store_timeout);
-            on_saved(self, *batch, {}, named);
-          });
+  watched_request(
+    self, st.watch, st.setup.store, self->clock().now() + st.setup.store_timeout,
+    [self, batch](std::vector<std::string>& fenced) { on_saved(self, *batch, fenced, {}); },
+    [self, batch](caf::error& err) {
+      auto named = from_request_error(std::move(err), "population store",
+                                      self->state.setup.store_timeout);
+      on_saved(self, *batch, {}, named);
+    },
+    pstore_save_atom::value, st.cfg().name, st.setup.owner, st.setup.owner_epoch,
+    std::move(rows));
 }
 
 // Queues the key's state for the next save batch; a newer state of the same
@@ -403,6 +450,28 @@ void queue_save(self_ptr self, const std::string& key, const population_key_stat
   job.first_save = it == st.slots.end() || !it->second.existed;
   job.done.push_back(std::move(done));
   schedule_flush(self);
+}
+
+// Exports the state of the key's instance and queues it for the next save
+// batch; `done` hears the save's outcome, or the export's error (the
+// instance died or missed the deadline: nothing was saved).
+void save_key(self_ptr self, const std::string& key, key_slot& slot,
+              std::function<void(const caf::error&)> done) {
+  auto& st = self->state;
+  AG_ASSERT(slot.instance);
+  auto version = slot.version;
+  auto incarnation = slot.incarnation;
+  watched_request(
+    self, st.watch, slot.instance, self->clock().now() + st.setup.store_timeout,
+    [self, key, version, incarnation, done](agent_snapshot& snap) mutable {
+      auto& st = self->state;
+      population_key_state state;
+      state.agent = std::move(snap);
+      if (auto it = st.slots.find(key); it != st.slots.end())
+        state.vars = it->second.held.vars;
+      queue_save(self, key, state, version, incarnation, std::move(done));
+    },
+    [done](caf::error& err) mutable { done(err); }, agent_export_atom::value);
 }
 
 // ---- tasks -----------------------------------------------------------------
@@ -448,14 +517,16 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
     out ? rp.deliver(std::move(*out)) : rp.deliver(std::move(out.error()));
   };
   if (st.cfg().durability == population_durability::task) {
-    auto version = slot.version;
     auto incarnation = slot.incarnation;
     // The answer goes out once the key's state is saved. A save the store
     // failed still lets it out (the task ran; the failure is counted and
     // logged, and the state is saved again at passivation). A save fenced
     // by another node's claim answers `conflict` and retires this node's
     // instance: the key lives on the other node now.
+    ++st.answers_saving;
     auto saved = [self, key, incarnation, rp, deliver](const caf::error& err) mutable {
+      AG_ASSERT(self->state.answers_saving > 0);
+      --self->state.answers_saving;
       if (err != errc::conflict) {
         deliver();
         return;
@@ -470,17 +541,7 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
       }
       rp.deliver(err);
     };
-    self->request(slot.instance, st.setup.store_timeout, agent_export_atom::value)
-      .then(
-        [self, key, version, incarnation, saved](agent_snapshot& snap) mutable {
-          auto& st = self->state;
-          population_key_state state;
-          state.agent = std::move(snap);
-          if (auto it = st.slots.find(key); it != st.slots.end())
-            state.vars = it->second.held.vars;
-          queue_save(self, key, state, version, incarnation, std::move(saved));
-        },
-        [deliver](caf::error&) mutable { deliver(); });
+    save_key(self, key, slot, std::move(saved));
   } else {
     deliver();
   }
@@ -521,13 +582,13 @@ void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task
   auto on_err = [self, key, addr, rp, accepted](caf::error& err) {
     task_finished(self, key, addr, rp, std::move(err), accepted);
   };
+  const auto deadline = self->clock().now() + left;
   if (wt.sink)
-    self
-      ->request(slot.instance, left, execute_stream_atom::value, std::move(wt.task), wt.sink)
-      .then(std::move(on_ok), std::move(on_err));
+    watched_request(self, st.watch, slot.instance, deadline, std::move(on_ok), std::move(on_err),
+                    execute_stream_atom::value, std::move(wt.task), wt.sink);
   else
-    self->request(slot.instance, left, execute_atom::value, std::move(wt.task))
-      .then(std::move(on_ok), std::move(on_err));
+    watched_request(self, st.watch, slot.instance, deadline, std::move(on_ok), std::move(on_err),
+                    execute_atom::value, std::move(wt.task));
 }
 
 // Room for one more active key: true when there is, or was made by
@@ -549,6 +610,27 @@ bool make_room(self_ptr self) {
   return false;
 }
 
+// New variables for an active key: its prompt is rendered when its instance
+// starts, so the instance restarts with them (history kept), through a
+// passivation once its tasks in flight end; tasks arriving meanwhile wait.
+// The caller hears true once the state with them is saved (start_instance).
+caf::error set_vars_of_active(self_ptr self, const std::string& key, key_slot& slot,
+                              waiting_task wt) {
+  auto& st = self->state;
+  AG_ASSERT(slot.ph == phase::active && slot.waiting.empty());
+  slot.held.vars = wt.vars;
+  ++slot.version;  // the state changed: passivation saves it
+  slot.restarting_for_vars = true;
+  slot.waiting.push_back(std::move(wt));
+  ++st.waiting;
+  if (slot.in_flight == 0)
+    passivate(self, key, reason::request);
+  else
+    slot.passivate_when_idle = reason::request;
+  refresh_gauges(st);
+  return caf::none;
+}
+
 // The task (or activation) joins its key: forwarded when the key is
 // active, else waits in its slot, which a first message creates (and
 // claims). Errors: the refusals, already counted.
@@ -559,19 +641,32 @@ caf::error admit(self_ptr self, const std::string& key, waiting_task wt) {
       st.m.tasks.tasks.outcomes.failed(code);
     return make_error(code, "population '" + st.cfg().name + "': " + std::move(what));
   };
+  if (!wt.activation_only && st.waiting + st.tasks_in_flight + st.answers_saving
+                                 >= st.cfg().tasks_max)
+    return refuse(errc::overloaded, std::to_string(st.cfg().tasks_max)
+                                      + " tasks are waiting, running or saving (tasks_max)");
   if (auto it = st.slots.find(key); it != st.slots.end()) {
     auto& slot = it->second;
-    if (slot.ph == phase::active && !slot.dead) {
-      if (wt.activation_only)
+    if (slot.ph == phase::active && !slot.dead && !slot.restarting_for_vars) {
+      if (wt.sets_vars)
+        return set_vars_of_active(self, key, slot, std::move(wt));
+      if (wt.activation_only) {
         wt.activated.deliver(true);
-      else
-        forward(self, key, slot, std::move(wt));
+        return caf::none;
+      }
+      if (slot.in_flight >= st.cfg().agent.tasks_in_flight_max)
+        return refuse(errc::overloaded, "key '" + key + "' already runs "
+                                          + std::to_string(slot.in_flight)
+                                          + " tasks (tasks_in_flight_max)");
+      forward(self, key, slot, std::move(wt));
       return caf::none;
     }
     if (slot.waiting.size() >= st.cfg().waiting_max)
       return refuse(errc::overloaded, "key '" + key + "' already has "
                                         + std::to_string(slot.waiting.size())
                                         + " tasks waiting (waiting_max)");
+    if (wt.sets_vars)
+      slot.held.vars = wt.vars;
     slot.waiting.push_back(std::move(wt));
     ++st.waiting;
     refresh_gauges(st);
@@ -733,8 +828,8 @@ void passivate(self_ptr self, const std::string& key, reason why) {
     erase_slot(self, key);
     check_shutdown_done(self);
   };
-  self->request(slot.instance, st.setup.store_timeout, agent_export_atom::value)
-    .then(std::move(on_state), std::move(on_error));
+  watched_request(self, st.watch, slot.instance, self->clock().now() + st.setup.store_timeout,
+                  std::move(on_state), std::move(on_error), agent_export_atom::value);
 }
 
 void sweep(self_ptr self) {
@@ -821,35 +916,62 @@ population_stats make_stats(const population_state& st) {
   return s;
 }
 
+// A key's instance died (a bug, a kill): its key starts again from its last
+// saved state once its calls failed (retire_dead).
+void on_instance_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = st.by_instance.find(dm.source);
+  if (it == st.by_instance.end())
+    return;  // an instance stopped on purpose (stop_instance unpinned it)
+  auto key = std::move(it->second);
+  st.by_instance.erase(it);
+  log(log_severity::error, "population", "instance died",
+      {{"population", st.cfg().name}, {"key", key}, {"reason", describe(dm.reason)}});
+  auto slot = st.slots.find(key);
+  if (slot == st.slots.end() || slot->second.ph != phase::active)
+    return;  // exporting: the export's error handler ends the slot
+  slot->second.dead = true;
+  if (slot->second.in_flight == 0)
+    retire_dead(self, key, slot->second);
+}
+
+caf::result<bool> on_set_vars(self_ptr self, const std::string& key,
+                              std::map<std::string, std::string>& vars) {
+  if (auto err = bad_key(self->state, key, false))
+    return err;
+  if (auto problem = population_vars_problem(vars); !problem.empty())
+    return make_error(errc::invalid_argument,
+                      "population '" + self->state.cfg().name + "' key '" + key + "': " + problem);
+  waiting_task wt;
+  wt.activation_only = true;
+  wt.sets_vars = true;
+  wt.vars = std::move(vars);
+  wt.accepted = steady::now();
+  wt.activated = self->make_response_promise<bool>();
+  auto rp = wt.activated;
+  if (auto err = admit(self, key, std::move(wt)))
+    rp.deliver(std::move(err));
+  return rp;
+}
+
 population_actor::behavior_type population_behavior(self_ptr self, population_setup setup) {
   auto& st = self->state;
   st.m = make_population_metrics(setup.metrics, setup.cfg->name);
   st.saved_keys = setup.saved_keys;
   st.setup = std::move(setup);
+  // Every call the population makes is watched: tasks and the exports that
+  // save their answers (tasks_max), per active key at most one export to
+  // passivate and one to save new variables, claims (at most one call per
+  // activating key) and one save call.
+  const auto& cfg = st.cfg();
+  st.watch = call_watch{size_t{cfg.tasks_max} + 2 * size_t{cfg.active_max} + cfg.activating_max + 2};
   refresh_gauges(st);
   arm_sweep(self);
-  // Instances are linked (start_instance): their exits come here. Any
-  // other exit (the supervisor's, a shutdown) ends the population, and
-  // through the links its instances, as the default handler would.
-  self->set_exit_handler([self](caf::exit_msg& em) {
-    auto& st = self->state;
-    auto it = st.by_instance.find(em.source);
-    if (it == st.by_instance.end()) {
-      if (em.reason)
-        self->quit(std::move(em.reason));
-      return;
-    }
-    auto key = std::move(it->second);
-    st.by_instance.erase(it);
-    log(log_severity::error, "population", "instance died",
-        {{"population", st.cfg().name}, {"key", key}, {"reason", describe(em.reason)}});
-    auto slot = st.slots.find(key);
-    if (slot == st.slots.end() || slot->second.ph != phase::active)
-      return;  // exporting: the export's error handler ends the slot
-    slot->second.dead = true;
-    if (slot->second.in_flight == 0)
-      retire_dead(self, key, slot->second);
-  });
+  // A pinned instance's down message (start_instance) comes here after the
+  // watch failed its calls. Exits are CAF's default: a population ends
+  // with its supervisor, and its instances with it (~population_state).
+  route_to_watch(self, &population_state::watch,
+                 [self](caf::down_msg& dm) { on_instance_down(self, dm); });
   return {
     [self](pop_execute_atom, std::string& key, task_request& task) {
       return on_task(self, key, task, {});
@@ -886,10 +1008,8 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
     },
     [self](pop_passivate_all_atom) { return on_passivate_all(self); },
     [self](stats_atom) { return make_stats(self->state); },
-    [](pop_set_vars_atom, const std::string&,
-       const std::map<std::string, std::string>&) -> caf::result<bool> {
-      return make_error(errc::unsupported, "pop_set_vars is being built (issue 14)");
-    },
+    [self](pop_set_vars_atom, const std::string& key,
+           std::map<std::string, std::string>& vars) { return on_set_vars(self, key, vars); },
     [self](pop_flush_atom) {
       self->state.flush_scheduled = false;
       // Saves first: a key that ended and is claimed again must not read

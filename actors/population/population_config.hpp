@@ -44,6 +44,10 @@ struct population_config {
   // Keys being activated at once (claims sent to the store and not yet
   // answered); more are overloaded.
   uint32_t activating_max = 4'096;
+  // Tasks admitted and not yet answered, over all keys: waiting, running,
+  // and answers waiting for their key's save; more are overloaded. (One
+  // key's running tasks are bounded by the template's tasks_in_flight_max.)
+  uint32_t tasks_max = 65'536;
   population_durability durability = population_durability::task;
   // Where passivated keys keep their state: a SQLite file (default
   // <data_dir>/populations.sqlite) or a PostgreSQL URL that a cluster shares

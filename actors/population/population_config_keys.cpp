@@ -55,6 +55,12 @@ const std::vector<field<population_config>>& population_fields() {
                       "Keys being activated at once (their saved state being read); more "
                       "are overloaded."),
              &S::activating_max),
+        bind(uint_key("tasks_max", d.tasks_max, 1, 10'000'000,
+                      "Tasks admitted and not yet answered over all keys (waiting, "
+                      "running, answers waiting for their key's save); more are "
+                      "overloaded. One key's running tasks are bounded by "
+                      "tasks_in_flight_max."),
+             &S::tasks_max),
         bind(enum_key("durability", to_string(d.durability),
                       enum_words(population_durabilities),
                       "task: a key's state is saved after every task, before its answer "

@@ -320,6 +320,7 @@ std::vector<row> all_keys() {
       {"population.crowd", "waiting_max", "9", [=](C c) { CHECK(crowd(c).waiting_max == 9); }},
       {"population.crowd", "activating_max", "99",
        [=](C c) { CHECK(crowd(c).activating_max == 99); }},
+      {"population.crowd", "tasks_max", "77", [=](C c) { CHECK(crowd(c).tasks_max == 77); }},
       {"population.crowd", "durability", "passivation",
        [=](C c) { CHECK(crowd(c).durability == population_durability::passivation); }},
       {"population.crowd", "store_url", "postgresql://agent@127.0.0.1:5432/keys",

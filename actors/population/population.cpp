@@ -110,7 +110,7 @@ struct population_state {
   uint64_t answers_saving = 0;  // answered tasks waiting for their key's save
   population_metrics m;
   std::unordered_map<std::string, key_slot> slots;
-  // Live instances (linked to this actor) by address, for their exits.
+  // Live instances (pinned in `watch`) by address, for their deaths.
   std::unordered_map<caf::actor_addr, std::string> by_instance;
   uint64_t next_incarnation = 1;
   std::list<std::string> lru;  // active keys, least recently used first
@@ -150,6 +150,8 @@ void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task
 void save_key(self_ptr self, const std::string& key, key_slot& slot,
               std::function<void(const caf::error&)> done);
 void passivate(self_ptr self, const std::string& key, reason why);
+void retire_dead(self_ptr self, const std::string& key, key_slot& slot);
+void fenced_instance(self_ptr self, const std::string& key, uint64_t incarnation);
 void check_shutdown_done(self_ptr self);
 
 void refresh_gauges(population_state& st) {
@@ -236,17 +238,30 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
   refresh_gauges(st);
   std::vector<caf::typed_response_promise<bool>> vars_set;
   for (auto& wt : waiting) {
-    if (wt.sets_vars)
+    if (wt.sets_vars) {
       vars_set.push_back(std::move(wt.activated));
-    else if (wt.activation_only)
+    } else if (wt.activation_only) {
       wt.activated.deliver(true);
-    else
+    } else if (slot.in_flight >= st.cfg().agent.tasks_in_flight_max) {
+      // More waited than the instance runs at once (waiting_max may
+      // exceed tasks_in_flight_max): refused here, as admit refuses.
+      auto err = make_error(errc::overloaded, "population '" + st.cfg().name + "': key '" + key
+                                                + "' already runs "
+                                                + std::to_string(slot.in_flight)
+                                                + " tasks (tasks_in_flight_max)");
+      st.m.tasks.tasks.record_since(err, wt.accepted);
+      wt.promise.deliver(std::move(err));
+    } else {
       forward(self, key, slot, std::move(wt));
+    }
   }
   // New variables answer once the state with them is saved.
   if (!vars_set.empty()) {
     ++slot.version;
-    save_key(self, key, slot, [vars_set](const caf::error& err) mutable {
+    auto incarnation = slot.incarnation;
+    save_key(self, key, slot, [self, key, incarnation, vars_set](const caf::error& err) mutable {
+      if (err == errc::conflict)
+        fenced_instance(self, key, incarnation);
       for (auto& rp : vars_set)
         err ? rp.deliver(err) : rp.deliver(true);
     });
@@ -256,26 +271,31 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
   if (st.shutting_down && !slot.passivate_when_idle) {
     ++st.shutdown_count;
     slot.passivate_when_idle = reason::shutdown;
-    if (slot.in_flight == 0)
-      passivate(self, key, reason::shutdown);
   }
+  // A passivation asked for before a restart (a shutdown's) happens now
+  // if nothing runs; else when the last task ends (task_finished).
+  if (slot.passivate_when_idle && slot.in_flight == 0)
+    passivate(self, key, *slot.passivate_when_idle);
 }
 
-// The slot's instance is gone and its tasks drained: the slot ends, or
-// claims the key again for the tasks that waited meanwhile.
-void retire_dead(self_ptr self, const std::string& key, key_slot& slot) {
+// Another node claimed the key (a save of this incarnation was fenced):
+// its instance here takes no more tasks and ends once they drained.
+void fenced_instance(self_ptr self, const std::string& key, uint64_t incarnation) {
   auto& st = self->state;
-  AG_ASSERT(slot.dead && slot.in_flight == 0 && slot.ph == phase::active);
-  if (slot.instance) {
-    st.by_instance.erase(slot.instance.address());
-    st.watch.unpin(self, slot.instance.address());
-  }
-  slot.instance = nullptr;
-  if (slot.waiting.empty()) {
-    erase_slot(self, key);
+  auto it = st.slots.find(key);
+  if (it == st.slots.end() || it->second.incarnation != incarnation
+      || it->second.ph != phase::active)
     return;
-  }
-  st.lru.erase(slot.lru);
+  it->second.dead = true;
+  if (it->second.in_flight == 0)
+    retire_dead(self, key, it->second);
+}
+
+// The slot claims its key again (for the tasks waiting in it): from
+// nothing, the key's saved state is all there is.
+void claim_again(self_ptr self, const std::string& key, key_slot& slot) {
+  auto& st = self->state;
+  AG_ASSERT(!slot.instance && !slot.waiting.empty());
   slot.ph = phase::claiming;
   slot.dead = false;
   slot.claim_started = steady::now();
@@ -283,6 +303,26 @@ void retire_dead(self_ptr self, const std::string& key, key_slot& slot) {
   st.claim_queue.push_back(key);
   schedule_flush(self);
   refresh_gauges(st);
+}
+
+// The slot's instance is gone and its tasks drained: the slot ends, or
+// claims the key again for the tasks that waited meanwhile.
+void retire_dead(self_ptr self, const std::string& key, key_slot& slot) {
+  auto& st = self->state;
+  AG_ASSERT(slot.dead && slot.in_flight == 0 && slot.ph == phase::active);
+  // A fenced instance is still alive: it ends here, or it would outlive
+  // the population (~population_state no longer sees it).
+  stop_instance(self, slot);
+  // What was asked of the old instance does not carry over, but a
+  // shutdown's passivation does (start_instance honours it).
+  if (slot.passivate_when_idle != reason::shutdown)
+    slot.passivate_when_idle.reset();
+  if (slot.waiting.empty()) {
+    erase_slot(self, key);
+    return;
+  }
+  st.lru.erase(slot.lru);
+  claim_again(self, key, slot);
 }
 
 // ---- the store ------------------------------------------------------------
@@ -311,6 +351,7 @@ void on_claims(self_ptr self, const std::vector<std::string>& keys,
       }
       state = std::move(*decoded);
       slot.existed = true;
+      st.state_bytes -= slot.state_bytes;  // a slot claiming again had one
       slot.state_bytes = claims[i].state.size();
       st.state_bytes += slot.state_bytes;
     }
@@ -531,14 +572,7 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
         deliver();
         return;
       }
-      auto& st = self->state;
-      if (auto it = st.slots.find(key);
-          it != st.slots.end() && it->second.incarnation == incarnation
-          && it->second.ph == phase::active) {
-        it->second.dead = true;
-        if (it->second.in_flight == 0)
-          retire_dead(self, key, it->second);
-      }
+      fenced_instance(self, key, incarnation);
       rp.deliver(err);
     };
     save_key(self, key, slot, std::move(saved));
@@ -624,8 +658,8 @@ caf::error set_vars_of_active(self_ptr self, const std::string& key, key_slot& s
   slot.waiting.push_back(std::move(wt));
   ++st.waiting;
   if (slot.in_flight == 0)
-    passivate(self, key, reason::request);
-  else
+    passivate(self, key, slot.passivate_when_idle.value_or(reason::request));
+  else if (!slot.passivate_when_idle)
     slot.passivate_when_idle = reason::request;
   refresh_gauges(st);
   return caf::none;
@@ -769,6 +803,18 @@ void passivation_saved(self_ptr self, const std::string& key, const caf::error& 
     slot.existed = true;
     slot.saved_version = slot.version;
     if (!make_room(self)) {
+      // Variables that waited are in the state just saved: done. The
+      // tasks need a running instance there is no room for.
+      for (auto& wt : slot.waiting)
+        if (wt.sets_vars)
+          wt.activated.deliver(true);
+      auto& w = slot.waiting;
+      auto vars_done = static_cast<size_t>(std::count_if(
+        w.begin(), w.end(), [](const waiting_task& wt) { return wt.sets_vars; }));
+      w.erase(std::remove_if(w.begin(), w.end(),
+                             [](const waiting_task& wt) { return wt.sets_vars; }),
+              w.end());
+      st.waiting -= vars_done;
       fail_waiting(st, slot, make_error(errc::overloaded,
                                         "population '" + st.cfg().name + "': all "
                                           + std::to_string(st.cfg().active_max)
@@ -823,9 +869,10 @@ void passivate(self_ptr self, const std::string& key, reason why) {
         {{"population", st.cfg().name}, {"key", key}, {"error", describe(err)}});
     stop_instance(self, slot);
     --st.passivating;
-    fail_waiting(st, slot, make_error(errc::unavailable, "population key '" + key
-                                                           + "': its instance stopped"));
-    erase_slot(self, key);
+    if (slot.waiting.empty())
+      erase_slot(self, key);
+    else
+      claim_again(self, key, slot);  // for what waited (new variables, tasks)
     check_shutdown_done(self);
   };
   watched_request(self, st.watch, slot.instance, self->clock().now() + st.setup.store_timeout,
@@ -960,11 +1007,13 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
   st.saved_keys = setup.saved_keys;
   st.setup = std::move(setup);
   // Every call the population makes is watched: tasks and the exports that
-  // save their answers (tasks_max), per active key at most one export to
-  // passivate and one to save new variables, claims (at most one call per
-  // activating key) and one save call.
+  // save their answers (tasks_max), per slot with an instance (at most
+  // active_max + activating_max + 1) one export to passivate and one to
+  // save new variables, claims (at most one call per activating key) and
+  // one save call.
   const auto& cfg = st.cfg();
-  st.watch = call_watch{size_t{cfg.tasks_max} + 2 * size_t{cfg.active_max} + cfg.activating_max + 2};
+  const size_t slots_max = size_t{cfg.active_max} + cfg.activating_max + 1;
+  st.watch = call_watch{size_t{cfg.tasks_max} + 2 * slots_max + cfg.activating_max + 1};
   refresh_gauges(st);
   arm_sweep(self);
   // A pinned instance's down message (start_instance) comes here after the

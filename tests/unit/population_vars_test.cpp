@@ -14,11 +14,12 @@ using population_test::fixture;
 namespace population_vars_test {
 
 // A model like transcript_model that keeps every call whose last user
-// message starts with "wait" until it is sent "go": a key with a task in
-// flight for as long as a test needs.
+// message starts with "wait" until it is sent "go" (after which it keeps
+// none): a key with a task in flight for as long as a test needs.
 using gated_model_actor = provider_actor::extend<caf::reacts_to<std::string>>;
 
 struct gated_state {
+  bool open = false;
   std::vector<std::pair<caf::typed_response_promise<chat_response>, chat_request>> held;
 };
 
@@ -42,7 +43,7 @@ gated_model_actor::behavior_type gated_model(
   return {
     [self](chat_atom, const chat_request& req) -> caf::result<chat_response> {
       const auto& last = req.messages.back().content;
-      if (last.rfind("wait", 0) != 0)
+      if (self->state.open || last.rfind("wait", 0) != 0)
         return transcript_of(req);
       auto rp = self->make_response_promise<chat_response>();
       self->state.held.emplace_back(rp, req);
@@ -57,6 +58,7 @@ gated_model_actor::behavior_type gated_model(
     [](stats_atom) { return provider_stats{}; },
     [](ping_atom) { return pong_atom::value; },
     [self](const std::string&) {
+      self->state.open = true;
       auto held = std::move(self->state.held);
       self->state.held.clear();
       for (auto& [rp, req] : held)
@@ -234,4 +236,36 @@ TEST_CASE_FIXTURE(fixture, "population: its instances end with it") {
   (*self)->receive_for(downs, live.size())([&](caf::down_msg&) {},
                                            caf::after(10s) >> [] { FAIL("an instance lives on"); });
   CHECK(downs == live.size());
+}
+
+TEST_CASE_FIXTURE(fixture, "population: tasks that waited past tasks_in_flight_max are refused at start") {
+  model = caf::actor_cast<provider_actor>(sys->spawn(population_vars_test::gated_model));
+  auto gate = caf::actor_cast<caf::actor>(model);
+  pc.agent.tasks_in_flight_max = 1;
+  pc.waiting_max = 4;
+  auto store = sys->spawn(population_test::test_store);
+  auto pop = spawn(store);
+  caf::anon_send(store, std::string{"hold"});  // the claim waits: so do the tasks
+  std::vector<fixture::handle_t> handles;
+  for (int i = 0; i < 3; ++i)
+    handles.push_back((*self)->request(pop, 10s, pop_execute_atom::value, std::string{"hal"},
+                                       task_request{"", "wait", {}}));
+  for (int i = 0; i < 400 && stats(pop).waiting < 3; ++i)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(stats(pop).waiting == 3);
+  caf::anon_send(store, std::string{"release"});
+  for (int i = 0; i < 400 && stats(pop).tasks_in_flight == 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  CHECK(stats(pop).tasks_in_flight == 1);  // never more than the instance runs
+  caf::anon_send(gate, std::string{"go"});
+  int ok = 0, refused = 0;
+  for (auto& h : handles)
+    h.receive([&](task_result&) { ++ok; },
+              [&](caf::error& e) {
+                CHECK(errc_of(e) == errc::overloaded);
+                CHECK(describe(e).find("tasks_in_flight_max") != std::string::npos);
+                ++refused;
+              });
+  CHECK(ok == 1);
+  CHECK(refused == 2);
 }

@@ -19,8 +19,10 @@ namespace population_vars_test {
 using gated_model_actor = provider_actor::extend<caf::reacts_to<std::string>>;
 
 struct gated_state {
-  bool open = false;
   std::vector<std::pair<caf::typed_response_promise<chat_response>, chat_request>> held;
+  // Not the first member: CAF would build the state from the self pointer
+  // (toolchain.md), and a bool takes a pointer.
+  bool open = false;
 };
 
 chat_response transcript_of(const chat_request& req) {

@@ -8,6 +8,7 @@
 #include "actors/population/population_interface.hpp"
 #include "runtime/assert.hpp"
 #include "runtime/error.hpp"
+#include "runtime/seeded_random.hpp"
 
 namespace agentgraph {
 
@@ -129,7 +130,7 @@ void fetch(self_ptr self) {
             if (st.reservoir.size() < st.req.sample) {
               st.reservoir.push_back(std::move(k));
             } else {
-              auto j = std::uniform_int_distribution<uint64_t>{0, st.seen - 1}(st.rng);
+              auto j = uniform_below(st.rng, st.seen);
               if (j < st.req.sample)
                 st.reservoir[j] = std::move(k);
             }

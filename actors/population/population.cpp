@@ -118,6 +118,7 @@ struct population_state {
   size_t passivating = 0;
   size_t waiting = 0;
   uint64_t saved_keys = 0;
+  uint64_t existed_slots = 0;  // slots whose key has a saved state
   uint64_t state_bytes = 0;
   uint64_t activations = 0, passivations = 0, evictions = 0, fenced = 0, state_errors = 0,
            store_errors = 0;
@@ -154,8 +155,22 @@ void retire_dead(self_ptr self, const std::string& key, key_slot& slot);
 void fenced_instance(self_ptr self, const std::string& key, uint64_t incarnation);
 void check_shutdown_done(self_ptr self);
 
+// Keys with a saved state and no slot here. Per node: saved_keys counts the
+// store's keys at start and this node's first saves since.
+uint64_t passivated(const population_state& st) {
+  return st.saved_keys > st.existed_slots ? st.saved_keys - st.existed_slots : 0;
+}
+
+void mark_existed(population_state& st, key_slot& slot) {
+  if (slot.existed)
+    return;
+  slot.existed = true;
+  ++st.existed_slots;
+}
+
 void refresh_gauges(population_state& st) {
   metrics::set(st.m.active, static_cast<double>(st.lru.size()));
+  metrics::set(st.m.passivated, static_cast<double>(passivated(st)));
   metrics::set(st.m.waiting, static_cast<double>(st.waiting));
   metrics::set(st.m.saved_keys, static_cast<double>(st.saved_keys));
   metrics::set(st.m.state_bytes, static_cast<double>(st.state_bytes));
@@ -188,6 +203,10 @@ void erase_slot(self_ptr self, const std::string& key) {
   if (it->second.ph == phase::active)
     st.lru.erase(it->second.lru);
   st.state_bytes -= it->second.state_bytes;
+  if (it->second.existed) {
+    AG_ASSERT(st.existed_slots > 0);
+    --st.existed_slots;
+  }
   st.slots.erase(it);
   refresh_gauges(st);
   check_shutdown_done(self);
@@ -350,7 +369,7 @@ void on_claims(self_ptr self, const std::vector<std::string>& keys,
         continue;
       }
       state = std::move(*decoded);
-      slot.existed = true;
+      mark_existed(st, slot);
       st.state_bytes -= slot.state_bytes;  // a slot claiming again had one
       slot.state_bytes = claims[i].state.size();
       st.state_bytes += slot.state_bytes;
@@ -434,7 +453,7 @@ void on_saved(self_ptr self, std::map<std::string, save_job>& batch,
         slot.saved_version = std::max(slot.saved_version, job.version);
         if (!slot.existed)
           ++st.saved_keys;
-        slot.existed = true;
+        mark_existed(st, slot);
         st.state_bytes = st.state_bytes - slot.state_bytes + job.bytes.size();
         slot.state_bytes = job.bytes.size();
       } else if (job.first_save) {
@@ -800,7 +819,7 @@ void passivation_saved(self_ptr self, const std::string& key, const caf::error& 
   } else if (!slot.waiting.empty()) {
     // Saved, with tasks waiting: they need the key running again, within
     // the active bound like any activation.
-    slot.existed = true;
+    mark_existed(st, slot);
     slot.saved_version = slot.version;
     if (!make_room(self)) {
       // Variables that waited are in the state just saved: done. The
@@ -951,6 +970,8 @@ population_stats make_stats(const population_state& st) {
   s.activating = st.claiming;
   s.passivating = st.passivating;
   s.saved_keys = st.saved_keys;
+  s.passivated = passivated(st);
+  s.state_bytes = st.state_bytes;
   s.waiting = st.waiting;
   s.tasks_in_flight = st.tasks_in_flight;
   s.activations = st.activations;

@@ -26,7 +26,10 @@ struct population_stats {
   uint64_t active = 0;        // keys with a live instance now (<= active_max)
   uint64_t activating = 0;    // keys whose saved state is being claimed now
   uint64_t passivating = 0;   // keys whose state is being exported or saved now
-  uint64_t saved_keys = 0;    // keys with a saved state in the store
+  uint64_t saved_keys = 0;    // keys with a saved state in the store (as this node knows)
+  uint64_t passivated = 0;    // of those, keys with no slot on this node
+  uint64_t state_bytes = 0;   // encoded states (history, stats, variables) of the keys
+                              // in the table: what their instances hold, in store bytes
   uint64_t waiting = 0;       // tasks waiting for their key's activation or passivation
   uint64_t tasks_in_flight = 0;
   uint64_t activations = 0;
@@ -41,7 +44,7 @@ struct population_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, population_stats& x) {
   return f(caf::meta::type_name("agentgraph::population_stats"), x.name, x.active,
-           x.activating, x.passivating, x.saved_keys, x.waiting, x.tasks_in_flight,
+           x.activating, x.passivating, x.saved_keys, x.passivated, x.state_bytes, x.waiting, x.tasks_in_flight,
            x.activations, x.passivations, x.evictions, x.fenced, x.state_errors,
            x.store_errors, x.active_max);
 }

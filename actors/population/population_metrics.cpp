@@ -15,6 +15,9 @@ population_metrics make_population_metrics(std::shared_ptr<metrics::registry> re
                                "Keys of a population with a live agent instance.", label, value);
   m.saved_keys = metrics::gauge_of(r, "agentgraph_population_saved_keys",
                                    "Keys of a population with a saved state.", label, value);
+  m.passivated = metrics::gauge_of(
+    r, "agentgraph_population_passivated",
+    "Keys of a population with a saved state and no live instance on this node.", label, value);
   m.waiting = metrics::gauge_of(r, "agentgraph_population_waiting",
                                 "Tasks waiting for their key's activation or passivation.",
                                 label, value);

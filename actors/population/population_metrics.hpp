@@ -2,6 +2,10 @@
 //
 //   agentgraph_population_active{population}            gauge: keys with a live instance
 //   agentgraph_population_saved_keys{population}        gauge: keys with a saved state
+//   agentgraph_population_passivated{population}        gauge: of those, keys not active
+//                                                       here (both per node: the store's
+//                                                       count at start plus this node's
+//                                                       first saves)
 //   agentgraph_population_waiting{population}           gauge: tasks waiting for their key's
 //                                                       activation or passivation
 //   agentgraph_population_activations_total{population}
@@ -37,6 +41,7 @@ struct population_metrics {
   agent_metrics tasks;  // holds the registry alive
   metrics::gauge* active = nullptr;
   metrics::gauge* saved_keys = nullptr;
+  metrics::gauge* passivated = nullptr;
   metrics::gauge* waiting = nullptr;
   metrics::gauge* state_bytes = nullptr;
   metrics::counter* activations = nullptr;

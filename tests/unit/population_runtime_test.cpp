@@ -123,6 +123,8 @@ TEST_CASE("population runtime: names, errors and a restart that keeps every key"
         != std::string::npos);
   CHECK(metrics.find("agentgraph_population_saved_keys{population=\"persona\"} 1")
         != std::string::npos);
+  CHECK(metrics.find("agentgraph_population_passivated{population=\"persona\"} 0")
+        != std::string::npos);  // dana is active
   CHECK(metrics.find("agentgraph_agent_tasks_total{agent=\"persona\",outcome=\"ok\"} 1")
         != std::string::npos);
 }

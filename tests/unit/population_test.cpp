@@ -44,6 +44,8 @@ TEST_CASE_FIXTURE(fixture, "population: a key's history and stats survive passiv
   CHECK(s.active == 0);
   CHECK(s.passivations == 1);
   CHECK(s.saved_keys == 1);
+  CHECK(s.passivated == 1);
+  CHECK(s.state_bytes == 0);  // nothing of alice is held here
   // A passive key's stats do not activate it.
   CHECK(ask<agent_stats>(pop, pop_key_stats_atom::value, std::string{"alice"}).tasks_completed
         == 0);
@@ -57,6 +59,8 @@ TEST_CASE_FIXTURE(fixture, "population: a key's history and stats survive passiv
   CHECK(after.completion_tokens == 6);
   CHECK(after.history_turns == 3);
   CHECK(stats(pop).activations == 2);
+  CHECK(stats(pop).passivated == 0);
+  CHECK(stats(pop).state_bytes > 0);
   // Another key has its own history.
   auto b = run(pop, "bob", "hi");
   REQUIRE(b);

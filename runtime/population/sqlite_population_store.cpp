@@ -34,6 +34,11 @@ constexpr const char* claim_sql =
   "INSERT INTO population_keys(population, key, owner, owner_epoch, state)"
   " VALUES(?1, ?2, ?3, ?4, NULL) ON CONFLICT(population, key) DO UPDATE"
   " SET owner = excluded.owner, owner_epoch = excluded.owner_epoch RETURNING state;";
+// A key this owner and epoch claimed already (passivated and activated
+// again on the node that holds it) needs no write: its claim stands.
+constexpr const char* owned_sql =
+  "SELECT state FROM population_keys"
+  " WHERE population = ?1 AND key = ?2 AND owner = ?3 AND owner_epoch = ?4;";
 constexpr const char* save_sql =
   "UPDATE population_keys SET state = ?5"
   " WHERE population = ?1 AND key = ?2 AND owner = ?3 AND owner_epoch = ?4;";
@@ -92,7 +97,14 @@ class sqlite_store final : public population_store {
 
   sqlite_session session_;
   bool full_ = true;  // what durable_wal set at open
-  sqlite_stmt_ptr claim_, save_, keys_, count_, erase_, sync_normal_, sync_full_;
+  // Fills out[i] for the keys (owner, epoch) holds already; returns the
+  // indexes of the others.
+  caf::expected<std::vector<size_t>> read_owned(const std::string& population,
+                                                const std::vector<std::string>& keys,
+                                                const std::string& owner, uint64_t owner_epoch,
+                                                std::vector<population_claim>& out);
+
+  sqlite_stmt_ptr claim_, owned_, save_, keys_, count_, erase_, sync_normal_, sync_full_;
 };
 
 caf::error sqlite_store::open(const std::string& path) {
@@ -105,7 +117,7 @@ caf::error sqlite_store::open(const std::string& path) {
   if (auto err = session_.check_version("population_schema", population_schema_version))
     return err;
   const std::pair<sqlite_stmt_ptr*, const char*> stmts[] = {
-    {&claim_, claim_sql}, {&save_, save_sql},   {&keys_, keys_sql},
+    {&claim_, claim_sql}, {&owned_, owned_sql}, {&save_, save_sql},   {&keys_, keys_sql},
     {&count_, count_sql}, {&erase_, erase_sql}, {&sync_normal_, sync_normal_sql},
     {&sync_full_, sync_full_sql}};
   for (const auto& [stmt, sql] : stmts)
@@ -124,30 +136,77 @@ caf::error sqlite_store::synchronous(bool full) {
   return caf::none;
 }
 
+// Epochs are uids up to 2^64 - 1, stored as their bits in a signed 64-bit
+// integer and compared for equality only.
+void bind_epoch(sqlite3_stmt* s, int i, uint64_t owner_epoch) {
+  sqlite3_bind_int64(s, i, static_cast<sqlite3_int64>(owner_epoch));
+}
+
+// A row's state column into `c` (NULL: the key was claimed, never saved).
+void read_state(sqlite3_stmt* s, population_claim& c) {
+  if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+    return;
+  c.existed = true;
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(s, 0));
+  c.state.assign(p, p + sqlite3_column_bytes(s, 0));  // p is null for 0 bytes
+}
+
+caf::expected<std::vector<size_t>>
+sqlite_store::read_owned(const std::string& population, const std::vector<std::string>& keys,
+                         const std::string& owner, uint64_t owner_epoch,
+                         std::vector<population_claim>& out) {
+  // One read transaction for the batch: a consistent view, and no
+  // per-statement lock churn.
+  sqlite_stmt_use use{owned_.get()};
+  bind_str(use.s, 1, population);
+  bind_str(use.s, 3, owner);
+  bind_epoch(use.s, 4, owner_epoch);
+  std::vector<size_t> others;
+  if (int rc = sqlite3_exec(session_.db(), "BEGIN;", nullptr, nullptr, nullptr); rc != SQLITE_OK)
+    return failure(rc, "begin a read");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    sqlite3_reset(use.s);  // keeps the bindings above
+    bind_str(use.s, 2, keys[i]);
+    int rc = sqlite3_step(use.s);
+    if (rc == SQLITE_ROW) {
+      read_state(use.s, out[i]);
+    } else if (rc == SQLITE_DONE) {
+      others.push_back(i);
+    } else {
+      sqlite3_reset(use.s);
+      sqlite3_exec(session_.db(), "ROLLBACK;", nullptr, nullptr, nullptr);
+      return failure(rc, "read key '" + keys[i] + "'");
+    }
+  }
+  sqlite3_reset(use.s);
+  if (int rc = sqlite3_exec(session_.db(), "COMMIT;", nullptr, nullptr, nullptr); rc != SQLITE_OK)
+    return failure(rc, "end a read");
+  return others;
+}
+
 caf::expected<std::vector<population_claim>>
 sqlite_store::do_claim(const std::string& population, const std::vector<std::string>& keys,
                        const std::string& owner, uint64_t owner_epoch) {
+  std::vector<population_claim> out(keys.size());
+  auto others = read_owned(population, keys, owner, owner_epoch, out);
+  if (!others)
+    return std::move(others.error());
+  if (others->empty())
+    return out;
   if (auto err = synchronous(false))
     return err;
   return session_.in_write_txn([&]() -> caf::expected<std::vector<population_claim>> {
-    std::vector<population_claim> out(keys.size());
     sqlite_stmt_use use{claim_.get()};
     bind_str(use.s, 1, population);
     bind_str(use.s, 3, owner);
-    // Epochs are uids up to 2^64 - 1, stored as their bits in a signed
-    // 64-bit integer and compared for equality only.
-    sqlite3_bind_int64(use.s, 4, static_cast<sqlite3_int64>(owner_epoch));
-    for (size_t i = 0; i < keys.size(); ++i) {
+    bind_epoch(use.s, 4, owner_epoch);
+    for (size_t i : *others) {
       sqlite3_reset(use.s);  // keeps the bindings above
       bind_str(use.s, 2, keys[i]);
       int rc = sqlite3_step(use.s);
       if (rc != SQLITE_ROW)
         return failure(rc, "claim key '" + keys[i] + "'");
-      if (sqlite3_column_type(use.s, 0) != SQLITE_NULL) {
-        out[i].existed = true;
-        const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(use.s, 0));
-        out[i].state.assign(p, p + sqlite3_column_bytes(use.s, 0));  // p is null for 0 bytes
-      }
+      read_state(use.s, out[i]);
       if (rc = sqlite3_step(use.s); rc != SQLITE_DONE)  // RETURNING: run to the end
         return failure(rc, "claim key '" + keys[i] + "'");
     }
@@ -165,7 +224,7 @@ sqlite_store::do_save(const std::string& population, const std::string& owner,
     sqlite_stmt_use use{save_.get()};
     bind_str(use.s, 1, population);
     bind_str(use.s, 3, owner);
-    sqlite3_bind_int64(use.s, 4, static_cast<sqlite3_int64>(owner_epoch));
+    bind_epoch(use.s, 4, owner_epoch);
     for (const auto& entry : batch) {
       sqlite3_reset(use.s);
       bind_str(use.s, 2, entry.key);

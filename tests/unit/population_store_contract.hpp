@@ -172,6 +172,31 @@ inline void newest_claim_wins(const store_factory& f) {
   CHECK_FALSE(peek(*new_node, "p", "nobody").existed);
 }
 
+// A claimant that claims its own keys again (a key passivated and activated
+// again on one node) reads their current states; a batch mixing its keys
+// with new and taken ones claims the others; once another node took a key,
+// the same claimant's claim takes it back.
+inline void same_claimant_claims_again(const store_factory& f) {
+  auto a = open_ok(f);
+  auto b = open_ok(f);
+  claim_ok(*a, "p", {"k1", "k2"}, "n1", 5);
+  CHECK(save_ok(*a, "p", {{"k1", bytes("one")}}, "n1", 5).empty());
+  auto again = claim_ok(*a, "p", {"k1", "k2"}, "n1", 5);
+  CHECK(again[0].state == bytes("one"));
+  CHECK_FALSE(again[1].existed);  // claimed before, never saved
+  CHECK(save_ok(*a, "p", {{"k1", bytes("one'")}}, "n1", 5).empty());  // still the claimant
+  claim_ok(*b, "p", {"k2"}, "n2", 6);
+  auto mixed = claim_ok(*a, "p", {"k2", "k1", "k3"}, "n1", 5);
+  CHECK_FALSE(mixed[0].existed);
+  CHECK(mixed[1].state == bytes("one'"));
+  CHECK_FALSE(mixed[2].existed);
+  // n1 took k2 back: n2's saves of it are fenced, n1's are not.
+  CHECK(save_ok(*b, "p", {{"k2", bytes("n2")}}, "n2", 6) == std::vector<std::string>{"k2"});
+  CHECK(save_ok(*a, "p", {{"k2", bytes("n1")}, {"k3", bytes("n1 3")}}, "n1", 5).empty());
+  CHECK(peek(*a, "p", "k2").state == bytes("n1"));
+  CHECK(peek(*a, "p", "k3").state == bytes("n1 3"));
+}
+
 // An invalid entry anywhere in a batch writes nothing of it.
 inline void invalid_batch_writes_nothing(const store_factory& f) {
   population_store_limits limits;
@@ -316,6 +341,9 @@ inline void erase_removes_row(const store_factory& f) {
   }                                                                                           \
   TEST_CASE(PREFIX ": the newest claim wins and fences the previous claimant's saves") {     \
     agentgraph::population_store_contract::newest_claim_wins(FACTORY());                     \
+  }                                                                                           \
+  TEST_CASE(PREFIX ": a claimant claiming its own keys again reads them, takes others back") { \
+    agentgraph::population_store_contract::same_claimant_claims_again(FACTORY());            \
   }                                                                                           \
   TEST_CASE(PREFIX ": an invalid entry writes nothing of its batch") {                       \
     agentgraph::population_store_contract::invalid_batch_writes_nothing(FACTORY());          \

@@ -2,6 +2,7 @@
 // clients of a running node's gateway (`agentgraph node`). They speak the gateway's JSON and SSE over
 // HTTP like any other client would; nothing here reaches into a Runtime.
 #include <cstdio>
+#include <map>
 #include <iostream>
 #include <string_view>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "apps/cli/commands.hpp"
 #include "apps/cli/gateway_client.hpp"
 #include "apps/cli/stats_table.hpp"
+#include "actors/population/population_config.hpp"
 #include "runtime/error.hpp"
 #include "runtime/value.hpp"
 
@@ -329,6 +331,7 @@ std::optional<gateway_reply> write(const char* command, const client_options& o,
 // PUT /v1/agents/<type>/<key>/vars with the --var pairs.
 int vars(const client_options& o) {
   json body = json::object();
+  std::map<std::string, std::string> vars;
   for (const auto& pair : o.vars) {
     auto eq = pair.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -341,6 +344,12 @@ int vars(const client_options& o) {
       return 2;
     }
     body[name] = pair.substr(eq + 1);
+    vars.emplace(name, pair.substr(eq + 1));
+  }
+  // The population's own rule, checked here too so a bad name needs no node.
+  if (auto problem = population_vars_problem(vars); !problem.empty()) {
+    std::cerr << "agentgraph vars: " << problem << "\n";
+    return 2;
   }
   auto slash = o.agent.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == o.agent.size()

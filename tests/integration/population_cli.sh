@@ -72,7 +72,8 @@ expect 2 "either --var NAME=VALUE" -- "$cli" vars --url "$url" --agent crowd/a -
 expect 2 "expected NAME=VALUE" -- "$cli" vars --url "$url" --agent crowd/a --var mood
 expect 2 "--var mood given twice" -- "$cli" vars --url "$url" --agent crowd/a --var mood=x --var mood=y
 expect 2 "--agent must be <type>/<key>" -- "$cli" vars --url "$url" --agent crowd --var mood=x
-expect 2 "HTTP 400: invalid_argument: vars: " -- "$cli" vars --url "$url" --agent crowd/a --var key=x
+expect 2 "^agentgraph vars: .*key" -- "$cli" vars --url "$url" --agent crowd/a --var key=x
+expect 2 "HTTP 400: invalid_argument: 'crowd/a!b'" -- "$cli" vars --url "$url" --agent 'crowd/a!b' --var mood=x
 expect 2 "HTTP 404: not_found" -- "$cli" vars --url "$url" --agent nobody/a --var mood=x
 # The full path needs the population's pop_set_vars handler (the lead's
 # population.cpp answers `unsupported` on this branch's base): set

@@ -55,8 +55,9 @@ class runtime_client {
   [[nodiscard]] caf::expected<population_broadcast_result> broadcast(
     const std::string& type, population_broadcast b,
     std::chrono::milliseconds timeout = std::chrono::hours{1});
-  // As above without blocking: `done` runs once, on a CAF thread (it must
-  // not block), with the result or the error; `timeout` as above.
+  // As above without blocking: `done` runs once with the result or the
+  // error, on a CAF thread (it must not block), or on the calling thread
+  // when the broadcast is refused before it starts; `timeout` as above.
   void broadcast(const std::string& type, population_broadcast b,
                  std::chrono::milliseconds timeout,
                  std::function<void(caf::expected<population_broadcast_result>)> done);

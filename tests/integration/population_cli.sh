@@ -75,17 +75,11 @@ expect 2 "--agent must be <type>/<key>" -- "$cli" vars --url "$url" --agent crow
 expect 2 "^agentgraph vars: .*key" -- "$cli" vars --url "$url" --agent crowd/a --var key=x
 expect 2 "HTTP 400: invalid_argument: 'crowd/a!b'" -- "$cli" vars --url "$url" --agent 'crowd/a!b' --var mood=x
 expect 2 "HTTP 404: not_found" -- "$cli" vars --url "$url" --agent nobody/a --var mood=x
-# The full path needs the population's pop_set_vars handler (the lead's
-# population.cpp answers `unsupported` on this branch's base): set
-# vars_built=1 once it is merged.
-vars_built=0
-if [ "$vars_built" -eq 1 ]; then
-  expect 0 '^\{"agent":"crowd/a","vars":\{"mood":"happy"\}\}$' -- "$cli" vars --url "$url" --agent crowd/a --var mood=happy
-  expect 0 "feeling happy" -- "$cli" submit --url "$url" --agent crowd/a --task "how are you"
-  expect 0 "plain answer" -- "$cli" submit --url "$url" --agent crowd/b --task "how are you"
-  expect 0 '"vars":\{\}' -- "$cli" vars --url "$url" --agent crowd/a --clear
-  expect 0 "plain answer" -- "$cli" submit --url "$url" --agent crowd/a --task "how are you"
-fi
+expect 0 '^\{"agent":"crowd/a","vars":\{"mood":"happy"\}\}$' -- "$cli" vars --url "$url" --agent crowd/a --var mood=happy
+expect 0 "feeling happy" -- "$cli" submit --url "$url" --agent crowd/a --task "how are you"
+expect 0 "plain answer" -- "$cli" submit --url "$url" --agent crowd/b --task "how are you"
+expect 0 '"vars":\{\}' -- "$cli" vars --url "$url" --agent crowd/a --clear
+expect 0 "plain answer" -- "$cli" submit --url "$url" --agent crowd/a --task "how are you"
 
 kill -TERM "$node_pid"
 for _ in $(seq 1 150); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done

@@ -147,11 +147,8 @@ TEST_CASE("gateway populations: bad vars bodies are refused with the field's mes
   CHECK(error_code(drained) == "unavailable");
 }
 
-// The full path needs the population's pop_set_vars handler (the lead's
-// actors/population/population.cpp; it answers `unsupported` on this
-// branch's base): remove the skip() once it is merged.
-TEST_CASE("gateway populations: vars set over HTTP render in the key's next prompt"
-          * doctest::skip()) {
+// The full path: the population's pop_set_vars handler (main 662207b).
+TEST_CASE("gateway populations: vars set over HTTP render in the key's next prompt") {
   fixture f{{}, true, "system_prompt = You are {{key}}, mood={{mood}}.\n"};
   auto c = f.client();
   // Before: "{{mood}}" stays as it is, so the mood rule does not match.

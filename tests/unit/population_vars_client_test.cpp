@@ -194,11 +194,8 @@ TEST_CASE("runtime_client set_key_vars: sent to the key's owner, whose errors pa
 }
 
 // The documented behaviour of pop_set_vars (population_interface.hpp) on
-// the node's own population. Its handler is the lead's (population.cpp
-// answers `unsupported` on this branch's base): remove the skip() once it
-// is merged.
-TEST_CASE("runtime_client set_key_vars: the key's next prompt has them, after a restart too"
-          * doctest::skip()) {
+// the node's own population (its handler: main 662207b).
+TEST_CASE("runtime_client set_key_vars: the key's next prompt has them, after a restart too") {
   fixture f;
   CHECK(f.answer("alice") == "plain");
   runtime_client client{*f.rt};

@@ -195,10 +195,24 @@ void runtime_client::set_key_vars(const std::string& agent,
   const auto deadline = rt_->task_deadline(agent);
   rt_->system().spawn([target = std::move(*target), vars = std::move(vars), deadline, agent,
                        done = std::move(done)](caf::event_based_actor* self) {
+    // The first outcome wins: the reply, the owner's end (CAF 0.17 does not
+    // fail a request to a node that died, so its monitor does), or the
+    // deadline. All run on this actor, one at a time.
+    auto finish = [self, done, answered = std::make_shared<bool>(false)](caf::error err) {
+      if (*answered)
+        return;
+      *answered = true;
+      done(std::move(err));
+      self->quit();
+    };
+    self->monitor(target.owner);
+    self->set_down_handler([finish, agent](caf::down_msg&) {
+      finish(make_error(errc::unavailable, "the owner of '" + agent + "' went down"));
+    });
     self->request(target.owner, deadline, pop_set_vars_atom::value, target.key, vars)
-      .then([done](bool) { done(caf::error{}); },
-            [done, deadline, agent](caf::error& err) {
-              done(from_request_error(std::move(err), "vars of '" + agent + "'", deadline));
+      .then([finish](bool) { finish(caf::error{}); },
+            [finish, deadline, agent](caf::error& err) {
+              finish(from_request_error(std::move(err), "vars of '" + agent + "'", deadline));
             });
   });
 }

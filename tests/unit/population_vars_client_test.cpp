@@ -13,6 +13,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -31,15 +32,18 @@ namespace population_vars_client_test {
 
 using vars_map = std::map<std::string, std::string>;
 
-// What a stand-in owner was asked to set; `fail` makes it answer io_error.
+// What a stand-in owner was asked to set; `fail` makes it answer io_error,
+// `hold` keeps the answer back (the promises stay with the owner).
 struct asked {
   std::mutex mu;
   std::vector<std::pair<std::string, vars_map>> calls;
   bool fail = false;
+  bool hold = false;
+  std::vector<caf::typed_response_promise<bool>> held;
 };
 
 // Answers pop_set_vars (recording it); everything else is unsupported.
-population_actor::behavior_type owner(population_actor::pointer,
+population_actor::behavior_type owner(population_actor::pointer self,
                                       std::shared_ptr<asked> log) {
   auto no = [](auto&&...) -> caf::error { return make_error(errc::unsupported, "stand-in"); };
   return {
@@ -53,11 +57,16 @@ population_actor::behavior_type owner(population_actor::pointer,
     [no](pop_passivate_atom, const std::string&) -> caf::result<bool> { return no(); },
     [no](pop_passivate_all_atom) -> caf::result<uint64_t> { return no(); },
     [](stats_atom) { return population_stats{}; },
-    [log](pop_set_vars_atom, const std::string& key, const vars_map& vars) -> caf::result<bool> {
+    [self, log](pop_set_vars_atom, const std::string& key,
+                const vars_map& vars) -> caf::result<bool> {
       std::lock_guard lock{log->mu};
       if (log->fail)
         return make_error(errc::io_error, "the stand-in's store is down");
       log->calls.emplace_back(key, vars);
+      if (log->hold) {
+        log->held.push_back(self->make_response_promise<bool>());
+        return log->held.back();
+      }
       return true;
     },
     [](pop_flush_atom) {},
@@ -89,7 +98,7 @@ struct fixture {
     rt.reset();
     auto cfg = parse_node_config("[runtime]\ndata_dir = " + dir.string()
                                    + "\n[provider.scripted]\nrules = rules.json\n"
-                                     "[population.crowd]\n"
+                                     "[population.crowd]\nrequest_timeout = 10m\n"
                                      "system_prompt = You are {{key}}, mood={{mood}}.\n",
                                  (dir / "node.ini").string(), {}, {});
     REQUIRE_MESSAGE(cfg, describe(cfg.error()));
@@ -176,11 +185,38 @@ TEST_CASE("runtime_client set_key_vars: sent to the key's owner, whose errors pa
   auto failed = client.set_key_vars("crowd/" + remote_key, {{"mood", "sad"}});
   CHECK(code_of(failed) == errc::io_error);
   CHECK(error_context(failed).find("store is down") != std::string::npos);
-  // An owner that is gone: unavailable at once, not at the deadline.
+  // An owner that dies holding the request: unavailable at once, not at
+  // the deadline (the population's request_timeout, 10 minutes here).
+  {
+    std::lock_guard lock{log->mu};
+    log->fail = false;
+    log->hold = true;
+  }
+  std::promise<caf::error> held;
+  client.set_key_vars("crowd/" + remote_key, {{"mood", "held"}},
+                      [&held](caf::error e) { held.set_value(std::move(e)); });
+  auto held_future = held.get_future();
+  for (int i = 0; i < 2000; ++i) {
+    {
+      std::lock_guard lock{log->mu};
+      if (!log->held.empty())
+        break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
   caf::scoped_actor self{f.rt->system()};
   self->monitor(other);
-  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(other, caf::exit_reason::kill);
   self->receive([](caf::down_msg&) {});
+  REQUIRE(held_future.wait_for(30s) == std::future_status::ready);
+  auto gone = held_future.get();
+  CHECK(code_of(gone) == errc::unavailable);
+  CHECK(error_context(gone).find("went down") != std::string::npos);
+  {
+    std::lock_guard lock{log->mu};
+    log->held.clear();
+  }
+  // An owner that is gone: unavailable at once.
   CHECK(code_of(client.set_key_vars("crowd/" + remote_key, {{"mood", "x"}}))
         == errc::unavailable);
   f.rt->populations_placement()->put("crowd", "other-node", dep<population_actor>{}, false);

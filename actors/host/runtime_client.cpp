@@ -145,6 +145,97 @@ caf::expected<population_broadcast_result> runtime_client::broadcast(
                                                    broadcast_run_atom::value);
 }
 
+void runtime_client::broadcast(
+  const std::string& type, population_broadcast b, std::chrono::milliseconds timeout,
+  std::function<void(caf::expected<population_broadcast_result>)> done) {
+  auto run = rt_->spawn_broadcast(type, std::move(b));
+  if (!run)
+    return done(std::move(run.error()));
+  rt_->system().spawn([run = *run, timeout, type, done = std::move(done)](
+                        caf::event_based_actor* self) {
+    self->request(run, timeout, broadcast_run_atom::value)
+      .then([done](population_broadcast_result& r) { done(std::move(r)); },
+            [done, timeout, type](caf::error& err) {
+              done(from_request_error(std::move(err), "broadcast to '" + type + "'", timeout));
+            });
+  });
+}
+
+caf::expected<runtime_client::key_owner> runtime_client::owner_of_key(
+  const std::string& agent) const {
+  auto address = parse_population_address(agent);
+  if (!address)
+    return make_error(errc::invalid_argument,
+                      "'" + agent + "' is not a population key (<type>/<key>)");
+  const auto& tables = *rt_->tables_;
+  if (tables.populations.find(address->type) == nullptr
+      && tables.remote_population_types.count(address->type) == 0)
+    return make_error(errc::not_found, "no population named '" + address->type + "'");
+  if (auto problem = population_key_problem(address->key); !problem.empty())
+    return make_error(errc::invalid_argument, "'" + agent + "': " + problem);
+  // The owner a task to this key goes to (key_address.cpp asks the same).
+  auto o = tables.population_nodes_->owner_of(address->type, address->key);
+  if (!o)
+    return make_error(errc::unavailable, "no node runs population '" + address->type + "' now");
+  auto handle = o->handle.get();
+  if (!handle)
+    return make_error(errc::unavailable, "node '" + o->node + "', owner of '" + agent
+                                           + "', is down");
+  return key_owner{std::move(handle), std::move(address->key)};
+}
+
+void runtime_client::set_key_vars(const std::string& agent,
+                                  std::map<std::string, std::string> vars,
+                                  std::function<void(caf::error)> done) {
+  if (auto problem = population_vars_problem(vars); !problem.empty())
+    return done(make_error(errc::invalid_argument, "vars of '" + agent + "': " + problem));
+  auto target = owner_of_key(agent);
+  if (!target)
+    return done(std::move(target.error()));
+  const auto deadline = rt_->task_deadline(agent);
+  rt_->system().spawn([target = std::move(*target), vars = std::move(vars), deadline, agent,
+                       done = std::move(done)](caf::event_based_actor* self) {
+    // The first outcome wins: the reply, the owner's end (CAF 0.17 does not
+    // fail a request to a node that died, so its monitor does), or the
+    // deadline. All run on this actor, one at a time.
+    auto finish = [self, done, answered = std::make_shared<bool>(false)](caf::error err) {
+      if (*answered)
+        return;
+      *answered = true;
+      done(std::move(err));
+      self->quit();
+    };
+    self->monitor(target.owner);
+    self->set_down_handler([finish, agent](caf::down_msg&) {
+      finish(make_error(errc::unavailable, "the owner of '" + agent + "' went down"));
+    });
+    self->request(target.owner, deadline, pop_set_vars_atom::value, target.key, vars)
+      .then([finish](bool) { finish(caf::error{}); },
+            [finish, deadline, agent](caf::error& err) {
+              finish(from_request_error(std::move(err), "vars of '" + agent + "'", deadline));
+            });
+  });
+}
+
+caf::error runtime_client::set_key_vars(const std::string& agent,
+                                        std::map<std::string, std::string> vars) {
+  auto outcome = std::make_shared<std::promise<caf::error>>();
+  auto future = outcome->get_future();
+  set_key_vars(agent, std::move(vars),
+               [outcome](caf::error err) { outcome->set_value(std::move(err)); });
+  // The request's own deadline ends the wait; the grace covers its reply's
+  // way back.
+  const auto limit = rt_->task_deadline(agent) + runtime_detail::caller_grace;
+  if (future.wait_for(limit) != std::future_status::ready)
+    return make_error(errc::timeout, "vars of '" + agent + "' gave no answer in time");
+  try {
+    return future.get();
+  } catch (const std::future_error&) {  // dropped uncalled: the system is shutting down
+    return from_request_error(caf::make_error(caf::sec::request_receiver_down),
+                              "vars of '" + agent + "'");
+  }
+}
+
 caf::expected<population_stats> runtime_client::stats_of_population(const std::string& type) {
   return ask_stats<population_stats>(rt_->system(), rt_->population(type),
                                      "population '" + type + "'");

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <map>
 #include <string>
 
 #include <caf/expected.hpp>
@@ -54,6 +55,28 @@ class runtime_client {
   [[nodiscard]] caf::expected<population_broadcast_result> broadcast(
     const std::string& type, population_broadcast b,
     std::chrono::milliseconds timeout = std::chrono::hours{1});
+  // As above without blocking: `done` runs once with the result or the
+  // error, on a CAF thread (it must not block), or on the calling thread
+  // when the broadcast is refused before it starts; `timeout` as above.
+  void broadcast(const std::string& type, population_broadcast b,
+                 std::chrono::milliseconds timeout,
+                 std::function<void(caf::expected<population_broadcast_result>)> done);
+  // Sets the prompt variables of the population key `agent` ("<type>/<key>")
+  // to `vars` (they replace its earlier ones: pop_set_vars_atom in
+  // actors/population/population_interface.hpp) on the node that owns the
+  // key now, the one its tasks go to (population_nodes). Done (no error)
+  // once they are set and saved. One deadline: the population's task
+  // deadline (activating the key and waiting for its tasks in flight are
+  // part of it). Errors: invalid_argument (not "<type>/<key>", a bad key,
+  // population_vars_problem), not_found (no such population), unavailable
+  // (no node runs it now, or the key's owner is down), the population's
+  // own (activation, store), timeout. `done` runs on a CAF thread, or on
+  // the calling thread when the request is refused before it is sent.
+  void set_key_vars(const std::string& agent, std::map<std::string, std::string> vars,
+                    std::function<void(caf::error)> done);
+  // Blocks the calling thread until the above is done.
+  [[nodiscard]] caf::error set_key_vars(const std::string& agent,
+                                        std::map<std::string, std::string> vars);
   [[nodiscard]] caf::expected<population_stats> stats_of_population(const std::string& type);
   [[nodiscard]] caf::expected<tool_stats> stats_of_tool(const std::string& tool);
   [[nodiscard]] caf::expected<provider_stats> stats_of_provider(const std::string& provider);
@@ -99,6 +122,14 @@ class runtime_client {
     std::chrono::milliseconds deadline = std::chrono::hours{1});
 
  private:
+  // The population actor of the node that owns key `agent` now, with the
+  // key; set_key_vars' errors before anything is sent.
+  struct key_owner {
+    population_actor owner;
+    std::string key;
+  };
+  [[nodiscard]] caf::expected<key_owner> owner_of_key(const std::string& agent) const;
+
   Runtime* rt_;
 };
 

@@ -1,7 +1,8 @@
-// `agentgraph status`, `agentgraph submit` and `agentgraph cluster status`: clients of a running node's
-// gateway (`agentgraph node`). They speak the gateway's JSON and SSE over
+// `agentgraph status`, `submit`, `vars`, `broadcast` and `cluster status`:
+// clients of a running node's gateway (`agentgraph node`). They speak the gateway's JSON and SSE over
 // HTTP like any other client would; nothing here reaches into a Runtime.
 #include <cstdio>
+#include <map>
 #include <iostream>
 #include <string_view>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "apps/cli/commands.hpp"
 #include "apps/cli/gateway_client.hpp"
 #include "apps/cli/stats_table.hpp"
+#include "actors/population/population_config.hpp"
 #include "runtime/error.hpp"
 #include "runtime/value.hpp"
 
@@ -32,6 +34,15 @@ struct client_options {
   bool background = false;
   bool json = false;
   uint64_t timeout_s = 600;
+  // vars: NAME=VALUE each, or clear (an empty set).
+  std::vector<std::string> vars;
+  bool clear = false;
+  // broadcast
+  std::string population;
+  std::string input;
+  uint64_t sample = 0;
+  uint64_t seed = 0;
+  uint32_t concurrency = 16;
 };
 
 // Parses `argv` for `name`; returns the exit code when parsing ends the
@@ -43,9 +54,23 @@ std::optional<int> parse(const char* name, const args& argv, client_options& out
     "token-env", po::value(&out.token_env)->default_value(out.token_env),
     "environment variable holding the bearer token (if the node requires one)")(
     "timeout", po::value(&out.timeout_s)->default_value(out.timeout_s), "seconds to wait");
-  if (std::string_view{name} == "cluster status")
+  const std::string_view command{name};
+  if (command == "cluster status")
     desc.add_options()("json", po::bool_switch(&out.json),
                        "print the node's answer as JSON: {\"members\": [...]}");
+  if (command == "vars")
+    desc.add_options()("agent", po::value(&out.agent), "the population key, <type>/<key>")(
+      "var", po::value(&out.vars)->composing(), "NAME=VALUE, once per variable")(
+      "clear", po::bool_switch(&out.clear), "set no variables (drops the key's earlier ones)");
+  if (command == "broadcast")
+    desc.add_options()("population", po::value(&out.population), "the population's type")(
+      "input", po::value(&out.input), "every key's task input")(
+      "sample", po::value(&out.sample)->default_value(0),
+      "0: every key with a saved state; else at most this many keys, chosen by --seed")(
+      "seed", po::value(&out.seed)->default_value(0), "the sample's seed")(
+      "concurrency", po::value(&out.concurrency)->default_value(out.concurrency),
+      "tasks in flight at once")(
+      "json", po::bool_switch(&out.json), "print the node's answer as JSON");
   if (submit)
     desc.add_options()("agent", po::value(&out.agent), "agent that gets the task")(
       "task", po::value(&out.task), "the task text")(
@@ -66,6 +91,15 @@ std::optional<int> parse(const char* name, const args& argv, client_options& out
   }
   if (submit && (out.agent.empty() || out.task.empty())) {
     std::cerr << "agentgraph submit: --agent and --task are required\n";
+    return 2;
+  }
+  if (command == "vars" && (out.agent.empty() || out.vars.empty() == !out.clear)) {
+    std::cerr << "agentgraph vars: --agent and either --var NAME=VALUE (repeatable) or --clear "
+                 "are required\n";
+    return 2;
+  }
+  if (command == "broadcast" && (out.population.empty() || out.input.empty())) {
+    std::cerr << "agentgraph broadcast: --population and --input are required\n";
     return 2;
   }
   // A variable named on purpose must hold a token: running on without one
@@ -100,24 +134,66 @@ T number(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<T>() : T{};
 }
 
-int status(const client_options& o) {
-  gateway_client client{target_of(o)};
-  auto r = client.get("/v1/agents");
+// The node's answer to `path`, parsed, when it is 200 with a JSON object
+// holding the array `list`; otherwise the message is printed as `command`'s
+// and nothing returned.
+std::optional<json> get_list(gateway_client& client, const client_options& o,
+                             const char* command, const std::string& path, const char* list) {
+  auto r = client.get(path);
   if (!r) {
-    std::cerr << "agentgraph status: " << o.url << ": " << describe(r.error()) << "\n";
-    return 1;
+    std::cerr << "agentgraph " << command << ": " << o.url << ": " << describe(r.error()) << "\n";
+    return std::nullopt;
   }
   if (r->status != 200) {
-    std::cerr << "agentgraph status: HTTP " << r->status << ": " << error_text(*r) << "\n";
-    return 1;
+    std::cerr << "agentgraph " << command << ": " << path << ": HTTP " << r->status << ": "
+              << error_text(*r) << "\n";
+    return std::nullopt;
   }
   auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_object() || !j.contains("agents") || !j["agents"].is_array()) {
-    std::cerr << "agentgraph status: the node's answer has no `agents` list\n";
-    return 1;
+  if (!j.is_object() || !j.contains(list) || !j[list].is_array()) {
+    std::cerr << "agentgraph " << command << ": the node's answer has no `" << list << "` list\n";
+    return std::nullopt;
   }
+  return j;
+}
+
+// The populations' rows under the agents' (none printed for a node without
+// populations).
+int population_rows(gateway_client& client, const client_options& o) {
+  auto j = get_list(client, o, "status", "/v1/populations", "populations");
+  if (!j)
+    return 1;
+  std::vector<population_figures_row> rows;
+  for (const auto& p : (*j)["populations"]) {
+    population_figures_row row;
+    auto& s = row.stats;
+    s.name = p.value("name", "?");
+    row.healthy = p.value("healthy", false);
+    s.active = number<uint64_t>(p, "active");
+    s.activating = number<uint64_t>(p, "activating");
+    s.passivating = number<uint64_t>(p, "passivating");
+    s.saved_keys = number<uint64_t>(p, "saved_keys");
+    s.waiting = number<uint64_t>(p, "waiting");
+    s.tasks_in_flight = number<uint64_t>(p, "tasks_in_flight");
+    s.activations = number<uint64_t>(p, "activations");
+    s.passivations = number<uint64_t>(p, "passivations");
+    s.evictions = number<uint64_t>(p, "evictions");
+    s.store_errors = number<uint64_t>(p, "store_errors");
+    s.active_max = number<uint64_t>(p, "active_max");
+    rows.push_back(std::move(row));
+  }
+  if (!rows.empty())
+    std::cout << "\n" << format_population_table(rows);
+  return 0;
+}
+
+int status(const client_options& o) {
+  gateway_client client{target_of(o)};
+  auto j = get_list(client, o, "status", "/v1/agents", "agents");
+  if (!j)
+    return 1;
   std::vector<agent_figures_row> rows;
-  for (const auto& a : j["agents"]) {
+  for (const auto& a : (*j)["agents"]) {
     agent_figures_row row;
     row.name = a.value("name", "?");
     row.status = a.value("status", "?");
@@ -133,7 +209,7 @@ int status(const client_options& o) {
     rows.push_back(std::move(row));
   }
   std::cout << format_agent_figures_table(rows);
-  return 0;
+  return population_rows(client, o);
 }
 
 // Prints the streamed events of task `id` until it completes or fails.
@@ -224,6 +300,97 @@ int submit(const client_options& o) {
   return follow(client, id);
 }
 
+// The exit code of a refused write: 2 for what the caller got wrong (a bad
+// body, an unknown name), 1 for the rest.
+int refused(const char* command, const gateway_reply& r) {
+  std::cerr << "agentgraph " << command << ": HTTP " << r.status << ": " << error_text(r) << "\n";
+  return r.status == 400 || r.status == 404 ? 2 : 1;
+}
+
+// Sends the JSON `body` to `path` with `method` (PUT or POST): the node's
+// 200 answer, or nothing once the problem is printed as `command`'s and
+// `code` set (refused's, or 1 when the node could not be reached).
+std::optional<gateway_reply> write(const char* command, const client_options& o,
+                                   const std::string& method, const std::string& path,
+                                   const json& body, int& code) {
+  gateway_client client{target_of(o)};
+  const auto text = body.dump();
+  auto r = method == "PUT" ? client.put_json(path, text) : client.post_json(path, text);
+  if (!r) {
+    std::cerr << "agentgraph " << command << ": " << o.url << ": " << describe(r.error()) << "\n";
+    code = 1;
+    return std::nullopt;
+  }
+  if (r->status != 200) {
+    code = refused(command, *r);
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+// PUT /v1/agents/<type>/<key>/vars with the --var pairs.
+int vars(const client_options& o) {
+  json body = json::object();
+  std::map<std::string, std::string> vars;
+  for (const auto& pair : o.vars) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "agentgraph vars: --var " << pair << ": expected NAME=VALUE\n";
+      return 2;
+    }
+    const auto name = pair.substr(0, eq);
+    if (body.contains(name)) {
+      std::cerr << "agentgraph vars: --var " << name << " given twice\n";
+      return 2;
+    }
+    body[name] = pair.substr(eq + 1);
+    vars.emplace(name, pair.substr(eq + 1));
+  }
+  // The population's own rule, checked here too so a bad name needs no node.
+  if (auto problem = population_vars_problem(vars); !problem.empty()) {
+    std::cerr << "agentgraph vars: " << problem << "\n";
+    return 2;
+  }
+  auto slash = o.agent.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == o.agent.size()
+      || o.agent.find('/', slash + 1) != std::string::npos) {
+    std::cerr << "agentgraph vars: --agent must be <type>/<key>\n";
+    return 2;
+  }
+  int code = 0;
+  auto r = write("vars", o, "PUT", "/v1/agents/" + o.agent + "/vars", body, code);
+  if (!r)
+    return code;
+  std::cout << r->body << "\n";
+  return 0;
+}
+
+// POST /v1/agents/<type>/broadcast; exit 1 when any key's task failed.
+int broadcast(const client_options& o) {
+  json body = {{"input", o.input}, {"sample", o.sample}, {"seed", o.seed},
+               {"concurrency", o.concurrency}};
+  int code = 0;
+  auto r = write("broadcast", o, "POST", "/v1/agents/" + o.population + "/broadcast", body, code);
+  if (!r)
+    return code;
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_object()) {
+    std::cerr << "agentgraph broadcast: the node's answer is not a JSON object\n";
+    return 1;
+  }
+  const auto failed = number<uint64_t>(j, "failed");
+  if (o.json) {
+    std::cout << j.dump() << "\n";
+    return failed == 0 ? 0 : 1;
+  }
+  std::cout << "broadcast to " << o.population << ": " << number<uint64_t>(j, "keys")
+            << " keys, " << number<uint64_t>(j, "ok") << " ok, " << failed << " failed\n";
+  if (j.contains("errors") && j["errors"].is_array())
+    for (const auto& e : j["errors"])
+      std::cout << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+  return failed == 0 ? 0 : 1;
+}
+
 // The members as the node at --url sees them (GET /v1/cluster).
 int cluster_status(const client_options& o) {
   gateway_client client{target_of(o)};
@@ -287,6 +454,21 @@ int cluster_command(const args& argv) {
   if (auto code = cmd_client_detail::parse("cluster status", rest, o, false))
     return *code;
   return cmd_client_detail::cluster_status(o);
+}
+
+int vars_command(const args& argv) {
+  cmd_client_detail::client_options o;
+  o.timeout_s = 60;
+  if (auto code = cmd_client_detail::parse("vars", argv, o, false))
+    return *code;
+  return cmd_client_detail::vars(o);
+}
+
+int broadcast_command(const args& argv) {
+  cmd_client_detail::client_options o;
+  if (auto code = cmd_client_detail::parse("broadcast", argv, o, false))
+    return *code;
+  return cmd_client_detail::broadcast(o);
 }
 
 int submit_command(const args& argv) {

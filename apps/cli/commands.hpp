@@ -28,6 +28,10 @@ int bench_population(const args& argv);
 int bench_cluster(const args& argv);
 int status_command(const args& argv);
 int submit_command(const args& argv);
+// `agentgraph vars` and `agentgraph broadcast`: a population key's prompt
+// variables, one task to a population's keys (cmd_client.cpp).
+int vars_command(const args& argv);
+int broadcast_command(const args& argv);
 // `agentgraph cluster status` (cmd_client.cpp).
 int cluster_command(const args& argv);
 int profile_command(const args& argv);

@@ -48,12 +48,23 @@ caf::expected<gateway_reply> gateway_client::get(const std::string& path) {
   return send(make("GET", path));
 }
 
-caf::expected<gateway_reply> gateway_client::post_json(const std::string& path,
+caf::expected<gateway_reply> gateway_client::send_json(const std::string& method,
+                                                       const std::string& path,
                                                        const std::string& body) {
-  auto req = make("POST", path);
+  auto req = make(method, path);
   req.headers.emplace_back("Content-Type", "application/json");
   req.body = body;
   return send(std::move(req));
+}
+
+caf::expected<gateway_reply> gateway_client::post_json(const std::string& path,
+                                                       const std::string& body) {
+  return send_json("POST", path, body);
+}
+
+caf::expected<gateway_reply> gateway_client::put_json(const std::string& path,
+                                                      const std::string& body) {
+  return send_json("PUT", path, body);
 }
 
 caf::error gateway_client::stream_events(const std::string& path,

@@ -33,10 +33,12 @@ struct gateway_reply {
 class gateway_client {
  public:
   explicit gateway_client(gateway_target target);
-  // GET or POST `path` ("/v1/agents"); a JSON body for POST.
+  // GET, POST or PUT `path` ("/v1/agents"); a JSON body for POST and PUT.
   [[nodiscard]] caf::expected<gateway_reply> get(const std::string& path);
   [[nodiscard]] caf::expected<gateway_reply> post_json(const std::string& path,
                                                        const std::string& body);
+  [[nodiscard]] caf::expected<gateway_reply> put_json(const std::string& path,
+                                                      const std::string& body);
   // Streams the SSE body of GET `path`, calling on_event for each event on
   // this thread, until the server ends the stream or on_event returns
   // false. Errors: the transport's, or provider_error for a non-2xx answer
@@ -46,6 +48,9 @@ class gateway_client {
 
  private:
   [[nodiscard]] caf::expected<gateway_reply> send(net::http_request req);
+  [[nodiscard]] caf::expected<gateway_reply> send_json(const std::string& method,
+                                                       const std::string& path,
+                                                       const std::string& body);
   [[nodiscard]] net::http_request make(const std::string& method, const std::string& path) const;
 
   gateway_target target_;

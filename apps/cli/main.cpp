@@ -52,7 +52,15 @@ constexpr const char* usage_text =
   "                       continue a checkpointed workflow thread (after an interrupt\n"
   "                       or a crash) from its latest or a chosen checkpoint\n"
   "  status [--url U]     a running node's agents: health, tasks, req/s, latency,\n"
-  "                       tokens/s, error rate, memory (GET /v1/agents)\n"
+  "                       tokens/s, error rate, memory (GET /v1/agents); then its\n"
+  "                       populations: active, activating, passivating, saved keys,\n"
+  "                       waiting, in flight, activations, passivations, evictions,\n"
+  "                       store errors, active_max (GET /v1/populations)\n"
+  "  vars [--url U] --agent TYPE/KEY (--var NAME=VALUE... | --clear)\n"
+  "                       set a population key's prompt variables on a node\n"
+  "  broadcast [--url U] --population TYPE --input TEXT [--sample N] [--seed S]\n"
+  "            [--concurrency C] [--json]\n"
+  "                       one task to every saved key of a population, or a seeded sample\n"
   "  submit [--url U] --agent NAME --task TEXT [--background]\n"
   "                       run a task on a node and stream its tokens and answer\n"
   "  cluster status [--url U] [--json]\n"
@@ -88,6 +96,10 @@ int main(int argc, char** argv) {
     return status_command(rest);
   if (command == "submit")
     return submit_command(rest);
+  if (command == "vars")
+    return vars_command(rest);
+  if (command == "broadcast")
+    return broadcast_command(rest);
   if (command == "cluster")
     return cluster_command(rest);
   if (command == "profile")

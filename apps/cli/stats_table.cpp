@@ -109,4 +109,22 @@ std::string format_agent_figures_table(const std::vector<agent_figures_row>& row
                 body);
 }
 
+std::string format_population_table(const std::vector<population_figures_row>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  for (const auto& r : rows) {
+    const auto& s = r.stats;
+    body.push_back({s.name, r.healthy ? "yes" : "NO", std::to_string(s.active),
+                    std::to_string(s.activating), std::to_string(s.passivating),
+                    std::to_string(s.saved_keys), std::to_string(s.waiting),
+                    std::to_string(s.tasks_in_flight), std::to_string(s.activations),
+                    std::to_string(s.passivations), std::to_string(s.evictions),
+                    std::to_string(s.store_errors), std::to_string(s.active_max)});
+  }
+  return render({"population", "healthy", "active", "activating", "passivating", "saved_keys",
+                 "waiting", "in_flight", "activations", "passivations", "evictions",
+                 "store_errors", "active_max"},
+                body);
+}
+
 }  // namespace agentgraph::cli

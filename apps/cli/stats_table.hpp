@@ -1,4 +1,5 @@
-// Fixed-width tables for the CLI: per-agent stats and per-shard memory.
+// Fixed-width tables for the CLI: per-agent stats, per-shard memory and
+// per-population figures.
 #pragma once
 
 #include <string>
@@ -6,6 +7,7 @@
 
 #include "actors/agent/agent_interface.hpp"
 #include "actors/memory/memory_interface.hpp"
+#include "actors/population/population_interface.hpp"
 #include "actors/provider/provider_stats.hpp"
 
 namespace agentgraph::cli {
@@ -34,6 +36,13 @@ struct memory_profile_row {
 };
 [[nodiscard]] std::string format_memory_profile_table(const std::vector<memory_profile_row>& rows);
 [[nodiscard]] std::string format_agent_figures_table(const std::vector<agent_figures_row>& rows);
+// One population as a node's gateway reports it (GET /v1/populations);
+// `healthy` false when it did not answer (its figures are then zero).
+struct population_figures_row {
+  population_stats stats;
+  bool healthy = false;
+};
+[[nodiscard]] std::string format_population_table(const std::vector<population_figures_row>& rows);
 
 [[nodiscard]] std::string format_agent_table(const std::vector<agent_stats>& rows);
 [[nodiscard]] std::string format_memory_table(const std::vector<memory_stats>& rows);

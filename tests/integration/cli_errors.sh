@@ -5,15 +5,7 @@ set -uo pipefail
 cli="$1"; src="$2"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 fails=0
-expect() {  # expect CODE PATTERN -- command...
-  local code="$1" pattern="$2"; shift 3
-  "$@" >"$work/out" 2>&1; local rc=$?
-  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" "$work/out"; then
-    echo "FAIL: $* -> rc=$rc (want $code), output:"; cat "$work/out"; fails=$((fails + 1))
-  else
-    echo "ok: $*"
-  fi
-}
+source "$(dirname "$0")/cli_expect.sh"  # expect CODE PATTERN -- command...
 ini="$src/configs/examples/research.ini"
 expect 0 "^ok: .*2 agents, 3 tools, 1 memory shards, 1 providers" -- "$cli" config check "$ini"
 expect 0 "AGENTGRAPH_AGENT_<NAME>_TEMPERATURE" -- "$cli" config schema

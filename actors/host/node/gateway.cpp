@@ -70,6 +70,16 @@ net::server_response gateway::impl::outside_cluster(const std::string& what) con
     gateway_retry_after_draining_s);
 }
 
+std::optional<net::server_response> gateway::impl::refuse_write(const std::string& what) const {
+  if (draining.load())
+    return gateway_detail::with_retry_after(
+      net::json_error(503, "unavailable", "the node is draining; " + what + " elsewhere"),
+      gateway_retry_after_draining_s);
+  if (!in_cluster->load())
+    return outside_cluster(what);
+  return std::nullopt;
+}
+
 caf::expected<gateway_config> gateway_config_from(const node_settings& node,
                                                   const std::map<std::string, std::string>& env) {
   gateway_config g;
@@ -171,6 +181,12 @@ void gateway::impl::add_routes() {
       [this](req_t, reply_t reply) { cluster_directory(reply); });
   add("POST", R"(/v1/topics/([^/]+))", "topic_publish",
       [this](req_t r, reply_t reply) { publish_topic(r, reply); });
+  add("GET", "/v1/populations", "populations",
+      [this](req_t, reply_t reply) { populations(reply); });
+  add("PUT", R"(/v1/agents/([^/]+)/([^/]+)/vars)", "key_vars_put",
+      [this](req_t r, reply_t reply) { put_key_vars(r, reply); });
+  add("POST", R"(/v1/agents/([^/]+)/broadcast)", "broadcast_post",
+      [this](req_t r, reply_t reply) { post_broadcast(r, reply); });
 }
 
 void answer_when_finished(const std::shared_ptr<task_entry>& entry,
@@ -201,12 +217,8 @@ net::server_response task_accepted(const std::string& id) {
 void gateway::impl::post_task(const net::server_request& req, const route_reply& reply,
                               const std::string& path_agent) {
   using namespace gateway_detail;
-  if (draining.load())
-    return reply(with_retry_after(
-      net::json_error(503, "unavailable", "the node is draining; submit the task elsewhere"),
-      gateway_retry_after_draining_s));
-  if (!in_cluster->load())
-    return reply(outside_cluster("submit the task"));
+  if (auto refused = refuse_write("submit the task"))
+    return reply(std::move(*refused));
   auto sub = parse_task_submission(req.body, path_agent);
   if (!sub)
     return reply(task_error(400, sub.error()));
@@ -270,12 +282,8 @@ void gateway::impl::post_task(const net::server_request& req, const route_reply&
 void gateway::impl::post_workflow(const net::server_request& req, const route_reply& reply,
                                   bool resume) {
   using namespace gateway_detail;
-  if (draining.load())
-    return reply(with_retry_after(
-      net::json_error(503, "unavailable", "the node is draining; start the run elsewhere"),
-      gateway_retry_after_draining_s));
-  if (!in_cluster->load())
-    return reply(outside_cluster("start the run"));
+  if (auto refused = refuse_write("start the run"))
+    return reply(std::move(*refused));
   const std::string name = req.params.at(0);
   auto graph = rt.workflow(name);
   if (!graph)

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -42,6 +43,13 @@ constexpr auto gateway_caller_grace = std::chrono::seconds{2};
 constexpr auto gateway_runner_grace = std::chrono::seconds{1};
 // Workflow resumes reading their checkpoint at once; one more gets 429.
 constexpr uint32_t gateway_resumes_max = 16;
+// Broadcasts (POST /v1/agents/<type>/broadcast) running at once; one more
+// gets 429. Each holds up to its `concurrency` tasks in flight, so this
+// bounds what HTTP callers can put on the providers this way.
+constexpr uint32_t gateway_broadcasts_max = 4;
+// How long a broadcast's caller waits for its result; past it the caller
+// gets 504 and the broadcast runs on to its end (runtime_client::broadcast).
+constexpr auto gateway_broadcast_deadline = std::chrono::milliseconds{std::chrono::minutes{10}};
 
 // The task journal of a cluster node's gateway (gateway::set_journal).
 struct task_journaling {
@@ -191,6 +199,13 @@ struct workflow_launch {
 void ready_components(Runtime& rt, std::chrono::milliseconds timeout,
                       const std::function<void(bool, const std::string&)>& answer);
 
+namespace gateway_detail {
+// `status` with {"error": {"code","message"}} of `err`.
+[[nodiscard]] net::server_response task_error(int status, const caf::error& err);
+// `r` with a Retry-After of `seconds`.
+[[nodiscard]] net::server_response with_retry_after(net::server_response r, int seconds);
+}  // namespace gateway_detail
+
 struct gateway::impl {
   impl(Runtime& runtime, gateway_config c);
 
@@ -205,6 +220,9 @@ struct gateway::impl {
   // Resumes read their checkpoint on a thread of their own; at most
   // gateway_resumes_max at once.
   std::shared_ptr<std::atomic<uint32_t>> resumes_in_flight =
+    std::make_shared<std::atomic<uint32_t>>(0);
+  // Broadcasts waiting for their result; at most gateway_broadcasts_max.
+  std::shared_ptr<std::atomic<uint32_t>> broadcasts_in_flight =
     std::make_shared<std::atomic<uint32_t>>(0);
   const std::string id_prefix;  // random per gateway, so ids differ across restarts
   metrics::counter_family* responses = nullptr;  // set by the constructor, const after
@@ -226,6 +244,15 @@ struct gateway::impl {
   void memory(const route_reply& reply);
   void cluster(const route_reply& reply);
   void cluster_directory(const route_reply& reply);
+  // GET /v1/populations: each of this node's populations' figures.
+  void populations(const route_reply& reply);
+  // PUT /v1/agents/<type>/<key>/vars (gateway_population.cpp).
+  void put_key_vars(const net::server_request& req, const route_reply& reply);
+  // POST /v1/agents/<type>/broadcast (gateway_population.cpp).
+  void post_broadcast(const net::server_request& req, const route_reply& reply);
+  // The 503 of a write while draining or outside the cluster ("submit the
+  // task"), or nothing when the node takes it.
+  [[nodiscard]] std::optional<net::server_response> refuse_write(const std::string& what) const;
   // POST /v1/topics/<topic> {"message": any}: 202 with the publish receipt.
   void publish_topic(const net::server_request& req, const route_reply& reply);
   // The node actor, or a 404 answered and an invalid handle.

@@ -1,5 +1,5 @@
 // The gateway's read-only routes: /ready, /v1/agents, /v1/memory,
-// /v1/cluster, and POST /v1/topics/<topic> (a publish). Each asks
+// /v1/populations, /v1/cluster, and POST /v1/topics/<topic> (a publish). Each asks
 // the runtime's actors through one short-lived prober actor that sends
 // every request at once (each bounded by health_ping_timeout) and answers
 // the HTTP request when the last reply or timeout is in: no thread waits.
@@ -9,6 +9,7 @@
 
 #include "actors/host/node/agent_figures.hpp"
 #include "actors/host/node/gateway_impl.hpp"
+#include "actors/host/node/task_json_population.hpp"
 #include "actors/topic/topic_interface.hpp"
 #include "runtime/error.hpp"
 
@@ -68,6 +69,25 @@ void probe_all(caf::actor_system& sys, std::vector<caf::expected<Handle>> target
               });
     }
   });
+}
+
+// Answers `reply` with {"<list>": [...]}: one `row(name, probe)` per
+// target, asked `stats_atom` all at once (probe_all).
+template <class Reply, class Handle, class Row>
+void answer_stats_list(caf::actor_system& sys, std::vector<std::string> names,
+                       std::vector<caf::expected<Handle>> targets,
+                       std::chrono::milliseconds timeout, const char* list, route_reply reply,
+                       Row row) {
+  probe_all<Reply>(sys, std::move(targets), timeout, stats_atom::value,
+                   [reply = std::move(reply), names = std::move(names), list,
+                    row = std::move(row)](std::vector<probe<Reply>> ps) {
+                     Value items = Value::array();
+                     for (size_t i = 0; i < ps.size(); ++i)
+                       items.push_back(row(names[i], ps[i]));
+                     Value body = Value::object();
+                     body[list] = std::move(items);
+                     reply(net::json_response(200, body.to_json()));
+                   });
 }
 
 Value num(uint64_t n) {
@@ -208,15 +228,8 @@ void gateway::impl::agents(const route_reply& reply) {
   std::vector<caf::expected<agent_actor>> targets;
   for (const auto& name : names)
     targets.push_back(rt.agent(name));
-  probe_all<agent_stats>(rt.system(), std::move(targets), cfg.health_ping_timeout,
-                         stats_atom::value, [reply, names](std::vector<probe<agent_stats>> ps) {
-                           Value list = Value::array();
-                           for (size_t i = 0; i < ps.size(); ++i)
-                             list.push_back(agent_json(names[i], ps[i]));
-                           Value body = Value::object();
-                           body["agents"] = std::move(list);
-                           reply(net::json_response(200, body.to_json()));
-                         });
+  answer_stats_list<agent_stats>(rt.system(), std::move(names), std::move(targets),
+                                 cfg.health_ping_timeout, "agents", reply, agent_json);
 }
 
 void gateway::impl::memory(const route_reply& reply) {
@@ -225,28 +238,40 @@ void gateway::impl::memory(const route_reply& reply) {
   std::vector<caf::expected<memory_actor>> targets;
   for (const auto& name : names)
     targets.push_back(rt.memory(name));
-  probe_all<memory_stats>(
-    rt.system(), std::move(targets), cfg.health_ping_timeout, stats_atom::value,
-    [reply, names](std::vector<probe<memory_stats>> ps) {
-      Value list = Value::array();
-      for (size_t i = 0; i < ps.size(); ++i) {
-        const auto& p = ps[i];
-        Value m = Value::object();
-        m["name"] = Value{names[i]};
-        m["healthy"] = Value{static_cast<bool>(p.reply)};
-        if (p.reply) {
-          m["entries"] = num(p.reply->entries);
-          m["bytes"] = num(p.reply->bytes);
-          m["evictions"] = num(p.reply->evictions);
-          m["snapshots_written"] = num(p.reply->snapshots_written);
-        } else {
-          m["error"] = error_object(p.reply.error());
-        }
-        list.push_back(std::move(m));
+  answer_stats_list<memory_stats>(
+    rt.system(), std::move(names), std::move(targets), cfg.health_ping_timeout, "shards", reply,
+    [](const std::string& name, const probe<memory_stats>& p) {
+      Value m = Value::object();
+      m["name"] = Value{name};
+      m["healthy"] = Value{static_cast<bool>(p.reply)};
+      if (p.reply) {
+        m["entries"] = num(p.reply->entries);
+        m["bytes"] = num(p.reply->bytes);
+        m["evictions"] = num(p.reply->evictions);
+        m["snapshots_written"] = num(p.reply->snapshots_written);
+      } else {
+        m["error"] = error_object(p.reply.error());
       }
-      Value body = Value::object();
-      body["shards"] = std::move(list);
-      reply(net::json_response(200, body.to_json()));
+      return m;
+    });
+}
+
+void gateway::impl::populations(const route_reply& reply) {
+  using namespace gateway_routes_detail;
+  // This node's populations; one that runs on other nodes only is theirs.
+  auto names = rt.population_names();
+  std::vector<caf::expected<population_actor>> targets;
+  for (const auto& name : names)
+    targets.push_back(rt.population(name));
+  answer_stats_list<population_stats>(
+    rt.system(), std::move(names), std::move(targets), cfg.health_ping_timeout, "populations",
+    reply, [](const std::string& name, const probe<population_stats>& p) {
+      Value row = p.reply ? population_stats_json(*p.reply) : Value::object();
+      row["name"] = Value{name};
+      row["healthy"] = Value{static_cast<bool>(p.reply)};
+      if (!p.reply)
+        row["error"] = error_object(p.reply.error());
+      return row;
     });
 }
 

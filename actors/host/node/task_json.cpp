@@ -18,6 +18,15 @@ caf::expected<std::string> required_string(const Value& body, const std::string&
   return v->as_string();
 }
 
+caf::expected<Value> object_body(std::string_view body) {
+  auto parsed = Value::from_json(body);
+  if (!parsed)
+    return make_error(errc::invalid_argument, "body: not valid JSON: " + describe(parsed.error()));
+  if (!parsed->is_object())
+    return field_error("body", "must be a JSON object");
+  return parsed;
+}
+
 }  // namespace task_json_detail
 
 bool valid_task_id(std::string_view id) {
@@ -35,11 +44,9 @@ bool valid_task_id(std::string_view id) {
 caf::expected<task_submission> parse_task_submission(std::string_view body,
                                                      const std::string& path_agent) {
   using namespace task_json_detail;
-  auto parsed = Value::from_json(body);
+  auto parsed = object_body(body);
   if (!parsed)
-    return make_error(errc::invalid_argument, "body: not valid JSON: " + describe(parsed.error()));
-  if (!parsed->is_object())
-    return field_error("body", "must be a JSON object");
+    return std::move(parsed.error());
   for (const auto& [key, value] : parsed->as_object())
     if (key != "agent" && key != "input" && key != "context" && key != "mode"
         && key != "task_id")

@@ -17,6 +17,16 @@
 
 namespace agentgraph {
 
+namespace task_json_detail {
+// invalid_argument "<field>: <problem>".
+[[nodiscard]] caf::error field_error(std::string_view field, std::string_view problem);
+// `body` parsed, when it is a JSON object ("body: ..." errors otherwise).
+[[nodiscard]] caf::expected<Value> object_body(std::string_view body);
+// A required, non-empty string field of the object `body`.
+[[nodiscard]] caf::expected<std::string> required_string(const Value& body,
+                                                         const std::string& field);
+}  // namespace task_json_detail
+
 // Task ids a client may choose: 1..128 of [A-Za-z0-9._:-], so they are safe
 // in a URL path, a log line and a metric label.
 constexpr size_t task_id_bytes_max = 128;

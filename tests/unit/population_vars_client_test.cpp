@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 

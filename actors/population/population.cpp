@@ -128,6 +128,12 @@ struct population_state {
   bool flush_scheduled = false;
   bool shutting_down = false;
   uint64_t shutdown_count = 0;
+  // Keys pop_passivate_all has still to passivate, the next one last:
+  // taken population_passivate_batch per turn, because one handler that
+  // stops 100 K instances schedules them all on its worker's queue, whose
+  // lock the idle worker's stealing then holds for most of each push
+  // (measured: more than 60 s for 100 K keys, the population deaf meanwhile).
+  std::vector<std::string> shutdown_queue;
   std::vector<caf::typed_response_promise<uint64_t>> shutdown_waiters;
 
   population_state() = default;
@@ -230,7 +236,15 @@ void stop_instance(self_ptr self, key_slot& slot) {
   if (slot.instance) {
     self->state.by_instance.erase(slot.instance.address());
     self->state.watch.unpin(self, slot.instance.address());
-    self->send_exit(slot.instance, caf::exit_reason::user_shutdown);
+    // The slot's handle is usually the instance's only strong reference:
+    // dropping it ends the instance right here (CAF cleans up an actor
+    // nobody references, reason unreachable). An exit message instead
+    // schedules the instance only to stop it, and 100 K of those in a row
+    // (a passivate-all) spent most of their time on the scheduler queue's
+    // lock. Someone else holds it (a message in flight): the exit, then.
+    auto* ctrl = caf::actor_cast<caf::actor_control_block*>(slot.instance);
+    if (ctrl->strong_refs.load(std::memory_order_acquire) > 1)
+      self->send_exit(slot.instance, caf::exit_reason::user_shutdown);
   }
   slot.instance = nullptr;
 }
@@ -931,7 +945,8 @@ void arm_sweep(self_ptr self) {
 
 void check_shutdown_done(self_ptr self) {
   auto& st = self->state;
-  if (!st.shutting_down || !st.slots.empty() || !st.save_queue.empty() || st.save_in_flight)
+  if (!st.shutting_down || !st.slots.empty() || !st.save_queue.empty() || st.save_in_flight
+      || !st.shutdown_queue.empty())
     return;
   for (auto& rp : st.shutdown_waiters)
     rp.deliver(st.shutdown_count);
@@ -940,15 +955,13 @@ void check_shutdown_done(self_ptr self) {
   st.shutdown_count = 0;
 }
 
-caf::result<uint64_t> on_passivate_all(self_ptr self) {
+// The next batch of pop_passivate_all's keys; the rest after the messages
+// that arrived meanwhile (pop_sweep_atom).
+void passivate_next(self_ptr self) {
   auto& st = self->state;
-  // The waiter first: a passivation below may end the last slot and
-  // answer at once (check_shutdown_done).
-  auto rp = self->make_response_promise<uint64_t>();
-  st.shutdown_waiters.push_back(rp);
-  st.shutting_down = true;
-  std::vector<std::string> keys(st.lru.begin(), st.lru.end());
-  for (const auto& key : keys) {
+  for (size_t n = 0; n < population_passivate_batch && !st.shutdown_queue.empty(); ++n) {
+    auto key = std::move(st.shutdown_queue.back());
+    st.shutdown_queue.pop_back();
     auto it = st.slots.find(key);
     if (it == st.slots.end() || it->second.ph != phase::active
         || it->second.passivate_when_idle)
@@ -958,6 +971,21 @@ caf::result<uint64_t> on_passivate_all(self_ptr self) {
       passivate(self, key, reason::shutdown);
     else
       it->second.passivate_when_idle = reason::shutdown;
+  }
+  if (!st.shutdown_queue.empty())
+    self->send(self, pop_sweep_atom::value);
+}
+
+caf::result<uint64_t> on_passivate_all(self_ptr self) {
+  auto& st = self->state;
+  // The waiter first: a passivation below may end the last slot and
+  // answer at once (check_shutdown_done).
+  auto rp = self->make_response_promise<uint64_t>();
+  st.shutdown_waiters.push_back(rp);
+  st.shutting_down = true;
+  if (st.shutdown_queue.empty()) {  // else a passivate-all is under way: it answers both
+    st.shutdown_queue.assign(st.lru.rbegin(), st.lru.rend());  // least recently used last
+    passivate_next(self);
   }
   check_shutdown_done(self);
   return rp;
@@ -1087,7 +1115,10 @@ population_actor::behavior_type population_behavior(self_ptr self, population_se
       send_saves(self);
       send_claims(self);
     },
-    [self](pop_sweep_atom) { sweep(self); },
+    [self](pop_sweep_atom) {
+      sweep(self);
+      passivate_next(self);
+    },
     [](ping_atom) { return pong_atom::value; },
   };
 }

@@ -55,6 +55,9 @@ constexpr size_t population_store_batch_max = 1'024;
 // Keys one idle sweep looks at (the sweep runs again a quarter of
 // idle_timeout later, at least every 10 s).
 constexpr size_t population_sweep_keys_max = 16'384;
+// Keys pop_passivate_all passivates per turn of the population (its other
+// messages run in between).
+constexpr size_t population_passivate_batch = 256;
 // LRU keys an activation looks at for an idle one to evict.
 constexpr size_t population_evict_scan_max = 64;
 

@@ -95,7 +95,8 @@ using population_actor = caf::typed_actor<
                   std::map<std::string, std::string>>::with<bool>,
   // Internal: sends the claims and saves gathered since the last flush.
   caf::reacts_to<pop_flush_atom>,
-  // Internal timer: passivates keys idle for idle_timeout.
+  // Internal: passivates keys idle for idle_timeout, and the next batch of
+  // a pop_passivate_all.
   caf::reacts_to<pop_sweep_atom>,
   heartbeat_signature>;
 

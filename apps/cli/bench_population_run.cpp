@@ -200,6 +200,13 @@ void activate_saved(caf::actor_system& sys, const population_actor& pop,
     f.passivated_all = *passivated;
   } else {
     f.passivate_all_error = describe(passivated.error());
+    // Where the population was when it did not answer in time.
+    if (auto st = stats_of(sys, pop))
+      f.passivate_all_error += "; then " + std::to_string(st->active) + " active, "
+                               + std::to_string(st->passivating) + " passivating, "
+                               + std::to_string(st->activating) + " activating, "
+                               + std::to_string(st->waiting) + " waiting, "
+                               + std::to_string(st->tasks_in_flight) + " tasks in flight";
     pool = f.touched > active_max ? f.touched - active_max : 0;
   }
   const uint64_t n = std::min({pool, active_max, o.activation_warmup + o.activations});

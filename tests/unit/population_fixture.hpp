@@ -164,21 +164,22 @@ inline test_store_actor::behavior_type test_store(test_store_actor::stateful_poi
 }
 
 // Every instance a population started, in order, by key (the population's
-// thread adds, the test reads).
+// thread adds, the test reads). Weak: the log must not keep an instance
+// alive (a population ends an instance nobody else holds by dropping it).
 struct instance_log {
   std::mutex mtx;
-  std::vector<std::pair<std::string, keyed_agent_actor>> started;
-  void add(const std::string& key, keyed_agent_actor h) {
+  std::vector<std::pair<std::string, caf::actor_addr>> started;
+  void add(const std::string& key, const keyed_agent_actor& h) {
     std::lock_guard<std::mutex> guard{mtx};
-    started.emplace_back(key, std::move(h));
+    started.emplace_back(key, h.address());
   }
   // The instances started for `key`, oldest first.
-  std::vector<keyed_agent_actor> of(const std::string& key) {
+  std::vector<caf::actor_addr> of(const std::string& key) {
     std::lock_guard<std::mutex> guard{mtx};
-    std::vector<keyed_agent_actor> out;
-    for (auto& [k, h] : started)
+    std::vector<caf::actor_addr> out;
+    for (auto& [k, a] : started)
       if (k == key)
-        out.push_back(h);
+        out.push_back(a);
     return out;
   }
 };

@@ -221,15 +221,36 @@ TEST_CASE_FIXTURE(fixture, "population: a dead instance fails its task and its k
   caf::anon_send_exit(model, caf::exit_reason::kill);
 }
 
+TEST_CASE_FIXTURE(fixture, "population: a passivated key's instance ends") {
+  auto store = sys->spawn(population_test::test_store);
+  for (auto d : {population_durability::task, population_durability::passivation}) {
+    pc.durability = d;
+    auto p = spawn(store, d == population_durability::task ? 1 : 2);
+    const std::string key = d == population_durability::task ? "h1" : "h2";
+    REQUIRE(run(p, key, "hi"));
+    auto started = instances->of(key);
+    REQUIRE(started.size() == 1);
+    CHECK(ask<bool>(p, pop_passivate_atom::value, key));
+    bool gone = false;
+    for (int i = 0; i < 400 && !gone; ++i) {
+      gone = !caf::actor_cast<caf::actor>(started[0]);
+      if (!gone)
+        std::this_thread::sleep_for(5ms);
+    }
+    CHECK(gone);
+  }
+}
+
 TEST_CASE_FIXTURE(fixture, "population: its instances end with it") {
   auto store = sys->spawn(population_test::test_store);
   auto pop = spawn(store);
   for (const char* k : {"g1", "g2", "g3"})
     REQUIRE(run(pop, k, "hi"));
-  std::vector<keyed_agent_actor> live;
+  std::vector<caf::actor> live;
   for (const char* k : {"g1", "g2", "g3"})
-    for (auto& h : instances->of(k))
-      live.push_back(h);
+    for (auto& a : instances->of(k))
+      if (auto h = caf::actor_cast<caf::actor>(a))
+        live.push_back(h);
   REQUIRE(live.size() == 3);
   for (auto& h : live)
     (*self)->monitor(h);

@@ -102,6 +102,10 @@ caf::expected<population_broadcast_actor> Runtime::spawn_broadcast(const std::st
                         : "no population named '" + type + "'");
   if (auto problem = broadcast_problem(b); !problem.empty())
     return make_error(errc::invalid_argument, "broadcast to '" + type + "': " + problem);
+  // More tasks in flight than the population activates or keeps at once
+  // would only be refused (overloaded): the broadcast waits instead.
+  const auto& pc = *e->info.cfg;
+  b.concurrency = std::min({b.concurrency, pc.active_max, pc.activating_max, pc.tasks_max});
   return spawn_population_broadcast(*system_, tables_->population_nodes_, e->info.store, type,
                                     std::move(b), e->info.task_deadline);
 }

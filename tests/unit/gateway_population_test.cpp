@@ -261,3 +261,18 @@ TEST_CASE("gateway populations: broadcasts running at once are bounded") {
   auto after = broadcast(c, "crowd", R"({"input": "x"})");
   CHECK(after->status == 200);
 }
+
+TEST_CASE("gateway populations: a broadcast wider than active_max waits instead of failing keys") {
+  fixture f{{}, true, "active_max = 2\n"};
+  auto c = f.client();
+  const std::vector<std::string> keys{"w0", "w1", "w2", "w3", "w4"};
+  for (const auto& k : keys)
+    run_key(c, k, "hello");
+  auto all = broadcast(c, "crowd", R"({"input": "news", "concurrency": 8})");
+  REQUIRE(all);
+  REQUIRE_MESSAGE(all->status == 200, all->body);
+  auto r = json(all);
+  CHECK(r["keys"].as_int() == 5);
+  CHECK(r["ok"].as_int() == 5);
+  CHECK(r["failed"].as_int() == 0);
+}

@@ -180,6 +180,8 @@ int population_rows(gateway_client& client, const client_options& o) {
     s.evictions = number<uint64_t>(p, "evictions");
     s.store_errors = number<uint64_t>(p, "store_errors");
     s.active_max = number<uint64_t>(p, "active_max");
+    s.passivated = number<uint64_t>(p, "passivated");
+    s.state_bytes = number<uint64_t>(p, "state_bytes");
     rows.push_back(std::move(row));
   }
   if (!rows.empty())

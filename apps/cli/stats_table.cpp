@@ -119,11 +119,15 @@ std::string format_population_table(const std::vector<population_figures_row>& r
                     std::to_string(s.saved_keys), std::to_string(s.waiting),
                     std::to_string(s.tasks_in_flight), std::to_string(s.activations),
                     std::to_string(s.passivations), std::to_string(s.evictions),
-                    std::to_string(s.store_errors), std::to_string(s.active_max)});
+                    std::to_string(s.store_errors), std::to_string(s.active_max),
+                    std::to_string(s.passivated),
+                    // Encoded state per key held here: what an active key's
+                    // history, stats and variables weigh (not its RSS).
+                    std::to_string(s.active > 0 ? s.state_bytes / s.active : 0)});
   }
   return render({"population", "healthy", "active", "activating", "passivating", "saved_keys",
                  "waiting", "in_flight", "activations", "passivations", "evictions",
-                 "store_errors", "active_max"},
+                 "store_errors", "active_max", "passivated", "state_bytes_per_active"},
                 body);
 }
 

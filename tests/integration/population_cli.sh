@@ -48,8 +48,9 @@ for key in a b c; do
   expect 0 "plain answer" -- "$cli" submit --url "$url" --agent "crowd/$key" --task hello
 done
 # population healthy active activating passivating saved_keys waiting in_flight
-#   activations passivations evictions store_errors active_max
-row='^crowd +yes +2 +0 +0 +3 +0 +0 +3 +1 +1 +0 +2$'
+#   activations passivations evictions store_errors active_max passivated
+#   state_bytes_per_active
+row='^crowd +yes +2 +0 +0 +3 +0 +0 +3 +1 +1 +0 +2 +1 +[1-9][0-9]*$'
 for _ in $(seq 1 100); do
   "$cli" status --url "$url" >"$work/status" 2>&1 && grep -qE "$row" "$work/status" && break
   sleep 0.1

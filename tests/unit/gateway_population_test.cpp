@@ -87,6 +87,8 @@ TEST_CASE("gateway populations: /v1/populations shows the figures real tasks mad
   CHECK(row["tasks_in_flight"].as_int() == 0);
   CHECK(row["store_errors"].as_int() == 0);
   CHECK(row["active_max"].as_int() == 2);
+  CHECK(row["passivated"].as_int() == 1);  // saved, not active
+  CHECK(row["state_bytes"].as_int() > 0);  // the two active keys' states
   // The evicted key comes back: one more activation, another eviction.
   run_key(c, "a", "hello again");
   CHECK(f.eventually([&] {

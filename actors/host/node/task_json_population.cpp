@@ -128,6 +128,8 @@ Value population_stats_json(const population_stats& s) {
   p["state_errors"] = pop_json_count(s.state_errors);
   p["store_errors"] = pop_json_count(s.store_errors);
   p["active_max"] = pop_json_count(s.active_max);
+  p["passivated"] = pop_json_count(s.passivated);
+  p["state_bytes"] = pop_json_count(s.state_bytes);
   return p;
 }
 

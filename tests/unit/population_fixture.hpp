@@ -32,23 +32,29 @@ using namespace std::chrono_literals;
 
 // A model that shows what it was given: the system prompt and every user
 // message of the conversation (history included), and counts its calls.
+// What the test models answer: the system prompt and every user message
+// of the conversation (history included).
+inline chat_response transcript_of(const chat_request& req) {
+  chat_response resp;
+  resp.message.role = chat_role::assistant;
+  std::string users;
+  for (const auto& m : req.messages) {
+    if (m.role == chat_role::system)
+      resp.message.content += "sys=" + m.content + "|";
+    if (m.role == chat_role::user)
+      users += (users.empty() ? "" : ",") + m.content;
+  }
+  resp.message.content += "users=" + users;
+  resp.usage = {10, 2};
+  return resp;
+}
+
 inline provider_actor::behavior_type transcript_model(provider_actor::pointer,
                                                std::shared_ptr<std::atomic<int>> calls) {
   return {
     [calls](chat_atom, const chat_request& req) -> caf::result<chat_response> {
       ++*calls;
-      chat_response resp;
-      resp.message.role = chat_role::assistant;
-      std::string users;
-      for (const auto& m : req.messages) {
-        if (m.role == chat_role::system)
-          resp.message.content += "sys=" + m.content + "|";
-        if (m.role == chat_role::user)
-          users += (users.empty() ? "" : ",") + m.content;
-      }
-      resp.message.content += "users=" + users;
-      resp.usage = {10, 2};
-      return resp;
+      return transcript_of(req);
     },
     [](chat_stream_atom, const chat_request&, const stream_sink_actor&)
       -> caf::result<chat_response> { return make_error(errc::unsupported, "test model"); },

@@ -25,28 +25,13 @@ struct gated_state {
   bool open = false;
 };
 
-chat_response transcript_of(const chat_request& req) {
-  chat_response resp;
-  resp.message.role = chat_role::assistant;
-  std::string users;
-  for (const auto& m : req.messages) {
-    if (m.role == chat_role::system)
-      resp.message.content += "sys=" + m.content + "|";
-    if (m.role == chat_role::user)
-      users += (users.empty() ? "" : ",") + m.content;
-  }
-  resp.message.content += "users=" + users;
-  resp.usage = {10, 2};
-  return resp;
-}
-
 gated_model_actor::behavior_type gated_model(
   gated_model_actor::stateful_pointer<gated_state> self) {
   return {
     [self](chat_atom, const chat_request& req) -> caf::result<chat_response> {
       const auto& last = req.messages.back().content;
       if (self->state.open || last.rfind("wait", 0) != 0)
-        return transcript_of(req);
+        return population_test::transcript_of(req);
       auto rp = self->make_response_promise<chat_response>();
       self->state.held.emplace_back(rp, req);
       return rp;
@@ -64,7 +49,7 @@ gated_model_actor::behavior_type gated_model(
       auto held = std::move(self->state.held);
       self->state.held.clear();
       for (auto& [rp, req] : held)
-        rp.deliver(transcript_of(req));
+        rp.deliver(population_test::transcript_of(req));
     },
   };
 }

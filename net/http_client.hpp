@@ -179,6 +179,19 @@ struct http_client_counters {
 
 using request_id = uint64_t;
 
+// What a provider needs of an HTTP client: the seam where `agentgraph sim`
+// puts its simulated LLM endpoints (actors/sim/sim_llm.hpp) in place of
+// libcurl, so the provider pipeline above it (admission, rate limiter,
+// breaker, retries) is the code real nodes run. The contract is
+// http_client's, below: on success on_complete is called exactly once;
+// on error no handler is ever called.
+class http_transport {
+ public:
+  virtual ~http_transport() = default;
+  [[nodiscard]] virtual caf::expected<request_id> submit(http_request req, http_handlers h) = 0;
+  virtual void cancel(request_id id) = 0;
+};
+
 // Thread-safety: submit(), cancel(), counters() and limits() may be called
 // from any thread concurrently, including from inside the callbacks. The
 // destructor must not race with them (as with any object) and must not run
@@ -187,7 +200,7 @@ using request_id = uint64_t;
 // Lifetime: the destructor completes every unfinished request with
 // errc::cancelled (exactly once each, on the I/O thread) and joins the I/O
 // thread before returning.
-class http_client {
+class http_client final : public http_transport {
  public:
   explicit http_client(http_client_limits limits);
   ~http_client();
@@ -201,11 +214,11 @@ class http_client {
   // unfinished requests; back off or shed), errc::invalid_argument (bad
   // URL, scheme, method, header or timeout override), errc::unavailable
   // (the client is shutting down).
-  [[nodiscard]] caf::expected<request_id> submit(http_request req, http_handlers h);
+  [[nodiscard]] caf::expected<request_id> submit(http_request req, http_handlers h) override;
 
   // Completes `id` with errc::cancelled soon (on the I/O thread), unless it
   // completes first. Unknown and finished ids are ignored.
-  void cancel(request_id id);
+  void cancel(request_id id) override;
 
   [[nodiscard]] http_client_counters counters() const;
   [[nodiscard]] const http_client_limits& limits() const;

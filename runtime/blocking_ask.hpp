@@ -2,7 +2,10 @@
 // reply blocks the calling thread, and a receive loop for requests that
 // stream items before their reply (a streaming task, a workflow run).
 // Both block: call them from setup code, a CLI or a detached actor, never
-// from an event-based actor on a scheduler thread.
+// from an event-based actor on a scheduler thread. Under virtual time
+// (runtime/virtual_time.hpp) blocking_ask and stop_and_wait run the world
+// until their answer comes instead: the waiting thread is the only one that
+// can produce it.
 #pragma once
 
 #include <chrono>
@@ -19,7 +22,12 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <memory>
+
+#include <caf/event_based_actor.hpp>
+
 #include "runtime/error.hpp"
+#include "runtime/virtual_time.hpp"
 
 namespace agentgraph {
 
@@ -30,6 +38,19 @@ template <class Reply, class Handle, class... Ts>
 [[nodiscard]] caf::expected<Reply> blocking_ask(caf::actor_system& sys, const Handle& target,
                                                 caf::timespan timeout, std::string_view subject,
                                                 Ts&&... xs) {
+  if (runs_virtual_time(sys)) {
+    // The request's timeout is virtual: driving the world ends it.
+    auto out = std::make_shared<std::optional<caf::expected<Reply>>>();
+    sys.spawn([=, subj = std::string{subject}](caf::event_based_actor* self) {
+      self->request(target, timeout, xs...)
+        .then([out](Reply& r) { out->emplace(std::move(r)); },
+              [out, subj](caf::error& err) { out->emplace(from_request_error(std::move(err), subj)); });
+    });
+    drive_until(sys, [&] { return out->has_value(); });
+    if (!out->has_value())
+      return make_error(errc::internal, std::string{subject} + " gave no reply (the simulated world went quiet)");
+    return std::move(**out);
+  }
   caf::scoped_actor self{sys};
   caf::expected<Reply> out = make_error(errc::internal, std::string{subject} + " gave no reply");
   self->request(target, timeout, std::forward<Ts>(xs)...)
@@ -83,6 +104,28 @@ template <class Item, class Reply, class OnItem>
 template <class Handle>
 void stop_and_wait(caf::actor_system& sys, const std::vector<Handle>& handles,
                    caf::timespan per_actor) {
+  if (runs_virtual_time(sys)) {
+    auto left = std::make_shared<size_t>(0);
+    for (const auto& h : handles)
+      if (h)
+        ++*left;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->set_down_handler([left](caf::down_msg&) { --*left; });
+      for (const auto& h : handles) {
+        if (!h)
+          continue;
+        self->monitor(h);
+        self->send_exit(h, caf::exit_reason::user_shutdown);
+      }
+      return caf::behavior{[](caf::unit_t) {}};
+    });
+    // Bounded like the blocking path: all downs within per_actor each.
+    auto waiting = static_cast<int64_t>(*left);
+    auto* sched = virtual_scheduler(sys);
+    const auto until = sched->clock().now() + per_actor * waiting;
+    drive_until(sys, [&] { return *left == 0 || sched->clock().now() > until; });
+    return;
+  }
   caf::scoped_actor self{sys};
   size_t waiting = 0;
   for (const auto& h : handles) {

@@ -38,6 +38,7 @@
 #include "actors/tool/tool_interface.hpp"
 #include "actors/topic/topic_interface.hpp"
 #include "actors/workflow/workflow_start.hpp"
+#include "net/http_client.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/resilience/price_table.hpp"
 #include "runtime/supervision_config.hpp"
@@ -68,6 +69,13 @@ struct runtime_options {
   // The name a population claims its keys under in a shared store
   // (actors/population/): a cluster node's node_id; "local" alone.
   std::string node_name = "local";
+  // Non-zero: every random choice the Runtime makes for its components
+  // (retry jitter, population epochs) derives from it, so a simulated node
+  // replays exactly (`agentgraph sim`). Zero: fresh entropy per start.
+  uint64_t seed = 0;
+  // Replaces the libcurl client under every HTTP provider (the simulator's
+  // endpoints); null: the Runtime's own http_client.
+  std::shared_ptr<net::http_transport> http;
 };
 
 // Writes the scheduler settings into a CAF config (scheduler.policy and the

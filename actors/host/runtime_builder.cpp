@@ -22,6 +22,7 @@
 #include "runtime/assert.hpp"
 #include "runtime/blocking_ask.hpp"
 #include "runtime/log.hpp"
+#include "runtime/seeded_random.hpp"
 #include "runtime/resilience/admission_queue.hpp"
 #include "runtime/supervision_group.hpp"
 
@@ -69,8 +70,8 @@ caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman
 
 }  // namespace
 
-caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_config& cfg,
-                                                                     bool middleman) {
+caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(
+  const node_config& cfg, bool middleman, const std::function<void(runtime_options&)>& adjust) {
   // The same checks `config check` runs, before anything starts, so the two
   // refuse the same configs with the same messages. It reads the rules and
   // workflow files once more than building does; they are small and read
@@ -80,6 +81,8 @@ caf::expected<std::unique_ptr<Runtime>> runtime_builder::from_config(const node_
   auto opts = options_of(cfg, middleman);
   if (!opts)
     return std::move(opts.error());
+  if (adjust)
+    adjust(*opts);
   auto rt = std::make_unique<Runtime>(std::move(*opts));
   runtime_builder build{*rt};
   auto tiers = cache::make_cache_tiers(cfg.cache, rt->metrics_ptr());
@@ -195,7 +198,9 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
   deps.prices = opts.prices;
   deps.metrics = opts.metrics;
   if (cfg.kind != provider_kind::scripted)
-    deps.http = http_client();
+    deps.http = opts.http ? opts.http : std::shared_ptr<net::http_transport>{http_client()};
+  if (opts.seed != 0)
+    deps.jitter_seed = derive_seed(opts.seed, "provider." + cfg.name);
   auto h = supervise_in<provider_actor>(
     rt_.system(), tables.provider_group, "provider." + cfg.name,
     [cfg, deps](caf::actor_system& sys) { return spawn_provider(sys, cfg, deps); });

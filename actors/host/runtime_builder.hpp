@@ -4,6 +4,7 @@
 // before the runtime serves callers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,8 +41,12 @@ class runtime_builder {
   // plain tools, agents and agent tools in cfg.build_order, groups, the
   // checkpoint store and the workflows. Errors: the first component that
   // failed, naming it.
+  // `adjust`, if given, changes the runtime options the config asks for
+  // before the Runtime is made (the simulator's virtual scheduler, network
+  // and LLM endpoints).
   [[nodiscard]] static caf::expected<std::unique_ptr<Runtime>> from_config(
-    const node_config& cfg, bool middleman = false);
+    const node_config& cfg, bool middleman = false,
+    const std::function<void(runtime_options&)>& adjust = {});
 
   // Each add_* spawns one supervised component. Errors: invalid_argument
   // (bad config, duplicate name, missing dependency), io_error, parse_error.

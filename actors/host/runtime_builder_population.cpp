@@ -9,6 +9,7 @@
 #include "actors/host/runtime_tables.hpp"
 #include "actors/population/population.hpp"
 #include "runtime/population/population_store.hpp"
+#include "runtime/seeded_random.hpp"
 
 namespace agentgraph {
 
@@ -17,7 +18,9 @@ namespace {
 // A population's claims in a shared store are fenced by (node name,
 // epoch): a new epoch per Runtime, so a restarted node's claims replace
 // its earlier incarnation's.
-uint64_t fresh_epoch() {
+uint64_t fresh_epoch(uint64_t run_seed, const std::string& population) {
+  if (run_seed != 0)
+    return derive_seed(run_seed, "population.epoch." + population);
   std::random_device rd;
   uint64_t e = 0;
   // random_device may fail to give entropy only in theory; a zero would be
@@ -111,11 +114,13 @@ caf::expected<population_actor> runtime_builder::add_population(const population
   setup.metrics = rt_.opts_.metrics;
   auto h = supervise_in<population_actor>(
     rt_.system(), tables.agent_group, "population." + cfg.name,
-    [setup](caf::actor_system& s) -> caf::expected<population_actor> {
+    [setup, run_seed = rt_.opts_.seed, name = cfg.name,
+     incarnations = std::make_shared<uint64_t>(0)](caf::actor_system& s)
+      -> caf::expected<population_actor> {
       // Each incarnation claims under a fresh epoch: saves of an earlier
       // one still in flight are fenced once a key is claimed again.
       auto incarnation = setup;
-      incarnation.owner_epoch = fresh_epoch();
+      incarnation.owner_epoch = fresh_epoch(run_seed, name + "#" + std::to_string(++*incarnations));
       return spawn_population(s, std::move(incarnation));
     });
   if (!h)

@@ -1,3 +1,4 @@
+#include "runtime/virtual_time.hpp"
 #include "actors/memory/memory_shard.hpp"
 
 #include <algorithm>
@@ -210,7 +211,7 @@ memory_replica_actor::behavior_type memory_shard(memory_replica_actor::stateful_
   if (!cfg.snapshot_path.empty() && cfg.durability == memory_durability::commit)
     memory_commit_detail::start(self, cfg.snapshot_path);
   else if (!cfg.snapshot_path.empty())
-    st.writer = self->spawn<caf::detached + caf::linked>(d::writer, cfg.snapshot_path);
+    st.writer = spawn_blocking_worker<caf::linked>(self, d::writer, cfg.snapshot_path);
   self->delayed_send(self, d::tick_interval(cfg), cleanup_atom::value);
   return {
     [self](store_atom, memory_entry& e) { return d::on_store(self, e, false); },

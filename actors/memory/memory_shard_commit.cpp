@@ -1,3 +1,4 @@
+#include "runtime/virtual_time.hpp"
 #include "actors/memory/memory_shard_commit.hpp"
 
 #include <algorithm>
@@ -207,7 +208,7 @@ void send_batch(shard_pointer self) {
 void start(shard_pointer self, const std::string& path) {
   auto& st = self->state;
   st.commit.emplace();
-  st.commit->writer = self->spawn<caf::detached + caf::linked>(writer, path);
+  st.commit->writer = spawn_blocking_worker<caf::linked>(self, writer, path);
   st.store->track_changes(true);
 }
 

@@ -372,6 +372,8 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
   st.codec = std::move(codec);
   st.deps = std::move(deps);
   AG_ASSERT(st.deps.http != nullptr);
+  if (!st.deps.clock)
+    st.deps.clock = [self] { return self->clock().now(); };
   st.stats.name = st.cfg.name;
   st.stats.kind = to_string(st.cfg.kind);
   st.admission.emplace(admission_config{st.cfg.in_flight_max, st.cfg.waiting_max});

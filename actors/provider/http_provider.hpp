@@ -138,10 +138,11 @@ using http_provider_actor = provider_actor::extend<
 
 // What the actor needs besides its config; shared with other providers.
 struct http_provider_deps {
-  std::shared_ptr<net::http_client> http;     // required; may serve several providers
+  std::shared_ptr<net::http_transport> http;  // required; may serve several providers
   std::shared_ptr<const price_table> prices;  // null: no cost accounting
   // Injectable clock for the resilience parts (deadlines, rate buckets,
-  // breaker cooldowns). Timers still use CAF's clock.
+  // breaker cooldowns); empty: the actor's own CAF clock, which is virtual
+  // under the simulator and steady_clock otherwise.
   std::function<std::chrono::steady_clock::time_point()> clock;
   uint64_t jitter_seed = 0;  // 0: from std::random_device
   // Where the provider records its metrics (provider_metrics.hpp); null: nowhere.

@@ -35,6 +35,8 @@ int broadcast_command(const args& argv);
 // `agentgraph cluster status` (cmd_client.cpp).
 int cluster_command(const args& argv);
 int profile_command(const args& argv);
+// `agentgraph sim SCENARIO` (cmd_sim.cpp, actors/sim/).
+int sim_command(const args& argv);
 int resume_command(const args& argv);
 // `run --workflow`: exit 0 completed, 1 failed, 3 interrupted, 2 bad input.
 int run_workflow_file(const node_config& cfg, const std::string& path,

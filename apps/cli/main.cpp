@@ -69,6 +69,9 @@ constexpr const char* usage_text =
   "  profile memory --config FILE [--task TEXT]...\n"
   "                       bytes and bytes per entry of every agent and memory shard,\n"
   "                       measured from the live data structures\n"
+  "  sim SCENARIO [--seed N] [--out DIR] [--check-determinism] [--set K=V] [--json]\n"
+  "                       run a cluster scenario in virtual time: real node code, simulated\n"
+  "                       clock, network and LLM vendors, injected faults; report and plots\n"
   "  version              print the version\n"
   "  help                 print this text\n"
   "\n"
@@ -104,6 +107,8 @@ int main(int argc, char** argv) {
     return cluster_command(rest);
   if (command == "profile")
     return profile_command(rest);
+  if (command == "sim")
+    return sim_command(rest);
   if (command == "resume")
     return resume_command(rest);
   if (command == "version" || command == "--version") {

@@ -1,3 +1,4 @@
+#include "runtime/virtual_time.hpp"
 #include "net/cluster/node_actor.hpp"
 
 #include <algorithm>
@@ -271,7 +272,8 @@ node_actor::behavior_type node_behavior(node_self self, node_args args) {
 node_actor spawn_node(caf::actor_system& sys, node_args args) {
   AG_ASSERT(!validate(args.cfg), "the cluster config is validated before spawn_node");
   AG_ASSERT(args.uid > 0 && args.publisher && args.make_connector);
-  if (args.cfg.dedicated_thread)
+  // Under virtual time a detached node actor would escape the clock.
+  if (args.cfg.dedicated_thread && !runs_virtual_time(sys))
     return sys.spawn<caf::detached>(node_actor_detail::node_behavior, std::move(args));
   return sys.spawn(node_actor_detail::node_behavior, std::move(args));
 }

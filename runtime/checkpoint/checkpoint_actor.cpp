@@ -1,3 +1,4 @@
+#include "runtime/virtual_time.hpp"
 #include "runtime/checkpoint/checkpoint_actor.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -59,7 +60,7 @@ caf::result<T> relay(front_ptr self, Ts... xs) {
 checkpoint_actor::behavior_type front(front_ptr self, std::shared_ptr<checkpoint_store> store,
                                       checkpoint_actor_config cfg) {
   self->state.cfg = cfg;
-  self->state.worker = self->spawn<caf::detached + caf::linked>(worker, std::move(store));
+  self->state.worker = spawn_blocking_worker<caf::linked>(self, worker, std::move(store));
   return {
     [self](checkpoint_put_atom a, checkpoint& c) { return relay<uint64_t>(self, a, std::move(c)); },
     [self](checkpoint_latest_atom a, std::string& t) {

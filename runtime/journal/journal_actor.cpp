@@ -1,3 +1,4 @@
+#include "runtime/virtual_time.hpp"
 #include "runtime/journal/journal_actor.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -77,7 +78,7 @@ caf::result<T> relay(front_ptr self, Ts... xs) {
 journal_actor::behavior_type front(front_ptr self, std::shared_ptr<task_journal> journal,
                                    journal_actor_config cfg) {
   self->state.cfg = cfg;
-  self->state.worker = self->spawn<caf::detached + caf::linked>(worker, std::move(journal));
+  self->state.worker = spawn_blocking_worker<caf::linked>(self, worker, std::move(journal));
   return {
     [self](journal_accept_atom a, journal_record& r) {
       return relay<accept_outcome>(self, a, std::move(r));

@@ -1,3 +1,4 @@
+#include "runtime/virtual_time.hpp"
 #include "runtime/population/population_store_actor.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -68,7 +69,7 @@ population_store_actor::behavior_type front(front_ptr self,
                                             std::shared_ptr<population_store> store,
                                             population_store_actor_config cfg) {
   self->state.cfg = cfg;
-  self->state.worker = self->spawn<caf::detached + caf::linked>(worker, std::move(store));
+  self->state.worker = spawn_blocking_worker<caf::linked>(self, worker, std::move(store));
   return {
     [self](pstore_claim_atom a, std::string& population, std::vector<std::string>& keys,
            std::string& owner, uint64_t epoch) {

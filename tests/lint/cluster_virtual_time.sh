@@ -41,7 +41,7 @@ if [[ -n "$(scan "$plant")" ]]; then
   exit 1
 fi
 
-dirs=("$src/runtime/cluster" "$src/net/cluster" "$src/actors/host/cluster")
+dirs=("$src/runtime/cluster" "$src/net/cluster" "$src/actors/host/cluster" "$src/actors/sim")
 found=0
 for d in "${dirs[@]}"; do [[ -d "$d" ]] && found=1; done
 if [[ $found -eq 0 ]]; then

@@ -1,0 +1,368 @@
+#include "actors/sim/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "runtime/config/config_binding.hpp"
+#include "runtime/config/ini_parser.hpp"
+#include "runtime/error.hpp"
+#include "runtime/file_open.hpp"
+#include "runtime/seeded_random.hpp"
+
+namespace agentgraph::sim {
+
+using namespace std::chrono_literals;
+
+namespace scenario_detail {
+
+constexpr uint64_t scenario_bytes_max = 1 << 20;
+constexpr uint32_t nodes_max = 64;
+constexpr double rate_max = 1'000'000;
+constexpr double pi = 3.14159265358979323846;
+// Every draw is clamped here: a distribution's tail must not stall a run
+// (a lognormal with a large sigma reaches 1e30 now and then).
+constexpr double draw_max = 1e9;
+
+const char* const fault_words[] = {"kill",      "restart", "freeze", "thaw", "partition",
+                                   "heal",      "outage",  "storm",  "slow"};
+
+struct sim_fields {
+  std::vector<field<scenario>> sim;
+  std::vector<field<scenario>> arrivals;
+  std::vector<field<llm_model>> llm;
+  std::vector<field<fault>> fault_keys;
+  std::vector<field<burst>> burst_keys;
+};
+
+const sim_fields& fields() {
+  static const sim_fields f = [] {
+    sim_fields out;
+    const scenario d;
+    using S = scenario;
+    out.sim = {
+      bind(required_key(path_key("node_config", "",
+                                 "The node config every simulated node runs (a normal "
+                                 "`agentgraph node` config with a [cluster] section); the "
+                                 "simulator sets node_id, listen, port and seeds per node.")),
+           &S::node_config),
+      bind(uint_key("nodes", d.nodes, 1, nodes_max, "Nodes n1..nN at the start."), &S::nodes),
+      bind(uint_key("seeds", d.seeds, 1, nodes_max,
+                    "The first this many nodes are the cluster's seed nodes."),
+           &S::seeds),
+      bind(duration_key("duration", d.duration, 1ms, 24h * 365,
+                        "Simulated time during which tasks arrive."),
+           &S::duration),
+      bind(duration_key("drain", d.drain, 0ms, 24h,
+                        "Simulated time after the last arrival for answers to come."),
+           &S::drain),
+      bind(duration_key("join_wait", d.join_wait, 1s, 1h,
+                        "Simulated time the nodes have to form the cluster before tasks "
+                        "arrive; past it the run fails."),
+           &S::join_wait),
+      bind(duration_key("sample_interval", d.sample_interval, 10ms, 24h,
+                        "Width of one row of the report's time series."),
+           &S::sample_interval),
+      bind(uint_key("seed", d.seed, 0, UINT64_MAX,
+                    "Seed of every random draw (arrivals, LLM latencies, jitter); "
+                    "--seed overrides it."),
+           &S::seed),
+      bind(uint_key("tasks_max", d.tasks_max, 1, 100'000'000,
+                    "Arrivals beyond this many are not generated (a bound on one run)."),
+           &S::tasks_max),
+    };
+    out.arrivals = {
+      bind(enum_key("process", d.process, {"poisson", "uniform", "trace"},
+                    "poisson: exponential gaps at `rate`; uniform: one task every 1/rate s; "
+                    "trace: the arrival times of the `trace` file."),
+           &S::process),
+      bind(double_key("rate", d.rate, 0.001, rate_max, "Tasks per simulated second."), &S::rate),
+      bind(required_key(string_key("agent", "",
+                                   "The agent, group or population type tasks go to.")),
+           &S::agent),
+      bind(uint_key("keys", d.keys, 0, 100'000'000,
+                    "More than 0: `agent` is a population type and each task goes to a "
+                    "key k0..k<keys-1> drawn uniformly."),
+           &S::keys),
+      bind(string_key("input", d.input, "Task input; {id} becomes the task's number."),
+           &S::input),
+      bind(duration_key("deadline", d.deadline, 1ms, 24h,
+                        "A task not answered within this is counted as timed out."),
+           &S::deadline),
+      bind(enum_key("entry", d.entry, {"round_robin", "random"},
+                    "Which live node a task enters at (a client-side load balancer that "
+                    "skips nodes it knows are dead or frozen)."),
+           &S::entry),
+      bind(path_key("trace", d.trace,
+                    "process = trace: one arrival per line, \"<ms since start> [agent]\"."),
+           &S::trace),
+    };
+    const llm_model m;
+    using L = llm_model;
+    auto dist_key = [](const char* name, const char* def, const char* help) {
+      // Checked and parsed after binding (parse_distribution).
+      return field<L>{string_key(name, def, help), [](L&, const config_value&) {}};
+    };
+    out.llm = {
+      dist_key("first_token_ms", "lognormal 400 0.3",
+               "Time to the first token, ms: fixed X | uniform A B | exp MEAN | "
+               "lognormal MEDIAN SIGMA."),
+      dist_key("per_token_ms", "fixed 15", "Time per completion token after the first, ms."),
+      dist_key("completion_tokens", "uniform 50 300", "Completion tokens per answer."),
+      bind(double_key("error_rate", m.error_rate, 0, 1, "Share of calls answered 500."),
+           &L::error_rate),
+      bind(uint_key("requests_per_minute", m.requests_per_minute, 0, 100'000'000,
+                    "The vendor's limit over the whole cluster: calls beyond it in any "
+                    "60 s window are answered 429 with retry-after. 0: none."),
+           &L::requests_per_minute),
+      bind(double_key("input_price_per_mtok", 0, 0, 1e6, "USD per million prompt tokens."),
+           &L::input_price_per_mtok),
+      bind(double_key("output_price_per_mtok", 0, 0, 1e6, "USD per million completion tokens."),
+           &L::output_price_per_mtok),
+    };
+    const fault fd;
+    using F = fault;
+    std::vector<std::string> words(std::begin(fault_words), std::end(fault_words));
+    out.fault_keys = {
+      bind(required_key(duration_key("at", fd.at, 0ms, 24h * 365, "When it strikes.")), &F::at),
+      field<F>{required_key(enum_key("kind", "kill", words,
+                                     "kill | restart | freeze | thaw | partition | heal | "
+                                     "outage | storm | slow.")),
+               [](F& f, const config_value& v) {
+                 const auto& w = std::get<std::string>(v);
+                 for (size_t i = 0; i < std::size(fault_words); ++i)
+                   if (w == fault_words[i])
+                     f.kind = static_cast<fault_kind>(i);
+               }},
+      bind(duration_key("duration", fd.duration, 0ms, 24h * 365,
+                        "freeze, partition, outage, storm, slow: undone after this; 0: "
+                        "never (or by a later thaw / heal)."),
+           &F::duration),
+      bind(list_key("nodes", "kill, restart, freeze, thaw: the nodes; partition: one side "
+                             "(the other is every other node)."),
+           &F::nodes),
+      bind(string_key("provider", "", "outage, storm, slow: the [llm.<name>] it hits."),
+           &F::provider),
+      bind(double_key("factor", fd.factor, 1, 1000, "slow: latency multiplier."), &F::factor),
+    };
+    using B = burst;
+    out.burst_keys = {
+      bind(required_key(duration_key("at", 0ms, 0ms, 24h * 365, "When the surge starts.")),
+           &B::at),
+      bind(required_key(duration_key("duration", 0ms, 1ms, 24h * 365, "How long it lasts.")),
+           &B::duration),
+      bind(required_key(double_key("rate", 0, 0.001, rate_max, "Extra tasks per second.")),
+           &B::rate),
+    };
+    return out;
+  }();
+  return f;
+}
+
+std::vector<key_spec> specs_of(const auto& fs) {
+  std::vector<key_spec> out;
+  for (const auto& f : fs)
+    out.push_back(f.spec);
+  return out;
+}
+
+caf::error bad(const config_tree& tree, const std::string& section, const std::string& key,
+               const std::string& why) {
+  const auto* sec = tree.find(section);
+  return config_error(errc::invalid_argument, sec ? sec->origin_of(key) : std::string{"scenario"},
+                      section, key, why);
+}
+
+}  // namespace scenario_detail
+
+double distribution::draw(std::mt19937_64& rng) const {
+  using namespace scenario_detail;
+  double x = a;
+  switch (k) {
+    case kind::fixed:
+      break;
+    case kind::uniform:
+      x = a + (b - a) * uniform_unit(rng);
+      break;
+    case kind::exponential:
+      x = -a * std::log(1.0 - uniform_unit(rng));
+      break;
+    case kind::lognormal: {
+      // Box-Muller on two draws: the standard leaves normal_distribution's
+      // algorithm to each library.
+      const double u1 = 1.0 - uniform_unit(rng);
+      const double u2 = uniform_unit(rng);
+      const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * pi * u2);
+      x = a * std::exp(b * z);
+      break;
+    }
+  }
+  return std::clamp(x, 0.0, draw_max);
+}
+
+caf::expected<distribution> parse_distribution(const std::string& text) {
+  std::istringstream in{text};
+  std::string word;
+  in >> word;
+  std::vector<double> args;
+  double v = 0;
+  while (args.size() < 3 && in >> v)
+    args.push_back(v);
+  std::string rest;
+  if (!in.eof() && (in.clear(), in >> rest, !rest.empty()))
+    return make_error(errc::invalid_argument, "'" + text + "': not a number: " + rest);
+  auto need = [&](size_t n) -> caf::error {
+    if (args.size() != n)
+      return make_error(errc::invalid_argument, "'" + text + "': " + word + " takes "
+                                                  + std::to_string(n) + " number(s)");
+    for (double x : args)
+      if (!std::isfinite(x) || x < 0 || x > scenario_detail::draw_max)
+        return make_error(errc::invalid_argument,
+                          "'" + text + "': numbers must be in [0, 1e9]");
+    return {};
+  };
+  distribution d;
+  if (word == "fixed") {
+    d.k = distribution::kind::fixed;
+    if (auto err = need(1))
+      return err;
+  } else if (word == "uniform") {
+    d.k = distribution::kind::uniform;
+    if (auto err = need(2))
+      return err;
+    if (args[1] < args[0])
+      return make_error(errc::invalid_argument, "'" + text + "': uniform A B needs A <= B");
+  } else if (word == "exp") {
+    d.k = distribution::kind::exponential;
+    if (auto err = need(1))
+      return err;
+  } else if (word == "lognormal") {
+    d.k = distribution::kind::lognormal;
+    if (auto err = need(2))
+      return err;
+    if (args[1] > 5)
+      return make_error(errc::invalid_argument, "'" + text + "': lognormal sigma above 5");
+  } else {
+    return make_error(errc::invalid_argument,
+                      "'" + text + "': expected fixed X | uniform A B | exp MEAN | "
+                                   "lognormal MEDIAN SIGMA");
+  }
+  d.a = args[0];
+  d.b = args.size() > 1 ? args[1] : 0;
+  return d;
+}
+
+const char* to_string(fault_kind k) {
+  return scenario_detail::fault_words[static_cast<size_t>(k)];
+}
+
+const config_schema& scenario_schema() {
+  using namespace scenario_detail;
+  static const config_schema schema = [] {
+    config_schema s;
+    const auto& f = fields();
+    s.add_section({"sim", false, "The simulated cluster and the run's length.", specs_of(f.sim)});
+    s.add_section({"arrivals", false, "The tasks that arrive.", specs_of(f.arrivals)});
+    s.add_section({"burst", true, "A surge of extra arrivals.", specs_of(f.burst_keys)});
+    s.add_section({"llm", true,
+                   "A simulated LLM endpoint standing in for [provider.<name>] of the node "
+                   "config (an HTTP provider kind; the request goes through the real provider "
+                   "pipeline and only the HTTP exchange is simulated).",
+                   specs_of(f.llm)});
+    s.add_section({"fault", true, "A fault injected at `at`.", specs_of(f.fault_keys)});
+    return s;
+  }();
+  return schema;
+}
+
+caf::expected<scenario> parse_scenario(const std::string& text, const std::string& origin,
+                                       const std::vector<std::string>& overrides) {
+  using namespace scenario_detail;
+  auto doc = parse_ini(text, origin);
+  if (!doc)
+    return std::move(doc.error());
+  const auto dir = std::filesystem::path{origin}.parent_path().string();
+  // No environment: a scenario means the same run on every machine.
+  auto tree = resolve_config(scenario_schema(), *doc, {}, overrides, dir);
+  if (!tree)
+    return std::move(tree.error());
+  const auto& f = fields();
+  scenario out;
+  out.origin = origin;
+  if (const auto* s = tree->find("sim"))
+    bind_section(*s, f.sim, out);
+  if (const auto* s = tree->find("arrivals"))
+    bind_section(*s, f.arrivals, out);
+  out.bursts = bind_family(*tree, "burst", f.burst_keys);
+  out.faults = bind_family(*tree, "fault", f.fault_keys);
+  for (const auto* sec : tree->family("llm")) {
+    llm_model m;
+    bind_section(*sec, f.llm, m);
+    m.name = sec->instance;
+    struct dist_slot {
+      const char* key;
+      distribution* out;
+    };
+    for (auto slot : {dist_slot{"first_token_ms", &m.first_token_ms},
+                      dist_slot{"per_token_ms", &m.per_token_ms},
+                      dist_slot{"completion_tokens", &m.completion_tokens}}) {
+      const auto* e = sec->find(slot.key);
+      auto d = parse_distribution(e ? std::get<std::string>(e->value) : std::string{});
+      if (!d)
+        return bad(*tree, sec->name, slot.key, error_context(d.error()));
+      *slot.out = *d;
+    }
+    out.llms.push_back(std::move(m));
+  }
+  // Cross-checks.
+  if (out.seeds > out.nodes)
+    return bad(*tree, "sim", "seeds", "more seeds than nodes");
+  if (out.process == "trace" && out.trace.empty())
+    return bad(*tree, "arrivals", "trace", "process = trace needs a trace file");
+  auto known_node = [&](const std::string& n) {
+    if (n.size() < 2 || n[0] != 'n')
+      return false;
+    const auto i = std::strtoul(n.c_str() + 1, nullptr, 10);
+    return i >= 1 && i <= nodes_max && n == "n" + std::to_string(i);
+  };
+  for (const auto& fl : out.faults) {
+    const auto section = "fault." + fl.name;
+    const bool on_nodes = fl.kind == fault_kind::kill || fl.kind == fault_kind::restart
+                          || fl.kind == fault_kind::freeze || fl.kind == fault_kind::thaw
+                          || fl.kind == fault_kind::partition;
+    const bool on_llm = fl.kind == fault_kind::outage || fl.kind == fault_kind::storm
+                        || fl.kind == fault_kind::slow;
+    if (on_nodes && fl.nodes.empty())
+      return bad(*tree, section, "nodes", std::string{to_string(fl.kind)} + " needs nodes");
+    for (const auto& n : fl.nodes)
+      if (!known_node(n))
+        return bad(*tree, section, "nodes", "'" + n + "' is not a node name (n1..n64)");
+    if (on_llm) {
+      bool found = false;
+      for (const auto& m : out.llms)
+        found = found || m.name == fl.provider;
+      if (!found)
+        return bad(*tree, section, "provider",
+                   "'" + fl.provider + "' names no [llm.<name>] section");
+    }
+    if (fl.at >= out.duration + out.drain)
+      return bad(*tree, section, "at", "after the run ends (duration + drain)");
+  }
+  return out;
+}
+
+caf::expected<scenario> load_scenario(const std::string& path,
+                                      const std::vector<std::string>& overrides) {
+  auto text = read_regular_file(path, scenario_detail::scenario_bytes_max);
+  if (!text)
+    return std::move(text.error());
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  if (ec)
+    return make_error(errc::io_error, path + ": cannot resolve its directory: " + ec.message());
+  return parse_scenario(*text, abs.string(), overrides);
+}
+
+}  // namespace agentgraph::sim

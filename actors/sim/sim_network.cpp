@@ -1,0 +1,406 @@
+#include "actors/sim/sim_network.hpp"
+
+#include <caf/all.hpp>
+#include <caf/detail/test_actor_clock.hpp>
+#include <caf/io/all.hpp>
+#include <caf/io/basp_broker.hpp>
+
+#include <algorithm>
+
+namespace agentgraph::sim {
+
+namespace sim_network_detail {
+
+long long ms_of(caf::timespan t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
+}
+
+}  // namespace sim_network_detail
+
+void configure_virtual_node(caf::actor_system_config& cfg, caf::timespan heartbeat,
+                            caf::timespan connection_timeout) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  cfg.set("middleman.network-backend", caf::atom("testing"));
+  cfg.set("middleman.manual-multiplexing", true);
+  cfg.set("middleman.workers", size_t{0});
+  cfg.set("middleman.heartbeat-interval", heartbeat);
+  cfg.set("middleman.connection-timeout", connection_timeout);
+}
+
+caf::timespan world_time_of(caf::actor_system& sys) {
+  return sys.clock().now().time_since_epoch() - clock_origin;
+}
+
+// -- planet -------------------------------------------------------------------
+
+planet::planet(size_t id, planet_options opts, caf::io::accept_handle acceptor)
+  : id_(id), opts_(std::move(opts)), acceptor_(acceptor),
+    cfg_(std::make_unique<caf::actor_system_config>()) {
+  cfg_->load<caf::io::middleman>();
+  configure_virtual_node(*cfg_, opts_.heartbeat, opts_.connection_timeout);
+  if (opts_.configure)
+    opts_.configure(*cfg_);
+  owned_ = std::make_unique<caf::actor_system>(*cfg_);
+  sys_ = owned_.get();
+  attach();
+}
+
+planet::planet(size_t id, planet_options opts, caf::io::accept_handle acceptor,
+               caf::actor_system& external)
+  : id_(id), opts_(std::move(opts)), acceptor_(acceptor), sys_(&external) {
+  attach();
+}
+
+planet::~planet() = default;
+
+void planet::attach() {
+  sched_ = dynamic_cast<caf::scheduler::test_coordinator*>(&sys_->scheduler());
+  if (sched_ == nullptr)
+    throw sim_failure("planet " + opts_.host + ": its actor system does not run the testing scheduler");
+  if (!sys_->has_middleman())
+    throw sim_failure("planet " + opts_.host + ": its actor system has no middleman");
+  mpx_ = dynamic_cast<caf::io::network::test_multiplexer*>(&sys_->middleman().backend());
+  if (mpx_ == nullptr)
+    throw sim_failure("planet " + opts_.host + ": its middleman does not run the testing network");
+  // Only a port with a provided acceptor can be opened by publish_atom.
+  mpx_->provide_acceptor(opts_.port, acceptor_);
+}
+
+caf::actor planet::basp() {
+  return sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+}
+
+caf::io::middleman_actor planet::middleman_actor() {
+  return sys_->middleman().actor_handle();
+}
+
+caf::io::middleman_actor planet::make_connector() {
+  return caf::io::make_middleman_actor(*sys_, basp());
+}
+
+bool planet::acceptor_open() {
+  auto& ptr = mpx_->impl_ptr(acceptor_);
+  return ptr != nullptr && ptr->parent() != nullptr;
+}
+
+void planet::stop_tracked() {
+  for (auto& p : tracked_)
+    caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  tracked_.clear();
+}
+
+// The order is DESIGN.md §2.5's: try_exec_runnable before reading, because
+// read_data() flushes the runnables itself and still returns false when no
+// bytes were read, so a broker message sent from outside (the kill path's
+// connection_closed_msg) would run without counting as progress (E4d).
+bool planet::step(const std::function<bool()>& read) {
+  return sched_->try_run_once() || mpx_->try_exec_runnable() || read()
+         || mpx_->try_accept_connection();
+}
+
+void planet::release() {
+  auto running = sys_->registry().running();
+  sys_->await_actors_before_shutdown(running == 0);
+  // middleman::stop() polls the multiplexer after its brokers quit; a
+  // connect still pending on a doorman would then be accepted by a broker
+  // that is gone (a crash, seen with frozen planets).
+  mpx_->pending_connects().clear();
+  owned_.reset();
+}
+
+// -- sim_network --------------------------------------------------------------
+
+sim_network::~sim_network() {
+  teardown();
+}
+
+planet& sim_network::add_planet(planet_options opts) {
+  auto acc = caf::io::accept_handle::from_int(next_handle_id());
+  planets_.push_back(std::make_unique<planet>(planets_.size(), std::move(opts), acc));
+  state_.push_back({});
+  advance_planet(*planets_.back(), elapsed_);
+  return *planets_.back();
+}
+
+planet& sim_network::add_planet(planet_options opts, caf::actor_system& sys) {
+  auto acc = caf::io::accept_handle::from_int(next_handle_id());
+  planets_.push_back(std::make_unique<planet>(planets_.size(), std::move(opts), acc, sys));
+  state_.push_back({});
+  advance_planet(*planets_.back(), elapsed_);
+  return *planets_.back();
+}
+
+void sim_network::advance_planet(planet& p, caf::timespan to) {
+  auto& clock = p.sched().clock();
+  const auto at = clock.now().time_since_epoch() - clock_origin;
+  // Also with nothing to add: advance_time(0) fires what is due now.
+  if (to >= at)
+    p.sched().advance_time(to - at);
+}
+
+void sim_network::note(const std::string& what) {
+  events_.push_back("+" + std::to_string(sim_network_detail::ms_of(elapsed_)) + "ms " + what);
+}
+
+bool sim_network::saw(const std::string& fragment) const {
+  return std::any_of(events_.begin(), events_.end(), [&](const std::string& e) {
+    return e.find(fragment) != std::string::npos;
+  });
+}
+
+void sim_network::ensure_paths() {
+  for (auto& s : planets_)
+    for (auto& c : planets_) {
+      if (s == c)
+        continue;
+      if (!may_connect(*c, *s)) {
+        retract(*c, *s);
+        continue;
+      }
+      if (!s->acceptor_open() || c->mpx().has_pending_scribe(s->host(), s->port()))
+        continue;
+      wire w{s->id(), c->id(), caf::io::connection_handle::from_int(next_handle_id()),
+             caf::io::connection_handle::from_int(next_handle_id())};
+      s->mpx().prepare_connection(s->acceptor(), w.server_hdl, c->mpx(), s->host(), s->port(),
+                                  w.client_hdl);
+      wires_.push_back(w);
+    }
+}
+
+size_t sim_network::step_all() {
+  size_t steps = 0;
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto& p : planets_) {
+      if (state_[p->id()].frozen)
+        continue;
+      ensure_paths();
+      if (p->step([&] { return read(*p); })) {
+        progress = true;
+        if (++steps > steps_max)
+          throw sim_failure("step_all passed steps_max = " + std::to_string(steps_max)
+                            + " steps without going idle (a livelock in the simulated code?)");
+      }
+    }
+  }
+  return steps;
+}
+
+size_t sim_network::advance(caf::timespan dt) {
+  elapsed_ += dt;
+  if (elapsed_ > virtual_max)
+    throw sim_failure("advance passed virtual_max = "
+                      + std::to_string(sim_network_detail::ms_of(virtual_max)) + " ms");
+  for (auto& p : planets_)
+    if (!state_[p->id()].frozen)
+      advance_planet(*p, elapsed_);
+  return step_all();
+}
+
+bool sim_network::advance_until(const std::function<bool()>& pred, caf::timespan max_virtual,
+                                caf::timespan tick) {
+  step_all();
+  for (caf::timespan waited{0}; !pred() && waited < max_virtual; waited += tick)
+    advance(tick);
+  return pred();
+}
+
+std::optional<caf::timespan> sim_network::next_due() {
+  std::optional<caf::timespan> out;
+  for (auto& p : planets_) {
+    if (state_[p->id()].frozen)
+      continue;
+    const auto& schedule = p->sched().clock().schedule();
+    if (schedule.empty())
+      continue;
+    const auto due = schedule.begin()->first.time_since_epoch() - clock_origin;
+    if (!out || due < *out)
+      out = due;
+  }
+  return out;
+}
+
+void sim_network::run_until(caf::timespan t) {
+  step_all();
+  // Each pass fires at least one timer (advance fires every timer due at
+  // or before the new time); a timer chain that re-arms at the same instant
+  // forever is a livelock, caught by the bound.
+  for (size_t passes = 0;; ++passes) {
+    if (passes > steps_max)
+      throw sim_failure("run_until passed steps_max timer passes at one instant (a timer loop?)");
+    auto due = next_due();
+    if (!due || *due > t)
+      break;
+    advance(*due > elapsed_ ? *due - elapsed_ : caf::timespan{0});
+  }
+  if (t > elapsed_)
+    advance(t - elapsed_);
+}
+
+bool sim_network::step_world() {
+  for (auto& p : planets_) {
+    if (state_[p->id()].frozen)
+      continue;
+    ensure_paths();
+    if (p->step([&] { return read(*p); }))
+      return true;
+  }
+  auto due = next_due();
+  if (!due)
+    return false;
+  advance(*due > elapsed_ ? *due - elapsed_ : caf::timespan{0});
+  return true;
+}
+
+void sim_network::freeze(planet& p) {
+  state_.at(p.id()).frozen = true;
+  // Its unused paths were already accepted, with p's BASP handshake
+  // waiting in the buffer: a client taking one would "connect" to the
+  // frozen planet. Fresh ones are never accepted.
+  for (auto& c : planets_)
+    if (c.get() != &p)
+      retract(*c, p);
+  ensure_paths();
+}
+
+void sim_network::thaw(planet& p) {
+  auto& st = state_.at(p.id());
+  if (!st.frozen || st.killed)
+    return;
+  st.frozen = false;
+  advance_planet(p, elapsed_);
+}
+
+void sim_network::kill(planet& p) {
+  auto& st = state_.at(p.id());
+  st.frozen = st.killed = true;
+  ensure_paths();  // takes back unused paths to p
+  for (auto& w : wires_) {
+    if (w.retracted || (w.server != p.id() && w.client != p.id()))
+      continue;
+    const bool p_is_server = w.server == p.id();
+    auto& peer = *planets_[p_is_server ? w.client : w.server];
+    auto peer_hdl = p_is_server ? w.client_hdl : w.server_hdl;
+    if (!state_[peer.id()].killed && owned(peer, peer_hdl))
+      caf::anon_send(peer.basp(), caf::io::connection_closed_msg{peer_hdl});
+  }
+}
+
+void sim_network::partition(const std::vector<planet*>& side_a,
+                            const std::vector<planet*>& side_b) {
+  for (auto* a : side_a)
+    for (auto* b : side_b)
+      if (a != b)
+        cuts_.insert(ordered(a->id(), b->id()));
+  ensure_paths();
+}
+
+void sim_network::heal() {
+  cuts_.clear();
+}
+
+caf::expected<uint16_t> sim_network::publish(planet& p, const caf::strong_actor_ptr& whom,
+                                             std::set<std::string> ifs) {
+  auto result = std::make_shared<caf::expected<uint16_t>>(caf::sec::request_timeout);
+  auto answered = std::make_shared<bool>(false);
+  auto mm = p.middleman_actor();
+  uint16_t port = p.port();
+  p.sys().spawn([=](caf::event_based_actor* self) {
+    self->request(mm, std::chrono::seconds{10}, caf::publish_atom::value, port, whom, ifs,
+                  std::string{}, true)
+      .then([=](uint16_t actual) { *result = actual; *answered = true; },
+            [=](caf::error& e) { *result = std::move(e); *answered = true; });
+  });
+  step_all();
+  if (!*answered)
+    throw sim_failure("publish on " + p.host() + " got no reply");
+  return *result;
+}
+
+bool sim_network::may_connect(const planet& client, const planet& server) const {
+  return !state_[server.id()].killed && !state_[client.id()].killed;
+}
+
+bool sim_network::owned(planet& p, caf::io::connection_handle hdl) {
+  auto& ptr = p.mpx().impl_ptr(hdl);
+  return ptr != nullptr && ptr->parent() != nullptr;
+}
+
+// Takes back the unused prepared path client -> server, if any: the
+// client's pending scribe is consumed and dropped, the server's pending
+// accept erased. (A server end its doorman already accepted stays with the
+// server's broker, idle and without a BASP context: one per retraction.)
+void sim_network::retract(planet& client, planet& server) {
+  if (!client.mpx().has_pending_scribe(server.host(), server.port()))
+    return;
+  for (auto& w : wires_) {
+    if (w.retracted || w.server != server.id() || w.client != client.id()
+        || client.mpx().impl_ptr(w.client_hdl) != nullptr)
+      continue;
+    auto taken = client.mpx().new_tcp_scribe(server.host(), server.port());
+    if (!taken || (*taken)->hdl() != w.client_hdl)
+      throw sim_failure("a pending path vanished");
+    client.mpx().impl_ptr(w.client_hdl) = nullptr;
+    auto& pending = server.mpx().pending_connects();
+    for (auto i = pending.begin(); i != pending.end(); ++i)
+      if (i->first == server.acceptor() && i->second == w.server_hdl) {
+        pending.erase(i);
+        break;
+      }
+    w.retracted = true;
+    return;
+  }
+  // A restarted node is a new planet on the same host and port; the
+  // pending path is then the new planet's, not this one's.
+  const bool restarted = std::any_of(planets_.begin(), planets_.end(), [&](const auto& q) {
+    return q.get() != &server && q->host() == server.host() && q->port() == server.port();
+  });
+  if (!restarted)
+    throw sim_failure("a pending path that the network did not prepare");
+}
+
+// read_data() on every handle, or, while a partition cuts p off from some
+// peer, read_data(hdl) on the handles that do not cross it.
+bool sim_network::read(planet& p) {
+  const bool cut = std::any_of(cuts_.begin(), cuts_.end(), [&](const std::pair<size_t, size_t>& c) {
+    return c.first == p.id() || c.second == p.id();
+  });
+  if (!cut)
+    return p.mpx().read_data();
+  bool hit = false;
+  for (auto& w : wires_) {
+    if (w.retracted || !joined(w.server, w.client))
+      continue;
+    if (w.server == p.id())
+      hit = p.mpx().read_data(w.server_hdl) || hit;
+    else if (w.client == p.id())
+      hit = p.mpx().read_data(w.client_hdl) || hit;
+  }
+  return hit;
+}
+
+void sim_network::teardown(const std::function<void(const planet&, size_t running)>& running_left) {
+  if (torn_down_)
+    return;
+  torn_down_ = true;
+  for (auto& p : planets_)
+    p->stop_tracked();
+  size_t steps = 0;
+  for (bool progress = true; progress && steps < steps_max;) {
+    progress = false;
+    for (auto& p : planets_)
+      if (!state_[p->id()].frozen && p->step([&] { return read(*p); })) {
+        progress = true;
+        ++steps;
+      }
+  }
+  for (auto i = planets_.rbegin(); i != planets_.rend(); ++i) {
+    auto& p = **i;
+    if (running_left && !state_[p.id()].frozen)
+      running_left(p, p.sys().registry().running());
+    p.release();
+  }
+  planets_.clear();
+}
+
+}  // namespace agentgraph::sim

@@ -1,0 +1,82 @@
+// What a simulation run saw, in virtual time: the event trace (the
+// determinism check compares it line by line), each task's fate, each
+// observer's view of the membership, the faults and the LLM vendors'
+// figures. The runner fills it on the one simulation thread; the report
+// (sim_report.hpp) reads it. Times are milliseconds since the cluster
+// formed (the run's t = 0).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/sim/scenario.hpp"
+#include "actors/sim/sim_llm.hpp"
+
+namespace agentgraph::sim {
+
+// Lines the trace keeps; past it lines are still hashed, not kept.
+constexpr size_t trace_lines_max = 5'000'000;
+
+struct task_record {
+  uint64_t id = 0;
+  std::string agent;
+  size_t entry = 0;         // node number it entered at; 0: none was live
+  uint32_t entry_incarnation = 0;
+  double arrived_ms = 0;
+  std::optional<double> ended_ms;
+  // ok | timeout | overloaded | unavailable | ... (an errc name) | no_entry;
+  // set with ended_ms. Unanswered tasks are classified by the report.
+  std::string outcome;
+  uint32_t answers = 0;  // more than 1 is a duplicate answer
+};
+
+struct member_change {
+  double t_ms = 0;
+  size_t observer = 0;  // node number
+  std::string member;   // n1, n2, ...
+  uint64_t uid = 0;
+  std::string state;    // joining, up, leaving, exiting, down, removed
+  std::string why;
+};
+
+struct fault_record {
+  fault f;
+  double t_ms = 0;
+  std::vector<size_t> targets;  // node numbers it hit
+};
+
+struct sample_row {
+  double t_ms = 0;  // end of the interval
+  uint64_t arrived = 0;
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  std::vector<double> latencies_ms;  // of tasks answered ok in the interval
+  std::vector<uint64_t> ok_by_entry;  // index: node number - 1
+  std::vector<int64_t> up_seen_by;    // up members in each node's view; -1: node not live
+};
+
+struct run_record {
+  std::string scenario_origin;
+  uint64_t seed = 0;
+  size_t nodes = 0;
+  double formed_at_ms = 0;  // virtual time the cluster took to form
+  double end_ms = 0;        // duration + drain
+  double duration_ms = 0;
+  std::vector<std::string> trace;
+  uint64_t trace_hash = 0xcbf29ce484222325ull;  // FNV-1a over every line
+  uint64_t trace_lines = 0;
+  std::vector<task_record> tasks;
+  std::vector<member_change> members;
+  std::vector<fault_record> faults;
+  std::vector<sample_row> samples;
+  std::map<std::string, llm_figures> llm;
+  std::vector<std::string> node_state;  // at the end: live | frozen | killed
+  double wall_s = 0;                    // filled by the caller, never traced
+
+  void line(double t_ms, const std::string& what);
+};
+
+}  // namespace agentgraph::sim

@@ -1,0 +1,298 @@
+// `agentgraph sim` (actors/sim/): the scenario file's checks, the seeded
+// distributions, and whole runs of real nodes in virtual time: a run twice
+// gives the same trace; a one-node case whose figures are computed by
+// hand; a kill detected at once (a refused reconnect) and a freeze after
+// the phi-accrual detector's delay; a partition whose minority refuses new
+// work and where no task is answered twice.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "actors/sim/scenario.hpp"
+#include "actors/sim/sim_report.hpp"
+#include "actors/sim/sim_runner.hpp"
+#include "runtime/error.hpp"
+#include "runtime/log.hpp"
+
+using namespace agentgraph;
+using namespace agentgraph::sim;
+
+namespace sim_test {
+
+struct sim_dir {
+  std::filesystem::path path;
+  sim_dir() {
+    static std::atomic<int> counter{0};
+    path = std::filesystem::temp_directory_path()
+           / ("agentgraph_sim_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+    // The nodes: one simulated vendor behind a group over every node.
+    write("node.ini", R"(
+[runtime]
+log_level = error
+[cluster]
+name = simtest
+node_id = n1
+listen = n1
+port = 4242
+seeds = n1:4242
+[provider.llm]
+kind = openai
+model = m
+retries_max = 2
+[agent.worker]
+role = general
+provider = llm
+[group.workers]
+agents = worker
+strategy = round_robin
+)");
+  }
+  ~sim_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    auto p = (path / name).string();
+    std::ofstream{p} << text;
+    return p;
+  }
+};
+
+caf::expected<scenario> parse(const sim_dir& d, const std::string& text) {
+  return load_scenario(d.write("s.ini", text), {});
+}
+
+const char* base = R"(
+[sim]
+node_config = node.ini
+nodes = 3
+duration = 5s
+drain = 5s
+[arrivals]
+rate = 4
+agent = workers
+deadline = 10s
+[llm.llm]
+first_token_ms = fixed 100
+per_token_ms = fixed 10
+completion_tokens = fixed 11
+)";
+
+run_record run_ok(const scenario& sc, uint64_t seed) {
+  set_log_level(log_severity::error);
+  run_options o;
+  o.seed = seed;
+  auto rec = run_scenario(sc, o);
+  REQUIRE_MESSAGE(rec, (rec ? "" : describe(rec.error())));
+  return std::move(*rec);
+}
+
+uint64_t count(const run_record& rec, const std::string& outcome) {
+  uint64_t n = 0;
+  for (const auto& t : rec.tasks)
+    n += t.outcome == outcome;
+  return n;
+}
+
+}  // namespace sim_test
+
+using namespace sim_test;
+
+TEST_CASE("sim scenario: a good file binds, bad ones are refused naming the key") {
+  sim_dir d;
+  auto sc = parse(d, base);
+  REQUIRE_MESSAGE(sc, (sc ? "" : describe(sc.error())));
+  CHECK(sc->nodes == 3);
+  CHECK(sc->rate == doctest::Approx(4));
+  REQUIRE(sc->llms.size() == 1);
+  CHECK(sc->llms[0].first_token_ms.k == distribution::kind::fixed);
+  CHECK(sc->node_config == (d.path / "node.ini").string());
+
+  auto bad = [&](const std::string& extra, const std::string& fragment) {
+    auto s = parse(d, std::string{base} + extra);
+    REQUIRE_FALSE(s);
+    CHECK_MESSAGE(describe(s.error()).find(fragment) != std::string::npos, describe(s.error()));
+  };
+  bad("[llm.other]\nfirst_token_ms = gamma 3\n", "first_token_ms");
+  bad("[llm.other]\ncompletion_tokens = uniform 9 3\n", "A <= B");
+  bad("[fault.x]\nkind = outage\nat = 1s\nprovider = nobody\n", "provider");
+  bad("[fault.x]\nkind = kill\nat = 1s\nnodes = web1\n", "not a node name");
+  bad("[fault.x]\nkind = kill\nat = 1s\n", "needs nodes");
+  bad("[fault.x]\nkind = kill\nat = 99s\nnodes = n1\n", "after the run ends");
+  bad("[arrivals2]\nrate = 3\n", "arrivals2");
+  auto s = load_scenario(d.write("t.ini", std::string{base} + "[sim]\nseeds = 4\n"), {});
+  CHECK_FALSE(s);
+  CHECK_FALSE(load_scenario((d.path / "missing.ini").string(), {}));
+}
+
+TEST_CASE("sim distributions: seeded draws are pinned and stay in range") {
+  auto lognormal = parse_distribution("lognormal 400 0.3");
+  REQUIRE(lognormal);
+  std::mt19937_64 rng{42};
+  double sum = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    const double x = lognormal->draw(rng);
+    CHECK(x > 0);
+    sum += x;
+  }
+  // The mean of lognormal(median 400, sigma 0.3) is 400 * e^(0.045) = 418.4.
+  CHECK(sum / 10'000 == doctest::Approx(418.4).epsilon(0.02));
+  auto uni = parse_distribution("uniform 10 20");
+  REQUIRE(uni);
+  std::mt19937_64 a{7}, b{7};
+  for (int i = 0; i < 100; ++i) {
+    const double x = uni->draw(a);
+    CHECK(x >= 10);
+    CHECK(x < 20);
+    CHECK(x == uni->draw(b));
+  }
+  CHECK_FALSE(parse_distribution("fixed"));
+  CHECK_FALSE(parse_distribution("fixed -3"));
+  CHECK_FALSE(parse_distribution("exp 3 4"));
+  CHECK_FALSE(parse_distribution("lognormal 3 9"));
+  CHECK_FALSE(parse_distribution("fixed 3 x"));
+}
+
+TEST_CASE("sim run: one node, uniform arrivals, fixed latencies: the report computed by hand") {
+  sim_dir d;
+  auto sc = parse(d, R"(
+[sim]
+node_config = node.ini
+nodes = 1
+seeds = 1
+duration = 2s
+drain = 2s
+[arrivals]
+process = uniform
+rate = 2
+agent = workers
+deadline = 10s
+[llm.llm]
+first_token_ms = fixed 100
+per_token_ms = fixed 10
+completion_tokens = fixed 11
+output_price_per_mtok = 1000000
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 1);
+  // Arrivals every 500 ms from t = 0: at 500, 1000 and 1500 ms (2000 is
+  // the end of arrivals). Each answer takes the first token (100 ms) plus
+  // 10 more tokens at 10 ms: 200 ms of virtual time; messages take none.
+  REQUIRE(rec.tasks.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    CHECK(rec.tasks[i].arrived_ms == doctest::Approx(500.0 * static_cast<double>(i + 1)));
+    CHECK(rec.tasks[i].outcome == "ok");
+    REQUIRE(rec.tasks[i].ended_ms);
+    CHECK(*rec.tasks[i].ended_ms - rec.tasks[i].arrived_ms == doctest::Approx(200.0));
+  }
+  auto j = report_json(rec);
+  CHECK(j["tasks"]["ok"] == 3);
+  CHECK(j["latency_ms"]["p50"].get<double>() == doctest::Approx(200.0));
+  CHECK(j["llm"]["llm"]["calls"] == 3);
+  CHECK(j["llm"]["llm"]["completion_tokens"] == 33);
+  // 33 completion tokens at one dollar each (1e6 per million).
+  CHECK(j["llm"]["llm"]["cost_usd"].get<double>() == doctest::Approx(33.0));
+}
+
+TEST_CASE("sim run: the same scenario and seed twice give the same trace, another seed another") {
+  sim_dir d;
+  auto sc = parse(d, std::string{base} + R"(
+[fault.kill3]
+kind = kill
+at = 2s
+nodes = n3
+)");
+  REQUIRE(sc);
+  auto a = run_ok(*sc, 11);
+  auto b = run_ok(*sc, 11);
+  REQUIRE(a.trace_lines > 20);
+  CHECK(a.trace == b.trace);
+  CHECK(a.trace_hash == b.trace_hash);
+  CHECK(report_json(a) == report_json(b));
+  CHECK(tasks_csv(a) == tasks_csv(b));
+  CHECK(latency_svg(a) == latency_svg(b));
+  auto c = run_ok(*sc, 12);
+  CHECK(c.trace_hash != a.trace_hash);
+}
+
+TEST_CASE("sim run: a killed node is down at once, a frozen one after the detector's delay") {
+  sim_dir d;
+  auto sc = parse(d, std::string{base} + R"(
+[fault.kill3]
+kind = kill
+at = 2s
+nodes = n3
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 3);
+  REQUIRE(rec.faults.size() == 1);
+  auto t = time_fault(rec, rec.faults[0]);
+  // kill -9: the peers' connections close, a reconnect is refused, and
+  // down_on_refused downs the node without waiting for phi.
+  REQUIRE(t.detection_ms);
+  CHECK(*t.detection_ms < 100);
+  REQUIRE(t.settled_ms);
+
+  auto frozen = parse(d, std::string{base} + R"(
+[fault.freeze3]
+kind = freeze
+at = 2s
+nodes = n3
+)");
+  REQUIRE(frozen);
+  auto rec2 = run_ok(*frozen, 3);
+  auto t2 = time_fault(rec2, rec2.faults[0]);
+  REQUIRE(t2.detection_ms);
+  // The defaults (heartbeat 250 ms, acceptable pause 750 ms, min std
+  // 100 ms, threshold 8) cross phi 1.27-1.52 s after the last heartbeat;
+  // stable_after 500 ms and a gossip round follow (net/cluster/DESIGN.md §1
+  // item 5: "a frozen member is down in at most about 2.3 s").
+  CHECK(*t2.detection_ms >= 1200);
+  CHECK(*t2.detection_ms <= 3000);
+  CHECK(rec2.node_state[2] == "frozen");
+}
+
+TEST_CASE("sim run: a partition's minority refuses new work and no task is answered twice") {
+  sim_dir d;
+  auto sc = parse(d, R"(
+[sim]
+node_config = node.ini
+nodes = 3
+duration = 12s
+drain = 10s
+[arrivals]
+rate = 6
+agent = workers
+deadline = 8s
+[llm.llm]
+first_token_ms = fixed 100
+per_token_ms = fixed 10
+completion_tokens = fixed 11
+[fault.split]
+kind = partition
+at = 2s
+duration = 6s
+nodes = n3
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 5);
+  uint64_t refused_on_n3 = 0;
+  for (const auto& t : rec.tasks) {
+    CHECK(t.answers <= 1);
+    CHECK(t.outcome != "lost");
+    if (t.entry == 3 && t.outcome == "refused_not_member")
+      ++refused_on_n3;
+    // The majority side keeps taking work.
+    if (t.entry != 3 && t.arrived_ms > 5000 && t.arrived_ms < 8000)
+      CHECK(t.outcome == "ok");
+  }
+  CHECK(refused_on_n3 > 0);
+  CHECK(count(rec, "refused_not_member") == refused_on_n3);
+}

@@ -25,6 +25,7 @@
 #include <memory>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 
 #include "runtime/error.hpp"
 #include "runtime/virtual_time.hpp"
@@ -109,7 +110,9 @@ void stop_and_wait(caf::actor_system& sys, const std::vector<Handle>& handles,
     for (const auto& h : handles)
       if (h)
         ++*left;
-    sys.spawn([=](caf::event_based_actor* self) {
+    // Held until the wait ends: nothing else refers to the helper, and an
+    // unreferenced actor is ended as unreachable before its downs arrive.
+    auto helper = sys.spawn([=](caf::event_based_actor* self) {
       self->set_down_handler([left](caf::down_msg&) { --*left; });
       for (const auto& h : handles) {
         if (!h)
@@ -124,6 +127,7 @@ void stop_and_wait(caf::actor_system& sys, const std::vector<Handle>& handles,
     auto* sched = virtual_scheduler(sys);
     const auto until = sched->clock().now() + per_actor * waiting;
     drive_until(sys, [&] { return *left == 0 || sched->clock().now() > until; });
+    caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
     return;
   }
   caf::scoped_actor self{sys};

@@ -93,7 +93,7 @@ void restart(self_ptr self, child_entry& e, const std::string& reason) {
   auto& st = self->state;
   e.stats.child_alive = false;
   e.current = nullptr;
-  if (!e.budget.try_consume(std::chrono::steady_clock::now())) {
+  if (!e.budget.try_consume(self->clock().now())) {
     metrics::inc(e.metrics.escalations);
     log(log_severity::error, "supervisor", "restart budget spent; giving up",
         {{"name", e.spec->name}, {"reason", reason}});

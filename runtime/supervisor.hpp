@@ -288,7 +288,7 @@ void restart(sup_pointer<Interface> self, const std::string& caller_reason,
   auto& st = self->state;
   st.stats.child_alive = false;
   fail_pending(st, make_error(errc::unavailable, st.name + " " + caller_reason));
-  if (!st.budget.try_consume(std::chrono::steady_clock::now())) {
+  if (!st.budget.try_consume(self->clock().now())) {
     metrics::inc(st.metrics.escalations);
     log(log_severity::error, "supervisor", "restart budget spent; escalating",
         {{"name", st.name}, {"reason", escalate_reason}});

@@ -35,12 +35,12 @@ bool drive_until(caf::actor_system& sys, const std::function<bool()>& done) {
   for (size_t i = 0; i < virtual_wait_steps_max; ++i) {
     if (done())
       return true;
-    // The system's own jobs first: setup code may wait on a system the
-    // world does not step yet (a simulated node still being built).
-    auto* sched = virtual_scheduler(sys);
-    const bool progressed = (sched != nullptr && sched->try_run_once())
-                            || (installed != nullptr ? (*installed)()
-                                                     : virtual_time_detail::step_alone(sys));
+    // With a world installed every system is part of it (the simulator
+    // adds a node's system to its world as soon as it exists:
+    // runtime_options::on_system), and only the world knows which paths a
+    // step needs; alone, the system steps itself.
+    const bool progressed =
+      installed != nullptr ? (*installed)() : virtual_time_detail::step_alone(sys);
     if (!progressed)
       return done();
   }

@@ -53,6 +53,8 @@ Runtime::Runtime(runtime_options opts)
   if (opts_.configure_system)
     opts_.configure_system(*config_);
   system_ = std::make_unique<caf::actor_system>(*config_);
+  if (opts_.on_system)
+    opts_.on_system(*system_);
   auto group = [&](const char* kind) {
     return spawn_supervision_group(*system_, kind, opts_.supervision, opts_.metrics);
   };
@@ -277,8 +279,8 @@ caf::error Runtime::shutdown() {
   // the store and the shards they write to are still up.
   for (const auto& p : tables_->populations) {
     auto pop = p.handle->get();
-    if (!pop)
-      continue;  // down: its keys keep their last saved states
+    if (!pop || abandoned_)
+      continue;  // down (or abandoned): its keys keep their last saved states
     auto saved = blocking_ask<uint64_t>(*system_, pop,
                                         p.info.cfg->agent.request_timeout
                                           + runtime_detail::caller_grace,
@@ -300,8 +302,8 @@ caf::error Runtime::shutdown() {
   // Its subscribers are gone; publishing tools stop next.
   stop_and_wait(*system_, std::vector{tables_->topics}, runtime_detail::control_timeout);
   for (const auto& m : tables_->memories) {
-    if (remote("memory", m.name))
-      continue;  // its own node snapshots it
+    if (remote("memory", m.name) || abandoned_)
+      continue;  // its own node snapshots it (or nobody: abandoned)
     auto shard = m.handle->get();
     if (!shard) {
       log(log_severity::error, "runtime", "memory shard is down; no snapshot",

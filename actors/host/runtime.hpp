@@ -76,6 +76,14 @@ struct runtime_options {
   // Replaces the libcurl client under every HTTP provider (the simulator's
   // endpoints); null: the Runtime's own http_client.
   std::shared_ptr<net::http_transport> http;
+  // Unix milliseconds that components stamp data with (memory entries'
+  // created_ms, which retention reads); empty: the system clock. The
+  // simulator passes its virtual wall clock.
+  std::function<int64_t()> wall_ms;
+  // Called once with the actor system, right after it is made and before
+  // any component is spawned (the simulator adds the node to its world
+  // here, so setup code that waits on actors can run it); may be empty.
+  std::function<void(caf::actor_system&)> on_system;
 };
 
 // Writes the scheduler settings into a CAF config (scheduler.policy and the
@@ -203,6 +211,11 @@ class Runtime {
   // order added. Idempotent; the destructor calls it. Returns the first
   // snapshot error, if any (shutdown still completes).
   caf::error shutdown();
+  // Makes the next shutdown (or the destructor's) save nothing, as after a
+  // kill -9: no population passivation, no memory snapshots; the actors
+  // are still stopped in order. For a simulated node that was killed
+  // (actors/sim/), whose next incarnation uses the same stores.
+  void abandon() { abandoned_ = true; }
 
  private:
   // The builder fills the tables; nothing else writes them.
@@ -214,6 +227,7 @@ class Runtime {
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<component_tables> tables_;
   bool shut_down_ = false;
+  bool abandoned_ = false;
 };
 
 

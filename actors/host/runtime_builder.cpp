@@ -218,8 +218,8 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
   if (tables.memories.find(cfg.name))
     return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
   auto h = supervise_in<memory_actor>(rt_.system(), tables.memory_group, "memory." + cfg.name,
-                                      [cfg, reg = opts.metrics](caf::actor_system& sys) {
-                                        return spawn_memory_shard(sys, cfg, {}, reg);
+                                      [cfg, reg = opts.metrics, wall = opts.wall_ms](caf::actor_system& sys) {
+                                        return spawn_memory_shard(sys, cfg, wall, reg);
                                       });
   if (h && cfg.replicas > 1)
     return add_replicated_front(cfg, *h);
@@ -237,7 +237,10 @@ caf::expected<memory_actor> runtime_builder::add_replicated_front(
   args.replicas = cfg.replicas;
   args.local = copy;
   args.table = tables.replicas;
-  args.now_ms = system_unix_ms;
+  const auto& opts = rt_.opts_;
+  args.now_ms = opts.wall_ms ? opts.wall_ms : std::function<int64_t()>{system_unix_ms};
+  if (opts.seed != 0)
+    args.seed = derive_seed(opts.seed, "memory." + cfg.name);
   args.metrics = rt_.opts_.metrics;
   auto front = supervise_in<memory_actor>(
     rt_.system(), tables.memory_group, "memory." + cfg.name + ".front",

@@ -629,7 +629,7 @@ void forward(self_ptr self, const std::string& key, key_slot& slot, waiting_task
   // The task's deadline counts from its arrival: time spent waiting for
   // the key's activation is part of it.
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-    st.setup.task_deadline - (steady::now() - wt.accepted));
+    st.setup.task_deadline - (self->clock().now() - wt.accepted));
   if (left.count() <= 0) {
     auto err = make_error(errc::timeout, "population '" + st.cfg().name + "' key '" + key
                                            + "': the task's deadline passed while it waited");
@@ -778,7 +778,7 @@ caf::result<task_result> on_task(self_ptr self, std::string& key, task_request& 
   wt.task = std::move(task);
   wt.sink = std::move(sink);
   wt.promise = self->make_response_promise<task_result>();
-  wt.accepted = steady::now();
+  wt.accepted = self->clock().now();
   auto rp = wt.promise;
   // The promise took over the request's answer: a refusal goes through it.
   if (auto err = admit(self, key, std::move(wt)))
@@ -791,7 +791,7 @@ caf::result<bool> on_activate(self_ptr self, const std::string& key) {
     return err;
   waiting_task wt;
   wt.activation_only = true;
-  wt.accepted = steady::now();
+  wt.accepted = self->clock().now();
   wt.activated = self->make_response_promise<bool>();
   auto rp = wt.activated;
   if (auto err = admit(self, key, std::move(wt)))
@@ -1043,7 +1043,7 @@ caf::result<bool> on_set_vars(self_ptr self, const std::string& key,
   wt.activation_only = true;
   wt.sets_vars = true;
   wt.vars = std::move(vars);
-  wt.accepted = steady::now();
+  wt.accepted = self->clock().now();
   wt.activated = self->make_response_promise<bool>();
   auto rp = wt.activated;
   if (auto err = admit(self, key, std::move(wt)))

@@ -20,6 +20,9 @@ namespace scenario_detail {
 
 constexpr uint64_t scenario_bytes_max = 1 << 20;
 constexpr uint32_t nodes_max = 64;
+// Rows of the time series one run may have ((duration + drain) /
+// sample_interval).
+constexpr uint64_t samples_max = 1'000'000;
 constexpr double rate_max = 1'000'000;
 constexpr double pi = 3.14159265358979323846;
 // Every draw is clamped here: a distribution's tail must not stall a run
@@ -52,7 +55,7 @@ const sim_fields& fields() {
       bind(uint_key("seeds", d.seeds, 1, nodes_max,
                     "The first this many nodes are the cluster's seed nodes."),
            &S::seeds),
-      bind(duration_key("duration", d.duration, 1ms, 24h * 365,
+      bind(duration_key("duration", d.duration, 1ms, 24h * 30,
                         "Simulated time during which tasks arrive."),
            &S::duration),
       bind(duration_key("drain", d.drain, 0ms, 24h,
@@ -316,11 +319,26 @@ caf::expected<scenario> parse_scenario(const std::string& text, const std::strin
     }
     out.llms.push_back(std::move(m));
   }
-  // Cross-checks.
+  // Cross-checks: every key set must have an effect.
+  auto set_here = [&](const std::string& section, const char* key) {
+    const auto* sec = tree->find(section);
+    const auto* e = sec ? sec->find(key) : nullptr;
+    return e != nullptr && !e->is_default();
+  };
   if (out.seeds > out.nodes)
     return bad(*tree, "sim", "seeds", "more seeds than nodes");
+  if ((out.duration + out.drain) / out.sample_interval > samples_max)
+    return bad(*tree, "sim", "sample_interval",
+               "more than " + std::to_string(samples_max) + " samples over duration + drain");
   if (out.process == "trace" && out.trace.empty())
     return bad(*tree, "arrivals", "trace", "process = trace needs a trace file");
+  if (out.process != "trace" && set_here("arrivals", "trace"))
+    return bad(*tree, "arrivals", "trace", "only read with process = trace");
+  if (out.process == "trace" && set_here("arrivals", "rate"))
+    return bad(*tree, "arrivals", "rate", "process = trace takes its times from the trace file");
+  for (const auto& b : out.bursts)
+    if (b.at >= out.duration)
+      return bad(*tree, "burst." + b.name, "at", "at or after the end of arrivals (duration)");
   auto known_node = [&](const std::string& n) {
     if (n.size() < 2 || n[0] != 'n')
       return false;
@@ -334,11 +352,25 @@ caf::expected<scenario> parse_scenario(const std::string& text, const std::strin
                           || fl.kind == fault_kind::partition;
     const bool on_llm = fl.kind == fault_kind::outage || fl.kind == fault_kind::storm
                         || fl.kind == fault_kind::slow;
+    const bool timed = fl.kind == fault_kind::freeze || fl.kind == fault_kind::partition || on_llm;
+    const std::string kind = to_string(fl.kind);
     if (on_nodes && fl.nodes.empty())
-      return bad(*tree, section, "nodes", std::string{to_string(fl.kind)} + " needs nodes");
-    for (const auto& n : fl.nodes)
+      return bad(*tree, section, "nodes", kind + " needs nodes");
+    if (!on_nodes && set_here(section, "nodes"))
+      return bad(*tree, section, "nodes", kind + " takes no nodes");
+    if (!on_llm && set_here(section, "provider"))
+      return bad(*tree, section, "provider", kind + " takes no provider");
+    if (fl.kind != fault_kind::slow && set_here(section, "factor"))
+      return bad(*tree, section, "factor", "only slow takes a factor");
+    if (!timed && set_here(section, "duration"))
+      return bad(*tree, section, "duration", kind + " has no duration");
+    for (const auto& n : fl.nodes) {
       if (!known_node(n))
         return bad(*tree, section, "nodes", "'" + n + "' is not a node name (n1..n64)");
+      if (std::strtoul(n.c_str() + 1, nullptr, 10) > out.nodes)
+        return bad(*tree, section, "nodes",
+                   "'" + n + "': the scenario has " + std::to_string(out.nodes) + " nodes");
+    }
     if (on_llm) {
       bool found = false;
       for (const auto& m : out.llms)
@@ -351,6 +383,60 @@ caf::expected<scenario> parse_scenario(const std::string& text, const std::strin
       return bad(*tree, section, "at", "after the run ends (duration + drain)");
   }
   return out;
+}
+
+scenario with_random_faults(scenario sc, uint64_t seed, uint32_t count) {
+  std::mt19937_64 rng{derive_seed(seed, "chaos")};
+  sc.faults.clear();
+  const auto span = static_cast<uint64_t>(sc.duration.count()) * 7 / 10;
+  const uint32_t kinds = sc.llms.empty() ? 3 : 4;
+  for (uint32_t i = 0; i < count; ++i) {
+    fault f;
+    f.name = "chaos" + std::to_string(i + 1);
+    f.at = std::chrono::milliseconds{span == 0 ? 0 : uniform_below(rng, span)};
+    f.duration = std::chrono::milliseconds{2'000 + uniform_below(rng, 8'001)};
+    const auto node = "n" + std::to_string(1 + uniform_below(rng, sc.nodes));
+    switch (uniform_below(rng, kinds)) {
+      case 0: {
+        f.kind = fault_kind::kill;
+        f.nodes = {node};
+        auto back = f;
+        back.name += "_restart";
+        back.kind = fault_kind::restart;
+        back.at = f.at + f.duration;
+        back.duration = {};
+        sc.faults.push_back(f);
+        if (back.at < sc.duration + sc.drain)
+          sc.faults.push_back(back);
+        continue;
+      }
+      case 1:
+        f.kind = fault_kind::freeze;
+        f.nodes = {node};
+        break;
+      case 2: {
+        f.kind = fault_kind::partition;
+        // A minority: at most (nodes - 1) / 2 nodes, at least one.
+        const uint32_t size = 1 + static_cast<uint32_t>(uniform_below(rng, std::max<uint32_t>(1, (sc.nodes - 1) / 2)));
+        for (uint32_t k = 0; k < size && k + 1 < sc.nodes; ++k) {
+          auto n = "n" + std::to_string(1 + uniform_below(rng, sc.nodes));
+          if (std::find(f.nodes.begin(), f.nodes.end(), n) == f.nodes.end())
+            f.nodes.push_back(n);
+        }
+        if (f.nodes.empty())
+          f.nodes = {node};
+        break;
+      }
+      default:
+        f.kind = fault_kind::storm;
+        f.provider = sc.llms[uniform_below(rng, sc.llms.size())].name;
+        break;
+    }
+    sc.faults.push_back(f);
+  }
+  std::stable_sort(sc.faults.begin(), sc.faults.end(),
+                   [](const fault& a, const fault& b) { return a.at < b.at; });
+  return sc;
 }
 
 caf::expected<scenario> load_scenario(const std::string& path,

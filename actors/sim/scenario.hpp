@@ -102,6 +102,13 @@ struct scenario {
 
 [[nodiscard]] const config_schema& scenario_schema();
 
+// The chaos sweep's scenario: `sc` with its faults replaced by `count`
+// drawn from `seed` (kill then restart, freeze with a thaw, a partition of
+// a minority with a heal, a 429 storm when the scenario models a vendor),
+// each at a uniform time in the first 70 % of the arrivals and lasting
+// 2-10 s. The same seed gives the same faults.
+[[nodiscard]] scenario with_random_faults(scenario sc, uint64_t seed, uint32_t count);
+
 // Reads and checks a scenario; errors name the file, section and key.
 // `overrides` are "section.key=value" strings (the CLI's --set).
 [[nodiscard]] caf::expected<scenario> load_scenario(const std::string& path,

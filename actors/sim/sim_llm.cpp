@@ -141,10 +141,10 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
     answer_with(a, error_response(500, "server_error", "simulated server error"));
     return a;
   }
-  const auto completion =
-    static_cast<uint64_t>(std::llround(v.model.completion_tokens.draw(v.rng)));
+  const auto completion = std::min<uint64_t>(
+    completion_tokens_max, static_cast<uint64_t>(std::llround(v.model.completion_tokens.draw(v.rng))));
   double total = first;
-  for (uint64_t i = 1; i < completion && i < 100'000; ++i)
+  for (uint64_t i = 1; i < completion; ++i)
     total += v.model.per_token_ms.draw(v.rng);
   // The prompt's size in tokens, estimated as providers do: bytes / 4.
   const uint64_t prompt = std::max<uint64_t>(1, req.body.size() / 4);
@@ -152,12 +152,12 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
   if (auto body = nlohmann::json::parse(req.body, nullptr, false);
       body.is_object() && body.contains("model") && body["model"].is_string())
     model = body["model"].get<std::string>();
-  ++fig.answered;
-  fig.prompt_tokens += prompt;
-  fig.completion_tokens += completion;
-  fig.cost_usd += (static_cast<double>(prompt) * v.model.input_price_per_mtok
-                   + static_cast<double>(completion) * v.model.output_price_per_mtok)
-                  / 1e6;
+  a.provider = name;
+  a.prompt_tokens = prompt;
+  a.completion_tokens = completion;
+  a.cost_usd = (static_cast<double>(prompt) * v.model.input_price_per_mtok
+                + static_cast<double>(completion) * v.model.output_price_per_mtok)
+               / 1e6;
   nlohmann::json body = {
     {"id", "sim-" + std::to_string(fig.calls)},
     {"object", "chat.completion"},
@@ -175,6 +175,16 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
   a.after = ms(total * v.slow);
   answer_with(a, json_response(200, body));
   return a;
+}
+
+void llm_service::delivered(const llm_answer& a) {
+  if (a.provider.empty())
+    return;  // not a 200
+  auto& fig = figures_[a.provider];
+  ++fig.answered;
+  fig.prompt_tokens += a.prompt_tokens;
+  fig.completion_tokens += a.completion_tokens;
+  fig.cost_usd += a.cost_usd;
 }
 
 void llm_service::set_outage(const std::string& provider, bool on) {
@@ -202,7 +212,7 @@ struct sim_transport::state {
   uint64_t next_id = 0;
   struct call {
     net::http_handlers handlers;
-    net::http_result result;
+    llm_answer answer;
   };
   std::map<net::request_id, call> pending;
 
@@ -214,9 +224,13 @@ struct sim_transport::state {
       return;
     auto c = std::move(it->second);
     pending.erase(it);
-    if (c.result.response && c.handlers.on_headers)
-      c.handlers.on_headers(c.result.response->status, c.result.response->headers);
-    c.handlers.on_complete(std::move(c.result));
+    auto& result = c.answer.result;
+    if (result.response) {
+      service->delivered(c.answer);
+      if (c.handlers.on_headers)
+        c.handlers.on_headers(result.response->status, result.response->headers);
+    }
+    c.handlers.on_complete(std::move(result));
   }
 };
 
@@ -229,6 +243,14 @@ sim_transport::sim_transport(std::shared_ptr<llm_service> service, size_t node)
 sim_transport::~sim_transport() = default;
 
 void sim_transport::unbind() {
+  // Bounded by the open calls; complete() erases each.
+  while (!st_->pending.empty()) {
+    auto& c = st_->pending.begin()->second;
+    c.answer.provider.clear();  // not billed
+    c.answer.result.response = make_error(errc::cancelled, "cancelled: the node ended");
+    c.answer.result.transport = net::transport_error::cancelled;
+    st_->complete(st_->pending.begin()->first);
+  }
   if (st_->endpoint)
     caf::anon_send_exit(st_->endpoint, caf::exit_reason::user_shutdown);
   st_->endpoint = nullptr;
@@ -257,7 +279,7 @@ caf::expected<net::request_id> sim_transport::submit(net::http_request req, net:
     return make_error(errc::overloaded, "simulated LLM: too many calls open on one node");
   auto answer = st_->service->call(req, world_time_of(*st_->sys), st_->node);
   const auto id = ++st_->next_id;
-  st_->pending.emplace(id, state::call{std::move(h), std::move(answer.result)});
+  st_->pending.emplace(id, state::call{std::move(h), std::move(answer)});
   caf::delayed_anon_send(st_->endpoint, answer.after, sim_llm_done_atom::value, uint64_t{id});
   return id;
 }
@@ -267,8 +289,9 @@ void sim_transport::cancel(net::request_id id) {
   auto it = st_->pending.find(id);
   if (it == st_->pending.end())
     return;
-  it->second.result.response = make_error(errc::cancelled, "cancelled");
-  it->second.result.transport = net::transport_error::cancelled;
+  it->second.answer.provider.clear();  // not billed
+  it->second.answer.result.response = make_error(errc::cancelled, "cancelled");
+  it->second.answer.result.transport = net::transport_error::cancelled;
   caf::anon_send(st_->endpoint, sim_llm_done_atom::value, uint64_t{id});
 }
 

@@ -39,21 +39,33 @@ namespace agentgraph::sim {
 
 struct llm_figures {
   uint64_t calls = 0;
-  uint64_t answered = 0;      // 200
+  uint64_t answered = 0;      // 200 delivered to the node (tokens and cost count these)
   uint64_t errors = 0;        // 500 at error_rate
   uint64_t rate_limited = 0;  // 429: requests_per_minute or a storm
   uint64_t unavailable = 0;   // 503: an outage
   uint64_t refused = 0;       // not simulated (streams, embeddings, unknown provider)
+  // Prompt tokens are estimated as the request body's bytes / 4 (JSON
+  // included), as providers estimate before the usage comes back.
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
   double cost_usd = 0;
   std::vector<uint64_t> calls_by_node;  // index: node number - 1
 };
 
+// Completion tokens one simulated answer has at most (a draw beyond it is
+// cut): the per-token latency is summed token by token.
+constexpr uint64_t completion_tokens_max = 100'000;
+
 // What one call gets: the response or a transport failure, and when.
 struct llm_answer {
   caf::timespan after{0};
   net::http_result result{caf::make_error(caf::sec::runtime_error), net::transport_error::other};
+  // What the vendor bills once the answer reaches the node (a call to a
+  // node killed meanwhile, or cancelled, is never billed).
+  std::string provider;
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+  double cost_usd = 0;
 };
 
 class llm_service {
@@ -66,6 +78,8 @@ class llm_service {
   void set_outage(const std::string& provider, bool on);
   void set_storm(const std::string& provider, bool on);
   void set_slow(const std::string& provider, double factor);
+  // Bills a 200 answer that reached its node.
+  void delivered(const llm_answer& a);
 
   [[nodiscard]] const std::map<std::string, llm_figures>& figures() const { return figures_; }
 
@@ -90,8 +104,10 @@ class sim_transport final : public net::http_transport {
   ~sim_transport() override;
 
   void bind(caf::actor_system& sys);
-  // Stops the endpoint while its actor system still runs (before the
-  // node's Runtime goes; providers may hold the transport longer).
+  // Completes every open call with `cancelled` (the contract: each
+  // accepted call completes once) and stops the endpoint, while the node's
+  // actor system still runs (before its Runtime goes; providers may hold
+  // the transport longer). Later submits are refused.
   void unbind();
 
   caf::expected<net::request_id> submit(net::http_request req, net::http_handlers h) override;

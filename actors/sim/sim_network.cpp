@@ -99,8 +99,11 @@ bool planet::step(const std::function<bool()>& read) {
 }
 
 void planet::release() {
-  auto running = sys_->registry().running();
-  sys_->await_actors_before_shutdown(running == 0);
+  // An owned system ends here; one that still runs actors would wait for
+  // them forever on a scheduler nobody steps. A wrapped system is its
+  // owner's to end (sim_runner ends each Runtime after this).
+  if (owned_)
+    sys_->await_actors_before_shutdown(sys_->registry().running() == 0);
   // middleman::stop() polls the multiplexer after its brokers quit; a
   // connect still pending on a doorman would then be accepted by a broker
   // that is gone (a crash, seen with frozen planets).
@@ -149,22 +152,29 @@ bool sim_network::saw(const std::string& fragment) const {
 }
 
 void sim_network::ensure_paths() {
-  for (auto& s : planets_)
-    for (auto& c : planets_) {
-      if (s == c)
-        continue;
-      if (!may_connect(*c, *s)) {
-        retract(*c, *s);
-        continue;
-      }
-      if (!s->acceptor_open() || c->mpx().has_pending_scribe(s->host(), s->port()))
-        continue;
-      wire w{s->id(), c->id(), caf::io::connection_handle::from_int(next_handle_id()),
-             caf::io::connection_handle::from_int(next_handle_id())};
-      s->mpx().prepare_connection(s->acceptor(), w.server_hdl, c->mpx(), s->host(), s->port(),
-                                  w.client_hdl);
-      wires_.push_back(w);
+  for (auto& c : planets_)
+    ensure_paths_from(*c);
+}
+
+// Only c's own steps consume its pending paths (a connect_atom taken by
+// one of its connectors), so a step of c needs c's paths and no others:
+// O(planets) per step instead of O(planets²).
+void sim_network::ensure_paths_from(planet& c) {
+  for (auto& s : planets_) {
+    if (s.get() == &c)
+      continue;
+    if (!may_connect(c, *s)) {
+      retract(c, *s);
+      continue;
     }
+    if (!s->acceptor_open() || c.mpx().has_pending_scribe(s->host(), s->port()))
+      continue;
+    wire w{s->id(), c.id(), caf::io::connection_handle::from_int(next_handle_id()),
+           caf::io::connection_handle::from_int(next_handle_id())};
+    s->mpx().prepare_connection(s->acceptor(), w.server_hdl, c.mpx(), s->host(), s->port(),
+                                w.client_hdl);
+    wires_.push_back(w);
+  }
 }
 
 size_t sim_network::step_all() {
@@ -174,7 +184,7 @@ size_t sim_network::step_all() {
     for (auto& p : planets_) {
       if (state_[p->id()].frozen)
         continue;
-      ensure_paths();
+      ensure_paths_from(*p);
       if (p->step([&] { return read(*p); })) {
         progress = true;
         if (++steps > steps_max)
@@ -241,7 +251,7 @@ bool sim_network::step_world() {
   for (auto& p : planets_) {
     if (state_[p->id()].frozen)
       continue;
-    ensure_paths();
+    ensure_paths_from(*p);
     if (p->step([&] { return read(*p); }))
       return true;
   }

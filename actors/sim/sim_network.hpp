@@ -239,6 +239,7 @@ class sim_network {
   static bool owned(planet& p, caf::io::connection_handle hdl);
   void retract(planet& client, planet& server);
   bool read(planet& p);
+  void ensure_paths_from(planet& c);
   void advance_planet(planet& p, caf::timespan to);
 
   std::vector<std::unique_ptr<planet>> planets_;

@@ -27,8 +27,10 @@ struct task_record {
   uint32_t entry_incarnation = 0;
   double arrived_ms = 0;
   std::optional<double> ended_ms;
-  // ok | timeout | overloaded | unavailable | ... (an errc name) | no_entry;
-  // set with ended_ms. Unanswered tasks are classified by the report.
+  // ok | timeout | overloaded | unavailable | ... (an errc name) |
+  // no_entry | refused_not_member; set with ended_ms. Never answered, set
+  // at the end: entry_died (its entry node was killed), entry_frozen,
+  // unfinished_at_end (its deadline reaches past the end), lost.
   std::string outcome;
   uint32_t answers = 0;  // more than 1 is a duplicate answer
 };
@@ -36,6 +38,7 @@ struct task_record {
 struct member_change {
   double t_ms = 0;
   size_t observer = 0;  // node number
+  uint32_t observer_incarnation = 0;
   std::string member;   // n1, n2, ...
   uint64_t uid = 0;
   std::string state;    // joining, up, leaving, exiting, down, removed
@@ -46,6 +49,8 @@ struct fault_record {
   fault f;
   double t_ms = 0;
   std::vector<size_t> targets;  // node numbers it hit
+  // The other nodes live at that moment: (number, incarnation).
+  std::vector<std::pair<size_t, uint32_t>> watchers;
 };
 
 struct sample_row {
@@ -56,6 +61,9 @@ struct sample_row {
   std::vector<double> latencies_ms;  // of tasks answered ok in the interval
   std::vector<uint64_t> ok_by_entry;  // index: node number - 1
   std::vector<int64_t> up_seen_by;    // up members in each node's view; -1: node not live
+  // Two live nodes that each see themselves up and the other down or
+  // removed: two clusters at once (keep-majority must prevent it).
+  bool split_brain = false;
 };
 
 struct run_record {
@@ -74,9 +82,15 @@ struct run_record {
   std::vector<sample_row> samples;
   std::map<std::string, llm_figures> llm;
   std::vector<std::string> node_state;  // at the end: live | frozen | killed
+  std::vector<uint32_t> incarnation_at_end;
   double wall_s = 0;                    // filled by the caller, never traced
 
   void line(double t_ms, const std::string& what);
 };
+
+// The invariants a run must keep wherever the real system promises them:
+// no task lost (unanswered while its entry node lives), none answered
+// twice, never two clusters at once. Each broken one, in words.
+[[nodiscard]] std::vector<std::string> violations(const run_record& rec);
 
 }  // namespace agentgraph::sim

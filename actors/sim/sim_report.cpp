@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -143,31 +144,42 @@ fault_timing time_fault(const run_record& rec, const fault_record& f) {
   std::set<std::string> targets;
   for (auto t : f.targets)
     targets.insert("n" + std::to_string(t));
-  std::set<size_t> watchers;
-  for (size_t i = 1; i <= rec.node_state.size(); ++i)
-    if (rec.node_state[i - 1] == "live" && !targets.count("n" + std::to_string(i)))
-      watchers.insert(i);
-  // (watcher, target) -> first time seen gone after the fault
+  // Observations count until the next fault that hits one of the same
+  // nodes (its effects are its own), from the incarnations that watched
+  // when this one struck.
+  double until = std::numeric_limits<double>::infinity();
+  for (const auto& g : rec.faults)
+    if (g.t_ms > f.t_ms)
+      for (auto t : g.targets)
+        if (targets.count("n" + std::to_string(t)))
+          until = std::min(until, g.t_ms);
+  std::set<std::pair<size_t, uint32_t>> watchers(f.watchers.begin(), f.watchers.end());
+  // (watcher, target) -> first time that watcher saw the target gone
   std::map<std::pair<size_t, std::string>, double> first;
   for (const auto& m : rec.members) {
-    if (m.t_ms < f.t_ms || !gone(m.state) || !targets.count(m.member)
-        || targets.count("n" + std::to_string(m.observer)))
+    if (m.t_ms < f.t_ms || m.t_ms >= until || !gone(m.state) || !targets.count(m.member)
+        || !watchers.count({m.observer, m.observer_incarnation}))
       continue;
     if (!out.detection_ms)
       out.detection_ms = m.t_ms - f.t_ms;
     first.emplace(std::make_pair(m.observer, m.member), m.t_ms);
   }
-  if (watchers.empty())
-    return out;
-  double last = 0;
-  for (auto w : watchers)
+  // Settled: every watcher still live in the same incarnation at the end
+  // saw every target gone.
+  double last = -1;
+  for (const auto& [number, incarnation] : watchers) {
+    if (number > rec.node_state.size() || rec.node_state[number - 1] != "live"
+        || rec.incarnation_at_end[number - 1] != incarnation)
+      continue;
     for (const auto& t : targets) {
-      auto it = first.find({w, t});
+      auto it = first.find({number, t});
       if (it == first.end())
         return out;
       last = std::max(last, it->second);
     }
-  out.settled_ms = last - f.t_ms;
+  }
+  if (last >= 0)
+    out.settled_ms = last - f.t_ms;
   return out;
 }
 
@@ -188,7 +200,8 @@ nlohmann::json report_json(const run_record& rec) {
     if (t.outcome == "ok") {
       ++ok;
       lat.push_back(*t.ended_ms - t.arrived_ms);
-    } else if (t.outcome == "entry_died" || t.outcome == "entry_frozen" || t.outcome == "lost") {
+    } else if (t.outcome == "entry_died" || t.outcome == "entry_frozen" || t.outcome == "lost"
+               || t.outcome == "unfinished_at_end") {
       ++unanswered[t.outcome];
     } else {
       ++failed[t.outcome];

@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 
 #include <cstdlib>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <queue>
@@ -21,7 +22,9 @@
 #include "actors/sim/sim_llm.hpp"
 #include "actors/sim/sim_network.hpp"
 #include "net/cluster/cluster_interface.hpp"
+#include "runtime/config/ini_parser.hpp"
 #include "runtime/error.hpp"
+#include "runtime/file_open.hpp"
 #include "runtime/log.hpp"
 #include "runtime/seeded_random.hpp"
 #include "runtime/virtual_time.hpp"
@@ -35,6 +38,7 @@ namespace sim_runner_detail {
 using sim_task_atom = caf::atom_constant<caf::atom("ag_simtask")>;
 
 constexpr uint16_t node_port = 4242;
+constexpr uint64_t scenario_bytes_max = 1 << 20;  // a node config read to find its populations
 // The shared secret of every simulated cluster; set in this process's
 // environment when the node config's secret_env is unset (the node config
 // checks read the process environment, as a real node's do).
@@ -42,6 +46,8 @@ constexpr const char* sim_secret = "agentgraph-simulated-cluster-secret";
 // Wall-clock milliseconds the simulated nodes believe they started at (a
 // member's uid carries it): a fixed epoch, so runs replay.
 constexpr uint64_t sim_epoch_ms = 1'800'000'000'000;
+// Jobs a node's system may run after its shutdown, at most.
+constexpr size_t teardown_steps_max = 10'000'000;
 // Progress reports per run.
 constexpr int progress_steps = 100;
 // Trace lines per task arrival at most; bounds the trace file with the tasks.
@@ -136,7 +142,46 @@ class runner {
   // -- setup ------------------------------------------------------------------
 
   caf::error prepare() {
-    auto cfg = load_node_config(sc_.node_config, {}, {});
+    data_dir_ = opts_.data_dir;
+    if (data_dir_.empty()) {
+      // Memory-backed when the machine has it: the stores' fsyncs cost wall
+      // time only (virtual time does not see them), and the run's files go
+      // with it.
+      std::error_code ec;
+      std::filesystem::path base = "/dev/shm";
+      if (!std::filesystem::is_directory(base, ec) || ::access(base.c_str(), W_OK) != 0)
+        base = std::filesystem::temp_directory_path(ec);
+      if (ec)
+        return make_error(errc::io_error, "no temporary directory: " + ec.message());
+      std::string tmpl = (base / "agentgraph-sim-XXXXXX").string();
+      if (::mkdtemp(tmpl.data()) == nullptr)
+        return make_error(errc::io_error, "cannot make a temporary directory in " + base.string());
+      data_dir_ = tmpl;
+      remove_data_dir_ = true;
+    }
+    // Populations on every node need a store all nodes share (a key moves
+    // when its node dies): PostgreSQL in a real cluster. The simulated
+    // nodes share one SQLite file instead (they run in one process, one
+    // call at a time), unless the config names a store itself.
+    {
+      auto text = read_regular_file(sc_.node_config, scenario_bytes_max);
+      if (!text)
+        return text.error();
+      auto doc = parse_ini(*text, sc_.node_config);
+      if (!doc)
+        return doc.error();
+      for (const auto& sec : doc->sections) {
+        if (sec.name.rfind("population.", 0) != 0)
+          continue;
+        bool own_store = false;
+        for (const auto& e : sec.entries)
+          own_store = own_store || e.key == "store_url" || e.key == "store_path"
+                      || e.key == "placement";
+        if (!own_store)
+          shared_store_populations_.push_back(sec.name.substr(std::string{"population."}.size()));
+      }
+    }
+    auto cfg = load_node_config(sc_.node_config, {}, overrides_for(1));
     if (!cfg)
       return cfg.error();
     if (!cfg->cluster)
@@ -162,18 +207,6 @@ class runner {
         return make_error(errc::invalid_argument,
                           "[provider." + p.name + "]: only OpenAI's wire format is simulated yet "
                           "(kinds openai, openrouter, openai_compatible)");
-    }
-    data_dir_ = opts_.data_dir;
-    if (data_dir_.empty()) {
-      std::error_code ec;
-      auto base = std::filesystem::temp_directory_path(ec);
-      if (ec)
-        return make_error(errc::io_error, "no temporary directory: " + ec.message());
-      std::string tmpl = (base / "agentgraph-sim-XXXXXX").string();
-      if (::mkdtemp(tmpl.data()) == nullptr)
-        return make_error(errc::io_error, "cannot make a temporary directory in " + base.string());
-      data_dir_ = tmpl;
-      remove_data_dir_ = true;
     }
     if (sc_.process == "trace")
       if (auto err = read_trace())
@@ -214,17 +247,21 @@ class runner {
       seeds += (s > 1 ? "," : "") + std::string{"n"} + std::to_string(s) + ":"
                + std::to_string(node_port);
     const auto name = "n" + std::to_string(i);
-    return {"cluster.node_id=" + name,
-            "cluster.listen=" + name,
-            "cluster.port=" + std::to_string(node_port),
-            "cluster.seeds=" + seeds,
-            "runtime.data_dir=" + data_dir_ + "/" + name};
+    std::vector<std::string> out{"cluster.node_id=" + name,
+                                 "cluster.listen=" + name,
+                                 "cluster.port=" + std::to_string(node_port),
+                                 "cluster.seeds=" + seeds,
+                                 "runtime.data_dir=" + data_dir_ + "/" + name};
+    for (const auto& p : shared_store_populations_)
+      out.push_back("population." + p + ".store_url=sqlite:" + data_dir_ + "/populations-shared.sqlite");
+    return out;
   }
 
   caf::error start_node(size_t i) {
     auto n = std::make_unique<sim_node>();
     n->number = i;
     n->incarnation = ++incarnations_[i];
+    views_.erase(i);  // a new incarnation's view starts empty
     const auto name = n->name();
     std::error_code ec;
     std::filesystem::create_directories(data_dir_ + "/" + name, ec);
@@ -251,16 +288,23 @@ class runner {
         };
         o.seed = run_seed;
         o.http = n->transport;
+        o.wall_ms = [this] {
+          return static_cast<int64_t>(sim_epoch_ms) + static_cast<int64_t>(ms_of(net_.elapsed()));
+        };
+        // The node joins the world as soon as its system exists, so setup
+        // code that waits on its actors (blocking_ask) runs the whole world.
+        o.on_system = [this, node = n.get(), name](caf::actor_system& sys) {
+          planet_options po;
+          po.host = name;
+          po.port = node_port;
+          node->p = &net_.add_planet(po, sys);
+        };
       });
     if (!rt)
       return make_error(errc_of(rt.error()).value_or(errc::internal),
                         name + ": " + error_context(rt.error()));
     n->rt = std::move(*rt);
     n->transport->bind(n->rt->system());
-    planet_options po;
-    po.host = name;
-    po.port = node_port;
-    n->p = &net_.add_planet(po, n->rt->system());
     cluster_start start;
     start.cfg = cl;
     start.secret = secret_;
@@ -280,7 +324,7 @@ class runner {
       return err;
     observe_members(*n);
     n->client = n->p->track(spawn_client(*n));
-    rec_.line(now_ms(), "node " + name + " started, incarnation " + std::to_string(n->incarnation));
+    line(now_ms(), "node " + name + " started, incarnation " + std::to_string(n->incarnation));
     if (nodes_.size() < i)
       nodes_.resize(i);
     if (nodes_[i - 1])
@@ -291,18 +335,20 @@ class runner {
 
   void observe_members(sim_node& n) {
     const size_t observer = n.number;
+    const uint32_t incarnation = n.incarnation;
     auto sink = n.p->track(n.p->sys().spawn(
-      [this, observer](cluster::member_event_sink::pointer)
+      [this, observer, incarnation](cluster::member_event_sink::pointer)
         -> cluster::member_event_sink::behavior_type {
-        return {[this, observer](cluster::member_event_atom, cluster::member_event& e) {
+        return {[this, observer, incarnation](cluster::member_event_atom, cluster::member_event& e) {
           member_change c;
           c.t_ms = now_ms();
           c.observer = observer;
+          c.observer_incarnation = incarnation;
           c.member = e.record.id.name;
           c.uid = e.record.id.uid;
           c.state = cluster::to_string(e.record.state);
           c.why = e.why;
-          rec_.line(c.t_ms, "n" + std::to_string(observer) + " sees " + c.member + "#"
+          line(c.t_ms, "n" + std::to_string(observer) + " sees " + c.member + "#"
                               + std::to_string(c.uid % 100000) + " " + c.state);
           auto& seen = views_[observer][c.member];
           if (c.uid >= seen.first)  // an older incarnation's news changes nothing
@@ -326,12 +372,19 @@ class runner {
                                            task_request task) {
         self->request(node, deadline, cluster::cluster_status_atom::value)
           .then(
-            [this, self, deadline, idx, target, task](cluster::cluster_status& status) mutable {
+            [this, self, deadline, idx, target, task,
+             started = self->clock().now()](cluster::cluster_status& status) mutable {
               if (!status.joined) {
                 answered(idx, "refused_not_member");
                 return;
               }
-              self->request(target, deadline, execute_atom::value, std::move(task))
+              // One deadline for the task, from its arrival.
+              const auto left = deadline - (self->clock().now() - started);
+              if (left <= caf::timespan{0}) {
+                answered(idx, "timeout");
+                return;
+              }
+              self->request(target, left, execute_atom::value, std::move(task))
                 .then([this, idx](task_result&) { answered(idx, "ok"); },
                       [this, idx](caf::error& err) { answered(idx, outcome_of(err)); });
             },
@@ -350,7 +403,13 @@ class runner {
     }
     t0_ = net_.elapsed();
     rec_.formed_at_ms = ms_of(t0_);
-    rec_.line(0, "cluster formed after " + fmt_ms(ms_of(t0_)) + " ms");
+    formed_ = true;
+    for (auto& [t, what] : early_lines_)
+      rec_.line(t - rec_.formed_at_ms, what);
+    early_lines_.clear();
+    for (auto& m : rec_.members)
+      m.t_ms -= rec_.formed_at_ms;
+    line(0, "cluster formed after " + fmt_ms(ms_of(t0_)) + " ms");
     return {};
   }
 
@@ -430,7 +489,8 @@ class runner {
           break;
         }
         arrive(sc_.agent);
-        if (auto next = t + next_gap(sc_.rate); next < span_of(sc_.duration))
+        if (auto next = t + next_gap(sc_.rate);
+            next < span_of(sc_.duration) && rec_.tasks.size() < sc_.tasks_max)
           push(next, event_kind::arrival);
         break;
       case event_kind::burst_arrival: {
@@ -438,8 +498,9 @@ class runner {
         if (t >= span_of(b.at)) {
           arrive(sc_.agent);
         }
-        if (auto next = t + next_gap(b.rate);
-            next < span_of(b.at + b.duration) && next < span_of(sc_.duration))
+        if (auto next = t + next_gap(b.rate); next < span_of(b.at + b.duration)
+                                              && next < span_of(sc_.duration)
+                                              && rec_.tasks.size() < sc_.tasks_max)
           push(next, event_kind::burst_arrival, ev.index);
         break;
       }
@@ -480,14 +541,14 @@ class runner {
       r.ended_ms = r.arrived_ms;
       r.outcome = "no_entry";
       ++sample_.failed;
-      rec_.line(r.arrived_ms, "task " + std::to_string(r.id) + " found no live node");
+      line(r.arrived_ms, "task " + std::to_string(r.id) + " found no live node");
       rec_.tasks.push_back(std::move(r));
       return;
     }
     r.entry = n->number;
     r.entry_incarnation = n->incarnation;
     auto target = n->rt->agent(r.agent);
-    rec_.line(r.arrived_ms, "task " + std::to_string(r.id) + " -> " + n->name() + " " + r.agent);
+    line(r.arrived_ms, "task " + std::to_string(r.id) + " -> " + n->name() + " " + r.agent);
     if (!target) {
       r.ended_ms = r.arrived_ms;
       r.outcome = outcome_of(target.error());
@@ -521,12 +582,12 @@ class runner {
     auto& r = rec_.tasks.at(idx - 1);
     ++r.answers;
     if (r.answers > 1) {
-      rec_.line(now_ms(), "task " + std::to_string(idx) + " answered again: " + outcome);
+      line(now_ms(), "task " + std::to_string(idx) + " answered again: " + outcome);
       return;
     }
     r.ended_ms = now_ms();
     r.outcome = outcome;
-    rec_.line(*r.ended_ms, "task " + std::to_string(idx) + " " + outcome + " after "
+    line(*r.ended_ms, "task " + std::to_string(idx) + " " + outcome + " after "
                              + fmt_ms(*r.ended_ms - r.arrived_ms) + " ms");
     if (outcome == "ok") {
       ++sample_.ok;
@@ -551,8 +612,35 @@ class runner {
         up += seen.second == "up";
       sample_.up_seen_by[i] = up;
     }
+    sample_.split_brain = split_brain();
+    if (sample_.split_brain)
+      line(ms_of(t), "split brain: two live nodes each see the other down");
     rec_.samples.push_back(std::move(sample_));
     sample_ = {};
+  }
+
+  // Two live nodes that each see themselves up and the other gone.
+  bool split_brain() {
+    auto state_in = [&](size_t observer, const std::string& member) -> std::string {
+      auto v = views_.find(observer);
+      if (v == views_.end())
+        return {};
+      auto it = v->second.find(member);
+      return it == v->second.end() ? std::string{} : it->second.second;
+    };
+    for (size_t a = 0; a < nodes_.size(); ++a)
+      for (size_t b = a + 1; b < nodes_.size(); ++b) {
+        auto* x = nodes_[a].get();
+        auto* y = nodes_[b].get();
+        if (!x || !y || x->killed || x->frozen || y->killed || y->frozen)
+          continue;
+        const auto xn = x->name(), yn = y->name();
+        auto gone = [](const std::string& st) { return st == "down" || st == "removed"; };
+        if (state_in(x->number, xn) == "up" && state_in(y->number, yn) == "up"
+            && gone(state_in(x->number, yn)) && gone(state_in(y->number, xn)))
+          return true;
+      }
+    return false;
   }
 
   // -- faults -----------------------------------------------------------------
@@ -575,7 +663,11 @@ class runner {
       what += " " + n;
     if (!f.provider.empty())
       what += " " + f.provider;
-    rec_.line(fr.t_ms, what);
+    line(fr.t_ms, what);
+    for (auto& n : nodes_)
+      if (n && !n->killed && !n->frozen
+          && std::find(fr.targets.begin(), fr.targets.end(), n->number) == fr.targets.end())
+        fr.watchers.emplace_back(n->number, n->incarnation);
     if (!undo)
       rec_.faults.push_back(fr);
     const bool timed = f.duration.count() > 0;
@@ -594,9 +686,10 @@ class runner {
             n->killed = true;
           }
           if (auto err = start_node(n->number))
-            rec_.line(now_ms(), "restart of n" + std::to_string(n->number)
+            line(now_ms(), "restart of n" + std::to_string(n->number)
                                   + " failed: " + error_context(err));
         }
+        apply_partitions();
         break;
       case fault_kind::freeze:
         if (undo)
@@ -612,26 +705,19 @@ class runner {
       case fault_kind::thaw:
         thaw(targets);
         break;
-      case fault_kind::partition: {
+      case fault_kind::partition:
         if (undo) {
-          net_.heal();
-          break;
+          partitions_.erase(index);
+        } else {
+          partitions_[index] = fr.targets;
+          if (timed)
+            push(now() + span_of(f.duration), event_kind::undo, index);
         }
-        std::vector<planet*> side_a;
-        std::vector<planet*> side_b;
-        for (auto& n : nodes_) {
-          if (!n)
-            continue;
-          const bool in_a = std::find(targets.begin(), targets.end(), n.get()) != targets.end();
-          (in_a ? side_a : side_b).push_back(n->p);
-        }
-        net_.partition(side_a, side_b);
-        if (timed)
-          push(now() + span_of(f.duration), event_kind::undo, index);
+        apply_partitions();
         break;
-      }
       case fault_kind::heal:
-        net_.heal();
+        partitions_.clear();
+        apply_partitions();
         break;
       case fault_kind::outage:
         llm_->set_outage(f.provider, !undo);
@@ -651,6 +737,23 @@ class runner {
     }
   }
 
+  // Every partition in force, on the nodes' current incarnations (a node
+  // restarted during a partition is still cut off: cuts go by node number).
+  void apply_partitions() {
+    net_.heal();
+    for (const auto& [index, side] : partitions_) {
+      std::vector<planet*> side_a;
+      std::vector<planet*> side_b;
+      for (auto& n : nodes_) {
+        if (!n)
+          continue;
+        const bool in_a = std::find(side.begin(), side.end(), n->number) != side.end();
+        (in_a ? side_a : side_b).push_back(n->p);
+      }
+      net_.partition(side_a, side_b);
+    }
+  }
+
   void thaw(const std::vector<sim_node*>& targets) {
     for (auto* n : targets)
       if (!n->killed && n->frozen) {
@@ -662,10 +765,14 @@ class runner {
   // -- the end ----------------------------------------------------------------
 
   void finish() {
-    take_sample(net_.elapsed() - t0_);
+    // The last interval, unless the sample schedule just closed it.
+    if (rec_.samples.empty() || rec_.samples.back().t_ms < ms_of(net_.elapsed() - t0_))
+      take_sample(net_.elapsed() - t0_);
     rec_.llm = llm_->figures();
-    for (auto& n : nodes_)
+    for (auto& n : nodes_) {
       rec_.node_state.push_back(!n ? "absent" : n->killed ? "killed" : n->frozen ? "frozen" : "live");
+      rec_.incarnation_at_end.push_back(n ? n->incarnation : 0);
+    }
     for (auto& r : rec_.tasks) {
       if (r.ended_ms)
         continue;
@@ -673,8 +780,13 @@ class runner {
       // a frozen one, or the answer was lost (a bug).
       const auto& n = nodes_[r.entry - 1];
       const bool entry_gone = !n || n->killed || n->incarnation != r.entry_incarnation;
-      r.outcome = entry_gone ? "entry_died" : n->frozen ? "entry_frozen" : "lost";
-      rec_.line(rec_.end_ms, "task " + std::to_string(r.id) + " unanswered: " + r.outcome);
+      // Its deadline not passed by the end: still running, not lost.
+      const bool unfinished = r.arrived_ms + ms_of(span_of(sc_.deadline)) > rec_.end_ms;
+      r.outcome = entry_gone     ? "entry_died"
+                  : n->frozen    ? "entry_frozen"
+                  : unfinished   ? "unfinished_at_end"
+                                 : "lost";
+      line(rec_.end_ms, "task " + std::to_string(r.id) + " unanswered: " + r.outcome);
     }
   }
 
@@ -688,6 +800,26 @@ class runner {
     auto end_node = [](sim_node& n) {
       if (n.transport)
         n.transport->unbind();
+      // A killed node never shuts down: no passivation into the store its
+      // next incarnation uses, no snapshots.
+      if (!n.rt)
+        return;
+      if (n.killed)
+        n.rt->abandon();
+      // Stepped alone (no world driver any more): its waits run its own
+      // jobs and timers.
+      (void)n.rt->shutdown();
+      auto& sys = n.rt->system();
+      auto* sched = virtual_scheduler(sys);
+      for (size_t i = 0; i < teardown_steps_max && sched->try_run_once(); ++i) {
+      }
+      // What still runs would make ~actor_system wait forever on a
+      // scheduler nobody steps.
+      if (const auto running = sys.registry().running(); running > 0) {
+        log(log_severity::warn, "sim", "actors still running at a node's end",
+            {{"node", n.name()}, {"running", std::to_string(running)}});
+        sys.await_actors_before_shutdown(false);
+      }
       n.rt.reset();
     };
     for (auto& n : nodes_)
@@ -704,7 +836,17 @@ class runner {
   }
 
   caf::timespan now() const { return net_.elapsed() - t0_; }
+  // Before the cluster formed, times are the world's; they become
+  // negative (relative to the formation) when it forms (await_formed).
   double now_ms() const { return ms_of(net_.elapsed() - t0_); }
+
+  void line(double t_ms, const std::string& what) {
+    if (!formed_) {
+      early_lines_.emplace_back(t_ms, what);
+      return;
+    }
+    rec_.line(t_ms, what);
+  }
 
   const scenario& sc_;
   run_options opts_;
@@ -726,7 +868,12 @@ class runner {
   caf::timespan t0_{0};
   sample_row sample_;
   run_record rec_;
+  bool formed_ = false;
+  std::vector<std::pair<double, std::string>> early_lines_;
+  // Partitions in force: fault index -> the node numbers of its side.
+  std::map<size_t, std::vector<size_t>> partitions_;
   std::string secret_;
+  std::vector<std::string> shared_store_populations_;
   std::string data_dir_;
   bool remove_data_dir_ = false;
   bool torn_down_ = false;
@@ -745,6 +892,24 @@ void run_record::line(double t_ms, const std::string& what) {
   ++trace_lines;
   if (trace.size() < sim_runner_detail::trace_file_lines_max)
     trace.push_back(std::move(text));
+}
+
+std::vector<std::string> violations(const run_record& rec) {
+  std::vector<std::string> out;
+  uint64_t lost = 0, twice = 0, split = 0;
+  for (const auto& t : rec.tasks) {
+    lost += t.outcome == "lost";
+    twice += t.answers > 1;
+  }
+  for (const auto& s : rec.samples)
+    split += s.split_brain;
+  if (lost > 0)
+    out.push_back(std::to_string(lost) + " task(s) lost");
+  if (twice > 0)
+    out.push_back(std::to_string(twice) + " task(s) answered twice");
+  if (split > 0)
+    out.push_back("split brain in " + std::to_string(split) + " sample(s)");
+  return out;
 }
 
 caf::expected<run_record> run_scenario(const scenario& sc, const run_options& opts) {

@@ -80,7 +80,7 @@ caf::result<tool_result> invoke(self_ptr self, tool_invocation& inv) {
   auto task = make_agent_task(inv.call_id, inv.arguments, fallback);
   auto rp = self->make_response_promise<tool_result>();
   watched_request(
-    self, st.watch, st.target.get(), clock::now() + st.timeout,
+    self, st.watch, st.target.get(), self->clock().now() + st.timeout,
     [self, rp, started, id = inv.call_id](task_result& res) mutable {
       on_reply(self, rp, id, res, started);
     },

@@ -37,7 +37,81 @@ struct sim_options {
   bool json = false;
   std::vector<std::string> overrides;
   std::string log_level = "error";
+  // Chaos: the scenario's faults replaced by this many drawn from the seed.
+  uint32_t chaos = 0;
+  // --seeds A..B: one chaos run per seed.
+  std::optional<std::pair<uint64_t, uint64_t>> seeds;
+  std::string argv_scenario;  // as typed, for the replay command
 };
+
+// Bounds of one sweep: each run is a whole simulation.
+constexpr uint64_t sweep_seeds_max = 100'000;
+constexpr uint32_t chaos_faults_max = 64;
+
+std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string& text) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos)
+    return std::nullopt;
+  try {
+    size_t used = 0;
+    const auto a = std::stoull(text.substr(0, dots), &used);
+    if (used != dots)
+      return std::nullopt;
+    const auto rest = text.substr(dots + 2);
+    const auto b = std::stoull(rest, &used);
+    if (used != rest.size() || b < a || b - a >= sweep_seeds_max)
+      return std::nullopt;
+    return std::make_pair(static_cast<uint64_t>(a), static_cast<uint64_t>(b));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string replay_command(const sim_options& o, uint64_t seed) {
+  std::string cmd = "agentgraph sim " + o.argv_scenario + " --seed " + std::to_string(seed);
+  if (o.chaos > 0)
+    cmd += " --chaos " + std::to_string(o.chaos);
+  for (const auto& s : o.overrides)
+    cmd += " --set " + s;
+  return cmd;
+}
+
+caf::expected<sim::run_record> run_once(const sim::scenario& sc, uint64_t seed, bool quiet,
+                                        double& wall_s);
+
+// --seeds A..B: every seed's chaos run, quietly; the seeds that break an
+// invariant, each with the command that replays it.
+int sweep(const sim_options& o, const sim::scenario& base) {
+  const auto [first, last] = *o.seeds;
+  uint64_t broken = 0, failed = 0;
+  for (uint64_t seed = first; seed <= last; ++seed) {
+    auto sc = sim::with_random_faults(base, seed, o.chaos);
+    double wall = 0;
+    auto rec = run_once(sc, seed, true, wall);
+    if (!rec) {
+      ++failed;
+      std::cout << "seed " << seed << ": the run failed: " << describe(rec.error())
+                << "\n  replay: " << replay_command(o, seed) << "\n";
+      continue;
+    }
+    auto bad = sim::violations(*rec);
+    if (!bad.empty()) {
+      ++broken;
+      std::cout << "seed " << seed << ":";
+      for (const auto& b : bad)
+        std::cout << " " << b << ";";
+      std::cout << "\n  replay: " << replay_command(o, seed) << "\n";
+    }
+    std::fprintf(stderr, "\rseed %llu of %llu..%llu: %llu broke an invariant, %llu failed to run",
+                 static_cast<unsigned long long>(seed), static_cast<unsigned long long>(first),
+                 static_cast<unsigned long long>(last), static_cast<unsigned long long>(broken),
+                 static_cast<unsigned long long>(failed));
+  }
+  std::fprintf(stderr, "\n");
+  std::cout << "sweep " << first << ".." << last << " with " << o.chaos << " random faults each: "
+            << broken << " seed(s) broke an invariant, " << failed << " failed to run\n";
+  return broken + failed == 0 ? 0 : 1;
+}
 
 // A progress bar on stderr, redrawn in place when stderr is a terminal and
 // printed every 10 % otherwise.
@@ -111,7 +185,11 @@ int run(const sim_options& o) {
     std::cerr << "agentgraph sim: " << describe(sc.error()) << "\n";
     return 2;
   }
+  if (o.seeds)
+    return sweep(o, *sc);
   const uint64_t seed = o.seed.value_or(sc->seed);
+  if (o.chaos > 0)
+    *sc = sim::with_random_faults(std::move(*sc), seed, o.chaos);
   double wall = 0;
   auto rec = run_once(*sc, seed, o.quiet, wall);
   if (!rec) {
@@ -139,6 +217,11 @@ int run(const sim_options& o) {
     }
     speed["determinism"] = code == 0 ? "same" : "diverged";
   }
+  const auto bad = sim::violations(*rec);
+  for (const auto& b : bad)
+    std::cerr << "agentgraph sim: invariant broken: " << b << "\n";
+  if (!bad.empty())
+    code = 1;
   if (!o.out.empty()) {
     if (auto err = sim::write_report(*rec, o.out)) {
       std::cerr << "agentgraph sim: " << describe(err) << "\n";
@@ -152,6 +235,7 @@ int run(const sim_options& o) {
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << sim::summary_text(*rec);
+    std::cout << "invariants: " << (bad.empty() ? std::string{"kept (no task lost, none answered twice, no split brain)"} : std::string{"BROKEN"}) << "\n";
     std::printf("speed: %.1f simulated s in %.2f wall s = %.1fx real time\n", sim_s, wall,
                 wall > 0 ? sim_s / wall : 0.0);
     if (!o.out.empty())
@@ -178,6 +262,11 @@ int sim_command(const args& argv) {
     "log-level", po::value(&o.log_level),
     "the simulated nodes' log level: debug, info, warn, error (default error)")(
     "schema", "print every scenario key and exit")(
+    "chaos", po::value(&o.chaos),
+    "replace the scenario's faults with this many drawn from the seed (kill and restart, "
+    "freeze, partition, storm)")(
+    "seeds", po::value<std::string>(), "A..B: one run per seed (with --chaos N, default 3); print "
+    "every seed that breaks an invariant and the command that replays it")(
     "scenario", po::value(&o.scenario), "the scenario file");
   po::positional_options_description pos;
   pos.add("scenario", 1);
@@ -203,6 +292,25 @@ int sim_command(const args& argv) {
   }
   if (vm.count("seed"))
     o.seed = seed;
+  o.argv_scenario = o.scenario;
+  if (o.chaos > chaos_faults_max) {
+    std::cerr << "agentgraph sim: --chaos: at most " << chaos_faults_max << " faults\n";
+    return 2;
+  }
+  if (vm.count("seeds")) {
+    o.seeds = parse_seed_range(vm["seeds"].as<std::string>());
+    if (!o.seeds) {
+      std::cerr << "agentgraph sim: --seeds: expected A..B with A <= B and at most "
+                << sweep_seeds_max << " seeds\n";
+      return 2;
+    }
+    if (o.chaos == 0)
+      o.chaos = 3;
+    if (vm.count("check-determinism") || vm.count("out")) {
+      std::cerr << "agentgraph sim: --seeds runs many scenarios: no --out or --check-determinism\n";
+      return 2;
+    }
+  }
   o.check_determinism = vm.count("check-determinism") > 0;
   o.quiet = vm.count("quiet") > 0;
   o.json = vm.count("json") > 0;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <unistd.h>
 
@@ -295,4 +296,95 @@ nodes = n3
   }
   CHECK(refused_on_n3 > 0);
   CHECK(count(rec, "refused_not_member") == refused_on_n3);
+}
+
+TEST_CASE("sim scenario: every key changes the run") {
+  // Each variant sets one key (or adds one section) of a small two-node
+  // scenario; its run (or its refusal) must differ from the base run's.
+  // A key without an effect fails here.
+  sim_dir d;
+  d.write("arrivals.trace", "# ms agent\n100\n250 worker\n900\n");
+  const std::string head = R"(
+[sim]
+node_config = node.ini
+nodes = 2
+seeds = 1
+duration = 3s
+drain = 3s
+[arrivals]
+rate = 4
+agent = workers
+deadline = 10s
+)";
+  const std::string llm = R"(
+[llm.llm]
+first_token_ms = fixed 100
+per_token_ms = fixed 10
+completion_tokens = fixed 11
+)";
+  auto fingerprint = [&](const std::string& extra, const std::vector<std::string>& set) {
+    auto sc = load_scenario(d.write("v.ini", head + llm + extra), set);
+    if (!sc)
+      return "refused: " + describe(sc.error());
+    set_log_level(log_severity::error);
+    run_options o;
+    o.seed = sc->seed;
+    auto rec = run_scenario(*sc, o);
+    if (!rec)
+      return "failed: " + describe(rec.error());
+    return report_json(*rec).dump() + timeline_csv(*rec) + tasks_csv(*rec);
+  };
+  const auto base = fingerprint("", {});
+  REQUIRE(base.rfind("refused", 0) != 0);
+  REQUIRE(base.rfind("failed", 0) != 0);
+  struct variant {
+    const char* what;
+    std::string extra;
+    std::vector<std::string> set;
+  };
+  const std::vector<variant> variants{
+    {"sim.nodes", "", {"sim.nodes=3"}},
+    {"sim.seeds", "", {"sim.seeds=2"}},
+    {"sim.duration", "", {"sim.duration=4s"}},
+    {"sim.drain", "", {"sim.drain=4s"}},
+    {"sim.join_wait", "", {"sim.join_wait=1s"}},
+    {"sim.sample_interval", "", {"sim.sample_interval=500ms"}},
+    {"sim.seed", "", {"sim.seed=2"}},
+    {"sim.tasks_max", "", {"sim.tasks_max=3"}},
+    {"arrivals.process", "", {"arrivals.process=uniform"}},
+    {"arrivals.trace", "", {"arrivals.process=trace", "arrivals.trace=arrivals.trace"}},
+    {"arrivals.rate", "", {"arrivals.rate=9"}},
+    {"arrivals.agent", "", {"arrivals.agent=worker"}},
+    {"arrivals.keys", "", {"arrivals.keys=5"}},
+    {"arrivals.input", "", {"arrivals.input=a much longer input for task {id}, {id}"}},
+    {"arrivals.deadline", "", {"arrivals.deadline=150ms"}},
+    {"arrivals.entry", "", {"arrivals.entry=random"}},
+    {"burst", "[burst.b]\nat = 1s\nduration = 1s\nrate = 20\n", {}},
+    {"llm.first_token_ms", "", {"llm.llm.first_token_ms=fixed 300"}},
+    {"llm.per_token_ms", "", {"llm.llm.per_token_ms=fixed 30"}},
+    {"llm.completion_tokens", "", {"llm.llm.completion_tokens=uniform 5 50"}},
+    {"llm.error_rate", "", {"llm.llm.error_rate=0.5"}},
+    {"llm.requests_per_minute", "", {"llm.llm.requests_per_minute=2"}},
+    {"llm.input_price_per_mtok", "", {"llm.llm.input_price_per_mtok=2"}},
+    {"llm.output_price_per_mtok", "", {"llm.llm.output_price_per_mtok=2"}},
+    {"fault kill", "[fault.f]\nkind = kill\nat = 1s\nnodes = n2\n", {}},
+    {"fault restart", "[fault.f]\nkind = restart\nat = 1s\nnodes = n2\n", {}},
+    {"fault freeze", "[fault.f]\nkind = freeze\nat = 1s\nnodes = n2\n", {}},
+    {"fault freeze duration", "[fault.f]\nkind = freeze\nat = 1s\nnodes = n2\nduration = 500ms\n", {}},
+    {"fault thaw", "[fault.f]\nkind = freeze\nat = 1s\nnodes = n2\n[fault.g]\nkind = thaw\nat = 1500ms\nnodes = n2\n", {}},
+    {"fault partition", "[fault.f]\nkind = partition\nat = 1s\nnodes = n2\n", {}},
+    {"fault heal", "[fault.f]\nkind = partition\nat = 1s\nnodes = n2\n[fault.g]\nkind = heal\nat = 1500ms\n", {}},
+    {"fault outage", "[fault.f]\nkind = outage\nat = 1s\nduration = 1s\nprovider = llm\n", {}},
+    {"fault storm", "[fault.f]\nkind = storm\nat = 1s\nduration = 1s\nprovider = llm\n", {}},
+    {"fault slow", "[fault.f]\nkind = slow\nat = 1s\nduration = 1s\nprovider = llm\nfactor = 5\n", {}},
+  };
+  std::set<std::string> seen{base};
+  for (const auto& v : variants) {
+    CAPTURE(v.what);
+    const auto fp = fingerprint(v.extra, v.set);
+    CHECK_MESSAGE(fp != base, v.what << " changed nothing");
+    seen.insert(fp);
+  }
+  // The fault variants with and without a duration differ from each other too.
+  CHECK(seen.size() >= variants.size());
 }

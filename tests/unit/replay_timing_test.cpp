@@ -143,15 +143,19 @@ std::shared_ptr<const recording> recording_of(std::vector<call_record> records) 
   return rec;
 }
 
+// A record answering `text` to `req` after `latency_us`.
+call_record answer_after(const chat_request& req, std::string text, int64_t latency_us) {
+  call_record r;
+  r.request_hash = chat_request_hash(req);
+  r.chat.message.content = std::move(text);
+  r.latency_us = latency_us;
+  return r;
+}
 
 TEST_CASE("replay timing: the answer comes after the recorded latency, on virtual time") {
   fixture f;
   auto req = ask("r1", "hi");
-  call_record r;
-  r.request_hash = chat_request_hash(req);
-  r.chat.message.content = "recorded answer";
-  r.latency_us = 250'000;
-  auto p = f.spawn_replay(recording_of({r}), replay_timing::recorded, 1.0);
+  auto p = f.spawn_replay(recording_of({answer_after(req, "recorded answer", 250'000)}), replay_timing::recorded, 1.0);
   auto o = f.call(p, req, false);
   CHECK_FALSE(o->done());
   f.advance(249'999us);
@@ -165,10 +169,7 @@ TEST_CASE("replay timing: the answer comes after the recorded latency, on virtua
 TEST_CASE("replay timing: speed divides the latency; timing none answers at once") {
   fixture f;
   auto req = ask("r1", "hi");
-  call_record r;
-  r.request_hash = chat_request_hash(req);
-  r.chat.message.content = "fast";
-  r.latency_us = 300'000;
+  auto r = answer_after(req, "fast", 300'000);
   auto fast = f.spawn_replay(recording_of({r}), replay_timing::recorded, 4.0);
   auto o = f.call(fast, req, false);
   f.advance(74'999us);
@@ -211,10 +212,7 @@ TEST_CASE("replay timing: a recorded error comes after its latency; cancel answe
   err.error_text = "no answer within 60000 ms";
   err.latency_us = 60'000'000;
   auto slow = ask("c1", "slow");
-  call_record s;
-  s.request_hash = chat_request_hash(slow);
-  s.chat.message.content = "never seen";
-  s.latency_us = 10'000'000;
+  auto s = answer_after(slow, "never seen", 10'000'000);
   auto p = f.spawn_replay(recording_of({err, s}), replay_timing::recorded, 1.0);
   auto o1 = f.call(p, late, false);
   auto o2 = f.call(p, slow, false);
@@ -238,10 +236,7 @@ TEST_CASE("replay timing: a recorded error comes after its latency; cancel answe
 TEST_CASE("replay timing: at most replay_pending_max answers wait; one more is overloaded") {
   fixture f;
   auto req = ask("x", "wait");
-  call_record r;
-  r.request_hash = chat_request_hash(req);
-  r.chat.message.content = "done";
-  r.latency_us = 1'000'000;
+  auto r = answer_after(req, "done", 1'000'000);
   auto p = f.spawn_replay(recording_of({r}), replay_timing::recorded, 1.0);
   std::vector<std::shared_ptr<outcome>> waiting;
   for (size_t i = 0; i < replay_pending_max; ++i)

@@ -166,7 +166,7 @@ TEST_CASE("replay timing: the answer comes after the recorded latency, on virtua
   CHECK(o->at == 250'000us);
 }
 
-TEST_CASE("replay timing: speed divides the latency; timing none answers at once") {
+TEST_CASE("replay timing: speed divides the latency, and timing none answers at once") {
   fixture f;
   auto req = ask("r1", "hi");
   auto r = answer_after(req, "fast", 300'000);
@@ -203,7 +203,7 @@ TEST_CASE("replay timing: stream chunks come at their recorded offsets") {
   CHECK(o->reply->message.content == "Hello");
 }
 
-TEST_CASE("replay timing: a recorded error comes after its latency; cancel answers at once") {
+TEST_CASE("replay timing: a recorded error comes after its latency, and cancel answers at once") {
   fixture f;
   auto late = ask("e1", "fail late");
   call_record err;
@@ -233,7 +233,7 @@ TEST_CASE("replay timing: a recorded error comes after its latency; cancel answe
   CHECK_FALSE(o2->reply);
 }
 
-TEST_CASE("replay timing: at most replay_pending_max answers wait; one more is overloaded") {
+TEST_CASE("replay timing: at most replay_pending_max answers wait, one more is overloaded") {
   fixture f;
   auto req = ask("x", "wait");
   auto r = answer_after(req, "done", 1'000'000);

@@ -26,6 +26,10 @@ grep -q "Researcher found: The crate holds 1000 widgets" <<<"$out2"
 out3=$(run c --task "$task" --set provider.scripted.kind=replay \
          --set "provider.scripted.recording=$rec"); echo "$out3"
 test "$(answer "$out")" = "$(answer "$out3")"
+# Streamed (--stream) from records of plain calls: the text as one chunk.
+out4=$(run f --task "$task" --stream --set provider.scripted.kind=replay \
+         --set "provider.scripted.recording=$rec"); echo "$out4"
+test "$(answer "$out")" = "$(answer "$out4")"
 # Another task is another request: on_miss = error fails it with its hash.
 if run d --task "Something never recorded" --set provider.scripted.kind=replay \
      --set "provider.scripted.recording=$rec" >"$work/miss.out" 2>&1; then

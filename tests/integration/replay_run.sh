@@ -15,7 +15,8 @@ run() {
   "$cli" run --config "$src/configs/examples/research.ini" \
     --set "memory.notes.snapshot_path=$work/$snap/notes.sqlite" "$@"
 }
-answer() { grep -m1 "Researcher found:" <<<"$1"; }
+# The answer line (a streamed run also prints the pieces, tagged "[run-..]").
+answer() { grep -m1 "^Plan complete. Researcher found:" <<<"$1"; }
 out=$(run a --task "$task" --set "provider.scripted.record=$rec"); echo "$out"
 test -s "$rec"
 out2=$(run b --task "$task" --set provider.scripted.kind=replay \

@@ -27,6 +27,14 @@ bool calls_from_value(const Value* v, std::vector<tool_call>& out) {
 
 }  // namespace llm_cache_codec_detail
 
+Value tool_calls_to_value(const std::vector<tool_call>& calls) {
+  return llm_cache_codec_detail::calls_to_value(calls);
+}
+
+bool tool_calls_from_value(const Value* v, std::vector<tool_call>& out) {
+  return llm_cache_codec_detail::calls_from_value(v, out);
+}
+
 std::string llm_cache_key(const chat_request& req) {
   using namespace llm_cache_codec_detail;
   Value messages = Value::array();

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/llm_types.hpp"
 #include "runtime/value.hpp"
@@ -19,5 +20,11 @@ namespace agentgraph {
 // Nothing when `v` is not what response_to_value writes (an entry from
 // another version, or corrupted): the caller treats it as a miss.
 [[nodiscard]] std::optional<chat_response> response_from_value(const Value& v);
+
+// Tool calls as response_to_value writes them (also the provider
+// recording's stream chunks, recording_codec.hpp). from: false when `v` is
+// not such an array; `out` may then hold the calls read before the fault.
+[[nodiscard]] Value tool_calls_to_value(const std::vector<tool_call>& calls);
+[[nodiscard]] bool tool_calls_from_value(const Value* v, std::vector<tool_call>& out);
 
 }  // namespace agentgraph

@@ -1,6 +1,6 @@
 // Configuration of one provider: [provider.<name>] sections. Every field is
-// one schema key (provider_config_keys.cpp); the HTTP fields apply to every
-// kind but `scripted`.
+// one schema key (provider_config_keys.cpp); the HTTP fields apply to the
+// HTTP kinds (is_http_kind), the record fields to every kind.
 #pragma once
 
 #include <chrono>
@@ -16,7 +16,9 @@ namespace agentgraph {
 // The implementation behind a provider: the embedded, offline `scripted`
 // one, or an HTTP API (one pipeline, http_provider.hpp, with one wire codec
 // per kind; openai_compatible is OpenAI's wire at a base_url of one's own:
-// Ollama, vLLM, llama.cpp server).
+// Ollama, vLLM, llama.cpp server), or `replay`: answers from a recording
+// that record mode made (replay_provider.hpp). Appended only: the values are
+// the enum's wire numbers.
 enum class provider_kind : uint8_t {
   scripted,
   openai,
@@ -24,13 +26,33 @@ enum class provider_kind : uint8_t {
   gemini,
   openrouter,
   openai_compatible,
+  replay,
 };
 
 // Every kind, in declaration order: the choices of the `kind` key and the
 // list an unknown kind's error names.
 inline constexpr provider_kind provider_kinds[] = {
   provider_kind::scripted,   provider_kind::openai,     provider_kind::anthropic,
-  provider_kind::gemini,     provider_kind::openrouter, provider_kind::openai_compatible};
+  provider_kind::gemini,     provider_kind::openrouter, provider_kind::openai_compatible,
+  provider_kind::replay};
+
+// Whether the kind speaks HTTP (needs the shared HTTP client and a key):
+// every kind but scripted and replay.
+[[nodiscard]] bool is_http_kind(provider_kind k);
+
+// A replay provider's answer to a request the recording lacks: `error`
+// (provider_error naming the request's hash; never a made-up answer) or
+// `scripted` (the rules file answers, as a scripted provider would).
+enum class replay_on_miss : uint8_t { error, scripted };
+inline constexpr replay_on_miss replay_on_miss_modes[] = {replay_on_miss::error,
+                                                          replay_on_miss::scripted};
+// When a replayed answer comes: `recorded` (after the recorded latency,
+// divided by `speed`, on the actor's clock; streams chunk by chunk at their
+// recorded offsets) or `none` (at once).
+enum class replay_timing : uint8_t { recorded, none };
+inline constexpr replay_timing replay_timings[] = {replay_timing::recorded, replay_timing::none};
+[[nodiscard]] const char* to_string(replay_on_miss m);
+[[nodiscard]] const char* to_string(replay_timing t);
 
 // The kind's config word ("openai_compatible"); "unknown" for a value out of
 // range.
@@ -41,7 +63,18 @@ inline constexpr provider_kind provider_kinds[] = {
 struct provider_config {
   std::string name;
   provider_kind kind = provider_kind::scripted;
-  std::string rules;  // scripted: path of the rules file
+  std::string rules;  // scripted (and replay with on_miss = scripted): path of the rules file
+
+  // --- record mode, any kind (recording_provider.hpp) ---
+  std::string record;               // recording file to append every call to; empty: off
+  uint32_t record_queue_max = 1024;  // records waiting for the writer; past it dropped, counted
+
+  // --- replay kind (replay_provider.hpp) ---
+  std::string recording;  // the recording to answer from
+  replay_on_miss on_miss = replay_on_miss::error;
+  replay_timing timing = replay_timing::recorded;
+  double speed = 1.0;                       // divides the recorded latencies
+  uint64_t recording_entries_max = 100'000;  // a larger recording is refused at spawn
 
   // --- HTTP kinds: where and who ---
   std::string base_url;     // empty: the kind's public endpoint (required for openai_compatible)

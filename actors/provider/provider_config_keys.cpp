@@ -16,14 +16,22 @@ void assign(jitter_mode& f, const config_value& v) {
   f = enum_from(jitter_modes, v);
 }
 
+void assign(replay_on_miss& f, const config_value& v) {
+  f = enum_from(replay_on_miss_modes, v);
+}
+
+void assign(replay_timing& f, const config_value& v) {
+  f = enum_from(replay_timings, v);
+}
+
 const std::vector<field<provider_config>>& provider_fields() {
   static const auto fields = [] {
     using S = provider_config;
     const S d;
-    // Every kind but scripted speaks HTTP; their keys apply to those kinds.
+    // The HTTP keys apply to the HTTP kinds only.
     std::vector<provider_kind> http_kinds;
     for (auto k : provider_kinds)
-      if (k != provider_kind::scripted)
+      if (is_http_kind(k))
         http_kinds.push_back(k);
     auto applies_to = [](key_spec k, const std::vector<provider_kind>& kinds) {
       std::vector<std::string> words;
@@ -38,13 +46,47 @@ const std::vector<field<provider_config>>& provider_fields() {
     return std::vector<field<S>>{
         bind(enum_key("kind", to_string(d.kind), enum_words(provider_kinds),
                       "Provider implementation. scripted is embedded, offline and "
-                      "deterministic; the others speak their vendor's HTTP API."),
+                      "deterministic; replay answers from a recording (see record); the "
+                      "others speak their vendor's HTTP API."),
              &S::kind),
         bind(only(path_key("rules", d.rules,
-                           "Rules file of the scripted provider; relative: against the "
-                           "config file's directory."),
-                  {provider_kind::scripted}),
+                           "Rules file of the scripted provider (and of a replay provider with "
+                           "on_miss = scripted); relative: against the config file's directory."),
+                  {provider_kind::scripted, provider_kind::replay}),
              &S::rules),
+        bind(path_key("record", d.record,
+                      "Record mode: append every completed call (request hash, response or "
+                      "error, latency, time to first token, usage) to this SQLite file, for "
+                      "kind replay to answer from later; empty: off."),
+             &S::record),
+        bind(uint_key("record_queue_max", d.record_queue_max, 1, 1'000'000,
+                      "Records waiting for the recording's writer thread; past it a record is "
+                      "dropped and counted (the call itself is never held or failed)."),
+             &S::record_queue_max),
+        bind(only(path_key("recording", d.recording,
+                           "Recording file (made by record) a replay provider answers from; "
+                           "read whole at start."),
+                  {provider_kind::replay}),
+             &S::recording),
+        bind(only(enum_key("on_miss", to_string(d.on_miss), enum_words(replay_on_miss_modes),
+                           "A request the recording lacks: error (provider_error with its hash) "
+                           "or scripted (the rules file answers)."),
+                  {provider_kind::replay}),
+             &S::on_miss),
+        bind(only(enum_key("timing", to_string(d.timing), enum_words(replay_timings),
+                           "recorded: answer after the recorded latency (streams chunk by chunk "
+                           "at their recorded offsets); none: at once."),
+                  {provider_kind::replay}),
+             &S::timing),
+        bind(only(double_key("speed", d.speed, 0.01, 1000.0,
+                             "Divides the recorded latencies (2: twice as fast)."),
+                  {provider_kind::replay}),
+             &S::speed),
+        bind(only(uint_key("recording_entries_max", d.recording_entries_max, 1, 10'000'000,
+                           "Recorded calls a replay provider loads; a larger recording is "
+                           "refused at start."),
+                  {provider_kind::replay}),
+             &S::recording_entries_max),
         bind(http(string_key("base_url", d.base_url,
                              "API base URL, e.g. http://127.0.0.1:11434/v1; empty: the vendor's "
                              "public endpoint (required for openai_compatible).")),

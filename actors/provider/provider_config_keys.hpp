@@ -16,5 +16,7 @@ namespace agentgraph {
 // Bindings of the enum members; bind() finds them by argument-dependent lookup.
 void assign(provider_kind& f, const config_value& v);
 void assign(jitter_mode& f, const config_value& v);
+void assign(replay_on_miss& f, const config_value& v);
+void assign(replay_timing& f, const config_value& v);
 
 }  // namespace agentgraph

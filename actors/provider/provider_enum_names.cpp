@@ -12,6 +12,36 @@ const char* to_string(provider_kind k) {
     case provider_kind::gemini: return "gemini";
     case provider_kind::openrouter: return "openrouter";
     case provider_kind::openai_compatible: return "openai_compatible";
+    case provider_kind::replay: return "replay";
+  }
+  return "unknown";
+}
+
+bool is_http_kind(provider_kind k) {
+  switch (k) {
+    case provider_kind::scripted:
+    case provider_kind::replay: return false;
+    case provider_kind::openai:
+    case provider_kind::anthropic:
+    case provider_kind::gemini:
+    case provider_kind::openrouter:
+    case provider_kind::openai_compatible: return true;
+  }
+  return false;
+}
+
+const char* to_string(replay_on_miss m) {
+  switch (m) {
+    case replay_on_miss::error: return "error";
+    case replay_on_miss::scripted: return "scripted";
+  }
+  return "unknown";
+}
+
+const char* to_string(replay_timing t) {
+  switch (t) {
+    case replay_timing::recorded: return "recorded";
+    case replay_timing::none: return "none";
   }
   return "unknown";
 }

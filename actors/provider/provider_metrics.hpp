@@ -22,6 +22,9 @@
 //                                                           slot (bounded by in_flight_max)
 //   agentgraph_provider_queue_waiting{provider}             gauge: calls queued for a slot
 //                                                           (bounded by waiting_max)
+//   agentgraph_provider_records_dropped_total{provider}     record mode only (recording_provider
+//                                                           .hpp): calls not recorded because
+//                                                           the writer's queue was full
 //
 // Cost is a gauge that only grows (gauge::add per priced response) because
 // this registry's counters are integers and a cost is a fraction of a cent;

@@ -37,6 +37,14 @@ struct provider_stats {
   uint64_t unpriced_responses = 0;   // responses whose model the price table lacks
   uint64_t connections_opened = 0;   // new TCP connections (0 growth = keep-alive reuse)
   uint64_t fallbacks = 0;            // fallback chains: calls moved on to the next provider
+  // Record mode (`record`, recording_provider.hpp): calls written to the
+  // recording, and records dropped because the writer's queue was full.
+  uint64_t records_written = 0;
+  uint64_t records_dropped = 0;
+  // The replay kind: calls answered from the recording, and calls it lacked
+  // (answered per on_miss).
+  uint64_t replay_hits = 0;
+  uint64_t replay_misses = 0;
 };
 
 template <class Inspector>
@@ -45,7 +53,8 @@ typename Inspector::result_type inspect(Inspector& f, provider_stats& x) {
            x.succeeded, x.failed, x.cancelled, x.rejected_overloaded, x.attempts, x.retries,
            x.rate_waits, x.breaker_rejected, x.breaker_opened, x.breaker_state, x.in_flight,
            x.waiting, x.stream_chunks, x.embed_batches, x.embed_inputs, x.prompt_tokens,
-           x.completion_tokens, x.cost_usd, x.unpriced_responses, x.connections_opened, x.fallbacks);
+           x.completion_tokens, x.cost_usd, x.unpriced_responses, x.connections_opened, x.fallbacks,
+           x.records_written, x.records_dropped, x.replay_hits, x.replay_misses);
 }
 
 }  // namespace agentgraph

@@ -121,6 +121,10 @@ std::vector<row> all_keys() {
        [](C c) { CHECK(named(c.providers, "p1").kind == provider_kind::scripted); }},
       {"provider.p1", "rules", "rules/p1.rules",
        [](C c) { CHECK(named(c.providers, "p1").rules == "/cfg/dir/rules/p1.rules"); }},
+      {"provider.p1", "record", "runs/p1.sqlite",
+       [](C c) { CHECK(named(c.providers, "p1").record == "/cfg/dir/runs/p1.sqlite"); }},
+      {"provider.p1", "record_queue_max", "77",
+       [](C c) { CHECK(named(c.providers, "p1").record_queue_max == 77); }},
       {"provider.p2", "kind", "openai",
        [](C c) { CHECK(named(c.providers, "p2").kind == provider_kind::openai); }},
       {"provider.p2", "base_url", "http://127.0.0.1:9/v1",
@@ -334,9 +338,21 @@ std::vector<row> all_keys() {
   };
 }
 
-// Keys that may not be set together with a row of all_keys().
+// Keys that may not be set together with a row of all_keys(), and the
+// replay kind's keys (only for kind replay; every provider of all_keys()
+// has another kind).
 std::vector<row> exclusive_keys() {
+  auto r1 = [](C c) -> const provider_config& { return named(c.providers, "r1"); };
   return {
+      {"provider.r1", "kind", "replay", [=](C c) { CHECK(r1(c).kind == provider_kind::replay); }},
+      {"provider.r1", "recording", "runs/p1.sqlite",
+       [=](C c) { CHECK(r1(c).recording == "/cfg/dir/runs/p1.sqlite"); }},
+      {"provider.r1", "on_miss", "scripted",
+       [=](C c) { CHECK(r1(c).on_miss == replay_on_miss::scripted); }},
+      {"provider.r1", "timing", "none", [=](C c) { CHECK(r1(c).timing == replay_timing::none); }},
+      {"provider.r1", "speed", "2.5", [=](C c) { CHECK(r1(c).speed == doctest::Approx(2.5)); }},
+      {"provider.r1", "recording_entries_max", "500",
+       [=](C c) { CHECK(r1(c).recording_entries_max == 500); }},
       {"runtime", "checkpoint_url", "postgresql://agent@127.0.0.1:5432/flows",
        [](C c) { CHECK(c.runtime.checkpoint_url == "postgresql://agent@127.0.0.1:5432/flows"); }},
       {"population.solo", "provider", "p1",

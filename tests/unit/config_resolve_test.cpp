@@ -133,7 +133,8 @@ TEST_CASE("config: keys for another kind are rejected") {
         "node.ini:2: [memory.m] kind_limits: applies only when retention is hierarchical, but "
         "retention is sliding_window (node.ini:1 (default))");
   CHECK(resolve_error("[provider.p]\nkind = openai\n", {}, {"provider.p.rules=r.txt"}) ==
-        "--set provider.p.rules=r.txt: [provider.p] rules: applies only when kind is scripted, "
+        "--set provider.p.rules=r.txt: [provider.p] rules: applies only when kind is "
+        "scripted|replay, "
         "but kind is "
         "openai (node.ini:2)");
 }

@@ -395,7 +395,7 @@ class cross_checker {
                           "must not be above " + std::string{limit_key} + " ("
                             + sec.origin_of(limit_key) + ")");
     };
-    if (p.kind == provider_kind::scripted)
+    if (!is_http_kind(p.kind))
       return {};
     if (p.kind == provider_kind::openai_compatible && p.base_url.empty())
       return config_error(errc::invalid_argument, sec.origin_of("kind"), sec.name, "base_url",

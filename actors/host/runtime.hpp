@@ -38,10 +38,13 @@
 #include "actors/tool/tool_interface.hpp"
 #include "actors/topic/topic_interface.hpp"
 #include "actors/workflow/workflow_start.hpp"
-#include "net/http_client.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/resilience/price_table.hpp"
 #include "runtime/supervision_config.hpp"
+
+namespace agentgraph::net {
+class http_transport;  // net/http_client.hpp
+}
 
 namespace agentgraph {
 

@@ -50,7 +50,7 @@ caf::expected<runtime_options> options_of(const node_config& cfg, bool middleman
   // One HTTP client serves every HTTP provider: its bound is their sum.
   uint64_t http_slots = 0;
   for (const auto& p : cfg.providers) {
-    if (p.kind == provider_kind::scripted)
+    if (!is_http_kind(p.kind))
       continue;
     http_slots += p.in_flight_max;
     opts.http_connect_timeout = std::max(opts.http_connect_timeout, p.connect_timeout);
@@ -197,7 +197,7 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
   http_provider_deps deps;
   deps.prices = opts.prices;
   deps.metrics = opts.metrics;
-  if (cfg.kind != provider_kind::scripted)
+  if (is_http_kind(cfg.kind))
     deps.http = opts.http ? opts.http : std::shared_ptr<net::http_transport>{http_client()};
   if (opts.seed != 0)
     deps.jitter_seed = derive_seed(opts.seed, "provider." + cfg.name);

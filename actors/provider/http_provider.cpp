@@ -436,12 +436,13 @@ std::string default_api_key_env(provider_kind kind) {
     case provider_kind::gemini: return "GEMINI_API_KEY";
     case provider_kind::openrouter: return "OPENROUTER_API_KEY";
     case provider_kind::scripted:
+    case provider_kind::replay:
     case provider_kind::openai_compatible: break;  // local servers rarely want one
   }
   return {};
 }
 
-// The wire codec of an HTTP kind; nullopt for scripted (not HTTP).
+// The wire codec of an HTTP kind; nullopt for scripted and replay (not HTTP).
 std::optional<wire_kind> wire_kind_of(provider_kind kind) {
   switch (kind) {
     case provider_kind::openai: return wire_kind::openai;
@@ -449,7 +450,8 @@ std::optional<wire_kind> wire_kind_of(provider_kind kind) {
     case provider_kind::gemini: return wire_kind::gemini;
     case provider_kind::openrouter: return wire_kind::openrouter;
     case provider_kind::openai_compatible: return wire_kind::openai_compatible;
-    case provider_kind::scripted: break;
+    case provider_kind::scripted:
+    case provider_kind::replay: break;
   }
   return std::nullopt;
 }

@@ -1,4 +1,5 @@
 #include "actors/provider/recording_provider.hpp"
+#include "runtime/virtual_time.hpp"
 
 #include <algorithm>
 
@@ -22,7 +23,8 @@ struct writer_state {
   std::string provider;
 };
 
-// Runs on its own thread (spawned detached): the blocking append is
+// Runs on its own thread (spawn_blocking_worker: detached, except under
+// the simulator's virtual time): the blocking append is
 // allowed here. Serves rows in arrival order, so the file's order is the
 // order calls completed in.
 recording_writer_actor::behavior_type
@@ -236,7 +238,7 @@ recording_provider(recording_provider_actor::stateful_pointer<recording_provider
     st.registry.get(), "agentgraph_provider_records_dropped_total",
     "Provider calls not recorded because the recording's writer queue was full.", {"provider"},
     {cfg.name});
-  st.writer = self->spawn<caf::detached + caf::linked>(recording_provider_detail::writer,
+  st.writer = spawn_blocking_worker<caf::linked>(self, recording_provider_detail::writer,
                                                        std::move(writer), st.counters, cfg.name);
   self->link_to(st.inner);
   route_to_watch(self, &recording_provider_state::watch);

@@ -193,7 +193,7 @@ class runner {
     if (const char* s = std::getenv(env.c_str()))
       secret_ = s;
     for (const auto& p : cfg->providers) {
-      if (p.kind == provider_kind::scripted)
+      if (!is_http_kind(p.kind))  // scripted, replay: no HTTP to simulate
         continue;
       bool modelled = false;
       for (const auto& m : sc_.llms)
@@ -269,7 +269,7 @@ class runner {
     if (!cfg)
       return cfg.error();
     for (auto& p : cfg->providers)
-      if (p.kind != provider_kind::scripted) {
+      if (is_http_kind(p.kind)) {
         p.base_url = llm_base_url(p.name);
         p.api_key = "simulated";
         p.api_key_env.clear();

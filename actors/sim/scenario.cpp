@@ -75,6 +75,10 @@ const sim_fields& fields() {
       bind(uint_key("tasks_max", d.tasks_max, 1, 100'000'000,
                     "Arrivals beyond this many are not generated (a bound on one run)."),
            &S::tasks_max),
+      bind(uint_key("saved_keys", d.saved_keys, 0, 100'000'000,
+                    "Keys k0..k<N-1> of the population arrivals.agent saved (passivated) in "
+                    "the nodes' shared store before they start; needs arrivals.keys."),
+           &S::saved_keys),
     };
     out.arrivals = {
       bind(enum_key("process", d.process, {"poisson", "uniform", "trace"},
@@ -330,6 +334,8 @@ caf::expected<scenario> parse_scenario(const std::string& text, const std::strin
   if ((out.duration + out.drain) / out.sample_interval > samples_max)
     return bad(*tree, "sim", "sample_interval",
                "more than " + std::to_string(samples_max) + " samples over duration + drain");
+  if (out.saved_keys > 0 && out.keys == 0)
+    return bad(*tree, "sim", "saved_keys", "needs arrivals.keys (tasks to a population's keys)");
   if (out.process == "trace" && out.trace.empty())
     return bad(*tree, "arrivals", "trace", "process = trace needs a trace file");
   if (out.process != "trace" && set_here("arrivals", "trace"))

@@ -86,6 +86,10 @@ struct scenario {
   std::chrono::milliseconds sample_interval{1'000};
   uint64_t seed = 1;
   uint32_t tasks_max = 1'000'000;
+  // Keys k0..k<saved_keys-1> of the population `arrivals.agent` saved in
+  // its store before the nodes start (passivated keys: each activates from
+  // its saved state on its first task).
+  uint64_t saved_keys = 0;
   // [arrivals]
   std::string process = "poisson";  // poisson | uniform | trace
   double rate = 10;

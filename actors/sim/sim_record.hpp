@@ -83,6 +83,9 @@ struct run_record {
   std::map<std::string, llm_figures> llm;
   std::vector<std::string> node_state;  // at the end: live | frozen | killed
   std::vector<uint32_t> incarnation_at_end;
+  // Keys with a saved state in the simulated shared population store, per
+  // population, at the start (after saved_keys) and at the end.
+  std::map<std::string, std::pair<uint64_t, uint64_t>> saved_states;
   double wall_s = 0;                    // filled by the caller, never traced
 
   void line(double t_ms, const std::string& what);

@@ -249,6 +249,10 @@ nlohmann::json report_json(const run_record& rec) {
   }
   j["faults"] = faults;
   j["node_state_at_end"] = rec.node_state;
+  nlohmann::json pops = nlohmann::json::object();
+  for (const auto& [name, counts] : rec.saved_states)
+    pops[name] = {{"saved_keys_at_start", counts.first}, {"saved_keys_at_end", counts.second}};
+  j["populations"] = pops;
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(rec.trace_hash));
   j["trace"] = {{"lines", rec.trace_lines}, {"fnv1a64", hash}};

@@ -19,6 +19,9 @@
 #include "actors/host/node_config.hpp"
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
+#include "actors/population/population_config.hpp"
+#include "actors/population/population_state.hpp"
+#include "runtime/population/population_store.hpp"
 #include "actors/sim/sim_llm.hpp"
 #include "actors/sim/sim_network.hpp"
 #include "net/cluster/cluster_interface.hpp"
@@ -211,6 +214,64 @@ class runner {
     if (sc_.process == "trace")
       if (auto err = read_trace())
         return err;
+    if (auto err = count_saved_states(true))
+      return err;
+    if (sc_.saved_keys > 0)
+      return preload_keys(*cfg);
+    return {};
+  }
+
+  std::string shared_store() const {
+    return "sqlite:" + data_dir_ + "/populations-shared.sqlite";
+  }
+
+  // Saves empty states for k0..k<saved_keys-1> of arrivals.agent, claimed
+  // by a writer that is no node (setup code: the store blocks, nothing
+  // simulated runs yet). A node's first claim of a key takes it over.
+  caf::error preload_keys(const node_config& cfg) {
+    const bool shared = std::find(shared_store_populations_.begin(), shared_store_populations_.end(),
+                                  sc_.agent) != shared_store_populations_.end();
+    const bool exists = std::any_of(cfg.populations.begin(), cfg.populations.end(),
+                                    [&](const population_config& p) { return p.name == sc_.agent; });
+    if (!exists || !shared)
+      return make_error(errc::invalid_argument,
+                        sc_.origin + ": [sim] saved_keys: '" + sc_.agent
+                          + "' is not a population of the node config that uses the nodes' "
+                            "shared store (no store_url, store_path or placement of its own)");
+    auto store = open_population_store(shared_store());
+    if (!store)
+      return store.error();
+    const auto state = encode_population_state(population_key_state{});
+    const uint32_t batch = (*store)->limits().batch_max;
+    for (uint64_t first = 0; first < sc_.saved_keys; first += batch) {
+      std::vector<std::string> keys;
+      std::vector<population_save> saves;
+      for (uint64_t k = first; k < std::min<uint64_t>(sc_.saved_keys, first + batch); ++k) {
+        keys.push_back("k" + std::to_string(k));
+        saves.push_back({keys.back(), state});
+      }
+      if (auto claimed = (*store)->claim(sc_.agent, keys, "sim-preload", 1); !claimed)
+        return claimed.error();
+      if (auto fenced = (*store)->save(sc_.agent, "sim-preload", 1, saves); !fenced)
+        return fenced.error();
+    }
+    return count_saved_states(true);
+  }
+
+  // Keys with a saved state per population in the shared store.
+  caf::error count_saved_states(bool at_start) {
+    if (shared_store_populations_.empty())
+      return {};
+    auto store = open_population_store(shared_store());
+    if (!store)
+      return store.error();
+    for (const auto& p : shared_store_populations_) {
+      auto n = (*store)->count(p);
+      if (!n)
+        return n.error();
+      auto& counts = rec_.saved_states[p];
+      (at_start ? counts.first : counts.second) = *n;
+    }
     return {};
   }
 
@@ -253,7 +314,7 @@ class runner {
                                  "cluster.seeds=" + seeds,
                                  "runtime.data_dir=" + data_dir_ + "/" + name};
     for (const auto& p : shared_store_populations_)
-      out.push_back("population." + p + ".store_url=sqlite:" + data_dir_ + "/populations-shared.sqlite");
+      out.push_back("population." + p + ".store_url=" + shared_store());
     return out;
   }
 
@@ -765,6 +826,8 @@ class runner {
   // -- the end ----------------------------------------------------------------
 
   void finish() {
+    if (auto err = count_saved_states(false))
+      line(now_ms(), "counting the saved states failed: " + error_context(err));
     // The last interval, unless the sample schedule just closed it.
     if (rec_.samples.empty() || rec_.samples.back().t_ms < ms_of(net_.elapsed() - t0_))
       take_sample(net_.elapsed() - t0_);

@@ -6,6 +6,7 @@
 // work and where no task is answered twice.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -393,4 +394,67 @@ completion_tokens = fixed 11
     "[fault.f]\nkind = kill\nat = 1s\nnodes = n1\n[fault.g]\nkind = restart\nat = 2s\nnodes = n1\n";
   CHECK_MESSAGE(fingerprint(n1_back, {"sim.nodes=3"}) != fingerprint(n1_back, {"sim.nodes=3", "sim.seeds=2"}),
                 "sim.seeds changed nothing");
+}
+
+TEST_CASE("sim run: a population across nodes on one shared store, keys saved before the start") {
+  sim_dir d;
+  d.write("pop.ini", R"(
+[runtime]
+log_level = error
+[cluster]
+name = simtest
+node_id = n1
+listen = n1
+port = 4242
+seeds = n1:4242
+[provider.llm]
+kind = openai
+model = m
+in_flight_max = 64
+[population.persona]
+role = general
+provider = llm
+active_max = 100
+idle_timeout = 1s
+)");
+  auto sc = parse(d, R"(
+[sim]
+node_config = pop.ini
+nodes = 3
+duration = 4s
+drain = 4s
+saved_keys = 40
+[arrivals]
+rate = 20
+agent = persona
+keys = 50
+deadline = 3s
+[llm.llm]
+first_token_ms = fixed 100
+per_token_ms = fixed 10
+completion_tokens = fixed 11
+[fault.kill2]
+kind = kill
+at = 2s
+nodes = n2
+)");
+  REQUIRE_MESSAGE(sc, (sc ? "" : describe(sc.error())));
+  auto rec = run_ok(*sc, 9);
+  REQUIRE(rec.saved_states.count("persona") == 1);
+  CHECK(rec.saved_states["persona"].first == 40);
+  // Every key a task reached is saved (durability = task), the 40 too.
+  CHECK(rec.saved_states["persona"].second >= 40);
+  CHECK(rec.saved_states["persona"].second <= 50);
+  CHECK(count(rec, "ok") > 40);
+  CHECK(violations(rec).empty());
+  // Tasks for keys whose owner died moved to the next owner: the
+  // population's routing, not the simulator, decides where a key runs.
+  const bool moved = std::any_of(rec.tasks.begin(), rec.tasks.end(), [](const task_record& t) {
+    return t.entry != 2 && t.arrived_ms > 2500 && t.outcome == "ok";
+  });
+  CHECK(moved);
+
+  auto no_keys = load_scenario(d.write("nokeys.ini", base), {"sim.saved_keys=5"});
+  REQUIRE_FALSE(no_keys);
+  CHECK(describe(no_keys.error()).find("needs arrivals.keys") != std::string::npos);
 }

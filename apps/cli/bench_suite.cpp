@@ -181,6 +181,18 @@ std::optional<double> number_at(const nlohmann::json& doc, std::string_view path
   return v->get<double>() * scale;
 }
 
+// The non-zero `errors` of the array row a path picks ("rows[...].x" ->
+// "rows[...].errors"); nothing for a top-level field or a clean row.
+std::optional<double> row_errors(const nlohmann::json& doc, std::string_view path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string_view::npos || path.substr(0, dot).find('[') == std::string_view::npos)
+    return std::nullopt;
+  auto e = json_at(doc, std::string{path.substr(0, dot)} + ".errors");
+  if (!e || !e->is_number() || e->get<double>() == 0)
+    return std::nullopt;
+  return e->get<double>();
+}
+
 std::string pad(std::string s, size_t width, bool right = false) {
   if (s.size() >= width)
     return s;
@@ -188,16 +200,24 @@ std::string pad(std::string s, size_t width, bool right = false) {
   return right ? fill + s : s + fill;
 }
 
-std::string with_unit(const std::optional<double>& v, const std::string& unit) {
-  return v ? format_figure(*v) + " " + unit : "missing";
+std::string with_unit(const std::optional<double>& v, const std::string& unit,
+                      const std::optional<double>& errors) {
+  if (!v)
+    return "missing";
+  return format_figure(*v) + " " + unit
+         + (errors ? " (" + format_figure(*errors) + " errors)" : std::string{});
 }
 
 std::string ratio_text(const suite_figure& f) {
   if (!f.ratio)
     return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fx", *f.ratio);
-  return buf;
+  // Below 0.1 two significant digits (0.0058x), not "0.01x".
+  if (std::fabs(*f.ratio) < 0.1) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2gx", *f.ratio);
+    return buf;
+  }
+  return format_figure(*f.ratio) + "x";
 }
 
 std::string baseline_text(const suite_figure& f) {
@@ -213,8 +233,9 @@ std::string figure_label(const suite_figure& f) {
 // The cells of one figure's row, the same in the markdown and the text:
 // figure, ours, baseline name, baseline, ratio.
 std::array<std::string, 5> row_cells(const suite_figure& f) {
-  return {figure_label(f), with_unit(f.value, f.unit), baseline_text(f),
-          f.baseline_label.empty() ? "-" : with_unit(f.baseline, f.unit), ratio_text(f)};
+  return {figure_label(f), with_unit(f.value, f.unit, f.errors), baseline_text(f),
+          f.baseline_label.empty() ? "-" : with_unit(f.baseline, f.unit, f.baseline_errors),
+          ratio_text(f)};
 }
 
 std::vector<std::pair<std::string, std::string>> machine_rows(const machine_info& m) {
@@ -334,11 +355,13 @@ std::vector<suite_figure> extract_figures(std::string_view bench, const nlohmann
     f.unit = s.unit;
     f.higher_is_better = s.higher_is_better;
     f.value = number_at(raw, s.path);
+    f.errors = row_errors(raw, s.path);
     if (!f.value)
       f.missing.emplace_back(s.path);
     if (s.baseline_path != nullptr) {
       f.baseline_label = s.baseline_label;
       f.baseline = number_at(raw, s.baseline_path);
+      f.baseline_errors = row_errors(raw, s.baseline_path);
       if (!f.baseline)
         f.missing.emplace_back(s.baseline_path);
     }
@@ -406,7 +429,9 @@ std::string format_figure(double v) {
     }
     return (v < 0 ? "-" : "") + out;
   }
-  const char* f = a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f";
+  // Counts (probes answered, 0 of them) print as counts.
+  const bool whole = v == std::round(v);
+  const char* f = whole || a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f";
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
@@ -443,11 +468,13 @@ nlohmann::json suite_json(const machine_info& m, const std::string& command,
       b["headline"][f.key] = {{"label", f.label},
                               {"unit", f.unit},
                               {"higher_is_better", f.higher_is_better},
-                              {"value", f.value ? nlohmann::json(*f.value) : nullptr}};
+                              {"value", f.value ? nlohmann::json(*f.value) : nullptr},
+                              {"errors", f.errors.value_or(0)}};
       b["baseline"][f.key]
         = {{"against", f.baseline_label.empty() ? nlohmann::json(nullptr)
                                                 : nlohmann::json(f.baseline_label)},
-           {"value", f.baseline ? nlohmann::json(*f.baseline) : nullptr}};
+           {"value", f.baseline ? nlohmann::json(*f.baseline) : nullptr},
+           {"errors", f.baseline_errors.value_or(0)}};
       b["ratio"][f.key] = f.ratio ? nlohmann::json(*f.ratio) : nullptr;
       for (const auto& p : f.missing)
         b["missing"].push_back(f.key + ": " + p);

@@ -62,6 +62,11 @@ struct suite_figure {
   std::optional<double> baseline;
   // value / baseline, when both are there and the baseline is not zero.
   std::optional<double> ratio;
+  // The `errors` field of the row a figure (or its baseline) came from,
+  // when that row has one and it is not zero: a rate with failures in it
+  // is shown with them, never alone.
+  std::optional<double> errors;
+  std::optional<double> baseline_errors;
   // What was looked for and not found (paths); empty when nothing was.
   std::vector<std::string> missing;
 };

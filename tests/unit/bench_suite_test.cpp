@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -291,7 +292,35 @@ TEST_CASE("bench suite: the markdown is the command, the machine table and one r
   CHECK(md.find("Missing:") == std::string::npos);
   const auto text = suite_text(a_machine(), "agentgraph bench all --quick", results);
   CHECK(text.find("failed: workflow") != std::string::npos);
-  CHECK(text.find("FAILED (10.0 s): exited 1") != std::string::npos);
+  CHECK(text.find("FAILED (10 s): exited 1") != std::string::npos);
+}
+
+TEST_CASE("bench suite: a rate whose row had errors is shown with them, small ratios keep digits") {
+  // The real quick run: the old gateway timed out 11 of its tasks at 64 in flight.
+  const auto gateway = sample("gateway");
+  const auto figs = extract_figures("gateway", gateway);
+  const auto& t = figure(figs, "tasks_per_s_c64");
+  REQUIRE(t.baseline_errors);
+  CHECK(*t.baseline_errors == 11);
+  CHECK_FALSE(t.errors);  // ours had none
+  CHECK_FALSE(figure(figs, "health_answered").errors);  // no errors field in that row
+  const std::vector<suite_result> results{{"gateway", true, "", 60, gateway, figs}};
+  const auto md = suite_markdown(a_machine(), "agentgraph bench all", results);
+  CHECK(md.find(" tasks/s (11 errors) | ") != std::string::npos);
+  CHECK(md.find("| /health probes answered under slow clients (higher is better) | 10 probes | "
+                "cpp-httplib, 8 workers | 0 probes | - |")
+        != std::string::npos);  // a baseline of 0: no ratio
+  const auto j = suite_json(a_machine(), "agentgraph bench all", results);
+  CHECK(j["benchmarks"]["gateway"]["baseline"]["tasks_per_s_c64"]["errors"] == 11.0);
+  CHECK(j["benchmarks"]["gateway"]["headline"]["tasks_per_s_c64"]["errors"] == 0.0);
+  const auto wf = extract_figures("workflow", sample("workflow"));
+  const auto& chain = figure(wf, "chain3_step_us");
+  REQUIRE(chain.ratio);
+  REQUIRE(*chain.ratio < 0.1);
+  const auto wmd = suite_markdown(a_machine(), "c", {{"workflow", true, "", 8, nullptr, wf}});
+  char want[32];
+  std::snprintf(want, sizeof want, "| %.2gx |", *chain.ratio);
+  CHECK(wmd.find(want) != std::string::npos);
 }
 
 TEST_CASE("bench suite: figures for people and the machine's /proc text") {
@@ -303,6 +332,8 @@ TEST_CASE("bench suite: figures for people and the machine's /proc text") {
   CHECK(format_figure(1.234) == "1.23");
   CHECK(format_figure(0.1234) == "0.123");
   CHECK(format_figure(-2500) == "-2,500");
+  CHECK(format_figure(10) == "10");  // a count
+  CHECK(format_figure(0) == "0");
   const std::string cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) "
                               "Xeon(R) CPU @ 2.20GHz\n\nprocessor\t: 1\nmodel name\t: Intel(R) "
                               "Xeon(R) CPU @ 2.20GHz\n";

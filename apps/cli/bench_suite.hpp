@@ -23,8 +23,8 @@
 namespace agentgraph::cli {
 
 // A sub-benchmark the suite knows, in the order the suite runs them, with
-// the wall time it may take before the suite kills it (seconds; measured
-// on the 2-core development VM, then about doubled).
+// the wall time it may take before the suite kills it, in seconds (why
+// these: suite_benches() in bench_suite.cpp).
 struct suite_bench {
   std::string_view name;
   int quick_bound_s;

@@ -89,6 +89,10 @@ std::optional<int> parse(const args& argv, suite_options& o) {
   }
   o.quick = vm.count("quick") > 0;
   o.json = vm.count("json") > 0;
+  if (vm.count("only") && o.only.empty()) {
+    std::cerr << "agentgraph bench all: --only needs at least one name\n";
+    return 2;
+  }
   if (vm.count("bound-s") && (o.bound_s < 1 || o.bound_s > bound_s_max)) {
     std::cerr << "agentgraph bench all: --bound-s must be in [1, " << bound_s_max << "]\n";
     return 2;

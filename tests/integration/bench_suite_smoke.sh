@@ -94,6 +94,7 @@ expect_usage() {  # expect_usage PATTERN -- args...
 expect_usage "usage: agentgraph bench all" -- bench
 expect_usage "'nope' is not a sub-benchmark" -- bench all --only memory,nope
 expect_usage "'memory' is named twice" -- bench all --only memory,memory
+expect_usage "--only needs at least one name" -- bench all --only ""
 expect_usage "--bound-s must be in" -- bench all --bound-s 0
 expect_usage "unrecognised option|unrecognized option" -- bench all --fast
 exit $((fails > 0))

@@ -46,15 +46,22 @@ class child_set {
   ~child_set();
   child_set(const child_set&) = delete;
   child_set& operator=(const child_set&) = delete;
-  // Runs argv (argv[0] a path) with stdout to /dev/null, stderr appended to
-  // `log_path`, and `env_add` added to this process's environment.
+  // Runs argv (argv[0] a path) with stdout to /dev/null (or, when
+  // `stdout_path` is not empty, to that file, truncated), stderr appended
+  // to `log_path`, and `env_add` added to this process's environment.
   // Errors: limit_exceeded (bench_children_max), io_error (fork).
   caf::expected<pid_t> spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                             const std::map<std::string, std::string>& env_add);
+                             const std::map<std::string, std::string>& env_add,
+                             const std::string& stdout_path = {});
   // kill(pid, sig) for a child of this set; false if it is not one.
   bool signal(pid_t pid, int sig);
   // True while the child has not exited (reaps it if it has).
   bool running(pid_t pid);
+  // Without waiting: the exit status of a child that has exited (reaped
+  // and dropped from the set; 128 + N when signal N ended it), or nothing
+  // while it runs. `bench all` (cmd_bench_suite.cpp) needs the status,
+  // which running() discards.
+  std::optional<int> exit_status(pid_t pid);
   void kill(pid_t pid);
   void kill_all();
 

@@ -67,7 +67,8 @@ child_set::~child_set() { kill_all(); }
 
 caf::expected<pid_t> child_set::spawn(const std::vector<std::string>& argv,
                                       const std::string& log_path,
-                                      const std::map<std::string, std::string>& env_add) {
+                                      const std::map<std::string, std::string>& env_add,
+                                      const std::string& stdout_path) {
   using namespace bench_cluster_procs_detail;
   if (pids_.size() >= bench_children_max)
     return make_error(errc::limit_exceeded, "bench cluster: more than "
@@ -92,12 +93,14 @@ caf::expected<pid_t> child_set::spawn(const std::vector<std::string>& argv,
   env.push_back(nullptr);
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) {
-    if (log_fd >= 0)
-      ::close(log_fd);
-    if (null_fd >= 0)
-      ::close(null_fd);
-    return make_error(errc::io_error, "bench cluster: cannot open " + log_path);
+  const int out_fd = stdout_path.empty()
+                       ? -1
+                       : ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0 || null_fd < 0 || (!stdout_path.empty() && out_fd < 0)) {
+    for (int fd : {log_fd, null_fd, out_fd})
+      if (fd >= 0)
+        ::close(fd);
+    return make_error(errc::io_error, "bench: cannot open " + log_path + " or " + stdout_path);
   }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -112,13 +115,15 @@ caf::expected<pid_t> child_set::spawn(const std::vector<std::string>& argv,
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
     ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(null_fd, STDOUT_FILENO);
+    ::dup2(out_fd >= 0 ? out_fd : null_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
     ::execve(args[0], args.data(), env.data());
     _exit(127);
   }
   ::close(log_fd);
   ::close(null_fd);
+  if (out_fd >= 0)
+    ::close(out_fd);
   if (pid < 0)
     return make_error(errc::io_error, "bench cluster: fork failed");
   pids_.push_back(pid);
@@ -137,6 +142,18 @@ bool child_set::running(pid_t pid) {
     return false;
   int status = 0;
   return ::waitpid(pid, &status, WNOHANG) == 0;
+}
+
+std::optional<int> child_set::exit_status(pid_t pid) {
+  auto it = std::find(pids_.begin(), pids_.end(), pid);
+  if (it == pids_.end())
+    return std::nullopt;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) != pid)
+    return std::nullopt;
+  bench_cluster_procs_detail::forget(pid);
+  pids_.erase(it);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void child_set::kill(pid_t pid) {

@@ -26,6 +26,9 @@ int bench_agents(const args& argv);
 int bench_population(const args& argv);
 // `agentgraph bench cluster` (cmd_bench_cluster.cpp, bench_cluster.hpp).
 int bench_cluster(const args& argv);
+// `agentgraph bench all`: every bench as a child process, one summary
+// (cmd_bench_suite.cpp, bench_suite.hpp).
+int bench_suite(const args& argv);
 int status_command(const args& argv);
 int submit_command(const args& argv);
 // `agentgraph vars` and `agentgraph broadcast`: a population key's prompt

@@ -121,6 +121,7 @@ planet& sim_network::add_planet(planet_options opts) {
   auto acc = caf::io::accept_handle::from_int(next_handle_id());
   planets_.push_back(std::make_unique<planet>(planets_.size(), std::move(opts), acc));
   state_.push_back({});
+  maybe_data_.push_back(true);
   advance_planet(*planets_.back(), elapsed_);
   return *planets_.back();
 }
@@ -129,6 +130,7 @@ planet& sim_network::add_planet(planet_options opts, caf::actor_system& sys) {
   auto acc = caf::io::accept_handle::from_int(next_handle_id());
   planets_.push_back(std::make_unique<planet>(planets_.size(), std::move(opts), acc, sys));
   state_.push_back({});
+  maybe_data_.push_back(true);
   advance_planet(*planets_.back(), elapsed_);
   return *planets_.back();
 }
@@ -191,8 +193,9 @@ size_t sim_network::step_all() {
         continue;
       for (;;) {
         ensure_paths_from(*p);
-        if (!p->step([&] { return read(*p); }))
+        if (!p->step([&] { return poll(*p); }))
           break;
+        wrote(*p);
         progress = true;
         if (++steps > steps_max)
           throw sim_failure("step_all passed steps_max = " + std::to_string(steps_max)
@@ -259,8 +262,10 @@ bool sim_network::step_world() {
     if (state_[p->id()].frozen)
       continue;
     ensure_paths_from(*p);
-    if (p->step([&] { return read(*p); }))
+    if (p->step([&] { return poll(*p); })) {
+      wrote(*p);
       return true;
+    }
   }
   auto due = next_due();
   if (!due)
@@ -286,6 +291,7 @@ void sim_network::thaw(planet& p) {
     return;
   st.frozen = false;
   advance_planet(p, elapsed_);
+  rewired();
 }
 
 void sim_network::kill(planet& p) {
@@ -301,6 +307,7 @@ void sim_network::kill(planet& p) {
     if (!state_[peer.id()].killed && owned(peer, peer_hdl))
       caf::anon_send(peer.basp(), caf::io::connection_closed_msg{peer_hdl});
   }
+  rewired();
 }
 
 void sim_network::partition(const std::vector<planet*>& side_a,
@@ -310,10 +317,12 @@ void sim_network::partition(const std::vector<planet*>& side_a,
       if (a != b)
         cuts_.insert(ordered(a->id(), b->id()));
   ensure_paths();
+  rewired();
 }
 
 void sim_network::heal() {
   cuts_.clear();
+  rewired();
 }
 
 caf::expected<uint16_t> sim_network::publish(planet& p, const caf::strong_actor_ptr& whom,
@@ -332,6 +341,29 @@ caf::expected<uint16_t> sim_network::publish(planet& p, const caf::strong_actor_
   if (!*answered)
     throw sim_failure("publish on " + p.host() + " got no reply");
   return *result;
+}
+
+// A planet's network needs a look only after some planet stepped (a step
+// may flush bytes to any peer) or the wiring changed (heal, thaw, kill):
+// read_data scans every connection, and most rounds most planets have
+// nothing to read.
+void sim_network::wrote(const planet& p) {
+  for (auto& q : planets_)
+    if (q.get() != &p)
+      maybe_data_[q->id()] = true;
+}
+
+void sim_network::rewired() {
+  std::fill(maybe_data_.begin(), maybe_data_.end(), true);
+}
+
+bool sim_network::poll(planet& p) {
+  if (!maybe_data_[p.id()])
+    return false;
+  if (read(p))
+    return true;
+  maybe_data_[p.id()] = false;
+  return false;
 }
 
 bool sim_network::may_connect(const planet& client, const planet& server) const {

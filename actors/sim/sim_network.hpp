@@ -239,11 +239,15 @@ class sim_network {
   static bool owned(planet& p, caf::io::connection_handle hdl);
   void retract(planet& client, planet& server);
   bool read(planet& p);
+  bool poll(planet& p);
+  void wrote(const planet& p);
+  void rewired();
   void ensure_paths_from(planet& c);
   void advance_planet(planet& p, caf::timespan to);
 
   std::vector<std::unique_ptr<planet>> planets_;
   std::vector<planet_state> state_;
+  std::vector<bool> maybe_data_;  // per planet: bytes may wait to be read
   std::vector<wire> wires_;
   std::set<std::pair<size_t, size_t>> cuts_;
   std::vector<std::string> events_;

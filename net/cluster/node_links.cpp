@@ -61,9 +61,14 @@ void on_refused(node_self self, link& l) {
   l.refused = true;
   if (!st.joined || !l.member)
     return;
+  // A leaving member stops listening once the leader moved it to exiting,
+  // which this node may not have heard yet: its refusal is the leave
+  // finishing, not a crash, and downing it would turn a graceful leave into
+  // a down (seen under load in integration.cluster_nodes). It stays
+  // unreachable until the leader's removal arrives, or phi and
+  // keep-majority decide.
   const auto* rec = st.view->find(*l.member);
-  if (!rec || (rec->state != member_state::joining && rec->state != member_state::up &&
-               rec->state != member_state::leaving))
+  if (!rec || (rec->state != member_state::joining && rec->state != member_state::up))
     return;
   if (!st.args->cfg.down_on_refused)
     return;  // stays unreachable; keep-majority decides (node_membership.cpp)

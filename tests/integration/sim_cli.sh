@@ -46,6 +46,66 @@ if [ "$(grep fnv1a64 "$work/out")" = "$(grep -o '"fnv1a64": "[0-9a-f]*"' "$work/
   echo "FAIL: seed 8 gave seed 7's trace"; fails=$((fails + 1))
 fi
 
+# 5. A recorded run re-simulated: one real `agentgraph run` records the
+#    scripted provider's answer, then every simulated node answers from
+#    the recording (kind = replay, timing = recorded) without any vendor
+#    model; a miss would fail its task with provider_error.
+printf '{"rules": [{"name": "any", "when": {"last_role": "user"}, "reply": "recorded answer"}]}\n' > "$work/rules.json"
+cat > "$work/rec.ini" <<EOF2
+[provider.p]
+kind = scripted
+rules = $work/rules.json
+record = $work/rec.sqlite
+[agent.worker]
+role = general
+provider = p
+history_window = 0
+EOF2
+expect 0 "recorded answer" -- timeout 60 "$cli" run --config "$work/rec.ini" --agent worker --task "same question"
+cat > "$work/replay-node.ini" <<EOF2
+[runtime]
+log_level = error
+[cluster]
+name = sim
+node_id = n1
+listen = n1
+port = 4242
+seeds = n1:4242
+[provider.p]
+kind = replay
+recording = $work/rec.sqlite
+timing = recorded
+on_miss = error
+[agent.worker]
+role = general
+provider = p
+history_window = 0
+[group.workers]
+agents = worker
+EOF2
+cat > "$work/replay.ini" <<EOF2
+[sim]
+node_config = $work/replay-node.ini
+nodes = 2
+seeds = 1
+duration = 3s
+drain = 3s
+[arrivals]
+rate = 4
+agent = workers
+input = same question
+deadline = 2s
+EOF2
+expect 0 "\"answered_twice\": 0" -- timeout 120 "$cli" sim "$work/replay.ini" --quiet --json
+python3 - "$work/out" <<'PY' || fails=$((fails + 1))
+import json, sys
+text = open(sys.argv[1]).read()
+r = json.loads(text[text.index("{"):text.rindex("}") + 1])
+t = r["tasks"]
+assert t["submitted"] > 3 and t["ok"] == t["submitted"], t
+print("ok: every simulated task answered from the recording")
+PY
+
 expect 2 "a scenario file is required" -- "$cli" sim
 expect 2 "missing.ini" -- "$cli" sim "$work/missing.ini"
 printf '[sim]\nnode_config = %s/configs/sim/node.ini\n[arrivals]\nagent = workers\n[llm.llm]\nfirst_token_ms = gamma 2\n' "$src" > "$work/bad.ini"

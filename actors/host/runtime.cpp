@@ -72,6 +72,8 @@ Runtime::Runtime(runtime_options opts)
 
 Runtime::~Runtime() {
   (void)shutdown();
+  if (opts_.on_system_end)
+    opts_.on_system_end(*system_);
 }
 
 caf::expected<agent_actor> Runtime::agent(const std::string& name) const {

@@ -87,6 +87,9 @@ struct runtime_options {
   // any component is spawned (the simulator adds the node to its world
   // here, so setup code that waits on actors can run it); may be empty.
   std::function<void(caf::actor_system&)> on_system;
+  // Called once when the Runtime is destroyed, before its actor system
+  // goes (the simulator takes the node out of its world); may be empty.
+  std::function<void(caf::actor_system&)> on_system_end;
 };
 
 // Writes the scheduler settings into a CAF config (scheduler.policy and the

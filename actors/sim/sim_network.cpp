@@ -162,8 +162,10 @@ void sim_network::ensure_paths() {
 // one of its connectors), so a step of c needs c's paths and no others:
 // O(planets) per step instead of O(planets²).
 void sim_network::ensure_paths_from(planet& c) {
+  if (state_[c.id()].detached)
+    return;
   for (auto& s : planets_) {
-    if (s.get() == &c)
+    if (s.get() == &c || state_[s->id()].detached)
       continue;
     if (!may_connect(c, *s)) {
       retract(c, *s);
@@ -304,10 +306,31 @@ void sim_network::kill(planet& p) {
     const bool p_is_server = w.server == p.id();
     auto& peer = *planets_[p_is_server ? w.client : w.server];
     auto peer_hdl = p_is_server ? w.client_hdl : w.server_hdl;
-    if (!state_[peer.id()].killed && owned(peer, peer_hdl))
+    if (!state_[peer.id()].killed && !state_[peer.id()].detached && owned(peer, peer_hdl))
       caf::anon_send(peer.basp(), caf::io::connection_closed_msg{peer_hdl});
   }
   rewired();
+}
+
+void sim_network::detach(planet& p) {
+  kill(p);
+  // Its pending paths as a client live in its own multiplexer, which goes
+  // with it; the servers' pending accepts for them are taken back here.
+  for (auto& w : wires_) {
+    if (w.retracted || (w.client != p.id() && w.server != p.id()))
+      continue;
+    auto& other = *planets_[w.client == p.id() ? w.server : w.client];
+    if (state_[other.id()].detached)
+      continue;
+    auto& pending = other.mpx().pending_connects();
+    for (auto i = pending.begin(); i != pending.end(); ++i)
+      if (i->second == w.server_hdl) {
+        pending.erase(i);
+        break;
+      }
+    w.retracted = true;
+  }
+  state_.at(p.id()).detached = true;
 }
 
 void sim_network::partition(const std::vector<planet*>& side_a,
@@ -348,9 +371,10 @@ caf::expected<uint16_t> sim_network::publish(planet& p, const caf::strong_actor_
 // read_data scans every connection, and most rounds most planets have
 // nothing to read.
 void sim_network::wrote(const planet& p) {
-  for (auto& q : planets_)
-    if (q.get() != &p)
-      maybe_data_[q->id()] = true;
+  // p too: its own step (an accept, a broker's start) can make bytes
+  // already in its buffers readable.
+  (void)p;
+  std::fill(maybe_data_.begin(), maybe_data_.end(), true);
 }
 
 void sim_network::rewired() {
@@ -445,6 +469,8 @@ void sim_network::teardown(const std::function<void(const planet&, size_t runnin
   }
   for (auto i = planets_.rbegin(); i != planets_.rend(); ++i) {
     auto& p = **i;
+    if (state_[p.id()].detached)
+      continue;
     if (running_left && !state_[p.id()].frozen)
       running_left(p, p.sys().registry().running());
     p.release();

@@ -211,6 +211,9 @@ class sim_network {
   // Undoes freeze(): p steps again and its clock jumps to the world's.
   void thaw(planet& p);
   void kill(planet& p);
+  // kill(p), and p's actor system is about to go: nothing here touches it
+  // again (a node whose start failed after it joined the world).
+  void detach(planet& p);
   void partition(const std::vector<planet*>& side_a, const std::vector<planet*>& side_b);
   void heal();
 
@@ -229,6 +232,7 @@ class sim_network {
   struct planet_state {
     bool frozen = false;
     bool killed = false;
+    bool detached = false;  // its system is gone
   };
 
   static std::pair<size_t, size_t> ordered(size_t a, size_t b) {

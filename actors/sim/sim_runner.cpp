@@ -91,6 +91,7 @@ struct sim_node {
   caf::actor client;
   bool killed = false;
   bool frozen = false;
+  bool started = false;  // start_node went through
   std::string name() const { return "n" + std::to_string(number); }
 };
 
@@ -360,6 +361,12 @@ class runner {
           po.port = node_port;
           node->p = &net_.add_planet(po, sys);
         };
+        // A start that fails after the node joined the world takes it out
+        // again before its system goes.
+        o.on_system_end = [this, node = n.get()](caf::actor_system&) {
+          if (!node->started && node->p != nullptr && !torn_down_)
+            net_.detach(*node->p);
+        };
       });
     if (!rt)
       return make_error(errc_of(rt.error()).value_or(errc::internal),
@@ -385,6 +392,7 @@ class runner {
       return err;
     observe_members(*n);
     n->client = n->p->track(spawn_client(*n));
+    n->started = true;
     line(now_ms(), "node " + name + " started, incarnation " + std::to_string(n->incarnation));
     if (nodes_.size() < i)
       nodes_.resize(i);
@@ -682,12 +690,22 @@ class runner {
 
   // Two live nodes that each see themselves up and the other gone.
   bool split_brain() {
-    auto state_in = [&](size_t observer, const std::string& member) -> std::string {
+    // What `observer` holds about `member`'s incarnation `uid`: a stale
+    // view of an older incarnation (a thawed node's) is not a verdict on
+    // the current one.
+    auto state_in = [&](size_t observer, const std::string& member, uint64_t uid) -> std::string {
       auto v = views_.find(observer);
       if (v == views_.end())
         return {};
       auto it = v->second.find(member);
-      return it == v->second.end() ? std::string{} : it->second.second;
+      return it == v->second.end() || it->second.first != uid ? std::string{} : it->second.second;
+    };
+    auto uid_of = [&](size_t number, const std::string& name) -> uint64_t {
+      auto v = views_.find(number);
+      if (v == views_.end())
+        return 0;
+      auto it = v->second.find(name);
+      return it == v->second.end() ? 0 : it->second.first;
     };
     for (size_t a = 0; a < nodes_.size(); ++a)
       for (size_t b = a + 1; b < nodes_.size(); ++b) {
@@ -697,8 +715,9 @@ class runner {
           continue;
         const auto xn = x->name(), yn = y->name();
         auto gone = [](const std::string& st) { return st == "down" || st == "removed"; };
-        if (state_in(x->number, xn) == "up" && state_in(y->number, yn) == "up"
-            && gone(state_in(x->number, yn)) && gone(state_in(y->number, xn)))
+        const auto xu = uid_of(x->number, xn), yu = uid_of(y->number, yn);
+        if (state_in(x->number, xn, xu) == "up" && state_in(y->number, yn, yu) == "up"
+            && gone(state_in(x->number, yn, yu)) && gone(state_in(y->number, xn, xu)))
           return true;
       }
     return false;

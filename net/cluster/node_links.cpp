@@ -61,18 +61,22 @@ void on_refused(node_self self, link& l) {
   l.refused = true;
   if (!st.joined || !l.member)
     return;
-  // A leaving member stops listening once the leader moved it to exiting,
-  // which this node may not have heard yet: its refusal is the leave
-  // finishing, not a crash, and downing it would turn a graceful leave into
-  // a down (seen under load in integration.cluster_nodes). It stays
-  // unreachable until the leader's removal arrives, or phi and
-  // keep-majority decide.
   const auto* rec = st.view->find(*l.member);
-  if (!rec || (rec->state != member_state::joining && rec->state != member_state::up))
+  if (!rec || (rec->state != member_state::joining && rec->state != member_state::up &&
+               rec->state != member_state::leaving))
     return;
   if (!st.args->cfg.down_on_refused)
     return;  // stays unreachable; keep-majority decides (node_membership.cpp)
+  // Nothing listens there: no partition fakes that, so it loses its vote.
   st.proven_dead.insert(*l.member);
+  // But a leaving member stops listening once the leader moved it to
+  // exiting, which this node may not have heard yet: its refusal is the
+  // leave finishing, and downing it here would turn a graceful leave into
+  // a down (seen under load in integration.cluster_nodes). The leader's
+  // removal follows; if it crashed instead, keep-majority downs it after
+  // stable_after, without its vote.
+  if (rec->state == member_state::leaving)
+    return;
   const auto who = *l.member;
   set_member_down(self, who, "connection refused at " + to_string(endpoint_of(who)));
 }
@@ -299,8 +303,14 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
   std::erase_if(st.health, [&](const auto& kv) {
     return kv.first.name == who.name && kv.first.uid != who.uid;
   });
-  if (!st.health.contains(who))
-    st.health.emplace(who, peer_health{*phi_accrual::make(st.psettings)});
+  // An admitted peer just spoke: its detector starts from now, so silence
+  // from here on builds suspicion even if it never sends a heartbeat (a
+  // never-heard member used to count as reachable forever: the simulator's
+  // chaos sweep found a partition won by such a vote).
+  if (!st.health.contains(who)) {
+    auto it = st.health.emplace(who, peer_health{*phi_accrual::make(st.psettings)}).first;
+    it->second.detector.heartbeat(self->clock().now());
+  }
 }
 
 void sync_links(node_self self) {

@@ -297,6 +297,19 @@ void on_tick(node_self self) {
   const auto now = self->clock().now();
   const auto& cfg = st.args->cfg;
   schedule_tick(self, now + std::min(cfg.heartbeat_interval, cfg.gossip_interval));
+  // A tick far later than scheduled: this node itself was paused (SIGSTOP,
+  // a stalled host), and every peer's silence it would now judge is its
+  // own. Without this a resumed node downed the peers that had removed it
+  // meanwhile, before its reconnect could learn that (a lasting split
+  // brain the simulator's chaos sweep found).
+  if (st.last_tick != time_point{} && now - st.last_tick > cfg.acceptable_heartbeat_pause) {
+    log(log_severity::warn, "cluster", "this node was paused; peers' silence meanwhile is not judged",
+        {{"paused_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        now - st.last_tick).count())}});
+    for (auto& [member, h] : st.health)
+      h.detector.resumed(now);
+  }
+  st.last_tick = now;
   expire_handshakes(self, now);
   if (!st.joined && st.may_start_alone && now - st.join_started >= cfg.join_timeout) {
     st.joined = true;

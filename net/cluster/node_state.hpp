@@ -91,6 +91,8 @@ class node_state {
   bool joined = false;            // in a cluster (welcomed, or formed it alone)
   bool may_start_alone = false;   // first seed at first start
   time_point join_started{};
+  // When on_tick last ran: a much later tick means this node was paused.
+  time_point last_tick{};
   std::optional<membership_view> view;
   std::optional<stability> stab;
   std::set<member_id> proven_dead;

@@ -78,6 +78,14 @@ class phi_accrual {
 
   [[nodiscard]] bool available(time_point now) const { return phi(now) < settings_.threshold; }
 
+  // The observer itself was paused (SIGSTOP, a stalled host) until `now`:
+  // the silence it measured was its own, so the reference point moves to
+  // `now` without a sample. Nothing before the first heartbeat.
+  void resumed(time_point now) {
+    if (heard_ && now > last_)
+      last_ = now;
+  }
+
   [[nodiscard]] bool heard() const { return heard_; }
   [[nodiscard]] time_point last_heartbeat() const { return last_; }
   [[nodiscard]] size_t samples() const { return count_; }

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "runtime/seeded_random.hpp"
+
 namespace agentgraph::sim {
 
 namespace sim_network_detail {
@@ -95,7 +97,7 @@ void planet::stop_tracked() {
 // connection_closed_msg) would run without counting as progress (E4d).
 bool planet::step(const std::function<bool()>& read) {
   return sched_->try_run_once() || mpx_->try_exec_runnable() || read()
-         || mpx_->try_accept_connection();
+         || (!mpx_->pending_connects().empty() && mpx_->try_accept_connection());
 }
 
 void planet::release() {
@@ -120,19 +122,24 @@ sim_network::~sim_network() {
 planet& sim_network::add_planet(planet_options opts) {
   auto acc = caf::io::accept_handle::from_int(next_handle_id());
   planets_.push_back(std::make_unique<planet>(planets_.size(), std::move(opts), acc));
-  state_.push_back({});
-  maybe_data_.push_back(true);
-  advance_planet(*planets_.back(), elapsed_);
+  added();
   return *planets_.back();
 }
 
 planet& sim_network::add_planet(planet_options opts, caf::actor_system& sys) {
   auto acc = caf::io::accept_handle::from_int(next_handle_id());
   planets_.push_back(std::make_unique<planet>(planets_.size(), std::move(opts), acc, sys));
-  state_.push_back({});
-  maybe_data_.push_back(true);
-  advance_planet(*planets_.back(), elapsed_);
+  added();
   return *planets_.back();
+}
+
+void sim_network::added() {
+  state_.push_back({});
+  nets_.emplace_back();
+  for (auto& n : nets_)
+    n.path_to.resize(planets_.size(), no_wire);
+  resolve_rules();
+  advance_planet(*planets_.back(), elapsed_);
 }
 
 void sim_network::advance_planet(planet& p, caf::timespan to) {
@@ -159,45 +166,114 @@ void sim_network::ensure_paths() {
 }
 
 // Only c's own steps consume its pending paths (a connect_atom taken by
-// one of its connectors), so a step of c needs c's paths and no others:
-// O(planets) per step instead of O(planets²).
+// one of its connectors), so a step of c needs c's paths and no others.
+// An unused path is a pointer test; only a taken one costs a lookup.
 void sim_network::ensure_paths_from(planet& c) {
   if (state_[c.id()].detached)
     return;
+  auto& net = nets_[c.id()];
   for (auto& s : planets_) {
-    if (s.get() == &c || state_[s->id()].detached)
+    const size_t sid = s->id();
+    if (sid == c.id() || state_[sid].detached)
       continue;
+    auto& path = net.path_to[sid];
     if (!may_connect(c, *s)) {
       retract(c, *s);
       continue;
     }
-    if (!s->acceptor_open() || c.mpx().has_pending_scribe(s->host(), s->port()))
-      continue;
-    wire w{s->id(), c.id(), caf::io::connection_handle::from_int(next_handle_id()),
-           caf::io::connection_handle::from_int(next_handle_id())};
-    s->mpx().prepare_connection(s->acceptor(), w.server_hdl, c.mpx(), s->host(), s->port(),
-                                w.client_hdl);
-    wires_.push_back(w);
+    if (path != no_wire) {
+      if (*wires_[path].client_scribe == nullptr)
+        continue;  // still unused
+      // A connect took it: it is a connection now.
+      const size_t taken = path;
+      path = no_wire;
+      greet(taken);
+    }
+    if (s->acceptor_open())
+      prepare(c, *s);
   }
+}
+
+// A path with unshared buffers (see the opening comment of the header):
+// what test_multiplexer::prepare_connection does, minus the entangling.
+void sim_network::prepare(planet& c, planet& s) {
+  if (c.mpx().has_pending_scribe(s.host(), s.port()))
+    throw sim_failure("two pending paths from " + c.host() + " to " + s.host() + ":"
+                      + std::to_string(s.port()));
+  const size_t idx = wires_.size();
+  wire w{s.id(), c.id(), caf::io::connection_handle::from_int(next_handle_id()),
+         caf::io::connection_handle::from_int(next_handle_id())};
+  // Each call makes the handle's entry with its own fresh buffers.
+  w.server_out = &s.mpx().output_buffer(w.server_hdl);
+  w.server_in = &s.mpx().virtual_network_buffer(w.server_hdl);
+  w.client_out = &c.mpx().output_buffer(w.client_hdl);
+  w.client_in = &c.mpx().virtual_network_buffer(w.client_hdl);
+  w.client_scribe = &c.mpx().impl_ptr(w.client_hdl);
+  if (w.server_in == w.client_out || w.client_in == w.server_out)
+    throw sim_failure("a path's two ends share a buffer");
+  s.mpx().add_pending_connect(s.acceptor(), w.server_hdl);
+  c.mpx().provide_scribe(s.host(), s.port(), w.client_hdl);
+  wires_.push_back(std::move(w));
+  nets_[s.id()].ends.push_back(idx);
+  nets_[c.id()].ends.push_back(idx);
+  nets_[c.id()].path_to[s.id()] = idx;
+}
+
+// The server end of a path was accepted when the path was prepared, and
+// its BASP greeting was written then. On a real network that greeting
+// leaves only after the client's SYN arrives, so it crosses the link now:
+// at once on a plain link, after a round trip's draws on a slow or lossy
+// one, and not at all across a partition (the connect then times out).
+void sim_network::greet(size_t idx) {
+  auto& w = wires_[idx];
+  auto& net = nets_[w.client];
+  const auto* rule = rule_between(w.server, w.client);
+  if (rule == nullptr && joined(w.server, w.client)) {
+    if (!w.client_in->empty()) {
+      net.inbox.push_back(w.client_hdl);
+      net.dirty = true;
+    }
+    return;
+  }
+  if (w.client_in->empty())
+    return;
+  auto due = elapsed_;
+  if (rule != nullptr)
+    due += draw_delay(*rule) + draw_delay(*rule);  // the SYN out, the greeting back
+  segment greeting{due, {}};
+  greeting.bytes.swap(*w.client_in);
+  for (auto& later : w.to_client)
+    later.due = std::max(later.due, due);
+  w.to_client.push_front(std::move(greeting));
+  in_flight_.insert(idx);
+}
+
+bool sim_network::step_planet(planet& p) {
+  ensure_paths_from(p);
+  if (!p.step([&] { return poll(p); }))
+    return false;
+  // Its own step can make bytes already delivered readable (an accept, a
+  // new receive policy), and what it wrote goes on the wires.
+  nets_[p.id()].dirty = true;
+  carry(p);
+  return true;
 }
 
 size_t sim_network::step_all() {
   size_t steps = 0;
   for (bool progress = true; progress;) {
-    progress = false;
     // Each visit runs a planet until it is idle: polling an idle planet's
     // network (read_data scans every connection) was most of a run's time
     // when planets took one step per round. Nothing moves the clock here,
     // so the order within one instant is the only thing that changes, and
     // it is the same on every run.
+    progress = deliver_due();
     for (auto& p : planets_) {
       if (state_[p->id()].frozen)
         continue;
       for (;;) {
-        ensure_paths_from(*p);
-        if (!p->step([&] { return poll(*p); }))
+        if (!step_planet(*p))
           break;
-        wrote(*p);
         progress = true;
         if (++steps > steps_max)
           throw sim_failure("step_all passed steps_max = " + std::to_string(steps_max)
@@ -239,6 +315,8 @@ std::optional<caf::timespan> sim_network::next_due() {
     if (!out || due < *out)
       out = due;
   }
+  if (auto seg = next_segment_due(); seg && (!out || *seg < *out))
+    out = seg;
   return out;
 }
 
@@ -260,15 +338,11 @@ void sim_network::run_until(caf::timespan t) {
 }
 
 bool sim_network::step_world() {
-  for (auto& p : planets_) {
-    if (state_[p->id()].frozen)
-      continue;
-    ensure_paths_from(*p);
-    if (p->step([&] { return poll(*p); })) {
-      wrote(*p);
+  if (deliver_due())
+    return true;
+  for (auto& p : planets_)
+    if (!state_[p->id()].frozen && step_planet(*p))
       return true;
-    }
-  }
   auto due = next_due();
   if (!due)
     return false;
@@ -293,7 +367,7 @@ void sim_network::thaw(planet& p) {
     return;
   st.frozen = false;
   advance_planet(p, elapsed_);
-  rewired();
+  nets_[p.id()].dirty = true;
 }
 
 void sim_network::kill(planet& p) {
@@ -309,7 +383,23 @@ void sim_network::kill(planet& p) {
     if (!state_[peer.id()].killed && !state_[peer.id()].detached && owned(peer, peer_hdl))
       caf::anon_send(peer.basp(), caf::io::connection_closed_msg{peer_hdl});
   }
-  rewired();
+  bury(p.id());
+}
+
+void sim_network::bury(size_t id) {
+  auto& net = nets_[id];
+  for (size_t idx : net.ends) {
+    auto& w = wires_[idx];
+    w.dead = true;
+    w.to_server.clear();
+    w.to_client.clear();
+    in_flight_.erase(idx);
+    auto& other = nets_[w.server == id ? w.client : w.server].ends;
+    other.erase(std::remove(other.begin(), other.end(), idx), other.end());
+  }
+  net.ends.clear();
+  net.inbox.clear();
+  std::fill(net.path_to.begin(), net.path_to.end(), no_wire);
 }
 
 void sim_network::detach(planet& p) {
@@ -340,12 +430,144 @@ void sim_network::partition(const std::vector<planet*>& side_a,
       if (a != b)
         cuts_.insert(ordered(a->id(), b->id()));
   ensure_paths();
-  rewired();
 }
 
 void sim_network::heal() {
   cuts_.clear();
-  rewired();
+  // What waited on the cut links is due now: the next step hands it over.
+}
+
+void sim_network::set_link_faults(std::vector<link_fault> faults) {
+  link_faults_ = std::move(faults);
+  resolve_rules();
+}
+
+void sim_network::resolve_rules() {
+  rules_.clear();
+  if (link_faults_.empty())
+    return;
+  auto covers = [](const link_fault& f, const std::string& host) {
+    return f.hosts.empty() || std::find(f.hosts.begin(), f.hosts.end(), host) != f.hosts.end();
+  };
+  for (size_t a = 0; a < planets_.size(); ++a)
+    for (size_t b = a + 1; b < planets_.size(); ++b) {
+      link_rule r;
+      double delivered = 1;  // chance a segment is not dropped by any fault
+      for (const auto& f : link_faults_) {
+        if (!covers(f, planets_[a]->host()) && !covers(f, planets_[b]->host()))
+          continue;
+        r.delay += f.rule.delay;
+        r.jitter = std::max(r.jitter, f.rule.jitter);
+        delivered *= 1 - f.rule.drop;
+      }
+      r.drop = 1 - delivered;
+      if (!r.idle())
+        rules_[{a, b}] = r;
+    }
+}
+
+const link_rule* sim_network::rule_between(size_t a, size_t b) {
+  if (rules_.empty())
+    return nullptr;
+  auto i = rules_.find(ordered(a, b));
+  return i == rules_.end() ? nullptr : &i->second;
+}
+
+caf::timespan sim_network::draw_delay(const link_rule& r) {
+  ++segments_delayed_;
+  auto d = r.delay;
+  if (r.jitter.count() > 0) {
+    const double u = uniform_unit(link_rng_) * 2 - 1;
+    d += caf::timespan{static_cast<int64_t>(u * static_cast<double>(r.jitter.count()))};
+    d = std::max(d, caf::timespan{0});
+  }
+  if (r.drop > 0) {
+    auto rto = rto_min;
+    bool hit = false;
+    for (uint32_t tries = 0; tries < retries_max && uniform_unit(link_rng_) < r.drop; ++tries) {
+      d += rto;
+      rto = std::min(rto * 2, rto_max);
+      hit = true;
+    }
+    segments_dropped_ += hit ? 1 : 0;
+  }
+  return d;
+}
+
+// -- carrying bytes -----------------------------------------------------------
+
+void sim_network::carry(planet& p) {
+  for (size_t idx : nets_[p.id()].ends) {
+    auto& w = wires_[idx];
+    const bool from_server = w.server == p.id();
+    if (!(from_server ? w.server_out : w.client_out)->empty())
+      carry_one(w, idx, from_server);
+  }
+}
+
+void sim_network::carry_one(wire& w, size_t idx, bool from_server) {
+  auto& out = *(from_server ? w.server_out : w.client_out);
+  auto& queue = from_server ? w.to_client : w.to_server;
+  const auto* rule = rule_between(w.server, w.client);
+  if (rule == nullptr && queue.empty() && joined(w.server, w.client)) {
+    deliver(w, !from_server, out);
+    out.clear();
+    return;
+  }
+  auto due = elapsed_ + (rule != nullptr ? draw_delay(*rule) : caf::timespan{0});
+  if (!queue.empty())
+    due = std::max(due, queue.back().due);  // TCP keeps the order
+  queue.push_back(segment{due, {}});
+  queue.back().bytes.swap(out);
+  in_flight_.insert(idx);
+}
+
+void sim_network::deliver(wire& w, bool to_server, std::vector<char>& bytes) {
+  auto& in = *(to_server ? w.server_in : w.client_in);
+  in.insert(in.end(), bytes.begin(), bytes.end());
+  // A client end no connect has taken yet is read once one takes it
+  // (ensure_paths_from); a server end waits in the inbox for its accept.
+  if (!to_server && *w.client_scribe == nullptr)
+    return;
+  auto& net = nets_[to_server ? w.server : w.client];
+  const auto hdl = to_server ? w.server_hdl : w.client_hdl;
+  if (std::find(net.inbox.begin(), net.inbox.end(), hdl) == net.inbox.end())
+    net.inbox.push_back(hdl);
+  net.dirty = true;
+}
+
+bool sim_network::deliver_due() {
+  bool any = false;
+  for (auto i = in_flight_.begin(); i != in_flight_.end();) {
+    auto& w = wires_[*i];
+    if (joined(w.server, w.client)) {
+      for (bool to_server : {true, false}) {
+        auto& queue = to_server ? w.to_server : w.to_client;
+        for (; !queue.empty() && queue.front().due <= elapsed_; queue.pop_front()) {
+          deliver(w, to_server, queue.front().bytes);
+          any = true;
+        }
+      }
+    }
+    if (w.to_server.empty() && w.to_client.empty())
+      i = in_flight_.erase(i);
+    else
+      ++i;
+  }
+  return any;
+}
+
+std::optional<caf::timespan> sim_network::next_segment_due() const {
+  std::optional<caf::timespan> out;
+  for (size_t idx : in_flight_) {
+    const auto& w = wires_[idx];
+    if (!joined(w.server, w.client))
+      continue;  // held until the heal
+    for (const auto* queue : {&w.to_server, &w.to_client})
+      if (!queue->empty() && (!out || queue->front().due < *out))
+        out = queue->front().due;
+  }
+  return out;
 }
 
 caf::expected<uint16_t> sim_network::publish(planet& p, const caf::strong_actor_ptr& whom,
@@ -366,28 +588,34 @@ caf::expected<uint16_t> sim_network::publish(planet& p, const caf::strong_actor_
   return *result;
 }
 
-// A planet's network needs a look only after some planet stepped (a step
-// may flush bytes to any peer) or the wiring changed (heal, thaw, kill):
-// read_data scans every connection, and most rounds most planets have
-// nothing to read.
-void sim_network::wrote(const planet& p) {
-  // p too: its own step (an accept, a broker's start) can make bytes
-  // already in its buffers readable.
-  (void)p;
-  std::fill(maybe_data_.begin(), maybe_data_.end(), true);
-}
-
-void sim_network::rewired() {
-  std::fill(maybe_data_.begin(), maybe_data_.end(), true);
-}
-
+// Reads the handles bytes were delivered to. A handle keeps its place
+// while bytes wait on it (half a message, or a connection not accepted
+// yet); one whose scribe closed drops them, as a closed socket does.
 bool sim_network::poll(planet& p) {
-  if (!maybe_data_[p.id()])
+  auto& net = nets_[p.id()];
+  if (!net.dirty)
     return false;
-  if (read(p))
-    return true;
-  maybe_data_[p.id()] = false;
-  return false;
+  net.dirty = false;
+  if (net.inbox.empty())
+    return false;
+  bool hit = false;
+  auto handles = std::move(net.inbox);
+  net.inbox.clear();
+  for (auto hdl : handles) {
+    auto& scribe = p.mpx().impl_ptr(hdl);
+    auto& in = p.mpx().virtual_network_buffer(hdl);
+    if (scribe != nullptr && scribe->parent() == nullptr) {
+      in.clear();
+      continue;
+    }
+    if (scribe != nullptr)  // else a server end not accepted yet
+      hit = p.mpx().read_data(hdl) || hit;
+    if (!in.empty() && std::find(net.inbox.begin(), net.inbox.end(), hdl) == net.inbox.end())
+      net.inbox.push_back(hdl);
+  }
+  if (hit)
+    net.dirty = true;
+  return hit;
 }
 
 bool sim_network::may_connect(const planet& client, const planet& server) const {
@@ -404,52 +632,29 @@ bool sim_network::owned(planet& p, caf::io::connection_handle hdl) {
 // accept erased. (A server end its doorman already accepted stays with the
 // server's broker, idle and without a BASP context: one per retraction.)
 void sim_network::retract(planet& client, planet& server) {
-  if (!client.mpx().has_pending_scribe(server.host(), server.port()))
+  auto& path = nets_[client.id()].path_to[server.id()];
+  if (path == no_wire)
     return;
-  for (auto& w : wires_) {
-    if (w.retracted || w.server != server.id() || w.client != client.id()
-        || client.mpx().impl_ptr(w.client_hdl) != nullptr)
-      continue;
-    auto taken = client.mpx().new_tcp_scribe(server.host(), server.port());
-    if (!taken || (*taken)->hdl() != w.client_hdl)
-      throw sim_failure("a pending path vanished");
-    client.mpx().impl_ptr(w.client_hdl) = nullptr;
-    auto& pending = server.mpx().pending_connects();
-    for (auto i = pending.begin(); i != pending.end(); ++i)
-      if (i->first == server.acceptor() && i->second == w.server_hdl) {
-        pending.erase(i);
-        break;
-      }
-    w.retracted = true;
-    return;
+  const size_t idx = path;
+  path = no_wire;
+  auto& w = wires_[idx];
+  if (*w.client_scribe != nullptr)
+    return;  // a connect took it: a connection, not a path
+  auto taken = client.mpx().new_tcp_scribe(server.host(), server.port());
+  if (!taken || (*taken)->hdl() != w.client_hdl)
+    throw sim_failure("a pending path vanished");
+  *w.client_scribe = nullptr;
+  auto& pending = server.mpx().pending_connects();
+  for (auto i = pending.begin(); i != pending.end(); ++i)
+    if (i->first == server.acceptor() && i->second == w.server_hdl) {
+      pending.erase(i);
+      break;
+    }
+  w.retracted = true;
+  for (size_t end : {w.server, w.client}) {
+    auto& ends = nets_[end].ends;
+    ends.erase(std::remove(ends.begin(), ends.end(), idx), ends.end());
   }
-  // A restarted node is a new planet on the same host and port; the
-  // pending path is then the new planet's, not this one's.
-  const bool restarted = std::any_of(planets_.begin(), planets_.end(), [&](const auto& q) {
-    return q.get() != &server && q->host() == server.host() && q->port() == server.port();
-  });
-  if (!restarted)
-    throw sim_failure("a pending path that the network did not prepare");
-}
-
-// read_data() on every handle, or, while a partition cuts p off from some
-// peer, read_data(hdl) on the handles that do not cross it.
-bool sim_network::read(planet& p) {
-  const bool cut = std::any_of(cuts_.begin(), cuts_.end(), [&](const std::pair<size_t, size_t>& c) {
-    return c.first == p.id() || c.second == p.id();
-  });
-  if (!cut)
-    return p.mpx().read_data();
-  bool hit = false;
-  for (auto& w : wires_) {
-    if (w.retracted || !joined(w.server, w.client))
-      continue;
-    if (w.server == p.id())
-      hit = p.mpx().read_data(w.server_hdl) || hit;
-    else if (w.client == p.id())
-      hit = p.mpx().read_data(w.client_hdl) || hit;
-  }
-  return hit;
 }
 
 void sim_network::teardown(const std::function<void(const planet&, size_t running)>& running_left) {
@@ -462,7 +667,7 @@ void sim_network::teardown(const std::function<void(const planet&, size_t runnin
   for (bool progress = true; progress && steps < steps_max;) {
     progress = false;
     for (auto& p : planets_)
-      if (!state_[p->id()].frozen && p->step([&] { return read(*p); })) {
+      if (!state_[p->id()].frozen && step_planet(*p)) {
         progress = true;
         ++steps;
       }

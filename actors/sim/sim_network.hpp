@@ -15,10 +15,22 @@
 //   port is open. A connect_atom takes it; without one, test_multiplexer
 //   answers sec::cannot_connect_to_node at once, as a refused TCP connect
 //   to a dead process does.
-// - A partition is a black hole, not a refusal: no byte crosses it, so a
-//   connect across it ends with the BASP connection timeout, as a connect
-//   whose SYNs are dropped would. The cluster treats a refusal as proof of
-//   death and a timeout as unreachability (DESIGN.md §5.3).
+// - The two ends of a connection do not share buffers (test_multiplexer's
+//   prepare_connection would entangle them): after each step of a planet,
+//   carry() moves what it wrote to the peer's input, at once or, on a link
+//   with a link_rule, at the virtual time the rule gives. Order per
+//   direction is kept, as TCP keeps it. Knowing which handle got bytes
+//   also lets a planet read just those handles instead of scanning all.
+// - A partition is a black hole, not a refusal: no byte crosses it (bytes
+//   in flight wait until the heal), so a connect across it ends with the
+//   BASP connection timeout, as a connect whose SYNs are dropped would.
+//   The cluster treats a refusal as proof of death and a timeout as
+//   unreachability (DESIGN.md §5.3).
+// - A lossy link loses segments the way TCP sees it: a lost segment is
+//   sent again after the retransmission timeout (200 ms, doubling, at most
+//   120 s per try, at most 15 tries: Linux's defaults), and everything
+//   behind it on that connection waits (head-of-line blocking). TCP never
+//   hands the application a gap, so neither does this network.
 // - A frozen planet (SIGSTOP) still gets prepared paths, but never accepts
 //   or answers them. On thaw its clock jumps to the world's, as a resumed
 //   process's steady clock does.
@@ -45,9 +57,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -143,15 +158,54 @@ class planet {
   std::vector<caf::strong_actor_ptr> tracked_;
 };
 
+// How a link misbehaves. Several faults on one link add up: delays add,
+// the largest jitter counts, drop rates combine as independent losses.
+struct link_rule {
+  caf::timespan delay{0};   // one way, per segment
+  caf::timespan jitter{0};  // each segment's delay varies by +-jitter
+  double drop = 0;          // share of segments lost (and sent again)
+  [[nodiscard]] bool idle() const { return delay.count() == 0 && jitter.count() == 0 && drop == 0; }
+};
+
+// A link fault in force: `rule` on every link with an end on one of
+// `hosts` (every link when empty).
+struct link_fault {
+  std::vector<std::string> hosts;
+  link_rule rule;
+};
+
+// TCP's retransmission timeouts (Linux defaults: tcp_rto_min, TCP_RTO_MAX,
+// tcp_retries2): the drop model's bounds.
+constexpr caf::timespan rto_min = std::chrono::milliseconds{200};
+constexpr caf::timespan rto_max = std::chrono::seconds{120};
+constexpr uint32_t retries_max = 15;
+
+// Bytes on their way: readable by the receiving end at `due`.
+struct segment {
+  caf::timespan due;
+  std::vector<char> bytes;
+};
+
 // One prepared connection: the server end on `server`, the client end on
 // `client`. This class makes every connection_handle, so it knows where
-// each handle of each planet leads.
+// each handle of each planet leads. The buffer pointers point into the
+// planets' test_multiplexers (entries there are never erased); they are
+// used only while the wire is live.
 struct wire {
   size_t server;
   size_t client;
   caf::io::connection_handle server_hdl;
   caf::io::connection_handle client_hdl;
   bool retracted = false;  // taken back before a client used it
+  bool dead = false;       // an end was killed: nothing is carried any more
+  std::vector<char>* server_out = nullptr;  // what the server end writes
+  std::vector<char>* server_in = nullptr;   // what the server end reads
+  std::vector<char>* client_out = nullptr;
+  std::vector<char>* client_in = nullptr;
+  caf::io::scribe_ptr* client_scribe = nullptr;  // set once a connect took the path
+  // In flight on a link with a rule, per direction; dues never decrease.
+  std::deque<segment> to_server;
+  std::deque<segment> to_client;
 };
 
 class sim_network {
@@ -216,6 +270,15 @@ class sim_network {
   void detach(planet& p);
   void partition(const std::vector<planet*>& side_a, const std::vector<planet*>& side_b);
   void heal();
+  // The link faults in force from now on (replacing the earlier set).
+  // Segments already in flight keep their times. Delays, jitter and drops
+  // draw from the generator seeded here, and only when a rule applies.
+  void set_link_faults(std::vector<link_fault> faults);
+  void seed_links(uint64_t seed) { link_rng_.seed(seed); }
+  // Segments delayed or sent again so far (a rule applied), and how many
+  // segments a drop hit.
+  uint64_t segments_delayed() const { return segments_delayed_; }
+  uint64_t segments_dropped() const { return segments_dropped_; }
 
   // Publishes `whom` on p's port through p's middleman actor and runs until
   // the reply.
@@ -235,6 +298,16 @@ class sim_network {
     bool detached = false;  // its system is gone
   };
 
+  // Per planet: the wires it has an end on, its unused path per server,
+  // and the handles bytes were delivered to since it last read them.
+  struct planet_net {
+    std::vector<size_t> ends;
+    std::vector<size_t> path_to;  // per server id; no_wire when none
+    std::vector<caf::io::connection_handle> inbox;
+    bool dirty = true;  // something may be readable: read the inbox
+  };
+  static constexpr size_t no_wire = static_cast<size_t>(-1);
+
   static std::pair<size_t, size_t> ordered(size_t a, size_t b) {
     return {std::min(a, b), std::max(a, b)};
   }
@@ -242,18 +315,37 @@ class sim_network {
   bool may_connect(const planet& client, const planet& server) const;
   static bool owned(planet& p, caf::io::connection_handle hdl);
   void retract(planet& client, planet& server);
-  bool read(planet& p);
+  void prepare(planet& client, planet& server);
   bool poll(planet& p);
-  void wrote(const planet& p);
-  void rewired();
+  // Moves what p wrote onto the wires (after each step of p).
+  void carry(planet& p);
+  void carry_one(wire& w, size_t wire_idx, bool from_server);
+  void deliver(wire& w, bool to_server, std::vector<char>& bytes);
+  // Hands over every segment due by now on a joined link; true if any.
+  bool deliver_due();
+  std::optional<caf::timespan> next_segment_due() const;
+  const link_rule* rule_between(size_t a, size_t b);
+  caf::timespan draw_delay(const link_rule& r);
   void ensure_paths_from(planet& c);
+  void greet(size_t wire_idx);  // a connect took the path
+  void bury(size_t planet_id);  // its wires die; its buffers are not touched again
+  void added();  // bookkeeping for the planet just added
+  void resolve_rules();
+  bool step_planet(planet& p);
   void advance_planet(planet& p, caf::timespan to);
 
   std::vector<std::unique_ptr<planet>> planets_;
   std::vector<planet_state> state_;
-  std::vector<bool> maybe_data_;  // per planet: bytes may wait to be read
+  std::vector<planet_net> nets_;
   std::vector<wire> wires_;
+  std::set<size_t> in_flight_;  // wires with segments on their way
   std::set<std::pair<size_t, size_t>> cuts_;
+  std::vector<link_fault> link_faults_;
+  // rule per ordered planet pair, resolved from link_faults_ on change.
+  std::map<std::pair<size_t, size_t>, link_rule> rules_;
+  std::mt19937_64 link_rng_{1};
+  uint64_t segments_delayed_ = 0;
+  uint64_t segments_dropped_ = 0;
   std::vector<std::string> events_;
   caf::timespan elapsed_{0};
   int64_t handle_ids_ = 0;

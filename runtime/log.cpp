@@ -12,6 +12,8 @@ namespace log_detail {
 
 std::atomic<uint8_t> threshold{static_cast<uint8_t>(log_severity::info)};
 std::mutex write_mutex;
+std::atomic<log_time_source> time_source{nullptr};
+std::atomic<void*> time_context{nullptr};
 
 // logfmt: bare when the value has no space, quote or '=', quoted otherwise.
 void append_value(std::string& out, std::string_view v) {
@@ -97,10 +99,19 @@ void log(log_severity level, std::string_view component, std::string_view messag
          std::initializer_list<log_field> fields) {
   if (!log_enabled(level))
     return;
-  std::string line = "time=" + log_detail::utc_now() + " "
+  const auto source = log_detail::time_source.load();
+  std::string line = "time="
+                     + (source != nullptr ? source(log_detail::time_context.load())
+                                          : log_detail::utc_now())
+                     + " "
                      + format_log_fields(level, component, message, fields) + "\n";
   std::lock_guard<std::mutex> guard{log_detail::write_mutex};
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void set_log_time_source(log_time_source source, void* context) {
+  log_detail::time_context.store(context);
+  log_detail::time_source.store(source);
 }
 
 }  // namespace agentgraph

@@ -30,4 +30,10 @@ using log_field = std::pair<std::string_view, std::string_view>;
 void log(log_severity level, std::string_view component, std::string_view message,
          std::initializer_list<log_field> fields = {});
 
+// What a record's time= field shows, when not the wall clock: the
+// simulator stamps records with virtual time and the node that wrote them
+// (actors/sim). Set it while no actor logs; nullptr restores the wall clock.
+using log_time_source = std::string (*)(void* context);
+void set_log_time_source(log_time_source source, void* context);
+
 }  // namespace agentgraph

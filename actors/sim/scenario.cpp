@@ -29,8 +29,8 @@ constexpr double pi = 3.14159265358979323846;
 // (a lognormal with a large sigma reaches 1e30 now and then).
 constexpr double draw_max = 1e9;
 
-const char* const fault_words[] = {"kill",      "restart", "freeze", "thaw", "partition",
-                                   "heal",      "outage",  "storm",  "slow"};
+const char* const fault_words[] = {"kill", "restart", "freeze", "thaw",  "partition", "heal",
+                                   "outage", "storm", "slow", "delay", "drop"};
 
 struct sim_fields {
   std::vector<field<scenario>> sim;
@@ -136,7 +136,7 @@ const sim_fields& fields() {
       bind(required_key(duration_key("at", fd.at, 0ms, 24h * 365, "When it strikes.")), &F::at),
       field<F>{required_key(enum_key("kind", "kill", words,
                                      "kill | restart | freeze | thaw | partition | heal | "
-                                     "outage | storm | slow.")),
+                                     "outage | storm | slow | delay | drop.")),
                [](F& f, const config_value& v) {
                  const auto& w = std::get<std::string>(v);
                  for (size_t i = 0; i < std::size(fault_words); ++i)
@@ -144,15 +144,27 @@ const sim_fields& fields() {
                      f.kind = static_cast<fault_kind>(i);
                }},
       bind(duration_key("duration", fd.duration, 0ms, 24h * 365,
-                        "freeze, partition, outage, storm, slow: undone after this; 0: "
-                        "never (or by a later thaw / heal)."),
+                        "freeze, partition, outage, storm, slow, delay, drop: undone after "
+                        "this; 0: never (or by a later thaw / heal)."),
            &F::duration),
       bind(list_key("nodes", "kill, restart, freeze, thaw: the nodes; partition: one side "
-                             "(the other is every other node)."),
+                             "(the other is every other node); delay, drop: the links with "
+                             "an end on these nodes (none: every link)."),
            &F::nodes),
       bind(string_key("provider", "", "outage, storm, slow: the [llm.<name>] it hits."),
            &F::provider),
       bind(double_key("factor", fd.factor, 1, 1000, "slow: latency multiplier."), &F::factor),
+      bind(duration_key("delay", fd.delay, 0ms, 60s,
+                        "delay: added to every segment's one-way trip."),
+           &F::delay),
+      bind(duration_key("jitter", fd.jitter, 0ms, 60s,
+                        "delay: each segment's delay varies uniformly by +- this (order "
+                        "on a connection is kept, as TCP keeps it)."),
+           &F::jitter),
+      bind(double_key("drop", fd.drop, 0, 0.99,
+                      "drop: share of segments lost. TCP sends a lost segment again after "
+                      "200 ms, doubling per loss, and what follows it waits."),
+           &F::drop),
     };
     using B = burst;
     out.burst_keys = {
@@ -358,12 +370,23 @@ caf::expected<scenario> parse_scenario(const std::string& text, const std::strin
                           || fl.kind == fault_kind::partition;
     const bool on_llm = fl.kind == fault_kind::outage || fl.kind == fault_kind::storm
                         || fl.kind == fault_kind::slow;
-    const bool timed = fl.kind == fault_kind::freeze || fl.kind == fault_kind::partition || on_llm;
+    const bool on_links = fl.kind == fault_kind::delay || fl.kind == fault_kind::drop;
+    const bool timed = fl.kind == fault_kind::freeze || fl.kind == fault_kind::partition || on_llm
+                       || on_links;
     const std::string kind = to_string(fl.kind);
     if (on_nodes && fl.nodes.empty())
       return bad(*tree, section, "nodes", kind + " needs nodes");
-    if (!on_nodes && set_here(section, "nodes"))
+    if (!on_nodes && !on_links && set_here(section, "nodes"))
       return bad(*tree, section, "nodes", kind + " takes no nodes");
+    for (const char* key : {"delay", "jitter"})
+      if (fl.kind != fault_kind::delay && set_here(section, key))
+        return bad(*tree, section, key, std::string{"only delay takes "} + key);
+    if (fl.kind == fault_kind::delay && fl.delay.count() == 0 && fl.jitter.count() == 0)
+      return bad(*tree, section, "delay", "delay needs a delay or a jitter above 0");
+    if (fl.kind != fault_kind::drop && set_here(section, "drop"))
+      return bad(*tree, section, "drop", "only drop takes a drop share");
+    if (fl.kind == fault_kind::drop && fl.drop <= 0)
+      return bad(*tree, section, "drop", "drop needs a share above 0");
     if (!on_llm && set_here(section, "provider"))
       return bad(*tree, section, "provider", kind + " takes no provider");
     if (fl.kind != fault_kind::slow && set_here(section, "factor"))
@@ -395,7 +418,7 @@ scenario with_random_faults(scenario sc, uint64_t seed, uint32_t count) {
   std::mt19937_64 rng{derive_seed(seed, "chaos")};
   sc.faults.clear();
   const auto span = static_cast<uint64_t>(sc.duration.count()) * 7 / 10;
-  const uint32_t kinds = sc.llms.empty() ? 3 : 4;
+  const uint32_t kinds = sc.llms.empty() ? 5 : 6;
   for (uint32_t i = 0; i < count; ++i) {
     fault f;
     f.name = "chaos" + std::to_string(i + 1);
@@ -433,6 +456,17 @@ scenario with_random_faults(scenario sc, uint64_t seed, uint32_t count) {
           f.nodes = {node};
         break;
       }
+      case 3:
+        f.kind = fault_kind::delay;
+        f.nodes = {node};
+        f.delay = std::chrono::milliseconds{20 + uniform_below(rng, 481)};
+        f.jitter = std::chrono::milliseconds{uniform_below(rng, static_cast<uint64_t>(f.delay.count()) / 2 + 1)};
+        break;
+      case 4:
+        f.kind = fault_kind::drop;
+        f.nodes = {node};
+        f.drop = 0.01 * static_cast<double>(1 + uniform_below(rng, 30));
+        break;
       default:
         f.kind = fault_kind::storm;
         f.provider = sc.llms[uniform_below(rng, sc.llms.size())].name;

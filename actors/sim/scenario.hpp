@@ -53,6 +53,8 @@ enum class fault_kind : uint8_t {
   outage,     // the provider refuses every call (503) for `duration`
   storm,      // the provider answers 429 to every call for `duration`
   slow,       // the provider's latency times `factor` for `duration`
+  delay,      // links of `nodes` (every link when none) slower by delay +- jitter
+  drop,       // links of `nodes` (every link when none) lose a share of segments
 };
 [[nodiscard]] const char* to_string(fault_kind k);
 
@@ -64,6 +66,9 @@ struct fault {
   std::vector<std::string> nodes;         // node names (n1, n2, ...)
   std::string provider;                   // outage, storm, slow
   double factor = 1;                      // slow
+  std::chrono::milliseconds delay{0};     // delay: one way, per segment
+  std::chrono::milliseconds jitter{0};    // delay: +- this much
+  double drop = 0;                        // drop: share of segments lost (TCP resends them)
 };
 
 // A surge on top of the base arrival process.
@@ -108,7 +113,8 @@ struct scenario {
 
 // The chaos sweep's scenario: `sc` with its faults replaced by `count`
 // drawn from `seed` (kill then restart, freeze with a thaw, a partition of
-// a minority with a heal, a 429 storm when the scenario models a vendor),
+// a minority with a heal, a slow or lossy node's links, a 429 storm when
+// the scenario models a vendor),
 // each at a uniform time in the first 70 % of the arrivals and lasting
 // 2-10 s. The same seed gives the same faults.
 [[nodiscard]] scenario with_random_faults(scenario sc, uint64_t seed, uint32_t count);

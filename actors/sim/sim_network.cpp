@@ -6,7 +6,9 @@
 #include <caf/io/basp_broker.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
+#include "runtime/log.hpp"
 #include "runtime/seeded_random.hpp"
 
 namespace agentgraph::sim {
@@ -250,7 +252,10 @@ void sim_network::greet(size_t idx) {
 
 bool sim_network::step_planet(planet& p) {
   ensure_paths_from(p);
-  if (!p.step([&] { return poll(p); }))
+  stepping_ = &p;
+  const bool stepped = p.step([&] { return poll(p); });
+  stepping_ = nullptr;
+  if (!stepped)
     return false;
   // Its own step can make bytes already delivered readable (an accept, a
   // new receive policy), and what it wrote goes on the wires.
@@ -681,6 +686,31 @@ void sim_network::teardown(const std::function<void(const planet&, size_t runnin
     p.release();
   }
   planets_.clear();
+}
+
+namespace sim_network_detail {
+
+std::string world_stamp(void* context) {
+  const auto& net = *static_cast<const sim_network*>(context);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(net.elapsed()).count();
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "w%lld.%06llds", static_cast<long long>(us / 1'000'000),
+                static_cast<long long>(us % 1'000'000));
+  std::string out = buf;
+  if (const auto* p = net.stepping())
+    out += "@" + p->host();
+  return out;
+}
+
+}  // namespace sim_network_detail
+
+virtual_log_stamps::virtual_log_stamps(const sim_network& net) {
+  set_log_time_source(&sim_network_detail::world_stamp,
+                      const_cast<void*>(static_cast<const void*>(&net)));
+}
+
+virtual_log_stamps::~virtual_log_stamps() {
+  set_log_time_source(nullptr, nullptr);
 }
 
 }  // namespace agentgraph::sim

@@ -236,6 +236,8 @@ class sim_network {
   // Virtual time since the world began.
   caf::timespan elapsed() const { return elapsed_; }
   const std::vector<wire>& wires() const { return wires_; }
+  // The planet whose step runs now (nullptr between steps).
+  const planet* stepping() const { return stepping_; }
 
   // -- a log of what observers saw, stamped with virtual time -----------------
   void note(const std::string& what);
@@ -332,6 +334,7 @@ class sim_network {
   void added();  // bookkeeping for the planet just added
   void resolve_rules();
   bool step_planet(planet& p);
+  planet* stepping_ = nullptr;
   void advance_planet(planet& p, caf::timespan to);
 
   std::vector<std::unique_ptr<planet>> planets_;
@@ -350,6 +353,17 @@ class sim_network {
   caf::timespan elapsed_{0};
   int64_t handle_ids_ = 0;
   bool torn_down_ = false;
+};
+
+// While alive, log records show the world's time and the planet that
+// wrote them ("time=w12.345s@n2") instead of the wall clock, so a run's
+// log lines up with its trace. One at a time.
+class virtual_log_stamps {
+ public:
+  explicit virtual_log_stamps(const sim_network& net);
+  ~virtual_log_stamps();
+  virtual_log_stamps(const virtual_log_stamps&) = delete;
+  virtual_log_stamps& operator=(const virtual_log_stamps&) = delete;
 };
 
 }  // namespace agentgraph::sim

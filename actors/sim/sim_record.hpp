@@ -86,6 +86,9 @@ struct run_record {
   // Keys with a saved state in the simulated shared population store, per
   // population, at the start (after saved_keys) and at the end.
   std::map<std::string, std::pair<uint64_t, uint64_t>> saved_states;
+  // Segments a delay or drop fault touched, and those a drop hit.
+  uint64_t segments_delayed = 0;
+  uint64_t segments_dropped = 0;
   double wall_s = 0;                    // filled by the caller, never traced
 
   void line(double t_ms, const std::string& what);

@@ -256,6 +256,8 @@ nlohmann::json report_json(const run_record& rec) {
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(rec.trace_hash));
   j["trace"] = {{"lines", rec.trace_lines}, {"fnv1a64", hash}};
+  j["network"] = {{"segments_delayed", rec.segments_delayed},
+                  {"segments_dropped", rec.segments_dropped}};
   return j;
 }
 

@@ -127,6 +127,8 @@ class runner {
       return err;
     try {
       world_driver_scope driving{[this] { return net_.step_world(); }};
+      net_.seed_links(derive_seed(opts_.seed, "links"));
+      virtual_log_stamps stamps{net_};
       for (size_t i = 1; i <= sc_.nodes; ++i)
         if (auto err = start_node(i))
           return err;
@@ -814,7 +816,30 @@ class runner {
         if (!undo && timed)
           push(now() + span_of(f.duration), event_kind::undo, index);
         break;
+      case fault_kind::delay:
+      case fault_kind::drop:
+        if (undo) {
+          link_faults_.erase(index);
+        } else {
+          link_rule r;
+          r.delay = span_of(f.delay);
+          r.jitter = span_of(f.jitter);
+          r.drop = f.drop;
+          link_faults_[index] = link_fault{f.nodes, r};
+          if (timed)
+            push(now() + span_of(f.duration), event_kind::undo, index);
+        }
+        apply_link_faults();
+        break;
     }
+  }
+
+  // Every delay and drop fault in force (they add up on a shared link).
+  void apply_link_faults() {
+    std::vector<link_fault> all;
+    for (const auto& [index, lf] : link_faults_)
+      all.push_back(lf);
+    net_.set_link_faults(std::move(all));
   }
 
   // Every partition in force, on the nodes' current incarnations (a node
@@ -851,6 +876,8 @@ class runner {
     if (rec_.samples.empty() || rec_.samples.back().t_ms < ms_of(net_.elapsed() - t0_))
       take_sample(net_.elapsed() - t0_);
     rec_.llm = llm_->figures();
+    rec_.segments_delayed = net_.segments_delayed();
+    rec_.segments_dropped = net_.segments_dropped();
     for (auto& n : nodes_) {
       rec_.node_state.push_back(!n ? "absent" : n->killed ? "killed" : n->frozen ? "frozen" : "live");
       rec_.incarnation_at_end.push_back(n ? n->incarnation : 0);
@@ -954,6 +981,7 @@ class runner {
   std::vector<std::pair<double, std::string>> early_lines_;
   // Partitions in force: fault index -> the node numbers of its side.
   std::map<size_t, std::vector<size_t>> partitions_;
+  std::map<size_t, link_fault> link_faults_;  // by fault index
   std::string secret_;
   std::vector<std::string> shared_store_populations_;
   std::string data_dir_;

@@ -198,6 +198,38 @@ bool merge_remote_view(node_self self, gossip_msg& g, const char* what) {
   return true;
 }
 
+// A member this node knows to be down or removed still talks to it. It was
+// cut off (paused, partitioned) when the news went out, and a connection
+// that came back without a handshake (node_links.cpp: a reconnect of a node
+// it had admitted skips it) left it believing it is a member: it would go
+// on judging the others by silence and, alone, win a tie against them (the
+// simulator's chaos sweep found that lasting split brain). Our view tells
+// it; merging it, it finds itself gone and joins as a new incarnation. The
+// claim is only a claim: an impostor learns nothing a member could not
+// tell it, and the answer goes to the connection it came from.
+void tell_dead_incarnation(node_self self, const caf::strong_actor_ptr& sender,
+                           const member_id& claimed) {
+  auto& st = self->state;
+  if (!sender || !st.joined || claimed == st.self_id)
+    return;
+  const auto* rec = st.view->find(claimed);
+  const auto& retired = st.view->retired();
+  const auto r = retired.find(claimed.name);
+  const bool dead = rec != nullptr ? (rec->state == member_state::down ||
+                                      rec->state == member_state::removed)
+                                   : (r != retired.end() && claimed.uid < r->second);
+  if (!dead)
+    return;
+  const auto now = self->clock().now();
+  if (auto t = st.told_dead.find(sender->node());
+      t != st.told_dead.end() && now < t->second + st.args->cfg.gossip_interval)
+    return;
+  if (st.told_dead.size() >= st.args->cfg.members_max)
+    st.told_dead.clear();
+  st.told_dead[sender->node()] = now;
+  self->send(caf::actor_cast<node_actor>(sender), gossip_atom::value, make_gossip(self));
+}
+
 void on_gossip(node_self self, gossip_msg& g) {
   auto& st = self->state;
   const auto& sender = self->current_sender();
@@ -205,6 +237,8 @@ void on_gossip(node_self self, gossip_msg& g) {
   if (a == st.admitted.end() || a->second != g.from || g.cluster != st.args->cfg.name ||
       !st.joined) {
     ++st.counters.dropped;
+    if (g.cluster == st.args->cfg.name)
+      tell_dead_incarnation(self, sender, g.from);
     return;
   }
   merge_gossip_collab(self, g);
@@ -217,6 +251,7 @@ void on_heartbeat(node_self self, heartbeat_msg& hb) {
   auto a = sender ? st.admitted.find(sender->node()) : st.admitted.end();
   if (a == st.admitted.end() || a->second != hb.from) {
     ++st.counters.dropped;
+    tell_dead_incarnation(self, sender, hb.from);
     return;
   }
   auto h = st.health.find(hb.from);

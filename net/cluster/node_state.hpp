@@ -106,6 +106,9 @@ class node_state {
   std::map<member_id, peer_health> health;
   std::map<caf::node_id, member_id> admitted;     // CAF node -> member proven there
   std::map<member_id, pending_handshake> pending;  // responder side, by joiner
+  // Senders told that they speak for a dead incarnation, and when (one
+  // reminder per gossip_interval; cleared past members_max entries).
+  std::map<caf::node_id, time_point> told_dead;
 
   // --- directory ---
   std::optional<directory_table> dir;

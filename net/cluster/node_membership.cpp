@@ -159,7 +159,13 @@ void after_view_change(node_self self, const membership_view& before, const std:
     if (l.ph == link::phase::admitted)
       self->send(l.peer, gossip_atom::value, g);
   const auto* mine = st.view->find(st.self_id);
-  if (st.joined && (!mine || mine->state == member_state::down)) {
+  // Removed without having asked to leave: downed while it could not hear
+  // it (paused, cut off), and the down and the removal reached it at once.
+  const auto* was = before.find(st.self_id);
+  const bool removed_unasked = mine && mine->state == member_state::removed && was &&
+                               (was->state == member_state::joining ||
+                                was->state == member_state::up);
+  if (st.joined && (!mine || mine->state == member_state::down || removed_unasked)) {
     new_incarnation(self, "the cluster downed this node");
     return;
   }
@@ -308,6 +314,22 @@ void new_incarnation(node_self self, const std::string& why) {
   st.health.clear();
   st.proven_dead.clear();
   st.stab.emplace(st.dsettings);
+  // The new incarnation forgets the old one's view except its tombstones:
+  // a downed or removed uid never comes back, so that much stays true. A
+  // member this node saw removed may be a paused node that does not know it
+  // yet; joining through it, the fresh incarnation would otherwise take its
+  // stale view for the cluster (the simulator's chaos sweep found such a
+  // pair out-vote the real majority). Merging the welcome with the
+  // tombstones drops it, and the next gossip tells it.
+  view_parts graves;
+  if (!why.empty()) {
+    auto old = st.view->parts();
+    graves.retired = std::move(old.retired);
+    for (auto& r : old.members)
+      if (r.id.name != st.self_id.name &&
+          (r.state == member_state::down || r.state == member_state::removed))
+        graves.members.push_back(std::move(r));
+  }
   st.view = *membership_view::make(st.vsettings);
   member_record me;
   me.id = st.self_id;
@@ -315,6 +337,14 @@ void new_incarnation(node_self self, const std::string& why) {
   me.url = st.args->url;
   const auto err = st.view->add_joining(me);
   AG_ASSERT(!err, "an empty view takes its own node");
+  if (!graves.members.empty() || !graves.retired.empty()) {
+    auto kept = membership_view::assemble(st.vsettings, graves);
+    // The parts came from a valid view, so they assemble, and a view of
+    // tombstones merges into any view within the same bounds.
+    AG_ASSERT(static_cast<bool>(kept), "an old view's tombstones assemble");
+    const auto merged = st.view->merge(*kept);
+    AG_ASSERT(!merged, "tombstones merge into a fresh view");
+  }
   st.view->mark_seen(st.self_id);
   st.join_started = now;
   st.dir_withdrawn = false;  // a new incarnation offers its table again

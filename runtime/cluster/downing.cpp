@@ -43,7 +43,13 @@ downing_decision keep_majority(const downing_input& in) {
   for (const auto& m : voters)
     if (m != in.self && in.unreachable.contains(m))
       other_side.push_back(m);
-  d.unreachable_count = other_side.size();
+  // Downed members still count, on the other side (see downing_input).
+  std::vector<member_id> downed;
+  for (const auto& m : in.downed)
+    if (m != in.self && !in.proven_dead.contains(m) &&
+        !std::binary_search(voters.begin(), voters.end(), m))
+      downed.push_back(m);
+  d.unreachable_count = other_side.size() + downed.size();
   d.reachable_count = voters.size() - other_side.size();
   AG_ASSERT(d.reachable_count >= 1, "self is always on its own side");
   if (other_side.empty())
@@ -52,8 +58,11 @@ downing_decision keep_majority(const downing_input& in) {
   if (d.reachable_count != d.unreachable_count) {
     stay = d.reachable_count > d.unreachable_count;
   } else {
-    // voters is sorted: the lowest member_id is its first element.
-    stay = !in.unreachable.contains(voters.front()) || voters.front() == in.self;
+    // voters and in.downed are sorted: the lowest member_id of all counted
+    // is the first of either; a downed one is on the other side.
+    const bool downed_lowest = !downed.empty() && downed.front() < voters.front();
+    stay = !downed_lowest &&
+           (!in.unreachable.contains(voters.front()) || voters.front() == in.self);
   }
   if (stay) {
     d.verdict = downing_verdict::down_unreachable;

@@ -4,10 +4,10 @@
 // Every node evaluates it on its own view; the rule is written so that two
 // sides of a partition that see each other as unreachable reach opposite
 // verdicts, and never both keep running:
-// - counted members: up and leaving (not joining), minus the ones proven
-//   dead (a refused reconnect: nothing listens on their host:port any
-//   more, which no partition can fake; the node downs those at once, not
-//   here);
+// - counted members: up and leaving (not joining), and down ones not yet
+//   removed (on the other side), minus the ones proven dead (a refused
+//   reconnect: nothing listens on their host:port any more, which no
+//   partition can fake; the node downs those at once, not here);
 // - this node's side is self plus every counted member it can reach;
 // - strict majority of the counted members: down the unreachable ones;
 //   strict minority: down self; a tie: the side holding the lowest
@@ -40,6 +40,14 @@ struct downing_input {
   std::vector<member_id> counted;     // up and leaving members, self included
   std::set<member_id> unreachable;    // seen unreachable from this node's side
   std::set<member_id> proven_dead;    // refused reconnect: left out of the count
+  // Down but not yet removed (the newest incarnation of its name): still
+  // in the count, always on the other side, never downed again. Dropping
+  // it from the count at once let a node cut off from two peers first
+  // down the one it lost first (while the other still answered) and then
+  // win the 1-1 tie against the other: two clusters, found by the
+  // simulator's chaos sweep. Akka's resolver, too, counts a member until
+  // it is removed.
+  std::set<member_id> downed;
   member_id self;
 };
 

@@ -363,9 +363,15 @@ downing_input membership_view::downing_input_for(const member_id& self) const {
     auto it = reach_.find({self, m});
     return it != reach_.end() && !it->second.reachable;
   };
+  std::map<std::string, uint64_t> newest;  // a superseded incarnation is not counted
   for (const auto& [id, r] : records_)
+    newest[id.name] = std::max(newest[id.name], id.uid);
+  for (const auto& [id, r] : records_) {
     if (membership_view_detail::counted(r.state))
       in.counted.push_back(id);
+    else if (r.state == member_state::down && id.uid == newest[id.name])
+      in.downed.insert(id);
+  }
   for (const auto& [k, v] : reach_) {
     const auto& [observer, subject] = k;
     if (v.reachable || subject == self || !live_observer(observer))

@@ -117,6 +117,49 @@ TEST_CASE("downing: proven-dead members are left out of the count") {
   CHECK(judge(3, 0, {2}, {0}).verdict == downing_verdict::down_unreachable);
 }
 
+TEST_CASE("downing: a member downed but not removed still counts, on the other side") {
+  // The chaos sweep's shape: A is cut off from B and C. A lost C first
+  // (while B still answered) and downed it; then B goes silent too.
+  // Counting only up members, A would be 1 of {A, B}, win the tie as the
+  // lowest, and down B while B and C down A: two clusters.
+  downing_input in;
+  in.counted = ids({0, 1});
+  in.self = m(0);
+  in.unreachable = {m(1)};
+  in.downed = {m(2)};
+  auto d = keep_majority(in);
+  CHECK(d.verdict == downing_verdict::down_self);
+  CHECK(d.reachable_count == 1);
+  CHECK(d.unreachable_count == 2);
+  // B and C's side of the same cut: C is up there, A is the unreachable one.
+  // B and C are 2 of 3 and down A (a downed member is never downed twice).
+  in.counted = ids({0, 1, 2});
+  in.self = m(1);
+  in.unreachable = {m(0)};
+  in.downed = {};
+  d = keep_majority(in);
+  CHECK(d.verdict == downing_verdict::down_unreachable);
+  CHECK(d.to_down == ids({0}));
+  // A tie where the lowest member is the downed one: its side wins, so self
+  // (on the other side of it) goes. 4 counted: A downed, B self, C and D.
+  in.counted = ids({1, 2, 3});
+  in.self = m(1);
+  in.unreachable = {m(3)};
+  in.downed = {m(0)};
+  d = keep_majority(in);
+  CHECK(d.verdict == downing_verdict::down_self);
+  // Nothing counted unreachable: a downed member alone decides nothing.
+  in.unreachable = {};
+  CHECK(keep_majority(in).verdict == downing_verdict::wait);
+  // A downed member proven dead is out of the count like any dead one.
+  in.counted = ids({0, 1});
+  in.self = m(0);
+  in.unreachable = {m(1)};
+  in.downed = {m(2)};
+  in.proven_dead = {m(2)};
+  CHECK(keep_majority(in).verdict == downing_verdict::down_unreachable);
+}
+
 // Every split of n members into two non-empty sides, each member judging
 // with the other side unreachable (and the same members proven dead): one
 // side keeps running and downs exactly the other; the other downs itself.

@@ -287,6 +287,22 @@ TEST_CASE("membership view: each side of a partition builds its own downing inpu
   CHECK(keep_majority(from_c).verdict == downing_verdict::down_self);
 }
 
+TEST_CASE("membership view: a down member not yet removed is in the downing input as downed") {
+  const auto a = m(0), b = m(1), c = m(2);
+  // C is down (this incarnation); an older incarnation of B is superseded
+  // by a newer one and is not a vote anywhere.
+  auto v = of({rec(a, member_state::up), rec(m(1, 1), member_state::down),
+               rec(m(1, 2), member_state::up), rec(c, member_state::down)});
+  REQUIRE_FALSE(v.observe(a, m(1, 2), false));
+  auto in = v.downing_input_for(a);
+  CHECK(in.downed == std::set<member_id>{c});
+  CHECK(in.counted == std::vector<member_id>{a, m(1, 2)});
+  CHECK(in.unreachable == std::set<member_id>{m(1, 2)});
+  // A alone against B and the downed C: a minority, not a won tie.
+  CHECK(keep_majority(in).verdict == downing_verdict::down_self);
+  (void)b;
+}
+
 TEST_CASE("membership view: members_max refuses a joiner and an oversized merge") {
   auto v = empty(3, 2);
   for (int i = 0; i < 3; ++i)

@@ -307,10 +307,11 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
   // from here on builds suspicion even if it never sends a heartbeat (a
   // never-heard member used to count as reachable forever: the simulator's
   // chaos sweep found a partition won by such a vote).
-  if (!st.health.contains(who)) {
-    auto it = st.health.emplace(who, peer_health{*phi_accrual::make(st.psettings)}).first;
-    it->second.detector.heartbeat(self->clock().now());
-  }
+  if (auto h = st.health.find(who); h != st.health.end())
+    h->second.detector.resumed(self->clock().now());  // no sample: the wait was the link's
+  else
+    st.health.emplace(who, peer_health{*phi_accrual::make(st.psettings)})
+        .first->second.detector.heartbeat(self->clock().now());
 }
 
 void sync_links(node_self self) {
@@ -341,6 +342,19 @@ void sync_links(node_self self) {
     const auto* rec = st.view->find(kv.first);
     return rec && !is_live(rec->state);
   });
+  // An up member this node has not heard from is judged from the moment it
+  // is seen, not from its admission: one that gossip announced but this
+  // node never reached (a partition, a link that never came up) used to
+  // count as reachable for ever and swing a vote (the simulator's chaos
+  // sweep found that). Its admission restarts the wait (admit()).
+  if (st.joined)
+    for (const auto& [id, rec] : st.view->records())
+      if (id != st.self_id &&
+          (rec.state == member_state::up || rec.state == member_state::leaving) &&
+          !st.health.contains(id))
+        st.health.emplace(id, peer_health{*phi_accrual::make(st.psettings)})
+            .first->second.detector.heartbeat(now);
+  AG_ASSERT(st.health.size() <= st.args->cfg.members_max);
   AG_ASSERT(st.links.size() <= st.args->cfg.members_max + st.seeds.size());
 }
 

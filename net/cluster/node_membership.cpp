@@ -52,6 +52,8 @@ bool observe_members(node_self self, time_point now) {
     const bool known = it != st.view->observations().end();
     if ((known && it->second.reachable == ok) || (!known && ok))
       continue;
+    if (!ok && now < st.quiet_until)
+      continue;  // just resumed from a pause: not judged yet (on_tick)
     if (auto err = st.view->observe(st.self_id, id, ok)) {
       log(log_severity::warn, "cluster", "reachability not recorded", {{"error", describe(err)}});
       continue;
@@ -93,7 +95,7 @@ bool run_downing(node_self self, time_point now) {
     case downing_verdict::wait:
       return true;
     case downing_verdict::down_unreachable:
-      if (st.view->leader() != st.self_id)
+      if (st.view->leader() != st.self_id || now < st.quiet_until)
         return true;  // the leader of this side acts; its gossip brings the downs
       for (const auto& m : d.to_down)
         set_member_down(self, m, "unreachable for stable_after (keep-majority)");
@@ -373,6 +375,15 @@ void on_tick(node_self self) {
                                         now - st.last_tick).count())}});
     for (auto& [member, h] : st.health)
       h.detector.resumed(now);
+    // Nor a connect that timed out across the pause. And until every peer
+    // had a full window to be heard again (a connect, a detector's pause),
+    // it judges nobody unreachable and downs nobody else: evidence of one
+    // peer refreshed sooner than another's (a timeout due at the thaw, a
+    // detector just reset) had it down the first with the vote of the
+    // second, which had removed it meanwhile (the chaos sweep again).
+    for (auto& [ep, l] : st.links)
+      l.timed_out = false;
+    st.quiet_until = now + cfg.connect_timeout + cfg.acceptable_heartbeat_pause;
   }
   st.last_tick = now;
   expire_handshakes(self, now);

@@ -100,6 +100,9 @@ class node_state {
   uint64_t hb_seq = 0;
   time_point next_tick{};
   time_point next_gossip_repair{};
+  // After this node was paused: until then it records no peer unreachable
+  // and downs nobody else (see on_tick).
+  time_point quiet_until{};
 
   // --- peers ---
   std::map<endpoint, link> links;

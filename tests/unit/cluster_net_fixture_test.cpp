@@ -251,14 +251,20 @@ TEST_CASE("cluster_net: partition then heal and a fresh connect works after the 
   dump(net);
 }
 
-TEST_CASE("cluster_net: three planets where killing one client leaves the other link alone") {
-  cluster_net net;
-  two_planets t{net};
+// A third planet n3 with a prober connected to n1's ping actor.
+caf::actor third_prober(cluster_net& net, two_planets& t) {
   auto& c = net.add_planet(options("n3"));
   net.step_all();
   auto pc = spawn_prober(net, c, c.make_connector());
   connect_to(net, pc, t.a);
   REQUIRE(net.saw("n3 connected n1"));
+  return pc;
+}
+
+TEST_CASE("cluster_net: three planets where killing one client leaves the other link alone") {
+  cluster_net net;
+  two_planets t{net};
+  auto pc = third_prober(net, t);
   send_ping(net, t.prober, 100);
   send_ping(net, pc, 200);
   CHECK(net.saw("n2 pong 101"));
@@ -280,6 +286,56 @@ TEST_CASE("cluster_net: two runs of the same scenario log the same events in the
   auto second = run_ping_then_kill();
   CHECK(first.size() > 5);
   CHECK(first == second);
+}
+
+TEST_CASE("cluster_net: a delayed link answers after the round trip, other links at once") {
+  cluster_net net;
+  two_planets t{net};
+  auto pc = third_prober(net, t);
+  // 100 ms each way on n2's links only (every segment: no jitter).
+  net.set_link_faults({sim::link_fault{{"n2"}, sim::link_rule{100ms, 0ms, 0}}});
+  const auto t0 = net.elapsed();
+  send_ping(net, t.prober, 50);
+  send_ping(net, pc, 60);
+  CHECK(net.saw("n3 pong 61"));  // n3's link is not slowed
+  CHECK_FALSE(net.saw("n2 pong 51"));
+  net.run_until(t0 + 199ms);
+  CHECK_FALSE(net.saw("n2 pong 51"));
+  net.run_until(t0 + 200ms);
+  CHECK(net.saw("n2 pong 51"));
+  CHECK(net.segments_delayed() >= 2);
+  // Lifted: the next ping is answered at once again.
+  net.set_link_faults({});
+  send_ping(net, t.prober, 70);
+  CHECK(net.saw("n2 pong 71"));
+  dump(net);
+}
+
+TEST_CASE("cluster_net: a lossy link delivers everything, late, in order") {
+  cluster_net net;
+  two_planets t{net};
+  net.seed_links(7);
+  net.set_link_faults({sim::link_fault{{}, sim::link_rule{0ms, 0ms, 0.1}}});
+  std::vector<int> expected;
+  for (int i = 0; i < 30; ++i) {
+    send_ping(net, t.prober, 100 + 10 * i);
+    expected.push_back(101 + 10 * i);
+  }
+  // TCP resends what a lossy link drops: every ping is answered, none
+  // twice, and no answer overtakes an earlier one on the connection.
+  const bool all = net.advance_until([&] { return net.saw("n2 pong 391"); }, 60s);
+  if (!all)
+    dump(net);
+  REQUIRE(all);
+  std::vector<int> order;
+  for (const auto& e : net.events())
+    if (auto at = e.find("n2 pong "); at != std::string::npos)
+      order.push_back(std::stoi(e.substr(at + 8)));
+  CHECK(order == expected);
+  CHECK(net.segments_dropped() > 0);
+  CHECK(net.elapsed() >= sim::rto_min);
+  CHECK_FALSE(net.saw("failed"));
+  dump(net);
 }
 
 }  // namespace agentgraph::test::cluster_net

@@ -377,6 +377,10 @@ completion_tokens = fixed 11
     {"fault outage", "[fault.f]\nkind = outage\nat = 1s\nduration = 1s\nprovider = llm\n", {}},
     {"fault storm", "[fault.f]\nkind = storm\nat = 1s\nduration = 1s\nprovider = llm\n", {}},
     {"fault slow", "[fault.f]\nkind = slow\nat = 1s\nduration = 1s\nprovider = llm\nfactor = 5\n", {}},
+    {"fault delay", "[fault.f]\nkind = delay\nat = 1s\nduration = 1s\ndelay = 50ms\n", {}},
+    {"fault delay jitter", "[fault.f]\nkind = delay\nat = 1s\nduration = 1s\ndelay = 50ms\njitter = 40ms\n", {}},
+    {"fault delay nodes", "[fault.f]\nkind = delay\nat = 1s\nduration = 1s\ndelay = 50ms\nnodes = n2\n", {"sim.nodes=3"}},
+    {"fault drop", "[fault.f]\nkind = drop\nat = 1s\nduration = 1s\ndrop = 0.3\n", {}},
   };
   std::set<std::string> seen{base};
   for (const auto& v : variants) {
@@ -394,6 +398,10 @@ completion_tokens = fixed 11
     "[fault.f]\nkind = kill\nat = 1s\nnodes = n1\n[fault.g]\nkind = restart\nat = 2s\nnodes = n1\n";
   CHECK_MESSAGE(fingerprint(n1_back, {"sim.nodes=3"}) != fingerprint(n1_back, {"sim.nodes=3", "sim.seeds=2"}),
                 "sim.seeds changed nothing");
+  // A link fault's `nodes` picks its links: n2's only is not every link.
+  const std::string slow = "[fault.f]\nkind = delay\nat = 1s\nduration = 1s\ndelay = 50ms\n";
+  CHECK_MESSAGE(fingerprint(slow + "nodes = n2\n", {"sim.nodes=3"}) != fingerprint(slow, {"sim.nodes=3"}),
+                "a delay fault's nodes changed nothing");
 }
 
 TEST_CASE("sim run: a population across nodes on one shared store, keys saved before the start") {

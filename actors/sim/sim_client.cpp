@@ -200,10 +200,9 @@ void sim_client::wake(uint64_t idx) {
   const auto now = hooks_.now();
   if (now >= t.give_up) {
     // The deadline: the client stops waiting. Its last attempt's node
-    // frozen or dead is said as such; otherwise the answer was just late.
-    const sim_node* n = t.node != 0 ? nodes_[t.node - 1].get() : nullptr;
-    const bool died = t.node != 0 && (!n || n->killed || n->incarnation != t.incarnation);
-    return end(idx, died ? "entry_died" : (n && n->frozen) ? "entry_frozen" : "timeout", 0);
+    // frozen is said as such; otherwise the answer was just late.
+    const sim_node* n = t.node != 0 && t.incarnation != 0 ? nodes_[t.node - 1].get() : nullptr;
+    return end(idx, n != nullptr && n->frozen ? "entry_frozen" : "timeout", 0);
   }
   if (now < t.next)
     return;  // an earlier attempt's timer
@@ -216,6 +215,7 @@ void sim_client::wake(uint64_t idx) {
 }
 
 void sim_client::after_fault() {
+  std::vector<uint64_t> out_of_attempts;
   for (auto& [idx, t] : open_) {
     if (t.node == 0 || t.incarnation == 0)
       continue;  // no connection open, or its reset was seen already
@@ -224,15 +224,20 @@ void sim_client::after_fault() {
       continue;
     hooks_.line(now_ms(), "task " + std::to_string(idx) + ": connection to n"
                             + std::to_string(t.node) + " reset");
+    if (t.attempt >= sc_.client_attempts) {
+      out_of_attempts.push_back(idx);
+      continue;
+    }
     // t.node stays, so the retry picks another node; incarnation 0 marks
-    // the connection gone (the deadline then says entry_died).
+    // the connection gone.
     t.incarnation = 0;
-    if (t.attempt >= sc_.client_attempts)
-      continue;  // nothing left to try
     t.next = hooks_.now() + client_retry_pause;
     if (t.next < t.give_up)
       hooks_.wake_at(t.next, idx);
   }
+  // Nothing left to try: the client knows at once.
+  for (auto idx : out_of_attempts)
+    end(idx, "entry_died", 0);
 }
 
 void sim_client::on_answer(uint64_t idx, uint32_t attempt, size_t node, int status,

@@ -31,8 +31,9 @@ struct task_record {
   // node) | timeout (no answer by the deadline) | overloaded (429: the
   // gateway's tasks_in_flight_max) | unavailable | ... (the answer's error
   // code) | no_entry | refused_not_member (the first node asked was not in
-  // the cluster) | entry_died (the last node asked died and the client had
-  // no attempt left) | entry_frozen (it was frozen at the deadline); set
+  // the cluster) | entry_died (the node asked last died with the task open
+  // and the client had no attempt left) | entry_frozen (the node asked
+  // last was frozen at the deadline); set
   // with ended_ms. Set at the end: unfinished_at_end (its deadline reaches
   // past the end), lost (journaled, still open on a live node although
   // nothing will run it any more).

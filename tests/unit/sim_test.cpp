@@ -488,7 +488,6 @@ process = uniform
 rate = 6
 agent = worker
 deadline = 20s
-client_timeout = 3s
 [llm.llm]
 first_token_ms = fixed 1500
 per_token_ms = fixed 10
@@ -534,9 +533,31 @@ nodes = n3
   auto j = report_json(rec);
   CHECK(j["tasks"]["redispatched_ok"] == open_at_kill);
   CHECK(j["tasks"]["answered_twice"] == 0);
+
+  // A client that never asks again is told of the reset and gives up at
+  // once; the journal still holds an answer for each of those ids (the
+  // leader adopted and ran them), so none is lost.
+  auto once = load_scenario(d.write("once.ini", std::string{slow_local} + R"(
+[fault.kill3]
+kind = kill
+at = 2s
+nodes = n3
+)"), {"arrivals.client_attempts=1"});
+  REQUIRE_MESSAGE(once, (once ? "" : describe(once.error())));
+  auto rec1 = run_ok(*once, 4);
+  CHECK(count(rec1, "entry_died") == open_at_kill);
+  CHECK(count(rec1, "redispatched_ok") == 0);
+  CHECK(count(rec1, "lost") == 0);
+  for (const auto& t : rec1.tasks)
+    if (t.outcome == "entry_died") {
+      CHECK(t.ended_ms);
+      CHECK(*t.ended_ms == doctest::Approx(2000.0));
+      CHECK(t.executions == 1);  // the adopter's run
+    }
+  CHECK(violations(rec1).empty());
 }
 
-TEST_CASE("sim run: a frozen node's tasks run twice and are answered once; without a journal twice") {
+TEST_CASE("sim run: a frozen node's tasks run twice and are answered once, without a journal twice") {
   sim_dir d;
   const std::string freeze = R"(
 [fault.freeze3]
@@ -545,7 +566,8 @@ at = 2s
 duration = 8s
 nodes = n3
 )";
-  auto sc = parse(d, std::string{slow_local} + freeze);
+  auto sc = load_scenario(d.write("freeze.ini", std::string{slow_local} + freeze),
+                          {"arrivals.client_timeout=3s"});
   REQUIRE_MESSAGE(sc, (sc ? "" : describe(sc.error())));
   auto rec = run_ok(*sc, 4);
   // n3 froze with tasks open: the client timed out and asked again
@@ -570,7 +592,7 @@ nodes = n3
   // attempt: two different answers for one id, which nothing promised to
   // prevent here (no violation), and which the check above would catch.
   auto plain = load_scenario(d.write("plain.ini", std::string{slow_local} + freeze),
-                             {"sim.journal=false"});
+                             {"arrivals.client_timeout=3s", "sim.journal=false"});
   REQUIRE(plain);
   auto rec2 = run_ok(*plain, 4);
   CHECK_FALSE(rec2.journaled);

@@ -1,8 +1,10 @@
 // The run loop of `agentgraph sim` (sim_runner.hpp): the node lifecycle,
 // the schedule and the fault dispatch. The client and its tasks are
-// sim_client.cpp's. Long because the loop, the node lifecycle and the
-// fault schedule read best together: each piece is short and named after
-// what it does.
+// sim_client.cpp's, a node's gateway and end sim_node.cpp's, the setup
+// sim_setup.cpp's, the membership views sim_views.cpp's. A little over 600
+// lines because the loop, the node lifecycle and the fault schedule read
+// best together in the one class that owns the world: each piece is short
+// and named after what it does.
 #include "actors/sim/sim_runner.hpp"
 
 #include <caf/event_based_actor.hpp>

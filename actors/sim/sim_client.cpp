@@ -323,15 +323,24 @@ void sim_client::finish(double end_ms, const std::string& journal,
     hooks_.line(end_ms, "the shared journal cannot be read: " + error_context(store.error()));
     return;
   }
-  // A journaled task is answered in the journal, or open because it may
-  // yet be: its owner is not live (the leader adopts it once the cluster
-  // downed the owner), or it may still run. Open on a live owner after
-  // that, nobody will answer it: lost.
+  // What the journal promises: a task it holds is answered, at the latest
+  // when its run's deadline fails it, wherever it runs. Open at the end:
+  // - on a live owner: it may still run until that deadline (the agent's,
+  //   minutes); past it, lost. Before it, `open_at_end` (no answer yet).
+  // - on an owner that is dead or frozen: while a majority lives, the
+  //   cluster downs the owner and its leader adopts the task within
+  //   client_adoption_slack_ms, so past the client's deadline and that,
+  //   lost; without a majority nobody may adopt it: `open_at_end`.
+  size_t live = 0;
+  for (const auto& n : nodes_)
+    live += n && !n->killed && !n->frozen;
+  const bool majority = 2 * live > nodes_.size();
+  const double deadline_ms = std::chrono::duration<double, std::milli>(sc_.deadline).count();
   for (auto& r : rec_.tasks) {
     if (r.outcome == "ok" || r.outcome == "redispatched_ok" || r.outcome == "unfinished_at_end"
         || r.outcome == "refused_not_member" || r.outcome == "no_entry")
       continue;
-    if (r.arrived_ms + run_ms(r.agent) + client_adoption_slack_ms > end_ms)
+    if (r.arrived_ms + deadline_ms + client_adoption_slack_ms > end_ms)
       continue;
     auto got = (*store)->get("sim-" + std::to_string(r.id));
     if (!got || !*got || (**got).state != task_state::open)
@@ -340,11 +349,12 @@ void sim_client::finish(double end_ms, const std::string& journal,
     bool owner_live = false;
     for (const auto& n : nodes_)
       owner_live = owner_live || (n && n->name() == owner && !n->killed && !n->frozen);
-    if (!owner_live)
-      continue;
-    hooks_.line(end_ms, "task " + std::to_string(r.id) + " lost: open in the journal on " + owner
-                          + " at the end, " + r.outcome + " for its client");
-    r.outcome = "lost";
+    const bool lost = owner_live ? r.arrived_ms + run_ms(r.agent) + client_adoption_slack_ms <= end_ms
+                                 : majority;
+    hooks_.line(end_ms, "task " + std::to_string(r.id) + (lost ? " lost" : " open at the end")
+                          + ": open in the journal on " + owner + (owner_live ? "" : " (not live)")
+                          + ", " + r.outcome + " for its client");
+    r.outcome = lost ? "lost" : "open_at_end";
   }
 }
 

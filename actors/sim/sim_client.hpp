@@ -31,10 +31,9 @@
 
 namespace agentgraph::sim {
 
-// After its run's deadline, how long a journaled task may still be open on
-// a live node: its dead owner detected (a freeze: about 2.3 s), downed and
-// adopted by a sweep of the leader, then run there again (plus the
-// runner's grace).
+// How long after a deadline a journal record may still be open: its dead
+// owner detected (a freeze: about 2.3 s), downed, the task adopted by a
+// sweep of the leader and run there again, or a run's failure stored.
 constexpr double client_adoption_slack_ms = 15'000;
 
 // A killed node's connections reset at once (the kernel closes a dead
@@ -66,12 +65,13 @@ class sim_client {
   // What a node's gateway calls on each run of a task's agent that ended
   // with a result (gateway::on_task_executed).
   [[nodiscard]] std::function<void(const std::string&)> execution_observer();
-  // At the end of the run: the outcome of every task never answered, and
-  // with the shared journal at `journal` (a location; empty: none) `lost`
-  // for a task it holds open on a live owner although nothing will run it
-  // any more: later than run_ms(agent) after its arrival, plus the time to
-  // detect a dead owner and adopt its tasks. Blocking (reads the journal):
-  // after the world stopped.
+  // At the end of the run: the outcome of every task never answered; with
+  // the shared journal at `journal` (a location; empty: none), for a task
+  // whose client got no answer but the journal holds open: `lost` where
+  // the journal's promise is broken (see sim_client.cpp), else
+  // `open_at_end`. `run_ms(agent)`: how long a run of the agent may take
+  // on a node (its runner's deadline). Blocking (reads the journal): after
+  // the world stopped.
   void finish(double end_ms, const std::string& journal,
               const std::function<double(const std::string& agent)>& run_ms);
   // From now on nothing a gateway answers is recorded (the nodes' last jobs

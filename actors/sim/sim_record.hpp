@@ -35,8 +35,9 @@ struct task_record {
   // and the client had no attempt left) | entry_frozen (the node asked
   // last was frozen at the deadline); set
   // with ended_ms. Set at the end: unfinished_at_end (its deadline reaches
-  // past the end), lost (journaled, still open on a live node although
-  // nothing will run it any more).
+  // past the end), open_at_end (no answer, and the journal still holds it
+  // open where its promise allows: sim_client::finish), lost (open where
+  // it does not).
   std::string outcome;
   // Different answers the task's id got, on any attempt (also ones the
   // client had given up on): with a journal, more than 1 is a task
@@ -105,8 +106,8 @@ struct run_record {
 };
 
 // The invariants a run must keep wherever the real system promises them:
-// no task lost (journaled and left open on a live node that will not run
-// it), none answered twice (with a journal: one answer per task id, on
+// no task lost (left open in the journal past the point where it must be
+// answered: sim_client::finish), none answered twice (with a journal: one answer per task id, on
 // every node it is asked at, even when it ran twice), never two clusters
 // at once. Each broken one, in words.
 [[nodiscard]] std::vector<std::string> violations(const run_record& rec);

@@ -203,7 +203,7 @@ nlohmann::json report_json(const run_record& rec) {
       ++(t.outcome == "ok" ? ok : redispatched);
       lat.push_back(*t.ended_ms - t.arrived_ms);
     } else if (t.outcome == "entry_died" || t.outcome == "entry_frozen" || t.outcome == "lost"
-               || t.outcome == "unfinished_at_end") {
+               || t.outcome == "unfinished_at_end" || t.outcome == "open_at_end") {
       ++unanswered[t.outcome];
     } else {
       ++failed[t.outcome];

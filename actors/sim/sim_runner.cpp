@@ -582,11 +582,12 @@ class runner {
       rec_.node_state.push_back(!n ? "absent" : n->killed ? "killed" : n->frozen ? "frozen" : "live");
       rec_.incarnation_at_end.push_back(n ? n->incarnation : 0);
     }
-    // How long a task of `agent` may run on a node after it arrived.
+    // A run of `agent` ends by its runner's deadline: the agent's task
+    // deadline plus the gateway's grace (gateway_impl.hpp), 1 s.
     auto run_ms = [this](const std::string& agent) {
       const auto& n = nodes_.front();
       const auto run = n && n->rt ? n->rt->task_deadline(agent) : std::chrono::milliseconds{0};
-      return std::max(ms_of(span_of(sc_.deadline)), ms_of(span_of(run)));
+      return ms_of(span_of(run + std::chrono::seconds{1}));
     };
     client_.finish(rec_.end_ms,
                    sc_.journal ? "sqlite:" + data_dir_ + "/" + shared_journal_file : std::string{},

@@ -246,8 +246,9 @@ void sim_client::on_answer(uint64_t idx, uint32_t attempt, size_t node, int stat
   auto& r = rec_.tasks.at(idx - 1);
   // Every answer that is the task's (not a "try again"), on any attempt,
   // even one the client gave up on: a journaled id must get one answer.
-  // A 429 is the table refusing the task before anything was stored.
-  if (!rd.try_again && status != 429) {
+  // A 429 (the table full) and a 409 (an unjournaled id still running
+  // there) refuse the task before it ran: no answer of its.
+  if (!rd.try_again && status != 429 && status != 409) {
     const auto h = sim_client_detail::fnv1a(body);
     auto& first = answer_hash_.at(idx - 1);
     if (first == 0) {

@@ -79,6 +79,15 @@ const sim_fields& fields() {
                     "Keys k0..k<N-1> of the population arrivals.agent saved (passivated) in "
                     "the nodes' shared store before they start; needs arrivals.keys."),
            &S::saved_keys),
+      bind(bool_key("journal", d.journal,
+                    "The nodes' gateways journal every task in one SQLite file they share "
+                    "(<data dir>/journal-shared.sqlite, in place of the node config's "
+                    "journal_path or journal_url): a task is stored before it runs, its "
+                    "answer once (first writer wins), and the leader adopts a dead "
+                    "member's open tasks, so a client that asks again elsewhere gets the "
+                    "one answer. false: tasks are not journaled, and one asked again runs "
+                    "again."),
+           &S::journal),
     };
     out.arrivals = {
       bind(enum_key("process", d.process, {"poisson", "uniform", "trace"},
@@ -102,6 +111,15 @@ const sim_fields& fields() {
                     "Which live node a task enters at (a client-side load balancer that "
                     "skips nodes it knows are dead or frozen)."),
            &S::entry),
+      bind(duration_key("client_timeout", d.client_timeout, 1ms, 24h,
+                        "The client asks again, with the same task id, at another live node "
+                        "when its node gave no answer within this (a frozen node); a killed "
+                        "node's reset connection makes it ask again at once. Below deadline."),
+           &S::client_timeout),
+      bind(uint_key("client_attempts", d.client_attempts, 1, 100,
+                    "Submissions of one task at most, the first included, all within "
+                    "`deadline`; 1: the client never asks again."),
+           &S::client_attempts),
       bind(path_key("trace", d.trace,
                     "process = trace: one arrival per line, \"<ms since start> [agent]\"."),
            &S::trace),
@@ -348,6 +366,11 @@ caf::expected<scenario> parse_scenario(const std::string& text, const std::strin
                "more than " + std::to_string(samples_max) + " samples over duration + drain");
   if (out.saved_keys > 0 && out.keys == 0)
     return bad(*tree, "sim", "saved_keys", "needs arrivals.keys (tasks to a population's keys)");
+  if (set_here("arrivals", "client_timeout") && out.client_timeout >= out.deadline)
+    return bad(*tree, "arrivals", "client_timeout",
+               "at or above deadline: the client would give up before it asks again");
+  if (set_here("arrivals", "client_timeout") && out.client_attempts == 1)
+    return bad(*tree, "arrivals", "client_timeout", "client_attempts = 1 never asks again");
   if (out.process == "trace" && out.trace.empty())
     return bad(*tree, "arrivals", "trace", "process = trace needs a trace file");
   if (out.process != "trace" && set_here("arrivals", "trace"))

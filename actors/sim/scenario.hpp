@@ -95,6 +95,9 @@ struct scenario {
   // its store before the nodes start (passivated keys: each activates from
   // its saved state on its first task).
   uint64_t saved_keys = 0;
+  // The nodes' gateways journal their tasks in one SQLite file they share
+  // (the leader adopts a dead member's open tasks); false: unjournaled.
+  bool journal = true;
   // [arrivals]
   std::string process = "poisson";  // poisson | uniform | trace
   double rate = 10;
@@ -103,6 +106,11 @@ struct scenario {
   std::string input = "task {id}";
   std::chrono::milliseconds deadline{60'000};
   std::string entry = "round_robin";  // round_robin | random
+  // The client asks again, with the same task id, at another live node
+  // when its node gave no answer within client_timeout (or died), at most
+  // client_attempts times in all, within `deadline`.
+  std::chrono::milliseconds client_timeout{10'000};
+  uint32_t client_attempts = 3;
   std::string trace;                  // process = trace: "<ms> [<agent>]" per line
   std::vector<burst> bursts;
   std::vector<llm_model> llms;

@@ -41,6 +41,33 @@ net::http_response json_response(long status, const nlohmann::json& body) {
   return r;
 }
 
+// The answer `body` (a chat.completion) as OpenAI streams it (SSE): one
+// chunk with the whole text, one with the finish reason, one with the
+// usage (stream_options.include_usage), then [DONE]. Time to the first
+// token is not seen apart: the stream arrives whole, at the end.
+net::http_response stream_response(const nlohmann::json& body) {
+  const auto& choice = body["choices"][0];
+  nlohmann::json head = {{"id", body["id"]}, {"object", "chat.completion.chunk"}, {"model", body["model"]}};
+  auto text = head;
+  text["choices"] = {{{"index", 0},
+                      {"delta", {{"role", "assistant"}, {"content", choice["message"]["content"]}}},
+                      {"finish_reason", nullptr}}};
+  auto finish = head;
+  finish["choices"] = {{{"index", 0}, {"delta", nlohmann::json::object()},
+                        {"finish_reason", choice["finish_reason"]}}};
+  auto usage = head;
+  usage["choices"] = nlohmann::json::array();
+  usage["usage"] = body["usage"];
+  net::http_response r;
+  r.status = 200;
+  r.headers.emplace_back("content-type", "text/event-stream");
+  for (const auto* chunk : {&text, &finish, &usage})
+    r.body += "data: " + chunk->dump() + "\n\n";
+  r.body += "data: [DONE]\n\n";
+  r.http_version = 11;
+  return r;
+}
+
 net::http_response error_response(long status, const std::string& type, const std::string& text) {
   return json_response(status, {{"error", {{"type", type}, {"message", text}}}});
 }
@@ -100,15 +127,12 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
   if (fig.calls_by_node.size() < node)
     fig.calls_by_node.resize(node);
   ++fig.calls_by_node[node - 1];
-  if (req.stream) {
-    ++fig.refused;
-    return refused("streamed calls are not simulated yet");
-  }
   if (req.url.find("/chat/completions") == std::string::npos) {
     ++fig.refused;
     return refused("only chat completions are simulated (not " + req.url + ")");
   }
   llm_answer a;
+  a.streamed = req.stream;
   if (v.outage) {
     ++fig.unavailable;
     a.after = refusal_after;
@@ -173,7 +197,7 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
       {"completion_tokens", completion},
       {"total_tokens", prompt + completion}}}};
   a.after = ms(total * v.slow);
-  answer_with(a, json_response(200, body));
+  answer_with(a, req.stream ? stream_response(body) : json_response(200, body));
   return a;
 }
 
@@ -229,6 +253,11 @@ struct sim_transport::state {
       service->delivered(c.answer);
       if (c.handlers.on_headers)
         c.handlers.on_headers(result.response->status, result.response->headers);
+      // A stream's body (an error's too) goes to on_data, as curl hands it.
+      if (c.answer.streamed && c.handlers.on_data) {
+        c.handlers.on_data(result.response->body);
+        result.response->body.clear();
+      }
     }
     c.handlers.on_complete(std::move(result));
   }

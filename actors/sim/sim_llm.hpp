@@ -66,6 +66,9 @@ struct llm_answer {
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
   double cost_usd = 0;
+  // A streamed request: the response's body goes to on_data (the whole
+  // stream at once, when the answer is complete), as a real stream's would.
+  bool streamed = false;
 };
 
 class llm_service {

@@ -27,12 +27,25 @@ struct task_record {
   uint32_t entry_incarnation = 0;
   double arrived_ms = 0;
   std::optional<double> ended_ms;
-  // ok | timeout | overloaded | unavailable | ... (an errc name) |
-  // no_entry | refused_not_member; set with ended_ms. Never answered, set
-  // at the end: entry_died (its entry node was killed), entry_frozen,
-  // unfinished_at_end (its deadline reaches past the end), lost.
+  // ok | redispatched_ok (answered after the client asked again at another
+  // node) | timeout (no answer by the deadline) | overloaded (429: the
+  // gateway's tasks_in_flight_max) | unavailable | ... (the answer's error
+  // code) | no_entry | refused_not_member (the first node asked was not in
+  // the cluster) | entry_died (the node asked last died with the task open
+  // and the client had no attempt left) | entry_frozen (the node asked
+  // last was frozen at the deadline); set
+  // with ended_ms. Set at the end: unfinished_at_end (its deadline reaches
+  // past the end), open_at_end (no answer, and the journal still holds it
+  // open where its promise allows: sim_client::finish), lost (open where
+  // it does not).
   std::string outcome;
-  uint32_t answers = 0;  // more than 1 is a duplicate answer
+  // Different answers the task's id got, on any attempt (also ones the
+  // client had given up on): with a journal, more than 1 is a task
+  // answered twice. "Ask again" answers (503, a wait that ran out) and
+  // 429s are not answers.
+  uint32_t answers = 0;
+  uint32_t attempts = 0;    // submissions by the client, the first included
+  uint32_t executions = 0;  // runs of its agent that ended with a result, any node
 };
 
 struct member_change {
@@ -89,14 +102,17 @@ struct run_record {
   // Segments a delay or drop fault touched, and those a drop hit.
   uint64_t segments_delayed = 0;
   uint64_t segments_dropped = 0;
+  bool journaled = false;  // [sim] journal: the gateways journal tasks
   double wall_s = 0;                    // filled by the caller, never traced
 
   void line(double t_ms, const std::string& what);
 };
 
 // The invariants a run must keep wherever the real system promises them:
-// no task lost (unanswered while its entry node lives), none answered
-// twice, never two clusters at once. Each broken one, in words.
+// no task lost (left open in the journal past the point where it must be
+// answered: sim_client::finish), none answered twice (with a journal: one answer per task id, on
+// every node it is asked at, even when it ran twice), never two clusters
+// at once. Each broken one, in words.
 [[nodiscard]] std::vector<std::string> violations(const run_record& rec);
 
 }  // namespace agentgraph::sim

@@ -192,16 +192,18 @@ nlohmann::json report_json(const run_record& rec) {
   j["formed_after_ms"] = rec.formed_at_ms;
   j["duration_ms"] = rec.duration_ms;
   j["simulated_s"] = rec.end_ms / 1000.0;
-  uint64_t ok = 0, dup = 0;
+  uint64_t ok = 0, redispatched = 0, dup = 0, ran_twice = 0, asked_again = 0;
   std::map<std::string, uint64_t> failed, unanswered;
   std::vector<double> lat;
   for (const auto& t : rec.tasks) {
-    dup += t.answers > 1;
-    if (t.outcome == "ok") {
-      ++ok;
+    dup += rec.journaled && t.answers > 1;
+    ran_twice += t.executions > 1;
+    asked_again += t.attempts > 1;
+    if (t.outcome == "ok" || t.outcome == "redispatched_ok") {
+      ++(t.outcome == "ok" ? ok : redispatched);
       lat.push_back(*t.ended_ms - t.arrived_ms);
     } else if (t.outcome == "entry_died" || t.outcome == "entry_frozen" || t.outcome == "lost"
-               || t.outcome == "unfinished_at_end") {
+               || t.outcome == "unfinished_at_end" || t.outcome == "open_at_end") {
       ++unanswered[t.outcome];
     } else {
       ++failed[t.outcome];
@@ -209,15 +211,20 @@ nlohmann::json report_json(const run_record& rec) {
   }
   j["tasks"] = {{"submitted", rec.tasks.size()},
                 {"ok", ok},
+                {"redispatched_ok", redispatched},
                 {"failed", failed},
                 {"unanswered", unanswered},
                 {"lost", unanswered.count("lost") ? unanswered["lost"] : 0},
-                {"answered_twice", dup}};
+                {"answered_twice", dup},
+                {"asked_again", asked_again},
+                {"executed_twice", ran_twice}};
+  j["journal"] = rec.journaled;
   j["latency_ms"] = {{"p50", percentile(lat, 0.5)},
                      {"p90", percentile(lat, 0.9)},
                      {"p99", percentile(lat, 0.99)},
                      {"max", lat.empty() ? 0.0 : *std::max_element(lat.begin(), lat.end())}};
-  j["throughput_ok_per_s"] = rec.duration_ms > 0 ? static_cast<double>(ok) / (rec.end_ms / 1000.0) : 0;
+  j["throughput_ok_per_s"] =
+    rec.duration_ms > 0 ? static_cast<double>(ok + redispatched) / (rec.end_ms / 1000.0) : 0;
   nlohmann::json llm = nlohmann::json::object();
   double cost = 0;
   for (const auto& [name, f] : rec.llm) {
@@ -263,12 +270,14 @@ nlohmann::json report_json(const run_record& rec) {
 
 std::string tasks_csv(const run_record& rec) {
   using namespace sim_report_detail;
-  std::string out = "id,agent,entry,arrived_ms,ended_ms,latency_ms,outcome,answers\n";
+  std::string out =
+    "id,agent,entry,arrived_ms,ended_ms,latency_ms,outcome,answers,attempts,executions\n";
   for (const auto& t : rec.tasks) {
     out += std::to_string(t.id) + "," + t.agent + "," + (t.entry ? "n" + std::to_string(t.entry) : "")
            + "," + num(t.arrived_ms) + "," + (t.ended_ms ? num(*t.ended_ms) : "") + ","
            + (t.ended_ms ? num(*t.ended_ms - t.arrived_ms) : "") + "," + t.outcome + ","
-           + std::to_string(t.answers) + "\n";
+           + std::to_string(t.answers) + "," + std::to_string(t.attempts) + ","
+           + std::to_string(t.executions) + "\n";
   }
   return out;
 }
@@ -374,9 +383,11 @@ std::string summary_text(const run_record& rec) {
   std::ostringstream o;
   o << "scenario " << j["scenario"].get<std::string>() << ", seed " << rec.seed << ", "
     << rec.nodes << " nodes, formed after " << num(rec.formed_at_ms, 0) << " ms\n"
-    << "tasks: " << j["tasks"]["submitted"] << " submitted, " << j["tasks"]["ok"] << " ok, failed "
+    << "tasks: " << j["tasks"]["submitted"] << " submitted, " << j["tasks"]["ok"] << " ok, "
+    << j["tasks"]["redispatched_ok"] << " ok after asking again, failed "
     << j["tasks"]["failed"].dump() << ", unanswered " << j["tasks"]["unanswered"].dump()
-    << ", answered twice " << j["tasks"]["answered_twice"] << "\n"
+    << ", answered twice " << j["tasks"]["answered_twice"] << ", executed twice "
+    << j["tasks"]["executed_twice"] << (rec.journaled ? "" : " (no journal)") << "\n"
     << "latency ms: p50 " << num(j["latency_ms"]["p50"].get<double>(), 1) << ", p99 "
     << num(j["latency_ms"]["p99"].get<double>(), 1) << ", max "
     << num(j["latency_ms"]["max"].get<double>(), 1) << "\n";

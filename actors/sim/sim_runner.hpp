@@ -3,16 +3,18 @@
 // config with its cluster node actor, directory and messaging attached as
 // `agentgraph node` attaches them, all on one thread in virtual time over
 // the simulated network (sim_network.hpp) and LLM vendors (sim_llm.hpp).
-// Tasks arrive at the nodes from a client on each node; faults strike on
-// schedule; every observation goes into a run_record.
+// Tasks arrive from a client (sim_client.hpp) at the nodes' gateways
+// (without HTTP), which journal them in one journal the nodes share;
+// faults strike on schedule; every observation goes into a run_record.
 //
 // What is real and what is simulated: membership, failure detection,
-// downing, the directory, group routing across nodes, populations, the
-// agents and the provider pipeline (admission, rate limiter, breaker,
-// retries) are the product's code; the clock, the network and the LLM
-// vendors are simulated. Not in the simulated task path yet: the gateway
-// and its task journal (so a task whose entry node dies is counted as
-// `entry_died`, not re-dispatched), tools that leave the process.
+// downing, the directory, the gateway's task path (membership gate, task
+// table, runner, journal, adoption of a dead member's tasks), group
+// routing across nodes, populations, the agents and the provider pipeline
+// (admission, rate limiter, breaker, retries) are the product's code; the
+// clock, the network, the LLM vendors and the client are simulated. Not
+// in the simulated task path: the gateway's HTTP server, tools that leave
+// the process.
 #pragma once
 
 #include <functional>

@@ -1,9 +1,11 @@
 // The gateway over real loopback HTTP (the fixture: gateway_http_fixture.hpp).
-// Every wait is bounded; no test asserts how long anything took.
+// Every wait is bounded; no test asserts how long anything took. One case
+// drives the same gateway without its server (start_core, submit_task).
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -471,4 +473,57 @@ TEST_CASE("gateway: stop is idempotent and a later start gets a fresh port") {
   f.gw->stop();
   httplib::Client after{"127.0.0.1", f.gw->port()};
   CHECK_FALSE(after.Get("/health"));
+}
+
+TEST_CASE("gateway: start_core takes tasks through submit_task, without a socket") {
+  fixture f;
+  auto core = gateway::start_core(*f.rt, gateway_config{});
+  REQUIRE_MESSAGE(core, describe(core.error()));
+  auto& gw = **core;
+  CHECK(gw.port() == 0);  // no server was started
+  std::atomic<int> executed{0};
+  gw.on_task_executed([&executed](const std::string& id) {
+    if (id == "core-1")
+      ++executed;
+  });
+  // The answer POST /v1/tasks would give, through the callback; bounded wait.
+  auto submit = [&gw](const std::string& body, const std::string& agent) {
+    auto answer = std::make_shared<std::promise<std::pair<int, std::string>>>();
+    auto got = answer->get_future();
+    gw.submit_task(body, agent, [answer](int status, const std::string& b) {
+      answer->set_value({status, b});
+    });
+    REQUIRE(got.wait_for(30s) == std::future_status::ready);
+    return got.get();
+  };
+  auto [status, body] = submit(R"({"input":"please compute","task_id":"core-1"})", "solo");
+  CHECK(status == 200);
+  auto v = Value::from_json(body);
+  REQUIRE(v);
+  CHECK((*v)["output"].as_string() == "value 42");
+  CHECK((*v)["task_id"].as_string() == "core-1");
+  CHECK(executed == 1);
+  // The route's checks, the same statuses.
+  auto bad = submit(R"({"input":"x","colour":"red"})", "solo");
+  CHECK(bad.first == 400);
+  CHECK(bad.second.find("colour") != std::string::npos);
+  CHECK(submit(R"({"input":"x"})", "nobody").first == 404);
+  auto failed = submit(R"({"input":"broken please"})", "solo");
+  CHECK(failed.first == 502);
+  CHECK(executed == 1);  // a failed run is no result
+
+  // A cluster member's core refuses new tasks until its node has joined.
+  gateway_config member;
+  member.cluster_member = true;
+  auto outside = gateway::start_core(*f.rt, member);
+  REQUIRE(outside);
+  auto answer = std::make_shared<std::promise<std::pair<int, std::string>>>();
+  auto got = answer->get_future();
+  (*outside)->submit_task(R"({"input":"x"})", "solo", [answer](int s, const std::string& b) {
+    answer->set_value({s, b});
+  });
+  REQUIRE(got.wait_for(5s) == std::future_status::ready);
+  auto refused = got.get();
+  CHECK(refused.first == 503);
+  CHECK(refused.second.find("not in the cluster") != std::string::npos);
 }

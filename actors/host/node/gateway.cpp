@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include "actors/host/node/gateway_impl.hpp"
+#include "runtime/assert.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -135,7 +136,10 @@ gateway::impl::impl(Runtime& runtime, gateway_config c)
 void route_reply::operator()(net::server_response r) const {
   if (responses != nullptr)
     responses->with({route, std::to_string(r.status)}).inc();
-  responder.send(std::move(r));
+  if (direct)
+    return direct(std::move(r));
+  AG_ASSERT(responder.has_value());
+  responder->send(std::move(r));
 }
 
 void gateway::impl::add_routes() {
@@ -191,10 +195,12 @@ void gateway::impl::add_routes() {
 
 void answer_when_finished(const std::shared_ptr<task_entry>& entry,
                           std::chrono::milliseconds deadline, const route_reply& reply) {
-  reply.responder.deadline(
-    deadline, net::json_error(504, "timeout",
-                              "task '" + entry->id + "' is still running; GET /v1/tasks/"
-                                + entry->id));
+  // A caller without HTTP (submit_task) bounds its own wait.
+  if (reply.responder)
+    reply.responder->deadline(
+      deadline, net::json_error(504, "timeout",
+                                "task '" + entry->id + "' is still running; GET /v1/tasks/"
+                                  + entry->id));
   entry->when_finished([reply](int status, const Value& body) {
     reply(net::json_response(status, body.to_json()));
   });
@@ -426,7 +432,8 @@ void gateway::impl::task_events(const net::server_request& req, const route_repl
   auto entry = book->table.find(req.params.at(0));
   if (!entry)
     return reply(net::json_error(404, "not_found", "no task '" + req.params.at(0) + "'"));
-  auto stream = reply.responder.stream();
+  AG_ASSERT(reply.responder.has_value());  // an HTTP route only
+  auto stream = reply.responder->stream();
   if (!stream)
     return;  // the client is gone
   if (responses != nullptr)
@@ -455,6 +462,32 @@ caf::expected<std::unique_ptr<gateway>> gateway::start(Runtime& rt, gateway_conf
       {{"host", p->cfg.host}, {"port", std::to_string(p->server.port())},
        {"auth", p->cfg.auth_token.empty() ? "off" : "bearer"}});
   return std::unique_ptr<gateway>(new gateway(std::move(p)));
+}
+
+caf::expected<std::unique_ptr<gateway>> gateway::start_core(Runtime& rt, gateway_config cfg) {
+  if (cfg.tasks_in_flight_max == 0 || cfg.task_events_max == 0)
+    return make_error(errc::invalid_argument,
+                      "gateway: tasks_in_flight_max and task_events_max must be at least 1");
+  // The server is built (the impl owns one) but never started: no socket,
+  // no event-loop thread.
+  return std::unique_ptr<gateway>(new gateway(std::make_unique<impl>(rt, std::move(cfg))));
+}
+
+void gateway::submit_task(const std::string& body, const std::string& agent, task_answer answer) {
+  net::server_request req;
+  req.method = "POST";
+  req.path = agent.empty() ? "/v1/tasks" : "/v1/agents/" + agent + "/tasks";
+  req.body = body;
+  impl_->post_task(req,
+                   route_reply{impl_->responses, "tasks_submit", std::nullopt,
+                               [answer = std::move(answer)](net::server_response r) {
+                                 answer(r.status, r.body);
+                               }},
+                   agent);
+}
+
+void gateway::on_task_executed(std::function<void(const std::string& task_id)> fn) {
+  impl_->book->executed = std::move(fn);
 }
 
 gateway::gateway(std::unique_ptr<impl> p) : impl_(std::move(p)) {}

@@ -46,6 +46,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -96,6 +97,13 @@ class gateway {
   // (cannot bind), invalid_argument (bad config).
   [[nodiscard]] static caf::expected<std::unique_ptr<gateway>> start(Runtime& rt,
                                                                      gateway_config cfg);
+  // The same gateway without its HTTP server: no socket is opened and no
+  // thread started, so it runs under virtual time (`agentgraph sim` builds
+  // one per simulated node). Tasks enter through submit_task; set_cluster,
+  // set_journal, resume_journaled, adopt_orphans, the drain and stop are
+  // those of start's gateway. Errors: invalid_argument (bad config).
+  [[nodiscard]] static caf::expected<std::unique_ptr<gateway>> start_core(Runtime& rt,
+                                                                          gateway_config cfg);
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;
@@ -131,6 +139,22 @@ class gateway {
   // incarnation, its own tasks move to the new uid. Errors:
   // invalid_argument (no journal, no node, sweep <= 0).
   caf::error adopt_orphans(caf::actor node, std::chrono::milliseconds sweep);
+  // What POST /v1/tasks answers: its HTTP status and JSON body.
+  using task_answer = std::function<void(int http_status, const std::string& body)>;
+  // POST /v1/tasks without HTTP: `body` is the request body and `agent` the
+  // path's agent ("" to take the body's), handled by the code the route
+  // calls (the membership gate, the task table, the runner, the journal).
+  // `answer` runs once: at once on this thread, or on the thread that ends
+  // the task (a runner's: it must only record or queue, never block). A
+  // sync task's caller bounds its own wait: without HTTP there is no
+  // responder deadline.
+  void submit_task(const std::string& body, const std::string& agent, task_answer answer);
+  // `fn(task_id)` each time a runner's agent call ends with a result on
+  // this node: a journaled task adopted while its first run went on may
+  // run twice and is still answered once, and the simulator checks exactly
+  // that by counting runs per id. Set before the first task; called on the
+  // runner's thread (it must not block).
+  void on_task_executed(std::function<void(const std::string& task_id)> fn);
   // Not ready from now on; POST /v1/tasks gets 503 with Retry-After. Tasks
   // already accepted keep running and can still be read and streamed.
   void begin_drain();

@@ -70,6 +70,8 @@ struct task_book {
   std::mutex mutex;
   std::unordered_map<std::string, caf::actor> runners;  // guarded by mutex; running tasks only
   metrics::gauge* in_flight_gauge = nullptr;            // set once before any task
+  // gateway::on_task_executed's observer; set once before any task, may be empty.
+  std::function<void(const std::string& task_id)> executed;
   // False once the gateway drains or stops: a run admitted later (a
   // resume that was reading its checkpoint) is refused with 503.
   std::atomic<bool> accepting{true};
@@ -168,7 +170,10 @@ caf::actor spawn_workflow_runner(caf::actor_system& sys, std::shared_ptr<task_bo
 struct route_reply {
   metrics::counter_family* responses;  // the runtime's registry; may be null
   const char* route;
-  net::responder responder;
+  // An HTTP request's responder; none for a caller without HTTP
+  // (gateway::submit_task), who gets the answer through `direct`.
+  std::optional<net::responder> responder;
+  std::function<void(net::server_response)> direct = {};
   void operator()(net::server_response r) const;
 };
 

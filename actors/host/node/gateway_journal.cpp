@@ -12,6 +12,7 @@
 #include "runtime/blocking_ask.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
+#include "runtime/virtual_time.hpp"
 
 namespace agentgraph {
 
@@ -43,6 +44,18 @@ void wait_for_remote_components(Runtime& rt, std::chrono::milliseconds wait) {
     }
     return std::string{};
   };
+  // Under virtual time (`agentgraph sim`) this thread is the one that runs
+  // the world: sleeping would stop it, and its clock is the world's.
+  if (runs_virtual_time(rt.system())) {
+    auto& sys = rt.system();
+    const auto virtual_until = sys.clock().now() + wait;
+    drive_until(sys, [&] { return missing().empty() || sys.clock().now() >= virtual_until; });
+    if (auto m = missing(); !m.empty())
+      log(log_severity::warn, gateway_log_component,
+          "resuming journaled tasks although a component on another node is not offered yet",
+          {{"missing", m}, {"waited_ms", std::to_string(wait.count())}});
+    return;
+  }
   // Bounded by `until`: one check per 50 ms.
   for (auto m = missing(); !m.empty(); m = missing()) {
     if (std::chrono::steady_clock::now() >= until) {

@@ -249,7 +249,12 @@ caf::actor spawn_task_runner(caf::actor_system& sys, std::shared_ptr<task_book> 
                                   "agent '" + entry->agent + "'"));
       });
       self->request(agent, deadline, execute_stream_atom::value, std::move(task), sink)
-        .then([finish](task_result& r) { finish(std::move(r)); },
+        .then(
+          [book, entry, finish](task_result& r) {
+            if (book->executed)
+              book->executed(entry->id);
+            finish(std::move(r));
+          },
               [finish](caf::error& err) { finish(std::move(err)); });
     };
     // A task another node owns: polled in the journal until it is answered,

@@ -1,8 +1,8 @@
-// The dot product every vector index path uses (the exact scan, a scoped
-// recall's scoring, HNSW's distance), so that one entry gets one score
-// whichever path reads it. AVX2+FMA when the CPU has them (chosen once at
-// start from CPUID, not from -march: the binary runs on any x86-64 and the
-// build flags stay CI's), a portable loop otherwise.
+// The vector index's arithmetic: vector_dot (HNSW's distance, and a scoped
+// recall's scoring in HNSW mode) and vector_column_dots (the exact scan and
+// its scoped scoring). AVX2+FMA when the CPU has them (chosen once, on
+// first use, from CPUID, not from -march: the binary runs on any x86-64 and
+// the build flags stay CI's), portable loops otherwise.
 //
 // Thread-safe: pure functions; the kernel choice is made during static
 // initialisation and never changes.

@@ -12,6 +12,9 @@
 // already full at N entries (loaded from a file written for the row), so
 // each store also evicts one; stores/s against the first N's shows how a
 // store's cost grows with the shard (flat: O(1) or O(log n) per store).
+// Then the index rows (issue 13; --no-index leaves them out): the shard's
+// vector index against an exact scan of the same data, without an actor
+// (bench_memory_index.cpp).
 #pragma once
 
 #include <cstddef>

@@ -43,6 +43,12 @@ struct memory_config {
   std::map<std::string, uint32_t> kind_limits;
   // Below this many entries recall is an exact scan; above, hnswlib.
   uint32_t exact_search_max = 2000;
+  // Sparse vectors (at most half their coordinates nonzero: hash-<dim> of
+  // texts shorter than about dim/3 words) keep the exact scan above
+  // exact_search_max. The scan reads only the query's nonzero coordinates,
+  // and HNSW finds only 0.5-0.8 of such vectors' true top 10
+  // (apps/cli/BENCHMARKS.md, "Vector index").
+  bool exact_search_sparse = true;
   // Snapshot file (SQLite); empty: memory is not persisted.
   std::string snapshot_path;
   // snapshot durability: how often the whole shard is rewritten. commit

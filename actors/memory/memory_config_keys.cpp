@@ -50,6 +50,12 @@ const std::vector<field<memory_config>>& memory_fields() {
                       "Up to this many entries recall scans exactly; above, it uses the "
                       "HNSW index."),
              &S::exact_search_max),
+        bind(bool_key("exact_search_sparse", d.exact_search_sparse,
+                      "Sparse vectors (at most half their coordinates nonzero, as hash-<dim> "
+                      "gives for short texts) keep the exact scan above exact_search_max: "
+                      "exact results, at a cost that follows the query's nonzero coordinates. "
+                      "false: HNSW above exact_search_max whatever the vectors."),
+             &S::exact_search_sparse),
         bind(path_key("snapshot_path", d.snapshot_path,
                       "SQLite snapshot file; empty: not persisted; relative: against the "
                       "config file's directory."),

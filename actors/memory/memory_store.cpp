@@ -133,7 +133,7 @@ memory_store::memory_store(memory_config cfg, uint32_t dim)
     : cfg_(std::move(cfg)),
       embedder_(dim),
       // +1: a store inserts before retention evicts.
-      index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1),
+      index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1, cfg_.exact_search_sparse),
       retention_(cfg_),
       scopes_(cfg_.scope_entries_max),
       kind_limits_bytes_(memory_store_detail::kind_limits_bytes(cfg_)) {
@@ -238,7 +238,7 @@ caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t nex
   // A snapshot may hold more than max_entries (the limit shrank since it was
   // written); size the index for all of them until retention trims them.
   auto live_max = static_cast<uint32_t>(std::max<size_t>(cfg_.max_entries, entries.size()) + 1);
-  index_ = vector_index(embedder_.dim(), cfg_.exact_search_max, live_max);
+  index_ = vector_index(embedder_.dim(), cfg_.exact_search_max, live_max, cfg_.exact_search_sparse);
   AG_ASSERT(retention_.size() == 0 && entries_bytes_ == 0);
   for (auto& e : entries)
     insert(std::move(e));

@@ -5,15 +5,26 @@
 #include <mutex>
 #include <unordered_map>
 
-// hnswlib's SSE path prefetches one link past the end of a link list, a
-// heap over-read that AddressSanitizer reports on every build
-// (nmslib/hnswlib#107, #578; the fix, PR #459, is unmerged in 0.6.2 and
-// later). Turning its manual vectorization off removes that read; the
-// distance function below gives back most of the speed the SIMD kernels had.
+// hnswlib's own distance kernels stay off (NO_MANUAL_VECTORIZATION): ours
+// (vector_kernel.hpp) is chosen at run time from CPUID, where hnswlib's are
+// fixed by the build's -m flags (baseline x86-64 here: SSE only). USE_SSE,
+// which hnswlib derives from __SSE__ only when manual vectorization is on,
+// is what turns on its prefetches of the next neighbour's vector and
+// visited mark: defined by hand, they are back (measured with a driver on
+// 20 K clustered 384-d vectors: insert and search about 25 % faster).
+// Those prefetches read one link past the end of a link list
+// (nmslib/hnswlib#107, #578), a heap over-read for the top upper-level list
+// of a node; impl::pad_link_lists makes that read land inside the node's
+// own allocation.
 #define NO_MANUAL_VECTORIZATION
+#if defined(__SSE__) && !defined(USE_SSE)
+#define USE_SSE
+#endif
 #include <hnswlib/hnswlib.h>
 #undef NO_MANUAL_VECTORIZATION
 
+#include "actors/memory/vector_kernel.hpp"
+#include "actors/memory/vector_scan.hpp"
 #include "runtime/assert.hpp"
 
 namespace agentgraph {
@@ -22,25 +33,10 @@ namespace vector_index_detail {
 
 using hnsw_graph = hnswlib::HierarchicalNSW<float>;
 
-// hnswlib's inner-product distance (1 - dot) for unit vectors. Four
-// independent sums keep several multiply-adds in flight and let the
-// compiler pack them into one SIMD register at -O2, without -ffast-math.
+// hnswlib's inner-product distance (1 - dot) for unit vectors.
 float unit_ip_distance(const void* a, const void* b, const void* dim_ptr) {
-  const auto* x = static_cast<const float*>(a);
-  const auto* y = static_cast<const float*>(b);
-  size_t dim = *static_cast<const size_t*>(dim_ptr);
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t i = 0;
-  for (; i + 4 <= dim; i += 4) {
-    s0 += x[i] * y[i];
-    s1 += x[i + 1] * y[i + 1];
-    s2 += x[i + 2] * y[i + 2];
-    s3 += x[i + 3] * y[i + 3];
-  }
-  float sum = (s0 + s1) + (s2 + s3);
-  for (; i < dim; ++i)
-    sum += x[i] * y[i];
-  return 1.0f - sum;
+  return 1.0f - vector_dot(static_cast<const float*>(a), static_cast<const float*>(b),
+                           *static_cast<const size_t*>(dim_ptr));
 }
 
 // The metric space handed to hnswlib: float vectors of `dim`, distance
@@ -103,25 +99,20 @@ size_t hnsw_bytes(const hnsw_graph& g, size_t upper_links) {
   return total;
 }
 
-bool better(const index_match& a, const index_match& b) {
-  return a.score != b.score ? a.score > b.score : a.id < b.id;
-}
-
-// The exact scan's score: the same loop (and float rounding) for a full
-// scan and a scoped one, so both give an entry the same score.
-float dot(const std::vector<float>& q, const float* v) {
-  float s = 0;
-  for (size_t j = 0; j < q.size(); ++j)
-    s += q[j] * v[j];
-  return s;
-}
-
-// The k best of `all`, best first.
-std::vector<index_match> best(std::vector<index_match> all, size_t k) {
-  k = std::min(k, all.size());
-  std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(k), all.end(), better);
-  all.resize(k);
-  return all;
+// Whether `a` and `b` hold the same ids, in any order (k is at most 100).
+bool same_ids(const std::vector<index_match>& a, const std::vector<index_match>& b) {
+  if (a.size() != b.size())
+    return false;
+  std::vector<uint64_t> x, y;
+  x.reserve(a.size());
+  y.reserve(b.size());
+  for (const auto& m : a)
+    x.push_back(m.id);
+  for (const auto& m : b)
+    y.push_back(m.id);
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  return x == y;
 }
 
 }  // namespace vector_index_detail
@@ -132,14 +123,14 @@ struct vector_index::impl {
   const uint32_t dim;
   const uint32_t exact_search_max;
   const uint32_t live_max;
+  const bool sparse_stays_exact;
   // Most HNSW slots ever allocated: live vectors plus deleted ones, which are
   // at most a quarter of all slots before a rebuild (so a third of live).
   const size_t hnsw_slots_max;
 
-  // Exact mode: vectors packed back to back, ids[i] owns vectors[i*dim ..].
-  std::vector<uint64_t> ids;
-  std::vector<float> vectors;
-  std::unordered_map<uint64_t, uint32_t> position;
+  // Exact mode: every vector, scanned whole (vector_scan.hpp). Empty in
+  // HNSW mode, whose graph holds the vectors.
+  vector_scan scan;
 
   // HNSW mode (both set) or exact mode (both null).
   std::unique_ptr<vector_index_detail::unit_ip_space> space;
@@ -153,60 +144,50 @@ struct vector_index::impl {
   // not walk every slot. A reused slot keeps its level (updatePoint
   // re-links it where it is), hence its upper links.
   size_t upper_links = 0;
+  // The ef the last HNSW search ended at (0 before any): for benchmarks.
+  size_t last_search_ef = 0;
 
-  impl(uint32_t d, uint32_t exact_max, uint32_t live)
+  impl(uint32_t d, uint32_t exact_max, uint32_t live, bool sparse_exact)
       : dim(d),
         exact_search_max(exact_max),
         live_max(live),
-        hnsw_slots_max(static_cast<size_t>(live) * 4 / 3 + 2) {
+        sparse_stays_exact(sparse_exact),
+        hnsw_slots_max(static_cast<size_t>(live) * 4 / 3 + 2),
+        scan(d) {
   }
 
   size_t hnsw_live() const { return graph->cur_element_count - graph->num_deleted_; }
 
-  size_t size() const { return graph ? hnsw_live() : ids.size(); }
+  size_t size() const { return graph ? hnsw_live() : scan.size(); }
 
-  void exact_add(uint64_t id, const float* v) {
-    position.emplace(id, static_cast<uint32_t>(ids.size()));
-    ids.push_back(id);
-    vectors.insert(vectors.end(), v, v + dim);
+  // Whether `live` vectors with this share of nonzero coordinates belong in
+  // an HNSW graph rather than the exact scan.
+  bool wants_hnsw(size_t live, double nonzero_share) const {
+    return live >= exact_search_max
+           && !(sparse_stays_exact && nonzero_share <= vector_sparse_share_max);
   }
 
-  // Swap-with-last keeps the packed layout without shifting every vector.
-  void exact_remove(uint64_t id) {
-    auto it = position.find(id);
-    AG_ASSERT(it != position.end(), "remove of an id not in the index");
-    uint32_t pos = it->second;
-    auto last = static_cast<uint32_t>(ids.size() - 1);
-    if (pos != last) {
-      ids[pos] = ids[last];
-      std::copy_n(vectors.begin() + static_cast<ptrdiff_t>(last) * dim, dim,
-                  vectors.begin() + static_cast<ptrdiff_t>(pos) * dim);
-      position[ids[pos]] = pos;
-    }
-    ids.pop_back();
-    vectors.resize(vectors.size() - dim);
-    position.erase(it);
+  // The stored vector of `id` in HNSW mode.
+  const float* hnsw_vector_of(uint64_t id) const {
+    auto it = graph->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
+    AG_ASSERT(it != graph->label_lookup_.end(), "score of an id not in the index");
+    AG_ASSERT(!graph->isMarkedDeleted(it->second), "score of a deleted id");
+    return reinterpret_cast<const float*>(graph->getDataByInternalId(it->second));
   }
 
-  std::vector<index_match> exact_search(const std::vector<float>& q, size_t k) const {
-    std::vector<index_match> all;
-    all.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i)
-      all.push_back({ids[i], vector_index_detail::dot(q, vectors.data() + i * dim)});
-    return vector_index_detail::best(std::move(all), k);
-  }
-
-  // The stored vector of `id`, in either mode.
-  const float* vector_of(uint64_t id) const {
-    if (graph) {
-      auto it = graph->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
-      AG_ASSERT(it != graph->label_lookup_.end(), "score of an id not in the index");
-      AG_ASSERT(!graph->isMarkedDeleted(it->second), "score of a deleted id");
-      return reinterpret_cast<const float*>(graph->getDataByInternalId(it->second));
-    }
-    auto it = position.find(id);
-    AG_ASSERT(it != position.end(), "score of an id not in the index");
-    return vectors.data() + static_cast<size_t>(it->second) * dim;
+  // hnswlib's prefetch loops read the link after a list's last one
+  // (hnswalg.h, `*(datal + j + 1)`): inside the node's block on level 0,
+  // where the vector follows the links, but past the end of the top list
+  // of an upper-level allocation (`size_links_per_element_ * level + 1`
+  // bytes). Widening each upper-level list by one link, before any node
+  // is added, puts that read on zeroed bytes of the node's own block
+  // (addPoint memsets the whole allocation). hnswlib reads the stride from
+  // this member everywhere (get_linklist, the allocation, its byte count),
+  // so nothing else changes; 4 bytes per upper level per node. Rejected:
+  // patching or vendoring hnswalg.h (a copy to keep in step with Debian's).
+  static void pad_link_lists(hnsw_graph& g) {
+    AG_ASSERT(g.cur_element_count == 0, "link lists padded after the first add");
+    g.size_links_per_element_ += sizeof(hnswlib::tableint);
   }
 
   // Builds a fresh graph from (id, vector) pairs; slots start at twice the
@@ -218,6 +199,7 @@ struct vector_index::impl {
     auto new_space = std::make_unique<vector_index_detail::unit_ip_space>(dim);
     auto new_graph = std::make_unique<hnsw_graph>(new_space.get(), slots, hnsw_links_per_node,
                                                   hnsw_ef_construction, hnsw_random_seed);
+    pad_link_lists(*new_graph);
     for (const auto& [id, v] : items)
       new_graph->addPoint(v, static_cast<hnswlib::labeltype>(id));
     space = std::move(new_space);
@@ -227,18 +209,20 @@ struct vector_index::impl {
   }
 
   void switch_to_hnsw() {
+    std::vector<float> vectors(scan.size() * dim);
     std::vector<std::pair<uint64_t, const float*>> items;
-    items.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i)
-      items.emplace_back(ids[i], vectors.data() + i * dim);
+    items.reserve(scan.size());
+    for (size_t i = 0; i < scan.size(); ++i) {
+      scan.copy_vector(i, vectors.data() + i * dim);
+      items.emplace_back(scan.id_at(i), vectors.data() + i * dim);
+    }
     build_graph(items);
-    std::vector<uint64_t>().swap(ids);
-    std::vector<float>().swap(vectors);
-    std::unordered_map<uint64_t, uint32_t>().swap(position);
+    scan = vector_scan(dim);
   }
 
   // Drops deleted slots by rebuilding from the live ones, in slot order.
-  // Falls back to the exact scan when few enough vectors are left.
+  // Falls back to the exact scan when few enough vectors are left, or
+  // when they are sparse and sparse_stays_exact (wants_hnsw).
   void rebuild() {
     std::vector<float> live_vectors;
     std::vector<uint64_t> live_ids;
@@ -251,13 +235,19 @@ struct vector_index::impl {
       live_ids.push_back(graph->getExternalLabel(slot));
       live_vectors.insert(live_vectors.end(), v, v + dim);
     }
-    if (live_ids.size() < exact_search_max) {
+    size_t nonzeros = 0;
+    for (float x : live_vectors)
+      nonzeros += x != 0.0f ? 1 : 0;
+    const double share = live_vectors.empty() ? 0.0
+                                              : static_cast<double>(nonzeros)
+                                                  / static_cast<double>(live_vectors.size());
+    if (!wants_hnsw(live_ids.size(), share)) {
       graph.reset();
       space.reset();
       upper_links = 0;
       std::vector<hnswlib::tableint>().swap(free_slots);
       for (size_t i = 0; i < live_ids.size(); ++i)
-        exact_add(live_ids[i], live_vectors.data() + i * dim);
+        scan.add(live_ids[i], live_vectors.data() + i * dim);
       return;
     }
     std::vector<std::pair<uint64_t, const float*>> items;
@@ -298,8 +288,8 @@ struct vector_index::impl {
     upper_links += vector_index_detail::upper_links_bytes(*graph, graph->cur_element_count - 1);
   }
 
-  std::vector<index_match> hnsw_search(const std::vector<float>& q, size_t k) {
-    graph->setEf(std::max(k * hnsw_ef_search_per_result, hnsw_ef_search_min));
+  std::vector<index_match> hnsw_search_at(const std::vector<float>& q, size_t k, size_t ef) {
+    graph->setEf(ef);
     auto found = graph->searchKnnCloserFirst(q.data(), k);
     std::vector<index_match> out;
     out.reserve(found.size());
@@ -308,10 +298,31 @@ struct vector_index::impl {
       out.push_back({static_cast<uint64_t>(label), 1.0f - distance});
     return out;
   }
+
+  // Adaptive ef (vector_index.hpp, hnsw_ef_search_*): search at ef, then
+  // at twice ef, until two searches in a row return the same k ids or ef
+  // reaches its bound. Each doubling costs about what the searches before
+  // it cost together, so a query pays at most about twice its last search.
+  std::vector<index_match> hnsw_search(const std::vector<float>& q, size_t k) {
+    size_t ef = std::max(k * hnsw_ef_search_per_result, hnsw_ef_search_min);
+    auto found = hnsw_search_at(q, k, ef);
+    last_search_ef = ef;
+    while (ef * 2 <= hnsw_ef_search_max) {
+      ef *= 2;
+      auto wider = hnsw_search_at(q, k, ef);
+      last_search_ef = ef;
+      bool same = vector_index_detail::same_ids(found, wider);
+      found = std::move(wider);
+      if (same)
+        break;
+    }
+    return found;
+  }
 };
 
-vector_index::vector_index(uint32_t dim, uint32_t exact_search_max, uint32_t live_max)
-    : impl_(std::make_unique<impl>(dim, exact_search_max, live_max)) {
+vector_index::vector_index(uint32_t dim, uint32_t exact_search_max, uint32_t live_max,
+                           bool sparse_stays_exact)
+    : impl_(std::make_unique<impl>(dim, exact_search_max, live_max, sparse_stays_exact)) {
 }
 
 vector_index::~vector_index() = default;
@@ -326,14 +337,14 @@ void vector_index::add(uint64_t id, const std::vector<float>& v) {
     impl_->hnsw_add(id, v.data());
     return;
   }
-  impl_->exact_add(id, v.data());
-  if (impl_->ids.size() >= impl_->exact_search_max)
+  impl_->scan.add(id, v.data());
+  if (impl_->wants_hnsw(impl_->scan.size(), impl_->scan.nonzero_share()))
     impl_->switch_to_hnsw();
 }
 
 void vector_index::remove(uint64_t id) {
   if (!impl_->graph) {
-    impl_->exact_remove(id);
+    impl_->scan.remove(id);
     return;
   }
   AG_ASSERT(contains(id), "remove of an id not in the index");
@@ -346,7 +357,7 @@ void vector_index::remove(uint64_t id) {
 
 bool vector_index::contains(uint64_t id) const {
   if (!impl_->graph)
-    return impl_->position.count(id) > 0;
+    return impl_->scan.contains(id);
   auto it = impl_->graph->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
   return it != impl_->graph->label_lookup_.end() && !impl_->graph->isMarkedDeleted(it->second);
 }
@@ -354,18 +365,20 @@ bool vector_index::contains(uint64_t id) const {
 std::vector<index_match> vector_index::score(const std::vector<float>& query,
                                              const std::vector<uint64_t>& ids, size_t k) const {
   AG_ASSERT(query.size() == impl_->dim, "query of the wrong dimension");
+  if (!impl_->graph)
+    return impl_->scan.score(query, ids, k);
   std::vector<index_match> all;
   all.reserve(ids.size());
   for (uint64_t id : ids)
-    all.push_back({id, vector_index_detail::dot(query, impl_->vector_of(id))});
-  return vector_index_detail::best(std::move(all), k);
+    all.push_back({id, vector_dot(query.data(), impl_->hnsw_vector_of(id), query.size())});
+  return best_matches(std::move(all), k);
 }
 
 std::vector<index_match> vector_index::search(const std::vector<float>& query, size_t k) {
   AG_ASSERT(query.size() == impl_->dim, "query of the wrong dimension");
   if (k == 0 || size() == 0)
     return {};
-  return impl_->graph ? impl_->hnsw_search(query, k) : impl_->exact_search(query, k);
+  return impl_->graph ? impl_->hnsw_search(query, k) : impl_->scan.search(query, k);
 }
 
 size_t vector_index::size() const {
@@ -380,15 +393,17 @@ bool vector_index::uses_hnsw() const {
   return impl_->graph != nullptr;
 }
 
+size_t vector_index::last_search_ef() const {
+  return impl_->last_search_ef;
+}
+
 size_t vector_index::deleted_slots() const {
   return impl_->graph ? impl_->graph->num_deleted_ : 0;
 }
 
 size_t vector_index::bytes() const {
   size_t total = sizeof(impl);
-  total += impl_->ids.capacity() * sizeof(uint64_t);
-  total += impl_->vectors.capacity() * sizeof(float);
-  total += vector_index_detail::unordered_map_bytes(impl_->position);
+  total += impl_->scan.bytes();
   total += impl_->free_slots.capacity() * sizeof(hnswlib::tableint);
   if (impl_->graph)
     total += vector_index_detail::hnsw_bytes(*impl_->graph, impl_->upper_links);

@@ -1,7 +1,9 @@
 // Nearest-neighbour index over unit vectors keyed by entry id, for the
-// memory shard. Small indexes are an exact cosine scan; at `exact_search_max`
-// entries it switches to an HNSW graph (hnswlib, inner product on unit
-// vectors = cosine). hnswlib stays inside vector_index.cpp so installed
+// memory shard. Small indexes are an exact cosine scan (vector_scan.hpp);
+// at `exact_search_max` entries it switches to an HNSW graph (hnswlib,
+// inner product on unit vectors = cosine), unless the vectors are sparse
+// and the owner asked sparse ones to stay exact (why: memory_config.hpp,
+// exact_search_sparse). hnswlib stays inside vector_index.cpp so installed
 // headers never need it.
 //
 // Not thread-safe: one owner (the shard actor) calls every method.
@@ -15,12 +17,21 @@
 
 namespace agentgraph {
 
-// HNSW parameters. M=16 / ef_construction=200 are hnswlib's recommended
-// defaults for recall above 0.95 at dims of a few hundred.
-constexpr size_t hnsw_links_per_node = 16;           // hnswlib "M"
-constexpr size_t hnsw_ef_construction = 200;
-constexpr size_t hnsw_ef_search_min = 64;            // ef = max(k * 4, this)
-constexpr size_t hnsw_ef_search_per_result = 4;
+// HNSW parameters, chosen with `agentgraph bench memory` (apps/cli/
+// BENCHMARKS.md, "Vector index"): hnswlib's recommended ef_construction of
+// 200 built 727 vectors/s at 100 K entries; below about 32 the graph loses
+// recall no search-time ef wins back (clustered 384-d, 50 K entries, M 16:
+// efc 16 needs ef 400 for recall@10 0.95, efc 32 needs ef 20).
+constexpr size_t hnsw_links_per_node = 16;  // hnswlib "M"
+constexpr size_t hnsw_ef_construction = 32;
+// Search ef is adaptive per query: it starts at max(k * per_result, min)
+// and doubles while the k ids found keep changing, up to max. A query
+// whose neighbourhood the graph finds easily stops at the first doubling;
+// one on data of high intrinsic dimension (short texts hashed by hash-<dim>)
+// searches wider before it answers.
+constexpr size_t hnsw_ef_search_min = 32;
+constexpr size_t hnsw_ef_search_per_result = 2;
+constexpr size_t hnsw_ef_search_max = 512;
 // Fixed seed: the same inserts build the same graph, so results reproduce.
 constexpr size_t hnsw_random_seed = 100;
 // When an add reuses a deleted slot, hnswlib re-links the slot itself and,
@@ -30,11 +41,16 @@ constexpr size_t hnsw_random_seed = 100;
 // 0.1 gives 0.93 at 0.48 ms; 1.0 gives 0.95 at 2.3 ms. Never reusing slots
 // (mark deleted, rebuild past a quarter) gives 0.95 at 0.93 ms but stalls
 // the shard 1.2 s per rebuild. So: reuse, without neighbour repair.
-// (Timings with hnswlib's SSE kernels; our portable distance kernel, see
-// vector_index.cpp, takes 0.69 ms at -O1 and 0.46 ms at -O2 for p = 0.)
+// (Those figures predate issue 13: ef_construction 200, fixed ef 64,
+// hnswlib's SSE kernels. Now, on clustered vectors, 2 turnovers of reuse
+// keep recall@10 at or above 0.95: memory_vector_index_test.cpp.)
 constexpr float hnsw_reuse_neighbor_repair_probability = 0.0f;
 // First allocation of an HNSW graph, in elements; it doubles up to capacity.
 constexpr size_t hnsw_initial_elements = 1024;
+
+// Vectors whose stored coordinates are at most this share nonzero count as
+// sparse. hash-256 of 6-40 word notes: about 0.2; real embedding models: 1.
+constexpr double vector_sparse_share_max = 0.5;
 
 struct index_match {
   uint64_t id = 0;
@@ -49,7 +65,11 @@ class vector_index {
   // deleted slots until more than a quarter of its slots are deleted, so its
   // allocation is bounded by live_max * 4 / 3 + 2 slots. Adds reuse deleted
   // slots first, so steady churn (one add per removal) never rebuilds.
-  vector_index(uint32_t dim, uint32_t exact_search_max, uint32_t live_max);
+  // `sparse_stays_exact`: while at most vector_sparse_share_max of the
+  // stored coordinates are nonzero, stay exact whatever the count (the
+  // shard's exact_search_sparse; why in memory_config.hpp).
+  vector_index(uint32_t dim, uint32_t exact_search_max, uint32_t live_max,
+               bool sparse_stays_exact = false);
   ~vector_index();
   vector_index(vector_index&&) noexcept;
   vector_index& operator=(vector_index&&) noexcept;
@@ -74,6 +94,9 @@ class vector_index {
   [[nodiscard]] size_t size() const;  // live vectors
   [[nodiscard]] uint32_t dim() const;
   [[nodiscard]] bool uses_hnsw() const;
+  // The ef the last HNSW search ended at (0 before any; adaptive, see
+  // hnsw_ef_search_min): for benchmarks and tests.
+  [[nodiscard]] size_t last_search_ef() const;
   // HNSW slots holding deleted vectors (0 in exact mode).
   [[nodiscard]] size_t deleted_slots() const;
   // Bytes this index holds on the heap plus its own objects, read from the

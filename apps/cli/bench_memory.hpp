@@ -12,10 +12,17 @@
 // already full at N entries (loaded from a file written for the row), so
 // each store also evicts one; stores/s against the first N's shows how a
 // store's cost grows with the shard (flat: O(1) or O(log n) per store).
+// Then the index rows (issue 13; --no-index leaves them out): the shard's
+// vector index against an exact scan of the same data, without an actor
+// (bench_memory_index.cpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "apps/cli/commands.hpp"
 
@@ -30,5 +37,41 @@ inline constexpr uint64_t bench_memory_fill_max = 1'000'000;
 inline constexpr size_t bench_memory_fills_max = 8;  // sizes in one --fill list
 
 int bench_memory(const args& argv);
+
+// The index rows (bench_memory_index.cpp says what they measure): for each
+// size, hash-256 text, then clustered vectors of each dim.
+inline constexpr size_t bench_memory_index_sizes_max = 4;
+inline constexpr uint64_t bench_memory_index_entries_max = 1'000'000;
+inline constexpr size_t bench_memory_index_dims_max = 4;
+inline constexpr size_t bench_memory_index_queries_max = 100'000;
+struct index_bench_options {
+  std::vector<uint64_t> sizes;  // entries per row
+  std::vector<uint32_t> dims;   // the clustered rows' dimensions
+  size_t queries = 0;           // per row, each run on both indexes
+};
+
+struct index_row {
+  std::string data;  // "hash-256 text", "clustered-384"
+  size_t entries = 0;
+  size_t queries = 0;
+  bool sparse_exact = true;  // exact_search_sparse of the index
+  bool uses_hnsw = false;    // the index switched to HNSW
+  // The shard's index (exact below exact_search_max, HNSW from there).
+  double insert_per_s = 0;  // entries / time to add them all, one at a time
+  double recall_p50_us = 0;
+  double recall_p99_us = 0;
+  double recall_at_10 = 0;  // share of the exact top-10 ids it returned
+  double ef_p50 = 0;        // the adaptive search's final ef, median
+  double bytes_per_entry = 0;
+  // An exact scan of the same entries.
+  double exact_p50_us = 0;
+  double exact_p99_us = 0;
+  double exact_insert_per_s = 0;
+  double exact_bytes_per_entry = 0;
+};
+
+[[nodiscard]] std::vector<index_row> run_index_rows(const index_bench_options& o);
+void print_index_table(const std::vector<index_row>& rows);
+[[nodiscard]] nlohmann::json index_json(const index_row& r);
 
 }  // namespace agentgraph::cli

@@ -74,6 +74,15 @@ constexpr figure_spec figure_specs[] = {
    "memory stores/s, durable commit (0 ms window), 64 in flight", "stores/s", true,
    "rows[durability=commit&commit_window_ms=0&concurrency=64].stores_per_second",
    "snapshot durability", "rows[durability=snapshot&concurrency=64].stores_per_second"},
+  // bench memory's index rows (issue 13): the top level holds the largest
+  // row in which the shard's defaults built HNSW (clustered vectors); its
+  // baseline is an exact scan of the same data in the same run. Its
+  // recall@10 (against that scan) has no baseline to set it beside, and
+  // every figure of the suite has one: it is in the bench's own output.
+  {"memory", "index_recall_p50_us", "vector index recall p50 (HNSW, largest index row)", "us",
+   false, "recall_p50_us", "exact scan, same data", "exact_p50_us"},
+  {"memory", "index_insert_per_s", "vector index inserts/s (HNSW, largest index row)",
+   "inserts/s", true, "insert_per_s", "exact scan, same data", "exact_insert_per_s"},
   // bench agents: an agent against a raw CAF actor in the same process.
   // The baseline bench agents calls fair: a chain of two raw hops (caller,
   // relay, worker) with a request timeout on each, as a supervised task has.

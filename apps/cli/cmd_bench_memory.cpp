@@ -19,6 +19,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/memory/hashing_embedder.hpp"
 #include "actors/memory/memory_shard.hpp"
 #include "actors/memory/memory_snapshot.hpp"
 #include "actors/host/register_types.hpp"
@@ -48,29 +49,58 @@ struct bench_options {
   std::string fill;                  // --fill as given; empty: no fill rows
   std::vector<uint64_t> fills;       // parsed, in the order given
   std::string fill_index = "exact";  // exact | hnsw
+  bool index = true;                 // the index rows (--no-index: none)
+  std::string index_sizes = "10000,100000";
+  std::string index_dims = "384,768,1536";
+  index_bench_options index_rows;    // parsed from the two above
 };
 
-// "1000,10000" -> {1000, 10000}, each in [1, bench_memory_fill_max], at
-// most bench_memory_fills_max of them.
-caf::expected<std::vector<uint64_t>> parse_fills(const std::string& text) {
+// "1000,10000" -> {1000, 10000}, each in [1, max], at most `items_max` of
+// them; `option` names the option in errors, `items` what it lists.
+caf::expected<std::vector<uint64_t>> parse_counts(const std::string& text, const std::string& option,
+                                                  const std::string& items_name, uint64_t max,
+                                                  size_t items_max) {
   auto items = split(text, ',');
-  if (items.size() > bench_memory_fills_max)
+  if (items.size() > items_max)
     return make_error(errc::invalid_argument,
-                      "--fill: at most " + std::to_string(bench_memory_fills_max) + " sizes");
+                      option + ": at most " + std::to_string(items_max) + " " + items_name);
   std::vector<uint64_t> out;
   for (auto view : items) {
     std::string item{view};
     char* end = nullptr;
     errno = 0;
     auto n = std::strtoull(item.c_str(), &end, 10);
-    if (item.empty() || item[0] == '-' || *end != '\0' || errno != 0 || n < 1
-        || n > bench_memory_fill_max)
-      return make_error(errc::invalid_argument,
-                        "--fill: '" + item + "' is not a count in [1, "
-                          + std::to_string(bench_memory_fill_max) + "]");
+    if (item.empty() || item[0] == '-' || *end != '\0' || errno != 0 || n < 1 || n > max)
+      return make_error(errc::invalid_argument, option + ": '" + item + "' is not a count in [1, "
+                                                  + std::to_string(max) + "]");
     out.push_back(n);
   }
   return out;
+}
+
+caf::expected<std::vector<uint64_t>> parse_fills(const std::string& text) {
+  return parse_counts(text, "--fill", "sizes", bench_memory_fill_max, bench_memory_fills_max);
+}
+
+// --index-sizes and --index-dims into o.index_rows. A clustered row's dim
+// is bounded like hash-<dim>'s: the embedding sizes a shard can hold.
+caf::expected<void> parse_index(bench_options& o) {
+  auto sizes = parse_counts(o.index_sizes, "--index-sizes", "sizes",
+                            bench_memory_index_entries_max, bench_memory_index_sizes_max);
+  if (!sizes)
+    return std::move(sizes.error());
+  auto dims = parse_counts(o.index_dims, "--index-dims", "dims", hash_embedding_dim_max,
+                           bench_memory_index_dims_max);
+  if (!dims)
+    return std::move(dims.error());
+  o.index_rows.sizes = std::move(*sizes);
+  for (auto d : *dims) {
+    if (d < hash_embedding_dim_min)
+      return make_error(errc::invalid_argument,
+                        "--index-dims: at least " + std::to_string(hash_embedding_dim_min));
+    o.index_rows.dims.push_back(static_cast<uint32_t>(d));
+  }
+  return {};
 }
 
 std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint32_t>& levels) {
@@ -80,13 +110,22 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     "warmup", po::value(&out.warmup), "warm-up stores per row, not measured (default 1000)")(
     "concurrency", po::value(&out.levels),
     "stores in flight, a comma-separated list (default 1,64)")(
-    "quick", "small counts for a smoke test: 200 stores, 20 warm-up (unless given)")(
+    "quick",
+    "small counts for a smoke test: 200 stores, 20 warm-up, index rows of 3000 entries at "
+    "384 dims with 50 queries (unless given)")(
     "fill", po::value(&out.fill),
     "also measure one store at a time on a shard already holding N entries, a comma-separated "
     "list (e.g. 1000,10000,100000)")(
     "fill-index", po::value(&out.fill_index),
-    "the fill rows' index: exact (a scan, whose insert is O(1); default) or hnsw (the default "
-    "exact_search_max: HNSW from 2000 entries)")(
+    "the fill rows' index: exact (a scan, whose insert is O(1); default) or hnsw "
+    "(exact_search_sparse false and the default exact_search_max: HNSW from 2000 entries)")(
+    "no-index", "leave out the index rows")(
+    "index-sizes", po::value(&out.index_sizes),
+    "the index rows' entries, a comma-separated list (default 10000,100000; --quick 3000)")(
+    "index-dims", po::value(&out.index_dims),
+    "the clustered index rows' dimensions (default 384,768,1536; --quick 384)")(
+    "index-queries", po::value(&out.index_rows.queries),
+    "queries per index row, each on both indexes (default 500; --quick 50)")(
     "json", "print the rows as one JSON document instead of a table");
   po::variables_map vm;
   try {
@@ -101,9 +140,24 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     return 0;
   }
   out.json = vm.count("json") != 0;
-  if (vm.count("quick")) {
+  out.index = vm.count("no-index") == 0;
+  const bool quick = vm.count("quick") != 0;
+  if (quick) {
     out.stores = vm.count("stores") ? out.stores : 200;
     out.warmup = vm.count("warmup") ? out.warmup : 20;
+    out.index_sizes = vm.count("index-sizes") ? out.index_sizes : "3000";
+    out.index_dims = vm.count("index-dims") ? out.index_dims : "384";
+  }
+  if (!vm.count("index-queries"))
+    out.index_rows.queries = quick ? 50 : 500;
+  if (out.index_rows.queries < 1 || out.index_rows.queries > bench_memory_index_queries_max) {
+    std::cerr << "agentgraph bench memory: --index-queries must be in [1, "
+              << bench_memory_index_queries_max << "]\n";
+    return 2;
+  }
+  if (auto parsed_index = parse_index(out); !parsed_index) {
+    std::cerr << "agentgraph bench memory: " << error_context(parsed_index.error()) << "\n";
+    return 2;
   }
   if (out.stores < 1 || out.stores > bench_memory_stores_max
       || out.warmup > bench_memory_stores_max) {
@@ -247,6 +301,8 @@ caf::expected<memory_actor> spawn_filled(caf::actor_system& sys, const bench_opt
   mc.max_entries = static_cast<uint32_t>(fill);
   if (o.fill_index == "exact")  // +1: a store inserts before retention evicts
     mc.exact_search_max = static_cast<uint32_t>(fill + 2);
+  else  // the notes hash to sparse vectors, which would keep the exact scan
+    mc.exact_search_sparse = false;
   const int64_t now = system_unix_ms();
   std::vector<memory_entry> entries(fill);
   for (uint64_t i = 0; i < fill; ++i) {
@@ -402,8 +458,28 @@ void print_table(const std::vector<memory_row>& rows, const bench_options& o) {
   }
 }
 
+// The index rows under "index_rows", and at the top level (issue 13:
+// entries, insert_per_s, recall_p50_us, ...) the first of the largest rows
+// in which the shard's defaults built an HNSW graph: the approximate index
+// against the exact scan, on clustered vectors of the first --index-dims.
+// (hash-256 rows keep the exact scan under the defaults: nothing
+// approximate to compare.)
+void add_index_json(nlohmann::json& out, const std::vector<index_row>& index_rows) {
+  if (index_rows.empty())
+    return;
+  out["index_rows"] = nlohmann::json::array();
+  const index_row* headline = nullptr;
+  for (const auto& r : index_rows) {
+    out["index_rows"].push_back(index_json(r));
+    if (r.uses_hnsw && r.sparse_exact && (headline == nullptr || r.entries > headline->entries))
+      headline = &r;
+  }
+  if (headline != nullptr)
+    out.update(index_json(*headline));
+}
+
 void print_json(const std::vector<memory_row>& rows, const std::vector<fill_row>& fills,
-                const bench_options& o) {
+                const std::vector<index_row>& index_rows, const bench_options& o) {
   nlohmann::json out
     = {{"warmup", o.warmup}, {"stores", o.stores}, {"rows", nlohmann::json::array()}};
   for (const auto& r : rows) {
@@ -425,6 +501,7 @@ void print_json(const std::vector<memory_row>& rows, const std::vector<fill_row>
   }
   if (!fills.empty())  // a key of its own: "rows" keeps one shape
     out["fill_rows"] = fill_json(fills, o);
+  add_index_json(out, index_rows);
   std::cout << out.dump(2) << "\n";
 }
 
@@ -460,12 +537,17 @@ int bench_memory(const args& argv) {
     for (auto fill : o.fills)
       fills.push_back(run_fill_row(sys, o, dir, fill));
   }
+  // After the actor system is gone: the index rows use this thread alone.
+  std::vector<index_row> index_rows;
+  if (o.index)
+    index_rows = run_index_rows(o.index_rows);
   std::filesystem::remove_all(dir, ec);
   if (o.json) {
-    print_json(rows, fills, o);
+    print_json(rows, fills, index_rows, o);
   } else {
     print_table(rows, o);
     print_fill_table(fills, o);
+    print_index_table(index_rows);
   }
   bool failed = false;
   for (const auto& r : rows)

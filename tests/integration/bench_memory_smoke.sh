@@ -1,8 +1,10 @@
 #!/bin/bash
 # `agentgraph bench memory --quick`: the benchmark runs end to end and prints
 # a row with figures for both durabilities at each concurrency, the commit
-# rows with their commits and ratio, valid --json, and with --fill a row per
-# shard size. Behaviour only (exit code, rows, fields), never a timing.
+# rows with their commits and ratio, valid --json, with --fill a row per
+# shard size, and the index rows (issue 13: hash-256 with the sparse rule
+# on and off, clustered-384; 3000 entries under --quick). Behaviour only
+# (exit code, rows, fields), never a timing.
 set -uo pipefail
 cli="$1"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -26,6 +28,15 @@ for c in 1 8; do
   done
 done
 grep -q "ERRORS" "$work/out" && fail "some stores failed"
+# data, entries, sparse, hnsw, insert/s, p50, p99, recall@10, ef, B/entry,
+# exact p50, exact insert/s, exact B/entry
+f='[0-9]+(\.[0-9]+)?'
+grep -qE "^hash-256 text +3000 +exact +no +$f +$f +$f +1\.000 +0 +$f +$f +$f +$f$" "$work/out" \
+  || fail "no index row for hash-256 text (sparse: exact)"
+grep -qE "^hash-256 text +3000 +hnsw +yes +$f +$f +$f +[01]\.[0-9]{3} +[0-9]+ +$f +$f +$f +$f$" \
+  "$work/out" || fail "no index row for hash-256 text (sparse: hnsw)"
+grep -qE "^clustered-384 +3000 +exact +yes +$f +$f +$f +[01]\.[0-9]{3} +[0-9]+ +$f +$f +$f +$f$" \
+  "$work/out" || fail "no index row for clustered-384"
 
 "$cli" bench memory --quick --concurrency 4 --json >"$work/json" 2>&1 || fail "--json exited $?"
 python3 - "$work/json" <<'PY' || fail "--json: not the expected document"
@@ -40,12 +51,27 @@ for k in ("commit0", "commit2"):
     assert rows[k]["commits"] >= 1 and rows[k]["committed_changes"] >= 200, rows
     assert 0 < rows[k]["vs_snapshot"], rows
 assert rows["snapshot"]["commits"] == 0 and rows["snapshot"]["vs_snapshot"] == 1.0, rows
+index = doc["index_rows"]
+assert [(r["data"], r["exact_search_sparse"]) for r in index] == \
+    [("hash-256 text", True), ("hash-256 text", False), ("clustered-384", True)], index
+for r in index:
+    assert r["entries"] == 3000 and r["queries"] == 50, r
+    assert r["insert_per_s"] > 0 and r["recall_p99_us"] >= r["recall_p50_us"] > 0, r
+    assert 0 <= r["recall_at_10"] <= 1 and r["bytes_per_entry"] > 0, r
+    assert r["exact_p50_us"] > 0 and r["exact_bytes_per_entry"] > 0, r
+# The exact scan is its own ground truth; the other two rows are HNSW.
+assert not index[0]["hnsw"] and index[0]["recall_at_10"] == 1.0, index[0]
+assert index[1]["hnsw"] and index[2]["hnsw"], index
+# The top level: the largest HNSW row under the shard's defaults.
+for k in ("entries", "insert_per_s", "recall_p50_us", "recall_p99_us", "recall_at_10",
+          "exact_p50_us", "bytes_per_entry"):
+    assert doc[k] == index[2][k], (k, doc.get(k))
 PY
 
 # --fill: one row per size, each with figures, a shard that stayed at its
 # size (every store evicted one) and a ratio to the first size; in --json
 # under a key of its own, so "rows" keeps its shape.
-"$cli" bench memory --quick --concurrency 1 --fill 50,400 >"$work/fill" 2>&1
+"$cli" bench memory --quick --concurrency 1 --fill 50,400 --no-index >"$work/fill" 2>&1
 rc=$?
 cat "$work/fill"
 [ "$rc" -eq 0 ] || fail "bench memory --fill exited $rc"
@@ -56,7 +82,7 @@ for n in 50 400; do
 done
 grep -qE "^50 .* 1\.000x$" "$work/fill" || fail "the first fill is not its own baseline"
 grep -q "ERRORS" "$work/fill" && fail "some fill stores failed"
-"$cli" bench memory --quick --concurrency 2 --fill 30,300 --fill-index hnsw --json \
+"$cli" bench memory --quick --concurrency 2 --fill 30,300 --fill-index hnsw --json --no-index \
   >"$work/fjson" 2>&1 || fail "--fill --json exited $?"
 python3 - "$work/fjson" <<'PY' || fail "--fill --json: not the expected document"
 import json, sys
@@ -74,9 +100,9 @@ for r in fills:
     assert r["bytes_per_entry"] > 0, r
 assert fills[0]["vs_first_fill"] == 1.0, fills
 PY
-"$cli" bench memory --quick --concurrency 4 --json >"$work/nofill" 2>&1
-python3 -c 'import json,sys; assert "fill_rows" not in json.load(open(sys.argv[1]))' "$work/nofill" \
-  || fail "fill_rows without --fill"
+"$cli" bench memory --quick --concurrency 4 --json --no-index >"$work/nofill" 2>&1
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "fill_rows" not in d and "index_rows" not in d' "$work/nofill" \
+  || fail "fill_rows without --fill, or index_rows with --no-index"
 
 expect_usage() {  # expect_usage PATTERN -- args...
   local pattern="$1"; shift 2
@@ -94,4 +120,9 @@ expect_usage "--fill: '' is not a count" -- bench memory --fill 1000,
 expect_usage "--fill: '2000000' is not a count" -- bench memory --fill 2000000
 expect_usage "--fill: at most 8 sizes" -- bench memory --fill 1,2,3,4,5,6,7,8,9
 expect_usage "--fill-index must be exact or hnsw" -- bench memory --fill 10 --fill-index flat
+expect_usage "--index-sizes: '0' is not a count" -- bench memory --index-sizes 0
+expect_usage "--index-sizes: at most 4 sizes" -- bench memory --index-sizes 1,2,3,4,5
+expect_usage "--index-dims: at least 16" -- bench memory --index-dims 8
+expect_usage "--index-dims: '5000' is not a count" -- bench memory --index-dims 5000
+expect_usage "--index-queries must be in" -- bench memory --index-queries 0
 exit $((fails > 0))

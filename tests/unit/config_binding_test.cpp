@@ -218,6 +218,8 @@ std::vector<row> all_keys() {
                std::map<std::string, uint32_t>{{"fact", 100}, {"episode", 50}});
        }},
       {"memory.m1", "exact_search_max", "10", [=](C c) { CHECK(m1(c).exact_search_max == 10); }},
+      {"memory.m1", "exact_search_sparse", "false",
+       [=](C c) { CHECK_FALSE(m1(c).exact_search_sparse); }},
       {"memory.m1", "snapshot_path", "/abs/m1.db",
        [=](C c) { CHECK(m1(c).snapshot_path == "/abs/m1.db"); }},
       {"memory.m1", "snapshot_interval", "45s",

@@ -117,6 +117,9 @@ memory_config config_for(retention_policy p, uint32_t max_entries, uint32_t exac
   cfg.retention = p;
   cfg.max_entries = max_entries;
   cfg.exact_search_max = exact_search_max;
+  // Short notes hashed to 64 coordinates are sparse: without this the
+  // index would keep the exact scan, and the HNSW case would test nothing.
+  cfg.exact_search_sparse = false;
   cfg.embedding_model = "hash-64";
   cfg.kind_limits = {{"fact", 4}, {"summary", 3}};
   cfg.similarity_threshold = 0.0;  // recalls hit, so access fields change

@@ -162,6 +162,7 @@ TEST_CASE("memory scope: the scores and threshold are recall's") {
 TEST_CASE("memory scope: above exact_search_max a scoped recall still scores every entry") {
   auto mc = open_config("hnsw");
   mc.exact_search_max = 16;  // HNSW from 16 entries on
+  mc.exact_search_sparse = false;  // the notes' vectors are sparse
   mc.max_entries = 400;
   auto s = memory_store::make(mc);
   REQUIRE(s);
@@ -326,6 +327,7 @@ TEST_CASE("memory scope: the index stays equal to the entries through retention 
     mc.max_entries = 40;
     mc.scope_entries_max = 6;
     mc.exact_search_max = 25;  // cross the HNSW switch and its rebuilds
+    mc.exact_search_sparse = false;  // the notes' vectors are sparse
     if (policy == retention_policy::hierarchical)
       mc.kind_limits = {{"fact", 10}};
     auto s = memory_store::make(mc);

@@ -5,6 +5,8 @@
 // sim_network.cpp, which keeps the planets, paths, stepping and faults.
 #include "actors/sim/sim_network.hpp"
 
+#include <caf/io/scribe.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -447,8 +447,10 @@ void sim_network::retract(planet& client, planet& server) {
   const size_t idx = path;
   path = no_wire;
   auto& w = wires_[idx];
-  if (*w.client_scribe != nullptr)
-    return;  // a connect took it: a connection, not a path
+  if (*w.client_scribe != nullptr) {
+    greet(idx);  // a connect took it: a connection, not a path
+    return;
+  }
   auto taken = client.mpx().new_tcp_scribe(server.host(), server.port());
   if (!taken || (*taken)->hdl() != w.client_hdl)
     throw sim_failure("a pending path vanished");

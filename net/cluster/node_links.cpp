@@ -340,7 +340,11 @@ void sync_links(node_self self) {
   });
   std::erase_if(st.health, [&](const auto& kv) {
     const auto* rec = st.view->find(kv.first);
-    return rec && !is_live(rec->state);
+    return !rec || !is_live(rec->state);
+  });
+  std::erase_if(st.down_known_by, [&](const auto& kv) {
+    const auto* rec = st.view->find(kv.first);
+    return !rec || is_live(rec->state);
   });
   // An up member this node has not heard from is judged from the moment it
   // is seen, not from its admission: one that gossip announced but this

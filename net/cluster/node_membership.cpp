@@ -89,6 +89,10 @@ bool run_downing(node_self self, time_point now) {
   auto& st = self->state;
   auto in = st.view->downing_input_for(st.self_id);
   in.proven_dead = st.proven_dead;
+  // A down every counted member has shown in its gossip is old news: it
+  // no longer counts (a record that stays down, e.g. past tombstones_max,
+  // must not weigh on every later decision).
+  drop_known_downs(in, st.down_known_by);
   st.stab->observe(in.unreachable, now);
   const auto d = decide_downing(in, *st.stab, now);
   switch (d.verdict) {
@@ -249,6 +253,10 @@ void on_gossip(node_self self, gossip_msg& g) {
       tell_dead_incarnation(self, sender, g.from);
     return;
   }
+  for (const auto& r : g.members)
+    if ((r.state == member_state::down || r.state == member_state::removed) &&
+        st.view->find(r.id) != nullptr && st.down_known_by.size() <= st.args->cfg.members_max * 2)
+      st.down_known_by[r.id].insert(g.from);
   merge_gossip_collab(self, g);
   merge_remote_view(self, g, "gossip");
 }

@@ -112,6 +112,10 @@ class node_state {
   // Senders told that they speak for a dead incarnation, and when (one
   // reminder per gossip_interval; cleared past members_max entries).
   std::map<caf::node_id, time_point> told_dead;
+  // Per down (or removed) record: the members whose gossip showed it so.
+  // A down still news to some counted member counts on the other side of
+  // keep-majority (runtime/cluster/downing.hpp); pruned with the view.
+  std::map<member_id, std::set<member_id>> down_known_by;
 
   // --- directory ---
   std::optional<directory_table> dir;

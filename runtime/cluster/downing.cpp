@@ -34,6 +34,17 @@ std::vector<member_id> voters(const downing_input& in) {
 
 }  // namespace downing_detail
 
+void drop_known_downs(downing_input& in,
+                      const std::map<member_id, std::set<member_id>>& known_by) {
+  std::erase_if(in.downed, [&](const member_id& d) {
+    const auto k = known_by.find(d);
+    for (const auto& m : in.counted)
+      if (m != in.self && (k == known_by.end() || !k->second.contains(m)))
+        return false;  // m may not know: d may still have its vote there
+    return true;
+  });
+}
+
 downing_decision keep_majority(const downing_input& in) {
   const auto voters = downing_detail::voters(in);
   downing_decision d;
@@ -58,11 +69,9 @@ downing_decision keep_majority(const downing_input& in) {
   if (d.reachable_count != d.unreachable_count) {
     stay = d.reachable_count > d.unreachable_count;
   } else {
-    // voters and in.downed are sorted: the lowest member_id of all counted
-    // is the first of either; a downed one is on the other side.
-    const bool downed_lowest = !downed.empty() && downed.front() < voters.front();
-    stay = !downed_lowest &&
-           (!in.unreachable.contains(voters.front()) || voters.front() == in.self);
+    // voters is sorted: the lowest member_id is its first element (a
+    // downed member is never the lowest of a tie: it cannot stay).
+    stay = !in.unreachable.contains(voters.front()) || voters.front() == in.self;
   }
   if (stay) {
     d.verdict = downing_verdict::down_unreachable;

@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -40,13 +41,16 @@ struct downing_input {
   std::vector<member_id> counted;     // up and leaving members, self included
   std::set<member_id> unreachable;    // seen unreachable from this node's side
   std::set<member_id> proven_dead;    // refused reconnect: left out of the count
-  // Down but not yet removed (the newest incarnation of its name): still
-  // in the count, always on the other side, never downed again. Dropping
-  // it from the count at once let a node cut off from two peers first
-  // down the one it lost first (while the other still answered) and then
-  // win the 1-1 tie against the other: two clusters, found by the
-  // simulator's chaos sweep. Akka's resolver, too, counts a member until
-  // it is removed.
+  // Down but not yet removed (the newest incarnation of its name), and
+  // not yet known to be down by every counted member (the caller filters
+  // by what each member's gossip showed): still in the count, always on the
+  // other side, never downed again, never the lowest of a tie. A member
+  // that has not heard of the down may still vote with the downed one.
+  // Dropping it from the count at once let a node cut off from two peers
+  // first down the one it lost first (before the other heard of it) and
+  // then win the 1-1 tie against the other: two clusters, found by the
+  // simulator's chaos sweep. (Akka's resolver drops down members from the
+  // count at once; this is stricter, only while the down is news.)
   std::set<member_id> downed;
   member_id self;
 };
@@ -68,6 +72,12 @@ struct downing_decision {
   size_t reachable_count = 0;    // this side, self included
   size_t unreachable_count = 0;  // the other side
 };
+
+// Drops from `in.downed` every down that each counted member other than
+// self has shown in its gossip (`known_by`: down member -> members whose
+// gossip showed it down): old news no longer counts.
+void drop_known_downs(downing_input& in,
+                      const std::map<member_id, std::set<member_id>>& known_by);
 
 // Keep-majority on one snapshot (no timing: see `stability`). `self`
 // is always on its own side, so it is ignored in `unreachable` and

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -140,14 +141,16 @@ TEST_CASE("downing: a member downed but not removed still counts, on the other s
   d = keep_majority(in);
   CHECK(d.verdict == downing_verdict::down_unreachable);
   CHECK(d.to_down == ids({0}));
-  // A tie where the lowest member is the downed one: its side wins, so self
-  // (on the other side of it) goes. 4 counted: A downed, B self, C and D.
+  // A tie where the lowest member is the downed one: it cannot stay, so the
+  // tie goes to the lowest live member. 4 counted: A downed, B self with C,
+  // D unreachable: B and C stay.
   in.counted = ids({1, 2, 3});
   in.self = m(1);
   in.unreachable = {m(3)};
   in.downed = {m(0)};
   d = keep_majority(in);
-  CHECK(d.verdict == downing_verdict::down_self);
+  CHECK(d.verdict == downing_verdict::down_unreachable);
+  CHECK(d.to_down == ids({3}));
   // Nothing counted unreachable: a downed member alone decides nothing.
   in.unreachable = {};
   CHECK(keep_majority(in).verdict == downing_verdict::wait);
@@ -158,6 +161,33 @@ TEST_CASE("downing: a member downed but not removed still counts, on the other s
   in.downed = {m(2)};
   in.proven_dead = {m(2)};
   CHECK(keep_majority(in).verdict == downing_verdict::down_unreachable);
+}
+
+TEST_CASE("downing: a down every counted member has seen no longer counts") {
+  // The reviewer's shape: a, b, c live, y and z stuck down (the leader can
+  // not remove them past tombstones_max); c crashes. Counting y and z, a
+  // and b would be 2 of 5 and down themselves; everyone has long shown
+  // y and z down in gossip, so they are old news and a, b stay.
+  downing_input in;
+  in.counted = ids({0, 1, 2});
+  in.self = m(0);
+  in.unreachable = {m(2)};
+  in.downed = {m(3), m(4)};
+  std::map<member_id, std::set<member_id>> known;
+  known[m(3)] = {m(1), m(2)};
+  known[m(4)] = {m(1), m(2)};
+  drop_known_downs(in, known);
+  CHECK(in.downed.empty());
+  CHECK(keep_majority(in).verdict == downing_verdict::down_unreachable);
+  // A down c never showed (it was cut off first) stays in the count.
+  in.downed = {m(3), m(4)};
+  known[m(4)] = {m(1)};
+  drop_known_downs(in, known);
+  CHECK(in.downed == std::set<member_id>{m(4)});
+  // Unknown to everyone: counts.
+  in.downed = {m(5)};
+  drop_known_downs(in, known);
+  CHECK(in.downed == std::set<member_id>{m(5)});
 }
 
 // Every split of n members into two non-empty sides, each member judging

@@ -74,6 +74,15 @@ downing_decision keep_majority(const downing_input& in) {
     stay = !in.unreachable.contains(voters.front()) || voters.front() == in.self;
   }
   if (stay) {
+    for (const auto& u : other_side) {
+      const auto by = in.unreachable_by.find(u);
+      for (const auto& v : voters) {
+        if (in.unreachable.contains(v) && v != in.self)
+          continue;  // on the other side
+        if (by == in.unreachable_by.end() || !by->second.contains(v))
+          return d;  // v still hears u (or has not said otherwise): wait
+      }
+    }
     d.verdict = downing_verdict::down_unreachable;
     d.to_down = std::move(other_side);
   } else {

@@ -9,7 +9,9 @@
 //   reconnect: nothing listens on their host:port any more, which no
 //   partition can fake; the node downs those at once, not here);
 // - this node's side is self plus every counted member it can reach;
-// - strict majority of the counted members: down the unreachable ones;
+// - strict majority of the counted members: down the unreachable ones,
+//   once every member of this side sees each of them unreachable (else
+//   wait: see unreachable_by);
 //   strict minority: down self; a tie: the side holding the lowest
 //   member_id among the counted members stays, the other downs itself.
 //
@@ -52,6 +54,13 @@ struct downing_input {
   // simulator's chaos sweep. (Akka's resolver drops down members from the
   // count at once; this is stricter, only while the down is news.)
   std::set<member_id> downed;
+  // Per counted subject: the live observers whose verdict says it is
+  // unreachable. This side downs a member only once every member of this
+  // side (self included) says so: if one of them still hears it, the
+  // links failed round a third node (n1 and n2 lose each other, both
+  // still reach n3), each of n1 and n2 has "a majority with n3", and both
+  // would stay and down the other. Then nobody is downed, only waited for.
+  std::map<member_id, std::set<member_id>> unreachable_by;
   member_id self;
 };
 

@@ -372,15 +372,32 @@ downing_input membership_view::downing_input_for(const member_id& self) const {
     else if (r.state == member_state::down && id.uid == newest[id.name])
       in.downed.insert(id);
   }
+  // An observer this node's side sees unreachable (self, or a live member
+  // self does not see unreachable, says so) speaks from the other side of
+  // some cut: its verdicts do not make anyone unreachable here. Without
+  // this a node whose two peers lost each other counted both unreachable
+  // and downed itself, the one node still linked to everyone.
+  auto on_my_side = [&](const member_id& m) { return m == self || !self_sees_unreachable(m); };
+  auto cut_off = [&](const member_id& observer) {
+    for (const auto& [k2, v2] : reach_)
+      if (k2.second == observer && !v2.reachable && live_observer(k2.first) &&
+          on_my_side(k2.first))
+        return true;
+    return false;
+  };
   for (const auto& [k, v] : reach_) {
     const auto& [observer, subject] = k;
-    if (v.reachable || subject == self || !live_observer(observer))
-      continue;
-    if (observer != self && self_sees_unreachable(observer))
+    if (v.reachable || !live_observer(observer))
       continue;
     auto rec = records_.find(subject);
-    if (rec != records_.end() && membership_view_detail::counted(rec->second.state))
-      in.unreachable.insert(subject);
+    if (rec == records_.end() || !membership_view_detail::counted(rec->second.state))
+      continue;
+    in.unreachable_by[subject].insert(observer);
+    if (subject == self)
+      continue;
+    if (observer != self && (self_sees_unreachable(observer) || cut_off(observer)))
+      continue;
+    in.unreachable.insert(subject);
   }
   return in;
 }

@@ -31,6 +31,16 @@ std::vector<member_id> first(int n) {
   return out;
 }
 
+// A clean cut: every member of self's side (the counted members not in
+// `unreachable`, self included) sees every unreachable one so.
+void clean_cut(downing_input& in) {
+  in.unreachable_by.clear();
+  for (const auto& u : in.unreachable)
+    for (const auto& v : in.counted)
+      if (v == in.self || !in.unreachable.contains(v))
+        in.unreachable_by[u].insert(v);
+}
+
 downing_decision judge(int n, int self, std::set<int> unreachable, std::set<int> dead = {}) {
   downing_input in;
   in.counted = first(n);
@@ -39,6 +49,7 @@ downing_decision judge(int n, int self, std::set<int> unreachable, std::set<int>
     in.unreachable.insert(m(i));
   for (int i : dead)
     in.proven_dead.insert(m(i));
+  clean_cut(in);
   return keep_majority(in);
 }
 
@@ -99,6 +110,7 @@ TEST_CASE("downing: nothing unreachable, or a self without a vote, waits") {
   in.counted = first(3);
   in.self = m(5);
   in.unreachable = {m(0), m(1)};
+  clean_cut(in);
   CHECK(keep_majority(in).verdict == downing_verdict::wait);
 }
 
@@ -128,6 +140,7 @@ TEST_CASE("downing: a member downed but not removed still counts, on the other s
   in.self = m(0);
   in.unreachable = {m(1)};
   in.downed = {m(2)};
+  clean_cut(in);
   auto d = keep_majority(in);
   CHECK(d.verdict == downing_verdict::down_self);
   CHECK(d.reachable_count == 1);
@@ -138,6 +151,7 @@ TEST_CASE("downing: a member downed but not removed still counts, on the other s
   in.self = m(1);
   in.unreachable = {m(0)};
   in.downed = {};
+  clean_cut(in);
   d = keep_majority(in);
   CHECK(d.verdict == downing_verdict::down_unreachable);
   CHECK(d.to_down == ids({0}));
@@ -148,11 +162,13 @@ TEST_CASE("downing: a member downed but not removed still counts, on the other s
   in.self = m(1);
   in.unreachable = {m(3)};
   in.downed = {m(0)};
+  clean_cut(in);
   d = keep_majority(in);
   CHECK(d.verdict == downing_verdict::down_unreachable);
   CHECK(d.to_down == ids({3}));
   // Nothing counted unreachable: a downed member alone decides nothing.
   in.unreachable = {};
+  clean_cut(in);
   CHECK(keep_majority(in).verdict == downing_verdict::wait);
   // A downed member proven dead is out of the count like any dead one.
   in.counted = ids({0, 1});
@@ -160,7 +176,32 @@ TEST_CASE("downing: a member downed but not removed still counts, on the other s
   in.unreachable = {m(1)};
   in.downed = {m(2)};
   in.proven_dead = {m(2)};
+  clean_cut(in);
   CHECK(keep_majority(in).verdict == downing_verdict::down_unreachable);
+}
+
+TEST_CASE("downing: a side downs nobody until each of its members sees the other side unreachable") {
+  // n1 and n2 lost each other; both still reach n3 (links failed round a
+  // third node). n1 sees {n1, n3} against n2: "a majority", but n3 still
+  // hears n2, so n1 waits; n2 likewise. Nobody is downed, so no two
+  // clusters: the lost link shows as unreachability until it heals.
+  downing_input in;
+  in.counted = ids({0, 1, 2});
+  in.self = m(0);
+  in.unreachable = {m(1)};
+  in.unreachable_by[m(1)] = {m(0)};
+  auto d = keep_majority(in);
+  CHECK(d.verdict == downing_verdict::wait);
+  // Once n3 says so too, it is a clean cut and n1's side downs n2.
+  in.unreachable_by[m(1)].insert(m(2));
+  d = keep_majority(in);
+  CHECK(d.verdict == downing_verdict::down_unreachable);
+  CHECK(d.to_down == ids({1}));
+  // The minority needs nobody's agreement to down itself.
+  in.self = m(1);
+  in.unreachable = {m(0), m(2)};
+  in.unreachable_by = {{m(0), {m(1)}}};
+  CHECK(keep_majority(in).verdict == downing_verdict::down_self);
 }
 
 TEST_CASE("downing: a down every counted member has seen no longer counts") {
@@ -178,6 +219,7 @@ TEST_CASE("downing: a down every counted member has seen no longer counts") {
   known[m(4)] = {m(1), m(2)};
   drop_known_downs(in, known);
   CHECK(in.downed.empty());
+  clean_cut(in);
   CHECK(keep_majority(in).verdict == downing_verdict::down_unreachable);
   // A down c never showed (it was cut off first) stays in the count.
   in.downed = {m(3), m(4)};
@@ -261,7 +303,9 @@ TEST_CASE("downing: decide_downing applies keep-majority only once stable") {
   in.unreachable = {m(2)};
   time_point t0{};
   st.observe(in.unreachable, t0);
+  clean_cut(in);
   CHECK(decide_downing(in, st, t0 + 100ms).verdict == downing_verdict::wait);
+  clean_cut(in);
   auto d = decide_downing(in, st, t0 + 500ms);
   CHECK(d.verdict == downing_verdict::down_unreachable);
   CHECK(d.to_down == ids({2}));
@@ -269,6 +313,7 @@ TEST_CASE("downing: decide_downing applies keep-majority only once stable") {
   in.unreachable = {m(0), m(1)};
   stability other{stable_after(500ms)};
   other.observe(in.unreachable, t0);
+  clean_cut(in);
   CHECK(decide_downing(in, other, t0 + 500ms).verdict == downing_verdict::down_self);
 }
 
@@ -288,6 +333,7 @@ TEST_CASE("downing: down-all-when-unstable downs everyone only when on") {
     for (int i = 0; i < 20 && !all; ++i) {
       in.unreachable = (i % 2 == 0) ? std::set<member_id>{m(2)} : std::set<member_id>{m(0), m(2)};
       st.observe(in.unreachable, now);
+      clean_cut(in);
       auto d = decide_downing(in, st, now);
       if (d.verdict == downing_verdict::down_all) {
         all = true;

@@ -287,6 +287,33 @@ TEST_CASE("membership view: each side of a partition builds its own downing inpu
   CHECK(keep_majority(from_c).verdict == downing_verdict::down_self);
 }
 
+TEST_CASE("membership view: links failed round a third member: nobody is downed") {
+  // a and b lost each other; c still hears both.
+  const auto a = m(0), b = m(1), c = m(2);
+  auto v = of({rec(a, member_state::up), rec(b, member_state::up), rec(c, member_state::up)});
+  REQUIRE_FALSE(v.observe(a, b, false));
+  REQUIRE_FALSE(v.observe(b, a, false));
+  // c: each verdict comes from a member someone on c's side cuts off, so
+  // neither makes anyone unreachable: c does not down itself.
+  auto from_c = v.downing_input_for(c);
+  CHECK(from_c.unreachable.empty());
+  CHECK(keep_majority(from_c).verdict == downing_verdict::wait);
+  // a: b is unreachable to a, but c (on a's side) never said so: wait.
+  auto from_a = v.downing_input_for(a);
+  CHECK(from_a.unreachable == std::set<member_id>{b});
+  CHECK(from_a.unreachable_by.at(b) == std::set<member_id>{a});
+  CHECK(keep_majority(from_a).verdict == downing_verdict::wait);
+  auto from_b = v.downing_input_for(b);
+  CHECK(keep_majority(from_b).verdict == downing_verdict::wait);
+  // A clean cut of b instead: c agrees, and a's side downs b.
+  auto clean = of({rec(a, member_state::up), rec(b, member_state::up), rec(c, member_state::up)});
+  REQUIRE_FALSE(clean.observe(a, b, false));
+  REQUIRE_FALSE(clean.observe(c, b, false));
+  auto d = keep_majority(clean.downing_input_for(a));
+  CHECK(d.verdict == downing_verdict::down_unreachable);
+  CHECK(d.to_down == std::vector<member_id>{b});
+}
+
 TEST_CASE("membership view: a down member not yet removed is in the downing input as downed") {
   const auto a = m(0), b = m(1), c = m(2);
   // C is down (this incarnation); an older incarnation of B is superseded

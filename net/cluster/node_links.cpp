@@ -336,7 +336,13 @@ void sync_links(node_self self) {
   // messages are dropped from now on.
   std::erase_if(st.admitted, [&](const auto& kv) {
     const auto* rec = st.view->find(kv.second);
-    return kv.second != st.self_id && (!rec || !is_live(rec->state));
+    const bool gone = kv.second != st.self_id && (!rec || !is_live(rec->state));
+    if (gone) {
+      if (st.revoked.size() >= st.args->cfg.members_max)
+        st.revoked.clear();
+      st.revoked[kv.first] = kv.second;
+    }
+    return gone;
   });
   std::erase_if(st.health, [&](const auto& kv) {
     const auto* rec = st.view->find(kv.first);

@@ -216,13 +216,16 @@ bool merge_remote_view(node_self self, gossip_msg& g, const char* what) {
 // it had admitted skips it) left it believing it is a member: it would go
 // on judging the others by silence and, alone, win a tie against them (the
 // simulator's chaos sweep found that lasting split brain). Our view tells
-// it; merging it, it finds itself gone and joins as a new incarnation. The
-// claim is only a claim: an impostor learns nothing a member could not
-// tell it, and the answer goes to the connection it came from.
+// it; merging it, it finds itself gone and joins as a new incarnation. Only
+// a node once admitted as that member is answered (st.revoked).
 void tell_dead_incarnation(node_self self, const caf::strong_actor_ptr& sender,
                            const member_id& claimed) {
   auto& st = self->state;
   if (!sender || !st.joined || claimed == st.self_id)
+    return;
+  // Only a node this node admitted as that very member: anyone else's
+  // claim gets nothing (the view is not for strangers).
+  if (auto r = st.revoked.find(sender->node()); r == st.revoked.end() || r->second != claimed)
     return;
   const auto* rec = st.view->find(claimed);
   const auto& retired = st.view->retired();
@@ -335,9 +338,11 @@ void new_incarnation(node_self self, const std::string& why) {
   if (!why.empty()) {
     auto old = st.view->parts();
     graves.retired = std::move(old.retired);
+    // Removed records only: a down this node decided may be a losing
+    // side's that never reached the others, and carried into the live
+    // cluster it would down a healthy member (review finding).
     for (auto& r : old.members)
-      if (r.id.name != st.self_id.name &&
-          (r.state == member_state::down || r.state == member_state::removed))
+      if (r.id.name != st.self_id.name && r.state == member_state::removed)
         graves.members.push_back(std::move(r));
   }
   st.view = *membership_view::make(st.vsettings);
@@ -348,12 +353,13 @@ void new_incarnation(node_self self, const std::string& why) {
   const auto err = st.view->add_joining(me);
   AG_ASSERT(!err, "an empty view takes its own node");
   if (!graves.members.empty() || !graves.retired.empty()) {
+    // They came from a valid view, so they fit its bounds; should they not
+    // fit beside this node's own record, the new incarnation goes without.
     auto kept = membership_view::assemble(st.vsettings, graves);
-    // The parts came from a valid view, so they assemble, and a view of
-    // tombstones merges into any view within the same bounds.
-    AG_ASSERT(static_cast<bool>(kept), "an old view's tombstones assemble");
-    const auto merged = st.view->merge(*kept);
-    AG_ASSERT(!merged, "tombstones merge into a fresh view");
+    caf::error err = kept ? st.view->merge(*kept) : kept.error();
+    if (err)
+      log(log_severity::warn, "cluster", "the old incarnation's tombstones are not kept",
+          {{"error", describe(err)}});
   }
   st.view->mark_seen(st.self_id);
   st.join_started = now;

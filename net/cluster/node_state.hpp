@@ -112,6 +112,10 @@ class node_state {
   // Senders told that they speak for a dead incarnation, and when (one
   // reminder per gossip_interval; cleared past members_max entries).
   std::map<caf::node_id, time_point> told_dead;
+  // Admissions revoked because their member is no longer live (sync_links):
+  // the only senders a dead incarnation's reminder goes to. Cleared past
+  // members_max entries.
+  std::map<caf::node_id, member_id> revoked;
   // Per down (or removed) record: the members whose gossip showed it so.
   // A down still news to some counted member counts on the other side of
   // keep-majority (runtime/cluster/downing.hpp); pruned with the view.

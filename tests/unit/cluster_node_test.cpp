@@ -224,6 +224,45 @@ TEST_CASE("cluster node: gossip and heartbeats from a node that was not admitted
   CHECK(st->counters.dropped >= 2);
 }
 
+TEST_CASE("cluster node: a stranger claiming a removed member's id is told nothing") {
+  cluster_net net;
+  auto nodes = three_up(net);
+  const auto old_n3 = status_of(net, nodes[2])->self;
+  // n3 freezes until the others removed it.
+  net.freeze(*nodes[2].p);
+  REQUIRE(net.advance_until([&] { return !states(net, nodes[0]).contains("n3:4242") ||
+                                         states(net, nodes[0])["n3:4242"] == "removed"; },
+                            10s, 100ms));
+  // A stranger connects and claims to be that removed incarnation: a real
+  // n3 would get n1's view back (and rejoin); a node n1 never admitted as
+  // n3 gets nothing.
+  planet_options o;
+  o.host = "x9";
+  o.configure = [](caf::actor_system_config& cfg) { register_all_types(cfg); };
+  auto& x = net.add_planet(o);
+  auto connector = x.make_connector();
+  auto sent = std::make_shared<bool>(false);
+  auto told = std::make_shared<int>(0);
+  x.track(x.sys().spawn([connector, sent, told, old_n3](caf::event_based_actor* self) {
+    self->request(connector, std::chrono::seconds{5}, caf::connect_atom::value,
+                  std::string{"n1"}, uint16_t{4242})
+        .then([self, sent, old_n3](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
+          auto peer = caf::actor_cast<cluster::node_actor>(ptr);
+          for (uint64_t seq = 1; seq <= 3; ++seq)
+            self->send(peer, cluster::cluster_hb_atom::value, cluster::heartbeat_msg{old_n3, seq, 0});
+          *sent = true;
+        }, [](caf::error&) {});
+    return caf::behavior{[told](cluster::gossip_atom, cluster::gossip_msg&) { ++*told; }};
+  }));
+  REQUIRE(net.advance_until([&] { return *sent; }, 5s));
+  run_for(net, 1s);
+  CHECK(*told == 0);
+  // The real n3, thawed, learns it was removed and joins again.
+  net.thaw(*nodes[2].p);
+  REQUIRE(net.advance_until([&] { return status_of(net, nodes[2])->self.uid != old_n3.uid; },
+                            10s, 100ms));
+}
+
 TEST_CASE("cluster node: subscribers get every state change, a downed member's with its CAF node") {
   cluster_net net;
   const std::vector<std::string> seeds{seed("n1"), seed("n2")};

@@ -189,6 +189,14 @@ TEST_CASE("cluster node: a graceful leave ends removed, never down") {
   CHECK(states(net, nodes[1])["n1:4242"] == "up");
 }
 
+// A planet x9 outside the cluster, with the cluster's message types.
+planet& stranger_planet(cluster_net& net) {
+  planet_options o;
+  o.host = "x9";
+  o.configure = [](caf::actor_system_config& cfg) { register_all_types(cfg); };
+  return net.add_planet(o);
+}
+
 TEST_CASE("cluster node: gossip and heartbeats from a node that was not admitted are dropped") {
   cluster_net net;
   const std::vector<std::string> seeds{seed("n1")};
@@ -196,10 +204,7 @@ TEST_CASE("cluster node: gossip and heartbeats from a node that was not admitted
   REQUIRE(net.advance_until([&] { return status_of(net, n1)->joined; }, 10s));
   // A stranger on another planet connects and sends gossip claiming to be
   // a member, without any handshake.
-  planet_options o;
-  o.host = "x9";
-  o.configure = [](caf::actor_system_config& cfg) { register_all_types(cfg); };
-  auto& x = net.add_planet(o);
+  auto& x = stranger_planet(net);
   auto connector = x.make_connector();
   auto sent = std::make_shared<bool>(false);
   x.track(x.sys().spawn([connector, sent](caf::event_based_actor* self) {
@@ -236,10 +241,7 @@ TEST_CASE("cluster node: a stranger claiming a removed member's id is told nothi
   // A stranger connects and claims to be that removed incarnation: a real
   // n3 would get n1's view back (and rejoin); a node n1 never admitted as
   // n3 gets nothing.
-  planet_options o;
-  o.host = "x9";
-  o.configure = [](caf::actor_system_config& cfg) { register_all_types(cfg); };
-  auto& x = net.add_planet(o);
+  auto& x = stranger_planet(net);
   auto connector = x.make_connector();
   auto sent = std::make_shared<bool>(false);
   auto told = std::make_shared<int>(0);

@@ -117,11 +117,14 @@ typename Inspector::result_type inspect(Inspector& f, stream_chunk& x) {
 struct embed_request {
   std::string model;
   std::vector<std::string> inputs;
+  // Length of each vector, for models that can shorten theirs (OpenAI
+  // `dimensions`, Gemini `outputDimensionality`); 0: the model's own.
+  uint32_t dimensions = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, embed_request& x) {
-  return f(caf::meta::type_name("agentgraph::embed_request"), x.model, x.inputs);
+  return f(caf::meta::type_name("agentgraph::embed_request"), x.model, x.inputs, x.dimensions);
 }
 
 struct embed_response {

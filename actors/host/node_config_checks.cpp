@@ -161,13 +161,39 @@ caf::error check_placements(const config_tree& tree, std::string_view family,
   return caf::none;
 }
 
+// A provider's embedding model needs that provider, of a kind with an
+// embeddings API.
+caf::error check_embedding_provider(const config_tree& tree, const node_config& cfg,
+                                    const memory_config& m) {
+  auto spec = parse_embedding_spec(m.embedding_model);
+  if (!spec || spec->hashing)
+    return caf::none;
+  const auto& sec = *tree.find("memory." + m.name);
+  auto it = std::find_if(cfg.providers.begin(), cfg.providers.end(),
+                         [&](const provider_config& p) { return p.name == spec->provider; });
+  if (it == cfg.providers.end())
+    return config_error(errc::invalid_argument, sec.origin_of("embedding_model"), sec.name,
+                        "embedding_model",
+                        "names provider '" + spec->provider + "', which has no [provider."
+                          + spec->provider + "] section");
+  if (it->kind == provider_kind::anthropic)
+    return config_error(errc::invalid_argument, sec.origin_of("embedding_model"), sec.name,
+                        "embedding_model",
+                        "provider '" + spec->provider + "' is anthropic, which has no "
+                                                        "embeddings API");
+  return caf::none;
+}
+
 }  // namespace node_config_checks_detail
 
 caf::error check_component_configs(const config_tree& tree, const node_config& cfg) {
   using namespace node_config_checks_detail;
-  for (const auto& m : cfg.memories)
+  for (const auto& m : cfg.memories) {
     if (auto err = validate_memory_config(m))
       return blame(*tree.find("memory." + m.name), err);
+    if (auto err = check_embedding_provider(tree, cfg, m))
+      return err;
+  }
   // An empty member list passes the schema (a list may be empty) but no
   // group can run without members (spawn_agent_group refuses it).
   for (const auto& g : cfg.groups)

@@ -217,9 +217,23 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
   const auto& opts = rt_.opts_;
   if (tables.memories.find(cfg.name))
     return make_error(errc::invalid_argument, "duplicate memory shard '" + cfg.name + "'");
+  // A provider's embedding model: the shard asks that provider (its
+  // current incarnation: a restarted provider is found again) through the
+  // runtime's cache levels.
+  memory_embed_deps deps;
+  if (auto spec = parse_embedding_spec(cfg.embedding_model); spec && !spec->hashing) {
+    const auto* provider = tables.providers.find(spec->provider);
+    if (provider == nullptr)
+      return make_error(errc::invalid_argument,
+                        "memory." + cfg.name + ".embedding_model: " + cfg.embedding_model
+                          + " names provider '" + spec->provider + "', which is not added");
+    deps.provider = *provider;
+    deps.tiers = tables.cache;
+  }
   auto h = supervise_in<memory_actor>(rt_.system(), tables.memory_group, "memory." + cfg.name,
-                                      [cfg, reg = opts.metrics, wall = opts.wall_ms](caf::actor_system& sys) {
-                                        return spawn_memory_shard(sys, cfg, wall, reg);
+                                      [cfg, reg = opts.metrics, wall = opts.wall_ms,
+                                       deps](caf::actor_system& sys) {
+                                        return spawn_memory_shard(sys, cfg, wall, reg, deps);
                                       });
   if (h && cfg.replicas > 1)
     return add_replicated_front(cfg, *h);

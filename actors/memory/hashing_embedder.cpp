@@ -45,9 +45,7 @@ caf::expected<uint32_t> parse_embedding_model(const std::string& model) {
   using hashing_embedder_detail::hash_model_prefix;
   if (model.rfind(hash_model_prefix, 0) != 0)
     return make_error(errc::unsupported,
-                      "embedding_model '" + model
-                        + "' needs an external embedding provider, which is not built yet;"
-                          " use hash-<dim>");
+                      "embedding model '" + model + "' is not hash-<dim>");
   const char* first = model.data() + hash_model_prefix.size();
   const char* last = model.data() + model.size();
   uint32_t dim = 0;

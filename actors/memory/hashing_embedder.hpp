@@ -2,7 +2,7 @@
 // word unigrams and bigrams, L2-normalised. Deterministic across processes
 // and machines (FNV-1a, no seeds), so snapshots store text only and
 // embeddings are recomputed on load. It captures lexical overlap, not
-// meaning; external embedding providers are a later issue.
+// meaning; models behind providers do that (embedding_model.hpp).
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ constexpr uint32_t hash_embedding_dim_max = 4096;
 // Parses an embedding_model value. "hash-<dim>" with dim in
 // [hash_embedding_dim_min, hash_embedding_dim_max] yields dim.
 // Errors: invalid_argument naming the value (bad or out-of-range dim);
-// unsupported for any other model (external providers are not built yet).
+// unsupported for any other model (a provider's: embedding_model.hpp).
 [[nodiscard]] caf::expected<uint32_t> parse_embedding_model(const std::string& model);
 
 // Thread-safe: embed() is const and touches no shared state.

@@ -68,7 +68,7 @@ caf::error memory_commit_file::apply(const memory_commit_batch& b) {
     if (int rc = sqlite3_step(delete_.get()); rc != SQLITE_DONE)
       return s::failure(path_, h, rc, "delete entry " + std::to_string(id));
   }
-  if (auto err = s::write_meta(path_, h, b.next_id))
+  if (auto err = s::write_meta(path_, h, b.next_id, b.label))
     return err;
   // With synchronous=FULL this COMMIT returns after the WAL is fsync'd.
   return s::exec(path_, h, "COMMIT;");

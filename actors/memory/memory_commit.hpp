@@ -28,13 +28,14 @@ struct memory_commit_batch {
   std::vector<memory_entry> upserts;  // rows written as they are (insert or replace)
   std::vector<uint64_t> deletes;      // rows removed (absent rows are skipped)
   uint64_t next_id = 1;               // the shard's next id when the batch was cut
+  embedding_label label;              // the shard's vectors, recorded with next_id
   [[nodiscard]] size_t size() const { return upserts.size() + deletes.size(); }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, memory_commit_batch& x) {
   return f(caf::meta::type_name("agentgraph::memory_commit_batch"), x.upserts, x.deletes,
-           x.next_id);
+           x.next_id, x.label);
 }
 
 // Ids of a batch, cut from the queue; the shard fills in the entries.

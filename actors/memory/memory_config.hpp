@@ -27,12 +27,51 @@ inline constexpr memory_durability memory_durabilities[] = {memory_durability::c
                                                             memory_durability::snapshot};
 [[nodiscard]] const char* to_string(memory_durability d);
 
+// A snapshot whose vectors came from another model or dimension than the
+// config names (embedding_model.hpp):
+// - reembed: its entries load without vectors and the shard embeds them in
+//   the background (reembed_inflight at a time, progress in the log and in
+//   vectors_pending); recall matches them by keywords meanwhile. Vectors of
+//   two models never share the index.
+// - refuse: the shard does not start, and the error says why.
+enum class embedding_model_change : uint8_t { reembed, refuse };
+inline constexpr embedding_model_change embedding_model_changes[] = {
+  embedding_model_change::reembed, embedding_model_change::refuse};
+[[nodiscard]] const char* to_string(embedding_model_change c);
+
 struct memory_config {
   std::string name;
   uint32_t max_entries = 1000;
   // "hash-<dim>" is the built-in offline embedder (feature hashing of word
   // unigrams and bigrams into <dim> dimensions, L2-normalised).
+  // "<provider>:<model>" asks the runtime's provider of that name
+  // (memory_shard_embed.hpp), through the multi-level cache.
   std::string embedding_model = "hash-256";
+  // A provider's model: the vector length to ask for (OpenAI `dimensions`,
+  // Gemini `outputDimensionality`); 0: the model's own. Every vector must
+  // then have this length. hash-<dim> names its own: leave 0.
+  uint32_t embedding_dimensions = 0;
+  // Deadline of one embedding request to the provider, its own retries
+  // included; past it a store tries again and a recall degrades.
+  std::chrono::milliseconds embedding_timeout{30'000};
+  // Tries of a store's embedding before the store fails with the last error
+  // (backoff from 100 ms, doubling). The provider retries HTTP failures
+  // itself; this covers a provider restarting or a breaker open a while.
+  uint32_t embedding_attempts = 3;
+  // Stores and recalls waiting for a vector at most; beyond, overloaded at
+  // once. Each holds its text and a response promise.
+  uint32_t embedding_waiting_max = 1024;
+  // Vectors in the shard's own cache (the L1 of the multi-level cache;
+  // below it the process's L2 and, with [cache] redis_url, Redis), keyed by
+  // model, dimension and text: a text is embedded once per model, and a
+  // restart with Redis embeds nothing twice. A 1536-float vector is 6 KiB.
+  uint32_t embedding_cache_entries = 1024;
+  std::chrono::milliseconds embedding_cache_ttl{7 * 24 * 3'600'000LL};
+  embedding_model_change model_change = embedding_model_change::reembed;
+  // Background embeddings (a restart of a provider's shard, a model change,
+  // entries copied from a replica) in flight at once; the provider's
+  // batching window joins them into few upstream calls.
+  uint32_t reembed_inflight = 64;
   double similarity_threshold = 0.2;  // recall drops entries scored below this
   std::chrono::milliseconds cleanup_interval{60'000};
   retention_policy retention = retention_policy::sliding_window;

@@ -15,6 +15,10 @@ void assign(memory_durability& f, const config_value& v) {
   f = enum_from(memory_durabilities, v);
 }
 
+void assign(embedding_model_change& f, const config_value& v) {
+  f = enum_from(embedding_model_changes, v);
+}
+
 const std::vector<field<memory_config>>& memory_fields() {
   static const auto fields = [] {
     using S = memory_config;
@@ -24,9 +28,48 @@ const std::vector<field<memory_config>>& memory_fields() {
                       "Entries kept; the retention policy decides which go beyond this."),
              &S::max_entries),
         bind(string_key("embedding_model", d.embedding_model,
-                        "Embedder; hash-<dim> is the built-in offline feature-hashing "
-                        "embedder."),
+                        "Embedder: hash-<dim> is the built-in offline feature-hashing "
+                        "embedder; <provider>:<model> asks the [provider.<provider>] section's "
+                        "provider for that model's vectors (e.g. openai:text-embedding-3-small, "
+                        "local:nomic-embed-text on an openai_compatible server), through the "
+                        "cache."),
              &S::embedding_model),
+        bind(uint_key("embedding_dimensions", d.embedding_dimensions, 0,
+                      memory_embedding_dimensions_max,
+                      "A provider's model: the vector length to ask for where the vendor "
+                      "shortens vectors (OpenAI dimensions, Gemini outputDimensionality); 0: the "
+                      "model's own. A vector of another length is refused."),
+             &S::embedding_dimensions),
+        bind(duration_key("embedding_timeout", d.embedding_timeout, 100ms, 600s,
+                          "Deadline of one embedding request to the provider; past it a store "
+                          "tries again and a recall falls back to keywords."),
+             &S::embedding_timeout),
+        bind(uint_key("embedding_attempts", d.embedding_attempts, 1, memory_embedding_attempts_max,
+                      "Tries of a store's embedding (backoff from 100 ms, doubling) before the "
+                      "store fails with the provider's error."),
+             &S::embedding_attempts),
+        bind(uint_key("embedding_waiting_max", d.embedding_waiting_max, 1, 1'000'000,
+                      "Stores and recalls waiting for a vector from the provider at most; "
+                      "beyond, overloaded at once (not stored)."),
+             &S::embedding_waiting_max),
+        bind(uint_key("embedding_cache_entries", d.embedding_cache_entries, 1,
+                      memory_embedding_cache_entries_max,
+                      "Vectors the shard keeps in its own cache (L1; below it the process's L2 "
+                      "and the [cache] Redis L3), keyed by model, dimension and text."),
+             &S::embedding_cache_entries),
+        bind(duration_key("embedding_cache_ttl", d.embedding_cache_ttl, 1s, 8760h,
+                          "How long a cached vector lives (Redis caps it at redis_ttl_max)."),
+             &S::embedding_cache_ttl),
+        bind(enum_key("model_change", to_string(d.model_change), enum_words(embedding_model_changes),
+                      "A snapshot embedded with another model or dimension: reembed = its "
+                      "entries load without vectors and are embedded in the background "
+                      "(recall matches them by keywords meanwhile); refuse = the shard does "
+                      "not start."),
+             &S::model_change),
+        bind(uint_key("reembed_inflight", d.reembed_inflight, 1, memory_reembed_inflight_max,
+                      "Background embeddings (after a restart or a model change, or of "
+                      "entries copied from a replica) in flight at once."),
+             &S::reembed_inflight),
         bind(double_key("similarity_threshold", d.similarity_threshold, -1.0, 1.0,
                         "Recall drops entries whose cosine similarity is below this."),
              &S::similarity_threshold),

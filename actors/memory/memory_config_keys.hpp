@@ -16,5 +16,6 @@ namespace agentgraph {
 // Bindings of the enum members; bind() finds them by argument-dependent lookup.
 void assign(retention_policy& f, const config_value& v);
 void assign(memory_durability& f, const config_value& v);
+void assign(embedding_model_change& f, const config_value& v);
 
 }  // namespace agentgraph

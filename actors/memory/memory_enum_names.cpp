@@ -13,6 +13,14 @@ const char* to_string(retention_policy p) {
   return "unknown";
 }
 
+const char* to_string(embedding_model_change c) {
+  switch (c) {
+    case embedding_model_change::reembed: return "reembed";
+    case embedding_model_change::refuse: return "refuse";
+  }
+  return "unknown";
+}
+
 const char* to_string(memory_durability d) {
   switch (d) {
     case memory_durability::commit: return "commit";

@@ -45,6 +45,19 @@ typename Inspector::result_type inspect(Inspector& f, memory_hit& x) {
   return f(caf::meta::type_name("agentgraph::memory_hit"), x.entry, x.score);
 }
 
+// Which model a shard's vectors come from, recorded in its file with every
+// write, so a load can tell that the model changed (memory_config.hpp,
+// model_change).
+struct embedding_label {
+  std::string model;       // embedding_model as configured
+  uint32_t dimension = 0;  // 0: not known yet (no vector from the provider so far)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, embedding_label& x) {
+  return f(caf::meta::type_name("agentgraph::embedding_label"), x.model, x.dimension);
+}
+
 struct memory_stats {
   std::string name;
   uint64_t entries = 0;
@@ -52,12 +65,27 @@ struct memory_stats {
   double bytes_per_entry = 0;
   uint64_t evictions = 0;
   uint64_t snapshots_written = 0;
+  // Embeddings (memory_shard_embed.hpp). The model as configured and the
+  // vector length (0 until a provider's first vector fixes it).
+  std::string embedding_model;
+  uint32_t dimension = 0;
+  uint64_t vectors_pending = 0;    // entries held without a vector yet
+  uint64_t vectors_cached = 0;     // vectors in the shard's own cache (L1)
+  uint64_t cache_hits = 0;         // texts answered by the cache, any level
+  uint64_t embed_calls = 0;        // requests to the provider
+  uint64_t embed_failures = 0;     // of which failed (error or timeout)
+  double embed_latency_p50_ms = 0; // over the last embed_latency_window calls
+  double embed_latency_p99_ms = 0;
+  uint64_t recalls_degraded = 0;   // recalls answered by keywords only
+  uint64_t reembedded = 0;         // entries given a vector in the background
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, memory_stats& x) {
   return f(caf::meta::type_name("agentgraph::memory_stats"), x.name, x.entries, x.bytes,
-           x.bytes_per_entry, x.evictions, x.snapshots_written);
+           x.bytes_per_entry, x.evictions, x.snapshots_written, x.embedding_model, x.dimension,
+           x.vectors_pending, x.vectors_cached, x.cache_hits, x.embed_calls, x.embed_failures,
+           x.embed_latency_p50_ms, x.embed_latency_p99_ms, x.recalls_degraded, x.reembedded);
 }
 
 using store_atom = caf::atom_constant<caf::atom("ag_store")>;

@@ -11,6 +11,9 @@ memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,
   m.stores = metrics::make_outcome_counters(
     reg, "agentgraph_memory_stores_total", "Memory stores, by outcome (ok or the error code).",
     "shard", shard);
+  m.embeddings = metrics::make_outcome_counters(
+    reg, "agentgraph_memory_embeddings_total",
+    "Embedding requests of a memory shard to its provider, by outcome.", "shard", shard);
   m.recalls = metrics::make_outcome_counters(
     std::move(reg), "agentgraph_memory_recalls_total",
     "Memory recalls, by outcome (ok or the error code).", "shard", shard);
@@ -35,6 +38,21 @@ memory_metrics make_memory_metrics(std::shared_ptr<metrics::registry> reg,
   m.commit_seconds = metrics::latency_histogram_of(
     r, "agentgraph_memory_commit_seconds",
     "Time from handing a batch to the writer to its commit.", {"shard"}, {shard});
+  m.embedding_seconds = metrics::latency_histogram_of(
+    r, "agentgraph_memory_embedding_seconds",
+    "Time from an embedding request to the provider to its vectors.", {"shard"}, {shard});
+  m.embedding_cache_hits = metrics::counter_of(
+    r, "agentgraph_memory_embedding_cache_hits_total",
+    "Texts whose vector a memory shard took from the cache instead of the provider.", {"shard"},
+    {shard});
+  m.recalls_degraded = metrics::counter_of(
+    r, "agentgraph_memory_recalls_degraded_total",
+    "Recalls answered by keyword match only, because the provider gave no query vector.",
+    {"shard"}, {shard});
+  m.vectors_pending = metrics::gauge_of(
+    r, "agentgraph_memory_vectors_pending",
+    "Entries a memory shard holds without a vector yet (embedded in the background).",
+    {"shard"}, {shard});
   return m;
 }
 

@@ -6,6 +6,13 @@
 //   agentgraph_memory_stores_total{shard,outcome}       stores, by outcome (ok or errc name)
 //   agentgraph_memory_recalls_total{shard,outcome}      recalls, by outcome
 //   agentgraph_memory_snapshot_failures_total{shard}    snapshots the writer failed to save
+// and with a provider's embedding model (memory_shard_embed.hpp):
+//   agentgraph_memory_embeddings_total{shard,outcome}   embedding requests to the provider
+//   agentgraph_memory_embedding_seconds{shard}          histogram: request -> vector
+//   agentgraph_memory_embedding_cache_hits_total{shard} texts whose vector came from the cache
+//   agentgraph_memory_recalls_degraded_total{shard}     recalls answered by keywords only (the
+//                                                       provider gave no query vector)
+//   agentgraph_memory_vectors_pending{shard}            gauge: entries held without a vector
 // and in commit durability:
 //   agentgraph_memory_commits_total{shard}              batches committed (one fsync each)
 //   agentgraph_memory_commit_failures_total{shard}      batches that failed (their stores
@@ -34,6 +41,11 @@ struct memory_metrics {
   metrics::gauge* entries = nullptr;
   metrics::gauge* bytes = nullptr;
   metrics::counter* snapshot_failures = nullptr;
+  metrics::outcome_counters embeddings;
+  metrics::histogram* embedding_seconds = nullptr;
+  metrics::counter* embedding_cache_hits = nullptr;
+  metrics::counter* recalls_degraded = nullptr;
+  metrics::gauge* vectors_pending = nullptr;
   metrics::counter* commits = nullptr;
   metrics::counter* commit_failures = nullptr;
   metrics::histogram* commit_batch_changes = nullptr;

@@ -38,7 +38,10 @@
 #include "actors/memory/memory_interface.hpp"
 #include "actors/memory/memory_metrics.hpp"
 #include "actors/memory/memory_replica_interface.hpp"
+#include "actors/memory/memory_embed_state.hpp"
 #include "actors/memory/memory_store.hpp"
+#include "runtime/call_watch.hpp"
+#include "runtime/cache/cache_message.hpp"
 
 namespace agentgraph {
 
@@ -63,7 +66,8 @@ constexpr std::chrono::seconds memory_commit_timeout{30};
 // Reply: entries written. Errors: io_error / parse_error from SQLite.
 using snapshot_write_atom = caf::atom_constant<caf::atom("ag_snapwr")>;
 using memory_snapshot_writer = caf::typed_actor<
-  caf::replies_to<snapshot_write_atom, std::vector<memory_entry>, uint64_t>::with<uint64_t>>;
+  caf::replies_to<snapshot_write_atom, std::vector<memory_entry>, uint64_t,
+                  embedding_label>::with<uint64_t>>;
 
 // Commit durability's detached writer (memory_commit_file in its state).
 // commit: applies one batch in one transaction; reply: changes written.
@@ -125,23 +129,42 @@ struct memory_shard_state {
   // Engaged in commit durability (with a snapshot_path); `writer` above is
   // then invalid: the file is kept current, never rewritten whole.
   std::optional<memory_commit_state> commit;
+  // Engaged with a provider's embedding model (memory_shard_embed.hpp).
+  std::optional<memory_embed_state> embed;
+  // The provider requests of `embed`, each with its deadline and a monitor
+  // on the provider (capacity set at start: embedding_waiting_max +
+  // reembed_inflight).
+  call_watch embed_watch{1};
 };
 
-// Serves memory_replica_actor (memory_actor and a replica's messages).
-memory_replica_actor::behavior_type memory_shard(memory_replica_actor::stateful_pointer<memory_shard_state> self,
-                                         std::shared_ptr<memory_store> store,
-                                         std::function<int64_t()> now_ms,
-                                         std::shared_ptr<metrics::registry> registry);
+// What the shard serves: memory_replica_actor (memory_actor and a
+// replica's messages), and its own messages: Redis lookups of the
+// embedding cache coming back, and an embedding's retry timer.
+using memory_shard_actor = memory_replica_actor::extend<
+  caf::reacts_to<cache_l3_atom, uint64_t, cache::l3_reply>,
+  caf::reacts_to<memory_embed_retry_atom, uint64_t>>;
+using memory_shard_pointer = memory_shard_actor::stateful_pointer<memory_shard_state>;
+
+memory_shard_actor::behavior_type memory_shard(memory_shard_pointer self,
+                                               std::shared_ptr<memory_store> store,
+                                               std::function<int64_t()> now_ms,
+                                               std::shared_ptr<metrics::registry> registry,
+                                               memory_embed_deps deps);
 
 // Validates cfg (errors name the key), loads cfg.snapshot_path if set (a
 // missing file is an empty shard; a corrupt one is parse_error or io_error
 // naming the file) and spawns the shard. Its first message is a cleanup, so
 // retention applies to the loaded entries before any request is served.
 // `now_ms` defaults to system_unix_ms. `registry`: where the shard records
-// its metrics (memory_metrics.hpp); null: nowhere.
+// its metrics (memory_metrics.hpp); null: nowhere. `deps`: the provider
+// and cache levels of a provider's embedding model (invalid_argument
+// without a provider then). A snapshot embedded with another model or
+// dimension loads under cfg.model_change: refused (invalid_argument naming
+// both), or loaded without vectors to be embedded again.
 [[nodiscard]] caf::expected<memory_actor>
 spawn_memory_shard(caf::actor_system& sys, const memory_config& cfg,
                    std::function<int64_t()> now_ms = {},
-                   std::shared_ptr<metrics::registry> registry = nullptr);
+                   std::shared_ptr<metrics::registry> registry = nullptr,
+                   memory_embed_deps deps = {});
 
 }  // namespace agentgraph

@@ -52,6 +52,7 @@ void collect(memory_shard_state& st) {
 memory_commit_batch batch_of(const memory_store& store, const memory_commit_cut& cut) {
   memory_commit_batch b;
   b.next_id = store.next_id();
+  b.label = store.label();
   b.deletes = cut.deletes;
   for (auto id : cut.upserts) {
     if (const auto* e = store.find(id))
@@ -212,7 +213,8 @@ void start(shard_pointer self, const std::string& path) {
   st.store->track_changes(true);
 }
 
-caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e, bool placed) {
+void store_and_wait(shard_pointer self, memory_entry e, bool placed, std::vector<float> vector,
+                    caf::typed_response_promise<uint64_t> rp) {
   auto& st = self->state;
   auto& c = *st.commit;
   const auto& cfg = st.store->config();
@@ -221,25 +223,26 @@ caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e, bool placed)
                                               + std::to_string(cfg.commit_waiting_max)
                                               + " stores already wait for their commit");
     st.metrics.stores.failed(err);
-    return err;
+    rp.deliver(std::move(err));
+    return;
   }
-  auto id = memory_shard_detail::store_or_place(st, std::move(e), placed);
+  auto id = memory_shard_detail::store_or_place(st, std::move(e), placed, std::move(vector));
   if (!id) {
     st.metrics.stores.failed(id.error());
-    return std::move(id.error());
+    rp.deliver(std::move(id.error()));
+    return;
   }
   if (!id->second) {  // placed, and held already: nothing to commit
     st.metrics.stores.ok();
-    return id->first;
+    rp.deliver(id->first);
+    return;
   }
   ++st.mutation_seq;
   memory_shard_detail::note_entries(st);
   collect(st);
-  auto rp = self->make_response_promise<uint64_t>();
-  c.waiting.push_back({id->first, rp});
+  c.waiting.push_back({id->first, std::move(rp)});
   AG_ASSERT(c.waiting.size() + c.committing.size() <= cfg.commit_waiting_max);
   schedule(self);
-  return rp;
 }
 
 void on_changed(shard_pointer self) {

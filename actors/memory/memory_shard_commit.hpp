@@ -29,21 +29,23 @@ void note_entries(memory_shard_state& st);
 // A store (placed false: the shard assigns the id) or a replica's store:
 // {id, whether the entries changed}.
 caf::expected<std::pair<uint64_t, bool>> store_or_place(memory_shard_state& st, memory_entry e,
-                                                        bool placed);
+                                                        bool placed, std::vector<float> vector);
 }  // namespace agentgraph::memory_shard_detail
 
 namespace agentgraph::memory_commit_detail {
 
-using shard_pointer = memory_replica_actor::stateful_pointer<memory_shard_state>;
+using shard_pointer = memory_shard_pointer;
 
 // Engages st.commit, spawns the writer and turns on change tracking.
 void start(shard_pointer self, const std::string& path);
 
 // store_atom (placed: replica_store_atom, the id comes with the entry):
-// stores in memory, then replies once the entry is committed. A placed id
-// held already is answered at once. Errors at once: invalid_argument,
-// overloaded (commit_waiting_max).
-caf::result<uint64_t> on_store(shard_pointer self, memory_entry& e, bool placed);
+// stores in memory (with `vector`, see memory_store::store), then delivers
+// `rp` once the entry is committed. A placed id held already is answered
+// at once. Errors at once: invalid_argument, overloaded
+// (commit_waiting_max).
+void store_and_wait(shard_pointer self, memory_entry e, bool placed, std::vector<float> vector,
+                    caf::typed_response_promise<uint64_t> rp);
 
 // After a change made by anything but a store (recall hits, retention):
 // queues the store's changes and schedules a commit.

@@ -44,19 +44,36 @@ caf::expected<bool> table_empty(const std::string& path, sqlite3* db, const std:
   return sqlite3_column_int64(stmt->get(), 0) == 0;
 }
 
-caf::expected<uint64_t> read_meta(const std::string& path, sqlite3* db) {
+std::string column_string(sqlite3_stmt* s, int col) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
+  return p == nullptr ? std::string{} : std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, col)));
+}
+
+// memory_meta's rows: next_id (checked) and the embedding label, if any.
+struct meta_rows {
+  uint64_t next_id = 1;
+  std::optional<embedding_label> label;
+};
+
+caf::expected<meta_rows> read_meta(const std::string& path, sqlite3* db) {
   auto stmt = prepare(path, db, "SELECT key, value FROM memory_meta;");
   if (!stmt)
     return std::move(stmt.error());
   int64_t version = -1;
   int64_t next_id = -1;
+  std::optional<std::string> model;
+  int64_t dimension = -1;
   int rc;
   while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
-    std::string k = reinterpret_cast<const char*>(sqlite3_column_text(stmt->get(), 0));
+    std::string k = column_string(stmt->get(), 0);
     if (k == "schema_version")
       version = sqlite3_column_int64(stmt->get(), 1);
     else if (k == "next_id")
       next_id = sqlite3_column_int64(stmt->get(), 1);
+    else if (k == "embedding_model")
+      model = column_string(stmt->get(), 1);
+    else if (k == "embedding_dimension")
+      dimension = sqlite3_column_int64(stmt->get(), 1);
   }
   if (rc != SQLITE_DONE)
     return failure(path, db, rc, "read memory_meta");
@@ -66,16 +83,19 @@ caf::expected<uint64_t> read_meta(const std::string& path, sqlite3* db) {
                                            + std::to_string(schema_version));
   if (next_id < 1)
     return make_error(errc::parse_error, where(path) + "next_id missing or below 1");
-  return static_cast<uint64_t>(next_id);
+  meta_rows out;
+  out.next_id = static_cast<uint64_t>(next_id);
+  if (model.has_value() != (dimension >= 0) || dimension > int64_t{UINT32_MAX})
+    return make_error(errc::parse_error, where(path) + "embedding_model and embedding_dimension "
+                                                       "must both be present, the dimension in "
+                                                       "[0, 2^32)");
+  if (model)
+    out.label = embedding_label{std::move(*model), static_cast<uint32_t>(dimension)};
+  return out;
 }
 
 bool column_is(sqlite3_stmt* s, int col, int type) {
   return sqlite3_column_type(s, col) == type;
-}
-
-std::string column_string(sqlite3_stmt* s, int col) {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, col));
-  return p == nullptr ? std::string{} : std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, col)));
 }
 
 caf::expected<memory_entry> read_row(const std::string& path, sqlite3_stmt* s) {
@@ -128,7 +148,8 @@ caf::expected<std::vector<memory_entry>> read_entries(const std::string& path, s
 
 caf::expected<uint64_t> save_memory_snapshot(const std::string& path,
                                              const std::vector<memory_entry>& entries,
-                                             uint64_t next_id) {
+                                             uint64_t next_id,
+                                             const embedding_label& label) {
   namespace d = memory_snapshot_detail;
   // synchronous=FULL (open_for_writing): a snapshot that replied "written"
   // survives power loss; snapshots are rare, so the extra fsync is cheap.
@@ -146,7 +167,7 @@ caf::expected<uint64_t> save_memory_snapshot(const std::string& path,
     if (auto err = d::upsert_entry(path, h, insert->get(), e))
       return err;
   insert->reset();
-  if (auto err = d::write_meta(path, h, next_id))
+  if (auto err = d::write_meta(path, h, next_id, label))
     return err;
   if (auto err = d::exec(path, h, "COMMIT;"))
     return err;
@@ -185,13 +206,13 @@ caf::expected<memory_snapshot> load_memory_snapshot(const std::string& path) {
     return std::move(entries_empty.error());
   if (*meta_empty && *entries_empty)
     return memory_snapshot{};
-  auto next_id = d::read_meta(path, db->get());
-  if (!next_id)
-    return std::move(next_id.error());
+  auto meta = d::read_meta(path, db->get());
+  if (!meta)
+    return std::move(meta.error());
   auto entries = d::read_entries(path, db->get());
   if (!entries)
     return std::move(entries.error());
-  return memory_snapshot{std::move(*entries), *next_id};
+  return memory_snapshot{std::move(*entries), meta->next_id, std::move(meta->label)};
 }
 
 }  // namespace agentgraph

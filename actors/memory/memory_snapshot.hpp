@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ namespace agentgraph {
 struct memory_snapshot {
   std::vector<memory_entry> entries;  // in id order
   uint64_t next_id = 1;
+  // The model and dimension the file's writer embedded with; absent in a
+  // file written before they were recorded (only hash-<dim> existed then).
+  std::optional<embedding_label> label;
 };
 
 // Replaces the snapshot at `path` with `entries` in one transaction: a
@@ -34,7 +38,8 @@ struct memory_snapshot {
 // message; parse_error when the existing file is not SQLite or is corrupt.
 [[nodiscard]] caf::expected<uint64_t> save_memory_snapshot(const std::string& path,
                                                            const std::vector<memory_entry>& entries,
-                                                           uint64_t next_id);
+                                                           uint64_t next_id,
+                                                           const embedding_label& label);
 
 // Reads the snapshot at `path`. A missing file, or an SQLite file with no
 // tables at all (created but never written), is an empty snapshot. Errors:

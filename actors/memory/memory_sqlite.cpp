@@ -86,7 +86,8 @@ caf::error upsert_entry(const std::string& path, sqlite3* db, sqlite3_stmt* stmt
   return caf::none;
 }
 
-caf::error write_meta(const std::string& path, sqlite3* db, uint64_t next_id) {
+caf::error write_meta(const std::string& path, sqlite3* db, uint64_t next_id,
+                      const embedding_label& label) {
   auto stmt = prepare(path, db, "INSERT OR REPLACE INTO memory_meta(key, value) VALUES(?1, ?2);");
   if (!stmt)
     return std::move(stmt.error());
@@ -99,6 +100,19 @@ caf::error write_meta(const std::string& path, sqlite3* db, uint64_t next_id) {
     if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_DONE)
       return failure(path, db, rc, std::string{"write "} + k);
   }
+  // The model is text in a column declared INTEGER: SQLite keeps a value
+  // that is not a number as TEXT, so the table needs no change.
+  sqlite3_reset(stmt->get());
+  sqlite3_bind_text(stmt->get(), 1, "embedding_model", -1, SQLITE_STATIC);
+  sqlite3_bind_text(stmt->get(), 2, label.model.data(), static_cast<int>(label.model.size()),
+                    SQLITE_STATIC);
+  if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_DONE)
+    return failure(path, db, rc, "write embedding_model");
+  sqlite3_reset(stmt->get());
+  sqlite3_bind_text(stmt->get(), 1, "embedding_dimension", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(stmt->get(), 2, label.dimension);
+  if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_DONE)
+    return failure(path, db, rc, "write embedding_dimension");
   return caf::none;
 }
 

@@ -63,7 +63,10 @@ constexpr const char* upsert_sql =
 // Runs `stmt` (upsert_sql, prepared on db) for one entry.
 [[nodiscard]] caf::error upsert_entry(const std::string& path, sqlite3* db, sqlite3_stmt* stmt,
                                       const memory_entry& e);
-// schema_version and next_id into memory_meta.
-[[nodiscard]] caf::error write_meta(const std::string& path, sqlite3* db, uint64_t next_id);
+// schema_version, next_id and the embedding label (rows embedding_model,
+// text, and embedding_dimension) into memory_meta. Files written before
+// the label existed load without one (memory_snapshot::label).
+[[nodiscard]] caf::error write_meta(const std::string& path, sqlite3* db, uint64_t next_id,
+                                    const embedding_label& label);
 
 }  // namespace agentgraph::memory_sqlite

@@ -80,6 +80,36 @@ caf::error validate_limits(const memory_config& cfg) {
   return caf::none;
 }
 
+caf::error validate_embedding(const memory_config& cfg, const embedding_model_spec& spec) {
+  if (cfg.embedding_dimensions > memory_embedding_dimensions_max)
+    return bad(cfg, "embedding_dimensions",
+               "must be in [0, " + std::to_string(memory_embedding_dimensions_max) + "]");
+  if (spec.hashing && cfg.embedding_dimensions != 0 && cfg.embedding_dimensions != spec.hash_dim)
+    return bad(cfg, "embedding_dimensions",
+               std::to_string(cfg.embedding_dimensions) + " differs from " + cfg.embedding_model
+                 + "'s own; hash-<dim> names its length, leave this 0");
+  if (cfg.embedding_timeout < memory_timer_interval_min)
+    return bad(cfg, "embedding_timeout", "must be at least "
+                                           + std::to_string(memory_timer_interval_min.count())
+                                           + " ms");
+  if (cfg.embedding_attempts < 1 || cfg.embedding_attempts > memory_embedding_attempts_max)
+    return bad(cfg, "embedding_attempts",
+               "must be in [1, " + std::to_string(memory_embedding_attempts_max) + "]");
+  if (cfg.embedding_waiting_max < 1 || cfg.embedding_waiting_max > memory_commit_waiting_max_limit)
+    return bad(cfg, "embedding_waiting_max",
+               "must be in [1, " + std::to_string(memory_commit_waiting_max_limit) + "]");
+  if (cfg.embedding_cache_entries < 1
+      || cfg.embedding_cache_entries > memory_embedding_cache_entries_max)
+    return bad(cfg, "embedding_cache_entries",
+               "must be in [1, " + std::to_string(memory_embedding_cache_entries_max) + "]");
+  if (cfg.embedding_cache_ttl.count() <= 0)
+    return bad(cfg, "embedding_cache_ttl", "must be positive");
+  if (cfg.reembed_inflight < 1 || cfg.reembed_inflight > memory_reembed_inflight_max)
+    return bad(cfg, "reembed_inflight",
+               "must be in [1, " + std::to_string(memory_reembed_inflight_max) + "]");
+  return caf::none;
+}
+
 caf::error validate_kind_limits(const memory_config& cfg) {
   uint64_t sum = 0;
   for (const auto& [kind, limit] : cfg.kind_limits) {
@@ -103,11 +133,12 @@ caf::error validate_memory_config(const memory_config& cfg) {
     return err;
   if (auto err = memory_store_detail::validate_kind_limits(cfg))
     return err;
-  if (auto dim = parse_embedding_model(cfg.embedding_model); !dim)
-    return make_error(*errc_of(dim.error()),
+  auto spec = parse_embedding_spec(cfg.embedding_model);
+  if (!spec)
+    return make_error(*errc_of(spec.error()),
                       memory_store_detail::key(cfg, "embedding_model") + ": "
-                        + error_context(dim.error()));
-  return caf::none;
+                        + error_context(spec.error()));
+  return memory_store_detail::validate_embedding(cfg, *spec);
 }
 
 caf::error validate_new_entry(const memory_entry& e) {
@@ -129,24 +160,45 @@ caf::error validate_new_entry(const memory_entry& e) {
   return caf::none;
 }
 
-memory_store::memory_store(memory_config cfg, uint32_t dim)
+memory_store::memory_store(memory_config cfg, const embedding_model_spec& spec)
     : cfg_(std::move(cfg)),
-      embedder_(dim),
+      dim_(spec.hashing ? spec.hash_dim : cfg_.embedding_dimensions),
       // +1: a store inserts before retention evicts.
-      index_(dim, cfg_.exact_search_max, cfg_.max_entries + 1, cfg_.exact_search_sparse),
+      live_max_(cfg_.max_entries + 1),
       retention_(cfg_),
       scopes_(cfg_.scope_entries_max),
       kind_limits_bytes_(memory_store_detail::kind_limits_bytes(cfg_)) {
+  if (spec.hashing)
+    embedder_.emplace(spec.hash_dim);
+  if (dim_ != 0)
+    index_for_dim(live_max_);
 }
 
 caf::expected<memory_store> memory_store::make(const memory_config& cfg) {
   if (auto err = validate_memory_config(cfg))
     return err;
-  return memory_store{cfg, *parse_embedding_model(cfg.embedding_model)};
+  return memory_store{cfg, *parse_embedding_spec(cfg.embedding_model)};
 }
 
-void memory_store::insert(memory_entry e) {
-  index_.add(e.id, embedder_.embed(e.text));
+vector_index& memory_store::index_for_dim(uint32_t live_max) {
+  AG_ASSERT(dim_ != 0, "an index before the dimension is known");
+  if (!index_)
+    index_.emplace(dim_, cfg_.exact_search_max, live_max, cfg_.exact_search_sparse);
+  return *index_;
+}
+
+const vector_index& memory_store::index() const {
+  AG_ASSERT(index_.has_value(), "no index before the dimension is known");
+  return *index_;
+}
+
+void memory_store::insert(memory_entry e, std::vector<float> vector) {
+  if (embedder_)
+    vector = embedder_->embed(e.text);
+  if (vector.empty())
+    unembedded_.insert(e.id);
+  else
+    index_for_dim(live_max_).add(e.id, vector);
   uint64_t id = e.id;
   auto [it, inserted] = entries_.emplace(id, std::move(e));
   AG_ASSERT(inserted, "an id stored twice");
@@ -155,12 +207,13 @@ void memory_store::insert(memory_entry e) {
   retention_.add(retention_candidate_of(it->second));
   if (auto scope = scope_index::scope_of(it->second))
     scopes_.add(*scope, id);
-  AG_ASSERT(entries_.size() == index_.size());  // one vector per entry
+  AG_ASSERT(entries_.size() == indexed() + unembedded_.size());  // one vector per entry, or none yet
   AG_ASSERT(entries_.size() == retention_.size());
   AG_ASSERT(scopes_.entries() <= entries_.size());  // at most one scope per entry
 }
 
-caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
+caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms,
+                                            std::vector<float> vector) {
   if (e.id != 0)
     return make_error(errc::invalid_argument, "memory entry: id is assigned by the shard; send 0");
   if (auto err = validate_new_entry(e))
@@ -169,7 +222,7 @@ caf::expected<uint64_t> memory_store::store(memory_entry e, int64_t now_ms) {
   if (e.created_ms == 0)
     e.created_ms = now_ms;
   uint64_t id = e.id;
-  insert(std::move(e));
+  insert(std::move(e), std::move(vector));
   if (tracking_)
     changes_.upserted.push_back(id);
   enforce_retention(now_ms);
@@ -191,10 +244,25 @@ caf::error memory_store::check_recall(std::string_view query, uint32_t k) {
 }
 
 caf::expected<std::vector<memory_hit>> memory_store::recall(std::string_view query, uint32_t k,
-                                                            int64_t now_ms) {
+                                                            int64_t now_ms,
+                                                            const std::vector<float>* query_vector) {
   if (auto err = check_recall(query, k))
     return err;
-  return hits_of(index_.search(embedder_.embed(query), k), now_ms);
+  if (embedder_)
+    return hits_of(index_->search(embedder_->embed(query), k), now_ms);
+  if (query_vector == nullptr) {  // degraded: the provider gave no query vector
+    std::vector<uint64_t> all;
+    all.reserve(entries_.size());
+    for (const auto& [id, e] : entries_)
+      all.push_back(id);
+    return hits_of(keyword_matches(query, all, k), now_ms);
+  }
+  AG_ASSERT(query_vector->size() == dim_, "a query vector not through accept_vector");
+  std::vector<index_match> found;
+  if (index_)
+    found = index_->search(*query_vector, k);
+  std::vector<uint64_t> pending(unembedded_.begin(), unembedded_.end());
+  return hits_of(merge_best(std::move(found), keyword_matches(query, pending, k), k), now_ms);
 }
 
 // The matches at or above the threshold become hits; each hit's entry is
@@ -237,9 +305,11 @@ caf::error memory_store::restore(std::vector<memory_entry> entries, uint64_t nex
   }
   // A snapshot may hold more than max_entries (the limit shrank since it was
   // written); size the index for all of them until retention trims them.
-  auto live_max = static_cast<uint32_t>(std::max<size_t>(cfg_.max_entries, entries.size()) + 1);
-  index_ = vector_index(embedder_.dim(), cfg_.exact_search_max, live_max, cfg_.exact_search_sparse);
-  AG_ASSERT(retention_.size() == 0 && entries_bytes_ == 0);
+  live_max_ = static_cast<uint32_t>(std::max<size_t>(cfg_.max_entries, entries.size()) + 1);
+  index_.reset();
+  if (dim_ != 0)
+    index_for_dim(live_max_);
+  AG_ASSERT(retention_.size() == 0 && entries_bytes_ == 0 && unembedded_.empty());
   for (auto& e : entries)
     insert(std::move(e));
   next_id_ = next_id;
@@ -273,13 +343,14 @@ size_t memory_store::remove(const std::vector<uint64_t>& ids) {
     if (auto scope = scope_index::scope_of(it->second))
       scopes_.remove(*scope, id);
     entries_bytes_ -= memory_store_detail::entry_bytes(it->second);
-    index_.remove(id);
+    if (unembedded_.erase(id) == 0)
+      index_->remove(id);
     entries_.erase(it);
     if (tracking_)
       changes_.removed.push_back(id);
     ++removed;
   }
-  AG_ASSERT(entries_.size() == index_.size());
+  AG_ASSERT(entries_.size() == indexed() + unembedded_.size());
   AG_ASSERT(entries_.size() == retention_.size());
   AG_ASSERT(scopes_.entries() <= entries_.size());
   return removed;
@@ -309,8 +380,9 @@ const memory_entry* memory_store::find(uint64_t id) const {
 }
 
 size_t memory_store::bytes() const {
-  return sizeof(memory_store) + entries_bytes_ + kind_limits_bytes_ + index_.bytes()
-         + retention_.bytes() + scopes_.bytes();
+  return sizeof(memory_store) + entries_bytes_ + kind_limits_bytes_
+         + (index_ ? index_->bytes() : 0) + unembedded_bytes() + retention_.bytes()
+         + scopes_.bytes();
 }
 
 size_t memory_store::bytes_recounted() const {
@@ -318,7 +390,8 @@ size_t memory_store::bytes_recounted() const {
   for (const auto& [id, e] : entries_)
     entries += memory_store_detail::entry_bytes(e);
   return sizeof(memory_store) + entries + memory_store_detail::kind_limits_bytes(cfg_)
-         + index_.bytes_recounted() + retention_.bytes() + scopes_.bytes_recounted();
+         + (index_ ? index_->bytes_recounted() : 0) + unembedded_bytes() + retention_.bytes()
+         + scopes_.bytes_recounted();
 }
 
 memory_stats memory_store::stats() const {
@@ -328,6 +401,9 @@ memory_stats memory_store::stats() const {
   s.bytes = bytes();
   s.bytes_per_entry = entries_.empty() ? 0.0 : static_cast<double>(s.bytes) / s.entries;
   s.evictions = evictions_;
+  s.embedding_model = cfg_.embedding_model;
+  s.dimension = dim_;
+  s.vectors_pending = unembedded_.size();
   return s;
 }
 

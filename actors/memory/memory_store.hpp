@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,7 +18,9 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/memory/embedding_model.hpp"
 #include "actors/memory/hashing_embedder.hpp"
+#include "actors/memory/memory_bytes.hpp"
 #include "actors/memory/memory_config.hpp"
 #include "actors/memory/memory_interface.hpp"
 #include "actors/memory/memory_replica_interface.hpp"
@@ -53,8 +57,16 @@ constexpr uint32_t memory_replicas_max = 16;
 // one store or recall to scan it (100k entries: a few ms).
 constexpr uint32_t memory_scope_entries_max_limit = 100'000;
 
-// Checks every key of `cfg`. Errors: invalid_argument (unsupported for a
-// non-hash embedding_model), naming the key as "memory.<name>.<key>".
+// Upper bound of embedding_dimensions and of a provider's vectors: the
+// largest models give 3072 floats; past 16384 a vector costs more than a page.
+constexpr uint32_t memory_embedding_dimensions_max = 16'384;
+// Bounds of the other embedding keys (memory_config.hpp says why each).
+constexpr uint32_t memory_embedding_attempts_max = 10;
+constexpr uint32_t memory_embedding_cache_entries_max = 1'000'000;
+constexpr uint32_t memory_reembed_inflight_max = 1024;
+
+// Checks every key of `cfg`. Errors: invalid_argument naming the key as
+// "memory.<name>.<key>".
 [[nodiscard]] caf::error validate_memory_config(const memory_config& cfg);
 
 // Checks a store request against the entry bounds. Errors: invalid_argument.
@@ -69,6 +81,12 @@ struct memory_changes {
   [[nodiscard]] bool empty() const { return upserted.empty() && removed.empty(); }
 };
 
+// The share of `query_words` (distinct, sorted, as embedding_tokens gives
+// them) that `text` holds, in [0, 1]: how a provider's store scores an
+// entry it has no vector for, or every entry when the query has none.
+[[nodiscard]] float keyword_score(const std::vector<std::string>& query_words,
+                                  std::string_view text);
+
 class memory_store {
  public:
   // Fails like validate_memory_config.
@@ -77,7 +95,12 @@ class memory_store {
   // Adds an entry: assigns the next id, sets created_ms to now_ms if 0,
   // then applies retention (which may evict the new entry itself, e.g. under
   // the importance policy). Errors: like validate_new_entry.
-  [[nodiscard]] caf::expected<uint64_t> store(memory_entry e, int64_t now_ms);
+  // `vector` (here and in place): the entry's embedding from the shard's
+  // provider, already through accept_vector. Empty: a hash-<dim> store
+  // embeds the text itself; a provider's store holds the entry without a
+  // vector (unembedded(): recall matches it by keywords) until set_vector.
+  [[nodiscard]] caf::expected<uint64_t> store(memory_entry e, int64_t now_ms,
+                                              std::vector<float> vector = {});
 
   // A replica's store (replica_store_atom): the id and created_ms come
   // with the entry. An id held already changes nothing and returns
@@ -85,7 +108,8 @@ class memory_store {
   // next_id moves past it) and {id, true} returned. Errors: like
   // validate_new_entry, and invalid_argument for id 0 or at or above
   // memory_replica_id_limit, or created_ms 0. (memory_store_replica.cpp)
-  [[nodiscard]] caf::expected<std::pair<uint64_t, bool>> place(memory_entry e, int64_t now_ms);
+  [[nodiscard]] caf::expected<std::pair<uint64_t, bool>> place(memory_entry e, int64_t now_ms,
+                                                               std::vector<float> vector = {});
 
   // Entries after `after_id` in id order: at most `limit`, within
   // memory_page_bytes_max (always one, whatever its size). Errors:
@@ -102,9 +126,14 @@ class memory_store {
   // At most k entries scored >= the similarity threshold, best first. Each
   // hit's entry is recorded as accessed (last_access_ms = now_ms,
   // access_count + 1) and returned with the updated fields.
+  // A hash-<dim> store embeds the query itself. A provider's store scores
+  // `query_vector` (through accept_vector) against the entries' vectors and
+  // the unembedded entries by keywords (keyword_score); without one (the
+  // provider failed) every entry by keywords: the degraded recall.
   // Errors: invalid_argument (k == 0, k > recall_k_max, query too long).
-  [[nodiscard]] caf::expected<std::vector<memory_hit>> recall(std::string_view query, uint32_t k,
-                                                              int64_t now_ms);
+  [[nodiscard]] caf::expected<std::vector<memory_hit>>
+  recall(std::string_view query, uint32_t k, int64_t now_ms,
+         const std::vector<float>* query_vector = nullptr);
 
   // Like recall, among the entries of `scopes` only (scope_index.hpp),
   // scored exactly over those entries: O(entries of the scopes * dim),
@@ -115,7 +144,28 @@ class memory_store {
   // (memory_store_scope.cpp)
   [[nodiscard]] caf::expected<std::vector<memory_hit>>
   recall_scoped(std::string_view query, uint32_t k, const std::vector<std::string>& scopes,
-                int64_t now_ms);
+                int64_t now_ms, const std::vector<float>* query_vector = nullptr);
+
+  // --- vectors from a provider (memory_store_vectors.cpp) ---
+  // True for hash-<dim>: the store embeds every text itself and no entry
+  // is ever unembedded.
+  [[nodiscard]] bool embeds_itself() const { return embedder_.has_value(); }
+  // Length of every vector the store holds: hash-<dim>'s dim, or
+  // embedding_dimensions, or else the first vector accepted (0 until then).
+  [[nodiscard]] uint32_t dimension() const { return dim_; }
+  // The model and dimension, as the file records them.
+  [[nodiscard]] embedding_label label() const { return {cfg_.embedding_model, dim_}; }
+  // Checks a provider's vector before any use: dimension() floats (the
+  // first one accepted fixes it), all finite. Returns it L2-normalised (the
+  // index scores unit vectors; a zero vector stays zero). Errors:
+  // provider_error naming both lengths, so vectors of two shapes never
+  // share the index.
+  [[nodiscard]] caf::expected<std::vector<float>> accept_vector(std::vector<float> v);
+  // Gives an unembedded entry its vector (through accept_vector). False
+  // when the entry is gone or has one already (nothing changes).
+  bool set_vector(uint64_t id, std::vector<float> v);
+  // Entries held without a vector, in id order (a provider's store only).
+  [[nodiscard]] const std::set<uint64_t>& unembedded() const { return unembedded_; }
 
   // Loads entries from a snapshot into an empty store without applying
   // retention (the caller runs enforce_retention next, counting evictions).
@@ -149,7 +199,9 @@ class memory_store {
   [[nodiscard]] size_t size() const { return entries_.size(); }
   [[nodiscard]] uint64_t evictions() const { return evictions_; }
   [[nodiscard]] const memory_config& config() const { return cfg_; }
-  [[nodiscard]] const vector_index& index() const { return index_; }
+  // The index; a provider's store has none until its dimension is known.
+  [[nodiscard]] bool has_index() const { return index_.has_value(); }
+  [[nodiscard]] const vector_index& index() const;
   [[nodiscard]] const scope_index& scopes() const { return scopes_; }
   // Whether the scope index holds exactly each scoped entry under its
   // scope: O(n), for tests and assertions after bulk changes.
@@ -170,8 +222,23 @@ class memory_store {
   [[nodiscard]] memory_stats stats() const;
 
  private:
-  memory_store(memory_config cfg, uint32_t dim);
-  void insert(memory_entry e);
+  memory_store(memory_config cfg, const embedding_model_spec& spec);
+  // `vector` empty: embedded here (hash-<dim>) or held unembedded.
+  void insert(memory_entry e, std::vector<float> vector = {});
+  // The index, made on first need once dim_ is known (live_max as in make).
+  vector_index& index_for_dim(uint32_t live_max);
+  [[nodiscard]] size_t indexed() const { return index_ ? index_->size() : 0; }
+  [[nodiscard]] size_t unembedded_bytes() const {
+    return unembedded_.size() * memory_bytes::tree_node<uint64_t>;
+  }
+  // The k best of `ids` by keyword_score, best first, lower id on ties.
+  [[nodiscard]] std::vector<index_match> keyword_matches(std::string_view query,
+                                                         const std::vector<uint64_t>& ids,
+                                                         size_t k) const;
+  // Merges two best-first lists into the k best.
+  [[nodiscard]] static std::vector<index_match> merge_best(std::vector<index_match> a,
+                                                           const std::vector<index_match>& b,
+                                                           size_t k);
   size_t remove(const std::vector<uint64_t>& ids);
   void rebuild_retention();
   [[nodiscard]] static caf::error check_recall(std::string_view query, uint32_t k);
@@ -181,14 +248,19 @@ class memory_store {
   size_t trim_scopes(int64_t now_ms);
 
   memory_config cfg_;
-  hashing_embedder embedder_;
+  std::optional<hashing_embedder> embedder_;  // hash-<dim> only
+  uint32_t dim_ = 0;                          // 0: not known yet (a provider's store)
+  uint32_t live_max_ = 0;                     // the index's live_max
   // Ordered by id, which is creation order: snapshots and ties are stable.
   std::map<uint64_t, memory_entry> entries_;
   // Embeddings live only here (not copied into each entry): the exact scan
   // and hnswlib both keep their own packed copy, and a second copy per
   // entry would double the shard's largest cost for nothing. Rebuilds and
   // the exact-to-HNSW switch read vectors back from the index.
-  vector_index index_;
+  std::optional<vector_index> index_;
+  // Entries without a vector yet (a provider's store): loaded, imported, or
+  // their model changed; the shard embeds them in the background.
+  std::set<uint64_t> unembedded_;
   // The policy's eviction order over entries_, kept in step by insert,
   // remove and recall.
   retention_index retention_;

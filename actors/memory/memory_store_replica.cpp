@@ -35,14 +35,15 @@ size_t memory_page_bytes(const memory_entry& e) {
   return e.text.size() + e.kind.size() + e.metadata.heap_bytes();
 }
 
-caf::expected<std::pair<uint64_t, bool>> memory_store::place(memory_entry e, int64_t now_ms) {
+caf::expected<std::pair<uint64_t, bool>> memory_store::place(memory_entry e, int64_t now_ms,
+                                                             std::vector<float> vector) {
   if (auto err = memory_store_replica_detail::check_placed(e))
     return err;
   const uint64_t id = e.id;
   if (entries_.count(id) != 0)
     return std::pair{id, false};
   next_id_ = std::max(next_id_, id + 1);
-  insert(std::move(e));
+  insert(std::move(e), std::move(vector));
   if (tracking_)
     changes_.upserted.push_back(id);
   enforce_retention(now_ms);

@@ -43,7 +43,8 @@ memory_config scope_policy(const memory_config& cfg) {
 
 caf::expected<std::vector<memory_hit>>
 memory_store::recall_scoped(std::string_view query, uint32_t k,
-                            const std::vector<std::string>& scopes, int64_t now_ms) {
+                            const std::vector<std::string>& scopes, int64_t now_ms,
+                            const std::vector<float>* query_vector) {
   namespace d = memory_store_scope_detail;
   if (auto err = check_recall(query, k))
     return err;
@@ -57,7 +58,18 @@ memory_store::recall_scoped(std::string_view query, uint32_t k,
   for (auto scope : distinct)
     if (const auto* in = scopes_.ids(scope))
       ids.insert(ids.end(), in->begin(), in->end());
-  return hits_of(index_.score(embedder_.embed(query), ids, k), now_ms);
+  if (embedder_)
+    return hits_of(index_->score(embedder_->embed(query), ids, k), now_ms);
+  // A provider's store: the entries with a vector by cosine, the others
+  // (all of them when the query has no vector) by keywords.
+  std::vector<uint64_t> with_vector;
+  std::vector<uint64_t> by_keywords;
+  for (uint64_t id : ids)
+    (query_vector != nullptr && unembedded_.count(id) == 0 ? with_vector : by_keywords).push_back(id);
+  std::vector<index_match> found;
+  if (!with_vector.empty())
+    found = index_->score(*query_vector, with_vector, k);
+  return hits_of(merge_best(std::move(found), keyword_matches(query, by_keywords, k), k), now_ms);
 }
 
 size_t memory_store::trim_scopes(int64_t now_ms) {

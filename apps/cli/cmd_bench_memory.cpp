@@ -311,7 +311,7 @@ caf::expected<memory_actor> spawn_filled(caf::actor_system& sys, const bench_opt
     e.text = bench_note_text(i);
     e.created_ms = now - static_cast<int64_t>(fill - i);  // older first, as stored
   }
-  if (auto written = save_memory_snapshot(mc.snapshot_path, entries, fill + 1); !written)
+  if (auto written = save_memory_snapshot(mc.snapshot_path, entries, fill + 1, {mc.embedding_model, 0}); !written)
     return std::move(written.error());
   return spawn_memory_shard(sys, mc, {}, std::move(reg));
 }

@@ -120,13 +120,18 @@ int profile(const profile_options& o) {
     if (auto s = runtime_client{**rt}.stats(name))
       rows.push_back({"agent", name, static_cast<uint64_t>(s->history_turns),
                       static_cast<uint64_t>(s->memory_bytes)});
+  std::vector<memory_stats> shards;
   for (const auto& name : (*rt)->memory_names())
-    if (auto s = runtime_client{**rt}.stats_of_memory(name))
+    if (auto s = runtime_client{**rt}.stats_of_memory(name)) {
       rows.push_back({"memory", name, static_cast<uint64_t>(s->entries),
                       static_cast<uint64_t>(s->bytes)});
+      shards.push_back(std::move(*s));
+    }
   std::cout << "tasks run: " << n << " (" << failed << " failed)\n\n"
-            << format_memory_profile_table(rows) << "\nprocess resident set: "
-            << resident_bytes() << " bytes\n";
+            << format_memory_profile_table(rows);
+  if (!shards.empty())
+    std::cout << "\nembeddings:\n" << format_embedding_table(shards);
+  std::cout << "\nprocess resident set: " << resident_bytes() << " bytes\n";
   (void) (*rt)->shutdown();
   return failed == 0 ? 0 : 1;
 }

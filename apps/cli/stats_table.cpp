@@ -65,6 +65,20 @@ std::string format_memory_table(const std::vector<memory_stats>& rows) {
                 body);
 }
 
+std::string format_embedding_table(const std::vector<memory_stats>& rows) {
+  using namespace stats_table_detail;
+  std::vector<row> body;
+  for (const auto& s : rows)
+    body.push_back({s.name, s.embedding_model, std::to_string(s.dimension),
+                    std::to_string(s.vectors_pending), std::to_string(s.vectors_cached),
+                    std::to_string(s.cache_hits), std::to_string(s.embed_calls),
+                    std::to_string(s.embed_failures), fixed(s.embed_latency_p50_ms, 2),
+                    fixed(s.embed_latency_p99_ms, 2), std::to_string(s.recalls_degraded)});
+  return render({"memory", "model", "dim", "pending", "cached", "cache_hits", "calls", "failures",
+                 "p50_ms", "p99_ms", "degraded"},
+                body);
+}
+
 std::string format_provider_table(const std::vector<provider_stats>& rows) {
   using namespace stats_table_detail;
   std::vector<row> body;

@@ -46,6 +46,9 @@ struct population_figures_row {
 
 [[nodiscard]] std::string format_agent_table(const std::vector<agent_stats>& rows);
 [[nodiscard]] std::string format_memory_table(const std::vector<memory_stats>& rows);
+// The shards' embeddings: model, dimension, vectors waiting and cached,
+// cache hits, provider calls, failures, latency and degraded recalls.
+[[nodiscard]] std::string format_embedding_table(const std::vector<memory_stats>& rows);
 [[nodiscard]] std::string format_provider_table(const std::vector<provider_stats>& rows);
 
 }  // namespace agentgraph::cli

@@ -10,6 +10,8 @@ const char* to_string(cache_user u) {
       return "llm";
     case cache_user::node:
       return "node";
+    case cache_user::embedding:
+      return "embedding";
   }
   return "?";
 }

@@ -23,6 +23,7 @@ enum class cache_user : uint8_t {
   tool,  // deterministic tool results (actors/tool/caching_tool)
   llm,   // LLM responses, exact match on the canonical request (opt-in per agent)
   node,  // deterministic workflow nodes, keyed by the node's inputs
+  embedding,  // a provider model's vector of a text (actors/memory/memory_shard_embed)
 };
 
 enum class level_id : uint8_t { l1, l2, l3 };

@@ -30,7 +30,7 @@
 // as canonical JSON) with cache_user::llm; a workflow node keys on the
 // node id plus its inputs' canonical JSON with cache_user::node.
 //
-// Metrics (when the tiers carry a registry), with user = tool | llm | node:
+// Metrics (when the tiers carry a registry), with user = tool | llm | node | embedding:
 //   agentgraph_cache_requests_total{user,level,outcome}  lookups per level:
 //       outcome hit | miss at every level; at l3 also error (Redis failed
 //       or timed out) and rejected (queue full, breaker open)

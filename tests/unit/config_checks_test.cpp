@@ -109,6 +109,19 @@ TEST_CASE("config: the file's own component errors blame its line") {
         == "node.ini:7: [group.g] agents: a group needs at least one member agent");
 }
 
+TEST_CASE("config: a provider's embedding model needs that provider, with embeddings") {
+  CHECK(checks_error(checks_config("[memory.m]\nembedding_model = nope:text-embedding-3-small\n"))
+        == "node.ini:7: [memory.m] embedding_model: names provider 'nope', which has no "
+           "[provider.nope] section");
+  CHECK(checks_error(checks_config("[provider.claude]\nkind = anthropic\napi_key = k\n"
+                                   "[memory.m]\nembedding_model = claude:x\n"))
+        == "node.ini:10: [memory.m] embedding_model: provider 'claude' is anthropic, which has "
+           "no embeddings API");
+  auto ok = parse_node_config(checks_config("[memory.m]\nembedding_model = p:hash-64\n"),
+                              "node.ini", {}, {});
+  CHECK_MESSAGE(ok, describe(ok.error()));
+}
+
 TEST_CASE("config: a secret set on the command line is never echoed") {
   const std::string key = "sk-proj-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c";
   for (const auto& o : {"provider.p.api_key=" + key, "provider.p.api_key " + key,

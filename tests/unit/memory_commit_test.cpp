@@ -110,7 +110,7 @@ TEST_CASE("memory: commit file batches load back like a snapshot, on top of an o
   // A file in the snapshot format (what every earlier version wrote).
   REQUIRE(save_memory_snapshot(path, {memory_commit_test::entry(1, "old one"),
                                       memory_commit_test::entry(2, "old two")},
-                               3));
+                               3, memory_shard_test::hash256_label));
   memory_commit_file file{path};
   memory_commit_batch b1;
   b1.upserts = {memory_commit_test::entry(3, "three"), memory_commit_test::entry(4, "four")};

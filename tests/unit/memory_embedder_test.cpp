@@ -73,7 +73,7 @@ TEST_CASE("memory: parse_embedding_model rejects bad values, naming them") {
   auto ext = parse_embedding_model("text-embedding-3-small");
   REQUIRE_FALSE(ext);
   CHECK(errc_of(ext.error()) == errc::unsupported);
-  CHECK(error_context(ext.error()).find("not built yet") != std::string::npos);
+  CHECK(error_context(ext.error()).find("is not hash-<dim>") != std::string::npos);
 }
 
 TEST_CASE("memory: tokens are lowercase words, UTF-8 bytes stay inside words") {

@@ -30,6 +30,9 @@ using namespace agentgraph;
 // asserts on how long anything takes.
 constexpr auto reply_timeout = std::chrono::seconds{30};
 
+// The label a hash-256 shard writes into its file.
+inline const embedding_label hash256_label{"hash-256", 256};
+
 struct temp_dir {
   std::filesystem::path path;
   temp_dir() {

@@ -74,8 +74,30 @@ TEST_CASE("memory: config validation names the offending key") {
   c = cfg;
   c.embedding_model = "hash-8";
   expect(c, errc::invalid_argument, "memory.notes.embedding_model");
-  c.embedding_model = "openai-small";
-  expect(c, errc::unsupported, "memory.notes.embedding_model");
+  c.embedding_model = "openai-small";  // neither hash-<dim> nor <provider>:<model>
+  expect(c, errc::invalid_argument, "memory.notes.embedding_model");
+  c.embedding_model = "openai:text-embedding-3-small";
+  CHECK_FALSE(validate_memory_config(c));
+  c.embedding_dimensions = 99'999;
+  expect(c, errc::invalid_argument, "memory.notes.embedding_dimensions");
+  c = cfg;
+  c.embedding_dimensions = 64;  // hash-256 names its own length
+  expect(c, errc::invalid_argument, "memory.notes.embedding_dimensions");
+  c = cfg;
+  c.embedding_attempts = 0;
+  expect(c, errc::invalid_argument, "memory.notes.embedding_attempts");
+  c = cfg;
+  c.reembed_inflight = 0;
+  expect(c, errc::invalid_argument, "memory.notes.reembed_inflight");
+  c = cfg;
+  c.embedding_waiting_max = 0;
+  expect(c, errc::invalid_argument, "memory.notes.embedding_waiting_max");
+  c = cfg;
+  c.embedding_cache_entries = 0;
+  expect(c, errc::invalid_argument, "memory.notes.embedding_cache_entries");
+  c = cfg;
+  c.embedding_timeout = std::chrono::milliseconds{1};
+  expect(c, errc::invalid_argument, "memory.notes.embedding_timeout");
   c = cfg;
   c.cleanup_interval = std::chrono::milliseconds{0};
   expect(c, errc::invalid_argument, "memory.notes.cleanup_interval");
@@ -249,7 +271,7 @@ TEST_CASE("memory: snapshot save and load round-trip every field") {
   }
   entries[0].text.push_back('\0');  // embedded NUL survives
   entries[0].text += "after nul";
-  auto written = save_memory_snapshot(path, entries, 99);
+  auto written = save_memory_snapshot(path, entries, 99, memory_shard_test::hash256_label);
   REQUIRE(written);
   CHECK(*written == 5);
   auto loaded = load_memory_snapshot(path);
@@ -260,7 +282,7 @@ TEST_CASE("memory: snapshot save and load round-trip every field") {
     memory_store_test::check_same(loaded->entries[i], entries[i]);
   // A second save replaces the first one entirely.
   entries.resize(2);
-  REQUIRE(save_memory_snapshot(path, entries, 120));
+  REQUIRE(save_memory_snapshot(path, entries, 120, memory_shard_test::hash256_label));
   auto again = load_memory_snapshot(path);
   REQUIRE(again);
   CHECK(again->entries.size() == 2);
@@ -293,7 +315,7 @@ TEST_CASE("memory: a file whose first writer stopped after creating the tables i
   e.id = 1;
   e.text = "first";
   e.kind = "fact";
-  REQUIRE(save_memory_snapshot(path, {e}, 2));
+  REQUIRE(save_memory_snapshot(path, {e}, 2, memory_shard_test::hash256_label));
   auto again = load_memory_snapshot(path);
   REQUIRE(again);
   CHECK(again->entries.size() == 1);
@@ -342,14 +364,14 @@ TEST_CASE("memory: an SQLite file without memory tables or with bad rows is reje
   auto damaged = dir.file("damaged.db");
   auto e = note("fine");
   e.id = 1;
-  REQUIRE(save_memory_snapshot(damaged, {e}, 2));
+  REQUIRE(save_memory_snapshot(damaged, {e}, 2, memory_shard_test::hash256_label));
   exec(damaged, "UPDATE memory_entries SET metadata = '{broken';");
   auto d = load_memory_snapshot(damaged);
   REQUIRE_FALSE(d);
   CHECK(errc_of(d.error()) == errc::parse_error);
   // Another schema version.
   auto future = dir.file("future.db");
-  REQUIRE(save_memory_snapshot(future, {e}, 2));
+  REQUIRE(save_memory_snapshot(future, {e}, 2, memory_shard_test::hash256_label));
   exec(future, "UPDATE memory_meta SET value = 99 WHERE key = 'schema_version';");
   auto f = load_memory_snapshot(future);
   REQUIRE_FALSE(f);
@@ -359,7 +381,7 @@ TEST_CASE("memory: an SQLite file without memory tables or with bad rows is reje
 TEST_CASE("memory: saving creates a missing directory") {
   memory_store_test::temp_dir dir;
   auto path = dir.file("no/such/dir/shard.db");
-  auto r = save_memory_snapshot(path, {}, 1);
+  auto r = save_memory_snapshot(path, {}, 1, memory_shard_test::hash256_label);
   REQUIRE_MESSAGE(r, describe(r.error()));
   auto back = load_memory_snapshot(path);
   REQUIRE(back);
@@ -371,7 +393,7 @@ TEST_CASE("memory: saving into an unwritable location is an io_error") {
   auto blocker = dir.file("plain-file");
   { std::ofstream{blocker} << "not a directory"; }
   auto path = blocker + "/shard.db";  // a directory that cannot exist
-  auto r = save_memory_snapshot(path, {}, 1);
+  auto r = save_memory_snapshot(path, {}, 1, memory_shard_test::hash256_label);
   REQUIRE_FALSE(r);
   CHECK(errc_of(r.error()) == errc::io_error);
   CHECK(error_context(r.error()).find(path) != std::string::npos);

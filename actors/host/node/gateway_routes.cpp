@@ -249,6 +249,19 @@ void gateway::impl::memory(const route_reply& reply) {
         m["bytes"] = num(p.reply->bytes);
         m["evictions"] = num(p.reply->evictions);
         m["snapshots_written"] = num(p.reply->snapshots_written);
+        // Embeddings (a provider's model; for hash-<dim> only the model and
+        // dimension are not zero).
+        m["embedding_model"] = Value{p.reply->embedding_model};
+        m["dimension"] = num(p.reply->dimension);
+        m["vectors_pending"] = num(p.reply->vectors_pending);
+        m["vectors_cached"] = num(p.reply->vectors_cached);
+        m["embedding_cache_hits"] = num(p.reply->cache_hits);
+        m["embedding_calls"] = num(p.reply->embed_calls);
+        m["embedding_failures"] = num(p.reply->embed_failures);
+        m["embedding_latency_p50_ms"] = Value{p.reply->embed_latency_p50_ms};
+        m["embedding_latency_p99_ms"] = Value{p.reply->embed_latency_p99_ms};
+        m["recalls_degraded"] = num(p.reply->recalls_degraded);
+        m["reembedded"] = num(p.reply->reembedded);
       } else {
         m["error"] = error_object(p.reply.error());
       }

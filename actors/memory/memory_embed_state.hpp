@@ -1,0 +1,90 @@
+// What a memory shard with a provider's embedding model (embedding_model =
+// "<provider>:<model>") keeps besides its store: the provider, the
+// embedding cache, the texts waiting for their vector and the figures of
+// memory_stats. Only the shard touches it; the flow is in
+// memory_shard_embed.hpp.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/provider/provider_interface.hpp"
+#include "runtime/cache/multi_level_cache.hpp"
+#include "runtime/supervised_ref.hpp"
+
+namespace agentgraph {
+
+// (memory_embed_retry_atom, tag): a failed embedding's backoff is over.
+using memory_embed_retry_atom = caf::atom_constant<caf::atom("ag_membrt")>;
+
+// What the host hands a shard whose model is a provider's.
+struct memory_embed_deps {
+  dep<provider_actor> provider;  // the [provider.<name>] embedding_model names
+  cache::cache_tiers tiers;      // the process's L2 and the [cache] Redis L3
+};
+
+// The first retry of a store's embedding waits this long, then twice as
+// long each time (embedding_attempts bounds the tries).
+constexpr std::chrono::milliseconds memory_embed_backoff_first{100};
+// Embedding latencies kept for memory_stats' p50 and p99.
+constexpr size_t memory_embed_latency_window = 256;
+// A degraded recall or a failed background embedding warns at most this
+// often per shard: the provider being down is one event, not one per call.
+constexpr int64_t memory_embed_warn_interval_ms = 60'000;
+
+// One text waiting for its vector.
+struct memory_embed_wait {
+  std::string text;
+  std::string key;                // in the embedding cache
+  bool background = false;        // an entry held without a vector, not a caller
+  uint32_t attempts_left = 1;     // provider requests still allowed
+  std::chrono::milliseconds backoff = memory_embed_backoff_first;
+  // Runs once, with the accepted vector (memory_store::accept_vector) or the
+  // last error.
+  std::function<void(caf::expected<std::vector<float>>)> done;
+};
+
+struct memory_embed_state {
+  dep<provider_actor> provider;
+  std::string provider_name;
+  std::string model;        // as the provider is asked for it
+  uint32_t dimensions = 0;  // embedding_dimensions (0: the model's own)
+  std::optional<cache::multi_level_cache> cache;
+  // Waiting texts by tag: foreground (stores and recalls, bounded by
+  // embedding_waiting_max) and background (bounded by reembed_inflight).
+  std::unordered_map<uint64_t, memory_embed_wait> waits;
+  uint64_t next_tag = 1;
+  size_t foreground = 0;
+  size_t background = 0;
+  // Entries whose background embedding is in flight, and where the next
+  // pass over memory_store::unembedded() goes on (ids wrap around).
+  std::set<uint64_t> reembedding;
+  uint64_t reembed_cursor = 0;
+  // A background embedding failed: the next cleanup tick resumes, so a
+  // provider that is down costs one failure per tick, not a loop.
+  bool reembed_paused = false;
+  bool pumping = false;  // inside pump(): a nested call returns at once
+  // Entries without a vector when the current pass began, for progress.
+  uint64_t reembed_total = 0;
+  uint64_t reembed_logged_step = 0;  // tenths of reembed_total logged so far
+  // Figures of memory_stats.
+  uint64_t cache_hits = 0;
+  uint64_t embed_calls = 0;
+  uint64_t embed_failures = 0;
+  uint64_t recalls_degraded = 0;
+  uint64_t reembedded = 0;
+  std::vector<double> latencies_ms;  // ring of memory_embed_latency_window
+  size_t latency_next = 0;
+  int64_t last_warn_ms = 0;
+};
+
+}  // namespace agentgraph

@@ -12,8 +12,11 @@
 // already full at N entries (loaded from a file written for the row), so
 // each store also evicts one; stores/s against the first N's shows how a
 // store's cost grows with the shard (flat: O(1) or O(log n) per store).
-// Then the index rows (issue 13; --no-index leaves them out): the shard's
-// vector index against an exact scan of the same data, without an actor
+// Then the embedder rows (issue 13; --no-embed leaves them out): stores and
+// recalls with hash-256 against a provider's model on the mock LLM server
+// over loopback, batching off and on (bench_memory_embed.cpp). Then the
+// index rows (issue 13; --no-index leaves them out): the shard's vector
+// index against an exact scan of the same data, without an actor
 // (bench_memory_index.cpp).
 #pragma once
 
@@ -22,8 +25,12 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include <caf/fwd.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include "apps/cli/bench_llm.hpp"
 #include "apps/cli/commands.hpp"
 
 namespace agentgraph::cli {
@@ -71,6 +78,29 @@ struct index_row {
 };
 
 [[nodiscard]] std::vector<index_row> run_index_rows(const index_bench_options& o);
+
+// The embedder rows (bench_memory_embed.cpp says what they measure):
+// hash-256 in the shard, then a provider's model on the mock with the
+// provider's batching off and on.
+inline constexpr uint64_t bench_memory_embed_ops_max = 1'000'000;
+struct embed_bench_options {
+  uint64_t stores = 2'000;
+  uint64_t warmup = 100;
+  uint64_t recalls = 500;
+  uint32_t concurrency = 32;
+};
+struct embed_row {
+  std::string name;
+  int64_t batch_window_ms = -1;  // the provider's embed_batch_window; -1: hash-256
+  std::optional<row_figures> stores;
+  std::optional<row_figures> recalls;
+  uint64_t store_requests = 0;  // embedding requests the mock got for the stores
+  std::string note;             // why there are no figures
+};
+[[nodiscard]] std::vector<embed_row> run_embed_rows(caf::actor_system& sys,
+                                                    const embed_bench_options& o);
+void print_embed_table(const std::vector<embed_row>& rows, const embed_bench_options& o);
+[[nodiscard]] nlohmann::json embed_json(const std::vector<embed_row>& rows);
 void print_index_table(const std::vector<index_row>& rows);
 [[nodiscard]] nlohmann::json index_json(const index_row& r);
 

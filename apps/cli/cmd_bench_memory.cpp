@@ -53,6 +53,8 @@ struct bench_options {
   std::string index_sizes = "10000,100000";
   std::string index_dims = "384,768,1536";
   index_bench_options index_rows;    // parsed from the two above
+  bool embed = true;                 // the embedder rows (--no-embed: none)
+  embed_bench_options embed_rows;
 };
 
 // "1000,10000" -> {1000, 10000}, each in [1, max], at most `items_max` of
@@ -120,6 +122,13 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
     "the fill rows' index: exact (a scan, whose insert is O(1); default) or hnsw "
     "(exact_search_sparse false and the default exact_search_max: HNSW from 2000 entries)")(
     "no-index", "leave out the index rows")(
+    "no-embed", "leave out the embedder rows")(
+    "embed-stores", po::value(&out.embed_rows.stores),
+    "the embedder rows' measured stores (default 2000; --quick 200)")(
+    "embed-recalls", po::value(&out.embed_rows.recalls),
+    "the embedder rows' recalls (default 500; --quick 50)")(
+    "embed-concurrency", po::value(&out.embed_rows.concurrency),
+    "the embedder rows' stores and recalls in flight (default 32)")(
     "index-sizes", po::value(&out.index_sizes),
     "the index rows' entries, a comma-separated list (default 10000,100000; --quick 3000)")(
     "index-dims", po::value(&out.index_dims),
@@ -141,8 +150,12 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
   }
   out.json = vm.count("json") != 0;
   out.index = vm.count("no-index") == 0;
+  out.embed = vm.count("no-embed") == 0;
   const bool quick = vm.count("quick") != 0;
   if (quick) {
+    out.embed_rows.stores = vm.count("embed-stores") ? out.embed_rows.stores : 200;
+    out.embed_rows.recalls = vm.count("embed-recalls") ? out.embed_rows.recalls : 50;
+    out.embed_rows.warmup = 20;
     out.stores = vm.count("stores") ? out.stores : 200;
     out.warmup = vm.count("warmup") ? out.warmup : 20;
     out.index_sizes = vm.count("index-sizes") ? out.index_sizes : "3000";
@@ -157,6 +170,15 @@ std::optional<int> parse(const args& argv, bench_options& out, std::vector<uint3
   }
   if (auto parsed_index = parse_index(out); !parsed_index) {
     std::cerr << "agentgraph bench memory: " << error_context(parsed_index.error()) << "\n";
+    return 2;
+  }
+  const auto& e = out.embed_rows;
+  if (e.stores < 1 || e.stores > bench_memory_embed_ops_max || e.recalls < 1
+      || e.recalls > bench_memory_embed_ops_max || e.concurrency < 1
+      || e.concurrency > bench_concurrency_max) {
+    std::cerr << "agentgraph bench memory: --embed-stores and --embed-recalls must be in [1, "
+              << bench_memory_embed_ops_max << "], --embed-concurrency in [1, "
+              << bench_concurrency_max << "]\n";
     return 2;
   }
   if (out.stores < 1 || out.stores > bench_memory_stores_max
@@ -479,6 +501,7 @@ void add_index_json(nlohmann::json& out, const std::vector<index_row>& index_row
 }
 
 void print_json(const std::vector<memory_row>& rows, const std::vector<fill_row>& fills,
+                const std::vector<embed_row>& embed_rows,
                 const std::vector<index_row>& index_rows, const bench_options& o) {
   nlohmann::json out
     = {{"warmup", o.warmup}, {"stores", o.stores}, {"rows", nlohmann::json::array()}};
@@ -501,6 +524,8 @@ void print_json(const std::vector<memory_row>& rows, const std::vector<fill_row>
   }
   if (!fills.empty())  // a key of its own: "rows" keeps one shape
     out["fill_rows"] = fill_json(fills, o);
+  if (!embed_rows.empty())
+    out["embed_rows"] = embed_json(embed_rows);
   add_index_json(out, index_rows);
   std::cout << out.dump(2) << "\n";
 }
@@ -527,6 +552,7 @@ int bench_memory(const args& argv) {
   cfg.set("scheduler.max-threads", 2);
   std::vector<memory_row> rows;
   std::vector<fill_row> fills;
+  std::vector<embed_row> embeds;
   {
     caf::actor_system sys{cfg};
     for (auto c : levels) {
@@ -536,6 +562,8 @@ int bench_memory(const args& argv) {
     }
     for (auto fill : o.fills)
       fills.push_back(run_fill_row(sys, o, dir, fill));
+    if (o.embed)
+      embeds = run_embed_rows(sys, o.embed_rows);
   }
   // After the actor system is gone: the index rows use this thread alone.
   std::vector<index_row> index_rows;
@@ -543,10 +571,12 @@ int bench_memory(const args& argv) {
     index_rows = run_index_rows(o.index_rows);
   std::filesystem::remove_all(dir, ec);
   if (o.json) {
-    print_json(rows, fills, index_rows, o);
+    print_json(rows, fills, embeds, index_rows, o);
   } else {
     print_table(rows, o);
     print_fill_table(fills, o);
+    if (!embeds.empty())
+      print_embed_table(embeds, o.embed_rows);
     print_index_table(index_rows);
   }
   bool failed = false;
@@ -554,6 +584,8 @@ int bench_memory(const args& argv) {
     failed = failed || !r.figures || r.figures->errors > 0;
   for (const auto& r : fills)
     failed = failed || !r.figures || r.figures->errors > 0 || r.entries != r.fill;
+  for (const auto& r : embeds)
+    failed = failed || !r.stores || !r.recalls || r.stores->errors > 0 || r.recalls->errors > 0;
   if (failed)
     std::cerr << "agentgraph bench memory: some rows failed\n";
   return failed ? 1 : 0;

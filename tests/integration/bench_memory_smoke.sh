@@ -2,8 +2,10 @@
 # `agentgraph bench memory --quick`: the benchmark runs end to end and prints
 # a row with figures for both durabilities at each concurrency, the commit
 # rows with their commits and ratio, valid --json, with --fill a row per
-# shard size, and the index rows (issue 13: hash-256 with the sparse rule
-# on and off, clustered-384; 3000 entries under --quick). Behaviour only
+# shard size, the embedder rows (issue 13: hash-256 against the mock's
+# model through a provider, batching off and on) and the index rows (issue
+# 13: hash-256 with the sparse rule on and off, clustered-384; 3000 entries
+# under --quick). Behaviour only
 # (exit code, rows, fields), never a timing.
 set -uo pipefail
 cli="$1"
@@ -62,6 +64,17 @@ for r in index:
 # The exact scan is its own ground truth; the other two rows are HNSW.
 assert not index[0]["hnsw"] and index[0]["recall_at_10"] == 1.0, index[0]
 assert index[1]["hnsw"] and index[2]["hnsw"], index
+# The embedder rows: hash-256 in the shard, then the mock's model through
+# the provider, one HTTP request per text without batching, fewer with it.
+embed = doc["embed_rows"]
+assert [r["batch_window_ms"] for r in embed] == [-1, 0, 5], embed
+for r in embed:
+    assert r["store_errors"] == 0 and r["recall_errors"] == 0, r
+    assert r["stores_per_s"] > 0 and r["store_p99_ms"] >= r["store_p50_ms"], r
+    assert r["recalls_per_s"] > 0 and r["recall_p99_ms"] >= r["recall_p50_ms"], r
+assert embed[0]["http_requests"] == 0, embed[0]
+assert embed[1]["http_requests"] == 220, embed[1]  # 200 stores and 20 warm-up
+assert 1 <= embed[2]["http_requests"] < 220, embed[2]
 # The top level: the largest HNSW row under the shard's defaults.
 for k in ("entries", "insert_per_s", "recall_p50_us", "recall_p99_us", "recall_at_10",
           "exact_p50_us", "bytes_per_entry"):
@@ -71,7 +84,7 @@ PY
 # --fill: one row per size, each with figures, a shard that stayed at its
 # size (every store evicted one) and a ratio to the first size; in --json
 # under a key of its own, so "rows" keeps its shape.
-"$cli" bench memory --quick --concurrency 1 --fill 50,400 --no-index >"$work/fill" 2>&1
+"$cli" bench memory --quick --concurrency 1 --fill 50,400 --no-index --no-embed >"$work/fill" 2>&1
 rc=$?
 cat "$work/fill"
 [ "$rc" -eq 0 ] || fail "bench memory --fill exited $rc"
@@ -82,7 +95,7 @@ for n in 50 400; do
 done
 grep -qE "^50 .* 1\.000x$" "$work/fill" || fail "the first fill is not its own baseline"
 grep -q "ERRORS" "$work/fill" && fail "some fill stores failed"
-"$cli" bench memory --quick --concurrency 2 --fill 30,300 --fill-index hnsw --json --no-index \
+"$cli" bench memory --quick --concurrency 2 --fill 30,300 --fill-index hnsw --json --no-index --no-embed \
   >"$work/fjson" 2>&1 || fail "--fill --json exited $?"
 python3 - "$work/fjson" <<'PY' || fail "--fill --json: not the expected document"
 import json, sys

@@ -103,6 +103,9 @@ expect 0 "^planner +agent +2 +[1-9][0-9]* +[0-9.]+$" -- "$cli" profile memory --
   --task "$task" --repeat 2 --set memory.notes.snapshot_path="$work/p.sqlite"
 expect 0 "^notes +memory +2 +[1-9][0-9]* +[0-9.]+$" -- "$cli" profile memory --config "$ini" \
   --task "$task" --repeat 2 --set memory.notes.snapshot_path="$work/p2.sqlite"
+# ... and the shards' embeddings: hash-256 embeds in the shard (no provider calls).
+expect 0 "^notes +hash-256 +256 +0 +0 +0 +0 +0 +0\.00 +0\.00 +0$" -- "$cli" profile memory \
+  --config "$ini" --task "$task" --set memory.notes.snapshot_path="$work/p3.sqlite"
 expect 2 "the only profile is .memory." -- "$cli" profile cpu --config "$ini"
 expect 2 "--config is required" -- "$cli" profile memory
 # Workflows: the example runs the calculator, then researcher and planner in parallel.

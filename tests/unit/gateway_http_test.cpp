@@ -409,8 +409,15 @@ TEST_CASE("gateway: /v1/agents reports the agent's figures computed from its sta
   auto m = json(c.Get("/v1/memory"));
   REQUIRE(m["shards"].size() == 1);
   CHECK(m["shards"].as_array()[0]["name"].as_string() == "notes");
-  CHECK(m["shards"].as_array()[0]["entries"].as_int()
+  auto shard = m["shards"].as_array()[0];
+  CHECK(shard["entries"].as_int()
         == static_cast<int64_t>(runtime_client{*f.rt}.stats_of_memory("notes")->entries));
+  CHECK(shard["embedding_model"].as_string() == "hash-256");
+  CHECK(shard["dimension"].as_int() == 256);
+  for (const char* k : {"vectors_pending", "vectors_cached", "embedding_cache_hits",
+                        "embedding_calls", "embedding_failures", "recalls_degraded", "reembedded"})
+    CHECK_MESSAGE(shard[k].as_int() == 0, k);  // hash-256 embeds in the shard: no provider
+  CHECK(shard["embedding_latency_p50_ms"].as_double() == 0.0);
 }
 
 TEST_CASE("gateway: /metrics is the registry's scrape, with the gateway's own counters") {

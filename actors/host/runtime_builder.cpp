@@ -229,6 +229,8 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
                           + " names provider '" + spec->provider + "', which is not added");
     deps.provider = *provider;
     deps.tiers = tables.cache;
+    if (auto pc = tables.provider_configs.find(spec->provider); pc != tables.provider_configs.end())
+      deps.provider_identity = std::string{to_string(pc->second.kind)} + " " + pc->second.base_url;
   }
   auto h = supervise_in<memory_actor>(rt_.system(), tables.memory_group, "memory." + cfg.name,
                                       [cfg, reg = opts.metrics, wall = opts.wall_ms,

@@ -51,16 +51,23 @@ struct memory_config {
   // Gemini `outputDimensionality`); 0: the model's own. Every vector must
   // then have this length. hash-<dim> names its own: leave 0.
   uint32_t embedding_dimensions = 0;
-  // Deadline of one embedding request to the provider, its own retries
-  // included; past it a store tries again and a recall degrades.
-  std::chrono::milliseconds embedding_timeout{30'000};
-  // Tries of a store's embedding before the store fails with the last error
-  // (backoff from 100 ms, doubling). The provider retries HTTP failures
-  // itself; this covers a provider restarting or a breaker open a while.
+  // Deadline of a text's whole embedding: every try and backoff of a store,
+  // a recall's one try. Past it a store fails with timeout and a recall is
+  // answered by keywords. 10 s by default: below the callers' own
+  // deadlines (a replicated front's call_timeout, 30 s), so a store never
+  // lands after its caller gave up and retried.
+  std::chrono::milliseconds embedding_timeout{10'000};
+  // Tries of a store's embedding within embedding_timeout before the store
+  // fails with the last error (backoff from 100 ms, doubling). The
+  // provider retries HTTP failures itself; this covers a provider
+  // restarting or a breaker open a while.
   uint32_t embedding_attempts = 3;
   // Stores and recalls waiting for a vector at most; beyond, overloaded at
-  // once. Each holds its text and a response promise.
-  uint32_t embedding_waiting_max = 1024;
+  // once. Each holds its text and a response promise; each one at the
+  // provider is a request in flight, and CAF's cost per reply grows with
+  // an actor's open requests (toolchain.md), so the bound stays in the
+  // hundreds.
+  uint32_t embedding_waiting_max = 256;
   // Vectors in the shard's own cache (the L1 of the multi-level cache;
   // below it the process's L2 and, with [cache] redis_url, Redis), keyed by
   // model, dimension and text: a text is embedded once per model, and a
@@ -71,7 +78,7 @@ struct memory_config {
   // Background embeddings (a restart of a provider's shard, a model change,
   // entries copied from a replica) in flight at once; the provider's
   // batching window joins them into few upstream calls.
-  uint32_t reembed_inflight = 64;
+  uint32_t reembed_inflight = 32;
   double similarity_threshold = 0.2;  // recall drops entries scored below this
   std::chrono::milliseconds cleanup_interval{60'000};
   retention_policy retention = retention_policy::sliding_window;

@@ -41,14 +41,16 @@ const std::vector<field<memory_config>>& memory_fields() {
                       "model's own. A vector of another length is refused."),
              &S::embedding_dimensions),
         bind(duration_key("embedding_timeout", d.embedding_timeout, 100ms, 600s,
-                          "Deadline of one embedding request to the provider; past it a store "
-                          "tries again and a recall falls back to keywords."),
+                          "Deadline of a text's whole embedding (every try of a store, a "
+                          "recall's one try); past it a store fails with timeout and a recall "
+                          "falls back to keywords."),
              &S::embedding_timeout),
         bind(uint_key("embedding_attempts", d.embedding_attempts, 1, memory_embedding_attempts_max,
                       "Tries of a store's embedding (backoff from 100 ms, doubling) before the "
                       "store fails with the provider's error."),
              &S::embedding_attempts),
-        bind(uint_key("embedding_waiting_max", d.embedding_waiting_max, 1, 1'000'000,
+        bind(uint_key("embedding_waiting_max", d.embedding_waiting_max, 1,
+                      memory_embedding_waiting_max_limit,
                       "Stores and recalls waiting for a vector from the provider at most; "
                       "beyond, overloaded at once (not stored)."),
              &S::embedding_waiting_max),

@@ -23,13 +23,18 @@
 
 namespace agentgraph {
 
-// (memory_embed_retry_atom, tag): a failed embedding's backoff is over.
+// (memory_embed_retry_atom, tag): a failed embedding's backoff is over;
+// tag 0 (tags start at 1): background embedding goes on with the next part.
 using memory_embed_retry_atom = caf::atom_constant<caf::atom("ag_membrt")>;
 
 // What the host hands a shard whose model is a provider's.
 struct memory_embed_deps {
   dep<provider_actor> provider;  // the [provider.<name>] embedding_model names
   cache::cache_tiers tiers;      // the process's L2 and the [cache] Redis L3
+  // What the provider is (its kind and endpoint), part of every cache key:
+  // two [provider.local] sections on two nodes sharing Redis may serve the
+  // same model name from different servers, whose vectors must not mix.
+  std::string provider_identity;
 };
 
 // The first retry of a store's embedding waits this long, then twice as
@@ -41,13 +46,20 @@ constexpr size_t memory_embed_latency_window = 256;
 // often per shard: the provider being down is one event, not one per call.
 constexpr int64_t memory_embed_warn_interval_ms = 60'000;
 
+// Where a waiting text is: messages that do not fit the stage (a late or
+// forged cache reply or retry tick) are ignored.
+enum class memory_embed_stage : uint8_t { cache, provider, backoff };
+
 // One text waiting for its vector.
 struct memory_embed_wait {
   std::string text;
   std::string key;                // in the embedding cache
   bool background = false;        // an entry held without a vector, not a caller
+  memory_embed_stage stage = memory_embed_stage::cache;
   uint32_t attempts_left = 1;     // provider requests still allowed
   std::chrono::milliseconds backoff = memory_embed_backoff_first;
+  // embedding_timeout after the wait began: every try and backoff fits in it.
+  std::chrono::steady_clock::time_point deadline;
   // Runs once, with the accepted vector (memory_store::accept_vector) or the
   // last error.
   std::function<void(caf::expected<std::vector<float>>)> done;
@@ -56,6 +68,7 @@ struct memory_embed_wait {
 struct memory_embed_state {
   dep<provider_actor> provider;
   std::string provider_name;
+  std::string key_prefix;   // of every cache key: identity digest, model, dimensions
   std::string model;        // as the provider is asked for it
   uint32_t dimensions = 0;  // embedding_dimensions (0: the model's own)
   std::optional<cache::multi_level_cache> cache;

@@ -22,19 +22,25 @@ std::string shard_name(const memory_shard_state& st) {
   return "memory." + st.store->config().name;
 }
 
-// The cache key of a text: model and dimension in clear (a changed model
-// never hits an old vector), the text by its RIPEMD-160, so a key stays
-// short whatever the text (entries reach 1 MiB).
-std::string cache_key(const memory_embed_state& em, const std::string& text) {
+std::string ripemd_hex(const std::string& bytes) {
   std::array<uint8_t, 20> digest{};
-  caf::detail::ripemd_160(digest, text);
+  caf::detail::ripemd_160(digest, bytes);
   static constexpr char hex[] = "0123456789abcdef";
-  std::string key = em.provider_name + ":" + em.model + "/" + std::to_string(em.dimensions) + "/";
+  std::string out;
+  out.reserve(40);
   for (auto b : digest) {
-    key.push_back(hex[b >> 4]);
-    key.push_back(hex[b & 0x0f]);
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 0x0f]);
   }
-  return key;
+  return out;
+}
+
+// The cache key of a text: which provider (its identity's digest: kind and
+// endpoint), model and dimension (a changed model never hits an old
+// vector), then the text by its RIPEMD-160, so a key stays short whatever
+// the text (entries reach 1 MiB).
+std::string cache_key(const memory_embed_state& em, const std::string& text) {
+  return em.key_prefix + ripemd_hex(text);
 }
 
 // A vector as the cache holds it: each float's bits, little-endian, so a
@@ -100,11 +106,19 @@ void finish(shard_pointer self, uint64_t tag, caf::expected<std::vector<float>> 
   wait.done(std::move(result));
 }
 
-// A vector from the cache or the provider, through accept_vector.
+void ask(shard_pointer self, uint64_t tag);
+
+// A vector from the cache or the provider, through accept_vector. A cached
+// vector the store refuses (another shape) is not an answer: the provider
+// is asked.
 void accept(shard_pointer self, uint64_t tag, std::vector<float> raw, bool from_provider) {
   auto& st = self->state;
   auto& em = *st.embed;
   auto v = st.store->accept_vector(std::move(raw));
+  if (!v && !from_provider) {
+    ask(self, tag);
+    return;
+  }
   if (!v) {
     finish(self, tag, std::move(v.error()));
     return;
@@ -117,7 +131,9 @@ void accept(shard_pointer self, uint64_t tag, std::vector<float> raw, bool from_
 void fail(shard_pointer self, uint64_t tag, caf::error err) {
   auto& em = *self->state.embed;
   auto& wait = em.waits.at(tag);
-  if (wait.attempts_left > 0 && is_retryable(err)) {
+  if (wait.attempts_left > 0 && is_retryable(err)
+      && self->clock().now() + wait.backoff < wait.deadline) {
+    wait.stage = memory_embed_stage::backoff;
     self->delayed_send(self, wait.backoff, memory_embed_retry_atom::value, tag);
     wait.backoff *= 2;
     return;
@@ -130,12 +146,17 @@ void ask(shard_pointer self, uint64_t tag) {
   auto& st = self->state;
   auto& em = *st.embed;
   auto& wait = em.waits.at(tag);
-  AG_ASSERT(wait.attempts_left > 0);
+  const auto started = self->clock().now();
+  if (wait.attempts_left == 0 || started >= wait.deadline) {
+    finish(self, tag, make_error(errc::timeout, "embedding of a text gave no vector within "
+                                                  "embedding_timeout"));
+    return;
+  }
   --wait.attempts_left;
+  wait.stage = memory_embed_stage::provider;
   ++em.embed_calls;
   const auto& cfg = st.store->config();
-  const auto started = self->clock().now();
-  const auto deadline = started + cfg.embedding_timeout;
+  const auto deadline = wait.deadline;
   const auto subject = "embedding provider '" + em.provider_name + "'";
   embed_request req{em.model, {wait.text}, em.dimensions};
   watched_request(
@@ -180,6 +201,7 @@ void want_vector(shard_pointer self, std::string text, bool background, uint32_t
   wait.key = key;
   wait.background = background;
   wait.attempts_left = attempts;
+  wait.deadline = self->clock().now() + st.store->config().embedding_timeout;
   wait.done = std::move(done);
   ++(background ? em.background : em.foreground);
   auto found = em.cache->lookup(key, [me = caf::actor_cast<caf::actor>(self), tag](
@@ -249,6 +271,8 @@ void start(shard_pointer self, memory_embed_deps deps) {
   em.provider_name = spec->provider;
   em.model = spec->model;
   em.dimensions = cfg.embedding_dimensions;
+  em.key_prefix = memory_shard_embed_impl::ripemd_hex(deps.provider_identity).substr(0, 16) + ":"
+                  + em.model + "/" + std::to_string(em.dimensions) + "/";
   cache::multi_level_cache_config mc;
   mc.user = cache::cache_user::embedding;
   mc.l1_entries_max = cfg.embedding_cache_entries;
@@ -337,8 +361,8 @@ void on_l3(shard_pointer self, uint64_t tag, const cache::l3_reply& rep) {
     return;
   auto& em = *st.embed;
   auto it = em.waits.find(tag);
-  if (it == em.waits.end())
-    return;
+  if (it == em.waits.end() || it->second.stage != memory_embed_stage::cache)
+    return;  // late, or not from our lookup
   if (auto bytes = em.cache->complete(it->second.key, rep)) {
     auto v = impl::decode_vector(*bytes);
     if (!v.empty()) {
@@ -353,7 +377,14 @@ void on_l3(shard_pointer self, uint64_t tag, const cache::l3_reply& rep) {
 
 void on_retry(shard_pointer self, uint64_t tag) {
   auto& st = self->state;
-  if (st.embed && st.embed->waits.count(tag) != 0)
+  if (!st.embed)
+    return;
+  if (tag == 0) {  // pump's own continuation
+    pump(self, false);
+    return;
+  }
+  auto it = st.embed->waits.find(tag);
+  if (it != st.embed->waits.end() && it->second.stage == memory_embed_stage::backoff)
     memory_shard_embed_impl::ask(self, tag);
 }
 
@@ -367,6 +398,8 @@ void pump(shard_pointer self, bool tick) {
     em.reembed_paused = false;
   const auto& pending = st.store->unembedded();
   impl::note_pending(st);
+  if (pending.empty())
+    em.reembed_total = 0;  // done, or retention took the rest
   // A background embedding answered from the cache finishes inside the
   // loop below and calls pump again: the loop goes on instead, so the
   // stack never grows with the entries.
@@ -378,9 +411,14 @@ void pump(shard_pointer self, bool tick) {
     em.reembed_logged_step = 0;
   }
   const auto& cfg = st.store->config();
-  // Each pass looks at every pending id at most once.
+  // Bounded work per message: at most reembed_inflight starts (cache hits
+  // finish inside, each an index insert), then the rest in a message of
+  // its own, so a warm cache never holds the shard for the whole backlog.
+  uint32_t starts = 0;
   size_t looked = 0;
-  while (em.background < cfg.reembed_inflight && looked < pending.size()) {
+  const size_t to_look = pending.size();
+  while (em.background < cfg.reembed_inflight && starts < cfg.reembed_inflight
+         && looked < to_look && !pending.empty() && !em.reembed_paused) {
     auto it = pending.lower_bound(em.reembed_cursor);
     if (it == pending.end())
       it = pending.begin();
@@ -390,12 +428,17 @@ void pump(shard_pointer self, bool tick) {
     if (em.reembedding.count(id) != 0)
       continue;
     em.reembedding.insert(id);
-    impl::want_vector(self, st.store->find(id)->text, true, cfg.embedding_attempts,
-                      [self, id](caf::expected<std::vector<float>> v) {
+    ++starts;
+    auto text = st.store->find(id)->text;
+    impl::want_vector(self, text, true, cfg.embedding_attempts,
+                      [self, id, text](caf::expected<std::vector<float>> v) {
                         auto& s = self->state;
                         s.embed->reembedding.erase(id);
+                        const auto* e = s.store->find(id);
                         if (v) {
-                          if (s.store->set_vector(id, std::move(*v)))
+                          // Only onto the text it was made from: the entry may
+                          // have gone and come back (an import) with another.
+                          if (e != nullptr && e->text == text && s.store->set_vector(id, std::move(*v)))
                             ++s.embed->reembedded;
                           impl::log_progress(s);
                         } else {
@@ -407,10 +450,11 @@ void pump(shard_pointer self, bool tick) {
                         }
                         pump(self, false);
                       });
-    if (em.reembed_paused)
-      break;
   }
   em.pumping = false;
+  if (starts == cfg.reembed_inflight && em.background < cfg.reembed_inflight && !em.reembed_paused
+      && st.store->unembedded().size() > em.reembedding.size())
+    self->send(self, memory_embed_retry_atom::value, uint64_t{0});  // the rest, in turn
 }
 
 void fill_stats(memory_shard_state& st, memory_stats& out) {

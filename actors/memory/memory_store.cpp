@@ -95,9 +95,10 @@ caf::error validate_embedding(const memory_config& cfg, const embedding_model_sp
   if (cfg.embedding_attempts < 1 || cfg.embedding_attempts > memory_embedding_attempts_max)
     return bad(cfg, "embedding_attempts",
                "must be in [1, " + std::to_string(memory_embedding_attempts_max) + "]");
-  if (cfg.embedding_waiting_max < 1 || cfg.embedding_waiting_max > memory_commit_waiting_max_limit)
+  if (cfg.embedding_waiting_max < 1
+      || cfg.embedding_waiting_max > memory_embedding_waiting_max_limit)
     return bad(cfg, "embedding_waiting_max",
-               "must be in [1, " + std::to_string(memory_commit_waiting_max_limit) + "]");
+               "must be in [1, " + std::to_string(memory_embedding_waiting_max_limit) + "]");
   if (cfg.embedding_cache_entries < 1
       || cfg.embedding_cache_entries > memory_embedding_cache_entries_max)
     return bad(cfg, "embedding_cache_entries",

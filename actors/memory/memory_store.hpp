@@ -62,8 +62,12 @@ constexpr uint32_t memory_scope_entries_max_limit = 100'000;
 constexpr uint32_t memory_embedding_dimensions_max = 16'384;
 // Bounds of the other embedding keys (memory_config.hpp says why each).
 constexpr uint32_t memory_embedding_attempts_max = 10;
+constexpr uint32_t memory_embedding_waiting_max_limit = 4096;
 constexpr uint32_t memory_embedding_cache_entries_max = 1'000'000;
 constexpr uint32_t memory_reembed_inflight_max = 1024;
+// Entries one keyword match reads at most (the newest): a recall without a
+// query vector reads each candidate's text.
+constexpr size_t memory_keyword_scan_max = 20'000;
 
 // Checks every key of `cfg`. Errors: invalid_argument naming the key as
 // "memory.<name>.<key>".
@@ -161,6 +165,10 @@ class memory_store {
   // provider_error naming both lengths, so vectors of two shapes never
   // share the index.
   [[nodiscard]] caf::expected<std::vector<float>> accept_vector(std::vector<float> v);
+  // A provider's store whose length is not known yet takes the one its file
+  // recorded for the same model (so a cached vector of another shape is
+  // refused). Precondition: dimension() == 0.
+  void preset_dimension(uint32_t dim);
   // Gives an unembedded entry its vector (through accept_vector). False
   // when the entry is gone or has one already (nothing changes).
   bool set_vector(uint64_t id, std::vector<float> v);

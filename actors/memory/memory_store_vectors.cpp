@@ -66,6 +66,13 @@ caf::expected<std::vector<float>> memory_store::accept_vector(std::vector<float>
   return v;
 }
 
+void memory_store::preset_dimension(uint32_t dim) {
+  AG_ASSERT(!embedder_ && dim_ == 0 && indexed() == 0, "a dimension is known already");
+  AG_ASSERT(dim >= 1 && dim <= memory_embedding_dimensions_max);
+  dim_ = dim;
+  index_for_dim(live_max_);
+}
+
 bool memory_store::set_vector(uint64_t id, std::vector<float> v) {
   if (unembedded_.count(id) == 0)
     return false;
@@ -85,7 +92,12 @@ std::vector<index_match> memory_store::keyword_matches(std::string_view query,
   if (words.empty() || k == 0)
     return best;
   best.reserve(k + 1);
-  for (uint64_t id : ids) {
+  // Bounded: a keyword match reads each entry's text, so a recall with no
+  // query vector on a large shard reads the newest memory_keyword_scan_max
+  // of its candidates (ids ascend with age) and no more.
+  const size_t first = ids.size() > memory_keyword_scan_max ? ids.size() - memory_keyword_scan_max : 0;
+  for (size_t i = first; i < ids.size(); ++i) {
+    const uint64_t id = ids[i];
     auto it = entries_.find(id);
     AG_ASSERT(it != entries_.end());
     index_match m{id, keyword_score(words, it->second.text)};

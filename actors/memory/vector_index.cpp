@@ -261,11 +261,27 @@ struct vector_index::impl {
   // mark and let hnswlib re-link it as an updated point. This is what
   // hnswlib 0.7 does for addPoint(..., replace_deleted = true); 0.6.2 has no
   // such call, so we use the same public members it uses.
+  //
+  // An id that comes back (evicted, then placed or imported again) takes
+  // its own deleted slot, which the label map still names. Any other slot
+  // keeps its old label in the map only while the map points at it: an
+  // old label may have moved to a newer slot since, and erasing it there
+  // would lose a live vector (found by review: a later remove then failed).
   void reuse_slot(uint64_t id, const float* v) {
+    const auto label = static_cast<hnswlib::labeltype>(id);
     hnswlib::tableint slot = free_slots.back();
+    if (auto own = graph->label_lookup_.find(label); own != graph->label_lookup_.end()) {
+      AG_ASSERT(graph->isMarkedDeleted(own->second), "reuse for a live id");
+      auto at = std::find(free_slots.begin(), free_slots.end(), own->second);
+      AG_ASSERT(at != free_slots.end(), "a deleted slot not on the free list");
+      slot = *at;
+      *at = free_slots.back();
+    }
     free_slots.pop_back();
     AG_ASSERT(graph->isMarkedDeleted(slot), "free slot is not deleted");
-    graph->label_lookup_.erase(graph->getExternalLabel(slot));
+    if (auto old = graph->label_lookup_.find(graph->getExternalLabel(slot));
+        old != graph->label_lookup_.end() && old->second == slot)
+      graph->label_lookup_.erase(old);
     graph->label_lookup_[static_cast<hnswlib::labeltype>(id)] = slot;
     graph->setExternalLabel(slot, static_cast<hnswlib::labeltype>(id));
     graph->unmarkDeletedInternal(slot);

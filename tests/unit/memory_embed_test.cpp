@@ -287,9 +287,15 @@ TEST_CASE("memory embed: a snapshot of another model is refused, or embedded aga
   auto p = f.spawn(f.config("openai"));
   auto mc = provider_memory();
   mc.snapshot_path = dir.file("m.sqlite");
+  // One L2 for every shard below: it holds the old model's vectors, which
+  // the changed model must not take (the model is part of the key).
+  auto l2 = cache::shared_cache::make({});
+  REQUIRE(l2);
+  cache::cache_tiers tiers;
+  tiers.l2 = *l2;
   {
     shards s{f};
-    auto shard = s.spawn(mc, p);
+    auto shard = s.spawn(mc, p, tiers);
     REQUIRE(shard);
     for (const char* t : {"red apples", "green pears", "yellow bananas"})
       REQUIRE(s.store(*shard, t));
@@ -301,7 +307,7 @@ TEST_CASE("memory embed: a snapshot of another model is refused, or embedded aga
   changed.model_change = embedding_model_change::refuse;
   {
     shards s{f};
-    auto refused = s.spawn(changed, p);
+    auto refused = s.spawn(changed, p, tiers);
     REQUIRE_FALSE(refused);
     CHECK(errc_of(refused.error()) == errc::invalid_argument);
     const auto why = error_context(refused.error());
@@ -311,17 +317,55 @@ TEST_CASE("memory embed: a snapshot of another model is refused, or embedded aga
   }
   changed.model_change = embedding_model_change::reembed;
   shards s{f};
-  auto shard = s.spawn(changed, p);
+  auto shard = s.spawn(changed, p, tiers);
   REQUIRE(shard);
   auto st = s.settled(*shard);
   CHECK(st.entries == 3);
   CHECK(st.reembedded == 3);
+  CHECK(st.cache_hits == 0);  // the L2 holds the old model's vectors only
   CHECK(st.embedding_model == "p:embed-model-2");
   CHECK(f.mock_requests() == before + 3);
   auto hits = s.recall(*shard, "green pears", 1);
   REQUIRE(hits.size() == 1);
   CHECK(hits[0].entry.text == "green pears");
   CHECK(hits[0].score == doctest::Approx(1.0).epsilon(1e-5));
+}
+
+TEST_CASE("memory embed: entries copied from a replica are embedded in the background") {
+  provider_fixture f{scenario};
+  shards s{f};
+  auto p = f.spawn(f.config("openai"));
+  auto shard = s.spawn(provider_memory(), p);
+  REQUIRE(shard);
+  memory_page page;
+  for (uint64_t id = 1; id <= 5; ++id) {
+    memory_entry e;
+    e.id = id;
+    e.text = "replicated note number " + std::to_string(id);
+    e.created_ms = 1000 + static_cast<int64_t>(id);
+    page.entries.push_back(e);
+  }
+  auto replica = caf::actor_cast<memory_replica_actor>(*shard);
+  caf::expected<uint64_t> added{make_error(errc::internal, "no reply")};
+  (*f.self)->request(replica, reply_wait, memory_import_atom::value, page)
+    .receive([&](uint64_t n) { added = n; }, [&](caf::error& e) { added = std::move(e); });
+  REQUIRE(added);
+  CHECK(*added == 5);
+  auto st = s.settled(*shard);
+  CHECK(st.entries == 5);
+  CHECK(st.reembedded == 5);
+  auto hits = s.recall(*shard, "replicated note number 4", 1);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].entry.id == 4);
+  CHECK(hits[0].score == doctest::Approx(1.0).epsilon(1e-5));  // by vector, not keywords
+  // A replica's store of an id held already is answered at once, with no embedding.
+  const auto calls = s.stats(*shard).embed_calls;
+  caf::expected<uint64_t> again{make_error(errc::internal, "no reply")};
+  (*f.self)->request(replica, reply_wait, replica_store_atom::value, page.entries[0])
+    .receive([&](uint64_t id) { again = id; }, [&](caf::error& e) { again = std::move(e); });
+  REQUIRE(again);
+  CHECK(*again == 1);
+  CHECK(s.stats(*shard).embed_calls == calls);
 }
 
 TEST_CASE("memory embed: a second runtime with the same Redis embeds nothing twice") {

@@ -288,3 +288,32 @@ TEST_CASE("memory index: HNSW keeps its recall through deletions and slot reuse"
   }
   CHECK(recall / queries >= 0.95);
 }
+
+TEST_CASE("memory index: an id removed and added again keeps its vector when slots are reused") {
+  // Review finding: X removed, Y removed, X added again (it took Y's slot),
+  // then Z took X's old slot and erased the label map's entry for X: the
+  // next remove of X failed its assertion. Now X takes its own slot back.
+  const uint32_t dim = 16;
+  clustered source{dim, 11};
+  vector_index hnsw{dim, 50, 200};
+  for (uint64_t id = 1; id <= 100; ++id)
+    hnsw.add(id, source.next());
+  REQUIRE(hnsw.uses_hnsw());
+  hnsw.remove(7);
+  hnsw.remove(9);
+  auto again = source.next();
+  hnsw.add(7, again);
+  hnsw.add(500, source.next());  // takes the last free slot
+  CHECK(hnsw.contains(7));
+  CHECK(hnsw.contains(500));
+  CHECK_FALSE(hnsw.contains(9));
+  CHECK(hnsw.size() == 100);
+  auto found = hnsw.search(again, 1);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].id == 7);  // the vector it came back with
+  hnsw.remove(7);
+  CHECK_FALSE(hnsw.contains(7));
+  hnsw.remove(500);
+  CHECK(hnsw.size() == 98);
+  CHECK(hnsw.bytes() == hnsw.bytes_recounted());
+}

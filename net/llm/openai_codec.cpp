@@ -276,10 +276,16 @@ class openai_codec final : public wire_codec {
     for (const auto& text : req.inputs)
       inputs.push_back(text);
     body["input"] = std::move(inputs);
+    // Only models that can shorten their vectors accept it (text-embedding-3-*,
+    // Ollama and vLLM for Matryoshka models); the others answer 400, which is
+    // right: the caller asked for a length this model cannot give.
+    if (req.dimensions > 0)
+      body["dimensions"] = static_cast<int64_t>(req.dimensions);
     return make_spec("/embeddings", body, false);
   }
 
-  caf::expected<embed_response> decode_embed(int status, std::string_view body) const override {
+  caf::expected<embed_response> decode_embed_vectors(int status,
+                                                     std::string_view body) const override {
     if (!is_success(status))
       return decode_error(status, body);
     auto v = parse_object(settings_, limits_, body, "embedding response");

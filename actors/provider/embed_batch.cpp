@@ -17,8 +17,8 @@ embed_slice embed_batch::add(std::vector<std::string> inputs) {
   return slice;
 }
 
-embed_request embed_batch::take(std::string model) {
-  embed_request req{std::move(model), std::move(inputs_)};
+embed_request embed_batch::take(const embed_batch_key& key) {
+  embed_request req{key.model, std::move(inputs_), key.dimensions};
   inputs_.clear();
   slices_.clear();
   return req;

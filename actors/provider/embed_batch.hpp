@@ -1,11 +1,14 @@
-// Embedding batching: requests for the same model that arrive within a short
-// window travel upstream as one request (vendors take up to 2048 inputs per
-// call, and one round trip beats many), and the answer is split back so each
+// Embedding batching: requests for the same model and vector length that
+// arrive within a short window travel upstream as one request (vendors take
+// up to 2048 inputs per call, and one round trip beats many), and the
+// answer is split back so each
 // caller gets exactly its own vectors. Pure; the provider actor owns the
 // window timer and the callers' promises.
 #pragma once
 
+#include <compare>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,16 @@
 #include "runtime/llm_types.hpp"
 
 namespace agentgraph {
+
+// What requests must share to travel in one batch: the model, and the
+// vector length asked for (one upstream request carries one `dimensions`,
+// so a 256-float caller batched with a model-default caller would get the
+// other's length).
+struct embed_batch_key {
+  std::string model;
+  uint32_t dimensions = 0;
+  auto operator<=>(const embed_batch_key&) const = default;
+};
 
 // One caller's part of a batch: its inputs are [offset, offset + count).
 struct embed_slice {
@@ -34,7 +47,7 @@ class embed_batch {
   [[nodiscard]] size_t size() const { return inputs_.size(); }
   [[nodiscard]] const std::vector<embed_slice>& slices() const { return slices_; }
   // The upstream request; leaves the batch empty.
-  [[nodiscard]] embed_request take(std::string model);
+  [[nodiscard]] embed_request take(const embed_batch_key& key);
 
  private:
   std::vector<std::string> inputs_;

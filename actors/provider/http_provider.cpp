@@ -16,8 +16,9 @@ namespace agentgraph {
 
 namespace http_provider_detail {
 
-// Distinct models with an embedding batch filling at once; a request for
-// one more model is sent alone rather than growing the table.
+// Distinct (model, dimensions) pairs with an embedding batch filling at
+// once; a request for one more pair is sent alone rather than growing the
+// table.
 constexpr size_t open_batches_max = 64;
 
 std::string who(const http_provider_state& st) {
@@ -219,10 +220,10 @@ caf::result<chat_response> on_chat(self_ptr self, chat_request req, stream_sink_
 }
 
 // Sends one batch (one or more callers' inputs) upstream as one call.
-void send_batch(self_ptr self, const std::string& model, http_provider_state::open_batch open) {
+void send_batch(self_ptr self, const embed_batch_key& key, http_provider_state::open_batch open) {
   auto& st = self->state;
   auto slices = open.batch.slices();
-  auto req = open.batch.take(model);
+  auto req = open.batch.take(key);
   const size_t inputs = req.inputs.size();
   auto spec = st.codec->encode_embed(req);
   if (!spec) {
@@ -238,7 +239,8 @@ void send_batch(self_ptr self, const std::string& model, http_provider_state::op
   call->id = st.next_call++;
   call->kind = call_kind::embed;
   call->request_id = st.cfg.name + "-embed-" + std::to_string(call->id);
-  call->model = model;
+  call->model = key.model;
+  call->embed_dimensions = key.dimensions;
   call->spec = std::move(*spec);
   size_t chars = 0;
   for (const auto& s : slices)
@@ -254,15 +256,15 @@ void send_batch(self_ptr self, const std::string& model, http_provider_state::op
   admit(self, std::move(call));
 }
 
-// Sends the batch filling for `model`, if any.
-void flush_batch(self_ptr self, const std::string& model) {
+// Sends the batch filling for `key`, if any.
+void flush_batch(self_ptr self, const embed_batch_key& key) {
   auto& st = self->state;
-  auto it = st.batches.find(model);
+  auto it = st.batches.find(key);
   if (it == st.batches.end())
     return;
   auto open = std::move(it->second);
   st.batches.erase(it);
-  send_batch(self, model, std::move(open));
+  send_batch(self, key, std::move(open));
 }
 
 caf::result<embed_response> on_embed(self_ptr self, embed_request req) {
@@ -275,24 +277,27 @@ caf::result<embed_response> on_embed(self_ptr self, embed_request req) {
   }
   const size_t inputs_max = st.cfg.embed_batch_inputs_max;
   auto promise = self->make_response_promise<embed_response>();
-  const std::string model = req.model;
+  // Only requests asking the same length share a batch: one upstream
+  // request carries one `dimensions`.
+  const embed_batch_key key{req.model, req.dimensions};
   const bool batching = st.cfg.embed_batch_window.count() > 0 && req.inputs.size() < inputs_max
-                        && (st.batches.count(model) > 0 || st.batches.size() < open_batches_max);
+                        && (st.batches.count(key) > 0 || st.batches.size() < open_batches_max);
   if (!batching) {
     http_provider_state::open_batch alone;
     alone.batch.add(std::move(req.inputs));
     alone.promises.push_back(promise);
-    send_batch(self, model, std::move(alone));
+    send_batch(self, key, std::move(alone));
     return promise;
   }
-  if (auto it = st.batches.find(model);
+  if (auto it = st.batches.find(key);
       it != st.batches.end() && !it->second.batch.fits(req.inputs.size(), inputs_max))
-    flush_batch(self, model);
-  auto& open = st.batches[model];
+    flush_batch(self, key);
+  auto& open = st.batches[key];
   AG_ASSERT(st.batches.size() <= open_batches_max);
   if (open.batch.empty()) {
     open.seq = st.next_batch_seq++;
-    self->delayed_send(self, st.cfg.embed_batch_window, batch_due_atom::value, model, open.seq);
+    self->delayed_send(self, st.cfg.embed_batch_window, batch_due_atom::value, key.model,
+                       key.dimensions, open.seq);
   }
   open.batch.add(std::move(req.inputs));
   open.promises.push_back(promise);
@@ -300,7 +305,7 @@ caf::result<embed_response> on_embed(self_ptr self, embed_request req) {
   AG_ASSERT(open.batch.size() <= inputs_max);
   AG_ASSERT(open.promises.size() == open.batch.slices().size());
   if (open.batch.size() >= inputs_max)
-    flush_batch(self, model);
+    flush_batch(self, key);
   return promise;
 }
 
@@ -349,7 +354,7 @@ void fail_everything(self_ptr self) {
       abandon_http(self, *call, true);
     finish_with_error(self, id, make_error(errc::unavailable, who(st) + " stopped"));
   }
-  for (auto& [model, open] : st.batches) {
+  for (auto& [key, open] : st.batches) {
     st.metrics.requests.outcomes.failed(errc::unavailable, open.promises.size());
     for (auto& p : open.promises)
       p.deliver(make_error(errc::unavailable, who(st) + " stopped"));
@@ -420,10 +425,11 @@ http_provider(http_provider_actor::stateful_pointer<http_provider_state> self,
         return;
       begin_attempt(self, id);
     },
-    [self](batch_due_atom, const std::string& model, uint64_t seq) {
-      auto it = self->state.batches.find(model);
+    [self](batch_due_atom, const std::string& model, uint32_t dimensions, uint64_t seq) {
+      const embed_batch_key key{model, dimensions};
+      auto it = self->state.batches.find(key);
       if (it != self->state.batches.end() && it->second.seq == seq)
-        flush_batch(self, model);
+        flush_batch(self, key);
     },
     [](ping_atom) { return pong_atom::value; },
   };
@@ -516,6 +522,11 @@ caf::expected<provider_actor> spawn_http_provider(caf::actor_system& sys,
     return bad("breaker_cooldown is above breaker_cooldown_max");
   if (cfg.retry_delay > cfg.retry_delay_max)
     return bad("retry_delay is above retry_delay_max");
+  // Gemini's batchEmbedContents refuses more than 100 requests: a batch
+  // that large would fail every caller in it.
+  if (cfg.kind == provider_kind::gemini && cfg.embed_batch_inputs_max > 100)
+    return bad("embed_batch_inputs_max (" + std::to_string(cfg.embed_batch_inputs_max)
+               + ") is above 100, the most Gemini's batchEmbedContents takes");
   if (cfg.retry_jitter != jitter_mode::equal && cfg.retry_jitter != jitter_mode::full)
     return bad("retry_jitter must be equal or full");
   auto codec = make_wire_codec(std::move(ws));

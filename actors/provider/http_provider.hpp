@@ -128,13 +128,13 @@ namespace agentgraph {
 using http_event_atom = caf::atom_constant<caf::atom("ag_httpev")>;
 // Timer: a rate-limit or retry wait of (call, attempt) has passed.
 using call_due_atom = caf::atom_constant<caf::atom("ag_calldue")>;
-// Timer: the batching window of (model, batch seq) has passed.
+// Timer: the batching window of (model, dimensions, batch seq) has passed.
 using batch_due_atom = caf::atom_constant<caf::atom("ag_batchdu")>;
 
 using http_provider_actor = provider_actor::extend<
   caf::reacts_to<http_event_atom, http_event>,
   caf::reacts_to<call_due_atom, uint64_t, uint64_t>,
-  caf::reacts_to<batch_due_atom, std::string, uint64_t>>;
+  caf::reacts_to<batch_due_atom, std::string, uint32_t, uint64_t>>;
 
 // What the actor needs besides its config; shared with other providers.
 struct http_provider_deps {
@@ -171,6 +171,7 @@ struct llm_call {
   call_phase phase = call_phase::queued;
   std::string request_id;  // the caller's (chat) or generated (embed)
   std::string model;       // for pricing
+  uint32_t embed_dimensions = 0;  // embed only: the length asked for (0: the model's own)
   http_request_spec spec;  // encoded once, sent on every attempt
   int64_t tokens_estimated = 0;
   std::chrono::steady_clock::time_point deadline;
@@ -210,13 +211,14 @@ struct http_provider_state {
   // Every live call, by id; bounded by in_flight_max + waiting_max.
   std::unordered_map<uint64_t, std::unique_ptr<llm_call>> calls;
   std::unordered_map<std::string, uint64_t> by_request_id;
-  // Embedding batches filling up, by model; each bounded by embed_batch_inputs_max.
+  // Embedding batches filling up, by model and dimensions; each bounded by
+  // embed_batch_inputs_max, and at most open_batches_max of them.
   struct open_batch {
     uint64_t seq = 0;
     embed_batch batch;
     std::vector<caf::typed_response_promise<embed_response>> promises;
   };
-  std::map<std::string, open_batch> batches;
+  std::map<embed_batch_key, open_batch> batches;
   uint64_t next_call = 1;
   uint64_t next_batch_seq = 1;
   // release_slot's work list (see there).

@@ -103,8 +103,9 @@ void answer_chat(http_event& ev, direct_reply* direct, chat_response resp) {
 }
 
 void post_done(const caf::actor& provider, const wire_codec& codec, call_kind kind,
-               uint64_t call, uint64_t attempt, direct_reply* direct, net::http_result r) {
-  auto ev = done_event(codec, kind, call, attempt, direct, std::move(r));
+               uint64_t call, uint64_t attempt, direct_reply* direct,
+               uint32_t embed_dimensions, net::http_result r) {
+  auto ev = done_event(codec, kind, call, attempt, direct, embed_dimensions, std::move(r));
   std::optional<chat_response> answer;
   if (ev.answered)
     answer = std::exchange(ev.chat, std::nullopt);
@@ -114,7 +115,7 @@ void post_done(const caf::actor& provider, const wire_codec& codec, call_kind ki
 }
 
 http_event done_event(const wire_codec& codec, call_kind kind, uint64_t call, uint64_t attempt,
-                      direct_reply* direct, net::http_result r) {
+                      direct_reply* direct, uint32_t embed_dimensions, net::http_result r) {
   http_event ev;
   ev.kind = http_event::what::done;
   ev.call = call;
@@ -141,7 +142,7 @@ http_event done_event(const wire_codec& codec, call_kind kind, uint64_t call, ui
       else
         ev.error = std::move(decoded.error());
     } else {
-      if (auto decoded = codec.decode_embed(status, resp.body))
+      if (auto decoded = codec.decode_embed(status, resp.body, embed_dimensions))
         ev.embed = std::move(*decoded);
       else
         ev.error = std::move(decoded.error());
@@ -198,9 +199,9 @@ void send_attempt(self_ptr self, llm_call& call) {
       caf::anon_send(me, http_event_atom::value, std::move(ev));
     };
   }
-  h.on_complete = [me, id, attempt, kind = call.kind, codec = st.codec,
-                   direct = call.direct](net::http_result r) {
-    post_done(me, *codec, kind, id, attempt, direct.get(), std::move(r));
+  h.on_complete = [me, id, attempt, kind = call.kind, codec = st.codec, direct = call.direct,
+                   dims = call.embed_dimensions](net::http_result r) {
+    post_done(me, *codec, kind, id, attempt, direct.get(), dims, std::move(r));
   };
   auto hid = st.deps.http->submit(std::move(req), std::move(h));
   if (!hid) {

@@ -34,13 +34,15 @@ void begin_attempt(self_ptr self, uint64_t id);
 
 // Runs on the HTTP client's I/O thread, for every finished attempt: the
 // event for the actor, with a whole (non-streamed) body already decoded by
-// `codec` (http_event says what it carries). A decoded chat answer is
+// `codec` (http_event says what it carries; an embedding answer is checked
+// against `embed_dimensions`, what its call asked for). A decoded chat answer is
 // claimed for the caller when `direct` (may be null) wins its claim: then
 // `answered` is set and `chat` is the caller's answer, not the actor's.
 // Touches no actor state; a wire_codec's const members are safe from any
 // thread.
 [[nodiscard]] http_event done_event(const wire_codec& codec, call_kind kind, uint64_t call,
-                                    uint64_t attempt, direct_reply* direct, net::http_result r);
+                                    uint64_t attempt, direct_reply* direct,
+                                    uint32_t embed_dimensions, net::http_result r);
 
 // The I/O thread's on_complete: done_event, posted to `provider`, then a
 // claimed answer delivered to its caller. In that order, so whatever the
@@ -48,7 +50,8 @@ void begin_attempt(self_ptr self, uint64_t id);
 // query) queues behind the event: by then the provider has counted the
 // call and freed its admission slot, as when it answered itself.
 void post_done(const caf::actor& provider, const wire_codec& codec, call_kind kind,
-               uint64_t call, uint64_t attempt, direct_reply* direct, net::http_result r);
+               uint64_t call, uint64_t attempt, direct_reply* direct,
+               uint32_t embed_dimensions, net::http_result r);
 
 // Routes one report of the HTTP client's I/O thread to its call.
 void on_http_event(self_ptr self, http_event& ev);

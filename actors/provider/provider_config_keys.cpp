@@ -201,7 +201,8 @@ const std::vector<field<provider_config>>& provider_fields() {
                                "request; 0: no batching.")),
              &S::embed_batch_window),
         bind(http(uint_key("embed_batch_inputs_max", d.embed_batch_inputs_max, 1, 2048,
-                           "Inputs per batched embedding request.")),
+                           "Inputs per batched embedding request (gemini: at most 100, what its "
+                           "batchEmbedContents takes).")),
              &S::embed_batch_inputs_max),
     };
   }();

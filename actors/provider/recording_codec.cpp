@@ -168,9 +168,12 @@ std::string embed_request_hash(const embed_request& req) {
   Value inputs = Value::array();
   for (const auto& s : req.inputs)
     inputs.as_array().push_back(Value{s});
-  return request_hash_of(
-    Value{Value::Object{{"embed_model", Value{req.model}}, {"inputs", std::move(inputs)}}}
-      .to_json());
+  Value key{Value::Object{{"embed_model", Value{req.model}}, {"inputs", std::move(inputs)}}};
+  // Only when asked: recordings made before dimensions existed keep their
+  // hashes, and a shortened vector never replays for a full-length request.
+  if (req.dimensions > 0)
+    key["dimensions"] = Value{static_cast<int64_t>(req.dimensions)};
+  return request_hash_of(key.to_json());
 }
 
 recording_row encode_recording_row(const call_record& r) {

@@ -235,7 +235,7 @@ caf::result<embed_response> start_embed(self_ptr self, const embed_request& req)
     ++st.stats.replay_misses;
     if (!st.rules)
       return refuse(self, replay_miss_error(st.provider, hash, st.rec->path));
-    auto out = scripted_embed(req);
+    auto out = scripted_embed(req, st.rules.get());
     if (!out)
       return refuse(self, std::move(out.error()));
     p.plan.embed = std::move(*out);

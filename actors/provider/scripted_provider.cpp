@@ -3,6 +3,8 @@
 #include "actors/memory/hashing_embedder.hpp"
 #include "actors/provider/token_count.hpp"
 
+#include <optional>
+
 #include <caf/exit_reason.hpp>
 
 #include "runtime/assert.hpp"
@@ -11,20 +13,39 @@
 
 namespace agentgraph {
 
-caf::expected<embed_response> scripted_embed(const embed_request& req) {
-  // The scripted provider embeds with the same offline feature-hashing
-  // embedder as memory shards, so "hash-<dim>" models agree everywhere.
-  auto dim = parse_embedding_model(req.model);
-  if (!dim)
-    return std::move(dim.error());
+caf::expected<embed_response> scripted_embed(const embed_request& req,
+                                             const scripted_rules* rules) {
   if (req.inputs.empty() || req.inputs.size() > scripted_embed_inputs_max)
     return make_error(errc::invalid_argument,
                       "embed: between 1 and " + std::to_string(scripted_embed_inputs_max)
                         + " inputs, got " + std::to_string(req.inputs.size()));
-  hashing_embedder embedder{*dim};
+  // hash-<dim>: the offline feature-hashing embedder memory shards use, so
+  // those models agree everywhere. Any other name is the rules file's.
+  const bool hashing = req.model.rfind("hash-", 0) == 0;
+  if (!hashing && (rules == nullptr || !rules->embeddings))
+    return make_error(errc::unsupported,
+                      "embed: model '" + req.model + "' is not hash-<dim> and "
+                        + (rules == nullptr ? std::string{"there is no rules file"}
+                                            : "rules file " + rules->origin)
+                        + " has no `embeddings` section");
+  uint32_t length = 0;
+  std::optional<hashing_embedder> hasher;
+  if (hashing) {
+    auto dim = parse_embedding_model(req.model);
+    if (!dim)
+      return std::move(dim.error());
+    hasher.emplace(*dim);
+    length = *dim;
+  } else {
+    length = rules->embeddings->dimensions();
+  }
+  if (req.dimensions > 0 && req.dimensions != length)
+    return make_error(errc::invalid_argument,
+                      "embed: dimension mismatch: asked " + std::to_string(req.dimensions)
+                        + ", model '" + req.model + "' has " + std::to_string(length));
   embed_response out;
   for (const auto& text : req.inputs) {
-    out.vectors.push_back(embedder.embed(text));
+    out.vectors.push_back(hasher ? hasher->embed(text) : rules->embeddings->embed(text));
     out.usage.prompt_tokens += count_text_tokens(text);
   }
   return out;
@@ -196,7 +217,7 @@ scripted_provider(scripted_provider_actor::stateful_pointer<scripted_provider_st
     [self](embed_atom, const embed_request& req) -> caf::result<embed_response> {
       auto& st = self->state;
       ++st.calls;
-      auto out = scripted_embed(req);
+      auto out = scripted_embed(req, st.rules.get());
       if (!out)
         return refuse(st, std::move(out.error()));
       ++st.succeeded;

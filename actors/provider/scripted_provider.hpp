@@ -34,10 +34,15 @@ namespace agentgraph {
 // Inputs per embed request; more is invalid_argument.
 constexpr size_t scripted_embed_inputs_max = 256;
 
-// Embeddings for model "hash-<dim>" from the offline feature-hashing
-// embedder (the one memory shards use). Errors: invalid_argument (bad model
-// name or input count), unsupported (other embedding models).
-[[nodiscard]] caf::expected<embed_response> scripted_embed(const embed_request& req);
+// Embeddings: model "hash-<dim>" from the offline feature-hashing embedder
+// (the one memory shards use); any other model from the `embeddings`
+// section of `rules` (scripted_embeddings.hpp), when there is one. Errors:
+// invalid_argument (bad hash-<dim> name, input count, or `dimensions` other
+// than the model's length: "dimension mismatch: asked N, model M has L"),
+// unsupported (another model and no `embeddings` section; `rules` may be
+// null).
+[[nodiscard]] caf::expected<embed_response> scripted_embed(const embed_request& req,
+                                                           const scripted_rules* rules);
 
 
 // Delayed requests held at once; one more is answered `overloaded` at once.

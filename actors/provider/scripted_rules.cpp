@@ -449,7 +449,7 @@ caf::expected<scripted_rules> parse_scripted_rules(std::string_view json_text,
   location top{out.origin};
   if (!doc->is_object())
     return top.bad("document", "must be a JSON object with \"rules\"");
-  if (auto err = check_keys(*doc, {"comment", "rules", "default"}, top, ""))
+  if (auto err = check_keys(*doc, {"comment", "rules", "default", "embeddings"}, top, ""))
     return err;
   if (auto err = parse_rule_list(*doc, out))
     return err;
@@ -458,6 +458,12 @@ caf::expected<scripted_rules> parse_scripted_rules(std::string_view json_text,
     if (!reply)
       return std::move(reply.error());
     out.fallback = std::move(*reply);
+  }
+  if (const Value* section = doc->find("embeddings")) {
+    auto space = scripted_embedding_space::parse(*section, out.origin);
+    if (!space)
+      return std::move(space.error());
+    out.embeddings = std::move(*space);
   }
   return out;
 }

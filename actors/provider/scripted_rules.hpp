@@ -25,6 +25,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/provider/provider_interface.hpp"
+#include "actors/provider/scripted_embeddings.hpp"
 #include "actors/provider/scripted_template.hpp"
 #include "runtime/value.hpp"
 
@@ -100,6 +101,8 @@ struct scripted_rules {
   std::string origin;  // file path or caller-given label, used in messages
   std::vector<scripted_rule> rules;
   std::optional<scripted_reply_spec> fallback;  // the file's `default`
+  // The file's `embeddings`: answers every embedding model but hash-<dim>.
+  std::optional<scripted_embedding_space> embeddings;
 };
 
 // Errors: parse_error (not JSON, with `origin`), invalid_argument naming

@@ -1,7 +1,7 @@
 // Gemini generateContent / streamGenerateContent (alt=sse, or a streamed
 // JSON array without it) with text and functionCall parts, and
-// batchEmbedContents. The model and the streaming flag come from the URL;
-// the key from x-goog-api-key (or the `key` query parameter).
+// batchEmbedContents / embedContent. The model and the streaming flag come
+// from the URL; the key from x-goog-api-key (or the `key` query parameter).
 #include "text.hpp"
 #include "wire.hpp"
 
@@ -192,15 +192,21 @@ class gemini_generate : public chat_wire {
   }
 };
 
+// One EmbedContentRequest: an element of batchEmbedContents' `requests`
+// (`path` "requests[i]", where `model` is required) or the whole body of
+// embedContent (`path` empty, where the URL names the model and `model` may
+// be left out).
 std::optional<wire_error> read_embed_request(const json& r, const std::string& path, const url_info& url,
                                              embed_request& req) {
-  if (!r.is_object()) return invalid(path, "must be an object");
-  if (!r.contains("model") || r["model"] != "models/" + url.model)
-    return {{400, "* BatchEmbedContentsRequest." + path + ".model: the model must match the one in the URL (models/" +
-                      url.model + ")\n", path + ".model", ""}};
+  const std::string where = path.empty() ? "EmbedContentRequest" : "BatchEmbedContentsRequest." + path;
+  const std::string field = path.empty() ? "" : path + ".";
+  if (!r.is_object()) return invalid(path.empty() ? "body" : path, "must be an object");
+  if ((!path.empty() || r.contains("model")) && (!r.contains("model") || r["model"] != "models/" + url.model))
+    return {{400, "* " + where + ".model: the model must match the one in the URL (models/" + url.model + ")\n",
+             field + "model", ""}};
   if (!r.contains("content") || !r["content"].is_object() || !r["content"].contains("parts") ||
       !r["content"]["parts"].is_array())
-    return {{400, "* BatchEmbedContentsRequest." + path + ".content: content is not specified\n", path + ".content", ""}};
+    return {{400, "* " + where + ".content: content is not specified\n", field + "content", ""}};
   std::string text;
   for (const auto& part : r["content"]["parts"])
     if (part.is_object() && part.contains("text") && part["text"].is_string()) text += part["text"].get<std::string>();
@@ -208,8 +214,7 @@ std::optional<wire_error> read_embed_request(const json& r, const std::string& p
   if (r.contains("outputDimensionality")) {
     const json& d = r["outputDimensionality"];
     if (!d.is_number_unsigned() || d.get<uint64_t>() < 1 || d.get<uint64_t>() > embedding_dimensions_max)
-      return {{400, "* BatchEmbedContentsRequest." + path + ".output_dimensionality: out of range\n",
-               path + ".outputDimensionality", ""}};
+      return {{400, "* " + where + ".output_dimensionality: out of range\n", field + "outputDimensionality", ""}};
     req.dimensions = d.get<uint32_t>();
   }
   return std::nullopt;
@@ -241,6 +246,21 @@ parsed_embed parse_gemini_embeddings(const nlohmann::json& body, const url_info&
   for (const auto& in : p.req.inputs) p.req.conv.prompt_chars += in.size();
   if (!p.req.inputs.empty()) p.req.conv.last_user_text = p.req.inputs.back();
   return p;
+}
+
+parsed_embed parse_gemini_embed_content(const nlohmann::json& body, const url_info& url) {
+  parsed_embed p;
+  p.req.conv.api = "gemini";
+  p.req.conv.kind = "embeddings";
+  p.req.conv.model = url.model;
+  p.error = gemini_wire_detail::read_embed_request(body, "", url, p.req);
+  for (const auto& in : p.req.inputs) p.req.conv.prompt_chars += in.size();
+  if (!p.req.inputs.empty()) p.req.conv.last_user_text = p.req.inputs.back();
+  return p;
+}
+
+std::string render_gemini_embed_content(const std::vector<float>& vector) {
+  return nlohmann::json{{"embedding", {{"values", vector}}}}.dump();
 }
 
 std::string render_gemini_embeddings(const std::vector<std::vector<float>>& vectors) {

@@ -190,8 +190,8 @@ void server::impl::handle_chat(const chat_wire& wire, const std::string& route, 
   answer_plain(wire, parsed.req, r, d, res, counters);
 }
 
-void server::impl::handle_embeddings(const chat_wire& wire, const std::string& route, const url_info& url,
-                                     const httplib::Request& req, httplib::Response& res) {
+void server::impl::handle_embeddings(const chat_wire& wire, embed_route format, const std::string& route,
+                                     const url_info& url, const httplib::Request& req, httplib::Response& res) {
   using namespace handlers_detail;
   const uint64_t seq = next_seq++;
   counters.add_request();
@@ -200,8 +200,9 @@ void server::impl::handle_embeddings(const chat_wire& wire, const std::string& r
   const auto body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded())
     return send_error(wire, {400, "We could not parse the JSON body of your request.", "body", ""}, res, counters);
-  const bool gemini = wire.api() == "gemini";
-  parsed_embed parsed = gemini ? parse_gemini_embeddings(body, url) : parse_openai_embeddings(body, wire.api());
+  parsed_embed parsed = format == embed_route::openai         ? parse_openai_embeddings(body, wire.api())
+                        : format == embed_route::gemini_batch ? parse_gemini_embeddings(body, url)
+                                                              : parse_gemini_embed_content(body, url);
   if (parsed.error) return send_error(wire, *parsed.error, res, counters);
   const int index = match_rule(*scn, parsed.req.conv);
   counters.add("rules", index < 0 ? "(default)" : scn->rules[static_cast<size_t>(index)].name);
@@ -209,10 +210,17 @@ void server::impl::handle_embeddings(const chat_wire& wire, const std::string& r
   const fault_decision d = faults.decide(resolve_faults(*scn, index), rng);
   if (d.latency_ms > 0 && !wait_ms(d.latency_ms)) return;
   if (d.fault && refuse_with_fault(wire, *d.fault, res, counters)) return;
-  const uint32_t dims = parsed.req.dimensions ? parsed.req.dimensions : scn->embedding_dimensions;
+  uint32_t dims = parsed.req.dimensions ? parsed.req.dimensions : scn->embedding_dimensions;
+  if (d.fault && d.fault->kind == fault_kind::dimensions) {
+    // A vendor that ignores or misreads `dimensions`: clients must notice.
+    counters.add("faults", "dimensions");
+    dims = d.fault->dimensions;
+  }
   std::vector<std::vector<float>> vectors;
   for (const auto& in : parsed.req.inputs) vectors.push_back(embed_text(in, dims));
-  std::string out = gemini ? render_gemini_embeddings(vectors) : render_openai_embeddings(parsed.req, vectors);
+  std::string out = format == embed_route::openai         ? render_openai_embeddings(parsed.req, vectors)
+                    : format == embed_route::gemini_batch ? render_gemini_embeddings(vectors)
+                                                          : render_gemini_embed_content(vectors.front());
   counters.add("statuses", "200");
   if (d.fault && d.fault->kind == fault_kind::malformed) {
     counters.add("faults", "malformed");

@@ -86,11 +86,13 @@ fault_kind read_fault_kind(const json& j, const std::string& path) {
   if (s == "rate_limit") return fault_kind::rate_limit;
   if (s == "drop") return fault_kind::drop;
   if (s == "malformed") return fault_kind::malformed;
-  throw invalid(path, "must be one of status, rate_limit, drop, malformed");
+  if (s == "dimensions") return fault_kind::dimensions;
+  throw invalid(path, "must be one of status, rate_limit, drop, malformed, dimensions");
 }
 
 injection read_injection(const json& j, const std::string& path) {
-  require_keys(j, path, {"fault", "rate", "first", "status", "retry_after_s", "retry_after_ms", "after_events"});
+  require_keys(j, path,
+               {"fault", "rate", "first", "status", "retry_after_s", "retry_after_ms", "after_events", "dimensions"});
   if (!j.contains("fault")) throw invalid(path + ".fault", "is required");
   injection in;
   in.kind = read_fault_kind(j["fault"], path + ".fault");
@@ -105,6 +107,11 @@ injection read_injection(const json& j, const std::string& path) {
     in.retry_after_ms = static_cast<uint32_t>(read_uint(j["retry_after_ms"], path + ".retry_after_ms", 0, 3'600'000));
   if (j.contains("after_events"))
     in.after_events = static_cast<uint32_t>(read_uint(j["after_events"], path + ".after_events", 0, stream_events_max_max));
+  if (j.contains("dimensions"))
+    in.dimensions =
+        static_cast<uint32_t>(read_uint(j["dimensions"], path + ".dimensions", 1, embedding_dimensions_max));
+  if (in.kind == fault_kind::dimensions && !j.contains("dimensions"))
+    throw invalid(path + ".dimensions", "is required for the dimensions fault");
   return in;
 }
 

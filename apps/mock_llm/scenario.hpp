@@ -53,6 +53,8 @@ enum class fault_kind {
   rate_limit,  // 429 with Retry-After (seconds) and retry-after-ms headers
   drop,        // the connection closes after `after_events` stream events (or half a plain body)
   malformed,   // 200 with a truncated JSON body (or a truncated first stream event)
+  dimensions,  // embeddings only: vectors of `dimensions` floats, whatever the request
+               // asked (a chat request that draws it is answered normally)
 };
 
 // One fault that a request may get. A request gets it when it is among the
@@ -66,6 +68,7 @@ struct injection {
   uint32_t retry_after_s = 1;
   uint32_t retry_after_ms = 1000;
   uint32_t after_events = 1;
+  uint32_t dimensions = 1;  // fault dimensions: the length of every vector answered
 };
 
 // Each field left unset in a rule falls back to the scenario's.

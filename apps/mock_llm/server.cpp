@@ -98,18 +98,22 @@ void add_openai_routes(server::impl& self, const std::string& prefix, const chat
     self.handle_chat(wire, route + ".chat_completions", {}, req, res);
   });
   self.http.Post(prefix + "/embeddings", [&self, &wire, route](const httplib::Request& req, httplib::Response& res) {
-    self.handle_embeddings(wire, route + ".embeddings", {}, req, res);
+    self.handle_embeddings(wire, embed_route::openai, route + ".embeddings", {}, req, res);
   });
 }
 
 void add_gemini_routes(server::impl& self) {
-  self.http.Post(R"(/(v1beta|v1)/models/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents))",
+  self.http.Post(R"(/(v1beta|v1)/models/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|embedContent))",
                  [&self](const httplib::Request& req, httplib::Response& res) {
                    const std::string method = req.matches[3];
                    url_info url{req.matches[2], method == "streamGenerateContent",
                                 req.get_param_value("alt") == "sse"};
                    if (method == "batchEmbedContents")
-                     return self.handle_embeddings(gemini_wire(), "gemini.batch_embed_contents", url, req, res);
+                     return self.handle_embeddings(gemini_wire(), embed_route::gemini_batch,
+                                                   "gemini.batch_embed_contents", url, req, res);
+                   if (method == "embedContent")
+                     return self.handle_embeddings(gemini_wire(), embed_route::gemini_single, "gemini.embed_content",
+                                                   url, req, res);
                    self.handle_chat(gemini_wire(),
                                     url.stream ? "gemini.stream_generate_content" : "gemini.generate_content", url, req,
                                     res);

@@ -46,7 +46,7 @@ struct server::impl {
 
   void handle_chat(const chat_wire& wire, const std::string& route, const url_info& url,
                    const httplib::Request& req, httplib::Response& res);
-  void handle_embeddings(const chat_wire& wire, const std::string& route, const url_info& url,
+  void handle_embeddings(const chat_wire& wire, embed_route format, const std::string& route, const url_info& url,
                          const httplib::Request& req, httplib::Response& res);
 };
 

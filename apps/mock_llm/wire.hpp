@@ -51,12 +51,17 @@ class chat_wire {
 [[nodiscard]] const chat_wire& gemini_wire();
 
 // Embeddings: OpenAI's /v1/embeddings (also under OpenRouter) and Gemini's
-// batchEmbedContents. Auth and errors are those of the vendor's chat wire.
+// batchEmbedContents and embedContent (one content, one `embedding` back).
+// Auth and errors are those of the vendor's chat wire.
+enum class embed_route { openai, gemini_batch, gemini_single };
+
 [[nodiscard]] parsed_embed parse_openai_embeddings(const nlohmann::json& body, std::string_view api);
 [[nodiscard]] std::string render_openai_embeddings(const embed_request& req,
                                                    const std::vector<std::vector<float>>& vectors);
 [[nodiscard]] parsed_embed parse_gemini_embeddings(const nlohmann::json& body, const url_info& url);
 [[nodiscard]] std::string render_gemini_embeddings(const std::vector<std::vector<float>>& vectors);
+[[nodiscard]] parsed_embed parse_gemini_embed_content(const nlohmann::json& body, const url_info& url);
+[[nodiscard]] std::string render_gemini_embed_content(const std::vector<float>& vector);
 
 // The malformed-JSON fault: the payload of the event's data line cut in
 // half, framing kept, so a client fails to parse instead of waiting.

@@ -272,7 +272,7 @@ class anthropic_codec final : public wire_codec {
     return make_error(errc::unsupported, "anthropic: no embeddings API");
   }
 
-  caf::expected<embed_response> decode_embed(int, std::string_view) const override {
+  caf::expected<embed_response> decode_embed_vectors(int, std::string_view) const override {
     return make_error(errc::unsupported, "anthropic: no embeddings API");
   }
 };

@@ -15,6 +15,10 @@ namespace gemini_codec_detail {
 
 using Kind = Value::Kind;
 
+// batchEmbedContents takes at most this many requests; more is a 400 from
+// the vendor, so it is refused here with a clearer message.
+constexpr size_t embed_batch_requests_max = 100;
+
 Value text_part(const std::string& text) {
   Value p = Value::object();
   p["text"] = text;
@@ -264,11 +268,19 @@ class gemini_codec final : public wire_codec {
   caf::expected<http_request_spec> encode_embed(const embed_request& req) const override {
     if (auto err = check_embed_request(limits_, req))
       return err;
+    if (req.inputs.size() > embed_batch_requests_max)
+      return make_error(errc::invalid_argument,
+                        "gemini: batchEmbedContents takes at most "
+                          + std::to_string(embed_batch_requests_max) + " inputs, got "
+                          + std::to_string(req.inputs.size()));
     Value requests = Value::array();
     for (const auto& text : req.inputs) {
       Value r = Value::object();
       r["model"] = "models/" + bare_model(req.model);
       r["content"]["parts"] = Value::Array{text_part(text)};
+      // Per request: batchEmbedContents has no batch-wide setting.
+      if (req.dimensions > 0)
+        r["outputDimensionality"] = static_cast<int64_t>(req.dimensions);
       requests.push_back(std::move(r));
     }
     Value body = Value::object();
@@ -276,7 +288,8 @@ class gemini_codec final : public wire_codec {
     return make_spec(req.model, ":batchEmbedContents", body, false);
   }
 
-  caf::expected<embed_response> decode_embed(int status, std::string_view body) const override {
+  caf::expected<embed_response> decode_embed_vectors(int status,
+                                                     std::string_view body) const override {
     if (!is_success(status))
       return decode_error(status, body);
     auto v = parse_object(settings_, limits_, body, "embedding response");

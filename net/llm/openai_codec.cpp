@@ -276,10 +276,18 @@ class openai_codec final : public wire_codec {
     for (const auto& text : req.inputs)
       inputs.push_back(text);
     body["input"] = std::move(inputs);
+    // Only models that can shorten their vectors accept it (OpenAI's
+    // text-embedding-3-*; local servers for some Matryoshka models). OpenAI
+    // answers 400 for the others, which is right: the caller asked for a
+    // length this model cannot give; a server that ignores the field is
+    // caught by decode_embed's length check.
+    if (req.dimensions > 0)
+      body["dimensions"] = static_cast<int64_t>(req.dimensions);
     return make_spec("/embeddings", body, false);
   }
 
-  caf::expected<embed_response> decode_embed(int status, std::string_view body) const override {
+  caf::expected<embed_response> decode_embed_vectors(int status,
+                                                     std::string_view body) const override {
     if (!is_success(status))
       return decode_error(status, body);
     auto v = parse_object(settings_, limits_, body, "embedding response");

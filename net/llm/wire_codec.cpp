@@ -135,6 +135,16 @@ caf::error wire_codec::decode_error(int status, std::string_view body) const {
   return wire::vendor_error(settings_, status, body);
 }
 
+caf::expected<embed_response> wire_codec::decode_embed(int status, std::string_view body,
+                                                       uint32_t dimensions) const {
+  auto r = decode_embed_vectors(status, body);
+  if (!r)
+    return r;
+  if (auto err = wire::check_embed_lengths(settings_, *r, dimensions))
+    return err;
+  return r;
+}
+
 caf::expected<std::unique_ptr<wire_codec>> make_wire_codec(wire_settings settings,
                                                           wire_limits limits) {
   using namespace wire_codec_detail;

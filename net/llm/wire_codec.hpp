@@ -149,11 +149,23 @@ class wire_codec {
   [[nodiscard]] virtual std::unique_ptr<stream_decoder> make_stream_decoder(
     std::string request_id) const = 0;
 
-  // Errors: unsupported for vendors without embeddings (Anthropic).
+  // `req.dimensions` > 0 asks the vendor to shorten its vectors (OpenAI
+  // `dimensions`, Gemini `outputDimensionality`); 0 sends nothing.
+  // Errors: unsupported for vendors without embeddings (Anthropic);
+  // invalid_argument (no model, no inputs, too many inputs, dimensions above
+  // embed_dimensions_max).
   [[nodiscard]] virtual caf::expected<http_request_spec> encode_embed(
     const embed_request& req) const = 0;
-  [[nodiscard]] virtual caf::expected<embed_response> decode_embed(int status,
-                                                                   std::string_view body) const = 0;
+
+  // A whole embedding answer. `dimensions` is what the request asked for (0:
+  // the model's own length). Every vector of one answer must have the same
+  // length, and exactly `dimensions` when it is > 0: otherwise
+  // provider_error "<vendor>: dimension mismatch: asked N, got M" (or "...
+  // vectors of N and M floats in one answer"), so a caller is never handed
+  // vectors of another length than it asked for or than its neighbours.
+  // Other errors as decode_chat.
+  [[nodiscard]] caf::expected<embed_response> decode_embed(int status, std::string_view body,
+                                                           uint32_t dimensions = 0) const;
 
   // The provider_error for a non-2xx answer, from any vendor's error body.
   [[nodiscard]] caf::error decode_error(int status, std::string_view body) const;
@@ -162,6 +174,11 @@ class wire_codec {
   [[nodiscard]] const wire_limits& limits() const { return limits_; }
 
  protected:
+  // The vendor's half of decode_embed: the vectors as sent, before the
+  // shared length checks.
+  [[nodiscard]] virtual caf::expected<embed_response> decode_embed_vectors(
+    int status, std::string_view body) const = 0;
+
   const wire_settings settings_;
   const wire_limits limits_;
 };

@@ -206,6 +206,32 @@ caf::error check_embed_request(const wire_limits& l, const embed_request& req) {
     return make_error(errc::invalid_argument, "embed request has more than "
                                                   + std::to_string(l.embed_inputs_max)
                                                   + " inputs");
+  if (req.dimensions > l.embed_dimensions_max)
+    return make_error(errc::invalid_argument, "embed request asks for "
+                                                  + std::to_string(req.dimensions)
+                                                  + " dimensions; at most "
+                                                  + std::to_string(l.embed_dimensions_max));
+  return caf::none;
+}
+
+caf::error check_embed_lengths(const wire_settings& s, const embed_response& r,
+                               uint32_t dimensions) {
+  if (r.vectors.empty())
+    return caf::none;
+  const size_t first = r.vectors.front().size();
+  auto mismatch = [&](std::string what) {
+    return make_error(errc::provider_error,
+                      std::string{to_string(s.kind)} + ": dimension mismatch: " + what);
+  };
+  for (const auto& v : r.vectors)
+    if (v.size() != first)
+      return mismatch("vectors of " + std::to_string(first) + " and " + std::to_string(v.size())
+                      + " floats in one answer");
+  if (dimensions > 0 && first != dimensions)
+    return mismatch("asked " + std::to_string(dimensions) + ", got " + std::to_string(first));
+  // An empty vector is no embedding (cosine against it is undefined).
+  if (first == 0)
+    return mismatch("vectors of 0 floats");
   return caf::none;
 }
 

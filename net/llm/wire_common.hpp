@@ -81,6 +81,11 @@ namespace agentgraph::wire {
 [[nodiscard]] caf::error check_chat_request(const chat_request& req);
 [[nodiscard]] caf::error check_embed_request(const wire_limits& l, const embed_request& req);
 
+// Every vector of `r` has one length, and exactly `dimensions` when it is
+// > 0. Errors: provider_error "<vendor>: dimension mismatch: ...".
+[[nodiscard]] caf::error check_embed_lengths(const wire_settings& s, const embed_response& r,
+                                             uint32_t dimensions);
+
 // Model names go into Gemini URL paths: letters, digits, '.', '_', '-' and
 // '/' only, and no "..".
 [[nodiscard]] bool is_path_safe_model(std::string_view model);

@@ -1,8 +1,9 @@
 // Fuzz target: every vendor decoder (whole bodies, error bodies, embedding
 // bodies, SSE event streams) must turn any bytes into an answer or a clear
-// provider error, never a crash, and no error may carry the API key. The
-// first input byte picks the vendor, the second the mode; the rest is the
-// body or stream.
+// provider error, never a crash, and no error may carry the API key; a
+// decoded embedding answer has vectors of one length. The first input byte
+// picks the vendor, the second the mode (and, for embeddings, a length
+// asked); the rest is the body or stream.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -72,10 +73,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1:
       wire_decode_fuzz::check((*codec)->decode_error(400, rest));
       break;
-    case 2:
-      if (auto r = (*codec)->decode_embed(200, rest); !r)
+    case 2: {
+      // The mode byte's upper bits ask a length (0: none): an answer that
+      // decodes has one length, and the one asked.
+      const uint32_t dims = data[1] / 4;
+      auto r = (*codec)->decode_embed(200, rest, dims);
+      if (!r) {
         wire_decode_fuzz::check(r.error());
+        break;
+      }
+      for (const auto& v : r->vectors)
+        if (v.empty() || v.size() != r->vectors.front().size() || (dims > 0 && v.size() != dims))
+          std::abort();
       break;
+    }
     default:
       wire_decode_fuzz::decode_stream(**codec, rest);
   }

@@ -162,9 +162,10 @@ struct fixture {
   }
 
   caf::expected<embed_response> embed(const provider_actor& p, std::vector<std::string> inputs,
-                                      std::string model = "embed-model") {
+                                      std::string model = "embed-model", uint32_t dimensions = 0) {
     caf::expected<embed_response> out = make_error(errc::internal, "no reply");
-    (*self)->request(p, wait_max, embed_atom::value, embed_request{std::move(model), std::move(inputs)})
+    (*self)->request(p, wait_max, embed_atom::value,
+                     embed_request{std::move(model), std::move(inputs), dimensions})
       .receive([&](embed_response& r) { out = std::move(r); },
                [&](caf::error& e) { out = std::move(e); });
     return out;

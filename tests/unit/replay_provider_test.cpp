@@ -394,4 +394,15 @@ TEST_CASE("replay: a full record queue drops and counts records, never the call"
   CHECK(f.stats(live).records_dropped == calls - 1);
 }
 
+TEST_CASE("replay: an embed request's hash names its length asked, only when one is asked") {
+  const embed_request own{"m", {"x"}, 0};
+  // Recordings made before `dimensions` existed keep matching.
+  CHECK(embed_request_hash(own) == request_hash_of(R"({"embed_model":"m","inputs":["x"]})"));
+  const embed_request eight{"m", {"x"}, 8};
+  const embed_request sixteen{"m", {"x"}, 16};
+  CHECK(embed_request_hash(eight) != embed_request_hash(own));
+  CHECK(embed_request_hash(eight) != embed_request_hash(sixteen));
+  CHECK(embed_request_hash(eight) == embed_request_hash(embed_request{"m", {"x"}, 8}));
+}
+
 }  // namespace replay_provider_test

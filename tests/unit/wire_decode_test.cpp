@@ -281,3 +281,34 @@ TEST_CASE("wire: embeddings decode for openai (by index) and gemini") {
   REQUIRE_FALSE(err);
   CHECK(agentgraph::describe(err.error()) == "provider_error: openai: HTTP 429 requests: Rate limit reached");
 }
+
+TEST_CASE("wire: an embedding answer must have one length, the one asked for") {
+  const std::string two = R"({"data":[{"index":0,"embedding":[1,0]},{"index":1,"embedding":[0,1]}]})";
+  const std::string ragged = R"({"data":[{"index":0,"embedding":[1,0]},{"index":1,"embedding":[0,1,0]}]})";
+  const std::string gemini_two = R"({"embeddings":[{"values":[1,0]},{"values":[0,1]}]})";
+  for (auto kind : {wire_kind::openai, wire_kind::openai_compatible, wire_kind::gemini}) {
+    INFO(agentgraph::to_string(kind));
+    auto c = wire_test::codec(kind);
+    const auto& body = kind == wire_kind::gemini ? gemini_two : two;
+    CHECK(c->decode_embed(200, body));
+    CHECK(c->decode_embed(200, body, 2));
+    auto wrong = c->decode_embed(200, body, 3);
+    REQUIRE_FALSE(wrong);
+    CHECK(agentgraph::errc_of(wrong.error()) == errc::provider_error);
+    CHECK(agentgraph::describe(wrong.error())
+          == "provider_error: " + std::string{agentgraph::to_string(kind)}
+               + ": dimension mismatch: asked 3, got 2");
+  }
+  // Vectors of two lengths in one answer: wrong even when nothing was asked.
+  auto c = wire_test::codec(wire_kind::openai);
+  auto r = c->decode_embed(200, ragged);
+  REQUIRE_FALSE(r);
+  CHECK(agentgraph::describe(r.error()).find("dimension mismatch: vectors of 2 and 3 floats")
+        != std::string::npos);
+  auto gemini = wire_test::codec(wire_kind::gemini)
+                  ->decode_embed(200, R"({"embeddings":[{"values":[1,0]},{"values":[]}]})");
+  CHECK_FALSE(gemini);
+  auto empty = c->decode_embed(200, R"({"data":[{"index":0,"embedding":[]}]})");
+  REQUIRE_FALSE(empty);
+  CHECK(agentgraph::describe(empty.error()).find("dimension mismatch") != std::string::npos);
+}

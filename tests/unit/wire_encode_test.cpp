@@ -367,3 +367,41 @@ TEST_CASE("wire: embeddings encode for openai and gemini, anthropic is unsupport
   auto limited = agentgraph::make_wire_codec(wire_test::settings(wire_kind::openai), small);
   CHECK_FALSE((*limited)->encode_embed(req));
 }
+
+TEST_CASE("wire: embedding dimensions go on the wire only when asked") {
+  agentgraph::embed_request req{"text-embedding-3-small", {"alpha", "beta"}, 256};
+  for (auto kind : {wire_kind::openai, wire_kind::openai_compatible, wire_kind::openrouter}) {
+    auto openai = wire_test::codec(kind)->encode_embed(req);
+    REQUIRE(openai);
+    CHECK(body_of(*openai)
+          == json(R"({"model":"text-embedding-3-small","input":["alpha","beta"],"dimensions":256})"));
+  }
+  auto gemini = wire_test::codec(wire_kind::gemini)->encode_embed({"text-embedding-004", req.inputs, 8});
+  REQUIRE(gemini);
+  // batchEmbedContents: one outputDimensionality per request, none batch-wide.
+  CHECK(body_of(*gemini) == json(R"({"requests":[
+    {"model":"models/text-embedding-004","content":{"parts":[{"text":"alpha"}]},"outputDimensionality":8},
+    {"model":"models/text-embedding-004","content":{"parts":[{"text":"beta"}]},"outputDimensionality":8}]})"));
+  // 0: the model's own length, and no field at all.
+  auto plain = wire_test::codec(wire_kind::gemini)->encode_embed({"text-embedding-004", {"x"}, 0});
+  REQUIRE(plain);
+  CHECK(body_of(*plain)
+        == json(R"({"requests":[{"model":"models/text-embedding-004","content":{"parts":[{"text":"x"}]}}]})"));
+  // Above the decoder's own bound the answer could never be accepted.
+  agentgraph::wire_limits small;
+  small.embed_dimensions_max = 128;
+  auto limited = agentgraph::make_wire_codec(wire_test::settings(wire_kind::openai), small);
+  auto too_long = (*limited)->encode_embed(req);
+  REQUIRE_FALSE(too_long);
+  CHECK(agentgraph::errc_of(too_long.error()) == agentgraph::errc::invalid_argument);
+  // Gemini's batch holds at most 100 requests.
+  std::vector<std::string> many(101, "x");
+  auto too_many = wire_test::codec(wire_kind::gemini)->encode_embed({"text-embedding-004", many});
+  REQUIRE_FALSE(too_many);
+  CHECK(agentgraph::describe(too_many.error()).find("at most 100 inputs") != std::string::npos);
+  many.pop_back();
+  CHECK(wire_test::codec(wire_kind::gemini)->encode_embed({"text-embedding-004", many}));
+  auto anthropic = wire_test::codec(wire_kind::anthropic)->encode_embed(req);
+  REQUIRE_FALSE(anthropic);
+  CHECK(agentgraph::errc_of(anthropic.error()) == agentgraph::errc::unsupported);
+}

@@ -55,7 +55,7 @@ net::http_result answer(long status, std::string body, net::http_headers headers
 using namespace wire_io_thread_test;
 
 TEST_CASE("http provider I/O: a 2xx chat body arrives decoded, its headers dropped") {
-  auto ev = done_event(*openai_codec(), call_kind::chat, 3, 4, nullptr,
+  auto ev = done_event(*openai_codec(), call_kind::chat, 3, 4, nullptr, 0,
                        answer(200, chat_body, {{"content-type", "application/json"}}));
   CHECK(ev.kind == http_event::what::done);
   CHECK(ev.call == 3);
@@ -74,7 +74,7 @@ TEST_CASE("http provider I/O: a 2xx chat body arrives decoded, its headers dropp
 }
 
 TEST_CASE("http provider I/O: a non-2xx body becomes the vendor's error, headers kept") {
-  auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, nullptr,
+  auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, nullptr, 0,
                        answer(429, R"({"error":{"message":"slow down","type":"rate_limit"}})",
                               {{"retry-after-ms", "250"}}));
   CHECK(ev.status == 429);
@@ -87,7 +87,7 @@ TEST_CASE("http provider I/O: a non-2xx body becomes the vendor's error, headers
 }
 
 TEST_CASE("http provider I/O: a malformed 2xx body is an error for the actor") {
-  auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, nullptr, answer(200, "not json"));
+  auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, nullptr, 0, answer(200, "not json"));
   CHECK_FALSE(ev.chat);
   CHECK_FALSE(ev.answered);
   REQUIRE(ev.error);
@@ -95,7 +95,7 @@ TEST_CASE("http provider I/O: a malformed 2xx body is an error for the actor") {
 }
 
 TEST_CASE("http provider I/O: embeddings decode there too") {
-  auto ev = done_event(*openai_codec(), call_kind::embed, 1, 1, nullptr,
+  auto ev = done_event(*openai_codec(), call_kind::embed, 1, 1, nullptr, 0,
                        answer(200, R"({"data":[{"index":0,"embedding":[0.5,0.25]}],)"
                                    R"("usage":{"prompt_tokens":3}})"));
   CHECK_FALSE(ev.error);
@@ -104,15 +104,27 @@ TEST_CASE("http provider I/O: embeddings decode there too") {
   CHECK(ev.embed->vectors[0].size() == 2);
 }
 
+TEST_CASE("http provider I/O: an embedding answer of another length than asked is an error") {
+  const auto body = answer(200, R"({"data":[{"index":0,"embedding":[0.5,0.25]}]})");
+  auto ev = done_event(*openai_codec(), call_kind::embed, 1, 1, nullptr, 3, body);
+  CHECK_FALSE(ev.embed);
+  REQUIRE(ev.error);
+  CHECK(errc_of(ev.error) == errc::provider_error);
+  CHECK(describe(ev.error).find("dimension mismatch: asked 3, got 2") != std::string::npos);
+  auto asked_two = done_event(*openai_codec(), call_kind::embed, 1, 1, nullptr, 2, body);
+  CHECK_FALSE(asked_two.error);
+  CHECK(asked_two.embed);
+}
+
 TEST_CASE("http provider I/O: transport failures and stream ends pass through undecoded") {
   auto failed = done_event(
-    *openai_codec(), call_kind::chat, 1, 1, nullptr,
+    *openai_codec(), call_kind::chat, 1, 1, nullptr, 0,
     net::http_result{make_error(errc::timeout, "total_timeout: 5 ms"), net::transport_error::total_timeout});
   CHECK(failed.transport == net::transport_error::total_timeout);
   CHECK(errc_of(failed.error) == errc::timeout);
   CHECK_FALSE(failed.chat);
   // A stream's body went to on_data; its end carries the status only.
-  auto stream = done_event(*openai_codec(), call_kind::chat_stream, 1, 1, nullptr, answer(200, ""));
+  auto stream = done_event(*openai_codec(), call_kind::chat_stream, 1, 1, nullptr, 0, answer(200, ""));
   CHECK(stream.status == 200);
   CHECK_FALSE(stream.error);
   CHECK_FALSE(stream.chat);
@@ -121,7 +133,7 @@ TEST_CASE("http provider I/O: transport failures and stream ends pass through un
 TEST_CASE("http provider I/O: a reply the actor claimed first is left to the actor") {
   direct_reply d;
   REQUIRE(d.try_claim());  // e.g. a cancel won the race
-  auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, &d, answer(200, chat_body));
+  auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, &d, 0, answer(200, chat_body));
   CHECK_FALSE(ev.answered);
   REQUIRE(ev.chat);  // the actor's: it finds its call gone and drops it
   CHECK_FALSE(d.try_claim());
@@ -170,7 +182,7 @@ TEST_CASE("http provider I/O: an unclaimed reply answers the caller from the I/O
     // A body without "model": the reply names the call's model.
     std::string body = chat_body;
     body.replace(body.find(R"("model":"m-answered",)"), 21, "");
-    auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, d.get(), answer(200, body));
+    auto ev = done_event(*openai_codec(), call_kind::chat, 1, 1, d.get(), 0, answer(200, body));
     // Claimed for the caller: post_done posts the event, then delivers this.
     answered_by_io = ev.answered && ev.chat && ev.usage.prompt_tokens == 7 && !d->try_claim();
     if (ev.chat)

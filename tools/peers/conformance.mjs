@@ -122,6 +122,14 @@ async function openaiCases(label, client) {
       b64.data[i].embedding.forEach((v, d) => assert.ok(Math.abs(v - flt.data[i].embedding[d]) < 1e-6));
     }
   });
+  await check(`${label} embeddings with dimensions (the vectors shortened to 4)`, async () => {
+    const r = await client.embeddings.create({
+      model: 'text-embedding-3-small', input: ['the red fox', 'a dog'], dimensions: 4,
+    });
+    assert.equal(r.data.length, 2);
+    r.data.forEach((d) => assert.equal(d.embedding.length, 4));
+    assert.notEqual(scenario.embedding_dimensions, 4);  // else nothing was shortened
+  });
   await check(`${label} 400 names the field`, async () => {
     await assert.rejects(client.chat.completions.create({ model, messages: [] }), (err) => {
       assert.equal(err.status, 400);
@@ -273,6 +281,16 @@ async function geminiCases() {
     const r = await ai.models.embedContent({ model: 'text-embedding-004', contents: ['the red fox', 'a dog'] });
     assert.equal(r.embeddings.length, 2);
     assert.equal(r.embeddings[0].values.length, scenario.embedding_dimensions);
+  });
+  await check('gemini embedContent with outputDimensionality (the vectors shortened to 4)', async () => {
+    const r = await ai.models.embedContent({
+      model: 'text-embedding-004', contents: ['the red fox', 'a dog'], config: { outputDimensionality: 4 },
+    });
+    assert.equal(r.embeddings.length, 2);
+    r.embeddings.forEach((e) => assert.equal(e.values.length, 4));
+    assert.notEqual(scenario.embedding_dimensions, 4);
+    const routes = (await admin('stats')).routes;
+    assert.ok(routes['gemini.batch_embed_contents'] > 0, JSON.stringify(routes));
   });
   await check('gemini error (bad key) is an ApiError with the status', async () => {
     const bad = new GoogleGenAI({ apiKey: 'wrong', httpOptions: { baseUrl: base } });

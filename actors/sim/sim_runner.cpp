@@ -21,12 +21,14 @@
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
 #include "actors/sim/sim_client.hpp"
+#include "actors/sim/sim_keys.hpp"
 #include "actors/sim/sim_llm.hpp"
 #include "actors/sim/sim_network.hpp"
 #include "actors/sim/sim_setup.hpp"
 #include "actors/sim/sim_views.hpp"
 #include "net/cluster/cluster_interface.hpp"
 #include "runtime/error.hpp"
+#include "runtime/journal/task_journal.hpp"
 #include "runtime/log.hpp"
 #include "runtime/seeded_random.hpp"
 #include "runtime/virtual_time.hpp"
@@ -163,6 +165,11 @@ class runner {
         return trace.error();
       trace_arrivals_ = std::move(*trace);
     }
+    // The audit's triggers go in before anything is written, the preloaded
+    // states included: they are each key's first state.
+    if (!shared_store_populations_.empty())
+      if (auto err = start_key_audit(shared_store()))
+        return err;
     if (sc_.saved_keys > 0)
       if (auto err = preload_keys(sc_, *cfg, shared_store_populations_, shared_store()))
         return err;
@@ -619,6 +626,49 @@ class runner {
     client_.finish(rec_.end_ms,
                    sc_.journal ? "sqlite:" + data_dir_ + "/" + shared_journal_file : std::string{},
                    run_ms);
+    if (!shared_store_populations_.empty())
+      audit_keys();
+  }
+
+  // Replays the shared store's audit (sim_keys.hpp) once the world stopped.
+  void audit_keys() {
+    const auto journal = sc_.journal ? "sqlite:" + data_dir_ + "/" + shared_journal_file
+                                     : std::string{};
+    key_audit_checker checker{task_numbers_of(sc_.input),
+                              [this, journal](uint64_t task) { return ran_again(task, journal); }};
+    if (auto err = read_key_audit(shared_store(), checker)) {
+      line(now_ms(), "the key audit cannot be read: " + error_context(err));
+      return;
+    }
+    rec_.keys = checker.figures();
+    const auto& k = rec_.keys;
+    line(now_ms(), describe_keys(k));
+    for (const auto& d : k.details)
+      line(now_ms(), "key audit: " + d);
+  }
+
+  // Whether task `task` may have run more than once, so that its turn
+  // added twice to a key under one claim is the documented at-least-once:
+  // its client asked more than once, a gateway saw two runs end, the node
+  // it entered at was killed or replaced, or the journal's owner is not
+  // that node any more (the leader adopted it). Without a journal nothing
+  // keeps a task to one run: always.
+  bool ran_again(uint64_t task, const std::string& journal) {
+    if (task == 0 || task > rec_.tasks.size() || journal.empty())
+      return true;
+    const auto& r = rec_.tasks[task - 1];
+    if (r.attempts > 1 || r.executions > 1 || r.entry == 0 || r.entry > nodes_.size())
+      return true;
+    const auto& n = nodes_[r.entry - 1];
+    if (!n || n->killed || n->incarnation != r.entry_incarnation)
+      return true;
+    if (!journal_)
+      if (auto j = open_task_journal(journal))
+        journal_ = std::move(*j);
+    if (!journal_)
+      return true;
+    auto got = journal_->get("sim-" + std::to_string(task));
+    return !got || !*got || (**got).owner != n->name();
   }
 
   void teardown() {
@@ -679,6 +729,7 @@ class runner {
   std::map<size_t, link_fault> link_faults_;  // by fault index
   std::string secret_;
   std::vector<std::string> shared_store_populations_;
+  std::unique_ptr<task_journal> journal_;  // read by the key audit at the end
   std::string data_dir_;
   bool remove_data_dir_ = false;
   bool torn_down_ = false;

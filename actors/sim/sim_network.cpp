@@ -212,6 +212,7 @@ void sim_network::prepare(planet& c, planet& s) {
   s.mpx().add_pending_connect(s.acceptor(), w.server_hdl);
   c.mpx().provide_scribe(s.host(), s.port(), w.client_hdl);
   wires_.push_back(std::move(w));
+  open_wires_.insert(idx);
   nets_[s.id()].ends.push_back(idx);
   nets_[c.id()].ends.push_back(idx);
   nets_[c.id()].path_to[s.id()] = idx;
@@ -252,6 +253,8 @@ size_t sim_network::step_all() {
                             + " steps without going idle (a livelock in the simulated code?)");
       }
     }
+    if (!progress)
+      progress = notice_closes();
   }
   return steps;
 }
@@ -315,6 +318,8 @@ bool sim_network::step_world() {
   for (auto& p : planets_)
     if (!state_[p->id()].frozen && step_planet(*p))
       return true;
+  if (notice_closes())
+    return true;
   auto due = next_due();
   if (!due)
     return false;

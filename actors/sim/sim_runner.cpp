@@ -1,8 +1,8 @@
 // The run loop of `agentgraph sim` (sim_runner.hpp): the node lifecycle,
 // the schedule and the fault dispatch. The client and its tasks are
 // sim_client.cpp's, a node's gateway and end sim_node.cpp's, the setup
-// sim_setup.cpp's, the membership views sim_views.cpp's. A little over 600
-// lines because the loop, the node lifecycle and the fault schedule read
+// sim_setup.cpp's, the membership views sim_views.cpp's, the key audit
+// sim_keys.cpp's. About 700 lines because the loop, the node lifecycle and the fault schedule read
 // best together in the one class that owns the world: each piece is short
 // and named after what it does.
 #include "actors/sim/sim_runner.hpp"
@@ -28,7 +28,6 @@
 #include "actors/sim/sim_views.hpp"
 #include "net/cluster/cluster_interface.hpp"
 #include "runtime/error.hpp"
-#include "runtime/journal/task_journal.hpp"
 #include "runtime/log.hpp"
 #include "runtime/seeded_random.hpp"
 #include "runtime/virtual_time.hpp"
@@ -635,7 +634,9 @@ class runner {
     const auto journal = sc_.journal ? "sqlite:" + data_dir_ + "/" + shared_journal_file
                                      : std::string{};
     key_audit_checker checker{task_numbers_of(sc_.input),
-                              [this, journal](uint64_t task) { return ran_again(task, journal); }};
+                              [this, journal](uint64_t task) {
+                                return client_.ran_again(task, journal);
+                              }};
     if (auto err = read_key_audit(shared_store(), checker)) {
       line(now_ms(), "the key audit cannot be read: " + error_context(err));
       return;
@@ -645,30 +646,6 @@ class runner {
     line(now_ms(), describe_keys(k));
     for (const auto& d : k.details)
       line(now_ms(), "key audit: " + d);
-  }
-
-  // Whether task `task` may have run more than once, so that its turn
-  // added twice to a key under one claim is the documented at-least-once:
-  // its client asked more than once, a gateway saw two runs end, the node
-  // it entered at was killed or replaced, or the journal's owner is not
-  // that node any more (the leader adopted it). Without a journal nothing
-  // keeps a task to one run: always.
-  bool ran_again(uint64_t task, const std::string& journal) {
-    if (task == 0 || task > rec_.tasks.size() || journal.empty())
-      return true;
-    const auto& r = rec_.tasks[task - 1];
-    if (r.attempts > 1 || r.executions > 1 || r.entry == 0 || r.entry > nodes_.size())
-      return true;
-    const auto& n = nodes_[r.entry - 1];
-    if (!n || n->killed || n->incarnation != r.entry_incarnation)
-      return true;
-    if (!journal_)
-      if (auto j = open_task_journal(journal))
-        journal_ = std::move(*j);
-    if (!journal_)
-      return true;
-    auto got = journal_->get("sim-" + std::to_string(task));
-    return !got || !*got || (**got).owner != n->name();
   }
 
   void teardown() {
@@ -729,7 +706,6 @@ class runner {
   std::map<size_t, link_fault> link_faults_;  // by fault index
   std::string secret_;
   std::vector<std::string> shared_store_populations_;
-  std::unique_ptr<task_journal> journal_;  // read by the key audit at the end
   std::string data_dir_;
   bool remove_data_dir_ = false;
   bool torn_down_ = false;

@@ -207,6 +207,10 @@ void sim_network::prepare(planet& c, planet& s) {
   w.client_out = &c.mpx().output_buffer(w.client_hdl);
   w.client_in = &c.mpx().virtual_network_buffer(w.client_hdl);
   w.client_scribe = &c.mpx().impl_ptr(w.client_hdl);
+  // The multiplexer never erases a handle's entry: both slots stay valid
+  // while the planets' systems live (notice_closes reads them without a
+  // lookup; they are hot).
+  w.server_scribe = &s.mpx().impl_ptr(w.server_hdl);
   if (w.server_in == w.client_out || w.client_in == w.server_out)
     throw sim_failure("a path's two ends share a buffer");
   s.mpx().add_pending_connect(s.acceptor(), w.server_hdl);

@@ -211,6 +211,7 @@ struct wire {
   std::vector<char>* client_out = nullptr;
   std::vector<char>* client_in = nullptr;
   caf::io::scribe_ptr* client_scribe = nullptr;  // set once a connect took the path
+  caf::io::scribe_ptr* server_scribe = nullptr;  // its slot; filled when the doorman accepts
   // In flight on a link with a rule, per direction; dues never decrease.
   std::deque<segment> to_server;
   std::deque<segment> to_client;

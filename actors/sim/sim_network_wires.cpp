@@ -196,11 +196,10 @@ bool sim_network::notice_closes() {
       continue;
     }
     for (bool server_end : {true, false}) {
-      auto& p = *planets_[server_end ? w.server : w.client];
-      const auto hdl = server_end ? w.server_hdl : w.client_hdl;
+      const size_t id = server_end ? w.server : w.client;
       bool& closed = server_end ? w.server_closed : w.client_closed;
-      if (!closed && !state_[p.id()].detached) {
-        auto& ptr = p.mpx().impl_ptr(hdl);
+      if (!closed && !state_[id].detached) {
+        const auto& ptr = *(server_end ? w.server_scribe : w.client_scribe);
         closed = ptr != nullptr && ptr->parent() == nullptr;
       }
       bool& told = server_end ? w.client_told : w.server_told;

@@ -363,4 +363,22 @@ void sim_client::close() {
   alive_.reset();
 }
 
+bool sim_client::ran_again(uint64_t task, const std::string& journal) {
+  if (task == 0 || task > rec_.tasks.size() || journal.empty())
+    return true;
+  const auto& r = rec_.tasks[task - 1];
+  if (r.attempts > 1 || r.executions > 1 || r.entry == 0 || r.entry > nodes_.size())
+    return true;
+  const auto& n = nodes_[r.entry - 1];
+  if (!n || n->killed || n->incarnation != r.entry_incarnation)
+    return true;
+  if (!journal_)
+    if (auto j = open_task_journal(journal))
+      journal_ = std::move(*j);
+  if (!journal_)
+    return true;
+  auto got = journal_->get("sim-" + std::to_string(task));
+  return !got || !*got || (**got).owner != n->name();
+}
+
 }  // namespace agentgraph::sim

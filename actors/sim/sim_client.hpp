@@ -29,6 +29,10 @@
 #include "actors/sim/sim_node.hpp"
 #include "actors/sim/sim_record.hpp"
 
+namespace agentgraph {
+class task_journal;
+}  // namespace agentgraph
+
 namespace agentgraph::sim {
 
 // How long after a deadline a journal record may still be open: its dead
@@ -77,6 +81,14 @@ class sim_client {
   // From now on nothing a gateway answers is recorded (the nodes' last jobs
   // run at teardown).
   void close();
+  // Whether task number `task` may have run more than once (the key
+  // audit's ran_again, sim_keys.hpp): its client asked more than once, a
+  // gateway saw two runs end, the node it entered at was killed or
+  // replaced, or the journal at `journal` (a location; empty: none) no
+  // longer has it owned by that node (the leader adopted it). Without a
+  // journal nothing keeps a task to one run: always. Blocking (reads the
+  // journal): after the world stopped.
+  [[nodiscard]] bool ran_again(uint64_t task, const std::string& journal);
 
  private:
   struct open_task {
@@ -113,6 +125,7 @@ class sim_client {
   std::vector<uint64_t> answer_hash_;
   // Answers that arrive after close() are dropped; callbacks hold it weakly.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::shared_ptr<task_journal> journal_;  // opened by ran_again, once
 };
 
 }  // namespace agentgraph::sim

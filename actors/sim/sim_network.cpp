@@ -207,11 +207,16 @@ void sim_network::prepare(planet& c, planet& s) {
   w.client_out = &c.mpx().output_buffer(w.client_hdl);
   w.client_in = &c.mpx().virtual_network_buffer(w.client_hdl);
   w.client_scribe = &c.mpx().impl_ptr(w.client_hdl);
+  // The multiplexer never erases a handle's entry: both slots stay valid
+  // while the planets' systems live (notice_closes reads them without a
+  // lookup; they are hot).
+  w.server_scribe = &s.mpx().impl_ptr(w.server_hdl);
   if (w.server_in == w.client_out || w.client_in == w.server_out)
     throw sim_failure("a path's two ends share a buffer");
   s.mpx().add_pending_connect(s.acceptor(), w.server_hdl);
   c.mpx().provide_scribe(s.host(), s.port(), w.client_hdl);
   wires_.push_back(std::move(w));
+  open_wires_.insert(idx);
   nets_[s.id()].ends.push_back(idx);
   nets_[c.id()].ends.push_back(idx);
   nets_[c.id()].path_to[s.id()] = idx;
@@ -252,6 +257,8 @@ size_t sim_network::step_all() {
                             + " steps without going idle (a livelock in the simulated code?)");
       }
     }
+    if (!progress)
+      progress = notice_closes();
   }
   return steps;
 }
@@ -315,6 +322,8 @@ bool sim_network::step_world() {
   for (auto& p : planets_)
     if (!state_[p->id()].frozen && step_planet(*p))
       return true;
+  if (notice_closes())
+    return true;
   auto due = next_due();
   if (!due)
     return false;

@@ -37,8 +37,16 @@
 // - A killed planet (kill -9) is frozen for good, and every peer's BASP
 //   broker gets the connection_closed_msg its socket would raise, so peers
 //   see down_msg at once (E4d).
-// - A close on one end is not seen by the other (no FIN): each side notices
-//   through its own heartbeat timeout, or through kill().
+// - A close on one end (its broker closed the connection: a heartbeat
+//   timeout, a second connection to the same node, a failed handshake) is
+//   seen by the other, as TCP's FIN: once what the closing end wrote has
+//   reached the peer, the link is joined and the peer is not frozen, the
+//   peer's BASP broker gets connection_closed_msg; bytes that reach a
+//   closed end make it answer with a reset (RST), which tells the peer at
+//   once, past anything still in flight to it. Without them the peer
+//   went on writing into a closed end until its own heartbeat timeout, and
+//   each request it sent meanwhile was lost with no down_msg (a remote call
+//   that hung until its deadline: chaos seeds 48 and 84 of the first sweeps).
 //
 // Time: every live planet's clock shows the world's time. run_until(t)
 // jumps from one due timer to the next, so idle stretches cost nothing.
@@ -203,9 +211,19 @@ struct wire {
   std::vector<char>* client_out = nullptr;
   std::vector<char>* client_in = nullptr;
   caf::io::scribe_ptr* client_scribe = nullptr;  // set once a connect took the path
+  caf::io::scribe_ptr* server_scribe = nullptr;  // its slot; filled when the doorman accepts
   // In flight on a link with a rule, per direction; dues never decrease.
   std::deque<segment> to_server;
   std::deque<segment> to_client;
+  // An end its broker closed, and whether its peer was told (its FIN).
+  // An end that got bytes after it closed answers with a reset at once
+  // (*_reset), before whatever it still had on its way to the peer.
+  bool server_closed = false;
+  bool client_closed = false;
+  bool server_reset = false;
+  bool client_reset = false;
+  bool client_told = false;  // of the server end's close
+  bool server_told = false;  // of the client end's close
 };
 
 class sim_network {
@@ -325,6 +343,11 @@ class sim_network {
   void deliver(wire& w, bool to_server, std::vector<char>& bytes);
   // Hands over every segment due by now on a joined link; true if any.
   bool deliver_due();
+  // Tells the peer of each end its broker closed (see the opening
+  // comment); true if any was told. Runs when no planet has work.
+  bool notice_closes();
+  // Bytes reached p's end `hdl` after it closed: it answers with a reset.
+  void reset_from(planet& p, caf::io::connection_handle hdl);
   std::optional<caf::timespan> next_segment_due() const;
   const link_rule* rule_between(size_t a, size_t b);
   caf::timespan draw_delay(const link_rule& r);
@@ -342,6 +365,7 @@ class sim_network {
   std::vector<planet_net> nets_;
   std::vector<wire> wires_;
   std::set<size_t> in_flight_;  // wires with segments on their way
+  std::set<size_t> open_wires_;  // wires with an end that may close untold
   std::set<std::pair<size_t, size_t>> cuts_;
   std::vector<link_fault> link_faults_;
   // rule per ordered planet pair, resolved from link_faults_ on change.

@@ -6,6 +6,8 @@
 #include "actors/sim/sim_network.hpp"
 
 #include <caf/io/scribe.hpp>
+#include <caf/io/system_messages.hpp>
+#include <caf/send.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -178,6 +180,67 @@ std::optional<caf::timespan> sim_network::next_segment_due() const {
   return out;
 }
 
+// A peer hears of a close the way TCP's FIN reaches it: after every byte
+// the closing end wrote (nothing of that direction in flight), across a
+// joined link, on a running peer; the peer reads what was delivered before
+// this runs, since it runs only when no planet has work. An end that got
+// bytes after it closed answers with a reset (RST): its peer hears at once,
+// and what the end still had on its way is dropped. A killed planet's ends
+// are kill()'s (its wires are dead).
+bool sim_network::notice_closes() {
+  bool any = false;
+  for (auto i = open_wires_.begin(); i != open_wires_.end();) {
+    auto& w = wires_[*i];
+    if (w.dead || w.retracted) {
+      i = open_wires_.erase(i);
+      continue;
+    }
+    for (bool server_end : {true, false}) {
+      const size_t id = server_end ? w.server : w.client;
+      bool& closed = server_end ? w.server_closed : w.client_closed;
+      if (!closed && !state_[id].detached) {
+        const auto& ptr = *(server_end ? w.server_scribe : w.client_scribe);
+        closed = ptr != nullptr && ptr->parent() == nullptr;
+      }
+      bool& told = server_end ? w.client_told : w.server_told;
+      if (!closed || told)
+        continue;
+      auto& peer = *planets_[server_end ? w.client : w.server];
+      const auto peer_hdl = server_end ? w.client_hdl : w.server_hdl;
+      const auto& st = state_[peer.id()];
+      if (st.killed || st.detached) {
+        told = true;
+        continue;
+      }
+      auto& queue = server_end ? w.to_client : w.to_server;
+      const bool reset = server_end ? w.server_reset : w.client_reset;
+      if (st.frozen || !joined(w.server, w.client) || (!queue.empty() && !reset))
+        continue;  // the FIN comes after the data, and not across a cut
+      queue.clear();  // a reset drops what was still on its way
+      told = true;
+      if (owned(peer, peer_hdl)) {
+        caf::anon_send(peer.basp(), caf::io::connection_closed_msg{peer_hdl});
+        any = true;
+      }
+    }
+    if ((w.server_closed && w.client_told) && (w.client_closed && w.server_told))
+      i = open_wires_.erase(i);
+    else
+      ++i;
+  }
+  return any;
+}
+
+void sim_network::reset_from(planet& p, caf::io::connection_handle hdl) {
+  for (size_t idx : nets_[p.id()].ends) {
+    auto& w = wires_[idx];
+    if (w.server == p.id() && w.server_hdl == hdl)
+      w.server_reset = true;
+    else if (w.client == p.id() && w.client_hdl == hdl)
+      w.client_reset = true;
+  }
+}
+
 // Reads the handles bytes were delivered to. A handle keeps its place
 // while bytes wait on it (half a message, or a connection not accepted
 // yet); one whose scribe closed drops them, as a closed socket does.
@@ -195,6 +258,8 @@ bool sim_network::poll(planet& p) {
     auto& scribe = p.mpx().impl_ptr(hdl);
     auto& in = p.mpx().virtual_network_buffer(hdl);
     if (scribe != nullptr && scribe->parent() == nullptr) {
+      if (!in.empty())
+        reset_from(p, hdl);
       in.clear();
       continue;
     }

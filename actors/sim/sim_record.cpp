@@ -3,6 +3,7 @@
 #include "actors/sim/sim_record.hpp"
 
 #include <cstdio>
+#include <utility>
 
 namespace agentgraph::sim {
 
@@ -46,6 +47,15 @@ std::vector<std::string> violations(const run_record& rec) {
     out.push_back(std::to_string(twice) + " task(s) answered twice");
   if (split > 0)
     out.push_back("split brain in " + std::to_string(split) + " sample(s)");
+  const auto& k = rec.keys;
+  const std::pair<uint64_t, const char*> key_checks[] = {
+    {k.saves_superseded, "key save(s) accepted under a superseded claim"},
+    {k.saves_stale, "key save(s) not based on the key's previous state (a lost update)"},
+    {k.saves_undecodable, "key state(s) saved that do not decode"},
+    {k.tasks_applied_twice, "task turn(s) added to a key twice that ran once"}};
+  for (const auto& [n, what] : key_checks)
+    if (n > 0)
+      out.push_back(std::to_string(n) + " " + what);
   return out;
 }
 

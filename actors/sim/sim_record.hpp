@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actors/sim/scenario.hpp"
+#include "actors/sim/sim_keys.hpp"
 #include "actors/sim/sim_llm.hpp"
 
 namespace agentgraph::sim {
@@ -103,6 +104,9 @@ struct run_record {
   uint64_t segments_delayed = 0;
   uint64_t segments_dropped = 0;
   bool journaled = false;  // [sim] journal: the gateways journal tasks
+  // The audit of the shared population store's claims and saves
+  // (sim_keys.hpp); audited is false without a shared store.
+  key_figures keys;
   double wall_s = 0;                    // filled by the caller, never traced
 
   void line(double t_ms, const std::string& what);
@@ -112,7 +116,9 @@ struct run_record {
 // no task lost (left open in the journal past the point where it must be
 // answered: sim_client::finish), none answered twice (with a journal: one answer per task id, on
 // every node it is asked at, even when it ran twice), never two clusters
-// at once. Each broken one, in words.
+// at once, and per population key (sim_keys.hpp) no save accepted under a
+// superseded claim or from a stale state, every state decodes, no task's
+// turn added twice when nothing ran twice. Each broken one, in words.
 [[nodiscard]] std::vector<std::string> violations(const run_record& rec);
 
 }  // namespace agentgraph::sim

@@ -260,6 +260,19 @@ nlohmann::json report_json(const run_record& rec) {
   for (const auto& [name, counts] : rec.saved_states)
     pops[name] = {{"saved_keys_at_start", counts.first}, {"saved_keys_at_end", counts.second}};
   j["populations"] = pops;
+  if (rec.keys.audited) {
+    const auto& k = rec.keys;
+    j["keys"] = {{"keys", k.keys},
+                 {"claims", k.claims},
+                 {"claims_moved", k.claims_moved},
+                 {"saves", k.saves},
+                 {"tasks_reapplied", k.tasks_reapplied},
+                 {"saves_superseded", k.saves_superseded},
+                 {"saves_stale", k.saves_stale},
+                 {"saves_undecodable", k.saves_undecodable},
+                 {"tasks_applied_twice", k.tasks_applied_twice},
+                 {"violations", k.details}};
+  }
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(rec.trace_hash));
   j["trace"] = {{"lines", rec.trace_lines}, {"fnv1a64", hash}};
@@ -402,6 +415,8 @@ std::string summary_text(const run_record& rec) {
     o << "llm " << name << ": " << f["calls"] << " calls, " << f["rate_limited"] << " rate limited, "
       << f["server_errors"] << " errors, " << f["prompt_tokens"] << "+" << f["completion_tokens"]
       << " tokens, $" << num(f["cost_usd"].get<double>(), 4) << "\n";
+  if (rec.keys.audited)
+    o << describe_keys(rec.keys) << "\n";
   o << "trace: " << rec.trace_lines << " events, fnv1a64 " << j["trace"]["fnv1a64"].get<std::string>()
     << "\n";
   return o.str();

@@ -1,8 +1,8 @@
 // The run loop of `agentgraph sim` (sim_runner.hpp): the node lifecycle,
 // the schedule and the fault dispatch. The client and its tasks are
 // sim_client.cpp's, a node's gateway and end sim_node.cpp's, the setup
-// sim_setup.cpp's, the membership views sim_views.cpp's. A little over 600
-// lines because the loop, the node lifecycle and the fault schedule read
+// sim_setup.cpp's, the membership views sim_views.cpp's, the key audit
+// sim_keys.cpp's. About 700 lines because the loop, the node lifecycle and the fault schedule read
 // best together in the one class that owns the world: each piece is short
 // and named after what it does.
 #include "actors/sim/sim_runner.hpp"
@@ -21,6 +21,7 @@
 #include "actors/host/runtime.hpp"
 #include "actors/host/runtime_builder.hpp"
 #include "actors/sim/sim_client.hpp"
+#include "actors/sim/sim_keys.hpp"
 #include "actors/sim/sim_llm.hpp"
 #include "actors/sim/sim_network.hpp"
 #include "actors/sim/sim_setup.hpp"
@@ -163,6 +164,11 @@ class runner {
         return trace.error();
       trace_arrivals_ = std::move(*trace);
     }
+    // The audit's triggers go in before anything is written, the preloaded
+    // states included: they are each key's first state.
+    if (!shared_store_populations_.empty())
+      if (auto err = start_key_audit(shared_store()))
+        return err;
     if (sc_.saved_keys > 0)
       if (auto err = preload_keys(sc_, *cfg, shared_store_populations_, shared_store()))
         return err;
@@ -619,6 +625,27 @@ class runner {
     client_.finish(rec_.end_ms,
                    sc_.journal ? "sqlite:" + data_dir_ + "/" + shared_journal_file : std::string{},
                    run_ms);
+    if (!shared_store_populations_.empty())
+      audit_keys();
+  }
+
+  // Replays the shared store's audit (sim_keys.hpp) once the world stopped.
+  void audit_keys() {
+    const auto journal = sc_.journal ? "sqlite:" + data_dir_ + "/" + shared_journal_file
+                                     : std::string{};
+    key_audit_checker checker{task_numbers_of(sc_.input),
+                              [this, journal](uint64_t task) {
+                                return client_.ran_again(task, journal);
+                              }};
+    if (auto err = read_key_audit(shared_store(), checker)) {
+      line(now_ms(), "the key audit cannot be read: " + error_context(err));
+      return;
+    }
+    rec_.keys = checker.figures();
+    const auto& k = rec_.keys;
+    line(now_ms(), describe_keys(k));
+    for (const auto& d : k.details)
+      line(now_ms(), "key audit: " + d);
   }
 
   void teardown() {

@@ -10,6 +10,7 @@
 
 #include "actors/population/population_config.hpp"
 #include "actors/population/population_state.hpp"
+#include "actors/sim/sim_keys.hpp"
 #include "runtime/config/ini_parser.hpp"
 #include "runtime/error.hpp"
 #include "runtime/file_open.hpp"
@@ -109,6 +110,12 @@ caf::expected<std::vector<std::pair<double, std::string>>> read_trace(const scen
   return out;
 }
 
+caf::error start_key_audit(const std::string& store_at) {
+  if (auto store = open_population_store(store_at); !store)
+    return store.error();
+  return install_key_audit(store_at);
+}
+
 caf::error preload_keys(const scenario& sc, const node_config& cfg,
                         const std::vector<std::string>& shared, const std::string& store_at) {
   const bool is_shared = std::find(shared.begin(), shared.end(), sc.agent) != shared.end();
@@ -131,9 +138,9 @@ caf::error preload_keys(const scenario& sc, const node_config& cfg,
       keys.push_back("k" + std::to_string(k));
       saves.push_back({keys.back(), state});
     }
-    if (auto claimed = (*store)->claim(sc.agent, keys, "sim-preload", 1); !claimed)
+    if (auto claimed = (*store)->claim(sc.agent, keys, preload_owner, 1); !claimed)
       return claimed.error();
-    if (auto fenced = (*store)->save(sc.agent, "sim-preload", 1, saves); !fenced)
+    if (auto fenced = (*store)->save(sc.agent, preload_owner, 1, saves); !fenced)
       return fenced.error();
   }
   return {};

@@ -38,6 +38,10 @@ namespace agentgraph::sim {
 [[nodiscard]] caf::expected<std::vector<std::pair<double, std::string>>> read_trace(
   const scenario& sc);
 
+// Creates the shared store `store` (a location) if needed and installs
+// the key audit in it (sim_keys.hpp), before any node writes.
+[[nodiscard]] caf::error start_key_audit(const std::string& store);
+
 // Saves empty states for keys k0..k<saved_keys-1> of arrivals.agent in the
 // shared store `store` (a location), claimed by a writer that is no node;
 // a node's first claim of a key takes it over.

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/sim/scenario.hpp"
+#include "actors/sim/sim_keys.hpp"
 #include "actors/sim/sim_report.hpp"
 #include "actors/sim/sim_runner.hpp"
 #include "apps/cli/commands.hpp"
@@ -84,6 +85,7 @@ caf::expected<sim::run_record> run_once(const sim::scenario& sc, uint64_t seed, 
 int sweep(const sim_options& o, const sim::scenario& base) {
   const auto [first, last] = *o.seeds;
   uint64_t broken = 0, failed = 0;
+  sim::key_figures keys;  // summed over the seeds (a population's shared store)
   for (uint64_t seed = first; seed <= last; ++seed) {
     auto sc = sim::with_random_faults(base, seed, o.chaos);
     double wall = 0;
@@ -94,6 +96,7 @@ int sweep(const sim_options& o, const sim::scenario& base) {
                 << "\n  replay: " << replay_command(o, seed) << "\n";
       continue;
     }
+    sim::add_key_figures(keys, rec->keys);
     auto bad = sim::violations(*rec);
     if (!bad.empty()) {
       ++broken;
@@ -108,6 +111,8 @@ int sweep(const sim_options& o, const sim::scenario& base) {
                  static_cast<unsigned long long>(failed));
   }
   std::fprintf(stderr, "\n");
+  if (keys.audited)
+    std::cout << "all seeds' " << sim::describe_keys(keys) << "\n";
   std::cout << "sweep " << first << ".." << last << " with " << o.chaos << " random faults each: "
             << broken << " seed(s) broke an invariant, " << failed << " failed to run\n";
   return broken + failed == 0 ? 0 : 1;
@@ -235,7 +240,11 @@ int run(const sim_options& o) {
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << sim::summary_text(*rec);
-    std::cout << "invariants: " << (bad.empty() ? std::string{"kept (no task lost, none answered twice, no split brain)"} : std::string{"BROKEN"}) << "\n";
+    std::cout << "invariants: "
+              << (bad.empty() ? std::string{"kept (no task lost, none answered twice, no split brain"}
+                                  + (rec->keys.audited ? ", every key's saves fenced and in order)" : ")")
+                              : std::string{"BROKEN"})
+              << "\n";
     std::printf("speed: %.1f simulated s in %.2f wall s = %.1fx real time\n", sim_s, wall,
                 wall > 0 ? sim_s / wall : 0.0);
     if (!o.out.empty())

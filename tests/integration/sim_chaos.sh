@@ -7,20 +7,25 @@
 # 287), and seed 30 in a short one (links failed round a third node): a removed node that never learned it, a fresh incarnation joining
 # through a removed one, a downed member dropped from the count, a member
 # never heard counted as reachable, a resumed node judging by a stale
-# timeout. Nothing here asserts time. Usage: sim_chaos.sh <agentgraph> <src>
+# timeout. The population scenario keys.ini's sweep checks the per-key
+# invariants too (actors/sim/sim_keys.hpp: no save under a superseded
+# claim or from a stale state, no task's turn added twice that ran once).
+# Nothing here asserts time. Usage: sim_chaos.sh <agentgraph> <src>
 set -uo pipefail
 cli="$1"
 small="$2/configs/sim/small.ini"
+keys="$2/configs/sim/keys.ini"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 fails=0
-for range in 1..130 225..230 280..290; do
-  timeout 280 "$cli" sim "$small" --seeds "$range" --chaos 8 --quiet >"$work/out" 2>&1
+for sweep in "$small 1..130" "$small 225..230" "$small 280..290" "$keys 1..40"; do
+  read -r scenario range <<<"$sweep"
+  timeout 280 "$cli" sim "$scenario" --seeds "$range" --chaos 8 --quiet >"$work/out" 2>&1
   rc=$?
   # The sweep's progress line is rewritten in place (\r): keep the verdicts.
   out="$(tr '\r' '\n' <"$work/out" | grep -v '^\[\|^seed [0-9]* of')"
   if [ $rc -ne 0 ] || ! grep -q "0 seed(s) broke an invariant, 0 failed to run" <<<"$out"; then
-    echo "FAIL: sweep $range (exit $rc):"
+    echo "FAIL: sweep $(basename "$scenario") $range (exit $rc):"
     tail -20 <<<"$out"
     fails=$((fails + 1))
   fi

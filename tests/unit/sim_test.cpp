@@ -21,6 +21,7 @@
 #include "actors/sim/sim_runner.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
+#include "sim_population_node.hpp"
 
 using namespace agentgraph;
 using namespace agentgraph::sim;
@@ -420,25 +421,7 @@ completion_tokens = fixed 11
 
 TEST_CASE("sim run: a population across nodes on one shared store, keys saved before the start") {
   sim_dir d;
-  d.write("pop.ini", R"(
-[runtime]
-log_level = error
-[cluster]
-name = simtest
-node_id = n1
-listen = n1
-port = 4242
-seeds = n1:4242
-[provider.llm]
-kind = openai
-model = m
-in_flight_max = 64
-[population.persona]
-role = general
-provider = llm
-active_max = 100
-idle_timeout = 1s
-)");
+  d.write("pop.ini", sim_population_node::ini);
   auto sc = parse(d, R"(
 [sim]
 node_config = pop.ini

@@ -79,6 +79,13 @@ struct memory_config {
   // entries copied from a replica) in flight at once; the provider's
   // batching window joins them into few upstream calls.
   uint32_t reembed_inflight = 32;
+  // Bytes of a text sent to the provider at most: a longer entry (up to
+  // 1 MiB) is embedded by its first this many bytes, cut at a UTF-8
+  // character's start. Vendors refuse inputs above their context (OpenAI's
+  // embedding models take 8,192 tokens, about 32 KiB of English), and a
+  // refused text fails every request the provider's batching window joined
+  // it with.
+  uint32_t embedding_input_bytes_max = 32'768;
   double similarity_threshold = 0.2;  // recall drops entries scored below this
   std::chrono::milliseconds cleanup_interval{60'000};
   retention_policy retention = retention_policy::sliding_window;

@@ -68,6 +68,12 @@ const std::vector<field<memory_config>>& memory_fields() {
                       "(recall matches them by keywords meanwhile); refuse = the shard does "
                       "not start."),
              &S::model_change),
+        bind(uint_key("embedding_input_bytes_max", d.embedding_input_bytes_max, 64,
+                      entry_text_bytes_max,
+                      "Bytes of a text a provider's model embeds at most: a longer entry is "
+                      "embedded by its first this many bytes (cut at a character), so no vendor "
+                      "refuses it for its length. Recall by keywords still reads the whole text."),
+             &S::embedding_input_bytes_max),
         bind(uint_key("reembed_inflight", d.reembed_inflight, 1, memory_reembed_inflight_max,
                       "Background embeddings (after a restart or a model change, or of "
                       "entries copied from a replica) in flight at once."),

@@ -188,12 +188,26 @@ void ask(shard_pointer self, uint64_t tag) {
     embed_atom::value, std::move(req));
 }
 
-// Starts looking for the vector of `text`; `done` runs once with it or
-// with the error. The caller has checked the bound of its kind.
+// The first `max` bytes of `text`, cut back to the start of a UTF-8
+// character (never inside one: vendors refuse invalid UTF-8).
+std::string embedded_part(std::string text, size_t max) {
+  if (text.size() <= max)
+    return text;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
+  text.resize(cut);
+  return text;
+}
+
+// Starts looking for the vector of `text` (its embedded part); `done` runs
+// once with it or with the error. The caller has checked the bound of its
+// kind.
 void want_vector(shard_pointer self, std::string text, bool background, uint32_t attempts,
                  done_fn done) {
   auto& st = self->state;
   auto& em = *st.embed;
+  text = embedded_part(std::move(text), st.store->config().embedding_input_bytes_max);
   const uint64_t tag = em.next_tag++;
   auto key = cache_key(em, text);
   auto& wait = em.waits[tag];

@@ -105,6 +105,9 @@ caf::error validate_embedding(const memory_config& cfg, const embedding_model_sp
                "must be in [1, " + std::to_string(memory_embedding_cache_entries_max) + "]");
   if (cfg.embedding_cache_ttl.count() <= 0)
     return bad(cfg, "embedding_cache_ttl", "must be positive");
+  if (cfg.embedding_input_bytes_max < 64 || cfg.embedding_input_bytes_max > entry_text_bytes_max)
+    return bad(cfg, "embedding_input_bytes_max",
+               "must be in [64, " + std::to_string(entry_text_bytes_max) + "]");
   if (cfg.reembed_inflight < 1 || cfg.reembed_inflight > memory_reembed_inflight_max)
     return bad(cfg, "reembed_inflight",
                "must be in [1, " + std::to_string(memory_reembed_inflight_max) + "]");

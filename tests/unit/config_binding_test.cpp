@@ -220,6 +220,8 @@ std::vector<row> all_keys() {
       {"memory.m1", "model_change", "refuse",
        [=](C c) { CHECK(m1(c).model_change == embedding_model_change::refuse); }},
       {"memory.m1", "reembed_inflight", "8", [=](C c) { CHECK(m1(c).reembed_inflight == 8); }},
+      {"memory.m1", "embedding_input_bytes_max", "4096",
+       [=](C c) { CHECK(m1(c).embedding_input_bytes_max == 4096); }},
       {"memory.m1", "similarity_threshold", "0.35",
        [=](C c) { CHECK(m1(c).similarity_threshold == doctest::Approx(0.35)); }},
       {"memory.m1", "cleanup_interval", "2m", [=](C c) { CHECK(m1(c).cleanup_interval == 120s); }},

@@ -424,3 +424,25 @@ TEST_CASE("memory embed: a provider model needs its provider") {
     CHECK(error_context(err).find("memory.m.embedding_model") != std::string::npos);
   }
 }
+
+TEST_CASE("memory embed: a long text is embedded by its first embedding_input_bytes_max bytes") {
+  provider_fixture f{scenario};
+  shards s{f};
+  auto p = f.spawn(f.config("openai"));
+  auto mc = provider_memory();
+  mc.embedding_input_bytes_max = 65;
+  auto shard = s.spawn(mc, p);
+  REQUIRE(shard);
+  // The same first 66 bytes, different tails: one embedding. Byte 65 is
+  // inside a two-byte character, so the cut goes back to 64 (invalid UTF-8
+  // would not reach the vendor).
+  const std::string head = "caf\xc3\xa9 notes " + std::string(52, 'x') + "\xc3\xa9";
+  REQUIRE(head.size() == 66);
+  REQUIRE(s.store(*shard, head + std::string(100'000, 'a')));
+  REQUIRE(s.store(*shard, head + " and another ending"));
+  auto st = s.stats(*shard);
+  CHECK(st.entries == 2);
+  CHECK(st.embed_calls == 1);
+  CHECK(st.cache_hits == 1);
+  CHECK(f.mock_requests() == 1);
+}

@@ -10,7 +10,14 @@ ini="$src/configs/examples/research.ini"
 expect 0 "^ok: .*2 agents, 3 tools, 1 memory shards, 1 providers" -- "$cli" config check "$ini"
 expect 0 "AGENTGRAPH_AGENT_<NAME>_TEMPERATURE" -- "$cli" config schema
 providers="$src/configs/examples/providers.ini"
-expect 0 "^ok: .*1 agents, 0 tools, 0 memory shards, 3 providers" -- env OPENAI_API_KEY=k "$cli" config check "$providers"
+expect 0 "^ok: .*1 agents, 0 tools, 1 memory shards, 3 providers" -- env OPENAI_API_KEY=k "$cli" config check "$providers"
+# Semantic memory offline (issue 13): the shard embeds through the scripted
+# provider's model; a run stores its task's note with a vector from it.
+semantic="$src/configs/examples/memory_semantic.ini"
+expect 0 "^ok: .*1 agents, 0 tools, 1 memory shards, 1 providers" -- "$cli" config check "$semantic"
+expect 0 "^notes +1 +[1-9][0-9]* " -- "$cli" run --config "$semantic" --task "my cat is sick"
+expect 2 "names provider 'nope', which has no \[provider.nope\] section" -- "$cli" config check \
+  "$semantic" --set memory.notes.embedding_model=nope:x
 # A hosted provider without its key fails at start, naming the variable; the key is never echoed.
 # `config check` refuses it too (it runs the start-up checks).
 expect 2 "no API key: set the environment variable OPENAI_API_KEY" -- env -u OPENAI_API_KEY "$cli" run --config "$providers" --task hi

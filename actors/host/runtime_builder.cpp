@@ -7,6 +7,8 @@
 #include "actors/host/cluster/replicated_memory.hpp"
 #include "actors/host/runtime_tables.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "actors/agent/agent.hpp"
@@ -212,6 +214,26 @@ caf::expected<provider_actor> runtime_builder::add_provider(const provider_confi
   return (*h)->get();
 }
 
+namespace runtime_detail {
+
+// What a provider is, for the embedding cache's keys: its kind and
+// endpoint, and for a server on this machine (a loopback host, as Ollama
+// runs) the machine's name too, since the same URL on two machines sharing
+// Redis is two servers.
+std::string provider_identity(const provider_config& pc) {
+  std::string id = std::string{to_string(pc.kind)} + " " + pc.base_url + " " + pc.model;
+  const auto& url = pc.base_url;
+  if (url.find("://127.") != std::string::npos || url.find("://localhost") != std::string::npos
+      || url.find("://[::1]") != std::string::npos) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0)
+      id += std::string{" on "} + host;
+  }
+  return id;
+}
+
+}  // namespace runtime_detail
+
 caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg) {
   auto& tables = *rt_.tables_;
   const auto& opts = rt_.opts_;
@@ -230,7 +252,7 @@ caf::expected<memory_actor> runtime_builder::add_memory(const memory_config& cfg
     deps.provider = *provider;
     deps.tiers = tables.cache;
     if (auto pc = tables.provider_configs.find(spec->provider); pc != tables.provider_configs.end())
-      deps.provider_identity = std::string{to_string(pc->second.kind)} + " " + pc->second.base_url;
+      deps.provider_identity = runtime_detail::provider_identity(pc->second);
   }
   auto h = supervise_in<memory_actor>(rt_.system(), tables.memory_group, "memory." + cfg.name,
                                       [cfg, reg = opts.metrics, wall = opts.wall_ms,

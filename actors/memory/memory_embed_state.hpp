@@ -57,6 +57,10 @@ struct memory_embed_wait {
   bool background = false;        // an entry held without a vector, not a caller
   memory_embed_stage stage = memory_embed_stage::cache;
   uint32_t attempts_left = 1;     // provider requests still allowed
+  // A store's one extra try after an error retrying cannot fix: the
+  // provider's batching window may have joined it with the text the vendor
+  // refused, and that text will not be in the next batch.
+  bool second_chance = false;
   std::chrono::milliseconds backoff = memory_embed_backoff_first;
   // embedding_timeout after the wait began: every try and backoff fits in it.
   std::chrono::steady_clock::time_point deadline;
@@ -81,6 +85,15 @@ struct memory_embed_state {
   // Entries whose background embedding is in flight, and where the next
   // pass over memory_store::unembedded() goes on (ids wrap around).
   std::set<uint64_t> reembedding;
+  // Entries whose background embedding failed for a reason of the texts
+  // (not the provider being down or busy), in a batch: each is tried alone
+  // next (solo), one at a time; one that fails alone too is refused until
+  // the next cleanup tick tries it alone again (it stays without a vector,
+  // recalled by keywords; memory_stats::vectors_refused). Both hold
+  // pending ids only (pruned on every tick), so they are bounded by the
+  // entries.
+  std::set<uint64_t> solo;
+  std::set<uint64_t> refused;
   uint64_t reembed_cursor = 0;
   // A background embedding failed: the next cleanup tick resumes, so a
   // provider that is down costs one failure per tick, not a loop.

@@ -78,6 +78,7 @@ struct memory_stats {
   double embed_latency_p99_ms = 0;
   uint64_t recalls_degraded = 0;   // recalls answered by keywords only
   uint64_t reembedded = 0;         // entries given a vector in the background
+  uint64_t vectors_refused = 0;    // entries whose text the provider refuses, even alone
 };
 
 template <class Inspector>
@@ -85,7 +86,8 @@ typename Inspector::result_type inspect(Inspector& f, memory_stats& x) {
   return f(caf::meta::type_name("agentgraph::memory_stats"), x.name, x.entries, x.bytes,
            x.bytes_per_entry, x.evictions, x.snapshots_written, x.embedding_model, x.dimension,
            x.vectors_pending, x.vectors_cached, x.cache_hits, x.embed_calls, x.embed_failures,
-           x.embed_latency_p50_ms, x.embed_latency_p99_ms, x.recalls_degraded, x.reembedded);
+           x.embed_latency_p50_ms, x.embed_latency_p99_ms, x.recalls_degraded, x.reembedded,
+           x.vectors_refused);
 }
 
 using store_atom = caf::atom_constant<caf::atom("ag_store")>;

@@ -349,10 +349,6 @@ caf::expected<memory_actor> spawn_memory_shard(caf::actor_system& sys, const mem
       return std::move(snapshot.error());
     if (auto err = memory_shard_detail::check_model(cfg, *spec, *snapshot))
       return err;
-    const auto& label = snapshot->label;
-    if (!spec->hashing && label && label->model == cfg.embedding_model && label->dimension != 0
-        && store->dimension() == 0 && label->dimension <= memory_embedding_dimensions_max)
-      store->preset_dimension(label->dimension);
     if (auto err = store->restore(std::move(snapshot->entries), snapshot->next_id))
       return make_error(*errc_of(err),
                         "memory snapshot '" + cfg.snapshot_path + "': " + error_context(err));

@@ -131,6 +131,12 @@ void accept(shard_pointer self, uint64_t tag, std::vector<float> raw, bool from_
 void fail(shard_pointer self, uint64_t tag, caf::error err) {
   auto& em = *self->state.embed;
   auto& wait = em.waits.at(tag);
+  if (wait.second_chance && !is_retryable(err)) {
+    wait.second_chance = false;
+    ++wait.attempts_left;
+    ask(self, tag);
+    return;
+  }
   if (wait.attempts_left > 0 && is_retryable(err)
       && self->clock().now() + wait.backoff < wait.deadline) {
     wait.stage = memory_embed_stage::backoff;
@@ -194,7 +200,11 @@ std::string embedded_part(std::string text, size_t max) {
   if (text.size() <= max)
     return text;
   size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+  // At most 3 steps back: a character has at most 3 continuation bytes (a
+  // text that is not UTF-8 is cut where it is, not emptied).
+  for (int back = 0; back < 3 && cut > 0
+                     && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80;
+       ++back)
     --cut;
   text.resize(cut);
   return text;
@@ -215,6 +225,7 @@ void want_vector(shard_pointer self, std::string text, bool background, uint32_t
   wait.key = key;
   wait.background = background;
   wait.attempts_left = attempts;
+  wait.second_chance = !background && attempts > 1;  // a store, not a recall
   wait.deadline = self->clock().now() + st.store->config().embedding_timeout;
   wait.done = std::move(done);
   ++(background ? em.background : em.foreground);
@@ -402,17 +413,81 @@ void on_retry(shard_pointer self, uint64_t tag) {
     memory_shard_embed_impl::ask(self, tag);
 }
 
+namespace memory_shard_embed_impl {
+
+// Whether an embedding's failure says the provider itself is unwell (down,
+// busy, slow), not that it refused something about the texts: a vendor's
+// refusal comes back as provider_error whatever its HTTP status (the
+// provider actor alone knows which statuses it retried).
+bool provider_wide(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return true;
+  auto code = errc_of(err);
+  return code == errc::timeout || code == errc::overloaded || code == errc::unavailable;
+}
+
+// Starts the background embedding of entry `id`. `solo`: alone, after its
+// batch failed for a reason of its texts (one of them may be the one the
+// vendor refuses).
+void start_background(shard_pointer self, uint64_t id, bool solo) {
+  auto& st = self->state;
+  auto& em = *st.embed;
+  em.reembedding.insert(id);
+  auto text = st.store->find(id)->text;
+  want_vector(self, text, true, st.store->config().embedding_attempts,
+              [self, id, text, solo](caf::expected<std::vector<float>> v) {
+                auto& s = self->state;
+                auto& e = *s.embed;
+                e.reembedding.erase(id);
+                e.solo.erase(id);
+                const auto* entry = s.store->find(id);
+                if (v) {
+                  // Only onto the text it was made from: the entry may have
+                  // gone and come back (an import) with another.
+                  if (entry != nullptr && entry->text == text && s.store->set_vector(id, std::move(*v)))
+                    ++e.reembedded;
+                  log_progress(s);
+                } else if (!provider_wide(v.error())) {
+                  // Refused: alone next, and if alone too, set aside until
+                  // the next cleanup tick tries it alone again.
+                  (solo ? e.refused : e.solo).insert(id);
+                  if (solo && warn_due(s))
+                    log(log_severity::warn, "memory",
+                        "the provider refuses an entry's text; it stays without a vector "
+                        "(recalled by keywords)",
+                        {{"shard", shard_name(s)}, {"id", std::to_string(id)},
+                         {"error", describe(v.error())}});
+                } else {
+                  e.reembed_paused = true;
+                  if (warn_due(s))
+                    log(log_severity::warn, "memory",
+                        "background embedding failed; resumed at the next cleanup",
+                        {{"shard", shard_name(s)}, {"error", describe(v.error())}});
+                }
+                pump(self, false);
+              });
+}
+
+}  // namespace memory_shard_embed_impl
+
 void pump(shard_pointer self, bool tick) {
   namespace impl = memory_shard_embed_impl;
   auto& st = self->state;
   if (!st.embed)
     return;
   auto& em = *st.embed;
-  if (tick)
-    em.reembed_paused = false;
   const auto& pending = st.store->unembedded();
+  if (tick) {
+    em.reembed_paused = false;
+    // Forget entries that went (evicted, or given a vector); a refused
+    // entry is tried alone once more per tick (one request each).
+    std::erase_if(em.refused, [&](uint64_t id) { return pending.count(id) == 0; });
+    std::erase_if(em.solo, [&](uint64_t id) { return pending.count(id) == 0; });
+    em.solo.insert(em.refused.begin(), em.refused.end());
+    em.refused.clear();
+  }
   impl::note_pending(st);
-  if (pending.empty())
+  if (pending.size() <= em.refused.size())
     em.reembed_total = 0;  // done, or retention took the rest
   // A background embedding answered from the cache finishes inside the
   // loop below and calls pump again: the loop goes on instead, so the
@@ -425,49 +500,41 @@ void pump(shard_pointer self, bool tick) {
     em.reembed_logged_step = 0;
   }
   const auto& cfg = st.store->config();
+  uint32_t starts = 0;
+  if (!em.solo.empty()) {
+    // One at a time and nothing else in the background meanwhile, so a
+    // refused text fails only itself.
+    const uint64_t id = *em.solo.begin();
+    if (pending.count(id) == 0)
+      em.solo.erase(id);
+    else if (em.background == 0)
+      impl::start_background(self, id, true);
+    em.pumping = false;
+    if (em.background == 0 && !em.solo.empty())
+      self->send(self, memory_embed_retry_atom::value, uint64_t{0});
+    return;
+  }
   // Bounded work per message: at most reembed_inflight starts (cache hits
   // finish inside, each an index insert), then the rest in a message of
   // its own, so a warm cache never holds the shard for the whole backlog.
-  uint32_t starts = 0;
   size_t looked = 0;
   const size_t to_look = pending.size();
   while (em.background < cfg.reembed_inflight && starts < cfg.reembed_inflight
-         && looked < to_look && !pending.empty() && !em.reembed_paused) {
+         && looked < to_look && !pending.empty() && !em.reembed_paused && em.solo.empty()) {
     auto it = pending.lower_bound(em.reembed_cursor);
     if (it == pending.end())
       it = pending.begin();
     const uint64_t id = *it;
     em.reembed_cursor = id + 1;
     ++looked;
-    if (em.reembedding.count(id) != 0)
+    if (em.reembedding.count(id) != 0 || em.refused.count(id) != 0)
       continue;
-    em.reembedding.insert(id);
     ++starts;
-    auto text = st.store->find(id)->text;
-    impl::want_vector(self, text, true, cfg.embedding_attempts,
-                      [self, id, text](caf::expected<std::vector<float>> v) {
-                        auto& s = self->state;
-                        s.embed->reembedding.erase(id);
-                        const auto* e = s.store->find(id);
-                        if (v) {
-                          // Only onto the text it was made from: the entry may
-                          // have gone and come back (an import) with another.
-                          if (e != nullptr && e->text == text && s.store->set_vector(id, std::move(*v)))
-                            ++s.embed->reembedded;
-                          impl::log_progress(s);
-                        } else {
-                          s.embed->reembed_paused = true;
-                          if (impl::warn_due(s))
-                            log(log_severity::warn, "memory",
-                                "background embedding failed; resumed at the next cleanup",
-                                {{"shard", impl::shard_name(s)}, {"error", describe(v.error())}});
-                        }
-                        pump(self, false);
-                      });
+    impl::start_background(self, id, false);
   }
   em.pumping = false;
   if (starts == cfg.reembed_inflight && em.background < cfg.reembed_inflight && !em.reembed_paused
-      && st.store->unembedded().size() > em.reembedding.size())
+      && st.store->unembedded().size() > em.reembedding.size() + em.refused.size())
     self->send(self, memory_embed_retry_atom::value, uint64_t{0});  // the rest, in turn
 }
 
@@ -481,6 +548,7 @@ void fill_stats(memory_shard_state& st, memory_stats& out) {
   out.embed_failures = em.embed_failures;
   out.recalls_degraded = em.recalls_degraded;
   out.reembedded = em.reembedded;
+  out.vectors_refused = em.refused.size();
   if (!em.latencies_ms.empty()) {
     auto sorted = em.latencies_ms;
     std::sort(sorted.begin(), sorted.end());

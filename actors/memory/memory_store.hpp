@@ -165,10 +165,6 @@ class memory_store {
   // provider_error naming both lengths, so vectors of two shapes never
   // share the index.
   [[nodiscard]] caf::expected<std::vector<float>> accept_vector(std::vector<float> v);
-  // A provider's store whose length is not known yet takes the one its file
-  // recorded for the same model (so a cached vector of another shape is
-  // refused). Precondition: dimension() == 0.
-  void preset_dimension(uint32_t dim);
   // Gives an unembedded entry its vector (through accept_vector). False
   // when the entry is gone or has one already (nothing changes).
   bool set_vector(uint64_t id, std::vector<float> v);

@@ -66,13 +66,6 @@ caf::expected<std::vector<float>> memory_store::accept_vector(std::vector<float>
   return v;
 }
 
-void memory_store::preset_dimension(uint32_t dim) {
-  AG_ASSERT(!embedder_ && dim_ == 0 && indexed() == 0, "a dimension is known already");
-  AG_ASSERT(dim >= 1 && dim <= memory_embedding_dimensions_max);
-  dim_ = dim;
-  index_for_dim(live_max_);
-}
-
 bool memory_store::set_vector(uint64_t id, std::vector<float> v) {
   if (unembedded_.count(id) == 0)
     return false;

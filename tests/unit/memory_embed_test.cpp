@@ -30,7 +30,9 @@ const char* scenario = R"({
     {"name": "poison", "match": {"kind": "embeddings", "contains": "poison"},
      "faults": {"inject": [{"fault": "status", "status": 503, "rate": 1}]}},
     {"name": "slow", "match": {"kind": "embeddings", "contains": "slowly"},
-     "faults": {"latency_ms": 400}}
+     "faults": {"latency_ms": 400}},
+    {"name": "refuse", "match": {"kind": "embeddings", "contains": "please refuse me"},
+     "faults": {"inject": [{"fault": "status", "status": 400, "rate": 1}]}}
   ]
 })";
 
@@ -445,4 +447,43 @@ TEST_CASE("memory embed: a long text is embedded by its first embedding_input_by
   CHECK(st.embed_calls == 1);
   CHECK(st.cache_hits == 1);
   CHECK(f.mock_requests() == 1);
+}
+
+TEST_CASE("memory embed: a text the vendor refuses fails only itself in the background") {
+  provider_fixture f{scenario};
+  shards s{f};
+  auto pc = f.config("openai");
+  pc.embed_batch_window = std::chrono::milliseconds{100};  // the four texts share one request
+  auto p = f.spawn(pc);
+  auto shard = s.spawn(provider_memory(), p);
+  REQUIRE(shard);
+  memory_page page;
+  for (uint64_t id = 1; id <= 4; ++id) {
+    memory_entry e;
+    e.id = id;
+    // The mock refuses a request whose last text has the phrase: the batch
+    // of all four fails, then each is tried alone.
+    e.text = id == 4 ? "please refuse me" : "an ordinary note " + std::to_string(id);
+    e.created_ms = 1000 + static_cast<int64_t>(id);
+    page.entries.push_back(e);
+  }
+  auto replica = caf::actor_cast<memory_replica_actor>(*shard);
+  caf::expected<uint64_t> added{make_error(errc::internal, "no reply")};
+  (*f.self)->request(replica, reply_wait, memory_import_atom::value, page)
+    .receive([&](uint64_t n) { added = n; }, [&](caf::error& e) { added = std::move(e); });
+  REQUIRE(added);
+  memory_stats st;
+  for (int i = 0; i < 500; ++i) {
+    st = s.stats(*shard);
+    if (st.reembedded == 3 && st.vectors_refused == 1)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(st.reembedded == 3);
+  CHECK(st.vectors_refused == 1);
+  CHECK(st.vectors_pending == 1);
+  CHECK(f.mock_count("faults", "status_400") >= 2);  // the batch, then the text alone
+  auto hits = s.recall(*shard, "please refuse me", 1);  // by keywords, as it has no vector
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].entry.id == 4);
 }

@@ -65,8 +65,8 @@ struct shards {
       all.push_back(*s);
     return s;
   }
-  template <class T, class... Ts>
-  caf::expected<T> ask(const memory_actor& shard, Ts&&... xs) {
+  template <class T, class Handle, class... Ts>
+  caf::expected<T> ask(const Handle& shard, Ts&&... xs) {
     caf::expected<T> out{make_error(errc::internal, "no reply")};
     (*f.self)->request(shard, reply_wait, std::forward<Ts>(xs)...)
       .receive([&](T& value) { out = std::move(value); },
@@ -348,9 +348,7 @@ TEST_CASE("memory embed: entries copied from a replica are embedded in the backg
     page.entries.push_back(e);
   }
   auto replica = caf::actor_cast<memory_replica_actor>(*shard);
-  caf::expected<uint64_t> added{make_error(errc::internal, "no reply")};
-  (*f.self)->request(replica, reply_wait, memory_import_atom::value, page)
-    .receive([&](uint64_t n) { added = n; }, [&](caf::error& e) { added = std::move(e); });
+  auto added = s.ask<uint64_t>(replica, memory_import_atom::value, page);
   REQUIRE(added);
   CHECK(*added == 5);
   auto st = s.settled(*shard);
@@ -467,11 +465,8 @@ TEST_CASE("memory embed: a text the vendor refuses fails only itself in the back
     e.created_ms = 1000 + static_cast<int64_t>(id);
     page.entries.push_back(e);
   }
-  auto replica = caf::actor_cast<memory_replica_actor>(*shard);
-  caf::expected<uint64_t> added{make_error(errc::internal, "no reply")};
-  (*f.self)->request(replica, reply_wait, memory_import_atom::value, page)
-    .receive([&](uint64_t n) { added = n; }, [&](caf::error& e) { added = std::move(e); });
-  REQUIRE(added);
+  REQUIRE(s.ask<uint64_t>(caf::actor_cast<memory_replica_actor>(*shard), memory_import_atom::value,
+                          page));
   memory_stats st;
   for (int i = 0; i < 500; ++i) {
     st = s.stats(*shard);

@@ -479,7 +479,11 @@ struct vector_index::impl {
     graph->label_lookup_[static_cast<hnswlib::labeltype>(id)] = slot;
     graph->setExternalLabel(slot, static_cast<hnswlib::labeltype>(id));
     graph->unmarkDeletedInternal(slot);
+    // A reused slot is re-linked with the wider hnsw_ef_construction_reuse
+    // (vector_index.hpp): hnswlib's updatePoint reads the graph's member.
+    graph->ef_construction_ = hnsw_ef_construction_reuse;
     graph->updatePoint(v, slot, hnsw_reuse_neighbor_repair_probability);
+    graph->ef_construction_ = hnsw_ef_construction;
   }
 
   void hnsw_add(uint64_t id, const float* v) {

@@ -19,11 +19,21 @@ namespace agentgraph {
 
 // HNSW parameters, chosen with `agentgraph bench memory` (apps/cli/
 // BENCHMARKS.md, "Vector index"): hnswlib's recommended ef_construction of
-// 200 built 727 vectors/s at 100 K entries; below about 32 the graph loses
+// 200 built 727 vectors/s at 100 K entries; below about 24 the graph loses
 // recall no search-time ef wins back (clustered 384-d, 50 K entries, M 16:
-// efc 16 needs ef 400 for recall@10 0.95, efc 32 needs ef 20).
+// efc 16 needs ef 400 for recall@10 0.95, efc 32 needs ef 20). At 100 K
+// clustered 384-d entries, with vector_index.cpp's inserter, inserts per
+// second of CPU on the shared 2-core machine (load 4-5) and recall@10:
+// M 16 efc 40: 14.2 K, 0.988; efc 32: 13.5 K, 0.980; efc 24: 17.3 K, 0.965.
+// M 12 efc 32: 15.3 K, 0.985; efc 24 (ef from 48): 18.7 K, 0.961, but at
+// 1536 dims M 12 fell to recall 0.959 with p99 3.7 ms. So M 16, efc 24.
 constexpr size_t hnsw_links_per_node = 16;  // hnswlib "M"
-constexpr size_t hnsw_ef_construction = 32;
+constexpr size_t hnsw_ef_construction = 24;
+// A deleted slot reused by an add is re-linked by hnswlib's updatePoint
+// with this ef_construction instead: at 24, two turnovers of slot reuse
+// (memory_vector_index_test.cpp, 2000 entries, dim 64) fell to recall@10
+// 0.947; at 32 they keep 0.95 as before.
+constexpr size_t hnsw_ef_construction_reuse = 32;
 // Search ef is adaptive per query: it starts at max(k * per_result, min)
 // and doubles while the k ids found keep changing, up to max. A query
 // whose neighbourhood the graph finds easily stops at the first doubling;

@@ -317,3 +317,34 @@ TEST_CASE("memory index: an id removed and added again keeps its vector when slo
   CHECK(hnsw.size() == 98);
   CHECK(hnsw.bytes() == hnsw.bytes_recounted());
 }
+
+TEST_CASE("memory index: HNSW finds each entry by its own vector, grown and rebuilt") {
+  // vector_index.cpp inserts with its own copy of hnswlib's addPoint (a
+  // batched, prefetching layer search); a node it linked badly or not at
+  // all would not be found by its own vector. Deterministic: fixed seeds.
+  const uint32_t dim = 48;
+  clustered source{dim, 12};
+  vector_index hnsw{dim, 500, 3000};
+  std::vector<std::vector<float>> stored;
+  for (uint64_t id = 1; id <= 3000; ++id) {
+    stored.push_back(source.next());
+    hnsw.add(id, stored.back());
+  }
+  REQUIRE(hnsw.uses_hnsw());  // switched at 500, grew from 1024 slots twice
+  auto found_self = [&](uint64_t first) {
+    size_t found = 0;
+    for (uint64_t id = first; id <= stored.size(); ++id) {
+      auto top = hnsw.search(stored[id - 1], 1);
+      found += !top.empty() && top[0].id == id ? 1 : 0;
+    }
+    return found;
+  };
+  CHECK(found_self(1) >= 2990);
+  // Removing more than a quarter rebuilds the graph from the live vectors.
+  for (uint64_t id = 1; id <= 1000; ++id)
+    hnsw.remove(id);
+  CHECK(hnsw.deleted_slots() < 250);  // rebuilt on the way
+  CHECK(hnsw.size() == 2000);
+  CHECK(found_self(1001) >= 1993);
+  CHECK(hnsw.bytes() == hnsw.bytes_recounted());
+}

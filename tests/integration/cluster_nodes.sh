@@ -152,6 +152,13 @@ start("n3")
 check(wait(lambda: all_up(["n1", "n2", "n3"]), 30), "restarted on the same port it rejoins")
 
 # 5. graceful leave
+# Not at the instant n3 rejoined: a member that has not heard a peer yet
+# (no heartbeat, no link) counts as seeing it reachable, so when that peer
+# is the leader and leaves at once, its exit may reach nobody, and the
+# agreement rule (every member of a side must see a member unreachable
+# before it is downed) keeps it "leaving" on the others. A known gap
+# (session 12's note), not what this step tests: a few heartbeats first.
+time.sleep(1.5)
 p2 = procs["n2"][0]
 seen_down = []
 p2.send_signal(signal.SIGTERM)

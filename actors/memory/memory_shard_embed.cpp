@@ -5,9 +5,9 @@
 #include <cstring>
 
 #include <caf/all.hpp>
-#include <caf/detail/ripemd_160.hpp>
 
 #include "runtime/assert.hpp"
+#include "runtime/digest.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics/series_ref.hpp"
@@ -22,25 +22,13 @@ std::string shard_name(const memory_shard_state& st) {
   return "memory." + st.store->config().name;
 }
 
-std::string ripemd_hex(const std::string& bytes) {
-  std::array<uint8_t, 20> digest{};
-  caf::detail::ripemd_160(digest, bytes);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(40);
-  for (auto b : digest) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 0x0f]);
-  }
-  return out;
-}
 
 // The cache key of a text: which provider (its identity's digest: kind and
 // endpoint), model and dimension (a changed model never hits an old
 // vector), then the text by its RIPEMD-160, so a key stays short whatever
 // the text (entries reach 1 MiB).
 std::string cache_key(const memory_embed_state& em, const std::string& text) {
-  return em.key_prefix + ripemd_hex(text);
+  return em.key_prefix + ripemd160_hex(text);
 }
 
 // A vector as the cache holds it: each float's bits, little-endian, so a
@@ -296,7 +284,7 @@ void start(shard_pointer self, memory_embed_deps deps) {
   em.provider_name = spec->provider;
   em.model = spec->model;
   em.dimensions = cfg.embedding_dimensions;
-  em.key_prefix = memory_shard_embed_impl::ripemd_hex(deps.provider_identity).substr(0, 16) + ":"
+  em.key_prefix = ripemd160_hex(deps.provider_identity).substr(0, 16) + ":"
                   + em.model + "/" + std::to_string(em.dimensions) + "/";
   cache::multi_level_cache_config mc;
   mc.user = cache::cache_user::embedding;

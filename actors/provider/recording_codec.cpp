@@ -4,9 +4,9 @@
 #include <cmath>
 #include <limits>
 
-#include <caf/detail/ripemd_160.hpp>
 
 #include "actors/provider/llm_cache_codec.hpp"
+#include "runtime/digest.hpp"
 #include "runtime/value.hpp"
 
 namespace agentgraph {
@@ -147,16 +147,7 @@ caf::error decode_response(const recording_row& row, call_record& out) {
 }  // namespace recording_codec_detail
 
 std::string request_hash_of(const std::string& key) {
-  std::array<uint8_t, 20> digest{};
-  caf::detail::ripemd_160(digest, key);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(40);
-  for (auto b : digest) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 0x0f]);
-  }
-  return out;
+  return ripemd160_hex(key);
 }
 
 std::string chat_request_hash(const chat_request& req) {

@@ -611,6 +611,8 @@ class runner {
     rec_.llm = llm_->figures();
     rec_.segments_delayed = net_.segments_delayed();
     rec_.segments_dropped = net_.segments_dropped();
+    rec_.planet_steps = net_.planet_steps();
+    rec_.instants = net_.instants();
     for (auto& n : nodes_) {
       rec_.node_state.push_back(!n ? "absent" : n->killed ? "killed" : n->frozen ? "frozen" : "live");
       rec_.incarnation_at_end.push_back(n ? n->incarnation : 0);

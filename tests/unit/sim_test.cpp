@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <unistd.h>
@@ -262,6 +263,43 @@ nodes = n3
   CHECK(*t2.detection_ms >= 1200);
   CHECK(*t2.detection_ms <= 3000);
   CHECK(rec2.node_state[2] == "frozen");
+}
+
+TEST_CASE("sim run: a restarted node's rejoin is timed like a loss: first seen up, then by all") {
+  sim_dir d;
+  auto sc = parse(d, std::string{base} + R"(
+[fault.kill3]
+kind = kill
+at = 2s
+nodes = n3
+
+[fault.back3]
+kind = restart
+at = 6s
+nodes = n3
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 3);
+  REQUIRE(rec.faults.size() == 2);
+  REQUIRE(rec.faults[1].f.kind == fault_kind::restart);
+  auto kill = time_fault(rec, rec.faults[0]);
+  REQUIRE(kill.settled_ms);
+  CHECK(*kill.settled_ms < 4000);  // before the restart, or the window would cut it
+  auto back = time_fault(rec, rec.faults[1]);
+  REQUIRE(back.detection_ms);
+  REQUIRE(back.settled_ms);
+  CHECK(*back.detection_ms > 0);  // a join takes a handshake and a gossip round at least
+  CHECK(*back.settled_ms >= *back.detection_ms);
+  // The same figure from the membership changes themselves: the last of
+  // the two watchers to see n3 up.
+  std::map<size_t, double> first_up;
+  for (const auto& m : rec.members)
+    if (m.member == "n3" && m.state == "up" && m.t_ms >= rec.faults[1].t_ms && m.observer != 3)
+      first_up.emplace(m.observer, m.t_ms);
+  REQUIRE(first_up.size() == 2);
+  const double last_up = std::max(first_up[1], first_up[2]);
+  CHECK(last_up - rec.faults[1].t_ms == doctest::Approx(*back.settled_ms));
+  CHECK(rec.node_state[2] == "live");
 }
 
 TEST_CASE("sim run: a partition's minority refuses new work and no task is answered twice") {

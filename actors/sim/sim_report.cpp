@@ -132,6 +132,29 @@ std::vector<marker> fault_marks(const run_record& rec) {
   return out;
 }
 
+// An outage or 429 storm: detected at the vendor's first refusal from the
+// fault on, settled at its first call served after the fault's end (the
+// calls the nodes' breakers and backoffs hold back until then are the
+// recovery). Without a duration the fault never ends on its own.
+fault_timing time_provider_fault(const run_record& rec, const fault_record& f) {
+  fault_timing out;
+  auto it = rec.llm.find(f.f.provider);
+  if (it == rec.llm.end())
+    return out;
+  const double end = f.t_ms + static_cast<double>(f.f.duration.count());
+  for (const auto& [t, served] : it->second.served_changes) {
+    if (t < f.t_ms)
+      continue;
+    if (!served && !out.detection_ms && t < end)
+      out.detection_ms = t - f.t_ms;
+    if (served && out.detection_ms && f.f.duration.count() > 0 && t >= end) {
+      out.settled_ms = t - f.t_ms;
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace sim_report_detail
 
 fault_timing time_fault(const run_record& rec, const fault_record& f) {
@@ -143,6 +166,8 @@ fault_timing time_fault(const run_record& rec, const fault_record& f) {
   // settled when every watcher does; a loss (kill, freeze, partition) when
   // they see it down or removed.
   const bool back = f.f.kind == fault_kind::restart || f.f.kind == fault_kind::thaw;
+  if (f.f.kind == fault_kind::outage || f.f.kind == fault_kind::storm)
+    return time_provider_fault(rec, f);
   if (!(on_nodes || back) || f.targets.empty())
     return out;
   std::set<std::string> targets;

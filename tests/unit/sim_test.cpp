@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <unistd.h>
@@ -263,6 +264,61 @@ nodes = n3
   CHECK(*t2.detection_ms >= 1200);
   CHECK(*t2.detection_ms <= 3000);
   CHECK(rec2.node_state[2] == "frozen");
+}
+
+TEST_CASE("sim run: a 429 storm is timed from the vendor's answers: first refusal, first served after") {
+  sim_dir d;
+  // Long enough for the nodes' breakers (open at the storm's fifth 429,
+  // first probe breaker_cooldown = 5 s later) to let a call through again.
+  std::string longer{base};
+  longer.replace(longer.find("duration = 5s"), 13, "duration = 12s");
+  auto sc = parse(d, longer + R"(
+[fault.storm]
+kind = storm
+at = 1s
+duration = 2s
+provider = llm
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 5);
+  REQUIRE(rec.faults.size() == 1);
+  const auto& fig = rec.llm.at("llm");
+  REQUIRE(fig.rate_limited > 0);
+  auto t = time_fault(rec, rec.faults[0]);
+  REQUIRE(t.detection_ms);
+  REQUIRE(t.settled_ms);
+  CHECK(*t.detection_ms >= 0);
+  CHECK(*t.detection_ms < 2000);
+  CHECK(*t.settled_ms >= 2000);  // nothing is served before the storm ends
+  // The same figures from the vendor's change log by hand: it starts
+  // served, turns refused inside the storm and served after it.
+  const double at = rec.faults[0].t_ms;
+  std::optional<double> refused, served;
+  for (const auto& [when, ok] : fig.served_changes) {
+    if (when >= at && !ok && !refused)
+      refused = when;
+    if (when >= at + 2000 && ok && !served)
+      served = when;
+  }
+  REQUIRE(refused);
+  REQUIRE(served);
+  CHECK(*t.detection_ms == doctest::Approx(*refused - at));
+  CHECK(*t.settled_ms == doctest::Approx(*served - at));
+  CHECK_FALSE(fig.changes_cut);
+  // A slow provider has no such edge: null, not a made-up figure.
+  auto slow = parse(d, std::string{base} + R"(
+[fault.slow]
+kind = slow
+at = 1s
+duration = 1s
+factor = 3
+provider = llm
+)");
+  REQUIRE(slow);
+  auto rec2 = run_ok(*slow, 5);
+  auto t2 = time_fault(rec2, rec2.faults[0]);
+  CHECK_FALSE(t2.detection_ms);
+  CHECK_FALSE(t2.settled_ms);
 }
 
 TEST_CASE("sim run: a restarted node's rejoin is timed like a loss: first seen up, then by all") {

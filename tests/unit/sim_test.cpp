@@ -5,7 +5,9 @@
 // the phi-accrual detector's delay; a partition whose minority refuses new
 // work and where no task is answered twice; tasks open on a killed or
 // frozen entry node answered through the gateways' shared journal when the
-// client asks again elsewhere, once each even when they ran twice.
+// client asks again elsewhere, once each even when they ran twice; each
+// fault's detection and settling times. About 710 lines: the whole-run
+// cases share this file's fixture (sim_dir, base, run_ok).
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -168,6 +168,20 @@ struct lost_caller_state {
   call_watch watch{16};
 };
 
+// An actor on `p` calls `callee` once, the way an agent group calls another
+// node's instance: watched, with a long deadline; the outcome goes to `out`.
+void ll_call(planet& p, const lost_holder_actor& callee,
+             std::shared_ptr<std::vector<std::string>> out) {
+  p.track(p.sys().spawn([callee, out](caf::stateful_actor<lost_caller_state>* self) {
+    route_to_watch(self, &lost_caller_state::watch);
+    watched_request(
+        self, self->state.watch, callee, self->clock().now() + std::chrono::minutes{5},
+        [out](int) { out->push_back("reply"); },
+        [out](caf::error& e) { out->push_back(caf::to_string(e)); }, lost_hold_atom::value);
+    return caf::behavior{[](int) {}};
+  }));
+}
+
 template <class Handle>
 cluster::dir_entry ll_tool_entry(caf::actor_system& sys, const Handle& h, const std::string& name) {
   auto types = sys.message_types<Handle>();
@@ -221,19 +235,10 @@ TEST_CASE("cluster lost link: a member's notice fails the calls in flight to its
   REQUIRE(a_node_on_b);
   REQUIRE(a_node_on_b.node() == a.sys().node());
   const auto b_id = status_of(net, nodes[1])->self;
-  // a calls the silent callee on b, the way an agent group calls another
-  // node's instance: watched, with a long deadline.
+  // a calls the silent callee on b.
   auto outcomes = std::make_shared<std::vector<std::string>>();
   auto call = [&] {
-    a.track(a.sys().spawn([callee, outcomes](caf::stateful_actor<lost_caller_state>* self) {
-      route_to_watch(self, &lost_caller_state::watch);
-      watched_request(
-          self, self->state.watch, callee, self->clock().now() + std::chrono::minutes{5},
-          [outcomes](int) { outcomes->push_back("reply"); },
-          [outcomes](caf::error& e) { outcomes->push_back(caf::to_string(e)); },
-          lost_hold_atom::value);
-      return caf::behavior{[](int) {}};
-    }));
+    ll_call(a, callee, outcomes);
     net.step_all();
   };
   // What b's node actor would send: a heartbeat from b's node with a count.
@@ -284,15 +289,7 @@ TEST_CASE("cluster lost link: a paused callee's answers went nowhere; its notice
   auto callee = caf::actor_cast<lost_holder_actor>(ll_remote_tool(net, nodes[0], "holder"));
   REQUIRE(callee);
   auto outcomes = std::make_shared<std::vector<std::string>>();
-  a.track(a.sys().spawn([callee, outcomes](caf::stateful_actor<lost_caller_state>* self) {
-    route_to_watch(self, &lost_caller_state::watch);
-    watched_request(
-        self, self->state.watch, callee, self->clock().now() + std::chrono::minutes{5},
-        [outcomes](int) { outcomes->push_back("reply"); },
-        [outcomes](caf::error& e) { outcomes->push_back(caf::to_string(e)); },
-        lost_hold_atom::value);
-    return caf::behavior{[](int) {}};
-  }));
+  ll_call(a, callee, outcomes);
   run_for(net, 500ms);
   REQUIRE(outcomes->empty());
   // n3 pauses past the BASP connection timeout (1.5 s) but not long enough

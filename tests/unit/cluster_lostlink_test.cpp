@@ -275,7 +275,7 @@ TEST_CASE("cluster lost link: a member's notice fails the calls in flight to its
   CHECK(all_up(net, nodes, 3));
 }
 
-TEST_CASE("cluster lost link: a paused callee's answers went nowhere; its notice ends the call at once") {
+TEST_CASE("cluster lost link: a paused callee's answers went nowhere, its notice ends the call at once") {
   cluster_net net;
   net.virtual_max = std::chrono::minutes{10};
   auto nodes = three_up(net);

@@ -1,6 +1,7 @@
-// The population actor. About 1,100 lines on purpose: a key's phases
+// The population actor. About 1,200 lines on purpose: a key's phases
 // (claiming, active, exporting, saving), the claim and save batches, the
-// LRU/idle passivation and the restarts for new variables all change the
+// LRU/idle passivation, the restarts for new variables and a fenced key's
+// retirement all change the
 // same slot table and its counters, and
 // the invariants between them (AG_ASSERTs, DESIGN.md "A key's life") are
 // easiest to check in one file. Sections: the store (claims, saves), tasks

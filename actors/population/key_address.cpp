@@ -17,6 +17,16 @@ namespace agentgraph {
 
 namespace {
 
+// How long a task waits before it goes again to the node whose stale
+// instance just answered `conflict`, when that node is still the owner
+// this node's placement names: either it is the owner again (it claims the
+// key back from the store) or the nodes' placements disagree for a moment
+// (a membership change not seen everywhere yet), and claiming the key back
+// at once would fence the other node's instance and its running tasks in
+// turn, which would send them back here: a ping-pong of LLM turns seen in
+// chaos runs of configs/sim/keys.ini. The wait lets the placement catch up.
+constexpr auto key_address_fence_backoff = std::chrono::milliseconds{500};
+
 // One task on its way to the key's owner.
 struct key_call {
   task_request task;
@@ -26,6 +36,7 @@ struct key_call {
   caf::actor_addr at;                     // the owner it was sent to last
   uint32_t attempt = 0;                   // replies to an earlier attempt are dropped
   std::vector<caf::actor_addr> gone;      // owners that went down with it, <= moves_max
+  uint32_t fenced = 0;                    // owners that answered `conflict`, <= fenced_max
 };
 
 struct address_state {
@@ -88,6 +99,43 @@ void owner_gone(address_actor self, const std::shared_ptr<key_call>& c) {
   send_to_owner(self, c);
 }
 
+// The owner answered `conflict`: it ran the task (or held it) on a stale
+// instance of the key, whose save the store fenced because another node
+// claimed the key; the turn is not in the key's state. The task goes to the
+// key's owner now (the same node claims the key back from the store when
+// it still is the owner, after key_address_fence_backoff), bounded by
+// key_address_fenced_max and the deadline: a key two nodes keep taking from each other ends with a clear
+// error. The LLM turn may run again; its effect reaches the store once.
+void owner_fenced(address_actor self, const std::shared_ptr<key_call>& c, caf::error err) {
+  auto& st = self->state;
+  const auto name = "key '" + st.type + "/" + st.key + "'";
+  if (c->fenced >= key_address_fenced_max)
+    return answer(self, c, make_error(errc::conflict, name + ": fenced "
+                                                        + std::to_string(c->fenced + 1)
+                                                        + " times (its nodes keep claiming it "
+                                                          "from each other): "
+                                                        + describe(err)));
+  auto next = st.owner();
+  const bool same = next && next->address() == c->at;
+  const auto when = self->clock().now() + (same ? key_address_fence_backoff : caf::timespan{0});
+  if (when >= c->deadline)
+    return answer(self, c, make_error(errc::timeout, name + ": fenced, and the task's deadline "
+                                                            "leaves no time to run it again: "
+                                                            + describe(err)));
+  ++c->attempt;
+  ++c->fenced;
+  log(log_severity::warn, "population", "task sent to the key's owner again: its save was fenced",
+      {{"key", st.type + "/" + st.key}, {"task_id", c->task.task_id},
+       {"fenced", std::to_string(c->fenced)}});
+  if (!same)
+    return send_to_owner(self, c);
+  c->at = caf::actor_addr{};  // no owner's down moves it while it waits
+  run_at(self, when, [self, c, attempt = c->attempt] {
+    if (c->attempt == attempt)
+      send_to_owner(self, c);
+  });
+}
+
 // Every call to an owner matching `gone` moves on.
 template <class Pred>
 void owners_gone(address_actor self, Pred gone) {
@@ -140,6 +188,8 @@ void send_to_owner(address_actor self, std::shared_ptr<key_call> c) {
       return;
     if (err == caf::sec::request_receiver_down)
       return owner_gone(self, c);
+    if (err == errc::conflict)
+      return owner_fenced(self, c, std::move(err));
     auto& st = self->state;
     answer(self, c, from_request_error(std::move(err), "key '" + st.type + "/" + st.key + "'",
                                        st.task_deadline));

@@ -18,7 +18,9 @@
 // clock would keep the address alive until it fired): a silent owner is
 // bounded by the caller's own deadline. The task may have run on the dead
 // node; the task journal keeps one answer per id, as for a group's
-// re-dispatch (agent_group.cpp).
+// re-dispatch (agent_group.cpp). A task an owner answers with `conflict`
+// ran on a stale instance (another node had claimed the key, so its save
+// was fenced and nothing of it was stored): it is sent again the same way.
 //
 // It exists while a caller holds it (CAF destroys an actor nobody
 // references), so a million keys addressed once cost nothing after.
@@ -39,6 +41,11 @@ namespace agentgraph {
 constexpr size_t key_address_tasks_max = 1024;
 // Owners a task may be sent to after the one before went down.
 constexpr uint32_t key_address_moves_max = 8;
+// Owners a task may be sent to again after one answered `conflict` (its
+// instance of the key was stale: another node had claimed it). One is the
+// usual case (the stale node, then the owner); more only while two nodes
+// disagree on the owner. Beyond: `conflict` naming the count.
+constexpr uint32_t key_address_fenced_max = 3;
 // How often a task whose owner went down asks population_nodes for the
 // next one, until the cluster directory has dropped the dead node.
 constexpr auto key_address_owner_poll = std::chrono::milliseconds{50};
@@ -46,7 +53,10 @@ constexpr auto key_address_owner_poll = std::chrono::milliseconds{50};
 // `key` must be valid (population_key_problem). Tasks to a population that
 // no node runs now (or whose owner is down) get `unavailable`, as does a
 // task whose owner went down when no other node takes the key within
-// `task_deadline` (the population's own).
+// `task_deadline` (the population's own). A task whose owner answered
+// `conflict` (a stale instance: its save was fenced) goes to the key's owner
+// again, at most key_address_fenced_max times and not past `task_deadline`
+// (then `conflict` or `timeout`).
 [[nodiscard]] agent_actor spawn_key_address(caf::actor_system& sys,
                                             std::shared_ptr<const population_nodes> nodes,
                                             std::string type, std::string key,

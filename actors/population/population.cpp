@@ -1,6 +1,7 @@
-// The population actor. About 1,100 lines on purpose: a key's phases
+// The population actor. About 1,200 lines on purpose: a key's phases
 // (claiming, active, exporting, saving), the claim and save batches, the
-// LRU/idle passivation and the restarts for new variables all change the
+// LRU/idle passivation, the restarts for new variables and a fenced key's
+// retirement all change the
 // same slot table and its counters, and
 // the invariants between them (AG_ASSERTs, DESIGN.md "A key's life") are
 // easiest to check in one file. Sections: the store (claims, saves), tasks
@@ -83,6 +84,15 @@ struct key_slot {
   // once its tasks drained the slot ends, or claims again for tasks that
   // wait.
   bool dead = false;
+  // Set (to true) when a save of this incarnation was fenced: another node
+  // claimed the key, so nothing this instance did since its claim can
+  // reach the store. Shared with the callbacks of the tasks waiting for
+  // their saves, which outlive the slot (a fenced slot ends once its tasks
+  // drained, and its instance with it, failing their exports): each one
+  // answers `conflict` rather than an answer whose turn was never saved.
+  // Made with the slot's first task save; null until then.
+  std::shared_ptr<bool> fence;
+  [[nodiscard]] bool fenced() const { return fence && *fence; }
 };
 
 // One key's bytes on their way to the store, and who waits for them.
@@ -313,16 +323,34 @@ void start_instance(self_ptr self, const std::string& key, key_slot& slot,
 }
 
 // Another node claimed the key (a save of this incarnation was fenced):
-// its instance here takes no more tasks and ends once they drained.
+// its instance here is stale. It takes no more tasks, and ends (its state
+// dropped, the store's is the key's) once they drained; each of them, and
+// each task that waited for the key meanwhile, answers `conflict`, on which
+// the key's address sends it to the key's owner now (key_address.cpp),
+// where it runs on the key's current state (claimed from the store again
+// when that owner is this node).
 void fenced_instance(self_ptr self, const std::string& key, uint64_t incarnation) {
   auto& st = self->state;
   auto it = st.slots.find(key);
   if (it == st.slots.end() || it->second.incarnation != incarnation
       || it->second.ph != phase::active)
     return;
-  it->second.dead = true;
-  if (it->second.in_flight == 0)
-    retire_dead(self, key, it->second);
+  auto& slot = it->second;
+  if (!slot.fence)
+    slot.fence = std::make_shared<bool>(true);
+  *slot.fence = true;
+  slot.dead = true;
+  if (slot.in_flight == 0)
+    retire_dead(self, key, slot);
+}
+
+// What a task of a fenced key answers: its turn ran (or would have run) on
+// a stale instance and is not in the store; the key's address re-runs it
+// at the key's owner.
+caf::error fenced_error(const population_state& st, const std::string& key) {
+  return make_error(errc::conflict, "population '" + st.cfg().name + "' key '" + key
+                                      + "': another node claimed the key; this node's "
+                                        "instance was stale and the task's turn is not saved");
 }
 
 // The slot claims its key again (for the tasks waiting in it): from
@@ -332,6 +360,10 @@ void claim_again(self_ptr self, const std::string& key, key_slot& slot) {
   AG_ASSERT(!slot.instance && !slot.waiting.empty());
   slot.ph = phase::claiming;
   slot.dead = false;
+  // A new incarnation: nothing the old instance still sends may be saved
+  // as this one's. Its callbacks keep their fence.
+  slot.incarnation = st.next_incarnation++;
+  slot.fence.reset();
   slot.claim_started = steady::now();
   ++st.claiming;
   st.claim_queue.push_back(key);
@@ -351,6 +383,12 @@ void retire_dead(self_ptr self, const std::string& key, key_slot& slot) {
   // shutdown's passivation does (start_instance honours it).
   if (slot.passivate_when_idle != reason::shutdown)
     slot.passivate_when_idle.reset();
+  if (slot.fenced()) {
+    // Whoever sent the waiting tasks here believed this node owned the
+    // key; it does not. Claiming the key back for them would fence the
+    // owner's instance in turn: their addresses pick the owner again.
+    fail_waiting(st, slot, fenced_error(st, key));
+  }
   if (slot.waiting.empty()) {
     erase_slot(self, key);
     return;
@@ -540,10 +578,20 @@ void save_key(self_ptr self, const std::string& key, key_slot& slot,
     self, st.watch, slot.instance, self->clock().now() + st.setup.store_timeout,
     [self, key, version, incarnation, done](agent_snapshot& snap) mutable {
       auto& st = self->state;
+      auto it = st.slots.find(key);
+      if (it == st.slots.end() || it->second.incarnation != incarnation
+          || it->second.fenced()) {
+        // The slot this state came from ended (or was fenced) while the
+        // export was answered: saved now, under a claim this node may
+        // have made again since, it would overwrite the key's newer state.
+        done(make_error(errc::unavailable, "population '" + st.cfg().name + "' key '" + key
+                                             + "': its instance ended before its state "
+                                               "was saved"));
+        return;
+      }
       population_key_state state;
       state.agent = std::move(snap);
-      if (auto it = st.slots.find(key); it != st.slots.end())
-        state.vars = it->second.held.vars;
+      state.vars = it->second.held.vars;
       queue_save(self, key, state, version, incarnation, std::move(done));
     },
     [done](caf::error& err) mutable { done(err); }, agent_export_atom::value);
@@ -575,9 +623,12 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
   --slot.in_flight;
   if ((!out && out.error() == caf::sec::request_receiver_down) || slot.dead) {
     // The instance died (a bug or a kill): the key starts again from its
-    // last saved state (on_instance_exit logged it).
+    // last saved state (on_instance_exit logged it). Or a save of it was
+    // fenced: this task ran on a stale state and its turn cannot be saved.
     slot.dead = true;
-    if (!out && out.error() == caf::sec::request_receiver_down)
+    if (slot.fenced())
+      out = fenced_error(st, key);
+    else if (!out && out.error() == caf::sec::request_receiver_down)
       out = make_error(errc::unavailable, "population '" + st.cfg().name + "' key '" + key
                                             + "': its instance stopped");
     if (slot.in_flight == 0 && slot.ph == phase::active)
@@ -597,17 +648,24 @@ void task_finished(self_ptr self, const std::string& key, const caf::actor_addr&
     // failed still lets it out (the task ran; the failure is counted and
     // logged, and the state is saved again at passivation). A save fenced
     // by another node's claim answers `conflict` and retires this node's
-    // instance: the key lives on the other node now.
+    // instance (fenced_instance): the key lives on another node now, and
+    // the key's address runs the task again there. So does a save that
+    // failed because a fence elsewhere retired the instance meanwhile
+    // (its export found it stopped).
     ++st.answers_saving;
-    auto saved = [self, key, incarnation, rp, deliver](const caf::error& err) mutable {
+    if (!slot.fence)
+      slot.fence = std::make_shared<bool>(false);
+    auto saved = [self, key, incarnation, rp, deliver,
+                  fence = slot.fence](const caf::error& err) mutable {
       AG_ASSERT(self->state.answers_saving > 0);
       --self->state.answers_saving;
-      if (err != errc::conflict) {
+      // A save the store took is the turn applied: never run it again.
+      if (!err || (err != errc::conflict && !*fence)) {
         deliver();
         return;
       }
       fenced_instance(self, key, incarnation);
-      rp.deliver(err);
+      rp.deliver(fenced_error(self->state, key));
     };
     save_key(self, key, slot, std::move(saved));
   } else {

@@ -65,7 +65,10 @@ using population_actor = caf::typed_actor<
   // refuses), overloaded (active_max instances all busy, activating_max
   // claims pending, or waiting_max tasks already wait for the key), and the
   // agent's own errors; io_error or parse_error when the key's saved state
-  // cannot be read (the state stays as it is).
+  // cannot be read (the state stays as it is); conflict when another node
+  // claimed the key (this node's instance was stale: its save was fenced,
+  // the task's turn is not in the store, and the instance is dropped): send
+  // it to the key's owner, as key addresses do.
   caf::replies_to<pop_execute_atom, std::string, task_request>::with<task_result>,
   // As pop_execute, streamed to the sink (agent_interface.hpp).
   caf::replies_to<pop_execute_stream_atom, std::string, task_request,

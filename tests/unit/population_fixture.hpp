@@ -49,12 +49,32 @@ inline chat_response transcript_of(const chat_request& req) {
   return resp;
 }
 
-inline provider_actor::behavior_type transcript_model(provider_actor::pointer,
-                                               std::shared_ptr<std::atomic<int>> calls) {
+// The tests' model: it answers transcript_of at once, or, between "hold"
+// and "release" (strings sent to it), keeps the calls until "release", so a
+// test can act while a task runs on an instance. `held` counts the calls
+// it kept.
+using transcript_model_actor = provider_actor::extend<caf::reacts_to<std::string>>;
+
+struct transcript_model_state {
+  // Not a bool first: CAF builds a state from the self pointer when it
+  // can, and a pointer makes a bool true.
+  std::vector<std::pair<caf::typed_response_promise<chat_response>, chat_request>> held;
+  bool hold = false;
+};
+
+inline transcript_model_actor::behavior_type transcript_model(
+  transcript_model_actor::stateful_pointer<transcript_model_state> self,
+  std::shared_ptr<std::atomic<int>> calls,
+  std::shared_ptr<std::atomic<int>> held) {
   return {
-    [calls](chat_atom, const chat_request& req) -> caf::result<chat_response> {
+    [self, calls, held](chat_atom, const chat_request& req) -> caf::result<chat_response> {
       ++*calls;
-      return transcript_of(req);
+      if (!self->state.hold)
+        return transcript_of(req);
+      auto rp = self->make_response_promise<chat_response>();
+      self->state.held.emplace_back(rp, req);
+      ++*held;
+      return rp;
     },
     [](chat_stream_atom, const chat_request&, const stream_sink_actor&)
       -> caf::result<chat_response> { return make_error(errc::unsupported, "test model"); },
@@ -64,6 +84,15 @@ inline provider_actor::behavior_type transcript_model(provider_actor::pointer,
     [](cancel_atom, const std::string&) {},
     [](stats_atom) { return provider_stats{}; },
     [](ping_atom) { return pong_atom::value; },
+    [self](const std::string& cmd) {
+      self->state.hold = cmd == "hold";
+      if (self->state.hold)
+        return;
+      auto kept = std::move(self->state.held);
+      self->state.held.clear();
+      for (auto& [rp, req] : kept)
+        rp.deliver(transcript_of(req));
+    },
   };
 }
 
@@ -204,7 +233,7 @@ struct fixture {
     cfg.set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(cfg);
     self = std::make_unique<caf::scoped_actor>(*sys);
-    model = sys->spawn(transcript_model, calls);
+    model = sys->spawn(transcript_model, calls, std::make_shared<std::atomic<int>>(0));
     pc.name = "persona";
     pc.agent.system_prompt = "You are {{key}} of {{population}}, {{mood}}.";
     pc.agent.request_timeout = 5s;

@@ -5,9 +5,11 @@
 // for good: a leaving member whose port refuses is proven dead, so
 // keep-majority has no verdict on it (proof takes its vote), and an
 // unreachable leaving member stops convergence, so no leader moved it on.
-// And a partition during a leave: the leader's side, which moved the
-// leaving member to exiting, must not win against the side where it is
-// still leaving (split brain).
+// Without down_on_refused (a refusal is then no proof) the same member is
+// downed by keep-majority instead: never stuck either. And a partition
+// during a leave: the leader's side, which moved the leaving member to
+// exiting, must not win against the side where it is still leaving (split
+// brain).
 // Every test is bounded in virtual time.
 #include "cluster_node_support.hpp"
 
@@ -87,6 +89,32 @@ TEST_CASE("cluster node: a leader that leaves right after a rejoin and quits bef
   CHECK(state_in(net, nodes[2], "n2:4242") == "up");
   // And the cluster moves on: the leader is n2, which can promote again.
   CHECK(status_of(net, nodes[2])->leader.name == "n2:4242");
+}
+
+TEST_CASE("cluster node: without down_on_refused a leaving member whose exit was lost is downed, not kept leaving") {
+  using namespace cluster_node_leave_test;
+  cluster_net net;
+  const std::vector<std::string> seeds{seed("n1"), seed("n2")};
+  std::vector<node_under_test> nodes;
+  for (auto host : {"n1", "n2", "n3"})
+    nodes.push_back(start_node(net, host, seeds, good_secret,
+                               [](cluster::cluster_config& c) { c.down_on_refused = false; }));
+  REQUIRE(net.advance_until([&] { return all_up(net, nodes, 3); }, 15s));
+  // As above, n1 leaves and its exit is lost; a refusal is no proof here,
+  // so nothing may move it on without keep-majority: n2 and n3 both find
+  // it unreachable and the leader n2 downs it. Never stuck leaving.
+  auto reply = ask_leave(net, nodes[0]);
+  REQUIRE(state_in(net, nodes[1], "n1:4242") == "leaving");
+  net.partition({nodes[0].p}, {nodes[1].p, nodes[2].p});
+  REQUIRE(net.advance_until([&] { return reply->has_value(); }, 1s, 50ms));
+  net.kill(*nodes[0].p);
+  net.heal();
+  CHECK_MESSAGE(net.advance_until([&] { return gone(net, nodes[1], "n1:4242") &&
+                                                gone(net, nodes[2], "n1:4242"); },
+                                  10s, 100ms),
+                "n1 on n2: " << state_in(net, nodes[1], "n1:4242")
+                             << ", on n3: " << state_in(net, nodes[2], "n1:4242"));
+  CHECK(state_in(net, nodes[1], "n3:4242") == "up");
 }
 
 TEST_CASE("cluster node: a partition during a leave leaves one cluster: the minority leader downs itself, not the others") {

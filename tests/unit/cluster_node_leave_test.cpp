@@ -94,12 +94,7 @@ TEST_CASE("cluster node: a leader that leaves right after a rejoin and quits bef
 TEST_CASE("cluster node: without down_on_refused a leaving member whose exit was lost is downed, not kept leaving") {
   using namespace cluster_node_leave_test;
   cluster_net net;
-  const std::vector<std::string> seeds{seed("n1"), seed("n2")};
-  std::vector<node_under_test> nodes;
-  for (auto host : {"n1", "n2", "n3"})
-    nodes.push_back(start_node(net, host, seeds, good_secret,
-                               [](cluster::cluster_config& c) { c.down_on_refused = false; }));
-  REQUIRE(net.advance_until([&] { return all_up(net, nodes, 3); }, 15s));
+  auto nodes = three_up(net, [](cluster::cluster_config& c) { c.down_on_refused = false; });
   // As above, n1 leaves and its exit is lost; a refusal is no proof here,
   // so nothing may move it on without keep-majority: n2 and n3 both find
   // it unreachable and the leader n2 downs it. Never stuck leaving.

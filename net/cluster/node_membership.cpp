@@ -342,8 +342,11 @@ void on_gossip(node_self self, gossip_msg& g) {
     if ((r.state == member_state::down || r.state == member_state::removed) &&
         st.view->find(r.id) != nullptr && st.down_known_by.size() <= st.args->cfg.members_max * 2)
       st.down_known_by[r.id].insert(g.from);
-    // Exiting or past it: the sender knows the exit (count_exits_in_doubt).
-    if (r.state >= member_state::exiting && st.view->find(r.id) != nullptr &&
+    // Exiting or past it: the sender knows the exit (count_exits_in_doubt),
+    // which matters while the record is leaving or exiting here.
+    const auto* mine = st.view->find(r.id);
+    if (r.state >= member_state::exiting && mine &&
+        (mine->state == member_state::leaving || mine->state == member_state::exiting) &&
         st.exit_known_by.size() <= st.args->cfg.members_max * 2)
       st.exit_known_by[r.id].insert(g.from);
   }

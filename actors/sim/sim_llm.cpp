@@ -133,7 +133,17 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
   }
   llm_answer a;
   a.streamed = req.stream;
+  const auto note_served = [&fig, now](bool served) {
+    if (!fig.served_changes.empty() && fig.served_changes.back().second == served)
+      return;
+    if (fig.served_changes.size() >= served_changes_max) {
+      fig.changes_cut = true;
+      return;
+    }
+    fig.served_changes.emplace_back(std::chrono::duration<double, std::milli>(now).count(), served);
+  };
   if (v.outage) {
+    note_served(false);
     ++fig.unavailable;
     a.after = refusal_after;
     answer_with(a, error_response(503, "overloaded", "simulated outage"));
@@ -144,6 +154,7 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
     v.window.pop_front();
   const auto rpm = v.model.requests_per_minute;
   if (v.storm || (rpm > 0 && v.window.size() >= rpm)) {
+    note_served(false);
     ++fig.rate_limited;
     a.after = refusal_after;
     auto r = error_response(429, "rate_limit_exceeded", "simulated rate limit");
@@ -157,6 +168,7 @@ llm_answer llm_service::call(const net::http_request& req, caf::timespan now, si
     answer_with(a, std::move(r));
     return a;
   }
+  note_served(true);
   v.window.push_back(now);
   const double first = v.model.first_token_ms.draw(v.rng);
   if (v.model.error_rate > 0 && uniform_unit(v.rng) < v.model.error_rate) {

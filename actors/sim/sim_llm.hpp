@@ -50,7 +50,16 @@ struct llm_figures {
   uint64_t completion_tokens = 0;
   double cost_usd = 0;
   std::vector<uint64_t> calls_by_node;  // index: node number - 1
+  // Each time the vendor went from serving calls to refusing them (429 or
+  // 503) or back, in ms of world time (the runner moves them to the run's
+  // time): when a provider fault was felt and when it was over
+  // (sim_report's time_fault). A 500 at error_rate still counts as served.
+  // At most served_changes_max; past it changes_cut.
+  std::vector<std::pair<double, bool>> served_changes;
+  bool changes_cut = false;
 };
+
+constexpr size_t served_changes_max = 10'000;
 
 // Completion tokens one simulated answer has at most (a draw beyond it is
 // cut): the per-token latency is summed token by token.

@@ -229,6 +229,7 @@ bool sim_network::step_planet(planet& p) {
   stepping_ = nullptr;
   if (!stepped)
     return false;
+  ++planet_steps_;
   // Its own step can make bytes already delivered readable (an accept, a
   // new receive policy), and what it wrote goes on the wires.
   nets_[p.id()].dirty = true;
@@ -264,6 +265,7 @@ size_t sim_network::step_all() {
 }
 
 size_t sim_network::advance(caf::timespan dt) {
+  ++instants_;
   elapsed_ += dt;
   if (elapsed_ > virtual_max)
     throw sim_failure("advance passed virtual_max = "

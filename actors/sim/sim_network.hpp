@@ -299,6 +299,10 @@ class sim_network {
   // segments a drop hit.
   uint64_t segments_delayed() const { return segments_delayed_; }
   uint64_t segments_dropped() const { return segments_dropped_; }
+  // The work the world did: planet steps (one message, multiplexer job,
+  // read or accept each) and timer instants jumped to.
+  uint64_t planet_steps() const { return planet_steps_; }
+  uint64_t instants() const { return instants_; }
 
   // Publishes `whom` on p's port through p's middleman actor and runs until
   // the reply.
@@ -373,6 +377,8 @@ class sim_network {
   std::mt19937_64 link_rng_{1};
   uint64_t segments_delayed_ = 0;
   uint64_t segments_dropped_ = 0;
+  uint64_t planet_steps_ = 0;
+  uint64_t instants_ = 0;
   std::vector<std::string> events_;
   caf::timespan elapsed_{0};
   int64_t handle_ids_ = 0;

@@ -108,6 +108,9 @@ struct run_record {
   // (sim_keys.hpp); audited is false without a shared store.
   key_figures keys;
   double wall_s = 0;                    // filled by the caller, never traced
+  // The world's work (sim_network::planet_steps, instants): for speed.json.
+  uint64_t planet_steps = 0;
+  uint64_t instants = 0;
 
   void line(double t_ms, const std::string& what);
 };

@@ -132,6 +132,29 @@ std::vector<marker> fault_marks(const run_record& rec) {
   return out;
 }
 
+// An outage or 429 storm: detected at the vendor's first refusal from the
+// fault on, settled at its first call served after the fault's end (the
+// calls the nodes' breakers and backoffs hold back until then are the
+// recovery). Without a duration the fault never ends on its own.
+fault_timing time_provider_fault(const run_record& rec, const fault_record& f) {
+  fault_timing out;
+  auto it = rec.llm.find(f.f.provider);
+  if (it == rec.llm.end())
+    return out;
+  const double end = f.t_ms + static_cast<double>(f.f.duration.count());
+  for (const auto& [t, served] : it->second.served_changes) {
+    if (t < f.t_ms)
+      continue;
+    if (!served && !out.detection_ms && t < end)
+      out.detection_ms = t - f.t_ms;
+    if (served && out.detection_ms && f.f.duration.count() > 0 && t >= end) {
+      out.settled_ms = t - f.t_ms;
+      break;
+    }
+  }
+  return out;
+}
+
 }  // namespace sim_report_detail
 
 fault_timing time_fault(const run_record& rec, const fault_record& f) {
@@ -139,7 +162,13 @@ fault_timing time_fault(const run_record& rec, const fault_record& f) {
   fault_timing out;
   const bool on_nodes = f.f.kind == fault_kind::kill || f.f.kind == fault_kind::freeze
                         || f.f.kind == fault_kind::partition;
-  if (!on_nodes || f.targets.empty())
+  // A node back (restart, thaw) is detected when a watcher sees it up and
+  // settled when every watcher does; a loss (kill, freeze, partition) when
+  // they see it down or removed.
+  const bool back = f.f.kind == fault_kind::restart || f.f.kind == fault_kind::thaw;
+  if (f.f.kind == fault_kind::outage || f.f.kind == fault_kind::storm)
+    return time_provider_fault(rec, f);
+  if (!(on_nodes || back) || f.targets.empty())
     return out;
   std::set<std::string> targets;
   for (auto t : f.targets)
@@ -154,10 +183,11 @@ fault_timing time_fault(const run_record& rec, const fault_record& f) {
         if (targets.count("n" + std::to_string(t)))
           until = std::min(until, g.t_ms);
   std::set<std::pair<size_t, uint32_t>> watchers(f.watchers.begin(), f.watchers.end());
-  // (watcher, target) -> first time that watcher saw the target gone
+  // (watcher, target) -> first time that watcher saw the target gone (back)
   std::map<std::pair<size_t, std::string>, double> first;
   for (const auto& m : rec.members) {
-    if (m.t_ms < f.t_ms || m.t_ms >= until || !gone(m.state) || !targets.count(m.member)
+    const bool seen = back ? m.state == "up" : gone(m.state);
+    if (m.t_ms < f.t_ms || m.t_ms >= until || !seen || !targets.count(m.member)
         || !watchers.count({m.observer, m.observer_incarnation}))
       continue;
     if (!out.detection_ms)
@@ -165,7 +195,7 @@ fault_timing time_fault(const run_record& rec, const fault_record& f) {
     first.emplace(std::make_pair(m.observer, m.member), m.t_ms);
   }
   // Settled: every watcher still live in the same incarnation at the end
-  // saw every target gone.
+  // saw every target gone (back).
   double last = -1;
   for (const auto& [number, incarnation] : watchers) {
     if (number > rec.node_state.size() || rec.node_state[number - 1] != "live"

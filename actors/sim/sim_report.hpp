@@ -18,8 +18,12 @@ namespace agentgraph::sim {
 
 // How long one fault took to notice and to settle, from the membership
 // views: detection is the first time a node outside the fault's targets
-// saw a target down (or removed); settled is when every such node that is
-// live at the end saw every target so. Null when it never happened.
+// saw a target down (or removed), or up again after a restart or thaw;
+// settled is when every such node that is live at the end saw every target
+// so. An outage or 429 storm on a provider: detection is the vendor's
+// first refusal, settled its first call served after the fault ended (both
+// from the fault's start). Null when it never happened, and for slow
+// providers and link faults.
 struct fault_timing {
   std::optional<double> detection_ms;
   std::optional<double> settled_ms;

@@ -609,8 +609,13 @@ class runner {
     if (rec_.samples.empty() || rec_.samples.back().t_ms < ms_of(net_.elapsed() - t0_))
       take_sample(net_.elapsed() - t0_);
     rec_.llm = llm_->figures();
+    for (auto& [name, fig] : rec_.llm)
+      for (auto& change : fig.served_changes)
+        change.first -= ms_of(t0_);
     rec_.segments_delayed = net_.segments_delayed();
     rec_.segments_dropped = net_.segments_dropped();
+    rec_.planet_steps = net_.planet_steps();
+    rec_.instants = net_.instants();
     for (auto& n : nodes_) {
       rec_.node_state.push_back(!n ? "absent" : n->killed ? "killed" : n->frozen ? "frozen" : "live");
       rec_.incarnation_at_end.push_back(n ? n->incarnation : 0);

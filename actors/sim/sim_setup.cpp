@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -85,26 +86,64 @@ caf::expected<std::vector<std::pair<double, std::string>>> read_trace(const scen
   std::ifstream in{sc.trace};
   if (!in)
     return make_error(errc::io_error, sc.trace + ": cannot open the arrivals trace");
-  const double duration_ms = std::chrono::duration<double, std::milli>(sc.duration).count();
+  return parse_trace(in, sc.trace, std::chrono::duration<double, std::milli>(sc.duration).count(),
+                     sc.tasks_max, sc.agent);
+}
+
+caf::expected<std::vector<std::pair<double, std::string>>> parse_trace(
+  std::istream& in, const std::string& name, double duration_ms, uint64_t tasks_max,
+  const std::string& default_agent) {
   std::vector<std::pair<double, std::string>> out;
   std::string line;
-  for (uint32_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty() || line[0] == '#')
+  const auto bad = [&name](uint64_t n, errc code, const std::string& why) {
+    return make_error(code, name + ":" + std::to_string(n) + ": " + why);
+  };
+  uint64_t n = 0;
+  // Bounded by the input: every pass consumes a line, read at most
+  // trace_line_max bytes far (a file without newlines is not held whole).
+  for (bool more = true; more;) {
+    line.clear();
+    int c = 0;
+    while ((c = in.get()) != std::char_traits<char>::eof() && c != '\n') {
+      if (line.size() >= trace_line_max)
+        return bad(n + 1, errc::limit_exceeded,
+                   "a line longer than " + std::to_string(trace_line_max) + " bytes");
+      line.push_back(static_cast<char>(c));
+    }
+    more = c == '\n';
+    if (!more && line.empty())
+      break;
+    ++n;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();  // a file written on Windows
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#')
       continue;
     std::istringstream fields{line};
-    double at = -1;
-    std::string agent;
-    fields >> at >> agent;
-    if (!fields.eof() && fields.fail())
-      return make_error(errc::parse_error,
-                        sc.trace + ":" + std::to_string(n) + ": expected \"<ms> [agent]\"");
+    std::string time_text, agent, extra;
+    fields >> time_text >> agent >> extra;
+    if (!extra.empty())
+      return bad(n, errc::parse_error, "expected \"<ms> [agent]\", got a third field");
+    const char* const begin = time_text.c_str();
+    char* end = nullptr;
+    const double at = std::strtod(begin, &end);
+    if (end == begin || *end != '\0')
+      return bad(n, errc::parse_error, "expected \"<ms> [agent]\": '" + time_text
+                                          + "' is not a time in ms");
     if (!(at >= 0) || at > duration_ms)
-      return make_error(errc::invalid_argument,
-                        sc.trace + ":" + std::to_string(n) + ": time outside [0, duration]");
-    if (out.size() >= sc.tasks_max)
-      return make_error(errc::limit_exceeded, sc.trace + ": more arrivals than tasks_max");
-    out.push_back({at, agent.empty() ? sc.agent : agent});
+      return bad(n, errc::invalid_argument, "time outside [0, duration]");
+    if (agent.size() > trace_agent_bytes_max
+        || std::any_of(agent.begin(), agent.end(),
+                       [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+      return bad(n, errc::parse_error, "the agent name is longer than "
+                                         + std::to_string(trace_agent_bytes_max)
+                                         + " bytes or has control characters");
+    if (out.size() >= tasks_max)
+      return make_error(errc::limit_exceeded, name + ": more arrivals than tasks_max");
+    out.push_back({at, agent.empty() ? default_agent : agent});
   }
+  if (in.bad())
+    return make_error(errc::io_error, name + ": reading the arrivals trace failed");
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;

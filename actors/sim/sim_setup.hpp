@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <istream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,19 @@ namespace agentgraph::sim {
 // The arrivals of process = trace, (ms since the start, agent), by time.
 [[nodiscard]] caf::expected<std::vector<std::pair<double, std::string>>> read_trace(
   const scenario& sc);
+
+// The trace's text as read_trace reads it (`name` prefixes the errors):
+// one arrival per line, "<ms> [agent]", '#' comments and blank lines
+// skipped, times within [0, duration_ms], at most tasks_max arrivals and
+// trace_line_max bytes per line. A line with more fields, a time that is
+// not a number or an agent name with control characters is an error naming
+// the line, never skipped. The gateway checks the agent name itself; here
+// it is only bounded (an address "<type>/<key>" is fine).
+constexpr size_t trace_line_max = 4096;
+constexpr size_t trace_agent_bytes_max = 256;
+[[nodiscard]] caf::expected<std::vector<std::pair<double, std::string>>> parse_trace(
+  std::istream& in, const std::string& name, double duration_ms, uint64_t tasks_max,
+  const std::string& default_agent);
 
 // Creates the shared store `store` (a location) if needed and installs
 // the key audit in it (sim_keys.hpp), before any node writes.

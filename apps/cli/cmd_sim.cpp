@@ -203,7 +203,9 @@ int run(const sim_options& o) {
   }
   const double sim_s = rec->end_ms / 1000.0 + rec->formed_at_ms / 1000.0;
   nlohmann::json speed = {{"wall_s", wall}, {"simulated_s", sim_s},
-                          {"speed_x", wall > 0 ? sim_s / wall : 0.0}};
+                          {"speed_x", wall > 0 ? sim_s / wall : 0.0},
+                          {"planet_steps", rec->planet_steps},
+                          {"instants", rec->instants}};
   int code = 0;
   if (o.check_determinism) {
     double wall2 = 0;
@@ -245,8 +247,11 @@ int run(const sim_options& o) {
                                   + (rec->keys.audited ? ", every key's saves fenced and in order)" : ")")
                               : std::string{"BROKEN"})
               << "\n";
-    std::printf("speed: %.1f simulated s in %.2f wall s = %.1fx real time\n", sim_s, wall,
-                wall > 0 ? sim_s / wall : 0.0);
+    std::printf("speed: %.1f simulated s in %.2f wall s = %.1fx real time (%llu steps, %llu "
+                "instants)\n",
+                sim_s, wall, wall > 0 ? sim_s / wall : 0.0,
+                static_cast<unsigned long long>(rec->planet_steps),
+                static_cast<unsigned long long>(rec->instants));
     if (!o.out.empty())
       std::cout << "report: " << o.out << "/report.json (and tasks.csv, timeline.csv, trace.log, "
                 << "latency.svg, throughput.svg, membership.svg)\n";

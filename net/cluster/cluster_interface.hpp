@@ -11,9 +11,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <caf/atom.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/deserializer.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/node_id.hpp>
 #include <caf/replies_to.hpp>
@@ -97,11 +100,20 @@ struct gossip_msg {
 // `dir_version` the version of its directory table: a receiver that holds
 // an older one asks for the table (dir_pull), which repairs a dir_sync lost
 // while a connection was down or sent before the receiver had admitted us.
+// `links_lost` (0: says nothing; an older peer never sends it): how often
+// the sender lost its connection to the receiver's incarnation. CAF then
+// killed the sender's proxies of the receiver's actors, so its answers to
+// the receiver's calls in flight went nowhere, while the receiver's own
+// route to the sender may have stayed up and told it nothing. A receiver
+// that sees the count rise fails its calls in flight to the sender's node
+// (node_links.cpp). Sent in a notice (a heartbeat repeating the sender's
+// last seq) after such a loss, once the link is admitted again.
 struct heartbeat_msg {
   member_id from;
   uint64_t seq = 0;
   uint32_t load = 0;
   uint64_t dir_version = 0;
+  uint64_t links_lost = 0;  // last on the wire: an older peer's heartbeat ends before it
 };
 
 // One component a node offers to the cluster (design §8.1): an agent, an
@@ -167,6 +179,8 @@ struct node_counters {
   uint64_t downs = 0;             // members this node set down
   uint64_t incarnations = 0;      // rejoins as a new uid
   uint64_t agents_refused = 0;    // local agent offers past max_agents (each time one is withheld)
+  uint64_t links_lost = 0;        // connections to admitted peers lost (their proxies killed)
+  uint64_t lost_links_heard = 0;  // peers' notices that failed the calls in flight to them
 };
 
 struct cluster_member_status {
@@ -218,10 +232,27 @@ typename Inspector::result_type inspect(Inspector& f, gossip_msg& x) {
   return f(caf::meta::type_name("agentgraph::cluster::gossip_msg"), x.cluster, x.from, x.members,
            x.reach, x.seen, x.retired, x.collab);
 }
+// links_lost came after the first release: an older peer's heartbeat ends
+// at dir_version. BASP decodes a message with a binary_deserializer over
+// exactly its payload, and a heartbeat is the last element of its message
+// (cluster_hb_atom, heartbeat_msg), so a payload that ends there is an
+// older peer's and decodes with links_lost 0 (an older peer reading ours
+// stops before the field and leaves it unread, which BASP allows). Never
+// put a heartbeat_msg anywhere but last in a message.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_msg& x) {
-  return f(caf::meta::type_name("agentgraph::cluster::heartbeat_msg"), x.from, x.seq, x.load,
-           x.dir_version);
+  if constexpr (std::is_base_of_v<caf::deserializer, Inspector>) {
+    if (auto err = f(caf::meta::type_name("agentgraph::cluster::heartbeat_msg"), x.from, x.seq,
+                     x.load, x.dir_version))
+      return err;
+    x.links_lost = 0;
+    if (auto* bin = dynamic_cast<caf::binary_deserializer*>(&f); bin && bin->remaining() == 0)
+      return {};
+    return f(x.links_lost);
+  } else {
+    return f(caf::meta::type_name("agentgraph::cluster::heartbeat_msg"), x.from, x.seq, x.load,
+             x.dir_version, x.links_lost);
+  }
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dir_entry& x) {
@@ -255,7 +286,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_counters& x) {
   return f(caf::meta::type_name("agentgraph::cluster::node_counters"), x.admitted, x.refused,
            x.dropped, x.heartbeats_sent, x.heartbeats_heard, x.downs, x.incarnations,
-           x.agents_refused);
+           x.agents_refused, x.links_lost, x.lost_links_heard);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_status& x) {

@@ -201,7 +201,10 @@ node_actor::behavior_type node_behavior(node_self self, node_args args) {
         return on_prove(self, p);
       },
       [self](gossip_atom, gossip_msg& g) { on_gossip(self, g); },
-      [self](cluster_hb_atom, heartbeat_msg& hb) { on_heartbeat(self, hb); },
+      [self](cluster_hb_atom, heartbeat_msg& hb) {
+        on_link_notice(self, hb);  // first: a notice repeats a seq on_heartbeat ignores
+        on_heartbeat(self, hb);
+      },
       [self](leave_atom) -> caf::result<member_state> {
         auto& st = self->state;
         if (!from_local(self))

@@ -1,14 +1,20 @@
 // Links to peer endpoints (design §6): which endpoints the node dials, the
 // joiner's side of the handshake (§7), reconnects with backoff, and what a
 // refused or timed-out connect means for the member behind the endpoint.
+// Also the lost-link notices (design §8.2): a connection to a peer that
+// went down is counted and told to that peer once the link is back, so it
+// fails the calls in flight whose answers this node could not send.
 #include <algorithm>
 
 #include <caf/actor_cast.hpp>
+#include <caf/group_manager.hpp>
 #include <caf/io/middleman_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/sec.hpp>
 
 #include "net/cluster/node_state.hpp"
 #include "runtime/assert.hpp"
+#include "runtime/call_watch.hpp"
 #include "runtime/error.hpp"
 #include "runtime/log.hpp"
 
@@ -18,6 +24,26 @@ namespace node_links_detail {
 
 endpoint endpoint_of(const member_id& m) {
   return {m.host, m.port};
+}
+
+// How many ticks a notice of a lost connection is repeated once the link is
+// admitted again (the first goes out at the admission). One would do on a
+// connection that stays up, and a connection lost again is counted again;
+// the repeats cover a notice overtaken by the loss of the connection it
+// travelled on without this node noticing (it was not its route).
+constexpr uint32_t notice_repeats = 4;
+
+// Tells the member behind `l` how often this node lost its connection to
+// it: a heartbeat with the last seq sent (so its detector and an older
+// peer take it as a repeat) and links_lost set.
+void send_link_notice(node_self self, link& l) {
+  auto& st = self->state;
+  AG_ASSERT(l.ph == link::phase::admitted && l.peer && l.member && l.links_lost > 0);
+  if (l.notices_left == 0)
+    return;
+  --l.notices_left;
+  self->send(l.peer, cluster_hb_atom::value,
+             heartbeat_msg{st.self_id, st.hb_seq, st.load, dir_offered_version(self), l.links_lost});
 }
 
 // Endpoints the node should be talking to now.
@@ -283,6 +309,11 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
     l.peer = peer;
   }
   const bool fresh = l.member != who || l.ph != link::phase::admitted;
+  if (l.member != who) {
+    // Losses of an earlier incarnation's connection are not this one's.
+    l.links_lost = 0;
+    l.notices_left = 0;
+  }
   l.member = who;
   l.node = node;
   l.ph = link::phase::admitted;
@@ -299,6 +330,10 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
   // came over this very connection (a dir_sync may beat the handshake).
   if (replaced)
     dir_reconnected(self, who);
+  // It may not have noticed that this node lost its connection (its own
+  // route to us can be another connection): tell it at once.
+  if (l.links_lost > 0 && l.notices_left > 0)
+    node_links_detail::send_link_notice(self, l);
   // One detector per incarnation: an older uid of the same name is gone.
   std::erase_if(st.health, [&](const auto& kv) {
     return kv.first.name == who.name && kv.first.uid != who.uid;
@@ -352,6 +387,14 @@ void sync_links(node_self self) {
     const auto* rec = st.view->find(kv.first);
     return !rec || is_live(rec->state);
   });
+  // Counts told to an earlier incarnation of this node start over: a
+  // notice is about the connection to the incarnation that is joined now.
+  if (!st.joined)
+    st.lost_heard.clear();
+  std::erase_if(st.lost_heard, [&](const auto& kv) {
+    const auto* rec = st.view->find(kv.first);
+    return !rec || !is_live(rec->state);
+  });
   // An up member this node has not heard from is judged from the moment it
   // is seen, not from its admission: one that gossip announced but this
   // node never reached (a partition, a link that never came up) used to
@@ -365,14 +408,18 @@ void sync_links(node_self self) {
         st.health.emplace(id, peer_health{*phi_accrual::make(st.psettings)})
             .first->second.detector.heartbeat(now);
   AG_ASSERT(st.health.size() <= st.args->cfg.members_max);
+  AG_ASSERT(st.lost_heard.size() <= st.args->cfg.members_max);
   AG_ASSERT(st.links.size() <= st.args->cfg.members_max + st.seeds.size());
 }
 
 void drive_links(node_self self, time_point now) {
   auto& st = self->state;
-  for (auto& [ep, l] : st.links)
+  for (auto& [ep, l] : st.links) {
     if (l.ph == link::phase::idle && !l.self_endpoint && now >= l.retry_at)
       node_links_detail::start_connect(self, ep, l);
+    else if (l.ph == link::phase::admitted && l.links_lost > 0 && l.notices_left > 0)
+      node_links_detail::send_link_notice(self, l);
+  }
 }
 
 void on_peer_down(node_self self, const caf::down_msg& dm) {
@@ -388,6 +435,17 @@ void on_peer_down(node_self self, const caf::down_msg& dm) {
          {"member", l.member ? to_string(*l.member) : std::string{"?"}},
          {"reason", describe(dm.reason)}});
     l.lost = l.lost || l.ph == link::phase::admitted;
+    // Every proxy of the peer's node died with this one, those its calls
+    // in flight here would be answered through among them; its own route
+    // to this node may still be up and tell it nothing. Counted here and
+    // told once the link is admitted again, whatever phase it was in: a
+    // connection that came back and went again before its handshake
+    // ended took proxies of calls with it too.
+    if (l.member) {
+      ++l.links_lost;
+      l.notices_left = node_links_detail::notice_repeats;
+      ++st.counters.links_lost;
+    }
     l.peer = nullptr;
     l.ph = link::phase::idle;
     ++l.attempt;
@@ -395,6 +453,35 @@ void on_peer_down(node_self self, const caf::down_msg& dm) {
     node_links_detail::start_connect(self, ep, l);
     return;
   }
+}
+
+void on_link_notice(node_self self, const heartbeat_msg& hb) {
+  auto& st = self->state;
+  if (hb.links_lost == 0 || !st.joined)
+    return;  // a plain heartbeat, an older peer's, or too early to have calls out
+  const auto& sender = self->current_sender();
+  auto a = sender ? st.admitted.find(sender->node()) : st.admitted.end();
+  if (a == st.admitted.end() || a->second != hb.from)
+    return;  // on_heartbeat counts the drop
+  const auto* rec = st.view->find(hb.from);
+  if (!rec || !is_live(rec->state))
+    return;
+  auto& heard = st.lost_heard[hb.from];
+  if (hb.links_lost <= heard)
+    return;  // told before (a repeat, or reordered)
+  const auto before = heard;
+  heard = hb.links_lost;
+  ++st.counters.lost_links_heard;
+  log(log_severity::warn, "cluster",
+      "a peer lost its connection to this node; failing the calls in flight to it",
+      {{"member", to_string(hb.from)},
+       {"links_lost", std::to_string(hb.links_lost)},
+       {"told_before", std::to_string(before)}});
+  // The answers to them went nowhere: fail them now, as for a member the
+  // cluster downed while its connection was up (design §8.2). A caller
+  // that may send again (an agent group's remote instance) does so.
+  caf::anon_send(self->system().groups().get_local(node_down_group), watch_node_down_atom::value,
+                 sender->node());
 }
 
 }  // namespace agentgraph::cluster

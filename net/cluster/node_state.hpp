@@ -56,6 +56,12 @@ struct link {
   bool self_endpoint = false;   // it was us: never dialled again
   bool refused = false;         // the last connect was refused: nothing listens
   bool timed_out = false;       // the last connect or handshake timed out
+  // Connections to `member` this node lost (CAF killed every proxy of its
+  // node, so this node's answers to its calls in flight went nowhere), and
+  // how many more notices of that count go to it once admitted again
+  // (node_links.cpp: send_link_notice). Reset for a new incarnation.
+  uint64_t links_lost = 0;
+  uint32_t notices_left = 0;
 };
 
 // What the node knows about a member from its heartbeats.
@@ -153,6 +159,12 @@ class node_state {
   // Bounds of what local clients may hold.
   static constexpr size_t subscribers_max = 64;
   static constexpr size_t waiting_max = 64;
+
+  // --- connections peers lost to this node (node_links.cpp) ---
+  // Per admitted member: the highest count of lost connections to this
+  // incarnation it told (heartbeat_msg::links_lost). Pruned with the view,
+  // cleared while not joined.
+  std::map<member_id, uint64_t> lost_heard;
 };
 
 // --- node_actor.cpp ---
@@ -169,6 +181,11 @@ void on_peer_down(node_self self, const caf::down_msg& dm);
 void forget_link(node_self self, link& l);
 void admit(node_self self, link& l, const member_id& who, const caf::node_id& node,
            const node_actor& peer);
+// A heartbeat that carries links_lost (a notice): when the sender lost its
+// connection to this node more often than it told before, every local call
+// in flight to the sender's node fails now (call_watch's node_down_group),
+// since the sender's answers to them went nowhere. Call before on_heartbeat.
+void on_link_notice(node_self self, const heartbeat_msg& hb);
 
 // --- node_admission.cpp ---
 caf::result<join_challenge> on_hello(node_self self, join_hello& h);

@@ -5,13 +5,17 @@
 // the phi-accrual detector's delay; a partition whose minority refuses new
 // work and where no task is answered twice; tasks open on a killed or
 // frozen entry node answered through the gateways' shared journal when the
-// client asks again elsewhere, once each even when they ran twice.
+// client asks again elsewhere, once each even when they ran twice; each
+// fault's detection and settling times. About 710 lines: the whole-run
+// cases share this file's fixture (sim_dir, base, run_ok).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 
 #include <unistd.h>
@@ -262,6 +266,98 @@ nodes = n3
   CHECK(*t2.detection_ms >= 1200);
   CHECK(*t2.detection_ms <= 3000);
   CHECK(rec2.node_state[2] == "frozen");
+}
+
+TEST_CASE("sim run: a 429 storm is timed from the vendor's answers: first refusal, first served after") {
+  sim_dir d;
+  // Long enough for the nodes' breakers (open at the storm's fifth 429,
+  // first probe breaker_cooldown = 5 s later) to let a call through again.
+  std::string longer{base};
+  longer.replace(longer.find("duration = 5s"), 13, "duration = 12s");
+  auto sc = parse(d, longer + R"(
+[fault.storm]
+kind = storm
+at = 1s
+duration = 2s
+provider = llm
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 5);
+  REQUIRE(rec.faults.size() == 1);
+  const auto& fig = rec.llm.at("llm");
+  REQUIRE(fig.rate_limited > 0);
+  auto t = time_fault(rec, rec.faults[0]);
+  REQUIRE(t.detection_ms);
+  REQUIRE(t.settled_ms);
+  CHECK(*t.detection_ms >= 0);
+  CHECK(*t.detection_ms < 2000);
+  CHECK(*t.settled_ms >= 2000);  // nothing is served before the storm ends
+  // The same figures from the vendor's change log by hand: it starts
+  // served, turns refused inside the storm and served after it.
+  const double at = rec.faults[0].t_ms;
+  std::optional<double> refused, served;
+  for (const auto& [when, ok] : fig.served_changes) {
+    if (when >= at && !ok && !refused)
+      refused = when;
+    if (when >= at + 2000 && ok && !served)
+      served = when;
+  }
+  REQUIRE(refused);
+  REQUIRE(served);
+  CHECK(*t.detection_ms == doctest::Approx(*refused - at));
+  CHECK(*t.settled_ms == doctest::Approx(*served - at));
+  CHECK_FALSE(fig.changes_cut);
+  // A slow provider has no such edge: null, not a made-up figure.
+  auto slow = parse(d, std::string{base} + R"(
+[fault.slow]
+kind = slow
+at = 1s
+duration = 1s
+factor = 3
+provider = llm
+)");
+  REQUIRE(slow);
+  auto rec2 = run_ok(*slow, 5);
+  auto t2 = time_fault(rec2, rec2.faults[0]);
+  CHECK_FALSE(t2.detection_ms);
+  CHECK_FALSE(t2.settled_ms);
+}
+
+TEST_CASE("sim run: a restarted node's rejoin is timed like a loss: first seen up, then by all") {
+  sim_dir d;
+  auto sc = parse(d, std::string{base} + R"(
+[fault.kill3]
+kind = kill
+at = 2s
+nodes = n3
+
+[fault.back3]
+kind = restart
+at = 6s
+nodes = n3
+)");
+  REQUIRE(sc);
+  auto rec = run_ok(*sc, 3);
+  REQUIRE(rec.faults.size() == 2);
+  REQUIRE(rec.faults[1].f.kind == fault_kind::restart);
+  auto kill = time_fault(rec, rec.faults[0]);
+  REQUIRE(kill.settled_ms);
+  CHECK(*kill.settled_ms < 4000);  // before the restart, or the window would cut it
+  auto back = time_fault(rec, rec.faults[1]);
+  REQUIRE(back.detection_ms);
+  REQUIRE(back.settled_ms);
+  CHECK(*back.detection_ms > 0);  // a join takes a handshake and a gossip round at least
+  CHECK(*back.settled_ms >= *back.detection_ms);
+  // The same figure from the membership changes themselves: the last of
+  // the two watchers to see n3 up.
+  std::map<size_t, double> first_up;
+  for (const auto& m : rec.members)
+    if (m.member == "n3" && m.state == "up" && m.t_ms >= rec.faults[1].t_ms && m.observer != 3)
+      first_up.emplace(m.observer, m.t_ms);
+  REQUIRE(first_up.size() == 2);
+  const double last_up = std::max(first_up[1], first_up[2]);
+  CHECK(last_up - rec.faults[1].t_ms == doctest::Approx(*back.settled_ms));
+  CHECK(rec.node_state[2] == "live");
 }
 
 TEST_CASE("sim run: a partition's minority refuses new work and no task is answered twice") {

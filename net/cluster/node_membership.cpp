@@ -1,6 +1,12 @@
 // The node's periodic work and its gossip (design §5): heartbeats out,
 // phi-accrual verdicts in, keep-majority, the leader's moves, gossip, and
 // a new incarnation when this one is over.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include <caf/actor_cast.hpp>
 
 #include "net/cluster/node_state.hpp"
@@ -83,6 +89,40 @@ void send_heartbeats(node_self self) {
   }
 }
 
+// An exiting member whose exit is still news to some counted member counts
+// on the other side of keep-majority, as a down does (downing_input::
+// downed). The leader moves a leaving member to exiting on convergence,
+// and a partition can cut the others off before that gossip reaches them:
+// there the member is still leaving, counted, and votes with them. Without
+// this the leader's side, no longer counting it, tied 1-1 with the other
+// member of a three-node cluster, won on the lowest id and downed it, while
+// that member and the leaving one, 2 against 1, downed the leader: two
+// clusters (cluster_node_leave_test.cpp). Counting one more on the other
+// side can only turn a stay into a self-down, never the reverse, so this
+// costs availability at worst (a second fault within one gossip round of
+// an exit), never safety. A proven dead one has no vote anywhere
+// (keep_majority skips it).
+void count_exits_in_doubt(node_self self, downing_input& in) {
+  auto& st = self->state;
+  std::erase_if(st.exit_known_by, [&](const auto& kv) {
+    const auto* rec = st.view->find(kv.first);
+    return !rec || rec->state != member_state::exiting;
+  });
+  std::map<std::string, uint64_t> newest;  // a superseded uid is down, not exiting
+  for (const auto& [id, rec] : st.view->records())
+    newest[id.name] = std::max(newest[id.name], id.uid);
+  for (const auto& [id, rec] : st.view->records()) {
+    if (id == st.self_id || rec.state != member_state::exiting || id.uid != newest[id.name])
+      continue;
+    const auto k = st.exit_known_by.find(id);
+    for (const auto& m : in.counted)
+      if (m != st.self_id && (k == st.exit_known_by.end() || !k->second.contains(m))) {
+        in.downed.insert(id);  // m may not know: id may still be leaving there
+        break;
+      }
+  }
+}
+
 // keep-majority on this node's view; returns false when this incarnation
 // ended (the caller stops).
 bool run_downing(node_self self, time_point now) {
@@ -93,6 +133,7 @@ bool run_downing(node_self self, time_point now) {
   // no longer counts (a record that stays down, e.g. past tombstones_max,
   // must not weigh on every later decision).
   drop_known_downs(in, st.down_known_by);
+  count_exits_in_doubt(self, in);
   st.stab->observe(in.unreachable, now);
   const auto d = decide_downing(in, *st.stab, now);
   switch (d.verdict) {
@@ -119,6 +160,47 @@ bool run_downing(node_self self, time_point now) {
       return false;
   }
   return true;
+}
+
+// A leaving member proven dead (its port refused a connect: design §5.3)
+// finished its leave, or died during it; either way it said it was going
+// and it is gone. Its exit may never have reached this side: the leader
+// that moved it to exiting (itself, when the leader leaves) quits as soon
+// as the leave is answered, and the gossip saying so can be lost with the
+// process, e.g. when a member had just rejoined and had no link to it yet
+// (issue 15's gap). Left alone it stayed leaving for good: an unreachable
+// leaving member stops convergence, so no leader moves it on, and proof of
+// death took its vote, so keep-majority has no verdict on it either. The
+// leader moves it to exiting without convergence; an unreachable exiting
+// member does not stop convergence, so the next leader actions remove it:
+// removed, never down, as a graceful leave should end.
+// Only on proof, which no partition fakes: a leaving member that is merely
+// unreachable may be alive across a cut, and taking it out of the count
+// there could let a minority tie, win on the lowest id and down a live
+// member (cluster_node_leave_test.cpp). That one waits for keep-majority.
+// With down_on_refused off nothing is proof, and keep-majority downs it.
+void exit_dead_leavers(node_self self, time_point now) {
+  auto& st = self->state;
+  if (st.proven_dead.empty() || st.view->leader() != st.self_id || now < st.quiet_until)
+    return;
+  std::vector<member_id> gone;
+  for (const auto& [id, rec] : st.view->records())
+    if (id != st.self_id && rec.state == member_state::leaving && st.proven_dead.contains(id))
+      gone.push_back(id);
+  if (gone.empty())
+    return;
+  const auto before = *st.view;
+  bool moved = false;
+  for (const auto& m : gone) {
+    if (auto err = st.view->set_state(m, member_state::exiting)) {
+      log(log_severity::warn, "cluster", "cannot move a dead leaving member to exiting",
+          {{"member", to_string(m)}, {"error", describe(err)}});
+      continue;
+    }
+    moved = true;
+  }
+  if (moved)
+    after_view_change(self, before, "it was leaving and its port refuses connects (its exit was lost)");
 }
 
 }  // namespace node_membership_detail
@@ -256,10 +338,18 @@ void on_gossip(node_self self, gossip_msg& g) {
       tell_dead_incarnation(self, sender, g.from);
     return;
   }
-  for (const auto& r : g.members)
+  for (const auto& r : g.members) {
     if ((r.state == member_state::down || r.state == member_state::removed) &&
         st.view->find(r.id) != nullptr && st.down_known_by.size() <= st.args->cfg.members_max * 2)
       st.down_known_by[r.id].insert(g.from);
+    // Exiting or past it: the sender knows the exit (count_exits_in_doubt),
+    // which matters while the record is leaving or exiting here.
+    const auto* mine = st.view->find(r.id);
+    if (r.state >= member_state::exiting && mine &&
+        (mine->state == member_state::leaving || mine->state == member_state::exiting) &&
+        st.exit_known_by.size() <= st.args->cfg.members_max * 2)
+      st.exit_known_by[r.id].insert(g.from);
+  }
   merge_gossip_collab(self, g);
   merge_remote_view(self, g, "gossip");
 }
@@ -326,6 +416,7 @@ void new_incarnation(node_self self, const std::string& why) {
   st.pending.clear();
   st.health.clear();
   st.proven_dead.clear();
+  st.exit_known_by.clear();
   st.stab.emplace(st.dsettings);
   // The new incarnation forgets the old one's view except its tombstones:
   // a downed or removed uid never comes back, so that much stays true. A
@@ -421,6 +512,9 @@ void on_tick(node_self self) {
       after_view_change(self, before, "reachability");
   }
   if (!st.joined || !node_membership_detail::run_downing(self, now))
+    return;
+  node_membership_detail::exit_dead_leavers(self, now);
+  if (!st.joined)
     return;
   {
     const auto before = *st.view;

@@ -126,6 +126,12 @@ class node_state {
   // A down still news to some counted member counts on the other side of
   // keep-majority (runtime/cluster/downing.hpp); pruned with the view.
   std::map<member_id, std::set<member_id>> down_known_by;
+  // Per exiting record: the members whose gossip showed it exiting (or
+  // later). An exit still news to some counted member counts on the other
+  // side of keep-majority, as a down does: over there the member may still
+  // be leaving, and counted (node_membership.cpp, run_downing, which also
+  // prunes it).
+  std::map<member_id, std::set<member_id>> exit_known_by;
 
   // --- directory ---
   std::optional<directory_table> dir;

@@ -7,6 +7,7 @@
 #include "cluster_net_fixture.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -121,11 +122,14 @@ inline bool all_up(cluster_net& net, const std::vector<node_under_test>& nodes, 
   return true;
 }
 
-inline std::vector<node_under_test> three_up(cluster_net& net) {
+// n1, n2, n3 (seeds n1 and n2), all up in every view; `tweak` changes
+// each node's config before it starts.
+inline std::vector<node_under_test> three_up(
+    cluster_net& net, std::function<void(cluster::cluster_config&)> tweak = {}) {
   const std::vector<std::string> seeds{seed("n1"), seed("n2")};
   std::vector<node_under_test> nodes;
   for (auto host : {"n1", "n2", "n3"})
-    nodes.push_back(start_node(net, host, seeds));
+    nodes.push_back(start_node(net, host, seeds, good_secret, tweak));
   REQUIRE(net.advance_until([&] { return all_up(net, nodes, 3); }, 15s));
   return nodes;
 }

@@ -99,8 +99,10 @@ void on_refused(node_self self, link& l) {
   // exiting, which this node may not have heard yet: its refusal is the
   // leave finishing, and downing it here would turn a graceful leave into
   // a down (seen under load in integration.cluster_nodes). The leader's
-  // removal follows; if it crashed instead, keep-majority downs it after
-  // stable_after, without its vote.
+  // removal follows. If its exit never reached the others (it crashed or
+  // quit first), the refusal is the proof that lets the leader move it to
+  // exiting without convergence (node_membership.cpp exit_dead_leavers);
+  // it never counts in keep-majority again (proven dead).
   if (rec->state == member_state::leaving)
     return;
   const auto who = *l.member;

@@ -53,6 +53,9 @@ struct downing_input {
   // then win the 1-1 tie against the other: two clusters, found by the
   // simulator's chaos sweep. (Akka's resolver drops down members from the
   // count at once; this is stricter, only while the down is news.)
+  // The node also puts here an exiting member whose exit some counted
+  // member has not shown yet (node_membership.cpp count_exits_in_doubt):
+  // that member may still count it on the other side.
   std::set<member_id> downed;
   // Per counted subject: the live observers whose verdict says it is
   // unreachable. This side downs a member only once every member of this

@@ -468,11 +468,31 @@ void on_link_notice(node_self self, const heartbeat_msg& hb) {
   const auto* rec = st.view->find(hb.from);
   if (!rec || !is_live(rec->state))
     return;
-  auto& heard = st.lost_heard[hb.from];
-  if (hb.links_lost <= heard)
+  auto& seen = st.lost_heard[hb.from];
+  if (hb.links_lost <= seen.heard)
     return;  // told before (a repeat, or reordered)
-  const auto before = heard;
-  heard = hb.links_lost;
+  const uint64_t rise = hb.links_lost - seen.heard;
+  if (rise > node_state::lost_rise_max) {
+    log(log_severity::warn, "cluster", "a lost-link notice with an implausible count; ignored",
+        {{"member", to_string(hb.from)}, {"links_lost", std::to_string(hb.links_lost)},
+         {"told_before", std::to_string(seen.heard)}});
+    return;
+  }
+  // A loss this node saw too (both ends noticed) failed its calls then:
+  // call_watch saw the proxies die. Failing calls now would only hit the
+  // ones sent since over the new connection, which will be answered.
+  const auto* own_link = link_of_member(self, hb.from);
+  const uint64_t own_now = own_link != nullptr ? std::max(own_link->links_lost, seen.own) : seen.own;
+  const uint64_t own_rise = own_now - seen.own;
+  const auto before = seen.heard;
+  seen.heard = hb.links_lost;
+  seen.own = own_now;
+  if (rise <= own_rise) {
+    log(log_severity::info, "cluster",
+        "a peer lost its connection to this node, which saw the loss too; nothing to fail",
+        {{"member", to_string(hb.from)}, {"links_lost", std::to_string(hb.links_lost)}});
+    return;
+  }
   ++st.counters.lost_links_heard;
   log(log_severity::warn, "cluster",
       "a peer lost its connection to this node; failing the calls in flight to it",

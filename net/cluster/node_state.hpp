@@ -162,9 +162,18 @@ class node_state {
 
   // --- connections peers lost to this node (node_links.cpp) ---
   // Per admitted member: the highest count of lost connections to this
-  // incarnation it told (heartbeat_msg::links_lost). Pruned with the view,
-  // cleared while not joined.
-  std::map<member_id, uint64_t> lost_heard;
+  // incarnation it told (heartbeat_msg::links_lost), and how many losses of
+  // the connection to it this node had seen itself by then (its link's
+  // links_lost). Pruned with the view, cleared while not joined.
+  struct lost_counts {
+    uint64_t heard = 0;
+    uint64_t own = 0;
+  };
+  std::map<member_id, lost_counts> lost_heard;
+  // A notice whose count rises by more than this since the last one is not
+  // believed: every loss takes a reconnect, so a genuine count never jumps
+  // so far, and a forged huge one would mute the member's real notices.
+  static constexpr uint64_t lost_rise_max = 1024;
 };
 
 // --- node_actor.cpp ---

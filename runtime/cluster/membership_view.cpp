@@ -273,8 +273,13 @@ void membership_view::mark_seen(const member_id& id) {
 }
 
 bool membership_view::live_observer(const member_id& id) const {
+  // An exiting member is on its way out and may be dead already (its exit
+  // moved on by proof of death, node_membership.cpp exit_dead_leavers):
+  // only it could take back an unreachable verdict it gave, so counted, an
+  // old one held convergence for good. Its word no longer counts.
   auto it = records_.find(id);
-  return it != records_.end() && is_live(it->second.state);
+  return it != records_.end() && is_live(it->second.state)
+         && it->second.state != member_state::exiting;
 }
 
 bool membership_view::reachable(const member_id& id) const {

@@ -146,4 +146,32 @@ TEST_CASE("cluster node: a partition during a leave leaves one cluster: the mino
   CHECK(status_of(net, nodes[1])->joined);
 }
 
+TEST_CASE("cluster node: a dead leaver's old unreachable verdicts do not hold convergence") {
+  using namespace cluster_node_leave_test;
+  cluster_net net;
+  auto nodes = three_up(net);
+  // n2 and n3 lose each other (n1 still hears both), long enough for each
+  // to gossip the other unreachable. Then n3 leaves and dies, and the cut
+  // heals. n3's verdict on n2 is one only n3 could take back: counted, it
+  // kept n2 unreachable, the view never converged, and n3 stayed exiting
+  // on n1 and n2 for good (the reviewer's case of the leave fix).
+  net.partition({nodes[1].p}, {nodes[2].p});
+  net.advance_until([] { return false; }, 3s, 100ms);
+  auto reply = ask_leave(net, nodes[2]);
+  net.advance_until([] { return false; }, 1s, 100ms);
+  REQUIRE(state_in(net, nodes[0], "n3:4242") != "(none)");
+  net.kill(*nodes[2].p);
+  net.heal();
+  const auto removed = [&](const node_under_test& n) {
+    const auto s = state_in(net, n, "n3:4242");
+    return s == "(none)" || s == "removed";
+  };
+  CHECK_MESSAGE(net.advance_until([&] { return removed(nodes[0]) && removed(nodes[1]); }, 30s,
+                                  100ms),
+                "n3 on n1: " << state_in(net, nodes[0], "n3:4242")
+                             << ", on n2: " << state_in(net, nodes[1], "n3:4242"));
+  CHECK(state_in(net, nodes[0], "n2:4242") == "up");
+  CHECK(status_of(net, nodes[0])->counters.downs == 0);
+}
+
 }  // namespace agentgraph::test::cluster_net

@@ -322,6 +322,9 @@ void admit(node_self self, link& l, const member_id& who, const caf::node_id& no
   l.failures = 0;
   l.refused = false;
   l.timed_out = false;
+  // It answered: whatever refusal proved it dead was not its death (a
+  // refusal can come from a firewall's reject or an unreachable host).
+  st.proven_dead.erase(who);
   ++l.attempt;  // replies of an attempt still in flight are stale now
   st.admitted[node] = who;
   if (fresh)

@@ -185,8 +185,12 @@ void exit_dead_leavers(node_self self, time_point now) {
     return;
   std::vector<member_id> gone;
   for (const auto& [id, rec] : st.view->records())
-    if (id != st.self_id && rec.state == member_state::leaving && st.proven_dead.contains(id))
+    if (id != st.self_id && rec.state == member_state::leaving && st.proven_dead.contains(id)) {
+      // Not while a link to it is up: it answers, whatever refused before.
+      if (const auto* l = link_of_member(self, id); l && l->ph == link::phase::admitted)
+        continue;
       gone.push_back(id);
+    }
   if (gone.empty())
     return;
   const auto before = *st.view;
